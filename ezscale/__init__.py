@@ -1,0 +1,1 @@
+"""EZSCALE: billing and customer platform for a hosting company."""

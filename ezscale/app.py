@@ -1,0 +1,17 @@
+"""The Reflex app: pages, host-aware head links and the extra HTTP routes."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.api import api
+from ezscale.pages import areas, storefront
+
+app = rx.App(
+    api_transformer=api,
+    head_components=[
+        rx.el.link(rel="stylesheet", href=routes.THEME_CSS),
+        rx.el.link(rel="icon", href=routes.FAVICON, type="image/svg+xml"),
+    ],
+)
+storefront.register(app)
+areas.register(app)

@@ -1,0 +1,201 @@
+"""The `ezscale` command line: database, tenants, demo data, worker and the all-in-one `run`."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ezscale.db import central_session
+from ezscale.node import node_environment
+from ezscale.services.errors import DomainError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Group(click.Group):
+    """Turn domain errors into a clear one-line message and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=_Group)
+def main() -> None:
+    """EZSCALE billing and customer platform."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.group(cls=_Group)
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the central database, then every tenant database."""
+    from ezscale.services.migrations import upgrade_all
+
+    changed = upgrade_all(lambda name, did: click.echo(f"  {name}: {'migrated' if did else 'up to date'}"))
+    click.echo(f"Done: {changed} database(s) migrated.")
+
+
+@main.group(cls=_Group)
+def tenant() -> None:
+    """Tenants (the house storefront and resellers)."""
+
+
+@tenant.command("create")
+@click.option("--name", required=True, help="Company name shown on the storefront.")
+@click.option("--slug", required=True, help="Short name: a-z, 0-9 and hyphens.")
+@click.option("--owner-email", required=True)
+@click.option("--owner-name", default="")
+@click.option("--domain", default=None, help="Primary domain (default <slug>.<platform domain>).")
+@click.option("--tier", default="basic", type=click.Choice(["basic", "pro", "enterprise"]))
+@click.option("--color", "primary_color", default="#3B82F6", help="Primary colour, #RRGGBB.")
+def tenant_create(**options) -> None:
+    """Create a reseller tenant with its own database."""
+    from ezscale.services.migrations import upgrade_central
+    from ezscale.services.tenancy import create_tenant
+
+    upgrade_central()
+    started = time.perf_counter()
+    with central_session() as session:
+        created = create_tenant(
+            session,
+            name=options["name"],
+            slug=options["slug"],
+            owner_email=options["owner_email"],
+            owner_name=options["owner_name"],
+            primary_domain=options["domain"],
+            tier=options["tier"],
+            primary_color=options["primary_color"],
+        )
+    click.echo(
+        f"Created tenant {created.slug} (database {created.database_name}) "
+        f"in {time.perf_counter() - started:.2f}s"
+    )
+
+
+@tenant.command("list")
+def tenant_list() -> None:
+    """List tenants with status and domains."""
+    from ezscale.services.tenancy import list_tenants
+
+    with central_session() as session:
+        rows = list_tenants(session)
+    if not rows:
+        click.echo("No tenants yet. Run `ezscale demo` or `ezscale tenant create`.")
+        return
+    click.echo(f"{'slug':<20} {'status':<10} {'database':<34} domains")
+    for row, domains in rows:
+        label = f"{row.slug}{' (house)' if row.is_house else ''}"
+        click.echo(f"{label:<20} {row.status.value:<10} {row.database_name:<34} {', '.join(domains)}")
+
+
+@tenant.command("suspend")
+@click.argument("slug")
+def tenant_suspend(slug: str) -> None:
+    """Suspend a reseller: its storefront shows "temporarily unavailable"."""
+    from ezscale.services.tenancy import suspend_tenant
+
+    with central_session() as session:
+        suspend_tenant(session, slug)
+    click.echo(f"Suspended {slug}.")
+
+
+@tenant.command("reactivate")
+@click.argument("slug")
+def tenant_reactivate(slug: str) -> None:
+    """Reactivate a suspended reseller."""
+    from ezscale.services.tenancy import reactivate_tenant
+
+    with central_session() as session:
+        reactivate_tenant(session, slug)
+    click.echo(f"Reactivated {slug}.")
+
+
+def _seed_demo() -> None:
+    from ezscale.services.demo import seed_demo
+    from ezscale.services.migrations import upgrade_all
+
+    upgrade_all()
+    with central_session() as session:
+        logins = seed_demo(session)
+    click.echo("Demo logins:")
+    for login in logins:
+        click.echo(f"  {login.area:<32} {login.url:<36} {login.email} / {login.password}")
+
+
+@main.command()
+def demo() -> None:
+    """Create (or top up) the demo data and print the logins. Safe to run again."""
+    _seed_demo()
+
+
+def _worker_command() -> list[str]:
+    from ezscale.settings import get_settings
+
+    settings = get_settings()
+    command = [sys.executable, "-m", "celery", "-A", "ezscale.tasks", "worker", "-B", "-l", "info"]
+    if not settings.redis_url:
+        # The embedded SQLite broker has no fan-out and one writer: keep the worker simple.
+        command += ["--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return command
+
+
+@main.command()
+def worker() -> None:
+    """Run a Celery worker with beat (the billing, usage and dunning schedule)."""
+    os.execv(sys.executable, _worker_command())
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port for the app (default 3000).")
+def run(port: int | None) -> None:
+    """Start everything on the embedded defaults: migrations, demo data, worker, app."""
+    from ezscale.settings import get_settings
+
+    if port:
+        os.environ["EZSCALE_PORT"] = str(port)
+        get_settings.cache_clear()
+    settings = get_settings()
+    env = node_environment()
+    _seed_demo()
+    processes = [
+        subprocess.Popen(_worker_command(), cwd=PROJECT_ROOT, env=env),
+        subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(settings.port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+        ),
+    ]
+    base = f"http://{settings.platform_domain}:{settings.port}"
+    click.echo(
+        "\nStarting (the first start builds the web frontend, which takes a few minutes):\n"
+        f"  House storefront   {base}\n"
+        f"  Reseller (Acme)    http://acme.{settings.platform_domain}:{settings.port}\n"
+        f"  Admin area         {base}/admin\n"
+        "Press Ctrl+C to stop.\n"
+    )
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,1 @@
+"""Shared components: the branded shell and its pieces."""

@@ -1,0 +1,140 @@
+"""The branded shell: one layout per area (storefront, customer, reseller, admin).
+
+Colours, name and logo come from the tenant resolved for this host (SiteState), applied as CSS
+variables on the root, so a branding change re-themes an open page without a reload.
+"""
+
+from enum import StrEnum
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.services.branding import brand_variables
+from ezscale.state.site import SiteState
+
+
+class Area(StrEnum):
+    STOREFRONT = "storefront"
+    CUSTOMER = "customer"
+    RESELLER = "reseller"
+    ADMIN = "admin"
+
+
+_NAV = {
+    Area.STOREFRONT: [("Plans", routes.HOME), ("Client area", routes.CLIENT)],
+    Area.CUSTOMER: [("Dashboard", routes.CLIENT), ("Store", routes.HOME)],
+    Area.RESELLER: [("Overview", routes.RESELLER), ("Storefront", routes.HOME)],
+    Area.ADMIN: [("Overview", routes.ADMIN), ("Storefront", routes.HOME)],
+}
+
+
+def _brand() -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.cond(
+                SiteState.logo_url != "",
+                rx.image(src=SiteState.logo_url, height="32px", alt=SiteState.company_name),
+                rx.box(
+                    rx.image(src=routes.FAVICON, height="28px", alt=""),
+                ),
+            ),
+            rx.heading(SiteState.company_name, size="5", id="brand-name", color="white"),
+            align="center",
+            spacing="2",
+        ),
+        href=routes.HOME,
+        underline="none",
+    )
+
+
+def _header(area: Area) -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            _brand(),
+            rx.spacer(),
+            *[
+                rx.link(label, href=href, color="white", weight="medium", underline="hover")
+                for label, href in _NAV[area]
+            ],
+            align="center",
+            spacing="5",
+            max_width="1100px",
+            margin="0 auto",
+            padding="14px 24px",
+        ),
+        background="var(--brand-secondary)",
+        border_bottom="4px solid var(--brand-primary)",
+        id="site-header",
+    )
+
+
+def _footer() -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.text("© ", SiteState.company_name, size="2", color_scheme="gray"),
+            rx.spacer(),
+            rx.cond(
+                SiteState.support_email != "",
+                rx.link(SiteState.support_email, href="mailto:" + SiteState.support_email, size="2"),
+            ),
+            max_width="1100px",
+            margin="0 auto",
+            padding="24px",
+        ),
+        border_top="1px solid var(--gray-4)",
+        margin_top="48px",
+    )
+
+
+def _notice(title: str, body: str, test_id: str) -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.heading(title, size="6"),
+                rx.text(body, color_scheme="gray"),
+                rx.text("Host: ", rx.code(SiteState.host), size="2", color_scheme="gray"),
+                spacing="3",
+            ),
+            max_width="520px",
+            id=test_id,
+        ),
+        padding_top="96px",
+    )
+
+
+def unknown_site() -> rx.Component:
+    return _notice(
+        "Unknown site",
+        "No storefront is configured for this address. Check the link you followed.",
+        "unknown-site",
+    )
+
+
+def suspended_site() -> rx.Component:
+    return _notice(
+        "Temporarily unavailable",
+        "This site is temporarily unavailable. Please try again later.",
+        "suspended-site",
+    )
+
+
+def shell(area: Area, content: rx.Component) -> rx.Component:
+    """Wrap a page's content in its area's branded layout; unknown and suspended hosts see a notice."""
+    known = rx.box(
+        _header(area),
+        rx.box(content, max_width="1100px", margin="0 auto", padding="32px 24px"),
+        _footer(),
+    )
+    return rx.box(
+        rx.match(
+            SiteState.status,
+            ("unknown", unknown_site()),
+            ("suspended", rx.box(_header(Area.STOREFRONT), suspended_site())),
+            ("ok", known),
+            rx.center(rx.spinner(size="3"), padding_top="120px"),
+        ),
+        style=brand_variables(SiteState.primary_color, SiteState.secondary_color),
+        min_height="100vh",
+        id="site-root",
+        data_site_status=SiteState.status,
+    )

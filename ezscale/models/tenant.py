@@ -1,0 +1,173 @@
+"""Tenant database: everything customer-facing. Every tenant has its own copy of these tables."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from ezscale.models.types import enum_field, utc_field
+
+
+class TenantModel(SQLModel, registry=registry()):
+    """Base of tenant tables: a metadata of its own, migrated by the tenant Alembic stream."""
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    RESELLER_OWNER = "reseller_owner"
+    RESELLER_STAFF = "reseller_staff"
+
+
+class User(TenantModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: Role = enum_field(Role, Role.CUSTOMER)
+    name: str = Field(default="", max_length=120)
+    company: str = Field(default="", max_length=120)
+    address: str = Field(default="", max_length=300)
+    country: str = Field(default="", max_length=2)
+    tax_id: str = Field(default="", max_length=40)
+    email_verified_at: datetime | None = utc_field(nullable=True)
+    created_at: datetime = utc_field()
+
+
+class ServiceType(StrEnum):
+    KASM = "kasm"
+    VPS = "vps"
+    GAME = "game"
+    DEDICATED = "dedicated"
+    WEB_HOSTING = "web_hosting"
+
+
+class BillingInterval(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+    HOURLY = "hourly"
+
+
+class Plan(TenantModel, table=True):
+    """A product this tenant sells. Hourly plans keep the rate to 6 places (`hourly_rate`)."""
+
+    __tablename__ = "plans"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=60, unique=True)
+    name: str = Field(max_length=120)
+    description: str = Field(default="", max_length=500)
+    service_type: ServiceType = enum_field(ServiceType, ServiceType.VPS)
+    billing_interval: BillingInterval = enum_field(BillingInterval, BillingInterval.MONTHLY)
+    currency: str = Field(default="USD", max_length=3)
+    price_minor: int = Field(default=0)
+    hourly_rate: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 6))
+    setup_fee_minor: int = Field(default=0)
+    wholesale_price_minor: int | None = None
+    active: bool = Field(default=True)
+    sort_order: int = Field(default=0)
+
+
+class ServiceStatus(StrEnum):
+    PENDING = "pending"
+    PROVISIONING = "provisioning"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+    FAILED = "failed"
+
+
+class Service(TenantModel, table=True):
+    __tablename__ = "services"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    label: str = Field(default="", max_length=120)
+    status: ServiceStatus = enum_field(ServiceStatus, ServiceStatus.PENDING, index=True)
+    status_reason: str = Field(default="", max_length=300)
+    created_at: datetime = utc_field()
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELLED = "cancelled"
+
+
+class Subscription(TenantModel, table=True):
+    __tablename__ = "subscriptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    service_id: int | None = Field(default=None, foreign_key="services.id")
+    status: SubscriptionStatus = enum_field(SubscriptionStatus, SubscriptionStatus.ACTIVE)
+    current_period_start: datetime = utc_field()
+    current_period_end: datetime = utc_field(index=True)
+    cancel_at_period_end: bool = Field(default=False)
+    cancelled_at: datetime | None = utc_field(nullable=True)
+    created_at: datetime = utc_field()
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+    UNCOLLECTIBLE = "uncollectible"
+
+
+class Invoice(TenantModel, table=True):
+    __tablename__ = "invoices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    number: str | None = Field(default=None, max_length=32, unique=True)
+    status: InvoiceStatus = enum_field(InvoiceStatus, InvoiceStatus.DRAFT, index=True)
+    currency: str = Field(max_length=3)
+    subtotal_minor: int = 0
+    tax_minor: int = 0
+    total_minor: int = 0
+    issued_at: datetime | None = utc_field(nullable=True)
+    due_at: datetime | None = utc_field(nullable=True)
+    paid_at: datetime | None = utc_field(nullable=True)
+    created_at: datetime = utc_field()
+
+
+class InvoiceItem(TenantModel, table=True):
+    __tablename__ = "invoice_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoices.id", index=True, ondelete="CASCADE")
+    service_id: int | None = Field(default=None, foreign_key="services.id")
+    description: str = Field(max_length=300)
+    quantity: Decimal = Field(default=Decimal("1"), sa_type=sa.Numeric(12, 4))
+    unit_minor: int
+    amount_minor: int
+
+
+class CreditKind(StrEnum):
+    TOP_UP = "top_up"
+    CHARGE = "charge"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+
+
+class CreditEntry(TenantModel, table=True):
+    """Account credit ledger: the balance is the sum of a customer's rows, never stored."""
+
+    __tablename__ = "credit_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: CreditKind = enum_field(CreditKind, CreditKind.ADJUSTMENT)
+    amount_minor: int
+    currency: str = Field(max_length=3)
+    memo: str = Field(default="", max_length=300)
+    reference: str | None = Field(default=None, max_length=100, unique=True)
+    created_at: datetime = utc_field()

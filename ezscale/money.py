@@ -1,0 +1,54 @@
+"""Money: exact decimals with a currency, stored as integer minor units.
+
+Rounding happens in one place (`round_minor`), half-up to the currency's minor unit.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+_MINOR_DIGITS = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3}
+
+
+def minor_digits(currency: str) -> int:
+    return _MINOR_DIGITS.get(currency.upper(), 2)
+
+
+def round_minor(amount: Decimal, currency: str) -> int:
+    """Round a decimal amount to whole minor units of `currency` (half-up)."""
+    if not isinstance(amount, Decimal):
+        raise TypeError("money amounts must be Decimal")
+    scaled = amount.scaleb(minor_digits(currency))
+    return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    minor: int
+    currency: str
+
+    @classmethod
+    def of(cls, amount: Decimal | str | int, currency: str) -> "Money":
+        return cls(round_minor(Decimal(amount), currency), currency.upper())
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.minor).scaleb(-minor_digits(self.currency))
+
+    def __add__(self, other: "Money") -> "Money":
+        self._same_currency(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._same_currency(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def _same_currency(self, other: "Money") -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot mix {self.currency} and {other.currency}")
+
+    def format(self) -> str:
+        symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(self.currency)
+        digits = minor_digits(self.currency)
+        text = f"{abs(self.amount):,.{digits}f}"
+        sign = "-" if self.minor < 0 else ""
+        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {self.currency}"

@@ -1,0 +1,1 @@
+"""Pages: route + composition only."""

@@ -1,0 +1,50 @@
+"""The storefront home: the tenant's name and plan catalogue."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.components.layout import Area, shell
+from ezscale.state.site import SiteState
+from ezscale.state.storefront import StorefrontState
+
+
+def _plan_card(plan: dict[str, str]) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.badge(plan["kind"], variant="soft"),
+            rx.heading(plan["name"], size="4"),
+            rx.text(plan["description"], color_scheme="gray", size="2"),
+            rx.heading(plan["price"], size="5", color="var(--brand-primary)"),
+            spacing="2",
+        ),
+        data_plan=plan["code"],
+    )
+
+
+def home() -> rx.Component:
+    return shell(
+        Area.STOREFRONT,
+        rx.vstack(
+            rx.heading(
+                "Cloud workspaces, servers and hosting from ",
+                rx.text.span(SiteState.company_name, color="var(--brand-primary)", id="hero-name"),
+                size="8",
+            ),
+            rx.text(
+                "Pay per started 15 minutes for workspaces, monthly for everything else.",
+                size="4",
+                color_scheme="gray",
+            ),
+            rx.grid(
+                rx.foreach(StorefrontState.plans, _plan_card),
+                columns=rx.breakpoints(initial="1", sm="2", md="3"),
+                spacing="4",
+                width="100%",
+            ),
+            spacing="5",
+        ),
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(home, route=routes.HOME, title="Storefront", on_load=StorefrontState.load)

@@ -1,0 +1,1 @@
+"""Business logic as plain Python over a database session (no Reflex imports)."""

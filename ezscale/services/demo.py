@@ -1,0 +1,113 @@
+"""Demo data: the house storefront, one reseller with its own branding, and a login of each kind.
+
+Idempotent: running it again finds what exists and adds only what is missing.
+"""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.models.central import PlatformAdmin, Tenant
+from ezscale.models.tenant import Role, User
+from ezscale.services.passwords import hash_password
+from ezscale.services.tenancy import TenantInfo, create_tenant, tenant_session
+from ezscale.settings import get_settings
+
+HOUSE_SLUG = "ezscale"
+RESELLER_SLUG = "acme"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    area: str
+    url: str
+    email: str
+    password: str
+
+
+def _ensure_tenant(session: Session, slug: str, **kwargs) -> Tenant:
+    tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
+    return tenant or create_tenant(session, slug=slug, **kwargs)
+
+
+def _ensure_user(tenant: Tenant, *, email: str, password: str, name: str, role: Role) -> None:
+    with tenant_session(TenantInfo.of(tenant)) as db:
+        if db.exec(select(User.id).where(User.email == email)).first() is None:
+            now = clock.now()
+            db.add(
+                User(
+                    email=email,
+                    password_hash=hash_password(password),
+                    name=name,
+                    role=role,
+                    email_verified_at=now,
+                    created_at=now,
+                )
+            )
+            db.commit()
+
+
+def seed_demo(session: Session) -> list[DemoLogin]:
+    settings = get_settings()
+    base = settings.platform_domain
+    port = f":{settings.port}" if settings.port not in (80, 443) else ""
+    house = _ensure_tenant(
+        session,
+        HOUSE_SLUG,
+        name=settings.platform_name,
+        owner_email="owner@ezscale.test",
+        primary_domain=base,
+        is_house=True,
+        primary_color="#2563EB",
+        secondary_color="#0F172A",
+    )
+    reseller = _ensure_tenant(
+        session,
+        RESELLER_SLUG,
+        name="Acme Hosting",
+        owner_email="owner@acme.test",
+        owner_name="Ada Acme",
+        tier="pro",
+        primary_color="#E11D48",
+        secondary_color="#4C0519",
+    )
+    customer_password = "customer-demo-pass"
+    owner_password = "reseller-demo-pass"
+    admin_password = "admin-demo-password"
+    _ensure_user(
+        house,
+        email="customer@ezscale.test",
+        password=customer_password,
+        name="Casey Customer",
+        role=Role.CUSTOMER,
+    )
+    _ensure_user(
+        reseller,
+        email="owner@acme.test",
+        password=owner_password,
+        name="Ada Acme",
+        role=Role.RESELLER_OWNER,
+    )
+    if (
+        session.exec(select(PlatformAdmin.id).where(PlatformAdmin.email == "admin@ezscale.test")).first()
+        is None
+    ):
+        session.add(
+            PlatformAdmin(
+                email="admin@ezscale.test",
+                name="Platform Admin",
+                password_hash=hash_password(admin_password),
+                created_at=clock.now(),
+            )
+        )
+        session.commit()
+    house_url = f"http://{base}{port}"
+    reseller_url = f"http://{RESELLER_SLUG}.{base}{port}"
+    return [
+        DemoLogin("customer (house storefront)", house_url, "customer@ezscale.test", customer_password),
+        DemoLogin(
+            "reseller owner (Acme Hosting)", f"{reseller_url}/reseller", "owner@acme.test", owner_password
+        ),
+        DemoLogin("platform admin", f"{house_url}/admin", "admin@ezscale.test", admin_password),
+    ]

@@ -1,0 +1,9 @@
+"""Domain errors: their message is safe to show to the person who caused them."""
+
+
+class DomainError(ValueError):
+    """A request that cannot be carried out; nothing was changed."""
+
+
+class NotFound(DomainError):
+    pass

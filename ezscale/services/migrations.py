@@ -1,0 +1,69 @@
+"""Run the two Alembic streams: central first, then every tenant database."""
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import select
+
+from alembic import command
+from ezscale.db import (
+    central_engine,
+    central_session,
+    create_central_database,
+    engine_for,
+    tenant_database_url,
+)
+from ezscale.models.central import Tenant
+
+ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+
+@cache
+def _config(stream: str) -> Config:
+    return Config(str(ALEMBIC_INI), ini_section="alembic" if stream == "central" else stream)
+
+
+@cache
+def head_revision(stream: str) -> str | None:
+    return ScriptDirectory.from_config(_config(stream)).get_current_head()
+
+
+def _upgrade(url: str, stream: str) -> bool:
+    """Upgrade one database to head; returns False when it was already there."""
+    engine = central_engine() if stream == "central" else engine_for(url)
+    with engine.begin() as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head_revision(stream):
+            return False
+        config = _config(stream)
+        config.attributes["connection"] = connection
+        try:
+            command.upgrade(config, "head")
+        finally:
+            config.attributes.pop("connection", None)
+    return True
+
+
+def upgrade_central() -> bool:
+    create_central_database()
+    return _upgrade("", "central")
+
+
+def upgrade_tenant(database_name: str) -> bool:
+    return _upgrade(tenant_database_url(database_name), "tenant")
+
+
+def upgrade_all(progress: Callable[[str, bool], None] | None = None) -> int:
+    """Migrate central, then every tenant; returns how many databases changed."""
+    changed = int(upgrade_central())
+    with central_session() as session:
+        names = session.exec(select(Tenant.database_name).order_by(Tenant.id)).all()
+    for name in names:
+        did = upgrade_tenant(name)
+        changed += did
+        if progress:
+            progress(name, did)
+    return changed

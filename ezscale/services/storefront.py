@@ -1,0 +1,50 @@
+"""What a visitor sees in a tenant's storefront."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from ezscale.models.tenant import BillingInterval, Plan
+from ezscale.money import Money
+
+_INTERVAL_SUFFIX = {
+    BillingInterval.MONTHLY: "/mo",
+    BillingInterval.QUARTERLY: "/quarter",
+    BillingInterval.ANNUAL: "/yr",
+}
+_KIND_LABELS = {
+    "kasm": "Cloud workspace",
+    "vps": "VPS",
+    "game": "Game server",
+    "dedicated": "Dedicated server",
+    "web_hosting": "Web hosting",
+}
+
+
+@dataclass(frozen=True)
+class PublicPlan:
+    code: str
+    name: str
+    description: str
+    price_label: str
+    kind_label: str
+
+
+def _price_label(plan: Plan) -> str:
+    if plan.billing_interval is BillingInterval.HOURLY and plan.hourly_rate is not None:
+        return f"{Money.of(plan.hourly_rate, plan.currency).format()}/hr"
+    return Money(plan.price_minor, plan.currency).format() + _INTERVAL_SUFFIX[plan.billing_interval]
+
+
+def list_public_plans(session: Session) -> list[PublicPlan]:
+    plans = session.exec(select(Plan).where(Plan.active).order_by(Plan.sort_order, Plan.id)).all()
+    return [
+        PublicPlan(
+            code=p.code,
+            name=p.name,
+            description=p.description,
+            price_label=_price_label(p),
+            kind_label=_KIND_LABELS.get(p.service_type.value, p.service_type.value),
+        )
+        for p in plans
+    ]

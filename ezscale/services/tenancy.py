@@ -1,0 +1,309 @@
+"""Tenants: creation (own database, migrated and seeded), lifecycle, and host → tenant lookup."""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.db import central_session, create_database, drop_database, tenant_session_for
+from ezscale.models.central import (
+    DomainType,
+    Tenant,
+    TenantBilling,
+    TenantBranding,
+    TenantDomain,
+    TenantStatus,
+)
+from ezscale.services.catalogue import seed_default_plans
+from ezscale.services.errors import DomainError, NotFound
+from ezscale.services.migrations import upgrade_tenant
+from ezscale.settings import get_settings
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+)
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+TIER_DISCOUNTS = {"basic": Decimal("20"), "pro": Decimal("30"), "enterprise": Decimal("40")}
+TIER_FEES_MINOR = {"basic": 4900, "pro": 9900, "enterprise": 29900}
+
+
+@dataclass(frozen=True, slots=True)
+class TenantInfo:
+    id: int
+    slug: str
+    name: str
+    database_name: str
+    status: TenantStatus
+    is_house: bool
+    currency: str
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> "TenantInfo":
+        return cls(
+            id=tenant.id,
+            slug=tenant.slug,
+            name=tenant.name,
+            database_name=tenant.database_name,
+            status=tenant.status,
+            is_house=tenant.is_house,
+            currency=tenant.currency,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BrandingInfo:
+    company_name: str
+    primary_color: str
+    secondary_color: str
+    logo_url: str | None
+    favicon_url: str | None
+    support_email: str | None
+
+
+class HostStatus(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True, slots=True)
+class HostResolution:
+    status: HostStatus
+    host: str
+    tenant: TenantInfo | None = None
+    branding: BrandingInfo | None = None
+
+
+def normalise_host(host: str) -> str:
+    """`Acme.Example.com:3000.` → `acme.example.com` (port, case and trailing dot dropped)."""
+    host = (host or "").strip().lower()
+    if host.startswith("["):
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+def validate_slug(slug: str) -> str:
+    if not SLUG_RE.match(slug or ""):
+        raise DomainError(
+            "Slug must be 1–40 lowercase letters, digits or hyphens, not starting or ending with a hyphen."
+        )
+    return slug
+
+
+def validate_domain(domain: str) -> str:
+    domain = normalise_host(domain)
+    if not DOMAIN_RE.match(domain):
+        raise DomainError(f"“{domain}” is not a valid domain name.")
+    return domain
+
+
+def validate_color(color: str) -> str:
+    if not COLOR_RE.match(color or ""):
+        raise DomainError(f"“{color}” is not a colour in #RRGGBB form.")
+    return color.upper()
+
+
+def resolve_host(session: Session, host: str) -> HostResolution:
+    """The tenant a Host header names, through tenant_domains (primary and alias domains)."""
+    name = normalise_host(host)
+    row = session.exec(
+        select(Tenant, TenantBranding)
+        .join(TenantDomain, TenantDomain.tenant_id == Tenant.id)
+        .join(TenantBranding, TenantBranding.tenant_id == Tenant.id, isouter=True)
+        .where(TenantDomain.domain == name)
+    ).first()
+    if row is None:
+        return HostResolution(HostStatus.UNKNOWN, name)
+    tenant, branding = row
+    info = TenantInfo.of(tenant)
+    brand = BrandingInfo(
+        company_name=branding.company_name if branding else tenant.name,
+        primary_color=branding.primary_color if branding else "#3B82F6",
+        secondary_color=branding.secondary_color if branding else "#1E293B",
+        logo_url=branding.logo_url if branding else None,
+        favicon_url=branding.favicon_url if branding else None,
+        support_email=branding.support_email if branding else None,
+    )
+    status = HostStatus.SUSPENDED if tenant.status is TenantStatus.SUSPENDED else HostStatus.OK
+    return HostResolution(status, name, info, brand)
+
+
+def create_tenant(
+    session: Session,
+    *,
+    name: str,
+    slug: str,
+    owner_email: str,
+    owner_name: str = "",
+    primary_domain: str | None = None,
+    tier: str = "basic",
+    is_house: bool = False,
+    currency: str | None = None,
+    primary_color: str = "#3B82F6",
+    secondary_color: str = "#1E293B",
+    trial_ends_at: datetime | None = None,
+) -> Tenant:
+    """Create a tenant: central rows, its own database (created and migrated), default plans.
+
+    Every reseller also gets `<slug>.<platform domain>` as an alias. If any step fails, the
+    central rows are rolled back and the half-made database is dropped.
+    """
+    settings = get_settings()
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("Name is required.")
+    slug = validate_slug(slug)
+    if not EMAIL_RE.match(owner_email or ""):
+        raise DomainError(f"“{owner_email}” is not a valid email address.")
+    if tier not in TIER_DISCOUNTS:
+        raise DomainError(f"Unknown reseller tier “{tier}”; use one of {', '.join(TIER_DISCOUNTS)}.")
+    currency = (currency or settings.default_currency).upper()
+    domains = [validate_domain(primary_domain or f"{slug}.{settings.platform_domain}")]
+    if not is_house:
+        subdomain = f"{slug}.{settings.platform_domain}"
+        if subdomain not in domains:
+            domains.append(subdomain)
+
+    if session.exec(select(Tenant.id).where(Tenant.slug == slug)).first() is not None:
+        raise DomainError(f"A tenant with slug “{slug}” already exists.")
+    if is_house and session.exec(select(Tenant.id).where(Tenant.is_house)).first() is not None:
+        raise DomainError("The house tenant already exists.")
+    taken = session.exec(select(TenantDomain.domain).where(TenantDomain.domain.in_(domains))).all()
+    if taken:
+        raise DomainError(f"Domain {taken[0]} is already in use.")
+
+    now = clock.now()
+    database_name = f"{settings.tenant_db_prefix}{slug.replace('-', '_')}"
+    tenant = Tenant(
+        name=name,
+        slug=slug,
+        database_name=database_name,
+        status=TenantStatus.TRIAL if trial_ends_at else TenantStatus.ACTIVE,
+        is_house=is_house,
+        currency=currency,
+        owner_email=owner_email.strip().lower(),
+        owner_name=owner_name.strip(),
+        created_at=now,
+        trial_ends_at=trial_ends_at,
+    )
+    session.add(tenant)
+    session.flush()
+    for index, domain in enumerate(domains):
+        session.add(
+            TenantDomain(
+                tenant_id=tenant.id,
+                domain=domain,
+                type=DomainType.PRIMARY if index == 0 else DomainType.ALIAS,
+                created_at=now,
+            )
+        )
+    session.add(
+        TenantBranding(
+            tenant_id=tenant.id,
+            company_name=name,
+            primary_color=validate_color(primary_color),
+            secondary_color=validate_color(secondary_color),
+            support_email=owner_email,
+            from_email=f"noreply@{domains[0]}",
+            from_name=name,
+            updated_at=now,
+        )
+    )
+    discount = None if is_house else TIER_DISCOUNTS[tier]
+    session.add(
+        TenantBilling(
+            tenant_id=tenant.id,
+            tier="house" if is_house else tier,
+            wholesale_discount_percent=discount or Decimal(0),
+            monthly_fee_minor=0 if is_house else TIER_FEES_MINOR[tier],
+            currency=currency,
+        )
+    )
+    try:
+        session.flush()
+        create_database(database_name)
+        upgrade_tenant(database_name)
+        with tenant_session_for(database_name) as tenant_db:
+            seed_default_plans(tenant_db, currency=currency, wholesale_discount_percent=discount)
+        session.commit()
+    except Exception:
+        session.rollback()
+        drop_database(database_name)
+        raise
+    return tenant
+
+
+def get_tenant(session: Session, slug: str) -> Tenant:
+    tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
+    if tenant is None:
+        raise NotFound(f"No tenant with slug “{slug}”.")
+    return tenant
+
+
+def list_tenants(session: Session) -> list[tuple[Tenant, list[str]]]:
+    """Every tenant with its domains (primary first)."""
+    tenants = session.exec(select(Tenant).order_by(Tenant.id)).all()
+    domains: dict[int, list[str]] = {}
+    for d in session.exec(select(TenantDomain).order_by(TenantDomain.type.desc(), TenantDomain.id)):
+        domains.setdefault(d.tenant_id, []).append(d.domain)
+    return [(t, domains.get(t.id, [])) for t in tenants]
+
+
+def suspend_tenant(session: Session, slug: str) -> Tenant:
+    tenant = get_tenant(session, slug)
+    if tenant.is_house:
+        raise DomainError("The house tenant cannot be suspended.")
+    if tenant.status is not TenantStatus.SUSPENDED:
+        tenant.status = TenantStatus.SUSPENDED
+        tenant.suspended_at = clock.now()
+        session.add(tenant)
+        session.commit()
+    return tenant
+
+
+def reactivate_tenant(session: Session, slug: str) -> Tenant:
+    tenant = get_tenant(session, slug)
+    if tenant.status is TenantStatus.SUSPENDED:
+        tenant.status = TenantStatus.ACTIVE
+        tenant.suspended_at = None
+        session.add(tenant)
+        session.commit()
+    return tenant
+
+
+def tenant_info(tenant_id: int) -> TenantInfo:
+    with central_session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f"No tenant with id {tenant_id}.")
+        return TenantInfo.of(tenant)
+
+
+@contextmanager
+def tenant_session(tenant: TenantInfo) -> Iterator[Session]:
+    """A session on this tenant's own database, and on no other."""
+    with tenant_session_for(tenant.database_name) as session:
+        yield session
+
+
+def expire_trials(session: Session) -> list[str]:
+    """Suspend tenants whose trial ended; returns their slugs. Running it again does nothing."""
+    now = clock.now()
+    ended = session.exec(
+        select(Tenant).where(Tenant.status == TenantStatus.TRIAL, Tenant.trial_ends_at <= now)
+    ).all()
+    for tenant in ended:
+        tenant.status = TenantStatus.SUSPENDED
+        tenant.suspended_at = now
+        session.add(tenant)
+    session.commit()
+    return [t.slug for t in ended]

@@ -1,0 +1,1 @@
+"""Reflex state classes: thin, they call services and hold what a page shows."""

@@ -1,0 +1,29 @@
+"""The public storefront: the tenant's own plan catalogue."""
+
+import reflex as rx
+
+from ezscale.services.storefront import list_public_plans
+from ezscale.services.tenancy import tenant_session
+from ezscale.state.site import SiteState
+
+
+class StorefrontState(SiteState):
+    plans: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self):
+        tenant = self._resolve()
+        if tenant is None:
+            self.plans = []
+            return
+        with tenant_session(tenant) as session:
+            self.plans = [
+                {
+                    "code": p.code,
+                    "name": p.name,
+                    "description": p.description,
+                    "price": p.price_label,
+                    "kind": p.kind_label,
+                }
+                for p in list_public_plans(session)
+            ]

@@ -1,0 +1,41 @@
+"""The Celery app. Broker: Redis when REDIS_URL is set, else an embedded SQLite broker."""
+
+from celery import Celery
+
+from ezscale.settings import get_settings
+from ezscale.tasks.schedule import BEAT_SCHEDULE
+
+TASK_MODULES = ["ezscale.tasks.tenancy"]
+
+
+def make_celery() -> Celery:
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    results = (
+        settings.redis_url
+        if settings.redis_url
+        else f"db+sqlite:///{(settings.data_dir / 'celery-results.sqlite').resolve()}"
+    )
+    app = Celery("ezscale", include=TASK_MODULES)
+    app.conf.update(
+        broker_url=settings.broker_url,
+        result_backend=results,
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        timezone="UTC",
+        enable_utc=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        result_expires=86400,
+        beat_schedule=BEAT_SCHEDULE,
+        beat_schedule_filename=str((settings.data_dir / "celerybeat-schedule").resolve()),
+        # kombu's SQL transport passes these options to create_engine, so only Redis gets them.
+        broker_transport_options={"visibility_timeout": 3600} if settings.redis_url else {},
+    )
+    return app
+
+
+celery_app = make_celery()

@@ -1,0 +1,60 @@
+"""Tenant-scoped tasks: the tenant id travels with the message and picks the database.
+
+A task made with `@tenant_task` takes `tenant_id` as its first argument and receives a session
+on that tenant's own database. `enqueue_for_tenant` also stamps the id into a message header;
+a worker refuses a message whose header and argument disagree, so a task can never run
+against another tenant's database.
+"""
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from celery import Task
+
+from ezscale.services.errors import DomainError
+from ezscale.services.tenancy import TenantInfo, tenant_info, tenant_session
+from ezscale.tasks.app import celery_app
+
+TENANT_HEADER = "ezscale_tenant_id"
+
+current_tenant: ContextVar[TenantInfo | None] = ContextVar("current_tenant", default=None)
+
+
+class TenantMismatch(DomainError):
+    pass
+
+
+def tenant_task(fn: Callable[..., Any] | None = None, **options: Any):
+    """Register `fn(session, tenant, *args)` as a Celery task called as `task(tenant_id, *args)`."""
+
+    def register(func: Callable[..., Any]) -> Task:
+        name = options.pop("name", f"{func.__module__}.{func.__name__}")
+
+        @celery_app.task(name=name, bind=True, **options)
+        def run(self: Task, tenant_id: int, *args: Any, **kwargs: Any) -> Any:
+            stamped = (self.request.headers or {}).get(TENANT_HEADER) or getattr(
+                self.request, TENANT_HEADER, None
+            )
+            if stamped is not None and int(stamped) != int(tenant_id):
+                raise TenantMismatch(f"task {name} for tenant {tenant_id} carried header tenant {stamped}")
+            tenant = tenant_info(int(tenant_id))
+            token = current_tenant.set(tenant)
+            try:
+                with tenant_session(tenant) as session:
+                    return func(session, tenant, *args, **kwargs)
+            finally:
+                current_tenant.reset(token)
+
+        run.__doc__ = func.__doc__
+        return run
+
+    return register(fn) if fn is not None else register
+
+
+def enqueue_for_tenant(task: Task, tenant_id: int, *args: Any, **kwargs: Any):
+    """Send a tenant task, with the tenant id both as argument and as message header."""
+    return task.apply_async(args=(tenant_id, *args), kwargs=kwargs, headers={TENANT_HEADER: tenant_id})
+
+
+__all__ = ["current_tenant", "enqueue_for_tenant", "tenant_task"]
