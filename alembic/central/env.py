@@ -7,7 +7,7 @@
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-import ezscale.models.central  # noqa: F401  (registers the tables)
+import ezscale.models.schema  # noqa: F401  (registers every table)
 from alembic import context
 from ezscale.db import engine_for
 from ezscale.settings import get_settings

@@ -28,20 +28,22 @@ def _config(stream: str) -> Config:
 
 
 @cache
-def head_revision(stream: str) -> str | None:
-    return ScriptDirectory.from_config(_config(stream)).get_current_head()
+def head_revisions(stream: str) -> frozenset[str]:
+    """Heads of a stream (several while domain branches are developed side by side)."""
+    return frozenset(ScriptDirectory.from_config(_config(stream)).get_heads())
 
 
 def _upgrade(url: str, stream: str) -> bool:
-    """Upgrade one database to head; returns False when it was already there."""
+    """Upgrade one database to every head; returns False when it was already there."""
     engine = central_engine() if stream == "central" else engine_for(url)
     with engine.begin() as connection:
-        if MigrationContext.configure(connection).get_current_revision() == head_revision(stream):
+        current = MigrationContext.configure(connection).get_current_heads()
+        if frozenset(current) == head_revisions(stream):
             return False
         config = _config(stream)
         config.attributes["connection"] = connection
         try:
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")
         finally:
             config.attributes.pop("connection", None)
     return True

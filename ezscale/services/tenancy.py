@@ -166,6 +166,8 @@ def create_tenant(
         raise DomainError(f"“{owner_email}” is not a valid email address.")
     if tier not in TIER_DISCOUNTS:
         raise DomainError(f"Unknown reseller tier “{tier}”; use one of {', '.join(TIER_DISCOUNTS)}.")
+    primary_color = validate_color(primary_color)
+    secondary_color = validate_color(secondary_color)
     currency = (currency or settings.default_currency).upper()
     domains = [validate_domain(primary_domain or f"{slug}.{settings.platform_domain}")]
     if not is_house:
@@ -183,6 +185,8 @@ def create_tenant(
 
     now = clock.now()
     database_name = f"{settings.tenant_db_prefix}{slug.replace('-', '_')}"
+    if session.get_bind().url.database == database_name:
+        raise DomainError(f"Slug “{slug}” would reuse the central database's name.")
     tenant = Tenant(
         name=name,
         slug=slug,
@@ -195,40 +199,40 @@ def create_tenant(
         created_at=now,
         trial_ends_at=trial_ends_at,
     )
-    session.add(tenant)
-    session.flush()
-    for index, domain in enumerate(domains):
+    try:
+        session.add(tenant)
+        session.flush()
+        for index, domain in enumerate(domains):
+            session.add(
+                TenantDomain(
+                    tenant_id=tenant.id,
+                    domain=domain,
+                    type=DomainType.PRIMARY if index == 0 else DomainType.ALIAS,
+                    created_at=now,
+                )
+            )
         session.add(
-            TenantDomain(
+            TenantBranding(
                 tenant_id=tenant.id,
-                domain=domain,
-                type=DomainType.PRIMARY if index == 0 else DomainType.ALIAS,
-                created_at=now,
+                company_name=name,
+                primary_color=primary_color,
+                secondary_color=secondary_color,
+                support_email=owner_email,
+                from_email=f"noreply@{domains[0]}",
+                from_name=name,
+                updated_at=now,
             )
         )
-    session.add(
-        TenantBranding(
-            tenant_id=tenant.id,
-            company_name=name,
-            primary_color=validate_color(primary_color),
-            secondary_color=validate_color(secondary_color),
-            support_email=owner_email,
-            from_email=f"noreply@{domains[0]}",
-            from_name=name,
-            updated_at=now,
+        discount = None if is_house else TIER_DISCOUNTS[tier]
+        session.add(
+            TenantBilling(
+                tenant_id=tenant.id,
+                tier="house" if is_house else tier,
+                wholesale_discount_percent=discount or Decimal(0),
+                monthly_fee_minor=0 if is_house else TIER_FEES_MINOR[tier],
+                currency=currency,
+            )
         )
-    )
-    discount = None if is_house else TIER_DISCOUNTS[tier]
-    session.add(
-        TenantBilling(
-            tenant_id=tenant.id,
-            tier="house" if is_house else tier,
-            wholesale_discount_percent=discount or Decimal(0),
-            monthly_fee_minor=0 if is_house else TIER_FEES_MINOR[tier],
-            currency=currency,
-        )
-    )
-    try:
         session.flush()
         create_database(database_name)
         upgrade_tenant(database_name)
