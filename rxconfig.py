@@ -27,5 +27,5 @@ config = rx.Config(
             theme=rx.theme(accent_color="blue", gray_color="slate", radius="medium")
         ),
     ],
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )

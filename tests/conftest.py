@@ -29,8 +29,10 @@ _counter = iter(range(1, 1_000_000))
 
 
 def _admin_url() -> str:
-    return make_url(normalise_url(_BASE_DATABASE_URL)).set(database="postgres").render_as_string(
-        hide_password=False
+    return (
+        make_url(normalise_url(_BASE_DATABASE_URL))
+        .set(database="postgres")
+        .render_as_string(hide_password=False)
     )
 
 

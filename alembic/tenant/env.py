@@ -6,9 +6,9 @@
 
 import sqlalchemy as sa
 
+import ezscale.models.schema  # noqa: F401  (registers every table)
 from alembic import context
 from ezscale.db import engine_for, tenant_database_url
-import ezscale.models.schema  # noqa: F401  (registers every table)
 from ezscale.models.tenant import TenantModel
 
 target_metadata = TenantModel.metadata

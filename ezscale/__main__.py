@@ -1,0 +1,3 @@
+from ezscale.cli import main
+
+main()

@@ -1,0 +1,165 @@
+"""Browser tests: the real app (`reflex run --env prod`) on a free port, driven by Debian Chromium.
+
+The app runs as a subprocess on its own platform (data dir, databases) seeded with the demo data.
+`live_app.platform()` points this test process at the same databases for direct checks.
+Set EZSCALE_TEST_WEB_DIR to build the frontend somewhere other than `.web` (parallel sessions).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from ezscale.db import dispose_engines
+from ezscale.node import node_environment
+from ezscale.settings import get_settings, normalise_url
+from tests.conftest import _BASE_DATABASE_URL, _RUN_ID, _drop_databases
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveApp:
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+    saved_env: dict[str, str | None] = field(default_factory=dict)
+
+    def url(self, host: str = "localhost", path: str = "/") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    @contextmanager
+    def platform(self) -> Iterator[None]:
+        """Point this process's settings and engines at the live app's databases."""
+        keys = ("EZSCALE_DATA_DIR", "EZSCALE_TENANT_DB_PREFIX", "DATABASE_URL", "EZSCALE_PORT")
+        saved = {k: os.environ.get(k) for k in keys}
+        for key in keys:
+            if key in self.env:
+                os.environ[key] = self.env[key]
+            else:
+                os.environ.pop(key, None)
+        get_settings.cache_clear()
+        dispose_engines()
+        try:
+            yield
+        finally:
+            dispose_engines()
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            get_settings.cache_clear()
+
+
+def _wait_until_up(app: LiveApp, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if app.process.poll() is not None:
+            raise RuntimeError(f"app exited early; see {app.log_path}")
+        try:
+            if httpx.get(app.url(path="/ping"), timeout=2).status_code == 200 and (
+                httpx.get(app.url(), timeout=5).status_code == 200
+            ):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"app did not start in time; see {app.log_path}")
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory) -> Iterator[LiveApp]:
+    root = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    prefix = f"ezt_{_RUN_ID}_live_"
+    env = node_environment()
+    env.update(
+        EZSCALE_DATA_DIR=str(root / "data"),
+        EZSCALE_TENANT_DB_PREFIX=prefix,
+        EZSCALE_PORT=str(port),
+        REFLEX_WEB_WORKDIR=os.environ.get("EZSCALE_TEST_WEB_DIR", str(PROJECT_ROOT / ".web")),
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("DATABASE_URL", None)
+    if _BASE_DATABASE_URL:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(normalise_url(_BASE_DATABASE_URL)).set(database=f"{prefix}_central")
+        env["DATABASE_URL"] = url.render_as_string(hide_password=False)
+    app = LiveApp(port=port, env=env, log_path=root / "app.log")
+    subprocess.run(
+        [sys.executable, "-m", "ezscale", "demo"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with app.log_path.open("wb") as log:
+        app.process = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_up(app, time.monotonic() + 900)
+        yield app
+    finally:
+        if app.process.poll() is None:
+            os.killpg(app.process.pid, signal.SIGTERM)
+            try:
+                app.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(app.process.pid, signal.SIGKILL)
+        if _BASE_DATABASE_URL:
+            _drop_databases(prefix)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def open_site(page: Page, url: str, status: str = "ok") -> None:
+    """Go to a page and wait until the site (tenant) has been resolved."""
+    page.goto(url)
+    page.wait_for_selector(f"#site-root[data-site-status='{status}']")
