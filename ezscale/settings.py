@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     platform_name: str = Field(default="EZSCALE", alias="EZSCALE_PLATFORM_NAME")
     port: int = Field(default=3000, alias="EZSCALE_PORT")
     default_currency: str = Field(default="USD", alias="EZSCALE_CURRENCY")
+    # Comma-separated Fernet keys, newest first (rotation). Unset: a key file in the data dir.
+    encryption_keys: str | None = Field(default=None, alias="EZSCALE_ENCRYPTION_KEYS")
 
     @property
     def is_postgres(self) -> bool:
