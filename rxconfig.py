@@ -19,7 +19,9 @@ config = rx.Config(
     db_url=_settings.central_url,
     # Several backend processes can serve one site when the state lives in Redis.
     redis_url=_settings.redis_url,
-    state_manager_mode="redis" if _settings.redis_url else "disk",
+    state_manager_mode=(
+        rx.constants.StateManagerMode.REDIS if _settings.redis_url else rx.constants.StateManagerMode.DISK
+    ),
     frontend_port=_settings.port,
     backend_port=_settings.port,
     plugins=[

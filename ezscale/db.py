@@ -1,5 +1,6 @@
 """The one place that creates engines and sessions: the central database and one per tenant."""
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,8 +12,11 @@ from sqlmodel import Session
 
 from ezscale.settings import get_settings
 
-_engines: dict[str, Engine] = {}
+# Engines by URL, least recently used first. Tenant engines beyond the cap are disposed, so a
+# platform with many tenants does not hold a connection pool open for each of them.
+_engines: OrderedDict[str, Engine] = OrderedDict()
 _engines_lock = Lock()
+MAX_CACHED_ENGINES = 64
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -24,23 +28,33 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def engine_for(url: str) -> Engine:
-    """One cached engine per database URL."""
-    engine = _engines.get(url)
-    if engine is not None:
+def create_engine(url: str, **options) -> Engine:
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **options)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    options.setdefault("pool_pre_ping", True)
+    if options.get("poolclass") is None:
+        options.setdefault("pool_size", 2)
+        options.setdefault("max_overflow", 8)
+    return sa.create_engine(url, **options)
+
+
+def engine_for(url: str) -> Engine:
+    """One cached engine per database URL (the central one is never evicted)."""
     with _engines_lock:
         engine = _engines.get(url)
-        if engine is None:
-            if url.startswith("sqlite"):
-                path = make_url(url).database
-                if path:
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
-                engine = sa.create_engine(url, connect_args={"check_same_thread": False})
-                sa.event.listen(engine, "connect", _sqlite_pragmas)
-            else:
-                engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-            _engines[url] = engine
+        if engine is not None:
+            _engines.move_to_end(url)
+            return engine
+        engine = _engines[url] = create_engine(url)
+        central = get_settings().central_url
+        while len(_engines) > MAX_CACHED_ENGINES:
+            oldest = next(u for u in _engines if u != central)
+            _engines.pop(oldest).dispose()
     return engine
 
 

@@ -24,6 +24,10 @@ os.environ.pop("DATABASE_URL", None)
 from ezscale import clock as clock_module  # noqa: E402
 from ezscale.db import central_session, dispose_engines  # noqa: E402
 from ezscale.settings import get_settings, normalise_url  # noqa: E402
+from ezscale.tasks import celery_app  # noqa: E402
+
+# Test sessions may share one Redis: each consumes its own queue.
+celery_app.conf.task_default_queue = f"ezscale-test-{_RUN_ID}"
 
 _counter = iter(range(1, 1_000_000))
 

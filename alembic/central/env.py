@@ -5,10 +5,10 @@
 """
 
 import sqlalchemy as sa
+from alembic import context
 from sqlmodel import SQLModel
 
 import ezscale.models.schema  # noqa: F401  (registers every table)
-from alembic import context
 from ezscale.db import engine_for
 from ezscale.settings import get_settings
 

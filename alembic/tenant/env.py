@@ -5,9 +5,9 @@
 """
 
 import sqlalchemy as sa
+from alembic import context
 
 import ezscale.models.schema  # noqa: F401  (registers every table)
-from alembic import context
 from ezscale.db import engine_for, tenant_database_url
 from ezscale.models.tenant import TenantModel
 

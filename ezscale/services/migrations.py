@@ -4,17 +4,18 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import select
 
-from alembic import command
 from ezscale.db import (
     central_engine,
     central_session,
     create_central_database,
-    engine_for,
+    create_engine,
     tenant_database_url,
 )
 from ezscale.models.central import Tenant
@@ -35,7 +36,9 @@ def head_revisions(stream: str) -> frozenset[str]:
 
 def _upgrade(url: str, stream: str) -> bool:
     """Upgrade one database to every head; returns False when it was already there."""
-    engine = central_engine() if stream == "central" else engine_for(url)
+    # Tenants are migrated over a throw-away connection: `db upgrade` over hundreds of tenants
+    # must not leave a pool open per tenant.
+    engine = central_engine() if stream == "central" else create_engine(url, poolclass=sa.NullPool)
     with engine.begin() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
         if frozenset(current) == head_revisions(stream):

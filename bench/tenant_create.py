@@ -1,0 +1,97 @@
+"""Benchmark: create and migrate one tenant; `ezscale db upgrade` over 100 tenants.
+
+    .venv/bin/python bench/tenant_create.py [--tenants 100] [--backend sqlite|postgres|both]
+
+Targets (issue 2): a tenant ready in < 1 s on SQLite and < 2 s on PostgreSQL.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from alembic import command
+
+from bench._platform import bench_platform, postgres_url
+from ezscale.db import central_session, engine_for, tenant_database_url
+from ezscale.services import migrations
+from ezscale.services.tenancy import create_tenant
+
+
+def _downgrade(database_name: str) -> None:
+    config = migrations._config("tenant")
+    with engine_for(tenant_database_url(database_name)).begin() as connection:
+        config.attributes["connection"] = connection
+        try:
+            command.downgrade(config, "base")
+        finally:
+            config.attributes.pop("connection", None)
+
+
+def run(backend: str, count: int) -> dict[str, float]:
+    with bench_platform(backend):
+        migrations.upgrade_central()
+        timings = []
+        names = []
+        for n in range(count):
+            started = time.perf_counter()
+            with central_session() as session:
+                tenant = create_tenant(
+                    session, name=f"Reseller {n}", slug=f"r{n}", owner_email=f"o@r{n}.test"
+                )
+            timings.append(time.perf_counter() - started)
+            names.append(tenant.database_name)
+            print(f"\r  {backend}: created {n + 1}/{count} tenants", end="", file=sys.stderr)
+        print(file=sys.stderr)
+        for name in names:
+            _downgrade(name)
+        started = time.perf_counter()
+        migrated = migrations.upgrade_all()
+        full = time.perf_counter() - started
+        assert migrated == count, migrated
+        started = time.perf_counter()
+        again = migrations.upgrade_all(lambda name, did: did and print("still behind:", name))
+        assert again == 0, again
+        noop = time.perf_counter() - started
+    return {
+        "create_median": statistics.median(timings),
+        "create_p95": sorted(timings)[int(len(timings) * 0.95) - 1],
+        "create_max": max(timings),
+        "upgrade_all": full,
+        "upgrade_noop": noop,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if args.backend == "both" and postgres_url() is None:
+        backends = ["sqlite"]
+        print("PostgreSQL not reachable: SQLite only.", file=sys.stderr)
+    print(
+        "| backend | tenants | create+migrate median | p95 | max "
+        f"| db upgrade (all {args.tenants} behind) | db upgrade (up to date) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for backend in backends:
+        r = run(backend, args.tenants)
+        cells = [
+            backend,
+            str(args.tenants),
+            f"{r['create_median'] * 1000:.0f} ms",
+            f"{r['create_p95'] * 1000:.0f} ms",
+            f"{r['create_max'] * 1000:.0f} ms",
+            f"{r['upgrade_all']:.2f} s",
+            f"{r['upgrade_noop']:.2f} s",
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
