@@ -20,6 +20,14 @@ class Settings(BaseSettings):
     default_currency: str = Field(default="USD", alias="EZSCALE_CURRENCY")
     # Comma-separated Fernet keys, newest first (rotation). Unset: a key file in the data dir.
     encryption_keys: str | None = Field(default=None, alias="EZSCALE_ENCRYPTION_KEYS")
+    # Accounts and security. SMTP_URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465;
+    # unset, mail stays in the outbox, which the demo shows at /dev/outbox (EZSCALE_DEV_OUTBOX).
+    smtp_url: str | None = Field(default=None, alias="SMTP_URL")
+    dev_outbox: bool = Field(default=True, alias="EZSCALE_DEV_OUTBOX")
+    session_hours: int = Field(default=24 * 14, alias="EZSCALE_SESSION_HOURS")
+    login_max_failures_per_account: int = Field(default=5, alias="EZSCALE_LOGIN_MAX_FAILURES")
+    login_max_failures_per_ip: int = Field(default=20, alias="EZSCALE_LOGIN_MAX_FAILURES_PER_IP")
+    login_lockout_minutes: int = Field(default=15, alias="EZSCALE_LOGIN_LOCKOUT_MINUTES")
 
     @property
     def is_postgres(self) -> bool:

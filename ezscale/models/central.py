@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from ezscale.models.types import enum_field, utc_field
+from ezscale.services.crypto import EncryptedString
 
 
 class TenantStatus(StrEnum):
@@ -144,3 +145,7 @@ class PlatformAdmin(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     is_active: bool = Field(default=True)
     created_at: datetime = utc_field()
+    # A second factor is required for the admin area: TOTP (secret encrypted, replay refused).
+    totp_secret: str | None = Field(default=None, sa_column=sa.Column(EncryptedString(), nullable=True))
+    totp_enabled_at: datetime | None = utc_field(nullable=True)
+    totp_last_step: int | None = None

@@ -9,6 +9,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from ezscale.models.types import enum_field, utc_field
+from ezscale.services.crypto import EncryptedString
 
 
 class TenantModel(SQLModel, registry=registry()):
@@ -35,6 +36,13 @@ class User(TenantModel, table=True):
     tax_id: str = Field(default="", max_length=40)
     email_verified_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field()
+    # Accounts and security (issue 3): TOTP is on once totp_enabled_at is set; the last
+    # accepted time step refuses a replayed code.
+    is_active: bool = Field(default=True)
+    totp_secret: str | None = Field(default=None, sa_column=sa.Column(EncryptedString(), nullable=True))
+    totp_enabled_at: datetime | None = utc_field(nullable=True)
+    totp_last_step: int | None = None
+    webauthn_handle: str | None = Field(default=None, max_length=100)
 
 
 class ServiceType(StrEnum):

@@ -1,0 +1,35 @@
+"""SMTP delivery of outbox messages, retried with backoff on connection errors."""
+
+import smtplib
+
+from ezscale.db import central_session
+from ezscale.services import mail
+from ezscale.services.tenancy import TenantInfo
+from ezscale.tasks.app import celery_app
+from ezscale.tasks.tenant_task import enqueue_for_tenant, tenant_task
+
+_RETRY = dict(
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    max_retries=mail.MAX_ATTEMPTS,
+)
+
+
+@tenant_task(name="ezscale.tasks.mail.deliver_tenant_mail", **_RETRY)
+def deliver_tenant_mail(session, tenant: TenantInfo, mail_id: int) -> bool:
+    return mail.deliver(session, mail_id=mail_id)
+
+
+@celery_app.task(name="ezscale.tasks.mail.deliver_platform_mail", **_RETRY)
+def deliver_platform_mail(mail_id: int) -> bool:
+    with central_session() as session:
+        return mail.deliver(session, mail_id=mail_id, platform=True)
+
+
+def enqueue_delivery(tenant: TenantInfo | None, mail_id: int) -> None:
+    """Called after the outbox row is committed."""
+    if tenant is None:
+        deliver_platform_mail.delay(mail_id)
+    else:
+        enqueue_for_tenant(deliver_tenant_mail, tenant.id, mail_id)
