@@ -2,13 +2,14 @@
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ezscale import routes
 from ezscale.db import central_session
 from ezscale.services.branding import favicon_svg, theme_css
-from ezscale.services.tenancy import resolve_host
+from ezscale.services.domains import WELL_KNOWN_PATH, tls_allowed, verification_token_for_host
+from ezscale.services.tenancy import normalise_host, resolve_host
 
 
 def _branding_for(request: Request):
@@ -35,9 +36,27 @@ async def tenant_favicon(request: Request) -> Response:
     )
 
 
+async def domain_verification(request: Request) -> Response:
+    """Answers the HTTP-method token on a custom domain that already points at EZSCALE."""
+    with central_session() as session:
+        token = verification_token_for_host(session, normalise_host(request.headers.get("host", "")))
+    if token is None:
+        return PlainTextResponse("Not found", status_code=404)
+    return PlainTextResponse(token, headers={"Cache-Control": "no-store"})
+
+
+async def caddy_ask(request: Request) -> Response:
+    """Caddy's on-demand TLS asks here before issuing a certificate: 200 means go ahead."""
+    with central_session() as session:
+        allowed = tls_allowed(session, request.query_params.get("domain", ""))
+    return PlainTextResponse("ok" if allowed else "unknown domain", status_code=200 if allowed else 404)
+
+
 api = Starlette(
     routes=[
         Route(routes.THEME_CSS, tenant_theme),
         Route(routes.FAVICON, tenant_favicon),
+        Route(WELL_KNOWN_PATH, domain_verification),
+        Route(routes.CADDY_ASK, caddy_ask),
     ]
 )

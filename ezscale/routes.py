@@ -21,3 +21,4 @@ DEV_OUTBOX = "/dev/outbox"
 
 THEME_CSS = "/tenant-theme.css"
 FAVICON = "/tenant-favicon.svg"
+CADDY_ASK = "/internal/tls/ask"

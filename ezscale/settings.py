@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     platform_name: str = Field(default="EZSCALE", alias="EZSCALE_PLATFORM_NAME")
     port: int = Field(default=3000, alias="EZSCALE_PORT")
     default_currency: str = Field(default="USD", alias="EZSCALE_CURRENCY")
+    # Custom-domain checks: DNS servers as host[:port], comma-separated (unset: the system's), and
+    # an optional base URL the HTTP check connects to instead of the domain itself (like curl's
+    # --resolve; the Host header is still the domain).
+    dns_nameservers: str | None = Field(default=None, alias="EZSCALE_DNS_NAMESERVERS")
+    domain_check_http_base: str | None = Field(default=None, alias="EZSCALE_DOMAIN_CHECK_HTTP_BASE")
     # Comma-separated Fernet keys, newest first (rotation). Unset: a key file in the data dir.
     encryption_keys: str | None = Field(default=None, alias="EZSCALE_ENCRYPTION_KEYS")
     # Accounts and security. SMTP_URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465;
@@ -28,6 +33,33 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, alias="EZSCALE_LOGIN_MAX_FAILURES")
     login_max_failures_per_ip: int = Field(default=20, alias="EZSCALE_LOGIN_MAX_FAILURES_PER_IP")
     login_lockout_minutes: int = Field(default=15, alias="EZSCALE_LOGIN_LOCKOUT_MINUTES")
+    # Billing (issue 5). Stripe test keys from the environment; STRIPE_API_BASE points at localstripe.
+    stripe_secret_key: str = Field(default="sk_test_localstripe", alias="STRIPE_SECRET_KEY")
+    stripe_publishable_key: str = Field(default="pk_test_localstripe", alias="STRIPE_PUBLISHABLE_KEY")
+    stripe_webhook_secret: str = Field(default="whsec_localstripe", alias="STRIPE_WEBHOOK_SECRET")
+    stripe_api_base: str | None = Field(default=None, alias="STRIPE_API_BASE")
+    stripe_max_retries: int = Field(default=4, alias="EZSCALE_STRIPE_MAX_RETRIES")
+    stripe_retry_base_seconds: float = Field(default=0.5, alias="EZSCALE_STRIPE_RETRY_BASE_SECONDS")
+    seller_country: str = Field(default="US", alias="EZSCALE_SELLER_COUNTRY")
+    renewal_days_ahead: int = Field(default=7, alias="EZSCALE_RENEWAL_DAYS_AHEAD")
+    dunning_retry_days: str = Field(default="1,3,5", alias="EZSCALE_DUNNING_RETRY_DAYS")
+    dunning_reminder_days_before: int = Field(default=3, alias="EZSCALE_DUNNING_REMINDER_DAYS_BEFORE")
+    suspend_after_days: int = Field(default=7, alias="EZSCALE_SUSPEND_AFTER_DAYS")
+    terminate_after_days: int = Field(default=30, alias="EZSCALE_TERMINATE_AFTER_DAYS")
+    # Kasm Workspaces server (defaults: the simulator `ezscale run` starts on loopback).
+    kasm_api_url: str = Field(default="http://127.0.0.1:8391", alias="KASM_API_URL")
+    kasm_api_key: str = Field(default="demo-key", alias="KASM_API_KEY")
+    kasm_api_secret: str = Field(default="demo-secret", alias="KASM_API_SECRET")
+    kasm_auth_mode: str = Field(default="body", alias="KASM_AUTH_MODE", pattern="^(body|basic)$")
+    kasm_timeout_seconds: float = Field(default=10.0, alias="KASM_TIMEOUT_SECONDS")
+    kasm_retries: int = Field(default=2, alias="KASM_RETRIES")
+    kasm_provision_attempts: int = Field(default=5, alias="KASM_PROVISION_ATTEMPTS")
+    kasm_min_credit_minor: int = Field(default=500, alias="KASM_MIN_CREDIT_MINOR")
+    kasm_low_balance_hours: int = Field(default=24, alias="KASM_LOW_BALANCE_HOURS")
+    kasm_keepalive_seconds: int = Field(default=300, alias="KASM_KEEPALIVE_SECONDS")
+    # Admin alerts (Discord webhook and/or email).
+    alert_discord_webhook_url: str | None = Field(default=None, alias="ALERT_DISCORD_WEBHOOK_URL")
+    alert_email: str | None = Field(default=None, alias="ALERT_EMAIL")
 
     @property
     def is_postgres(self) -> bool:

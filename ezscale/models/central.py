@@ -45,7 +45,15 @@ class Tenant(SQLModel, table=True):
     suspended_at: datetime | None = utc_field(nullable=True)
 
 
+class VerificationStatus(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    FAILED = "failed"
+
+
 class TenantDomain(SQLModel, table=True):
+    """A host name that reaches a tenant. Custom domains prove ownership by DNS TXT or HTTP token."""
+
     __tablename__ = "tenant_domains"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -53,6 +61,10 @@ class TenantDomain(SQLModel, table=True):
     domain: str = Field(max_length=253, unique=True, index=True)
     type: DomainType = enum_field(DomainType, DomainType.ALIAS)
     ssl_status: SslStatus = enum_field(SslStatus, SslStatus.PENDING)
+    verification_status: VerificationStatus = enum_field(VerificationStatus, VerificationStatus.PENDING)
+    verification_token: str = Field(default="", max_length=64)
+    verification_error: str = Field(default="", max_length=300)
+    last_checked_at: datetime | None = utc_field(nullable=True)
     verified_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field()
 

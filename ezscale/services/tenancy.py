@@ -1,6 +1,7 @@
 """Tenants: creation (own database, migrated and seeded), lifecycle, and host → tenant lookup."""
 
 import re
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from ezscale.models.central import (
     TenantBranding,
     TenantDomain,
     TenantStatus,
+    VerificationStatus,
 )
 from ezscale.services.catalogue import seed_default_plans
 from ezscale.services.errors import DomainError, NotFound
@@ -112,14 +114,38 @@ def validate_color(color: str) -> str:
     return color.upper()
 
 
+def is_platform_host(domain: str) -> bool:
+    """The platform's own domain and its subdomains, which EZSCALE controls (no proof needed)."""
+    base = get_settings().platform_domain
+    return domain == base or domain.endswith("." + base)
+
+
+def new_domain_row(tenant_id: int, domain: str, type_: DomainType) -> TenantDomain:
+    """A domain row: platform hosts are verified at once, custom ones wait for proof."""
+    trusted = is_platform_host(domain)
+    now = clock.now()
+    return TenantDomain(
+        tenant_id=tenant_id,
+        domain=domain,
+        type=type_,
+        verification_status=VerificationStatus.VERIFIED if trusted else VerificationStatus.PENDING,
+        verification_token="" if trusted else secrets.token_urlsafe(24),
+        verified_at=now if trusted else None,
+        created_at=now,
+    )
+
+
 def resolve_host(session: Session, host: str) -> HostResolution:
-    """The tenant a Host header names, through tenant_domains (primary and alias domains)."""
+    """The tenant a Host header names, through its verified primary and alias domains."""
     name = normalise_host(host)
     row = session.exec(
         select(Tenant, TenantBranding)
         .join(TenantDomain, TenantDomain.tenant_id == Tenant.id)
         .join(TenantBranding, TenantBranding.tenant_id == Tenant.id, isouter=True)
-        .where(TenantDomain.domain == name)
+        .where(
+            TenantDomain.domain == name,
+            TenantDomain.verification_status == VerificationStatus.VERIFIED,
+        )
     ).first()
     if row is None:
         return HostResolution(HostStatus.UNKNOWN, name)
@@ -203,14 +229,8 @@ def create_tenant(
         session.add(tenant)
         session.flush()
         for index, domain in enumerate(domains):
-            session.add(
-                TenantDomain(
-                    tenant_id=tenant.id,
-                    domain=domain,
-                    type=DomainType.PRIMARY if index == 0 else DomainType.ALIAS,
-                    created_at=now,
-                )
-            )
+            kind = DomainType.PRIMARY if index == 0 else DomainType.ALIAS
+            session.add(new_domain_row(tenant.id, domain, kind))
         session.add(
             TenantBranding(
                 tenant_id=tenant.id,

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from ezscale import clock as clock_module
 from ezscale.db import central_engine, tenant_database_url
-from ezscale.models.central import Tenant, TenantDomain, TenantStatus
+from ezscale.models.central import Tenant, TenantDomain, TenantStatus, VerificationStatus
 from ezscale.models.tenant import Plan, Role, User
 from ezscale.services import tenancy
 from ezscale.services.errors import DomainError
@@ -81,10 +81,19 @@ def test_every_reseller_gets_a_platform_subdomain_alias(make_tenant, central):
     ]
 
 
+def _mark_verified(central, tenant_id: int) -> None:
+    for row in central.exec(select(TenantDomain).where(TenantDomain.tenant_id == tenant_id)):
+        row.verification_status = VerificationStatus.VERIFIED
+        central.add(row)
+    central.commit()
+
+
 def test_host_resolution_primary_alias_unknown_and_suspended(make_tenant, central):
     base = get_settings().platform_domain
     make_tenant("house", name="House", primary_domain=base, is_house=True, primary_color="#112233")
-    make_tenant("acme", name="Acme", primary_domain="acme-hosting.com", primary_color="#E11D48")
+    acme = make_tenant("acme", name="Acme", primary_domain="acme-hosting.com", primary_color="#E11D48")
+    assert resolve_host(central, "acme-hosting.com").status is HostStatus.UNKNOWN  # not verified yet
+    _mark_verified(central, acme.id)
 
     primary = resolve_host(central, "ACME-hosting.com:3000")
     assert primary.status is HostStatus.OK
