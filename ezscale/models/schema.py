@@ -4,4 +4,5 @@
 import ezscale.models.auth
 import ezscale.models.billing
 import ezscale.models.central
+import ezscale.models.kasm
 import ezscale.models.tenant  # noqa: F401

@@ -1,0 +1,1 @@
+"""Loopback simulators of external systems (Kasm, Discord) for the demo, tests and benchmarks."""

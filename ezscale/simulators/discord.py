@@ -1,0 +1,56 @@
+"""A Discord webhook sink: accepts `POST /api/webhooks/<id>/<token>` like Discord and keeps the
+messages (`GET /messages` lists them), so alerts can be seen in the demo and asserted in tests."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from ezscale.simulators.kasm import RunningServer
+
+
+class DiscordSink:
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def add(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            self.messages.append(message)
+
+
+def serve_discord(sink: DiscordSink, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _reply(self, status: int, body: bytes = b"") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if not self.path.startswith("/api/webhooks/"):
+                return self._reply(404)
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                return self._reply(400, b'{"message": "Cannot send an empty message", "code": 50006}')
+            if not message.get("content") and not message.get("embeds"):
+                return self._reply(400, b'{"message": "Cannot send an empty message", "code": 50006}')
+            sink.add(message)
+            self._reply(204)
+
+        def do_GET(self) -> None:
+            if self.path != "/messages":
+                return self._reply(404)
+            self._reply(200, json.dumps(sink.messages).encode())
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return RunningServer(server)

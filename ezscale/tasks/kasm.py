@@ -1,0 +1,79 @@
+"""Kasm tasks: converge one workspace with Kasm, and the reconcile / keepalive / credit beats."""
+
+import logging
+
+from sqlmodel import select
+
+from ezscale.db import central_session
+from ezscale.models.central import Tenant, TenantStatus
+from ezscale.services.kasm import Next, converge_step
+from ezscale.services.kasm_client import KasmClient, KasmError
+from ezscale.services.kasm_sync import credit_guard, keepalive_due, reconcile, stopping_workspaces
+from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.tasks.app import celery_app
+from ezscale.tasks.tenant_task import TENANT_HEADER, enqueue_for_tenant, tenant_task
+
+log = logging.getLogger(__name__)
+
+
+def schedule_converge(tenant_id: int, workspace_id: int, *, failures: int = 0, delay: float = 0.0) -> None:
+    """Enqueue `converge_workspace` (after the caller's commit), optionally delayed."""
+    converge_workspace.apply_async(
+        args=(tenant_id, workspace_id, failures),
+        countdown=delay or None,
+        headers={TENANT_HEADER: tenant_id},
+    )
+
+
+@tenant_task(name="ezscale.tasks.kasm.converge_workspace")
+def converge_workspace(session, tenant: TenantInfo, workspace_id: int, failures: int = 0) -> str:
+    """One step of provisioning / starting / stopping; re-enqueues itself while Kasm works."""
+    with KasmClient.from_settings() as client:
+        step = converge_step(
+            session, tenant=tenant, workspace_id=workspace_id, client=client, failures=failures
+        )
+    if step.next is not Next.DONE:
+        schedule_converge(tenant.id, workspace_id, failures=step.failures, delay=step.delay)
+    return step.next.value
+
+
+def _active_tenants() -> list[TenantInfo]:
+    with central_session() as session:
+        rows = session.exec(select(Tenant).where(Tenant.status != TenantStatus.SUSPENDED)).all()
+        return [TenantInfo.of(t) for t in rows]
+
+
+@celery_app.task(name="ezscale.tasks.kasm.reconcile_all")
+def reconcile_all() -> int:
+    """One `get_kasms` for the deployment, then every tenant's workspaces against it."""
+    with KasmClient.from_settings() as client:
+        try:
+            listing = client.get_kasms()
+        except KasmError as error:
+            log.warning("kasm reconcile skipped: %s", error)
+            return 0
+        stopped = 0
+        for tenant in _active_tenants():
+            with tenant_session(tenant) as session:
+                stopped += len(
+                    reconcile(session, tenant=tenant, listing=listing, client=client).stopped_outside
+                )
+    return stopped
+
+
+@celery_app.task(name="ezscale.tasks.kasm.guard_all")
+def guard_all() -> None:
+    """Fan out keepalive + credit guard to every tenant."""
+    for tenant in _active_tenants():
+        enqueue_for_tenant(guard_tenant, tenant.id)
+
+
+@tenant_task(name="ezscale.tasks.kasm.guard_tenant")
+def guard_tenant(session, tenant: TenantInfo) -> int:
+    with KasmClient.from_settings() as client:
+        keepalive_due(session, tenant=tenant, client=client)
+    credit_guard(session, tenant=tenant)
+    stopping = stopping_workspaces(session)
+    for workspace_id in stopping:
+        schedule_converge(tenant.id, workspace_id)
+    return len(stopping)
