@@ -2,11 +2,12 @@
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ezscale import routes
 from ezscale.db import central_session
+from ezscale.services.brand_assets import ASSET_ROUTE, CONTENT_TYPES, asset_file
 from ezscale.services.branding import favicon_svg, theme_css
 from ezscale.services.domains import WELL_KNOWN_PATH, tls_allowed, verification_token_for_host
 from ezscale.services.tenancy import normalise_host, resolve_host
@@ -36,6 +37,16 @@ async def tenant_favicon(request: Request) -> Response:
     )
 
 
+async def tenant_asset(request: Request) -> Response:
+    """A logo or favicon, only from the folder of the tenant this host belongs to."""
+    with central_session() as session:
+        found = resolve_host(session, request.headers.get("host", ""))
+    path = asset_file(found.tenant.slug, request.path_params["name"]) if found.tenant else None
+    if path is None:
+        return PlainTextResponse("Not found", status_code=404)
+    return FileResponse(path, media_type=CONTENT_TYPES[path.suffix[1:]], headers={"Vary": "Host"})
+
+
 async def domain_verification(request: Request) -> Response:
     """Answers the HTTP-method token on a custom domain that already points at EZSCALE."""
     with central_session() as session:
@@ -57,6 +68,7 @@ api = Starlette(
         Route(routes.THEME_CSS, tenant_theme),
         Route(routes.FAVICON, tenant_favicon),
         Route(WELL_KNOWN_PATH, domain_verification),
+        Route(ASSET_ROUTE + "/{name}", tenant_asset),
         Route(routes.CADDY_ASK, caddy_ask),
     ]
 )

@@ -3,6 +3,8 @@
 HOME = "/"
 CLIENT = "/client"
 RESELLER = "/reseller"
+RESELLER_BRANDING = "/reseller/branding"
+RESELLER_DOMAINS = "/reseller/domains"
 ADMIN = "/admin"
 
 # Accounts and security

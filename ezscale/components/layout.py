@@ -1,7 +1,7 @@
 """The branded shell: one layout per area (storefront, customer, reseller, admin).
 
-Colours, name and logo come from the tenant resolved for this host (SiteState), applied as CSS
-variables on the root, so a branding change re-themes an open page without a reload.
+Colours, name and logo come from the tenant's shared BrandState, applied as CSS variables on the
+root, so a saved branding change re-themes every open page of that tenant without a reload.
 """
 
 from enum import StrEnum
@@ -10,6 +10,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.services.branding import brand_variables
+from ezscale.state.brand import BrandState
 from ezscale.state.site import SiteState
 
 
@@ -23,7 +24,11 @@ class Area(StrEnum):
 _NAV = {
     Area.STOREFRONT: [("Plans", routes.HOME), ("Client area", routes.CLIENT)],
     Area.CUSTOMER: [("Dashboard", routes.CLIENT), ("Store", routes.HOME)],
-    Area.RESELLER: [("Overview", routes.RESELLER), ("Storefront", routes.HOME)],
+    Area.RESELLER: [
+        ("Overview", routes.RESELLER),
+        ("Branding", routes.RESELLER_BRANDING),
+        ("Storefront", routes.HOME),
+    ],
     Area.ADMIN: [("Overview", routes.ADMIN), ("Storefront", routes.HOME)],
 }
 
@@ -32,13 +37,13 @@ def _brand() -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.cond(
-                SiteState.logo_url != "",
-                rx.image(src=SiteState.logo_url, height="32px", alt=SiteState.company_name),
+                BrandState.logo_url != "",
+                rx.image(src=BrandState.logo_url, height="32px", alt=BrandState.company_name),
                 rx.box(
                     rx.image(src=routes.FAVICON, height="28px", alt=""),
                 ),
             ),
-            rx.heading(SiteState.company_name, size="5", id="brand-name", color="white"),
+            rx.heading(BrandState.company_name, size="5", id="brand-name", color="white"),
             align="center",
             spacing="2",
         ),
@@ -71,11 +76,11 @@ def _header(area: Area) -> rx.Component:
 def _footer() -> rx.Component:
     return rx.box(
         rx.hstack(
-            rx.text("© ", SiteState.company_name, size="2", color_scheme="gray"),
+            rx.text("© ", BrandState.company_name, size="2", color_scheme="gray"),
             rx.spacer(),
             rx.cond(
-                SiteState.support_email != "",
-                rx.link(SiteState.support_email, href="mailto:" + SiteState.support_email, size="2"),
+                BrandState.support_email != "",
+                rx.link(BrandState.support_email, href="mailto:" + BrandState.support_email, size="2"),
             ),
             max_width="1100px",
             margin="0 auto",
@@ -133,8 +138,10 @@ def shell(area: Area, content: rx.Component) -> rx.Component:
             ("ok", known),
             rx.center(rx.spinner(size="3"), padding_top="120px"),
         ),
-        style=brand_variables(SiteState.primary_color, SiteState.secondary_color),
+        rx.el.style(BrandState.custom_css),
+        style=brand_variables(BrandState.primary_color, BrandState.secondary_color),
         min_height="100vh",
+        on_mount=BrandState.link_site,
         id="site-root",
         data_site_status=SiteState.status,
     )

@@ -4,7 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
-from ezscale.state.site import SiteState
+from ezscale.state.brand import BrandState
 from ezscale.state.storefront import StorefrontState
 
 
@@ -27,7 +27,7 @@ def home() -> rx.Component:
         rx.vstack(
             rx.heading(
                 "Cloud workspaces, servers and hosting from ",
-                rx.text.span(SiteState.company_name, color="var(--brand-primary)", id="hero-name"),
+                rx.text.span(BrandState.company_name, color="var(--brand-primary)", id="hero-name"),
                 size="8",
             ),
             rx.text(

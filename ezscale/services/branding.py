@@ -1,8 +1,16 @@
-"""A tenant's brand as CSS variables (and a generated favicon), shared by the page and the API."""
+"""A tenant's brand: editing it (validated, CSS sanitised) and rendering it as CSS variables
+and a generated favicon, shared by the page and the API."""
 
+import re
+from dataclasses import dataclass
 from html import escape
 
-from ezscale.services.tenancy import BrandingInfo
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.models.central import TenantBranding
+from ezscale.services.errors import DomainError, NotFound
+from ezscale.services.tenancy import EMAIL_RE, BrandingInfo, validate_color
 
 DEFAULT_PRIMARY = "#3B82F6"
 DEFAULT_SECONDARY = "#1E293B"
@@ -26,10 +34,12 @@ def brand_variables(primary: str, secondary: str) -> dict[str, str]:
 
 
 def theme_css(branding: BrandingInfo | None) -> str:
+    """The host's theme: brand variables, then the tenant's (already sanitised) custom CSS."""
     primary = branding.primary_color if branding else DEFAULT_PRIMARY
     secondary = branding.secondary_color if branding else DEFAULT_SECONDARY
     body = ";".join(f"{k}:{v}" for k, v in brand_variables(primary, secondary).items())
-    return f":root,.radix-themes{{{body}}}\n"
+    custom = branding.custom_css if branding and branding.custom_css else ""
+    return f":root,.radix-themes{{{body}}}\n{custom}\n"
 
 
 def favicon_svg(branding: BrandingInfo | None) -> str:
@@ -43,3 +53,91 @@ def favicon_svg(branding: BrandingInfo | None) -> str:
         '<text x="16" y="22" font-family="sans-serif" font-size="18" font-weight="700" '
         f'fill="white" text-anchor="middle">{letter}</text></svg>'
     )
+
+
+MAX_CSS_BYTES = 20_000
+_CSS_FORBIDDEN = (
+    (re.compile(r"@import", re.I), "@import is not allowed in custom CSS."),
+    (re.compile(r"</\s*style", re.I), "Custom CSS cannot contain </style>."),
+    (re.compile(r"expression\s*\(", re.I), "CSS expressions are not allowed."),
+    (re.compile(r"javascript\s*:", re.I), "javascript: URLs are not allowed."),
+    (re.compile(r"@charset|@namespace", re.I), "@charset and @namespace are not allowed."),
+    (re.compile(r"[<>]"), "Custom CSS cannot contain < or >."),
+)
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.I | re.S)
+
+
+def sanitise_css(css: str) -> str:
+    """Validate a reseller's custom CSS; refuse rather than silently rewrite.
+
+    Allowed: ordinary rules and url() to this site's own paths (`/…`) or inline images. Refused:
+    @import, url() to other hosts, </style>, expressions, javascript: URLs, anything over 20 kB.
+    """
+    css = (css or "").replace("\r\n", "\n").strip()
+    if len(css.encode()) > MAX_CSS_BYTES:
+        raise DomainError(f"Custom CSS is limited to {MAX_CSS_BYTES // 1000} kB.")
+    # CSS escapes (\69mport) could smuggle forbidden words past the checks.
+    if "\\" in css:
+        raise DomainError("Backslash escapes are not allowed in custom CSS.")
+    for pattern, message in _CSS_FORBIDDEN:
+        if pattern.search(css):
+            raise DomainError(message)
+    for match in _CSS_URL.finditer(css):
+        target = match.group(2).strip()
+        same_site = target.startswith("/") and not target.startswith("//")
+        inline_image = target.lower().startswith(("data:image/png", "data:image/jpeg", "data:image/gif"))
+        if not (same_site or inline_image):
+            raise DomainError(f"url({target}) points to another host; only this site's paths are allowed.")
+    if css.count("{") != css.count("}"):
+        raise DomainError("Custom CSS has unbalanced braces.")
+    return css
+
+
+@dataclass(frozen=True)
+class BrandingUpdate:
+    company_name: str
+    primary_color: str
+    secondary_color: str
+    support_email: str = ""
+    support_phone: str = ""
+    from_name: str = ""
+    from_email: str = ""
+    custom_css: str = ""
+
+
+_PHONE = re.compile(r"^[+0-9 ().-]{0,40}$")
+
+
+def update_branding(session: Session, *, tenant_id: int, update: BrandingUpdate) -> TenantBranding:
+    """Validate everything first, then save; a bad field changes nothing."""
+    name = update.company_name.strip()
+    if not name or len(name) > 120:
+        raise DomainError("Company name is required (at most 120 characters).")
+    primary = validate_color(update.primary_color)
+    secondary = validate_color(update.secondary_color)
+    for label, email in (("Support email", update.support_email), ("From address", update.from_email)):
+        if email and not EMAIL_RE.match(email.strip()):
+            raise DomainError(f"{label} “{email}” is not a valid email address.")
+    if not _PHONE.match(update.support_phone.strip()):
+        raise DomainError("Support phone may contain digits, spaces, +, -, ( and ) only.")
+    css = sanitise_css(update.custom_css)
+    branding = get_branding(session, tenant_id=tenant_id)
+    branding.company_name = name
+    branding.primary_color = primary
+    branding.secondary_color = secondary
+    branding.support_email = update.support_email.strip() or None
+    branding.support_phone = update.support_phone.strip() or None
+    branding.from_name = update.from_name.strip()[:120] or None
+    branding.from_email = update.from_email.strip() or None
+    branding.custom_css = css or None
+    branding.updated_at = clock.now()
+    session.add(branding)
+    session.commit()
+    return branding
+
+
+def get_branding(session: Session, *, tenant_id: int) -> TenantBranding:
+    branding = session.exec(select(TenantBranding).where(TenantBranding.tenant_id == tenant_id)).first()
+    if branding is None:
+        raise NotFound("This tenant has no branding row.")
+    return branding

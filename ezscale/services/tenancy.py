@@ -69,6 +69,19 @@ class BrandingInfo:
     logo_url: str | None
     favicon_url: str | None
     support_email: str | None
+    custom_css: str | None = None
+
+    @classmethod
+    def of(cls, row: TenantBranding) -> "BrandingInfo":
+        return cls(
+            company_name=row.company_name,
+            primary_color=row.primary_color,
+            secondary_color=row.secondary_color,
+            logo_url=row.logo_url,
+            favicon_url=row.favicon_url,
+            support_email=row.support_email,
+            custom_css=row.custom_css,
+        )
 
 
 class HostStatus(StrEnum):
@@ -151,13 +164,10 @@ def resolve_host(session: Session, host: str) -> HostResolution:
         return HostResolution(HostStatus.UNKNOWN, name)
     tenant, branding = row
     info = TenantInfo.of(tenant)
-    brand = BrandingInfo(
-        company_name=branding.company_name if branding else tenant.name,
-        primary_color=branding.primary_color if branding else "#3B82F6",
-        secondary_color=branding.secondary_color if branding else "#1E293B",
-        logo_url=branding.logo_url if branding else None,
-        favicon_url=branding.favicon_url if branding else None,
-        support_email=branding.support_email if branding else None,
+    brand = (
+        BrandingInfo.of(branding)
+        if branding
+        else BrandingInfo(tenant.name, "#3B82F6", "#1E293B", None, None, None)
     )
     status = HostStatus.SUSPENDED if tenant.status is TenantStatus.SUSPENDED else HostStatus.OK
     return HostResolution(status, name, info, brand)

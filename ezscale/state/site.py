@@ -1,4 +1,4 @@
-"""Which site this browser tab is on: the tenant named by the Host header, and its branding."""
+"""Which site this browser tab is on: the tenant named by the Host header."""
 
 import reflex as rx
 
@@ -11,30 +11,17 @@ class SiteState(rx.State):
 
     status: str = "loading"
     host: str = ""
-    company_name: str = ""
-    primary_color: str = "#3B82F6"
-    secondary_color: str = "#1E293B"
-    logo_url: str = ""
-    support_email: str = ""
     is_house: bool = False
     _tenant_id: int = 0
 
     def _resolve(self) -> TenantInfo | None:
-        """Resolve the host again (never trust a cached tenant) and publish its branding."""
+        """Resolve the host again (never trust a cached tenant); branding lives in BrandState."""
         with central_session() as session:
             found = resolve_host(session, self.router.headers.host)
         self.host = found.host
         self.status = found.status.value
         self._tenant_id = found.tenant.id if found.tenant else 0
         self.is_house = bool(found.tenant and found.tenant.is_house)
-        if found.branding:
-            self.company_name = found.branding.company_name
-            self.primary_color = found.branding.primary_color
-            self.secondary_color = found.branding.secondary_color
-            self.logo_url = found.branding.logo_url or ""
-            self.support_email = found.branding.support_email or ""
-        else:
-            self.company_name = ""
         return found.tenant if found.status is HostStatus.OK else None
 
     def _tenant(self) -> TenantInfo | None:

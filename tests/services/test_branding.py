@@ -1,0 +1,86 @@
+import pytest
+from sqlmodel import select
+
+from ezscale.models.central import TenantBranding
+from ezscale.services.brand_assets import asset_file, store_asset
+from ezscale.services.branding import BrandingUpdate, sanitise_css, theme_css, update_branding
+from ezscale.services.errors import DomainError
+from ezscale.services.tenancy import BrandingInfo, TenantInfo, resolve_host
+from ezscale.settings import get_settings
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _update(**changes) -> BrandingUpdate:
+    return BrandingUpdate(
+        **{"company_name": "Acme", "primary_color": "#112233", "secondary_color": "#445566", **changes}
+    )
+
+
+@pytest.mark.parametrize(
+    ("css", "message"),
+    [
+        ("@import url(/x.css);", "@import"),
+        ("body{background:url(https://evil.example/x.png)}", "points to another host"),
+        ("body{background:url('//evil.example/x.png')}", "points to another host"),
+        ("</style><script>alert(1)</script>", "</style>"),
+        ("a{width:expression(alert(1))}", "expressions"),
+        ("a{background:url(javascript:alert(1))}", "javascript"),
+        ("a{b:c", "unbalanced"),
+        ("a{x:\\69mport}", "Backslash"),
+        ("a{}" * 8000, "20 kB"),
+    ],
+)
+def test_custom_css_is_refused_when_dangerous(css, message):
+    with pytest.raises(DomainError, match=message):
+        sanitise_css(css)
+
+
+def test_custom_css_that_is_fine_passes_through():
+    css = ".hero{background:url(/tenant-assets/logo-0123456789abcdef.png) no-repeat;color:#fff}"
+    assert sanitise_css(f"  {css}\r\n") == css
+
+
+def test_update_branding_validates_everything_and_changes_nothing_on_error(make_tenant, central):
+    acme = make_tenant("acme", name="Acme")
+    for bad in (
+        _update(primary_color="blue"),
+        _update(company_name=" "),
+        _update(support_email="nope"),
+        _update(support_phone="<script>"),
+        _update(custom_css="@import url(x)"),
+    ):
+        with pytest.raises(DomainError):
+            update_branding(central, tenant_id=acme.id, update=bad)
+    row = central.exec(select(TenantBranding).where(TenantBranding.tenant_id == acme.id)).one()
+    assert (row.company_name, row.primary_color) == ("Acme", "#3B82F6")
+
+    update_branding(
+        central, tenant_id=acme.id, update=_update(company_name="Acme Cloud", custom_css=".x{color:red}")
+    )
+    found = resolve_host(central, f"acme.{get_settings().platform_domain}")
+    assert found.branding.company_name == "Acme Cloud"
+    assert found.branding.primary_color == "#112233"
+    assert ".x{color:red}" in theme_css(found.branding)
+    assert "--brand-primary:#112233" in theme_css(found.branding)
+
+
+def test_logo_upload_checks_content_and_stays_in_the_tenant_folder(make_tenant, central):
+    acme = make_tenant("acme")
+    make_tenant("beta")
+    info = TenantInfo.of(acme)
+    with pytest.raises(DomainError, match="must be a PNG"):
+        store_asset(central, tenant=info, kind="logo", data=b"<svg onload=alert(1)>")
+    with pytest.raises(DomainError, match="at most 512 KB"):
+        store_asset(central, tenant=info, kind="logo", data=PNG + b"\x00" * 600_000)
+    with pytest.raises(DomainError, match="empty"):
+        store_asset(central, tenant=info, kind="logo", data=b"")
+    url = store_asset(central, tenant=info, kind="logo", data=PNG)
+    name = url.rsplit("/", 1)[1]
+    assert asset_file("acme", name).read_bytes() == PNG
+    assert asset_file("beta", name) is None  # another tenant's host never serves it
+    assert asset_file("acme", "../../central.sqlite") is None
+    branding = BrandingInfo.of(
+        central.exec(select(TenantBranding).where(TenantBranding.tenant_id == acme.id)).one()
+    )
+    assert branding.logo_url == url
