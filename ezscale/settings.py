@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     # Custom-domain checks: DNS servers as host[:port], comma-separated (unset: the system's), and
     # an optional base URL the HTTP check connects to instead of the domain itself (like curl's
     # --resolve; the Host header is still the domain).
+    wholesale_workers: int = Field(default=4, ge=1, le=32, alias="EZSCALE_WHOLESALE_WORKERS")
     dns_nameservers: str | None = Field(default=None, alias="EZSCALE_DNS_NAMESERVERS")
     domain_check_http_base: str | None = Field(default=None, alias="EZSCALE_DOMAIN_CHECK_HTTP_BASE")
     # Comma-separated Fernet keys, newest first (rotation). Unset: a key file in the data dir.

@@ -142,6 +142,9 @@ class WholesaleInvoiceItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="wholesale_invoices.id", index=True, ondelete="CASCADE")
+    # Which customer service of the reseller the line is for (none for the platform fee).
+    customer_email: str = Field(default="", max_length=254)
+    service_id: int | None = None
     description: str = Field(max_length=300)
     quantity: Decimal = Field(default=Decimal("1"), sa_type=sa.Numeric(12, 4))
     unit_minor: int

@@ -76,6 +76,8 @@ class Plan(TenantModel, table=True):
     hourly_rate: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 6))
     setup_fee_minor: int = Field(default=0)
     wholesale_price_minor: int | None = None
+    # What EZSCALE charges a reseller per hour of this hourly plan (6 places, like hourly_rate).
+    wholesale_hourly_rate: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 6))
     active: bool = Field(default=True)
     sort_order: int = Field(default=0)
 
@@ -120,6 +122,8 @@ class Subscription(TenantModel, table=True):
     cancel_at_period_end: bool = Field(default=False)
     cancelled_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field()
+    # End of the latest period already invoiced (renewals are invoiced ahead of it).
+    invoiced_through: datetime | None = utc_field(nullable=True)
 
 
 class InvoiceStatus(StrEnum):
@@ -128,6 +132,11 @@ class InvoiceStatus(StrEnum):
     PAID = "paid"
     VOID = "void"
     UNCOLLECTIBLE = "uncollectible"
+
+
+class InvoiceKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
 
 
 class Invoice(TenantModel, table=True):
@@ -145,6 +154,21 @@ class Invoice(TenantModel, table=True):
     due_at: datetime | None = utc_field(nullable=True)
     paid_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field()
+    kind: InvoiceKind = enum_field(InvoiceKind, InvoiceKind.INVOICE)
+    # A credit note points at the invoice it corrects.
+    credits_invoice_id: int | None = Field(default=None, foreign_key="invoices.id")
+    # What a billing run made this invoice for (e.g. "renewal:7:20261201"): invoiced once.
+    billing_key: str | None = Field(default=None, max_length=120, unique=True)
+    bill_to: str = Field(default="", max_length=600)
+    memo: str = Field(default="", max_length=300)
+    tax_label: str = Field(default="", max_length=60)
+    tax_rate_percent: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(7, 4))
+    reverse_charge: bool = Field(default=False)
+    credit_applied_minor: int = 0
+    amount_paid_minor: int = 0
+    credited_minor: int = 0
+    attempt_count: int = 0
+    next_attempt_at: datetime | None = utc_field(nullable=True, index=True)
 
 
 class InvoiceItem(TenantModel, table=True):

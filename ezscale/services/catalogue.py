@@ -119,8 +119,7 @@ DEFAULT_PLANS = MONTHLY_PLANS + KASM_TYPES
 def seed_default_plans(session: Session, *, currency: str, wholesale_discount_percent: Decimal | None) -> int:
     """Add the default plans that the tenant does not have yet; returns how many were added.
 
-    For a reseller the wholesale price of a recurring plan is the retail price less the tier's
-    discount.
+    For a reseller the wholesale price (or hourly rate) is the retail one less the tier's discount.
     """
     existing = set(session.exec(select(Plan.code)).all())
     added = 0
@@ -128,10 +127,13 @@ def seed_default_plans(session: Session, *, currency: str, wholesale_discount_pe
         if spec.code in existing:
             continue
         hourly = spec.interval is BillingInterval.HOURLY
-        wholesale = None
-        if wholesale_discount_percent is not None and not hourly:
+        wholesale = wholesale_hourly = None
+        if wholesale_discount_percent is not None:
             factor = (Decimal(100) - wholesale_discount_percent) / Decimal(100)
-            wholesale = round_minor(spec.price * factor, currency)
+            if hourly:
+                wholesale_hourly = (spec.price * factor).quantize(Decimal("0.000001"))
+            else:
+                wholesale = round_minor(spec.price * factor, currency)
         session.add(
             Plan(
                 code=spec.code,
@@ -143,6 +145,7 @@ def seed_default_plans(session: Session, *, currency: str, wholesale_discount_pe
                 price_minor=0 if hourly else round_minor(spec.price, currency),
                 hourly_rate=spec.price if hourly else None,
                 wholesale_price_minor=wholesale,
+                wholesale_hourly_rate=wholesale_hourly,
                 sort_order=order,
             )
         )

@@ -5,7 +5,12 @@ from celery import Celery
 from ezscale.settings import get_settings
 from ezscale.tasks.schedule import BEAT_SCHEDULE
 
-TASK_MODULES = ["ezscale.tasks.kasm", "ezscale.tasks.mail", "ezscale.tasks.tenancy"]
+TASK_MODULES = [
+    "ezscale.tasks.kasm",
+    "ezscale.tasks.mail",
+    "ezscale.tasks.tenancy",
+    "ezscale.tasks.wholesale",
+]
 
 
 def make_celery() -> Celery:

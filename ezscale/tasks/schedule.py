@@ -3,6 +3,10 @@
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
+    "wholesale.bill-resellers": {
+        "task": "ezscale.tasks.wholesale.bill_resellers",
+        "schedule": crontab(minute=30, hour=2),
+    },
     "kasm.reconcile": {"task": "ezscale.tasks.kasm.reconcile_all", "schedule": 30.0},
     "kasm.keepalive-and-credit-guard": {"task": "ezscale.tasks.kasm.guard_all", "schedule": 60.0},
     "tenancy.expire-trials": {
