@@ -157,6 +157,21 @@ def worker() -> None:
     os.execv(sys.executable, _worker_command())
 
 
+def _simulators(settings, env: dict[str, str]) -> list[subprocess.Popen]:
+    """The loopback Kasm simulator (and a Discord webhook sink for alerts) when Kasm points at
+    loopback; `env` is pointed at them for the worker and the app."""
+    from urllib.parse import urlsplit
+
+    kasm = urlsplit(settings.kasm_api_url)
+    if kasm.hostname != "127.0.0.1":
+        return []
+    command = [sys.executable, "-m", "ezscale.simulators.kasm", "--port", str(kasm.port or 80)]
+    if not settings.alert_discord_webhook_url:
+        command += ["--discord-port", "8392"]
+        env["ALERT_DISCORD_WEBHOOK_URL"] = "http://127.0.0.1:8392/api/webhooks/demo/token"
+    return [subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)]
+
+
 @main.command()
 @click.option("--port", type=int, default=None, help="Port for the app (default 3000).")
 def run(port: int | None) -> None:
@@ -169,7 +184,8 @@ def run(port: int | None) -> None:
     settings = get_settings()
     env = node_environment()
     _seed_demo()
-    processes = [
+    processes = [*_simulators(settings, env)]
+    processes += [
         subprocess.Popen(_worker_command(), cwd=PROJECT_ROOT, env=env),
         subprocess.Popen(
             [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(settings.port)],

@@ -2,6 +2,7 @@
 
 HOME = "/"
 CLIENT = "/client"
+CLIENT_WORKSPACES = "/client/workspaces"
 RESELLER = "/reseller"
 RESELLER_BRANDING = "/reseller/branding"
 RESELLER_DOMAINS = "/reseller/domains"

@@ -27,7 +27,7 @@ from ezscale.models.kasm import (
     TemplateStatus,
     WorkspaceStatus,
 )
-from ezscale.models.tenant import CreditEntry, Plan, Service, ServiceStatus, ServiceType, User
+from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, ServiceStatus, ServiceType, User
 from ezscale.money import Money
 from ezscale.services.alerts import send_alert
 from ezscale.services.errors import DomainError, NotFound
@@ -109,6 +109,26 @@ def seed_catalogue(db: Session) -> None:
             category, cores, memory = TYPE_SIZES[plan.code]
             db.add(KasmType(plan_id=plan.id, category=category, cores=cores, memory_mb=memory))
     db.commit()
+
+
+def seed_demo_workspaces(db: Session, *, customer_email: str) -> None:
+    """Demo: the catalogue, and $25 of credit for the demo customer (once)."""
+    seed_catalogue(db)
+    user = db.exec(select(User).where(User.email == customer_email)).first()
+    reference = "demo:kasm-credit"
+    if user and db.exec(select(CreditEntry.id).where(CreditEntry.reference == reference)).first() is None:
+        db.add(
+            CreditEntry(
+                user_id=user.id,
+                kind=CreditKind.TOP_UP,
+                amount_minor=2500,
+                currency=db.exec(select(Plan.currency)).first() or "USD",
+                memo="Demo credit",
+                reference=reference,
+                created_at=clock.now(),
+            )
+        )
+        db.commit()
 
 
 @dataclass(frozen=True, slots=True)

@@ -393,7 +393,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8391)
     parser.add_argument("--provision-seconds", type=float, default=4.0)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--discord-port", type=int, default=0, help="Also run a Discord webhook sink.")
     args = parser.parse_args()
+    if args.discord_port:
+        from ezscale.simulators.discord import DiscordSink, serve_discord
+
+        sink = serve_discord(DiscordSink(), port=args.discord_port)
+        print(f"Discord webhook sink on {sink.url}", flush=True)
     running = serve(
         KasmSimulator(provision_seconds=args.provision_seconds, latency=args.latency), port=args.port
     )

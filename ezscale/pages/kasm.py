@@ -1,0 +1,192 @@
+"""The customer's workspaces: order form, live workspace cards, month usage and session history."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.components.layout import Area, shell
+from ezscale.services.kasm_view import HistoryRow, Option, WorkspaceRow
+from ezscale.state.auth import AuthState
+from ezscale.state.kasm import KasmState
+from ezscale.state.kasm_live import live_updates
+
+TICKER = "/kasm-ticker.js"
+
+_STATUS_COLORS = {"running": "green", "provisioning": "amber", "starting": "amber", "failed": "red"}
+
+
+def _option(option: Option) -> rx.Component:
+    return rx.el.option(option.label, value=option.value)
+
+
+def _order_form() -> rx.Component:
+    select_style = {"padding": "8px", "border_radius": "6px", "border": "1px solid var(--gray-7)"}
+    return rx.card(
+        rx.vstack(
+            rx.heading("Order a workspace", size="4"),
+            rx.el.select(
+                rx.foreach(KasmState.type_options, _option),
+                value=KasmState.plan_id,
+                on_change=KasmState.set_plan,
+                id="kasm-type",
+                style=select_style,
+            ),
+            rx.el.select(
+                rx.foreach(KasmState.template_options, _option),
+                value=KasmState.template_id,
+                on_change=KasmState.set_template,
+                id="kasm-template",
+                style=select_style,
+            ),
+            rx.button("Order workspace", on_click=KasmState.order, id="kasm-order"),
+            rx.text("Billed per started 15 minutes while running.", size="1", color_scheme="gray"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _ticker(row: WorkspaceRow, field: str, text, test_id: str) -> rx.Component:
+    return rx.el.span(
+        text,
+        id=f"{test_id}-{row.id}",
+        custom_attrs={
+            "data-kasm-start": row.started_ms,
+            "data-kasm-field": field,
+            "data-kasm-rate": row.rate_micro,
+            "data-kasm-digits": row.digits,
+            "data-kasm-symbol": row.symbol,
+        },
+    )
+
+
+def _workspace(row: WorkspaceRow) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(row.title, size="4"),
+                rx.spacer(),
+                rx.badge(
+                    row.status,
+                    color_scheme=rx.match(row.status, *[(k, v) for k, v in _STATUS_COLORS.items()], "gray"),
+                    id=f"kasm-status-{row.id}",
+                    size="2",
+                ),
+                width="100%",
+            ),
+            rx.text(row.size, " · ", row.rate, size="2", color_scheme="gray"),
+            rx.cond(row.reason != "", rx.text(row.reason, size="2", color_scheme="red")),
+            rx.cond(
+                row.status == "running",
+                rx.hstack(
+                    rx.text(_ticker(row, "timer", row.running, "kasm-timer"), weight="medium"),
+                    rx.text("·"),
+                    rx.text(_ticker(row, "cost", row.cost, "kasm-cost"), weight="bold"),
+                    spacing="2",
+                ),
+            ),
+            rx.hstack(
+                rx.cond(
+                    row.status == "running",
+                    rx.hstack(
+                        rx.button("Open workspace", on_click=KasmState.open_workspace(row.id)),
+                        rx.button(
+                            "Stop",
+                            on_click=KasmState.stop(row.id),
+                            color_scheme="amber",
+                            id=f"kasm-stop-{row.id}",
+                        ),
+                    ),
+                ),
+                rx.cond(
+                    row.status == "stopped",
+                    rx.button("Start", on_click=KasmState.start(row.id), id=f"kasm-start-{row.id}"),
+                ),
+                rx.button(
+                    "Terminate", on_click=KasmState.terminate(row.id), variant="soft", color_scheme="red"
+                ),
+                spacing="2",
+            ),
+            spacing="2",
+        ),
+        width="100%",
+        custom_attrs={"data-workspace-id": row.id, "data-status": row.status},
+        class_name="kasm-workspace",
+    )
+
+
+def _history_row(row: HistoryRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.workspace),
+        rx.table.cell(row.started),
+        rx.table.cell(row.duration),
+        rx.table.cell(row.billable),
+        rx.table.cell(row.cost, class_name="kasm-history-cost"),
+        rx.table.cell(row.reason),
+        custom_attrs={"data-session-id": row.id},
+    )
+
+
+def _history() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                *[
+                    rx.table.column_header_cell(h)
+                    for h in ("Workspace", "Started (UTC)", "Ran", "Billed", "Cost", "Ended")
+                ]
+            )
+        ),
+        rx.table.body(rx.foreach(KasmState.history, _history_row)),
+        id="kasm-history",
+        width="100%",
+    )
+
+
+def workspaces_page() -> rx.Component:
+    return shell(
+        Area.CUSTOMER,
+        rx.vstack(
+            rx.script(src=TICKER),
+            rx.el.div(id="kasm-clock", custom_attrs={"data-server-now": KasmState.server_now_ms}),
+            rx.hstack(
+                rx.heading("Workspaces", size="7"),
+                rx.spacer(),
+                rx.text("Credit: ", KasmState.balance, id="kasm-balance"),
+                width="100%",
+                align="center",
+            ),
+            rx.text(KasmState.month, id="kasm-month", weight="medium"),
+            rx.foreach(
+                KasmState.notices,
+                lambda n: rx.callout(
+                    n, icon="triangle_alert", color_scheme="amber", class_name="kasm-notice"
+                ),
+            ),
+            rx.cond(
+                KasmState.error != "",
+                rx.callout(KasmState.error, icon="circle_alert", color_scheme="red", id="kasm-error"),
+            ),
+            rx.grid(
+                rx.vstack(rx.foreach(KasmState.workspaces, _workspace), width="100%", id="kasm-workspaces"),
+                _order_form(),
+                columns="2fr 1fr",
+                spacing="5",
+                width="100%",
+            ),
+            rx.heading("Session history", size="5"),
+            _history(),
+            spacing="4",
+            width="100%",
+        ),
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(
+        workspaces_page,
+        route=routes.CLIENT_WORKSPACES,
+        title="Workspaces",
+        on_load=[AuthState.require_customer, KasmState.load],
+    )
+    app.register_lifespan_task(live_updates)

@@ -1,0 +1,101 @@
+"""Browser: order a workspace, watch it provision and tick live, stop it, find it billed as shown.
+
+The live app talks to a Kasm simulator in this process (its address is put in the environment
+at import, before the live app starts) and a real Celery worker provisions the workspace.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from ezscale.db import central_session
+from ezscale.models.kasm import KasmUsageSession
+from ezscale.models.tenant import User
+from ezscale.services.sessions import create_user_session
+from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.simulators.kasm import KasmSimulator, RunningServer, serve
+from ezscale.state.auth import SESSION_COOKIE
+from tests.browser.conftest import PROJECT_ROOT, open_site
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_KASM_PORT = _free_port()
+os.environ["KASM_API_URL"] = f"http://127.0.0.1:{_KASM_PORT}"
+
+
+@pytest.fixture(scope="module")
+def kasm_server() -> Iterator[KasmSimulator]:
+    sim = KasmSimulator(provision_seconds=3)
+    server: RunningServer = serve(sim, port=_KASM_PORT)
+    yield sim
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def worker(live_app, kasm_server) -> Iterator[None]:
+    env = dict(live_app.env, KASM_API_URL=f"http://127.0.0.1:{_KASM_PORT}")
+    command = [sys.executable, "-m", "celery", "-A", "ezscale.tasks", "worker", "-l", "warning"]
+    command += ["--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
+    yield
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def _sign_in(live_app, page: Page, email: str) -> TenantInfo:
+    with live_app.platform():
+        with central_session() as central:
+            tenant = TenantInfo.of(get_tenant(central, "ezscale"))
+        with tenant_session(tenant) as db:
+            user = db.exec(select(User).where(User.email == email)).one()
+            token = create_user_session(db, user=user, method="password")
+    page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_app.url("localhost")}])
+    return tenant
+
+
+def test_order_provision_tick_stop_and_bill_what_was_shown(live_app, worker, kasm_server, page: Page):
+    tenant = _sign_in(live_app, page, "customer@ezscale.test")
+    open_site(page, live_app.url("localhost", "/client/workspaces"))
+    expect(page.locator("#kasm-month")).to_contain_text("This month")
+    page.locator("#kasm-order").click()
+
+    card = page.locator(".kasm-workspace").first
+    expect(card).to_have_attribute("data-status", "provisioning")
+    workspace_id = card.get_attribute("data-workspace-id")
+    # The worker provisions it; the page learns without a reload.
+    expect(card).to_have_attribute("data-status", "running", timeout=30_000)
+    expect(page.locator(f"#kasm-status-{workspace_id}")).to_have_text("running")
+
+    timer = page.locator(f"#kasm-timer-{workspace_id}")
+    expect(timer).to_have_text(re.compile(r"Running for 0h 00m \d\ds"))
+    first = timer.inner_text()
+    expect(timer).not_to_have_text(first, timeout=5_000)  # ticks in the browser
+    cost = page.locator(f"#kasm-cost-{workspace_id}")
+    expect(cost).to_have_text("$0.04")  # first started quarter hour at $0.15/h, half-up
+
+    shown = cost.inner_text()
+    page.locator(f"#kasm-stop-{workspace_id}").click()
+    expect(card).to_have_attribute("data-status", re.compile("stopping|stopped"))
+    row = page.locator("#kasm-history [data-session-id]").first
+    expect(row.locator(".kasm-history-cost")).to_have_text(shown)
+    expect(card).to_have_attribute("data-status", "stopped", timeout=15_000)
+
+    with live_app.platform(), tenant_session(tenant) as db:
+        [usage] = db.exec(select(KasmUsageSession)).all()
+    assert usage.cost_minor == 4 and usage.billable_seconds == 900
+    assert kasm_server.kasms == {}
