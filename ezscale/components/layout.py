@@ -23,7 +23,11 @@ class Area(StrEnum):
 
 _NAV = {
     Area.STOREFRONT: [("Plans", routes.HOME), ("Client area", routes.CLIENT)],
-    Area.CUSTOMER: [("Dashboard", routes.CLIENT), ("Workspaces", routes.CLIENT_WORKSPACES), ("Store", routes.HOME)],
+    Area.CUSTOMER: [
+        ("Dashboard", routes.CLIENT),
+        ("Workspaces", routes.CLIENT_WORKSPACES),
+        ("Store", routes.HOME),
+    ],
     Area.RESELLER: [
         ("Overview", routes.RESELLER),
         ("Branding", routes.RESELLER_BRANDING),
