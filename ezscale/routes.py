@@ -6,6 +6,7 @@ CLIENT_WORKSPACES = "/client/workspaces"
 RESELLER = "/reseller"
 RESELLER_BRANDING = "/reseller/branding"
 RESELLER_DOMAINS = "/reseller/domains"
+RESELLER_PLANS = "/reseller/plans"
 ADMIN = "/admin"
 
 # Accounts and security

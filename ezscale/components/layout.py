@@ -31,6 +31,8 @@ _NAV = {
     Area.RESELLER: [
         ("Overview", routes.RESELLER),
         ("Branding", routes.RESELLER_BRANDING),
+        ("Domains", routes.RESELLER_DOMAINS),
+        ("Plans", routes.RESELLER_PLANS),
         ("Storefront", routes.HOME),
     ],
     Area.ADMIN: [("Overview", routes.ADMIN), ("Storefront", routes.HOME)],

@@ -1,4 +1,4 @@
-"""The signed-in areas: customer, reseller and admin, each behind its own layout."""
+"""Entry pages of the customer and admin areas, each behind its own layout."""
 
 import reflex as rx
 
@@ -22,13 +22,6 @@ def client() -> rx.Component:
     )
 
 
-def reseller() -> rx.Component:
-    return shell(
-        Area.RESELLER,
-        _area_intro("Reseller area", "Sign in as the reseller owner or staff to manage this storefront."),
-    )
-
-
 def admin() -> rx.Component:
     return shell(
         Area.ADMIN,
@@ -42,5 +35,4 @@ def admin() -> rx.Component:
 
 def register(app: rx.App) -> None:
     app.add_page(client, route=routes.CLIENT, title="Client area", on_load=SiteState.load_site)
-    app.add_page(reseller, route=routes.RESELLER, title="Reseller area", on_load=SiteState.load_site)
     app.add_page(admin, route=routes.ADMIN, title="Admin", on_load=SiteState.load_site)

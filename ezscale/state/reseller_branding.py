@@ -7,10 +7,9 @@ from ezscale.services.audit import record_audit
 from ezscale.services.brand_assets import store_asset
 from ezscale.services.branding import BrandingUpdate, get_branding, update_branding
 from ezscale.services.errors import DomainError
-from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import BrandingInfo, TenantInfo
-from ezscale.state.auth import AuthState
 from ezscale.state.brand import BrandState
+from ezscale.state.reseller import ResellerState
 
 _FIELDS = (
     "company_name",
@@ -24,7 +23,7 @@ _FIELDS = (
 )
 
 
-class BrandingEditorState(AuthState):
+class BrandingEditorState(ResellerState):
     company_name: str = ""
     primary_color: str = "#3B82F6"
     secondary_color: str = "#1E293B"
@@ -34,15 +33,6 @@ class BrandingEditorState(AuthState):
     from_email: str = ""
     custom_css: str = ""
     logo_url: str = ""
-    error: str = ""
-
-    def _owner(self) -> tuple[AuthUser, TenantInfo] | None:
-        user = self._reseller()
-        tenant = self._tenant()
-        if user is None or tenant is None or user.tenant_id != tenant.id:
-            self.error = "Not allowed."
-            return None
-        return user, tenant
 
     @rx.event
     def load(self):
@@ -112,9 +102,7 @@ class BrandingEditorState(AuthState):
         self.error = ""
         if kind == "logo":
             self.logo_url = url
-        record_audit(
-            actor=user, action=f"branding.{kind}", target=f"tenant:{tenant.slug}", after={"url": url}
-        )
+        self._audit(user, f"branding.{kind}", f"tenant:{tenant.slug}", url=url)
         await self._broadcast(tenant, info)
         return rx.toast.success(f"{kind.title()} uploaded.")
 

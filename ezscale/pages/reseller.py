@@ -1,0 +1,210 @@
+"""Reseller area: overview (customers, MRR, margin, wholesale invoices), domains, plans & prices."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.components.layout import Area, shell
+from ezscale.state.reseller import (
+    ResellerDomainsState,
+    ResellerOverviewState,
+    ResellerPlansState,
+    ResellerState,
+)
+
+
+def _guarded(title: str, state: type[ResellerState], body: rx.Component) -> rx.Component:
+    return shell(
+        Area.RESELLER,
+        rx.vstack(
+            rx.heading(title, size="7"),
+            rx.cond(
+                state.denied,
+                rx.callout("Not allowed.", color_scheme="red", id="not-allowed"),
+                rx.vstack(
+                    rx.cond(
+                        state.error != "", rx.callout(state.error, color_scheme="red", id="reseller-error")
+                    ),
+                    body,
+                    width="100%",
+                    spacing="4",
+                ),
+            ),
+            width="100%",
+            spacing="4",
+        ),
+    )
+
+
+def _card(card: dict) -> rx.Component:
+    return rx.card(rx.text(card["label"], size="2", color_scheme="gray"), rx.heading(card["value"], size="6"))
+
+
+def overview() -> rx.Component:
+    S = ResellerOverviewState
+    return _guarded(
+        "Reseller overview",
+        S,
+        rx.vstack(
+            rx.grid(
+                rx.foreach(S.cards, _card),
+                columns=rx.breakpoints(initial="2", md="5"),
+                spacing="3",
+                width="100%",
+                id="reseller-cards",
+            ),
+            rx.hstack(
+                rx.link("Branding", href=routes.RESELLER_BRANDING),
+                rx.link("Domains", href=routes.RESELLER_DOMAINS),
+                rx.link("Plans & prices", href=routes.RESELLER_PLANS),
+                spacing="4",
+            ),
+            rx.heading("Wholesale invoices from EZSCALE", size="4"),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[rx.table.column_header_cell(h) for h in ("Number", "Period", "Total", "Status")]
+                    )
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        S.invoices,
+                        lambda i: rx.table.row(
+                            rx.table.cell(i["number"]),
+                            rx.table.cell(i["period"]),
+                            rx.table.cell(i["total"]),
+                            rx.table.cell(rx.badge(i["status"])),
+                        ),
+                    )
+                ),
+                width="100%",
+            ),
+            width="100%",
+            spacing="4",
+        ),
+    )
+
+
+def _domain_row(d: dict) -> rx.Component:
+    S = ResellerDomainsState
+    return rx.table.row(
+        rx.table.cell(
+            rx.text(d["domain"], weight="medium"), rx.cond(d["type"] == "primary", rx.badge("primary"))
+        ),
+        rx.table.cell(
+            rx.badge(
+                d["status"],
+                color_scheme=rx.match(d["status"], ("verified", "green"), ("failed", "red"), "amber"),
+            ),
+            rx.cond(d["error"] != "", rx.text(d["error"], size="1", color_scheme="red")),
+            rx.cond(
+                d["status"] != "verified",
+                rx.vstack(
+                    rx.text("DNS: TXT ", rx.code(d["dns_name"]), " = ", rx.code(d["dns_value"]), size="1"),
+                    rx.text(
+                        "or HTTP: ", rx.code(d["http_url"]), " answering ", rx.code(d["http_body"]), size="1"
+                    ),
+                    spacing="1",
+                ),
+            ),
+        ),
+        rx.table.cell(d["tls"]),
+        rx.table.cell(
+            rx.hstack(
+                rx.cond(
+                    d["status"] != "verified",
+                    rx.hstack(
+                        rx.button("Check DNS", size="1", on_click=S.verify(d["id"], "dns")),
+                        rx.button("Check HTTP", size="1", variant="soft", on_click=S.verify(d["id"], "http")),
+                    ),
+                ),
+                rx.cond(
+                    (d["status"] == "verified") & (d["type"] != "primary"),
+                    rx.button("Make primary", size="1", variant="soft", on_click=S.make_primary(d["id"])),
+                ),
+                rx.cond(
+                    d["type"] != "primary",
+                    rx.button(
+                        "Remove", size="1", color_scheme="red", variant="soft", on_click=S.remove(d["id"])
+                    ),
+                ),
+            )
+        ),
+    )
+
+
+def domains() -> rx.Component:
+    S = ResellerDomainsState
+    return _guarded(
+        "Domains",
+        S,
+        rx.vstack(
+            rx.hstack(
+                rx.input(
+                    placeholder="shop.example.com",
+                    value=S.new_domain,
+                    on_change=S.set_new_domain,
+                    id="new-domain",
+                ),
+                rx.button("Add domain", on_click=S.add, id="add-domain"),
+            ),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[rx.table.column_header_cell(h) for h in ("Domain", "Verification", "TLS", "")]
+                    )
+                ),
+                rx.table.body(rx.foreach(S.domains, _domain_row)),
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _plan_row(p: dict) -> rx.Component:
+    S = ResellerPlansState
+    return rx.table.row(
+        rx.table.cell(p["name"]),
+        rx.table.cell(p["retail"]),
+        rx.table.cell(p["wholesale"]),
+        rx.table.cell(p["margin"]),
+        rx.table.cell(
+            rx.hstack(
+                rx.input(
+                    placeholder=p["unit"],
+                    value=S.drafts.get(p["id"], ""),
+                    on_change=lambda v: S.set_draft(p["id"], v),
+                    width="110px",
+                ),
+                rx.button("Save", size="1", on_click=S.save(p["id"])),
+            )
+        ),
+    )
+
+
+def plans() -> rx.Component:
+    S = ResellerPlansState
+    return _guarded(
+        "Plans & prices",
+        S,
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(h)
+                        for h in ("Plan", "Your price", "Wholesale", "Margin", "New price")
+                    ]
+                )
+            ),
+            rx.table.body(rx.foreach(S.rows, _plan_row)),
+            width="100%",
+        ),
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(
+        overview, route=routes.RESELLER, title="Reseller overview", on_load=ResellerOverviewState.load
+    )
+    app.add_page(domains, route=routes.RESELLER_DOMAINS, title="Domains", on_load=ResellerDomainsState.load)
+    app.add_page(plans, route=routes.RESELLER_PLANS, title="Plans & prices", on_load=ResellerPlansState.load)

@@ -1,0 +1,80 @@
+"""The reseller's overview: customers, recurring revenue and margin, revenue and usage this month."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.models.billing import UsageCharge
+from ezscale.models.tenant import (
+    BillingInterval,
+    Invoice,
+    InvoiceStatus,
+    Plan,
+    Role,
+    Subscription,
+    SubscriptionStatus,
+    User,
+)
+from ezscale.money import Money, minor_digits, round_minor
+
+MONTHS_PER_INTERVAL = {
+    BillingInterval.MONTHLY: 1,
+    BillingInterval.QUARTERLY: 3,
+    BillingInterval.ANNUAL: 12,
+}
+
+
+@dataclass(frozen=True)
+class ResellerSummary:
+    customers: int
+    mrr: Money
+    wholesale_mrr: Money
+    margin: Money
+    revenue_this_month: Money
+    usage_hours_this_month: Decimal
+
+
+def _month_start(now: datetime) -> datetime:
+    return datetime(now.year, now.month, 1, tzinfo=UTC)
+
+
+def summary(session: Session, *, currency: str) -> ResellerSummary:
+    """MRR counts active subscriptions of recurring plans, normalised to a month (exact)."""
+    now = clock.now()
+    customers = session.exec(select(func.count()).select_from(User).where(User.role == Role.CUSTOMER)).one()
+    retail = wholesale = Decimal(0)
+    rows = session.exec(
+        select(Plan.price_minor, Plan.wholesale_price_minor, Plan.billing_interval)
+        .join(Subscription, Subscription.plan_id == Plan.id)
+        .where(
+            Subscription.status == SubscriptionStatus.ACTIVE, Plan.billing_interval != BillingInterval.HOURLY
+        )
+    ).all()
+    for price, wholesale_price, interval in rows:
+        months = MONTHS_PER_INTERVAL[interval]
+        retail += Decimal(price) / months
+        wholesale += Decimal(wholesale_price or 0) / months
+    start = _month_start(now)
+    revenue = session.exec(
+        select(func.coalesce(func.sum(Invoice.total_minor), 0)).where(
+            Invoice.status == InvoiceStatus.PAID, Invoice.paid_at >= start
+        )
+    ).one()
+    hours = session.exec(
+        select(func.coalesce(func.sum(UsageCharge.quantity), 0)).where(UsageCharge.period_end > start)
+    ).one()
+    digits = minor_digits(currency)
+    mrr = Money(round_minor(retail.scaleb(-digits), currency), currency)
+    wholesale_mrr = Money(round_minor(wholesale.scaleb(-digits), currency), currency)
+    return ResellerSummary(
+        customers=customers,
+        mrr=mrr,
+        wholesale_mrr=wholesale_mrr,
+        margin=mrr - wholesale_mrr,
+        revenue_this_month=Money(int(revenue), currency),
+        usage_hours_this_month=Decimal(hours),
+    )

@@ -1,0 +1,201 @@
+"""Reseller area state: the reseller's own tenant only (host and session must agree)."""
+
+import reflex as rx
+
+from ezscale.db import central_session
+from ezscale.money import Money
+from ezscale.services.audit import record_audit
+from ezscale.services.domains import (
+    add_domain,
+    instructions,
+    list_domains,
+    remove_domain,
+    set_primary,
+    verify_domain,
+)
+from ezscale.services.errors import DomainError
+from ezscale.services.reseller_dashboard import summary
+from ezscale.services.reseller_pricing import pricing, set_retail_price
+from ezscale.services.sessions import AuthUser
+from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.wholesale import list_wholesale_invoices
+from ezscale.state.auth import AuthState
+
+
+class ResellerState(AuthState):
+    """Shared guard of reseller pages."""
+
+    error: str = ""
+
+    def _owner(self) -> tuple[AuthUser, TenantInfo] | None:
+        user = self._reseller()
+        tenant = self._tenant()
+        if user is None or tenant is None or user.tenant_id != tenant.id:
+            self.error = "Not allowed."
+            return None
+        self.error = ""
+        return user, tenant
+
+    def _audit(self, user: AuthUser, action: str, target: str, **after) -> None:
+        record_audit(actor=user, action=action, target=target, after=after, ip=self.router.session.client_ip)
+
+
+class ResellerDomainsState(ResellerState):
+    domains: list[dict[str, str]] = []
+    new_domain: str = ""
+
+    def _refresh(self, tenant: TenantInfo) -> None:
+        with central_session() as session:
+            rows = list_domains(session, tenant_id=tenant.id)
+        self.domains = [
+            {
+                "id": str(row.id),
+                "domain": row.domain,
+                "type": row.type.value,
+                "status": row.verification_status.value,
+                "error": row.verification_error,
+                "tls": row.ssl_status.value,
+                **({} if not row.verification_token else instructions(row)),
+            }
+            for row in rows
+        ]
+
+    @rx.event
+    def load(self):
+        redirect = self.require_reseller()
+        if redirect is not None or self.denied:
+            return redirect
+        if (owner := self._owner()) is not None:
+            self._refresh(owner[1])
+        return None
+
+    @rx.event
+    def set_new_domain(self, value: str):
+        self.new_domain = value
+
+    def _act(self, action: str, change, **audit) -> None:
+        if (owner := self._owner()) is None:
+            return
+        user, tenant = owner
+        try:
+            with central_session() as session:
+                change(session, tenant.id)
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self._audit(user, action, f"tenant:{tenant.slug}", **audit)
+        self._refresh(tenant)
+
+    @rx.event
+    def add(self):
+        domain = self.new_domain
+        self._act("domain.add", lambda s, t: add_domain(s, tenant_id=t, domain=domain), domain=domain)
+        if not self.error:
+            self.new_domain = ""
+
+    @rx.event
+    def verify(self, domain_id: str, method: str):
+        self._act(
+            "domain.verify",
+            lambda s, t: verify_domain(s, tenant_id=t, domain_id=int(domain_id), method=method),
+            domain_id=domain_id,
+        )
+
+    @rx.event
+    def make_primary(self, domain_id: str):
+        self._act(
+            "domain.primary",
+            lambda s, t: set_primary(s, tenant_id=t, domain_id=int(domain_id)),
+            domain_id=domain_id,
+        )
+
+    @rx.event
+    def remove(self, domain_id: str):
+        self._act(
+            "domain.remove",
+            lambda s, t: remove_domain(s, tenant_id=t, domain_id=int(domain_id)),
+            domain_id=domain_id,
+        )
+
+
+class ResellerPlansState(ResellerState):
+    rows: list[dict[str, str]] = []
+    drafts: dict[str, str] = {}
+
+    def _refresh(self, tenant: TenantInfo) -> None:
+        with tenant_session(tenant) as session:
+            self.rows = [
+                {
+                    "id": str(r.plan_id),
+                    "name": r.name,
+                    "retail": r.retail,
+                    "wholesale": r.wholesale,
+                    "margin": r.margin,
+                    "unit": "per hour" if r.hourly else "per period",
+                }
+                for r in pricing(session)
+            ]
+
+    @rx.event
+    def load(self):
+        redirect = self.require_reseller()
+        if redirect is not None or self.denied:
+            return redirect
+        if (owner := self._owner()) is not None:
+            self._refresh(owner[1])
+        return None
+
+    @rx.event
+    def set_draft(self, plan_id: str, value: str):
+        self.drafts = {**self.drafts, plan_id: value}
+
+    @rx.event
+    def save(self, plan_id: str):
+        if (owner := self._owner()) is None:
+            return None
+        user, tenant = owner
+        price = self.drafts.get(plan_id, "")
+        try:
+            with tenant_session(tenant) as session:
+                plan = set_retail_price(session, plan_id=int(plan_id), price=price)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+            return None
+        self._audit(user, "plan.price", f"plan:{plan.code}", price=price)
+        self.drafts = {k: v for k, v in self.drafts.items() if k != plan_id}
+        self._refresh(tenant)
+        return rx.toast.success(f"{plan.name}: price saved.")
+
+
+class ResellerOverviewState(ResellerState):
+    cards: list[dict[str, str]] = []
+    invoices: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self):
+        redirect = self.require_reseller()
+        if redirect is not None or self.denied:
+            return redirect
+        if (owner := self._owner()) is None:
+            return None
+        tenant = owner[1]
+        with tenant_session(tenant) as session:
+            s = summary(session, currency=tenant.currency)
+        self.cards = [
+            {"label": "Customers", "value": str(s.customers)},
+            {"label": "MRR (retail)", "value": s.mrr.format()},
+            {"label": "Your margin / month", "value": s.margin.format()},
+            {"label": "Revenue this month", "value": s.revenue_this_month.format()},
+            {"label": "Workspace hours this month", "value": f"{s.usage_hours_this_month.normalize():f}"},
+        ]
+        with central_session() as session:
+            self.invoices = [
+                {
+                    "number": inv.number,
+                    "period": f"{inv.period_start:%d %b %Y} – {inv.period_end:%d %b %Y}",
+                    "total": Money(inv.total_minor, inv.currency).format(),
+                    "status": inv.status.value,
+                }
+                for inv in list_wholesale_invoices(session, tenant_id=tenant.id)
+            ]
+        return None

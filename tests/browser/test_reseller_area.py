@@ -1,0 +1,77 @@
+"""The reseller area as its owner uses it, and what a customer of the same tenant gets there."""
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlmodel import select
+
+from ezscale import clock
+from ezscale.db import central_session
+from ezscale.models.central import TenantDomain
+from ezscale.models.tenant import Role, User
+from ezscale.services.sessions import create_user_session
+from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from tests.browser.conftest import open_site
+
+pytestmark = pytest.mark.browser
+
+
+def _session_for(live_app, email: str, role: Role) -> str:
+    with live_app.platform(), central_session() as central:
+        acme = TenantInfo.of(get_tenant(central, "acme"))
+        with tenant_session(acme) as db:
+            user = db.exec(select(User).where(User.email == email)).first()
+            if user is None:
+                user = User(email=email, password_hash="x", role=role, created_at=clock.now())
+                db.add(user)
+                db.commit()
+            return create_user_session(db, user=user, method="password")
+
+
+def _page_as(browser: Browser, live_app, token: str):
+    context = browser.new_context()
+    context.add_cookies([{"name": "ezscale_session", "value": token, "url": live_app.url("acme.localhost")}])
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
+def test_owner_manages_domains_and_prices(live_app, browser: Browser):
+    page = _page_as(browser, live_app, _session_for(live_app, "owner@acme.test", Role.RESELLER_OWNER))
+    try:
+        open_site(page, live_app.url("acme.localhost", "/reseller"))
+        expect(page.locator("#reseller-cards")).to_contain_text("Customers")
+
+        open_site(page, live_app.url("acme.localhost", "/reseller/domains"))
+        page.locator("#new-domain").fill("shop.acme-example.com")
+        page.locator("#add-domain").click()
+        expect(page.get_by_text("_ezscale-challenge.shop.acme-example.com")).to_be_visible()
+        page.get_by_role("button", name="Check HTTP").click()
+        expect(page.get_by_text("Could not connect to http://shop.acme-example.com")).to_be_visible()
+
+        open_site(page, live_app.url("acme.localhost", "/reseller/plans"))
+        row = page.locator("tr", has_text="VPS 2")
+        row.locator("input").fill("10.00")
+        row.get_by_role("button", name="Save").click()
+        expect(page.locator("#reseller-error")).to_contain_text("below the wholesale price $10.50")
+        row.locator("input").fill("17.00")
+        row.get_by_role("button", name="Save").click()
+        expect(row).to_contain_text("$17.00")
+    finally:
+        page.context.close()
+        with live_app.platform(), central_session() as central:
+            for row in central.exec(
+                select(TenantDomain).where(TenantDomain.domain == "shop.acme-example.com")
+            ):
+                central.delete(row)
+            central.commit()
+
+
+def test_a_customer_of_the_same_tenant_is_not_allowed_in(live_app, browser: Browser):
+    page = _page_as(browser, live_app, _session_for(live_app, "shopper@acme.test", Role.CUSTOMER))
+    try:
+        for path in ("/reseller", "/reseller/domains", "/reseller/plans", "/reseller/branding"):
+            open_site(page, live_app.url("acme.localhost", path))
+            expect(page.locator("#not-allowed")).to_be_visible()
+            expect(page.get_by_text("Wholesale")).to_have_count(0)
+    finally:
+        page.context.close()
