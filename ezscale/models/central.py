@@ -15,6 +15,9 @@ class TenantStatus(StrEnum):
     ACTIVE = "active"
     TRIAL = "trial"
     SUSPENDED = "suspended"
+    # Deletion requested: exported, storefront closed, database dropped after the grace period.
+    DELETING = "deleting"
+    DELETED = "deleted"
 
 
 class DomainType(StrEnum):
@@ -43,6 +46,7 @@ class Tenant(SQLModel, table=True):
     created_at: datetime = utc_field()
     trial_ends_at: datetime | None = utc_field(nullable=True)
     suspended_at: datetime | None = utc_field(nullable=True)
+    delete_after: datetime | None = utc_field(nullable=True)
 
 
 class VerificationStatus(StrEnum):

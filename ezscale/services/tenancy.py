@@ -169,7 +169,8 @@ def resolve_host(session: Session, host: str) -> HostResolution:
         if branding
         else BrandingInfo(tenant.name, "#3B82F6", "#1E293B", None, None, None)
     )
-    status = HostStatus.SUSPENDED if tenant.status is TenantStatus.SUSPENDED else HostStatus.OK
+    closed = tenant.status in (TenantStatus.SUSPENDED, TenantStatus.DELETING, TenantStatus.DELETED)
+    status = HostStatus.SUSPENDED if closed else HostStatus.OK
     return HostResolution(status, name, info, brand)
 
 
@@ -305,10 +306,14 @@ def suspend_tenant(session: Session, slug: str) -> Tenant:
 
 
 def reactivate_tenant(session: Session, slug: str) -> Tenant:
+    """Reopen a suspended tenant, or one whose deletion is still within its grace period."""
     tenant = get_tenant(session, slug)
-    if tenant.status is TenantStatus.SUSPENDED:
+    if tenant.status is TenantStatus.DELETED:
+        raise DomainError(f"{tenant.name} was deleted; its data is only in the export now.")
+    if tenant.status in (TenantStatus.SUSPENDED, TenantStatus.DELETING):
         tenant.status = TenantStatus.ACTIVE
         tenant.suspended_at = None
+        tenant.delete_after = None
         session.add(tenant)
         session.commit()
     return tenant
@@ -341,3 +346,12 @@ def expire_trials(session: Session) -> list[str]:
         session.add(tenant)
     session.commit()
     return [t.slug for t in ended]
+
+
+def site_url(domain: str) -> str:
+    """Base URL of a tenant host: http with the app's port on a local (*.localhost) install."""
+    settings = get_settings()
+    if settings.platform_domain == "localhost":
+        return f"http://{domain}:{settings.port}"
+    return f"https://{domain}"
+

@@ -9,6 +9,10 @@ BEAT_SCHEDULE = {
     },
     "kasm.reconcile": {"task": "ezscale.tasks.kasm.reconcile_all", "schedule": 30.0},
     "kasm.keepalive-and-credit-guard": {"task": "ezscale.tasks.kasm.guard_all", "schedule": 60.0},
+    "tenancy.purge-deleted": {
+        "task": "ezscale.tasks.tenancy.purge_deleted",
+        "schedule": crontab(minute=15, hour=3),
+    },
     "tenancy.expire-trials": {
         "task": "ezscale.tasks.tenancy.expire_trials",
         "schedule": crontab(minute=5),

@@ -1,6 +1,7 @@
 """Tenant lifecycle tasks."""
 
 from ezscale.db import central_session
+from ezscale.services.resellers import purge_deleted as purge_deleted_service
 from ezscale.services.tenancy import expire_trials as expire_trials_service
 from ezscale.tasks.app import celery_app
 
@@ -10,3 +11,10 @@ def expire_trials() -> list[str]:
     """Suspend resellers whose trial has ended; safe to run any number of times."""
     with central_session() as session:
         return expire_trials_service(session)
+
+
+@celery_app.task(name="ezscale.tasks.tenancy.purge_deleted")
+def purge_deleted() -> list[str]:
+    """Drop the databases of resellers whose deletion grace period is over."""
+    with central_session() as session:
+        return purge_deleted_service(session)
