@@ -1,0 +1,84 @@
+"""Account credit: a ledger of signed rows per customer and currency; the balance is their sum."""
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.models.billing import BillingProfile
+from ezscale.models.tenant import CreditEntry, CreditKind
+from ezscale.services.billing.profiles import ensure_profile
+from ezscale.services.errors import DomainError
+
+
+def lock_customer(session: Session, user_id: int) -> BillingProfile:
+    """Row-lock the customer's billing profile: serialises balance changes on PostgreSQL."""
+    ensure_profile(session, user_id=user_id)
+    return session.exec(
+        select(BillingProfile).where(BillingProfile.user_id == user_id).with_for_update()
+    ).one()
+
+
+def balance_minor(session: Session, *, user_id: int, currency: str) -> int:
+    total = session.exec(
+        select(func.coalesce(func.sum(CreditEntry.amount_minor), 0)).where(
+            CreditEntry.user_id == user_id, CreditEntry.currency == currency.upper()
+        )
+    ).one()
+    return int(total)
+
+
+def add_entry(
+    session: Session,
+    *,
+    user_id: int,
+    kind: CreditKind,
+    amount_minor: int,
+    currency: str,
+    memo: str,
+    reference: str | None = None,
+) -> CreditEntry | None:
+    """Append a ledger row (not committed). A reference already used returns None."""
+    if not isinstance(amount_minor, int) or amount_minor == 0:
+        raise DomainError("A credit entry needs a non-zero whole amount.")
+    if reference and session.exec(select(CreditEntry.id).where(CreditEntry.reference == reference)).first():
+        return None
+    entry = CreditEntry(
+        user_id=user_id,
+        kind=kind,
+        amount_minor=amount_minor,
+        currency=currency.upper(),
+        memo=memo[:300],
+        reference=reference,
+        created_at=clock.now(),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def adjust(session: Session, *, user_id: int, amount_minor: int, currency: str, memo: str) -> CreditEntry:
+    """Staff adjustment (either sign); the balance may not go below zero."""
+    lock_customer(session, user_id)
+    if balance_minor(session, user_id=user_id, currency=currency) + amount_minor < 0:
+        raise DomainError("That adjustment would make the credit balance negative.")
+    entry = add_entry(
+        session,
+        user_id=user_id,
+        kind=CreditKind.ADJUSTMENT,
+        amount_minor=amount_minor,
+        currency=currency,
+        memo=memo,
+    )
+    session.commit()
+    return entry
+
+
+def history(session: Session, *, user_id: int, limit: int = 200) -> list[CreditEntry]:
+    return list(
+        session.exec(
+            select(CreditEntry)
+            .where(CreditEntry.user_id == user_id)
+            .order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,359 @@
+"""Payments: Stripe customers, saved cards, charging invoices (credit first), top-ups, refunds.
+
+A charge attempt is first committed as a pending `payments` row with its idempotency key; only
+then is Stripe called. A run killed in between finds the pending row next time and resumes it
+with the same key (and looks the PaymentIntent up by that key), so it never charges twice.
+"""
+
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.db import central_session
+from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, StripeCustomer
+from ezscale.models.tenant import CreditKind, Invoice, InvoiceKind, InvoiceStatus, User
+from ezscale.services.billing import credits, invoices, timeline
+from ezscale.services.billing.profiles import ensure_profile
+from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
+from ezscale.services.errors import DomainError, NotFound
+from ezscale.services.tenancy import TenantInfo
+
+
+def stripe_customer_id(
+    session: Session, *, tenant: TenantInfo, user_id: int, gw: StripeGateway | None = None
+) -> str:
+    """The customer's Stripe customer, created once (idempotency key per tenant and user)."""
+    profile = ensure_profile(session, user_id=user_id)
+    if profile.stripe_customer_id:
+        return profile.stripe_customer_id
+    user = session.get(User, user_id)
+    customer_id = (gw or gateway()).create_customer(
+        email=user.email,
+        name=user.name or user.email,
+        metadata={"tenant_id": str(tenant.id), "user_id": str(user_id)},
+        idempotency_key=f"customer:{tenant.id}:{user_id}",
+    )
+    with central_session() as central:
+        if (
+            central.exec(
+                select(StripeCustomer).where(StripeCustomer.stripe_customer_id == customer_id)
+            ).first()
+            is None
+        ):
+            central.add(
+                StripeCustomer(
+                    stripe_customer_id=customer_id,
+                    tenant_id=tenant.id,
+                    user_id=user_id,
+                    created_at=clock.now(),
+                )
+            )
+            central.commit()
+    profile.stripe_customer_id = customer_id
+    session.add(profile)
+    session.commit()
+    return customer_id
+
+
+def start_card_setup(
+    session: Session, *, tenant: TenantInfo, user_id: int, gw: StripeGateway | None = None
+) -> str:
+    """A SetupIntent for the card entry page; returns its client secret (for Stripe.js only)."""
+    gw = gw or gateway()
+    customer = stripe_customer_id(session, tenant=tenant, user_id=user_id, gw=gw)
+    intent = gw.create_setup_intent(
+        customer_id=customer, metadata={"tenant_id": str(tenant.id), "user_id": str(user_id)}
+    )
+    return intent.client_secret
+
+
+def save_card(
+    session: Session,
+    *,
+    tenant: TenantInfo,
+    user_id: int,
+    setup_intent_id: str,
+    gw: StripeGateway | None = None,
+) -> PaymentMethod:
+    """Store the card a succeeded SetupIntent collected (idempotent: page and webhook both call it)."""
+    gw = gw or gateway()
+    intent = gw.retrieve_setup_intent(setup_intent_id)
+    customer = stripe_customer_id(session, tenant=tenant, user_id=user_id, gw=gw)
+    if intent.status != "succeeded" or not intent.payment_method:
+        raise DomainError("The card was not confirmed.")
+    if intent.customer not in (None, customer) or intent.metadata.get("user_id") not in (None, str(user_id)):
+        raise DomainError("That card setup belongs to another customer.")
+    existing = session.exec(
+        select(PaymentMethod).where(PaymentMethod.stripe_payment_method_id == intent.payment_method)
+    ).first()
+    if existing is not None:
+        return existing
+    card = gw.attach(payment_method_id=intent.payment_method, customer_id=customer)
+    has_default = any(m.is_default for m in list_cards(session, user_id=user_id))
+    method = PaymentMethod(
+        user_id=user_id,
+        stripe_payment_method_id=card.id,
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        is_default=not has_default,
+        created_at=clock.now(),
+    )
+    session.add(method)
+    if method.is_default:
+        gw.set_default(customer_id=customer, payment_method_id=card.id)
+    timeline.record(
+        session, user_id=user_id, kind="card_added", message=f"{card.brand.title()} ending {card.last4} added"
+    )
+    session.commit()
+    return method
+
+
+def list_cards(session: Session, *, user_id: int) -> list[PaymentMethod]:
+    return list(
+        session.exec(
+            select(PaymentMethod)
+            .where(PaymentMethod.user_id == user_id, PaymentMethod.removed_at.is_(None))
+            .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id)
+        )
+    )
+
+
+def default_card(session: Session, *, user_id: int) -> PaymentMethod | None:
+    cards = list_cards(session, user_id=user_id)
+    return next((c for c in cards if c.is_default), cards[0] if cards else None)
+
+
+def _own_card(session: Session, user_id: int, card_id: int) -> PaymentMethod:
+    card = session.get(PaymentMethod, card_id)
+    if card is None or card.user_id != user_id or card.removed_at is not None:
+        raise NotFound("No such card.")
+    return card
+
+
+def set_default_card(
+    session: Session, *, tenant: TenantInfo, user_id: int, card_id: int, gw: StripeGateway | None = None
+) -> PaymentMethod:
+    card = _own_card(session, user_id, card_id)
+    gw = gw or gateway()
+    gw.set_default(
+        customer_id=stripe_customer_id(session, tenant=tenant, user_id=user_id, gw=gw),
+        payment_method_id=card.stripe_payment_method_id,
+    )
+    for other in list_cards(session, user_id=user_id):
+        other.is_default = other.id == card.id
+        session.add(other)
+    session.commit()
+    return card
+
+
+def remove_card(session: Session, *, user_id: int, card_id: int, gw: StripeGateway | None = None) -> None:
+    card = _own_card(session, user_id, card_id)
+    (gw or gateway()).detach(card.stripe_payment_method_id)
+    card.removed_at = clock.now()
+    was_default, card.is_default = card.is_default, False
+    session.add(card)
+    if was_default:
+        rest = [c for c in list_cards(session, user_id=user_id) if c.id != card.id]
+        if rest:
+            rest[0].is_default = True
+            session.add(rest[0])
+    timeline.record(
+        session, user_id=user_id, kind="card_removed", message=f"Card ending {card.last4} removed"
+    )
+    session.commit()
+
+
+def charge_invoice(
+    session: Session, *, tenant: TenantInfo, invoice: Invoice, gw: StripeGateway | None = None
+) -> Payment | None:
+    """Collect an open invoice: account credit first, then the default card (one attempt).
+
+    Returns the card payment (None when credit covered it or there is no card)."""
+    if invoice.kind is not InvoiceKind.INVOICE or invoice.status is not InvoiceStatus.OPEN:
+        return None
+    pending = session.exec(
+        select(Payment).where(Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.PENDING)
+    ).first()
+    gw = gw or gateway()
+    if pending is not None:
+        return _resume(session, tenant=tenant, payment=pending, gw=gw)
+    invoices.apply_credit(session, invoice)
+    session.commit()
+    due = invoices.amount_due(invoice)
+    card = default_card(session, user_id=invoice.user_id)
+    if due == 0:
+        return None
+    invoice.attempt_count += 1
+    session.add(invoice)
+    if card is None:
+        from ezscale.services.billing.dunning import on_payment_failed
+
+        on_payment_failed(session, invoice, message="No saved card")
+        session.commit()
+        return None
+    payment = Payment(
+        user_id=invoice.user_id,
+        invoice_id=invoice.id,
+        amount_minor=due,
+        currency=invoice.currency,
+        idempotency_key=f"t{tenant.id}:{invoice.number}:attempt-{invoice.attempt_count}",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    session.add(payment)
+    session.commit()
+    return _attempt(session, tenant=tenant, payment=payment, card=card, gw=gw)
+
+
+def _attempt(
+    session: Session, *, tenant: TenantInfo, payment: Payment, card: PaymentMethod, gw: StripeGateway
+) -> Payment:
+    customer = stripe_customer_id(session, tenant=tenant, user_id=payment.user_id, gw=gw)
+    result = gw.charge_off_session(
+        customer_id=customer,
+        payment_method_id=card.stripe_payment_method_id,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        idempotency_key=payment.idempotency_key,
+        metadata={
+            "tenant_id": str(tenant.id),
+            "payment_key": payment.idempotency_key,
+            "invoice_id": str(payment.invoice_id or ""),
+        },
+    )
+    record_outcome(session, payment=payment, result=result)
+    session.commit()
+    return payment
+
+
+def _resume(session: Session, *, tenant: TenantInfo, payment: Payment, gw: StripeGateway) -> Payment:
+    customer = stripe_customer_id(session, tenant=tenant, user_id=payment.user_id, gw=gw)
+    found = gw.find_payment(customer_id=customer, payment_key=payment.idempotency_key)
+    if found is not None:
+        record_outcome(session, payment=payment, result=found)
+        session.commit()
+        return payment
+    card = default_card(session, user_id=payment.user_id)
+    if card is None:
+        record_outcome(session, payment=payment, result=ChargeResult("failed", None, None, "No saved card"))
+        session.commit()
+        return payment
+    return _attempt(session, tenant=tenant, payment=payment, card=card, gw=gw)
+
+
+def record_outcome(session: Session, *, payment: Payment, result: ChargeResult) -> None:
+    """Apply a charge result (from the API or a webhook) to the payment and what it pays for.
+
+    Monotonic: a succeeded payment never goes back to failed, so events may arrive in any order."""
+    from ezscale.services.billing.dunning import on_payment_failed
+
+    if result.payment_intent_id and not payment.stripe_payment_intent_id:
+        payment.stripe_payment_intent_id = result.payment_intent_id
+    if result.charge_id:
+        payment.stripe_charge_id = result.charge_id
+    payment.updated_at = clock.now()
+    session.add(payment)
+    if payment.status is PaymentStatus.SUCCEEDED or result.status in ("processing", "requires_action"):
+        session.flush()
+        return
+    invoice = session.get(Invoice, payment.invoice_id) if payment.invoice_id else None
+    if result.status == "succeeded":
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.failure_message = ""
+        if invoice is not None:
+            invoices.record_card_payment(session, invoice, amount_minor=payment.amount_minor)
+        else:
+            credits.add_entry(
+                session,
+                user_id=payment.user_id,
+                kind=CreditKind.TOP_UP,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+                memo="Credit added by card",
+                reference=f"top-up:{payment.id}",
+            )
+        timeline.record(
+            session,
+            user_id=payment.user_id,
+            invoice_id=payment.invoice_id,
+            kind="payment_succeeded",
+            message=f"Card payment of {payment.amount_minor} {payment.currency} succeeded",
+            key=f"payment:{payment.id}:succeeded",
+        )
+    elif payment.status is PaymentStatus.PENDING:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_message = result.failure_message[:300]
+        if invoice is not None:
+            on_payment_failed(session, invoice, message=payment.failure_message)
+        else:
+            timeline.record(
+                session,
+                user_id=payment.user_id,
+                kind="payment_failed",
+                message=f"Top-up failed: {payment.failure_message}",
+            )
+    session.add(payment)
+    session.flush()
+
+
+def top_up(
+    session: Session, *, tenant: TenantInfo, user_id: int, amount_minor: int, gw: StripeGateway | None = None
+) -> Payment:
+    """Add account credit by charging the default card."""
+    if not isinstance(amount_minor, int) or amount_minor < 100:
+        raise DomainError("Add at least 1.00 of credit.")
+    card = default_card(session, user_id=user_id)
+    if card is None:
+        raise DomainError("Add a card first.")
+    payment = Payment(
+        user_id=user_id,
+        amount_minor=amount_minor,
+        currency=tenant.currency,
+        idempotency_key=f"t{tenant.id}:top-up:{user_id}:{clock.now().timestamp():.6f}",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    session.add(payment)
+    session.commit()
+    return _attempt(session, tenant=tenant, payment=payment, card=card, gw=gw or gateway())
+
+
+def refund(
+    session: Session, *, payment: Payment, amount_minor: int, reason: str, gw: StripeGateway | None = None
+) -> Payment:
+    """Refund (part of) a card payment at Stripe (invoice corrections themselves are credit notes)."""
+    if payment.status is not PaymentStatus.SUCCEEDED or not payment.stripe_payment_intent_id:
+        raise DomainError("Only succeeded card payments can be refunded.")
+    if (
+        not isinstance(amount_minor, int)
+        or not 0 < amount_minor <= payment.amount_minor - payment.refunded_minor
+    ):
+        raise DomainError("Refund between 0 and what is left of the payment.")
+    (gw or gateway()).refund(
+        payment_intent_id=payment.stripe_payment_intent_id,
+        amount_minor=amount_minor,
+        idempotency_key=f"refund:{payment.idempotency_key}:{payment.refunded_minor + amount_minor}",
+    )
+    record_refund(
+        session, payment=payment, refunded_total_minor=payment.refunded_minor + amount_minor, reason=reason
+    )
+    session.commit()
+    return payment
+
+
+def record_refund(session: Session, *, payment: Payment, refunded_total_minor: int, reason: str) -> None:
+    """Raise the refunded total (never lower it: events may come late or twice)."""
+    if refunded_total_minor <= payment.refunded_minor:
+        return
+    payment.refunded_minor = refunded_total_minor
+    payment.updated_at = clock.now()
+    session.add(payment)
+    timeline.record(
+        session,
+        user_id=payment.user_id,
+        invoice_id=payment.invoice_id,
+        kind="refund",
+        message=f"Refunded {refunded_total_minor} {payment.currency} of a card payment: {reason}",
+    )
+    session.flush()

@@ -1,0 +1,40 @@
+"""Per-customer billing profile: anchor day and Stripe customer id."""
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.models.billing import BillingProfile
+from ezscale.models.tenant import User
+from ezscale.services.billing.proration import validate_anchor_day
+from ezscale.services.errors import NotFound
+
+
+def get_profile(session: Session, *, user_id: int) -> BillingProfile | None:
+    return session.exec(select(BillingProfile).where(BillingProfile.user_id == user_id)).first()
+
+
+def ensure_profile(session: Session, *, user_id: int, anchor_day: int | None = None) -> BillingProfile:
+    """The customer's profile, created (anchor = the day they sign up, capped at 28) if missing."""
+    profile = get_profile(session, user_id=user_id)
+    if profile is not None:
+        return profile
+    if session.get(User, user_id) is None:
+        raise NotFound(f"No customer with id {user_id}.")
+    now = clock.now()
+    day = validate_anchor_day(anchor_day if anchor_day is not None else min(now.day, 28))
+    profile = BillingProfile(user_id=user_id, anchor_day=day, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(profile)
+    except IntegrityError:
+        return get_profile(session, user_id=user_id)
+    return profile
+
+
+def set_anchor_day(session: Session, *, user_id: int, anchor_day: int) -> BillingProfile:
+    profile = ensure_profile(session, user_id=user_id)
+    profile.anchor_day = validate_anchor_day(anchor_day)
+    session.add(profile)
+    session.commit()
+    return profile

@@ -1,0 +1,247 @@
+"""Stripe behind a small typed interface, through the official `StripeClient`.
+
+`STRIPE_API_BASE` points the client at localstripe (tests, demo); unset, it talks to Stripe.
+Calls that create money movements carry an idempotency key and are retried with the same key
+on 429 (rate limit), 5xx and lost connections, so a retried charge is never a second charge.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
+
+import stripe
+
+from ezscale.services.errors import DomainError
+from ezscale.settings import get_settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class PaymentProviderUnavailable(DomainError):
+    """Stripe could not be reached after the retries; the attempt can be repeated later."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardInfo:
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    customer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeResult:
+    status: str  # succeeded | failed | processing | requires_action
+    payment_intent_id: str | None
+    charge_id: str | None = None
+    failure_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetupIntentInfo:
+    id: str
+    client_secret: str
+    status: str
+    payment_method: str | None
+    customer: str | None
+    metadata: dict
+
+
+def _retryable(error: stripe.StripeError) -> bool:
+    if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError):
+        return True
+    return isinstance(error, stripe.APIError) and (error.http_status or 500) >= 500
+
+
+class StripeGateway:
+    def __init__(self, client: stripe.StripeClient, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client
+        self._sleep = sleep
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        settings = get_settings()
+        attempt = 0
+        while True:
+            try:
+                return fn()
+            except stripe.StripeError as error:
+                if not _retryable(error) or attempt >= settings.stripe_max_retries:
+                    if _retryable(error):
+                        raise PaymentProviderUnavailable(
+                            "The payment provider is unavailable; try again later."
+                        ) from error
+                    raise
+                delay = settings.stripe_retry_base_seconds * 2**attempt
+                log.warning(
+                    "stripe call failed (%s); retry %d in %.2fs", type(error).__name__, attempt + 1, delay
+                )
+                self._sleep(delay)
+                attempt += 1
+
+    def create_customer(
+        self, *, email: str, name: str, metadata: dict[str, str], idempotency_key: str
+    ) -> str:
+        customer = self._call(
+            lambda: self.client.v1.customers.create(
+                {"email": email, "name": name, "metadata": metadata}, {"idempotency_key": idempotency_key}
+            )
+        )
+        return customer.id
+
+    def create_setup_intent(self, *, customer_id: str, metadata: dict[str, str]) -> SetupIntentInfo:
+        intent = self._call(
+            lambda: self.client.v1.setup_intents.create(
+                {
+                    "customer": customer_id,
+                    "usage": "off_session",
+                    "payment_method_types": ["card"],
+                    "metadata": metadata,
+                }
+            )
+        )
+        return _setup_info(intent)
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:
+        return _setup_info(self._call(lambda: self.client.v1.setup_intents.retrieve(setup_intent_id)))
+
+    def card(self, payment_method_id: str) -> CardInfo:
+        return _card(self._call(lambda: self.client.v1.payment_methods.retrieve(payment_method_id)))
+
+    def attach(self, *, payment_method_id: str, customer_id: str) -> CardInfo:
+        current = self.card(payment_method_id)
+        if current.customer == customer_id:
+            return current
+        try:
+            method = self._call(
+                lambda: self.client.v1.payment_methods.attach(payment_method_id, {"customer": customer_id})
+            )
+        except stripe.CardError as error:
+            raise DomainError(error.user_message or "The card was declined.") from error
+        return _card(method)
+
+    def detach(self, payment_method_id: str) -> None:
+        self._call(lambda: self.client.v1.payment_methods.detach(payment_method_id))
+
+    def set_default(self, *, customer_id: str, payment_method_id: str) -> None:
+        self._call(
+            lambda: self.client.v1.customers.update(
+                customer_id, {"invoice_settings": {"default_payment_method": payment_method_id}}
+            )
+        )
+
+    def charge_off_session(
+        self,
+        *,
+        customer_id: str,
+        payment_method_id: str,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> ChargeResult:
+        """Create and confirm an off-session PaymentIntent; a decline is a result, not an error."""
+        params: dict[str, Any] = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "off_session": True,
+            "confirm": True,
+            "metadata": metadata,
+        }
+        try:
+            intent = self._call(
+                lambda: self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+            )
+        except stripe.CardError as error:
+            body = error.json_body or {}
+            intent_id = (body.get("error") or {}).get("payment_intent", {}).get("id")
+            return ChargeResult("failed", intent_id, None, error.user_message or "The card was declined.")
+        return _charge_result(intent)
+
+    def find_payment(self, *, customer_id: str, payment_key: str) -> ChargeResult | None:
+        """A PaymentIntent this platform already created for `payment_key` (crash recovery)."""
+        intents = self._call(
+            lambda: self.client.v1.payment_intents.list({"customer": customer_id, "limit": 100})
+        )
+        for intent in intents.data:
+            if (intent.metadata or {}).get("payment_key") == payment_key:
+                return _charge_result(intent)
+        return None
+
+    def charge_customer(self, charge_id: str) -> str | None:
+        charge = self._call(lambda: self.client.v1.charges.retrieve(charge_id))
+        return (
+            charge.customer
+            if isinstance(charge.customer, str) or charge.customer is None
+            else charge.customer.id
+        )
+
+    def refund(self, *, payment_intent_id: str, amount_minor: int, idempotency_key: str) -> str:
+        refund = self._call(
+            lambda: self.client.v1.refunds.create(
+                {"payment_intent": payment_intent_id, "amount": amount_minor},
+                {"idempotency_key": idempotency_key},
+            )
+        )
+        return refund.id
+
+
+def _setup_info(intent: Any) -> SetupIntentInfo:
+    method = intent.payment_method
+    return SetupIntentInfo(
+        id=intent.id,
+        client_secret=intent.client_secret,
+        status=intent.status,
+        payment_method=method if isinstance(method, str) or method is None else method.id,
+        customer=intent.customer
+        if isinstance(intent.customer, str) or intent.customer is None
+        else intent.customer.id,
+        metadata=dict(intent.metadata or {}),
+    )
+
+
+def _card(method: Any) -> CardInfo:
+    card = method.card
+    return CardInfo(
+        id=method.id,
+        brand=card.brand if card else method.type,
+        last4=card.last4 if card else "",
+        exp_month=card.exp_month if card else 0,
+        exp_year=card.exp_year if card else 0,
+        customer=method.customer
+        if isinstance(method.customer, str) or method.customer is None
+        else method.customer.id,
+    )
+
+
+def _charge_result(intent: Any) -> ChargeResult:
+    status = {"succeeded": "succeeded", "requires_payment_method": "failed", "canceled": "failed"}.get(
+        intent.status, "requires_action" if intent.status == "requires_action" else "processing"
+    )
+    charge = intent.latest_charge
+    charge_id = charge if isinstance(charge, str) or charge is None else charge.id
+    error = intent.last_payment_error
+    message = (error.message if error else "") if status == "failed" else ""
+    return ChargeResult(
+        status, intent.id, charge_id, message or ("" if status != "failed" else "Payment failed.")
+    )
+
+
+@cache
+def _default_client(api_key: str, api_base: str | None) -> stripe.StripeClient:
+    addresses = {"api": api_base} if api_base else None
+    return stripe.StripeClient(
+        api_key, base_addresses=addresses, http_client=stripe.HTTPXClient(), max_network_retries=0
+    )
+
+
+def gateway() -> StripeGateway:
+    settings = get_settings()
+    return StripeGateway(_default_client(settings.stripe_secret_key, settings.stripe_api_base))

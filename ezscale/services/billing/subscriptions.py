@@ -1,0 +1,262 @@
+"""Subscriptions on the customer's anchor day: ordering, renewal invoicing, cancel, plan change."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.models.tenant import (
+    BillingInterval,
+    CreditKind,
+    Invoice,
+    Plan,
+    Service,
+    ServiceStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from ezscale.services.billing import credits, invoices, timeline
+from ezscale.services.billing.profiles import ensure_profile
+from ezscale.services.billing.proration import latest_anchor, next_anchor, period_end, prorate, split_period
+from ezscale.services.errors import DomainError, NotFound
+from ezscale.settings import get_settings
+
+
+def _plan(session: Session, plan_id: int) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None or not plan.active:
+        raise NotFound("No such plan.")
+    if plan.billing_interval is BillingInterval.HOURLY:
+        raise DomainError("Hourly plans are billed from usage and have no subscription.")
+    return plan
+
+
+def subscribe(
+    session: Session, *, user_id: int, plan_id: int, label: str = ""
+) -> tuple[Subscription, Invoice]:
+    """Order a plan: a service, a subscription aligned to the anchor day, and its first invoice
+    (setup fee plus the prorated part up to the next anchor day). Committed."""
+    plan = _plan(session, plan_id)
+    profile = ensure_profile(session, user_id=user_id)
+    now = clock.now()
+    full_start = latest_anchor(now, profile.anchor_day)
+    full_end = period_end(full_start, plan.billing_interval)
+    end = next_anchor(now, profile.anchor_day) if full_end > now else full_end
+    service = Service(user_id=user_id, plan_id=plan.id, label=label or plan.name, created_at=now)
+    session.add(service)
+    session.flush()
+    sub = Subscription(
+        user_id=user_id,
+        plan_id=plan.id,
+        service_id=service.id,
+        current_period_start=now,
+        current_period_end=end,
+        invoiced_through=end,
+        created_at=now,
+    )
+    session.add(sub)
+    session.flush()
+    invoice = invoices.create_draft(
+        session, user_id=user_id, currency=plan.currency, billing_key=f"order:{sub.id}"
+    )
+    if plan.setup_fee_minor:
+        invoices.add_line(
+            session,
+            invoice,
+            description=f"{plan.name} setup",
+            unit_minor=plan.setup_fee_minor,
+            service_id=service.id,
+        )
+    first = prorate(
+        plan.price_minor,
+        plan.currency,
+        part_seconds=int((end - now).total_seconds()),
+        whole_seconds=int((full_end - full_start).total_seconds()),
+    )
+    invoices.add_line(
+        session,
+        invoice,
+        description=f"{plan.name} {now:%Y-%m-%d} – {end:%Y-%m-%d}",
+        unit_minor=first,
+        service_id=service.id,
+    )
+    invoices.issue(session, invoice)
+    timeline.record(session, user_id=user_id, kind="subscribed", message=f"Subscribed to {plan.name}")
+    session.commit()
+    return sub, invoice
+
+
+def get_subscription(session: Session, *, subscription_id: int, user_id: int | None = None) -> Subscription:
+    sub = session.get(Subscription, subscription_id)
+    if sub is None or (user_id is not None and sub.user_id != user_id):
+        raise NotFound("No such subscription.")
+    return sub
+
+
+def cancel(session: Session, *, subscription: Subscription, at_period_end: bool = True) -> Subscription:
+    """Cancel at the end of the paid period, or now (no refund here: that is a credit note)."""
+    if subscription.status is SubscriptionStatus.CANCELLED:
+        raise DomainError("This subscription is already cancelled.")
+    if at_period_end:
+        subscription.cancel_at_period_end = True
+        message = f"Cancels at period end {subscription.current_period_end:%Y-%m-%d}"
+    else:
+        _end(session, subscription)
+        message = "Cancelled immediately"
+    session.add(subscription)
+    timeline.record(session, user_id=subscription.user_id, kind="cancelled", message=message)
+    session.commit()
+    return subscription
+
+
+def _end(session: Session, subscription: Subscription) -> None:
+    subscription.status = SubscriptionStatus.CANCELLED
+    subscription.cancelled_at = clock.now()
+    if subscription.service_id:
+        service = session.get(Service, subscription.service_id)
+        if service and service.status is not ServiceStatus.TERMINATED:
+            service.status, service.status_reason = ServiceStatus.TERMINATED, "cancelled"
+            session.add(service)
+
+
+def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -> Invoice | None:
+    """Switch plan now: credit for the unused part of the old plan, charge for the new one, both
+    to the second. A net charge is invoiced; a net credit goes to the account credit ledger."""
+    if subscription.status is not SubscriptionStatus.ACTIVE:
+        raise DomainError("Only active subscriptions can change plan.")
+    old, new = session.get(Plan, subscription.plan_id), _plan(session, plan_id)
+    if new.id == old.id:
+        raise DomainError("That is already the current plan.")
+    if new.currency != old.currency or new.billing_interval is not old.billing_interval:
+        raise DomainError("Plans must share currency and billing interval to switch mid-period.")
+    now = clock.now()
+    start, end = subscription.current_period_start, subscription.current_period_end
+    _, unused_old = split_period(old.price_minor, old.currency, start=start, end=end, at=now)
+    _, unused_new = split_period(new.price_minor, new.currency, start=start, end=end, at=now)
+    subscription.plan_id = new.id
+    session.add(subscription)
+    if subscription.service_id:
+        service = session.get(Service, subscription.service_id)
+        service.plan_id = new.id
+        session.add(service)
+    timeline.record(
+        session,
+        user_id=subscription.user_id,
+        kind="plan_changed",
+        message=f"Plan changed from {old.name} to {new.name}",
+    )
+    invoice = None
+    if unused_new >= unused_old:
+        invoice = invoices.create_draft(session, user_id=subscription.user_id, currency=new.currency)
+        invoices.add_line(
+            session,
+            invoice,
+            description=f"Unused time on {old.name}",
+            unit_minor=-unused_old,
+            service_id=subscription.service_id,
+        )
+        invoices.add_line(
+            session,
+            invoice,
+            description=f"Remaining time on {new.name}",
+            unit_minor=unused_new,
+            service_id=subscription.service_id,
+        )
+        invoices.issue(session, invoice)
+    else:
+        credits.add_entry(
+            session,
+            user_id=subscription.user_id,
+            kind=CreditKind.ADJUSTMENT,
+            amount_minor=unused_old - unused_new,
+            currency=new.currency,
+            memo=f"Proration credit: {old.name} → {new.name}",
+        )
+    session.commit()
+    return invoice
+
+
+def renewal_candidates(session: Session, *, limit: int, after_id: int = 0) -> list[int]:
+    """Ids of active subscriptions whose next period is due to be invoiced (keyset pages)."""
+    horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
+    return list(
+        session.exec(
+            select(Subscription.id)
+            .where(
+                Subscription.id > after_id,
+                Subscription.status != SubscriptionStatus.CANCELLED,
+                Subscription.cancel_at_period_end.is_(False),
+                Subscription.invoiced_through <= horizon,
+            )
+            .order_by(Subscription.id)
+            .limit(limit)
+        )
+    )
+
+
+def invoice_renewal(session: Session, *, subscription_id: int) -> Invoice | None:
+    """Invoice the period after `invoiced_through` (flushed; the caller commits). Exactly once:
+    the invoice's billing key names subscription and period."""
+    sub = session.get(Subscription, subscription_id)
+    horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
+    if sub is None or sub.status is SubscriptionStatus.CANCELLED or sub.cancel_at_period_end:
+        return None
+    if sub.invoiced_through is None or sub.invoiced_through > horizon:
+        return None
+    plan = session.get(Plan, sub.plan_id)
+    start = sub.invoiced_through
+    end = period_end(start, plan.billing_interval)
+    key = f"renewal:{sub.id}:{start:%Y%m%d}"
+    if session.exec(select(Invoice.id).where(Invoice.billing_key == key)).first() is None:
+        invoice = invoices.create_draft(session, user_id=sub.user_id, currency=plan.currency, billing_key=key)
+        invoices.add_line(
+            session,
+            invoice,
+            description=f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}",
+            unit_minor=plan.price_minor,
+            service_id=sub.service_id,
+        )
+        invoices.issue(session, invoice, due_at=start)
+    else:
+        invoice = None
+    sub.invoiced_through = end
+    session.add(sub)
+    session.flush()
+    return invoice
+
+
+def roll_periods(session: Session) -> int:
+    """Move subscriptions whose period ended into the next one; end those cancelling. Committed."""
+    now = clock.now()
+    moved = 0
+    for sub in session.exec(
+        select(Subscription).where(
+            Subscription.status != SubscriptionStatus.CANCELLED, Subscription.current_period_end <= now
+        )
+    ):
+        if sub.cancel_at_period_end:
+            _end(session, sub)
+            timeline.record(
+                session, user_id=sub.user_id, kind="cancelled", message="Subscription ended at period end"
+            )
+        else:
+            plan = session.get(Plan, sub.plan_id)
+            while sub.current_period_end <= now:
+                sub.current_period_start = sub.current_period_end
+                sub.current_period_end = period_end(sub.current_period_start, plan.billing_interval)
+        session.add(sub)
+        moved += 1
+    session.commit()
+    return moved
+
+
+def upcoming(session: Session, *, user_id: int) -> list[tuple[Subscription, Plan]]:
+    """Active subscriptions with their plan, next renewal first (the "upcoming charges" view)."""
+    return list(
+        session.exec(
+            select(Subscription, Plan)
+            .join(Plan, Plan.id == Subscription.plan_id)
+            .where(Subscription.user_id == user_id, Subscription.status != SubscriptionStatus.CANCELLED)
+            .order_by(Subscription.invoiced_through)
+        )
+    )

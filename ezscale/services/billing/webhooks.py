@@ -1,0 +1,179 @@
+"""Stripe webhooks: verify the signature, find the tenant, process each event exactly once.
+
+The event id is stored (unique) in the same transaction as its effects, so a redelivered event
+changes nothing. Handlers are order-independent: a late `payment_failed` never undoes a success,
+refund totals only grow, and a card is saved whichever of page and webhook comes first.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.db import central_session
+from ezscale.models.billing import Payment, StripeCustomer, StripeEvent
+from ezscale.services.billing import payments, timeline
+from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
+from ezscale.services.errors import DomainError
+from ezscale.services.tenancy import TenantInfo, tenant_info, tenant_session
+from ezscale.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+class BadSignature(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str  # processed | duplicate | ignored
+    event_id: str = ""
+
+
+def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
+    """The event, if the Stripe-Signature header is valid for our secret; else BadSignature."""
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature or "", get_settings().stripe_webhook_secret, tolerance=300
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+        raise BadSignature(str(error)) from error
+    return json.loads(payload)
+
+
+def _customer_of(obj: dict[str, Any]) -> str | None:
+    customer = obj.get("customer")
+    return customer.get("id") if isinstance(customer, dict) else customer
+
+
+def _tenant_for(obj: dict[str, Any], gw: StripeGateway | None) -> tuple[TenantInfo, int | None] | None:
+    metadata = obj.get("metadata") or {}
+    customer = _customer_of(obj)
+    if not customer and obj.get("object") == "dispute" and obj.get("charge"):
+        customer = (gw or gateway()).charge_customer(obj["charge"])
+    if customer:
+        with central_session() as central:
+            row = central.exec(
+                select(StripeCustomer).where(StripeCustomer.stripe_customer_id == customer)
+            ).first()
+        if row is not None:
+            return tenant_info(row.tenant_id), row.user_id
+    if metadata.get("tenant_id", "").isdigit():
+        user = metadata.get("user_id", "")
+        return tenant_info(int(metadata["tenant_id"])), int(user) if user.isdigit() else None
+    return None
+
+
+def handle(payload: bytes, signature: str | None, *, gw: StripeGateway | None = None) -> Outcome:
+    event = verify(payload, signature)
+    obj = event.get("data", {}).get("object", {})
+    handler = HANDLERS.get(event.get("type", ""))
+    found = _tenant_for(obj, gw) if handler else None
+    if handler is None or found is None:
+        log.info("stripe event %s (%s) ignored", event.get("id"), event.get("type"))
+        return Outcome("ignored", event.get("id", ""))
+    tenant, user_id = found
+    with tenant_session(tenant) as session:
+        if session.exec(select(StripeEvent.id).where(StripeEvent.event_id == event["id"])).first():
+            return Outcome("duplicate", event["id"])
+        session.add(StripeEvent(event_id=event["id"], type=event["type"][:60], received_at=clock.now()))
+        try:
+            session.flush()
+            handler(session, tenant=tenant, user_id=user_id, obj=obj, gw=gw)
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # the same event, processed concurrently
+            return Outcome("duplicate", event["id"])
+        except DomainError as error:
+            session.rollback()
+            log.warning("stripe event %s (%s) not applied: %s", event["id"], event["type"], error)
+            return Outcome("ignored", event["id"])
+    return Outcome("processed", event["id"])
+
+
+def _payment_for(session: Session, obj: dict[str, Any], intent_id: str | None) -> Payment | None:
+    if intent_id:
+        payment = session.exec(select(Payment).where(Payment.stripe_payment_intent_id == intent_id)).first()
+        if payment is not None:
+            return payment
+    key = (obj.get("metadata") or {}).get("payment_key")
+    return session.exec(select(Payment).where(Payment.idempotency_key == key)).first() if key else None
+
+
+def _intent_succeeded(session: Session, *, obj: dict[str, Any], **_: Any) -> None:
+    payment = _payment_for(session, obj, obj.get("id"))
+    if payment is not None:
+        charge = obj.get("latest_charge")
+        charge_id = charge.get("id") if isinstance(charge, dict) else charge
+        payments.record_outcome(
+            session, payment=payment, result=ChargeResult("succeeded", obj["id"], charge_id)
+        )
+
+
+def _intent_failed(session: Session, *, obj: dict[str, Any], **_: Any) -> None:
+    payment = _payment_for(session, obj, obj.get("id"))
+    if payment is not None:
+        error = obj.get("last_payment_error") or {}
+        result = ChargeResult("failed", obj["id"], None, error.get("message") or "Payment failed.")
+        payments.record_outcome(session, payment=payment, result=result)
+
+
+def _charge_refunded(session: Session, *, obj: dict[str, Any], **_: Any) -> None:
+    payment = _payment_for(session, obj, obj.get("payment_intent"))
+    if payment is None:
+        return
+    if payment.status.value == "pending":  # the refund proves the charge went through
+        payments.record_outcome(
+            session,
+            payment=payment,
+            result=ChargeResult("succeeded", obj.get("payment_intent"), obj.get("id")),
+        )
+    payments.record_refund(
+        session,
+        payment=payment,
+        refunded_total_minor=int(obj.get("amount_refunded") or 0),
+        reason="refunded at Stripe",
+    )
+
+
+def _dispute_created(session: Session, *, obj: dict[str, Any], **_: Any) -> None:
+    payment = _payment_for(session, obj, obj.get("payment_intent"))
+    if payment is None:
+        return
+    payment.disputed = True
+    session.add(payment)
+    timeline.record(
+        session,
+        user_id=payment.user_id,
+        invoice_id=payment.invoice_id,
+        kind="dispute",
+        message=f"Card payment disputed ({obj.get('reason') or 'no reason given'})",
+        key=f"dispute:{obj.get('id')}",
+    )
+
+
+def _setup_succeeded(
+    session: Session,
+    *,
+    tenant: TenantInfo,
+    user_id: int | None,
+    obj: dict[str, Any],
+    gw: StripeGateway | None,
+) -> None:
+    if user_id is not None and obj.get("payment_method"):
+        payments.save_card(session, tenant=tenant, user_id=user_id, setup_intent_id=obj["id"], gw=gw)
+
+
+HANDLERS = {
+    "payment_intent.succeeded": _intent_succeeded,
+    "payment_intent.payment_failed": _intent_failed,
+    "charge.refunded": _charge_refunded,
+    "charge.dispute.created": _dispute_created,
+    "setup_intent.succeeded": _setup_succeeded,
+}
