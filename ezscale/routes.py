@@ -8,6 +8,7 @@ RESELLER_BRANDING = "/reseller/branding"
 RESELLER_DOMAINS = "/reseller/domains"
 RESELLER_PLANS = "/reseller/plans"
 ADMIN = "/admin"
+ADMIN_RESELLERS = "/admin/resellers"
 
 # Accounts and security
 LOGIN = "/login"

@@ -35,7 +35,11 @@ _NAV = {
         ("Plans", routes.RESELLER_PLANS),
         ("Storefront", routes.HOME),
     ],
-    Area.ADMIN: [("Overview", routes.ADMIN), ("Storefront", routes.HOME)],
+    Area.ADMIN: [
+        ("Overview", routes.ADMIN),
+        ("Resellers", routes.ADMIN_RESELLERS),
+        ("Storefront", routes.HOME),
+    ],
 }
 
 
