@@ -6,6 +6,7 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from ezscale import routes
+from ezscale.billing_api import stripe_webhook
 from ezscale.db import central_session
 from ezscale.services.brand_assets import ASSET_ROUTE, CONTENT_TYPES, asset_file
 from ezscale.services.branding import favicon_svg, theme_css
@@ -70,5 +71,6 @@ api = Starlette(
         Route(WELL_KNOWN_PATH, domain_verification),
         Route(ASSET_ROUTE + "/{name}", tenant_asset),
         Route(routes.CADDY_ASK, caddy_ask),
+        Route(routes.STRIPE_WEBHOOK, stripe_webhook, methods=["POST"]),
     ]
 )

@@ -5,6 +5,8 @@ then is Stripe called. A run killed in between finds the pending row next time a
 with the same key (and looks the PaymentIntent up by that key), so it never charges twice.
 """
 
+import secrets
+
 from sqlmodel import Session, select
 
 from ezscale import clock
@@ -21,7 +23,7 @@ from ezscale.services.tenancy import TenantInfo
 def stripe_customer_id(
     session: Session, *, tenant: TenantInfo, user_id: int, gw: StripeGateway | None = None
 ) -> str:
-    """The customer's Stripe customer, created once (idempotency key per tenant and user)."""
+    """The customer's Stripe customer, created on first need and mapped to the tenant centrally."""
     profile = ensure_profile(session, user_id=user_id)
     if profile.stripe_customer_id:
         return profile.stripe_customer_id
@@ -30,7 +32,6 @@ def stripe_customer_id(
         email=user.email,
         name=user.name or user.email,
         metadata={"tenant_id": str(tenant.id), "user_id": str(user_id)},
-        idempotency_key=f"customer:{tenant.id}:{user_id}",
     )
     with central_session() as central:
         if (
@@ -52,6 +53,11 @@ def stripe_customer_id(
     session.add(profile)
     session.commit()
     return customer_id
+
+
+def _key(tenant: TenantInfo, what: str) -> str:
+    """Idempotency key: what is paid, plus a nonce so keys never repeat across databases."""
+    return f"t{tenant.id}:{what}:{secrets.token_hex(6)}"
 
 
 def start_card_setup(
@@ -197,7 +203,7 @@ def charge_invoice(
         invoice_id=invoice.id,
         amount_minor=due,
         currency=invoice.currency,
-        idempotency_key=f"t{tenant.id}:{invoice.number}:attempt-{invoice.attempt_count}",
+        idempotency_key=_key(tenant, f"{invoice.number}:attempt-{invoice.attempt_count}"),
         created_at=clock.now(),
         updated_at=clock.now(),
     )
@@ -310,7 +316,7 @@ def top_up(
         user_id=user_id,
         amount_minor=amount_minor,
         currency=tenant.currency,
-        idempotency_key=f"t{tenant.id}:top-up:{user_id}:{clock.now().timestamp():.6f}",
+        idempotency_key=_key(tenant, f"top-up:{user_id}"),
         created_at=clock.now(),
         updated_at=clock.now(),
     )

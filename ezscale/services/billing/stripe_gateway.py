@@ -84,13 +84,9 @@ class StripeGateway:
                 self._sleep(delay)
                 attempt += 1
 
-    def create_customer(
-        self, *, email: str, name: str, metadata: dict[str, str], idempotency_key: str
-    ) -> str:
+    def create_customer(self, *, email: str, name: str, metadata: dict[str, str]) -> str:
         customer = self._call(
-            lambda: self.client.v1.customers.create(
-                {"email": email, "name": name, "metadata": metadata}, {"idempotency_key": idempotency_key}
-            )
+            lambda: self.client.v1.customers.create({"email": email, "name": name, "metadata": metadata})
         )
         return customer.id
 
@@ -166,12 +162,17 @@ class StripeGateway:
         return _charge_result(intent)
 
     def find_payment(self, *, customer_id: str, payment_key: str) -> ChargeResult | None:
-        """A PaymentIntent this platform already created for `payment_key` (crash recovery)."""
-        intents = self._call(
-            lambda: self.client.v1.payment_intents.list({"customer": customer_id, "limit": 100})
-        )
-        for intent in intents.data:
-            if (intent.metadata or {}).get("payment_key") == payment_key:
+        """A PaymentIntent this platform already confirmed for `payment_key` (crash recovery):
+        through the customer's recent charges, since every confirmed attempt leaves one."""
+        charges = self._call(lambda: self.client.v1.charges.list({"customer": customer_id, "limit": 100}))
+        seen: set[str] = set()
+        for charge in charges.data:
+            intent_id = charge.payment_intent
+            if not intent_id or intent_id in seen:
+                continue
+            seen.add(intent_id)
+            intent = self._call(lambda i=intent_id: self.client.v1.payment_intents.retrieve(i))
+            if _metadata(intent).get("payment_key") == payment_key:
                 return _charge_result(intent)
         return None
 
@@ -193,6 +194,11 @@ class StripeGateway:
         return refund.id
 
 
+def _metadata(obj: Any) -> dict:
+    metadata = getattr(obj, "metadata", None)
+    return metadata.to_dict() if metadata is not None else {}
+
+
 def _setup_info(intent: Any) -> SetupIntentInfo:
     method = intent.payment_method
     return SetupIntentInfo(
@@ -203,7 +209,7 @@ def _setup_info(intent: Any) -> SetupIntentInfo:
         customer=intent.customer
         if isinstance(intent.customer, str) or intent.customer is None
         else intent.customer.id,
-        metadata=dict(intent.metadata or {}),
+        metadata=_metadata(intent),
     )
 
 
@@ -238,7 +244,10 @@ def _charge_result(intent: Any) -> ChargeResult:
 def _default_client(api_key: str, api_base: str | None) -> stripe.StripeClient:
     addresses = {"api": api_base} if api_base else None
     return stripe.StripeClient(
-        api_key, base_addresses=addresses, http_client=stripe.HTTPXClient(), max_network_retries=0
+        api_key,
+        base_addresses=addresses,
+        http_client=stripe.HTTPXClient(allow_sync_methods=True),
+        max_network_retries=0,
     )
 
 

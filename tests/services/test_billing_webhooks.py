@@ -1,0 +1,202 @@
+"""The Stripe webhook endpoint: signatures, exactly-once, order independence, real delivery."""
+
+import hashlib
+import hmac
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from sqlmodel import func, select
+from starlette.testclient import TestClient
+
+from ezscale.api import api
+from ezscale.models.billing import BillingEvent, Payment, PaymentStatus, StripeEvent
+from ezscale.models.tenant import InvoiceStatus
+from ezscale.services.billing import invoices, payments, stripe_simulator
+from ezscale.services.tenancy import TenantInfo
+from ezscale.settings import get_settings
+from tests.services.billing_support import add_card, add_customer, stripe_env, stripe_sim, tenant_db  # noqa: F401
+
+
+def _signed(event: dict, secret: str | None = None) -> tuple[bytes, dict]:
+    payload = json.dumps(event).encode()
+    stamp = int(time.time())
+    secret = secret or get_settings().stripe_webhook_secret
+    signature = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return payload, {"Stripe-Signature": f"t={stamp},v1={signature}", "Content-Type": "application/json"}
+
+
+def _event(event_id: str, kind: str, obj: dict) -> dict:
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+@pytest.fixture
+def pending_payment(make_tenant, clock, stripe_env):
+    """A customer with a Stripe customer and an invoice whose card payment is still pending."""
+    tenant = TenantInfo.of(make_tenant("hooks"))
+    with tenant_db(tenant) as session:
+        user = add_customer(session)
+        add_card(session, tenant, user.id)
+        customer = payments.stripe_customer_id(session, tenant=tenant, user_id=user.id)
+        invoice = invoices.create_draft(session, user_id=user.id, currency="USD")
+        invoices.add_line(session, invoice, description="VPS", unit_minor=1500)
+        invoices.issue(session, invoice)
+        payment = Payment(
+            user_id=user.id,
+            invoice_id=invoice.id,
+            amount_minor=1500,
+            currency="USD",
+            idempotency_key="key-1",
+            stripe_payment_intent_id="pi_test1",
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        session.add(payment)
+        session.commit()
+        return tenant, customer, invoice.id, payment.id
+
+
+def _intent(customer: str, status_event: str) -> dict:
+    obj = {"id": "pi_test1", "object": "payment_intent", "customer": customer, "amount": 1500, "metadata": {}}
+    if status_event == "failed":
+        obj["last_payment_error"] = {"message": "Your card was declined."}
+    else:
+        obj["latest_charge"] = "ch_test1"
+    return obj
+
+
+def _state(tenant, invoice_id, payment_id):
+    with tenant_db(tenant) as session:
+        events = session.exec(select(func.count()).select_from(StripeEvent)).one()
+        return session.get(Payment, payment_id), session.get(invoices.Invoice, invoice_id), events
+
+
+def test_bad_signature_is_rejected_and_changes_nothing(pending_payment):
+    tenant, customer, invoice_id, payment_id = pending_payment
+    payload, headers = _signed(
+        _event("evt_1", "payment_intent.succeeded", _intent(customer, "ok")), secret="whsec_wrong"
+    )
+    with TestClient(api) as client:
+        assert client.post("/webhooks/stripe", content=payload, headers=headers).status_code == 400
+        tampered = payload.replace(b"1500", b"9999")
+        _, good_headers = _signed(_event("evt_1", "payment_intent.succeeded", _intent(customer, "ok")))
+        assert client.post("/webhooks/stripe", content=tampered, headers=good_headers).status_code == 400
+        assert client.post("/webhooks/stripe", content=payload).status_code == 400
+    payment, invoice, events = _state(tenant, invoice_id, payment_id)
+    assert payment.status is PaymentStatus.PENDING and invoice.status is InvoiceStatus.OPEN and events == 0
+
+
+def test_same_event_twice_is_processed_once(pending_payment):
+    tenant, customer, invoice_id, payment_id = pending_payment
+    payload, headers = _signed(_event("evt_2", "payment_intent.succeeded", _intent(customer, "ok")))
+    with TestClient(api) as client:
+        first = client.post("/webhooks/stripe", content=payload, headers=headers).json()
+        second = client.post("/webhooks/stripe", content=payload, headers=headers).json()
+    assert (first["status"], second["status"]) == ("processed", "duplicate")
+    payment, invoice, events = _state(tenant, invoice_id, payment_id)
+    assert payment.status is PaymentStatus.SUCCEEDED and invoice.status is InvoiceStatus.PAID
+    assert invoice.amount_paid_minor == 1500 and events == 1
+
+
+def test_out_of_order_events(pending_payment):
+    """Refund first, then success, then a stale failure: the end state is the true one."""
+    tenant, customer, invoice_id, payment_id = pending_payment
+    refund = {
+        "id": "ch_test1",
+        "object": "charge",
+        "customer": customer,
+        "payment_intent": "pi_test1",
+        "amount_refunded": 500,
+    }
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "charge": "ch_test1",
+        "payment_intent": "pi_test1",
+        "reason": "fraudulent",
+        "customer": customer,
+    }
+    with TestClient(api) as client:
+        for event in (
+            _event("evt_r", "charge.refunded", refund),
+            _event("evt_s", "payment_intent.succeeded", _intent(customer, "ok")),
+            _event("evt_f", "payment_intent.payment_failed", _intent(customer, "failed")),
+            _event("evt_d", "charge.dispute.created", dispute),
+        ):
+            payload, headers = _signed(event)
+            assert client.post("/webhooks/stripe", content=payload, headers=headers).status_code == 200
+    payment, invoice, events = _state(tenant, invoice_id, payment_id)
+    assert payment.status is PaymentStatus.SUCCEEDED and payment.refunded_minor == 500 and payment.disputed
+    assert invoice.status is InvoiceStatus.PAID and invoice.amount_paid_minor == 1500 and events == 4
+    with tenant_db(tenant) as session:
+        kinds = session.exec(select(BillingEvent.kind).where(BillingEvent.invoice_id == invoice_id)).all()
+    assert "refund" in kinds and "dispute" in kinds and "payment_failed" not in kinds
+
+
+def test_unknown_events_are_acknowledged(pending_payment):
+    payload, headers = _signed(_event("evt_x", "customer.created", {"id": "cus_x", "object": "customer"}))
+    with TestClient(api) as client:
+        assert client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "ignored"
+
+
+def test_localstripe_delivers_signed_events_to_the_endpoint(make_tenant, clock, stripe_env):
+    """localstripe posts payment_intent.succeeded to a live server; it is verified and stored once."""
+    port = stripe_simulator.free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "ezscale.api:api",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/tenant-theme.css", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        stripe_simulator.register_webhook(
+            stripe_env,
+            url=f"http://127.0.0.1:{port}/webhooks/stripe",
+            secret=get_settings().stripe_webhook_secret,
+        )
+        tenant = TenantInfo.of(make_tenant("live"))
+        with tenant_db(tenant) as session:
+            user = add_customer(session)
+            add_card(session, tenant, user.id)
+            payment = payments.top_up(session, tenant=tenant, user_id=user.id, amount_minor=2000)
+        deadline = time.monotonic() + 15
+        seen: list[str] = []
+        while time.monotonic() < deadline and "payment_intent.succeeded" not in seen:
+            with tenant_db(tenant) as session:
+                seen = list(session.exec(select(StripeEvent.type)))
+            time.sleep(0.1)
+        assert "payment_intent.succeeded" in seen
+        with tenant_db(tenant) as session:
+            assert session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
+    finally:
+        httpx.post(
+            f"{stripe_env}/_config/webhooks/ezscale", data={"url": "http://127.0.0.1:9/", "secret": "x"}
+        )
+        server.terminate()
+        server.wait(timeout=10)
