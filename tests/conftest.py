@@ -31,6 +31,9 @@ celery_app.conf.task_default_queue = f"ezscale-test-{_RUN_ID}"
 
 _counter = iter(range(1, 1_000_000))
 
+# Billing fixtures (localstripe): stripe_sim, stripe_env.
+pytest_plugins = ["tests.services.billing_support"]
+
 
 def _admin_url() -> str:
     return (

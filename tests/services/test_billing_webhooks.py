@@ -18,7 +18,7 @@ from ezscale.models.tenant import InvoiceStatus
 from ezscale.services.billing import invoices, payments, stripe_simulator
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
-from tests.services.billing_support import add_card, add_customer, stripe_env, stripe_sim, tenant_db  # noqa: F401
+from tests.services.billing_support import add_card, add_customer, tenant_db
 
 
 def _signed(event: dict, secret: str | None = None) -> tuple[bytes, dict]:
