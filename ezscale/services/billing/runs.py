@@ -20,6 +20,7 @@ from ezscale.models.billing import Payment, PaymentStatus, UsageCharge
 from ezscale.models.tenant import Invoice, InvoiceKind, InvoiceStatus, Plan, Subscription, SubscriptionStatus
 from ezscale.money import round_minor
 from ezscale.services.billing import dunning, invoices, payments
+from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, period_end
 from ezscale.services.billing.stripe_gateway import StripeGateway
@@ -36,7 +37,7 @@ class RunReport:
     invoices: int = 0
     charged: int = 0
     failed: int = 0
-    dunning: dunning.DunningReport = field(default_factory=dunning.DunningReport)
+    dunning: DunningReport = field(default_factory=DunningReport)
 
 
 def _pages(session: Session, query, column):
@@ -48,7 +49,6 @@ def _pages(session: Session, query, column):
             return
         yield ids
         last = ids[-1]
-        session.expunge_all()
 
 
 def invoice_renewals(session: Session) -> int:
@@ -182,10 +182,8 @@ def collect(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = 
     return charged, failed
 
 
-def run_dunning(
-    session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = None
-) -> dunning.DunningReport:
-    report = dunning.DunningReport()
+def run_dunning(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = None) -> DunningReport:
+    report = DunningReport()
     open_invoices = select(Invoice.id).where(
         Invoice.status == InvoiceStatus.OPEN, Invoice.kind == InvoiceKind.INVOICE
     )
