@@ -7,6 +7,7 @@ RESELLER = "/reseller"
 RESELLER_BRANDING = "/reseller/branding"
 RESELLER_DOMAINS = "/reseller/domains"
 RESELLER_PLANS = "/reseller/plans"
+RESELLER_STAFF = "/reseller/staff"
 ADMIN = "/admin"
 ADMIN_RESELLERS = "/admin/resellers"
 

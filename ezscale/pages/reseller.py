@@ -1,4 +1,5 @@
-"""Reseller area: overview (customers, MRR, margin, wholesale invoices), domains, plans & prices."""
+"""Reseller area: overview (customers, MRR, margin, wholesale invoices), domains, plans & prices,
+staff."""
 
 import reflex as rx
 
@@ -10,6 +11,7 @@ from ezscale.state.reseller import (
     ResellerPlansState,
     ResellerState,
 )
+from ezscale.state.reseller_staff import ResellerStaffState
 
 
 def _guarded(title: str, state: type[ResellerState], body: rx.Component) -> rx.Component:
@@ -56,6 +58,7 @@ def overview() -> rx.Component:
                 rx.link("Branding", href=routes.RESELLER_BRANDING),
                 rx.link("Domains", href=routes.RESELLER_DOMAINS),
                 rx.link("Plans & prices", href=routes.RESELLER_PLANS),
+                rx.link("Staff", href=routes.RESELLER_STAFF),
                 spacing="4",
             ),
             rx.heading("Wholesale invoices from EZSCALE", size="4"),
@@ -202,9 +205,59 @@ def plans() -> rx.Component:
     )
 
 
+def _staff_row(u: dict) -> rx.Component:
+    S = ResellerStaffState
+    return rx.table.row(
+        rx.table.cell(u["email"]),
+        rx.table.cell(u["name"]),
+        rx.table.cell(rx.badge(u["role"])),
+        rx.table.cell(
+            rx.cond(
+                u["role"] == "reseller_staff",
+                rx.cond(
+                    u["active"] == "yes",
+                    rx.button("Disable", size="1", variant="soft", on_click=S.set_active(u["id"], False)),
+                    rx.button("Enable", size="1", on_click=S.set_active(u["id"], True)),
+                ),
+            )
+        ),
+    )
+
+
+def staff() -> rx.Component:
+    S = ResellerStaffState
+    return _guarded(
+        "Staff",
+        S,
+        rx.vstack(
+            rx.hstack(
+                rx.input(
+                    placeholder="email",
+                    value=S.invite_email,
+                    on_change=lambda v: S.set_invite("email", v),
+                    id="invite-email",
+                ),
+                rx.input(
+                    placeholder="name", value=S.invite_name, on_change=lambda v: S.set_invite("name", v)
+                ),
+                rx.button("Invite", on_click=S.invite, id="invite-staff"),
+            ),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(*[rx.table.column_header_cell(h) for h in ("Email", "Name", "Role", "")])
+                ),
+                rx.table.body(rx.foreach(S.staff, _staff_row)),
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
 def register(app: rx.App) -> None:
     app.add_page(
         overview, route=routes.RESELLER, title="Reseller overview", on_load=ResellerOverviewState.load
     )
     app.add_page(domains, route=routes.RESELLER_DOMAINS, title="Domains", on_load=ResellerDomainsState.load)
     app.add_page(plans, route=routes.RESELLER_PLANS, title="Plans & prices", on_load=ResellerPlansState.load)
+    app.add_page(staff, route=routes.RESELLER_STAFF, title="Staff", on_load=ResellerStaffState.load)

@@ -3,7 +3,6 @@ suspend, reactivate, and delete (exported first, database dropped after a grace 
 
 import gzip
 import json
-import secrets
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,12 +13,11 @@ from sqlmodel import Session, select
 from ezscale import clock
 from ezscale.db import drop_database, engine_for, tenant_database_url
 from ezscale.models.central import Tenant, TenantBranding, TenantDomain, TenantStatus
-from ezscale.models.tenant import Role, TenantModel, User
-from ezscale.services.auth import normalise_email, password_setup_link
+from ezscale.models.tenant import Role, TenantModel
+from ezscale.services.auth import normalise_email
 from ezscale.services.brand_assets import tenant_asset_dir
 from ezscale.services.errors import DomainError
-from ezscale.services.mail import send_mail
-from ezscale.services.passwords import hash_password
+from ezscale.services.invitations import invite_account
 from ezscale.services.tenancy import (
     TenantInfo,
     create_tenant,
@@ -58,33 +56,20 @@ def create_reseller(
         tier=tier,
         trial_ends_at=trial_ends,
     )
-    info = TenantInfo.of(tenant)
     # Custom primary domains wait for verification; invite on the platform subdomain.
-    host = f"{slug}.{get_settings().platform_domain}"
-    with tenant_session(info) as db:
-        owner = User(
+    host = site_url(f"{slug}.{get_settings().platform_domain}")
+    with tenant_session(TenantInfo.of(tenant)) as db:
+        invite_account(
+            db,
             email=email,
-            name=owner_name.strip(),
+            name=owner_name,
             role=Role.RESELLER_OWNER,
-            password_hash=hash_password(secrets.token_urlsafe(32)),
-            created_at=clock.now(),
-            email_verified_at=clock.now(),
+            base_url=host,
+            subject=f"Your {tenant.name} storefront on {get_settings().platform_name} is ready",
+            intro=f"{tenant.name} is set up at {host}."
+            + (f" Your trial ends on {trial_ends:%d %B %Y}." if trial_ends else ""),
+            sender=None,
         )
-        db.add(owner)
-        db.commit()
-        link = password_setup_link(db, user=owner, base_url=site_url(host))
-    send_mail(
-        tenant=None,
-        to=email,
-        subject=f"Your {tenant.name} storefront on {get_settings().platform_name} is ready",
-        text=(
-            f"Hello {owner_name or email},\n\n{tenant.name} is set up at {site_url(host)}.\n"
-            f"Choose your password to sign in:\n{link}\n\n"
-            "The link works once and expires in one hour; after that use “Forgot password”."
-            + (f"\n\nYour trial ends on {trial_ends:%d %B %Y}." if trial_ends else "")
-        ),
-        kind="reseller_invite",
-    )
     return tenant
 
 
@@ -144,4 +129,3 @@ def purge_deleted(central: Session, *, now: datetime | None = None) -> list[str]
         central.add(tenant)
         central.commit()
     return [t.slug for t in due]
-

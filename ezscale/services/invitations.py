@@ -1,0 +1,71 @@
+"""Accounts created by someone else (a reseller's owner, its staff): the person is mailed a
+single-use link to choose their own password; no password ever travels by mail."""
+
+import secrets
+
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.models.tenant import Role, User
+from ezscale.services.auth import normalise_email, password_setup_link
+from ezscale.services.errors import DomainError, NotFound
+from ezscale.services.mail import send_mail
+from ezscale.services.passwords import hash_password
+from ezscale.services.tenancy import TenantInfo
+
+STAFF_ROLES = (Role.RESELLER_OWNER, Role.RESELLER_STAFF)
+
+
+def invite_account(
+    db: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    base_url: str,
+    subject: str,
+    intro: str,
+    sender: TenantInfo | None,
+) -> User:
+    email = normalise_email(email)
+    if db.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise DomainError(f"{email} already has an account here.")
+    now = clock.now()
+    user = User(
+        email=email,
+        name=(name or "").strip()[:120],
+        role=role,
+        password_hash=hash_password(secrets.token_urlsafe(32)),
+        created_at=now,
+        email_verified_at=now,
+    )
+    db.add(user)
+    db.commit()
+    link = password_setup_link(db, user=user, base_url=base_url)
+    send_mail(
+        tenant=sender,
+        to=email,
+        subject=subject,
+        text=(
+            f"Hello {user.name or email},\n\n{intro}\nChoose your password to sign in:\n{link}\n\n"
+            "The link works once and expires in one hour; after that use “Forgot password”."
+        ),
+        kind="invitation",
+    )
+    return user
+
+
+def list_staff(db: Session) -> list[User]:
+    return list(db.exec(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)).all())
+
+
+def set_staff_active(db: Session, *, user_id: int, active: bool) -> User:
+    user = db.get(User, user_id)
+    if user is None or user.role not in STAFF_ROLES:
+        raise NotFound("No such staff account.")
+    if user.role is Role.RESELLER_OWNER:
+        raise DomainError("The owner's account cannot be disabled here.")
+    user.is_active = active
+    db.add(user)
+    db.commit()
+    return user

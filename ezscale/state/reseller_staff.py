@@ -1,0 +1,83 @@
+"""Reseller → Staff: invite staff accounts, disable or re-enable them."""
+
+import reflex as rx
+
+from ezscale.models.tenant import Role
+from ezscale.services.errors import DomainError
+from ezscale.services.invitations import invite_account, list_staff, set_staff_active
+from ezscale.services.tenancy import TenantInfo, site_url, tenant_session
+from ezscale.state.reseller import ResellerState
+
+
+class ResellerStaffState(ResellerState):
+    staff: list[dict[str, str]] = []
+    invite_email: str = ""
+    invite_name: str = ""
+
+    def _refresh(self, tenant: TenantInfo) -> None:
+        with tenant_session(tenant) as db:
+            self.staff = [
+                {
+                    "id": str(u.id),
+                    "email": u.email,
+                    "name": u.name,
+                    "role": u.role.value,
+                    "active": "yes" if u.is_active else "no",
+                }
+                for u in list_staff(db)
+            ]
+
+    @rx.event
+    def load(self):
+        redirect = self.require_reseller()
+        if redirect is not None or self.denied:
+            return redirect
+        if (owner := self._owner()) is not None:
+            self._refresh(owner[1])
+        return None
+
+    @rx.event
+    def set_invite(self, field: str, value: str):
+        if field == "email":
+            self.invite_email = value
+        elif field == "name":
+            self.invite_name = value
+
+    @rx.event
+    def invite(self):
+        if (owner := self._owner()) is None:
+            return None
+        user, tenant = owner
+        try:
+            with tenant_session(tenant) as db:
+                invited = invite_account(
+                    db,
+                    email=self.invite_email,
+                    name=self.invite_name,
+                    role=Role.RESELLER_STAFF,
+                    base_url=site_url(self.host),
+                    subject=f"You are invited to manage {tenant.name}",
+                    intro=f"{user.name or user.email} invited you to the {tenant.name} reseller area.",
+                    sender=tenant,
+                )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        self._audit(user, "staff.invite", f"user:{invited.email}")
+        self.invite_email = self.invite_name = ""
+        self._refresh(tenant)
+        return rx.toast.success(f"Invitation sent to {invited.email}.")
+
+    @rx.event
+    def set_active(self, user_id: str, active: bool):
+        if (owner := self._owner()) is None:
+            return
+        user, tenant = owner
+        try:
+            with tenant_session(tenant) as db:
+                changed = set_staff_active(db, user_id=int(user_id), active=active)
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self._audit(user, "staff.enable" if active else "staff.disable", f"user:{changed.email}")
+        self._refresh(tenant)
