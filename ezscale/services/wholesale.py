@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -187,7 +188,7 @@ def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInv
         try:
             central.add(invoice)
             central.flush()
-            central.add_all(_items(invoice.id, lines))
+            central.execute(sa.insert(WholesaleInvoiceItem), _items(invoice.id, lines))
             central.commit()
         except IntegrityError:
             central.rollback()
@@ -195,17 +196,18 @@ def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInv
         return invoice, True
 
 
-def _items(invoice_id: int, lines: Iterable[Line]) -> list[WholesaleInvoiceItem]:
+def _items(invoice_id: int, lines: Iterable[Line]) -> list[dict]:
+    """Rows for one bulk insert (an invoice can have thousands of lines)."""
     return [
-        WholesaleInvoiceItem(
-            invoice_id=invoice_id,
-            customer_email=line.customer_email,
-            service_id=line.service_id,
-            description=line.description[:300],
-            quantity=line.quantity,
-            unit_minor=line.unit_minor,
-            amount_minor=line.amount_minor,
-        )
+        {
+            "invoice_id": invoice_id,
+            "customer_email": line.customer_email,
+            "service_id": line.service_id,
+            "description": line.description[:300],
+            "quantity": line.quantity,
+            "unit_minor": line.unit_minor,
+            "amount_minor": line.amount_minor,
+        }
         for line in lines
     ]
 
