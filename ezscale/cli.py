@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ezscale import tenant_context
 from ezscale.db import central_session
 from ezscale.node import node_environment
 from ezscale.services.errors import DomainError
@@ -30,7 +31,9 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 def main() -> None:
     """EZSCALE billing and customer platform."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        tenant_context.install(handler)
 
 
 @main.group(cls=_Group)

@@ -4,6 +4,7 @@ import reflex as rx
 
 from ezscale.db import central_session
 from ezscale.services.tenancy import HostStatus, TenantInfo, resolve_host, tenant_info
+from ezscale.tenant_context import current_tenant
 
 
 class SiteState(rx.State):
@@ -22,6 +23,7 @@ class SiteState(rx.State):
         self.status = found.status.value
         self._tenant_id = found.tenant.id if found.tenant else 0
         self.is_house = bool(found.tenant and found.tenant.is_house)
+        current_tenant.set(found.tenant)
         return found.tenant if found.status is HostStatus.OK else None
 
     def _tenant(self) -> TenantInfo | None:

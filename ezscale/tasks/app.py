@@ -1,11 +1,15 @@
 """The Celery app. Broker: Redis when REDIS_URL is set, else an embedded SQLite broker."""
 
-from celery import Celery
+import logging
 
+from celery import Celery, signals
+
+from ezscale import tenant_context
 from ezscale.settings import get_settings
 from ezscale.tasks.schedule import BEAT_SCHEDULE
 
 TASK_MODULES = [
+    "ezscale.tasks.billing",
     "ezscale.tasks.kasm",
     "ezscale.tasks.mail",
     "ezscale.tasks.tenancy",
@@ -41,6 +45,13 @@ def make_celery() -> Celery:
         broker_transport_options={"visibility_timeout": 3600} if settings.redis_url else {},
     )
     return app
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _tenant_scoped_logs(logger: logging.Logger, **_) -> None:
+    for handler in logger.handlers:
+        tenant_context.install(handler)
 
 
 celery_app = make_celery()

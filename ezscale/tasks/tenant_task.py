@@ -7,18 +7,16 @@ against another tenant's database.
 """
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
 from celery import Task
 
 from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import TenantInfo, tenant_info, tenant_session
+from ezscale.services.tenancy import tenant_info, tenant_session
 from ezscale.tasks.app import celery_app
+from ezscale.tenant_context import current_tenant
 
 TENANT_HEADER = "ezscale_tenant_id"
-
-current_tenant: ContextVar[TenantInfo | None] = ContextVar("current_tenant", default=None)
 
 
 class TenantMismatch(DomainError):
@@ -57,4 +55,4 @@ def enqueue_for_tenant(task: Task, tenant_id: int, *args: Any, **kwargs: Any):
     return task.apply_async(args=(tenant_id, *args), kwargs=kwargs, headers={TENANT_HEADER: tenant_id})
 
 
-__all__ = ["current_tenant", "enqueue_for_tenant", "tenant_task"]
+__all__ = ["enqueue_for_tenant", "tenant_task"]

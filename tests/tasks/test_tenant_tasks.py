@@ -1,5 +1,7 @@
 """Tenant tasks run on a real Celery worker (the configured broker) inside the right database."""
 
+import logging
+
 import pytest
 from celery.contrib.testing.worker import start_worker
 from sqlmodel import select
@@ -8,13 +10,16 @@ from ezscale.models.tenant import Plan
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.tasks import celery_app
 from ezscale.tasks.tenant_task import TENANT_HEADER, enqueue_for_tenant, tenant_task
+from ezscale.tenant_context import TenantLogFilter
 
 
 @tenant_task(name="tests.record_marker")
 def record_marker(session, tenant, marker: str) -> str:
     session.add(Plan(code=marker, name=f"{tenant.slug}:{marker}"))
     session.commit()
-    return tenant.slug
+    record = logging.LogRecord("test", logging.INFO, __file__, 0, "marker", None, None)
+    TenantLogFilter().filter(record)
+    return record.tenant  # the slug the task's log lines carry
 
 
 def _markers(tenant) -> list[str]:
@@ -28,7 +33,7 @@ def worker(platform):
         yield
 
 
-def test_each_task_runs_against_its_own_tenant_database(make_tenant, worker):
+def test_each_task_runs_against_its_own_tenant_database_and_logs_as_that_tenant(make_tenant, worker):
     alpha, beta = make_tenant("alpha"), make_tenant("beta")
     sent = [
         enqueue_for_tenant(record_marker, tenant.id, f"marker-{n}")
