@@ -3,6 +3,8 @@
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
+    "billing.daily": {"task": "ezscale.tasks.billing.daily_all", "schedule": crontab(minute=0, hour=1)},
+    "billing.usage": {"task": "ezscale.tasks.billing.usage_all", "schedule": crontab(minute=30, hour=1)},
     "wholesale.bill-resellers": {
         "task": "ezscale.tasks.wholesale.bill_resellers",
         "schedule": crontab(minute=30, hour=2),

@@ -49,10 +49,10 @@ def test_renewals_are_invoiced_ahead_once_per_customer(make_tenant, clock):
         user = _customer(session)
         for code in ("vps-1", "vps-2"):
             subscriptions.subscribe(session, user_id=user.id, plan_id=plan(session, code).id)
-        assert runs.invoice_renewals(session) == 0  # Dec 1 is more than 7 days away
+        assert runs.invoice_renewals(session) == []  # Dec 1 is more than 7 days away
         clock.set(datetime(2026, 11, 24, 0, 0, tzinfo=UTC))
-        assert runs.invoice_renewals(session) == 1
-        assert runs.invoice_renewals(session) == 0
+        assert len(runs.invoice_renewals(session)) == 1
+        assert runs.invoice_renewals(session) == []
         renewal = session.exec(select(Invoice).where(Invoice.billing_key.like("renewal:%"))).one()
         assert renewal.total_minor == 2100 and renewal.due_at == datetime(2026, 12, 1, tzinfo=UTC)
         assert len(session.exec(select(InvoiceItem).where(InvoiceItem.invoice_id == renewal.id)).all()) == 2
@@ -64,7 +64,7 @@ def test_cancel_at_period_end_stops_renewal(make_tenant, clock):
         sub, _ = subscriptions.subscribe(session, user_id=user.id, plan_id=plan(session, "vps-1").id)
         subscriptions.cancel(session, subscription=sub, at_period_end=True)
         clock.set(datetime(2026, 11, 28, tzinfo=UTC))
-        assert runs.invoice_renewals(session) == 0
+        assert runs.invoice_renewals(session) == []
         clock.set(datetime(2026, 12, 1, 0, 0, 1, tzinfo=UTC))
         subscriptions.roll_periods(session)
         session.refresh(sub)
@@ -107,14 +107,14 @@ def test_monthly_usage_invoices_each_charge_exactly_once(make_tenant, clock):
         usage("b", datetime(2026, 11, 4, 23, tzinfo=UTC), 30)
         clock.set(datetime(2026, 11, 5, 6, tzinfo=UTC))
         usage("c", datetime(2026, 11, 5, 3, tzinfo=UTC), 40)  # after the billing date: next month
-        assert runs.invoice_usage(session) == 1
-        assert runs.invoice_usage(session) == 0
+        assert len(runs.invoice_usage(session)) == 1
+        assert runs.invoice_usage(session) == []
         usage("late", datetime(2026, 11, 3, tzinfo=UTC), 5)  # recorded late: next month's invoice
-        assert runs.invoice_usage(session) == 0
+        assert runs.invoice_usage(session) == []
         first = session.exec(select(Invoice).where(Invoice.billing_key.like("usage:%"))).one()
         assert first.total_minor == 55
         clock.set(datetime(2026, 12, 5, 1, tzinfo=UTC))
-        assert runs.invoice_usage(session) == 1
+        assert len(runs.invoice_usage(session)) == 1
         charges = session.exec(select(UsageCharge)).all()
         assert all(c.invoice_id is not None for c in charges)
         second = session.get(Invoice, next(c.invoice_id for c in charges if c.source_key == "c"))

@@ -81,7 +81,9 @@ def test_negative_invoice_refused(make_tenant, clock):
 def test_credit_is_applied_before_card_and_credit_notes_correct(make_tenant, clock):
     with tenant_db(make_tenant("inv")) as session:
         user = add_customer(session)
-        credits.add_entry(session, user_id=user.id, kind=CreditKind.TOP_UP, amount_minor=300, currency="USD", memo="gift")
+        credits.add_entry(
+            session, user_id=user.id, kind=CreditKind.TOP_UP, amount_minor=300, currency="USD", memo="gift"
+        )
         invoice = _invoice(session, user.id, 1000)
         assert invoices.apply_credit(session, invoice) == 300
         assert invoices.apply_credit(session, invoice) == 0
@@ -102,7 +104,9 @@ def test_credit_is_applied_before_card_and_credit_notes_correct(make_tenant, clo
 def test_void_returns_applied_credit(make_tenant, clock):
     with tenant_db(make_tenant("inv")) as session:
         user = add_customer(session)
-        credits.add_entry(session, user_id=user.id, kind=CreditKind.TOP_UP, amount_minor=100, currency="USD", memo="x")
+        credits.add_entry(
+            session, user_id=user.id, kind=CreditKind.TOP_UP, amount_minor=100, currency="USD", memo="x"
+        )
         invoice = _invoice(session, user.id, 1000)
         invoices.apply_credit(session, invoice)
         invoices.void(session, invoice, reason="ordered by mistake")

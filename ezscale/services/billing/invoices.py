@@ -24,7 +24,12 @@ SERIES = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
 
 def next_number(session: Session, series: str) -> str:
     """Take the next number of a series inside the caller's transaction."""
-    query = select(InvoiceSequence).where(InvoiceSequence.series == series).with_for_update()
+    query = (
+        select(InvoiceSequence)
+        .where(InvoiceSequence.series == series)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # the locked row's value, not a cached one
+    )
     row = session.exec(query).first()
     if row is None:
         try:

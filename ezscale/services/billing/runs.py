@@ -35,6 +35,7 @@ PAGE = 500
 @dataclass
 class RunReport:
     invoices: int = 0
+    issued: list[int] = field(default_factory=list)
     charged: int = 0
     failed: int = 0
     dunning: DunningReport = field(default_factory=DunningReport)
@@ -51,7 +52,7 @@ def _pages(session: Session, query, column):
         last = ids[-1]
 
 
-def invoice_renewals(session: Session) -> int:
+def invoice_renewals(session: Session) -> list[int]:
     """One invoice per customer and period start, for every subscription due within the horizon."""
     horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
     due = (
@@ -59,7 +60,7 @@ def invoice_renewals(session: Session) -> int:
         Subscription.cancel_at_period_end.is_(False),
         Subscription.invoiced_through <= horizon,
     )
-    made = 0
+    made: list[int] = []
     for user_ids in _pages(
         session, select(Subscription.user_id).where(*due).distinct(), Subscription.user_id
     ):
@@ -68,7 +69,7 @@ def invoice_renewals(session: Session) -> int:
     return made
 
 
-def _renew_customer(session: Session, user_id: int, due) -> int:
+def _renew_customer(session: Session, user_id: int, due) -> list[int]:
     subs = list(
         session.exec(
             select(Subscription).where(Subscription.user_id == user_id, *due).order_by(Subscription.id)
@@ -78,7 +79,7 @@ def _renew_customer(session: Session, user_id: int, due) -> int:
     for sub in subs:
         plan = session.get(Plan, sub.plan_id)
         groups[(sub.invoiced_through, plan.currency)].append((sub, plan))
-    made = 0
+    made: list[int] = []
     for (start, currency), items in groups.items():
         key = f"renewal:{user_id}:{start:%Y%m%d}:{currency}:{items[0][0].id}"
         try:
@@ -96,18 +97,18 @@ def _renew_customer(session: Session, user_id: int, due) -> int:
                 session.add(sub)
             invoices.issue(session, invoice, due_at=start)
             session.commit()
-            made += 1
+            made.append(invoice.id)
         except IntegrityError:
             session.rollback()  # a concurrent run invoiced this group first
     return made
 
 
-def invoice_usage(session: Session) -> int:
+def invoice_usage(session: Session) -> list[int]:
     """Monthly usage: on each customer's billing date, one invoice with every uninvoiced charge
     whose period ended by that date. Later charges wait for the next billing date."""
     now = clock.now()
     pending = select(UsageCharge.user_id).where(UsageCharge.invoice_id.is_(None)).distinct()
-    made = 0
+    made: list[int] = []
     for user_ids in _pages(session, pending, UsageCharge.user_id):
         for user_id in user_ids:
             billing_date = latest_anchor(now, ensure_profile(session, user_id=user_id).anchor_day)
@@ -151,7 +152,7 @@ def invoice_usage(session: Session) -> int:
                         session.add(charge)
                     invoices.issue(session, invoice)
                     session.commit()
-                    made += 1
+                    made.append(invoice.id)
                 except IntegrityError:
                     session.rollback()
     return made
@@ -204,16 +205,30 @@ def daily_run(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None 
     """The whole daily cycle; safe to run again at any time."""
     report = RunReport()
     roll_periods(session)
-    report.invoices = invoice_renewals(session)
+    report.issued = invoice_renewals(session)
+    report.invoices = len(report.issued)
     report.charged, report.failed = collect(session, tenant=tenant, gw=gw)
     report.dunning = run_dunning(session, tenant=tenant, gw=gw)
-    log.info("billing run for %s: %s", tenant.slug, report)
+    log.info(
+        "billing run %s: %d invoices, %d paid, %d unpaid",
+        tenant.slug,
+        report.invoices,
+        report.charged,
+        report.failed,
+    )
     return report
 
 
 def usage_run(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = None) -> RunReport:
     """The monthly usage cycle (each customer on their billing date); safe to run daily."""
-    report = RunReport(invoices=invoice_usage(session))
+    issued = invoice_usage(session)
+    report = RunReport(invoices=len(issued), issued=issued)
     report.charged, report.failed = collect(session, tenant=tenant, gw=gw)
-    log.info("usage run for %s: %s", tenant.slug, report)
+    log.info(
+        "usage run %s: %d invoices, %d paid, %d unpaid",
+        tenant.slug,
+        report.invoices,
+        report.charged,
+        report.failed,
+    )
     return report

@@ -1,0 +1,64 @@
+"""Billing beats: the daily cycle and the usage cycle, fanned out one task per tenant.
+
+The tasks are thin: the runs in services/billing/runs.py are idempotent, so a task that runs
+twice, or dies halfway and is redelivered (acks_late), bills everything once.
+"""
+
+from sqlmodel import Session, select
+
+from ezscale.db import central_session
+from ezscale.models.central import Tenant, TenantStatus
+from ezscale.services.billing import notify, runs
+from ezscale.services.billing.runs import RunReport
+from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.tasks.app import celery_app
+from ezscale.tasks.tenant_task import enqueue_for_tenant, tenant_task
+
+
+def _billable_tenant_ids() -> list[int]:
+    with central_session() as session:
+        return list(
+            session.exec(select(Tenant.id).where(Tenant.status != TenantStatus.SUSPENDED).order_by(Tenant.id))
+        )
+
+
+def _mail(tenant: TenantInfo, report: RunReport) -> dict:
+    """After the run committed: invoice emails and dunning notices."""
+    with tenant_session(tenant) as session:
+        notices = [notify.invoice_notice(session, invoice_id) for invoice_id in report.issued]
+    sent = notify.send(tenant, notices + report.dunning.notices)
+    return {
+        "invoices": report.invoices,
+        "paid": report.charged,
+        "unpaid": report.failed,
+        "suspended": report.dunning.suspended,
+        "mails": sent,
+    }
+
+
+@tenant_task(name="ezscale.tasks.billing.daily_billing")
+def daily_billing(session: Session, tenant: TenantInfo) -> dict:
+    """Renewals, first charges, retries, reminders, suspensions for one tenant."""
+    return _mail(tenant, runs.daily_run(session, tenant=tenant))
+
+
+@tenant_task(name="ezscale.tasks.billing.usage_billing")
+def usage_billing(session: Session, tenant: TenantInfo) -> dict:
+    """Usage invoices for the customers whose billing date it is, and their charges."""
+    return _mail(tenant, runs.usage_run(session, tenant=tenant))
+
+
+@celery_app.task(name="ezscale.tasks.billing.daily_all")
+def daily_all() -> int:
+    ids = _billable_tenant_ids()
+    for tenant_id in ids:
+        enqueue_for_tenant(daily_billing, tenant_id)
+    return len(ids)
+
+
+@celery_app.task(name="ezscale.tasks.billing.usage_all")
+def usage_all() -> int:
+    ids = _billable_tenant_ids()
+    for tenant_id in ids:
+        enqueue_for_tenant(usage_billing, tenant_id)
+    return len(ids)

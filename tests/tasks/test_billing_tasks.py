@@ -1,0 +1,90 @@
+"""The billing task killed mid-run (SIGKILL) and run again bills everything exactly once."""
+
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlmodel import func, select
+
+from ezscale.models.billing import Payment, PaymentStatus
+from ezscale.models.tenant import Invoice, InvoiceStatus, Service, Subscription
+from ezscale.services.billing import payments
+from ezscale.services.billing.profiles import ensure_profile
+from ezscale.services.billing.stripe_gateway import gateway
+from ezscale.services.tenancy import TenantInfo
+from ezscale.tasks.billing import daily_billing
+from tests.services.billing_support import add_card, add_customer, plan, tenant_db
+
+CUSTOMERS = 60
+RUN_AT = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+WORKER = """
+import sys
+from datetime import datetime
+from ezscale import clock
+clock.set_clock(clock.FrozenClock(datetime.fromisoformat(sys.argv[2])))
+from ezscale.tasks.billing import daily_billing
+daily_billing(int(sys.argv[1]))
+"""
+
+
+def _paid(tenant) -> int:
+    with tenant_db(tenant) as session:
+        return session.exec(
+            select(func.count()).select_from(Invoice).where(Invoice.status == InvoiceStatus.PAID)
+        ).one()
+
+
+def test_killed_billing_run_restarts_without_double_billing(make_tenant, clock, stripe_env):
+    clock.set(datetime(2026, 11, 1, tzinfo=UTC))
+    tenant = TenantInfo.of(make_tenant("crash"))
+    with tenant_db(tenant) as session:
+        vps = plan(session, "vps-1")
+        for n in range(CUSTOMERS):
+            user = add_customer(session, f"c{n}@example.test")
+            ensure_profile(session, user_id=user.id, anchor_day=1)
+            add_card(session, tenant, user.id)
+            service = Service(user_id=user.id, plan_id=vps.id, created_at=clock.now())
+            session.add(service)
+            session.flush()
+            session.add(
+                Subscription(
+                    user_id=user.id,
+                    plan_id=vps.id,
+                    service_id=service.id,
+                    current_period_start=clock.now(),
+                    current_period_end=datetime(2026, 12, 1, tzinfo=UTC),
+                    invoiced_through=datetime(2026, 12, 1, tzinfo=UTC),
+                    created_at=clock.now(),
+                )
+            )
+        session.commit()
+
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(tenant.id), RUN_AT.isoformat()])
+    deadline = time.monotonic() + 120
+    while _paid(tenant) < CUSTOMERS // 5 and worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    paid_when_killed = _paid(tenant)
+    assert worker.returncode == -signal.SIGKILL and 0 < paid_when_killed < CUSTOMERS
+
+    clock.set(RUN_AT)
+    daily_billing(tenant.id)
+    daily_billing(tenant.id)  # and once more for good measure
+
+    with tenant_db(tenant) as session:
+        renewals = session.exec(select(Invoice).where(Invoice.billing_key.like("renewal:%"))).all()
+        assert len(renewals) == CUSTOMERS and all(i.status is InvoiceStatus.PAID for i in renewals)
+        assert sorted(i.number for i in renewals) == [f"INV-{n:06d}" for n in range(1, CUSTOMERS + 1)]
+        succeeded = session.exec(
+            select(Payment.invoice_id).where(Payment.status == PaymentStatus.SUCCEEDED)
+        ).all()
+        assert Counter(succeeded) == {i.id: 1 for i in renewals}
+        customers = [payments.stripe_customer_id(session, tenant=tenant, user_id=i.user_id) for i in renewals]
+    client = gateway().client
+    for customer in customers:
+        charges = client.v1.charges.list({"customer": customer}).data
+        assert [c.amount for c in charges] == [600], customer
