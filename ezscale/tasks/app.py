@@ -9,6 +9,7 @@ from ezscale.settings import get_settings
 from ezscale.tasks.schedule import BEAT_SCHEDULE
 
 TASK_MODULES = [
+    "ezscale.tasks.analytics",
     "ezscale.tasks.billing",
     "ezscale.tasks.kasm",
     "ezscale.tasks.mail",

@@ -15,6 +15,10 @@ BEAT_SCHEDULE = {
         "task": "ezscale.tasks.tenancy.purge_deleted",
         "schedule": crontab(minute=15, hour=3),
     },
+    "analytics.snapshot-yesterday": {
+        "task": "ezscale.tasks.analytics.snapshot_day",
+        "schedule": crontab(minute=20, hour=0),
+    },
     "tenancy.expire-trials": {
         "task": "ezscale.tasks.tenancy.expire_trials",
         "schedule": crontab(minute=5),
