@@ -4,7 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.api import api
-from ezscale.pages import admin_resellers, areas, kasm, reseller, reseller_branding, storefront
+from ezscale.pages import admin_resellers, areas, billing, kasm, reseller, reseller_branding, storefront
 
 app = rx.App(
     api_transformer=api,
@@ -19,3 +19,4 @@ reseller_branding.register(app)
 reseller.register(app)
 admin_resellers.register(app)
 kasm.register(app)
+billing.register(app)

@@ -175,6 +175,25 @@ def _simulators(settings, env: dict[str, str]) -> list[subprocess.Popen]:
     return [subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)]
 
 
+def _stripe_simulator(settings, env: dict[str, str]) -> list[subprocess.Popen]:
+    """localstripe on loopback unless real Stripe keys (or another API base) are configured;
+    its webhook is pointed at this app's /webhooks/stripe, signed with the webhook secret."""
+    from ezscale import routes
+    from ezscale.simulators import stripe as stripe_simulator
+
+    if settings.stripe_api_base or not settings.stripe_secret_key.endswith("localstripe"):
+        return []
+    port = 8420
+    process = stripe_simulator.start(port, state=(settings.data_dir / "localstripe.pickle").resolve())
+    env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+    stripe_simulator.register_webhook(
+        env["STRIPE_API_BASE"],
+        url=f"http://127.0.0.1:{settings.port}{routes.STRIPE_WEBHOOK}",
+        secret=settings.stripe_webhook_secret,
+    )
+    return [process]
+
+
 @main.command()
 @click.option("--port", type=int, default=None, help="Port for the app (default 3000).")
 def run(port: int | None) -> None:
@@ -187,7 +206,7 @@ def run(port: int | None) -> None:
     settings = get_settings()
     env = node_environment()
     _seed_demo()
-    processes = [*_simulators(settings, env)]
+    processes = [*_simulators(settings, env), *_stripe_simulator(settings, env)]
     processes += [
         subprocess.Popen(_worker_command(), cwd=PROJECT_ROOT, env=env),
         subprocess.Popen(

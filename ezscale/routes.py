@@ -3,6 +3,7 @@
 HOME = "/"
 CLIENT = "/client"
 CLIENT_WORKSPACES = "/client/workspaces"
+CLIENT_BILLING = "/client/billing"
 RESELLER = "/reseller"
 RESELLER_BRANDING = "/reseller/branding"
 RESELLER_DOMAINS = "/reseller/domains"

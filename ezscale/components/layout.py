@@ -26,6 +26,7 @@ _NAV = {
     Area.CUSTOMER: [
         ("Dashboard", routes.CLIENT),
         ("Workspaces", routes.CLIENT_WORKSPACES),
+        ("Billing", routes.CLIENT_BILLING),
         ("Store", routes.HOME),
     ],
     Area.RESELLER: [
@@ -38,6 +39,7 @@ _NAV = {
     Area.ADMIN: [
         ("Overview", routes.ADMIN),
         ("Resellers", routes.ADMIN_RESELLERS),
+        ("Analytics", routes.ADMIN_ANALYTICS),
         ("Storefront", routes.HOME),
     ],
 }

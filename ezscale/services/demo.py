@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from ezscale import clock
 from ezscale.models.central import PlatformAdmin, Tenant
 from ezscale.models.tenant import Role, User
+from ezscale.services.billing.demo import seed_billing_demo
 from ezscale.services.kasm import seed_demo_workspaces
 from ezscale.services.passwords import hash_password
 from ezscale.services.tenancy import TenantInfo, create_tenant, tenant_session
@@ -93,6 +94,7 @@ def seed_demo(session: Session) -> list[DemoLogin]:
     for tenant in (house, reseller):
         with tenant_session(TenantInfo.of(tenant)) as db:
             seed_demo_workspaces(db, customer_email="customer@ezscale.test")
+            seed_billing_demo(db, customer_email="customer@ezscale.test")
     if (
         session.exec(select(PlatformAdmin.id).where(PlatformAdmin.email == "admin@ezscale.test")).first()
         is None

@@ -8,10 +8,11 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.models.tenant import Plan, User
-from ezscale.services.billing import payments, stripe_simulator
+from ezscale.services.billing import payments
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.settings import get_settings
+from ezscale.simulators import stripe as stripe_simulator
 
 
 def add_customer(session: Session, email: str = "customer@example.test", **fields) -> User:

@@ -15,9 +15,10 @@ from starlette.testclient import TestClient
 from ezscale.api import api
 from ezscale.models.billing import BillingEvent, Payment, PaymentStatus, StripeEvent
 from ezscale.models.tenant import InvoiceStatus
-from ezscale.services.billing import invoices, payments, stripe_simulator
+from ezscale.services.billing import invoices, payments
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
+from ezscale.simulators import stripe as stripe_simulator
 from tests.services.billing_support import add_card, add_customer, tenant_db
 
 

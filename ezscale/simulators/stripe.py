@@ -1,6 +1,6 @@
 """localstripe (a stateful fake Stripe) on loopback, for tests and the demo.
 
-`python -m ezscale.services.billing.stripe_simulator --port N [--state FILE]` serves it on
+`python -m ezscale.simulators.stripe --port N [--state FILE]` serves it on
 127.0.0.1 only; `--state` keeps its data across restarts (the demo), else it starts empty.
 """
 
@@ -23,7 +23,7 @@ def free_port() -> int:
 
 def start(port: int, *, state: Path | None = None) -> subprocess.Popen:
     """Start the simulator as a child process and wait until it answers."""
-    command = [sys.executable, "-m", "ezscale.services.billing.stripe_simulator", "--port", str(port)]
+    command = [sys.executable, "-m", "ezscale.simulators.stripe", "--port", str(port)]
     if state is not None:
         command += ["--state", str(state)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,0 +1,161 @@
+"""What the customer billing pages show, as plain display rows (no Reflex here)."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from ezscale.db import central_session
+from ezscale.models.tenant import Invoice, InvoiceStatus
+from ezscale.money import Money
+from ezscale.services.billing import credits, invoices, payments, subscriptions
+from ezscale.services.billing.pdf import render_invoice
+from ezscale.services.branding import get_branding
+from ezscale.services.tenancy import BrandingInfo, TenantInfo
+from ezscale.settings import get_settings
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    number: str
+    kind: str
+    status: str
+    issued: str
+    due: str
+    total: str
+    amount_due: str
+    payable: bool
+
+
+@dataclass(frozen=True)
+class LineRow:
+    description: str
+    quantity: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class InvoiceDetail:
+    row: InvoiceRow
+    bill_to: str
+    lines: list[LineRow]
+    subtotal: str
+    tax_label: str
+    tax: str
+    credit_applied: str
+    paid: str
+
+
+@dataclass(frozen=True)
+class CreditRow:
+    when: str
+    kind: str
+    memo: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class CardRow:
+    id: int
+    label: str
+    expires: str
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class UpcomingRow:
+    plan: str
+    next_date: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    balance: str
+    invoices: list[InvoiceRow]
+    credit_history: list[CreditRow]
+    cards: list[CardRow]
+    upcoming: list[UpcomingRow]
+
+
+def _fmt(minor: int, currency: str) -> str:
+    return Money(minor, currency).format()
+
+
+def invoice_row(invoice: Invoice) -> InvoiceRow:
+    due = invoices.amount_due(invoice)
+    return InvoiceRow(
+        id=invoice.id,
+        number=invoice.number or "",
+        kind=invoice.kind.value.replace("_", " "),
+        status=invoice.status.value,
+        issued=f"{invoice.issued_at:%Y-%m-%d}" if invoice.issued_at else "",
+        due=f"{invoice.due_at:%Y-%m-%d}" if invoice.due_at else "",
+        total=_fmt(invoice.total_minor, invoice.currency),
+        amount_due=_fmt(due, invoice.currency),
+        payable=invoice.status is InvoiceStatus.OPEN and due > 0,
+    )
+
+
+def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
+    currency = tenant.currency
+    return Overview(
+        balance=_fmt(credits.balance_minor(session, user_id=user_id, currency=currency), currency),
+        invoices=[invoice_row(i) for i in invoices.list_invoices(session, user_id=user_id)],
+        credit_history=[
+            CreditRow(
+                f"{e.created_at:%Y-%m-%d}",
+                e.kind.value.replace("_", " "),
+                e.memo,
+                _fmt(e.amount_minor, e.currency),
+            )
+            for e in credits.history(session, user_id=user_id, limit=50)
+        ],
+        cards=[
+            CardRow(
+                c.id, f"{c.brand.title()} •••• {c.last4}", f"{c.exp_month:02d}/{c.exp_year}", c.is_default
+            )
+            for c in payments.list_cards(session, user_id=user_id)
+        ],
+        upcoming=[
+            UpcomingRow(
+                plan.name,
+                f"{sub.invoiced_through:%Y-%m-%d}" if sub.invoiced_through else "",
+                _fmt(plan.price_minor, plan.currency),
+            )
+            for sub, plan in subscriptions.upcoming(session, user_id=user_id)
+            if not sub.cancel_at_period_end
+        ],
+    )
+
+
+def detail(session: Session, *, user_id: int, invoice_id: int) -> InvoiceDetail:
+    invoice = invoices.get_invoice(session, invoice_id=invoice_id, user_id=user_id)
+    fmt = lambda minor: _fmt(minor, invoice.currency)  # noqa: E731
+    return InvoiceDetail(
+        row=invoice_row(invoice),
+        bill_to=invoice.bill_to,
+        lines=[
+            LineRow(i.description, f"{i.quantity.normalize():f}", fmt(i.amount_minor))
+            for i in invoices.lines(session, invoice)
+        ],
+        subtotal=fmt(invoice.subtotal_minor),
+        tax_label=invoice.tax_label or "Tax",
+        tax=fmt(invoice.tax_minor),
+        credit_applied=fmt(invoice.credit_applied_minor),
+        paid=fmt(invoice.amount_paid_minor),
+    )
+
+
+def invoice_pdf(session: Session, *, tenant: TenantInfo, user_id: int, invoice_id: int) -> tuple[str, bytes]:
+    """(file name, PDF bytes) of one of the customer's invoices, in the tenant's branding."""
+    invoice = invoices.get_invoice(session, invoice_id=invoice_id, user_id=user_id)
+    with central_session() as central:
+        branding = BrandingInfo.of(get_branding(central, tenant_id=tenant.id))
+    return f"{invoice.number}.pdf", render_invoice(session, invoice, branding=branding)
+
+
+def stripe_js_url() -> str:
+    """Stripe.js, or localstripe's shim of it when the API points at the simulator."""
+    base = get_settings().stripe_api_base
+    return f"{base.rstrip('/')}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/"

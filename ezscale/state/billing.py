@@ -1,0 +1,170 @@
+"""The customer's billing page: invoices (detail, PDF, Pay now), credit, cards, upcoming charges."""
+
+from decimal import Decimal, InvalidOperation
+
+import reflex as rx
+
+from ezscale.money import round_minor
+from ezscale.services.billing import invoices, payments, views
+from ezscale.services.errors import DomainError
+from ezscale.services.tenancy import tenant_session
+from ezscale.settings import get_settings
+from ezscale.state.auth import AuthState
+
+
+class BillingState(AuthState):
+    balance: str = ""
+    invoice_rows: list[views.InvoiceRow] = []
+    credit_rows: list[views.CreditRow] = []
+    card_rows: list[views.CardRow] = []
+    upcoming_rows: list[views.UpcomingRow] = []
+    detail: views.InvoiceDetail | None = None
+    top_up_amount: str = "20.00"
+    adding_card: bool = False
+    message: str = ""
+    error: str = ""
+
+    def _refresh(self, user_id: int) -> None:
+        tenant = self._tenant()
+        with tenant_session(tenant) as db:
+            view = views.overview(db, tenant=tenant, user_id=user_id)
+            if self.detail is not None:
+                self.detail = views.detail(db, user_id=user_id, invoice_id=self.detail.row.id)
+        self.balance = view.balance
+        self.invoice_rows, self.credit_rows = view.invoices, view.credit_history
+        self.card_rows, self.upcoming_rows = view.cards, view.upcoming
+
+    def _act(self, action, success: str) -> None:
+        """Run `action(db, tenant, user_id)` for the signed-in customer; show the outcome."""
+        user = self._customer()
+        if user is None:
+            self.error = "Please sign in again."
+            return
+        tenant = self._tenant()
+        try:
+            with tenant_session(tenant) as db:
+                action(db, tenant, user.id)
+        except DomainError as error:
+            self.error, self.message = str(error), ""
+        else:
+            self.error, self.message = "", success
+        self._refresh(user.id)
+
+    @rx.event
+    def load(self):
+        self.detail, self.adding_card, self.message, self.error = None, False, "", ""
+        user = self._customer()
+        if user is not None:
+            self._refresh(user.id)
+
+    @rx.event
+    def show(self, invoice_id: int):
+        user = self._customer()
+        if user is None:
+            return
+        try:
+            with tenant_session(self._tenant()) as db:
+                self.detail = views.detail(db, user_id=user.id, invoice_id=int(invoice_id))
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    def close_detail(self):
+        self.detail = None
+
+    @rx.event
+    def pay_now(self, invoice_id: int):
+        def pay(db, tenant, user_id):
+            invoice = invoices.get_invoice(db, invoice_id=int(invoice_id), user_id=user_id)
+            if not invoices.amount_due(invoice):
+                raise DomainError("Nothing is due on this invoice.")
+            payments.charge_invoice(db, tenant=tenant, invoice=invoice)
+            if invoice.status.value != "paid":
+                raise DomainError("The payment did not go through; check your card and try again.")
+
+        self._act(pay, "Thank you: the invoice is paid.")
+
+    @rx.event
+    def download(self, invoice_id: int):
+        user = self._customer()
+        if user is None:
+            return None
+        tenant = self._tenant()
+        try:
+            with tenant_session(tenant) as db:
+                name, data = views.invoice_pdf(db, tenant=tenant, user_id=user.id, invoice_id=int(invoice_id))
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return rx.download(data=data, filename=name)
+
+    @rx.event
+    def set_top_up_amount(self, value: str):
+        self.top_up_amount = value
+
+    @rx.event
+    def top_up(self):
+        try:
+            amount = Decimal(self.top_up_amount.strip())
+        except InvalidOperation:
+            self.error = "Enter an amount such as 20.00."
+            return
+
+        def charge(db, tenant, user_id):
+            payment = payments.top_up(
+                db, tenant=tenant, user_id=user_id, amount_minor=round_minor(amount, tenant.currency)
+            )
+            if payment.status.value != "succeeded":
+                raise DomainError(payment.failure_message or "The card was declined.")
+
+        self._act(charge, "Credit added.")
+
+    @rx.event
+    def start_add_card(self):
+        user = self._customer()
+        if user is None:
+            return None
+        tenant = self._tenant()
+        try:
+            with tenant_session(tenant) as db:
+                secret = payments.start_card_setup(db, tenant=tenant, user_id=user.id)
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        self.adding_card, self.error = True, ""
+        pk = get_settings().stripe_publishable_key
+        return rx.call_script(f"window.ezscaleCard.mount({views.stripe_js_url()!r}, {pk!r}, {secret!r})")
+
+    @rx.event
+    def confirm_card(self):
+        return rx.call_script("window.ezscaleCard.confirm()", callback=BillingState.card_confirmed)
+
+    @rx.event
+    def card_confirmed(self, result: dict):
+        if not result or result.get("error"):
+            self.error = (result or {}).get("error") or "The card could not be saved."
+            return
+        setup_intent = str(result.get("setup_intent", ""))
+        self._act(
+            lambda db, tenant, user_id: payments.save_card(
+                db, tenant=tenant, user_id=user_id, setup_intent_id=setup_intent
+            ),
+            "Card saved.",
+        )
+        self.adding_card = self.error != ""
+
+    @rx.event
+    def make_default(self, card_id: int):
+        self._act(
+            lambda db, tenant, user_id: payments.set_default_card(
+                db, tenant=tenant, user_id=user_id, card_id=int(card_id)
+            ),
+            "Default card changed.",
+        )
+
+    @rx.event
+    def remove_card(self, card_id: int):
+        self._act(
+            lambda db, _tenant, user_id: payments.remove_card(db, user_id=user_id, card_id=int(card_id)),
+            "Card removed.",
+        )
