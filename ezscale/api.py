@@ -6,6 +6,7 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from ezscale import routes
+from ezscale.analytics_api import admin_report
 from ezscale.billing_api import stripe_webhook
 from ezscale.db import central_session
 from ezscale.services.brand_assets import ASSET_ROUTE, CONTENT_TYPES, asset_file
@@ -72,5 +73,6 @@ api = Starlette(
         Route(ASSET_ROUTE + "/{name}", tenant_asset),
         Route(routes.CADDY_ASK, caddy_ask),
         Route(routes.STRIPE_WEBHOOK, stripe_webhook, methods=["POST"]),
+        Route(routes.ADMIN_REPORTS + "/{name}.csv", admin_report),
     ]
 )

@@ -4,7 +4,16 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.api import api
-from ezscale.pages import admin_resellers, areas, billing, kasm, reseller, reseller_branding, storefront
+from ezscale.pages import (
+    admin_analytics,
+    admin_resellers,
+    areas,
+    billing,
+    kasm,
+    reseller,
+    reseller_branding,
+    storefront,
+)
 
 app = rx.App(
     api_transformer=api,
@@ -18,5 +27,6 @@ areas.register(app)
 reseller_branding.register(app)
 reseller.register(app)
 admin_resellers.register(app)
+admin_analytics.register(app)
 kasm.register(app)
 billing.register(app)

@@ -11,6 +11,8 @@ RESELLER_PLANS = "/reseller/plans"
 RESELLER_STAFF = "/reseller/staff"
 ADMIN = "/admin"
 ADMIN_RESELLERS = "/admin/resellers"
+ADMIN_ANALYTICS = "/admin/analytics"
+ADMIN_REPORTS = "/admin/reports"
 
 # Accounts and security
 LOGIN = "/login"

@@ -27,6 +27,7 @@ from ezscale.models.kasm import KasmTemplate, KasmUsageSession, KasmWorkspace, W
 from ezscale.models.tenant import (
     BillingInterval,
     Invoice,
+    InvoiceItem,
     InvoiceStatus,
     Plan,
     Service,
@@ -79,11 +80,13 @@ def _subscribe(db: Session, user: User, code: str, since: datetime, *, cancelled
 
 
 def _change_plan(db: Session, sub: Subscription, code: str, when: datetime) -> None:
-    """As the billing service does: the plan id is updated in place (the listener keeps history)."""
+    """As the billing service does: plan ids updated in place (the listener keeps the history)."""
     previous = clock.set_clock(clock.FrozenClock(when))
     try:
         sub.plan_id = _plan(db, code).id
-        db.add(sub)
+        service = db.get(Service, sub.service_id)
+        service.plan_id = sub.plan_id
+        db.add_all([sub, service])
         db.commit()
     finally:
         clock.set_clock(previous)
@@ -97,25 +100,40 @@ def _invoice(
     issued: datetime,
     due: datetime,
     *,
+    service_id: int | None = None,
     tax: int = 0,
     paid: datetime | None = None,
 ):
+    """An issued invoice with one line (lines are added while it is a draft, as billing does)."""
+    invoice = Invoice(
+        user_id=user.id,
+        number=number,
+        currency="USD",
+        subtotal_minor=subtotal,
+        tax_minor=tax,
+        total_minor=subtotal + tax,
+        tax_label="VAT" if tax else "",
+        tax_rate_percent=Decimal(tax * 100 // subtotal),
+        issued_at=issued,
+        due_at=due,
+        created_at=issued,
+    )
+    db.add(invoice)
+    db.flush()
     db.add(
-        Invoice(
-            user_id=user.id,
-            number=number,
-            status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
-            currency="USD",
-            subtotal_minor=subtotal,
-            tax_minor=tax,
-            total_minor=subtotal + tax,
-            amount_paid_minor=subtotal + tax if paid else 0,
-            issued_at=issued,
-            due_at=due,
-            paid_at=paid,
-            created_at=issued,
+        InvoiceItem(
+            invoice_id=invoice.id,
+            service_id=service_id,
+            description=number,
+            unit_minor=subtotal,
+            amount_minor=subtotal,
         )
     )
+    db.flush()
+    invoice.status = InvoiceStatus.PAID if paid else InvoiceStatus.OPEN
+    invoice.paid_at, invoice.amount_paid_minor = paid, subtotal + tax if paid else 0
+    db.add(invoice)
+    db.flush()
 
 
 def _kasm_usage(db: Session, user: User, sessions: list[tuple[datetime, int, int]]) -> None:
@@ -190,16 +208,37 @@ def build_house(tenant: TenantInfo) -> None:
         _user(db, "gina@example.test", at(10, 25))
         db.commit()
         alice_sub = _subscribe(db, alice, "vps-2", at(9, 5, 10))
-        _subscribe(db, bob, "vps-annual", at(10, 3, 8))
+        bob_sub = _subscribe(db, bob, "vps-annual", at(10, 3, 8))
         carol_sub = _subscribe(db, carol, "dedi-e3", at(9, 2))
         _subscribe(db, dan, "vps-2", at(8, 1), cancelled=at(10, 15))
-        _subscribe(db, erin, "vps-quarterly", at(10, 5))
+        erin_sub = _subscribe(db, erin, "vps-quarterly", at(10, 5))
         _change_plan(db, alice_sub, "dedi-e3", at(10, 10, 12))
         _change_plan(db, carol_sub, "vps-2", at(10, 20))
         _kasm_usage(db, frank, [(at(10, 8, 12), 36000, 300), (at(10, 22, 18), 7200, 60)])
-        _invoice(db, bob, "INV-1", 12000, at(10, 3, 8), at(10, 17), paid=at(10, 3, 10))
-        _invoice(db, alice, "INV-2", 1500, at(10, 5), at(10, 19), tax=300, paid=at(10, 6))
-        _invoice(db, erin, "INV-3", 2999, at(10, 5), at(10, 19), paid=at(10, 25))
+        _invoice(
+            db,
+            bob,
+            "INV-1",
+            12000,
+            at(10, 3, 8),
+            at(10, 17),
+            service_id=bob_sub.service_id,
+            paid=at(10, 3, 10),
+        )
+        _invoice(
+            db,
+            alice,
+            "INV-2",
+            1500,
+            at(10, 5),
+            at(10, 19),
+            service_id=alice_sub.service_id,
+            tax=300,
+            paid=at(10, 6),
+        )
+        _invoice(
+            db, erin, "INV-3", 2999, at(10, 5), at(10, 19), service_id=erin_sub.service_id, paid=at(10, 25)
+        )
         _invoice(db, carol, "INV-4", 12900, at(9, 2), at(9, 16))
         _invoice(db, alice, "INV-5", 1500, at(8, 1), at(8, 15))
         _invoice(db, dan, "INV-6", 1500, at(7, 1), at(7, 15))
@@ -213,16 +252,25 @@ def build_reseller(tenant: TenantInfo) -> None:
         jack = _user(db, "jack@example.test", at(9, 20))
         ivy = _user(db, "ivy@example.test", at(10, 12))
         db.commit()
-        _subscribe(db, hank, "vps-1", at(9, 15))
+        hank_sub = _subscribe(db, hank, "vps-1", at(9, 15))
         _subscribe(db, jack, "vps-2", at(9, 20))
         _subscribe(db, ivy, "vps-2", at(10, 12), cancelled=at(10, 28))
-        _invoice(db, hank, "INV-1", 600, at(10, 1, 6), at(10, 15), paid=at(10, 1, 7))
+        _invoice(
+            db,
+            hank,
+            "INV-1",
+            600,
+            at(10, 1, 6),
+            at(10, 15),
+            service_id=hank_sub.service_id,
+            paid=at(10, 1, 7),
+        )
         db.commit()
 
 
 def build(central: Session, make_tenant) -> tuple[TenantInfo, TenantInfo]:
     """Both tenants of the dataset (created with `make_tenant`)."""
-    house = TenantInfo.of(make_tenant("house", is_house=True, currency="USD"))
+    house = TenantInfo.of(make_tenant("house", is_house=True, currency="USD", primary_domain="localhost"))
     reseller = TenantInfo.of(make_tenant("acme", currency="USD"))
     build_house(house)
     build_reseller(reseller)

@@ -1,0 +1,176 @@
+"""Platform admin → Analytics: key figures, recharts charts, monthly table, definitions, CSVs."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.components.layout import Area, shell
+from ezscale.services.analytics import DEFINITIONS
+from ezscale.services.analytics_reports import REPORTS
+from ezscale.state.admin_analytics import AdminAnalyticsState as S
+
+_COLOURS = ("#2563EB", "#16A34A", "#F59E0B", "#DC2626", "#7C3AED")
+
+
+def _figure(f: dict) -> rx.Component:
+    return rx.card(
+        rx.text(f["label"], size="1", color_scheme="gray"),
+        rx.text(f["value"], size="5", weight="bold", id="kpi-" + f["id"]),
+        min_width="150px",
+    )
+
+
+def _axes(x_key: str) -> list[rx.Component]:
+    return [
+        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
+        rx.recharts.x_axis(data_key=x_key),
+        rx.recharts.y_axis(),
+        rx.recharts.graphing_tooltip(),
+        rx.recharts.legend(),
+    ]
+
+
+def _bars(name: str, x_key: str, keys: list[str], *, stacked: bool = False) -> rx.Component:
+    series = [
+        rx.recharts.bar(
+            data_key=k, fill=_COLOURS[i % 5], stack_id="s" if stacked else None, is_animation_active=False
+        )
+        for i, k in enumerate(keys)
+    ]
+    return rx.recharts.bar_chart(*series, *_axes(x_key), data=S.charts[name], width="100%", height=260)
+
+
+def _lines(name: str, x_key: str, keys: list[str]) -> rx.Component:
+    series = [
+        rx.recharts.line(data_key=k, stroke=_COLOURS[i % 5], is_animation_active=False)
+        for i, k in enumerate(keys)
+    ]
+    return rx.recharts.line_chart(*series, *_axes(x_key), data=S.charts[name], width="100%", height=260)
+
+
+def _chart_card(title: str, chart: rx.Component, chart_id: str) -> rx.Component:
+    return rx.card(rx.heading(title, size="3"), chart, id=chart_id, width="100%")
+
+
+def _charts() -> rx.Component:
+    return rx.grid(
+        _chart_card("MRR and ARR", _lines("mrr", "month", ["MRR", "ARR"]), "chart-mrr"),
+        _chart_card(
+            "Net new MRR",
+            _bars("movements", "month", ["New", "Expansion", "Contraction", "Churned"], stacked=True),
+            "chart-movements",
+        ),
+        _chart_card(
+            "Paying customers", _bars("customers", "month", ["Paying customers", "Growth"]), "chart-customers"
+        ),
+        _chart_card("Churn", _lines("churn", "month", ["Logo churn %", "Revenue churn %"]), "chart-churn"),
+        _chart_card(
+            "Revenue per day (last 30)", _bars("revenue_daily", "day", ["Revenue"]), "chart-revenue-daily"
+        ),
+        _chart_card(
+            "Revenue per month", _bars("revenue_monthly", "month", ["Revenue"]), "chart-revenue-monthly"
+        ),
+        _chart_card("Revenue per year", _bars("revenue_yearly", "year", ["Revenue"]), "chart-revenue-yearly"),
+        _chart_card("Kasm usage", _bars("usage", "month", ["Hours", "Usage revenue"]), "chart-usage"),
+        _chart_card("Popular plans", _bars("plans", "plan", ["Active"]), "chart-plans"),
+        _chart_card(
+            "Conversion", _bars("conversion", "month", ["Sign-ups", "First purchases"]), "chart-conversion"
+        ),
+        _chart_card(
+            "Outstanding by age (days past due)", _bars("aging", "bucket", ["Amount"]), "chart-aging"
+        ),
+        columns=rx.breakpoints(initial="1", md="2"),
+        spacing="4",
+        width="100%",
+    )
+
+
+_MONTH_COLUMNS = (
+    ("Month", "month"),
+    ("MRR", "mrr"),
+    ("ARR", "arr"),
+    ("New", "new"),
+    ("Expansion", "expansion"),
+    ("Contraction", "contraction"),
+    ("Churned", "churned"),
+    ("Paying", "customers"),
+    ("Logo churn", "logo_churn"),
+    ("Revenue churn", "revenue_churn"),
+    ("Revenue", "revenue"),
+    ("Kasm hours", "usage_hours"),
+    ("Conversion", "conversion"),
+)
+
+
+def _month_table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h, _ in _MONTH_COLUMNS])),
+        rx.table.body(
+            rx.foreach(
+                S.months,
+                lambda m: rx.table.row(
+                    *[rx.table.cell(m[k]) for _, k in _MONTH_COLUMNS], data_month=m["month"]
+                ),
+            )
+        ),
+        size="1",
+        width="100%",
+        id="month-table",
+    )
+
+
+def _reports() -> rx.Component:
+    return rx.hstack(
+        rx.text("CSV reports:", weight="medium"),
+        *[
+            rx.link(
+                label, href=routes.ADMIN_REPORTS + "/" + name + ".csv" + S.report_query, id=f"report-{name}"
+            )
+            for name, label in REPORTS
+        ],
+        wrap="wrap",
+        spacing="3",
+    )
+
+
+def _dashboard() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.select.root(
+                rx.select.trigger(id="scope-select"),
+                rx.select.content(
+                    rx.foreach(S.scope_options, lambda o: rx.select.item(o["label"], value=o["key"]))
+                ),
+                value=S.scope,
+                on_change=S.set_scope,
+            ),
+            rx.text("Figures computed ", S.computed_at, size="2", color_scheme="gray", id="computed-at"),
+            align="center",
+            spacing="4",
+            wrap="wrap",
+        ),
+        rx.cond(S.error != "", rx.callout(S.error, color_scheme="red")),
+        rx.flex(rx.foreach(S.figures, _figure), wrap="wrap", gap="3"),
+        _charts(),
+        rx.heading("Monthly figures", size="4"),
+        rx.box(_month_table(), overflow_x="auto", width="100%"),
+        _reports(),
+        rx.heading("Definitions", size="4"),
+        rx.unordered_list(*[rx.list_item(d) for d in DEFINITIONS], id="definitions"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def page() -> rx.Component:
+    return shell(
+        Area.ADMIN,
+        rx.vstack(
+            rx.heading("Analytics", size="7"),
+            rx.cond(S.denied, rx.callout("Not allowed.", color_scheme="red", id="not-allowed"), _dashboard()),
+            width="100%",
+        ),
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(page, route=routes.ADMIN_ANALYTICS, title="Analytics", on_load=S.load)

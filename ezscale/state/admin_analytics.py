@@ -1,0 +1,75 @@
+"""Platform admin → Analytics: a scope selector (platform or one tenant) over the snapshots."""
+
+import reflex as rx
+
+from ezscale.db import central_session
+from ezscale.models.analytics import PLATFORM_SCOPE
+from ezscale.services.analytics_dashboard import load_dashboard, scopes
+from ezscale.services.analytics_view import chart_data, key_figures, month_table
+from ezscale.services.errors import DomainError
+from ezscale.state.auth import AuthState
+
+_CHARTS = (
+    "mrr",
+    "movements",
+    "customers",
+    "churn",
+    "revenue_daily",
+    "revenue_monthly",
+    "revenue_yearly",
+    "usage",
+    "conversion",
+    "plans",
+    "aging",
+)
+
+
+class AdminAnalyticsState(AuthState):
+    scope: str = PLATFORM_SCOPE
+    scope_options: list[dict[str, str]] = []
+    charts: dict[str, list[dict]] = {name: [] for name in _CHARTS}
+    figures: list[dict[str, str]] = []
+    months: list[dict[str, str]] = []
+    computed_at: str = ""
+    error: str = ""
+
+    def _refresh(self) -> None:
+        if self._admin() is None:
+            self.denied = True
+            return
+        try:
+            with central_session() as central:
+                self.scope_options = [{"key": s.key, "label": s.label} for s in scopes(central)]
+                keys = [s["key"] for s in self.scope_options]
+                if self.scope not in keys and keys:
+                    self.scope = keys[0]
+                board = load_dashboard(central, scope_key=self.scope)
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.error = ""
+        self.charts = chart_data(board)
+        self.figures = key_figures(board)
+        self.months = month_table(board)
+        self.computed_at = (
+            f"{board.computed_at:%Y-%m-%d %H:%M} UTC (days up to {board.last_day:%Y-%m-%d})"
+            if board.computed_at
+            else "not computed yet"
+        )
+
+    @rx.event
+    def load(self):
+        redirect = self.require_admin()
+        if redirect is None and not self.denied:
+            self.scope = self.router.url.query_parameters.get("scope", self.scope)
+            self._refresh()
+        return redirect
+
+    @rx.event
+    def set_scope(self, scope: str):
+        self.scope = scope
+        self._refresh()
+
+    @rx.var
+    def report_query(self) -> str:
+        return f"?scope={self.scope}"
