@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from ezscale import clock
 from ezscale.models.central import PlatformAdmin, Tenant
 from ezscale.models.tenant import Role, User
+from ezscale.services.analytics_demo import seed_demo_history
 from ezscale.services.billing.demo import seed_billing_demo
 from ezscale.services.kasm import seed_demo_workspaces
 from ezscale.services.passwords import hash_password
@@ -108,6 +109,7 @@ def seed_demo(session: Session) -> list[DemoLogin]:
             )
         )
         session.commit()
+    seed_demo_history(session, tenant=TenantInfo.of(house))
     house_url = f"http://{base}{port}"
     reseller_url = f"http://{RESELLER_SLUG}.{base}{port}"
     return [

@@ -3,9 +3,12 @@
 from datetime import date
 from decimal import Decimal
 
+from ezscale.models.analytics import PlanChange
 from ezscale.services.analytics import compute_days
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.billing import subscriptions
+from ezscale.services.tenancy import TenantInfo, tenant_session
 from tests.services.analytics_dataset import build
+from tests.services.billing_support import add_customer, plan
 
 D = Decimal
 
@@ -98,13 +101,7 @@ def test_reseller_october(central, make_tenant, clock):
 
 
 def test_plan_change_through_billing_service_is_remembered(central, make_tenant, clock):
-    from ezscale.models.analytics import PlanChange
-    from ezscale.services.billing import subscriptions
-    from tests.services.billing_support import add_customer, plan
-
     tenant = make_tenant("shop")
-    from ezscale.services.tenancy import TenantInfo
-
     with tenant_session(TenantInfo.of(tenant)) as db:
         user = add_customer(db)
         sub, _ = subscriptions.subscribe(db, user_id=user.id, plan_id=plan(db, "vps-1").id)

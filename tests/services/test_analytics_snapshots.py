@@ -6,10 +6,11 @@ from decimal import Decimal
 from sqlmodel import select
 
 from ezscale.models.analytics import PLATFORM_SCOPE, AnalyticsDay, tenant_scope
-from ezscale.models.tenant import Invoice, InvoiceStatus
+from ezscale.models.tenant import Invoice, InvoiceStatus, User
 from ezscale.services.analytics_dashboard import load_dashboard
+from ezscale.services.analytics_demo import DOMAIN, seed_demo_history
 from ezscale.services.analytics_snapshots import snapshot_days
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.tasks.analytics import snapshot_day
 from tests.services.analytics_dataset import at, build
 
@@ -101,3 +102,18 @@ def test_dashboard_months_platform_and_tenant(central, make_tenant, clock):
     (house_october,) = load_dashboard(central, scope_key=tenant_scope(house.id)).months
     assert house_october.logo_churn_rate == D("0.3333")  # Dan of Alice, Carol, Dan
     assert house_october.revenue_churn_rate == D("0.8113")  # (1500 + 11400) / 15900
+
+
+def test_demo_history_is_added_once_and_snapshotted(central, make_tenant, clock):
+    info = TenantInfo.of(make_tenant("house", is_house=True))
+    first = seed_demo_history(central, tenant=info)
+    second = seed_demo_history(central, tenant=info)
+    assert (first.tenants, first.failed, second.rows) == (1, {}, first.rows)
+    with tenant_session(info) as db:
+        assert len(db.exec(select(User).where(User.email.endswith(DOMAIN))).all()) == 60
+    rows = central.exec(select(AnalyticsDay)).all()
+    assert len(rows) == 365 * 2  # the tenant and the platform, once per day
+    (month,) = [
+        m for m in load_dashboard(central, scope_key=PLATFORM_SCOPE).months if m.month == date(2026, 10, 1)
+    ]
+    assert month.mrr > 0 and month.revenue_minor > 0
