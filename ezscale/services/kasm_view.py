@@ -9,13 +9,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from ezscale import clock
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
-from ezscale.models.tenant import Plan, Service
+from ezscale.models.tenant import Plan, Service, ServiceType
 from ezscale.money import Money, minor_digits
 from ezscale.services.kasm import credit_balance_minor, seed_catalogue, templates, workspace_types
 from ezscale.services.kasm_ledger import history, live_usage, month_usage
 from ezscale.services.kasm_sync import active_notices
 from ezscale.services.kasm_usage import rate_micro
+from ezscale.services.tenancy import TenantInfo, tenant_session
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
@@ -65,6 +67,7 @@ class Dashboard:
     month: str
     balance: str
     notices: list[str]
+    server_now_ms: int
 
 
 def _money(minor: int, currency: str) -> str:
@@ -72,7 +75,7 @@ def _money(minor: int, currency: str) -> str:
 
 
 def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Dashboard:
-    plans = {p.id: p for p in db.exec(select(Plan))}
+    plans = {p.id: p for p in db.exec(select(Plan).where(Plan.service_type == ServiceType.KASM))}
     labels = dict(db.exec(select(Service.id, Service.label).where(Service.user_id == user_id)).all())
     rows = []
     query = (
@@ -102,7 +105,9 @@ def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Das
         )
     names = {
         ws_id: labels.get(svc_id, "")
-        for ws_id, svc_id in db.exec(select(KasmWorkspace.id, KasmWorkspace.service_id))
+        for ws_id, svc_id in db.exec(
+            select(KasmWorkspace.id, KasmWorkspace.service_id).where(KasmWorkspace.user_id == user_id)
+        )
     }
     past = [
         HistoryRow(
@@ -126,7 +131,14 @@ def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Das
         ),
         balance=_money(credit_balance_minor(db, user_id=user_id), currency),
         notices=[n.message for n in active_notices(db, user_id=user_id, since=now - timedelta(days=7))],
+        server_now_ms=int(now.timestamp() * 1000),
     )
+
+
+def load_view(tenant: TenantInfo, user_id: int) -> Dashboard:
+    """The dashboard of one customer, now (its own session: callable from a thread)."""
+    with tenant_session(tenant) as db:
+        return dashboard(db, user_id=user_id, now=clock.now(), currency=tenant.currency)
 
 
 @dataclass(frozen=True)
@@ -153,8 +165,9 @@ def order_options(db: Session) -> tuple[list[Option], list[Option]]:
 
 
 def recently_changed(db: Session, *, user_ids: set[int], since: datetime) -> list[tuple[int, int, datetime]]:
-    """(workspace id, user id, changed_at) of the given customers' workspaces changed since `since`."""
+    """(workspace id, user id, changed_at) of the given customers' workspaces changed since `since`
+    (an index range scan on `changed_at`; the few rows it finds are filtered here)."""
     query = select(KasmWorkspace.id, KasmWorkspace.user_id, KasmWorkspace.changed_at).where(
-        col(KasmWorkspace.user_id).in_(user_ids), KasmWorkspace.changed_at >= since
+        KasmWorkspace.changed_at >= since
     )
-    return list(db.exec(query).all())
+    return [row for row in db.exec(query).all() if row[1] in user_ids]

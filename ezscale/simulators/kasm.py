@@ -68,6 +68,8 @@ class KasmSimulator:
     kasms: dict[str, _Kasm] = field(default_factory=dict)
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    # Sessions whose Kasm-side usage limit is reached (keepalive answers usage_reached: true).
+    limit_reached: set[str] = field(default_factory=set)
     _faults: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -287,7 +289,7 @@ class KasmSimulator:
             return {"error_message": f"Cannot keepalive a session that is {kasm.status}"}
         kasm.keepalive = self.clock()
         kasm.expiration = kasm.keepalive + timedelta(seconds=self.keepalive_seconds)
-        return {"usage_reached": False}
+        return {"usage_reached": kasm.kasm_id in self.limit_reached}
 
     def _api_destroy_kasm(self, body: dict[str, Any]) -> dict[str, Any]:
         if self._kasm_for(body) is None:

@@ -2,11 +2,10 @@
 
 import reflex as rx
 
-from ezscale import clock
 from ezscale.services import kasm
 from ezscale.services.errors import DomainError
 from ezscale.services.kasm_client import KasmClient
-from ezscale.services.kasm_view import HistoryRow, Option, WorkspaceRow, dashboard, order_options
+from ezscale.services.kasm_view import Dashboard, HistoryRow, Option, WorkspaceRow, load_view, order_options
 from ezscale.services.tenancy import tenant_session
 from ezscale.state import kasm_live
 from ezscale.state.auth import AuthState
@@ -30,17 +29,16 @@ class KasmState(AuthState):
     def _reload(self) -> None:
         """Re-read the dashboard for the customer this tab was signed in as."""
         tenant = self._tenant()
-        if tenant is None or not self._user_id:
-            return
-        now = clock.now()
-        with tenant_session(tenant) as db:
-            view = dashboard(db, user_id=self._user_id, now=now, currency=tenant.currency)
+        if tenant is not None and self._user_id:
+            self._apply(load_view(tenant, self._user_id))
+
+    def _apply(self, view: Dashboard) -> None:
         self.workspaces = view.workspaces
         self.history = view.history
         self.month = view.month
         self.balance = view.balance
         self.notices = view.notices
-        self.server_now_ms = int(now.timestamp() * 1000)
+        self.server_now_ms = view.server_now_ms
 
     @rx.event
     def load(self):

@@ -1,6 +1,6 @@
 """Live workspace dashboards without per-tab polling.
 
-Open dashboards register here. One lifespan task per backend process looks, once a second, for
+Open dashboards register here. One lifespan task per backend process looks, ten times a second, for
 workspaces of the watched customers whose `changed_at` moved (one small query per tenant with
 watchers, however many tabs are open), and pushes a fresh dashboard only to the tabs of those
 customers through `app.modify_state`. Timers and running costs tick in the browser.
@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 import reflex as rx
 
 from ezscale import clock
-from ezscale.services.kasm_view import recently_changed
+from ezscale.services.kasm_view import load_view, recently_changed
 from ezscale.services.tenancy import TenantInfo, tenant_info, tenant_session
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 1.0
-LOOKBACK = timedelta(seconds=30)
+POLL_SECONDS = 0.1
+LOOKBACK = timedelta(seconds=10)
 
 # client token → (tenant id, user id)
 _watchers: dict[str, tuple[int, int]] = {}
@@ -66,11 +66,16 @@ async def push_once(app: rx.App, tracker: _Tracker) -> int:
         return 0
     changed = await asyncio.to_thread(tracker.changed_users, watched)
     pushed = 0
-    for token, key in list(_watchers.items()):
-        if key in changed:
+    tabs: dict[tuple[int, int], list[str]] = {}
+    for token, key in _watchers.items():
+        tabs.setdefault(key, []).append(token)
+    for key in changed:
+        # One read per changed customer (in a thread, off the event loop), shared by their tabs.
+        view = await asyncio.to_thread(load_view, tracker.tenants[key[0]], key[1])
+        for token in tabs.get(key, []):
             async with app.modify_state(rx.BaseStateToken(ident=token, cls=KasmState)) as root:
                 state = await root.get_state(KasmState)
-                state._reload()
+                state._apply(view)
             pushed += 1
     return pushed
 

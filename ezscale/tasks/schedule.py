@@ -9,7 +9,7 @@ BEAT_SCHEDULE = {
         "task": "ezscale.tasks.wholesale.bill_resellers",
         "schedule": crontab(minute=30, hour=2),
     },
-    "kasm.reconcile": {"task": "ezscale.tasks.kasm.reconcile_all", "schedule": 30.0},
+    "kasm.reconcile": {"task": "ezscale.tasks.kasm.reconcile_all", "schedule": 15.0},
     "kasm.keepalive-and-credit-guard": {"task": "ezscale.tasks.kasm.guard_all", "schedule": 60.0},
     "tenancy.purge-deleted": {
         "task": "ezscale.tasks.tenancy.purge_deleted",

@@ -278,6 +278,20 @@ def test_keepalive_keeps_it_running(env, clock):
     assert env.workspace(workspace_id).kasm_id in env.sim.kasms
 
 
+def test_kasm_usage_limit_stops_billing_and_tells_the_customer(env, clock):
+    workspace_id = _running(env, clock)
+    env.sim.limit_reached.add(env.workspace(workspace_id).kasm_id)
+    clock.advance(timedelta(minutes=10))
+    with env.db() as db:
+        keepalive_due(db, tenant=env.tenant, client=env.client)
+    ws = env.workspace(workspace_id)
+    assert ws.status is WorkspaceStatus.STOPPING and ws.status_reason == "Kasm usage limit reached"
+    [usage] = env.sessions(workspace_id)
+    assert usage.stopped_at == clock.now() and usage.cost_minor == 4
+    with env.db() as db:
+        assert db.exec(select(KasmNotice).where(KasmNotice.kind == NoticeKind.USAGE_LIMIT)).one()
+
+
 def test_orphans_of_our_users_are_destroyed(env, clock):
     workspace_id = _running(env, clock)
     ws = env.workspace(workspace_id)
