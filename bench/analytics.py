@@ -62,7 +62,11 @@ def _insert(conn, table, rows: list[dict]) -> None:
 def _populate(tenant: TenantInfo, customers: int) -> int:
     rng = random.Random(7)
     with tenant_session(tenant) as db:
-        plans = [p for p in db.exec(select(Plan)) if p.billing_interval is BillingInterval.MONTHLY]
+        plans = [
+            p
+            for p in db.exec(select(Plan).order_by(Plan.id))
+            if p.billing_interval is BillingInterval.MONTHLY
+        ]
         db.add_all(
             [
                 Plan(
@@ -73,7 +77,7 @@ def _populate(tenant: TenantInfo, customers: int) -> int:
             ]
         )
         db.commit()
-        plans += [p for p in db.exec(select(Plan).where(Plan.code.in_(("b-q", "b-a"))))]
+        plans += list(db.exec(select(Plan).where(Plan.code.in_(("b-q", "b-a"))).order_by(Plan.id)))
         kasm_plan = db.exec(select(Plan).where(Plan.code == "kasm-dev-pro")).one()
         template_id = db.exec(select(KasmTemplate.id)).one()
     users, services, subs, changes, invoices, items, workspaces, usage = [], [], [], [], [], [], [], []
