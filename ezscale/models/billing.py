@@ -184,9 +184,25 @@ def _invoice_content_is_immutable(_mapper, _connection, target: Invoice) -> None
         raise ImmutableInvoiceError(f"Invoice {target.number} is {was.value} and cannot change status.")
 
 
-def _item_invoice_is_draft(connection, invoice_id: int) -> None:
-    table = Invoice.__table__
-    status = connection.execute(sa.select(table.c.status).where(table.c.id == invoice_id)).scalar()
+def _stored_status(target: InvoiceItem) -> InvoiceStatus | None:
+    """The invoice's status as stored, from the session when it holds the invoice unchanged."""
+    session = sa.orm.object_session(target)
+    key = sa.orm.util.identity_key(Invoice, target.invoice_id)
+    invoice = session.identity_map.get(key) if session is not None else None
+    if invoice is not None:
+        history = sa.inspect(invoice).attrs.status.history
+        if history.unchanged:
+            return history.unchanged[0]
+        if history.deleted:
+            return history.deleted[0]
+    return None
+
+
+def _item_invoice_is_draft(connection, target: InvoiceItem) -> None:
+    status = _stored_status(target)
+    if status is None:
+        table = Invoice.__table__
+        status = connection.execute(sa.select(table.c.status).where(table.c.id == target.invoice_id)).scalar()
     if status is not None and status != InvoiceStatus.DRAFT:
         raise ImmutableInvoiceError("Lines of an issued invoice cannot change; use a credit note.")
 
@@ -195,4 +211,4 @@ def _item_invoice_is_draft(connection, invoice_id: int) -> None:
 @sa.event.listens_for(InvoiceItem, "before_update")
 @sa.event.listens_for(InvoiceItem, "before_delete")
 def _invoice_lines_are_immutable(_mapper, connection, target: InvoiceItem) -> None:
-    _item_invoice_is_draft(connection, target.invoice_id)
+    _item_invoice_is_draft(connection, target)

@@ -16,6 +16,7 @@ from ezscale.api import api
 from ezscale.models.billing import BillingEvent, Payment, PaymentStatus, StripeEvent
 from ezscale.models.tenant import InvoiceStatus
 from ezscale.services.billing import invoices, payments
+from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
 from ezscale.simulators import stripe as stripe_simulator
@@ -201,3 +202,24 @@ def test_localstripe_delivers_signed_events_to_the_endpoint(make_tenant, clock, 
         )
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_setup_intent_succeeded_saves_the_card_once(make_tenant, clock, stripe_env):
+    """The card is saved from the webhook when the page never reported back."""
+    tenant = TenantInfo.of(make_tenant("hooks"))
+    with tenant_db(tenant) as session:
+        user = add_customer(session)
+        secret = payments.start_card_setup(session, tenant=tenant, user_id=user.id)
+    client = gateway().client
+    intent_id = secret.split("_secret_")[0]
+    card = {"number": "4242424242424242", "exp_month": 1, "exp_year": 2031, "cvc": "123"}
+    intent = client.v1.setup_intents.confirm(
+        intent_id, {"payment_method_data": {"type": "card", "card": card}}
+    )
+    payload, headers = _signed(_event("evt_seti", "setup_intent.succeeded", intent.to_dict()))
+    with TestClient(api) as http:
+        assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
+        assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "duplicate"
+    with tenant_db(tenant) as session:
+        cards = payments.list_cards(session, user_id=user.id)
+        assert [(c.last4, c.is_default) for c in cards] == [("4242", True)]

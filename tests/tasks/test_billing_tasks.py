@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import func, select
 
+from ezscale.models.auth import TenantMail
 from ezscale.models.billing import Payment, PaymentStatus
 from ezscale.models.tenant import Invoice, InvoiceStatus, Service, Subscription
-from ezscale.services.billing import payments
+from ezscale.services.billing import invoices, payments, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy import TenantInfo
@@ -88,3 +89,27 @@ def test_killed_billing_run_restarts_without_double_billing(make_tenant, clock, 
     for customer in customers:
         charges = client.v1.charges.list({"customer": customer}).data
         assert [c.amount for c in charges] == [600], customer
+
+
+def test_daily_task_mails_invoices_and_reminders_after_commit(make_tenant, clock):
+    clock.set(datetime(2026, 11, 1, tzinfo=UTC))
+    tenant = TenantInfo.of(make_tenant("mails"))
+    with tenant_db(tenant) as session:
+        user = add_customer(session, "pat@example.test")
+        ensure_profile(session, user_id=user.id, anchor_day=1)
+        _, order = subscriptions.subscribe(session, user_id=user.id, plan_id=plan(session, "vps-1").id)
+        invoices.create_credit_note(
+            session, invoice=order, amount_minor=order.total_minor, reason="free first month"
+        )
+    clock.set(datetime(2026, 11, 24, 6, tzinfo=UTC))  # renewal invoiced 7 days ahead
+    first = daily_billing(tenant.id)
+    clock.set(datetime(2026, 11, 28, 6, tzinfo=UTC))  # 3 days before it is due
+    second = daily_billing(tenant.id)
+    assert first["invoices"] == 1 and second["invoices"] == 0
+    with tenant_db(tenant) as session:
+        mails = session.exec(select(TenantMail).order_by(TenantMail.id)).all()
+    assert [(m.kind, m.to_address) for m in mails] == [
+        ("invoice", "pat@example.test"),
+        ("billing_reminder", "pat@example.test"),
+    ]
+    assert "INV-000002" in mails[0].subject

@@ -12,10 +12,12 @@ from ezscale.services.errors import DomainError
 
 def lock_customer(session: Session, user_id: int) -> BillingProfile:
     """Row-lock the customer's billing profile: serialises balance changes on PostgreSQL."""
-    ensure_profile(session, user_id=user_id)
-    return session.exec(
-        select(BillingProfile).where(BillingProfile.user_id == user_id).with_for_update()
-    ).one()
+    query = select(BillingProfile).where(BillingProfile.user_id == user_id).with_for_update()
+    profile = session.exec(query).first()
+    if profile is None:
+        ensure_profile(session, user_id=user_id)
+        profile = session.exec(query).one()
+    return profile
 
 
 def balance_minor(session: Session, *, user_id: int, currency: str) -> int:
@@ -52,7 +54,6 @@ def add_entry(
         created_at=clock.now(),
     )
     session.add(entry)
-    session.flush()
     return entry
 
 

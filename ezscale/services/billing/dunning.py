@@ -78,6 +78,8 @@ def on_payment_failed(session: Session, invoice: Invoice, *, message: str) -> No
 
 def on_invoice_paid(session: Session, invoice: Invoice) -> None:
     """Bring back what this invoice's non-payment suspended."""
+    if invoice.attempt_count == 0:
+        return  # never collected, so never dunned: nothing can have been suspended for it
     reason = _reason(invoice)
     for service in session.exec(
         select(Service).where(Service.status == ServiceStatus.SUSPENDED, Service.status_reason == reason)

@@ -122,7 +122,6 @@ def add_line(
         amount_minor=amount_minor,
     )
     session.add(item)
-    session.flush()
     return item
 
 

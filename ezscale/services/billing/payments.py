@@ -187,9 +187,9 @@ def charge_invoice(
     invoices.apply_credit(session, invoice)
     session.commit()
     due = invoices.amount_due(invoice)
-    card = default_card(session, user_id=invoice.user_id)
     if due == 0:
         return None
+    card = default_card(session, user_id=invoice.user_id)
     invoice.attempt_count += 1
     session.add(invoice)
     if card is None:

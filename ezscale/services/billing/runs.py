@@ -17,7 +17,15 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.models.billing import Payment, PaymentStatus, UsageCharge
-from ezscale.models.tenant import Invoice, InvoiceKind, InvoiceStatus, Plan, Subscription, SubscriptionStatus
+from ezscale.models.tenant import (
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Plan,
+    Subscription,
+    SubscriptionStatus,
+    User,
+)
 from ezscale.money import round_minor
 from ezscale.services.billing import dunning, invoices, payments
 from ezscale.services.billing.dunning import DunningReport
@@ -64,17 +72,20 @@ def invoice_renewals(session: Session) -> list[int]:
     for user_ids in _pages(
         session, select(Subscription.user_id).where(*due).distinct(), Subscription.user_id
     ):
+        subs: dict[int, list[Subscription]] = defaultdict(list)
+        for sub in session.exec(
+            select(Subscription).where(Subscription.user_id.in_(user_ids), *due).order_by(Subscription.id)
+        ):
+            subs[sub.user_id].append(sub)
+        # Held for the page, so the invoices below find their customer in the identity map.
+        customers = session.exec(select(User).where(User.id.in_(user_ids))).all()
         for user_id in user_ids:
-            made += _renew_customer(session, user_id, due)
+            made += _renew_customer(session, user_id, subs[user_id])
+        del customers
     return made
 
 
-def _renew_customer(session: Session, user_id: int, due) -> list[int]:
-    subs = list(
-        session.exec(
-            select(Subscription).where(Subscription.user_id == user_id, *due).order_by(Subscription.id)
-        )
-    )
+def _renew_customer(session: Session, user_id: int, subs: list[Subscription]) -> list[int]:
     groups: dict[tuple, list[tuple[Subscription, Plan]]] = defaultdict(list)
     for sub in subs:
         plan = session.get(Plan, sub.plan_id)

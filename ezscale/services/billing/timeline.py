@@ -27,7 +27,6 @@ def record(
         created_at=clock.now(),
     )
     session.add(event)
-    session.flush()
     return event
 
 

@@ -1,0 +1,221 @@
+"""Benchmark: one daily billing run over many customers (issue 5).
+
+    .venv/bin/python bench/billing_run.py [--customers 10000] [--items 5] [--backend sqlite|postgres|both]
+
+Each customer has `--items` monthly subscriptions renewing on Dec 1 (10,000 × 5 = 50,000 due
+items) and account credit to pay them. The run (in a fresh child process, so its memory is its
+own) rolls the periods, issues one invoice per customer with its lines, tax and gapless number,
+and collects it from credit. A second run must do nothing. Also run at a fifth of the size to
+show that memory does not grow with the count. Target: 10,000 invoices in < 60 s.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa
+
+from bench._platform import bench_platform
+from ezscale.db import central_session, engine_for, tenant_database_url
+from ezscale.services import migrations
+from ezscale.services.tenancy import create_tenant
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+RENEWAL = datetime(2026, 12, 1, tzinfo=UTC)
+RUN_AT = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+PLAN_CODES = ("vps-1", "vps-2", "game-minecraft", "web-starter", "vps-1")
+
+
+def _populate(database_name: str, customers: int, items: int) -> None:
+    """Bulk-insert customers, profiles, credit, services and subscriptions (Core, in chunks)."""
+    engine = engine_for(tenant_database_url(database_name))
+    meta = sa.MetaData()
+    meta.reflect(
+        engine, only=["users", "plans", "billing_profiles", "credit_entries", "services", "subscriptions"]
+    )
+    t = meta.tables
+    with engine.begin() as conn:
+        plans = dict(conn.execute(sa.select(t["plans"].c.code, t["plans"].c.id)).all())
+        prices = dict(conn.execute(sa.select(t["plans"].c.id, t["plans"].c.price_minor)).all())
+    chunk = 1000
+    for first in range(0, customers, chunk):
+        ids = range(first + 1, min(first + chunk, customers) + 1)
+        plan_ids = [plans[PLAN_CODES[i % len(PLAN_CODES)]] for i in range(items)]
+        with engine.begin() as conn:
+            conn.execute(
+                t["users"].insert(),
+                [
+                    {
+                        "id": i,
+                        "email": f"c{i}@bench.test",
+                        "password_hash": "-",
+                        "role": "customer",
+                        "name": f"C {i}",
+                        "company": "",
+                        "address": "",
+                        "country": "",
+                        "tax_id": "",
+                        "created_at": START,
+                        "is_active": True,
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                t["billing_profiles"].insert(),
+                [{"user_id": i, "anchor_day": 1, "created_at": START} for i in ids],
+            )
+            conn.execute(
+                t["credit_entries"].insert(),
+                [
+                    {
+                        "user_id": i,
+                        "kind": "top_up",
+                        "amount_minor": sum(prices[p] for p in plan_ids),
+                        "currency": "USD",
+                        "memo": "prepaid",
+                        "reference": f"bench:{i}",
+                        "created_at": START,
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                t["services"].insert(),
+                [
+                    {
+                        "id": (i - 1) * items + k + 1,
+                        "user_id": i,
+                        "plan_id": plan_ids[k],
+                        "label": "",
+                        "status": "active",
+                        "status_reason": "",
+                        "created_at": START,
+                    }
+                    for i in ids
+                    for k in range(items)
+                ],
+            )
+            conn.execute(
+                t["subscriptions"].insert(),
+                [
+                    {
+                        "user_id": i,
+                        "plan_id": plan_ids[k],
+                        "service_id": (i - 1) * items + k + 1,
+                        "status": "active",
+                        "current_period_start": START,
+                        "current_period_end": RENEWAL,
+                        "cancel_at_period_end": False,
+                        "created_at": START,
+                        "invoiced_through": RENEWAL,
+                    }
+                    for i in ids
+                    for k in range(items)
+                ],
+            )
+
+
+def _child(tenant_id: int) -> None:
+    """Run the daily billing twice in this process; print figures as JSON."""
+    from ezscale import clock
+    from ezscale.services.billing.runs import daily_run
+    from ezscale.services.tenancy import tenant_info, tenant_session
+
+    clock.set_clock(clock.FrozenClock(RUN_AT))
+    tenant = tenant_info(tenant_id)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    base_rss = before.ru_maxrss
+    started = time.perf_counter()
+    with tenant_session(tenant) as session:
+        report = daily_run(session, tenant=tenant)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    peak_rss = after.ru_maxrss
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    started = time.perf_counter()
+    with tenant_session(tenant) as session:
+        again = daily_run(session, tenant=tenant)
+    rerun = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "invoices": report.invoices,
+                "paid": report.charged,
+                "unpaid": report.failed,
+                "seconds": elapsed,
+                "cpu_seconds": cpu,
+                "rss_growth_mib": (peak_rss - base_rss) / 1024,
+                "max_rss_mib": peak_rss / 1024,
+                "rerun_invoices": again.invoices,
+                "rerun_paid": again.charged,
+                "rerun_seconds": rerun,
+            }
+        )
+    )
+
+
+def run(backend: str, customers: int, items: int) -> dict:
+    with bench_platform(backend):
+        migrations.upgrade_central()
+        with central_session() as session:
+            tenant = create_tenant(session, name="Bench", slug="bench", owner_email="o@bench.test")
+        started = time.perf_counter()
+        _populate(tenant.database_name, customers, items)
+        print(
+            f"  {backend}: {customers} customers × {items} items populated in "
+            f"{time.perf_counter() - started:.1f}s",
+            file=sys.stderr,
+        )
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(tenant.id)],
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+    assert figures["invoices"] == figures["paid"] == customers, figures
+    assert figures["rerun_invoices"] == figures["rerun_paid"] == 0, figures
+    return {"backend": backend, "customers": customers, "items": customers * items, **figures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--items", type=int, default=5)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        _child(args.child)
+        return
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    print(
+        "| backend | customers | due items | invoices | run (wall) | invoices/s | CPU of the run "
+        "| RSS growth | max RSS | re-run |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for backend in backends:
+        for customers in (args.customers // 5, args.customers):
+            r = run(backend, customers, args.items)
+            print(
+                f"| {r['backend']} | {r['customers']:,} | {r['items']:,} | {r['invoices']:,} "
+                f"| {r['seconds']:.1f} s "
+                f"| {r['invoices'] / r['seconds']:.0f} | {r['cpu_seconds']:.1f} s "
+                f"| {r['rss_growth_mib']:.0f} MiB | {r['max_rss_mib']:.0f} MiB "
+                f"| {r['rerun_seconds']:.2f} s |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
