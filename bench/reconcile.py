@@ -23,7 +23,7 @@ from ezscale.db import central_session
 from ezscale.models.kasm import KasmAccount, KasmTemplate, KasmUsageSession, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceStatus, User
 from ezscale.services import migrations
-from ezscale.services.kasm import seed_catalogue
+from ezscale.services.kasm_catalogue import seed_catalogue
 from ezscale.services.kasm_client import KasmClient
 from ezscale.services.kasm_sync import reconcile
 from ezscale.services.tenancy import TenantInfo, create_tenant, tenant_session

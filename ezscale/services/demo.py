@@ -12,7 +12,7 @@ from ezscale.models.central import PlatformAdmin, Tenant
 from ezscale.models.tenant import Role, User
 from ezscale.services.analytics_demo import seed_demo_history
 from ezscale.services.billing.demo import seed_billing_demo
-from ezscale.services.kasm import seed_demo_workspaces
+from ezscale.services.kasm_catalogue import seed_demo_workspaces
 from ezscale.services.passwords import hash_password
 from ezscale.services.tenancy import TenantInfo, create_tenant, tenant_session
 from ezscale.settings import get_settings

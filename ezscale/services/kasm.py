@@ -10,13 +10,11 @@ ones; time while stopped or paused is not billed.
 import contextlib
 import logging
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from enum import StrEnum
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.kasm import (
@@ -27,11 +25,12 @@ from ezscale.models.kasm import (
     TemplateStatus,
     WorkspaceStatus,
 )
-from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, ServiceStatus, ServiceType, User
+from ezscale.models.tenant import Plan, Service, ServiceStatus, ServiceType, User
 from ezscale.money import Money
 from ezscale.services.alerts import send_alert
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.kasm_client import KasmClient, KasmError, KasmNotFound, KasmTransientError
+from ezscale.services.kasm_credit import available_credit_minor, has_saved_payment_method
 from ezscale.services.kasm_ledger import close_usage, open_usage
 from ezscale.services.kasm_mail import send_customer_mail
 from ezscale.services.tenancy import TenantInfo
@@ -41,148 +40,6 @@ log = logging.getLogger(__name__)
 
 PROVISION_TIMEOUT = timedelta(minutes=10)
 LIVE = (WorkspaceStatus.PROVISIONING, WorkspaceStatus.STARTING, WorkspaceStatus.RUNNING)
-
-
-def image_id_for(name: str) -> str:
-    """Deterministic image id of a named image (the simulator uses the same ids)."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, name).hex
-
-
-TYPE_SIZES = {
-    "kasm-dev-basic": ("developer", 2, 4096),
-    "kasm-dev-pro": ("developer", 4, 8192),
-    "kasm-dev-enterprise": ("developer", 8, 16384),
-    "kasm-biz-basic": ("business", 2, 4096),
-    "kasm-biz-pro": ("business", 4, 8192),
-    "kasm-biz-enterprise": ("business", 8, 16384),
-}
-
-DEFAULT_TEMPLATES = (
-    (
-        "Ubuntu + VS Code",
-        "developer",
-        "kasmweb/vs-code:1.16.0",
-        "code",
-        "VS Code, Git, Python, Node.js",
-        False,
-    ),
-    (
-        "Ubuntu Desktop",
-        "developer",
-        "kasmweb/ubuntu-jammy-desktop:1.16.0",
-        "monitor",
-        "Terminal, Firefox",
-        True,
-    ),
-    (
-        "Business Desktop",
-        "business",
-        "kasmweb/only-office:1.16.0",
-        "briefcase",
-        "OnlyOffice, Thunderbird",
-        True,
-    ),
-    ("Secure Browser", "business", "kasmweb/chrome:1.16.0", "globe", "Chrome", False),
-)
-
-
-def seed_catalogue(db: Session) -> None:
-    """Add the default templates and type sizes a tenant lacks (idempotent)."""
-    names = set(db.exec(select(KasmTemplate.name)).all())
-    for order, (name, category, image, icon, apps, persistent) in enumerate(DEFAULT_TEMPLATES):
-        if name not in names:
-            db.add(
-                KasmTemplate(
-                    name=name,
-                    description=f"{name} in your browser.",
-                    category=category,
-                    image_id=image_id_for(image),
-                    icon=icon,
-                    apps=apps,
-                    persistent=persistent,
-                    sort_order=order,
-                )
-            )
-    sized = set(db.exec(select(KasmType.plan_id)).all())
-    for plan in db.exec(select(Plan).where(col(Plan.code).in_(TYPE_SIZES))):
-        if plan.id not in sized:
-            category, cores, memory = TYPE_SIZES[plan.code]
-            db.add(KasmType(plan_id=plan.id, category=category, cores=cores, memory_mb=memory))
-    db.commit()
-
-
-def seed_demo_workspaces(db: Session, *, customer_email: str) -> None:
-    """Demo: the catalogue, and $25 of credit for the demo customer (once)."""
-    seed_catalogue(db)
-    user = db.exec(select(User).where(User.email == customer_email)).first()
-    reference = "demo:kasm-credit"
-    if user and db.exec(select(CreditEntry.id).where(CreditEntry.reference == reference)).first() is None:
-        db.add(
-            CreditEntry(
-                user_id=user.id,
-                kind=CreditKind.TOP_UP,
-                amount_minor=2500,
-                currency=db.exec(select(Plan.currency)).first() or "USD",
-                memo="Demo credit",
-                reference=reference,
-                created_at=clock.now(),
-            )
-        )
-        db.commit()
-
-
-@dataclass(frozen=True, slots=True)
-class TypeOption:
-    plan_id: int
-    name: str
-    description: str
-    rate: Decimal
-    currency: str
-
-
-def workspace_types(db: Session) -> list[TypeOption]:
-    plans = db.exec(
-        select(Plan)
-        .where(Plan.service_type == ServiceType.KASM, Plan.active, col(Plan.hourly_rate).is_not(None))
-        .order_by(Plan.sort_order)
-    )
-    return [TypeOption(p.id, p.name, p.description, p.hourly_rate, p.currency) for p in plans]
-
-
-def templates(db: Session) -> list[KasmTemplate]:
-    return list(
-        db.exec(
-            select(KasmTemplate)
-            .where(KasmTemplate.status == TemplateStatus.ACTIVE)
-            .order_by(KasmTemplate.sort_order, KasmTemplate.id)
-        )
-    )
-
-
-def set_type_rate(db: Session, *, plan_id: int, rate: Decimal) -> Plan:
-    """Change a workspace type's hourly rate; running sessions keep the rate they started with."""
-    plan = db.get(Plan, plan_id)
-    if plan is None or plan.service_type is not ServiceType.KASM:
-        raise NotFound("No such workspace type.")
-    if not isinstance(rate, Decimal) or rate < 0 or rate != rate.quantize(Decimal("0.000001")):
-        raise DomainError("The hourly rate must be a non-negative amount with at most 6 decimals.")
-    plan.hourly_rate = rate
-    db.add(plan)
-    db.commit()
-    return plan
-
-
-def credit_balance_minor(db: Session, *, user_id: int) -> int:
-    return int(
-        db.exec(
-            select(func.coalesce(func.sum(CreditEntry.amount_minor), 0)).where(CreditEntry.user_id == user_id)
-        ).one()
-    )
-
-
-def has_saved_payment_method(db: Session, *, user_id: int) -> bool:
-    """Whether the customer has a card on file (the billing domain's payment methods, once stored)."""
-    return False
 
 
 def order_workspace(db: Session, *, user_id: int, plan_id: int, template_id: int) -> KasmWorkspace:
@@ -199,9 +56,8 @@ def order_workspace(db: Session, *, user_id: int, plan_id: int, template_id: int
     if template is None or template.status is not TemplateStatus.ACTIVE:
         raise DomainError("Please pick a workspace template.")
     minimum = get_settings().kasm_min_credit_minor
-    if credit_balance_minor(db, user_id=user_id) < minimum and not has_saved_payment_method(
-        db, user_id=user_id
-    ):
+    available = available_credit_minor(db, user_id=user_id, currency=plan.currency, now=clock.now())
+    if available < minimum and not has_saved_payment_method(db, user_id=user_id):
         raise DomainError(
             f"Add at least {Money(minimum, plan.currency).format()} of credit or a payment method "
             "before ordering a workspace."
@@ -270,10 +126,9 @@ def start_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWork
     ws = _owned(db, user_id=user_id, workspace_id=workspace_id)
     if ws.status is not WorkspaceStatus.STOPPED:
         raise DomainError("Only a stopped workspace can be started.")
-    minimum = 1
-    if credit_balance_minor(db, user_id=user_id) < minimum and not has_saved_payment_method(
-        db, user_id=user_id
-    ):
+    plan = db.get(Plan, ws.plan_id)
+    available = available_credit_minor(db, user_id=user_id, currency=plan.currency, now=clock.now())
+    if available <= 0 and not has_saved_payment_method(db, user_id=user_id):
         raise DomainError("Your account has no credit left: add credit or a payment method to start it.")
     _set_status(db, ws, WorkspaceStatus.STARTING)
     db.commit()

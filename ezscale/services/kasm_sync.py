@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
-from ezscale.models.billing import UsageCharge
 from ezscale.models.kasm import (
     KasmAccount,
     KasmNotice,
@@ -27,11 +26,12 @@ from ezscale.models.kasm import (
 )
 from ezscale.models.tenant import User
 from ezscale.money import Money, minor_digits
-from ezscale.services.kasm import credit_balance_minor, has_saved_payment_method, stop_workspace
+from ezscale.services.kasm import stop_workspace
 from ezscale.services.kasm_client import RUNNING, KasmClient, KasmError, KasmList, KasmNotFound
+from ezscale.services.kasm_credit import available_credit_minor, has_saved_payment_method
 from ezscale.services.kasm_ledger import close_usage, split_at_boundaries
 from ezscale.services.kasm_mail import send_customer_mail
-from ezscale.services.kasm_usage import next_period_start, segment_cost
+from ezscale.services.kasm_usage import next_period_start
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
 
@@ -216,30 +216,6 @@ class CreditCheck:
     stopped: list[int]
 
 
-def available_credit_minor(db: Session, *, user_id: int, now: datetime) -> int:
-    """Credit left once uninvoiced usage and the running sessions' cost so far are paid."""
-    uninvoiced = db.exec(
-        select(func.coalesce(func.sum(UsageCharge.amount_minor), 0)).where(
-            UsageCharge.user_id == user_id, col(UsageCharge.invoice_id).is_(None)
-        )
-    ).one()
-    running = 0
-    for row in db.exec(
-        select(KasmUsageSession).where(
-            KasmUsageSession.user_id == user_id, col(KasmUsageSession.stopped_at).is_(None)
-        )
-    ):
-        running += segment_cost(
-            session_start=row.session_started_at,
-            segment_start=row.started_at,
-            segment_end=now,
-            final=True,
-            rate=row.rate,
-            currency=row.currency,
-        ).amount_minor
-    return credit_balance_minor(db, user_id=user_id) - int(uninvoiced) - running
-
-
 def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
     """Warn customers whose running workspaces will use up their credit within the configured
     hours; stop the workspaces of prepaid customers (no card) whose credit has run out."""
@@ -254,7 +230,7 @@ def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
         burning[user_id] = burning.get(user_id, Decimal(0)) + rate
     checks = []
     for user_id, rate in burning.items():
-        available = available_credit_minor(db, user_id=user_id, now=now)
+        available = available_credit_minor(db, user_id=user_id, currency=tenant.currency, now=now)
         stopped: list[int] = []
         warned = False
         if available <= 0 and not has_saved_payment_method(db, user_id=user_id):

@@ -13,7 +13,8 @@ from ezscale import clock
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceType
 from ezscale.money import Money, minor_digits
-from ezscale.services.kasm import credit_balance_minor, seed_catalogue, templates, workspace_types
+from ezscale.services.billing.credits import balance_minor
+from ezscale.services.kasm_catalogue import seed_catalogue, templates, workspace_types
 from ezscale.services.kasm_ledger import history, live_usage, month_usage
 from ezscale.services.kasm_sync import active_notices
 from ezscale.services.kasm_usage import rate_micro
@@ -129,7 +130,7 @@ def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Das
         month=f"This month: {_money(month.cost_minor, currency)} · {hours:.2f} hours".replace(
             ".00 hours", " hours"
         ),
-        balance=_money(credit_balance_minor(db, user_id=user_id), currency),
+        balance=_money(balance_minor(db, user_id=user_id, currency=currency), currency),
         notices=[n.message for n in active_notices(db, user_id=user_id, since=now - timedelta(days=7))],
         server_now_ms=int(now.timestamp() * 1000),
     )

@@ -8,11 +8,12 @@ import pytest
 from sqlmodel import select
 
 from ezscale import clock as clock_module
-from ezscale.models.billing import UsageCharge
+from ezscale.models.billing import PaymentMethod, UsageCharge
 from ezscale.models.kasm import KasmNotice, KasmUsageSession, KasmWorkspace, NoticeKind, WorkspaceStatus
 from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, ServiceStatus, User
 from ezscale.services import kasm
 from ezscale.services.errors import DomainError
+from ezscale.services.kasm_catalogue import seed_catalogue, templates
 from ezscale.services.kasm_client import KasmClient
 from ezscale.services.kasm_sync import credit_guard, keepalive_due, reconcile
 from ezscale.services.tenancy import TenantInfo, tenant_session
@@ -35,7 +36,7 @@ class Kasm:
     def order(self, code: str = "kasm-dev-basic", template: str = "Ubuntu + VS Code") -> int:
         with self.db() as db:
             plan = db.exec(select(Plan).where(Plan.code == code)).one()
-            tpl = next(t for t in kasm.templates(db) if t.name == template)
+            tpl = next(t for t in templates(db) if t.name == template)
             return kasm.order_workspace(db, user_id=self.user_id, plan_id=plan.id, template_id=tpl.id).id
 
     def step(self, workspace_id: int, failures: int = 0) -> kasm.Step:
@@ -72,7 +73,7 @@ def env(make_tenant, clock, monkeypatch) -> Kasm:
     server = serve(sim)
     tenant = TenantInfo.of(make_tenant("acme"))
     with tenant_session(tenant) as db:
-        kasm.seed_catalogue(db)
+        seed_catalogue(db)
         user = User(email="casey@example.test", password_hash="x", name="Casey", created_at=clock.now())
         db.add(user)
         db.flush()
@@ -112,6 +113,32 @@ def test_order_needs_five_dollars_or_a_card(env, clock):
         env.order()
     with env.db() as db:
         assert db.exec(select(Service)).all() == []
+
+
+def test_a_saved_card_is_enough_and_is_never_auto_stopped(env, clock):
+    with env.db() as db:
+        db.add(
+            CreditEntry(
+                user_id=env.user_id,
+                kind=CreditKind.CHARGE,
+                amount_minor=-2000,
+                currency="USD",
+                created_at=clock.now(),
+            )
+        )
+        db.add(
+            PaymentMethod(
+                user_id=env.user_id, stripe_payment_method_id="pm_card_visa", created_at=clock.now()
+            )
+        )
+        db.commit()
+    workspace_id = env.order()
+    env.provision(workspace_id, clock)
+    clock.advance(timedelta(hours=3))
+    with env.db() as db:
+        [check] = credit_guard(db, tenant=env.tenant)
+    assert check.available_minor < 0 and check.stopped == []
+    assert env.workspace(workspace_id).status is WorkspaceStatus.RUNNING
 
 
 def test_provisioning_success_opens_a_session_and_emails_credentials(env, clock):

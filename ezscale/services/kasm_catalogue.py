@@ -1,0 +1,145 @@
+"""Kasm catalogue of a tenant: workspace templates (Kasm images) and the six workspace types.
+
+The types are the tenant's hourly `Plan` rows (codes `kasm-*`); their rate is editable per
+tenant and a running session keeps the rate it started with.
+"""
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from ezscale import clock
+from ezscale.models.kasm import KasmTemplate, KasmType, TemplateStatus
+from ezscale.models.tenant import CreditEntry, CreditKind, Plan, ServiceType, User
+from ezscale.services.errors import DomainError, NotFound
+
+
+def image_id_for(name: str) -> str:
+    """Deterministic image id of a named image (the simulator uses the same ids)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, name).hex
+
+
+TYPE_SIZES = {
+    "kasm-dev-basic": ("developer", 2, 4096),
+    "kasm-dev-pro": ("developer", 4, 8192),
+    "kasm-dev-enterprise": ("developer", 8, 16384),
+    "kasm-biz-basic": ("business", 2, 4096),
+    "kasm-biz-pro": ("business", 4, 8192),
+    "kasm-biz-enterprise": ("business", 8, 16384),
+}
+
+DEFAULT_TEMPLATES = (
+    (
+        "Ubuntu + VS Code",
+        "developer",
+        "kasmweb/vs-code:1.16.0",
+        "code",
+        "VS Code, Git, Python, Node.js",
+        False,
+    ),
+    (
+        "Ubuntu Desktop",
+        "developer",
+        "kasmweb/ubuntu-jammy-desktop:1.16.0",
+        "monitor",
+        "Terminal, Firefox",
+        True,
+    ),
+    (
+        "Business Desktop",
+        "business",
+        "kasmweb/only-office:1.16.0",
+        "briefcase",
+        "OnlyOffice, Thunderbird",
+        True,
+    ),
+    ("Secure Browser", "business", "kasmweb/chrome:1.16.0", "globe", "Chrome", False),
+)
+
+
+def seed_catalogue(db: Session) -> None:
+    """Add the default templates and type sizes a tenant lacks (idempotent)."""
+    names = set(db.exec(select(KasmTemplate.name)).all())
+    for order, (name, category, image, icon, apps, persistent) in enumerate(DEFAULT_TEMPLATES):
+        if name not in names:
+            db.add(
+                KasmTemplate(
+                    name=name,
+                    description=f"{name} in your browser.",
+                    category=category,
+                    image_id=image_id_for(image),
+                    icon=icon,
+                    apps=apps,
+                    persistent=persistent,
+                    sort_order=order,
+                )
+            )
+    sized = set(db.exec(select(KasmType.plan_id)).all())
+    for plan in db.exec(select(Plan).where(col(Plan.code).in_(TYPE_SIZES))):
+        if plan.id not in sized:
+            category, cores, memory = TYPE_SIZES[plan.code]
+            db.add(KasmType(plan_id=plan.id, category=category, cores=cores, memory_mb=memory))
+    db.commit()
+
+
+def seed_demo_workspaces(db: Session, *, customer_email: str) -> None:
+    """Demo: the catalogue, and $25 of credit for the demo customer (once)."""
+    seed_catalogue(db)
+    user = db.exec(select(User).where(User.email == customer_email)).first()
+    reference = "demo:kasm-credit"
+    if user and db.exec(select(CreditEntry.id).where(CreditEntry.reference == reference)).first() is None:
+        db.add(
+            CreditEntry(
+                user_id=user.id,
+                kind=CreditKind.TOP_UP,
+                amount_minor=2500,
+                currency=db.exec(select(Plan.currency)).first() or "USD",
+                memo="Demo credit",
+                reference=reference,
+                created_at=clock.now(),
+            )
+        )
+        db.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class TypeOption:
+    plan_id: int
+    name: str
+    description: str
+    rate: Decimal
+    currency: str
+
+
+def workspace_types(db: Session) -> list[TypeOption]:
+    plans = db.exec(
+        select(Plan)
+        .where(Plan.service_type == ServiceType.KASM, Plan.active, col(Plan.hourly_rate).is_not(None))
+        .order_by(Plan.sort_order)
+    )
+    return [TypeOption(p.id, p.name, p.description, p.hourly_rate, p.currency) for p in plans]
+
+
+def templates(db: Session) -> list[KasmTemplate]:
+    return list(
+        db.exec(
+            select(KasmTemplate)
+            .where(KasmTemplate.status == TemplateStatus.ACTIVE)
+            .order_by(KasmTemplate.sort_order, KasmTemplate.id)
+        )
+    )
+
+
+def set_type_rate(db: Session, *, plan_id: int, rate: Decimal) -> Plan:
+    """Change a workspace type's hourly rate; running sessions keep the rate they started with."""
+    plan = db.get(Plan, plan_id)
+    if plan is None or plan.service_type is not ServiceType.KASM:
+        raise NotFound("No such workspace type.")
+    if not isinstance(rate, Decimal) or rate < 0 or rate != rate.quantize(Decimal("0.000001")):
+        raise DomainError("The hourly rate must be a non-negative amount with at most 6 decimals.")
+    plan.hourly_rate = rate
+    db.add(plan)
+    db.commit()
+    return plan
