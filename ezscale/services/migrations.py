@@ -72,3 +72,26 @@ def upgrade_all(progress: Callable[[str, bool], None] | None = None) -> int:
         if progress:
             progress(name, did)
     return changed
+
+
+def run_environment(metadata: sa.MetaData, url: Callable[[], str]) -> None:
+    """Body of both Alembic env.py files: use the connection `_upgrade` passed in, or open one
+    to `url()` when the plain `alembic` command line runs."""
+    from alembic import context
+
+    def run(connection: sa.Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        run(connection)
+        return
+    with create_engine(url(), poolclass=sa.NullPool).connect() as opened:
+        run(opened)

@@ -36,6 +36,14 @@ class ResellerState(AuthState):
         self.error = ""
         return user, tenant
 
+    def _guard(self) -> tuple[object, TenantInfo | None]:
+        """For on_load: the redirect to return (if any) and the tenant to load, if allowed."""
+        redirect = self.require_reseller()
+        if redirect is not None or self.denied:
+            return redirect, None
+        owner = self._owner()
+        return None, owner[1] if owner else None
+
     def _audit(self, user: AuthUser, action: str, target: str, **after) -> None:
         record_audit(actor=user, action=action, target=target, after=after, ip=self.router.session.client_ip)
 
@@ -62,12 +70,10 @@ class ResellerDomainsState(ResellerState):
 
     @rx.event
     def load(self):
-        redirect = self.require_reseller()
-        if redirect is not None or self.denied:
-            return redirect
-        if (owner := self._owner()) is not None:
-            self._refresh(owner[1])
-        return None
+        redirect, tenant = self._guard()
+        if tenant is not None:
+            self._refresh(tenant)
+        return redirect
 
     @rx.event
     def set_new_domain(self, value: str):
@@ -138,12 +144,10 @@ class ResellerPlansState(ResellerState):
 
     @rx.event
     def load(self):
-        redirect = self.require_reseller()
-        if redirect is not None or self.denied:
-            return redirect
-        if (owner := self._owner()) is not None:
-            self._refresh(owner[1])
-        return None
+        redirect, tenant = self._guard()
+        if tenant is not None:
+            self._refresh(tenant)
+        return redirect
 
     @rx.event
     def set_draft(self, plan_id: str, value: str):
@@ -173,12 +177,9 @@ class ResellerOverviewState(ResellerState):
 
     @rx.event
     def load(self):
-        redirect = self.require_reseller()
-        if redirect is not None or self.denied:
+        redirect, tenant = self._guard()
+        if tenant is None:
             return redirect
-        if (owner := self._owner()) is None:
-            return None
-        tenant = owner[1]
         with tenant_session(tenant) as session:
             s = summary(session, currency=tenant.currency)
         self.cards = [

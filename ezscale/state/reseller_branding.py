@@ -36,16 +36,14 @@ class BrandingEditorState(ResellerState):
 
     @rx.event
     def load(self):
-        redirect = self.require_reseller()
-        if redirect is not None or self.denied:
+        redirect, tenant = self._guard()
+        if tenant is None:
             return redirect
-        tenant = self._tenant()
         with central_session() as session:
             row = get_branding(session, tenant_id=tenant.id)
         for name in _FIELDS:
             setattr(self, name, getattr(row, name) or "")
         self.logo_url = row.logo_url or ""
-        self.error = ""
         return None
 
     @rx.event

@@ -29,12 +29,10 @@ class ResellerStaffState(ResellerState):
 
     @rx.event
     def load(self):
-        redirect = self.require_reseller()
-        if redirect is not None or self.denied:
-            return redirect
-        if (owner := self._owner()) is not None:
-            self._refresh(owner[1])
-        return None
+        redirect, tenant = self._guard()
+        if tenant is not None:
+            self._refresh(tenant)
+        return redirect
 
     @rx.event
     def set_invite(self, field: str, value: str):
