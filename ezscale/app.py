@@ -4,19 +4,24 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.api import api
+from ezscale.origin_guard import refuse_foreign_origins
 from ezscale.pages import (
+    account,
     admin_analytics,
     admin_resellers,
     areas,
+    audit,
+    auth,
     billing,
     kasm,
+    outbox,
     reseller,
     reseller_branding,
     storefront,
 )
 
 app = rx.App(
-    api_transformer=api,
+    api_transformer=[api, refuse_foreign_origins],
     head_components=[
         rx.el.link(rel="stylesheet", href=routes.THEME_CSS),
         rx.el.link(rel="icon", href=routes.FAVICON, type="image/svg+xml"),
@@ -24,6 +29,10 @@ app = rx.App(
 )
 storefront.register(app)
 areas.register(app)
+auth.register(app)
+account.register(app)
+audit.register(app)
+outbox.register(app)
 reseller_branding.register(app)
 reseller.register(app)
 admin_resellers.register(app)

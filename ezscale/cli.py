@@ -143,6 +143,14 @@ def demo() -> None:
     _seed_demo()
 
 
+@main.command("demo-code")
+def demo_code() -> None:
+    """Print the demo admin's current TOTP code (its authenticator secret is demo data)."""
+    from ezscale.services.admins import current_demo_code
+
+    click.echo(current_demo_code())
+
+
 def _worker_command() -> list[str]:
     from ezscale.settings import get_settings
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.account_menu import account_menu
 from ezscale.services.branding import brand_variables
 from ezscale.state.brand import BrandState
 from ezscale.state.site import SiteState
@@ -40,6 +41,8 @@ _NAV = {
         ("Overview", routes.ADMIN),
         ("Resellers", routes.ADMIN_RESELLERS),
         ("Analytics", routes.ADMIN_ANALYTICS),
+        ("Audit", routes.ADMIN_AUDIT),
+        ("Sign-ins", routes.ADMIN_LOGINS),
         ("Storefront", routes.HOME),
     ],
 }
@@ -73,6 +76,7 @@ def _header(area: Area) -> rx.Component:
                 rx.link(label, href=href, color="white", weight="medium", underline="hover")
                 for label, href in _NAV[area]
             ],
+            account_menu(),
             align="center",
             spacing="5",
             max_width="1100px",

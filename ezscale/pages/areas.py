@@ -4,6 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
+from ezscale.state.auth import AuthState
 from ezscale.state.site import SiteState
 
 
@@ -18,7 +19,11 @@ def _area_intro(title: str, body: str) -> rx.Component:
 def client() -> rx.Component:
     return shell(
         Area.CUSTOMER,
-        _area_intro("Client area", "Sign in to see your services, invoices and workspaces."),
+        rx.cond(
+            AuthState.denied,
+            rx.callout("Not allowed: this area is for customers.", color_scheme="red", id="not-allowed"),
+            _area_intro("Client area", "Your services, invoices and workspaces."),
+        ),
     )
 
 
@@ -26,13 +31,13 @@ def admin() -> rx.Component:
     return shell(
         Area.ADMIN,
         rx.cond(
-            SiteState.is_house,
-            _area_intro("Platform admin", "Sign in as a platform admin with a second factor."),
+            SiteState.is_house & AuthState.signed_in & ~AuthState.denied,
+            _area_intro("Platform admin", "Signed in with a second factor. Choose a section above."),
             _area_intro("Not allowed", "The platform admin area is not available on this site."),
         ),
     )
 
 
 def register(app: rx.App) -> None:
-    app.add_page(client, route=routes.CLIENT, title="Client area", on_load=SiteState.load_site)
-    app.add_page(admin, route=routes.ADMIN, title="Admin", on_load=SiteState.load_site)
+    app.add_page(client, route=routes.CLIENT, title="Client area", on_load=AuthState.require_customer)
+    app.add_page(admin, route=routes.ADMIN, title="Admin", on_load=AuthState.require_admin)

@@ -71,3 +71,20 @@ def verify_admin_code(session: Session, *, admin_id: int, code: str, client: Cli
         user_agent=client.user_agent,
     )
     return admin
+
+
+# The demo admin's authenticator secret (printed by `ezscale demo`; `ezscale demo-code` shows the
+# current code). Demo data only: a real admin enrols their own app on first sign-in.
+DEMO_ADMIN_TOTP_SECRET = "EZSCALEDEMOADMINTOTPSECRET234567"
+
+
+def ensure_demo_admin_totp(session: Session, *, email: str) -> None:
+    from ezscale.services.two_factor import enrol_with_secret
+
+    admin = session.exec(select(PlatformAdmin).where(PlatformAdmin.email == email)).first()
+    if admin is not None and admin.totp_enabled_at is None:
+        enrol_with_secret(session, account=admin, secret=DEMO_ADMIN_TOTP_SECRET)
+
+
+def current_demo_code() -> str:
+    return totp.code_at(DEMO_ADMIN_TOTP_SECRET, clock.now())

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from ezscale import clock
 from ezscale.models.central import PlatformAdmin, Tenant
 from ezscale.models.tenant import Role, User
+from ezscale.services.admins import DEMO_ADMIN_TOTP_SECRET, ensure_demo_admin_totp
 from ezscale.services.analytics_demo import seed_demo_history
 from ezscale.services.billing.demo import seed_billing_demo
 from ezscale.services.kasm_catalogue import seed_demo_workspaces
@@ -109,6 +110,7 @@ def seed_demo(session: Session) -> list[DemoLogin]:
             )
         )
         session.commit()
+    ensure_demo_admin_totp(session, email="admin@ezscale.test")
     seed_demo_history(session, tenant=TenantInfo.of(house))
     house_url = f"http://{base}{port}"
     reseller_url = f"http://{RESELLER_SLUG}.{base}{port}"
@@ -117,5 +119,10 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         DemoLogin(
             "reseller owner (Acme Hosting)", f"{reseller_url}/reseller", "owner@acme.test", owner_password
         ),
-        DemoLogin("platform admin", f"{house_url}/admin", "admin@ezscale.test", admin_password),
+        DemoLogin(
+            "platform admin",
+            f"{house_url}/admin",
+            "admin@ezscale.test",
+            f"{admin_password} + TOTP (secret {DEMO_ADMIN_TOTP_SECRET}; `ezscale demo-code`)",
+        ),
     ]

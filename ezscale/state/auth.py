@@ -10,6 +10,7 @@ Page states subclass AuthState and call `self._user()` (or `_customer()`, `_rese
 import reflex as rx
 
 from ezscale import routes
+from ezscale.services.auth import Client
 from ezscale.services.sessions import RESELLER_ROLES, AuthRole, AuthUser, current_user, end_session
 from ezscale.settings import get_settings
 from ezscale.state.site import SiteState
@@ -50,6 +51,13 @@ class AuthState(SiteState):
         user = self._user()
         return user if user and user.is_admin else None
 
+    def _client(self) -> Client:
+        return Client(ip=self.router.session.client_ip or "", user_agent=self.router.headers.user_agent or "")
+
+    def _origin(self) -> str:
+        """The page's origin (scheme://host:port), for links in mails and the passkey check."""
+        return self.router.headers.origin or self.router.url.origin
+
     def _require(self, roles: frozenset[str], login_route: str):
         user = self._user()
         if user is None:
@@ -78,9 +86,21 @@ class AuthState(SiteState):
 
     @rx.event
     def logout(self):
+        return self._sign_out()
+
+    def _sign_out(self):
         tenant = self._resolve()
         if tenant is not None:
             end_session(tenant=tenant, token=self.session_token)
         self.session_token = ""
         self._user()
         return [rx.remove_cookie(SESSION_COOKIE), rx.redirect(routes.LOGIN)]
+
+
+class AdminAreaState(AuthState):
+    """Base of every admin page state: pages use `on_load=AdminAreaState.require_admin` and every
+    handler starts with `if (admin := self._admin()) is None: return` (tests walk them all)."""
+
+
+class ResellerAreaState(AuthState):
+    """Base of every reseller page state (`require_reseller`, `self._reseller()` in handlers)."""

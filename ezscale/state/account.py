@@ -1,0 +1,113 @@
+"""The signed-in user's own account: profile, email, password, sessions and login history."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.models.auth import LoginEvent
+from ezscale.models.tenant import User
+from ezscale.services import auth, login_guard, sessions
+from ezscale.services.errors import DomainError
+from ezscale.services.tenancy import tenant_session
+from ezscale.state.auth import AuthState
+
+
+class AccountState(AuthState):
+    profile: dict[str, str] = {}
+    history: list[dict[str, str]] = []
+    session_count: int = 0
+    error: str = ""
+    message: str = ""
+
+    def _me(self):
+        user = self._user()
+        return (user, self._tenant()) if user and not user.is_admin else (None, None)
+
+    def _refresh(self, session, user_id: int) -> None:
+        me = session.get(User, user_id)
+        self.profile = {k: getattr(me, k) or "" for k in ("name", "company", "address", "country", "tax_id")}
+        self.profile["email"] = me.email
+        self.session_count = len(sessions.list_user_sessions(session, user_id=user_id))
+        self.history = [
+            {
+                "at": e.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "ip": e.ip,
+                "agent": e.user_agent[:60],
+                "method": e.method,
+                "result": "success" if e.success else "failed",
+            }
+            for e in login_guard.history(session, LoginEvent, account_id=user_id, limit=20)
+        ]
+
+    @rx.event
+    def load(self):
+        self.error = self.message = ""
+        user, tenant = self._me()
+        if user is None:
+            return rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT}")
+        with tenant_session(tenant) as session:
+            self._refresh(session, user.id)
+        return None
+
+    def _run(self, action, success: str):
+        user, tenant = self._me()
+        if user is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            with tenant_session(tenant) as session:
+                action(session, user, tenant)
+                self._refresh(session, user.id)
+        except DomainError as error:
+            self.error, self.message = str(error), ""
+            return None
+        self.error, self.message = "", success
+        return None
+
+    @rx.event
+    def save_profile(self, form: dict):
+        fields = {k: form.get(k, "") for k in ("name", "company", "address", "country", "tax_id")}
+        return self._run(lambda s, u, t: auth.update_profile(s, user_id=u.id, **fields), "Profile saved.")
+
+    @rx.event
+    def change_password(self, form: dict):
+        if form.get("new", "") != form.get("confirm", ""):
+            self.error = "The two new passwords do not match."
+            return None
+        return self._run(
+            lambda s, u, t: auth.change_password(
+                s,
+                user_id=u.id,
+                current=form.get("current", ""),
+                new=form.get("new", ""),
+                keep_token=self.session_token,
+            ),
+            "Password changed. Your other sessions were signed out.",
+        )
+
+    @rx.event
+    def change_email(self, form: dict):
+        return self._run(
+            lambda s, u, t: auth.request_email_change(
+                s,
+                tenant=t,
+                user_id=u.id,
+                new_email=form.get("email", ""),
+                password=form.get("password", ""),
+                base_url=self._origin(),
+            ),
+            "We sent a confirmation link to the new address.",
+        )
+
+    @rx.event
+    def logout_others(self):
+        return self._run(
+            lambda s, u, t: sessions.revoke_user_sessions(s, user_id=u.id, keep_token=self.session_token),
+            "Signed out everywhere else.",
+        )
+
+    @rx.event
+    def logout_everywhere(self):
+        user, tenant = self._me()
+        if user is not None:
+            with tenant_session(tenant) as session:
+                sessions.revoke_user_sessions(session, user_id=user.id)
+        return self._sign_out()

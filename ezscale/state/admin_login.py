@@ -1,0 +1,106 @@
+"""Platform admin sign-in on the platform host: password, then TOTP (enrolled on first sign-in)."""
+
+import time
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.db import central_session
+from ezscale.models.central import PlatformAdmin
+from ezscale.services import admins, two_factor
+from ezscale.services.errors import DomainError
+from ezscale.services.sessions import create_admin_session
+from ezscale.state.auth import AuthState
+
+PENDING_SECONDS = 300
+
+
+class AdminLoginState(AuthState):
+    error: str = ""
+    step: str = "password"  # password | code | enrol
+    qr: str = ""
+    secret: str = ""
+    _pending_admin_id: int = 0
+    _pending_until: float = 0
+
+    def _platform_host(self) -> bool:
+        tenant = self._resolve()
+        if tenant is None or not tenant.is_house:
+            self.error = "The platform admin area is not available on this site."
+            return False
+        return True
+
+    @rx.event
+    def load_login(self):
+        self.error, self.step, self.qr, self.secret, self._pending_admin_id = "", "password", "", "", 0
+        if self._admin() is not None:
+            return rx.redirect(routes.ADMIN)
+        self._platform_host()
+        return None
+
+    @rx.event
+    def submit_password(self, form: dict):
+        if not self._platform_host():
+            return
+        try:
+            with central_session() as session:
+                admin = admins.authenticate_admin(
+                    session,
+                    email=form.get("email", ""),
+                    password=form.get("password", ""),
+                    client=self._client(),
+                )
+                if admin.totp_enabled_at is None:
+                    enrolment = two_factor.begin(session, account=admin, issuer=f"{self.company_name} admin")
+                    self.qr, self.secret, self.step = enrolment.qr, enrolment.secret, "enrol"
+                else:
+                    self.step = "code"
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.error = ""
+        self._pending_admin_id, self._pending_until = admin.id, time.monotonic() + PENDING_SECONDS
+
+    def _pending(self) -> int:
+        if not self._platform_host() or not self._pending_admin_id or time.monotonic() > self._pending_until:
+            self.step, self._pending_admin_id = "password", 0
+            return 0
+        return self._pending_admin_id
+
+    def _open_session(self, session, admin: PlatformAdmin):
+        client = self._client()
+        self.session_token = create_admin_session(
+            session, admin=admin, method="password+totp", ip=client.ip, user_agent=client.user_agent
+        )
+        self._pending_admin_id, self.step, self.qr, self.secret, self.error = 0, "password", "", "", ""
+        self._user()
+        return rx.redirect(routes.ADMIN)
+
+    @rx.event
+    def submit_code(self, form: dict):
+        if self.step == "enrol":
+            return self._confirm_enrolment(form)
+        if not (admin_id := self._pending()):
+            return None
+        try:
+            with central_session() as session:
+                admin = admins.verify_admin_code(
+                    session, admin_id=admin_id, code=form.get("code", ""), client=self._client()
+                )
+                return self._open_session(session, admin)
+        except DomainError as error:
+            self.error = str(error)
+            return None
+
+    def _confirm_enrolment(self, form: dict):
+        """First sign-in of an admin without a second factor: confirm the new authenticator."""
+        if not (admin_id := self._pending()):
+            return None
+        try:
+            with central_session() as session:
+                admin = session.get(PlatformAdmin, admin_id)
+                two_factor.confirm(session, account=admin, code=form.get("code", ""))
+                return self._open_session(session, admin)
+        except DomainError as error:
+            self.error = str(error)
+            return None

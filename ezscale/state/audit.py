@@ -1,0 +1,110 @@
+"""Admin views of the audit trail (filterable) and of sign-in history; resellers see their own."""
+
+from datetime import UTC, datetime, timedelta
+
+import reflex as rx
+
+from ezscale.db import central_session
+from ezscale.models.auth import AdminLoginEvent, LoginEvent
+from ezscale.services import login_guard
+from ezscale.services.audit import AuditFilter, list_audit
+from ezscale.services.tenancy import tenant_session
+from ezscale.state.auth import AuthState
+
+
+def _rows(entries) -> list[dict[str, str]]:
+    return [
+        {
+            "at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "tenant": str(e.tenant_id or ""),
+            "actor": e.actor_email,
+            "role": e.actor_role,
+            "action": e.action,
+            "target": e.target,
+            "before": e.before,
+            "after": e.after,
+            "ip": e.ip,
+        }
+        for e in entries
+    ]
+
+
+def _logins(events, who: str = "") -> list[dict[str, str]]:
+    return [
+        {
+            "at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "who": who or e.email,
+            "ip": e.ip,
+            "agent": e.user_agent[:60],
+            "method": e.method,
+            "result": "success" if e.success else f"failed ({e.reason})",
+        }
+        for e in events
+    ]
+
+
+def _day(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+class AuditState(AuthState):
+    entries: list[dict[str, str]] = []
+    logins: list[dict[str, str]] = []
+    filters: dict[str, str] = {"tenant": "", "actor": "", "action": "", "since": "", "until": ""}
+
+    def _filter(self) -> AuditFilter:
+        f = self.filters
+        until = _day(f.get("until", ""))
+        return AuditFilter(
+            tenant_id=int(f["tenant"]) if f.get("tenant", "").strip().isdigit() else None,
+            actor=f.get("actor", ""),
+            action=f.get("action", ""),
+            since=_day(f.get("since", "")),
+            until=until + timedelta(days=1) if until else None,
+        )
+
+    @rx.event
+    def load_admin_audit(self):
+        redirect = self._require(frozenset({"platform_admin"}), "/admin/login")
+        if redirect or self.denied:
+            self.entries = []
+            return redirect
+        self.entries = _rows(list_audit(self._filter()))
+        return None
+
+    @rx.event
+    def apply_filters(self, form: dict):
+        if self._admin() is None:
+            self.entries = []
+            return
+        self.filters = {k: str(form.get(k, "")) for k in ("tenant", "actor", "action", "since", "until")}
+        self.entries = _rows(list_audit(self._filter()))
+
+    @rx.event
+    def load_admin_logins(self):
+        """Admins' own sign-ins (central) and every sign-in on the tenant of this host."""
+        redirect = self._require(frozenset({"platform_admin"}), "/admin/login")
+        if redirect or self.denied:
+            self.logins = []
+            return redirect
+        with central_session() as session:
+            admin_events = login_guard.history(session, AdminLoginEvent, limit=100)
+        with tenant_session(self._tenant()) as session:
+            tenant_events = login_guard.history(session, LoginEvent, limit=100)
+        self.logins = _logins(admin_events) + _logins(tenant_events)
+        return None
+
+    @rx.event
+    def load_reseller_audit(self):
+        redirect = self._require(frozenset({"reseller_owner", "reseller_staff"}), "/login")
+        if redirect or self.denied:
+            self.entries, self.logins = [], []
+            return redirect
+        user = self._reseller()
+        self.entries = _rows(list_audit(AuditFilter(tenant_id=user.tenant_id)))
+        with tenant_session(self._tenant()) as session:
+            self.logins = _logins(login_guard.history(session, LoginEvent, limit=100))
+        return None

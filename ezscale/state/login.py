@@ -1,0 +1,142 @@
+"""Signing in on a tenant's host: password (+ TOTP or recovery code), or a passkey."""
+
+import json
+import time
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.models.tenant import User
+from ezscale.services import auth, passkeys
+from ezscale.services.errors import DomainError
+from ezscale.services.sessions import AuthRole, create_user_session
+from ezscale.services.tenancy import tenant_session
+from ezscale.state.auth import AuthState
+
+PENDING_SECONDS = 300
+
+# Runs in the browser: ask the authenticator for an assertion and hand back its JSON.
+PASSKEY_GET_JS = """(async () => {
+  try {
+    const options = PublicKeyCredential.parseRequestOptionsFromJSON(%s);
+    const credential = await navigator.credentials.get({publicKey: options});
+    return JSON.stringify(credential.toJSON());
+  } catch (e) { return "error:" + e.name; }
+})()"""
+
+
+def home_for(role: str) -> str:
+    if role == AuthRole.CUSTOMER:
+        return routes.CLIENT
+    return routes.ADMIN if role == AuthRole.PLATFORM_ADMIN else routes.RESELLER
+
+
+def safe_next(path: str, role: str) -> str:
+    """Only same-site paths (no `//host` or scheme) are followed after signing in."""
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path and path != routes.LOGIN:
+        return path
+    return home_for(role)
+
+
+class LoginState(AuthState):
+    error: str = ""
+    step: str = "password"  # password | code
+    _pending_user_id: int = 0
+    _pending_tenant_id: int = 0
+    _pending_until: float = 0
+    _challenge: str = ""
+
+    @rx.event
+    def load_login(self):
+        self.error, self.step, self._pending_user_id = "", "password", 0
+        user = self._user()
+        if user is not None and not user.is_admin:
+            return rx.redirect(home_for(user.role))
+        return None
+
+    def _signed_in(self, user, method: str, tenant):
+        with tenant_session(tenant) as session:
+            auth.record_success(session, user=user, method=method, client=self._client())
+            self.session_token = create_user_session(
+                session, user=user, method=method, ip=self._client().ip, user_agent=self._client().user_agent
+            )
+        self._pending_user_id, self.step, self.error = 0, "password", ""
+        self._user()
+        return rx.redirect(safe_next(self.router.url.query_parameters.get("next", ""), user.role.value))
+
+    @rx.event
+    def submit_password(self, form: dict):
+        tenant = self._resolve()
+        if tenant is None:
+            return None
+        try:
+            with tenant_session(tenant) as session:
+                user = auth.authenticate(
+                    session,
+                    email=form.get("email", ""),
+                    password=form.get("password", ""),
+                    client=self._client(),
+                )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        if user.totp_enabled_at is None:
+            return self._signed_in(user, "password", tenant)
+        self._pending_user_id, self._pending_tenant_id = user.id, tenant.id
+        self._pending_until = time.monotonic() + PENDING_SECONDS
+        self.step, self.error = "code", ""
+        return None
+
+    @rx.event
+    def submit_code(self, form: dict):
+        tenant = self._resolve()
+        pending = self._pending_user_id
+        if tenant is None or not pending or tenant.id != self._pending_tenant_id:
+            self.step = "password"
+            return None
+        if time.monotonic() > self._pending_until:
+            self.step, self._pending_user_id, self.error = "password", 0, "That took too long; sign in again."
+            return None
+        try:
+            with tenant_session(tenant) as session:
+                method = auth.verify_second_factor(
+                    session, user_id=pending, code=form.get("code", ""), client=self._client()
+                )
+                user = session.get(User, pending)
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return self._signed_in(user, f"password+{method}", tenant)
+
+    @rx.event
+    def start_passkey(self):
+        tenant = self._resolve()
+        if tenant is None:
+            return None
+        challenge = passkeys.authentication_options(rp_id=self.host)
+        self._challenge = challenge.challenge
+        return rx.call_script(
+            PASSKEY_GET_JS % json.dumps(json.loads(challenge.options_json)),
+            callback=LoginState.finish_passkey,
+        )
+
+    @rx.event
+    def finish_passkey(self, result: str):
+        tenant = self._resolve()
+        challenge, self._challenge = self._challenge, ""
+        if tenant is None or not isinstance(result, str) or result.startswith("error:"):
+            self.error = "Signing in with a passkey was cancelled."
+            return None
+        try:
+            with tenant_session(tenant) as session:
+                user = passkeys.finish_authentication(
+                    session,
+                    rp_id=self.host,
+                    origin=self._origin(),
+                    credential_json=result,
+                    challenge=challenge,
+                )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return self._signed_in(user, "passkey", tenant)

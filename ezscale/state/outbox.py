@@ -1,0 +1,33 @@
+"""The demo outbox: mail "sent" to this host's tenant when no SMTP server is configured."""
+
+import reflex as rx
+
+from ezscale.services.mail import list_outbox
+from ezscale.settings import get_settings
+from ezscale.state.site import SiteState
+
+
+class OutboxState(SiteState):
+    enabled: bool = False
+    mails: list[dict] = []
+
+    @rx.event
+    def load(self):
+        self.enabled = get_settings().dev_outbox
+        tenant = self._resolve()
+        if not self.enabled or tenant is None:
+            self.mails = []
+            return
+        self.mails = [
+            {
+                "id": m.id,
+                "to": m.to,
+                "from": m.sender,
+                "subject": m.subject,
+                "text": m.text,
+                "links": list(m.links),
+                "at": m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "status": m.status,
+            }
+            for m in list_outbox(tenant=tenant, limit=50)
+        ]

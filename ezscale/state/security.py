@@ -1,0 +1,157 @@
+"""Second factors of the signed-in user: TOTP (QR, confirm, recovery codes) and passkeys."""
+
+import json
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.models.tenant import User
+from ezscale.services import passkeys, two_factor
+from ezscale.services.errors import DomainError
+from ezscale.services.tenancy import tenant_session
+from ezscale.state.auth import AuthState
+
+# Runs in the browser: create a credential for these options and hand back its JSON.
+PASSKEY_CREATE_JS = """(async () => {
+  try {
+    const options = PublicKeyCredential.parseCreationOptionsFromJSON(%s);
+    const credential = await navigator.credentials.create({publicKey: options});
+    return JSON.stringify(credential.toJSON());
+  } catch (e) { return "error:" + e.name; }
+})()"""
+
+
+class SecurityState(AuthState):
+    totp_on: bool = False
+    qr: str = ""  # data: URI of the enrolment QR code (the user's own secret, shown once)
+    secret: str = ""
+    recovery_codes: list[str] = []
+    codes_left: int = 0
+    keys: list[dict[str, str]] = []
+    passkey_name: str = ""
+    error: str = ""
+    message: str = ""
+    _challenge: str = ""
+
+    def _me(self):
+        user = self._user()
+        return (user, self._tenant()) if user and not user.is_admin else (None, None)
+
+    def _refresh(self, session, user_id: int) -> None:
+        me = session.get(User, user_id)
+        self.totp_on = me.totp_enabled_at is not None
+        self.codes_left = two_factor.remaining_recovery_codes(session, user_id=user_id)
+        self.keys = [
+            {"id": str(k.id), "name": k.name, "added": k.created_at.strftime("%Y-%m-%d")}
+            for k in passkeys.list_passkeys(session, user_id=user_id)
+        ]
+
+    def _run(self, action, success: str = ""):
+        user, tenant = self._me()
+        if user is None:
+            return rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT_SECURITY}")
+        try:
+            with tenant_session(tenant) as session:
+                action(session, session.get(User, user.id), tenant)
+                self._refresh(session, user.id)
+        except DomainError as error:
+            self.error, self.message = str(error), ""
+            return None
+        self.error, self.message = "", success
+        return None
+
+    @rx.event
+    def load(self):
+        self.qr = self.secret = ""
+        self.recovery_codes = []
+        return self._run(lambda s, u, t: None)
+
+    @rx.event
+    def start_totp(self):
+        def begin(session, me, tenant):
+            enrolment = two_factor.begin(session, account=me, issuer=tenant.name)
+            self.qr, self.secret = enrolment.qr, enrolment.secret
+
+        return self._run(begin)
+
+    @rx.event
+    def confirm_totp(self, form: dict):
+        def confirm(session, me, tenant):
+            self.recovery_codes = two_factor.confirm(session, account=me, code=form.get("code", ""))
+            self.qr = self.secret = ""
+
+        return self._run(confirm, "Two-factor authentication is on. Keep your recovery codes safe.")
+
+    @rx.event
+    def new_recovery_codes(self):
+        def regenerate(session, me, tenant):
+            if me.totp_enabled_at is None:
+                raise DomainError("Turn on two-factor authentication first.")
+            self.recovery_codes = two_factor.regenerate_recovery_codes(session, user=me)
+
+        return self._run(regenerate, "New recovery codes; the old ones no longer work.")
+
+    @rx.event
+    def disable_totp(self, form: dict):
+        return self._run(
+            lambda s, me, t: two_factor.disable(s, account=me, password=form.get("password", "")),
+            "Two-factor authentication is off.",
+        )
+
+    @rx.event
+    def set_passkey_name(self, name: str):
+        self.passkey_name = name[:60]
+
+    @rx.event
+    def start_passkey(self):
+        user, tenant = self._me()
+        if user is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            with tenant_session(tenant) as session:
+                challenge = passkeys.registration_options(
+                    session, user_id=user.id, rp_id=self.host, rp_name=tenant.name
+                )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        self._challenge = challenge.challenge
+        return rx.call_script(
+            PASSKEY_CREATE_JS % json.dumps(json.loads(challenge.options_json)),
+            callback=SecurityState.finish_passkey,
+        )
+
+    @rx.event
+    def finish_passkey(self, result: str):
+        challenge, self._challenge = self._challenge, ""
+        if not isinstance(result, str) or result.startswith("error:"):
+            self.error = "Adding the passkey was cancelled."
+            return None
+        return self._run(
+            lambda s, me, t: passkeys.finish_registration(
+                s,
+                user_id=me.id,
+                rp_id=self.host,
+                origin=self._origin(),
+                credential_json=result,
+                challenge=challenge,
+                name=self.passkey_name,
+            ),
+            "Passkey added.",
+        )
+
+    @rx.event
+    def rename_passkey(self, form: dict):
+        return self._run(
+            lambda s, me, t: passkeys.rename_passkey(
+                s, user_id=me.id, passkey_id=int(form.get("id", 0) or 0), name=form.get("name", "")
+            ),
+            "Passkey renamed.",
+        )
+
+    @rx.event
+    def remove_passkey(self, passkey_id: str):
+        return self._run(
+            lambda s, me, t: passkeys.remove_passkey(s, user_id=me.id, passkey_id=int(passkey_id or 0)),
+            "Passkey removed.",
+        )
