@@ -31,6 +31,7 @@ from ezscale.services.tenancy import create_tenant
 START = datetime(2026, 11, 1, tzinfo=UTC)
 RENEWAL = datetime(2026, 12, 1, tzinfo=UTC)
 RUN_AT = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+_DATABASE_URL = os.environ.get("DATABASE_URL")
 PLAN_CODES = ("vps-1", "vps-2", "game-minecraft", "web-starter", "vps-1")
 
 
@@ -164,6 +165,10 @@ def _child(tenant_id: int) -> None:
 
 
 def run(backend: str, customers: int, items: int) -> dict:
+    if _DATABASE_URL is None:  # bench_platform leaves the last run's (dropped) database behind
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = _DATABASE_URL
     with bench_platform(backend):
         migrations.upgrade_central()
         with central_session() as session:

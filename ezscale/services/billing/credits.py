@@ -38,11 +38,17 @@ def add_entry(
     currency: str,
     memo: str,
     reference: str | None = None,
+    check_reference: bool = True,
 ) -> CreditEntry | None:
-    """Append a ledger row (not committed). A reference already used returns None."""
+    """Append a ledger row (not committed). A reference already used returns None (without
+    `check_reference`, the unique constraint alone refuses it, at commit)."""
     if not isinstance(amount_minor, int) or amount_minor == 0:
         raise DomainError("A credit entry needs a non-zero whole amount.")
-    if reference and session.exec(select(CreditEntry.id).where(CreditEntry.reference == reference)).first():
+    if (
+        reference
+        and check_reference
+        and session.exec(select(CreditEntry.id).where(CreditEntry.reference == reference)).first()
+    ):
         return None
     entry = CreditEntry(
         user_id=user_id,

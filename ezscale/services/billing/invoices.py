@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 
 from ezscale import clock
 from ezscale.models.billing import InvoiceSequence
@@ -23,26 +23,26 @@ SERIES = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
 
 
 def next_number(session: Session, series: str) -> str:
-    """Take the next number of a series inside the caller's transaction."""
-    query = (
-        select(InvoiceSequence)
+    """Take the next number of a series inside the caller's transaction.
+
+    One `UPDATE … RETURNING`: on PostgreSQL it row-locks the sequence exactly like SELECT … FOR
+    UPDATE would, until the caller commits or rolls back (then the number is given back)."""
+    take = (
+        update(InvoiceSequence)
         .where(InvoiceSequence.series == series)
-        .with_for_update()
-        .execution_options(populate_existing=True)  # the locked row's value, not a cached one
+        .values(next_number=InvoiceSequence.next_number + 1)
+        .returning(InvoiceSequence.next_number)
+        .execution_options(synchronize_session=False)
     )
-    row = session.exec(query).first()
-    if row is None:
+    taken = session.execute(take).scalar()
+    if taken is None:
         try:
             with session.begin_nested():
                 session.add(InvoiceSequence(series=series, next_number=1))
         except IntegrityError:
-            pass  # created by a concurrent issuer; lock theirs below
-        row = session.exec(query).one()
-    number = row.next_number
-    row.next_number = number + 1
-    session.add(row)
-    session.flush()
-    return f"{series}-{number:06d}"
+            pass  # created by a concurrent issuer; take from theirs
+        taken = session.execute(take).scalar_one()
+    return f"{series}-{taken - 1:06d}"
 
 
 def get_invoice(session: Session, *, invoice_id: int, user_id: int | None = None) -> Invoice:
@@ -182,7 +182,7 @@ def apply_credit(session: Session, invoice: Invoice) -> int:
     use = min(due, available)
     if use <= 0:
         return 0
-    entry = credits.add_entry(
+    credits.add_entry(
         session,
         user_id=invoice.user_id,
         kind=CreditKind.CHARGE,
@@ -190,9 +190,8 @@ def apply_credit(session: Session, invoice: Invoice) -> int:
         currency=invoice.currency,
         memo=f"Applied to invoice {invoice.number}",
         reference=f"apply:{invoice.id}:{invoice.credit_applied_minor}",
+        check_reference=False,  # the invoice row is updated in the same transaction
     )
-    if entry is None:
-        return 0
     invoice.credit_applied_minor += use
     session.add(invoice)
     if amount_due(invoice) == 0:

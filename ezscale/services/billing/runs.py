@@ -1,9 +1,10 @@
 """Billing runs (called by Celery beat, one tenant at a time): renewals, usage, charging, dunning.
 
-Each customer's invoice is made in its own transaction together with the marks that say "this is
-invoiced" (a subscription's `invoiced_through`, a usage charge's `invoice_id`), so a run that is
-repeated, or killed and restarted, bills everything exactly once. Work is read in keyset pages,
-so memory stays flat however many customers a tenant has.
+Each invoice is made in the same transaction as the marks that say "this is invoiced" (a
+subscription's `invoiced_through`, a usage charge's `invoice_id`), so a run that is repeated, or
+killed and restarted, bills everything exactly once. Renewals commit a batch of customers at a
+time; if a concurrent run got to one of them first, that batch is redone customer by customer.
+Work is read in keyset pages, so memory stays flat however many customers a tenant has.
 """
 
 import logging
@@ -38,6 +39,12 @@ from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)
 PAGE = 500
+BATCH = 100  # customers per transaction: fewer commits, while a savepoint isolates each one
+
+
+def _batched(ids: list[int], size: int):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 @dataclass
@@ -77,11 +84,30 @@ def invoice_renewals(session: Session) -> list[int]:
             select(Subscription).where(Subscription.user_id.in_(user_ids), *due).order_by(Subscription.id)
         ):
             subs[sub.user_id].append(sub)
-        # Held for the page, so the invoices below find their customer in the identity map.
+        # Held for the page, so the invoices below find customers and plans in the identity map.
         customers = session.exec(select(User).where(User.id.in_(user_ids))).all()
-        for user_id in user_ids:
-            made += _renew_customer(session, user_id, subs[user_id])
-        del customers
+        plans = session.exec(select(Plan)).all()
+        for chunk in _batched(user_ids, BATCH):
+            try:
+                batch = [i for user_id in chunk for i in _renew_customer(session, user_id, subs[user_id])]
+                session.commit()
+                made += batch
+            except IntegrityError:
+                session.rollback()  # a concurrent run got there first: redo one customer at a time
+                made += _renew_one_by_one(session, chunk, due)
+        del customers, plans
+    return made
+
+
+def _renew_one_by_one(session: Session, user_ids: list[int], due) -> list[int]:
+    made: list[int] = []
+    for user_id in user_ids:
+        subs = list(session.exec(select(Subscription).where(Subscription.user_id == user_id, *due)))
+        try:
+            made += _renew_customer(session, user_id, subs)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
     return made
 
 
@@ -90,28 +116,34 @@ def _renew_customer(session: Session, user_id: int, subs: list[Subscription]) ->
     for sub in subs:
         plan = session.get(Plan, sub.plan_id)
         groups[(sub.invoiced_through, plan.currency)].append((sub, plan))
-    made: list[int] = []
-    for (start, currency), items in groups.items():
-        key = f"renewal:{user_id}:{start:%Y%m%d}:{currency}:{items[0][0].id}"
-        try:
-            invoice = invoices.create_draft(session, user_id=user_id, currency=currency, billing_key=key)
-            for sub, plan in items:
-                end = period_end(start, plan.billing_interval)
-                invoices.add_line(
-                    session,
-                    invoice,
-                    description=f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}",
-                    unit_minor=plan.price_minor,
-                    service_id=sub.service_id,
-                )
-                sub.invoiced_through = end
-                session.add(sub)
-            invoices.issue(session, invoice, due_at=start)
-            session.commit()
-            made.append(invoice.id)
-        except IntegrityError:
-            session.rollback()  # a concurrent run invoiced this group first
-    return made
+    return [
+        _renewal_invoice(
+            session,
+            user_id,
+            currency,
+            f"renewal:{user_id}:{start:%Y%m%d}:{currency}:{items[0][0].id}",
+            start,
+            items,
+        )
+        for (start, currency), items in groups.items()
+    ]
+
+
+def _renewal_invoice(session: Session, user_id: int, currency: str, key: str, start, items) -> int:
+    invoice = invoices.create_draft(session, user_id=user_id, currency=currency, billing_key=key)
+    for sub, plan in items:
+        end = period_end(start, plan.billing_interval)
+        invoices.add_line(
+            session,
+            invoice,
+            description=f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}",
+            unit_minor=plan.price_minor,
+            service_id=sub.service_id,
+        )
+        sub.invoiced_through = end
+        session.add(sub)
+    invoices.issue(session, invoice, due_at=start)
+    return invoice.id
 
 
 def invoice_usage(session: Session) -> list[int]:
@@ -182,16 +214,31 @@ def collect(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = 
     interrupted = select(Payment.invoice_id).where(
         Payment.status == PaymentStatus.PENDING, Payment.invoice_id.is_not(None)
     )
-    for query, column in ((interrupted, Payment.invoice_id), (first, Invoice.id)):
-        for ids in _pages(session, query, column):
-            for invoice_id in ids:
-                invoice = session.get(Invoice, invoice_id)
-                payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw)
-                if invoice.status is InvoiceStatus.PAID:
-                    charged += 1
-                else:
-                    failed += 1
+    for ids in _pages(session, interrupted, Payment.invoice_id):
+        for invoice_id in ids:
+            charged, failed = _tally(_charge(session, tenant, invoice_id, gw), charged, failed)
+    for ids in _pages(session, first, Invoice.id):
+        for chunk in _batched(ids, BATCH):
+            # Credit first for the whole batch in one transaction; cards one by one after it.
+            batch = list(session.exec(select(Invoice).where(Invoice.id.in_(chunk)).order_by(Invoice.id)))
+            for invoice in batch:
+                invoices.apply_credit(session, invoice)
+            session.commit()
+            for invoice in batch:
+                if invoice.status is InvoiceStatus.OPEN:
+                    payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw)
+                charged, failed = _tally(invoice, charged, failed)
     return charged, failed
+
+
+def _charge(session: Session, tenant: TenantInfo, invoice_id: int, gw: StripeGateway | None) -> Invoice:
+    invoice = session.get(Invoice, invoice_id)
+    payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw)
+    return invoice
+
+
+def _tally(invoice: Invoice, charged: int, failed: int) -> tuple[int, int]:
+    return (charged + 1, failed) if invoice.status is InvoiceStatus.PAID else (charged, failed + 1)
 
 
 def run_dunning(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = None) -> DunningReport:
