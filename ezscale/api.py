@@ -9,6 +9,7 @@ from ezscale import routes
 from ezscale.analytics_api import admin_report
 from ezscale.billing_api import stripe_webhook
 from ezscale.db import central_session
+from ezscale.impersonation_api import impersonate_end, impersonate_start
 from ezscale.services.brand_assets import ASSET_ROUTE, CONTENT_TYPES, asset_file
 from ezscale.services.branding import favicon_svg, theme_css
 from ezscale.services.domains import WELL_KNOWN_PATH, tls_allowed, verification_token_for_host
@@ -74,5 +75,7 @@ api = Starlette(
         Route(routes.CADDY_ASK, caddy_ask),
         Route(routes.STRIPE_WEBHOOK, stripe_webhook, methods=["POST"]),
         Route(routes.ADMIN_REPORTS + "/{name}.csv", admin_report),
+        Route(routes.IMPERSONATE, impersonate_start),
+        Route(routes.IMPERSONATE + "/end", impersonate_end),
     ]
 )

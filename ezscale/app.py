@@ -8,6 +8,7 @@ from ezscale.origin_guard import refuse_foreign_origins
 from ezscale.pages import (
     account,
     admin_analytics,
+    admin_customers,
     admin_resellers,
     areas,
     audit,
@@ -37,5 +38,6 @@ reseller_branding.register(app)
 reseller.register(app)
 admin_resellers.register(app)
 admin_analytics.register(app)
+admin_customers.register(app)
 kasm.register(app)
 billing.register(app)

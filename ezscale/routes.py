@@ -13,6 +13,9 @@ ADMIN = "/admin"
 ADMIN_RESELLERS = "/admin/resellers"
 ADMIN_ANALYTICS = "/admin/analytics"
 ADMIN_REPORTS = "/admin/reports"
+ADMIN_CUSTOMERS = "/admin/customers"
+ADMIN_CUSTOMER = "/admin/customer"
+IMPERSONATE = "/impersonate"
 
 # Accounts and security
 LOGIN = "/login"

@@ -10,6 +10,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.account_menu import account_menu
+from ezscale.components.impersonation import impersonation_banner
 from ezscale.services.branding import brand_variables
 from ezscale.state.brand import BrandState
 from ezscale.state.site import SiteState
@@ -40,6 +41,7 @@ _NAV = {
     Area.ADMIN: [
         ("Overview", routes.ADMIN),
         ("Resellers", routes.ADMIN_RESELLERS),
+        ("Customers", routes.ADMIN_CUSTOMERS),
         ("Analytics", routes.ADMIN_ANALYTICS),
         ("Audit", routes.ADMIN_AUDIT),
         ("Sign-ins", routes.ADMIN_LOGINS),
@@ -142,6 +144,7 @@ def suspended_site() -> rx.Component:
 def shell(area: Area, content: rx.Component) -> rx.Component:
     """Wrap a page's content in its area's branded layout; unknown and suspended hosts see a notice."""
     known = rx.box(
+        impersonation_banner(),
         _header(area),
         rx.box(content, max_width="1100px", margin="0 auto", padding="32px 24px"),
         _footer(),

@@ -8,6 +8,7 @@ from sqlmodel import select
 from ezscale.models.auth import AuditEntry
 from ezscale.models.tenant import CreditEntry, Invoice, ServiceStatus, User
 from ezscale.services import admin_customer_actions as actions
+from ezscale.services.admin_customer_view import record_view
 from ezscale.services.admin_customers import customer_record, search_customers
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.sessions import AuthUser, current_user
@@ -52,6 +53,10 @@ def test_record_and_unified_timeline(central, make_tenant, clock):
     assert [item.at for item in record.timeline] == sorted(
         (item.at for item in record.timeline), reverse=True
     )
+    view = record_view(record)
+    assert view["profile"]["balance"] == "$5.00" and view["profile"]["tenant"] == "House (house)"
+    assert view["invoices"][0]["total"] == "$15.00"
+    assert view["timeline"][0]["text"].startswith("admin@example.test: customer.credit")
     with pytest.raises(NotFound):
         customer_record(central, tenant=house, user_id=9999)
 

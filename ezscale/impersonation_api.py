@@ -1,0 +1,63 @@
+"""Impersonation hand-off on the customer's own host: `/impersonate?token=` sets the session
+cookie (plus a visible marker the layout turns into a banner) and opens the client area;
+`/impersonate/end` ends that session. Only impersonation sessions are accepted."""
+
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from ezscale import routes
+from ezscale.db import central_session
+from ezscale.models.auth import UserSession
+from ezscale.services.sessions import current_user, end_session, hash_token
+from ezscale.services.tenancy import HostStatus, TenantInfo, resolve_host, tenant_session
+from ezscale.state.auth import SESSION_COOKIE
+
+MARKER_COOKIE = "ezscale_impersonating"
+
+
+def _tenant(host: str) -> TenantInfo | None:
+    with central_session() as central:
+        found = resolve_host(central, host)
+    return found.tenant if found.status is HostStatus.OK else None
+
+
+def _is_impersonation(tenant: TenantInfo, token: str) -> bool:
+    with tenant_session(tenant) as db:
+        row = db.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
+    return row is not None and row.method == "impersonation"
+
+
+def _start(host: str, token: str) -> Response:
+    tenant = _tenant(host)
+    user = current_user(tenant=tenant, token=token) if tenant and token else None
+    if user is None or not _is_impersonation(tenant, token):
+        return PlainTextResponse("This link is not valid.", status_code=403)
+    response = RedirectResponse(routes.CLIENT, status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=False, samesite="lax")
+    response.set_cookie(MARKER_COOKIE, user.email, samesite="lax")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _end(host: str, token: str) -> Response:
+    tenant = _tenant(host)
+    if tenant and token and _is_impersonation(tenant, token):
+        end_session(tenant=tenant, token=token)
+    response = RedirectResponse(routes.HOME, status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(MARKER_COOKIE)
+    return response
+
+
+async def impersonate_start(request: Request) -> Response:
+    return await run_in_threadpool(
+        _start, request.headers.get("host", ""), request.query_params.get("token", "")
+    )
+
+
+async def impersonate_end(request: Request) -> Response:
+    return await run_in_threadpool(
+        _end, request.headers.get("host", ""), request.cookies.get(SESSION_COOKIE, "")
+    )

@@ -1,0 +1,203 @@
+"""Platform admin → Customers (search across tenants) and one customer's record."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.components.layout import Area, shell
+from ezscale.state.admin_customer import AdminCustomerState as C
+from ezscale.state.admin_customers import AdminCustomersState as S
+
+
+def _guarded(title: str, denied, content: rx.Component) -> rx.Component:
+    return shell(
+        Area.ADMIN,
+        rx.vstack(
+            rx.heading(title, size="7"),
+            rx.cond(denied, rx.callout("Not allowed.", color_scheme="red", id="not-allowed"), content),
+            width="100%",
+            spacing="4",
+        ),
+    )
+
+
+def _table(headers: list[str], rows, cells, table_id: str) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
+        size="1",
+        width="100%",
+        id=table_id,
+    )
+
+
+def search_page() -> rx.Component:
+    form = rx.form(
+        rx.hstack(
+            rx.input(
+                value=S.query,
+                on_change=S.set_query,
+                placeholder="E-mail, name or company",
+                id="customer-query",
+            ),
+            rx.button("Search", type="submit", id="customer-search"),
+        ),
+        on_submit=lambda _: S.search(),
+    )
+    results = _table(
+        ["Tenant", "Customer", "Company", "Country", "Joined", "Status"],
+        S.results,
+        lambda r: [
+            rx.table.cell(r["tenant"]),
+            rx.table.cell(rx.link(r["email"], href=r["href"]), rx.text(r["name"], size="1")),
+            rx.table.cell(r["company"]),
+            rx.table.cell(r["country"]),
+            rx.table.cell(r["joined"]),
+            rx.table.cell(rx.badge(r["status"])),
+        ],
+        "customer-results",
+    )
+    return _guarded("Customers", S.denied, rx.vstack(form, results, width="100%"))
+
+
+def _field(label: str, field: str, **props) -> rx.Component:
+    return rx.input(
+        placeholder=label,
+        value=C.form.get(field, ""),
+        on_change=lambda v: C.set_form(field, v),
+        id=f"form-{field}",
+        **props,
+    )
+
+
+def _actions() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Actions", size="3"),
+            rx.hstack(
+                _field("Amount (± for credit)", "credit_amount"),
+                _field("Reason", "credit_memo"),
+                rx.button("Add credit", on_click=C.add_credit, id="add-credit"),
+            ),
+            rx.hstack(
+                _field("Amount", "charge_amount"),
+                _field("Description", "charge_text"),
+                rx.button("Charge", on_click=C.charge, id="charge"),
+            ),
+            rx.hstack(
+                _field("Note", "note", width="320px"),
+                rx.button("Add note", on_click=C.add_note, id="add-note"),
+            ),
+            rx.hstack(
+                rx.button("Reset 2FA", on_click=C.reset_two_factor, variant="soft", id="reset-2fa"),
+                rx.button(
+                    "Log in as customer", on_click=C.impersonate, color_scheme="orange", id="impersonate"
+                ),
+            ),
+            spacing="2",
+        )
+    )
+
+
+def _profile() -> rx.Component:
+    return rx.card(
+        rx.data_list.root(
+            *[
+                rx.data_list.item(rx.data_list.label(label), rx.data_list.value(C.profile.get(key, "")))
+                for label, key in (
+                    ("Tenant", "tenant"),
+                    ("E-mail", "email"),
+                    ("Name", "name"),
+                    ("Company", "company"),
+                    ("Country", "country"),
+                    ("Joined", "joined"),
+                    ("Two-factor", "two_factor"),
+                    ("Status", "status"),
+                    ("Credit balance", "balance"),
+                )
+            ]
+        ),
+        id="customer-profile",
+    )
+
+
+def _service_cells(s: dict) -> list[rx.Component]:
+    return [
+        rx.table.cell(s["label"]),
+        rx.table.cell(s["plan"]),
+        rx.table.cell(rx.badge(s["status"])),
+        rx.table.cell(
+            rx.hstack(
+                *[
+                    rx.button(a.title(), size="1", variant="soft", on_click=C.service_action(s["id"], a))
+                    for a in ("suspend", "unsuspend", "terminate")
+                ]
+            )
+        ),
+    ]
+
+
+def _invoice_cells(i: dict) -> list[rx.Component]:
+    return [
+        rx.table.cell(i["number"]),
+        rx.table.cell(i["kind"]),
+        rx.table.cell(i["status"]),
+        rx.table.cell(i["total"]),
+        rx.table.cell(i["issued"]),
+        rx.table.cell(i["paid"]),
+        rx.table.cell(rx.button("Credit note", size="1", variant="soft", on_click=C.credit_note(i["id"]))),
+    ]
+
+
+def customer_page() -> rx.Component:
+    sections = rx.vstack(
+        rx.cond(C.error != "", rx.callout(C.error, color_scheme="red", id="customer-error")),
+        rx.grid(
+            _profile(), _actions(), columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"
+        ),
+        rx.heading("Services", size="4"),
+        _table(["Service", "Plan", "Status", ""], C.services, _service_cells, "customer-services"),
+        rx.heading("Invoices", size="4"),
+        rx.hstack(_field("Credit note amount", "cn_amount"), _field("Reason", "cn_reason")),
+        _table(
+            ["Number", "Kind", "Status", "Total", "Issued", "Paid", ""],
+            C.invoices,
+            _invoice_cells,
+            "customer-invoices",
+        ),
+        rx.heading("Credit ledger", size="4"),
+        _table(
+            ["When", "Kind", "Amount", "Memo"],
+            C.credits,
+            lambda c: [rx.table.cell(c[k]) for k in ("at", "kind", "amount", "memo")],
+            "customer-credits",
+        ),
+        rx.heading("Login history", size="4"),
+        _table(
+            ["When", "From", "Method", "Result"],
+            C.logins,
+            lambda e: [rx.table.cell(e[k]) for k in ("at", "ip", "method", "result")],
+            "customer-logins",
+        ),
+        rx.heading("Notes", size="4"),
+        _table(
+            ["When", "By", "Note"],
+            C.notes,
+            lambda n: [rx.table.cell(n[k]) for k in ("at", "author", "body")],
+            "customer-notes",
+        ),
+        rx.heading("Timeline", size="4"),
+        _table(
+            ["When", "What", ""],
+            C.timeline,
+            lambda t: [rx.table.cell(t[k]) for k in ("at", "kind", "text")],
+            "customer-timeline",
+        ),
+        width="100%",
+        spacing="3",
+    )
+    return _guarded("Customer", C.denied, sections)
+
+
+def register(app: rx.App) -> None:
+    app.add_page(search_page, route=routes.ADMIN_CUSTOMERS, title="Customers", on_load=S.load)
+    app.add_page(customer_page, route=routes.ADMIN_CUSTOMER, title="Customer", on_load=C.load)

@@ -1,0 +1,49 @@
+"""Platform admin → Customers: search across tenants (state of the list page)."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.db import central_session
+from ezscale.services.admin_customers import search_customers
+from ezscale.state.auth import AuthState
+
+
+class AdminCustomersState(AuthState):
+    query: str = ""
+    results: list[dict[str, str]] = []
+
+    def _search(self) -> None:
+        if self._admin() is None:
+            self.denied, self.results = True, []
+            return
+        with central_session() as central:
+            rows = search_customers(central, query=self.query)
+        self.results = [
+            {
+                "tenant": r.tenant_slug,
+                "tenant_name": r.tenant_name,
+                "email": r.email,
+                "name": r.name,
+                "company": r.company,
+                "country": r.country,
+                "joined": f"{r.joined:%Y-%m-%d}",
+                "status": "active" if r.active else "disabled",
+                "href": f"{routes.ADMIN_CUSTOMER}?tenant={r.tenant_id}&user={r.user_id}",
+            }
+            for r in rows
+        ]
+
+    @rx.event
+    def load(self):
+        redirect = self.require_admin()
+        if redirect is None and not self.denied:
+            self._search()
+        return redirect
+
+    @rx.event
+    def set_query(self, value: str):
+        self.query = value[:100]
+
+    @rx.event
+    def search(self):
+        self._search()

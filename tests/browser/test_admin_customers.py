@@ -1,0 +1,88 @@
+"""An admin finds a reseller's customer, works on the record, and logs in as them (bannered and
+audited); a customer cannot open the admin customer pages."""
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlmodel import select
+
+from ezscale import clock
+from ezscale.db import central_session
+from ezscale.models.auth import AuditEntry
+from ezscale.models.central import PlatformAdmin
+from ezscale.models.tenant import User
+from ezscale.services.sessions import create_admin_session, create_user_session
+from ezscale.services.tenancy import TenantInfo, create_tenant, get_tenant, tenant_session
+from tests.browser.conftest import open_site
+from tests.services.analytics_dataset import build_reseller
+
+pytestmark = pytest.mark.browser
+
+
+def _page_with(browser: Browser, url: str, token: str):
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    context.add_cookies([{"name": "ezscale_session", "value": token, "url": url}])
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
+
+
+def test_admin_customer_record_actions_and_impersonation(live_app, browser: Browser):
+    with live_app.platform(), central_session() as central:
+        shop = TenantInfo.of(
+            create_tenant(central, slug="custshop", name="Cust Shop", owner_email="o@cs.test")
+        )
+        build_reseller(shop)
+        admin = central.exec(select(PlatformAdmin).where(PlatformAdmin.email == "admin@ezscale.test")).one()
+        admin.totp_enabled_at = admin.totp_enabled_at or clock.now()
+        central.add(admin)
+        central.commit()
+        admin_token = create_admin_session(central, admin=admin, method="password+totp")
+        house = TenantInfo.of(get_tenant(central, "ezscale"))
+    with live_app.platform(), tenant_session(house) as db:
+        customer = db.exec(select(User).where(User.email == "customer@ezscale.test")).one()
+        customer_token = create_user_session(db, user=customer, method="password")
+
+    page = _page_with(browser, live_app.url("localhost"), admin_token)
+    open_site(page, live_app.url("localhost", "/admin/customers"))
+    page.locator("#customer-query").fill("hank@")
+    page.locator("#customer-search").click()
+    row = page.locator("#customer-results tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("custshop")
+    row.get_by_role("link", name="hank@example.test").click()
+    expect(page.locator("#customer-profile")).to_contain_text("Cust Shop (custshop)")
+    expect(page.locator("#customer-services")).to_contain_text("VPS 1")
+    expect(page.locator("#customer-invoices")).to_contain_text("INV-1")
+
+    page.locator("#form-note").fill("Asked about an upgrade")
+    page.locator("#add-note").click()
+    expect(page.locator("#customer-timeline")).to_contain_text(
+        "Note by admin@ezscale.test: Asked about an upgrade"
+    )
+    page.locator("#form-credit_amount").fill("5.00")
+    page.locator("#form-credit_memo").fill("Goodwill")
+    page.locator("#add-credit").click()
+    expect(page.locator("#customer-profile")).to_contain_text("$5.00")
+    expect(page.locator("#customer-credits")).to_contain_text("Goodwill")
+
+    page.locator("#impersonate").click()
+    page.wait_for_url(f"**custshop.localhost:{live_app.port}/client**")
+    expect(page.locator("#impersonation-banner")).to_contain_text("hank@example.test")
+    page.locator("#end-impersonation").click()
+    page.wait_for_url(f"http://custshop.localhost:{live_app.port}/")
+    expect(page.locator("#impersonation-banner")).to_have_count(0)
+    page.context.close()
+    with live_app.platform(), central_session() as central:
+        actions = {
+            e.action
+            for e in central.exec(
+                select(AuditEntry).where(AuditEntry.target.startswith(f"customer:{shop.id}:"))
+            )
+        }
+    assert {"customer.credit", "customer.impersonate"} <= actions
+
+    customer_page = _page_with(browser, live_app.url("localhost"), customer_token)
+    open_site(customer_page, live_app.url("localhost", "/admin/customers"))
+    expect(customer_page.locator("#not-allowed")).to_be_visible()
+    expect(customer_page.locator("#customer-results")).to_have_count(0)
+    customer_page.context.close()
