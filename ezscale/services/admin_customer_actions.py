@@ -1,11 +1,13 @@
 """What a platform admin can do to a customer of any tenant. Each action checks its input
 (raising DomainError and changing nothing), commits, then writes an audit row."""
 
+from datetime import timedelta
+
 from sqlmodel import Session, delete, select
 
 from ezscale import clock
 from ezscale.models.admin import CustomerNote
-from ezscale.models.auth import RecoveryCode
+from ezscale.models.auth import RecoveryCode, UserSession
 from ezscale.models.kasm import KasmWorkspace
 from ezscale.models.tenant import (
     Invoice,
@@ -21,10 +23,11 @@ from ezscale.services.admin_customers import customer_target
 from ezscale.services.audit import record_audit
 from ezscale.services.billing import credits, invoices, subscriptions, timeline
 from ezscale.services.errors import DomainError, NotFound
-from ezscale.services.sessions import AuthUser, create_user_session
+from ezscale.services.sessions import AuthUser, create_user_session, hash_token
 from ezscale.services.tenancy import TenantInfo, tenant_session
 
 SERVICE_ACTIONS = ("suspend", "unsuspend", "terminate")
+IMPERSONATION_TTL = timedelta(hours=1)
 _DONE = {"suspend": "suspended", "unsuspend": "unsuspended", "terminate": "terminated"}
 
 
@@ -193,5 +196,10 @@ def impersonate(*, actor: AuthUser, tenant: TenantInfo, user_id: int, ip: str = 
         token = create_user_session(
             db, user=user, method="impersonation", ip=ip, user_agent=f"admin {actor.email}"
         )
+        # The token travels once in a URL to the customer's host: keep its session short.
+        row = db.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).one()
+        row.expires_at = clock.now() + IMPERSONATION_TTL
+        db.add(row)
+        db.commit()
     _audit(actor, "customer.impersonate", customer_target(tenant.id, user_id), {"email": user.email}, ip)
     return token

@@ -118,6 +118,8 @@ def test_actions_are_checked_applied_and_audited(central, make_tenant, clock):
 
     token = actions.impersonate(actor=ADMIN, tenant=house, user_id=bob, ip="10.0.0.1")
     assert current_user(tenant=house, token=token).email == "bob@example.test"
+    clock.advance(timedelta(minutes=61))  # impersonation sessions last an hour
+    assert current_user(tenant=house, token=token) is None
     central.expire_all()
     audit = [e.action for e in central.exec(select(AuditEntry).order_by(AuditEntry.id))]
     assert audit == [
