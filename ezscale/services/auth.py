@@ -102,12 +102,15 @@ def _find(session: Session, email: str) -> User | None:
 def sign_up(
     session: Session, *, tenant: TenantInfo, email: str, password: str, name: str, base_url: str
 ) -> None:
-    """Create a customer and mail a verification link. An existing address gets a notice
-    instead, and the caller's answer is the same either way (no account enumeration)."""
+    """Create a customer and mail a verification link. An existing address gets a notice (or,
+    if still unconfirmed, a new link) and the caller's answer is the same either way."""
     email = normalise_email(email)
     check_password_rules(password)
     name = (name or "").strip()[:120]
     existing = _find(session, email)
+    if existing is not None and existing.email_verified_at is None:
+        send_verification(session, tenant=tenant, user=existing, base_url=base_url)  # a fresh link
+        return
     if existing is not None:
         send_mail(
             tenant=tenant,

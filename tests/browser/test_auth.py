@@ -189,3 +189,21 @@ def _handshake_status(live_app, origin: str) -> int:
 def test_event_connections_from_a_foreign_origin_are_refused(live_app):
     assert _handshake_status(live_app, f"http://localhost:{live_app.port}") == 101
     assert _handshake_status(live_app, "http://evil.example") == 403
+
+
+def test_platform_admin_signs_in_with_password_and_totp(live_app, page: Page):
+    from ezscale.services.admins import DEMO_ADMIN_TOTP_SECRET
+
+    open_site(page, live_app.url("localhost", "/admin"))
+    page.wait_for_url(re.compile(r"/admin/login"))
+    page.fill("#email-input", "admin@ezscale.test")
+    page.fill("#password-input", "admin-demo-password")
+    page.click("#login-submit")
+    page.fill("#code-input", pyotp.TOTP(DEMO_ADMIN_TOTP_SECRET).now())
+    page.click("#code-submit")
+    page.wait_for_url(re.compile(r"/admin$"))
+    expect(page.locator("#signed-in-as")).to_have_text("Platform Admin")
+    open_site(page, live_app.url("localhost", "/admin/logins"))
+    expect(page.locator("#logins-table")).to_contain_text("password+totp")
+    open_site(page, live_app.url("acme.localhost", "/admin/login"))
+    expect(page.locator("#form-error")).to_contain_text("not available on this site")

@@ -228,3 +228,12 @@ def test_a_session_of_tenant_a_is_unknown_on_tenant_b(acme, make_tenant):
     assert sessions.current_user(tenant=beta, token=token) is None
     with tenant_session(beta) as db, pytest.raises(DomainError, match="Invalid email or password"):
         auth.authenticate(db, email="ann@example.com", password=PASSWORD, client=CLIENT)
+
+
+def test_signing_up_again_before_confirming_sends_a_fresh_link(acme):
+    with tenant_session(acme) as db:
+        auth.sign_up(db, tenant=acme, email="cat@example.com", password=PASSWORD, name="Cat", base_url=BASE)
+        auth.sign_up(db, tenant=acme, email="cat@example.com", password=PASSWORD, name="Cat", base_url=BASE)
+        mails = list_outbox(tenant=acme, to="cat@example.com")
+        assert [m.kind for m in mails] == ["verify_email", "verify_email"]
+        auth.verify_email(db, token=_token(mails[0].links[0]))
