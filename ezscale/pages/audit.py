@@ -126,7 +126,17 @@ def admin_audit() -> rx.Component:
 
 
 def admin_logins() -> rx.Component:
-    return guarded(Area.ADMIN, "Sign-in history", table(A.logins, LOGIN_COLUMNS, "logins-table"))
+    pick = rx.form(
+        rx.hstack(
+            rx.input(name="slug", placeholder="Tenant slug (default: this site)", id="logins-tenant"),
+            rx.button("Show", type="submit", id="logins-show"),
+        ),
+        on_submit=A.show_tenant_logins,
+        reset_on_submit=False,
+    )
+    return guarded(
+        Area.ADMIN, "Sign-in history", rx.vstack(pick, table(A.logins, LOGIN_COLUMNS, "logins-table"))
+    )
 
 
 def reseller_audit() -> rx.Component:

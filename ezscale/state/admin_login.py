@@ -6,8 +6,9 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.db import central_session
+from ezscale.models.auth import AdminLoginEvent
 from ezscale.models.central import PlatformAdmin
-from ezscale.services import admins, two_factor
+from ezscale.services import admins, login_guard, two_factor
 from ezscale.services.errors import DomainError
 from ezscale.services.sessions import create_admin_session
 from ezscale.state.auth import AuthState
@@ -67,8 +68,19 @@ class AdminLoginState(AuthState):
             return 0
         return self._pending_admin_id
 
-    def _open_session(self, session, admin: PlatformAdmin):
+    def _open_session(self, session, admin: PlatformAdmin, *, enrolled: bool = False):
         client = self._client()
+        if enrolled:  # verify_admin_code records the usual sign-in; this is the first one
+            login_guard.record_login(
+                session,
+                AdminLoginEvent,
+                email=admin.email,
+                success=True,
+                method="password+totp",
+                account_id=admin.id,
+                ip=client.ip,
+                user_agent=client.user_agent,
+            )
         self.session_token = create_admin_session(
             session, admin=admin, method="password+totp", ip=client.ip, user_agent=client.user_agent
         )
@@ -100,7 +112,7 @@ class AdminLoginState(AuthState):
             with central_session() as session:
                 admin = session.get(PlatformAdmin, admin_id)
                 two_factor.confirm(session, account=admin, code=form.get("code", ""))
-                return self._open_session(session, admin)
+                return self._open_session(session, admin, enrolled=True)
         except DomainError as error:
             self.error = str(error)
             return None

@@ -3,12 +3,14 @@
 from datetime import UTC, datetime, timedelta
 
 import reflex as rx
+from sqlmodel import select
 
 from ezscale.db import central_session
 from ezscale.models.auth import AdminLoginEvent, LoginEvent
+from ezscale.models.central import Tenant
 from ezscale.services import login_guard
 from ezscale.services.audit import AuditFilter, list_audit
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
 
@@ -29,11 +31,11 @@ def _rows(entries) -> list[dict[str, str]]:
     ]
 
 
-def _logins(events, who: str = "") -> list[dict[str, str]]:
+def _logins(events, prefix: str) -> list[dict[str, str]]:
     return [
         {
             "at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            "who": who or e.email,
+            "who": prefix + e.email,
             "ip": e.ip,
             "agent": e.user_agent[:60],
             "method": e.method,
@@ -90,12 +92,27 @@ class AuditState(AuthState):
         if redirect or self.denied:
             self.logins = []
             return redirect
+        self._show_logins(self._tenant())
+        return None
+
+    def _show_logins(self, tenant) -> None:
         with central_session() as session:
             admin_events = login_guard.history(session, AdminLoginEvent, limit=100)
-        with tenant_session(self._tenant()) as session:
+        with tenant_session(tenant) as session:
             tenant_events = login_guard.history(session, LoginEvent, limit=100)
-        self.logins = _logins(admin_events) + _logins(tenant_events)
-        return None
+        self.logins = _logins(admin_events, "") + _logins(tenant_events, f"@{tenant.slug}: ")
+
+    @rx.event
+    def show_tenant_logins(self, form: dict):
+        """Admins pick the tenant (by slug) whose customers' sign-ins are listed."""
+        if self._admin() is None:
+            self.logins = []
+            return
+        with central_session() as session:
+            found = session.exec(
+                select(Tenant).where(Tenant.slug == str(form.get("slug", "")).strip())
+            ).first()
+        self._show_logins(TenantInfo.of(found) if found else self._tenant())
 
     @rx.event
     def load_reseller_audit(self):
@@ -106,5 +123,5 @@ class AuditState(AuthState):
         user = self._reseller()
         self.entries = _rows(list_audit(AuditFilter(tenant_id=user.tenant_id)))
         with tenant_session(self._tenant()) as session:
-            self.logins = _logins(login_guard.history(session, LoginEvent, limit=100))
+            self.logins = _logins(login_guard.history(session, LoginEvent, limit=100), "")
         return None
