@@ -17,8 +17,10 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from ezscale.db import central_session
-from ezscale.models.kasm import KasmUsageSession
+from ezscale.models.kasm import KasmUsageSession, KasmWorkspace
 from ezscale.models.tenant import User
+from ezscale.services.kasm_client import KasmClient
+from ezscale.services.kasm_sync import reconcile
 from ezscale.services.sessions import create_user_session
 from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
 from ezscale.simulators.kasm import KasmSimulator, RunningServer, serve
@@ -96,6 +98,36 @@ def test_order_provision_tick_stop_and_bill_what_was_shown(live_app, worker, kas
     expect(card).to_have_attribute("data-status", "stopped", timeout=15_000)
 
     with live_app.platform(), tenant_session(tenant) as db:
-        [usage] = db.exec(select(KasmUsageSession)).all()
+        query = select(KasmUsageSession).where(KasmUsageSession.workspace_id == int(workspace_id))
+        [usage] = db.exec(query).all()
     assert usage.cost_minor == 4 and usage.billable_seconds == 900
-    assert kasm_server.kasms == {}
+    assert usage.kasm_id not in kasm_server.kasms
+
+
+def test_open_workspace_and_an_outside_stop_shows_up_without_reload(
+    live_app, worker, kasm_server, page: Page
+):
+    tenant = _sign_in(live_app, page, "customer@ezscale.test")
+    open_site(page, live_app.url("localhost", "/client/workspaces"))
+    before = page.locator(".kasm-workspace").count()
+    page.locator("#kasm-order").click()
+    expect(page.locator(".kasm-workspace")).to_have_count(before + 1)
+    card = page.locator(".kasm-workspace").first
+    workspace_id = card.get_attribute("data-workspace-id")
+    expect(card).to_have_attribute("data-status", "running", timeout=30_000)
+
+    with page.context.expect_page() as opened:
+        card.get_by_role("button", name="Open workspace").click()
+    assert f"{kasm_server_url()}/#/connect/kasm/" in opened.value.url
+
+    with live_app.platform(), tenant_session(tenant) as db:
+        kasm_id = db.get(KasmWorkspace, int(workspace_id)).kasm_id
+        kasm_server.stop_outside(kasm_id)
+        with KasmClient(base_url=kasm_server_url(), api_key="demo-key", api_secret="demo-secret") as client:
+            reconcile(db, tenant=tenant, listing=client.get_kasms(), client=client)
+    expect(card).to_have_attribute("data-status", "stopped", timeout=2_000)
+    expect(card).to_contain_text("stopped outside the app")
+
+
+def kasm_server_url() -> str:
+    return f"http://127.0.0.1:{_KASM_PORT}"
