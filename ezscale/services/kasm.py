@@ -39,7 +39,6 @@ from ezscale.settings import get_settings
 log = logging.getLogger(__name__)
 
 PROVISION_TIMEOUT = timedelta(minutes=10)
-LIVE = (WorkspaceStatus.PROVISIONING, WorkspaceStatus.STARTING, WorkspaceStatus.RUNNING)
 
 
 def order_workspace(db: Session, *, user_id: int, plan_id: int, template_id: int) -> KasmWorkspace:

@@ -13,7 +13,7 @@ from ezscale.models.kasm import KasmNotice, KasmUsageSession, KasmWorkspace, Not
 from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, ServiceStatus, User
 from ezscale.services import kasm
 from ezscale.services.errors import DomainError
-from ezscale.services.kasm_catalogue import seed_catalogue, templates
+from ezscale.services.kasm_catalogue import seed_catalogue, set_type_rate, templates
 from ezscale.services.kasm_client import KasmClient
 from ezscale.services.kasm_sync import credit_guard, keepalive_due, reconcile
 from ezscale.services.tenancy import TenantInfo, tenant_session
@@ -236,6 +236,25 @@ def test_stop_closes_the_session_at_the_moment_and_bills_it(env, clock):
         [charge] = db.exec(select(UsageCharge)).all()
         assert charge.amount_minor == 8 and charge.quantity == Decimal("0.5")
         assert charge.source_key.startswith(f"kasm:{usage.kasm_id}:")
+
+
+def test_a_new_rate_applies_to_new_sessions_only(env, clock):
+    workspace_id = _running(env, clock)
+    with env.db() as db:
+        plan = db.exec(select(Plan).where(Plan.code == "kasm-dev-basic")).one()
+        with pytest.raises(DomainError):
+            set_type_rate(db, plan_id=plan.id, rate=Decimal("0.1234567"))
+        set_type_rate(db, plan_id=plan.id, rate=Decimal("0.40"))
+    clock.advance(timedelta(minutes=50))
+    with env.db() as db:
+        kasm.stop_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
+    env.step(workspace_id)
+    with env.db() as db:
+        kasm.start_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
+    env.provision(workspace_id, clock)
+    old, new = env.sessions(workspace_id)
+    assert (old.rate, old.cost_minor) == (Decimal("0.15"), 15)  # locked at start: 1 h × $0.15
+    assert new.rate == Decimal("0.40")
 
 
 def test_start_again_opens_a_new_session(env, clock):
