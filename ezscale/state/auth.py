@@ -95,12 +95,3 @@ class AuthState(SiteState):
         self.session_token = ""
         self._user()
         return [rx.remove_cookie(SESSION_COOKIE), rx.redirect(routes.LOGIN)]
-
-
-class AdminAreaState(AuthState):
-    """Base of every admin page state: pages use `on_load=AdminAreaState.require_admin` and every
-    handler starts with `if (admin := self._admin()) is None: return` (tests walk them all)."""
-
-
-class ResellerAreaState(AuthState):
-    """Base of every reseller page state (`require_reseller`, `self._reseller()` in handlers)."""
