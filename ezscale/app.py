@@ -7,6 +7,7 @@ from ezscale.api import api
 from ezscale.origin_guard import refuse_foreign_origins
 from ezscale.pages import (
     account,
+    admin_alerts,
     admin_analytics,
     admin_customers,
     admin_resellers,
@@ -39,5 +40,6 @@ reseller.register(app)
 admin_resellers.register(app)
 admin_analytics.register(app)
 admin_customers.register(app)
+admin_alerts.register(app)
 kasm.register(app)
 billing.register(app)

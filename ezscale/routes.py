@@ -15,6 +15,7 @@ ADMIN_ANALYTICS = "/admin/analytics"
 ADMIN_REPORTS = "/admin/reports"
 ADMIN_CUSTOMERS = "/admin/customers"
 ADMIN_CUSTOMER = "/admin/customer"
+ADMIN_ALERTS = "/admin/alerts"
 IMPERSONATE = "/impersonate"
 
 # Accounts and security

@@ -43,6 +43,7 @@ _NAV = {
         ("Resellers", routes.ADMIN_RESELLERS),
         ("Customers", routes.ADMIN_CUSTOMERS),
         ("Analytics", routes.ADMIN_ANALYTICS),
+        ("Alerts", routes.ADMIN_ALERTS),
         ("Audit", routes.ADMIN_AUDIT),
         ("Sign-ins", routes.ADMIN_LOGINS),
         ("Storefront", routes.HOME),

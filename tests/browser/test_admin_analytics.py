@@ -87,3 +87,24 @@ def test_admin_sees_the_datasets_figures_and_a_customer_does_not(live_app, brows
     assert httpx.get(report, cookies={"ezscale_session": customer_token}).status_code == 403
     csv = httpx.get(report + f"?scope=tenant:{tenant_id}", cookies={"ezscale_session": admin_token})
     assert csv.status_code == 200 and "16759.666667" in csv.text
+
+
+def test_admin_saves_the_alert_policy(live_app, browser: Browser):
+    with live_app.platform(), central_session() as central:
+        admin = central.exec(select(PlatformAdmin).where(PlatformAdmin.email == "admin@ezscale.test")).one()
+        admin.totp_enabled_at = admin.totp_enabled_at or clock.now()
+        central.add(admin)
+        central.commit()
+        token = create_admin_session(central, admin=admin, method="password+totp")
+    page = _page_with(browser, live_app.url("localhost"), token)
+    open_site(page, live_app.url("localhost", "/admin/alerts"))
+    expect(page.locator("#alert-threshold")).to_have_value("3")
+    page.locator("#alert-threshold").fill("5")
+    page.locator("#alert-billing_run_errors").click()
+    expect(page.locator("#alert-billing_run_errors")).to_have_attribute("data-state", "unchecked")
+    page.locator("#alerts-save").click()
+    expect(page.get_by_text("Last changed")).to_contain_text("admin@ezscale.test")
+    open_site(page, live_app.url("localhost", "/admin/alerts"))
+    expect(page.locator("#alert-threshold")).to_have_value("5")
+    expect(page.locator("#alert-billing_run_errors")).to_have_attribute("data-state", "unchecked")
+    page.context.close()
