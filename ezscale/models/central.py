@@ -46,6 +46,8 @@ class Tenant(SQLModel, table=True):
     created_at: datetime = utc_field()
     trial_ends_at: datetime | None = utc_field(nullable=True)
     suspended_at: datetime | None = utc_field(nullable=True)
+    # Why: "admin" (by hand) or "trial_ended" (lifted automatically once a card is added).
+    suspension_reason: str = Field(default="", max_length=20)
     delete_after: datetime | None = utc_field(nullable=True)
 
 
@@ -112,6 +114,10 @@ class TenantBilling(SQLModel, table=True):
     billing_cycle_day: int = Field(default=1, ge=1, le=28)
     next_billing_date: date | None = None
     status: TenantBillingStatus = enum_field(TenantBillingStatus, TenantBillingStatus.ACTIVE)
+    # The reseller's card on EZSCALE's Stripe account, charged for wholesale invoices.
+    stripe_customer_id: str | None = Field(default=None, max_length=64)
+    stripe_payment_method_id: str | None = Field(default=None, max_length=64)
+    card_label: str = Field(default="", max_length=40)
 
 
 class WholesaleInvoiceStatus(StrEnum):
@@ -139,6 +145,8 @@ class WholesaleInvoice(SQLModel, table=True):
     issued_at: datetime | None = utc_field(nullable=True)
     paid_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field()
+    stripe_payment_intent_id: str | None = Field(default=None, max_length=64)
+    failure_message: str = Field(default="", max_length=300)
 
 
 class WholesaleInvoiceItem(SQLModel, table=True):

@@ -5,12 +5,9 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
-from ezscale.state.reseller import (
-    ResellerDomainsState,
-    ResellerOverviewState,
-    ResellerPlansState,
-    ResellerState,
-)
+from ezscale.pages.billing import CARD_JS
+from ezscale.state.reseller import ResellerDomainsState, ResellerPlansState, ResellerState
+from ezscale.state.reseller_overview import ResellerOverviewState
 from ezscale.state.reseller_staff import ResellerStaffState
 
 
@@ -41,6 +38,46 @@ def _card(card: dict) -> rx.Component:
     return rx.card(rx.text(card["label"], size="2", color_scheme="gray"), rx.heading(card["value"], size="6"))
 
 
+def _wholesale_row(i: dict) -> rx.Component:
+    S = ResellerOverviewState
+    return rx.table.row(
+        rx.table.cell(i["number"]),
+        rx.table.cell(i["period"]),
+        rx.table.cell(i["total"]),
+        rx.table.cell(
+            rx.badge(i["status"], color_scheme=rx.cond(i["status"] == "paid", "green", "amber")),
+            rx.cond(i["problem"] != "", rx.text(i["problem"], size="1", color_scheme="red")),
+        ),
+        rx.table.cell(
+            rx.hstack(
+                rx.button("PDF", size="1", variant="soft", on_click=S.download(i["id"])),
+                rx.cond(i["status"] == "open", rx.button("Pay", size="1", on_click=S.pay(i["id"]))),
+            )
+        ),
+        data_invoice=i["number"],
+    )
+
+
+def _card_on_file() -> rx.Component:
+    S = ResellerOverviewState
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text("Card for wholesale invoices: ", weight="medium"),
+                rx.text(rx.cond(S.card_label != "", S.card_label, "none yet"), id="reseller-card"),
+                rx.cond(
+                    ~S.adding_card, rx.button("Add or replace card", size="1", on_click=S.start_add_card)
+                ),
+                align="center",
+            ),
+            rx.el.div(id="card-element", style={"width": "100%"}),
+            rx.cond(S.adding_card, rx.button("Save card", on_click=S.confirm_card, id="save-card")),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
 def overview() -> rx.Component:
     S = ResellerOverviewState
     return _guarded(
@@ -62,25 +99,17 @@ def overview() -> rx.Component:
                 spacing="4",
             ),
             rx.heading("Wholesale invoices from EZSCALE", size="4"),
+            _card_on_file(),
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
-                        *[rx.table.column_header_cell(h) for h in ("Number", "Period", "Total", "Status")]
+                        *[rx.table.column_header_cell(h) for h in ("Number", "Period", "Total", "Status", "")]
                     )
                 ),
-                rx.table.body(
-                    rx.foreach(
-                        S.invoices,
-                        lambda i: rx.table.row(
-                            rx.table.cell(i["number"]),
-                            rx.table.cell(i["period"]),
-                            rx.table.cell(i["total"]),
-                            rx.table.cell(rx.badge(i["status"])),
-                        ),
-                    )
-                ),
+                rx.table.body(rx.foreach(S.invoices, _wholesale_row)),
                 width="100%",
             ),
+            rx.script(src=CARD_JS),
             width="100%",
             spacing="4",
         ),

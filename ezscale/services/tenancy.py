@@ -300,6 +300,7 @@ def suspend_tenant(session: Session, slug: str) -> Tenant:
     if tenant.status is not TenantStatus.SUSPENDED:
         tenant.status = TenantStatus.SUSPENDED
         tenant.suspended_at = clock.now()
+        tenant.suspension_reason = "admin"
         session.add(tenant)
         session.commit()
     return tenant
@@ -313,6 +314,7 @@ def reactivate_tenant(session: Session, slug: str) -> Tenant:
     if tenant.status in (TenantStatus.SUSPENDED, TenantStatus.DELETING):
         tenant.status = TenantStatus.ACTIVE
         tenant.suspended_at = None
+        tenant.suspension_reason = ""
         tenant.delete_after = None
         session.add(tenant)
         session.commit()
@@ -335,17 +337,28 @@ def tenant_session(tenant: TenantInfo) -> Iterator[Session]:
 
 
 def expire_trials(session: Session) -> list[str]:
-    """Suspend tenants whose trial ended; returns their slugs. Running it again does nothing."""
+    """End trials that are over: resellers with a card become active, the others are suspended
+    until they add one. Returns the suspended slugs; running it again does nothing."""
     now = clock.now()
     ended = session.exec(
-        select(Tenant).where(Tenant.status == TenantStatus.TRIAL, Tenant.trial_ends_at <= now)
+        select(Tenant, TenantBilling)
+        .join(TenantBilling, TenantBilling.tenant_id == Tenant.id)
+        .where(Tenant.status == TenantStatus.TRIAL, Tenant.trial_ends_at <= now)
     ).all()
-    for tenant in ended:
-        tenant.status = TenantStatus.SUSPENDED
-        tenant.suspended_at = now
+    suspended = []
+    for tenant, billing in ended:
+        if billing.stripe_payment_method_id:
+            tenant.status = TenantStatus.ACTIVE
+        else:
+            tenant.status, tenant.suspended_at, tenant.suspension_reason = (
+                TenantStatus.SUSPENDED,
+                now,
+                "trial_ended",
+            )
+            suspended.append(tenant.slug)
         session.add(tenant)
     session.commit()
-    return [t.slug for t in ended]
+    return suspended
 
 
 def site_url(domain: str) -> str:
@@ -354,4 +367,3 @@ def site_url(domain: str) -> str:
     if settings.platform_domain == "localhost":
         return f"http://{domain}:{settings.port}"
     return f"https://{domain}"
-

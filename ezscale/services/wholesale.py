@@ -25,13 +25,17 @@ from ezscale.models.billing import UsageCharge
 from ezscale.models.central import (
     Tenant,
     TenantBilling,
+    TenantBranding,
     WholesaleInvoice,
     WholesaleInvoiceItem,
     WholesaleInvoiceStatus,
 )
 from ezscale.models.tenant import BillingInterval, Plan, Service, Subscription, User
 from ezscale.money import minor_digits, round_minor
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.errors import NotFound
+from ezscale.services.pdf_document import Document, DocumentLine, render
+from ezscale.services.tenancy import BrandingInfo, TenantInfo, tenant_session
+from ezscale.settings import get_settings
 
 _MONTHS = {
     BillingInterval.MONTHLY: 1,
@@ -256,3 +260,42 @@ def invoice_items(central: Session, *, invoice_id: int) -> list[WholesaleInvoice
             .order_by(WholesaleInvoiceItem.id)
         ).all()
     )
+
+
+def _platform_branding(central: Session) -> BrandingInfo:
+    """EZSCALE's own brand (the house tenant's), which its invoices to resellers carry."""
+    row = central.exec(
+        select(TenantBranding).join(Tenant, Tenant.id == TenantBranding.tenant_id).where(Tenant.is_house)
+    ).first()
+    settings = get_settings()
+    return (
+        BrandingInfo.of(row)
+        if row
+        else BrandingInfo(settings.platform_name, "#2563EB", "#0F172A", None, None, None)
+    )
+
+
+def wholesale_pdf(central: Session, *, tenant_id: int, invoice_id: int) -> tuple[str, bytes]:
+    """The invoice as PDF, for its own reseller only."""
+    invoice = central.get(WholesaleInvoice, invoice_id)
+    if invoice is None or invoice.tenant_id != tenant_id:
+        raise NotFound("No such invoice.")
+    tenant = central.get(Tenant, tenant_id)
+    totals = [("Total", invoice.total_minor, True)]
+    if invoice.status is WholesaleInvoiceStatus.PAID:
+        totals += [("Paid by card", -invoice.total_minor, False), ("Amount due", 0, True)]
+    doc = Document(
+        title="Wholesale invoice",
+        number=invoice.number,
+        dates=f"Period {invoice.period_start:%Y-%m-%d} – {invoice.period_end:%Y-%m-%d}   "
+        f"Issued {invoice.issued_at:%Y-%m-%d}",
+        status=invoice.status.value,
+        currency=invoice.currency,
+        bill_to=f"{tenant.name}\n{tenant.owner_email}",
+        lines=[
+            DocumentLine(i.description, i.quantity, i.unit_minor, i.amount_minor)
+            for i in invoice_items(central, invoice_id=invoice.id)
+        ],
+        totals=totals,
+    )
+    return f"{invoice.number}.pdf", render(doc, branding=_platform_branding(central))

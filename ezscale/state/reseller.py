@@ -3,7 +3,6 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.money import Money
 from ezscale.services.audit import record_audit
 from ezscale.services.domains import (
     add_domain,
@@ -14,11 +13,9 @@ from ezscale.services.domains import (
     verify_domain,
 )
 from ezscale.services.errors import DomainError
-from ezscale.services.reseller_dashboard import summary
 from ezscale.services.reseller_pricing import pricing, set_retail_price
 from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import TenantInfo, tenant_session
-from ezscale.services.wholesale import list_wholesale_invoices
 from ezscale.state.auth import AuthState
 
 
@@ -169,34 +166,3 @@ class ResellerPlansState(ResellerState):
         self.drafts = {k: v for k, v in self.drafts.items() if k != plan_id}
         self._refresh(tenant)
         return rx.toast.success(f"{plan.name}: price saved.")
-
-
-class ResellerOverviewState(ResellerState):
-    cards: list[dict[str, str]] = []
-    invoices: list[dict[str, str]] = []
-
-    @rx.event
-    def load(self):
-        redirect, tenant = self._guard()
-        if tenant is None:
-            return redirect
-        with tenant_session(tenant) as session:
-            s = summary(session, currency=tenant.currency)
-        self.cards = [
-            {"label": "Customers", "value": str(s.customers)},
-            {"label": "MRR (retail)", "value": s.mrr.format()},
-            {"label": "Your margin / month", "value": s.margin.format()},
-            {"label": "Revenue this month", "value": s.revenue_this_month.format()},
-            {"label": "Workspace hours this month", "value": f"{s.usage_hours_this_month.normalize():f}"},
-        ]
-        with central_session() as session:
-            self.invoices = [
-                {
-                    "number": inv.number,
-                    "period": f"{inv.period_start:%d %b %Y} – {inv.period_end:%d %b %Y}",
-                    "total": Money(inv.total_minor, inv.currency).format(),
-                    "status": inv.status.value,
-                }
-                for inv in list_wholesale_invoices(session, tenant_id=tenant.id)
-            ]
-        return None

@@ -5,10 +5,12 @@ VPS 2 $15.00 → $10.50, Web Hosting Starter $4.00 → $2.80, Developer Basic $0
 and a test annual plan at $84.00 wholesale a year ($7.00 a month).
 """
 
+import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import select
 
 from ezscale.models.central import WholesaleInvoice
@@ -22,9 +24,15 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.services.errors import NotFound
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.services.usage_charges import record_usage_charge
-from ezscale.services.wholesale import invoice_items, period_ending_by, run_wholesale_billing
+from ezscale.services.wholesale import (
+    invoice_items,
+    period_ending_by,
+    run_wholesale_billing,
+    wholesale_pdf,
+)
 
 
 def at(*args) -> datetime:
@@ -169,3 +177,15 @@ def test_many_resellers_billed_concurrently_and_the_house_is_not(make_tenant, ce
 )
 def test_period_ending_by(day, on, expected):
     assert period_ending_by(day, on) == expected
+
+
+def test_wholesale_invoice_pdf_is_for_its_reseller_only(acme, make_tenant, central):
+    run_wholesale_billing(on=date(2026, 12, 1))
+    invoice = central.exec(select(WholesaleInvoice)).one()
+    name, pdf = wholesale_pdf(central, tenant_id=acme.id, invoice_id=invoice.id)
+    assert name == f"{invoice.number}.pdf" and pdf.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Wholesale invoice" in text and "$123.90" in text and "bob@x.test" in text
+    other = make_tenant("other")
+    with pytest.raises(NotFound):
+        wholesale_pdf(central, tenant_id=other.id, invoice_id=invoice.id)

@@ -1,0 +1,124 @@
+"""Reseller overview: figures, the card EZSCALE charges, and wholesale invoices (PDF, pay)."""
+
+import reflex as rx
+from sqlmodel import select
+
+from ezscale.db import central_session
+from ezscale.models.central import TenantBilling
+from ezscale.money import Money
+from ezscale.services.billing.views import stripe_js_url
+from ezscale.services.errors import DomainError
+from ezscale.services.reseller_dashboard import summary
+from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.wholesale import list_wholesale_invoices, wholesale_pdf
+from ezscale.services.wholesale_payments import charge_invoice, save_card, start_card_setup
+from ezscale.settings import get_settings
+from ezscale.state.reseller import ResellerState
+
+
+class ResellerOverviewState(ResellerState):
+    cards: list[dict[str, str]] = []
+    invoices: list[dict[str, str]] = []
+    card_label: str = ""
+    adding_card: bool = False
+
+    def _refresh(self, tenant: TenantInfo) -> None:
+        with tenant_session(tenant) as session:
+            s = summary(session, currency=tenant.currency)
+        self.cards = [
+            {"label": "Customers", "value": str(s.customers)},
+            {"label": "MRR (retail)", "value": s.mrr.format()},
+            {"label": "Your margin / month", "value": s.margin.format()},
+            {"label": "Revenue this month", "value": s.revenue_this_month.format()},
+            {"label": "Workspace hours this month", "value": f"{s.usage_hours_this_month.normalize():f}"},
+        ]
+        with central_session() as session:
+            billing = session.exec(select(TenantBilling).where(TenantBilling.tenant_id == tenant.id)).one()
+            self.card_label = billing.card_label
+            self.invoices = [
+                {
+                    "id": str(inv.id),
+                    "number": inv.number,
+                    "period": f"{inv.period_start:%d %b %Y} – {inv.period_end:%d %b %Y}",
+                    "total": Money(inv.total_minor, inv.currency).format(),
+                    "status": inv.status.value,
+                    "problem": inv.failure_message,
+                }
+                for inv in list_wholesale_invoices(session, tenant_id=tenant.id)
+            ]
+
+    @rx.event
+    def load(self):
+        redirect, tenant = self._guard()
+        if tenant is not None:
+            self._refresh(tenant)
+        return redirect
+
+    @rx.event
+    def start_add_card(self):
+        if (owner := self._owner()) is None:
+            return None
+        try:
+            with central_session() as central:
+                secret = start_card_setup(central, tenant_id=owner[1].id)
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        self.adding_card = True
+        pk = get_settings().stripe_publishable_key
+        return rx.call_script(f"window.ezscaleCard.mount({stripe_js_url()!r}, {pk!r}, {secret!r})")
+
+    @rx.event
+    def confirm_card(self):
+        return rx.call_script("window.ezscaleCard.confirm()", callback=ResellerOverviewState.card_confirmed)
+
+    @rx.event
+    def card_confirmed(self, result: dict):
+        if (owner := self._owner()) is None:
+            return None
+        user, tenant = owner
+        if not result or result.get("error"):
+            self.error = (result or {}).get("error") or "The card could not be saved."
+            return None
+        try:
+            with central_session() as central:
+                label = save_card(
+                    central, tenant_id=tenant.id, setup_intent_id=str(result.get("setup_intent", ""))
+                )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        self._audit(user, "reseller.card", f"tenant:{tenant.slug}", card=label)
+        self.adding_card = False
+        self._refresh(tenant)
+        return rx.toast.success(f"{label} will be charged for wholesale invoices.")
+
+    @rx.event
+    def pay(self, invoice_id: str):
+        if (owner := self._owner()) is None:
+            return None
+        user, tenant = owner
+        try:
+            with central_session() as central:
+                invoice = charge_invoice(central, invoice_id=int(invoice_id), tenant_id=tenant.id)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+            return None
+        self._audit(user, "wholesale.pay", f"invoice:{invoice.number}", status=invoice.status.value)
+        self._refresh(tenant)
+        if invoice.failure_message:
+            self.error = invoice.failure_message
+            return None
+        return rx.toast.success(f"Invoice {invoice.number} paid.")
+
+    @rx.event
+    def download(self, invoice_id: str):
+        if (owner := self._owner()) is None:
+            return None
+        try:
+            with central_session() as central:
+                name, data = wholesale_pdf(central, tenant_id=owner[1].id, invoice_id=int(invoice_id))
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+            return None
+        return rx.download(data=data, filename=name)
