@@ -1,10 +1,8 @@
 """Platform admin sign-in on the platform host: password, then TOTP (enrolled on first sign-in)."""
 
-import time
-
 import reflex as rx
 
-from ezscale import routes
+from ezscale import clock, routes
 from ezscale.db import central_session
 from ezscale.models.auth import AdminLoginEvent
 from ezscale.models.central import PlatformAdmin
@@ -60,10 +58,14 @@ class AdminLoginState(AuthState):
             self.error = str(error)
             return
         self.error = ""
-        self._pending_admin_id, self._pending_until = admin.id, time.monotonic() + PENDING_SECONDS
+        self._pending_admin_id, self._pending_until = admin.id, clock.now().timestamp() + PENDING_SECONDS
 
     def _pending(self) -> int:
-        if not self._platform_host() or not self._pending_admin_id or time.monotonic() > self._pending_until:
+        if (
+            not self._platform_host()
+            or not self._pending_admin_id
+            or clock.now().timestamp() > self._pending_until
+        ):
             self.step, self._pending_admin_id = "password", 0
             return 0
         return self._pending_admin_id

@@ -1,11 +1,10 @@
 """Signing in on a tenant's host: password (+ TOTP or recovery code), or a passkey."""
 
 import json
-import time
 
 import reflex as rx
 
-from ezscale import routes
+from ezscale import clock, routes
 from ezscale.models.tenant import User
 from ezscale.services import auth, passkeys
 from ezscale.services.errors import DomainError
@@ -83,7 +82,7 @@ class LoginState(AuthState):
         if user.totp_enabled_at is None:
             return self._signed_in(user, "password", tenant)
         self._pending_user_id, self._pending_tenant_id = user.id, tenant.id
-        self._pending_until = time.monotonic() + PENDING_SECONDS
+        self._pending_until = clock.now().timestamp() + PENDING_SECONDS
         self.step, self.error = "code", ""
         return None
 
@@ -94,7 +93,7 @@ class LoginState(AuthState):
         if tenant is None or not pending or tenant.id != self._pending_tenant_id:
             self.step = "password"
             return None
-        if time.monotonic() > self._pending_until:
+        if clock.now().timestamp() > self._pending_until:
             self.step, self._pending_user_id, self.error = "password", 0, "That took too long; sign in again."
             return None
         try:
