@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -87,10 +88,7 @@ def fold_months(rows: list[AnalyticsDay]) -> list[MonthFigures]:
     months = []
     for month, days in sorted(by_month.items()):
         first, last = days[0], days[-1]
-
-        def total(name: str, days=days):
-            return _total(days, name)
-
+        total = partial(_total, days)
         new, expansion = total("new_mrr"), total("expansion_mrr")
         contraction, churned = total("contraction_mrr"), total("churned_mrr")
         start_mrr = first.mrr - (
