@@ -71,9 +71,15 @@ def _sign_in(live_app, page: Page, email: str) -> TenantInfo:
 
 
 def test_order_provision_tick_stop_and_bill_what_was_shown(live_app, worker, kasm_server, page: Page):
-    tenant = _sign_in(live_app, page, "customer@ezscale.test")
-    open_site(page, live_app.url("localhost", "/client/workspaces"))
+    open_site(page, live_app.url("localhost", "/client/workspaces"))  # → sign in first
+    page.wait_for_url(re.compile(r"/login\?next=/client/workspaces"))
+    page.fill("#email-input", "customer@ezscale.test")
+    page.fill("#password-input", "customer-demo-pass")
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r"/client/workspaces/?$"))
     expect(page.locator("#kasm-month")).to_contain_text("This month")
+    with live_app.platform(), central_session() as central:
+        tenant = TenantInfo.of(get_tenant(central, "ezscale"))
     page.locator("#kasm-order").click()
 
     card = page.locator(".kasm-workspace").first
