@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 from ezscale import clock
 from ezscale.models.kasm import KasmTemplate, KasmType, TemplateStatus
 from ezscale.models.tenant import CreditEntry, CreditKind, Plan, ServiceType, User
-from ezscale.services.errors import DomainError, NotFound
 
 
 def image_id_for(name: str) -> str:
@@ -130,16 +129,3 @@ def templates(db: Session) -> list[KasmTemplate]:
             .order_by(KasmTemplate.sort_order, KasmTemplate.id)
         )
     )
-
-
-def set_type_rate(db: Session, *, plan_id: int, rate: Decimal) -> Plan:
-    """Change a workspace type's hourly rate; running sessions keep the rate they started with."""
-    plan = db.get(Plan, plan_id)
-    if plan is None or plan.service_type is not ServiceType.KASM:
-        raise NotFound("No such workspace type.")
-    if not isinstance(rate, Decimal) or rate < 0 or rate != rate.quantize(Decimal("0.000001")):
-        raise DomainError("The hourly rate must be a non-negative amount with at most 6 decimals.")
-    plan.hourly_rate = rate
-    db.add(plan)
-    db.commit()
-    return plan

@@ -13,9 +13,10 @@ from ezscale.models.kasm import KasmNotice, KasmUsageSession, KasmWorkspace, Not
 from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, ServiceStatus, User
 from ezscale.services import kasm
 from ezscale.services.errors import DomainError
-from ezscale.services.kasm_catalogue import seed_catalogue, set_type_rate, templates
+from ezscale.services.kasm_catalogue import seed_catalogue, templates
 from ezscale.services.kasm_client import KasmClient
 from ezscale.services.kasm_sync import credit_guard, keepalive_due, reconcile
+from ezscale.services.reseller_pricing import set_retail_price
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 from ezscale.simulators.discord import DiscordSink, serve_discord
@@ -242,9 +243,7 @@ def test_a_new_rate_applies_to_new_sessions_only(env, clock):
     workspace_id = _running(env, clock)
     with env.db() as db:
         plan = db.exec(select(Plan).where(Plan.code == "kasm-dev-basic")).one()
-        with pytest.raises(DomainError):
-            set_type_rate(db, plan_id=plan.id, rate=Decimal("0.1234567"))
-        set_type_rate(db, plan_id=plan.id, rate=Decimal("0.40"))
+        set_retail_price(db, plan_id=plan.id, price="0.40")  # the tenant's own rate (reseller pricing)
     clock.advance(timedelta(minutes=50))
     with env.db() as db:
         kasm.stop_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
