@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
+from ezscale.db import central_session
 from ezscale.models.admin import CustomerNote
 from ezscale.models.auth import AuditEntry, LoginEvent, TenantMail
 from ezscale.models.billing import BillingEvent, Payment
@@ -14,7 +15,7 @@ from ezscale.models.central import Tenant, TenantStatus
 from ezscale.models.tenant import CreditEntry, Invoice, InvoiceKind, Plan, Role, Service, User
 from ezscale.services.analytics_view import money
 from ezscale.services.errors import NotFound
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.tenancy import TenantInfo, list_tenants, site_url, tenant_session
 
 SEARCH_LIMIT = 100
 
@@ -56,6 +57,13 @@ class CustomerRecord:
 def customer_target(tenant_id: int, user_id: int) -> str:
     """How admin actions on a customer are named in the audit log."""
     return f"customer:{tenant_id}:{user_id}"
+
+
+def customer_site_url(tenant: TenantInfo) -> str:
+    """Base URL of the tenant's storefront (its primary domain), where its customers sign in."""
+    with central_session() as central:
+        domains = next(d for t, d in list_tenants(central) if t.id == tenant.id)
+    return site_url(domains[0])
 
 
 def search_customers(

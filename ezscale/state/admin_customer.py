@@ -1,14 +1,16 @@
 """Platform admin → one customer: record, timeline and actions (admin checked in every handler)."""
 
+from functools import partial
+
 import reflex as rx
 
 from ezscale import routes
 from ezscale.db import central_session
 from ezscale.services import admin_customer_actions as actions
 from ezscale.services.admin_customer_view import parse_amount, record_view
-from ezscale.services.admin_customers import customer_record
+from ezscale.services.admin_customers import customer_record, customer_site_url
 from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import list_tenants, site_url, tenant_info
+from ezscale.services.tenancy import tenant_info
 from ezscale.state.auth import AuthState
 
 _FORM = ("credit_amount", "credit_memo", "charge_amount", "charge_text", "note", "cn_amount", "cn_reason")
@@ -59,112 +61,67 @@ class AdminCustomerState(AuthState):
         if field in _FORM:
             self.form = {**self.form, field: value[:500]}
 
-    def _act(self, change, done: str):
+    def _act(self, run, done: str, **fields):
+        """Run an admin action on this customer; `fields` may be callables of the currency."""
         admin = self._admin()
         if admin is None:
             self.error = "Not allowed."
             return None
         tenant = tenant_info(self._customer_tenant)
         try:
-            result = change(admin, tenant, self.router.session.client_ip)
+            values = {k: v(tenant.currency) if callable(v) else v for k, v in fields.items()}
+            ip = self.router.session.client_ip
+            result = run(actor=admin, tenant=tenant, user_id=self._customer_id, ip=ip, **values)
             self._refresh()
         except DomainError as error:
             self.error = str(error)
             return None
         self.error, self.form = "", {}
-        return result if isinstance(result, rx.event.EventSpec) else rx.toast.success(done)
+        return result if run is actions.impersonate else rx.toast.success(done)
 
     @rx.event
     def add_credit(self):
-        f = self.form
-
-        def change(admin, tenant, ip):
-            amount = parse_amount(f.get("credit_amount", ""), tenant.currency, signed=True)
-            actions.add_credit(
-                actor=admin,
-                tenant=tenant,
-                user_id=self._customer_id,
-                amount_minor=amount,
-                memo=f.get("credit_memo", ""),
-                ip=ip,
-            )
-
-        return self._act(change, "Credit balance changed.")
+        text, memo = self.form.get("credit_amount", ""), self.form.get("credit_memo", "")
+        amount = partial(parse_amount, text, signed=True)
+        return self._act(actions.add_credit, "Credit balance changed.", amount_minor=amount, memo=memo)
 
     @rx.event
     def charge(self):
-        f = self.form
-
-        def change(admin, tenant, ip):
-            amount = parse_amount(f.get("charge_amount", ""), tenant.currency)
-            actions.charge(
-                actor=admin,
-                tenant=tenant,
-                user_id=self._customer_id,
-                amount_minor=amount,
-                description=f.get("charge_text", ""),
-                ip=ip,
-            )
-
-        return self._act(change, "Charge invoiced.")
+        amount = partial(parse_amount, self.form.get("charge_amount", ""))
+        text = self.form.get("charge_text", "")
+        return self._act(actions.charge, "Charge invoiced.", amount_minor=amount, description=text)
 
     @rx.event
     def credit_note(self, invoice_id: str):
-        f = self.form
-
-        def change(admin, tenant, ip):
-            amount = parse_amount(f.get("cn_amount", ""), tenant.currency)
-            actions.credit_note(
-                actor=admin,
-                tenant=tenant,
-                user_id=self._customer_id,
-                invoice_id=int(invoice_id),
-                amount_minor=amount,
-                reason=f.get("cn_reason", ""),
-                ip=ip,
-            )
-
-        return self._act(change, "Credit note issued.")
+        amount = partial(parse_amount, self.form.get("cn_amount", ""))
+        reason = self.form.get("cn_reason", "")
+        return self._act(
+            actions.credit_note,
+            "Credit note issued.",
+            invoice_id=int(invoice_id),
+            amount_minor=amount,
+            reason=reason,
+        )
 
     @rx.event
     def service_action(self, service_id: str, action: str):
-        def change(admin, tenant, ip):
-            actions.change_service(
-                actor=admin,
-                tenant=tenant,
-                user_id=self._customer_id,
-                service_id=int(service_id),
-                action=action,
-                ip=ip,
-            )
-
-        return self._act(change, f"Service {action} done.")
+        return self._act(
+            actions.change_service, f"Service {action}: done.", service_id=int(service_id), action=action
+        )
 
     @rx.event
     def reset_two_factor(self):
-        return self._act(
-            lambda admin, tenant, ip: actions.reset_two_factor(
-                actor=admin, tenant=tenant, user_id=self._customer_id, ip=ip
-            ),
-            "Two-factor authentication reset.",
-        )
+        return self._act(actions.reset_two_factor, "Two-factor authentication reset.")
 
     @rx.event
     def add_note(self):
-        body = self.form.get("note", "")
-        return self._act(
-            lambda admin, tenant, ip: actions.add_note(
-                actor=admin, tenant=tenant, user_id=self._customer_id, body=body, ip=ip
-            ),
-            "Note added.",
-        )
+        return self._act(actions.add_note, "Note added.", body=self.form.get("note", ""))
 
     @rx.event
     def impersonate(self):
-        def change(admin, tenant, ip):
-            token = actions.impersonate(actor=admin, tenant=tenant, user_id=self._customer_id, ip=ip)
-            with central_session() as central:
-                domains = next(d for t, d in list_tenants(central) if t.id == tenant.id)
-            return rx.redirect(f"{site_url(domains[0])}{routes.IMPERSONATE}?token={token}")
-
-        return self._act(change, "")
+        token = self._act(actions.impersonate, "")
+        if token is None:
+            return None
+        return rx.redirect(
+            f"{customer_site_url(tenant_info(self._customer_tenant))}{routes.IMPERSONATE}?token={token}"
+        )

@@ -64,6 +64,24 @@ def test_admin_customer_record_actions_and_impersonation(live_app, browser: Brow
     expect(page.locator("#customer-profile")).to_contain_text("$5.00")
     expect(page.locator("#customer-credits")).to_contain_text("Goodwill")
 
+    page.locator("#form-charge_amount").fill("12.50")
+    page.locator("#form-charge_text").fill("Extra IP address")
+    page.locator("#charge").click()
+    invoices = page.locator("#customer-invoices")
+    expect(invoices).to_contain_text("$12.50")
+    page.locator("#form-cn_amount").fill("1.00")
+    page.locator("#form-cn_reason").fill("Downtime")
+    invoices.locator("tr", has_text="INV-1").get_by_role("button", name="Credit note").click()
+    expect(invoices.locator("tr", has_text="credit_note")).to_contain_text("$1.00")
+
+    services = page.locator("#customer-services")
+    services.get_by_role("button", name="Suspend", exact=True).click()
+    expect(services).to_contain_text("suspended")
+    services.get_by_role("button", name="Suspend", exact=True).click()  # twice: refused, nothing changes
+    expect(page.locator("#customer-error")).to_contain_text("A suspended service cannot be suspended.")
+    services.get_by_role("button", name="Unsuspend").click()
+    expect(services).to_contain_text("active")
+
     page.locator("#impersonate").click()
     page.wait_for_url(f"**custshop.localhost:{live_app.port}/client**")
     expect(page.locator("#impersonation-banner")).to_contain_text("hank@example.test")
