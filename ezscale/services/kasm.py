@@ -1,4 +1,4 @@
-"""Kasm Workspaces: catalogue, ordering, and driving each workspace to the state it should be in.
+"""Kasm Workspaces: ordering, customer actions, and driving each workspace to the state it should be in.
 
 Customer actions (order, start, stop, terminate) only change the database — usage sessions open
 and close at the moment of the action — and the caller then enqueues `converge`, which makes
@@ -88,7 +88,7 @@ def order_workspace(db: Session, *, user_id: int, plan_id: int, template_id: int
 
 
 def _owned(db: Session, *, user_id: int, workspace_id: int) -> KasmWorkspace:
-    ws = db.get(KasmWorkspace, workspace_id)
+    ws = db.get(KasmWorkspace, workspace_id, with_for_update=True)
     if ws is None or ws.user_id != user_id:
         raise NotFound("No such workspace.")
     return ws
@@ -108,7 +108,7 @@ def stop_workspace(
 
     `user_id=None` is the platform acting (credit guard, usage limit)."""
     ws = (
-        db.get(KasmWorkspace, workspace_id)
+        db.get(KasmWorkspace, workspace_id, with_for_update=True)
         if user_id is None
         else _owned(db, user_id=user_id, workspace_id=workspace_id)
     )
@@ -276,6 +276,9 @@ def _advance_start(db: Session, *, tenant: TenantInfo, ws: KasmWorkspace, client
         db.commit()
         return Next.POLL
     if status.running:
+        db.refresh(ws, with_for_update=True)  # the customer may have terminated it meanwhile
+        if ws.status not in (WorkspaceStatus.PROVISIONING, WorkspaceStatus.STARTING):
+            return Next.DONE
         _mark_running(db, tenant=tenant, ws=ws, start_date=status.start_date, account=account)
         return Next.DONE
     if status.operational_status in ("stopped", "paused"):
@@ -305,7 +308,7 @@ def _release(db: Session, *, ws: KasmWorkspace, client: KasmClient, keep: bool) 
 
 def converge(db: Session, *, tenant: TenantInfo, workspace_id: int, client: KasmClient) -> Next:
     """One step towards the workspace's wanted state. Safe to run any number of times."""
-    ws = db.get(KasmWorkspace, workspace_id)
+    ws = db.get(KasmWorkspace, workspace_id, with_for_update=True)
     if ws is None:
         return Next.DONE
     if ws.status in (WorkspaceStatus.PROVISIONING, WorkspaceStatus.STARTING):

@@ -207,6 +207,18 @@ def test_permanent_failure_alerts_marks_failed_and_leaves_no_orphan(env, clock):
     assert env.sessions(workspace_id) == []
 
 
+def test_terminated_while_provisioning_is_cleaned_up_not_started(env, clock):
+    workspace_id = env.order()
+    assert env.step(workspace_id).next is kasm.Next.POLL
+    with env.db() as db:
+        kasm.terminate_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
+    clock.advance(timedelta(seconds=5))
+    assert env.step(workspace_id).next is kasm.Next.DONE
+    ws = env.workspace(workspace_id)
+    assert ws.status is WorkspaceStatus.TERMINATED and ws.kasm_id is None
+    assert env.sim.kasms == {} and env.sessions(workspace_id) == []
+
+
 def test_refused_request_fails_at_once(env, clock):
     env.sim.inject("request_kasm", "error")
     workspace_id = env.order()
