@@ -46,6 +46,8 @@
     });
   }
 
+  // Exposed for tests that hold this copy of the rule to the Python one.
+  window.kasmTicker = { costMinor: costMinor, money: money };
   setInterval(tick, 250);
   tick();
 })();
