@@ -20,6 +20,23 @@ def lock_customer(session: Session, user_id: int) -> BillingProfile:
     return profile
 
 
+def lock_and_balances(session: Session, *, user_ids: list[int]) -> dict[tuple[int, str], int] | None:
+    """Lock many customers at once and read their balances per currency (billing runs).
+
+    Returns None when a customer has no billing profile yet (then lock them one by one)."""
+    locked = session.exec(
+        select(BillingProfile.user_id).where(BillingProfile.user_id.in_(user_ids)).with_for_update()
+    ).all()
+    if len(set(locked)) != len(set(user_ids)):
+        return None
+    rows = session.exec(
+        select(CreditEntry.user_id, CreditEntry.currency, func.sum(CreditEntry.amount_minor))
+        .where(CreditEntry.user_id.in_(user_ids))
+        .group_by(CreditEntry.user_id, CreditEntry.currency)
+    ).all()
+    return {(user_id, currency): int(total) for user_id, currency, total in rows}
+
+
 def balance_minor(session: Session, *, user_id: int, currency: str) -> int:
     total = session.exec(
         select(func.coalesce(func.sum(CreditEntry.amount_minor), 0)).where(

@@ -148,6 +148,7 @@ def issue(session: Session, invoice: Invoice, *, due_at: datetime | None = None)
         raise DomainError("An invoice cannot total less than zero; issue a credit note instead.")
     user = session.get(User, invoice.user_id)
     decision = tax_for(session, user)
+    number = next_number(session, SERIES[invoice.kind])  # before the changes: one UPDATE below
     now = clock.now()
     invoice.subtotal_minor = subtotal
     invoice.tax_rate_percent = decision.rate_percent
@@ -156,7 +157,7 @@ def issue(session: Session, invoice: Invoice, *, due_at: datetime | None = None)
     invoice.tax_minor = tax_minor(subtotal, decision.rate_percent, invoice.currency)
     invoice.total_minor = subtotal + invoice.tax_minor
     invoice.bill_to = _bill_to(user)
-    invoice.number = next_number(session, SERIES[invoice.kind])
+    invoice.number = number
     invoice.issued_at = now
     invoice.due_at = due_at or now
     invoice.status = InvoiceStatus.OPEN
@@ -174,12 +175,14 @@ def issue(session: Session, invoice: Invoice, *, due_at: datetime | None = None)
     return invoice
 
 
-def apply_credit(session: Session, invoice: Invoice) -> int:
-    """Pay what account credit covers (ledger row referenced by the invoice); returns the amount."""
-    credits.lock_customer(session, invoice.user_id)
-    due = amount_due(invoice)
-    available = credits.balance_minor(session, user_id=invoice.user_id, currency=invoice.currency)
-    use = min(due, available)
+def apply_credit(session: Session, invoice: Invoice, *, available: int | None = None) -> int:
+    """Pay what account credit covers (ledger row referenced by the invoice); returns the amount.
+
+    A caller that already locked the customer and read the balance passes it as `available`."""
+    if available is None:
+        credits.lock_customer(session, invoice.user_id)
+        available = credits.balance_minor(session, user_id=invoice.user_id, currency=invoice.currency)
+    use = min(amount_due(invoice), available)
     if use <= 0:
         return 0
     credits.add_entry(

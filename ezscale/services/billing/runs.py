@@ -28,7 +28,7 @@ from ezscale.models.tenant import (
     User,
 )
 from ezscale.money import round_minor
-from ezscale.services.billing import dunning, invoices, payments
+from ezscale.services.billing import credits, dunning, invoices, payments
 from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, period_end
@@ -221,8 +221,15 @@ def collect(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = 
         for chunk in _batched(ids, BATCH):
             # Credit first for the whole batch in one transaction; cards one by one after it.
             batch = list(session.exec(select(Invoice).where(Invoice.id.in_(chunk)).order_by(Invoice.id)))
+            balances = credits.lock_and_balances(session, user_ids=[i.user_id for i in batch])
             for invoice in batch:
-                invoices.apply_credit(session, invoice)
+                if balances is None:
+                    invoices.apply_credit(session, invoice)
+                    continue
+                key = (invoice.user_id, invoice.currency)
+                balances[key] = balances.get(key, 0) - invoices.apply_credit(
+                    session, invoice, available=balances.get(key, 0)
+                )
             session.commit()
             for invoice in batch:
                 if invoice.status is InvoiceStatus.OPEN:
