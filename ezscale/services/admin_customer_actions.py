@@ -8,7 +8,7 @@ from sqlmodel import Session, delete, select
 from ezscale import clock
 from ezscale.models.admin import CustomerNote
 from ezscale.models.auth import RecoveryCode, UserSession
-from ezscale.models.kasm import KasmWorkspace
+from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import (
     Invoice,
     Role,
@@ -157,6 +157,10 @@ def _apply(db: Session, service: Service, action: str) -> None:
         service.status, service.status_reason = ServiceStatus.TERMINATED, "terminated by staff"
     else:
         suspend = action == "suspend"
+        if suspend and workspace is not None and workspace.status is WorkspaceStatus.RUNNING:
+            # Billing stops now; the Kasm reconcile pass stops the session itself.
+            kasm.stop_workspace(db, user_id=None, workspace_id=workspace.id, reason="Suspended by staff")
+            db.refresh(service)
         service.status = ServiceStatus.SUSPENDED if suspend else ServiceStatus.ACTIVE
         service.status_reason = "suspended by staff" if suspend else ""
     db.add(service)

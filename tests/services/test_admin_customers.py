@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from ezscale.models.auth import AuditEntry
+from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import CreditEntry, Invoice, ServiceStatus, User
 from ezscale.services import admin_customer_actions as actions
 from ezscale.services.admin_customer_view import record_view
@@ -127,3 +128,20 @@ def test_actions_are_checked_applied_and_audited(central, make_tenant, clock):
         "service.terminate", "customer.reset_2fa", "customer.impersonate",
     ]  # fmt: skip
     assert note.startswith("CN")
+
+
+def test_suspending_a_running_workspace_stops_it(central, make_tenant, clock):
+    house, _ = build(central, make_tenant)
+    frank = _user_id(house, "frank@example.test")
+    with tenant_session(house) as db:
+        ws = db.exec(select(KasmWorkspace).where(KasmWorkspace.user_id == frank)).one()
+        ws.status = WorkspaceStatus.RUNNING
+        db.add(ws)
+        db.commit()
+    status = actions.change_service(
+        actor=ADMIN, tenant=house, user_id=frank, service_id=ws.service_id, action="suspend"
+    )
+    assert status is ServiceStatus.SUSPENDED
+    with tenant_session(house) as db:
+        ws = db.get(KasmWorkspace, ws.id)
+        assert (ws.status, ws.status_reason) == (WorkspaceStatus.STOPPING, "Suspended by staff")
