@@ -27,7 +27,9 @@ from ezscale.services.errors import DomainError
 from ezscale.services.tenancy import TenantInfo, tenant_session
 
 REPORTS = [
-    ("revenue-by-period", "Revenue by month"),
+    ("revenue-by-day", "Revenue by day"),
+    ("revenue-by-month", "Revenue by month"),
+    ("revenue-by-year", "Revenue by year"),
     ("revenue-by-plan", "Revenue by plan"),
     ("revenue-by-service", "Revenue by service type"),
     ("tax", "Tax by country and rate"),
@@ -53,32 +55,54 @@ def _tenants(central: Session, scope_key: str) -> list[TenantInfo]:
     return chosen
 
 
-def _snapshot_months(central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date):
+def _snapshot_rows(central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date):
+    """(currency, day rows) of the scope, per currency."""
     stored = PLATFORM_SCOPE if scope_key.startswith(PLATFORM_SCOPE) else scope_key
-    currencies = sorted({t.currency for t in tenants})
-    for currency in currencies:
+    for currency in sorted({t.currency for t in tenants}):
         rows = central.exec(
-            select(AnalyticsDay).where(
+            select(AnalyticsDay)
+            .where(
                 AnalyticsDay.scope == stored,
                 AnalyticsDay.currency == currency,
                 AnalyticsDay.day >= start,
                 AnalyticsDay.day <= end,
             )
+            .order_by(AnalyticsDay.day)
         ).all()
-        for month in fold_months(list(rows)):
+        yield currency, list(rows)
+
+
+def _snapshot_months(central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date):
+    for currency, rows in _snapshot_rows(central, tenants, scope_key, start, end):
+        for month in fold_months(rows):
             yield currency, month
 
 
-def _revenue_by_period(central, tenants, scope_key, start, end):
-    yield ["month", "currency", "revenue_net", "tax", "kasm_usage_revenue"]
-    for currency, m in _snapshot_months(central, tenants, scope_key, start, end):
-        yield [
-            f"{m.month:%Y-%m}",
-            currency,
-            _amount(m.revenue_minor, currency),
-            _amount(m.tax_minor, currency),
-            _amount(m.usage_revenue_minor, currency),
-        ]
+def _revenue_by(period: str):
+    """Revenue per day, month or year from the snapshots (paid invoices, before tax)."""
+    label = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period]
+
+    def report(central, tenants, scope_key, start, end):
+        yield [period, "currency", "revenue_net", "tax", "invoices_paid", "kasm_usage_revenue"]
+        for currency, rows in _snapshot_rows(central, tenants, scope_key, start, end):
+            totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+            for row in rows:
+                total = totals[f"{row.day:{label}}"]
+                for n, value in enumerate(
+                    (row.revenue_minor, row.tax_minor, row.invoices_paid, row.usage_revenue_minor)
+                ):
+                    total[n] += value
+            for key, (revenue, tax, paid, usage) in totals.items():
+                yield [
+                    key,
+                    currency,
+                    _amount(revenue, currency),
+                    _amount(tax, currency),
+                    paid,
+                    _amount(usage, currency),
+                ]
+
+    return report
 
 
 def _subscriptions(central, tenants, scope_key, start, end):
@@ -117,7 +141,9 @@ def _paid_in(since: datetime, until: datetime):
     )
 
 
-def _revenue_by(group: str):
+def _revenue_by_item(group: str):
+    """Revenue per plan or service type, from the lines of invoices paid in the period."""
+
     def report(central, tenants, scope_key, start, end):
         since, until = day_start(start), day_start(end) + timedelta(days=1)
         head = ["plan_code", "plan", "service_type"] if group == "plan" else ["service_type"]
@@ -284,9 +310,11 @@ def _refunds(central, tenants, scope_key, start, end):
 
 
 _BUILDERS: dict[str, Callable] = {
-    "revenue-by-period": _revenue_by_period,
-    "revenue-by-plan": _revenue_by("plan"),
-    "revenue-by-service": _revenue_by("service"),
+    "revenue-by-day": _revenue_by("day"),
+    "revenue-by-month": _revenue_by("month"),
+    "revenue-by-year": _revenue_by("year"),
+    "revenue-by-plan": _revenue_by_item("plan"),
+    "revenue-by-service": _revenue_by_item("service"),
     "tax": _tax,
     "aging": _aging,
     "refunds": _refunds,

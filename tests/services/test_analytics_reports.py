@@ -29,7 +29,13 @@ def _csv(central, name, scope="platform", start=OCT1, end=OCT31):
 def test_reports(central, make_tenant, clock):
     house, _ = build(central, make_tenant)
     snapshot_days(central, start=OCT1, end=OCT31)
-    assert _csv(central, "revenue-by-period")[1] == ["2026-10", "USD", "170.99", "3.00", "3.60"]
+    assert _csv(central, "revenue-by-month")[1:] == [["2026-10", "USD", "170.99", "3.00", "4", "3.60"]]
+    assert _csv(central, "revenue-by-year")[1:] == [["2026", "USD", "170.99", "3.00", "4", "3.60"]]
+    days = {row[0]: row[2] for row in _csv(central, "revenue-by-day")[1:]}
+    assert len(days) == 31
+    assert (days["2026-10-01"], days["2026-10-03"], days["2026-10-06"], days["2026-10-25"]) == (
+        "6.00", "120.00", "15.00", "29.99",
+    )  # fmt: skip
     assert _csv(central, "revenue-by-plan")[1:] == [
         # Alice's 1500 was for the service she has since moved to the dedicated plan.
         ["house", "dedi-e3", "Dedicated E-2388G", "dedicated", "USD", "15.00", "1"],
@@ -80,7 +86,7 @@ def test_csv_route_is_for_platform_admins_only(central, make_tenant, clock):
         customer = db.exec(select(User).where(User.email == "bob@example.test")).one()
         customer_token = create_user_session(db, user=customer, method="password")
     client = TestClient(api, base_url="http://localhost")
-    url = "/admin/reports/revenue-by-period.csv?scope=platform&start=2026-10-01&end=2026-10-31"
+    url = "/admin/reports/revenue-by-month.csv?scope=platform&start=2026-10-01&end=2026-10-31"
 
     client.cookies.set("ezscale_session", customer_token)
     assert client.get(url).status_code == 403
@@ -88,6 +94,6 @@ def test_csv_route_is_for_platform_admins_only(central, make_tenant, clock):
     response = client.get(url)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    assert "revenue-by-period-20261001-20261031.csv" in response.headers["content-disposition"]
-    assert response.text.splitlines()[0] == "month,currency,revenue_net,tax,kasm_usage_revenue"
+    assert "revenue-by-month-20261001-20261031.csv" in response.headers["content-disposition"]
+    assert response.text.splitlines()[0] == "month,currency,revenue_net,tax,invoices_paid,kasm_usage_revenue"
     assert client.get("/admin/reports/nope.csv").status_code == 404
