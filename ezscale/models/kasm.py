@@ -149,5 +149,5 @@ class KasmNotice(TenantModel, table=True):
     kind: NoticeKind = enum_field(NoticeKind, NoticeKind.LOW_BALANCE)
     key: str = Field(max_length=120, unique=True)
     message: str = Field(max_length=500)
-    created_at: datetime = utc_field()
+    created_at: datetime = utc_field(index=True)
     dismissed_at: datetime | None = utc_field(nullable=True)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from ezscale import clock
-from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
+from ezscale.models.kasm import KasmNotice, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceType
 from ezscale.money import Money, minor_digits
 from ezscale.services.billing.credits import balance_minor
@@ -165,10 +165,18 @@ def order_options(db: Session) -> tuple[list[Option], list[Option]]:
     return types, tpls
 
 
-def recently_changed(db: Session, *, user_ids: set[int], since: datetime) -> list[tuple[int, int, datetime]]:
-    """(workspace id, user id, changed_at) of the given customers' workspaces changed since `since`
-    (an index range scan on `changed_at`; the few rows it finds are filtered here)."""
-    query = select(KasmWorkspace.id, KasmWorkspace.user_id, KasmWorkspace.changed_at).where(
-        KasmWorkspace.changed_at >= since
-    )
-    return [row for row in db.exec(query).all() if row[1] in user_ids]
+def recently_changed(db: Session, *, user_ids: set[int], since: datetime) -> list[tuple[str, int, datetime]]:
+    """(key, user id, time) of the given customers' workspaces changed and notices added since
+    `since` (index range scans; the few rows they find are filtered here)."""
+    workspaces = db.exec(
+        select(KasmWorkspace.id, KasmWorkspace.user_id, KasmWorkspace.changed_at).where(
+            KasmWorkspace.changed_at >= since
+        )
+    ).all()
+    notices = db.exec(
+        select(KasmNotice.id, KasmNotice.user_id, KasmNotice.created_at).where(KasmNotice.created_at >= since)
+    ).all()
+    rows = [(f"w{i}", user, at) for i, user, at in workspaces] + [
+        (f"n{i}", user, at) for i, user, at in notices
+    ]
+    return [row for row in rows if row[1] in user_ids]

@@ -31,10 +31,10 @@ def watch(token: str, tenant_id: int, user_id: int) -> None:
 
 
 class _Tracker:
-    """Remembers each workspace's last seen `changed_at` to tell real changes from old rows."""
+    """Remembers when each recent workspace change or notice was seen, so each is pushed once."""
 
     def __init__(self) -> None:
-        self.seen: dict[tuple[int, int], datetime] = {}
+        self.seen: dict[tuple[int, str], datetime] = {}
         self.tenants: dict[int, TenantInfo] = {}
 
     def changed_users(self, watched: dict[int, set[int]]) -> set[tuple[int, int]]:
@@ -44,11 +44,12 @@ class _Tracker:
             tenant = self.tenants.get(tenant_id) or self.tenants.setdefault(tenant_id, tenant_info(tenant_id))
             with tenant_session(tenant) as db:
                 rows = recently_changed(db, user_ids=user_ids, since=since)
-            for workspace_id, user_id, changed_at in rows:
-                key = (tenant_id, workspace_id)
+            for row_key, user_id, changed_at in rows:
+                key = (tenant_id, row_key)
                 if self.seen.get(key) != changed_at:
                     self.seen[key] = changed_at
                     changed.add((tenant_id, user_id))
+        self.seen = {k: at for k, at in self.seen.items() if at >= since}
         return changed
 
 

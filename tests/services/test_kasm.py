@@ -15,7 +15,7 @@ from ezscale.services import kasm
 from ezscale.services.errors import DomainError
 from ezscale.services.kasm_catalogue import seed_catalogue, templates
 from ezscale.services.kasm_client import KasmClient
-from ezscale.services.kasm_sync import credit_guard, keepalive_due, reconcile
+from ezscale.services.kasm_sync import add_notice, credit_guard, keepalive_due, reconcile
 from ezscale.services.reseller_pricing import set_retail_price
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.settings import get_settings
@@ -347,6 +347,28 @@ def test_kasm_usage_limit_stops_billing_and_tells_the_customer(env, clock):
     assert usage.stopped_at == clock.now() and usage.cost_minor == 4
     with env.db() as db:
         assert db.exec(select(KasmNotice).where(KasmNotice.kind == NoticeKind.USAGE_LIMIT)).one()
+
+
+def test_live_tracker_reports_each_change_once(env, clock):
+    from ezscale.state.kasm_live import _Tracker
+
+    tracker = _Tracker()
+    watched = {env.tenant.id: {env.user_id}}
+    me = {(env.tenant.id, env.user_id)}
+    workspace_id = _running(env, clock)
+    assert tracker.changed_users(watched) == me
+    assert tracker.changed_users(watched) == set()
+    assert tracker.changed_users({env.tenant.id: {env.user_id + 1}}) == set()  # not watched
+    clock.advance(timedelta(seconds=1))
+    with env.db() as db:
+        kasm.stop_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
+    assert tracker.changed_users(watched) == me
+    with env.db() as db:
+        add_notice(
+            db, tenant=env.tenant, user_id=env.user_id, kind=NoticeKind.LOW_BALANCE, key="k", message="m"
+        )
+    assert tracker.changed_users(watched) == me
+    assert tracker.changed_users(watched) == set()
 
 
 def test_orphans_of_our_users_are_destroyed(env, clock):
