@@ -2,6 +2,8 @@
 cookie (plus a visible marker the layout turns into a banner) and opens the client area;
 `/impersonate/end` ends that session. Only impersonation sessions are accepted."""
 
+from urllib.parse import quote
+
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,6 +17,7 @@ from ezscale.services.tenancy import HostStatus, TenantInfo, resolve_host, tenan
 from ezscale.state.auth import SESSION_COOKIE
 
 MARKER_COOKIE = "ezscale_impersonating"
+PREVIOUS_COOKIE = "ezscale_session_before_impersonation"
 
 
 def _tenant(host: str) -> TenantInfo | None:
@@ -29,35 +32,44 @@ def _is_impersonation(tenant: TenantInfo, token: str) -> bool:
     return row is not None and row.method == "impersonation"
 
 
-def _start(host: str, token: str) -> Response:
+def _start(host: str, token: str, previous: str) -> Response:
     tenant = _tenant(host)
     user = current_user(tenant=tenant, token=token) if tenant and token else None
     if user is None or not _is_impersonation(tenant, token):
         return PlainTextResponse("This link is not valid.", status_code=403)
     response = RedirectResponse(routes.CLIENT, status_code=303)
+    if previous and previous != token:
+        # On the house host the admin's own session is replaced: keep it to restore at the end.
+        response.set_cookie(PREVIOUS_COOKIE, previous, httponly=True, samesite="lax")
     response.set_cookie(SESSION_COOKIE, token, httponly=False, samesite="lax")
-    response.set_cookie(MARKER_COOKIE, user.email, samesite="lax")
+    # Percent-encoded (the browser's cookie reader decodes it), so it is never quoted.
+    response.set_cookie(MARKER_COOKIE, quote(user.email, safe=""), samesite="lax")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _end(host: str, token: str) -> Response:
+def _end(host: str, token: str, previous: str) -> Response:
     tenant = _tenant(host)
     if tenant and token and _is_impersonation(tenant, token):
         end_session(tenant=tenant, token=token)
-    response = RedirectResponse(routes.HOME, status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    before = current_user(tenant=tenant, token=previous) if tenant and previous else None
+    restored = before is not None
+    target = routes.ADMIN_CUSTOMERS if before and before.is_admin else routes.HOME
+    response = RedirectResponse(target, status_code=303)
+    if restored:
+        response.set_cookie(SESSION_COOKIE, previous, httponly=False, samesite="lax")
+    else:
+        response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(PREVIOUS_COOKIE)
     response.delete_cookie(MARKER_COOKIE)
     return response
 
 
 async def impersonate_start(request: Request) -> Response:
-    return await run_in_threadpool(
-        _start, request.headers.get("host", ""), request.query_params.get("token", "")
-    )
+    host, previous = request.headers.get("host", ""), request.cookies.get(SESSION_COOKIE, "")
+    return await run_in_threadpool(_start, host, request.query_params.get("token", ""), previous)
 
 
 async def impersonate_end(request: Request) -> Response:
-    return await run_in_threadpool(
-        _end, request.headers.get("host", ""), request.cookies.get(SESSION_COOKIE, "")
-    )
+    host, token = request.headers.get("host", ""), request.cookies.get(SESSION_COOKIE, "")
+    return await run_in_threadpool(_end, host, token, request.cookies.get(PREVIOUS_COOKIE, ""))

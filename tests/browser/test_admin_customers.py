@@ -84,7 +84,7 @@ def test_admin_customer_record_actions_and_impersonation(live_app, browser: Brow
 
     page.locator("#impersonate").click()
     page.wait_for_url(f"**custshop.localhost:{live_app.port}/client**")
-    expect(page.locator("#impersonation-banner")).to_contain_text("hank@example.test")
+    expect(page.locator("#impersonation-banner")).to_contain_text("signed in as hank@example.test.")
     page.locator("#end-impersonation").click()
     page.wait_for_url(f"http://custshop.localhost:{live_app.port}/")
     expect(page.locator("#impersonation-banner")).to_have_count(0)

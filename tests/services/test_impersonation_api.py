@@ -1,0 +1,53 @@
+"""Impersonation hand-off: only impersonation tokens, the admin's own session kept and restored."""
+
+from starlette.testclient import TestClient
+
+from ezscale.api import api
+from ezscale.models.central import PlatformAdmin
+from ezscale.models.tenant import User
+from ezscale.services import admin_customer_actions as actions
+from ezscale.services.sessions import create_admin_session, create_user_session, current_user
+from ezscale.services.tenancy import TenantInfo, tenant_session
+
+
+def test_hand_off_sets_the_banner_and_ending_restores_the_admin(central, make_tenant, clock):
+    house = TenantInfo.of(make_tenant("house", is_house=True, primary_domain="localhost"))
+    with tenant_session(house) as db:
+        user = User(email="pat@example.test", password_hash="-", created_at=clock.now())
+        db.add(user)
+        db.commit()
+        own_token = create_user_session(db, user=user, method="password")
+    admin = PlatformAdmin(
+        email="admin@example.test", password_hash="-", created_at=clock.now(), totp_enabled_at=clock.now()
+    )
+    central.add(admin)
+    central.commit()
+    admin_token = create_admin_session(central, admin=admin, method="password+totp")
+    actor = current_user(tenant=house, token=admin_token)
+    client = TestClient(api, base_url="http://localhost", follow_redirects=False)
+
+    def get(path: str, cookies: dict[str, str], **params):
+        header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        response = client.get(path, params=params, headers={"cookie": header})
+        return response, {
+            c.split("=", 1)[0]: c.split("=", 1)[1].split(";")[0]
+            for c in response.headers.get_list("set-cookie")
+        }
+
+    assert get("/impersonate", {}, token=own_token)[0].status_code == 403  # not an impersonation session
+    token = actions.impersonate(actor=actor, tenant=house, user_id=user.id)
+    started, set_cookies = get("/impersonate", {"ezscale_session": admin_token}, token=token)
+    assert (started.status_code, started.headers["location"]) == (303, "/client")
+    assert set_cookies["ezscale_session"] == token
+    assert set_cookies["ezscale_impersonating"] == "pat%40example.test"
+    previous = set_cookies["ezscale_session_before_impersonation"]
+    assert previous == admin_token
+
+    ended, set_cookies = get(
+        "/impersonate/end", {"ezscale_session": token, "ezscale_session_before_impersonation": previous}
+    )
+    assert (ended.status_code, ended.headers["location"]) == (303, "/admin/customers")
+    assert set_cookies["ezscale_session"] == admin_token
+    assert set_cookies["ezscale_impersonating"] in ('""', "")  # deleted
+    assert current_user(tenant=house, token=token) is None  # the impersonation session is over
+    assert current_user(tenant=house, token=admin_token).email == "admin@example.test"
