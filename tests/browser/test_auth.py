@@ -196,9 +196,7 @@ def test_platform_admin_signs_in_with_password_and_totp(live_app, page: Page):
 
     open_site(page, live_app.url("localhost", "/admin"))
     page.wait_for_url(re.compile(r"/admin/login"))
-    page.fill("#email-input", "admin@ezscale.test")
-    page.fill("#password-input", "admin-demo-password")
-    page.click("#login-submit")
+    _sign_in(page, live_app.url("localhost", "/admin/login"), "admin@ezscale.test", "admin-demo-password")
     page.fill("#code-input", pyotp.TOTP(DEMO_ADMIN_TOTP_SECRET).now())
     page.click("#code-submit")
     page.wait_for_url(re.compile(r"/admin$"))
