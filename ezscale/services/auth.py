@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from ezscale import clock
 from ezscale.models.auth import EmailToken, LoginEvent, RecoveryCode, TokenPurpose
 from ezscale.models.tenant import Role, User
-from ezscale.services import login_guard, totp
+from ezscale.services import login_guard, passkeys, totp
 from ezscale.services.errors import DomainError
 from ezscale.services.mail import send_mail
 from ezscale.services.passwords import hash_password, verify_password
@@ -237,6 +237,31 @@ def record_success(session: Session, *, user: User, method: str, client: Client)
         ip=client.ip,
         user_agent=client.user_agent,
     )
+
+
+def passkey_sign_in(
+    session: Session, *, rp_id: str, origin: str, credential_json: str, challenge: str, client: Client
+) -> User:
+    """Sign in with a passkey; failures count towards the IP's limit and show in the history."""
+    login_guard.check_not_locked(session, LoginEvent, email=None, ip=client.ip)
+    try:
+        user = passkeys.finish_authentication(
+            session, rp_id=rp_id, origin=origin, credential_json=credential_json, challenge=challenge
+        )
+    except DomainError:
+        login_guard.record_login(
+            session,
+            LoginEvent,
+            email="",
+            success=False,
+            method="passkey",
+            ip=client.ip,
+            user_agent=client.user_agent,
+            reason="bad_passkey",
+        )
+        raise
+    record_success(session, user=user, method="passkey", client=client)
+    return user
 
 
 def request_password_reset(session: Session, *, tenant: TenantInfo, email: str, base_url: str) -> None:

@@ -63,16 +63,19 @@ def _wait_minutes(session: Session, model: EventModel, *conditions, limit: int) 
     return max(1, math.ceil((failures[-1] + window - now).total_seconds() / 60))
 
 
-def check_not_locked(session: Session, model: EventModel, *, email: str, ip: str) -> None:
-    """Refuse before checking any password when the account or the IP has failed too often."""
+def check_not_locked(session: Session, model: EventModel, *, email: str | None, ip: str) -> None:
+    """Refuse before checking any password when the account or the IP has failed too often
+    (email None: a passkey sign-in, where only the IP is known)."""
     settings = get_settings()
-    last_success = session.exec(
-        select(func.max(model.created_at)).where(model.email == email, model.success == True)  # noqa: E712
-    ).one()
-    account = [model.email == email]
-    if last_success is not None:
-        account.append(model.created_at > last_success)
-    wait = _wait_minutes(session, model, *account, limit=settings.login_max_failures_per_account)
+    wait = 0
+    if email is not None:
+        last_success = session.exec(
+            select(func.max(model.created_at)).where(model.email == email, model.success == True)  # noqa: E712
+        ).one()
+        account = [model.email == email]
+        if last_success is not None:
+            account.append(model.created_at > last_success)
+        wait = _wait_minutes(session, model, *account, limit=settings.login_max_failures_per_account)
     if ip:
         wait = max(
             wait, _wait_minutes(session, model, model.ip == ip, limit=settings.login_max_failures_per_ip)

@@ -53,9 +53,10 @@ class LoginState(AuthState):
             return rx.redirect(home_for(user.role))
         return None
 
-    def _signed_in(self, user, method: str, tenant):
+    def _signed_in(self, user, method: str, tenant, *, recorded: bool = False):
         with tenant_session(tenant) as session:
-            auth.record_success(session, user=user, method=method, client=self._client())
+            if not recorded:
+                auth.record_success(session, user=user, method=method, client=self._client())
             self.session_token = create_user_session(
                 session, user=user, method=method, ip=self._client().ip, user_agent=self._client().user_agent
             )
@@ -128,14 +129,15 @@ class LoginState(AuthState):
             return None
         try:
             with tenant_session(tenant) as session:
-                user = passkeys.finish_authentication(
+                user = auth.passkey_sign_in(
                     session,
                     rp_id=self.host,
                     origin=self._origin(),
                     credential_json=result,
                     challenge=challenge,
+                    client=self._client(),
                 )
         except DomainError as error:
             self.error = str(error)
             return None
-        return self._signed_in(user, "passkey", tenant)
+        return self._signed_in(user, "passkey", tenant, recorded=True)

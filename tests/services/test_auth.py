@@ -237,3 +237,28 @@ def test_signing_up_again_before_confirming_sends_a_fresh_link(acme):
         mails = list_outbox(tenant=acme, to="cat@example.com")
         assert [m.kind for m in mails] == ["verify_email", "verify_email"]
         auth.verify_email(db, token=_token(mails[0].links[0]))
+
+
+def test_failed_passkey_sign_ins_are_recorded_and_count_towards_the_ip_limit(acme):
+    with tenant_session(acme) as db:
+        for _ in range(20):
+            with pytest.raises(DomainError, match="not registered here"):
+                auth.passkey_sign_in(
+                    db,
+                    rp_id="acme.localhost",
+                    origin="http://acme.localhost:3000",
+                    credential_json='{"id": "unknown"}',
+                    challenge="abc",
+                    client=CLIENT,
+                )
+        with pytest.raises(LockedOut):
+            auth.passkey_sign_in(
+                db,
+                rp_id="acme.localhost",
+                origin="http://acme.localhost:3000",
+                credential_json='{"id": "unknown"}',
+                challenge="abc",
+                client=CLIENT,
+            )
+        failures = db.exec(select(LoginEvent).where(LoginEvent.method == "passkey")).all()
+        assert len(failures) == 20 and {f.reason for f in failures} == {"bad_passkey"}
