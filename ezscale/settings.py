@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(default=None, alias="SMTP_URL")
     dev_outbox: bool = Field(default=True, alias="EZSCALE_DEV_OUTBOX")
     session_hours: int = Field(default=24 * 14, alias="EZSCALE_SESSION_HOURS")
+    secure_cookies: bool = Field(default=False, alias="EZSCALE_SECURE_COOKIES")  # true behind HTTPS
     login_max_failures_per_account: int = Field(default=5, alias="EZSCALE_LOGIN_MAX_FAILURES")
     login_max_failures_per_ip: int = Field(default=20, alias="EZSCALE_LOGIN_MAX_FAILURES_PER_IP")
     login_lockout_minutes: int = Field(default=15, alias="EZSCALE_LOGIN_LOCKOUT_MINUTES")

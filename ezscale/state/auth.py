@@ -20,7 +20,11 @@ SESSION_COOKIE = "ezscale_session"
 
 class AuthState(SiteState):
     session_token: str = rx.Cookie(
-        "", name=SESSION_COOKIE, same_site="lax", max_age=get_settings().session_hours * 3600
+        "",
+        name=SESSION_COOKIE,
+        same_site="lax",
+        max_age=get_settings().session_hours * 3600,
+        secure=get_settings().secure_cookies or None,
     )
     signed_in: bool = False
     user_name: str = ""
