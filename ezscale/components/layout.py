@@ -36,6 +36,7 @@ _NAV = {
         ("Branding", routes.RESELLER_BRANDING),
         ("Domains", routes.RESELLER_DOMAINS),
         ("Plans", routes.RESELLER_PLANS),
+        ("Staff", routes.RESELLER_STAFF),
         ("Storefront", routes.HOME),
     ],
     Area.ADMIN: [

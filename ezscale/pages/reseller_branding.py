@@ -18,7 +18,9 @@ IMAGE_TYPES = {
 def _field(label: str, field: str, value, **props) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="2", weight="medium"),
-        rx.input(value=value, on_change=lambda v: S.set_draft(field, v), id=f"brand-{field}", **props),
+        rx.input(
+            value=value, on_change=lambda v: S.set_draft(field, v), id=f"brand-{field}", width="100%", **props
+        ),
         spacing="1",
         width="100%",
     )
@@ -122,7 +124,7 @@ def _editor() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        _preview(),
+        rx.box(_preview()),
         columns=rx.breakpoints(initial="1", md="2"),
         spacing="6",
         width="100%",

@@ -16,9 +16,15 @@ from ezscale.services.billing.demo import seed_billing_demo
 from ezscale.services.kasm_catalogue import seed_demo_workspaces
 from ezscale.services.passwords import hash_password
 from ezscale.services.tenancy import TenantInfo, create_tenant, tenant_session
+from ezscale.services.wholesale import run_wholesale_billing
 from ezscale.settings import get_settings
 
 HOUSE_SLUG = "ezscale"
+RESELLER_CUSTOMERS = (
+    ("rita@acme.test", "Rita Reseller-Customer"),
+    ("sam@acme.test", "Sam Shopper"),
+    ("tia@acme.test", "Tia Tester"),
+)
 RESELLER_SLUG = "acme"
 
 
@@ -93,10 +99,18 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         name="Ada Acme",
         role=Role.RESELLER_OWNER,
     )
-    for tenant in (house, reseller):
+    for email, name in RESELLER_CUSTOMERS:
+        _ensure_user(reseller, email=email, password=customer_password, name=name, role=Role.CUSTOMER)
+    for tenant, emails in (
+        (house, ["customer@ezscale.test"]),
+        (reseller, [e for e, _ in RESELLER_CUSTOMERS]),
+    ):
         with tenant_session(TenantInfo.of(tenant)) as db:
-            seed_demo_workspaces(db, customer_email="customer@ezscale.test")
-            seed_billing_demo(db, customer_email="customer@ezscale.test")
+            seed_demo_workspaces(db, customer_email=emails[0])
+            for email in emails:
+                seed_billing_demo(db, customer_email=email)
+    # Acme's first wholesale invoice from EZSCALE (its platform fee for last month).
+    run_wholesale_billing(on=clock.now().date(), max_workers=1)
     if (
         session.exec(select(PlatformAdmin.id).where(PlatformAdmin.email == "admin@ezscale.test")).first()
         is None
