@@ -22,27 +22,32 @@ from ezscale.services.errors import DomainError, NotFound
 SERIES = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
 
 
-def next_number(session: Session, series: str) -> str:
-    """Take the next number of a series inside the caller's transaction.
+def take_numbers(session: Session, series: str, count: int) -> list[str]:
+    """Take the next `count` numbers of a series inside the caller's transaction.
 
     One `UPDATE … RETURNING`: on PostgreSQL it row-locks the sequence exactly like SELECT … FOR
-    UPDATE would, until the caller commits or rolls back (then the number is given back)."""
+    UPDATE would, until the caller commits or rolls back (then the numbers are given back), so
+    numbers have no gaps as long as every number taken is used in that transaction."""
     take = (
         update(InvoiceSequence)
         .where(InvoiceSequence.series == series)
-        .values(next_number=InvoiceSequence.next_number + 1)
+        .values(next_number=InvoiceSequence.next_number + count)
         .returning(InvoiceSequence.next_number)
         .execution_options(synchronize_session=False)
     )
-    taken = session.execute(take).scalar()
-    if taken is None:
+    after = session.execute(take).scalar()
+    if after is None:
         try:
             with session.begin_nested():
                 session.add(InvoiceSequence(series=series, next_number=1))
         except IntegrityError:
             pass  # created by a concurrent issuer; take from theirs
-        taken = session.execute(take).scalar_one()
-    return f"{series}-{taken - 1:06d}"
+        after = session.execute(take).scalar_one()
+    return [f"{series}-{n:06d}" for n in range(after - count, after)]
+
+
+def next_number(session: Session, series: str) -> str:
+    return take_numbers(session, series, 1)[0]
 
 
 def get_invoice(session: Session, *, invoice_id: int, user_id: int | None = None) -> Invoice:
@@ -136,8 +141,12 @@ def _bill_to(user: User) -> str:
     return "\n".join(p for p in parts if p)[:600]
 
 
-def issue(session: Session, invoice: Invoice, *, due_at: datetime | None = None) -> Invoice:
-    """Draft → open: totals, tax, customer snapshot and the next number (flushed, not committed)."""
+def issue(
+    session: Session, invoice: Invoice, *, due_at: datetime | None = None, number: str | None = None
+) -> Invoice:
+    """Draft → open: totals, tax, customer snapshot and the next number (flushed, not committed).
+
+    `number`: one the caller took with `take_numbers` in this same transaction (billing runs)."""
     if invoice.status is not InvoiceStatus.DRAFT:
         raise DomainError(f"Invoice {invoice.number} is already issued.")
     items = lines(session, invoice)
@@ -148,7 +157,7 @@ def issue(session: Session, invoice: Invoice, *, due_at: datetime | None = None)
         raise DomainError("An invoice cannot total less than zero; issue a credit note instead.")
     user = session.get(User, invoice.user_id)
     decision = tax_for(session, user)
-    number = next_number(session, SERIES[invoice.kind])  # before the changes: one UPDATE below
+    number = number or next_number(session, SERIES[invoice.kind])  # before the changes: one UPDATE
     now = clock.now()
     invoice.subtotal_minor = subtotal
     invoice.tax_rate_percent = decision.rate_percent

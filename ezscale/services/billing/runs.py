@@ -89,7 +89,18 @@ def invoice_renewals(session: Session) -> list[int]:
         plans = session.exec(select(Plan)).all()
         for chunk in _batched(user_ids, BATCH):
             try:
-                batch = [i for user_id in chunk for i in _renew_customer(session, user_id, subs[user_id])]
+                groups = {user_id: _groups(session, subs[user_id]) for user_id in chunk}
+                # One block of numbers for the batch: used in full, or given back by the rollback.
+                numbers = iter(
+                    invoices.take_numbers(
+                        session, invoices.SERIES[InvoiceKind.INVOICE], sum(map(len, groups.values()))
+                    )
+                )
+                batch = [
+                    i
+                    for user_id in chunk
+                    for i in _renew_customer(session, user_id, groups[user_id], numbers)
+                ]
                 session.commit()
                 made += batch
             except IntegrityError:
@@ -104,18 +115,23 @@ def _renew_one_by_one(session: Session, user_ids: list[int], due) -> list[int]:
     for user_id in user_ids:
         subs = list(session.exec(select(Subscription).where(Subscription.user_id == user_id, *due)))
         try:
-            made += _renew_customer(session, user_id, subs)
+            made += _renew_customer(session, user_id, _groups(session, subs))
             session.commit()
         except IntegrityError:
             session.rollback()
     return made
 
 
-def _renew_customer(session: Session, user_id: int, subs: list[Subscription]) -> list[int]:
+def _groups(session: Session, subs: list[Subscription]) -> dict[tuple, list[tuple[Subscription, Plan]]]:
+    """A customer's due subscriptions by (period start, currency): one invoice each."""
     groups: dict[tuple, list[tuple[Subscription, Plan]]] = defaultdict(list)
     for sub in subs:
         plan = session.get(Plan, sub.plan_id)
         groups[(sub.invoiced_through, plan.currency)].append((sub, plan))
+    return groups
+
+
+def _renew_customer(session: Session, user_id: int, groups: dict, numbers=None) -> list[int]:
     return [
         _renewal_invoice(
             session,
@@ -124,12 +140,15 @@ def _renew_customer(session: Session, user_id: int, subs: list[Subscription]) ->
             f"renewal:{user_id}:{start:%Y%m%d}:{currency}:{items[0][0].id}",
             start,
             items,
+            next(numbers) if numbers is not None else None,
         )
         for (start, currency), items in groups.items()
     ]
 
 
-def _renewal_invoice(session: Session, user_id: int, currency: str, key: str, start, items) -> int:
+def _renewal_invoice(
+    session: Session, user_id: int, currency: str, key: str, start, items, number: str | None
+) -> int:
     invoice = invoices.create_draft(session, user_id=user_id, currency=currency, billing_key=key)
     for sub, plan in items:
         end = period_end(start, plan.billing_interval)
@@ -142,7 +161,7 @@ def _renewal_invoice(session: Session, user_id: int, currency: str, key: str, st
         )
         sub.invoiced_through = end
         session.add(sub)
-    invoices.issue(session, invoice, due_at=start)
+    invoices.issue(session, invoice, due_at=start, number=number)
     return invoice.id
 
 
