@@ -36,7 +36,11 @@ def _bars(name: str, x_key: str, keys: list[str], *, stacked: bool = False) -> r
         )
         for i, k in enumerate(keys)
     ]
-    return rx.recharts.bar_chart(*series, *_axes(x_key), data=S.charts[name], width="100%", height=260)
+    # "sign" (not in Reflex's list of offsets): gains stack above zero, losses below it.
+    extra = {"custom_attrs": {"stackOffset": "sign"}} if stacked else {}
+    return rx.recharts.bar_chart(
+        *series, *_axes(x_key), data=S.charts[name], width="100%", height=260, **extra
+    )
 
 
 def _lines(name: str, x_key: str, keys: list[str]) -> rx.Component:
@@ -122,8 +126,15 @@ def _reports() -> rx.Component:
     return rx.hstack(
         rx.text("CSV reports:", weight="medium"),
         *[
-            rx.link(
-                label, href=routes.ADMIN_REPORTS + "/" + name + ".csv" + S.report_query, id=f"report-{name}"
+            # Reflex renders anchors as router links: `reloadDocument` lets the browser download.
+            rx.el.a(
+                label,
+                href=routes.ADMIN_REPORTS + "/" + name + ".csv" + S.report_query,
+                download=f"{name}.csv",
+                id=f"report-{name}",
+                class_name="rt-Text rt-Link",
+                custom_attrs={"reloadDocument": True},
+                style={"color": "var(--accent-11)"},
             )
             for name, label in REPORTS
         ],

@@ -2,6 +2,7 @@
 customer gets "Not allowed" and no figures, on the page and on the CSV route."""
 
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
@@ -76,6 +77,10 @@ def test_admin_sees_the_datasets_figures_and_a_customer_does_not(live_app, brows
     expect(admin.locator("#chart-movements .recharts-bar-rectangle")).to_have_count(4)
     expect(admin.locator("#chart-aging .recharts-bar-rectangle")).to_have_count(4)
     expect(admin.locator("#definitions")).to_contain_text("annual plans price ÷ 12")
+    with admin.expect_download() as download:
+        admin.locator("#report-subscriptions").click()
+    assert download.value.suggested_filename.startswith("subscriptions")
+    assert "16759.666667" in Path(download.value.path()).read_text()
     admin.context.close()
 
     customer = _page_with(browser, live_app.url("localhost"), customer_token)
