@@ -23,9 +23,15 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from ezscale.db import dispose_engines
 from ezscale.node import node_environment
 from ezscale.settings import get_settings, normalise_url
+from ezscale.simulators import stripe as stripe_simulator
 from tests.conftest import _BASE_DATABASE_URL, _RUN_ID, _drop_databases
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# The live app talks to one localstripe for the whole session; its address must be in the
+# environment before the app starts (tests that charge cards use the `stripe_server` fixture).
+_STRIPE_PORT = stripe_simulator.free_port()
+os.environ["STRIPE_API_BASE"] = f"http://127.0.0.1:{_STRIPE_PORT}"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -140,6 +146,22 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
                 os.killpg(app.process.pid, signal.SIGKILL)
         if _BASE_DATABASE_URL:
             _drop_databases(prefix)
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[str]:
+    process = stripe_simulator.start(_STRIPE_PORT)
+    yield os.environ["STRIPE_API_BASE"]
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def fill_card(page: Page, number: str = "4242424242424242") -> None:
+    """Type a card into localstripe's Stripe.js shim element (#card-element)."""
+    card = page.locator("#card-element")
+    for name, value in (("number", number), ("exp_month", "12"), ("exp_year", "30"), ("cvc", "123")):
+        card.get_by_placeholder(name, exact=True).fill(value)
+    card.get_by_placeholder("postal_code").fill("10115")
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,6 @@
 """Browser: the customer adds a card (Stripe.js shim of localstripe), pays an invoice, gets its PDF.
 
-The live app talks to a localstripe started by this module; its address is put in the
-environment at import, before the live app starts (as the Kasm browser test does).
-"""
-
-import os
-from collections.abc import Iterator
+The live app talks to the localstripe of the browser conftest (`stripe_server`)."""
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,22 +11,10 @@ from ezscale.models.tenant import User
 from ezscale.services.billing import invoices
 from ezscale.services.sessions import create_user_session
 from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
-from ezscale.simulators import stripe as stripe_simulator
 from ezscale.state.auth import SESSION_COOKIE
-from tests.browser.conftest import open_site
+from tests.browser.conftest import fill_card, open_site
 
 pytestmark = pytest.mark.browser
-
-_STRIPE_PORT = stripe_simulator.free_port()
-os.environ["STRIPE_API_BASE"] = f"http://127.0.0.1:{_STRIPE_PORT}"
-
-
-@pytest.fixture(scope="module")
-def stripe_server() -> Iterator[None]:
-    process = stripe_simulator.start(_STRIPE_PORT)
-    yield
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def _customer_with_open_invoice(live_app, page: Page) -> str:
@@ -59,15 +42,7 @@ def test_add_card_pay_now_and_download_pdf(live_app, stripe_server, page: Page):
     expect(page.locator("#credit-balance")).not_to_be_empty()
 
     page.locator("#add-card").click()
-    card = page.locator("#card-element")
-    for field, value in (
-        ("number", "4242424242424242"),
-        ("exp_month", "12"),
-        ("exp_year", "30"),
-        ("cvc", "123"),
-    ):
-        card.get_by_placeholder(field, exact=True).fill(value)
-    card.get_by_placeholder("postal_code").fill("10115")
+    fill_card(page)
     page.locator("#save-card").click()
     expect(page.locator(".saved-card")).to_contain_text("4242")
     expect(page.locator("#billing-message")).to_have_text("Card saved.")

@@ -1,5 +1,7 @@
 """The reseller area as its owner uses it, and what a customer of the same tenant gets there."""
 
+from datetime import date
+
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlmodel import select
@@ -10,7 +12,8 @@ from ezscale.models.central import TenantDomain
 from ezscale.models.tenant import Role, User
 from ezscale.services.sessions import create_user_session
 from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
-from tests.browser.conftest import open_site
+from ezscale.services.wholesale import bill_tenant
+from tests.browser.conftest import fill_card, open_site
 
 pytestmark = pytest.mark.browser
 
@@ -73,5 +76,33 @@ def test_a_customer_of_the_same_tenant_is_not_allowed_in(live_app, browser: Brow
             open_site(page, live_app.url("acme.localhost", path))
             expect(page.locator("#not-allowed")).to_be_visible()
             expect(page.get_by_text("Wholesale")).to_have_count(0)
+    finally:
+        page.context.close()
+
+
+def test_owner_adds_a_card_pays_the_wholesale_invoice_and_gets_its_pdf(live_app, stripe_server, browser):
+    with live_app.platform(), central_session() as central:
+        acme = get_tenant(central, "acme")
+        invoice, _ = bill_tenant(tenant_id=acme.id, start=date(2026, 1, 1), end=date(2026, 2, 1))
+    page = _page_as(browser, live_app, _session_for(live_app, "owner@acme.test", Role.RESELLER_OWNER))
+    try:
+        open_site(page, live_app.url("acme.localhost", "/reseller"))
+        row = page.locator(f"[data-invoice='{invoice.number}']")
+        expect(row).to_contain_text("$99.00")
+        row.get_by_role("button", name="Pay").click()
+        expect(page.locator("#reseller-error")).to_contain_text("Add a card first")
+
+        page.get_by_role("button", name="Add or replace card").click()
+        fill_card(page)
+        page.locator("#save-card").click()
+        expect(page.locator("#reseller-card")).to_have_text("Visa •••• 4242")
+
+        row.get_by_role("button", name="Pay").click()
+        expect(row).to_contain_text("paid")
+        with page.expect_download() as download:
+            row.get_by_role("button", name="PDF").click()
+        assert download.value.suggested_filename == f"{invoice.number}.pdf"
+        with open(download.value.path(), "rb") as pdf:
+            assert pdf.read(4) == b"%PDF"
     finally:
         page.context.close()
