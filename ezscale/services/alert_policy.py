@@ -11,6 +11,7 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from ezscale import clock
+from ezscale.db import central_session
 from ezscale.models.admin import AlertPolicy
 from ezscale.services.alerts import send_alert
 from ezscale.services.errors import DomainError
@@ -83,3 +84,17 @@ def channels() -> list[Channel]:
 
 def send_test_alert(*, sent_by: str) -> bool:
     return send_alert(title="Test alert", message=f"A test alert sent by {sent_by} from the admin area.")
+
+
+def raise_alert(
+    category: AlertCategory,
+    *,
+    title: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    failures: int = 1,
+) -> bool:
+    """The one way jobs page the admins: sent only if the saved policy wants this category."""
+    with central_session() as central:
+        wanted = should_alert(central, category=category, failures=failures)
+    return wanted and send_alert(title=title, message=message, fields=fields)

@@ -27,7 +27,7 @@ from ezscale.models.kasm import (
 )
 from ezscale.models.tenant import Plan, Service, ServiceStatus, ServiceType, User
 from ezscale.money import Money
-from ezscale.services.alerts import send_alert
+from ezscale.services.alert_policy import AlertCategory, raise_alert
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.kasm_client import KasmClient, KasmError, KasmNotFound, KasmTransientError
 from ezscale.services.kasm_credit import available_credit_minor, has_saved_payment_method
@@ -379,7 +379,8 @@ def fail_workspace(
     service.status_reason = ws.status_reason
     db.add(service)
     db.commit()
-    send_alert(
+    raise_alert(
+        AlertCategory.PROVISIONING,
         title="Kasm provisioning failed",
         message=f"Workspace {ws.id} (service {ws.service_id}) of tenant {tenant.slug} failed: {reason}",
         fields={"tenant": tenant.slug, "workspace": str(ws.id), "user": str(ws.user_id)},

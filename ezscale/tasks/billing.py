@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from ezscale.db import central_session
 from ezscale.models.central import Tenant, TenantStatus
-from ezscale.services.billing import notify, runs
+from ezscale.services.billing import monitoring, notify, runs
 from ezscale.services.billing.runs import RunReport
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.tasks.app import celery_app
@@ -36,16 +36,28 @@ def _mail(tenant: TenantInfo, report: RunReport) -> dict:
     }
 
 
+def _run(session: Session, tenant: TenantInfo, name: str, run) -> dict:
+    """Run, alert the admins on a crash (the task still fails, so it is retried) and on failed
+    payments over their threshold, then mail customers."""
+    try:
+        report = run(session, tenant=tenant)
+    except Exception as error:
+        monitoring.alert_on_run_error(tenant=tenant, run=name, error=error)
+        raise
+    monitoring.alert_on_payment_failures(session, tenant=tenant)
+    return _mail(tenant, report)
+
+
 @tenant_task(name="ezscale.tasks.billing.daily_billing")
 def daily_billing(session: Session, tenant: TenantInfo) -> dict:
     """Renewals, first charges, retries, reminders, suspensions for one tenant."""
-    return _mail(tenant, runs.daily_run(session, tenant=tenant))
+    return _run(session, tenant, "daily", runs.daily_run)
 
 
 @tenant_task(name="ezscale.tasks.billing.usage_billing")
 def usage_billing(session: Session, tenant: TenantInfo) -> dict:
     """Usage invoices for the customers whose billing date it is, and their charges."""
-    return _mail(tenant, runs.usage_run(session, tenant=tenant))
+    return _run(session, tenant, "usage", runs.usage_run)
 
 
 @celery_app.task(name="ezscale.tasks.billing.daily_all")
