@@ -8,18 +8,17 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlmodel import select
 
-from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.central import PlatformAdmin
-from ezscale.models.tenant import User
+from ezscale.services.mail import list_outbox
 from ezscale.services.resellers import request_deletion
-from ezscale.services.sessions import create_admin_session, create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.sessions import create_admin_session
 from tests.browser.conftest import open_site
 
 pytestmark = pytest.mark.browser
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+OWNER_PASSWORD = "orbit-owner-password"
 
 
 def _context_with(browser: Browser, url: str, token: str):
@@ -30,12 +29,11 @@ def _context_with(browser: Browser, url: str, token: str):
     return page
 
 
-def test_admin_creates_reseller_owner_brands_it_visitor_sees_it_live(live_app, browser: Browser, tmp_path):
+def test_admin_creates_reseller_owner_signs_in_brands_it_visitor_sees_it_live(
+    live_app, browser: Browser, tmp_path
+):
     with live_app.platform(), central_session() as central:
         admin = central.exec(select(PlatformAdmin).where(PlatformAdmin.email == "admin@ezscale.test")).one()
-        admin.totp_enabled_at = admin.totp_enabled_at or clock.now()  # admins need a second factor
-        central.add(admin)
-        central.commit()
         admin_token = create_admin_session(central, admin=admin, method="password+totp")
     admin_page = _context_with(browser, live_app.url("localhost"), admin_token)
     try:
@@ -50,17 +48,28 @@ def test_admin_creates_reseller_owner_brands_it_visitor_sees_it_live(live_app, b
         admin_page.locator("#create-reseller").click()
         expect(admin_page.locator("[data-tenant='orbit']")).to_contain_text("orbit.localhost", timeout=30_000)
 
-        with live_app.platform(), central_session() as central:
-            orbit = TenantInfo.of(get_tenant(central, "orbit"))
-            with tenant_session(orbit) as db:
-                owner = db.exec(select(User).where(User.email == "owner@orbit.test")).one()
-                owner_token = create_user_session(db, user=owner, method="password")
+        # The owner follows the invitation, chooses a password and signs in on the new host.
+        with live_app.platform():
+            [invite] = list_outbox(tenant=None, to="owner@orbit.test")
+        [link] = [link for link in invite.links if "/reset-password?token=" in link]
+        assert link.startswith(live_app.url("orbit.localhost", "/reset-password"))
+        editor = browser.new_context().new_page()
+        editor.set_default_timeout(20_000)
+        open_site(editor, link)
+        editor.fill("#password-input", OWNER_PASSWORD)
+        editor.fill("#confirm-input", OWNER_PASSWORD)
+        editor.locator("#reset-submit").click()
+        expect(editor.locator("#form-message")).to_be_visible()
+        open_site(editor, live_app.url("orbit.localhost", "/login"))
+        editor.fill("#email-input", "owner@orbit.test")
+        editor.fill("#password-input", OWNER_PASSWORD)
+        editor.locator("#login-submit").click()
+        editor.wait_for_url(re.compile(r"^(?!.*/login)"))
 
         visitor = browser.new_context().new_page()
         open_site(visitor, live_app.url("orbit.localhost"))
         expect(visitor.locator("#brand-name")).to_have_text("Orbit Hosting")
 
-        editor = _context_with(browser, live_app.url("orbit.localhost"), owner_token)
         open_site(editor, live_app.url("orbit.localhost", "/reseller/branding"))
         editor.locator("#brand-primary_color").fill("#7C3AED")
         logo = tmp_path / "logo.png"
