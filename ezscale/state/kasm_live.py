@@ -66,19 +66,21 @@ async def push_once(app: rx.App, tracker: _Tracker) -> int:
     if not watched:
         return 0
     changed = await asyncio.to_thread(tracker.changed_users, watched)
-    pushed = 0
     tabs: dict[tuple[int, int], list[str]] = {}
     for token, key in _watchers.items():
         tabs.setdefault(key, []).append(token)
-    for key in changed:
+
+    async def refresh(key: tuple[int, int]) -> int:
         # One read per changed customer (in a thread, off the event loop), shared by their tabs.
         view = await asyncio.to_thread(load_view, tracker.tenants[key[0]], key[1])
         for token in tabs.get(key, []):
             async with app.modify_state(rx.BaseStateToken(ident=token, cls=KasmState)) as root:
                 state = await root.get_state(KasmState)
                 state._apply(view)
-            pushed += 1
-    return pushed
+        return len(tabs.get(key, []))
+
+    # Customers are refreshed side by side, so a burst of changes does not queue behind itself.
+    return sum(await asyncio.gather(*(refresh(key) for key in changed)))
 
 
 async def live_updates(app: rx.App) -> None:
