@@ -3,6 +3,7 @@ on_load, refuses a customer's session: no data in the state, no change in the da
 
 import asyncio
 import inspect
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import reflex as rx
@@ -54,12 +55,19 @@ def _dummy(parameter: inspect.Parameter):
     return "1"
 
 
+def _run(coroutine) -> object:
+    """Run a coroutine on a fresh loop in its own thread: the browser tests' sync Playwright
+    keeps an event loop running in the main thread for the whole session."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _call(state, handler) -> object:
     fn = handler.fn
     params = list(inspect.signature(fn).parameters.values())[1:]
     result = fn(state, *[_dummy(p) for p in params if p.default is inspect.Parameter.empty])
     if inspect.isawaitable(result):
-        return asyncio.run(result)
+        return _run(result)
     if inspect.isgenerator(result):
         return list(result)
     if inspect.isasyncgen(result):
@@ -67,7 +75,7 @@ def _call(state, handler) -> object:
         async def drain():
             return [item async for item in result]
 
-        return asyncio.run(drain())
+        return _run(drain())
     return result
 
 
