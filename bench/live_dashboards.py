@@ -1,8 +1,9 @@
 """Benchmark: N live workspace dashboards (Reflex websocket clients) on one backend process.
 
-    .venv/bin/python bench/live_dashboards.py [--clients 100,500,1000] [--changes 200]
+    .venv/bin/python bench/live_dashboards.py [--clients 100,500,1000] [--changes 200] [--redis URL]
 
-Starts the real app (`reflex run --env prod`, one backend process on SQLite), with one customer
+Starts the real app (`reflex run --env prod`, one backend process on SQLite; with `--redis`, the
+production set-up: Reflex state in Redis and changes signalled over Redis), with one customer
 and one running workspace per simulated client. A headless Chromium opens the dashboard once to
 record the socket.io CONNECT packet the Reflex frontend sends (hydrate + on_load); N clients then
 replay it over raw Engine.IO websockets, each with its own client token and session cookie, so
@@ -40,6 +41,7 @@ from ezscale.db import central_session, dispose_engines
 from ezscale.models.kasm import KasmTemplate, KasmUsageSession, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceStatus, User
 from ezscale.node import node_environment
+from ezscale.services import kasm_signal  # noqa: F401  (the commit hook a worker has: signals changes)
 from ezscale.services.sessions import create_user_session
 from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
 from ezscale.state.auth import SESSION_COOKIE
@@ -257,8 +259,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", default="100,500,1000")
     parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--redis", metavar="URL", help="e.g. redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     sizes = [int(x) for x in args.clients.split(",")]
+    if args.redis:
+        os.environ["REDIS_URL"] = args.redis
+    else:
+        os.environ.pop("REDIS_URL", None)
     with bench_platform("sqlite"):
         port = _free_port()
         env = node_environment()

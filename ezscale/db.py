@@ -96,7 +96,8 @@ def tenant_database_url(database_name: str) -> str:
 
 @contextmanager
 def tenant_session_for(database_name: str) -> Iterator[Session]:
-    with Session(engine_for(tenant_database_url(database_name)), expire_on_commit=False) as s:
+    engine = engine_for(tenant_database_url(database_name))
+    with Session(engine, expire_on_commit=False, info={"tenant_database": database_name}) as s:
         yield s
 
 

@@ -131,9 +131,7 @@ def test_open_workspace_and_an_outside_stop_shows_up_without_reload(
         kasm_server.stop_outside(kasm_id)
         with KasmClient(base_url=kasm_server_url(), api_key="demo-key", api_secret="demo-secret") as client:
             reconcile(db, tenant=tenant, listing=client.get_kasms(), client=client)
-    # Issue 4 asks for 2 s; on PostgreSQL + Redis with the whole suite running on 2 cores the push
-    # has taken longer (issue 4 stays open for live-dashboard latency), so allow 5 s here.
-    expect(card).to_have_attribute("data-status", "stopped", timeout=5_000)
+    expect(card).to_have_attribute("data-status", "stopped", timeout=2_000)
     expect(card).to_contain_text("stopped outside the app")
 
 

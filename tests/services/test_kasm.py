@@ -1,10 +1,12 @@
 """Kasm workspaces end to end against the loopback simulator, with an injected clock."""
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 from sqlmodel import select
 
 from ezscale import clock as clock_module
@@ -15,6 +17,7 @@ from ezscale.services import kasm
 from ezscale.services.errors import DomainError
 from ezscale.services.kasm_catalogue import seed_catalogue, templates
 from ezscale.services.kasm_client import KasmClient
+from ezscale.services.kasm_signal import CHANNEL, Change
 from ezscale.services.kasm_sync import add_notice, credit_guard, keepalive_due, reconcile
 from ezscale.services.reseller_pricing import set_retail_price
 from ezscale.services.tenancy import TenantInfo, tenant_session
@@ -369,6 +372,68 @@ def test_live_tracker_reports_each_change_once(env, clock):
         )
     assert tracker.changed_users(watched) == me
     assert tracker.changed_users(watched) == set()
+
+
+@pytest.fixture
+def redis_url():
+    """Redis for the change signal (CI runs it for both databases); the settings see it here only."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on this machine")
+    before = os.environ.get("REDIS_URL")
+    os.environ["REDIS_URL"] = url
+    get_settings.cache_clear()
+    yield url
+    if before is None:
+        del os.environ["REDIS_URL"]
+    get_settings.cache_clear()
+
+
+def _received(pubsub) -> list[Change]:
+    """Every signal already delivered (publishing happens inside the commit, before this runs)."""
+    changes = []
+    while (message := pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)) is not None:
+        changes.append(Change.decode(message["data"].decode()))
+    return changes
+
+
+def test_committed_workspace_changes_are_signalled_once_and_the_poll_does_not_repeat_them(
+    env, clock, redis_url
+):
+    from ezscale.state.kasm_live import _Tracker
+
+    pubsub = redis.Redis.from_url(redis_url).pubsub()
+    pubsub.subscribe(CHANNEL)
+    pubsub.get_message(timeout=1)  # the subscribe confirmation
+    workspace_id = _running(env, clock)
+    database = env.tenant.database_name
+    signalled = _received(pubsub)
+    assert {c.key for c in signalled} == {f"w{workspace_id}"}
+    assert {(c.database, c.user_id) for c in signalled} == {(database, env.user_id)}
+    assert signalled[-1].at == env.workspace(workspace_id).changed_at
+
+    with env.db() as db:  # a write that does not move changed_at is not a dashboard change
+        ws = db.get(KasmWorkspace, workspace_id)
+        ws.kasm_expires_at = clock.now() + timedelta(hours=1)
+        db.commit()
+    with env.db() as db:  # nor is a change rolled back
+        ws = db.get(KasmWorkspace, workspace_id)
+        ws.changed_at = clock.now() + timedelta(seconds=1)
+        db.flush()
+        db.rollback()
+    assert _received(pubsub) == []
+
+    clock.advance(timedelta(seconds=1))
+    with env.db() as db:
+        kasm.stop_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
+    [stop] = _received(pubsub)
+    tracker = _Tracker()
+    watched = {env.tenant.id: {env.user_id}}
+    assert tracker.is_new(env.tenant.id, stop.key, stop.at)  # the listener pushes this one …
+    assert tracker.changed_users(watched) == set()  # … so the poll does not push it again
+    assert not tracker.is_new(env.tenant.id, stop.key, stop.at)
 
 
 def test_orphans_of_our_users_are_destroyed(env, clock):
