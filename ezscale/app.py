@@ -10,6 +10,7 @@ from ezscale.pages import (
     admin_alerts,
     admin_analytics,
     admin_customers,
+    admin_plans,
     admin_resellers,
     areas,
     audit,
@@ -40,6 +41,7 @@ reseller.register(app)
 admin_resellers.register(app)
 admin_analytics.register(app)
 admin_customers.register(app)
+admin_plans.register(app)
 admin_alerts.register(app)
 kasm.register(app)
 billing.register(app)

@@ -4,9 +4,13 @@ Rounding happens in one place (`round_minor`), half-up to the currency's minor u
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from ezscale.services.errors import DomainError
 
 _MINOR_DIGITS = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3}
+# Hourly usage rates keep six decimal places.
+RATE_PLACES = 6
 
 
 def minor_digits(currency: str) -> int:
@@ -19,6 +23,27 @@ def round_minor(amount: Decimal, currency: str) -> int:
         raise TypeError("money amounts must be Decimal")
     scaled = amount.scaleb(minor_digits(currency))
     return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def parse_price(text: str, *, places: int) -> Decimal:
+    """A typed price ("12.50", "$12.50", "0.105") as an exact decimal of zero or more with at
+    most `places` decimal places; anything else is a DomainError."""
+    text = (text or "").strip().lstrip("$")
+    if not text:
+        raise DomainError("Enter a price.")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise DomainError(f"“{text}” is not a price.") from None
+    if not value.is_finite() or value < 0:
+        raise DomainError("A price must be a number of zero or more.")
+    try:
+        exact = value == value.quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:  # more digits than a decimal context holds
+        raise DomainError(f"“{text}” is not a price.") from None
+    if not exact:
+        raise DomainError(f"Use at most {places} decimal places.")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

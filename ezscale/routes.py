@@ -16,6 +16,7 @@ ADMIN_REPORTS = "/admin/reports"
 ADMIN_CUSTOMERS = "/admin/customers"
 ADMIN_CUSTOMER = "/admin/customer"
 ADMIN_ALERTS = "/admin/alerts"
+ADMIN_PLANS = "/admin/plans"
 IMPERSONATE = "/impersonate"
 
 # Accounts and security

@@ -43,6 +43,7 @@ _NAV = {
         ("Overview", routes.ADMIN),
         ("Resellers", routes.ADMIN_RESELLERS),
         ("Customers", routes.ADMIN_CUSTOMERS),
+        ("Plans", routes.ADMIN_PLANS),
         ("Analytics", routes.ADMIN_ANALYTICS),
         ("Alerts", routes.ADMIN_ALERTS),
         ("Audit", routes.ADMIN_AUDIT),

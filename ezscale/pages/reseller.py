@@ -193,24 +193,43 @@ def domains() -> rx.Component:
     )
 
 
+def _plan_input(p: dict, field: str, placeholder, width: str) -> rx.Component:
+    S = ResellerPlansState
+    return rx.input(
+        value=p[field],
+        placeholder=placeholder,
+        on_change=lambda v: S.set_field(p["id"], field, v),
+        id=f"plan-{field}-" + p["code"],
+        size="1",
+        width=width,
+    )
+
+
 def _plan_row(p: dict) -> rx.Component:
     S = ResellerPlansState
     return rx.table.row(
-        rx.table.cell(p["name"]),
+        rx.table.cell(
+            rx.vstack(
+                _plan_input(p, "name", "Name", "190px"),
+                _plan_input(p, "description", "Description", "190px"),
+                rx.text(p["code"], size="1", color_scheme="gray"),
+                spacing="1",
+            )
+        ),
         rx.table.cell(p["retail"]),
         rx.table.cell(p["wholesale"]),
         rx.table.cell(p["margin"]),
+        rx.table.cell(_plan_input(p, "price", p["unit"], "100px")),
+        rx.table.cell(_plan_input(p, "setup_fee", "none", "80px")),
         rx.table.cell(
-            rx.hstack(
-                rx.input(
-                    placeholder=p["unit"],
-                    value=S.drafts.get(p["id"], ""),
-                    on_change=lambda v: S.set_draft(p["id"], v),
-                    width="110px",
-                ),
-                rx.button("Save", size="1", on_click=S.save(p["id"])),
+            rx.checkbox(
+                checked=p["active"] == "yes",
+                on_change=lambda v: S.set_active(p["id"], v),
+                id="plan-active-" + p["code"],
             )
         ),
+        rx.table.cell(rx.button("Save", size="1", on_click=S.save(p["id"]), id="plan-save-" + p["code"])),
+        data_plan_row=p["code"],
     )
 
 
@@ -219,16 +238,35 @@ def plans() -> rx.Component:
     return _guarded(
         "Plans & prices",
         S,
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[
-                        rx.table.column_header_cell(h)
-                        for h in ("Plan", "Your price", "Wholesale", "Margin", "New price")
-                    ]
-                )
+        rx.vstack(
+            rx.text(
+                "Your plans come from EZSCALE's wholesale catalogue. Set what your customers pay "
+                "(never below wholesale); a new price applies from each customer's next renewal.",
+                size="2",
+                color_scheme="gray",
             ),
-            rx.table.body(rx.foreach(S.rows, _plan_row)),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in (
+                                "Plan",
+                                "Your price",
+                                "Wholesale",
+                                "Margin",
+                                "Price",
+                                "Setup fee",
+                                "On sale",
+                                "",
+                            )
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(S.rows, _plan_row)),
+                width="100%",
+                id="reseller-plans",
+            ),
             width="100%",
         ),
     )

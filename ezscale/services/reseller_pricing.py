@@ -1,15 +1,15 @@
-"""A reseller's retail prices: free to choose, but never below what EZSCALE charges wholesale."""
+"""A reseller's retail prices: free to choose, but never below what EZSCALE charges wholesale
+(the rule itself is `plan_catalogue.check_floor`)."""
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
 from ezscale.models.tenant import BillingInterval, Plan
-from ezscale.money import Money, minor_digits, round_minor
-from ezscale.services.errors import DomainError, NotFound
-
-RATE_PLACES = Decimal("0.000001")
+from ezscale.money import Money
+from ezscale.services.errors import NotFound
+from ezscale.services.plan_catalogue import apply_price
 
 
 @dataclass(frozen=True)
@@ -21,18 +21,6 @@ class PriceRow:
     retail: str
     wholesale: str
     margin: str
-
-
-def _parse(text: str, *, places: int) -> Decimal:
-    try:
-        value = Decimal((text or "").strip().lstrip("$"))
-    except InvalidOperation:
-        raise DomainError(f"“{text}” is not a price.") from None
-    if not value.is_finite() or value < 0:
-        raise DomainError("A price must be a number of zero or more.")
-    if value != value.quantize(Decimal(1).scaleb(-places)):
-        raise DomainError(f"Use at most {places} decimal places.")
-    return value
 
 
 def _rate_label(rate: Decimal | None, currency: str) -> str:
@@ -80,24 +68,7 @@ def set_retail_price(session: Session, *, plan_id: int, price: str) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFound("No such plan.")
-    if plan.billing_interval is BillingInterval.HOURLY:
-        rate = _parse(price, places=6)
-        floor = plan.wholesale_hourly_rate
-        if floor is not None and rate < floor:
-            raise DomainError(
-                f"{plan.name}: {rate.normalize():f}/h is below the wholesale rate {floor.normalize():f}/h."
-            )
-        plan.hourly_rate = rate.quantize(RATE_PLACES)
-    else:
-        amount = _parse(price, places=minor_digits(plan.currency))
-        minor = round_minor(amount, plan.currency)
-        floor_minor = plan.wholesale_price_minor
-        if floor_minor is not None and minor < floor_minor:
-            raise DomainError(
-                f"{plan.name}: {Money(minor, plan.currency).format()} is below the wholesale price "
-                f"{Money(floor_minor, plan.currency).format()}."
-            )
-        plan.price_minor = minor
+    apply_price(plan, price)
     session.add(plan)
     session.commit()
     return plan

@@ -13,10 +13,13 @@ from ezscale.services.domains import (
     verify_domain,
 )
 from ezscale.services.errors import DomainError
-from ezscale.services.reseller_pricing import pricing, set_retail_price
+from ezscale.services.plan_catalogue import PlanForm, list_plans, update_plan
+from ezscale.services.reseller_pricing import pricing
 from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
+
+_PLAN_FIELDS = ("name", "description", "price", "setup_fee")
 
 
 class ResellerState(AuthState):
@@ -122,22 +125,30 @@ class ResellerDomainsState(ResellerState):
 
 
 class ResellerPlansState(ResellerState):
+    """The owner edits each plan in its row: name, description, price, setup fee, on sale."""
+
     rows: list[dict[str, str]] = []
-    drafts: dict[str, str] = {}
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as session:
-            self.rows = [
-                {
-                    "id": str(r.plan_id),
-                    "name": r.name,
-                    "retail": r.retail,
-                    "wholesale": r.wholesale,
-                    "margin": r.margin,
-                    "unit": "per hour" if r.hourly else "per period",
-                }
-                for r in pricing(session)
-            ]
+            labels = {r.plan_id: r for r in pricing(session)}
+            plans = list_plans(session)
+        self.rows = [
+            {
+                "id": str(p.id),
+                "code": p.code,
+                "name": p.name,
+                "description": p.description,
+                "price": p.price,
+                "setup_fee": p.setup_fee,
+                "active": "yes" if p.active else "",
+                "retail": labels[p.id].retail,
+                "wholesale": labels[p.id].wholesale,
+                "margin": labels[p.id].margin,
+                "unit": "per hour" if labels[p.id].hourly else "per period",
+            }
+            for p in plans
+        ]
 
     @rx.event
     def load(self):
@@ -146,23 +157,48 @@ class ResellerPlansState(ResellerState):
             self._refresh(tenant)
         return redirect
 
+    def _edit_row(self, plan_id: str, field: str, value: str) -> None:
+        self.rows = [{**r, field: value} if r["id"] == plan_id else r for r in self.rows]
+
     @rx.event
-    def set_draft(self, plan_id: str, value: str):
-        self.drafts = {**self.drafts, plan_id: value}
+    def set_field(self, plan_id: str, field: str, value: str):
+        if field in _PLAN_FIELDS:
+            self._edit_row(plan_id, field, value)
+
+    @rx.event
+    def set_active(self, plan_id: str, value: bool):
+        self._edit_row(plan_id, "active", "yes" if value else "")
 
     @rx.event
     def save(self, plan_id: str):
         if (owner := self._owner()) is None:
             return None
         user, tenant = owner
-        price = self.drafts.get(plan_id, "")
+        row = next((r for r in self.rows if r["id"] == plan_id), None)
+        if row is None:
+            return None
+        form = PlanForm(
+            name=row["name"],
+            description=row["description"],
+            price=row["price"],
+            setup_fee=row["setup_fee"],
+            active=row["active"] == "yes",
+        )
         try:
             with tenant_session(tenant) as session:
-                plan = set_retail_price(session, plan_id=int(plan_id), price=price)
-        except (DomainError, ValueError) as error:
+                plan = update_plan(
+                    session,
+                    actor=user,
+                    tenant=tenant,
+                    plan_id=int(plan_id),
+                    form=form,
+                    ip=self.router.session.client_ip or "",
+                )
+                name = plan.name
+        except DomainError as error:
             self.error = str(error)
             return None
-        self._audit(user, "plan.price", f"plan:{plan.code}", price=price)
-        self.drafts = {k: v for k, v in self.drafts.items() if k != plan_id}
+        unsaved = {r["id"]: r for r in self.rows if r["id"] != plan_id}
         self._refresh(tenant)
-        return rx.toast.success(f"{plan.name}: price saved.")
+        self.rows = [unsaved.get(r["id"], r) for r in self.rows]
+        return rx.toast.success(f"{name}: saved.")

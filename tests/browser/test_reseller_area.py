@@ -52,12 +52,12 @@ def test_owner_manages_domains_and_prices(live_app, browser: Browser):
         expect(page.get_by_text("Could not connect to http://shop.acme-example.com")).to_be_visible()
 
         open_site(page, live_app.url("acme.localhost", "/reseller/plans"))
-        row = page.locator("tr", has_text="VPS 2")
-        row.locator("input").fill("10.00")
-        row.get_by_role("button", name="Save").click()
+        row = page.locator("[data-plan-row='vps-2']")
+        page.locator("#plan-price-vps-2").fill("10.00")
+        page.locator("#plan-save-vps-2").click()
         expect(page.locator("#reseller-error")).to_contain_text("below the wholesale price $10.50")
-        row.locator("input").fill("17.00")
-        row.get_by_role("button", name="Save").click()
+        page.locator("#plan-price-vps-2").fill("17.00")
+        page.locator("#plan-save-vps-2").click()
         expect(row).to_contain_text("$17.00")
     finally:
         page.context.close()

@@ -1,0 +1,181 @@
+"""Platform admin → Plans: the house storefront's catalogue, and resellers' wholesale prices."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.components.layout import Area, shell
+from ezscale.state.admin_plans import INTERVALS, SERVICE_TYPES
+from ezscale.state.admin_plans import AdminPlansState as S
+from ezscale.state.admin_plans import AdminWholesaleState as W
+
+_SELECT_STYLE = {"padding": "6px", "border_radius": "6px", "border": "1px solid var(--gray-7)"}
+
+
+def _input(label: str, field: str, **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray"),
+        rx.input(
+            value=S.form.get(field, ""),
+            on_change=lambda v: S.set_field(field, v),
+            id=f"plan-form-{field}",
+            **props,
+        ),
+        spacing="1",
+    )
+
+
+def _select(label: str, field: str, options: list[str]) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray"),
+        rx.el.select(
+            *[rx.el.option(o, value=o) for o in options],
+            value=S.form.get(field, ""),
+            on_change=lambda v: S.set_field(field, v),
+            id=f"plan-form-{field}",
+            style=_SELECT_STYLE,
+        ),
+        spacing="1",
+    )
+
+
+def _form() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(rx.cond(S.editing != "", "Edit plan", "New plan"), size="4", id="plan-form-title"),
+            rx.grid(
+                _input("Name", "name"),
+                _input("Code (e.g. vps-4)", "code"),
+                _select("Service type", "service_type", SERVICE_TYPES),
+                _select("Billing interval", "interval", INTERVALS),
+                _input("Price (hourly: rate per hour)", "price"),
+                _input("Setup fee", "setup_fee"),
+                _input("Sort order", "sort_order"),
+                rx.checkbox(
+                    "On sale", checked=S.form_active, on_change=S.set_form_active, id="plan-form-active"
+                ),
+                columns=rx.breakpoints(initial="2", md="4"),
+                spacing="3",
+                align="end",
+                width="100%",
+            ),
+            _input("Description", "description", width="100%"),
+            rx.hstack(
+                rx.button("Save plan", on_click=S.save, id="plan-save"),
+                rx.button("New plan", variant="soft", on_click=S.new_plan, id="plan-new"),
+            ),
+            rx.text(
+                "Prices are in the storefront's currency; a change applies from each customer's next "
+                "renewal, issued invoices stay as they are.",
+                size="1",
+                color_scheme="gray",
+            ),
+            width="100%",
+            spacing="3",
+        ),
+        width="100%",
+    )
+
+
+def _plan_row(p: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(p["code"]),
+        rx.table.cell(rx.text(p["name"], weight="medium"), rx.text(p["description"], size="1")),
+        rx.table.cell(p["service_type"]),
+        rx.table.cell(p["interval"]),
+        rx.table.cell(p["price"], " ", p["currency"]),
+        rx.table.cell(p["setup_fee"]),
+        rx.table.cell(
+            rx.cond(p["active"] == "yes", rx.badge("on sale", color_scheme="green"), rx.badge("off"))
+        ),
+        rx.table.cell(p["sort_order"]),
+        rx.table.cell(
+            rx.button("Edit", size="1", variant="soft", on_click=S.edit(p["id"]), id="plan-edit-" + p["code"])
+        ),
+        data_plan_row=p["code"],
+    )
+
+
+def _table(headers: list[str], rows, row, table_id: str) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(rows, row)),
+        size="1",
+        width="100%",
+        id=table_id,
+    )
+
+
+def _wholesale_row(p: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(p["name"], rx.text(p["code"], size="1", color_scheme="gray")),
+        rx.table.cell(p["interval"]),
+        rx.table.cell(p["price"], " ", p["currency"]),
+        rx.table.cell(
+            rx.input(
+                value=p["wholesale"],
+                on_change=lambda v: W.set_draft(p["id"], v),
+                id="wholesale-" + p["code"],
+                size="1",
+                width="110px",
+            )
+        ),
+        rx.table.cell(
+            rx.button("Save", size="1", on_click=W.save(p["id"]), id="wholesale-save-" + p["code"])
+        ),
+        data_wholesale_row=p["code"],
+    )
+
+
+def _wholesale() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Reseller wholesale prices", size="5"),
+        rx.cond(W.error != "", rx.callout(W.error, color_scheme="red", id="wholesale-error")),
+        rx.el.select(
+            rx.el.option("Choose a reseller", value=""),
+            rx.foreach(W.resellers, lambda t: rx.el.option(t["name"], value=t["slug"])),
+            value=W.reseller,
+            on_change=W.choose,
+            id="wholesale-reseller",
+            style=_SELECT_STYLE,
+        ),
+        rx.cond(
+            W.reseller != "",
+            _table(
+                ["Plan", "Interval", "Reseller's price", "Wholesale", ""],
+                W.rows,
+                _wholesale_row,
+                "wholesale-table",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+def page() -> rx.Component:
+    content = rx.vstack(
+        rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", id="plans-error")),
+        _form(),
+        _table(
+            ["Code", "Plan", "Type", "Interval", "Price", "Setup fee", "", "Order", ""],
+            S.plans,
+            _plan_row,
+            "plans-table",
+        ),
+        _wholesale(),
+        width="100%",
+        spacing="4",
+    )
+    return shell(
+        Area.ADMIN,
+        rx.vstack(
+            rx.heading("Plans", size="7"),
+            rx.cond(S.denied, rx.callout("Not allowed.", color_scheme="red", id="not-allowed"), content),
+            width="100%",
+            spacing="4",
+        ),
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(page, route=routes.ADMIN_PLANS, title="Plans", on_load=[S.load, W.load])

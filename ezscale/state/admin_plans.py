@@ -1,0 +1,186 @@
+"""Platform admin → Plans: the house catalogue (create, edit) and what resellers pay wholesale."""
+
+import reflex as rx
+
+from ezscale.db import central_session
+from ezscale.models.tenant import BillingInterval, ServiceType
+from ezscale.services.errors import DomainError
+from ezscale.services.plan_catalogue import (
+    PlanForm,
+    PlanRow,
+    create_plan,
+    list_plans,
+    set_wholesale_price,
+    update_plan,
+)
+from ezscale.services.sessions import AuthUser
+from ezscale.services.tenancy import TenantInfo, get_tenant, list_tenants, tenant_info, tenant_session
+from ezscale.state.auth import AuthState
+
+SERVICE_TYPES = [t.value for t in ServiceType]
+INTERVALS = [i.value for i in BillingInterval]
+_TEXT_FIELDS = ("name", "code", "description", "service_type", "interval", "price", "setup_fee", "sort_order")
+_NEW = {f: "" for f in _TEXT_FIELDS} | {"service_type": "vps", "interval": "monthly"}
+
+
+def _row(plan: PlanRow) -> dict[str, str]:
+    return {
+        "id": str(plan.id),
+        **{f: str(getattr(plan, f)) for f in _TEXT_FIELDS},
+        "currency": plan.currency,
+        "wholesale": plan.wholesale,
+        "active": "yes" if plan.active else "",
+    }
+
+
+class AdminPlansState(AuthState):
+    """The house tenant's plans: a table and one form, for a new plan or the one being edited."""
+
+    plans: list[dict[str, str]] = []
+    form: dict[str, str] = dict(_NEW)
+    form_active: bool = True
+    editing: str = ""  # id of the plan in the form; "" for a new plan
+    error: str = ""
+
+    def _house(self) -> tuple[AuthUser, TenantInfo] | None:
+        admin = self._admin()
+        if admin is None:
+            self.error = "Not allowed."
+            return None
+        return admin, tenant_info(admin.tenant_id)
+
+    def _refresh(self, house: TenantInfo) -> None:
+        with tenant_session(house) as session:
+            self.plans = [_row(p) for p in list_plans(session)]
+
+    @rx.event
+    def load(self):
+        redirect = self.require_admin()
+        if redirect is None and not self.denied and (found := self._house()):
+            self._refresh(found[1])
+        return redirect
+
+    @rx.event
+    def set_field(self, field: str, value: str):
+        if field in _TEXT_FIELDS:
+            self.form = {**self.form, field: value}
+
+    @rx.event
+    def set_form_active(self, value: bool):
+        self.form_active = value
+
+    @rx.event
+    def edit(self, plan_id: str):
+        if self._house() is None:
+            return
+        row = next((p for p in self.plans if p["id"] == plan_id), None)
+        if row is not None:
+            self.form = {f: row[f] for f in _TEXT_FIELDS}
+            self.form_active, self.editing, self.error = row["active"] == "yes", plan_id, ""
+
+    @rx.event
+    def new_plan(self):
+        if self._house() is None:
+            return
+        self.form, self.form_active, self.editing, self.error = dict(_NEW), True, "", ""
+
+    @rx.event
+    def save(self):
+        if (found := self._house()) is None:
+            return None
+        admin, house = found
+        form = PlanForm(**{f: self.form.get(f, "") for f in _TEXT_FIELDS}, active=self.form_active)
+        ip = self.router.session.client_ip or ""
+        try:
+            with tenant_session(house) as session:
+                if self.editing:
+                    plan = update_plan(
+                        session, actor=admin, tenant=house, plan_id=int(self.editing), form=form, ip=ip
+                    )
+                else:
+                    plan = create_plan(session, actor=admin, tenant=house, form=form, ip=ip)
+                name = plan.name
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        self.form, self.form_active, self.editing, self.error = dict(_NEW), True, "", ""
+        self._refresh(house)
+        return rx.toast.success(f"{name}: saved.")
+
+
+class AdminWholesaleState(AuthState):
+    """What one reseller pays EZSCALE per plan; never above that reseller's own price."""
+
+    resellers: list[dict[str, str]] = []
+    reseller: str = ""  # slug of the reseller shown
+    rows: list[dict[str, str]] = []
+    error: str = ""
+
+    def _reseller_info(self) -> TenantInfo | None:
+        if not self.reseller:
+            return None
+        with central_session() as central:
+            return TenantInfo.of(get_tenant(central, self.reseller))
+
+    def _refresh(self) -> None:
+        tenant = self._reseller_info()
+        if tenant is None:
+            self.rows = []
+            return
+        with tenant_session(tenant) as session:
+            self.rows = [_row(p) for p in list_plans(session)]
+
+    @rx.event
+    def load(self):
+        redirect = self.require_admin()
+        if redirect is None and not self.denied:
+            with central_session() as central:
+                self.resellers = [
+                    {"slug": t.slug, "name": t.name} for t, _ in list_tenants(central) if not t.is_house
+                ]
+            self._refresh()
+        return redirect
+
+    @rx.event
+    def choose(self, slug: str):
+        if self._admin() is None:
+            self.error = "Not allowed."
+            return
+        self.reseller, self.error = slug, ""
+        try:
+            self._refresh()
+        except DomainError as error:
+            self.reseller, self.rows, self.error = "", [], str(error)
+
+    @rx.event
+    def set_draft(self, plan_id: str, value: str):
+        self.rows = [{**r, "wholesale": value} if r["id"] == plan_id else r for r in self.rows]
+
+    @rx.event
+    def save(self, plan_id: str):
+        if (admin := self._admin()) is None:
+            self.error = "Not allowed."
+            return None
+        row = next((r for r in self.rows if r["id"] == plan_id), None)
+        if row is None:
+            return None
+        try:
+            tenant = self._reseller_info()
+            if tenant is None:
+                raise DomainError("Choose a reseller first.")
+            with tenant_session(tenant) as session:
+                plan = set_wholesale_price(
+                    session,
+                    actor=admin,
+                    tenant=tenant,
+                    plan_id=int(plan_id),
+                    price=row["wholesale"],
+                    ip=self.router.session.client_ip or "",
+                )
+                name = plan.name
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        self.error = ""
+        self._refresh()
+        return rx.toast.success(f"{name}: wholesale price saved.")
