@@ -126,6 +126,9 @@ def start_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWork
     ws = _owned(db, user_id=user_id, workspace_id=workspace_id)
     if ws.status is not WorkspaceStatus.STOPPED:
         raise DomainError("Only a stopped workspace can be started.")
+    service = db.get(Service, ws.service_id)
+    if service.status is ServiceStatus.SUSPENDED:
+        raise DomainError("This workspace is suspended until its overdue invoice is paid.")
     plan = db.get(Plan, ws.plan_id)
     available = available_credit_minor(db, user_id=user_id, currency=plan.currency, now=clock.now())
     if available <= 0 and not has_saved_payment_method(db, user_id=user_id):

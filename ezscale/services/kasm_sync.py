@@ -24,7 +24,7 @@ from ezscale.models.kasm import (
     NoticeKind,
     WorkspaceStatus,
 )
-from ezscale.models.tenant import User
+from ezscale.models.tenant import Service, ServiceStatus, User
 from ezscale.money import Money, minor_digits
 from ezscale.services.kasm import stop_workspace
 from ezscale.services.kasm_client import RUNNING, KasmClient, KasmError, KasmList, KasmNotFound
@@ -162,6 +162,18 @@ def keepalive_due(db: Session, *, tenant: TenantInfo, client: KasmClient) -> int
                 message="A workspace was stopped because it reached its usage limit.",
             )
     return sent
+
+
+def stop_suspended(db: Session) -> list[int]:
+    """Stop running workspaces whose service dunning suspended (billing stops at this moment)."""
+    running = db.exec(
+        select(KasmWorkspace.id)
+        .join(Service, Service.id == KasmWorkspace.service_id)
+        .where(KasmWorkspace.status == WorkspaceStatus.RUNNING, Service.status == ServiceStatus.SUSPENDED)
+    ).all()
+    for workspace_id in running:
+        stop_workspace(db, user_id=None, workspace_id=workspace_id, reason="Suspended: invoice overdue")
+    return list(running)
 
 
 def stopping_workspaces(db: Session) -> list[int]:

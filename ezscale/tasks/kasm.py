@@ -8,7 +8,13 @@ from ezscale.db import central_session
 from ezscale.models.central import Tenant, TenantStatus
 from ezscale.services.kasm import Next, converge_step
 from ezscale.services.kasm_client import KasmClient, KasmError
-from ezscale.services.kasm_sync import credit_guard, keepalive_due, reconcile, stopping_workspaces
+from ezscale.services.kasm_sync import (
+    credit_guard,
+    keepalive_due,
+    reconcile,
+    stop_suspended,
+    stopping_workspaces,
+)
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.tasks.app import celery_app
 from ezscale.tasks.tenant_task import TENANT_HEADER, enqueue_for_tenant, tenant_task
@@ -73,6 +79,7 @@ def guard_tenant(session, tenant: TenantInfo) -> int:
     with KasmClient.from_settings() as client:
         keepalive_due(session, tenant=tenant, client=client)
     credit_guard(session, tenant=tenant)
+    stop_suspended(session)
     stopping = stopping_workspaces(session)
     for workspace_id in stopping:
         schedule_converge(tenant.id, workspace_id)

@@ -18,7 +18,7 @@ from ezscale.services.errors import DomainError
 from ezscale.services.kasm_catalogue import seed_catalogue, templates
 from ezscale.services.kasm_client import KasmClient
 from ezscale.services.kasm_signal import CHANNEL, Change
-from ezscale.services.kasm_sync import add_notice, credit_guard, keepalive_due, reconcile
+from ezscale.services.kasm_sync import add_notice, credit_guard, keepalive_due, reconcile, stop_suspended
 from ezscale.services.reseller_pricing import set_retail_price
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.settings import get_settings
@@ -498,3 +498,29 @@ def test_credit_guard_warns_then_stops_a_prepaid_customer(env, clock):
     assert "stopped" in notice.message
     env.step(workspace_id)
     assert env.sim.kasms == {}
+
+
+def test_a_suspended_service_stops_its_workspace_and_cannot_start_until_unsuspended(env, clock):
+    workspace_id = _running(env, clock)
+    clock.advance(timedelta(minutes=8))
+    with env.db() as db:
+        service = db.get(Service, env.workspace(workspace_id).service_id)
+        service.status = ServiceStatus.SUSPENDED  # as dunning does when the invoice is overdue
+        db.commit()
+        assert stop_suspended(db) == [workspace_id]
+        assert stop_suspended(db) == []
+    ws = env.workspace(workspace_id)
+    assert ws.status is WorkspaceStatus.STOPPING and ws.status_reason == "Suspended: invoice overdue"
+    [usage] = env.sessions(workspace_id)
+    assert usage.stopped_at == clock.now() and usage.billable_seconds == 15 * 60
+    env.step(workspace_id)
+    with env.db() as db, pytest.raises(DomainError, match="suspended until its overdue invoice is paid"):
+        kasm.start_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
+    assert env.workspace(workspace_id).status is WorkspaceStatus.STOPPED
+    with env.db() as db:
+        service = db.get(Service, ws.service_id)
+        service.status = ServiceStatus.ACTIVE  # paid: dunning unsuspends
+        db.commit()
+        assert kasm.start_workspace(db, user_id=env.user_id, workspace_id=workspace_id).status is (
+            WorkspaceStatus.STARTING
+        )
