@@ -192,55 +192,72 @@ def step(session: Session, invoice: Invoice, report: DunningReport, charge) -> N
                 "billing_overdue",
             )
         )
-    if overdue >= settings.suspend_after_days * DAY and not timeline.has_step(session, f"{key}:suspend"):
-        services = _services(session, invoice, (ServiceStatus.ACTIVE,))
-        for service in services:
-            service.status, service.status_reason = ServiceStatus.SUSPENDED, _reason(invoice)
-            session.add(service)
-        _set_subscriptions(session, services, SubscriptionStatus.PAST_DUE)
-        timeline.record(
+    if overdue >= settings.suspend_after_days * DAY:
+        report.suspended += _escalate(
             session,
-            user_id=invoice.user_id,
-            invoice_id=invoice.id,
+            invoice,
+            step="suspend",
+            touches=(ServiceStatus.ACTIVE,),
+            to=(ServiceStatus.SUSPENDED, SubscriptionStatus.PAST_DUE),
             kind="suspended",
-            message=f"{len(services)} service(s) suspended: invoice {invoice.number} overdue",
-            key=f"{key}:suspend",
-        )
-        report.suspended += len(services)
-        report.notices.append(
-            _notice(
-                session,
-                invoice,
+            message="{count} service(s) suspended: invoice {number} overdue",
+            notice=(
                 "Services suspended: invoice {number} overdue",
                 "Your services were suspended because invoice {number} ({due}) is unpaid. "
                 "They resume as soon as it is paid.",
                 "billing_suspended",
-            )
+            ),
+            report=report,
         )
-    if overdue >= settings.terminate_after_days * DAY and not timeline.has_step(session, f"{key}:terminate"):
-        services = _services(session, invoice, (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED))
-        for service in services:
-            service.status, service.status_reason = ServiceStatus.TERMINATED, _reason(invoice)
-            session.add(service)
-        _set_subscriptions(session, services, SubscriptionStatus.CANCELLED)
-        timeline.record(
+    if overdue >= settings.terminate_after_days * DAY:
+        report.terminated += _escalate(
             session,
-            user_id=invoice.user_id,
-            invoice_id=invoice.id,
+            invoice,
+            step="terminate",
+            touches=(ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED),
+            to=(ServiceStatus.TERMINATED, SubscriptionStatus.CANCELLED),
             kind="terminated",
-            message=f"{len(services)} service(s) terminated: invoice {invoice.number} unpaid",
-            key=f"{key}:terminate",
-        )
-        report.terminated += len(services)
-        report.notices.append(
-            _notice(
-                session,
-                invoice,
+            message="{count} service(s) terminated: invoice {number} unpaid",
+            notice=(
                 "Services terminated: invoice {number} unpaid",
                 "Your services were terminated because invoice {number} ({due}) stayed unpaid.",
                 "billing_terminated",
-            )
+            ),
+            report=report,
         )
+
+
+def _escalate(
+    session: Session,
+    invoice: Invoice,
+    *,
+    step: str,
+    touches: tuple[ServiceStatus, ...],
+    to: tuple[ServiceStatus, SubscriptionStatus],
+    kind: str,
+    message: str,
+    notice: tuple[str, str, str],
+    report: DunningReport,
+) -> int:
+    """Suspend or terminate the invoice's services once (keyed on the timeline); returns how many."""
+    key = f"dunning:{invoice.id}:{step}"
+    if timeline.has_step(session, key):
+        return 0
+    services = _services(session, invoice, touches)
+    for service in services:
+        service.status, service.status_reason = to[0], _reason(invoice)
+        session.add(service)
+    _set_subscriptions(session, services, to[1])
+    timeline.record(
+        session,
+        user_id=invoice.user_id,
+        invoice_id=invoice.id,
+        kind=kind,
+        message=message.format(count=len(services), number=invoice.number),
+        key=key,
+    )
+    report.notices.append(_notice(session, invoice, *notice))
+    return len(services)
 
 
 def open_invoice_ids(session: Session) -> list[int]:
