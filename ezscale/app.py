@@ -17,6 +17,7 @@ from ezscale.pages import (
     auth,
     billing,
     kasm,
+    orders,
     outbox,
     reseller,
     reseller_branding,
@@ -45,3 +46,4 @@ admin_plans.register(app)
 admin_alerts.register(app)
 kasm.register(app)
 billing.register(app)
+orders.register(app)

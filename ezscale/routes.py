@@ -1,9 +1,12 @@
 """Every route of the app, in one place."""
 
+from urllib.parse import quote
+
 HOME = "/"
 CLIENT = "/client"
 CLIENT_WORKSPACES = "/client/workspaces"
 CLIENT_BILLING = "/client/billing"
+ORDER = "/order/[plan_code]"  # the plan code is the route argument `plan_code`
 RESELLER = "/reseller"
 RESELLER_BRANDING = "/reseller/branding"
 RESELLER_DOMAINS = "/reseller/domains"
@@ -37,3 +40,13 @@ THEME_CSS = "/tenant-theme.css"
 FAVICON = "/tenant-favicon.svg"
 CADDY_ASK = "/internal/tls/ask"
 STRIPE_WEBHOOK = "/webhooks/stripe"
+
+
+def order_path(plan_code: str) -> str:
+    """The order page of one plan."""
+    return ORDER.replace("[plan_code]", quote(plan_code, safe=""))
+
+
+def invoice_path(invoice_id: int) -> str:
+    """The customer's billing page with one invoice open."""
+    return f"{CLIENT_BILLING}?invoice={invoice_id}"

@@ -15,6 +15,12 @@ def _plan_card(plan: dict[str, str]) -> rx.Component:
             rx.heading(plan["name"], size="4"),
             rx.text(plan["description"], color_scheme="gray", size="2"),
             rx.heading(plan["price"], size="5", color="var(--brand-primary)"),
+            rx.link(
+                rx.button(plan["action"], width="100%"),
+                href=plan["href"],
+                id="order-" + plan["code"],
+                width="100%",
+            ),
             spacing="2",
         ),
         data_plan=plan["code"],

@@ -28,12 +28,18 @@ class PublicPlan:
     description: str
     price_label: str
     kind_label: str
+    hourly: bool
 
 
-def _price_label(plan: Plan) -> str:
+def price_label(plan: Plan) -> str:
+    """The plan's price as the storefront shows it, e.g. "$6.00/mo" or "$0.15/hr"."""
     if plan.billing_interval is BillingInterval.HOURLY and plan.hourly_rate is not None:
         return f"{Money.of(plan.hourly_rate, plan.currency).format()}/hr"
     return Money(plan.price_minor, plan.currency).format() + _INTERVAL_SUFFIX[plan.billing_interval]
+
+
+def kind_label(plan: Plan) -> str:
+    return _KIND_LABELS.get(plan.service_type.value, plan.service_type.value)
 
 
 def list_public_plans(session: Session) -> list[PublicPlan]:
@@ -43,8 +49,9 @@ def list_public_plans(session: Session) -> list[PublicPlan]:
             code=p.code,
             name=p.name,
             description=p.description,
-            price_label=_price_label(p),
-            kind_label=_KIND_LABELS.get(p.service_type.value, p.service_type.value),
+            price_label=price_label(p),
+            kind_label=kind_label(p),
+            hourly=p.billing_interval is BillingInterval.HOURLY,
         )
         for p in plans
     ]

@@ -50,23 +50,30 @@ class BillingState(AuthState):
             self.error, self.message = "", success
         self._refresh(user.id)
 
+    def _show(self, user_id: int, invoice_id: int) -> None:
+        try:
+            with tenant_session(self._tenant()) as db:
+                self.detail = views.detail(db, user_id=user_id, invoice_id=invoice_id)
+        except DomainError as error:
+            self.error = str(error)
+
     @rx.event
     def load(self):
+        """The page; `?invoice=<id>` opens one of the customer's invoices (after an order)."""
         self.detail, self.adding_card, self.message, self.error = None, False, "", ""
         user = self._customer()
-        if user is not None:
-            self._refresh(user.id)
+        if user is None:
+            return
+        self._refresh(user.id)
+        opened = self.router.url.query_parameters.get("invoice", "")
+        if opened.isdigit():
+            self._show(user.id, int(opened))
 
     @rx.event
     def show(self, invoice_id: int):
         user = self._customer()
-        if user is None:
-            return
-        try:
-            with tenant_session(self._tenant()) as db:
-                self.detail = views.detail(db, user_id=user.id, invoice_id=int(invoice_id))
-        except DomainError as error:
-            self.error = str(error)
+        if user is not None:
+            self._show(user.id, int(invoice_id))
 
     @rx.event
     def close_detail(self):

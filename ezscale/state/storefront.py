@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ezscale import routes
 from ezscale.services.storefront import list_public_plans
 from ezscale.services.tenancy import tenant_session
 from ezscale.state.site import SiteState
@@ -24,6 +25,9 @@ class StorefrontState(SiteState):
                     "description": p.description,
                     "price": p.price_label,
                     "kind": p.kind_label,
+                    # Workspaces are started (and billed by the hour) on the workspaces page.
+                    "href": routes.CLIENT_WORKSPACES if p.hourly else routes.order_path(p.code),
+                    "action": "Launch" if p.hourly else "Order",
                 }
                 for p in list_public_plans(session)
             ]

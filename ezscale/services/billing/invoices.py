@@ -234,6 +234,7 @@ def record_card_payment(session: Session, invoice: Invoice, *, amount_minor: int
 
 def _mark_paid(session: Session, invoice: Invoice) -> None:
     from ezscale.services.billing.dunning import on_invoice_paid
+    from ezscale.services.billing.orders import activate_paid_services
 
     invoice.status = InvoiceStatus.PAID
     invoice.paid_at = clock.now()
@@ -247,6 +248,7 @@ def _mark_paid(session: Session, invoice: Invoice) -> None:
         message=f"Invoice {invoice.number} paid",
     )
     on_invoice_paid(session, invoice)
+    activate_paid_services(session, invoice)
 
 
 def void(session: Session, invoice: Invoice, *, reason: str) -> Invoice:

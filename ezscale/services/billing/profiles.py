@@ -14,6 +14,17 @@ def get_profile(session: Session, *, user_id: int) -> BillingProfile | None:
     return session.exec(select(BillingProfile).where(BillingProfile.user_id == user_id)).first()
 
 
+def _first_anchor_day() -> int:
+    """A new profile's anchor: the day the customer starts, capped at 28."""
+    return min(clock.now().day, 28)
+
+
+def current_anchor_day(session: Session, *, user_id: int) -> int:
+    """The customer's anchor day, or the one their profile would get now (nothing is written)."""
+    profile = get_profile(session, user_id=user_id)
+    return profile.anchor_day if profile is not None else _first_anchor_day()
+
+
 def ensure_profile(session: Session, *, user_id: int, anchor_day: int | None = None) -> BillingProfile:
     """The customer's profile, created (anchor = the day they sign up, capped at 28) if missing."""
     profile = get_profile(session, user_id=user_id)
@@ -22,7 +33,7 @@ def ensure_profile(session: Session, *, user_id: int, anchor_day: int | None = N
     if session.get(User, user_id) is None:
         raise NotFound(f"No customer with id {user_id}.")
     now = clock.now()
-    day = validate_anchor_day(anchor_day if anchor_day is not None else min(now.day, 28))
+    day = validate_anchor_day(anchor_day if anchor_day is not None else _first_anchor_day())
     profile = BillingProfile(user_id=user_id, anchor_day=day, created_at=now)
     try:
         with session.begin_nested():

@@ -1,6 +1,7 @@
 """Subscriptions on the customer's anchor day: ordering, renewal invoicing, cancel, plan change."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select, update
 
@@ -21,8 +22,10 @@ from ezscale.services.billing.proration import latest_anchor, next_anchor, perio
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.settings import get_settings
 
+ORDER_KEY_PREFIX = "order:"  # billing key of a subscription's first invoice: order:<subscription id>
 
-def _plan(session: Session, plan_id: int) -> Plan:
+
+def orderable_plan(session: Session, plan_id: int) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None or not plan.active:
         raise NotFound("No such plan.")
@@ -31,17 +34,45 @@ def _plan(session: Session, plan_id: int) -> Plan:
     return plan
 
 
+@dataclass(frozen=True, slots=True)
+class FirstCharge:
+    """What ordering a plan at `start` costs: the setup fee and the part up to `end`."""
+
+    start: datetime
+    end: datetime
+    setup_minor: int
+    period_minor: int
+
+    @property
+    def subtotal_minor(self) -> int:
+        return self.setup_minor + self.period_minor
+
+
+def first_charge(plan: Plan, *, anchor_day: int, now: datetime) -> FirstCharge:
+    """The first invoice of a new subscription (before tax): setup fee, and the plan's price
+    prorated to the second from now to the customer's next anchor day."""
+    full_start = latest_anchor(now, anchor_day)
+    full_end = period_end(full_start, plan.billing_interval)
+    end = next_anchor(now, anchor_day) if full_end > now else full_end
+    period = prorate(
+        plan.price_minor,
+        plan.currency,
+        part_seconds=int((end - now).total_seconds()),
+        whole_seconds=int((full_end - full_start).total_seconds()),
+    )
+    return FirstCharge(start=now, end=end, setup_minor=plan.setup_fee_minor, period_minor=period)
+
+
 def subscribe(
     session: Session, *, user_id: int, plan_id: int, label: str = ""
 ) -> tuple[Subscription, Invoice]:
     """Order a plan: a service, a subscription aligned to the anchor day, and its first invoice
     (setup fee plus the prorated part up to the next anchor day). Committed."""
-    plan = _plan(session, plan_id)
+    plan = orderable_plan(session, plan_id)
     profile = ensure_profile(session, user_id=user_id)
     now = clock.now()
-    full_start = latest_anchor(now, profile.anchor_day)
-    full_end = period_end(full_start, plan.billing_interval)
-    end = next_anchor(now, profile.anchor_day) if full_end > now else full_end
+    first = first_charge(plan, anchor_day=profile.anchor_day, now=now)
+    end = first.end
     service = Service(user_id=user_id, plan_id=plan.id, label=label or plan.name, created_at=now)
     session.add(service)
     session.flush()
@@ -57,27 +88,21 @@ def subscribe(
     session.add(sub)
     session.flush()
     invoice = invoices.create_draft(
-        session, user_id=user_id, currency=plan.currency, billing_key=f"order:{sub.id}"
+        session, user_id=user_id, currency=plan.currency, billing_key=f"{ORDER_KEY_PREFIX}{sub.id}"
     )
-    if plan.setup_fee_minor:
+    if first.setup_minor:
         invoices.add_line(
             session,
             invoice,
             description=f"{plan.name} setup",
-            unit_minor=plan.setup_fee_minor,
+            unit_minor=first.setup_minor,
             service_id=service.id,
         )
-    first = prorate(
-        plan.price_minor,
-        plan.currency,
-        part_seconds=int((end - now).total_seconds()),
-        whole_seconds=int((full_end - full_start).total_seconds()),
-    )
     invoices.add_line(
         session,
         invoice,
         description=f"{plan.name} {now:%Y-%m-%d} – {end:%Y-%m-%d}",
-        unit_minor=first,
+        unit_minor=first.period_minor,
         service_id=service.id,
     )
     invoices.issue(session, invoice)
@@ -124,7 +149,7 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     to the second. A net charge is invoiced; a net credit goes to the account credit ledger."""
     if subscription.status is not SubscriptionStatus.ACTIVE:
         raise DomainError("Only active subscriptions can change plan.")
-    old, new = session.get(Plan, subscription.plan_id), _plan(session, plan_id)
+    old, new = session.get(Plan, subscription.plan_id), orderable_plan(session, plan_id)
     if new.id == old.id:
         raise DomainError("That is already the current plan.")
     if new.currency != old.currency or new.billing_interval is not old.billing_interval:

@@ -1,0 +1,80 @@
+"""The order page of one recurring plan: what it costs now, then "Place order"."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.components.layout import Area, shell
+from ezscale.state.auth import AuthState
+from ezscale.state.orders import OrderState
+
+
+def _row(label, value, test_id: str, **props) -> rx.Component:
+    return rx.table.row(rx.table.cell(label), rx.table.cell(value, id=test_id, text_align="right", **props))
+
+
+def _quote() -> rx.Component:
+    quote = OrderState.quote
+    return rx.card(
+        rx.vstack(
+            rx.badge(quote["kind"], variant="soft"),
+            rx.heading(quote["name"], size="6", id="order-plan"),
+            rx.text(quote["description"], color_scheme="gray"),
+            rx.text(quote["interval"], " · ", quote["recurring"], id="order-recurring"),
+            rx.table.root(
+                rx.table.body(
+                    _row("Setup fee", quote["setup"], "order-setup"),
+                    _row(rx.text("First period ", quote["period"]), quote["first"], "order-first"),
+                    _row(quote["tax_label"], quote["tax"], "order-tax"),
+                    _row("Total", quote["total"], "order-total", font_weight="bold"),
+                    _row("Paid from account credit", quote["credit"], "order-credit"),
+                    _row("Due now", quote["due_now"], "order-due-now", font_weight="bold"),
+                ),
+                width="100%",
+            ),
+            rx.text(
+                "The first period runs to your billing day and is prorated to the second; after "
+                "that you are billed ",
+                quote["recurring"],
+                ". Anything credit does not cover is charged to your default card.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.button("Place order", on_click=OrderState.place, id="place-order", size="3"),
+            spacing="3",
+            width="100%",
+        ),
+        max_width="560px",
+        width="100%",
+        id="order-quote",
+    )
+
+
+def order_page() -> rx.Component:
+    return shell(
+        Area.STOREFRONT,
+        rx.vstack(
+            rx.heading("Your order", size="7"),
+            rx.cond(
+                AuthState.denied,
+                rx.callout(
+                    "Orders are placed from a customer account.", color_scheme="red", id="not-allowed"
+                ),
+            ),
+            rx.cond(
+                OrderState.error != "", rx.callout(OrderState.error, color_scheme="red", id="order-error")
+            ),
+            rx.cond(OrderState.quote.length() > 0, _quote()),
+            rx.link("Back to the plans", href=routes.HOME, size="2"),
+            spacing="4",
+            width="100%",
+        ),
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(
+        order_page,
+        route=routes.ORDER,
+        title="Order",
+        on_load=[AuthState.require_customer, OrderState.load],
+    )

@@ -1,0 +1,204 @@
+"""Ordering a recurring plan from the storefront: the quote, the order and its first payment.
+
+The quote and the order's first invoice come from the same computation
+(`subscriptions.first_charge`, then the customer's tax), so what the order page shows is what is
+invoiced. Hourly (workspace) plans are not ordered here: they are started on the workspaces page.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.models.tenant import (
+    BillingInterval,
+    Invoice,
+    InvoiceItem,
+    InvoiceStatus,
+    Plan,
+    Service,
+    ServiceStatus,
+    User,
+)
+from ezscale.money import Money
+from ezscale.services.billing import credits, invoices, payments, subscriptions, timeline
+from ezscale.services.billing.profiles import current_anchor_day
+from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
+from ezscale.services.billing.tax import tax_for, tax_minor
+from ezscale.services.errors import NotFound
+from ezscale.services.storefront import kind_label, price_label
+from ezscale.services.tenancy import TenantInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What ordering a plan now costs, in minor units of `currency`."""
+
+    plan_code: str
+    plan_name: str
+    description: str
+    kind: str
+    interval: str
+    recurring: str
+    currency: str
+    setup_minor: int
+    period_start: datetime
+    period_end: datetime
+    period_minor: int
+    tax_label: str
+    tax_minor: int
+    total_minor: int
+    credit_minor: int
+
+    @property
+    def due_now_minor(self) -> int:
+        """What is left for the card after account credit."""
+        return self.total_minor - self.credit_minor
+
+    def display(self) -> dict[str, str]:
+        """The quote as the order page shows it."""
+        fmt = lambda minor: Money(minor, self.currency).format()  # noqa: E731
+        return {
+            "code": self.plan_code,
+            "name": self.plan_name,
+            "description": self.description,
+            "kind": self.kind,
+            "interval": self.interval,
+            "recurring": self.recurring,
+            "setup": fmt(self.setup_minor),
+            "period": f"{self.period_start:%Y-%m-%d} – {self.period_end:%Y-%m-%d}",
+            "first": fmt(self.period_minor),
+            "tax_label": self.tax_label or "Tax",
+            "tax": fmt(self.tax_minor),
+            "total": fmt(self.total_minor),
+            "credit": fmt(self.credit_minor),
+            "due_now": fmt(self.due_now_minor),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    invoice: Invoice
+    service: Service
+
+    @property
+    def paid(self) -> bool:
+        return self.invoice.status is InvoiceStatus.PAID
+
+
+def _plan(session: Session, plan_code: str) -> Plan:
+    """An active, recurring plan of this tenant by code."""
+    plan_id = session.exec(select(Plan.id).where(Plan.code == (plan_code or "").strip())).first()
+    if plan_id is None:
+        raise NotFound("No such plan.")
+    return subscriptions.orderable_plan(session, plan_id)
+
+
+def _customer(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound("No such customer.")
+    return user
+
+
+def quote(session: Session, *, user_id: int, plan_code: str) -> Quote:
+    """The first invoice ordering `plan_code` now would make for this customer (nothing is written)."""
+    plan = _plan(session, plan_code)
+    user = _customer(session, user_id)
+    first = subscriptions.first_charge(
+        plan, anchor_day=current_anchor_day(session, user_id=user_id), now=clock.now()
+    )
+    decision = tax_for(session, user)
+    tax = tax_minor(first.subtotal_minor, decision.rate_percent, plan.currency)
+    total = first.subtotal_minor + tax
+    balance = credits.balance_minor(session, user_id=user_id, currency=plan.currency)
+    return Quote(
+        plan_code=plan.code,
+        plan_name=plan.name,
+        description=plan.description,
+        kind=kind_label(plan),
+        interval=plan.billing_interval.value.title(),
+        recurring=price_label(plan),
+        currency=plan.currency,
+        setup_minor=first.setup_minor,
+        period_start=first.start,
+        period_end=first.end,
+        period_minor=first.period_minor,
+        tax_label=decision.label,
+        tax_minor=tax,
+        total_minor=total,
+        credit_minor=min(max(balance, 0), total),
+    )
+
+
+def place_order(
+    session: Session, *, tenant: TenantInfo, user_id: int, plan_code: str, gw: StripeGateway | None = None
+) -> PlacedOrder:
+    """Order a plan: subscription, service and issued first invoice (`subscriptions.subscribe`),
+    paid from account credit and then the default card, if the customer has one.
+
+    Without enough credit and no card the invoice stays open and the service pending; a card
+    that is declined or cannot be reached leaves the invoice to dunning and the billing run."""
+    plan = _plan(session, plan_code)
+    _customer(session, user_id)
+    sub, invoice = subscriptions.subscribe(session, user_id=user_id, plan_id=plan.id)
+    if invoice.status is InvoiceStatus.OPEN:
+        invoices.apply_credit(session, invoice)
+        session.commit()
+    if invoices.amount_due(invoice) and payments.default_card(session, user_id=user_id) is not None:
+        try:
+            payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw)
+        except PaymentProviderUnavailable:
+            session.rollback()
+            log.warning("order %s: card not charged, provider unavailable", invoice.number)
+    return PlacedOrder(invoice=invoice, service=session.get(Service, sub.service_id))
+
+
+def activate_paid_services(session: Session, invoice: Invoice) -> None:
+    """A paid order invoice starts the services it ordered that are still pending.
+
+    Provisioning per module (VPS, game, dedicated, hosting) is not modelled yet: the service is
+    marked active and the customer's timeline says so."""
+    if not (invoice.billing_key or "").startswith(subscriptions.ORDER_KEY_PREFIX):
+        return
+    pending = session.exec(
+        select(Service)
+        .join(InvoiceItem, InvoiceItem.service_id == Service.id)
+        .where(InvoiceItem.invoice_id == invoice.id, Service.status == ServiceStatus.PENDING)
+        .distinct()
+    ).all()
+    for service in pending:
+        service.status, service.status_reason = ServiceStatus.ACTIVE, ""
+        session.add(service)
+        timeline.record(
+            session,
+            user_id=service.user_id,
+            invoice_id=invoice.id,
+            kind="service_activated",
+            message=f"{service.label} (service #{service.id}) active: invoice {invoice.number} paid",
+        )
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    id: int
+    label: str
+    plan: str
+    status: str
+    since: str
+
+
+def list_services(session: Session, *, user_id: int) -> list[ServiceRow]:
+    """The customer's recurring services (servers, hosting), newest first; workspaces have
+    their own page."""
+    rows = session.exec(
+        select(Service, Plan)
+        .join(Plan, Plan.id == Service.plan_id)
+        .where(Service.user_id == user_id, Plan.billing_interval != BillingInterval.HOURLY)
+        .order_by(Service.created_at.desc(), Service.id.desc())
+    )
+    return [ServiceRow(s.id, s.label, p.name, s.status.value, f"{s.created_at:%Y-%m-%d}") for s, p in rows]

@@ -1,0 +1,56 @@
+"""The order page of one recurring plan: its quote, and placing the order."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.services.billing import orders
+from ezscale.services.errors import DomainError
+from ezscale.services.tenancy import tenant_session
+from ezscale.state.auth import AuthState
+
+
+class OrderState(AuthState):
+    quote: dict[str, str] = {}
+    error: str = ""
+    _placed_invoice_id: int = 0
+
+    def _plan_code(self) -> str:
+        """The route's `[plan_code]` (Reflex adds a var of that name for the dynamic route)."""
+        return self.plan_code
+
+    @rx.event
+    def load(self):
+        self.quote, self.error, self._placed_invoice_id = {}, "", 0
+        user = self._customer()
+        if user is None:
+            return
+        try:
+            with tenant_session(self._tenant()) as db:
+                self.quote = orders.quote(db, user_id=user.id, plan_code=self._plan_code()).display()
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    def place(self):
+        """Order once per page load (a second click goes to the invoice already made)."""
+        if self._placed_invoice_id:
+            return rx.redirect(routes.invoice_path(self._placed_invoice_id))
+        user = self._customer()
+        if user is None:
+            self.error = "Please sign in again."
+            return None
+        tenant = self._tenant()
+        try:
+            with tenant_session(tenant) as db:
+                order = orders.place_order(db, tenant=tenant, user_id=user.id, plan_code=self._plan_code())
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        self._placed_invoice_id = order.invoice.id
+        number = order.invoice.number
+        toast = (
+            rx.toast.success(f"Thank you: invoice {number} is paid and your service is active.")
+            if order.paid
+            else rx.toast.info(f"Order placed: pay invoice {number} now to start your service.")
+        )
+        return [rx.redirect(routes.invoice_path(order.invoice.id)), toast]
