@@ -1,7 +1,7 @@
 """Kasm catalogue of a tenant: workspace templates (Kasm images) and the six workspace types.
 
-The types are the tenant's hourly `Plan` rows (codes `kasm-*`); each tenant edits their rate with
-`reseller_pricing.set_retail_price`, and a running session keeps the rate it started with.
+The types are the tenant's hourly `Plan` rows (codes `kasm-*`), priced in the plan editor
+(`plan_catalogue.update_plan`); a running session keeps the rate it started with.
 """
 
 import uuid
