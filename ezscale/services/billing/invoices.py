@@ -84,7 +84,9 @@ def create_draft(
     memo: str = "",
     billing_key: str | None = None,
     kind: InvoiceKind = InvoiceKind.INVOICE,
+    flush: bool = True,
 ) -> Invoice:
+    """A new draft; flushed for its id unless the caller flushes a whole batch of drafts at once."""
     if session.get(User, user_id) is None:
         raise NotFound(f"No customer with id {user_id}.")
     invoice = Invoice(
@@ -96,7 +98,8 @@ def create_draft(
         created_at=clock.now(),
     )
     session.add(invoice)
-    session.flush()
+    if flush:
+        session.flush()
     return invoice
 
 
@@ -142,14 +145,22 @@ def _bill_to(user: User) -> str:
 
 
 def issue(
-    session: Session, invoice: Invoice, *, due_at: datetime | None = None, number: str | None = None
+    session: Session,
+    invoice: Invoice,
+    *,
+    due_at: datetime | None = None,
+    number: str | None = None,
+    items: list[InvoiceItem] | None = None,
+    flush: bool = True,
 ) -> Invoice:
     """Draft → open: totals, tax, customer snapshot and the next number (flushed, not committed).
 
-    `number`: one the caller took with `take_numbers` in this same transaction (billing runs)."""
+    Billing runs pass a `number` taken with `take_numbers` in this same transaction, the draft's
+    `items` they just added, and `flush=False`: the whole batch is written by its commit."""
     if invoice.status is not InvoiceStatus.DRAFT:
         raise DomainError(f"Invoice {invoice.number} is already issued.")
-    items = lines(session, invoice)
+    if items is None:
+        items = lines(session, invoice)
     if not items:
         raise DomainError("An invoice needs at least one line.")
     subtotal = sum(i.amount_minor for i in items)
@@ -180,14 +191,18 @@ def issue(
     )
     if invoice.kind is InvoiceKind.INVOICE and invoice.total_minor == 0:
         _mark_paid(session, invoice)
-    session.flush()
+    if flush:
+        session.flush()
     return invoice
 
 
-def apply_credit(session: Session, invoice: Invoice, *, available: int | None = None) -> int:
+def apply_credit(
+    session: Session, invoice: Invoice, *, available: int | None = None, flush: bool = True
+) -> int:
     """Pay what account credit covers (ledger row referenced by the invoice); returns the amount.
 
-    A caller that already locked the customer and read the balance passes it as `available`."""
+    A caller that already locked the customer and read the balance passes it as `available` (and
+    may leave the flush to its batch's commit)."""
     if available is None:
         credits.lock_customer(session, invoice.user_id)
         available = credits.balance_minor(session, user_id=invoice.user_id, currency=invoice.currency)
@@ -208,7 +223,8 @@ def apply_credit(session: Session, invoice: Invoice, *, available: int | None = 
     session.add(invoice)
     if amount_due(invoice) == 0:
         _mark_paid(session, invoice)
-    session.flush()
+    if flush:
+        session.flush()
     return use
 
 

@@ -96,11 +96,7 @@ def invoice_renewals(session: Session) -> list[int]:
                         session, invoices.SERIES[InvoiceKind.INVOICE], sum(map(len, groups.values()))
                     )
                 )
-                batch = [
-                    i
-                    for user_id in chunk
-                    for i in _renew_customer(session, user_id, groups[user_id], numbers)
-                ]
+                batch = _renew_batch(session, chunk, groups, numbers)
                 session.commit()
                 made += batch
             except IntegrityError:
@@ -115,7 +111,7 @@ def _renew_one_by_one(session: Session, user_ids: list[int], due) -> list[int]:
     for user_id in user_ids:
         subs = list(session.exec(select(Subscription).where(Subscription.user_id == user_id, *due)))
         try:
-            made += _renew_customer(session, user_id, _groups(session, subs))
+            made += _renew_batch(session, [user_id], {user_id: _groups(session, subs)}, numbers=None)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -131,38 +127,43 @@ def _groups(session: Session, subs: list[Subscription]) -> dict[tuple, list[tupl
     return groups
 
 
-def _renew_customer(session: Session, user_id: int, groups: dict, numbers=None) -> list[int]:
-    return [
-        _renewal_invoice(
-            session,
-            user_id,
-            currency,
-            f"renewal:{user_id}:{start:%Y%m%d}:{currency}:{items[0][0].id}",
+def _renew_batch(session: Session, user_ids: list[int], groups: dict, numbers) -> list[int]:
+    """The renewal invoices of a batch of customers, written by a few multi-row statements: the
+    drafts are inserted together (for their ids), then lines, totals and timeline rows together."""
+    drafts = [
+        (
+            invoices.create_draft(
+                session,
+                user_id=user_id,
+                currency=currency,
+                billing_key=f"renewal:{user_id}:{start:%Y%m%d}:{currency}:{items[0][0].id}",
+                flush=False,
+            ),
             start,
             items,
-            next(numbers) if numbers is not None else None,
         )
-        for (start, currency), items in groups.items()
+        for user_id in user_ids
+        for (start, currency), items in groups[user_id].items()
     ]
-
-
-def _renewal_invoice(
-    session: Session, user_id: int, currency: str, key: str, start, items, number: str | None
-) -> int:
-    invoice = invoices.create_draft(session, user_id=user_id, currency=currency, billing_key=key)
-    for sub, plan in items:
-        end = period_end(start, plan.billing_interval)
-        invoices.add_line(
-            session,
-            invoice,
-            description=f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}",
-            unit_minor=plan.price_minor,
-            service_id=sub.service_id,
-        )
-        sub.invoiced_through = end
-        session.add(sub)
-    invoices.issue(session, invoice, due_at=start, number=number)
-    return invoice.id
+    session.flush()
+    for invoice, start, items in drafts:
+        lines = []
+        for sub, plan in items:
+            end = period_end(start, plan.billing_interval)
+            lines.append(
+                invoices.add_line(
+                    session,
+                    invoice,
+                    description=f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}",
+                    unit_minor=plan.price_minor,
+                    service_id=sub.service_id,
+                )
+            )
+            sub.invoiced_through = end
+            session.add(sub)
+        number = next(numbers) if numbers is not None else None
+        invoices.issue(session, invoice, due_at=start, number=number, items=lines, flush=False)
+    return [invoice.id for invoice, _, _ in drafts]
 
 
 def invoice_usage(session: Session) -> list[int]:
@@ -247,7 +248,7 @@ def collect(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = 
                     continue
                 key = (invoice.user_id, invoice.currency)
                 balances[key] = balances.get(key, 0) - invoices.apply_credit(
-                    session, invoice, available=balances.get(key, 0)
+                    session, invoice, available=balances.get(key, 0), flush=False
                 )
             session.commit()
             for invoice in batch:
