@@ -148,6 +148,19 @@ def _invoice_cells(i: dict) -> list[rx.Component]:
     ]
 
 
+def _payment_cells(p: dict) -> list[rx.Component]:
+    return [
+        rx.table.cell(p["at"]),
+        rx.table.cell(p["invoice"]),
+        rx.table.cell(p["status"]),
+        rx.table.cell(p["amount"]),
+        rx.table.cell(p["refunded"]),
+        rx.table.cell(
+            rx.button("Refund", size="1", variant="soft", color_scheme="red", on_click=C.refund(p["id"]))
+        ),
+    ]
+
+
 def customer_page() -> rx.Component:
     sections = rx.vstack(
         rx.cond(C.error != "", rx.callout(C.error, color_scheme="red", id="customer-error")),
@@ -163,6 +176,14 @@ def customer_page() -> rx.Component:
             C.invoices,
             _invoice_cells,
             "customer-invoices",
+        ),
+        rx.heading("Card payments", size="4"),
+        rx.hstack(_field("Refund amount", "refund_amount"), _field("Reason", "refund_reason")),
+        _table(
+            ["When", "Invoice", "Status", "Amount", "Refunded", ""],
+            C.payments,
+            _payment_cells,
+            "customer-payments",
         ),
         rx.heading("Credit ledger", size="4"),
         _table(

@@ -8,6 +8,7 @@ from sqlmodel import Session, delete, select
 from ezscale import clock
 from ezscale.models.admin import CustomerNote
 from ezscale.models.auth import RecoveryCode, UserSession
+from ezscale.models.billing import Payment
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import (
     Invoice,
@@ -21,7 +22,7 @@ from ezscale.models.tenant import (
 from ezscale.services import kasm
 from ezscale.services.admin_customers import customer_target
 from ezscale.services.audit import record_audit
-from ezscale.services.billing import credits, invoices, subscriptions, timeline
+from ezscale.services.billing import credits, invoices, payments, subscriptions, timeline
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.sessions import AuthUser, create_user_session, hash_token
 from ezscale.services.tenancy import TenantInfo, tenant_session
@@ -106,6 +107,28 @@ def credit_note(
     after = {"credit_note": number, "invoice": invoice.number, "amount_minor": amount_minor}
     _audit(actor, "customer.credit_note", customer_target(tenant.id, user_id), after, ip)
     return number
+
+
+def refund(
+    *,
+    actor: AuthUser,
+    tenant: TenantInfo,
+    user_id: int,
+    payment_id: int,
+    amount_minor: int,
+    reason: str,
+    ip: str = "",
+) -> None:
+    """Refund (part of) a card payment at Stripe; an invoice correction is a credit note instead."""
+    if not reason.strip():
+        raise DomainError("Say why the payment is refunded.")
+    with tenant_session(tenant) as db:
+        payment = db.get(Payment, payment_id)
+        if payment is None or payment.user_id != user_id:
+            raise NotFound("No such payment for this customer.")
+        payments.refund(db, payment=payment, amount_minor=amount_minor, reason=reason.strip())
+    after = {"payment": payment_id, "amount_minor": amount_minor, "reason": reason.strip()}
+    _audit(actor, "customer.refund", customer_target(tenant.id, user_id), after, ip)
 
 
 def change_service(

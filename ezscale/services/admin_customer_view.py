@@ -26,6 +26,7 @@ def _when(at) -> str:
 def record_view(record: CustomerRecord) -> dict:
     cur = record.tenant.currency
     user = record.user
+    numbers = {i.id: i.number for i in record.invoices}
     return {
         "profile": {
             "tenant": f"{record.tenant.name} ({record.tenant.slug})",
@@ -60,6 +61,17 @@ def record_view(record: CustomerRecord) -> dict:
                 "paid": _when(i.paid_at),
             }
             for i in record.invoices
+        ],
+        "payments": [
+            {
+                "id": str(pay.id),
+                "at": _when(pay.created_at),
+                "invoice": numbers.get(pay.invoice_id, "top-up"),
+                "status": pay.status.value + (" · disputed" if pay.disputed else ""),
+                "amount": money(pay.amount_minor, pay.currency).format(),
+                "refunded": money(pay.refunded_minor, pay.currency).format(),
+            }
+            for pay in record.payments
         ],
         "credits": [
             {

@@ -52,6 +52,7 @@ class CustomerRecord:
     logins: list[LoginEvent]
     notes: list[CustomerNote]
     timeline: list[TimelineItem]
+    payments: list[Payment]
 
 
 def customer_target(tenant_id: int, user_id: int) -> str:
@@ -198,6 +199,15 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
                 .order_by(col(CustomerNote.id).desc())
             )
         )
+        payments = list(
+            db.exec(
+                select(Payment)
+                .where(Payment.user_id == user_id, Payment.stripe_payment_intent_id.is_not(None))
+                .order_by(col(Payment.id).desc())
+            )
+        )
         timeline = _timeline(db, central, tenant, user, services, invoices, logins, notes)
     balance = sum(c.amount_minor for c in credits if c.currency == tenant.currency)
-    return CustomerRecord(tenant, user, services, invoices, credits, balance, logins, notes, timeline)
+    return CustomerRecord(
+        tenant, user, services, invoices, credits, balance, logins, notes, timeline, payments
+    )

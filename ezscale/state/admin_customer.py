@@ -13,7 +13,17 @@ from ezscale.services.errors import DomainError
 from ezscale.services.tenancy import tenant_info
 from ezscale.state.auth import AuthState
 
-_FORM = ("credit_amount", "credit_memo", "charge_amount", "charge_text", "note", "cn_amount", "cn_reason")
+_FORM = (
+    "credit_amount",
+    "credit_memo",
+    "charge_amount",
+    "charge_text",
+    "note",
+    "cn_amount",
+    "cn_reason",
+    "refund_amount",
+    "refund_reason",
+)
 
 
 class AdminCustomerState(AuthState):
@@ -22,6 +32,7 @@ class AdminCustomerState(AuthState):
     profile: dict[str, str] = {}
     services: list[dict[str, str]] = []
     invoices: list[dict[str, str]] = []
+    payments: list[dict[str, str]] = []
     credits: list[dict[str, str]] = []
     logins: list[dict[str, str]] = []
     notes: list[dict[str, str]] = []
@@ -36,7 +47,7 @@ class AdminCustomerState(AuthState):
             )
         view = record_view(record)
         self.profile, self.services, self.invoices = view["profile"], view["services"], view["invoices"]
-        self.credits, self.logins = view["credits"], view["logins"]
+        self.credits, self.logins, self.payments = view["credits"], view["logins"], view["payments"]
         self.notes, self.timeline = view["notes"], view["timeline"]
 
     @rx.event
@@ -101,6 +112,14 @@ class AdminCustomerState(AuthState):
             invoice_id=int(invoice_id),
             amount_minor=amount,
             reason=reason,
+        )
+
+    @rx.event
+    def refund(self, payment_id: str):
+        amount = partial(parse_amount, self.form.get("refund_amount", ""))
+        reason = self.form.get("refund_reason", "")
+        return self._act(
+            actions.refund, "Refunded.", payment_id=int(payment_id), amount_minor=amount, reason=reason
         )
 
     @rx.event

@@ -1,6 +1,8 @@
 """Admin customer management across tenants: search, record and timeline, audited actions."""
 
+import json
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlmodel import select
@@ -11,10 +13,13 @@ from ezscale.models.tenant import CreditEntry, Invoice, ServiceStatus, User
 from ezscale.services import admin_customer_actions as actions
 from ezscale.services.admin_customer_view import record_view
 from ezscale.services.admin_customers import customer_record, search_customers
+from ezscale.services.billing import payments
+from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.sessions import AuthUser, current_user
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.tenancy import TenantInfo, tenant_session
 from tests.services.analytics_dataset import build
+from tests.services.billing_support import add_card, add_customer
 
 ADMIN = AuthUser(id=1, tenant_id=1, email="admin@example.test", name="Admin", role="platform_admin")
 
@@ -145,3 +150,39 @@ def test_suspending_a_running_workspace_stops_it(central, make_tenant, clock):
     with tenant_session(house) as db:
         ws = db.get(KasmWorkspace, ws.id)
         assert (ws.status, ws.status_reason) == (WorkspaceStatus.STOPPING, "Suspended by staff")
+
+
+def test_refunding_a_card_payment_is_checked_shown_and_audited(central, make_tenant, clock, stripe_env):
+    tenant = TenantInfo.of(make_tenant("refunds"))
+    other = TenantInfo.of(make_tenant("other"))
+    with tenant_session(tenant) as db:
+        user = add_customer(db)
+        add_card(db, tenant, user.id)
+        payment = payments.top_up(db, tenant=tenant, user_id=user.id, amount_minor=5000)
+        user_id, payment_id = user.id, payment.id
+    with tenant_session(other) as db:
+        stranger = add_customer(db).id
+    refund = partial(actions.refund, actor=ADMIN, payment_id=payment_id)
+    for tenant_, customer, amount, reason, error in (
+        (tenant, user_id, 1000, "  ", DomainError),  # no reason given
+        (tenant, user_id, 5001, "asked", DomainError),  # more than was paid
+        (tenant, user_id, 0, "asked", DomainError),
+        (tenant, user_id + 1, 1000, "asked", NotFound),  # not this customer's payment
+        (other, stranger, 1000, "asked", NotFound),  # the same id in another tenant
+    ):
+        with pytest.raises(error):
+            refund(tenant=tenant_, user_id=customer, amount_minor=amount, reason=reason)
+    refund(tenant=tenant, user_id=user_id, amount_minor=1500, reason="asked")
+    with pytest.raises(DomainError):
+        refund(tenant=tenant, user_id=user_id, amount_minor=3501, reason="again")  # only 3,500 left
+    [row] = record_view(customer_record(central, tenant=tenant, user_id=user_id))["payments"]
+    assert (row["id"], row["invoice"], row["amount"], row["refunded"]) == (
+        str(payment_id),
+        "top-up",
+        "$50.00",
+        "$15.00",
+    )
+    refunds = gateway().client.v1.refunds.list({"payment_intent": payment.stripe_payment_intent_id})
+    assert [r.amount for r in refunds.data] == [1500]
+    [entry] = central.exec(select(AuditEntry).where(AuditEntry.action == "customer.refund")).all()
+    assert json.loads(entry.after)["amount_minor"] == 1500
