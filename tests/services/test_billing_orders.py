@@ -15,8 +15,9 @@ from ezscale.models.tenant import (
     Service,
     ServiceStatus,
     Subscription,
+    SubscriptionStatus,
 )
-from ezscale.services.billing import credits, invoices, orders
+from ezscale.services.billing import credits, invoices, orders, runs
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable
 from ezscale.services.billing.tax import set_tax_rate
@@ -213,3 +214,17 @@ def test_unknown_customer_is_refused(make_tenant, clock):
         with pytest.raises(NotFound, match="No such customer"):
             orders.place_order(session, tenant=tenant, user_id=999, plan_code="vps-1")
         assert _counts(session) == before
+
+
+def test_an_order_never_paid_is_cancelled_at_the_termination_threshold(make_tenant, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user = _customer(session)
+        order = orders.place_order(session, tenant=tenant, user_id=user.id, plan_code="vps-1")
+        runs.daily_run(session, tenant=tenant)  # no card: the first attempt fails, dunning starts
+        clock.set(datetime(2026, 12, 16, 1, tzinfo=UTC))  # 30 days overdue
+        report = runs.daily_run(session, tenant=tenant)
+        session.refresh(order.service)
+        subscription = session.exec(select(Subscription)).one()
+        assert report.dunning.terminated == 1 and order.service.status is ServiceStatus.TERMINATED
+        assert subscription.status is SubscriptionStatus.CANCELLED

@@ -214,7 +214,7 @@ def step(session: Session, invoice: Invoice, report: DunningReport, charge) -> N
             session,
             invoice,
             step="terminate",
-            touches=(ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED),
+            touches=(ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED, ServiceStatus.PENDING),
             to=(ServiceStatus.TERMINATED, SubscriptionStatus.CANCELLED),
             kind="terminated",
             message="{count} service(s) terminated: invoice {number} unpaid",
