@@ -273,6 +273,8 @@ def main() -> None:
             EZSCALE_PORT=str(port),
             REFLEX_WEB_WORKDIR=os.environ.get("EZSCALE_TEST_WEB_DIR", str(ROOT / ".web")),
             PYTHONUNBUFFERED="1",
+            # One backend process, as the target says (with Redis, Reflex would start 2 × cores + 1).
+            GRANIAN_WORKERS="1",
         )
         subprocess.run(
             [sys.executable, "-m", "ezscale", "demo"], env=env, cwd=ROOT, check=True, capture_output=True
