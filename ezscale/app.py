@@ -12,6 +12,7 @@ from ezscale.pages import (
     admin_customers,
     admin_plans,
     admin_resellers,
+    admin_templates,
     areas,
     audit,
     auth,
@@ -43,6 +44,7 @@ admin_resellers.register(app)
 admin_analytics.register(app)
 admin_customers.register(app)
 admin_plans.register(app)
+admin_templates.register(app)
 admin_alerts.register(app)
 kasm.register(app)
 billing.register(app)

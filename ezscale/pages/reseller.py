@@ -1,12 +1,18 @@
 """Reseller area: overview (customers, MRR, margin, wholesale invoices), domains, plans & prices,
-staff."""
+staff, workspace templates."""
 
 import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
+from ezscale.pages.admin_templates import template_editor
 from ezscale.pages.billing import CARD_JS
-from ezscale.state.reseller import ResellerDomainsState, ResellerPlansState, ResellerState
+from ezscale.state.reseller import (
+    ResellerDomainsState,
+    ResellerPlansState,
+    ResellerState,
+    ResellerTemplatesState,
+)
 from ezscale.state.reseller_overview import ResellerOverviewState
 from ezscale.state.reseller_staff import ResellerStaffState
 
@@ -321,6 +327,10 @@ def staff() -> rx.Component:
     )
 
 
+def workspaces() -> rx.Component:
+    return _guarded("Workspace templates", ResellerTemplatesState, template_editor(ResellerTemplatesState))
+
+
 def register(app: rx.App) -> None:
     app.add_page(
         overview, route=routes.RESELLER, title="Reseller overview", on_load=ResellerOverviewState.load
@@ -328,3 +338,9 @@ def register(app: rx.App) -> None:
     app.add_page(domains, route=routes.RESELLER_DOMAINS, title="Domains", on_load=ResellerDomainsState.load)
     app.add_page(plans, route=routes.RESELLER_PLANS, title="Plans & prices", on_load=ResellerPlansState.load)
     app.add_page(staff, route=routes.RESELLER_STAFF, title="Staff", on_load=ResellerStaffState.load)
+    app.add_page(
+        workspaces,
+        route=routes.RESELLER_WORKSPACES,
+        title="Workspace templates",
+        on_load=ResellerTemplatesState.load,
+    )

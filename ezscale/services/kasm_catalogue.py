@@ -83,6 +83,13 @@ def seed_catalogue(db: Session) -> None:
     db.commit()
 
 
+def ensure_catalogue(db: Session) -> None:
+    """Seed a tenant that has no templates yet (tenants created after this domain shipped get the
+    defaults on first use); once it has any, active or deprecated, they are its own to edit."""
+    if db.exec(select(KasmTemplate.id)).first() is None:
+        seed_catalogue(db)
+
+
 def seed_demo_workspaces(db: Session, *, customer_email: str) -> None:
     """Demo: the catalogue, and $25 of credit for the demo customer (once)."""
     seed_catalogue(db)
@@ -122,6 +129,7 @@ def workspace_types(db: Session) -> list[TypeOption]:
 
 
 def templates(db: Session) -> list[KasmTemplate]:
+    """The active templates, for the order form (deprecated ones stay for the workspaces on them)."""
     return list(
         db.exec(
             select(KasmTemplate)

@@ -14,7 +14,7 @@ from ezscale.models.kasm import KasmNotice, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceType
 from ezscale.money import Money, minor_digits
 from ezscale.services.billing.credits import balance_minor
-from ezscale.services.kasm_catalogue import seed_catalogue, templates, workspace_types
+from ezscale.services.kasm_catalogue import ensure_catalogue, templates, workspace_types
 from ezscale.services.kasm_ledger import history, live_usage, month_usage
 from ezscale.services.kasm_sync import active_notices
 from ezscale.services.kasm_usage import rate_micro
@@ -152,8 +152,7 @@ def order_options(db: Session) -> tuple[list[Option], list[Option]]:
     """Workspace types (with their hourly price) and active templates, for the order form.
 
     Tenants created after this domain shipped get the default templates on first use."""
-    if not templates(db):
-        seed_catalogue(db)
+    ensure_catalogue(db)
     types = [
         Option(
             str(t.plan_id),

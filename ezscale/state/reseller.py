@@ -17,6 +17,7 @@ from ezscale.services.plan_catalogue import PlanForm, list_plans, update_plan
 from ezscale.services.reseller_pricing import pricing
 from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.state.admin_templates import TemplateEditor
 from ezscale.state.auth import AuthState
 
 _PLAN_FIELDS = ("name", "description", "price", "setup_fee")
@@ -202,3 +203,17 @@ class ResellerPlansState(ResellerState):
         self._refresh(tenant)
         self.rows = [unsaved.get(r["id"], r) for r in self.rows]
         return rx.toast.success(f"{name}: saved.")
+
+
+class ResellerTemplatesState(TemplateEditor, ResellerState):
+    """The reseller's own workspace templates (the service lets only the owner save)."""
+
+    def _editor(self) -> tuple[AuthUser, TenantInfo] | None:
+        return self._owner()
+
+    @rx.event
+    def load(self):
+        redirect, tenant = self._guard()
+        if tenant is not None:
+            self._refresh(tenant)
+        return redirect
