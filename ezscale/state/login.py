@@ -50,7 +50,8 @@ class LoginState(AuthState):
         self.error, self.step, self._pending_user_id = "", "password", 0
         user = self._user()
         if user is not None and not user.is_admin:
-            return rx.redirect(home_for(user.role))
+            # Where the sign-in would have gone: this event can also run just after a fast sign-in.
+            return rx.redirect(safe_next(self.router.url.query_parameters.get("next", ""), user.role.value))
         return None
 
     def _signed_in(self, user, method: str, tenant, *, recorded: bool = False):

@@ -115,11 +115,13 @@ def test_open_workspace_and_an_outside_stop_shows_up_without_reload(
 ):
     tenant = _sign_in(live_app, page, "customer@ezscale.test")
     open_site(page, live_app.url("localhost", "/client/workspaces"))
-    before = page.locator(".kasm-workspace").count()
+    expect(page.locator("#kasm-month")).to_contain_text("This month")  # the dashboard has loaded
+    cards = page.locator(".kasm-workspace")
+    before = {cards.nth(i).get_attribute("data-workspace-id") for i in range(cards.count())}
     page.locator("#kasm-order").click()
-    expect(page.locator(".kasm-workspace")).to_have_count(before + 1)
-    card = page.locator(".kasm-workspace").first
-    workspace_id = card.get_attribute("data-workspace-id")
+    expect(cards).to_have_count(len(before) + 1)
+    [workspace_id] = {cards.nth(i).get_attribute("data-workspace-id") for i in range(cards.count())} - before
+    card = page.locator(f".kasm-workspace[data-workspace-id='{workspace_id}']")
     expect(card).to_have_attribute("data-status", "running", timeout=30_000)
 
     with page.context.expect_page() as opened:
