@@ -4,7 +4,7 @@ Other domains call `record_audit(...)` after committing a change made by an admi
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +54,17 @@ def record_audit(
         session.add(entry)
         session.commit()
         return entry.id
+
+
+def record_change(
+    *, actor: AuthUser, action: str, target: str, before: Any | None, after: Any, ip: str = ""
+) -> int:
+    """Audit an edit of a row shown as a dataclass: only the fields that changed (never `id`),
+    with their old values; `before=None` for a new row."""
+    old = {} if before is None else asdict(before)
+    new = {k: v for k, v in asdict(after).items() if k != "id" and old.get(k) != v}
+    previous = {k: old[k] for k in new} if before is not None else None
+    return record_audit(actor=actor, action=action, target=target, before=previous, after=new, ip=ip)
 
 
 def list_audit(filters: AuditFilter = AuditFilter(), *, limit: int = 200) -> list[AuditEntry]:

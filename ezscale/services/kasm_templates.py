@@ -8,13 +8,13 @@ as before, which is also why persistence cannot change while any of them exists.
 
 import re
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from ezscale.models.kasm import KasmTemplate, KasmWorkspace, TemplateStatus, WorkspaceStatus
-from ezscale.services.audit import record_audit
+from ezscale.services.audit import record_change
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.kasm_catalogue import TYPE_SIZES, ensure_catalogue
 from ezscale.services.sessions import AuthRole, AuthUser
@@ -186,16 +186,8 @@ def _commit(session: Session, template: KasmTemplate) -> None:
 def _audit(
     actor: AuthUser, action: str, tenant: TenantInfo, before: TemplateRow | None, after: TemplateRow, ip: str
 ) -> None:
-    old = {} if before is None else asdict(before)
-    new = {k: v for k, v in asdict(after).items() if k != "id" and old.get(k) != v}
-    record_audit(
-        actor=actor,
-        action=action,
-        target=f"tenant:{tenant.slug}/kasm-template:{after.id}",
-        before={k: old[k] for k in new} if before else None,
-        after=new,
-        ip=ip,
-    )
+    target = f"tenant:{tenant.slug}/kasm-template:{after.id}"
+    record_change(actor=actor, action=action, target=target, before=before, after=after, ip=ip)
 
 
 def create_template(

@@ -9,7 +9,7 @@ invoices keep their own lines.
 """
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
@@ -19,7 +19,7 @@ from sqlmodel import Session, func, select
 
 from ezscale.models.tenant import BillingInterval, Plan, ServiceType
 from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, round_minor
-from ezscale.services.audit import record_audit
+from ezscale.services.audit import record_change
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.sessions import AuthRole, AuthUser
 from ezscale.services.tenancy import TenantInfo
@@ -249,16 +249,8 @@ def _commit(session: Session, plan: Plan) -> None:
 def _audit(
     actor: AuthUser, action: str, tenant: TenantInfo, before: PlanRow | None, after: PlanRow, ip: str
 ) -> None:
-    old = {} if before is None else asdict(before)
-    new = {k: v for k, v in asdict(after).items() if k != "id" and old.get(k) != v}
-    record_audit(
-        actor=actor,
-        action=action,
-        target=f"tenant:{tenant.slug}/plan:{after.code}",
-        before={k: old[k] for k in new} if before else None,
-        after=new,
-        ip=ip,
-    )
+    target = f"tenant:{tenant.slug}/plan:{after.code}"
+    record_change(actor=actor, action=action, target=target, before=before, after=after, ip=ip)
 
 
 def create_plan(

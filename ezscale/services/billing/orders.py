@@ -61,7 +61,10 @@ class Quote:
 
     def display(self) -> dict[str, str]:
         """The quote as the order page shows it."""
-        fmt = lambda minor: Money(minor, self.currency).format()  # noqa: E731
+
+        def fmt(minor: int) -> str:
+            return Money(minor, self.currency).format()
+
         return {
             "code": self.plan_code,
             "name": self.plan_name,
