@@ -33,7 +33,7 @@ from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, period_end
 from ezscale.services.billing.stripe_gateway import StripeGateway
-from ezscale.services.billing.subscriptions import roll_periods
+from ezscale.services.billing.subscriptions import period_line, roll_periods
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
 
@@ -154,7 +154,7 @@ def _renew_batch(session: Session, user_ids: list[int], groups: dict, numbers) -
                 invoices.add_line(
                     session,
                     invoice,
-                    description=f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}",
+                    description=period_line(plan, start, end),
                     unit_minor=plan.price_minor,
                     service_id=sub.service_id,
                 )

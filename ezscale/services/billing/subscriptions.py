@@ -1,7 +1,8 @@
-"""Subscriptions on the customer's anchor day: ordering, renewal invoicing, cancel, plan change."""
+"""Subscriptions on the customer's anchor day: ordering, period roll-over, cancel, plan change
+(renewal invoices are issued by the billing run, `runs.invoice_renewals`)."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, select, update
 
@@ -20,7 +21,6 @@ from ezscale.services.billing import credits, invoices, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, next_anchor, period_end, prorate, split_period
 from ezscale.services.errors import DomainError, NotFound
-from ezscale.settings import get_settings
 
 ORDER_KEY_PREFIX = "order:"  # billing key of a subscription's first invoice: order:<subscription id>
 
@@ -46,6 +46,11 @@ class FirstCharge:
     @property
     def subtotal_minor(self) -> int:
         return self.setup_minor + self.period_minor
+
+
+def period_line(plan: Plan, start: datetime, end: datetime) -> str:
+    """The invoice line of one period of a plan."""
+    return f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}"
 
 
 def first_charge(plan: Plan, *, anchor_day: int, now: datetime) -> FirstCharge:
@@ -101,7 +106,7 @@ def subscribe(
     invoices.add_line(
         session,
         invoice,
-        description=f"{plan.name} {now:%Y-%m-%d} – {end:%Y-%m-%d}",
+        description=period_line(plan, now, end),
         unit_minor=first.period_minor,
         service_id=service.id,
     )
@@ -198,55 +203,6 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
             memo=f"Proration credit: {old.name} → {new.name}",
         )
     session.commit()
-    return invoice
-
-
-def renewal_candidates(session: Session, *, limit: int, after_id: int = 0) -> list[int]:
-    """Ids of active subscriptions whose next period is due to be invoiced (keyset pages)."""
-    horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
-    return list(
-        session.exec(
-            select(Subscription.id)
-            .where(
-                Subscription.id > after_id,
-                Subscription.status != SubscriptionStatus.CANCELLED,
-                Subscription.cancel_at_period_end.is_(False),
-                Subscription.invoiced_through <= horizon,
-            )
-            .order_by(Subscription.id)
-            .limit(limit)
-        )
-    )
-
-
-def invoice_renewal(session: Session, *, subscription_id: int) -> Invoice | None:
-    """Invoice the period after `invoiced_through` (flushed; the caller commits). Exactly once:
-    the invoice's billing key names subscription and period."""
-    sub = session.get(Subscription, subscription_id)
-    horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
-    if sub is None or sub.status is SubscriptionStatus.CANCELLED or sub.cancel_at_period_end:
-        return None
-    if sub.invoiced_through is None or sub.invoiced_through > horizon:
-        return None
-    plan = session.get(Plan, sub.plan_id)
-    start = sub.invoiced_through
-    end = period_end(start, plan.billing_interval)
-    key = f"renewal:{sub.id}:{start:%Y%m%d}"
-    if session.exec(select(Invoice.id).where(Invoice.billing_key == key)).first() is None:
-        invoice = invoices.create_draft(session, user_id=sub.user_id, currency=plan.currency, billing_key=key)
-        invoices.add_line(
-            session,
-            invoice,
-            description=f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}",
-            unit_minor=plan.price_minor,
-            service_id=sub.service_id,
-        )
-        invoices.issue(session, invoice, due_at=start)
-    else:
-        invoice = None
-    sub.invoiced_through = end
-    session.add(sub)
-    session.flush()
     return invoice
 
 
