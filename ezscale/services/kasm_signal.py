@@ -49,9 +49,10 @@ def _client(url: str) -> redis.Redis:
 
 
 def _collect(session: Session, _context) -> None:
-    """Workspaces whose `changed_at` moved and new notices, in this flush (ids are known here)."""
+    """Workspaces whose `changed_at` moved and new notices, in this flush (ids are known here).
+    Nothing to do without Redis, or outside a tenant session (billing runs flush often)."""
     database = session.info.get("tenant_database")
-    if database is None:
+    if database is None or not get_settings().redis_url:
         return
     pending = session.info.setdefault(_PENDING, [])
     for row in (*session.new, *session.dirty):
