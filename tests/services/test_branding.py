@@ -36,6 +36,47 @@ def test_custom_css_is_refused_when_dangerous(css, message):
         sanitise_css(css)
 
 
+@pytest.mark.parametrize(
+    "css",
+    [
+        'a{background:image-set("http://evil.example/x.png" 1x)}',
+        'a{background:-webkit-image-set("http://evil.example/x.png" 1x)}',
+        "a{background:image-set(url(https://evil.example/x.png) 1x)}",
+        'a{background:url("/\t/evil.example/x.png")}',
+        "a{background:url(/\n/evil.example/x.png)}",
+        "a{background:url(http://evil.example/x.png}",
+        "a{background:url(http://evil.example/x.png)",
+        "@font-face{font-family:x;src:url(https://evil.example/f.woff2)}",
+        "@media screen{a{background:url(//evil.example/x)}}",
+        "a{--bg:url(https://evil.example/x.png)}",
+        "a{behavior:url(/x.htc)}",
+        "a{-moz-binding:url(/x.xml)}",
+        'a{background:src("https://evil.example/x.png")}',
+        "a{background:cross-fade(url(/a.png),url(/b.png))}",
+        "@namespace svg url(http://www.w3.org/2000/svg);",
+        "@charset 'utf-8';",
+        'a{content:"x',
+    ],
+)
+def test_custom_css_filter_bypasses_are_refused(css):
+    with pytest.raises(DomainError):
+        sanitise_css(css)
+
+
+def test_ordinary_custom_css_is_accepted_unchanged():
+    css = (
+        ".hero{background:url(/tenant-assets/logo-0123456789abcdef.png) no-repeat;color:#fff}\n"
+        ".card > .title{font:600 1.2rem/1.4 system-ui,sans-serif;-webkit-font-smoothing:auto}\n"
+        ".btn:hover{background:linear-gradient(90deg,rgb(0 0 0/50%),var(--brand-primary));"
+        "transition:opacity .2s cubic-bezier(.4,0,.2,1)}\n"
+        "@media (max-width:600px){.hero{padding:calc(1rem + 2px) 0}}\n"
+        "@keyframes pulse{from{opacity:1}to{opacity:.5}}\n"
+        ".x{background-image:url('data:image/png;base64,iVBORw0KGgo=');--gap:8px;gap:var(--gap)}\n"
+        '.q::before{content:"\u201c"}'
+    )
+    assert sanitise_css(css) == css
+
+
 def test_custom_css_that_is_fine_passes_through():
     css = ".hero{background:url(/tenant-assets/logo-0123456789abcdef.png) no-repeat;color:#fff}"
     assert sanitise_css(f"  {css}\r\n") == css
