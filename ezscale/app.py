@@ -1,9 +1,11 @@
 """The Reflex app: pages, host-aware head links and the extra HTTP routes."""
 
 import reflex as rx
+from starlette.types import ASGIApp
 
 from ezscale import routes
 from ezscale.api import api
+from ezscale.edge import secure_edge
 from ezscale.origin_guard import refuse_foreign_origins
 from ezscale.pages import (
     account,
@@ -25,7 +27,16 @@ from ezscale.pages import (
     storefront,
 )
 
-app = rx.App(
+
+class EzscaleApp(rx.App):
+    """The Reflex app with the HTTP edge outermost: Reflex wraps api_transformer results in its
+    own permissive CORS layer, so the edge must sit outside the finished ASGI app."""
+
+    def __call__(self) -> ASGIApp:
+        return secure_edge(super().__call__())
+
+
+app = EzscaleApp(
     api_transformer=[api, refuse_foreign_origins],
     head_components=[
         rx.el.link(rel="stylesheet", href=routes.THEME_CSS),

@@ -16,7 +16,14 @@ from ezscale.models.central import (
     VerificationStatus,
 )
 from ezscale.services.errors import DomainError, NotFound
-from ezscale.services.tenancy import is_platform_host, new_domain_row, validate_domain
+from ezscale.services.tenancy import (
+    HostStatus,
+    is_platform_host,
+    new_domain_row,
+    resolve_host,
+    site_url,
+    validate_domain,
+)
 from ezscale.settings import get_settings
 
 CHALLENGE_LABEL = "_ezscale-challenge"
@@ -185,3 +192,18 @@ def tls_allowed(session: Session, domain: str) -> bool:
         .where(TenantDomain.domain == name)
     ).first()
     return row is not None and row.verification_status is VerificationStatus.VERIFIED
+
+
+def tenant_origins(session: Session, *, host: str) -> frozenset[str]:
+    """The origins (scheme://host[:port]) of every verified domain of the tenant this Host
+    belongs to: the only origins allowed to make credentialed cross-origin requests to it."""
+    found = resolve_host(session, host)
+    if found.status is not HostStatus.OK:
+        return frozenset()
+    rows = session.exec(
+        select(TenantDomain.domain).where(
+            TenantDomain.tenant_id == found.tenant.id,
+            TenantDomain.verification_status == VerificationStatus.VERIFIED,
+        )
+    )
+    return frozenset(site_url(domain) for domain in rows)
