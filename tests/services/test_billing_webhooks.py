@@ -150,6 +150,64 @@ def test_unknown_events_are_acknowledged(pending_payment):
         assert client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "ignored"
 
 
+def _raw_signed(payload: bytes) -> dict:
+    stamp = int(time.time())
+    secret = get_settings().stripe_webhook_secret.encode()
+    signature = hmac.new(secret, f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return {"Stripe-Signature": f"t={stamp},v1={signature}"}
+
+
+def test_malformed_or_unroutable_signed_payloads_get_400_and_change_nothing(pending_payment):
+    tenant, customer, invoice_id, payment_id = pending_payment
+    bad_refund = {
+        "id": "ch_test1",
+        "customer": customer,
+        "payment_intent": "pi_test1",
+        "amount_refunded": "x",
+    }
+    payloads = [
+        b"not json",
+        b"[1, 2]",
+        json.dumps({"type": "payment_intent.succeeded", "data": {"object": {}}}).encode(),  # no id
+        json.dumps({"id": "evt_m", "type": "payment_intent.succeeded", "data": {"object": "x"}}).encode(),
+        json.dumps({"id": "evt_m", "type": "payment_intent.succeeded"}).encode(),
+        json.dumps(
+            _event("evt_t", "payment_intent.succeeded", {"id": "pi_x", "metadata": {"tenant_id": 999}})
+        ).encode(),
+        json.dumps(_event("evt_r", "charge.refunded", bad_refund)).encode(),
+    ]
+    with TestClient(api, raise_server_exceptions=False) as client:
+        for payload in payloads:
+            response = client.post("/webhooks/stripe", content=payload, headers=_raw_signed(payload))
+            assert response.status_code == 400, (payload, response.text)
+    payment, _, events = _state(tenant, invoice_id, payment_id)
+    assert payment.status is PaymentStatus.PENDING and payment.refunded_minor == 0 and events == 0
+
+
+@pytest.mark.parametrize(
+    "env", [{"EZSCALE_PLATFORM_DOMAIN": "ezscale.example"}, {"STRIPE_SECRET_KEY": "sk_live_real"}]
+)
+def test_the_public_default_secret_is_refused_outside_the_demo(pending_payment, monkeypatch, caplog, env):
+    tenant, customer, invoice_id, payment_id = pending_payment
+    event = _event("evt_p", "payment_intent.succeeded", _intent(customer, "ok"))
+    payload, headers = _signed(event)  # signed with the published demo secret
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    with TestClient(api) as client:
+        response = client.post("/webhooks/stripe", content=payload, headers=headers)
+    assert response.status_code == 503
+    assert "STRIPE_WEBHOOK_SECRET" in caplog.text
+    assert _state(tenant, invoice_id, payment_id)[0].status is PaymentStatus.PENDING
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_configured")
+    get_settings.cache_clear()
+    payload, headers = _signed(event)
+    with TestClient(api) as client:
+        assert (
+            client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
+        )
+
+
 def test_localstripe_delivers_signed_events_to_the_endpoint(make_tenant, clock, stripe_env):
     """localstripe posts payment_intent.succeeded to a live server; it is verified and stored once."""
     port = stripe_simulator.free_port()
