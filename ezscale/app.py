@@ -5,6 +5,7 @@ from starlette.types import ASGIApp
 
 from ezscale import routes
 from ezscale.api import api
+from ezscale.body_limit import cap_request_body
 from ezscale.edge import secure_edge
 from ezscale.origin_guard import refuse_foreign_origins
 from ezscale.pages import (
@@ -37,7 +38,7 @@ class EzscaleApp(rx.App):
 
 
 app = EzscaleApp(
-    api_transformer=[api, refuse_foreign_origins],
+    api_transformer=[api, refuse_foreign_origins, cap_request_body],
     head_components=[
         rx.el.link(rel="stylesheet", href=routes.THEME_CSS),
         rx.el.link(rel="icon", href=routes.FAVICON, type="image/svg+xml"),

@@ -2,6 +2,7 @@
 security headers, and no Origin but the tenant's own gets credentialed CORS (issue 12, finding 6:
 a page on another port read the admin's CSV report with the admin's cookie and framed the admin)."""
 
+import asyncio
 import re
 
 import pytest
@@ -11,10 +12,12 @@ from starlette.testclient import TestClient
 import ezscale.app
 from ezscale import routes
 from ezscale.api import api
+from ezscale.body_limit import MAX_BODY_BYTES
 from ezscale.edge import secure_edge
 from ezscale.models.central import VerificationStatus
 from ezscale.services.domains import add_domain
 from ezscale.settings import get_settings
+from ezscale.state.reseller_branding import BrandingEditorState
 
 EVIL = "http://evil.example:4000"
 HEADERS = {
@@ -130,3 +133,51 @@ def test_websocket_accept_carries_the_security_headers():
         headers = dict(ws.extra_headers)
     assert headers[b"x-frame-options"] == b"DENY"
     assert b"frame-ancestors 'none'" in headers[b"content-security-policy"]
+
+
+def _post_upload(asgi, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> tuple[int, int]:
+    """POST /_upload straight into the ASGI app; the status and how many body chunks it read."""
+    pending, reads, sent = list(chunks), [], []
+
+    async def receive():
+        if not pending:
+            return {"type": "http.disconnect"}
+        reads.append(1)
+        return {"type": "http.request", "body": pending.pop(0), "more_body": bool(pending)}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/_upload",
+        "raw_path": b"/_upload",
+        "root_path": "",
+        "query_string": b"",
+        "server": ("acme.localhost", 3000),
+        "client": ("127.0.0.1", 50000),
+        "headers": [(b"host", b"acme.localhost:3000"), *headers],
+    }
+    asyncio.run(asgi(scope, receive, send))
+    return next(m["status"] for m in sent if m["type"] == "http.response.start"), len(reads)
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_read(asgi, make_tenant):
+    make_tenant("acme")
+    handler = BrandingEditorState.get_full_name() + ".upload_logo"
+    upload = [
+        (b"content-type", b"multipart/form-data; boundary=x"),
+        (b"reflex-client-token", b"token-1"),
+        (b"reflex-event-handler", handler.encode()),
+    ]
+    declared = [*upload, (b"content-length", b"50000000")]
+    assert _post_upload(asgi, declared, [b"x" * 65536] * 800) == (413, 0)
+    # No Content-Length (chunked): the body is cut off as soon as it passes the cap.
+    chunk = 256 * 1024
+    part = b'--x\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n'
+    status, reads = _post_upload(asgi, upload, [part + b"x" * chunk] + [b"x" * chunk] * 40)
+    assert status == 413 and (reads - 1) * chunk <= MAX_BODY_BYTES < reads * chunk + len(part)

@@ -1,3 +1,7 @@
+import base64
+import struct
+import zlib
+
 import pytest
 from sqlmodel import select
 
@@ -8,7 +12,10 @@ from ezscale.services.errors import DomainError
 from ezscale.services.tenancy import BrandingInfo, TenantInfo, resolve_host
 from ezscale.settings import get_settings
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# A real 1×1 PNG: uploads are opened as images (dimensions are checked).
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 def _update(**changes) -> BrandingUpdate:
@@ -125,3 +132,32 @@ def test_logo_upload_checks_content_and_stays_in_the_tenant_folder(make_tenant, 
         central.exec(select(TenantBranding).where(TenantBranding.tenant_id == acme.id)).one()
     )
     assert branding.logo_url == url
+
+
+def _png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A real 1-bit PNG of width×height black pixels: tens of kB that decode to 400 M pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + width // 8)
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_logo_is_refused_by_its_declared_dimensions(make_tenant, central):
+    acme = TenantInfo.of(make_tenant("acme"))
+    bomb = _png_bomb()
+    assert len(bomb) < 128 * 1024  # small enough for both size limits
+    for kind, side in (("logo", 2048), ("favicon", 512)):
+        with pytest.raises(DomainError, match=f"at most {side}×{side} pixels"):
+            store_asset(central, tenant=acme, kind=kind, data=bomb)
+    with pytest.raises(DomainError, match="this one is 1024×8"):
+        store_asset(central, tenant=acme, kind="favicon", data=_png_bomb(1024, 8))
+    with pytest.raises(DomainError, match="not a readable image"):
+        store_asset(central, tenant=acme, kind="logo", data=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    branding = central.exec(select(TenantBranding).where(TenantBranding.tenant_id == acme.id)).one()
+    assert branding.logo_url is None and branding.favicon_url is None
+    assert store_asset(central, tenant=acme, kind="logo", data=_png_bomb(400, 100)).endswith(".png")

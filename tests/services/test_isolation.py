@@ -1,6 +1,7 @@
 """Tenant isolation below the UI: sessions, files, domains, mail and tasks of tenant A are never
 reachable through tenant B (and the other way round), on SQLite and PostgreSQL."""
 
+import base64
 from datetime import date
 
 import pytest
@@ -19,7 +20,10 @@ from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.services.wholesale import bill_tenant, list_wholesale_invoices
 from ezscale.settings import get_settings
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
+# A real 1×1 PNG: uploads are opened as images (dimensions are checked).
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture
