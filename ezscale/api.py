@@ -12,8 +12,8 @@ from ezscale.db import central_session
 from ezscale.impersonation_api import impersonate_end, impersonate_start
 from ezscale.services.brand_assets import ASSET_ROUTE, CONTENT_TYPES, asset_file
 from ezscale.services.branding import favicon_svg, theme_css
-from ezscale.services.domains import WELL_KNOWN_PATH, tls_allowed, verification_token_for_host
-from ezscale.services.tenancy import normalise_host, resolve_host
+from ezscale.services.domains import WELL_KNOWN_PATH, tls_allowed
+from ezscale.services.tenancy import resolve_host
 
 
 def _branding_for(request: Request):
@@ -51,12 +51,9 @@ async def tenant_asset(request: Request) -> Response:
 
 
 async def domain_verification(request: Request) -> Response:
-    """Answers the HTTP-method token on a custom domain that already points at EZSCALE."""
-    with central_session() as session:
-        token = verification_token_for_host(session, normalise_host(request.headers.get("host", "")))
-    if token is None:
-        return PlainTextResponse("Not found", status_code=404)
-    return PlainTextResponse(token, headers={"Cache-Control": "no-store"})
+    """Never answered here: the HTTP proof of a domain must come from the claimant's own server,
+    or a domain already pointed at EZSCALE would verify for anyone who claims it."""
+    return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": "no-store"})
 
 
 async def caddy_ask(request: Request) -> Response:

@@ -1,6 +1,12 @@
 """Tenant domains: adding custom domains, proving ownership (DNS TXT or HTTP token), primary
-choice, and the on-demand TLS question a web server such as Caddy asks before issuing a cert."""
+choice, and the on-demand TLS question a web server such as Caddy asks before issuing a cert.
 
+The token is a secret shown only in the owner's reseller area. EZSCALE itself never serves it:
+a domain already pointed at EZSCALE (say, one a former reseller left behind) must not verify
+for whoever claims it, so the HTTP proof has to come from a server the claimant controls.
+"""
+
+import ipaddress
 from enum import StrEnum
 
 import dns.exception
@@ -64,11 +70,32 @@ def _get(session: Session, tenant_id: int, domain_id: int) -> TenantDomain:
     return row
 
 
+# Special-use and private-network names (RFC 6761, 6762, 7686, 8375 and common internal suffixes).
+RESERVED_SUFFIXES = ("localhost", "local", "internal", "example", "test", "invalid", "onion", "arpa", "lan")
+
+
+def _check_claimable(name: str) -> None:
+    """A public DNS name someone can own: not an IP literal, not reserved, not the platform's."""
+    if is_platform_host(name):
+        raise DomainError(f"Subdomains of {get_settings().platform_domain} are reserved.")
+    labels = name.split(".")
+    try:
+        ipaddress.ip_address(name)
+        is_ip = True
+    except ValueError:
+        is_ip = labels[-1].isdigit()  # also 127.1 or 0x7f.1, which resolvers read as addresses
+    if is_ip:
+        raise DomainError(f"{name} is an IP address; add a domain name.")
+    if len(labels) < 2:
+        raise DomainError(f"{name} is not a full domain name (such as shop.example.com).")
+    if labels[-1] in RESERVED_SUFFIXES:
+        raise DomainError(f"{name} is a reserved name (.{labels[-1]}) and cannot be a storefront domain.")
+
+
 def add_domain(session: Session, *, tenant_id: int, domain: str) -> TenantDomain:
     """Add a custom alias domain; it serves the storefront once verified."""
     name = validate_domain(domain)
-    if is_platform_host(name):
-        raise DomainError(f"Subdomains of {get_settings().platform_domain} are reserved.")
+    _check_claimable(name)
     if session.exec(select(TenantDomain.id).where(TenantDomain.domain == name)).first():
         raise DomainError(f"Domain {name} is already in use.")
     row = new_domain_row(tenant_id, name, DomainType.ALIAS)
@@ -170,14 +197,6 @@ def verify_domain(session: Session, *, tenant_id: int, domain_id: int, method: s
     session.add(row)
     session.commit()
     return row
-
-
-def verification_token_for_host(session: Session, host: str) -> str | None:
-    """The token our app answers on a not-yet-verified domain pointed at us (HTTP method)."""
-    row = session.exec(select(TenantDomain).where(TenantDomain.domain == host)).first()
-    if row is None or row.verification_status is VerificationStatus.VERIFIED:
-        return None
-    return row.verification_token
 
 
 def tls_allowed(session: Session, domain: str) -> bool:

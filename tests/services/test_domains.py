@@ -90,14 +90,63 @@ def test_http_token_verification_with_clear_reasons(acme, central, monkeypatch):
         server.shutdown()
 
 
-def test_our_app_answers_the_token_only_for_pending_domains(acme, central):
-    row = domains.add_domain(central, tenant_id=acme.id, domain="pointed.example.org")
+class _OurApp(BaseHTTPRequestHandler):
+    """EZSCALE itself on a domain that already points at it: requests go to the real routes."""
+
+    def do_GET(self):
+        answer = TestClient(api).get(self.path, headers={"Host": self.headers["Host"]})
+        self.send_response(answer.status_code)
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_domain_pointed_at_ezscale_does_not_verify_itself_over_http(
+    acme, make_tenant, central, monkeypatch
+):
+    """Claiming someone's domain that already points at EZSCALE must not verify: EZSCALE never
+    serves the token (it used to answer it for any pending domain, to anyone who asked)."""
+    mallory = make_tenant("mallory")
+    row = domains.add_domain(central, tenant_id=mallory.id, domain="shop.victim-hosting.com")
     client = TestClient(api)
-    answer = client.get(domains.WELL_KNOWN_PATH, headers={"Host": "pointed.example.org"})
-    assert answer.status_code == 200 and answer.text == row.verification_token
-    base = get_settings().platform_domain
-    assert client.get(domains.WELL_KNOWN_PATH, headers={"Host": f"acme.{base}"}).status_code == 404
-    assert client.get(domains.WELL_KNOWN_PATH, headers={"Host": "stranger.org"}).status_code == 404
+    answer = client.get(domains.WELL_KNOWN_PATH, headers={"Host": "shop.victim-hosting.com"})
+    assert answer.status_code == 404 and row.verification_token not in answer.text
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OurApp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("EZSCALE_DOMAIN_CHECK_HTTP_BASE", f"http://127.0.0.1:{server.server_address[1]}")
+    get_settings.cache_clear()
+    try:
+        failed = domains.verify_domain(central, tenant_id=mallory.id, domain_id=row.id, method="http")
+    finally:
+        server.shutdown()
+    assert failed.verification_status is VerificationStatus.FAILED
+    assert resolve_host(central, "shop.victim-hosting.com").status is HostStatus.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("domain", "reason"),
+    [
+        ("127.0.0.1", "IP address"),
+        ("10.0.0.8", "IP address"),
+        ("0x7f.1", "IP address"),
+        ("printer", "full domain name"),
+        ("localhost", "reserved"),
+        ("db.localhost", "reserved"),
+        ("nas.local", "reserved"),
+        ("metadata.google.internal", "reserved"),
+        ("shop.example", "reserved"),
+        ("shop.test", "reserved"),
+        ("x.invalid", "reserved"),
+        ("1.0.0.127.in-addr.arpa", "reserved"),
+        ("[::1]", "valid domain"),
+    ],
+)
+def test_ip_literals_and_reserved_names_are_refused(acme, central, domain, reason):
+    with pytest.raises(DomainError, match=reason):
+        domains.add_domain(central, tenant_id=acme.id, domain=domain)
+    assert len(domains.list_domains(central, tenant_id=acme.id)) == 1
 
 
 def test_caddy_ask_endpoint(acme, central):
