@@ -18,6 +18,7 @@ from ezscale.models.central import VerificationStatus
 from ezscale.services.domains import add_domain
 from ezscale.settings import get_settings
 from ezscale.state.reseller_branding import BrandingEditorState
+from tests.actors import owner
 
 EVIL = "http://evil.example:4000"
 HEADERS = {
@@ -31,6 +32,9 @@ HEADERS = {
 @pytest.fixture(scope="module")
 def asgi():
     """The finished ASGI app exactly as `reflex run` builds it (compiled once per module)."""
+    # Reflex adds its CORS middleware to our `api` while building; other tests may already have
+    # served requests through `api`, which freezes its middleware stack.
+    api.middleware_stack = None
     return ezscale.app.app()
 
 
@@ -59,7 +63,9 @@ def _assert_secure(response, path: str) -> None:
     assert "access-control-allow-credentials" not in response.headers, path
 
 
-def test_every_route_has_security_headers_and_no_cors_for_a_foreign_origin(asgi, make_tenant):
+def test_every_route_has_security_headers_and_no_cors_for_a_foreign_origin(asgi, make_tenant, monkeypatch):
+    monkeypatch.setenv("EZSCALE_SECURE_COOKIES", "false")
+    get_settings.cache_clear()
     make_tenant("ezscale", is_house=True, primary_domain="localhost")
     client = TestClient(asgi, base_url="http://localhost:3000", raise_server_exceptions=False)
     client.cookies.set("ezscale_session", "some-session-token")
@@ -84,11 +90,11 @@ def test_hsts_is_sent_when_secure_cookies_are_on(asgi, make_tenant, monkeypatch)
 def test_only_the_tenants_own_verified_origins_get_credentialed_cors(asgi, make_tenant, central):
     acme = make_tenant("acme")
     make_tenant("beta")
-    verified = add_domain(central, tenant_id=acme.id, domain="www.acme-cloud.com")
+    verified = add_domain(central, actor=owner(acme), tenant_id=acme.id, domain="www.acme-cloud.com")
     verified.verification_status = VerificationStatus.VERIFIED
     central.add(verified)
     central.commit()
-    add_domain(central, tenant_id=acme.id, domain="pending.acme-cloud.com")
+    add_domain(central, actor=owner(acme), tenant_id=acme.id, domain="pending.acme-cloud.com")
     port = get_settings().port
     client = TestClient(asgi, base_url=f"http://acme.localhost:{port}")
     own = f"http://www.acme-cloud.com:{port}"

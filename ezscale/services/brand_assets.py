@@ -13,6 +13,8 @@ from sqlmodel import Session
 from ezscale import clock
 from ezscale.services.branding import get_branding
 from ezscale.services.errors import DomainError
+from ezscale.services.reseller_roles import require_owner
+from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
 
@@ -59,8 +61,9 @@ def tenant_asset_dir(slug: str) -> Path:
     return get_settings().data_dir / "tenants" / slug / "assets"
 
 
-def store_asset(session: Session, *, tenant: TenantInfo, kind: str, data: bytes) -> str:
+def store_asset(session: Session, *, actor: AuthUser, tenant: TenantInfo, kind: str, data: bytes) -> str:
     """Save an uploaded logo or favicon and point the branding at it; returns its URL."""
+    require_owner(actor, tenant.id, "change the branding")
     if kind not in LIMITS:
         raise DomainError("Upload a logo or a favicon.")
     if not data:

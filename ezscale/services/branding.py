@@ -11,6 +11,8 @@ from ezscale import clock
 from ezscale.models.central import TenantBranding
 from ezscale.services.custom_css import sanitise_css
 from ezscale.services.errors import DomainError, NotFound
+from ezscale.services.reseller_roles import require_owner
+from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import EMAIL_RE, BrandingInfo, validate_color
 
 DEFAULT_PRIMARY = "#3B82F6"
@@ -85,8 +87,11 @@ class BrandingUpdate:
 _PHONE = re.compile(r"^[+0-9 ().-]{0,40}$")
 
 
-def update_branding(session: Session, *, tenant_id: int, update: BrandingUpdate) -> TenantBranding:
+def update_branding(
+    session: Session, *, actor: AuthUser, tenant_id: int, update: BrandingUpdate
+) -> TenantBranding:
     """Validate everything first, then save; a bad field changes nothing."""
+    require_owner(actor, tenant_id, "change the branding")
     name = update.company_name.strip()
     if not name or len(name) > 120:
         raise DomainError("Company name is required (at most 120 characters).")

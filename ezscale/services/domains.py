@@ -22,6 +22,8 @@ from ezscale.models.central import (
     VerificationStatus,
 )
 from ezscale.services.errors import DomainError, NotFound
+from ezscale.services.reseller_roles import require_owner
+from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import (
     HostStatus,
     is_platform_host,
@@ -92,8 +94,9 @@ def _check_claimable(name: str) -> None:
         raise DomainError(f"{name} is a reserved name (.{labels[-1]}) and cannot be a storefront domain.")
 
 
-def add_domain(session: Session, *, tenant_id: int, domain: str) -> TenantDomain:
+def add_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain: str) -> TenantDomain:
     """Add a custom alias domain; it serves the storefront once verified."""
+    require_owner(actor, tenant_id, "add domains")
     name = validate_domain(domain)
     _check_claimable(name)
     if session.exec(select(TenantDomain.id).where(TenantDomain.domain == name)).first():
@@ -104,7 +107,8 @@ def add_domain(session: Session, *, tenant_id: int, domain: str) -> TenantDomain
     return row
 
 
-def remove_domain(session: Session, *, tenant_id: int, domain_id: int) -> None:
+def remove_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> None:
+    require_owner(actor, tenant_id, "remove domains")
     row = _get(session, tenant_id, domain_id)
     if row.type is DomainType.PRIMARY:
         raise DomainError("Make another domain primary before removing this one.")
@@ -114,7 +118,8 @@ def remove_domain(session: Session, *, tenant_id: int, domain_id: int) -> None:
     session.commit()
 
 
-def set_primary(session: Session, *, tenant_id: int, domain_id: int) -> TenantDomain:
+def set_primary(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> TenantDomain:
+    require_owner(actor, tenant_id, "choose the primary domain")
     row = _get(session, tenant_id, domain_id)
     if row.verification_status is not VerificationStatus.VERIFIED:
         raise DomainError(f"Verify {row.domain} before making it the primary domain.")
@@ -179,8 +184,11 @@ def check_http(domain: str, token: str) -> str | None:
     return None
 
 
-def verify_domain(session: Session, *, tenant_id: int, domain_id: int, method: str) -> TenantDomain:
+def verify_domain(
+    session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int, method: str
+) -> TenantDomain:
     """Check ownership now and record the result (status, reason, time)."""
+    require_owner(actor, tenant_id, "verify domains")
     row = _get(session, tenant_id, domain_id)
     if row.verification_status is VerificationStatus.VERIFIED:
         return row

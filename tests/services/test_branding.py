@@ -11,6 +11,7 @@ from ezscale.services.branding import BrandingUpdate, sanitise_css, theme_css, u
 from ezscale.services.errors import DomainError
 from ezscale.services.tenancy import BrandingInfo, TenantInfo, resolve_host
 from ezscale.settings import get_settings
+from tests.actors import owner
 
 # A real 1×1 PNG: uploads are opened as images (dimensions are checked).
 PNG = base64.b64decode(
@@ -99,12 +100,15 @@ def test_update_branding_validates_everything_and_changes_nothing_on_error(make_
         _update(custom_css="@import url(x)"),
     ):
         with pytest.raises(DomainError):
-            update_branding(central, tenant_id=acme.id, update=bad)
+            update_branding(central, actor=owner(acme), tenant_id=acme.id, update=bad)
     row = central.exec(select(TenantBranding).where(TenantBranding.tenant_id == acme.id)).one()
     assert (row.company_name, row.primary_color) == ("Acme", "#3B82F6")
 
     update_branding(
-        central, tenant_id=acme.id, update=_update(company_name="Acme Cloud", custom_css=".x{color:red}")
+        central,
+        actor=owner(acme),
+        tenant_id=acme.id,
+        update=_update(company_name="Acme Cloud", custom_css=".x{color:red}"),
     )
     found = resolve_host(central, f"acme.{get_settings().platform_domain}")
     assert found.branding.company_name == "Acme Cloud"
@@ -118,12 +122,12 @@ def test_logo_upload_checks_content_and_stays_in_the_tenant_folder(make_tenant, 
     make_tenant("beta")
     info = TenantInfo.of(acme)
     with pytest.raises(DomainError, match="must be a PNG"):
-        store_asset(central, tenant=info, kind="logo", data=b"<svg onload=alert(1)>")
+        store_asset(central, actor=owner(info), tenant=info, kind="logo", data=b"<svg onload=alert(1)>")
     with pytest.raises(DomainError, match="at most 512 KB"):
-        store_asset(central, tenant=info, kind="logo", data=PNG + b"\x00" * 600_000)
+        store_asset(central, actor=owner(info), tenant=info, kind="logo", data=PNG + b"\x00" * 600_000)
     with pytest.raises(DomainError, match="empty"):
-        store_asset(central, tenant=info, kind="logo", data=b"")
-    url = store_asset(central, tenant=info, kind="logo", data=PNG)
+        store_asset(central, actor=owner(info), tenant=info, kind="logo", data=b"")
+    url = store_asset(central, actor=owner(info), tenant=info, kind="logo", data=PNG)
     name = url.rsplit("/", 1)[1]
     assert asset_file("acme", name).read_bytes() == PNG
     assert asset_file("beta", name) is None  # another tenant's host never serves it
@@ -153,11 +157,15 @@ def test_a_decompression_bomb_logo_is_refused_by_its_declared_dimensions(make_te
     assert len(bomb) < 128 * 1024  # small enough for both size limits
     for kind, side in (("logo", 2048), ("favicon", 512)):
         with pytest.raises(DomainError, match=f"at most {side}×{side} pixels"):
-            store_asset(central, tenant=acme, kind=kind, data=bomb)
+            store_asset(central, actor=owner(acme), tenant=acme, kind=kind, data=bomb)
     with pytest.raises(DomainError, match="this one is 1024×8"):
-        store_asset(central, tenant=acme, kind="favicon", data=_png_bomb(1024, 8))
+        store_asset(central, actor=owner(acme), tenant=acme, kind="favicon", data=_png_bomb(1024, 8))
     with pytest.raises(DomainError, match="not a readable image"):
-        store_asset(central, tenant=acme, kind="logo", data=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+        store_asset(
+            central, actor=owner(acme), tenant=acme, kind="logo", data=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+        )
     branding = central.exec(select(TenantBranding).where(TenantBranding.tenant_id == acme.id)).one()
     assert branding.logo_url is None and branding.favicon_url is None
-    assert store_asset(central, tenant=acme, kind="logo", data=_png_bomb(400, 100)).endswith(".png")
+    assert store_asset(
+        central, actor=owner(acme), tenant=acme, kind="logo", data=_png_bomb(400, 100)
+    ).endswith(".png")
