@@ -5,6 +5,7 @@ from starlette.types import ASGIApp
 
 from ezscale import routes
 from ezscale.api import api
+from ezscale.billing_api import check_webhook_secret
 from ezscale.body_limit import cap_request_body
 from ezscale.edge import secure_edge
 from ezscale.origin_guard import refuse_foreign_origins
@@ -34,6 +35,7 @@ class EzscaleApp(rx.App):
     own permissive CORS layer, so the edge must sit outside the finished ASGI app."""
 
     def __call__(self) -> ASGIApp:
+        check_webhook_secret()
         return secure_edge(super().__call__())
 
 

@@ -22,12 +22,19 @@ def public_secret_refused(settings: Settings) -> bool:
     return settings.stripe_webhook_secret == PUBLIC_WEBHOOK_SECRET and not demo
 
 
+def check_webhook_secret() -> bool:
+    """Log an error (at startup and on each refused event) if the secret is the public one."""
+    if not public_secret_refused(get_settings()):
+        return True
+    log.error(
+        "Stripe webhooks are refused: STRIPE_WEBHOOK_SECRET is the public demo default; "
+        "set it to the signing secret of this endpoint in the Stripe dashboard."
+    )
+    return False
+
+
 async def stripe_webhook(request: Request) -> JSONResponse:
-    if public_secret_refused(get_settings()):
-        log.error(
-            "Stripe webhook refused: STRIPE_WEBHOOK_SECRET is the public demo default; "
-            "set it to the signing secret of this endpoint in the Stripe dashboard."
-        )
+    if not check_webhook_secret():
         return JSONResponse({"error": "webhook secret not configured"}, status_code=503)
     payload = await request.body()
     try:

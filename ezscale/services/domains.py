@@ -1,7 +1,7 @@
 """Tenant domains: adding custom domains, proving ownership (DNS TXT or HTTP token), primary
 choice, and the on-demand TLS question a web server such as Caddy asks before issuing a cert.
 
-The token is a secret shown only in the owner's reseller area. EZSCALE itself never serves it:
+The token is a secret shown only in the tenant's reseller area. EZSCALE itself never serves it:
 a domain already pointed at EZSCALE (say, one a former reseller left behind) must not verify
 for whoever claims it, so the HTTP proof has to come from a server the claimant controls.
 """
