@@ -1,4 +1,5 @@
-"""Billing emails through the mail service, sent after the billing transaction committed."""
+"""Billing emails through the mail service: invoice mails written with the invoice (outbox),
+dunning notices sent after the billing transaction committed."""
 
 import logging
 
@@ -8,17 +9,19 @@ from ezscale.models.tenant import Invoice, User
 from ezscale.money import Money
 from ezscale.services.billing.dunning import Notice
 from ezscale.services.errors import DomainError
-from ezscale.services.mail import send_mail
+from ezscale.services.mail import send_mail, write_pending
 from ezscale.services.tenancy import TenantInfo
 
 log = logging.getLogger(__name__)
 
 
-def invoice_notice(session: Session, invoice_id: int) -> Notice:
-    invoice = session.get(Invoice, invoice_id)
-    user = session.get(User, invoice.user_id)
+def queue_invoice_mail(session: Session, invoice: Invoice, user: User | None = None) -> None:
+    """The invoice's e-mail, written to the outbox in the transaction that issues the invoice:
+    a run killed after its commit still has it mailed, once (`mail.dispatch_pending`)."""
+    user = user or session.get(User, invoice.user_id)
     total = Money(invoice.total_minor, invoice.currency).format()
-    return Notice(
+    write_pending(
+        session,
         to=user.email,
         subject=f"Invoice {invoice.number} ({total})",
         text=(
