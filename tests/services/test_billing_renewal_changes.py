@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from ezscale.models.auth import TenantMail
 from ezscale.models.billing import BillingEvent, Payment, PaymentStatus
 from ezscale.models.tenant import (
     CreditKind,
@@ -135,8 +136,10 @@ def test_changes_inside_the_invoice_ahead_window(
             if i.status is not InvoiceStatus.VOID and i.id != renewal.id
         ]
         assert [_lines(session, i) for i in live] == ([standing] if standing else [])
+        mailed = session.exec(select(TenantMail.subject).where(TenantMail.kind == "invoice")).all()
         for new in live:
             assert new.due_at == DEC_1 and new.number and new.number != renewal.number
+            assert [s for s in mailed if new.number in s]  # the customer is sent the new renewal
             # A paid renewal's credit pays the new one at once: only an upgrade's difference is due.
             assert invoices.amount_due(new) == (
                 900 if paid and code == "vps-1" else 0 if paid else new.total_minor

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from ezscale.models.tenant import Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, Plan, Subscription
-from ezscale.services.billing import invoices, locking, timeline
+from ezscale.services.billing import invoice_mail, invoices, locking, timeline
 from ezscale.services.billing.proration import period_end, period_line
 from ezscale.services.billing.tax import tax_minor
 
@@ -155,4 +155,6 @@ def _reissue(
         )
     if line is not None:
         invoices.add_line(session, new, description=line[0], unit_minor=line[1], service_id=service_id)
-    return invoices.issue(session, new, due_at=start)
+    invoices.issue(session, new, due_at=start)
+    invoice_mail.queue(session, new)
+    return new

@@ -26,7 +26,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
-from ezscale.services.billing import credits, dunning, invoices, notify, payments
+from ezscale.services.billing import credits, dunning, invoice_mail, invoices, payments
 from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, period_end
@@ -162,7 +162,7 @@ def _renew_batch(session: Session, user_ids: list[int], groups: dict, numbers) -
             session.add(sub)
         number = next(numbers) if numbers is not None else None
         invoices.issue(session, invoice, due_at=start, number=number, items=lines, flush=False)
-        notify.queue_invoice_mail(session, invoice)
+        invoice_mail.queue(session, invoice)
     return [invoice.id for invoice, _, _ in drafts]
 
 
@@ -217,7 +217,7 @@ def invoice_usage(session: Session) -> list[int]:
                         charge.invoice_id = invoice.id
                         session.add(charge)
                     invoices.issue(session, invoice)
-                    notify.queue_invoice_mail(session, invoice)
+                    invoice_mail.queue(session, invoice)
                     session.commit()
                     made.append(invoice.id)
                 except IntegrityError:
