@@ -16,7 +16,8 @@ def lock_row(session: Session, model: type[Row], row_id: int) -> Row | None:
     """The row, locked until the caller's transaction ends, with every attribute read fresh.
 
     On SQLite, work the caller already wrote in this transaction stays in it (it holds the write
-    lock already); call this before any write to get the lock first."""
+    lock already); call this before any write to get the lock first. Unflushed changes to this
+    very row are replaced by the fresh read, so lock a row before changing it."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         if not connection.connection.dbapi_connection.in_transaction:
