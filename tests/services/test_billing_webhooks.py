@@ -23,9 +23,9 @@ from ezscale.simulators import stripe as stripe_simulator
 from tests.services.billing_support import add_card, add_customer, tenant_db
 
 
-def _signed(event: dict, secret: str | None = None) -> tuple[bytes, dict]:
+def _signed(event: dict, secret: str | None = None, skew: int = 0) -> tuple[bytes, dict]:
     payload = json.dumps(event).encode()
-    stamp = int(time.time())
+    stamp = int(time.time()) + skew
     secret = secret or get_settings().stripe_webhook_secret
     signature = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
     return payload, {"Stripe-Signature": f"t={stamp},v1={signature}", "Content-Type": "application/json"}
@@ -95,6 +95,30 @@ def test_bad_signature_is_rejected_and_changes_nothing(pending_payment):
         assert client.post("/webhooks/stripe", content=payload).status_code == 400
     payment, invoice, events = _state(tenant, invoice_id, payment_id)
     assert payment.status is PaymentStatus.PENDING and invoice.status is InvoiceStatus.OPEN and events == 0
+
+
+@pytest.mark.parametrize("skew", [24 * 3600, 301, -24 * 3600, -301])
+def test_signature_outside_the_tolerance_either_way_is_refused(pending_payment, skew):
+    """A correctly signed event dated far in the future (or past) is a replay risk: 400, no writes."""
+    tenant, customer, invoice_id, payment_id = pending_payment
+    payload, headers = _signed(
+        _event("evt_t", "payment_intent.succeeded", _intent(customer, "ok")), skew=skew
+    )
+    with TestClient(api) as client:
+        assert client.post("/webhooks/stripe", content=payload, headers=headers).status_code == 400
+    payment, invoice, events = _state(tenant, invoice_id, payment_id)
+    assert payment.status is PaymentStatus.PENDING and invoice.status is InvoiceStatus.OPEN and events == 0
+
+
+def test_signature_inside_the_tolerance_is_accepted(pending_payment):
+    tenant, customer, invoice_id, payment_id = pending_payment
+    payload, headers = _signed(_event("evt_s", "payment_intent.succeeded", _intent(customer, "ok")), skew=60)
+    with TestClient(api) as client:
+        assert (
+            client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
+        )
+    payment, invoice, events = _state(tenant, invoice_id, payment_id)
+    assert payment.status is PaymentStatus.SUCCEEDED and invoice.status is InvoiceStatus.PAID and events == 1
 
 
 def test_same_event_twice_is_processed_once(pending_payment):

@@ -7,6 +7,7 @@ refund totals only grow, and a card is saved whichever of page and webhook comes
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ from ezscale.settings import get_settings
 log = logging.getLogger(__name__)
 
 
+TOLERANCE_SECONDS = 300  # Stripe's own default, applied both ways
+
+
 class BadSignature(Exception):
     pass
 
@@ -42,14 +46,29 @@ class Outcome:
 
 
 def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
-    """The event, if the Stripe-Signature header is valid for our secret; else BadSignature."""
+    """The event, if the Stripe-Signature header is valid for our secret and was signed within
+    the tolerance of now, either way; else BadSignature.
+
+    The Stripe library refuses only old signatures; one dated in the future would stay
+    replayable until that date, so it is refused here. Both use the wall clock (as Stripe signs)."""
     try:
         stripe.WebhookSignature.verify_header(
-            payload.decode("utf-8"), signature or "", get_settings().stripe_webhook_secret, tolerance=300
+            payload.decode("utf-8"),
+            signature or "",
+            get_settings().stripe_webhook_secret,
+            tolerance=TOLERANCE_SECONDS,
         )
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
         raise BadSignature(str(error)) from error
+    if _signed_at(signature or "") > time.time() + TOLERANCE_SECONDS:
+        raise BadSignature("Timestamp outside the tolerance zone (in the future)")
     return json.loads(payload)
+
+
+def _signed_at(signature: str) -> int:
+    """The `t=` of a Stripe-Signature header that verify_header already accepted."""
+    stamps = [item[2:] for item in signature.split(",") if item.startswith("t=")]
+    return int(stamps[0])
 
 
 def _customer_of(obj: dict[str, Any]) -> str | None:
