@@ -24,7 +24,10 @@ from ezscale.pages import (
     reseller_branding,
     storefront,
 )
+from ezscale.services import kasm_signal
 
+# Workspace changes this backend commits reach live dashboards at once (with Redis).
+kasm_signal.install()
 app = rx.App(
     api_transformer=[api, refuse_foreign_origins],
     head_components=[

@@ -20,7 +20,7 @@ from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
 from ezscale.simulators import stripe as stripe_simulator
-from tests.services.billing_support import add_card, add_customer, tenant_db
+from tests.factories import add_card, add_customer, tenant_db
 
 
 def _signed(event: dict, secret: str | None = None) -> tuple[bytes, dict]:

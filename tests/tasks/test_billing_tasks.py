@@ -17,7 +17,7 @@ from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy import TenantInfo
 from ezscale.tasks.billing import daily_billing
-from tests.services.billing_support import add_card, add_customer, plan, tenant_db
+from tests.factories import add_card, add_customer, plan, tenant_db
 
 CUSTOMERS = 60
 RUN_AT = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
