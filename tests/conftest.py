@@ -140,6 +140,14 @@ def make_tenant(central):
     return make
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests are slow, and share one live app: under xdist they stay in one worker."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def pytest_sessionfinish(session, exitstatus) -> None:
     if _BASE_DATABASE_URL:
         _drop_databases(f"ezt_{_RUN_ID}_")

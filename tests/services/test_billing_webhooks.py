@@ -150,6 +150,7 @@ def test_unknown_events_are_acknowledged(pending_payment):
         assert client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "ignored"
 
 
+@pytest.mark.slow  # starts the app under granian and waits for localstripe to deliver
 def test_localstripe_delivers_signed_events_to_the_endpoint(make_tenant, clock, stripe_env):
     """localstripe posts payment_intent.succeeded to a live server; it is verified and stored once."""
     port = stripe_simulator.free_port()

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import func, select
 
 from ezscale.models.auth import TenantMail
@@ -38,6 +39,7 @@ def _paid(tenant) -> int:
         ).one()
 
 
+@pytest.mark.slow  # a worker process, killed mid-run
 def test_killed_billing_run_restarts_without_double_billing(make_tenant, clock, stripe_env):
     clock.set(datetime(2026, 11, 1, tzinfo=UTC))
     tenant = TenantInfo.of(make_tenant("crash"))

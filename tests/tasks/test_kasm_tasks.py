@@ -87,6 +87,7 @@ def test_reconcile_goes_on_past_a_broken_tenant_and_never_visits_a_purged_one(
     assert not database_exists(tenant_database_url(purged.database_name))  # not even connected to
 
 
+@pytest.mark.slow  # a Celery worker, and Redis
 def test_a_worker_announces_workspace_changes_once_started(make_tenant, sim, clock, redis_url):
     for event, listener in kasm_signal.LISTENERS:  # as in a fresh process: nothing installed yet
         if sa.event.contains(Session, event, listener):
