@@ -195,7 +195,10 @@ def clone_database(template_url: str, url: str) -> None:
             shutil.copyfile(source, partial)
         except FileNotFoundError as error:
             raise TemplateUnavailable(f"no template file {source}") from error
-        os.replace(partial, target)
+        try:
+            os.link(partial, target)  # never over an existing database, as PostgreSQL refuses too
+        finally:
+            partial.unlink()
         return
     template, name = make_url(template_url).database, make_url(url).database
     engine = _admin_engine()
