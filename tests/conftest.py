@@ -141,11 +141,10 @@ def make_tenant(central):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests are slow, and share one live app: under xdist they stay in one worker."""
+    """Browser tests are slow too."""
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
