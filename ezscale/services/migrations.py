@@ -61,11 +61,12 @@ def template_key(stream: str) -> str:
     return hashlib.sha1("\n".join(graph).encode()).hexdigest()[:12]
 
 
-def _upgrade(url: str, stream: str) -> bool:
-    """Upgrade one database to every head; returns False when it was already there."""
+def _upgrade(url: str | None, stream: str) -> bool:
+    """Upgrade one database (None: the central one) to every head; returns False when it was
+    already there."""
     # Tenants are migrated over a throw-away connection: `db upgrade` over hundreds of tenants
     # must not leave a pool open per tenant.
-    engine = central_engine() if url == "" else create_engine(url, poolclass=sa.NullPool)
+    engine = central_engine() if url is None else create_engine(url, poolclass=sa.NullPool)
     with engine.begin() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
         if frozenset(current) == head_revisions(stream):
@@ -81,7 +82,7 @@ def _upgrade(url: str, stream: str) -> bool:
 
 def upgrade_central() -> bool:
     create_central_database()
-    return _upgrade("", "central")
+    return _upgrade(None, "central")
 
 
 def upgrade_tenant(database_name: str) -> bool:
