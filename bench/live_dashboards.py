@@ -41,7 +41,7 @@ from ezscale.db import central_session, dispose_engines
 from ezscale.models.kasm import KasmTemplate, KasmUsageSession, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceStatus, User
 from ezscale.node import node_environment
-from ezscale.services import kasm_signal  # noqa: F401  (the commit hook a worker has: signals changes)
+from ezscale.services import kasm_signal
 from ezscale.services.sessions import create_user_session
 from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
 from ezscale.state.auth import SESSION_COOKIE
@@ -262,6 +262,7 @@ def main() -> None:
     parser.add_argument("--redis", metavar="URL", help="e.g. redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     sizes = [int(x) for x in args.clients.split(",")]
+    kasm_signal.install()  # the commit hook a worker has: this process plays the worker
     if args.redis:
         os.environ["REDIS_URL"] = args.redis
     else:

@@ -44,7 +44,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the central database, then every tenant database."""
-    from ezscale.services.migrations import upgrade_all
+    from ezscale.services.tenancy import upgrade_all
 
     changed = upgrade_all(lambda name, did: click.echo(f"  {name}: {'migrated' if did else 'up to date'}"))
     click.echo(f"Done: {changed} database(s) migrated.")
@@ -127,7 +127,7 @@ def tenant_reactivate(slug: str) -> None:
 
 def _seed_demo() -> None:
     from ezscale.services.demo import seed_demo
-    from ezscale.services.migrations import upgrade_all
+    from ezscale.services.tenancy import upgrade_all
 
     upgrade_all()
     with central_session() as session:

@@ -1,5 +1,8 @@
 """The one place that creates engines and sessions: the central database and one per tenant."""
 
+import os
+import secrets
+import shutil
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,13 +86,18 @@ def central_session() -> Iterator[Session]:
         yield session
 
 
+def server_database_url(database_name: str) -> str:
+    """URL of another database on the central database's PostgreSQL server."""
+    return (
+        make_url(get_settings().central_url).set(database=database_name).render_as_string(hide_password=False)
+    )
+
+
 def tenant_database_url(database_name: str) -> str:
     """SQLAlchemy URL of a tenant's own database: a file on SQLite, a database on PostgreSQL."""
     settings = get_settings()
     if settings.is_postgres:
-        return (
-            make_url(settings.central_url).set(database=database_name).render_as_string(hide_password=False)
-        )
+        return server_database_url(database_name)
     path = (settings.data_dir / "tenants" / f"{database_name}.sqlite").resolve()
     return f"sqlite:///{path}"
 
@@ -124,9 +132,13 @@ def create_database(database_name: str) -> None:
 
 
 def drop_database(database_name: str) -> None:
-    url = tenant_database_url(database_name)
+    drop_database_at(tenant_database_url(database_name))
+
+
+def drop_database_at(url: str) -> None:
+    """Drop the database at `url` (its file and journal on SQLite) if it exists."""
     dispose_engine(url)
-    if not get_settings().is_postgres:
+    if url.startswith("sqlite"):
         path = Path(make_url(url).database or "")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -134,9 +146,99 @@ def drop_database(database_name: str) -> None:
     engine = _admin_engine()
     try:
         with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     finally:
         engine.dispose()
+
+
+def database_exists(url: str) -> bool:
+    if url.startswith("sqlite"):
+        return Path(make_url(url).database or "").exists()
+    engine = _admin_engine()
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": make_url(url).database}
+            ).scalar()
+    finally:
+        engine.dispose()
+    return bool(found)
+
+
+def server_databases(prefix: str) -> list[str]:
+    """Names of the PostgreSQL server's databases that start with `prefix`."""
+    pattern = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
+    engine = _admin_engine()
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": pattern}
+            )
+            return sorted(rows.scalars())
+    finally:
+        engine.dispose()
+
+
+class TemplateUnavailable(Exception):
+    """The template to copy is missing, or (PostgreSQL) another session is connected to it."""
+
+
+def clone_database(template_url: str, url: str) -> None:
+    """Create the database `url` as a copy of `template_url`: a file copy on SQLite, `CREATE
+    DATABASE … TEMPLATE` on PostgreSQL. PostgreSQL refuses while any session is connected to the
+    template (after waiting 5 s for them to leave), so nothing keeps a connection to one open."""
+    if url.startswith("sqlite"):
+        source, target = Path(make_url(template_url).database or ""), Path(make_url(url).database or "")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+        try:
+            shutil.copyfile(source, partial)
+        except FileNotFoundError as error:
+            raise TemplateUnavailable(f"no template file {source}") from error
+        try:
+            os.link(partial, target)  # never over an existing database, as PostgreSQL refuses too
+        finally:
+            partial.unlink()
+        return
+    template, name = make_url(template_url).database, make_url(url).database
+    engine = _admin_engine()
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    except sa.exc.DBAPIError as error:
+        # 3D000: no such template; 55006: a session is connected to it.
+        if getattr(error.orig, "sqlstate", None) in ("3D000", "55006"):
+            raise TemplateUnavailable(str(error.orig).strip()) from error
+        raise
+    finally:
+        engine.dispose()
+
+
+def publish_database(url: str, final_url: str) -> bool:
+    """Rename a finished database to `final_url` in one step, unless another process already
+    published one there (then this one is dropped and False returned)."""
+    if url.startswith("sqlite"):
+        source, target = Path(make_url(url).database or ""), Path(make_url(final_url).database or "")
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            return False
+        finally:
+            source.unlink(missing_ok=True)
+        return True
+    engine = _admin_engine()
+    try:
+        with engine.connect() as conn:
+            old, new = make_url(url).database, make_url(final_url).database
+            conn.execute(sa.text(f'ALTER DATABASE "{old}" RENAME TO "{new}"'))
+        return True
+    except sa.exc.ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) != "42P04":  # duplicate_database
+            raise
+    finally:
+        engine.dispose()
+    drop_database_at(url)
+    return False
 
 
 def create_central_database() -> None:

@@ -1,7 +1,9 @@
 """Test fixtures: a fresh platform (central database + tenant databases) per test.
 
 Runs on SQLite files by default; when DATABASE_URL names PostgreSQL, every test gets its own
-central database and tenant databases with a unique prefix, dropped afterwards.
+central database and tenant databases with a unique prefix, dropped afterwards. Both are copies
+of templates migrated once per session (the tenant one is what `create_tenant` copies in
+production too), not a run of every migration per test.
 """
 
 import os
@@ -12,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -20,9 +23,12 @@ _SESSION_DIR = Path(tempfile.mkdtemp(prefix=f"ezscale-tests-{_RUN_ID}-"))
 _BASE_DATABASE_URL = os.environ.get("DATABASE_URL") or None
 os.environ["EZSCALE_DATA_DIR"] = str(_SESSION_DIR / "default")
 os.environ.pop("DATABASE_URL", None)
+os.environ["EZSCALE_TEMPLATE_DIR"] = str(_SESSION_DIR / "templates")
+os.environ["EZSCALE_TEMPLATE_DB_PREFIX"] = f"ezt_{_RUN_ID}_template_"
 
 from ezscale import clock as clock_module  # noqa: E402
-from ezscale.db import central_session, dispose_engines  # noqa: E402
+from ezscale.db import central_session, clone_database, dispose_engines  # noqa: E402
+from ezscale.services.migrations import ensure_template, template_url  # noqa: E402
 from ezscale.settings import get_settings, normalise_url  # noqa: E402
 from ezscale.tasks import celery_app  # noqa: E402
 
@@ -54,8 +60,21 @@ def _drop_databases(prefix: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def database_templates() -> None:
+    """The central and tenant templates at the head revision, built once per session (they are
+    named by the revision graph, so changed migrations get new ones)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if _BASE_DATABASE_URL:
+            patch.setenv("DATABASE_URL", _BASE_DATABASE_URL)
+        get_settings.cache_clear()
+        ensure_template("central")
+        ensure_template("tenant")
+    get_settings.cache_clear()
+
+
 @pytest.fixture
-def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def platform(monkeypatch: pytest.MonkeyPatch, database_templates) -> Iterator[Path]:
     """A new, migrated, empty platform: its own data dir, central DB and tenant DB prefix."""
     n = next(_counter)
     data_dir = _SESSION_DIR / f"p{n}"
@@ -69,9 +88,7 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.delenv("DATABASE_URL", raising=False)
     get_settings.cache_clear()
     dispose_engines()
-    from ezscale.services.migrations import upgrade_central
-
-    upgrade_central()
+    clone_database(template_url("central"), get_settings().central_url)
     yield data_dir
     dispose_engines()
     if _BASE_DATABASE_URL:
@@ -94,6 +111,23 @@ def clock() -> Iterator[clock_module.FrozenClock]:
 
 
 @pytest.fixture
+def redis_url():
+    """Redis for the change signal (CI runs it for both databases); the settings see it here only."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on this machine")
+    before = os.environ.get("REDIS_URL")
+    os.environ["REDIS_URL"] = url
+    get_settings.cache_clear()
+    yield url
+    if before is None:
+        del os.environ["REDIS_URL"]
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def make_tenant(central):
     """Create a tenant in the current platform: make_tenant("acme", name="Acme", ...)."""
     from ezscale.services.tenancy import create_tenant
@@ -104,6 +138,13 @@ def make_tenant(central):
         return create_tenant(central, slug=slug, **kwargs)
 
     return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests are slow too."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

@@ -13,9 +13,8 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.models.analytics import PLATFORM_SCOPE, AnalyticsDay, tenant_scope
-from ezscale.models.central import Tenant, TenantStatus
 from ezscale.services.analytics import DayFigures, compute_days
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.tenancy import TenantInfo, active_tenants, tenant_session
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +33,7 @@ class SnapshotReport:
 
 def reporting_tenants(session: Session) -> list[TenantInfo]:
     """Tenants whose databases hold customer data (deleted ones are gone)."""
-    rows = session.exec(select(Tenant).where(Tenant.status != TenantStatus.DELETED).order_by(Tenant.id))
-    return [TenantInfo.of(t) for t in rows]
+    return active_tenants(session, include_suspended=True)
 
 
 def _store(central: Session, *, scope: str, tenant_id: int | None, currency: str, figures: list[DayFigures]):

@@ -27,7 +27,6 @@ from ezscale.models.kasm import (
 )
 from ezscale.models.tenant import Plan, Service, ServiceStatus, ServiceType, User
 from ezscale.money import Money
-from ezscale.services import kasm_signal  # noqa: F401  (announces workspace changes to live dashboards)
 from ezscale.services.alert_policy import AlertCategory, raise_alert
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.kasm_client import KasmClient, KasmError, KasmNotFound, KasmTransientError

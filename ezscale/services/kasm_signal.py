@@ -5,6 +5,7 @@ row on `CHANNEL` — `<tenant database> <user id> <row key> <changed at>` — fr
 wrote it (Celery worker or web backend). The backend's live-dashboard task subscribes and pushes at
 once; its slower `changed_at` poll stays as the fallback (and is the only path without Redis).
 Publishing is best effort: a failed publish is logged and the poll still finds the change.
+Processes that write workspaces call `install()` at start (ezscale/app.py, the worker).
 """
 
 import logging
@@ -82,6 +83,16 @@ def _discard(session: Session, _transaction) -> None:
 
 # `after_flush` sees the flushed rows with their ids and change history; only what is committed
 # is announced.
-sa.event.listen(Session, "after_flush", _collect)
-sa.event.listen(Session, "after_commit", _publish)
-sa.event.listen(Session, "after_soft_rollback", _discard)
+LISTENERS = (("after_flush", _collect), ("after_commit", _publish), ("after_soft_rollback", _discard))
+
+
+def install() -> None:
+    """Announce this process's committed changes; the web app and the Celery worker call this at
+    start. Installing twice changes nothing."""
+    for event, listener in LISTENERS:
+        if not sa.event.contains(Session, event, listener):
+            sa.event.listen(Session, event, listener)
+
+
+def installed() -> bool:
+    return all(sa.event.contains(Session, event, listener) for event, listener in LISTENERS)

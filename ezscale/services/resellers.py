@@ -3,6 +3,7 @@ suspend, reactivate, and delete (exported first, database dropped after a grace 
 
 import gzip
 import json
+import logging
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,8 @@ from ezscale.services.tenancy import (
 from ezscale.settings import get_settings
 
 DEFAULT_GRACE = timedelta(days=30)
+
+log = logging.getLogger(__name__)
 
 
 def create_reseller(
@@ -119,8 +122,13 @@ def purge_deleted(central: Session, *, now: datetime | None = None) -> list[str]
     due = central.exec(
         select(Tenant).where(Tenant.status == TenantStatus.DELETING, Tenant.delete_after <= now)
     ).all()
+    purged = []
     for tenant in due:
-        drop_database(tenant.database_name)
+        try:
+            drop_database(tenant.database_name)
+        except Exception:  # one database that cannot be dropped must not stop the others
+            log.exception("dropping the database of %s failed; it stays due", tenant.slug)
+            continue
         shutil.rmtree(tenant_asset_dir(tenant.slug), ignore_errors=True)
         for model in (TenantDomain, TenantBranding):
             for row in central.exec(select(model).where(model.tenant_id == tenant.id)):
@@ -128,4 +136,5 @@ def purge_deleted(central: Session, *, now: datetime | None = None) -> list[str]
         tenant.status = TenantStatus.DELETED
         central.add(tenant)
         central.commit()
-    return [t.slug for t in due]
+        purged.append(tenant.slug)
+    return purged

@@ -1,8 +1,9 @@
 """Tenants: creation (own database, migrated and seeded), lifecycle, and host → tenant lookup."""
 
+import logging
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from ezscale import clock
-from ezscale.db import central_session, create_database, drop_database, tenant_session_for
+from ezscale.db import central_session, drop_database, tenant_session_for
 from ezscale.models.central import (
     DomainType,
     Tenant,
@@ -24,13 +25,20 @@ from ezscale.models.central import (
 )
 from ezscale.services.catalogue import seed_default_plans
 from ezscale.services.errors import DomainError, NotFound
-from ezscale.services.migrations import upgrade_tenant
+from ezscale.services.migrations import (
+    ensure_template,
+    provision_tenant_database,
+    upgrade_central,
+    upgrade_tenant,
+)
 from ezscale.settings import get_settings
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 )
+log = logging.getLogger(__name__)
+
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -265,8 +273,7 @@ def create_tenant(
             )
         )
         session.flush()
-        create_database(database_name)
-        upgrade_tenant(database_name)
+        provision_tenant_database(database_name)
         with tenant_session_for(database_name) as tenant_db:
             seed_default_plans(tenant_db, currency=currency, wholesale_discount_percent=discount)
         session.commit()
@@ -275,6 +282,41 @@ def create_tenant(
         drop_database(database_name)
         raise
     return tenant
+
+
+def active_tenants(session: Session, *, include_suspended: bool = False) -> list[TenantInfo]:
+    """The tenants a per-tenant fan-out visits, in id order: never a purged (deleted) one, whose
+    database is gone; suspended ones only when asked (migrations, wholesale, analytics)."""
+    query = select(Tenant).where(Tenant.status != TenantStatus.DELETED).order_by(Tenant.id)
+    if not include_suspended:
+        query = query.where(Tenant.status != TenantStatus.SUSPENDED)
+    return [TenantInfo.of(tenant) for tenant in session.exec(query)]
+
+
+def upgrade_all(progress: Callable[[str, bool], None] | None = None) -> int:
+    """Migrate central, the tenant template, then every tenant; returns how many databases
+    changed. A tenant that fails is logged and skipped, and reported once all were tried."""
+    changed = int(upgrade_central())
+    try:
+        ensure_template("tenant")
+    except Exception:  # without a template, new tenants are migrated from scratch
+        log.exception("building the tenant template failed")
+    with central_session() as session:
+        tenants = active_tenants(session, include_suspended=True)
+    failed = []
+    for tenant in tenants:
+        try:
+            did = upgrade_tenant(tenant.database_name)
+        except Exception:  # one broken tenant database must not stop the others
+            log.exception("migrating tenant %s failed", tenant.slug)
+            failed.append(tenant.slug)
+            continue
+        changed += did
+        if progress:
+            progress(tenant.database_name, did)
+    if failed:
+        raise DomainError(f"Could not migrate the database of {', '.join(failed)}; see the log.")
+    return changed
 
 
 def get_tenant(session: Session, slug: str) -> Tenant:

@@ -34,7 +34,7 @@ from ezscale.models.tenant import BillingInterval, Plan, Service, Subscription, 
 from ezscale.money import minor_digits, round_minor
 from ezscale.services.errors import NotFound
 from ezscale.services.pdf_document import Document, DocumentLine, render
-from ezscale.services.tenancy import BrandingInfo, TenantInfo, tenant_session
+from ezscale.services.tenancy import BrandingInfo, TenantInfo, active_tenants, tenant_session
 from ezscale.settings import get_settings
 
 _MONTHS = {
@@ -219,12 +219,14 @@ def _items(invoice_id: int, lines: Iterable[Line]) -> list[dict]:
 def run_wholesale_billing(*, on: date, max_workers: int = 4) -> RunReport:
     """Bill every reseller whose latest period has ended by `on`, `max_workers` at a time."""
     with central_session() as central:
-        rows = central.exec(
-            select(Tenant.id, Tenant.slug, TenantBilling.billing_cycle_day)
-            .join(TenantBilling, TenantBilling.tenant_id == Tenant.id)
-            .where(Tenant.is_house.is_(False))
-            .order_by(Tenant.id)
-        ).all()
+        cycle_days = dict(
+            central.exec(select(TenantBilling.tenant_id, TenantBilling.billing_cycle_day)).all()
+        )
+        rows = [
+            (tenant.id, tenant.slug, cycle_days[tenant.id])
+            for tenant in active_tenants(central, include_suspended=True)
+            if not tenant.is_house
+        ]
     report = RunReport()
 
     def bill(row) -> None:

@@ -5,6 +5,7 @@ import logging
 from celery import Celery, signals
 
 from ezscale import tenant_context
+from ezscale.services import kasm_signal
 from ezscale.settings import get_settings
 from ezscale.tasks.schedule import BEAT_SCHEDULE
 
@@ -53,6 +54,12 @@ def make_celery() -> Celery:
 def _tenant_scoped_logs(logger: logging.Logger, **_) -> None:
     for handler in logger.handlers:
         tenant_context.install(handler)
+
+
+@signals.worker_init.connect
+def _announce_kasm_changes(**_) -> None:
+    """Workers announce committed workspace changes to live dashboards."""
+    kasm_signal.install()
 
 
 celery_app = make_celery()

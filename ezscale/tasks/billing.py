@@ -4,23 +4,20 @@ The tasks are thin: the runs in services/billing/runs.py are idempotent, so a ta
 twice, or dies halfway and is redelivered (acks_late), bills everything once.
 """
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ezscale.db import central_session
-from ezscale.models.central import Tenant, TenantStatus
 from ezscale.services import mail
 from ezscale.services.billing import monitoring, notify, runs
 from ezscale.services.billing.runs import RunReport
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.tenancy import TenantInfo, active_tenants
 from ezscale.tasks.app import celery_app
 from ezscale.tasks.tenant_task import enqueue_for_tenant, tenant_task
 
 
 def _billable_tenant_ids() -> list[int]:
     with central_session() as session:
-        return list(
-            session.exec(select(Tenant.id).where(Tenant.status != TenantStatus.SUSPENDED).order_by(Tenant.id))
-        )
+        return [tenant.id for tenant in active_tenants(session)]
 
 
 def _mail(tenant: TenantInfo, report: RunReport) -> dict:

@@ -2,10 +2,7 @@
 
 import logging
 
-from sqlmodel import select
-
 from ezscale.db import central_session
-from ezscale.models.central import Tenant, TenantStatus
 from ezscale.services.kasm import Next, converge_step
 from ezscale.services.kasm_client import KasmClient, KasmError
 from ezscale.services.kasm_sync import (
@@ -16,7 +13,7 @@ from ezscale.services.kasm_sync import (
     stop_suspended,
     stopping_workspaces,
 )
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.tenancy import TenantInfo, active_tenants, tenant_session
 from ezscale.tasks.app import celery_app
 from ezscale.tasks.tenant_task import TENANT_HEADER, enqueue_for_tenant, tenant_task
 
@@ -46,8 +43,7 @@ def converge_workspace(session, tenant: TenantInfo, workspace_id: int, failures:
 
 def _active_tenants() -> list[TenantInfo]:
     with central_session() as session:
-        rows = session.exec(select(Tenant).where(Tenant.status != TenantStatus.SUSPENDED)).all()
-        return [TenantInfo.of(t) for t in rows]
+        return active_tenants(session)
 
 
 @celery_app.task(name="ezscale.tasks.kasm.reconcile_all")
@@ -62,15 +58,18 @@ def reconcile_all() -> int:
             return 0
         stopped = 0
         for tenant in _active_tenants():
-            with tenant_session(tenant) as session:
-                try:
-                    listing = fresh_listing(session, listing=listing, client=client)
-                except KasmError as error:
-                    log.warning("kasm reconcile of %s skipped: %s", tenant.slug, error)
-                    continue
-                stopped += len(
-                    reconcile(session, tenant=tenant, listing=listing, client=client).stopped_outside
-                )
+            try:
+                with tenant_session(tenant) as session:
+                    try:
+                        listing = fresh_listing(session, listing=listing, client=client)
+                    except KasmError as error:
+                        log.warning("kasm reconcile of %s skipped: %s", tenant.slug, error)
+                        continue
+                    stopped += len(
+                        reconcile(session, tenant=tenant, listing=listing, client=client).stopped_outside
+                    )
+            except Exception:  # one broken tenant database must not stop the others
+                log.exception("kasm reconcile failed for tenant %s", tenant.slug)
     return stopped
 
 

@@ -1,39 +1,11 @@
-"""Helpers shared by the billing tests: a tenant database with customers and plans."""
+"""Fixtures shared by the billing tests: localstripe (customers, plans, cards: tests/factories.py)."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlmodel import Session, select
 
-from ezscale import clock
-from ezscale.models.tenant import Plan, User
-from ezscale.services.billing import payments
-from ezscale.services.billing.stripe_gateway import gateway
-from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 from ezscale.simulators import stripe as stripe_simulator
-
-
-def add_customer(session: Session, email: str = "customer@example.test", **fields) -> User:
-    user = User(
-        email=email, password_hash="-", name=fields.pop("name", "Pat Customer"), created_at=clock.now()
-    )
-    for key, value in fields.items():
-        setattr(user, key, value)
-    session.add(user)
-    session.commit()
-    return user
-
-
-def plan(session: Session, code: str) -> Plan:
-    return session.exec(select(Plan).where(Plan.code == code)).one()
-
-
-@contextmanager
-def tenant_db(tenant) -> Iterator[Session]:
-    with tenant_session(TenantInfo.of(tenant)) as session:
-        yield session
 
 
 @pytest.fixture(scope="session")
@@ -53,20 +25,3 @@ def stripe_env(stripe_sim, monkeypatch) -> str:
     monkeypatch.setenv("EZSCALE_STRIPE_RETRY_BASE_SECONDS", "0")
     get_settings.cache_clear()
     return stripe_sim
-
-
-def add_card(session: Session, tenant: TenantInfo, user_id: int, number: str = "4242424242424242"):
-    """Save a card the way the card page does: SetupIntent, confirm (Stripe.js's part), save."""
-    gw = gateway()
-    secret = payments.start_card_setup(session, tenant=tenant, user_id=user_id)
-    intent_id = secret.split("_secret_")[0]
-    gw.client.v1.setup_intents.confirm(
-        intent_id,
-        {
-            "payment_method_data": {
-                "type": "card",
-                "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-            }
-        },
-    )
-    return payments.save_card(session, tenant=tenant, user_id=user_id, setup_intent_id=intent_id)

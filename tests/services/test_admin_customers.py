@@ -18,8 +18,8 @@ from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.sessions import AuthUser, current_user
 from ezscale.services.tenancy import TenantInfo, tenant_session
+from tests.factories import add_card, add_customer
 from tests.services.analytics_dataset import build
-from tests.services.billing_support import add_card, add_customer
 
 ADMIN = AuthUser(id=1, tenant_id=1, email="admin@example.test", name="Admin", role="platform_admin")
 

@@ -7,8 +7,8 @@ from ezscale.models.analytics import PlanChange
 from ezscale.services.analytics import compute_days
 from ezscale.services.billing import subscriptions
 from ezscale.services.tenancy import TenantInfo, tenant_session
+from tests.factories import add_customer, plan
 from tests.services.analytics_dataset import build
-from tests.services.billing_support import add_customer, plan
 
 D = Decimal
 

@@ -18,7 +18,7 @@ from ezscale.services.billing import credits, runs, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.tenancy import TenantInfo
 from ezscale.services.usage_charges import record_usage_charge
-from tests.services.billing_support import add_customer, plan, tenant_db
+from tests.factories import add_customer, plan, tenant_db
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from ezscale.models.tenant import InvoiceStatus, Service, ServiceStatus, Subscri
 from ezscale.services.billing import payments, runs, subscriptions, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.tenancy import TenantInfo
-from tests.services.billing_support import add_card, add_customer, plan, tenant_db
+from tests.factories import add_card, add_customer, plan, tenant_db
 
 DECLINED_ON_CHARGE = "4000000000000341"
 

@@ -10,7 +10,7 @@ from ezscale.models.tenant import CreditKind, InvoiceItem, InvoiceKind, InvoiceS
 from ezscale.services.billing import credits, invoices
 from ezscale.services.billing.tax import set_tax_rate
 from ezscale.services.errors import DomainError
-from tests.services.billing_support import add_customer, tenant_db
+from tests.factories import add_customer, tenant_db
 
 
 def _invoice(session, user_id, *amounts, currency="USD"):

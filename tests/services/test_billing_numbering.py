@@ -9,7 +9,7 @@ from ezscale.models.tenant import Invoice
 from ezscale.services.billing import invoices
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
-from tests.services.billing_support import add_customer, tenant_db
+from tests.factories import add_customer, tenant_db
 
 THREADS, PER_THREAD = 8, 12
 

@@ -23,7 +23,7 @@ from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable
 from ezscale.services.billing.tax import set_tax_rate
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.tenancy import TenantInfo
-from tests.services.billing_support import add_card, add_customer, plan, tenant_db
+from tests.factories import add_card, add_customer, plan, tenant_db
 
 DECLINED_ON_CHARGE = "4000000000000341"
 

@@ -15,7 +15,7 @@ from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.errors import DomainError
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
-from tests.services.billing_support import add_card, add_customer, tenant_db
+from tests.factories import add_card, add_customer, tenant_db
 
 DECLINED_ON_CHARGE = "4000000000000341"
 

@@ -12,7 +12,7 @@ from ezscale.models.tenant import InvoiceStatus
 from ezscale.services.billing import invoices
 from ezscale.services.billing.proration import add_months, next_anchor, prorate, split_period
 from ezscale.services.billing.tax import set_tax_rate, tax_minor
-from tests.services.billing_support import add_customer, tenant_db
+from tests.factories import add_customer, tenant_db
 
 amounts = st.integers(min_value=0, max_value=10**9)
 currencies = st.sampled_from(["USD", "EUR", "JPY", "KWD"])

@@ -9,7 +9,7 @@ from ezscale.services.billing import views
 from ezscale.services.demo import seed_demo
 from ezscale.services.errors import NotFound
 from ezscale.services.tenancy import TenantInfo
-from tests.services.billing_support import tenant_db
+from tests.factories import tenant_db
 
 
 def test_demo_customer_billing_view_and_pdf(central, clock):

@@ -20,7 +20,7 @@ from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
 from ezscale.simulators import stripe as stripe_simulator
-from tests.services.billing_support import add_card, add_customer, tenant_db
+from tests.factories import add_card, add_customer, tenant_db
 
 
 def _signed(event: dict, secret: str | None = None, skew: int = 0) -> tuple[bytes, dict]:
@@ -232,6 +232,7 @@ def test_the_public_default_secret_is_refused_outside_the_demo(pending_payment, 
         )
 
 
+@pytest.mark.slow  # starts the app under granian and waits for localstripe to deliver
 def test_localstripe_delivers_signed_events_to_the_endpoint(make_tenant, clock, stripe_env):
     """localstripe posts payment_intent.succeeded to a live server; it is verified and stored once."""
     port = stripe_simulator.free_port()

@@ -1,6 +1,5 @@
 """Kasm workspaces end to end against the loopback simulator, with an injected clock."""
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,8 +11,8 @@ from sqlmodel import select
 from ezscale import clock as clock_module
 from ezscale.models.billing import PaymentMethod, UsageCharge
 from ezscale.models.kasm import KasmNotice, KasmUsageSession, KasmWorkspace, NoticeKind, WorkspaceStatus
-from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, ServiceStatus, User
-from ezscale.services import kasm
+from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, ServiceStatus
+from ezscale.services import kasm, kasm_signal
 from ezscale.services.errors import DomainError
 from ezscale.services.kasm_catalogue import seed_catalogue, templates
 from ezscale.services.kasm_client import KasmClient
@@ -24,6 +23,7 @@ from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 from ezscale.simulators.discord import DiscordSink, serve_discord
 from ezscale.simulators.kasm import KasmSimulator, serve
+from tests.factories import customer_with_credit
 
 
 @dataclass
@@ -78,20 +78,7 @@ def env(make_tenant, clock, monkeypatch) -> Kasm:
     tenant = TenantInfo.of(make_tenant("acme"))
     with tenant_session(tenant) as db:
         seed_catalogue(db)
-        user = User(email="casey@example.test", password_hash="x", name="Casey", created_at=clock.now())
-        db.add(user)
-        db.flush()
-        db.add(
-            CreditEntry(
-                user_id=user.id,
-                kind=CreditKind.TOP_UP,
-                amount_minor=2000,
-                currency="USD",
-                created_at=clock.now(),
-            )
-        )
-        db.commit()
-        user_id = user.id
+        user_id = customer_with_credit(db, "casey@example.test", 2000, name="Casey").id
     client = KasmClient(
         base_url=server.url, api_key=sim.api_key, api_secret=sim.api_secret, timeout=0.3, retries=1, backoff=0
     )
@@ -374,23 +361,6 @@ def test_live_tracker_reports_each_change_once(env, clock):
     assert tracker.changed_users(watched) == set()
 
 
-@pytest.fixture
-def redis_url():
-    """Redis for the change signal (CI runs it for both databases); the settings see it here only."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip("no Redis on this machine")
-    before = os.environ.get("REDIS_URL")
-    os.environ["REDIS_URL"] = url
-    get_settings.cache_clear()
-    yield url
-    if before is None:
-        del os.environ["REDIS_URL"]
-    get_settings.cache_clear()
-
-
 def _received(pubsub, database: str, *, until: datetime | None = None) -> list[Change]:
     """This database's signals delivered (publishing happens inside the commit, before this runs):
     up to the one stamped `until` (waiting up to 10 s for it on a busy machine), then any within
@@ -413,6 +383,7 @@ def test_committed_workspace_changes_are_signalled_once_and_the_poll_does_not_re
 ):
     from ezscale.state.kasm_live import _Tracker
 
+    kasm_signal.install()  # as the app and the worker do at start
     pubsub = redis.Redis.from_url(redis_url).pubsub()
     pubsub.subscribe(CHANNEL)
     assert pubsub.get_message(timeout=10)["type"] == "subscribe"

@@ -10,7 +10,7 @@ from ezscale import clock as clock_module
 from ezscale.db import central_session
 from ezscale.models.auth import AuditEntry
 from ezscale.models.kasm import KasmTemplate, KasmWorkspace, WorkspaceStatus
-from ezscale.models.tenant import CreditEntry, CreditKind, Plan, User
+from ezscale.models.tenant import Plan
 from ezscale.services import kasm
 from ezscale.services.errors import DomainError
 from ezscale.services.kasm_catalogue import image_id_for, seed_catalogue
@@ -20,6 +20,7 @@ from ezscale.services.kasm_view import order_options
 from ezscale.services.sessions import AuthRole, AuthUser
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.simulators.kasm import KasmSimulator, serve
+from tests.factories import customer_with_credit
 
 KALI = image_id_for("kasmweb/kali-rolling-desktop:1.16.0")
 NEW = {
@@ -224,20 +225,7 @@ def test_an_edit_of_one_tenants_templates_leaves_the_others_alone(house, acme, a
 def customer(house, clock) -> int:
     """A customer of the house tenant with enough credit to order a workspace."""
     with tenant_session(house) as db:
-        user = User(email="casey@example.test", password_hash="x", name="Casey", created_at=clock.now())
-        db.add(user)
-        db.flush()
-        db.add(
-            CreditEntry(
-                user_id=user.id,
-                kind=CreditKind.TOP_UP,
-                amount_minor=2000,
-                currency="USD",
-                created_at=clock.now(),
-            )
-        )
-        db.commit()
-        return user.id
+        return customer_with_credit(db, "casey@example.test", 2000, name="Casey").id
 
 
 @pytest.fixture

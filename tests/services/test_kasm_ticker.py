@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from ezscale.money import Money
 from ezscale.node import node_environment
 from ezscale.services.kasm_usage import rate_micro, session_cost
@@ -27,6 +29,7 @@ console.log(JSON.stringify(out));
 """
 
 
+@pytest.mark.slow  # runs node
 def test_browser_cost_equals_billed_cost():
     rates = [
         Decimal(r) for r in ("0.15", "0.30", "0.60", "0.20", "0.40", "0.80", "0.123457", "7.5", "123.456789")

@@ -5,8 +5,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from sqlalchemy.engine import make_url
 from sqlmodel import select
 
+from ezscale.db import drop_database, tenant_database_url
 from ezscale.models.central import Tenant, TenantDomain, TenantStatus
 from ezscale.models.tenant import Role, User
 from ezscale.services import auth
@@ -110,3 +112,19 @@ def test_deletion_can_be_cancelled_within_the_grace_period(central, clock):
     clock.advance(timedelta(days=60))
     assert purge_deleted(central) == []
     assert central.exec(select(Tenant.status)).one() is TenantStatus.ACTIVE
+
+
+def test_a_database_that_cannot_be_dropped_does_not_stop_the_other_purges(make_tenant, central):
+    if get_settings().is_postgres:
+        pytest.skip("a SQLite file that cannot be unlinked is the failure reproduced here")
+    stuck, other = make_tenant("stuck"), make_tenant("other")
+    for slug in ("stuck", "other"):
+        request_deletion(central, slug=slug, grace=timedelta(0))
+    path = Path(make_url(tenant_database_url(stuck.database_name)).database)
+    drop_database(stuck.database_name)
+    path.mkdir()  # unlinking a directory fails
+
+    assert purge_deleted(central) == ["other"]
+    statuses = dict(central.exec(select(Tenant.slug, Tenant.status)).all())
+    assert statuses == {"stuck": TenantStatus.DELETING, "other": TenantStatus.DELETED}
+    assert not Path(make_url(tenant_database_url(other.database_name)).database).exists()

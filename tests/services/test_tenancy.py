@@ -21,6 +21,7 @@ from ezscale.services.tenancy import (
     tenant_session,
 )
 from ezscale.settings import get_settings
+from tests.factories import purge
 
 
 def _database_exists(database_name: str) -> bool:
@@ -179,3 +180,17 @@ def test_expired_trials_are_suspended_once(make_tenant, central, clock):
     tenant = central.exec(select(Tenant)).one()
     assert tenant.status is TenantStatus.SUSPENDED
     assert tenant.suspended_at == clock.now()
+
+
+def test_fan_outs_visit_live_tenants_in_order_and_never_a_purged_one(make_tenant, central):
+    for slug in ("alpha", "sleepy", "gone", "omega"):
+        make_tenant(slug)
+    suspend_tenant(central, "sleepy")
+    purge(central, "gone")
+
+    assert [t.slug for t in tenancy.active_tenants(central)] == ["alpha", "omega"]
+    assert [t.slug for t in tenancy.active_tenants(central, include_suspended=True)] == [
+        "alpha",
+        "sleepy",
+        "omega",
+    ]

@@ -5,7 +5,7 @@ import pytest
 
 from ezscale.services.errors import DomainError
 from ezscale.services.usage_charges import record_usage_charge, uninvoiced_charges
-from tests.services.billing_support import add_customer, tenant_db
+from tests.factories import add_customer, tenant_db
 
 
 def _record(session, user_id, clock, key="kasm:1", amount=125):

@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import select
 
+from ezscale.db import database_exists, tenant_database_url
 from ezscale.models.central import WholesaleInvoice
 from ezscale.models.tenant import (
     BillingInterval,
@@ -33,6 +34,7 @@ from ezscale.services.wholesale import (
     run_wholesale_billing,
     wholesale_pdf,
 )
+from tests.factories import purge
 
 
 def at(*args) -> datetime:
@@ -189,3 +191,12 @@ def test_wholesale_invoice_pdf_is_for_its_reseller_only(acme, make_tenant, centr
     other = make_tenant("other")
     with pytest.raises(NotFound):
         wholesale_pdf(central, tenant_id=other.id, invoice_id=invoice.id)
+
+
+def test_a_purged_reseller_is_neither_billed_nor_visited(make_tenant, central):
+    make_tenant("live")
+    gone = make_tenant("gone")
+    purge(central, "gone")
+    report = run_wholesale_billing(on=date(2026, 12, 1))
+    assert report.created == ["live"] and report.failed == {}
+    assert not database_exists(tenant_database_url(gone.database_name))

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import func, select
 
 from ezscale.models.auth import MailStatus, TenantMail
@@ -17,7 +18,7 @@ from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy import TenantInfo
 from ezscale.tasks.billing import daily_billing
-from tests.services.billing_support import add_card, add_customer, plan, tenant_db
+from tests.factories import add_card, add_customer, plan, tenant_db
 
 CUSTOMERS = 60
 RUN_AT = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
@@ -38,6 +39,7 @@ def _paid(tenant) -> int:
         ).one()
 
 
+@pytest.mark.slow  # a worker process, killed mid-run
 def test_killed_billing_run_restarts_without_double_billing(make_tenant, clock, stripe_env):
     clock.set(datetime(2026, 11, 1, tzinfo=UTC))
     tenant = TenantInfo.of(make_tenant("crash"))

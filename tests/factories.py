@@ -1,0 +1,86 @@
+"""Set-ups many tests share: customers (with credit, with a card), plans, tenant sessions, and
+tenants whose database is broken or purged."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.db import drop_database, tenant_database_url
+from ezscale.models.tenant import CreditEntry, CreditKind, Plan, User
+from ezscale.services.billing import payments
+from ezscale.services.billing.stripe_gateway import gateway
+from ezscale.services.resellers import purge_deleted, request_deletion
+from ezscale.services.tenancy import TenantInfo, tenant_session
+
+
+def add_customer(session: Session, email: str = "customer@example.test", **fields) -> User:
+    user = User(
+        email=email, password_hash="-", name=fields.pop("name", "Pat Customer"), created_at=clock.now()
+    )
+    for key, value in fields.items():
+        setattr(user, key, value)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def customer_with_credit(session: Session, email: str, amount_minor: int, **fields) -> User:
+    """A customer whose prepaid balance (a top-up, in USD) is `amount_minor`."""
+    user = add_customer(session, email, **fields)
+    session.add(
+        CreditEntry(
+            user_id=user.id,
+            kind=CreditKind.TOP_UP,
+            amount_minor=amount_minor,
+            currency="USD",
+            created_at=clock.now(),
+        )
+    )
+    session.commit()
+    return user
+
+
+def plan(session: Session, code: str) -> Plan:
+    return session.exec(select(Plan).where(Plan.code == code)).one()
+
+
+@contextmanager
+def tenant_db(tenant) -> Iterator[Session]:
+    with tenant_session(TenantInfo.of(tenant)) as session:
+        yield session
+
+
+def add_card(session: Session, tenant: TenantInfo, user_id: int, number: str = "4242424242424242"):
+    """Save a card the way the card page does: SetupIntent, confirm (Stripe.js's part), save."""
+    gw = gateway()
+    secret = payments.start_card_setup(session, tenant=tenant, user_id=user_id)
+    intent_id = secret.split("_secret_")[0]
+    gw.client.v1.setup_intents.confirm(
+        intent_id,
+        {
+            "payment_method_data": {
+                "type": "card",
+                "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+            }
+        },
+    )
+    return payments.save_card(session, tenant=tenant, user_id=user_id, setup_intent_id=intent_id)
+
+
+def break_database(database_name: str) -> None:
+    """Leave a tenant's database unusable: gone on PostgreSQL, not a database file on SQLite."""
+    drop_database(database_name)
+    url = make_url(tenant_database_url(database_name))
+    if url.get_backend_name() == "sqlite":
+        Path(url.database).write_bytes(b"not a database " * 512)
+
+
+def purge(central: Session, slug: str) -> None:
+    """Delete a reseller and drop its database at once (no grace period)."""
+    request_deletion(central, slug=slug, grace=timedelta(0))
+    purge_deleted(central)
