@@ -1,5 +1,6 @@
 """Helpers shared by the billing tests: a tenant database with customers and plans."""
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -70,3 +71,20 @@ def add_card(session: Session, tenant: TenantInfo, user_id: int, number: str = "
         },
     )
     return payments.save_card(session, tenant=tenant, user_id=user_id, setup_intent_id=intent_id)
+
+
+def charges_of(customer_id: str) -> list:
+    """Every charge the simulator made on a customer (succeeded or not), through the Stripe API."""
+    return list(gateway().client.v1.charges.list({"customer": customer_id, "limit": 100}).data)
+
+
+def card_charges_by_invoice(customer_ids: list[str]) -> Counter:
+    """Succeeded charges at the simulator per invoice id (from their PaymentIntent's metadata)."""
+    client = gateway().client
+    counted: Counter = Counter()
+    for customer_id in customer_ids:
+        for charge in charges_of(customer_id):
+            if charge.status == "succeeded":
+                intent = client.v1.payment_intents.retrieve(charge.payment_intent)
+                counted[int(intent.metadata["invoice_id"])] += 1
+    return counted
