@@ -1,7 +1,8 @@
 """Billing beats: the daily cycle and the usage cycle, fanned out one task per tenant.
 
 The tasks are thin: the runs in services/billing/runs.py are idempotent, so a task that runs
-twice, or dies halfway and is redelivered (acks_late), bills everything once.
+twice, or dies halfway and is redelivered (acks_late), bills everything once; a copy delivered
+while the run still holds the tenant's lease returns {"skipped": True} at once.
 """
 
 from sqlmodel import Session, select
@@ -24,6 +25,8 @@ def _billable_tenant_ids() -> list[int]:
 
 def _mail(tenant: TenantInfo, report: RunReport) -> dict:
     """After the run committed: invoice emails and dunning notices."""
+    if report.skipped:
+        return {"skipped": True}
     with tenant_session(tenant) as session:
         notices = [notify.invoice_notice(session, invoice_id) for invoice_id in report.issued]
     sent = notify.send(tenant, notices + report.dunning.notices)

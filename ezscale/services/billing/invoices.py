@@ -15,7 +15,7 @@ from ezscale import clock
 from ezscale.models.billing import InvoiceSequence
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, User
 from ezscale.money import minor_digits, round_minor
-from ezscale.services.billing import credits, timeline
+from ezscale.services.billing import credits, locks, timeline
 from ezscale.services.billing.tax import tax_for, tax_minor
 from ezscale.services.errors import DomainError, NotFound
 
@@ -201,9 +201,11 @@ def apply_credit(
 ) -> int:
     """Pay what account credit covers (ledger row referenced by the invoice); returns the amount.
 
-    A caller that already locked the customer and read the balance passes it as `available` (and
-    may leave the flush to its batch's commit)."""
+    A caller that already locked the invoice and the customer and read the balance passes it as
+    `available` (and may leave the flush to its batch's commit); otherwise both are locked here,
+    the invoice first, and it is read fresh."""
     if available is None:
+        locks.lock_invoice(session, invoice.id)
         credits.lock_customer(session, invoice.user_id)
         available = credits.balance_minor(session, user_id=invoice.user_id, currency=invoice.currency)
     use = min(amount_due(invoice), available)
