@@ -278,35 +278,40 @@ def _send(
 
     A resumed attempt is first looked up (Stripe keeps keys 24 hours only), then resent as the
     same request with the same key, which Stripe answers with the first response."""
-    customer = stripe_customer_id(session, tenant=tenant, user_id=payment.user_id, gw=gw)
-    result = gw.find_payment(customer_id=customer, payment_key=payment.idempotency_key) if resumed else None
-    if result is None:
-        method = payment.stripe_payment_method_id
-        if method is None:  # an attempt from before cards were kept on attempts
-            card = default_card(session, user_id=payment.user_id)
-            method = card.stripe_payment_method_id if card else None
-        if method is None:
-            result = ChargeResult("failed", None, None, "No saved card")
-        else:
-            try:
-                result = gw.charge_off_session(
-                    customer_id=customer,
-                    payment_method_id=method,
-                    amount_minor=payment.amount_minor,
-                    currency=payment.currency,
-                    idempotency_key=payment.idempotency_key,
-                    metadata={
-                        "tenant_id": str(tenant.id),
-                        "payment_key": payment.idempotency_key,
-                        "invoice_id": str(payment.invoice_id or ""),
-                    },
-                )
-            except Exception:
-                _release(session, payment)
-                raise
+    try:
+        result = _result(session, tenant=tenant, payment=payment, gw=gw, resumed=resumed)
+    except Exception:
+        _release(session, payment)
+        raise
     record_outcome(session, payment=payment, result=result)
     session.commit()
     return payment
+
+
+def _result(
+    session: Session, *, tenant: TenantInfo, payment: Payment, gw: StripeGateway, resumed: bool
+) -> ChargeResult:
+    customer = stripe_customer_id(session, tenant=tenant, user_id=payment.user_id, gw=gw)
+    if resumed and (found := gw.find_payment(customer_id=customer, payment_key=payment.idempotency_key)):
+        return found
+    method = payment.stripe_payment_method_id
+    if method is None:  # an attempt from before cards were kept on attempts
+        card = default_card(session, user_id=payment.user_id)
+        method = card.stripe_payment_method_id if card else None
+    if method is None:
+        return ChargeResult("failed", None, None, "No saved card")
+    return gw.charge_off_session(
+        customer_id=customer,
+        payment_method_id=method,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        idempotency_key=payment.idempotency_key,
+        metadata={
+            "tenant_id": str(tenant.id),
+            "payment_key": payment.idempotency_key,
+            "invoice_id": str(payment.invoice_id or ""),
+        },
+    )
 
 
 def _release(session: Session, payment: Payment) -> None:
