@@ -11,7 +11,8 @@ show that memory does not grow with the count. Target: 10,000 invoices in < 60 s
 
 `--concurrent 2`: two child processes run the cycle's steps at the same moment without the
 run lease (as two runs would once a stalled run's lease expired), so both reach every invoice;
-`--cards` customers have no credit and a card at the Stripe simulator instead. Reports the
+`--cards` customers have no credit and a card at the Stripe simulator instead (`--concurrent 1
+--cards 1000` is the same set-up with one run, for comparison). Reports the
 combined throughput (invoices issued by both / wall time) and duplicate charges, counted both
 in the database (succeeded payments per invoice) and at the simulator (charges per customer):
 both must be 0. A third run must then do nothing.
@@ -372,7 +373,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=5)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--concurrent", type=int, default=1, help="runs at once (with --cards)")
-    parser.add_argument("--cards", type=int, default=1000, help="customers paying by card (--concurrent)")
+    parser.add_argument(
+        "--cards", type=int, default=None, help="customers paying by card (1000 with --concurrent > 1)"
+    )
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--racer", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -383,14 +386,15 @@ def main() -> None:
         _racer(args.racer)
         return
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    if args.concurrent > 1:
+    if args.concurrent > 1 or args.cards:
+        cards = 1000 if args.cards is None else args.cards
         print(
             "| backend | customers | of which by card | runs at once | invoices (per run) | wall "
             "| combined invoices/s | card charges | duplicate charges (simulator / DB) |"
         )
         print("|---|---|---|---|---|---|---|---|---|")
         for backend in backends:
-            r = run_concurrent(backend, args.customers, args.items, args.concurrent, args.cards)
+            r = run_concurrent(backend, args.customers, args.items, args.concurrent, cards)
             print(
                 f"| {r['backend']} | {r['customers']:,} | {r['cards']:,} | {args.concurrent} "
                 f"| {r['invoices']:,} ({' + '.join(f'{n:,}' for n in r['per_run'])}) "
