@@ -1,11 +1,15 @@
 """The Stripe simulator honours `Idempotency-Key` the way Stripe does (localstripe alone does not)."""
 
+import asyncio
 import secrets
 
 import pytest
 import stripe
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from ezscale.services.billing.stripe_gateway import gateway
+from ezscale.simulators.stripe import IDEMPOTENCY_TTL_SECONDS, idempotency_middleware
 from tests.services.billing_support import charges_of
 
 
@@ -71,3 +75,26 @@ def test_a_declined_charge_is_replayed_as_declined(customer_and_card):
         _charge(client, customer, declining.id, key)
     assert again.value.json_body == first.value.json_body
     assert len(charges_of(customer)) == 1
+
+
+def test_replays_end_after_24_hours():
+    """The middleware on a one-route app with an injected clock: a key is kept 24 hours."""
+    now = [0.0]
+    made = []
+
+    async def create(request: web.Request) -> web.Response:
+        made.append(await request.text())
+        return web.json_response({"id": f"obj_{len(made)}"})
+
+    async def scenario() -> list[str]:
+        app = web.Application(middlewares=[idempotency_middleware(web, now=lambda: now[0])])
+        app.router.add_post("/v1/things", create)
+        async with TestClient(TestServer(app)) as client:
+            ids = []
+            for advance in (0, IDEMPOTENCY_TTL_SECONDS - 1, 2):
+                now[0] += advance
+                reply = await client.post("/v1/things", data={"a": "1"}, headers={"Idempotency-Key": "k"})
+                ids.append((await reply.json())["id"])
+            return ids
+
+    assert asyncio.run(scenario()) == ["obj_1", "obj_1", "obj_2"]
