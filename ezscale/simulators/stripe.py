@@ -7,7 +7,8 @@ localstripe ignores `Idempotency-Key`; `idempotency_middleware` adds what Stripe
 a POST repeated with the same key (per API key) replays the first response for 24 hours, with
 other parameters or on another endpoint it is refused (400 `idempotency_error`), and while the
 first request is still running a second one gets 409. Without it a retried charge would be a
-second charge here, and tests could not tell.
+second charge here, and tests could not tell. The saved responses live in memory: unlike
+Stripe, a restarted simulator (the demo's, with `--state`) has forgotten them.
 """
 
 import argparse
