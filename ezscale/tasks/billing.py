@@ -25,8 +25,6 @@ def _billable_tenant_ids() -> list[int]:
 
 def _mail(tenant: TenantInfo, report: RunReport) -> dict:
     """After the run committed: invoice emails and dunning notices."""
-    if report.skipped:
-        return {"skipped": True}
     with tenant_session(tenant) as session:
         notices = [notify.invoice_notice(session, invoice_id) for invoice_id in report.issued]
     sent = notify.send(tenant, notices + report.dunning.notices)
@@ -47,6 +45,8 @@ def _run(session: Session, tenant: TenantInfo, name: str, run) -> dict:
     except Exception as error:
         monitoring.alert_on_run_error(tenant=tenant, run=name, error=error)
         raise
+    if report.skipped:  # another delivery of this run holds the lease; it alerts and mails
+        return {"skipped": True}
     monitoring.alert_on_payment_failures(session, tenant=tenant)
     return _mail(tenant, report)
 
