@@ -1,12 +1,21 @@
-"""Benchmark: one daily billing run over many customers (issue 5).
+"""Benchmark: one daily billing run over many customers (issue 5), or two at once (issue 11).
 
     .venv/bin/python bench/billing_run.py [--customers 10000] [--items 5] [--backend sqlite|postgres|both]
+        [--concurrent 2 [--cards 1000]]
 
 Each customer has `--items` monthly subscriptions renewing on Dec 1 (10,000 × 5 = 50,000 due
 items) and account credit to pay them. The run (in a fresh child process, so its memory is its
 own) rolls the periods, issues one invoice per customer with its lines, tax and gapless number,
 and collects it from credit. A second run must do nothing. Also run at a fifth of the size to
 show that memory does not grow with the count. Target: 10,000 invoices in < 60 s.
+
+`--concurrent 2`: two child processes run the cycle's steps at the same moment without the
+run lease (as two runs would once a stalled run's lease expired), so both reach every invoice;
+`--cards` customers have no credit and a card at the Stripe simulator instead (`--concurrent 1
+--cards 1000` is the same set-up with one run, for comparison). Reports the
+combined throughput (invoices issued by both / wall time) and duplicate charges, counted both
+in the database (succeeded payments per invoice) and at the simulator (charges per customer):
+both must be 0. A third run must then do nothing.
 """
 
 import argparse
@@ -125,6 +134,104 @@ def _populate(database_name: str, customers: int, items: int) -> None:
             )
 
 
+def _add_cards(database_name: str, customers: range) -> None:
+    """Give these customers a card at the Stripe simulator instead of account credit."""
+    from ezscale.services.billing.stripe_gateway import gateway
+
+    client = gateway().client
+    engine = engine_for(tenant_database_url(database_name))
+    meta = sa.MetaData()
+    meta.reflect(engine, only=["billing_profiles", "credit_entries", "payment_methods"])
+    t = meta.tables
+    rows = []
+    for user_id in customers:
+        customer = client.v1.customers.create({"email": f"c{user_id}@bench.test"})
+        card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+        method = client.v1.payment_methods.create({"type": "card", "card": card})
+        client.v1.payment_methods.attach(method.id, {"customer": customer.id})
+        rows.append((user_id, customer.id, method.id))
+    with engine.begin() as conn:
+        for user_id, customer_id, _ in rows:
+            conn.execute(
+                t["billing_profiles"]
+                .update()
+                .where(t["billing_profiles"].c.user_id == user_id)
+                .values(stripe_customer_id=customer_id)
+            )
+            conn.execute(t["credit_entries"].delete().where(t["credit_entries"].c.user_id == user_id))
+        conn.execute(
+            t["payment_methods"].insert(),
+            [
+                {
+                    "user_id": user_id,
+                    "stripe_payment_method_id": method_id,
+                    "brand": "visa",
+                    "last4": "4242",
+                    "exp_month": 12,
+                    "exp_year": 2030,
+                    "is_default": True,
+                    "created_at": START,
+                }
+                for user_id, _, method_id in rows
+            ],
+        )
+
+
+def _duplicates(database_name: str) -> tuple[int, int, int]:
+    """(card charges at the simulator, duplicates there, duplicate succeeded payments in the DB)."""
+    from ezscale.services.billing.stripe_gateway import gateway
+
+    client = gateway().client
+    engine = engine_for(tenant_database_url(database_name))
+    meta = sa.MetaData()
+    meta.reflect(engine, only=["billing_profiles", "payments"])
+    t = meta.tables
+    with engine.begin() as conn:
+        customers = conn.execute(
+            sa.select(t["billing_profiles"].c.stripe_customer_id).where(
+                t["billing_profiles"].c.stripe_customer_id.is_not(None)
+            )
+        ).scalars()
+        per_invoice = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(t["payments"])
+            .where(t["payments"].c.status == "succeeded")
+            .group_by(t["payments"].c.invoice_id)
+        ).scalars()
+        db_duplicates = sum(n - 1 for n in per_invoice)
+        customers = list(customers)
+    charges = 0
+    sim_duplicates = 0
+    for customer in customers:  # each card customer has exactly one invoice to pay
+        paid = client.v1.charges.list({"customer": customer, "limit": 100}).data
+        succeeded = sum(1 for c in paid if c.status == "succeeded")
+        charges += succeeded
+        sim_duplicates += max(succeeded - 1, 0)
+    return charges, sim_duplicates, db_duplicates
+
+
+def _racer(tenant_id: int) -> None:
+    """One of the concurrent runs: the cycle's steps without the lease, started on a line on stdin."""
+    from ezscale import clock
+    from ezscale.services.billing import runs
+    from ezscale.services.billing.subscriptions import roll_periods
+    from ezscale.services.tenancy import tenant_info, tenant_session
+
+    clock.set_clock(clock.FrozenClock(RUN_AT))
+    tenant = tenant_info(tenant_id)
+    with tenant_session(tenant) as session:
+        session.connection()
+        print("ready", flush=True)
+        sys.stdin.readline()
+        started = time.perf_counter()
+        roll_periods(session)
+        issued = runs.invoice_renewals(session)
+        charged, failed = runs.collect(session, tenant=tenant)
+        runs.run_dunning(session, tenant=tenant)
+        elapsed = time.perf_counter() - started
+    print(json.dumps({"invoices": len(issued), "paid": charged, "unpaid": failed, "seconds": elapsed}))
+
+
 def _child(tenant_id: int) -> None:
     """Run the daily billing twice in this process; print figures as JSON."""
     from ezscale import clock
@@ -164,6 +271,73 @@ def _child(tenant_id: int) -> None:
     )
 
 
+def run_concurrent(backend: str, customers: int, items: int, racers: int, cards: int) -> dict:
+    """`racers` runs at once over the same tenant; combined throughput and duplicate charges."""
+    from ezscale.simulators import stripe as stripe_simulator
+
+    if _DATABASE_URL is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = _DATABASE_URL
+    port = stripe_simulator.free_port()
+    simulator = stripe_simulator.start(port)
+    os.environ["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+    try:
+        with bench_platform(backend):
+            migrations.upgrade_central()
+            with central_session() as session:
+                tenant = create_tenant(session, name="Bench", slug="bench", owner_email="o@bench.test")
+            _populate(tenant.database_name, customers, items)
+            _add_cards(tenant.database_name, range(1, cards + 1))
+            children = [
+                subprocess.Popen(
+                    [sys.executable, __file__, "--racer", str(tenant.id)],
+                    env=os.environ.copy(),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(racers)
+            ]
+            for child in children:
+                assert child.stdout.readline().strip() == "ready"
+            started = time.perf_counter()
+            for child in children:
+                child.stdin.write("go\n")
+                child.stdin.flush()
+            results = []
+            for child in children:
+                out, _ = child.communicate()
+                assert child.returncode == 0, out
+                results.append(json.loads(out.strip().splitlines()[-1]))
+            wall = time.perf_counter() - started
+            charges, sim_duplicates, db_duplicates = _duplicates(tenant.database_name)
+            again = subprocess.run(
+                [sys.executable, __file__, "--child", str(tenant.id)],
+                env=os.environ.copy(),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            rerun = json.loads(again.stdout.strip().splitlines()[-1])
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=10)
+    invoices = sum(r["invoices"] for r in results)
+    assert invoices == customers and rerun["invoices"] == rerun["paid"] == 0, (results, rerun)
+    return {
+        "backend": backend,
+        "customers": customers,
+        "cards": cards,
+        "invoices": invoices,
+        "per_run": [r["invoices"] for r in results],
+        "seconds": wall,
+        "charges": charges,
+        "sim_duplicates": sim_duplicates,
+        "db_duplicates": db_duplicates,
+    }
+
+
 def run(backend: str, customers: int, items: int) -> dict:
     if _DATABASE_URL is None:  # bench_platform leaves the last run's (dropped) database behind
         os.environ.pop("DATABASE_URL", None)
@@ -198,12 +372,37 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--items", type=int, default=5)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--concurrent", type=int, default=1, help="runs at once (with --cards)")
+    parser.add_argument(
+        "--cards", type=int, default=None, help="customers paying by card (1000 with --concurrent > 1)"
+    )
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--racer", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         _child(args.child)
         return
+    if args.racer is not None:
+        _racer(args.racer)
+        return
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if args.concurrent > 1 or args.cards:
+        cards = 1000 if args.cards is None else args.cards
+        print(
+            "| backend | customers | of which by card | runs at once | invoices (per run) | wall "
+            "| combined invoices/s | card charges | duplicate charges (simulator / DB) |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        for backend in backends:
+            r = run_concurrent(backend, args.customers, args.items, args.concurrent, cards)
+            print(
+                f"| {r['backend']} | {r['customers']:,} | {r['cards']:,} | {args.concurrent} "
+                f"| {r['invoices']:,} ({' + '.join(f'{n:,}' for n in r['per_run'])}) "
+                f"| {r['seconds']:.1f} s | {r['invoices'] / r['seconds']:.0f} | {r['charges']:,} "
+                f"| {r['sim_duplicates']} / {r['db_duplicates']} |",
+                flush=True,
+            )
+        return
     print(
         "| backend | customers | due items | invoices | run (wall) | invoices/s | CPU of the run "
         "| RSS growth | max RSS | re-run |"

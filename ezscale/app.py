@@ -32,6 +32,8 @@ from ezscale.services import kasm_signal
 
 # Workspace changes this backend commits reach live dashboards at once (with Redis).
 kasm_signal.install()
+
+
 class EzscaleApp(rx.App):
     """The Reflex app with the HTTP edge outermost: Reflex wraps api_transformer results in its
     own permissive CORS layer, so the edge must sit outside the finished ASGI app."""

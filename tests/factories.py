@@ -1,6 +1,7 @@
 """Set-ups many tests share: customers (with credit, with a card), plans, tenant sessions, and
 tenants whose database is broken or purged."""
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -84,3 +85,20 @@ def purge(central: Session, slug: str) -> None:
     """Delete a reseller and drop its database at once (no grace period)."""
     request_deletion(central, slug=slug, grace=timedelta(0))
     purge_deleted(central)
+
+
+def charges_of(customer_id: str) -> list:
+    """Every charge the simulator made on a customer (succeeded or not), through the Stripe API."""
+    return list(gateway().client.v1.charges.list({"customer": customer_id, "limit": 100}).data)
+
+
+def card_charges_by_invoice(customer_ids: list[str]) -> Counter:
+    """Succeeded charges at the simulator per invoice id (from their PaymentIntent's metadata)."""
+    client = gateway().client
+    counted: Counter = Counter()
+    for customer_id in customer_ids:
+        for charge in charges_of(customer_id):
+            if charge.status == "succeeded":
+                intent = client.v1.payment_intents.retrieve(charge.payment_intent)
+                counted[int(intent.metadata["invoice_id"])] += 1
+    return counted

@@ -87,9 +87,22 @@ class PaymentStatus(StrEnum):
 
 
 class Payment(TenantModel, table=True):
-    """One charge attempt; the idempotency key makes a retried attempt the same Stripe charge."""
+    """One charge attempt; the idempotency key makes a retried attempt the same Stripe charge.
+
+    An invoice's attempts are numbered (`attempt_no`, unique per invoice) and at most one of
+    them is pending at a time (a partial unique index): one charger per invoice, by the database."""
 
     __tablename__ = "payments"
+    __table_args__ = (
+        sa.UniqueConstraint("invoice_id", "attempt_no", name="uq_payments_invoice_attempt"),
+        sa.Index(
+            "uq_payments_one_pending_per_invoice",
+            "invoice_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True)
@@ -105,6 +118,20 @@ class Payment(TenantModel, table=True):
     failure_message: str = Field(default="", max_length=300)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
+    attempt_no: int | None = Field(default=None)
+    # The card the attempt was sent with: a resumed attempt repeats exactly the same request.
+    stripe_payment_method_id: str | None = Field(default=None, max_length=64)
+
+
+class BillingLease(TenantModel, table=True):
+    """Who runs a tenant's billing run of a kind now, until when (renewed while it works)."""
+
+    __tablename__ = "billing_leases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40, unique=True)
+    holder: str = Field(default="", max_length=120)
+    expires_at: datetime = utc_field()
 
 
 class StripeEvent(TenantModel, table=True):

@@ -17,6 +17,7 @@ from ezscale.services.billing.stripe_gateway import StripeGateway, gateway
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.reseller_roles import require_owner
 from ezscale.services.sessions import AuthUser
+from ezscale.settings import get_settings
 
 
 def _billing(central: Session, tenant_id: int) -> TenantBilling:
@@ -79,6 +80,16 @@ def save_card(
     return billing.card_label
 
 
+def _key(invoice: WholesaleInvoice, payment_method_id: str) -> str:
+    """Idempotency key of charging this invoice to this card: repeated (a retry, a second
+    click) it is the same charge at Stripe; a new card is a new attempt. The installation's
+    database prefix and the invoice's creation time keep other databases' keys apart."""
+    return (
+        f"wholesale:{get_settings().tenant_db_prefix}:{invoice.id}-"
+        f"{invoice.created_at:%Y%m%d%H%M%S%f}:{payment_method_id}"
+    )
+
+
 def charge_invoice(central: Session, *, invoice_id: int, tenant_id: int, gw: StripeGateway | None = None):
     """Charge an open wholesale invoice to the reseller's card; paid invoices are left alone."""
     invoice = central.get(WholesaleInvoice, invoice_id)
@@ -92,7 +103,7 @@ def charge_invoice(central: Session, *, invoice_id: int, tenant_id: int, gw: Str
     if not billing.stripe_payment_method_id:
         raise DomainError("Add a card first.")
     gw = gw or gateway()
-    key = f"wholesale-{invoice.number}"
+    key = _key(invoice, billing.stripe_payment_method_id)
     result = gw.charge_off_session(
         customer_id=billing.stripe_customer_id,
         payment_method_id=billing.stripe_payment_method_id,

@@ -2,17 +2,29 @@
 
 `python -m ezscale.simulators.stripe --port N [--state FILE]` serves it on
 127.0.0.1 only; `--state` keeps its data across restarts (the demo), else it starts empty.
+
+localstripe ignores `Idempotency-Key`; `idempotency_middleware` adds what Stripe does with it:
+a POST repeated with the same key (per API key) replays the first response for 24 hours, with
+other parameters or on another endpoint it is refused (400 `idempotency_error`), and while the
+first request is still running a second one gets 409. Without it a retried charge would be a
+second charge here, and tests could not tell. The saved responses live in memory: unlike
+Stripe, a restarted simulator (the demo's, with `--state`) has forgotten them.
 """
 
 import argparse
+import hashlib
 import pickle
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import httpx
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
 def free_port() -> int:
@@ -48,6 +60,68 @@ def register_webhook(api_base: str, *, url: str, secret: str, name: str = "ezsca
     ).raise_for_status()
 
 
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    fingerprint: str
+    status: int
+    body: bytes
+    content_type: str
+    at: float
+
+
+def _idempotency_error(web, status: int, message: str):
+    return web.json_response({"error": {"type": "idempotency_error", "message": message}}, status=status)
+
+
+def idempotency_middleware(web, *, now=time.monotonic):
+    """An aiohttp middleware giving localstripe Stripe's `Idempotency-Key` behaviour."""
+    saved: dict[tuple[str, str], _Saved] = {}
+    running: set[tuple[str, str]] = set()
+
+    @web.middleware
+    async def middleware(request, handler):
+        key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or not key:
+            return await handler(request)
+        scope = (request.headers.get("Authorization", ""), key)
+        body = await request.read()  # cached: the handler reads it again
+        params = sorted(parse_qsl(body.decode(), keep_blank_values=True) + list(request.query.items()))
+        fingerprint = hashlib.sha256(repr((request.path, params)).encode()).hexdigest()
+        for old in [k for k, v in saved.items() if now() - v.at > IDEMPOTENCY_TTL_SECONDS]:
+            del saved[old]
+        first = saved.get(scope)
+        if first is not None:
+            if first.fingerprint != fingerprint:
+                return _idempotency_error(
+                    web,
+                    400,
+                    "Keys for idempotent requests can only be used with the same parameters "
+                    "they were first used with.",
+                )
+            return web.Response(
+                status=first.status,
+                body=first.body,
+                content_type=first.content_type,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        if scope in running:
+            return _idempotency_error(
+                web, 409, "There is currently another in-progress request using this Idempotency-Key."
+            )
+        running.add(scope)
+        try:
+            response = await handler(request)
+        finally:
+            running.discard(scope)
+        # Like Stripe: results are kept once the endpoint ran (success or a decline), not for
+        # requests refused before it ran (bad parameters, auth) or server errors.
+        if response.status < 400 or response.status == 402:
+            saved[scope] = _Saved(fingerprint, response.status, response.body, response.content_type, now())
+        return response
+
+    return middleware
+
+
 def _serve(port: int, state: Path | None) -> None:
     from aiohttp import web
     from localstripe import resources, server
@@ -63,6 +137,7 @@ def _serve(port: int, state: Path | None) -> None:
     resources.Store.try_load_from_disk = load
     resources.Store.dump_to_disk = dump
     resources.store.try_load_from_disk()
+    server.app.middlewares.insert(0, idempotency_middleware(web))
     web.run_app(server.app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 

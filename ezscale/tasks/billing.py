@@ -1,7 +1,8 @@
 """Billing beats: the daily cycle and the usage cycle, fanned out one task per tenant.
 
 The tasks are thin: the runs in services/billing/runs.py are idempotent, so a task that runs
-twice, or dies halfway and is redelivered (acks_late), bills everything once.
+twice, or dies halfway and is redelivered (acks_late), bills everything once; a copy delivered
+while the run still holds the tenant's lease returns {"skipped": True} at once.
 """
 
 from sqlmodel import Session
@@ -41,6 +42,8 @@ def _run(session: Session, tenant: TenantInfo, name: str, run) -> dict:
     except Exception as error:
         monitoring.alert_on_run_error(tenant=tenant, run=name, error=error)
         raise
+    if report.skipped:  # another delivery of this run holds the lease; it alerts and mails
+        return {"skipped": True}
     monitoring.alert_on_payment_failures(session, tenant=tenant)
     return _mail(tenant, report)
 

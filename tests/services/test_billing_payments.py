@@ -121,6 +121,9 @@ def test_interrupted_attempt_resumes_without_second_charge(make_tenant, clock, s
             idempotency_key=pending.idempotency_key,
             metadata={"payment_key": pending.idempotency_key},
         )
+        with pytest.raises(payments.PaymentInProgress):  # still within its lease: someone's in flight
+            payments.charge_invoice(session, tenant=tenant, invoice=invoice)
+        clock.advance(payments.ATTEMPT_LEASE)  # the process that made it died
         payments.charge_invoice(session, tenant=tenant, invoice=invoice)
         assert invoice.status is InvoiceStatus.PAID
         charges = gateway().client.v1.charges.list({"customer": customer}).data

@@ -13,7 +13,7 @@ from ezscale.services.billing import invoices, payments
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.errors import DomainError
 from ezscale.services.tenancy import TenantInfo
-from tests.services.billing_support import add_card, add_customer, tenant_db
+from tests.factories import add_card, add_customer, tenant_db
 
 PAID = 1500
 

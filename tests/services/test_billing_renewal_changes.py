@@ -20,7 +20,7 @@ from ezscale.models.tenant import (
 from ezscale.services.billing import credits, invoices, payments, runs, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.tenancy import TenantInfo
-from tests.services.billing_support import add_card, add_customer, plan, tenant_db
+from tests.factories import add_card, add_customer, plan, tenant_db
 
 DEC_1 = datetime(2026, 12, 1, tzinfo=UTC)
 CHANGE_AT = datetime(2026, 11, 28, 12, tzinfo=UTC)  # 2.5 of the period's 30 days left

@@ -6,12 +6,15 @@ from sqlmodel import Session, select
 from ezscale import clock
 from ezscale.models.billing import BillingProfile
 from ezscale.models.tenant import CreditEntry, CreditKind
+from ezscale.services.billing import locks
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.errors import DomainError
 
 
 def lock_customer(session: Session, user_id: int) -> BillingProfile:
-    """Row-lock the customer's billing profile: serialises balance changes on PostgreSQL."""
+    """Row-lock the customer's billing profile: serialises balance changes (on SQLite by the
+    database's write lock)."""
+    locks.write_lock(session)
     query = select(BillingProfile).where(BillingProfile.user_id == user_id).with_for_update()
     profile = session.exec(query).first()
     if profile is None:
@@ -24,8 +27,12 @@ def lock_and_balances(session: Session, *, user_ids: list[int]) -> dict[tuple[in
     """Lock many customers at once and read their balances per currency (billing runs).
 
     Returns None when a customer has no billing profile yet (then lock them one by one)."""
+    locks.write_lock(session)
     locked = session.exec(
-        select(BillingProfile.user_id).where(BillingProfile.user_id.in_(user_ids)).with_for_update()
+        select(BillingProfile.user_id)
+        .where(BillingProfile.user_id.in_(user_ids))
+        .order_by(BillingProfile.user_id)
+        .with_for_update()
     ).all()
     if len(set(locked)) != len(set(user_ids)):
         return None

@@ -16,7 +16,7 @@ from ezscale import clock
 from ezscale.models.billing import InvoiceSequence, Payment
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, User
 from ezscale.money import minor_digits, round_minor
-from ezscale.services.billing import credits, locking, timeline
+from ezscale.services.billing import credits, locks, timeline
 from ezscale.services.billing.tax import tax_for, tax_minor
 from ezscale.services.errors import DomainError, NotFound
 
@@ -202,9 +202,11 @@ def apply_credit(
 ) -> int:
     """Pay what account credit covers (ledger row referenced by the invoice); returns the amount.
 
-    A caller that already locked the customer and read the balance passes it as `available` (and
-    may leave the flush to its batch's commit)."""
+    A caller that already locked the invoice and the customer and read the balance passes it as
+    `available` (and may leave the flush to its batch's commit); otherwise both are locked here,
+    the invoice first, and it is read fresh."""
     if available is None:
+        locks.lock_invoice(session, invoice.id)
         credits.lock_customer(session, invoice.user_id)
         available = credits.balance_minor(session, user_id=invoice.user_id, currency=invoice.currency)
     use = min(amount_due(invoice), available)
@@ -329,7 +331,7 @@ def returnable_minor(session: Session, invoice: Invoice) -> int:
 
     Credit notes fill what is due first and only the rest goes to account credit, so keeping
     credit notes plus refunds within the total keeps what goes back within what was paid.
-    Read it under `locking.lock_row` on the invoice, so two corrections cannot both see room."""
+    Read it under `locks.lock_row` on the invoice, so two corrections cannot both see room."""
     return invoice.total_minor - invoice.credited_minor - refunded_minor(session, invoice_id=invoice.id)
 
 
@@ -352,7 +354,7 @@ def create_credit_note(
         raise DomainError("A credit note needs a positive amount.")
     if not reason.strip():
         raise DomainError("Give a reason for the credit note.")
-    invoice = locking.lock_row(session, Invoice, invoice.id)
+    invoice = locks.lock_row(session, Invoice, invoice.id)
     if invoice.kind is not InvoiceKind.INVOICE or invoice.status not in (
         InvoiceStatus.OPEN,
         InvoiceStatus.PAID,

@@ -1,23 +1,30 @@
 """Payments: Stripe customers, saved cards, charging invoices (credit first), top-ups, refunds.
 
-A charge attempt is first committed as a pending `payments` row with its idempotency key; only
-then is Stripe called. A run killed in between finds the pending row next time and resumes it
-with the same key (and looks the PaymentIntent up by that key), so it never charges twice.
+A charge attempt is first committed as a pending `payments` row, numbered per invoice, with an
+idempotency key made of the invoice and that number; only then is Stripe called. The database
+holds at most one pending attempt per invoice, claimed under the invoice's lock. A run killed
+in between leaves the row pending: the next actor resumes it with the same key (looking the
+PaymentIntent up first), so an invoice attempt is one charge whoever retries it.
 """
 
 import secrets
+from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, StripeCustomer
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceKind, InvoiceStatus, User
-from ezscale.services.billing import credits, invoices, locking, timeline
+from ezscale.services.billing import credits, invoices, locks, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.tenancy import TenantInfo
+
+# An attempt pending for longer than this was interrupted (its process died): the next actor
+# resumes it with the same key. Younger, it is in flight and nobody else touches it.
+ATTEMPT_LEASE = timedelta(minutes=10)
 
 
 def stripe_customer_id(
@@ -56,7 +63,7 @@ def stripe_customer_id(
 
 
 def _key(tenant: TenantInfo, what: str) -> str:
-    """Idempotency key: what is paid, plus a nonce so keys never repeat across databases."""
+    """Idempotency key of a top-up (each request is a new top-up): what, plus a nonce."""
     return f"t{tenant.id}:{what}:{secrets.token_hex(6)}"
 
 
@@ -170,31 +177,81 @@ def remove_card(session: Session, *, user_id: int, card_id: int, gw: StripeGatew
     session.commit()
 
 
+class PaymentInProgress(DomainError):
+    """Another actor's charge of this invoice is running; it is not charged a second time."""
+
+
+def attempt_key(tenant: TenantInfo, invoice: Invoice, attempt_no: int) -> str:
+    """The idempotency key of an invoice's attempt: the same whoever sends or resends it (no
+    random part), different per tenant database, invoice (its creation time too, so a database
+    made again does not meet its predecessor's keys at Stripe) and attempt."""
+    return (
+        f"{tenant.database_name}:invoice-{invoice.id}-{invoice.created_at:%Y%m%d%H%M%S%f}"
+        f":attempt-{attempt_no}"
+    )
+
+
 def charge_invoice(
-    session: Session, *, tenant: TenantInfo, invoice: Invoice, gw: StripeGateway | None = None
+    session: Session,
+    *,
+    tenant: TenantInfo,
+    invoice: Invoice,
+    gw: StripeGateway | None = None,
+    attempts_seen: int | None = None,
 ) -> Payment | None:
     """Collect an open invoice: account credit first, then the default card (one attempt).
 
-    Returns the card payment (None when credit covered it or there is no card)."""
-    if invoice.kind is not InvoiceKind.INVOICE or invoice.status is not InvoiceStatus.OPEN:
+    The attempt is claimed under the invoice's lock on fresh rows and committed before Stripe is
+    called with its own key; the outcome is recorded under the lock again. So however many
+    actors reach an invoice at once (runs, Pay now, a redelivered task), one of them charges it.
+    `attempts_seen` is the attempt count a run decided on (first attempt, dunning retry): if
+    another actor made an attempt meanwhile, this call does nothing. `invoice` is refreshed.
+
+    Returns the card payment (None when credit covered it, nothing was due or there is no card);
+    raises PaymentInProgress while another actor's attempt runs."""
+    claim = _claim(session, tenant=tenant, invoice_id=invoice.id, attempts_seen=attempts_seen)
+    if claim is None:
+        return None
+    payment, resumed = claim
+    return _send(session, tenant=tenant, payment=payment, gw=gw or gateway(), resumed=resumed)
+
+
+def _claim(
+    session: Session, *, tenant: TenantInfo, invoice_id: int, attempts_seen: int | None
+) -> tuple[Payment, bool] | None:
+    """Under the invoice's lock: resume an interrupted attempt, or apply credit and number a new
+    attempt (committed). Returns (attempt, resumed) or None when there is nothing to charge."""
+    from ezscale.services.billing.dunning import on_payment_failed
+
+    invoice = locks.lock_invoice(session, invoice_id)
+    if invoice is None or invoice.kind is not InvoiceKind.INVOICE or invoice.status is not InvoiceStatus.OPEN:
+        session.commit()
         return None
     pending = session.exec(
-        select(Payment).where(Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.PENDING)
+        select(Payment)
+        .where(Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.PENDING)
+        .execution_options(populate_existing=True)
     ).first()
-    gw = gw or gateway()
     if pending is not None:
-        return _resume(session, tenant=tenant, payment=pending, gw=gw)
+        if pending.updated_at > clock.now() - ATTEMPT_LEASE:
+            session.commit()
+            raise PaymentInProgress("A payment of this invoice is already in progress.")
+        pending.updated_at = clock.now()  # take the interrupted attempt over, with its key
+        session.add(pending)
+        session.commit()
+        return pending, True
+    if attempts_seen is not None and invoice.attempt_count != attempts_seen:
+        session.commit()
+        return None
     invoices.apply_credit(session, invoice)
-    session.commit()
     due = invoices.amount_due(invoice)
     if due == 0:
+        session.commit()
         return None
     card = default_card(session, user_id=invoice.user_id)
     invoice.attempt_count += 1
     session.add(invoice)
     if card is None:
-        from ezscale.services.billing.dunning import on_payment_failed
-
         on_payment_failed(session, invoice, message="No saved card")
         session.commit()
         return None
@@ -203,22 +260,49 @@ def charge_invoice(
         invoice_id=invoice.id,
         amount_minor=due,
         currency=invoice.currency,
-        idempotency_key=_key(tenant, f"{invoice.number}:attempt-{invoice.attempt_count}"),
+        attempt_no=invoice.attempt_count,
+        idempotency_key=attempt_key(tenant, invoice, invoice.attempt_count),
+        stripe_payment_method_id=card.stripe_payment_method_id,
         created_at=clock.now(),
         updated_at=clock.now(),
     )
     session.add(payment)
     session.commit()
-    return _attempt(session, tenant=tenant, payment=payment, card=card, gw=gw)
+    return payment, False
 
 
-def _attempt(
-    session: Session, *, tenant: TenantInfo, payment: Payment, card: PaymentMethod, gw: StripeGateway
+def _send(
+    session: Session, *, tenant: TenantInfo, payment: Payment, gw: StripeGateway, resumed: bool = False
 ) -> Payment:
+    """Call Stripe for a claimed attempt (outside any lock), then record the outcome.
+
+    A resumed attempt is first looked up (Stripe keeps keys 24 hours only), then resent as the
+    same request with the same key, which Stripe answers with the first response."""
+    try:
+        result = _result(session, tenant=tenant, payment=payment, gw=gw, resumed=resumed)
+    except Exception:
+        _release(session, payment)
+        raise
+    record_outcome(session, payment=payment, result=result)
+    session.commit()
+    return payment
+
+
+def _result(
+    session: Session, *, tenant: TenantInfo, payment: Payment, gw: StripeGateway, resumed: bool
+) -> ChargeResult:
     customer = stripe_customer_id(session, tenant=tenant, user_id=payment.user_id, gw=gw)
-    result = gw.charge_off_session(
+    if resumed and (found := gw.find_payment(customer_id=customer, payment_key=payment.idempotency_key)):
+        return found
+    method = payment.stripe_payment_method_id
+    if method is None:  # an attempt from before cards were kept on attempts
+        card = default_card(session, user_id=payment.user_id)
+        method = card.stripe_payment_method_id if card else None
+    if method is None:
+        return ChargeResult("failed", None, None, "No saved card")
+    return gw.charge_off_session(
         customer_id=customer,
-        payment_method_id=card.stripe_payment_method_id,
+        payment_method_id=method,
         amount_minor=payment.amount_minor,
         currency=payment.currency,
         idempotency_key=payment.idempotency_key,
@@ -228,31 +312,38 @@ def _attempt(
             "invoice_id": str(payment.invoice_id or ""),
         },
     )
-    record_outcome(session, payment=payment, result=result)
+
+
+def _release(session: Session, payment: Payment) -> None:
+    """After an error on our side (the charge may or may not have happened), let the next actor
+    resume the attempt at once, with the same key, instead of waiting for its lease to end."""
+    session.rollback()
+    session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)
+        .values(updated_at=clock.now() - ATTEMPT_LEASE)
+    )
     session.commit()
-    return payment
-
-
-def _resume(session: Session, *, tenant: TenantInfo, payment: Payment, gw: StripeGateway) -> Payment:
-    customer = stripe_customer_id(session, tenant=tenant, user_id=payment.user_id, gw=gw)
-    found = gw.find_payment(customer_id=customer, payment_key=payment.idempotency_key)
-    if found is not None:
-        record_outcome(session, payment=payment, result=found)
-        session.commit()
-        return payment
-    card = default_card(session, user_id=payment.user_id)
-    if card is None:
-        record_outcome(session, payment=payment, result=ChargeResult("failed", None, None, "No saved card"))
-        session.commit()
-        return payment
-    return _attempt(session, tenant=tenant, payment=payment, card=card, gw=gw)
 
 
 def record_outcome(session: Session, *, payment: Payment, result: ChargeResult) -> None:
     """Apply a charge result (from the API or a webhook) to the payment and what it pays for.
 
-    Monotonic: a succeeded payment never goes back to failed, so events may arrive in any order."""
+    Monotonic: a succeeded payment never goes back to failed, so events may arrive in any order.
+    Done under the invoice's lock on fresh rows: the run, Pay now and a webhook may all report
+    the same charge, and it counts once."""
     from ezscale.services.billing.dunning import on_payment_failed
+
+    if payment.invoice_id is not None:
+        locks.lock_invoice(session, payment.invoice_id)
+    else:
+        locks.write_lock(session)
+    session.exec(
+        select(Payment)
+        .where(Payment.id == payment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
     if result.payment_intent_id and not payment.stripe_payment_intent_id:
         payment.stripe_payment_intent_id = result.payment_intent_id
@@ -317,12 +408,13 @@ def top_up(
         amount_minor=amount_minor,
         currency=tenant.currency,
         idempotency_key=_key(tenant, f"top-up:{user_id}"),
+        stripe_payment_method_id=card.stripe_payment_method_id,
         created_at=clock.now(),
         updated_at=clock.now(),
     )
     session.add(payment)
     session.commit()
-    return _attempt(session, tenant=tenant, payment=payment, card=card, gw=gw or gateway())
+    return _send(session, tenant=tenant, payment=payment, gw=gw or gateway())
 
 
 def refund(
@@ -337,11 +429,11 @@ def refund(
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise DomainError("Refund between 0 and what is left of the payment.")
     if payment.invoice_id is not None:
-        invoice = locking.lock_row(session, Invoice, payment.invoice_id)
+        invoice = locks.lock_row(session, Invoice, payment.invoice_id)
         payment = session.get(Payment, payment.id, populate_existing=True)
         room = invoices.returnable_minor(session, invoice)
     else:
-        payment = locking.lock_row(session, Payment, payment.id)
+        payment = locks.lock_row(session, Payment, payment.id)
         room = amount_minor
     try:
         if payment.status is not PaymentStatus.SUCCEEDED or not payment.stripe_payment_intent_id:

@@ -3,14 +3,18 @@
 Each invoice is made in the same transaction as the marks that say "this is invoiced" (a
 subscription's `invoiced_through`, a usage charge's `invoice_id`), so a run that is repeated, or
 killed and restarted, bills everything exactly once. Renewals commit a batch of customers at a
-time; if a concurrent run got to one of them first, that batch is redone customer by customer.
-Work is read in keyset pages, so memory stays flat however many customers a tenant has.
+time, re-reading the batch's subscriptions under lock; charging claims each invoice attempt
+under the invoice's lock (`payments.charge_invoice`). A per-tenant lease (`leases`) keeps a
+second run of a kind from starting while one runs. Work is read in keyset pages, so memory stays
+flat however many customers a tenant has.
 """
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -26,7 +30,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
-from ezscale.services.billing import credits, dunning, invoice_mail, invoices, payments
+from ezscale.services.billing import credits, dunning, invoice_mail, invoices, leases, locks, payments
 from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, period_end
@@ -53,6 +57,7 @@ class RunReport:
     charged: int = 0
     failed: int = 0
     dunning: DunningReport = field(default_factory=DunningReport)
+    skipped: bool = False  # another run of the kind held the tenant's lease
 
 
 def _pages(session: Session, query, column):
@@ -66,8 +71,12 @@ def _pages(session: Session, query, column):
         last = ids[-1]
 
 
-def invoice_renewals(session: Session) -> list[int]:
-    """One invoice per customer and period start, for every subscription due within the horizon."""
+def invoice_renewals(session: Session, *, beat: Callable[[], None] = lambda: None) -> list[int]:
+    """One invoice per customer and period start, for every subscription due within the horizon.
+
+    Each batch re-reads its customers' due subscriptions under lock: a page read earlier may be
+    stale (another run may have invoiced them meanwhile, and their objects would then show the
+    next period as due), so nothing is issued from it directly. `beat` renews the run's lease."""
     horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
     due = (
         Subscription.status != SubscriptionStatus.CANCELLED,
@@ -78,39 +87,52 @@ def invoice_renewals(session: Session) -> list[int]:
     for user_ids in _pages(
         session, select(Subscription.user_id).where(*due).distinct(), Subscription.user_id
     ):
-        subs: dict[int, list[Subscription]] = defaultdict(list)
-        for sub in session.exec(
-            select(Subscription).where(Subscription.user_id.in_(user_ids), *due).order_by(Subscription.id)
-        ):
-            subs[sub.user_id].append(sub)
         # Held for the page, so the invoices below find customers and plans in the identity map.
         customers = session.exec(select(User).where(User.id.in_(user_ids))).all()
         plans = session.exec(select(Plan)).all()
         for chunk in _batched(user_ids, BATCH):
             try:
+                subs = _lock_due(session, chunk, due)
                 groups = {user_id: _groups(session, subs[user_id]) for user_id in chunk}
+                count = sum(map(len, groups.values()))
+                if count == 0:
+                    session.commit()
+                    continue
                 # One block of numbers for the batch: used in full, or given back by the rollback.
-                numbers = iter(
-                    invoices.take_numbers(
-                        session, invoices.SERIES[InvoiceKind.INVOICE], sum(map(len, groups.values()))
-                    )
-                )
+                numbers = iter(invoices.take_numbers(session, invoices.SERIES[InvoiceKind.INVOICE], count))
                 batch = _renew_batch(session, chunk, groups, numbers)
                 session.commit()
                 made += batch
             except IntegrityError:
-                session.rollback()  # a concurrent run got there first: redo one customer at a time
+                session.rollback()  # a concurrent writer got there first: redo one customer at a time
                 made += _renew_one_by_one(session, chunk, due)
+            beat()
         del customers, plans
     return made
+
+
+def _lock_due(session: Session, user_ids: list[int], due) -> dict[int, list[Subscription]]:
+    """The customers' due subscriptions, locked and read fresh."""
+    locks.write_lock(session)
+    subs: dict[int, list[Subscription]] = defaultdict(list)
+    for sub in session.exec(
+        select(Subscription)
+        .where(Subscription.user_id.in_(user_ids), *due)
+        .order_by(Subscription.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ):
+        subs[sub.user_id].append(sub)
+    return subs
 
 
 def _renew_one_by_one(session: Session, user_ids: list[int], due) -> list[int]:
     made: list[int] = []
     for user_id in user_ids:
-        subs = list(session.exec(select(Subscription).where(Subscription.user_id == user_id, *due)))
         try:
-            made += _renew_batch(session, [user_id], {user_id: _groups(session, subs)}, numbers=None)
+            subs = _lock_due(session, [user_id], due)[user_id]
+            if subs:
+                made += _renew_batch(session, [user_id], {user_id: _groups(session, subs)}, numbers=None)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -225,26 +247,39 @@ def invoice_usage(session: Session) -> list[int]:
     return made
 
 
-def collect(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = None) -> tuple[int, int]:
-    """First attempt on every due invoice (credit, then card), and resume interrupted attempts."""
+def collect(
+    session: Session,
+    *,
+    tenant: TenantInfo,
+    gw: StripeGateway | None = None,
+    beat: Callable[[], None] = lambda: None,
+) -> tuple[int, int]:
+    """First attempt on every due invoice (credit, then card), and resume interrupted attempts.
+
+    Every invoice is re-checked under its lock (fresh rows) before credit is applied or a card
+    is charged, so a concurrent run, Pay now or a redelivered task never makes it pay twice; an
+    attempt another actor has in flight is left to it (counted as not paid here)."""
     now = clock.now()
     charged = failed = 0
-    first = select(Invoice.id).where(
+    due_first = (
         Invoice.status == InvoiceStatus.OPEN,
         Invoice.kind == InvoiceKind.INVOICE,
         Invoice.attempt_count == 0,
         Invoice.due_at <= now,
     )
     interrupted = select(Payment.invoice_id).where(
-        Payment.status == PaymentStatus.PENDING, Payment.invoice_id.is_not(None)
+        Payment.status == PaymentStatus.PENDING,
+        Payment.invoice_id.is_not(None),
+        Payment.updated_at <= now - payments.ATTEMPT_LEASE,
     )
     for ids in _pages(session, interrupted, Payment.invoice_id):
         for invoice_id in ids:
-            charged, failed = _tally(_charge(session, tenant, invoice_id, gw), charged, failed)
-    for ids in _pages(session, first, Invoice.id):
+            charged, failed = _tally(_charge(session, tenant, invoice_id, gw, None), charged, failed)
+            beat()
+    for ids in _pages(session, select(Invoice.id).where(*due_first), Invoice.id):
         for chunk in _batched(ids, BATCH):
             # Credit first for the whole batch in one transaction; cards one by one after it.
-            batch = list(session.exec(select(Invoice).where(Invoice.id.in_(chunk)).order_by(Invoice.id)))
+            batch = locks.lock_invoices(session, Invoice.id.in_(chunk), *due_first)
             balances = credits.lock_and_balances(session, user_ids=[i.user_id for i in batch])
             for invoice in batch:
                 if balances is None:
@@ -257,14 +292,21 @@ def collect(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = 
             session.commit()
             for invoice in batch:
                 if invoice.status is InvoiceStatus.OPEN:
-                    payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw)
+                    _charge(session, tenant, invoice.id, gw, 0)
                 charged, failed = _tally(invoice, charged, failed)
+            beat()
     return charged, failed
 
 
-def _charge(session: Session, tenant: TenantInfo, invoice_id: int, gw: StripeGateway | None) -> Invoice:
+def _charge(
+    session: Session, tenant: TenantInfo, invoice_id: int, gw: StripeGateway | None, attempts_seen: int | None
+) -> Invoice:
+    """One attempt on an invoice (see `payments.charge_invoice`); the invoice as it is after it."""
     invoice = session.get(Invoice, invoice_id)
-    payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw)
+    try:
+        payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw, attempts_seen=attempts_seen)
+    except payments.PaymentInProgress:
+        log.info("invoice %s: another actor's payment attempt is in flight", invoice.number)
     return invoice
 
 
@@ -272,32 +314,47 @@ def _tally(invoice: Invoice, charged: int, failed: int) -> tuple[int, int]:
     return (charged + 1, failed) if invoice.status is InvoiceStatus.PAID else (charged, failed + 1)
 
 
-def run_dunning(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = None) -> DunningReport:
+def run_dunning(
+    session: Session,
+    *,
+    tenant: TenantInfo,
+    gw: StripeGateway | None = None,
+    beat: Callable[[], None] = lambda: None,
+) -> DunningReport:
+    """Dunning steps of every open invoice, each read fresh (not from the run's earlier objects)."""
     report = DunningReport()
     open_invoices = select(Invoice.id).where(
         Invoice.status == InvoiceStatus.OPEN, Invoice.kind == InvoiceKind.INVOICE
     )
     for ids in _pages(session, open_invoices, Invoice.id):
         for invoice_id in ids:
-            invoice = session.get(Invoice, invoice_id)
+            invoice = session.get(Invoice, invoice_id, populate_existing=True)
+            if invoice.status is not InvoiceStatus.OPEN:
+                continue
             dunning.step(
                 session,
                 invoice,
                 report,
-                lambda inv: payments.charge_invoice(session, tenant=tenant, invoice=inv, gw=gw),
+                lambda inv: _charge(session, tenant, inv.id, gw, inv.attempt_count),
             )
             session.commit()
+        beat()
     return report
 
 
 def daily_run(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = None) -> RunReport:
-    """The whole daily cycle; safe to run again at any time."""
+    """The whole daily cycle; safe to run again at any time. A second run while one is running
+    (a redelivered task, a second beat, a cycle started by hand) exits at once (`skipped`)."""
     report = RunReport()
-    roll_periods(session)
-    report.issued = invoice_renewals(session)
-    report.invoices = len(report.issued)
-    report.charged, report.failed = collect(session, tenant=tenant, gw=gw)
-    report.dunning = run_dunning(session, tenant=tenant, gw=gw)
+    with leases.held(session, name="daily") as lease:
+        if lease is None:
+            return RunReport(skipped=True)
+        beat = partial(leases.renew, session, lease)
+        roll_periods(session)
+        report.issued = invoice_renewals(session, beat=beat)
+        report.invoices = len(report.issued)
+        report.charged, report.failed = collect(session, tenant=tenant, gw=gw, beat=beat)
+        report.dunning = run_dunning(session, tenant=tenant, gw=gw, beat=beat)
     log.info(
         "billing run %s: %d invoices, %d paid, %d unpaid",
         tenant.slug,
@@ -309,10 +366,15 @@ def daily_run(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None 
 
 
 def usage_run(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = None) -> RunReport:
-    """The monthly usage cycle (each customer on their billing date); safe to run daily."""
-    issued = invoice_usage(session)
-    report = RunReport(invoices=len(issued), issued=issued)
-    report.charged, report.failed = collect(session, tenant=tenant, gw=gw)
+    """The monthly usage cycle (each customer on their billing date); safe to run daily, and
+    like the daily run, one at a time per tenant."""
+    with leases.held(session, name="usage") as lease:
+        if lease is None:
+            return RunReport(skipped=True)
+        beat = partial(leases.renew, session, lease)
+        issued = invoice_usage(session)
+        report = RunReport(invoices=len(issued), issued=issued)
+        report.charged, report.failed = collect(session, tenant=tenant, gw=gw, beat=beat)
     log.info(
         "usage run %s: %d invoices, %d paid, %d unpaid",
         tenant.slug,

@@ -56,6 +56,8 @@ class SetupIntentInfo:
 def _retryable(error: stripe.StripeError) -> bool:
     if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError):
         return True
+    if error.http_status == 409:  # the same key is still being processed: ask again for its result
+        return True
     return isinstance(error, stripe.APIError) and (error.http_status or 500) >= 500
 
 
