@@ -14,6 +14,7 @@ from ezscale.services.brand_assets import ASSET_ROUTE, CONTENT_TYPES, asset_file
 from ezscale.services.branding import favicon_svg, theme_css
 from ezscale.services.domains import WELL_KNOWN_PATH, tls_allowed, verification_token_for_host
 from ezscale.services.tenancy import normalise_host, resolve_host
+from ezscale.session_api import session_handoff, sign_out
 
 
 def _branding_for(request: Request):
@@ -77,5 +78,7 @@ api = Starlette(
         Route(routes.ADMIN_REPORTS + "/{name}.csv", admin_report),
         Route(routes.IMPERSONATE, impersonate_start),
         Route(routes.IMPERSONATE + "/end", impersonate_end),
+        Route(routes.SESSION_HANDOFF, session_handoff),
+        Route(routes.SIGN_OUT, sign_out),
     ]
 )

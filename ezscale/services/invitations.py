@@ -22,11 +22,13 @@ def invite_account(
     email: str,
     name: str,
     role: Role,
-    base_url: str,
+    tenant: TenantInfo,
     subject: str,
     intro: str,
     sender: TenantInfo | None,
 ) -> User:
+    """Create a confirmed account in `tenant`'s database and mail (from `sender`, None: the
+    platform) a link to the tenant's own verified domain to choose a password."""
     email = normalise_email(email)
     if db.exec(select(User.id).where(User.email == email)).first() is not None:
         raise DomainError(f"{email} already has an account here.")
@@ -41,7 +43,7 @@ def invite_account(
     )
     db.add(user)
     db.commit()
-    link = password_setup_link(db, user=user, base_url=base_url)
+    link = password_setup_link(db, user=user, tenant=tenant)
     send_mail(
         tenant=sender,
         to=email,

@@ -1,31 +1,46 @@
 """Who is signed in on this tab: the base state of every signed-in page.
 
-The session token lives in a cookie of this host only; each call to `_user()` re-resolves the
-tenant from the Host header and validates the token against that tenant's own sessions (or, on
-the platform host, the central admin sessions), so a token never works on another tenant's host.
-Page states subclass AuthState and call `self._user()` (or `_customer()`, `_reseller()`,
-`_admin()`) at the top of every event handler.
+The session token lives in an HttpOnly cookie of this host only, set and cleared by HTTP
+responses (ezscale.session_api), never by JavaScript; events read it from the headers of the
+page's connection. Each call to `_user()` re-resolves the tenant from the Host header and
+validates the token against that tenant's own sessions (or, on the platform host, the central
+admin sessions), so a token never works on another tenant's host. Page states subclass
+AuthState and call `self._user()` (or `_customer()`, `_reseller()`, `_admin()`) at the top of
+every event handler.
 """
+
+import json
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlencode
 
 import reflex as rx
 
 from ezscale import routes
+from ezscale.services import handoffs
 from ezscale.services.auth import Client
+from ezscale.services.login_guard import client_ip
 from ezscale.services.sessions import RESELLER_ROLES, AuthRole, AuthUser, current_user, end_session
-from ezscale.settings import get_settings
+from ezscale.services.tenancy import TenantInfo
 from ezscale.state.site import SiteState
 
 SESSION_COOKIE = "ezscale_session"
+DEVICE_COOKIE = "ezscale_device"
+
+
+def read_cookie(header: str, name: str) -> str:
+    try:
+        morsel = SimpleCookie(header or "").get(name)
+    except CookieError:
+        return ""
+    return morsel.value if morsel else ""
+
+
+def go_to(url: str) -> rx.event.EventSpec:
+    """A full page load (not client-side routing), so the HTTP edge answers it."""
+    return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
 
 class AuthState(SiteState):
-    session_token: str = rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        same_site="lax",
-        max_age=get_settings().session_hours * 3600,
-        secure=get_settings().secure_cookies or None,
-    )
     signed_in: bool = False
     user_name: str = ""
     user_email: str = ""
@@ -36,7 +51,7 @@ class AuthState(SiteState):
     def _user(self) -> AuthUser | None:
         """The user of this tab's session, validated now for the tenant of the current host."""
         tenant = self._resolve()
-        user = current_user(tenant=tenant, token=self.session_token) if tenant else None
+        user = current_user(tenant=tenant, token=self._session_token()) if tenant else None
         self.signed_in = user is not None
         self.user_name = user.name if user else ""
         self.user_email = user.email if user else ""
@@ -55,12 +70,34 @@ class AuthState(SiteState):
         user = self._user()
         return user if user and user.is_admin else None
 
+    def _cookie(self, name: str) -> str:
+        return read_cookie(self.router.headers.cookie, name)
+
+    def _session_token(self) -> str:
+        return self._cookie(SESSION_COOKIE)
+
     def _client(self) -> Client:
-        return Client(ip=self.router.session.client_ip or "", user_agent=self.router.headers.user_agent or "")
+        """The client: its IP (through trusted proxies only), browser and known-device cookie."""
+        headers = self.router.headers
+        peer = headers.raw_headers.get("asgi-scope-client") or self.router.session.client_ip or ""
+        return Client(
+            ip=client_ip(peer, headers.raw_headers.get("x-forwarded-for", "")),
+            user_agent=headers.user_agent or "",
+            device=self._cookie(DEVICE_COOKIE),
+        )
 
     def _origin(self) -> str:
-        """The page's origin (scheme://host:port), for links in mails and the passkey check."""
+        """The page's origin (scheme://host:port), for the passkey check; the origin guard has
+        already refused connections whose Origin is not this host."""
         return self.router.headers.origin or self.router.url.origin
+
+    def _hand_off(self, tenant: TenantInfo, token: str, email: str, next_path: str) -> rx.event.EventSpec:
+        """Send the browser through the HTTP edge, which sets the session cookie (HttpOnly) and
+        goes on to `next_path`; the token itself never reaches the page."""
+        code = handoffs.issue(
+            tenant_id=tenant.id, purpose="login", session_token=token, email=email, next_path=next_path
+        )
+        return go_to(f"{routes.SESSION_HANDOFF}?{urlencode({'code': code})}")
 
     def _require(self, roles: frozenset[str], login_route: str):
         user = self._user()
@@ -95,7 +132,6 @@ class AuthState(SiteState):
     def _sign_out(self):
         tenant = self._resolve()
         if tenant is not None:
-            end_session(tenant=tenant, token=self.session_token)
-        self.session_token = ""
-        self._user()
-        return [rx.remove_cookie(SESSION_COOKIE), rx.redirect(routes.LOGIN)]
+            end_session(tenant=tenant, token=self._session_token())
+        self.signed_in, self.user_name, self.user_email, self.role = False, "", "", ""
+        return go_to(routes.SIGN_OUT)

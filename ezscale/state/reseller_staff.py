@@ -5,7 +5,7 @@ import reflex as rx
 from ezscale.models.tenant import Role
 from ezscale.services.errors import DomainError
 from ezscale.services.invitations import invite_account, list_staff, set_staff_active
-from ezscale.services.tenancy import TenantInfo, site_url, tenant_session
+from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.state.reseller import ResellerState
 
 
@@ -53,7 +53,7 @@ class ResellerStaffState(ResellerState):
                     email=self.invite_email,
                     name=self.invite_name,
                     role=Role.RESELLER_STAFF,
-                    base_url=site_url(self.host),
+                    tenant=tenant,
                     subject=f"You are invited to manage {tenant.name}",
                     intro=f"{user.name or user.email} invited you to the {tenant.name} reseller area.",
                     sender=tenant,

@@ -110,6 +110,7 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
         EZSCALE_PORT=str(port),
         REFLEX_WEB_WORKDIR=os.environ.get("EZSCALE_TEST_WEB_DIR", str(PROJECT_ROOT / ".web")),
         PYTHONUNBUFFERED="1",
+        EZSCALE_DEMO="1",  # as `ezscale run`: /dev/outbox on, cookies without Secure
     )
     env.pop("DATABASE_URL", None)
     if _BASE_DATABASE_URL:
