@@ -85,7 +85,5 @@ def test_an_impersonation_link_expires_after_a_minute(central, make_tenant, cloc
     link = impersonation_link(house, actions.impersonate(actor=actor, tenant=house, user_id=user_id))
     clock.advance(timedelta(seconds=61))
     client = TestClient(api, base_url="http://localhost", follow_redirects=False)
-    assert (
-        client.get(link.removeprefix(urlsplit(link).scheme + "://" + urlsplit(link).netloc)).status_code
-        == 403
-    )
+    parts = urlsplit(link)
+    assert client.get(f"{parts.path}?{parts.query}").status_code == 403
