@@ -2,11 +2,13 @@
 
 The session token lives in an HttpOnly cookie of this host only, set and cleared by HTTP
 responses (ezscale.session_api), never by JavaScript; events read it from the headers of the
-page's connection. Each call to `_user()` re-resolves the tenant from the Host header and
-validates the token against that tenant's own sessions (or, on the platform host, the central
-admin sessions), so a token never works on another tenant's host. Page states subclass
-AuthState and call `self._user()` (or `_customer()`, `_reseller()`, `_admin()`) at the top of
-every event handler.
+page's connection, or, right after signing in on this tab (before a page load has sent the new
+cookie), from this tab's server-side state: the page itself never holds the token.
+
+Each call to `_user()` re-resolves the tenant from the Host header and validates the token
+against that tenant's own sessions (or, on the platform host, the central admin sessions), so a
+token never works on another tenant's host. Page states subclass AuthState and call
+`self._user()` (or `_customer()`, `_reseller()`, `_admin()`) at the top of every event handler.
 """
 
 import json
@@ -35,13 +37,18 @@ def read_cookie(header: str, name: str) -> str:
     return morsel.value if morsel else ""
 
 
-def go_to(url: str) -> rx.event.EventSpec:
-    """A full page load (not client-side routing), so the HTTP edge answers it."""
-    return rx.call_script(f"window.location.assign({json.dumps(url)})")
+def fetch_then(url: str, callback) -> rx.event.EventSpec:
+    """Request `url` from the HTTP edge (which sets or clears cookies), then run `callback`."""
+    script = f"fetch({json.dumps(url)}, {{credentials: 'same-origin', redirect: 'manual'}}).then(() => true)"
+    return rx.call_script(script, callback=callback)
 
 
 class AuthState(SiteState):
     signed_in: bool = False
+    # Server-side only (never sent to the browser): the session this tab just opened, and where
+    # to go once the HTTP edge has set its cookie.
+    _token: str = ""
+    _after_hand_off: str = "/"
     user_name: str = ""
     user_email: str = ""
     role: str = ""
@@ -74,7 +81,7 @@ class AuthState(SiteState):
         return read_cookie(self.router.headers.cookie, name)
 
     def _session_token(self) -> str:
-        return self._cookie(SESSION_COOKIE)
+        return self._token or self._cookie(SESSION_COOKIE)
 
     def _client(self) -> Client:
         """The client: its IP (through trusted proxies only), browser and known-device cookie."""
@@ -97,7 +104,13 @@ class AuthState(SiteState):
         code = handoffs.issue(
             tenant_id=tenant.id, purpose="login", session_token=token, email=email, next_path=next_path
         )
-        return go_to(f"{routes.SESSION_HANDOFF}?{urlencode({'code': code})}")
+        self._token, self._after_hand_off = token, next_path
+        self._user()
+        return fetch_then(f"{routes.SESSION_HANDOFF}?{urlencode({'code': code})}", AuthState.handed_off)
+
+    @rx.event
+    def handed_off(self, _done: bool):
+        return rx.redirect(self._after_hand_off)
 
     def _require(self, roles: frozenset[str], login_route: str):
         user = self._user()
@@ -133,5 +146,7 @@ class AuthState(SiteState):
         tenant = self._resolve()
         if tenant is not None:
             end_session(tenant=tenant, token=self._session_token())
+        self._token = ""
         self.signed_in, self.user_name, self.user_email, self.role = False, "", "", ""
-        return go_to(routes.SIGN_OUT)
+        self._after_hand_off = routes.LOGIN
+        return fetch_then(routes.SIGN_OUT, AuthState.handed_off)
