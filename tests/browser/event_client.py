@@ -15,6 +15,7 @@ from ezscale.state.signup import SignupState
 SIGNUP = f"{SignupState.get_full_name()}.submit_signup"
 FORGOT = f"{SignupState.get_full_name()}.submit_forgot"
 LOGIN = f"{LoginState.get_full_name()}.submit_password"
+NAMESPACE = "/_event"  # socket.io-client takes the URL's path as the namespace too
 
 
 class EventClient:
@@ -34,7 +35,7 @@ class EventClient:
         self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(self.local_ip, 0)))
         self.sio = socketio.AsyncClient(reconnection=False, http_session=self._http)
 
-        @self.sio.on("event")
+        @self.sio.on("event", namespace=NAMESPACE)
         async def _update(data: Any) -> None:
             self.updates.append(json.dumps(data))
             self._changed.set()
@@ -44,6 +45,7 @@ class EventClient:
             headers=headers,
             transports=["websocket"],
             socketio_path="/_event",
+            namespaces=[NAMESPACE],
             wait_timeout=30,
         )
 
@@ -54,15 +56,17 @@ class EventClient:
         any of `until`."""
         seen = len(self.updates)
         await self.sio.emit(
-            "event", {"name": name, "payload": payload, "router_data": {"pathname": path, "asPath": path}}
+            "event",
+            {"name": name, "payload": payload, "router_data": {"pathname": path, "asPath": path}},
+            namespace=NAMESPACE,
         )
         async with asyncio.timeout(timeout):
             while True:
+                self._changed.clear()
                 for update in self.updates[seen:]:
                     if any(text in update for text in until):
                         return update
                 seen = len(self.updates)
-                self._changed.clear()
                 await self._changed.wait()
 
     async def close(self) -> None:
