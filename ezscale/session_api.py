@@ -17,8 +17,6 @@ from ezscale.settings import get_settings
 from ezscale.state.auth import DEVICE_COOKIE, SESSION_COOKIE
 from ezscale.state.login import safe_next
 
-DEVICE_DAYS = 365
-
 
 def host_tenant(host: str) -> TenantInfo | None:
     with central_session() as central:
@@ -54,7 +52,7 @@ def _hand_off(host: str, code: str, device: str) -> Response:
     response.set_cookie(
         DEVICE_COOKIE,
         login_guard.remember_device(email=claimed.email, token=device),
-        max_age=DEVICE_DAYS * 86400,
+        max_age=int(login_guard.DEVICE_MEMORY.total_seconds()),
         httponly=True,
         secure=get_settings().secure_cookies,
         samesite="lax",

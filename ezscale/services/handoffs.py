@@ -11,13 +11,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import col, select, update
+from sqlmodel import col, delete, select, update
 
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.auth import SessionHandoff
 
 HANDOFF_TTL = timedelta(seconds=60)
+KEEP_USED = timedelta(days=1)  # then the rows go
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ def issue(*, tenant_id: int, purpose: str, session_token: str, email: str = "", 
     """Park a session token behind a new one-time code; returns the code."""
     code, now = secrets.token_urlsafe(32), clock.now()
     with central_session() as session:
+        session.exec(delete(SessionHandoff).where(col(SessionHandoff.expires_at) < now - KEEP_USED))
         session.add(
             SessionHandoff(
                 token_hash=_hash(code),

@@ -16,7 +16,7 @@ import secrets
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from ezscale import clock
 from ezscale.db import central_session
@@ -27,6 +27,8 @@ from ezscale.settings import get_settings
 EventModel = type[LoginEvent] | type[AdminLoginEvent]
 # Enough recent failures to reach the longest delay (2**16 times the base).
 _COUNTED = 16
+# A browser unused this long is a stranger again (its cookie lasts as long).
+DEVICE_MEMORY = timedelta(days=365)
 
 
 class LockedOut(DomainError):
@@ -175,6 +177,7 @@ def remember_device(*, email: str, token: str = "") -> str:
     Returns the token for the (HttpOnly) cookie."""
     now = clock.now()
     with central_session() as session:
+        session.exec(delete(KnownDevice).where(col(KnownDevice.last_used_at) < now - DEVICE_MEMORY))
         device = _device(session, token, email)
         if device is None:
             token = secrets.token_urlsafe(32)

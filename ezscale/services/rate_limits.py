@@ -15,13 +15,11 @@ WINDOW = timedelta(hours=1)
 TOO_MANY = "Too many requests from your network. Please try again later."
 
 
-def hit(*, key: str, limit: int, window: timedelta = WINDOW) -> bool:
+def hit(*, key: str, limit: int) -> bool:
     """Count one action under `key`; False (and nothing counted) once `limit` are in the window."""
     key, now = key[:300], clock.now()
     with central_session() as session:
-        session.exec(
-            delete(RateLimitHit).where(RateLimitHit.key == key, col(RateLimitHit.created_at) <= now - window)
-        )
+        session.exec(delete(RateLimitHit).where(col(RateLimitHit.created_at) <= now - WINDOW))
         used = session.exec(select(func.count()).where(RateLimitHit.key == key)).one()
         if used >= limit:
             session.commit()

@@ -1,7 +1,6 @@
 """Issue 12, accounts: strict hosts, mail links from the tenant's own domain, the sign-up takeover,
 equal sign-up work, rate limits, trusted proxies, known devices, the HttpOnly session hand-off."""
 
-import statistics
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -186,9 +185,12 @@ def test_signing_up_an_existing_address_does_the_same_work_as_a_new_one(acme):
             auth.sign_up(db, tenant=acme, email=email, password=PASSWORD, name="", client=CLIENT)
             return time.perf_counter() - started
 
-        new = [timed(f"new{n}@example.com") for n in range(4)]
-        existing = [timed("old@example.com") for _ in range(4)]
-    ratio = statistics.median(existing) / statistics.median(new)
+        # Interleaved, and the fastest of each: load on the machine only ever adds time.
+        new, existing = [], []
+        for n in range(5):
+            new.append(timed(f"new{n}@example.com"))
+            existing.append(timed("old@example.com"))
+    ratio = min(existing) / min(new)
     assert ratio > 0.5, (new, existing)
 
 
