@@ -54,6 +54,8 @@ class EmailToken(TenantModel, table=True):
     purpose: TokenPurpose = enum_field(TokenPurpose, TokenPurpose.VERIFY_EMAIL)
     token_hash: str = Field(max_length=64, unique=True)
     new_email: str = Field(default="", max_length=254)
+    # A sign-up's password (its hash), set on the account only when this link confirms it.
+    password_hash: str = Field(default="", max_length=255)
     created_at: datetime = utc_field()
     expires_at: datetime = utc_field()
     used_at: datetime | None = utc_field(nullable=True)

@@ -70,7 +70,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _issue_token(session: Session, *, user: User, purpose: TokenPurpose, new_email: str = "") -> str:
+def _issue_token(
+    session: Session, *, user: User, purpose: TokenPurpose, new_email: str = "", password_hash: str = ""
+) -> str:
     token, now = secrets.token_urlsafe(32), clock.now()
     session.add(
         EmailToken(
@@ -78,6 +80,7 @@ def _issue_token(session: Session, *, user: User, purpose: TokenPurpose, new_ema
             purpose=purpose,
             token_hash=_hash(token),
             new_email=new_email,
+            password_hash=password_hash,
             created_at=now,
             expires_at=now + TOKEN_TTL[purpose],
         )
@@ -128,9 +131,10 @@ def sign_up(
     the answer and the work (one password hash, one mail) are the same either way, so neither
     tells whether the address has an account.
 
-    Signing up again before confirming replaces the pending password and name and voids the
-    earlier links: only a link from the latest sign-up confirms, and it goes to the mailbox's
-    owner, so a password someone else chose for the address never survives its confirmation."""
+    Each sign-up's password travels (hashed) with its own link and becomes the account's password
+    only when that link confirms the address, and signing up again voids the earlier links: the
+    mailbox's owner confirms with their own sign-up's link, so a password someone else chose for
+    the address never survives (even when both sign-ups race)."""
     email = normalise_email(email)
     check_password_rules(password)
     rate_limits.check_ip(action="signup", ip=client.ip)
@@ -150,14 +154,17 @@ def sign_up(
             kind="signup_existing",
         )
         return
-    user = _pending_account(session, email=email, password_hash=password_hash, name=name)
-    send_verification(session, tenant=tenant, user=user)
+    if (user := _pending_account(session, email=email, password_hash=password_hash, name=name)) is not None:
+        send_verification(session, tenant=tenant, user=user, password_hash=password_hash)
 
 
-def _pending_account(session: Session, *, email: str, password_hash: str, name: str) -> User:
-    """The unconfirmed account with these credentials (new, or replacing the pending ones)."""
+def _pending_account(session: Session, *, email: str, password_hash: str, name: str) -> User | None:
+    """The unconfirmed account with these credentials (new, or replacing the pending ones);
+    None if the address turned out to be confirmed already (its password is never touched)."""
     for _ in range(2):  # a concurrent sign-up for the same address may insert it first
         user = _find(session, email)
+        if user is not None and user.email_verified_at is not None:
+            return None
         if user is None:
             user = User(email=email, role=Role.CUSTOMER, created_at=clock.now())
         else:
@@ -172,8 +179,8 @@ def _pending_account(session: Session, *, email: str, password_hash: str, name: 
     raise DomainError("Please try again.")
 
 
-def send_verification(session: Session, *, tenant: TenantInfo, user: User) -> None:
-    token = _issue_token(session, user=user, purpose=TokenPurpose.VERIFY_EMAIL)
+def send_verification(session: Session, *, tenant: TenantInfo, user: User, password_hash: str) -> None:
+    token = _issue_token(session, user=user, purpose=TokenPurpose.VERIFY_EMAIL, password_hash=password_hash)
     _mail(
         tenant,
         to=user.email,
@@ -188,7 +195,9 @@ def send_verification(session: Session, *, tenant: TenantInfo, user: User) -> No
 
 
 def verify_email(session: Session, *, token: str) -> User:
-    user, _ = _use_token(session, token=token, purpose=TokenPurpose.VERIFY_EMAIL)
+    user, row = _use_token(session, token=token, purpose=TokenPurpose.VERIFY_EMAIL)
+    if row.password_hash and user.email_verified_at is None:
+        user.password_hash = row.password_hash  # the password of the sign-up this link belongs to
     user.email_verified_at = user.email_verified_at or clock.now()
     session.add(user)
     session.commit()

@@ -1,7 +1,9 @@
 """Issue 12, accounts: strict hosts, mail links from the tenant's own domain, the sign-up takeover,
 equal sign-up work, rate limits, trusted proxies, known devices, the HttpOnly session hand-off."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -307,3 +309,30 @@ def test_demo_mode_turns_on_the_outbox_and_plain_http_cookies(setting):
     assert (get_settings().dev_outbox, get_settings().secure_cookies) == (True, False)
     setting("EZSCALE_DEV_OUTBOX", "0")
     assert get_settings().dev_outbox is False
+
+
+def test_racing_sign_ups_never_leave_the_attackers_password(acme):
+    """Attacker and owner sign up the same address at the same moment, in a few rounds: the owner
+    confirms with the link of their own sign-up (signing up again if a later one voided it)."""
+    for round_ in range(3):
+        email = f"race{round_}@example.com"
+        start = threading.Barrier(2)
+
+        def sign_up(name: str, password: str, email: str = email, start: threading.Barrier = start) -> None:
+            start.wait()
+            with tenant_session(acme) as db:
+                auth.sign_up(db, tenant=acme, email=email, password=password, name=name, client=CLIENT)
+
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(sign_up, ["Owner", "Mallory"], [PASSWORD, ATTACKER_PASSWORD]))
+        with tenant_session(acme) as db:
+            assert len(db.exec(select(User).where(User.email == email)).all()) == 1
+            owners = next(m for m in list_outbox(tenant=acme, to=email) if m.text.startswith("Hello Owner"))
+            try:
+                auth.verify_email(db, token=_token(owners.links[0]))
+            except DomainError:  # the attacker's sign-up came later: the owner signs up again
+                auth.sign_up(db, tenant=acme, email=email, password=PASSWORD, name="Owner", client=CLIENT)
+                auth.verify_email(db, token=_token(_links(acme, email)[0]))
+            with pytest.raises(DomainError, match="Invalid email or password"):
+                auth.authenticate(db, email=email, password=ATTACKER_PASSWORD, client=CLIENT)
+            assert auth.authenticate(db, email=email, password=PASSWORD, client=CLIENT)
