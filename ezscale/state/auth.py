@@ -59,6 +59,9 @@ class AuthState(SiteState):
         """The user of this tab's session, validated now for the tenant of the current host."""
         tenant = self._resolve()
         user = current_user(tenant=tenant, token=self._session_token()) if tenant else None
+        if user is None and self._token:  # this tab's session ended: fall back to the cookie
+            self._token = ""
+            user = current_user(tenant=tenant, token=self._session_token()) if tenant else None
         self.signed_in = user is not None
         self.user_name = user.name if user else ""
         self.user_email = user.email if user else ""
@@ -99,8 +102,9 @@ class AuthState(SiteState):
         return self.router.headers.origin or self.router.url.origin
 
     def _hand_off(self, tenant: TenantInfo, token: str, email: str, next_path: str) -> rx.event.EventSpec:
-        """Send the browser through the HTTP edge, which sets the session cookie (HttpOnly) and
-        goes on to `next_path`; the token itself never reaches the page."""
+        """The browser fetches a one-time hand-off URL, whose HTTP response sets the session
+        cookie (HttpOnly), then this tab goes on to `next_path`. The token itself never reaches
+        the page; this tab's server-side state uses it until a page load sends the cookie."""
         code = handoffs.issue(
             tenant_id=tenant.id, purpose="login", session_token=token, email=email, next_path=next_path
         )
