@@ -10,7 +10,7 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.analytics import PLATFORM_SCOPE
 from ezscale.services.analytics_reports import build_report, default_range
-from ezscale.services.errors import DomainError
+from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.sessions import current_user
 from ezscale.services.tenancy import HostStatus, resolve_host
 from ezscale.state.auth import SESSION_COOKIE
@@ -30,8 +30,10 @@ def _report(host: str, token: str, name: str, params) -> Response:
             text = build_report(
                 central, name=name, scope_key=params.get("scope") or PLATFORM_SCOPE, start=start, end=end
             )
-        except DomainError as error:
+        except NotFound as error:
             return PlainTextResponse(str(error), status_code=404)
+        except DomainError as error:
+            return PlainTextResponse(str(error), status_code=400)
         except ValueError:
             return PlainTextResponse("Dates are YYYY-MM-DD.", status_code=400)
     filename = f"{name}-{start:%Y%m%d}-{end:%Y%m%d}.csv"

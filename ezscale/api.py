@@ -12,26 +12,36 @@ from ezscale.db import central_session
 from ezscale.impersonation_api import impersonate_end, impersonate_start
 from ezscale.services.brand_assets import ASSET_ROUTE, CONTENT_TYPES, asset_file
 from ezscale.services.branding import favicon_svg, theme_css
-from ezscale.services.domains import WELL_KNOWN_PATH, tls_allowed, verification_token_for_host
-from ezscale.services.tenancy import normalise_host, resolve_host
+from ezscale.services.domains import WELL_KNOWN_PATH, tls_allowed
+from ezscale.services.tenancy import HostResolution, HostStatus, resolve_host
 from ezscale.session_api import session_handoff, sign_out
 
 
-def _branding_for(request: Request):
+def _resolve(request: Request) -> HostResolution:
     with central_session() as session:
-        return resolve_host(session, request.headers.get("host", "")).branding
+        return resolve_host(session, request.headers.get("host", ""))
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not found", status_code=404, headers={"Vary": "Host"})
 
 
 async def tenant_theme(request: Request) -> Response:
+    found = _resolve(request)
+    if found.status is HostStatus.SUSPENDED:
+        return _not_found()  # a closed storefront keeps no brand (nor its custom CSS)
     return Response(
-        theme_css(_branding_for(request)),
+        theme_css(found.branding),
         media_type="text/css",
         headers={"Cache-Control": "no-cache", "Vary": "Host"},
     )
 
 
 async def tenant_favicon(request: Request) -> Response:
-    branding = _branding_for(request)
+    found = _resolve(request)
+    if found.status is HostStatus.SUSPENDED:
+        return _not_found()
+    branding = found.branding
     if branding and branding.favicon_url:
         return RedirectResponse(branding.favicon_url)
     return Response(
@@ -42,22 +52,20 @@ async def tenant_favicon(request: Request) -> Response:
 
 
 async def tenant_asset(request: Request) -> Response:
-    """A logo or favicon, only from the folder of the tenant this host belongs to."""
-    with central_session() as session:
-        found = resolve_host(session, request.headers.get("host", ""))
-    path = asset_file(found.tenant.slug, request.path_params["name"]) if found.tenant else None
+    """A logo or favicon, only from the folder of an open tenant this host belongs to."""
+    found = _resolve(request)
+    path = (
+        asset_file(found.tenant.slug, request.path_params["name"]) if found.status is HostStatus.OK else None
+    )
     if path is None:
-        return PlainTextResponse("Not found", status_code=404)
+        return _not_found()
     return FileResponse(path, media_type=CONTENT_TYPES[path.suffix[1:]], headers={"Vary": "Host"})
 
 
 async def domain_verification(request: Request) -> Response:
-    """Answers the HTTP-method token on a custom domain that already points at EZSCALE."""
-    with central_session() as session:
-        token = verification_token_for_host(session, normalise_host(request.headers.get("host", "")))
-    if token is None:
-        return PlainTextResponse("Not found", status_code=404)
-    return PlainTextResponse(token, headers={"Cache-Control": "no-store"})
+    """Never answered here: the HTTP proof of a domain must come from the claimant's own server,
+    or a domain already pointed at EZSCALE would verify for anyone who claims it."""
+    return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": "no-store"})
 
 
 async def caddy_ask(request: Request) -> Response:

@@ -1,9 +1,13 @@
 """The Reflex app: pages, host-aware head links and the extra HTTP routes."""
 
 import reflex as rx
+from starlette.types import ASGIApp
 
 from ezscale import routes
 from ezscale.api import api
+from ezscale.billing_api import check_webhook_secret
+from ezscale.body_limit import cap_request_body
+from ezscale.edge import secure_edge
 from ezscale.origin_guard import refuse_foreign_origins
 from ezscale.pages import (
     account,
@@ -25,8 +29,18 @@ from ezscale.pages import (
     storefront,
 )
 
-app = rx.App(
-    api_transformer=[api, refuse_foreign_origins],
+
+class EzscaleApp(rx.App):
+    """The Reflex app with the HTTP edge outermost: Reflex wraps api_transformer results in its
+    own permissive CORS layer, so the edge must sit outside the finished ASGI app."""
+
+    def __call__(self) -> ASGIApp:
+        check_webhook_secret()
+        return secure_edge(super().__call__())
+
+
+app = EzscaleApp(
+    api_transformer=[api, refuse_foreign_origins, cap_request_body],
     head_components=[
         rx.el.link(rel="stylesheet", href=routes.THEME_CSS),
         rx.el.link(rel="icon", href=routes.FAVICON, type="image/svg+xml"),

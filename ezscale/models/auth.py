@@ -23,6 +23,7 @@ class TokenPurpose(StrEnum):
 
 
 class MailStatus(StrEnum):
+    PENDING = "pending"  # written in a business transaction; sender and delivery come after it
     OUTBOX = "outbox"  # no SMTP configured: the outbox is the delivery
     QUEUED = "queued"
     SENT = "sent"

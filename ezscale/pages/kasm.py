@@ -4,6 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
+from ezscale.services.kasm_usage import RULE_TEXT
 from ezscale.services.kasm_view import HistoryRow, Option, WorkspaceRow
 from ezscale.state.auth import AuthState
 from ezscale.state.kasm import KasmState
@@ -38,7 +39,7 @@ def _order_form() -> rx.Component:
                 style=select_style,
             ),
             rx.button("Order workspace", on_click=KasmState.order, id="kasm-order"),
-            rx.text("Billed per started 15 minutes while running.", size="1", color_scheme="gray"),
+            rx.text(RULE_TEXT, size="1", color_scheme="gray", id="billing-rule"),
             spacing="3",
             width="100%",
         ),

@@ -4,6 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
+from ezscale.services.kasm_usage import RULE_TEXT
 from ezscale.state.brand import BrandState
 from ezscale.state.storefront import StorefrontState
 
@@ -41,6 +42,7 @@ def home() -> rx.Component:
                 size="4",
                 color_scheme="gray",
             ),
+            rx.text(RULE_TEXT, size="2", color_scheme="gray", id="billing-rule"),
             rx.grid(
                 rx.foreach(StorefrontState.plans, _plan_card),
                 columns=rx.breakpoints(initial="1", sm="2", md="3"),

@@ -23,7 +23,7 @@ from ezscale.services.analytics import AGING_BUCKETS, aging_bucket, day_start
 from ezscale.services.analytics_dashboard import fold_months
 from ezscale.services.analytics_snapshots import reporting_tenants
 from ezscale.services.analytics_view import money
-from ezscale.services.errors import DomainError
+from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.tenancy import TenantInfo, tenant_session
 
 REPORTS = [
@@ -332,7 +332,7 @@ def build_report(central: Session, *, name: str, scope_key: str, start: date, en
     """The report as CSV text."""
     builder = _BUILDERS.get(name)
     if builder is None:
-        raise DomainError("No such report.")
+        raise NotFound("No such report.")
     if end < start:
         raise DomainError("The report period ends before it starts.")
     out = io.StringIO()

@@ -2,19 +2,27 @@
 served only on that tenant's hosts."""
 
 import hashlib
+import io
 import re
+import warnings
 from pathlib import Path
 
+from PIL import Image
 from sqlmodel import Session
 
 from ezscale import clock
 from ezscale.services.branding import get_branding
 from ezscale.services.errors import DomainError
+from ezscale.services.reseller_roles import require_owner
+from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import TenantInfo
 from ezscale.settings import get_settings
 
 ASSET_ROUTE = "/tenant-assets"
 LIMITS = {"logo": 512 * 1024, "favicon": 128 * 1024}
+# A small file can declare a huge canvas (a 48 kB PNG of 20000×20000 pixels) that every browser
+# showing the logo would have to decode.
+MAX_SIDE = {"logo": 2048, "favicon": 512}
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
     (b"\xff\xd8\xff", "jpg", "image/jpeg"),
@@ -32,12 +40,30 @@ def _image_type(data: bytes) -> str | None:
     return next((ext for magic, ext, _ in _SIGNATURES if data.startswith(magic)), None)
 
 
+def _check_dimensions(kind: str, data: bytes) -> None:
+    """Read only the image header (Pillow opens lazily) and refuse oversized canvases."""
+    side = MAX_SIDE[kind]
+    too_large = f"The {kind} must be at most {side}×{side} pixels"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DomainError(f"{too_large}.") from None
+    except (OSError, SyntaxError, ValueError):
+        raise DomainError(f"The {kind} is not a readable image.") from None
+    if width > side or height > side:
+        raise DomainError(f"{too_large} (this one is {width}×{height}).")
+
+
 def tenant_asset_dir(slug: str) -> Path:
     return get_settings().data_dir / "tenants" / slug / "assets"
 
 
-def store_asset(session: Session, *, tenant: TenantInfo, kind: str, data: bytes) -> str:
+def store_asset(session: Session, *, actor: AuthUser, tenant: TenantInfo, kind: str, data: bytes) -> str:
     """Save an uploaded logo or favicon and point the branding at it; returns its URL."""
+    require_owner(actor, tenant.id, "change the branding")
     if kind not in LIMITS:
         raise DomainError("Upload a logo or a favicon.")
     if not data:
@@ -48,6 +74,7 @@ def store_asset(session: Session, *, tenant: TenantInfo, kind: str, data: bytes)
     if ext is None or (kind == "logo" and ext == "ico"):
         allowed = "PNG, JPEG, GIF or WebP" + (" or ICO" if kind == "favicon" else "")
         raise DomainError(f"The {kind} must be a {allowed} image.")
+    _check_dimensions(kind, data)
     branding = get_branding(session, tenant_id=tenant.id)
     name = f"{kind}-{hashlib.sha256(data).hexdigest()[:16]}.{ext}"
     folder = tenant_asset_dir(tenant.slug)

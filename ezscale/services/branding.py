@@ -9,7 +9,10 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.models.central import TenantBranding
+from ezscale.services.custom_css import sanitise_css
 from ezscale.services.errors import DomainError, NotFound
+from ezscale.services.reseller_roles import require_owner
+from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import EMAIL_RE, BrandingInfo, validate_color
 
 DEFAULT_PRIMARY = "#3B82F6"
@@ -69,44 +72,6 @@ def favicon_svg(branding: BrandingInfo | None) -> str:
     )
 
 
-MAX_CSS_BYTES = 20_000
-_CSS_FORBIDDEN = (
-    (re.compile(r"@import", re.I), "@import is not allowed in custom CSS."),
-    (re.compile(r"</\s*style", re.I), "Custom CSS cannot contain </style>."),
-    (re.compile(r"expression\s*\(", re.I), "CSS expressions are not allowed."),
-    (re.compile(r"javascript\s*:", re.I), "javascript: URLs are not allowed."),
-    (re.compile(r"@charset|@namespace", re.I), "@charset and @namespace are not allowed."),
-    (re.compile(r"[<>]"), "Custom CSS cannot contain < or >."),
-)
-_CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.I | re.S)
-
-
-def sanitise_css(css: str) -> str:
-    """Validate a reseller's custom CSS; refuse rather than silently rewrite.
-
-    Allowed: ordinary rules and url() to this site's own paths (`/…`) or inline images. Refused:
-    @import, url() to other hosts, </style>, expressions, javascript: URLs, anything over 20 kB.
-    """
-    css = (css or "").replace("\r\n", "\n").strip()
-    if len(css.encode()) > MAX_CSS_BYTES:
-        raise DomainError(f"Custom CSS is limited to {MAX_CSS_BYTES // 1000} kB.")
-    # CSS escapes (\69mport) could smuggle forbidden words past the checks.
-    if "\\" in css:
-        raise DomainError("Backslash escapes are not allowed in custom CSS.")
-    for pattern, message in _CSS_FORBIDDEN:
-        if pattern.search(css):
-            raise DomainError(message)
-    for match in _CSS_URL.finditer(css):
-        target = match.group(2).strip()
-        same_site = target.startswith("/") and not target.startswith("//")
-        inline_image = target.lower().startswith(("data:image/png", "data:image/jpeg", "data:image/gif"))
-        if not (same_site or inline_image):
-            raise DomainError(f"url({target}) points to another host; only this site's paths are allowed.")
-    if css.count("{") != css.count("}"):
-        raise DomainError("Custom CSS has unbalanced braces.")
-    return css
-
-
 @dataclass(frozen=True)
 class BrandingUpdate:
     company_name: str
@@ -122,8 +87,11 @@ class BrandingUpdate:
 _PHONE = re.compile(r"^[+0-9 ().-]{0,40}$")
 
 
-def update_branding(session: Session, *, tenant_id: int, update: BrandingUpdate) -> TenantBranding:
+def update_branding(
+    session: Session, *, actor: AuthUser, tenant_id: int, update: BrandingUpdate
+) -> TenantBranding:
     """Validate everything first, then save; a bad field changes nothing."""
+    require_owner(actor, tenant_id, "change the branding")
     name = update.company_name.strip()
     if not name or len(name) > 120:
         raise DomainError("Company name is required (at most 120 characters).")

@@ -1,6 +1,12 @@
 """Tenant domains: adding custom domains, proving ownership (DNS TXT or HTTP token), primary
-choice, and the on-demand TLS question a web server such as Caddy asks before issuing a cert."""
+choice, and the on-demand TLS question a web server such as Caddy asks before issuing a cert.
 
+The token is a secret shown only in the tenant's reseller area. EZSCALE itself never serves it:
+a domain already pointed at EZSCALE (say, one a former reseller left behind) must not verify
+for whoever claims it, so the HTTP proof has to come from a server the claimant controls.
+"""
+
+import ipaddress
 from enum import StrEnum
 
 import dns.exception
@@ -16,7 +22,16 @@ from ezscale.models.central import (
     VerificationStatus,
 )
 from ezscale.services.errors import DomainError, NotFound
-from ezscale.services.tenancy import is_platform_host, new_domain_row, validate_domain
+from ezscale.services.reseller_roles import require_owner
+from ezscale.services.sessions import AuthUser
+from ezscale.services.tenancy import (
+    HostStatus,
+    is_platform_host,
+    new_domain_row,
+    resolve_host,
+    site_url,
+    validate_domain,
+)
 from ezscale.settings import get_settings
 
 CHALLENGE_LABEL = "_ezscale-challenge"
@@ -57,11 +72,33 @@ def _get(session: Session, tenant_id: int, domain_id: int) -> TenantDomain:
     return row
 
 
-def add_domain(session: Session, *, tenant_id: int, domain: str) -> TenantDomain:
-    """Add a custom alias domain; it serves the storefront once verified."""
-    name = validate_domain(domain)
+# Special-use and private-network names (RFC 6761, 6762, 7686, 8375 and common internal suffixes).
+RESERVED_SUFFIXES = ("localhost", "local", "internal", "example", "test", "invalid", "onion", "arpa", "lan")
+
+
+def _check_claimable(name: str) -> None:
+    """A public DNS name someone can own: not an IP literal, not reserved, not the platform's."""
     if is_platform_host(name):
         raise DomainError(f"Subdomains of {get_settings().platform_domain} are reserved.")
+    labels = name.split(".")
+    try:
+        ipaddress.ip_address(name)
+        is_ip = True
+    except ValueError:
+        is_ip = labels[-1].isdigit()  # also 127.1 or 0x7f.1, which resolvers read as addresses
+    if is_ip:
+        raise DomainError(f"{name} is an IP address; add a domain name.")
+    if len(labels) < 2:
+        raise DomainError(f"{name} is not a full domain name (such as shop.example.com).")
+    if labels[-1] in RESERVED_SUFFIXES:
+        raise DomainError(f"{name} is a reserved name (.{labels[-1]}) and cannot be a storefront domain.")
+
+
+def add_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain: str) -> TenantDomain:
+    """Add a custom alias domain; it serves the storefront once verified."""
+    require_owner(actor, tenant_id, "add domains")
+    name = validate_domain(domain)
+    _check_claimable(name)
     if session.exec(select(TenantDomain.id).where(TenantDomain.domain == name)).first():
         raise DomainError(f"Domain {name} is already in use.")
     row = new_domain_row(tenant_id, name, DomainType.ALIAS)
@@ -70,7 +107,8 @@ def add_domain(session: Session, *, tenant_id: int, domain: str) -> TenantDomain
     return row
 
 
-def remove_domain(session: Session, *, tenant_id: int, domain_id: int) -> None:
+def remove_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> None:
+    require_owner(actor, tenant_id, "remove domains")
     row = _get(session, tenant_id, domain_id)
     if row.type is DomainType.PRIMARY:
         raise DomainError("Make another domain primary before removing this one.")
@@ -80,7 +118,8 @@ def remove_domain(session: Session, *, tenant_id: int, domain_id: int) -> None:
     session.commit()
 
 
-def set_primary(session: Session, *, tenant_id: int, domain_id: int) -> TenantDomain:
+def set_primary(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> TenantDomain:
+    require_owner(actor, tenant_id, "choose the primary domain")
     row = _get(session, tenant_id, domain_id)
     if row.verification_status is not VerificationStatus.VERIFIED:
         raise DomainError(f"Verify {row.domain} before making it the primary domain.")
@@ -145,8 +184,11 @@ def check_http(domain: str, token: str) -> str | None:
     return None
 
 
-def verify_domain(session: Session, *, tenant_id: int, domain_id: int, method: str) -> TenantDomain:
+def verify_domain(
+    session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int, method: str
+) -> TenantDomain:
     """Check ownership now and record the result (status, reason, time)."""
+    require_owner(actor, tenant_id, "verify domains")
     row = _get(session, tenant_id, domain_id)
     if row.verification_status is VerificationStatus.VERIFIED:
         return row
@@ -165,14 +207,6 @@ def verify_domain(session: Session, *, tenant_id: int, domain_id: int, method: s
     return row
 
 
-def verification_token_for_host(session: Session, host: str) -> str | None:
-    """The token our app answers on a not-yet-verified domain pointed at us (HTTP method)."""
-    row = session.exec(select(TenantDomain).where(TenantDomain.domain == host)).first()
-    if row is None or row.verification_status is VerificationStatus.VERIFIED:
-        return None
-    return row.verification_token
-
-
 def tls_allowed(session: Session, domain: str) -> bool:
     """Caddy's on-demand TLS `ask`: issue a certificate only for verified domains of a tenant."""
     try:
@@ -185,3 +219,18 @@ def tls_allowed(session: Session, domain: str) -> bool:
         .where(TenantDomain.domain == name)
     ).first()
     return row is not None and row.verification_status is VerificationStatus.VERIFIED
+
+
+def tenant_origins(session: Session, *, host: str) -> frozenset[str]:
+    """The origins (scheme://host[:port]) of every verified domain of the tenant this Host
+    belongs to: the only origins allowed to make credentialed cross-origin requests to it."""
+    found = resolve_host(session, host)
+    if found.status is not HostStatus.OK:
+        return frozenset()
+    rows = session.exec(
+        select(TenantDomain.domain).where(
+            TenantDomain.tenant_id == found.tenant.id,
+            TenantDomain.verification_status == VerificationStatus.VERIFIED,
+        )
+    )
+    return frozenset(site_url(domain) for domain in rows)

@@ -11,6 +11,8 @@ from ezscale.services.auth import normalise_email, password_setup_link
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.mail import send_mail
 from ezscale.services.passwords import hash_password
+from ezscale.services.reseller_roles import require_owner
+from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import TenantInfo
 
 STAFF_ROLES = (Role.RESELLER_OWNER, Role.RESELLER_STAFF)
@@ -61,7 +63,23 @@ def list_staff(db: Session) -> list[User]:
     return list(db.exec(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)).all())
 
 
-def set_staff_active(db: Session, *, user_id: int, active: bool) -> User:
+def invite_staff(db: Session, *, actor: AuthUser, tenant: TenantInfo, email: str, name: str) -> User:
+    """The owner invites a staff account to the reseller area."""
+    require_owner(actor, tenant.id, "invite staff")
+    return invite_account(
+        db,
+        email=email,
+        name=name,
+        role=Role.RESELLER_STAFF,
+        tenant=tenant,
+        subject=f"You are invited to manage {tenant.name}",
+        intro=f"{actor.name or actor.email} invited you to the {tenant.name} reseller area.",
+        sender=tenant,
+    )
+
+
+def set_staff_active(db: Session, *, actor: AuthUser, tenant: TenantInfo, user_id: int, active: bool) -> User:
+    require_owner(actor, tenant.id, "disable or enable staff")
     user = db.get(User, user_id)
     if user is None or user.role not in STAFF_ROLES:
         raise NotFound("No such staff account.")

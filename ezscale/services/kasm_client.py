@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from ezscale import clock
 from ezscale.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class KasmSession:
 class KasmList:
     kasms: list[KasmSession]
     current_time: datetime | None
+    taken_at: datetime | None = None  # our clock just before the request: the listing is no older
 
 
 def _session(data: dict[str, Any]) -> KasmSession:
@@ -298,11 +300,12 @@ class KasmClient:
         )
 
     def get_kasms(self) -> KasmList:
+        taken_at = clock.now()
         data = self.call("get_kasms")
         kasms = self._field(data, "kasms")
         if not isinstance(kasms, list):
             raise KasmTransientError("Kasm get_kasms: malformed reply")
-        return KasmList([_session(k) for k in kasms], parse_time(data.get("current_time")))
+        return KasmList([_session(k) for k in kasms], parse_time(data.get("current_time")), taken_at)
 
     def get_user_kasms(self, *, user_id: str) -> list[KasmSession]:
         data = self.call("get_user_kasms", {"user_id": user_id})

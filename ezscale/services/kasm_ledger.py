@@ -71,8 +71,8 @@ def _close_segment(db: Session, row: KasmUsageSession, *, at: datetime, final: b
     row.cost_minor = result.amount_minor
     row.end_reason = reason[:120]
     db.add(row)
-    if result.billable_seconds == 0 and result.amount_minor == 0:
-        return
+    if result.amount_minor == 0:
+        return  # e.g. a 1-second segment at a month end: the next segment's cost covers it
     ws = db.get(KasmWorkspace, row.workspace_id)
     plan = db.get(Plan, ws.plan_id)
     minutes = result.billable_seconds // 60

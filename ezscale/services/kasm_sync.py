@@ -4,6 +4,10 @@ Reconcile works from one `get_kasms` listing for the whole Kasm deployment. A wo
 think runs but Kasm no longer runs is closed at the time Kasm reports (its expiration when it
 expired, else Kasm's `current_time`); usage sessions are keyed by `kasm_id` + `start_date`, so
 reconciling again never closes or opens anything twice.
+
+A listing is a snapshot: a workspace started or resumed after it was taken is missing from it
+or shown stopped, so it is closed only by a listing taken after its last start, and each
+tenant's pass first renews a listing older than that tenant's latest workspace change.
 """
 
 import logging
@@ -11,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -58,6 +63,21 @@ def _destroy(client: KasmClient, kasm_id: str, user_id: str, result: ReconcileRe
         log.warning("kasm reconcile: destroying %s failed: %s", kasm_id, error)
 
 
+def fresh_listing(db: Session, *, listing: KasmList, client: KasmClient) -> KasmList:
+    """`listing`, or a new one if this tenant changed a workspace since it was taken."""
+    latest = db.exec(select(func.max(KasmWorkspace.changed_at))).one()
+    if latest is not None and (listing.taken_at is None or latest >= listing.taken_at):
+        return client.get_kasms()
+    return listing
+
+
+def _listed_after_start(ws: KasmWorkspace, listing: KasmList) -> bool:
+    """Whether the listing can tell that the workspace stopped: it was taken after the start."""
+    if listing.taken_at is None:
+        return False
+    return ws.last_started_at is None or listing.taken_at > ws.last_started_at
+
+
 def reconcile(db: Session, *, tenant: TenantInfo, listing: KasmList, client: KasmClient) -> ReconcileResult:
     """Bring this tenant's workspaces in line with a `get_kasms` listing."""
     now = listing.current_time or clock.now()
@@ -86,6 +106,8 @@ def reconcile(db: Session, *, tenant: TenantInfo, listing: KasmList, client: Kas
                     ws.kasm_expires_at = kasm.expiration_date
                     db.add(ws)
                 continue
+            if not _listed_after_start(ws, listing):
+                continue  # started or resumed after the listing: the next pass looks again
             ended = now
             if kasm is None and ws.kasm_expires_at and ws.kasm_expires_at <= now:
                 ended = ws.kasm_expires_at

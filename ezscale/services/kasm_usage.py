@@ -20,6 +20,13 @@ from ezscale.money import round_minor
 INCREMENT_SECONDS = 15 * 60
 _HOUR = Decimal(3600)
 
+# The rule in plain words, shown on the storefront and the workspace page.
+RULE_TEXT = (
+    "Workspaces are billed per started 15 minutes while they run. Running time is counted in "
+    "whole seconds (a part of a second is not counted), then rounded up to the next 15 minutes: "
+    "15 min 0.9 s is billed as 15 minutes, 15 min 1 s as 30 minutes."
+)
+
 
 def billable_seconds(duration_seconds: int) -> int:
     """Duration rounded up to the next started 15 minutes (0 stays 0)."""

@@ -15,7 +15,7 @@ from email.utils import formataddr, make_msgid
 from html import escape
 from urllib.parse import unquote, urlsplit
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from ezscale import clock
 from ezscale.db import central_session
@@ -158,6 +158,58 @@ def send_mail(
     return mail_id
 
 
+def write_pending(session: Session, *, to: str, subject: str, text: str, kind: str) -> None:
+    """Add a tenant message to the outbox in the caller's transaction, so it exists exactly when
+    what it announces does; `dispatch_pending` brands and queues it after the commit."""
+    session.add(
+        TenantMail(
+            to_address=(to or "").strip()[:254],
+            from_address="",
+            subject=subject[:200],
+            text=text,
+            kind=kind[:40],
+            status=MailStatus.PENDING,
+            created_at=clock.now(),
+        )
+    )
+
+
+def dispatch_pending(tenant: TenantInfo) -> int:
+    """Brand and queue the tenant's pending messages, each once (claimed by a conditional UPDATE,
+    so concurrent or repeated dispatches never take one twice); returns how many went out. Safe
+    to call at any time: a run killed after its commit leaves them for the next call."""
+    sender = sender_for(tenant)
+    status = MailStatus.QUEUED if get_settings().smtp_url else MailStatus.OUTBOX
+    queued: list[int] = []
+    with tenant_session(tenant) as session:
+        pending = session.exec(
+            select(TenantMail).where(TenantMail.status == MailStatus.PENDING).order_by(TenantMail.id)
+        ).all()
+        for mail in pending:
+            valid = EMAIL_RE.match(mail.to_address) is not None
+            claim = (
+                update(TenantMail)
+                .where(TenantMail.id == mail.id, TenantMail.status == MailStatus.PENDING)
+                .values(
+                    from_address=sender.address,
+                    from_name=sender.name,
+                    html=branded_html(sender, _linkify(mail.text)),
+                    status=status if valid else MailStatus.FAILED,
+                    error="" if valid else "not a valid email address",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if session.exec(claim).rowcount == 1 and valid:
+                queued.append(mail.id)
+            session.commit()
+    if status is MailStatus.QUEUED:
+        from ezscale.tasks.mail import enqueue_delivery
+
+        for mail_id in queued:
+            enqueue_delivery(tenant, mail_id)
+    return len(queued)
+
+
 def _store(session: Session, mail: TenantMail | PlatformMail) -> int:
     session.add(mail)
     session.commit()
@@ -225,7 +277,7 @@ def deliver(session: Session, *, mail_id: int, platform: bool = False) -> bool:
     url = get_settings().smtp_url
     model = PlatformMail if platform else TenantMail
     mail = session.get(model, mail_id, with_for_update=True)
-    if mail is None or mail.status in (MailStatus.SENT, MailStatus.OUTBOX) or not url:
+    if mail is None or mail.status in (MailStatus.SENT, MailStatus.OUTBOX, MailStatus.PENDING) or not url:
         return False
     mail.attempts += 1
     try:

@@ -3,6 +3,7 @@
 Recording is idempotent on `source_key`, so a usage job that runs twice records once.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -64,6 +65,28 @@ def record_usage_charge(
         session.rollback()
         return session.exec(select(UsageCharge).where(UsageCharge.source_key == source_key)).one()
     return charge
+
+
+@dataclass(frozen=True, slots=True)
+class UsageLine:
+    """An invoice line for a usage charge: `quantity × unit_minor` is exactly `amount_minor`."""
+
+    description: str
+    quantity: Decimal
+    unit_minor: int
+    amount_minor: int
+
+
+def invoice_line(charge: UsageCharge) -> UsageLine:
+    """One charge as one invoice line. Hours × an hourly rate is rarely a whole number of minor
+    units, so the line is 1 × the rounded amount, with the exact hours and rate in its text."""
+    hours, rate = f"{charge.quantity.normalize():f}", f"{charge.unit_rate.normalize():f}"
+    return UsageLine(
+        description=f"{charge.description}: {hours} h × {rate} {charge.currency}/h",
+        quantity=Decimal(1),
+        unit_minor=charge.amount_minor,
+        amount_minor=charge.amount_minor,
+    )
 
 
 def uninvoiced_charges(session: Session, *, user_id: int) -> list[UsageCharge]:

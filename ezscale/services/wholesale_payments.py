@@ -15,6 +15,8 @@ from ezscale.models.central import (
 )
 from ezscale.services.billing.stripe_gateway import StripeGateway, gateway
 from ezscale.services.errors import DomainError, NotFound
+from ezscale.services.reseller_roles import require_owner
+from ezscale.services.sessions import AuthUser
 
 
 def _billing(central: Session, tenant_id: int) -> TenantBilling:
@@ -34,8 +36,11 @@ def _customer(central: Session, tenant: Tenant, billing: TenantBilling, gw: Stri
     return billing.stripe_customer_id
 
 
-def start_card_setup(central: Session, *, tenant_id: int, gw: StripeGateway | None = None) -> str:
+def start_card_setup(
+    central: Session, *, actor: AuthUser, tenant_id: int, gw: StripeGateway | None = None
+) -> str:
     """A SetupIntent for the reseller's card page; returns its client secret (for Stripe.js)."""
+    require_owner(actor, tenant_id, "change the card")
     gw = gw or gateway()
     tenant = central.get(Tenant, tenant_id)
     customer = _customer(central, tenant, _billing(central, tenant_id), gw)
@@ -43,10 +48,16 @@ def start_card_setup(central: Session, *, tenant_id: int, gw: StripeGateway | No
 
 
 def save_card(
-    central: Session, *, tenant_id: int, setup_intent_id: str, gw: StripeGateway | None = None
+    central: Session,
+    *,
+    actor: AuthUser,
+    tenant_id: int,
+    setup_intent_id: str,
+    gw: StripeGateway | None = None,
 ) -> str:
     """Keep the card a succeeded SetupIntent collected as the reseller's card; returns its label.
     A reseller whose trial ended for want of a card is reactivated."""
+    require_owner(actor, tenant_id, "change the card")
     gw = gw or gateway()
     tenant = central.get(Tenant, tenant_id)
     billing = _billing(central, tenant_id)
@@ -102,6 +113,14 @@ def charge_invoice(central: Session, *, invoice_id: int, tenant_id: int, gw: Str
     central.add(invoice)
     central.commit()
     return invoice
+
+
+def pay_invoice(
+    central: Session, *, actor: AuthUser, invoice_id: int, tenant_id: int, gw: StripeGateway | None = None
+):
+    """The owner's "Pay now" on a wholesale invoice (billing runs charge through charge_invoice)."""
+    require_owner(actor, tenant_id, "pay wholesale invoices")
+    return charge_invoice(central, invoice_id=invoice_id, tenant_id=tenant_id, gw=gw)
 
 
 def charge_open_invoices(central: Session) -> dict[str, str]:

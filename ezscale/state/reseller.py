@@ -86,7 +86,7 @@ class ResellerDomainsState(ResellerState):
         user, tenant = owner
         try:
             with central_session() as session:
-                change(session, tenant.id)
+                change(session, user, tenant.id)
         except DomainError as error:
             self.error = str(error)
             return
@@ -96,7 +96,9 @@ class ResellerDomainsState(ResellerState):
     @rx.event
     def add(self):
         domain = self.new_domain
-        self._act("domain.add", lambda s, t: add_domain(s, tenant_id=t, domain=domain), domain=domain)
+        self._act(
+            "domain.add", lambda s, u, t: add_domain(s, actor=u, tenant_id=t, domain=domain), domain=domain
+        )
         if not self.error:
             self.new_domain = ""
 
@@ -104,7 +106,7 @@ class ResellerDomainsState(ResellerState):
     def verify(self, domain_id: str, method: str):
         self._act(
             "domain.verify",
-            lambda s, t: verify_domain(s, tenant_id=t, domain_id=int(domain_id), method=method),
+            lambda s, u, t: verify_domain(s, actor=u, tenant_id=t, domain_id=int(domain_id), method=method),
             domain_id=domain_id,
         )
 
@@ -112,7 +114,7 @@ class ResellerDomainsState(ResellerState):
     def make_primary(self, domain_id: str):
         self._act(
             "domain.primary",
-            lambda s, t: set_primary(s, tenant_id=t, domain_id=int(domain_id)),
+            lambda s, u, t: set_primary(s, actor=u, tenant_id=t, domain_id=int(domain_id)),
             domain_id=domain_id,
         )
 
@@ -120,7 +122,7 @@ class ResellerDomainsState(ResellerState):
     def remove(self, domain_id: str):
         self._act(
             "domain.remove",
-            lambda s, t: remove_domain(s, tenant_id=t, domain_id=int(domain_id)),
+            lambda s, u, t: remove_domain(s, actor=u, tenant_id=t, domain_id=int(domain_id)),
             domain_id=domain_id,
         )
 

@@ -66,7 +66,7 @@ class BrandingEditorState(ResellerState):
         try:
             with central_session() as session:
                 before = {name: getattr(get_branding(session, tenant_id=tenant.id), name) for name in _FIELDS}
-                row = update_branding(session, tenant_id=tenant.id, update=update)
+                row = update_branding(session, actor=user, tenant_id=tenant.id, update=update)
                 info = BrandingInfo.of(row)
         except DomainError as error:
             self.error = str(error)
@@ -92,7 +92,7 @@ class BrandingEditorState(ResellerState):
         data = await files[0].read()
         try:
             with central_session() as session:
-                url = store_asset(session, tenant=tenant, kind=kind, data=data)
+                url = store_asset(session, actor=user, tenant=tenant, kind=kind, data=data)
                 info = BrandingInfo.of(get_branding(session, tenant_id=tenant.id))
         except DomainError as error:
             self.error = str(error)

@@ -11,7 +11,7 @@ from ezscale.services.errors import DomainError
 from ezscale.services.reseller_dashboard import summary
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.services.wholesale import list_wholesale_invoices, wholesale_pdf
-from ezscale.services.wholesale_payments import charge_invoice, save_card, start_card_setup
+from ezscale.services.wholesale_payments import pay_invoice, save_card, start_card_setup
 from ezscale.settings import get_settings
 from ezscale.state.reseller import ResellerState
 
@@ -60,7 +60,7 @@ class ResellerOverviewState(ResellerState):
             return None
         try:
             with central_session() as central:
-                secret = start_card_setup(central, tenant_id=owner[1].id)
+                secret = start_card_setup(central, actor=owner[0], tenant_id=owner[1].id)
         except DomainError as error:
             self.error = str(error)
             return None
@@ -83,7 +83,10 @@ class ResellerOverviewState(ResellerState):
         try:
             with central_session() as central:
                 label = save_card(
-                    central, tenant_id=tenant.id, setup_intent_id=str(result.get("setup_intent", ""))
+                    central,
+                    actor=user,
+                    tenant_id=tenant.id,
+                    setup_intent_id=str(result.get("setup_intent", "")),
                 )
         except DomainError as error:
             self.error = str(error)
@@ -100,7 +103,7 @@ class ResellerOverviewState(ResellerState):
         user, tenant = owner
         try:
             with central_session() as central:
-                invoice = charge_invoice(central, invoice_id=int(invoice_id), tenant_id=tenant.id)
+                invoice = pay_invoice(central, actor=user, invoice_id=int(invoice_id), tenant_id=tenant.id)
         except (DomainError, ValueError) as error:
             self.error = str(error)
             return None

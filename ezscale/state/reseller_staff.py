@@ -2,9 +2,8 @@
 
 import reflex as rx
 
-from ezscale.models.tenant import Role
 from ezscale.services.errors import DomainError
-from ezscale.services.invitations import invite_account, list_staff, set_staff_active
+from ezscale.services.invitations import invite_staff, list_staff, set_staff_active
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.state.reseller import ResellerState
 
@@ -48,15 +47,12 @@ class ResellerStaffState(ResellerState):
         user, tenant = owner
         try:
             with tenant_session(tenant) as db:
-                invited = invite_account(
+                invited = invite_staff(
                     db,
+                    actor=user,
+                    tenant=tenant,
                     email=self.invite_email,
                     name=self.invite_name,
-                    role=Role.RESELLER_STAFF,
-                    tenant=tenant,
-                    subject=f"You are invited to manage {tenant.name}",
-                    intro=f"{user.name or user.email} invited you to the {tenant.name} reseller area.",
-                    sender=tenant,
                 )
         except DomainError as error:
             self.error = str(error)
@@ -73,7 +69,7 @@ class ResellerStaffState(ResellerState):
         user, tenant = owner
         try:
             with tenant_session(tenant) as db:
-                changed = set_staff_active(db, user_id=int(user_id), active=active)
+                changed = set_staff_active(db, actor=user, tenant=tenant, user_id=int(user_id), active=active)
         except DomainError as error:
             self.error = str(error)
             return

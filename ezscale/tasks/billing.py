@@ -8,9 +8,10 @@ from sqlmodel import Session, select
 
 from ezscale.db import central_session
 from ezscale.models.central import Tenant, TenantStatus
+from ezscale.services import mail
 from ezscale.services.billing import monitoring, notify, runs
 from ezscale.services.billing.runs import RunReport
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.tenancy import TenantInfo
 from ezscale.tasks.app import celery_app
 from ezscale.tasks.tenant_task import enqueue_for_tenant, tenant_task
 
@@ -23,10 +24,9 @@ def _billable_tenant_ids() -> list[int]:
 
 
 def _mail(tenant: TenantInfo, report: RunReport) -> dict:
-    """After the run committed: invoice emails and dunning notices."""
-    with tenant_session(tenant) as session:
-        notices = [notify.invoice_notice(session, invoice_id) for invoice_id in report.issued]
-    sent = notify.send(tenant, notices + report.dunning.notices)
+    """After the run committed: invoice emails (from the outbox, including any a killed run left)
+    and dunning notices."""
+    sent = mail.dispatch_pending(tenant) + notify.send(tenant, report.dunning.notices)
     return {
         "invoices": report.invoices,
         "paid": report.charged,

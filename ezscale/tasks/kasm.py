@@ -10,6 +10,7 @@ from ezscale.services.kasm import Next, converge_step
 from ezscale.services.kasm_client import KasmClient, KasmError
 from ezscale.services.kasm_sync import (
     credit_guard,
+    fresh_listing,
     keepalive_due,
     reconcile,
     stop_suspended,
@@ -51,7 +52,8 @@ def _active_tenants() -> list[TenantInfo]:
 
 @celery_app.task(name="ezscale.tasks.kasm.reconcile_all")
 def reconcile_all() -> int:
-    """One `get_kasms` for the deployment, then every tenant's workspaces against it."""
+    """One `get_kasms` for the deployment, then every tenant's workspaces against it (renewed
+    for a tenant that changed a workspace after it was taken)."""
     with KasmClient.from_settings() as client:
         try:
             listing = client.get_kasms()
@@ -61,6 +63,11 @@ def reconcile_all() -> int:
         stopped = 0
         for tenant in _active_tenants():
             with tenant_session(tenant) as session:
+                try:
+                    listing = fresh_listing(session, listing=listing, client=client)
+                except KasmError as error:
+                    log.warning("kasm reconcile of %s skipped: %s", tenant.slug, error)
+                    continue
                 stopped += len(
                     reconcile(session, tenant=tenant, listing=listing, client=client).stopped_outside
                 )

@@ -1,6 +1,7 @@
 """Reseller lifecycle end to end: an admin creates a reseller; its owner brands the new storefront; a
 visitor's open tab on that host re-themes without reloading."""
 
+import base64
 import re
 
 import httpx
@@ -17,7 +18,10 @@ from tests.browser.conftest import open_site
 
 pytestmark = pytest.mark.browser
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+# A real 1×1 PNG: uploads are opened as images (dimensions are checked).
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 OWNER_PASSWORD = "orbit-owner-password"
 
 

@@ -97,3 +97,13 @@ def test_csv_route_is_for_platform_admins_only(central, make_tenant, clock):
     assert "revenue-by-month-20261001-20261031.csv" in response.headers["content-disposition"]
     assert response.text.splitlines()[0] == "month,currency,revenue_net,tax,invoices_paid,kasm_usage_revenue"
     assert client.get("/admin/reports/nope.csv").status_code == 404
+    base = "/admin/reports/revenue-by-month.csv"
+    for query in (
+        "?start=yesterday",
+        "?start=2026-13-01",
+        "?start=2026-10-31&end=2026-10-01",
+        "?scope=tenant:abc",
+        "?start=" + "9" * 5000,
+    ):
+        response = client.get(base + query)
+        assert response.status_code == 400, (query, response.status_code)

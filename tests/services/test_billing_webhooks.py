@@ -23,9 +23,9 @@ from ezscale.simulators import stripe as stripe_simulator
 from tests.services.billing_support import add_card, add_customer, tenant_db
 
 
-def _signed(event: dict, secret: str | None = None) -> tuple[bytes, dict]:
+def _signed(event: dict, secret: str | None = None, skew: int = 0) -> tuple[bytes, dict]:
     payload = json.dumps(event).encode()
-    stamp = int(time.time())
+    stamp = int(time.time()) + skew
     secret = secret or get_settings().stripe_webhook_secret
     signature = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
     return payload, {"Stripe-Signature": f"t={stamp},v1={signature}", "Content-Type": "application/json"}
@@ -97,6 +97,30 @@ def test_bad_signature_is_rejected_and_changes_nothing(pending_payment):
     assert payment.status is PaymentStatus.PENDING and invoice.status is InvoiceStatus.OPEN and events == 0
 
 
+@pytest.mark.parametrize("skew", [24 * 3600, 301, -24 * 3600, -301])
+def test_signature_outside_the_tolerance_either_way_is_refused(pending_payment, skew):
+    """A correctly signed event dated far in the future (or past) is a replay risk: 400, no writes."""
+    tenant, customer, invoice_id, payment_id = pending_payment
+    payload, headers = _signed(
+        _event("evt_t", "payment_intent.succeeded", _intent(customer, "ok")), skew=skew
+    )
+    with TestClient(api) as client:
+        assert client.post("/webhooks/stripe", content=payload, headers=headers).status_code == 400
+    payment, invoice, events = _state(tenant, invoice_id, payment_id)
+    assert payment.status is PaymentStatus.PENDING and invoice.status is InvoiceStatus.OPEN and events == 0
+
+
+def test_signature_inside_the_tolerance_is_accepted(pending_payment):
+    tenant, customer, invoice_id, payment_id = pending_payment
+    payload, headers = _signed(_event("evt_s", "payment_intent.succeeded", _intent(customer, "ok")), skew=60)
+    with TestClient(api) as client:
+        assert (
+            client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
+        )
+    payment, invoice, events = _state(tenant, invoice_id, payment_id)
+    assert payment.status is PaymentStatus.SUCCEEDED and invoice.status is InvoiceStatus.PAID and events == 1
+
+
 def test_same_event_twice_is_processed_once(pending_payment):
     tenant, customer, invoice_id, payment_id = pending_payment
     payload, headers = _signed(_event("evt_2", "payment_intent.succeeded", _intent(customer, "ok")))
@@ -148,6 +172,64 @@ def test_unknown_events_are_acknowledged(pending_payment):
     payload, headers = _signed(_event("evt_x", "customer.created", {"id": "cus_x", "object": "customer"}))
     with TestClient(api) as client:
         assert client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "ignored"
+
+
+def _raw_signed(payload: bytes) -> dict:
+    stamp = int(time.time())
+    secret = get_settings().stripe_webhook_secret.encode()
+    signature = hmac.new(secret, f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return {"Stripe-Signature": f"t={stamp},v1={signature}"}
+
+
+def test_malformed_or_unroutable_signed_payloads_get_400_and_change_nothing(pending_payment):
+    tenant, customer, invoice_id, payment_id = pending_payment
+    bad_refund = {
+        "id": "ch_test1",
+        "customer": customer,
+        "payment_intent": "pi_test1",
+        "amount_refunded": "x",
+    }
+    payloads = [
+        b"not json",
+        b"[1, 2]",
+        json.dumps({"type": "payment_intent.succeeded", "data": {"object": {}}}).encode(),  # no id
+        json.dumps({"id": "evt_m", "type": "payment_intent.succeeded", "data": {"object": "x"}}).encode(),
+        json.dumps({"id": "evt_m", "type": "payment_intent.succeeded"}).encode(),
+        json.dumps(
+            _event("evt_t", "payment_intent.succeeded", {"id": "pi_x", "metadata": {"tenant_id": 999}})
+        ).encode(),
+        json.dumps(_event("evt_r", "charge.refunded", bad_refund)).encode(),
+    ]
+    with TestClient(api, raise_server_exceptions=False) as client:
+        for payload in payloads:
+            response = client.post("/webhooks/stripe", content=payload, headers=_raw_signed(payload))
+            assert response.status_code == 400, (payload, response.text)
+    payment, _, events = _state(tenant, invoice_id, payment_id)
+    assert payment.status is PaymentStatus.PENDING and payment.refunded_minor == 0 and events == 0
+
+
+@pytest.mark.parametrize(
+    "env", [{"EZSCALE_PLATFORM_DOMAIN": "ezscale.example"}, {"STRIPE_SECRET_KEY": "sk_live_real"}]
+)
+def test_the_public_default_secret_is_refused_outside_the_demo(pending_payment, monkeypatch, caplog, env):
+    tenant, customer, invoice_id, payment_id = pending_payment
+    event = _event("evt_p", "payment_intent.succeeded", _intent(customer, "ok"))
+    payload, headers = _signed(event)  # signed with the published demo secret
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    with TestClient(api) as client:
+        response = client.post("/webhooks/stripe", content=payload, headers=headers)
+    assert response.status_code == 503
+    assert "STRIPE_WEBHOOK_SECRET" in caplog.text
+    assert _state(tenant, invoice_id, payment_id)[0].status is PaymentStatus.PENDING
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_configured")
+    get_settings.cache_clear()
+    payload, headers = _signed(event)
+    with TestClient(api) as client:
+        assert (
+            client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
+        )
 
 
 def test_localstripe_delivers_signed_events_to_the_endpoint(make_tenant, clock, stripe_env):

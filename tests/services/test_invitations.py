@@ -6,6 +6,7 @@ from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.invitations import invite_account, list_staff, set_staff_active
 from ezscale.services.mail import list_outbox
 from ezscale.services.tenancy import TenantInfo, tenant_session
+from tests import actors
 
 
 def _invite(db, tenant, email="Staff@Acme.test", role=Role.RESELLER_STAFF):
@@ -34,14 +35,19 @@ def test_staff_invitation_mail_and_management(make_tenant):
         assert any("/reset-password?token=" in link for link in mail.links)
 
         assert [u.email for u in list_staff(db)] == ["owner@acme.test", "staff@acme.test"]
-        assert set_staff_active(db, user_id=staff.id, active=False).is_active is False
+        assert (
+            set_staff_active(
+                db, actor=actors.owner(tenant), tenant=tenant, user_id=staff.id, active=False
+            ).is_active
+            is False
+        )
         with pytest.raises(DomainError, match="owner's account"):
-            set_staff_active(db, user_id=owner.id, active=False)
+            set_staff_active(db, actor=actors.owner(tenant), tenant=tenant, user_id=owner.id, active=False)
         customer = User(
             email="c@acme.test", password_hash="x", role=Role.CUSTOMER, created_at=staff.created_at
         )
         db.add(customer)
         db.commit()
         with pytest.raises(NotFound):
-            set_staff_active(db, user_id=customer.id, active=False)
+            set_staff_active(db, actor=actors.owner(tenant), tenant=tenant, user_id=customer.id, active=False)
         assert db.exec(select(User.role).where(User.email == "staff@acme.test")).one() is Role.RESELLER_STAFF

@@ -1,6 +1,7 @@
 """Tenant isolation below the UI: sessions, files, domains, mail and tasks of tenant A are never
 reachable through tenant B (and the other way round), on SQLite and PostgreSQL."""
 
+import base64
 from datetime import date
 
 import pytest
@@ -18,8 +19,12 @@ from ezscale.services.sessions import create_user_session, current_user
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.services.wholesale import bill_tenant, list_wholesale_invoices
 from ezscale.settings import get_settings
+from tests.actors import owner
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
+# A real 1×1 PNG: uploads are opened as images (dimensions are checked).
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture
@@ -48,7 +53,7 @@ def test_a_session_of_one_tenant_is_worthless_on_another(tenants):
 
 def test_uploaded_files_are_served_only_on_their_tenants_hosts(tenants, central):
     alpha, _ = tenants
-    url = store_asset(central, tenant=alpha, kind="logo", data=PNG)
+    url = store_asset(central, actor=owner(alpha), tenant=alpha, kind="logo", data=PNG)
     client = TestClient(api)
     base = get_settings().platform_domain
     assert client.get(url, headers={"Host": f"alpha.{base}"}).content == PNG
@@ -67,11 +72,13 @@ def test_theme_and_favicon_follow_the_host(tenants, central):
 
 def test_a_reseller_cannot_touch_another_tenants_domains(tenants, central):
     alpha, beta = tenants
-    theirs = domains.add_domain(central, tenant_id=beta.id, domain="beta-shop.example.com")
+    theirs = domains.add_domain(central, actor=owner(beta), tenant_id=beta.id, domain="beta-shop.example.com")
     for action in (
-        lambda: domains.verify_domain(central, tenant_id=alpha.id, domain_id=theirs.id, method="dns"),
-        lambda: domains.set_primary(central, tenant_id=alpha.id, domain_id=theirs.id),
-        lambda: domains.remove_domain(central, tenant_id=alpha.id, domain_id=theirs.id),
+        lambda: domains.verify_domain(
+            central, actor=owner(alpha), tenant_id=alpha.id, domain_id=theirs.id, method="dns"
+        ),
+        lambda: domains.set_primary(central, actor=owner(alpha), tenant_id=alpha.id, domain_id=theirs.id),
+        lambda: domains.remove_domain(central, actor=owner(alpha), tenant_id=alpha.id, domain_id=theirs.id),
     ):
         with pytest.raises(NotFound):
             action()

@@ -8,9 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ezscale.pages import kasm as workspace_page
+from ezscale.pages import storefront
 from ezscale.services.kasm_usage import (
+    RULE_TEXT,
     billable_seconds,
     cost,
+    elapsed_seconds,
     next_period_start,
     segment_cost,
     session_cost,
@@ -106,3 +110,16 @@ def test_split_segments_add_up_to_the_whole_session(start, seconds, rate):
     assert sum(p.billable_seconds for p in parts) == whole.billable_seconds
     assert sum(p.amount_minor for p in parts) == whole.amount_minor
     assert all(p.amount_minor >= 0 for p in parts)
+
+
+def test_the_sub_second_rule_is_stated_on_the_pricing_and_workspace_pages():
+    """Durations are truncated to whole seconds before the 15-minute round-up, as the text says."""
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for spent, said in (
+        (timedelta(minutes=15, milliseconds=900), 15),
+        (timedelta(minutes=15, seconds=1), 30),
+    ):
+        assert billable_seconds(elapsed_seconds(start, start + spent)) == said * 60
+    assert "whole seconds" in RULE_TEXT and "15 min 0.9 s is billed as 15 minutes" in RULE_TEXT
+    for page in (storefront.home(), workspace_page.workspaces_page()):
+        assert RULE_TEXT in str(page)

@@ -22,16 +22,17 @@ from ezscale.services.wholesale_payments import (
     save_card,
     start_card_setup,
 )
+from tests.actors import owner
 
 
 def _add_card(central, tenant_id: int, number: str = "4242424242424242") -> str:
     """What the card page does: SetupIntent, Stripe.js confirms it, the app saves the card."""
-    intent_id = start_card_setup(central, tenant_id=tenant_id).split("_secret_")[0]
+    intent_id = start_card_setup(central, actor=owner(tenant_id), tenant_id=tenant_id).split("_secret_")[0]
     card = {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}
     gateway().client.v1.setup_intents.confirm(
         intent_id, {"payment_method_data": {"type": "card", "card": card}}
     )
-    return save_card(central, tenant_id=tenant_id, setup_intent_id=intent_id)
+    return save_card(central, actor=owner(tenant_id), tenant_id=tenant_id, setup_intent_id=intent_id)
 
 
 def _invoice(tenant_id: int) -> WholesaleInvoice:

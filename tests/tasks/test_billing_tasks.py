@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import func, select
 
-from ezscale.models.auth import TenantMail
+from ezscale.models.auth import MailStatus, TenantMail
 from ezscale.models.billing import Payment, PaymentStatus
 from ezscale.models.tenant import Invoice, InvoiceStatus, Service, Subscription
-from ezscale.services.billing import invoices, payments, subscriptions
+from ezscale.services.billing import invoices, payments, runs, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy import TenantInfo
@@ -85,10 +85,36 @@ def test_killed_billing_run_restarts_without_double_billing(make_tenant, clock, 
         ).all()
         assert Counter(succeeded) == {i.id: 1 for i in renewals}
         customers = [payments.stripe_customer_id(session, tenant=tenant, user_id=i.user_id) for i in renewals]
+        mails = session.exec(select(TenantMail.to_address, TenantMail.status, TenantMail.kind)).all()
+    # The killed run committed its invoices but mailed none; the next runs mail each exactly once.
+    invoice_mails = [to for to, status, kind in mails if kind == "invoice"]
+    assert sorted(invoice_mails) == sorted(f"c{n}@example.test" for n in range(CUSTOMERS))
+    assert {status for _, status, _ in mails} == {MailStatus.OUTBOX}
     client = gateway().client
     for customer in customers:
         charges = client.v1.charges.list({"customer": customer}).data
         assert [c.amount for c in charges] == [600], customer
+
+
+def test_invoices_of_a_run_killed_after_its_commit_are_mailed_once(make_tenant, clock):
+    """The invoice mail is written with the invoice: the run died before mailing, the next mails."""
+    clock.set(datetime(2026, 11, 1, tzinfo=UTC))
+    tenant = TenantInfo.of(make_tenant("outbox"))
+    with tenant_db(tenant) as session:
+        user = add_customer(session, "pat@example.test")
+        ensure_profile(session, user_id=user.id, anchor_day=1)
+        subscriptions.subscribe(session, user_id=user.id, plan_id=plan(session, "vps-1").id)
+        clock.set(datetime(2026, 11, 24, 6, tzinfo=UTC))
+        [renewal_id] = runs.invoice_renewals(session)  # committed; then the worker is killed
+        number = session.get(Invoice, renewal_id).number
+        [pending] = session.exec(select(TenantMail)).all()
+        assert pending.status is MailStatus.PENDING and number in pending.subject
+    assert daily_billing(tenant.id)["invoices"] == 0  # nothing new to invoice, but the mail goes
+    daily_billing(tenant.id)
+    with tenant_db(tenant) as session:
+        mails = session.exec(select(TenantMail).where(TenantMail.kind == "invoice")).all()
+    assert [(m.to_address, m.status) for m in mails] == [("pat@example.test", MailStatus.OUTBOX)]
+    assert number in mails[0].subject and mails[0].from_address and "<html>" in mails[0].html
 
 
 def test_daily_task_mails_invoices_and_reminders_after_commit(make_tenant, clock):

@@ -23,7 +23,7 @@ from ezscale.models.tenant import (
     User,
 )
 from ezscale.money import Money
-from ezscale.services.billing import timeline
+from ezscale.services.billing import renewal_changes, timeline
 from ezscale.settings import get_settings
 
 DAY = timedelta(days=1)
@@ -120,6 +120,7 @@ def _set_subscriptions(session: Session, services: list[Service], status: Subscr
             sub.status = status
             if status is SubscriptionStatus.CANCELLED:
                 sub.cancelled_at = clock.now()
+                renewal_changes.follow_cancel(session, subscription=sub)
             session.add(sub)
 
 
@@ -145,8 +146,8 @@ def step(session: Session, invoice: Invoice, report: DunningReport, charge) -> N
     settings = get_settings()
     now = clock.now()
     key = f"dunning:{invoice.id}"
-    if invoice.due_at is None:
-        return
+    if invoice.due_at is None or invoice.status is not InvoiceStatus.OPEN:
+        return  # e.g. a renewal voided when an earlier step of this run terminated its service
     if invoice.due_at > now:
         if invoice.due_at - now <= settings.dunning_reminder_days_before * DAY and timeline.record(
             session,
@@ -247,6 +248,10 @@ def _escalate(
     for service in services:
         service.status, service.status_reason = to[0], _reason(invoice)
         session.add(service)
+    if to[0] is ServiceStatus.TERMINATED:
+        renewal_changes.void_unpaid_renewals(
+            session, service_ids=[s.id for s in services], keep_invoice_id=invoice.id
+        )
     _set_subscriptions(session, services, to[1])
     timeline.record(
         session,

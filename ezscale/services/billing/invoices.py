@@ -8,14 +8,15 @@ issue leaves no gap and two concurrent issues never share a number.
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select, update
 
 from ezscale import clock
-from ezscale.models.billing import InvoiceSequence
+from ezscale.models.billing import InvoiceSequence, Payment
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, User
 from ezscale.money import minor_digits, round_minor
-from ezscale.services.billing import credits, timeline
+from ezscale.services.billing import credits, locking, timeline
 from ezscale.services.billing.tax import tax_for, tax_minor
 from ezscale.services.errors import DomainError, NotFound
 
@@ -267,7 +268,7 @@ def _mark_paid(session: Session, invoice: Invoice) -> None:
     activate_paid_services(session, invoice)
 
 
-def void(session: Session, invoice: Invoice, *, reason: str) -> Invoice:
+def void(session: Session, invoice: Invoice, *, reason: str, commit: bool = True) -> Invoice:
     """Cancel an open invoice nobody has paid towards (credit applied is given back)."""
     if invoice.status is not InvoiceStatus.OPEN:
         raise DomainError("Only open invoices can be voided.")
@@ -293,7 +294,8 @@ def void(session: Session, invoice: Invoice, *, reason: str) -> Invoice:
         kind="invoice_void",
         message=f"Invoice {invoice.number} voided: {reason}",
     )
-    session.commit()
+    if commit:
+        session.commit()
     return invoice
 
 
@@ -314,20 +316,50 @@ def mark_uncollectible(session: Session, invoice: Invoice) -> Invoice:
     return invoice
 
 
-def create_credit_note(session: Session, *, invoice: Invoice, amount_minor: int, reason: str) -> Invoice:
+def refunded_minor(session: Session, *, invoice_id: int) -> int:
+    """What card refunds gave back of the payments on an invoice (read fresh from the database)."""
+    total = session.exec(
+        select(func.coalesce(func.sum(Payment.refunded_minor), 0)).where(Payment.invoice_id == invoice_id)
+    ).one()
+    return int(total)
+
+
+def returnable_minor(session: Session, invoice: Invoice) -> int:
+    """What credit notes and card refunds together may still give back on an invoice.
+
+    Credit notes fill what is due first and only the rest goes to account credit, so keeping
+    credit notes plus refunds within the total keeps what goes back within what was paid.
+    Read it under `locking.lock_row` on the invoice, so two corrections cannot both see room."""
+    return invoice.total_minor - invoice.credited_minor - refunded_minor(session, invoice_id=invoice.id)
+
+
+def _refuse(session: Session, release: bool, message: str) -> None:
+    """Refuse a correction; a function that owns its transaction releases its lock first."""
+    if release:
+        session.rollback()
+    raise DomainError(message)
+
+
+def create_credit_note(
+    session: Session, *, invoice: Invoice, amount_minor: int, reason: str, commit: bool = True
+) -> Invoice:
     """Correct an issued invoice. On an open invoice it lowers what is due; on a paid one it
-    becomes account credit. The credit note itself is numbered in its own gapless series."""
+    becomes account credit. The credit note itself is numbered in its own gapless series.
+
+    The invoice is locked and read fresh first: with card refunds, credit notes never give back
+    more than was paid, whatever runs at the same time."""
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise DomainError("A credit note needs a positive amount.")
+    if not reason.strip():
+        raise DomainError("Give a reason for the credit note.")
+    invoice = locking.lock_row(session, Invoice, invoice.id)
     if invoice.kind is not InvoiceKind.INVOICE or invoice.status not in (
         InvoiceStatus.OPEN,
         InvoiceStatus.PAID,
     ):
-        raise DomainError("Credit notes correct open or paid invoices.")
-    if not isinstance(amount_minor, int) or amount_minor <= 0:
-        raise DomainError("A credit note needs a positive amount.")
-    if amount_minor > invoice.total_minor - invoice.credited_minor:
-        raise DomainError("A credit note cannot exceed what is left of the invoice.")
-    if not reason.strip():
-        raise DomainError("Give a reason for the credit note.")
+        _refuse(session, commit, "Credit notes correct open or paid invoices.")
+    if amount_minor > returnable_minor(session, invoice):
+        _refuse(session, commit, "A credit note cannot exceed what is left of the invoice after refunds.")
     note = create_draft(
         session, user_id=invoice.user_id, currency=invoice.currency, memo=reason, kind=InvoiceKind.CREDIT_NOTE
     )
@@ -372,7 +404,8 @@ def create_credit_note(session: Session, *, invoice: Invoice, amount_minor: int,
         kind="credit_note",
         message=f"Credit note {note.number} for {invoice.number}: {reason}",
     )
-    session.commit()
+    if commit:
+        session.commit()
     return note
 
 

@@ -13,7 +13,7 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, StripeCustomer
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceKind, InvoiceStatus, User
-from ezscale.services.billing import credits, invoices, timeline
+from ezscale.services.billing import credits, invoices, locking, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
 from ezscale.services.errors import DomainError, NotFound
@@ -328,22 +328,38 @@ def top_up(
 def refund(
     session: Session, *, payment: Payment, amount_minor: int, reason: str, gw: StripeGateway | None = None
 ) -> Payment:
-    """Refund (part of) a card payment at Stripe (invoice corrections themselves are credit notes)."""
-    if payment.status is not PaymentStatus.SUCCEEDED or not payment.stripe_payment_intent_id:
-        raise DomainError("Only succeeded card payments can be refunded.")
-    if (
-        not isinstance(amount_minor, int)
-        or not 0 < amount_minor <= payment.amount_minor - payment.refunded_minor
-    ):
+    """Refund (part of) a card payment at Stripe (invoice corrections themselves are credit notes).
+
+    Under a lock on the invoice (or on the payment, for a top-up), read fresh: a refund never
+    takes the payment, nor the invoice's refunds and credit notes together, past what was paid.
+    The Stripe key names the payment intent and the refunded total before this refund, so a
+    retry after a lost reply is the same refund at Stripe."""
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise DomainError("Refund between 0 and what is left of the payment.")
-    (gw or gateway()).refund(
-        payment_intent_id=payment.stripe_payment_intent_id,
-        amount_minor=amount_minor,
-        idempotency_key=f"refund:{payment.idempotency_key}:{payment.refunded_minor + amount_minor}",
-    )
-    record_refund(
-        session, payment=payment, refunded_total_minor=payment.refunded_minor + amount_minor, reason=reason
-    )
+    if payment.invoice_id is not None:
+        invoice = locking.lock_row(session, Invoice, payment.invoice_id)
+        payment = session.get(Payment, payment.id, populate_existing=True)
+        room = invoices.returnable_minor(session, invoice)
+    else:
+        payment = locking.lock_row(session, Payment, payment.id)
+        room = amount_minor
+    try:
+        if payment.status is not PaymentStatus.SUCCEEDED or not payment.stripe_payment_intent_id:
+            raise DomainError("Only succeeded card payments can be refunded.")
+        if amount_minor > payment.amount_minor - payment.refunded_minor:
+            raise DomainError("Refund between 0 and what is left of the payment.")
+        if amount_minor > room:
+            raise DomainError("Credit notes and refunds on this invoice would exceed what was paid.")
+        before = payment.refunded_minor
+        (gw or gateway()).refund(
+            payment_intent_id=payment.stripe_payment_intent_id,
+            amount_minor=amount_minor,
+            idempotency_key=f"refund:{payment.stripe_payment_intent_id}:{before}:{amount_minor}",
+        )
+    except BaseException:
+        session.rollback()
+        raise
+    record_refund(session, payment=payment, refunded_total_minor=before + amount_minor, reason=reason)
     session.commit()
     return payment
 

@@ -7,7 +7,7 @@ import calendar
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from ezscale.models.tenant import BillingInterval
+from ezscale.models.tenant import BillingInterval, Plan
 from ezscale.money import minor_digits, round_minor
 from ezscale.services.errors import DomainError
 
@@ -38,6 +38,11 @@ def next_anchor(after: datetime, anchor_day: int) -> datetime:
 def latest_anchor(at: datetime, anchor_day: int) -> datetime:
     """The last anchor-day midnight at or before `at` (a customer's current billing date)."""
     return add_months(next_anchor(at, anchor_day), -1)
+
+
+def period_line(plan: Plan, start: datetime, end: datetime) -> str:
+    """The invoice line of one period of a plan."""
+    return f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}"
 
 
 def period_end(start: datetime, interval: BillingInterval) -> datetime:

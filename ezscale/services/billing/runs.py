@@ -11,7 +11,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -27,14 +26,14 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
-from ezscale.money import round_minor
-from ezscale.services.billing import credits, dunning, invoices, payments
+from ezscale.services.billing import credits, dunning, invoice_mail, invoices, payments
 from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, period_end
 from ezscale.services.billing.stripe_gateway import StripeGateway
 from ezscale.services.billing.subscriptions import period_line, roll_periods
 from ezscale.services.tenancy import TenantInfo
+from ezscale.services.usage_charges import invoice_line
 from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -163,6 +162,7 @@ def _renew_batch(session: Session, user_ids: list[int], groups: dict, numbers) -
             session.add(sub)
         number = next(numbers) if numbers is not None else None
         invoices.issue(session, invoice, due_at=start, number=number, items=lines, flush=False)
+        invoice_mail.queue(session, invoice)
     return [invoice.id for invoice, _, _ in drafts]
 
 
@@ -190,6 +190,8 @@ def invoice_usage(session: Session) -> list[int]:
             for charge in charges:
                 by_currency[charge.currency].append(charge)
             for currency, group in by_currency.items():
+                if not any(charge.amount_minor for charge in group):
+                    continue  # nothing to pay: no numbered 0.00 invoice (a later one takes them)
                 key = f"usage:{user_id}:{billing_date:%Y%m%d}:{currency}"
                 if session.exec(select(Invoice.id).where(Invoice.billing_key == key)).first() is not None:
                     continue
@@ -202,18 +204,20 @@ def invoice_usage(session: Session) -> list[int]:
                         memo=f"Usage to {billing_date:%Y-%m-%d}",
                     )
                     for charge in group:
+                        line = invoice_line(charge)
                         invoices.add_line(
                             session,
                             invoice,
-                            description=charge.description,
-                            quantity=charge.quantity.quantize(Decimal("0.0001")),
-                            unit_minor=round_minor(charge.unit_rate, currency),
-                            amount_minor=charge.amount_minor,
+                            description=line.description,
+                            quantity=line.quantity,
+                            unit_minor=line.unit_minor,
+                            amount_minor=line.amount_minor,
                             service_id=charge.service_id,
                         )
                         charge.invoice_id = invoice.id
                         session.add(charge)
                     invoices.issue(session, invoice)
+                    invoice_mail.queue(session, invoice)
                     session.commit()
                     made.append(invoice.id)
                 except IntegrityError:

@@ -17,9 +17,16 @@ from ezscale.models.tenant import (
     Subscription,
     SubscriptionStatus,
 )
-from ezscale.services.billing import credits, invoices, timeline
+from ezscale.services.billing import credits, invoices, renewal_changes, timeline
 from ezscale.services.billing.profiles import ensure_profile
-from ezscale.services.billing.proration import latest_anchor, next_anchor, period_end, prorate, split_period
+from ezscale.services.billing.proration import (
+    latest_anchor,
+    next_anchor,
+    period_end,
+    period_line,
+    prorate,
+    split_period,
+)
 from ezscale.services.errors import DomainError, NotFound
 
 ORDER_KEY_PREFIX = "order:"  # billing key of a subscription's first invoice: order:<subscription id>
@@ -46,11 +53,6 @@ class FirstCharge:
     @property
     def subtotal_minor(self) -> int:
         return self.setup_minor + self.period_minor
-
-
-def period_line(plan: Plan, start: datetime, end: datetime) -> str:
-    """The invoice line of one period of a plan."""
-    return f"{plan.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}"
 
 
 def first_charge(plan: Plan, *, anchor_day: int, now: datetime) -> FirstCharge:
@@ -124,11 +126,13 @@ def get_subscription(session: Session, *, subscription_id: int, user_id: int | N
 
 
 def cancel(session: Session, *, subscription: Subscription, at_period_end: bool = True) -> Subscription:
-    """Cancel at the end of the paid period, or now (no refund here: that is a credit note)."""
+    """Cancel at the end of the paid period, or now (no refund here: that is a credit note).
+    Either way a renewal already issued for the next period is voided or credited."""
     if subscription.status is SubscriptionStatus.CANCELLED:
         raise DomainError("This subscription is already cancelled.")
     if at_period_end:
         subscription.cancel_at_period_end = True
+        renewal_changes.follow_cancel(session, subscription=subscription)
         message = f"Cancels at period end {subscription.current_period_end:%Y-%m-%d}"
     else:
         _end(session, subscription)
@@ -140,6 +144,7 @@ def cancel(session: Session, *, subscription: Subscription, at_period_end: bool 
 
 
 def _end(session: Session, subscription: Subscription) -> None:
+    renewal_changes.follow_cancel(session, subscription=subscription)
     subscription.status = SubscriptionStatus.CANCELLED
     subscription.cancelled_at = clock.now()
     if subscription.service_id:
@@ -175,6 +180,7 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
         kind="plan_changed",
         message=f"Plan changed from {old.name} to {new.name}",
     )
+    renewal_changes.follow_plan_change(session, subscription=subscription, plan=new)
     invoice = None
     if unused_new >= unused_old:
         invoice = invoices.create_draft(session, user_id=subscription.user_id, currency=new.currency)

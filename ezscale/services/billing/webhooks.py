@@ -7,6 +7,7 @@ refund totals only grow, and a card is saved whichever of page and webhook comes
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,15 +20,23 @@ from ezscale.db import central_session
 from ezscale.models.billing import Payment, StripeCustomer, StripeEvent
 from ezscale.services.billing import payments, timeline
 from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
-from ezscale.services.errors import DomainError
+from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.tenancy import TenantInfo, tenant_info, tenant_session
 from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
+TOLERANCE_SECONDS = 300  # Stripe's own default, applied both ways
+
+
 class BadSignature(Exception):
     pass
+
+
+class BadPayload(Exception):
+    """Signed, but not an event that can be routed: not JSON, fields missing or of the wrong
+    type, or a tenant that does not exist."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +46,29 @@ class Outcome:
 
 
 def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
-    """The event, if the Stripe-Signature header is valid for our secret; else BadSignature."""
+    """The event, if the Stripe-Signature header is valid for our secret and was signed within
+    the tolerance of now, either way; else BadSignature.
+
+    The Stripe library refuses only old signatures; one dated in the future would stay
+    replayable until that date, so it is refused here. Both use the wall clock (as Stripe signs)."""
     try:
         stripe.WebhookSignature.verify_header(
-            payload.decode("utf-8"), signature or "", get_settings().stripe_webhook_secret, tolerance=300
+            payload.decode("utf-8"),
+            signature or "",
+            get_settings().stripe_webhook_secret,
+            tolerance=TOLERANCE_SECONDS,
         )
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
         raise BadSignature(str(error)) from error
+    if _signed_at(signature or "") > time.time() + TOLERANCE_SECONDS:
+        raise BadSignature("Timestamp outside the tolerance zone (in the future)")
     return json.loads(payload)
+
+
+def _signed_at(signature: str) -> int:
+    """The `t=` of a Stripe-Signature header that verify_header already accepted."""
+    stamps = [item[2:] for item in signature.split(",") if item.startswith("t=")]
+    return int(stamps[0])
 
 
 def _customer_of(obj: dict[str, Any]) -> str | None:
@@ -52,8 +76,23 @@ def _customer_of(obj: dict[str, Any]) -> str | None:
     return customer.get("id") if isinstance(customer, dict) else customer
 
 
+def _parse(payload: bytes, signature: str | None) -> tuple[str, str, dict[str, Any]]:
+    """The event's id, type and object, once its signature holds; BadPayload if it is malformed."""
+    try:
+        event = verify(payload, signature)
+    except ValueError as error:
+        raise BadPayload("the payload is not JSON") from error
+    event = event if isinstance(event, dict) else {}
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    event_id, kind = event.get("id"), event.get("type")
+    if not (isinstance(event_id, str) and event_id and isinstance(kind, str) and isinstance(obj, dict)):
+        raise BadPayload("an event needs an id, a type and data.object")
+    return event_id, kind, obj
+
+
 def _tenant_for(obj: dict[str, Any], gw: StripeGateway | None) -> tuple[TenantInfo, int | None] | None:
-    metadata = obj.get("metadata") or {}
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     customer = _customer_of(obj)
     if not customer and obj.get("object") == "dispute" and obj.get("charge"):
         customer = (gw or gateway()).charge_customer(obj["charge"])
@@ -64,37 +103,42 @@ def _tenant_for(obj: dict[str, Any], gw: StripeGateway | None) -> tuple[TenantIn
             ).first()
         if row is not None:
             return tenant_info(row.tenant_id), row.user_id
-    if metadata.get("tenant_id", "").isdigit():
-        user = metadata.get("user_id", "")
-        return tenant_info(int(metadata["tenant_id"])), int(user) if user.isdigit() else None
+    tenant_id, user = str(metadata.get("tenant_id", "")), str(metadata.get("user_id", ""))
+    if tenant_id.isdigit():
+        try:
+            return tenant_info(int(tenant_id)), int(user) if user.isdigit() else None
+        except NotFound as error:
+            raise BadPayload(str(error)) from error
     return None
 
 
 def handle(payload: bytes, signature: str | None, *, gw: StripeGateway | None = None) -> Outcome:
-    event = verify(payload, signature)
-    obj = event.get("data", {}).get("object", {})
-    handler = HANDLERS.get(event.get("type", ""))
+    event_id, kind, obj = _parse(payload, signature)
+    handler = HANDLERS.get(kind)
     found = _tenant_for(obj, gw) if handler else None
     if handler is None or found is None:
-        log.info("stripe event %s (%s) ignored", event.get("id"), event.get("type"))
-        return Outcome("ignored", event.get("id", ""))
+        log.info("stripe event %s (%s) ignored", event_id, kind)
+        return Outcome("ignored", event_id)
     tenant, user_id = found
     with tenant_session(tenant) as session:
-        if session.exec(select(StripeEvent.id).where(StripeEvent.event_id == event["id"])).first():
-            return Outcome("duplicate", event["id"])
-        session.add(StripeEvent(event_id=event["id"], type=event["type"][:60], received_at=clock.now()))
+        if session.exec(select(StripeEvent.id).where(StripeEvent.event_id == event_id)).first():
+            return Outcome("duplicate", event_id)
+        session.add(StripeEvent(event_id=event_id, type=kind[:60], received_at=clock.now()))
         try:
             session.flush()
             handler(session, tenant=tenant, user_id=user_id, obj=obj, gw=gw)
             session.commit()
         except IntegrityError:
             session.rollback()  # the same event, processed concurrently
-            return Outcome("duplicate", event["id"])
+            return Outcome("duplicate", event_id)
         except DomainError as error:
             session.rollback()
-            log.warning("stripe event %s (%s) not applied: %s", event["id"], event["type"], error)
-            return Outcome("ignored", event["id"])
-    return Outcome("processed", event["id"])
+            log.warning("stripe event %s (%s) not applied: %s", event_id, kind, error)
+            return Outcome("ignored", event_id)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            session.rollback()
+            raise BadPayload(f"event {event_id} ({kind}) has malformed fields") from error
+    return Outcome("processed", event_id)
 
 
 def _payment_for(session: Session, obj: dict[str, Any], intent_id: str | None) -> Payment | None:

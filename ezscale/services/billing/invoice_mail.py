@@ -1,0 +1,25 @@
+"""The e-mail of an issued invoice, written to the outbox in the transaction that issues it."""
+
+from sqlmodel import Session
+
+from ezscale.models.tenant import Invoice, User
+from ezscale.money import Money
+from ezscale.services.mail import write_pending
+
+
+def queue(session: Session, invoice: Invoice) -> None:
+    """The invoice's e-mail, written to the outbox in the transaction that issues the invoice:
+    a run killed after its commit still has it mailed, once (`mail.dispatch_pending`)."""
+    user = session.get(User, invoice.user_id)
+    total = Money(invoice.total_minor, invoice.currency).format()
+    write_pending(
+        session,
+        to=user.email,
+        subject=f"Invoice {invoice.number} ({total})",
+        text=(
+            f"Invoice {invoice.number} for {total} is due {invoice.due_at:%Y-%m-%d}.\n"
+            "Account credit is applied first, then your saved card is charged on the due date.\n"
+            "You can view, download and pay it in the billing area of your account."
+        ),
+        kind="invoice",
+    )
