@@ -8,9 +8,12 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+import ezscale.app  # noqa: F401  (registers every state)
 from ezscale.api import api
 from ezscale.models.central import DomainType, TenantDomain, VerificationStatus
 from ezscale.models.tenant import User
@@ -23,6 +26,7 @@ from ezscale.services.mail import list_outbox, tenant_base_url
 from ezscale.services.sessions import create_user_session, current_user
 from ezscale.services.tenancy import HostStatus, TenantInfo, normalise_host, resolve_host, tenant_session
 from ezscale.settings import get_settings
+from ezscale.state.outbox import OutboxState
 
 PASSWORD = "correct horse battery"
 ATTACKER_PASSWORD = "attacker's own password"
@@ -336,3 +340,22 @@ def test_racing_sign_ups_never_leave_the_attackers_password(acme):
             with pytest.raises(DomainError, match="Invalid email or password"):
                 auth.authenticate(db, email=email, password=ATTACKER_PASSWORD, client=CLIENT)
             assert auth.authenticate(db, email=email, password=PASSWORD, client=CLIENT)
+
+
+def _outbox_page(host: str):
+    root = rx.State(_reflex_internal_init=True)
+    root.router = RouterData.from_router_data({"headers": {"host": host}, "pathname": "/dev/outbox"})
+    page = root.get_substate(OutboxState.get_full_name().split(".")[1:])
+    page.load()
+    return page
+
+
+def test_the_dev_outbox_shows_mail_only_in_the_demo(acme, setting):
+    with tenant_session(acme) as db:
+        auth.request_password_reset(db, tenant=acme, email="nobody@example.com", client=CLIENT)
+        auth.sign_up(db, tenant=acme, email="ann@example.com", password=PASSWORD, name="", client=CLIENT)
+    closed = _outbox_page("acme.localhost:3000")
+    assert (closed.enabled, closed.mails) == (False, [])
+    setting("EZSCALE_DEMO", "1")
+    opened = _outbox_page("acme.localhost:3000")
+    assert opened.enabled and [m["to"] for m in opened.mails] == ["ann@example.com"]
