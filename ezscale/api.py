@@ -14,6 +14,7 @@ from ezscale.services.brand_assets import ASSET_ROUTE, CONTENT_TYPES, asset_file
 from ezscale.services.branding import favicon_svg, theme_css
 from ezscale.services.domains import WELL_KNOWN_PATH, tls_allowed
 from ezscale.services.tenancy import HostResolution, HostStatus, resolve_host
+from ezscale.session_api import session_handoff, sign_out
 
 
 def _resolve(request: Request) -> HostResolution:
@@ -85,5 +86,7 @@ api = Starlette(
         Route(routes.ADMIN_REPORTS + "/{name}.csv", admin_report),
         Route(routes.IMPERSONATE, impersonate_start),
         Route(routes.IMPERSONATE + "/end", impersonate_end),
+        Route(routes.SESSION_HANDOFF, session_handoff),
+        Route(routes.SIGN_OUT, sign_out),
     ]
 )

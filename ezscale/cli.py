@@ -213,6 +213,7 @@ def run(port: int | None) -> None:
         get_settings.cache_clear()
     settings = get_settings()
     env = node_environment()
+    env.setdefault("EZSCALE_DEMO", "1")  # /dev/outbox, cookies without Secure (plain http)
     _seed_demo()
     processes = [*_simulators(settings, env), *_stripe_simulator(settings, env)]
     processes += [

@@ -1,8 +1,9 @@
-"""Impersonation hand-off on the customer's own host: `/impersonate?token=` sets the session
-cookie (plus a visible marker the layout turns into a banner) and opens the client area;
+"""Impersonation hand-off on the customer's own host: `/impersonate?token=` takes a one-time
+code (single use, valid for a minute, stored hashed: services.handoffs), sets the HttpOnly
+session cookie (plus a visible marker the layout turns into a banner) and opens the client area;
 `/impersonate/end` ends that session. Only impersonation sessions are accepted."""
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
@@ -10,20 +11,25 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ezscale import routes
-from ezscale.db import central_session
 from ezscale.models.auth import UserSession
+from ezscale.services import handoffs
+from ezscale.services.admin_customers import customer_site_url
 from ezscale.services.sessions import current_user, end_session, hash_token
-from ezscale.services.tenancy import HostStatus, TenantInfo, resolve_host, tenant_session
+from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.session_api import delete_session_cookie, host_tenant, set_session_cookie
+from ezscale.settings import get_settings
 from ezscale.state.auth import SESSION_COOKIE
 
 MARKER_COOKIE = "ezscale_impersonating"
 PREVIOUS_COOKIE = "ezscale_session_before_impersonation"
 
 
-def _tenant(host: str) -> TenantInfo | None:
-    with central_session() as central:
-        found = resolve_host(central, host)
-    return found.tenant if found.status is HostStatus.OK else None
+def impersonation_link(tenant: TenantInfo, session_token: str) -> str:
+    """The URL on the customer's host that opens this impersonation session, once."""
+    code = handoffs.issue(
+        tenant_id=tenant.id, purpose="impersonation", session_token=session_token, next_path=routes.CLIENT
+    )
+    return f"{customer_site_url(tenant)}{routes.IMPERSONATE}?{urlencode({'token': code})}"
 
 
 def _is_impersonation(tenant: TenantInfo, token: str) -> bool:
@@ -32,24 +38,27 @@ def _is_impersonation(tenant: TenantInfo, token: str) -> bool:
     return row is not None and row.method == "impersonation"
 
 
-def _start(host: str, token: str, previous: str) -> Response:
-    tenant = _tenant(host)
-    user = current_user(tenant=tenant, token=token) if tenant and token else None
+def _start(host: str, code: str, previous: str) -> Response:
+    tenant = host_tenant(host)
+    claimed = handoffs.claim(tenant_id=tenant.id, purpose="impersonation", code=code) if tenant else None
+    token = claimed.session_token if claimed else ""
+    user = current_user(tenant=tenant, token=token) if token else None
     if user is None or not _is_impersonation(tenant, token):
         return PlainTextResponse("This link is not valid.", status_code=403)
     response = RedirectResponse(routes.CLIENT, status_code=303)
+    secure = get_settings().secure_cookies
     if previous and previous != token:
         # On the house host the admin's own session is replaced: keep it to restore at the end.
-        response.set_cookie(PREVIOUS_COOKIE, previous, httponly=True, samesite="lax")
-    response.set_cookie(SESSION_COOKIE, token, httponly=False, samesite="lax")
+        response.set_cookie(PREVIOUS_COOKIE, previous, httponly=True, secure=secure, samesite="lax")
+    set_session_cookie(response, token)
     # Percent-encoded (the browser's cookie reader decodes it), so it is never quoted.
-    response.set_cookie(MARKER_COOKIE, quote(user.email, safe=""), samesite="lax")
+    response.set_cookie(MARKER_COOKIE, quote(user.email, safe=""), secure=secure, samesite="lax")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _end(host: str, token: str, previous: str) -> Response:
-    tenant = _tenant(host)
+    tenant = host_tenant(host)
     if tenant and token and _is_impersonation(tenant, token):
         end_session(tenant=tenant, token=token)
     before = current_user(tenant=tenant, token=previous) if tenant and previous else None
@@ -57,9 +66,9 @@ def _end(host: str, token: str, previous: str) -> Response:
     target = routes.ADMIN_CUSTOMERS if before and before.is_admin else routes.HOME
     response = RedirectResponse(target, status_code=303)
     if restored:
-        response.set_cookie(SESSION_COOKIE, previous, httponly=False, samesite="lax")
+        set_session_cookie(response, previous)
     else:
-        response.delete_cookie(SESSION_COOKIE)
+        delete_session_cookie(response)
     response.delete_cookie(PREVIOUS_COOKIE)
     response.delete_cookie(MARKER_COOKIE)
     return response

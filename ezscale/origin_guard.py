@@ -2,12 +2,14 @@
 
 A page on another site could otherwise open our websocket with the visitor's cookies and act
 as them. Browsers always send Origin on websocket handshakes; it must name the same host (and
-port) the connection is made to.
+port) the connection is made to, both parsed strictly (`a:3000@evil.example` is no host at all).
 """
 
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ezscale.services.tenancy import split_host
 
 GUARDED_PREFIXES = ("/_event", "/_upload")
 
@@ -19,11 +21,32 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def parse_origin(origin: str) -> tuple[str, int] | None:
+    """`scheme://host[:port]` with nothing else (no userinfo, path, query) → (host, port)."""
+    try:
+        parts = urlsplit(origin.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or parts.path or parts.query or parts.fragment:
+        return None
+    parsed = split_host(parts.netloc)
+    if parsed is None:
+        return None
+    return parsed[0], parsed[1] or DEFAULT_PORTS[parts.scheme]
+
+
 def same_origin(origin: str, host: str) -> bool:
-    """No Origin header (non-browser clients) is allowed; otherwise its host:port must match."""
+    """No Origin header (non-browser clients) is allowed; otherwise its host and port must equal
+    the Host header's (a Host without a port means the Origin scheme's default port)."""
     if not origin:
         return True
-    return urlsplit(origin).netloc.lower() == host.strip().lower()
+    theirs, ours = parse_origin(origin), split_host(host)
+    if theirs is None or ours is None:
+        return False
+    return theirs == (ours[0], ours[1] or DEFAULT_PORTS[urlsplit(origin.strip()).scheme])
 
 
 def refuse_foreign_origins(app: ASGIApp) -> ASGIApp:

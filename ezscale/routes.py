@@ -23,6 +23,9 @@ ADMIN_ALERTS = "/admin/alerts"
 ADMIN_PLANS = "/admin/plans"
 ADMIN_WORKSPACES = "/admin/workspaces"
 IMPERSONATE = "/impersonate"
+# HTTP responses that set and clear the HttpOnly session cookie.
+SESSION_HANDOFF = "/auth/handoff"
+SIGN_OUT = "/auth/sign-out"
 
 # Accounts and security
 LOGIN = "/login"

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,14 +31,30 @@ class Settings(BaseSettings):
     # Comma-separated Fernet keys, newest first (rotation). Unset: a key file in the data dir.
     encryption_keys: str | None = Field(default=None, alias="EZSCALE_ENCRYPTION_KEYS")
     # Accounts and security. SMTP_URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465;
-    # unset, mail stays in the outbox, which the demo shows at /dev/outbox (EZSCALE_DEV_OUTBOX).
+    # unset, mail stays in the outbox. EZSCALE_DEMO (set by `ezscale run`) turns on the demo
+    # conveniences: /dev/outbox (EZSCALE_DEV_OUTBOX) and cookies without Secure (plain http).
+    demo: bool = Field(default=False, alias="EZSCALE_DEMO")
     smtp_url: str | None = Field(default=None, alias="SMTP_URL")
-    dev_outbox: bool = Field(default=True, alias="EZSCALE_DEV_OUTBOX")
+    dev_outbox: bool | None = Field(default=None, alias="EZSCALE_DEV_OUTBOX")  # unset: demo only
     session_hours: int = Field(default=24 * 14, alias="EZSCALE_SESSION_HOURS")
-    secure_cookies: bool = Field(default=False, alias="EZSCALE_SECURE_COOKIES")  # true behind HTTPS
+    secure_cookies: bool | None = Field(default=None, alias="EZSCALE_SECURE_COOKIES")  # unset: not demo
     login_max_failures_per_account: int = Field(default=5, alias="EZSCALE_LOGIN_MAX_FAILURES")
     login_max_failures_per_ip: int = Field(default=20, alias="EZSCALE_LOGIN_MAX_FAILURES_PER_IP")
     login_lockout_minutes: int = Field(default=15, alias="EZSCALE_LOGIN_LOCKOUT_MINUTES")
+    # Past the limits above, each further attempt waits twice as long as the one before, starting
+    # here and capped at the lockout minutes; a browser that signed in before is exempt.
+    login_delay_seconds: int = Field(default=30, ge=1, alias="EZSCALE_LOGIN_DELAY_SECONDS")
+    # Peers whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, e.g. the Caddy host).
+    trusted_proxies: str = Field(default="", alias="EZSCALE_TRUSTED_PROXIES")
+    # Sign-ups, reset and verification mails per client IP and per address, in a sliding hour.
+    mail_limit_per_ip: int = Field(default=30, ge=1, alias="EZSCALE_MAIL_LIMIT_PER_IP")
+    mail_limit_per_address: int = Field(default=5, ge=1, alias="EZSCALE_MAIL_LIMIT_PER_ADDRESS")
+    # Password hashing and other CPU-bound work of page events runs on this many threads.
+    cpu_workers: int = Field(default=4, ge=1, le=64, alias="EZSCALE_CPU_WORKERS")
+    # Links in mail: https and no port unless the platform domain is localhost (then http and
+    # EZSCALE_PORT); override for another setup.
+    public_scheme: str | None = Field(default=None, alias="EZSCALE_PUBLIC_SCHEME", pattern="^https?$")
+    public_port: int | None = Field(default=None, ge=1, le=65535, alias="EZSCALE_PUBLIC_PORT")
     # Billing (issue 5). Stripe test keys from the environment; STRIPE_API_BASE points at localstripe.
     stripe_secret_key: str = Field(default="sk_test_localstripe", alias="STRIPE_SECRET_KEY")
     stripe_publishable_key: str = Field(default="pk_test_localstripe", alias="STRIPE_PUBLISHABLE_KEY")
@@ -66,6 +82,14 @@ class Settings(BaseSettings):
     # Admin alerts (Discord webhook and/or email).
     alert_discord_webhook_url: str | None = Field(default=None, alias="ALERT_DISCORD_WEBHOOK_URL")
     alert_email: str | None = Field(default=None, alias="ALERT_EMAIL")
+
+    @model_validator(mode="after")
+    def _demo_defaults(self) -> "Settings":
+        if self.dev_outbox is None:
+            self.dev_outbox = self.demo
+        if self.secure_cookies is None:
+            self.secure_cookies = not self.demo
+        return self
 
     @property
     def is_postgres(self) -> bool:

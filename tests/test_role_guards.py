@@ -116,10 +116,16 @@ def test_every_admin_and_reseller_handler_refuses_a_customer(make_tenant, clock,
     for cls in classes:
         root = rx.State(_reflex_internal_init=True)
         root.router = RouterData.from_router_data(
-            {"headers": {"host": f"{host}:3000", "origin": f"http://{host}:3000"}, "pathname": "/admin"}
+            {
+                "headers": {
+                    "host": f"{host}:3000",
+                    "origin": f"http://{host}:3000",
+                    "cookie": f"ezscale_session={token}",
+                },
+                "pathname": "/admin",
+            }
         )
         state = root.get_substate(cls.get_full_name().split(".")[1:])
-        state.session_token = token
         own_handlers = {n: h for n, h in cls.event_handlers.items() if n not in AuthState.event_handlers}
         for name, handler in own_handlers.items():
             if name.startswith("set_") and name not in ("set_status",):

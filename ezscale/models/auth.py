@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from ezscale.models.tenant import TenantModel
 from ezscale.models.types import enum_field, utc_field
+from ezscale.services.crypto import EncryptedString
 
 
 class TokenPurpose(StrEnum):
@@ -54,6 +55,8 @@ class EmailToken(TenantModel, table=True):
     purpose: TokenPurpose = enum_field(TokenPurpose, TokenPurpose.VERIFY_EMAIL)
     token_hash: str = Field(max_length=64, unique=True)
     new_email: str = Field(default="", max_length=254)
+    # A sign-up's password (its hash), set on the account only when this link confirms it.
+    password_hash: str = Field(default="", max_length=255)
     created_at: datetime = utc_field()
     expires_at: datetime = utc_field()
     used_at: datetime | None = utc_field(nullable=True)
@@ -183,3 +186,47 @@ class PlatformMail(SQLModel, table=True):
     error: str = Field(default="", max_length=300)
     created_at: datetime = utc_field(index=True)
     sent_at: datetime | None = utc_field(nullable=True)
+
+
+class SessionHandoff(SQLModel, table=True):
+    """A single-use code, valid for a minute, that one HTTP response on the tenant's host trades
+    for the session cookie (HttpOnly): sign-ins and impersonation. Only the code's hash is kept;
+    the session token waits encrypted and is wiped when the code is used."""
+
+    __tablename__ = "session_handoffs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    tenant_id: int = Field(index=True)
+    purpose: str = Field(max_length=20)  # login | impersonation
+    email: str = Field(default="", max_length=254)
+    session_token: str = Field(default="", sa_type=EncryptedString)
+    next_path: str = Field(default="/", max_length=300)
+    created_at: datetime = utc_field()
+    expires_at: datetime = utc_field(index=True)
+    used_at: datetime | None = utc_field(nullable=True)
+
+
+class KnownDevice(SQLModel, table=True):
+    """A browser that signed in to an account before (cookie token, stored hashed): it keeps
+    signing in while others are throttled, until it fails too often itself. The cookie is
+    host-only, so a token only ever comes back from the site that set it."""
+
+    __tablename__ = "known_devices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    email: str = Field(max_length=254)
+    failures: int = Field(default=0)
+    created_at: datetime = utc_field()
+    last_used_at: datetime = utc_field(index=True)
+
+
+class RateLimitHit(SQLModel, table=True):
+    """One counted action (a sign-up, a mailed link) under a key such as `mail-ip:203.0.113.7`."""
+
+    __tablename__ = "rate_limit_hits"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, index=True)
+    created_at: datetime = utc_field(index=True)

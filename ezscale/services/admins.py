@@ -28,10 +28,13 @@ def _fail(session: Session, *, email: str, admin_id: int | None, method: str, re
 def authenticate_admin(session: Session, *, email: str, password: str, client: Client) -> PlatformAdmin:
     """First step: the password. The admin area still needs the TOTP step (or its enrolment)."""
     email = (email or "").strip().lower()
-    login_guard.check_not_locked(session, AdminLoginEvent, email=email, ip=client.ip)
+    known = login_guard.is_known_device(email=email, token=client.device)
+    login_guard.check_not_locked(session, AdminLoginEvent, email=email, ip=client.ip, known_device=known)
     admin = session.exec(select(PlatformAdmin).where(PlatformAdmin.email == email)).first()
     ok, new_hash = verify_password(password or "", admin.password_hash if admin else _DUMMY_HASH)
     if admin is None or not ok or not admin.is_active:
+        if known:
+            login_guard.device_failed(email=email, token=client.device)
         _fail(
             session,
             email=email,
@@ -52,9 +55,14 @@ def verify_admin_code(session: Session, *, admin_id: int, code: str, client: Cli
     admin = session.get(PlatformAdmin, admin_id)
     if admin is None or admin.totp_enabled_at is None or not admin.totp_secret:
         raise DomainError("Set up your authenticator app first.")
-    login_guard.check_not_locked(session, AdminLoginEvent, email=admin.email, ip=client.ip)
+    known = login_guard.is_known_device(email=admin.email, token=client.device)
+    login_guard.check_not_locked(
+        session, AdminLoginEvent, email=admin.email, ip=client.ip, known_device=known
+    )
     step = totp.accepted_step(admin.totp_secret, code, at=clock.now(), last_step=admin.totp_last_step)
     if step is None:
+        if known:
+            login_guard.device_failed(email=admin.email, token=client.device)
         _fail(session, email=admin.email, admin_id=admin.id, method="totp", reason="bad_code", client=client)
         raise DomainError("That code is not valid. Check your authenticator app and try again.")
     admin.totp_last_step = step

@@ -1,8 +1,10 @@
 """Customer and reseller accounts of one tenant: sign-up, verification, sign-in, reset, changes.
 
 Every function works on the tenant's own session. Sign-in errors are generic ("Invalid email or
-password") and cost the same with or without an account; one-time links carry a random token
-whose hash alone is stored, expire, and work once.
+password") and cost the same with or without an account; so does signing up. One-time links
+carry a random token whose hash alone is stored, expire, and work once; they always point at the
+tenant's own verified domain (mail.tenant_base_url), never at a host a request named. Mail to an
+address and sign-ups from an IP are rate-limited (rate_limits).
 """
 
 import hashlib
@@ -12,14 +14,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.auth import EmailToken, LoginEvent, RecoveryCode, TokenPurpose
 from ezscale.models.tenant import Role, User
-from ezscale.services import login_guard, passkeys, totp
+from ezscale.services import login_guard, passkeys, rate_limits, totp
 from ezscale.services.errors import DomainError
-from ezscale.services.mail import send_mail
+from ezscale.services.mail import send_mail, tenant_base_url
 from ezscale.services.passwords import hash_password, verify_password
 from ezscale.services.sessions import revoke_user_sessions
 from ezscale.services.tenancy import TenantInfo
@@ -40,10 +43,12 @@ _DUMMY_HASH = hash_password(secrets.token_hex(16))
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    """Where a request comes from (login history, rate limits)."""
+    """Where a request comes from (login history, rate limits); `device` is the browser's
+    known-device cookie, if any."""
 
     ip: str = ""
     user_agent: str = ""
+    device: str = ""
 
 
 def normalise_email(email: str) -> str:
@@ -65,7 +70,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _issue_token(session: Session, *, user: User, purpose: TokenPurpose, new_email: str = "") -> str:
+def _issue_token(
+    session: Session, *, user: User, purpose: TokenPurpose, new_email: str = "", password_hash: str = ""
+) -> str:
     token, now = secrets.token_urlsafe(32), clock.now()
     session.add(
         EmailToken(
@@ -73,6 +80,7 @@ def _issue_token(session: Session, *, user: User, purpose: TokenPurpose, new_ema
             purpose=purpose,
             token_hash=_hash(token),
             new_email=new_email,
+            password_hash=password_hash,
             created_at=now,
             expires_at=now + TOKEN_TTL[purpose],
         )
@@ -99,56 +107,97 @@ def _find(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email)).first()
 
 
+def _void_tokens(session: Session, *, user_id: int, purpose: TokenPurpose) -> None:
+    for row in session.exec(
+        select(EmailToken).where(
+            EmailToken.user_id == user_id, EmailToken.purpose == purpose, col(EmailToken.used_at).is_(None)
+        )
+    ):
+        row.used_at = clock.now()
+        session.add(row)
+
+
+def _mail(tenant: TenantInfo, *, to: str, subject: str, text: str, kind: str) -> None:
+    """Send, unless this address already got its share of mail this hour (then silently not,
+    so the caller's answer stays the same)."""
+    if rate_limits.may_mail(tenant_id=tenant.id, address=to):
+        send_mail(tenant=tenant, to=to, subject=subject, text=text, kind=kind)
+
+
 def sign_up(
-    session: Session, *, tenant: TenantInfo, email: str, password: str, name: str, base_url: str
+    session: Session, *, tenant: TenantInfo, email: str, password: str, name: str, client: Client
 ) -> None:
-    """Create a customer and mail a verification link. An existing address gets a notice (or,
-    if still unconfirmed, a new link) and the caller's answer is the same either way."""
+    """Create a customer and mail a verification link. An existing address gets a notice instead;
+    the answer and the work (one password hash, one mail) are the same either way, so neither
+    tells whether the address has an account.
+
+    Each sign-up's password travels (hashed) with its own link and becomes the account's password
+    only when that link confirms the address, and signing up again voids the earlier links: the
+    mailbox's owner confirms with their own sign-up's link, so a password someone else chose for
+    the address never survives (even when both sign-ups race)."""
     email = normalise_email(email)
     check_password_rules(password)
+    rate_limits.check_ip(action="signup", ip=client.ip)
     name = (name or "").strip()[:120]
-    existing = _find(session, email)
-    if existing is not None and existing.email_verified_at is None:
-        send_verification(session, tenant=tenant, user=existing, base_url=base_url)  # a fresh link
-        return
-    if existing is not None:
-        send_mail(
-            tenant=tenant,
+    password_hash = hash_password(password)  # on every path, so that all of them take as long
+    user = _find(session, email)
+    if user is not None and user.email_verified_at is not None:
+        base = tenant_base_url(tenant)
+        _mail(
+            tenant,
             to=email,
             subject=f"Your {tenant.name} account",
             text=(
                 f"Someone tried to create a {tenant.name} account with this address, which already "
-                f"has one. Sign in at {base_url}/login, or reset your password at "
-                f"{base_url}/forgot-password."
+                f"has one. Sign in at {base}/login, or reset your password at {base}/forgot-password."
             ),
             kind="signup_existing",
         )
         return
-    now = clock.now()
-    user = User(
-        email=email, password_hash=hash_password(password), name=name, role=Role.CUSTOMER, created_at=now
-    )
-    session.add(user)
-    session.commit()
-    send_verification(session, tenant=tenant, user=user, base_url=base_url)
+    if (user := _pending_account(session, email=email, password_hash=password_hash, name=name)) is not None:
+        send_verification(session, tenant=tenant, user=user, password_hash=password_hash)
 
 
-def send_verification(session: Session, *, tenant: TenantInfo, user: User, base_url: str) -> None:
-    token = _issue_token(session, user=user, purpose=TokenPurpose.VERIFY_EMAIL)
-    send_mail(
-        tenant=tenant,
+def _pending_account(session: Session, *, email: str, password_hash: str, name: str) -> User | None:
+    """The unconfirmed account with these credentials (new, or replacing the pending ones);
+    None if the address turned out to be confirmed already (its password is never touched)."""
+    for _ in range(2):  # a concurrent sign-up for the same address may insert it first
+        user = _find(session, email)
+        if user is not None and user.email_verified_at is not None:
+            return None
+        if user is None:
+            user = User(email=email, role=Role.CUSTOMER, created_at=clock.now())
+        else:
+            _void_tokens(session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL)
+        user.password_hash, user.name = password_hash, name
+        session.add(user)
+        try:
+            session.commit()
+            return user
+        except IntegrityError:
+            session.rollback()
+    raise DomainError("Please try again.")
+
+
+def send_verification(session: Session, *, tenant: TenantInfo, user: User, password_hash: str) -> None:
+    token = _issue_token(session, user=user, purpose=TokenPurpose.VERIFY_EMAIL, password_hash=password_hash)
+    _mail(
+        tenant,
         to=user.email,
         subject=f"Confirm your email for {tenant.name}",
         text=(
             f"Hello {user.name or user.email},\n\nPlease confirm your email address:\n"
-            f"{base_url}/verify-email?token={token}\n\nThe link is valid for 2 days."
+            f"{tenant_base_url(tenant)}/verify-email?token={token}\n\nThe link is valid for 2 days. "
+            "If you did not sign up, ignore this mail."
         ),
         kind="verify_email",
     )
 
 
 def verify_email(session: Session, *, token: str) -> User:
-    user, _ = _use_token(session, token=token, purpose=TokenPurpose.VERIFY_EMAIL)
+    user, row = _use_token(session, token=token, purpose=TokenPurpose.VERIFY_EMAIL)
+    if row.password_hash and user.email_verified_at is None:
+        user.password_hash = row.password_hash  # the password of the sign-up this link belongs to
     user.email_verified_at = user.email_verified_at or clock.now()
     session.add(user)
     session.commit()
@@ -156,13 +205,17 @@ def verify_email(session: Session, *, token: str) -> User:
 
 
 def authenticate(session: Session, *, email: str, password: str, client: Client) -> User:
-    """Check email and password (after the lockout check). Re-hashes outdated (bcrypt) hashes.
-    The caller then asks for the second factor when `user.totp_enabled_at` is set."""
+    """Check email and password (after the throttling check). Re-hashes outdated (bcrypt) hashes.
+    The caller then asks for the second factor when `user.totp_enabled_at` is set. An account
+    whose address is not confirmed yet cannot sign in."""
     email = (email or "").strip().lower()
-    login_guard.check_not_locked(session, LoginEvent, email=email, ip=client.ip)
+    known = login_guard.is_known_device(email=email, token=client.device)
+    login_guard.check_not_locked(session, LoginEvent, email=email, ip=client.ip, known_device=known)
     user = _find(session, email)
     ok, new_hash = verify_password(password or "", user.password_hash if user else _DUMMY_HASH)
     if user is None or not ok or not user.is_active:
+        if known:
+            login_guard.device_failed(email=email, token=client.device)
         login_guard.record_login(
             session,
             LoginEvent,
@@ -189,7 +242,8 @@ def verify_second_factor(session: Session, *, user_id: int, code: str, client: C
     user = session.get(User, user_id)
     if user is None or user.totp_enabled_at is None or not user.totp_secret:
         raise DomainError("Two-factor authentication is not set up for this account.")
-    login_guard.check_not_locked(session, LoginEvent, email=user.email, ip=client.ip)
+    known = login_guard.is_known_device(email=user.email, token=client.device)
+    login_guard.check_not_locked(session, LoginEvent, email=user.email, ip=client.ip, known_device=known)
     step = totp.accepted_step(user.totp_secret, code, at=clock.now(), last_step=user.totp_last_step)
     if step is not None:
         user.totp_last_step = step
@@ -198,6 +252,8 @@ def verify_second_factor(session: Session, *, user_id: int, code: str, client: C
         return "totp"
     if totp.looks_like_recovery_code(code) and use_recovery_code(session, user_id=user.id, code=code):
         return "recovery_code"
+    if known:
+        login_guard.device_failed(email=user.email, token=client.device)
     login_guard.record_login(
         session,
         LoginEvent,
@@ -264,8 +320,9 @@ def passkey_sign_in(
     return user
 
 
-def request_password_reset(session: Session, *, tenant: TenantInfo, email: str, base_url: str) -> None:
+def request_password_reset(session: Session, *, tenant: TenantInfo, email: str, client: Client) -> None:
     """Mail a reset link if the account exists; the caller's answer is the same either way."""
+    rate_limits.check_ip(action="reset", ip=client.ip)
     try:
         email = normalise_email(email)
     except DomainError:
@@ -274,13 +331,13 @@ def request_password_reset(session: Session, *, tenant: TenantInfo, email: str, 
     if user is None or not user.is_active:
         return
     token = _issue_token(session, user=user, purpose=TokenPurpose.RESET_PASSWORD)
-    send_mail(
-        tenant=tenant,
+    _mail(
+        tenant,
         to=user.email,
         subject=f"Reset your {tenant.name} password",
         text=(
             f"Hello {user.name or user.email},\n\nChoose a new password here:\n"
-            f"{base_url}/reset-password?token={token}\n\n"
+            f"{tenant_base_url(tenant)}/reset-password?token={token}\n\n"
             "The link works once and expires in one hour. If you did not ask for it, ignore this mail."
         ),
         kind="reset_password",
@@ -325,7 +382,7 @@ def change_password(session: Session, *, user_id: int, current: str, new: str, k
 
 
 def request_email_change(
-    session: Session, *, tenant: TenantInfo, user_id: int, new_email: str, password: str, base_url: str
+    session: Session, *, tenant: TenantInfo, user_id: int, new_email: str, password: str
 ) -> None:
     """Mail a confirmation link to the new address; the change happens when it is followed."""
     user = session.get(User, user_id)
@@ -336,11 +393,14 @@ def request_email_change(
     if _find(session, new_email) is not None:
         raise DomainError("That email address cannot be used.")
     token = _issue_token(session, user=user, purpose=TokenPurpose.CHANGE_EMAIL, new_email=new_email)
-    send_mail(
-        tenant=tenant,
+    _mail(
+        tenant,
         to=new_email,
         subject=f"Confirm your new email for {tenant.name}",
-        text=f"Confirm {new_email} as your new sign-in address:\n{base_url}/verify-email?token={token}",
+        text=(
+            f"Confirm {new_email} as your new sign-in address:\n"
+            f"{tenant_base_url(tenant)}/verify-email?token={token}"
+        ),
         kind="change_email",
     )
 
@@ -382,7 +442,7 @@ def update_profile(session: Session, *, user_id: int, **fields: str) -> User:
     return user
 
 
-def password_setup_link(session: Session, *, user: User, base_url: str) -> str:
+def password_setup_link(session: Session, *, user: User, tenant: TenantInfo) -> str:
     """A single-use link to choose a password (used to invite accounts created by someone else)."""
     token = _issue_token(session, user=user, purpose=TokenPurpose.RESET_PASSWORD)
-    return f"{base_url}/reset-password?token={token}"
+    return f"{tenant_base_url(tenant)}/reset-password?token={token}"

@@ -24,11 +24,13 @@ def invite_account(
     email: str,
     name: str,
     role: Role,
-    base_url: str,
+    tenant: TenantInfo,
     subject: str,
     intro: str,
     sender: TenantInfo | None,
 ) -> User:
+    """Create a confirmed account in `tenant`'s database and mail (from `sender`, None: the
+    platform) a link to the tenant's own verified domain to choose a password."""
     email = normalise_email(email)
     if db.exec(select(User.id).where(User.email == email)).first() is not None:
         raise DomainError(f"{email} already has an account here.")
@@ -43,7 +45,7 @@ def invite_account(
     )
     db.add(user)
     db.commit()
-    link = password_setup_link(db, user=user, base_url=base_url)
+    link = password_setup_link(db, user=user, tenant=tenant)
     send_mail(
         tenant=sender,
         to=email,
@@ -61,9 +63,7 @@ def list_staff(db: Session) -> list[User]:
     return list(db.exec(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)).all())
 
 
-def invite_staff(
-    db: Session, *, actor: AuthUser, tenant: TenantInfo, email: str, name: str, base_url: str
-) -> User:
+def invite_staff(db: Session, *, actor: AuthUser, tenant: TenantInfo, email: str, name: str) -> User:
     """The owner invites a staff account to the reseller area."""
     require_owner(actor, tenant.id, "invite staff")
     return invite_account(
@@ -71,7 +71,7 @@ def invite_staff(
         email=email,
         name=name,
         role=Role.RESELLER_STAFF,
-        base_url=base_url,
+        tenant=tenant,
         subject=f"You are invited to manage {tenant.name}",
         intro=f"{actor.name or actor.email} invited you to the {tenant.name} reseller area.",
         sender=tenant,

@@ -20,9 +20,9 @@ from sqlmodel import Session, col, select, update
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.auth import MailStatus, PlatformMail, TenantMail
-from ezscale.models.central import TenantBranding
+from ezscale.models.central import DomainType, TenantBranding, TenantDomain, VerificationStatus
 from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.tenancy import TenantInfo, site_url, tenant_session
 from ezscale.settings import get_settings
 
 URL_RE = re.compile(r"https?://[^\s<>\"']+")
@@ -72,6 +72,25 @@ def sender_for(tenant: TenantInfo | None) -> Sender:
         primary_color=brand.primary_color,
         logo_url=brand.logo_url,
     )
+
+
+def tenant_base_url(tenant: TenantInfo) -> str:
+    """The base of every link mailed for a tenant: its verified primary domain (else its first
+    verified alias) with the configured scheme and port — never a request's Host or Origin,
+    which an attacker chooses."""
+    with central_session() as session:
+        domains = session.exec(
+            select(TenantDomain.domain, TenantDomain.type)
+            .where(
+                TenantDomain.tenant_id == tenant.id,
+                TenantDomain.verification_status == VerificationStatus.VERIFIED,
+            )
+            .order_by(TenantDomain.id)
+        ).all()
+    if not domains:
+        raise DomainError("This site has no verified domain to link to.")
+    primary = [d for d, kind in domains if kind == DomainType.PRIMARY]
+    return site_url((primary or [domains[0][0]])[0])
 
 
 def _linkify(text: str) -> str:

@@ -61,13 +61,14 @@ def create_reseller(
     )
     # Custom primary domains wait for verification; invite on the platform subdomain.
     host = site_url(f"{slug}.{get_settings().platform_domain}")
-    with tenant_session(TenantInfo.of(tenant)) as db:
+    info = TenantInfo.of(tenant)
+    with tenant_session(info) as db:
         invite_account(
             db,
             email=email,
             name=owner_name,
             role=Role.RESELLER_OWNER,
-            base_url=host,
+            tenant=info,
             subject=f"Your {tenant.name} storefront on {get_settings().platform_name} is ready",
             intro=f"{tenant.name} is set up at {host}."
             + (f" Your trial ends on {trial_ends:%d %B %Y}." if trial_ends else ""),

@@ -39,6 +39,8 @@ DOMAIN_RE = re.compile(
 )
 log = logging.getLogger(__name__)
 
+IPV6_RE = re.compile(r"^[0-9a-f:.]{2,45}$")
+PORT_RE = re.compile(r"^:[0-9]{1,5}$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -106,12 +108,34 @@ class HostResolution:
     branding: BrandingInfo | None = None
 
 
-def normalise_host(host: str) -> str:
-    """`Acme.Example.com:3000.` → `acme.example.com` (port, case and trailing dot dropped)."""
+def split_host(host: str) -> tuple[str, int | None] | None:
+    """Parse a Host header (or an origin's netloc) strictly: `name[:port]` or `[v6][:port]`.
+
+    None for anything else: userinfo (`a@b`), spaces, paths, empty or invalid labels, a port
+    that is not 1-65535. The name comes back lower-cased without a trailing dot.
+    """
     host = (host or "").strip().lower()
     if host.startswith("["):
-        return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+        end = host.find("]")
+        name, rest = host[: end + 1], host[end + 1 :]
+        if end < 0 or not IPV6_RE.match(name[1:-1]):
+            return None
+    else:
+        name, colon, port_text = host.partition(":")
+        name, rest = name.removesuffix("."), colon + port_text
+        if not DOMAIN_RE.match(name):
+            return None
+    if not rest:
+        return name, None
+    port = int(rest[1:]) if PORT_RE.match(rest) else 0
+    return (name, port) if 1 <= port <= 65535 else None
+
+
+def normalise_host(host: str) -> str:
+    """`Acme.Example.com.:3000` → `acme.example.com` (port, case and trailing dot dropped);
+    "" for a host that does not parse strictly (see split_host), which then matches no tenant."""
+    parsed = split_host(host)
+    return parsed[0] if parsed else ""
 
 
 def validate_slug(slug: str) -> str:
@@ -123,10 +147,10 @@ def validate_slug(slug: str) -> str:
 
 
 def validate_domain(domain: str) -> str:
-    domain = normalise_host(domain)
-    if not DOMAIN_RE.match(domain):
-        raise DomainError(f"“{domain}” is not a valid domain name.")
-    return domain
+    name = normalise_host(domain)
+    if not DOMAIN_RE.match(name):
+        raise DomainError(f"“{(domain or '').strip()}” is not a valid domain name.")
+    return name
 
 
 def validate_color(color: str) -> str:
@@ -404,8 +428,11 @@ def expire_trials(session: Session) -> list[str]:
 
 
 def site_url(domain: str) -> str:
-    """Base URL of a tenant host: http with the app's port on a local (*.localhost) install."""
+    """Base URL of a tenant host: http with the app's port on a local (*.localhost) install,
+    else https; EZSCALE_PUBLIC_SCHEME / EZSCALE_PUBLIC_PORT override either."""
     settings = get_settings()
-    if settings.platform_domain == "localhost":
-        return f"http://{domain}:{settings.port}"
-    return f"https://{domain}"
+    local = settings.platform_domain == "localhost"
+    scheme = settings.public_scheme or ("http" if local else "https")
+    port = settings.public_port or (settings.port if local else None)
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{domain}" + (f":{port}" if port and port != default else "")

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.blocking import run_blocking
 from ezscale.models.auth import LoginEvent
 from ezscale.models.tenant import User
 from ezscale.services import auth, login_guard, sessions
@@ -62,45 +63,58 @@ class AccountState(AuthState):
         self.error, self.message = "", success
         return None
 
+    async def _run_off_loop(self, action, success: str):
+        """Like _run, for actions that check or hash a password (off the event loop)."""
+        user, tenant = self._me()
+        if user is None:
+            return rx.redirect(routes.LOGIN)
+
+        def work():
+            with tenant_session(tenant) as session:
+                action(session, user, tenant)
+
+        try:
+            await run_blocking(work)
+        except DomainError as error:
+            self.error, self.message = str(error), ""
+            return None
+        with tenant_session(tenant) as session:
+            self._refresh(session, user.id)
+        self.error, self.message = "", success
+        return None
+
     @rx.event
     def save_profile(self, form: dict):
         fields = {k: form.get(k, "") for k in ("name", "company", "address", "country", "tax_id")}
         return self._run(lambda s, u, t: auth.update_profile(s, user_id=u.id, **fields), "Profile saved.")
 
     @rx.event
-    def change_password(self, form: dict):
+    async def change_password(self, form: dict):
         if form.get("new", "") != form.get("confirm", ""):
             self.error = "The two new passwords do not match."
             return None
-        return self._run(
+        keep = self._session_token()
+        return await self._run_off_loop(
             lambda s, u, t: auth.change_password(
-                s,
-                user_id=u.id,
-                current=form.get("current", ""),
-                new=form.get("new", ""),
-                keep_token=self.session_token,
+                s, user_id=u.id, current=form.get("current", ""), new=form.get("new", ""), keep_token=keep
             ),
             "Password changed. Your other sessions were signed out.",
         )
 
     @rx.event
-    def change_email(self, form: dict):
-        return self._run(
+    async def change_email(self, form: dict):
+        return await self._run_off_loop(
             lambda s, u, t: auth.request_email_change(
-                s,
-                tenant=t,
-                user_id=u.id,
-                new_email=form.get("email", ""),
-                password=form.get("password", ""),
-                base_url=self._origin(),
+                s, tenant=t, user_id=u.id, new_email=form.get("email", ""), password=form.get("password", "")
             ),
             "We sent a confirmation link to the new address.",
         )
 
     @rx.event
     def logout_others(self):
+        keep = self._session_token()
         return self._run(
-            lambda s, u, t: sessions.revoke_user_sessions(s, user_id=u.id, keep_token=self.session_token),
+            lambda s, u, t: sessions.revoke_user_sessions(s, user_id=u.id, keep_token=keep),
             "Signed out everywhere else.",
         )
 

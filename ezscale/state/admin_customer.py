@@ -4,11 +4,11 @@ from functools import partial
 
 import reflex as rx
 
-from ezscale import routes
 from ezscale.db import central_session
+from ezscale.impersonation_api import impersonation_link
 from ezscale.services import admin_customer_actions as actions
 from ezscale.services.admin_customer_view import parse_amount, record_view
-from ezscale.services.admin_customers import customer_record, customer_site_url
+from ezscale.services.admin_customers import customer_record
 from ezscale.services.errors import DomainError
 from ezscale.services.tenancy import tenant_info
 from ezscale.state.auth import AuthState
@@ -141,6 +141,4 @@ class AdminCustomerState(AuthState):
         token = self._act(actions.impersonate, "")
         if token is None:
             return None
-        return rx.redirect(
-            f"{customer_site_url(tenant_info(self._customer_tenant))}{routes.IMPERSONATE}?token={token}"
-        )
+        return rx.redirect(impersonation_link(tenant_info(self._customer_tenant), token))

@@ -3,15 +3,22 @@
 import reflex as rx
 
 from ezscale import clock, routes
+from ezscale.blocking import run_blocking
 from ezscale.db import central_session
 from ezscale.models.auth import AdminLoginEvent
 from ezscale.models.central import PlatformAdmin
 from ezscale.services import admins, login_guard, two_factor
+from ezscale.services.auth import Client
 from ezscale.services.errors import DomainError
 from ezscale.services.sessions import create_admin_session
 from ezscale.state.auth import AuthState
 
 PENDING_SECONDS = 300
+
+
+def _check_password(email: str, password: str, client: Client) -> int:
+    with central_session() as session:
+        return admins.authenticate_admin(session, email=email, password=password, client=client).id
 
 
 class AdminLoginState(AuthState):
@@ -38,17 +45,15 @@ class AdminLoginState(AuthState):
         return None
 
     @rx.event
-    def submit_password(self, form: dict):
+    async def submit_password(self, form: dict):
         if not self._platform_host():
             return
         try:
+            admin_id = await run_blocking(
+                _check_password, form.get("email", ""), form.get("password", ""), self._client()
+            )
             with central_session() as session:
-                admin = admins.authenticate_admin(
-                    session,
-                    email=form.get("email", ""),
-                    password=form.get("password", ""),
-                    client=self._client(),
-                )
+                admin = session.get(PlatformAdmin, admin_id)
                 if admin.totp_enabled_at is None:
                     enrolment = two_factor.begin(session, account=admin, issuer=f"{self.company_name} admin")
                     self.qr, self.secret, self.step = enrolment.qr, enrolment.secret, "enrol"
@@ -83,12 +88,11 @@ class AdminLoginState(AuthState):
                 ip=client.ip,
                 user_agent=client.user_agent,
             )
-        self.session_token = create_admin_session(
+        token = create_admin_session(
             session, admin=admin, method="password+totp", ip=client.ip, user_agent=client.user_agent
         )
         self._pending_admin_id, self.step, self.qr, self.secret, self.error = 0, "password", "", "", ""
-        self._user()
-        return rx.redirect(routes.ADMIN)
+        return self._hand_off(self._resolve(), token, admin.email, routes.ADMIN)
 
     @rx.event
     def submit_code(self, form: dict):

@@ -1,32 +1,54 @@
 """Who is signed in on this tab: the base state of every signed-in page.
 
-The session token lives in a cookie of this host only; each call to `_user()` re-resolves the
-tenant from the Host header and validates the token against that tenant's own sessions (or, on
-the platform host, the central admin sessions), so a token never works on another tenant's host.
-Page states subclass AuthState and call `self._user()` (or `_customer()`, `_reseller()`,
-`_admin()`) at the top of every event handler.
+The session token lives in an HttpOnly cookie of this host only, set and cleared by HTTP
+responses (ezscale.session_api), never by JavaScript; events read it from the headers of the
+page's connection, or, right after signing in on this tab (before a page load has sent the new
+cookie), from this tab's server-side state: the page itself never holds the token.
+
+Each call to `_user()` re-resolves the tenant from the Host header and validates the token
+against that tenant's own sessions (or, on the platform host, the central admin sessions), so a
+token never works on another tenant's host. Page states subclass AuthState and call
+`self._user()` (or `_customer()`, `_reseller()`, `_admin()`) at the top of every event handler.
 """
+
+import json
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlencode
 
 import reflex as rx
 
 from ezscale import routes
+from ezscale.services import handoffs
 from ezscale.services.auth import Client
+from ezscale.services.login_guard import client_ip
 from ezscale.services.sessions import RESELLER_ROLES, AuthRole, AuthUser, current_user, end_session
-from ezscale.settings import get_settings
+from ezscale.services.tenancy import TenantInfo
 from ezscale.state.site import SiteState
 
 SESSION_COOKIE = "ezscale_session"
+DEVICE_COOKIE = "ezscale_device"
+
+
+def read_cookie(header: str, name: str) -> str:
+    try:
+        morsel = SimpleCookie(header or "").get(name)
+    except CookieError:
+        return ""
+    return morsel.value if morsel else ""
+
+
+def fetch_then(url: str, callback) -> rx.event.EventSpec:
+    """Request `url` from the HTTP edge (which sets or clears cookies), then run `callback`."""
+    script = f"fetch({json.dumps(url)}, {{credentials: 'same-origin', redirect: 'manual'}}).then(() => true)"
+    return rx.call_script(script, callback=callback)
 
 
 class AuthState(SiteState):
-    session_token: str = rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        same_site="lax",
-        max_age=get_settings().session_hours * 3600,
-        secure=get_settings().secure_cookies or None,
-    )
     signed_in: bool = False
+    # Server-side only (never sent to the browser): the session this tab just opened, and where
+    # to go once the HTTP edge has set its cookie.
+    _token: str = ""
+    _after_hand_off: str = "/"
     user_name: str = ""
     user_email: str = ""
     role: str = ""
@@ -36,7 +58,10 @@ class AuthState(SiteState):
     def _user(self) -> AuthUser | None:
         """The user of this tab's session, validated now for the tenant of the current host."""
         tenant = self._resolve()
-        user = current_user(tenant=tenant, token=self.session_token) if tenant else None
+        user = current_user(tenant=tenant, token=self._session_token()) if tenant else None
+        if user is None and self._token:  # this tab's session ended: fall back to the cookie
+            self._token = ""
+            user = current_user(tenant=tenant, token=self._session_token()) if tenant else None
         self.signed_in = user is not None
         self.user_name = user.name if user else ""
         self.user_email = user.email if user else ""
@@ -55,12 +80,41 @@ class AuthState(SiteState):
         user = self._user()
         return user if user and user.is_admin else None
 
+    def _cookie(self, name: str) -> str:
+        return read_cookie(self.router.headers.cookie, name)
+
+    def _session_token(self) -> str:
+        return self._token or self._cookie(SESSION_COOKIE)
+
     def _client(self) -> Client:
-        return Client(ip=self.router.session.client_ip or "", user_agent=self.router.headers.user_agent or "")
+        """The client: its IP (through trusted proxies only), browser and known-device cookie."""
+        headers = self.router.headers
+        peer = headers.raw_headers.get("asgi-scope-client") or self.router.session.client_ip or ""
+        return Client(
+            ip=client_ip(peer, headers.raw_headers.get("x-forwarded-for", "")),
+            user_agent=headers.user_agent or "",
+            device=self._cookie(DEVICE_COOKIE),
+        )
 
     def _origin(self) -> str:
-        """The page's origin (scheme://host:port), for links in mails and the passkey check."""
+        """The page's origin (scheme://host:port), for the passkey check; the origin guard has
+        already refused connections whose Origin is not this host."""
         return self.router.headers.origin or self.router.url.origin
+
+    def _hand_off(self, tenant: TenantInfo, token: str, email: str, next_path: str) -> rx.event.EventSpec:
+        """The browser fetches a one-time hand-off URL, whose HTTP response sets the session
+        cookie (HttpOnly), then this tab goes on to `next_path`. The token itself never reaches
+        the page; this tab's server-side state uses it until a page load sends the cookie."""
+        code = handoffs.issue(
+            tenant_id=tenant.id, purpose="login", session_token=token, email=email, next_path=next_path
+        )
+        self._token, self._after_hand_off = token, next_path
+        self._user()
+        return fetch_then(f"{routes.SESSION_HANDOFF}?{urlencode({'code': code})}", AuthState.handed_off)
+
+    @rx.event
+    def handed_off(self, _done: bool):
+        return rx.redirect(self._after_hand_off)
 
     def _require(self, roles: frozenset[str], login_route: str):
         user = self._user()
@@ -95,7 +149,8 @@ class AuthState(SiteState):
     def _sign_out(self):
         tenant = self._resolve()
         if tenant is not None:
-            end_session(tenant=tenant, token=self.session_token)
-        self.session_token = ""
-        self._user()
-        return [rx.remove_cookie(SESSION_COOKIE), rx.redirect(routes.LOGIN)]
+            end_session(tenant=tenant, token=self._session_token())
+        self._token = ""
+        self.signed_in, self.user_name, self.user_email, self.role = False, "", "", ""
+        self._after_hand_off = routes.LOGIN
+        return fetch_then(routes.SIGN_OUT, AuthState.handed_off)

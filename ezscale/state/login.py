@@ -1,15 +1,20 @@
-"""Signing in on a tenant's host: password (+ TOTP or recovery code), or a passkey."""
+"""Signing in on a tenant's host: password (+ TOTP or recovery code), or a passkey.
+
+Password checks run off the event loop (ezscale.blocking); a successful sign-in hands the
+browser to the HTTP edge, which sets the HttpOnly session cookie (AuthState._hand_off).
+"""
 
 import json
 
 import reflex as rx
 
 from ezscale import clock, routes
+from ezscale.blocking import run_blocking
 from ezscale.models.tenant import User
 from ezscale.services import auth, passkeys
 from ezscale.services.errors import DomainError
 from ezscale.services.sessions import AuthRole, create_user_session
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
 PENDING_SECONDS = 300
@@ -37,6 +42,17 @@ def safe_next(path: str, role: str) -> str:
     return home_for(role)
 
 
+def _check_password(tenant: TenantInfo, email: str, password: str, client: auth.Client) -> User:
+    with tenant_session(tenant) as session:
+        return auth.authenticate(session, email=email, password=password, client=client)
+
+
+def _check_code(tenant: TenantInfo, user_id: int, code: str, client: auth.Client) -> tuple[User, str]:
+    with tenant_session(tenant) as session:
+        method = auth.verify_second_factor(session, user_id=user_id, code=code, client=client)
+        return session.get(User, user_id), method
+
+
 class LoginState(AuthState):
     error: str = ""
     step: str = "password"  # password | code
@@ -50,34 +66,30 @@ class LoginState(AuthState):
         self.error, self.step, self._pending_user_id = "", "password", 0
         user = self._user()
         if user is not None and not user.is_admin:
-            # Where the sign-in would have gone: this event can also run just after a fast sign-in.
-            return rx.redirect(safe_next(self.router.url.query_parameters.get("next", ""), user.role.value))
+            # A signed-in visitor goes on to where the sign-in would have gone.
+            return rx.redirect(safe_next(self.router.url.query_parameters.get("next", ""), user.role))
         return None
 
-    def _signed_in(self, user, method: str, tenant, *, recorded: bool = False):
+    def _signed_in(self, user: User, method: str, tenant: TenantInfo, *, recorded: bool = False):
+        client = self._client()
         with tenant_session(tenant) as session:
             if not recorded:
-                auth.record_success(session, user=user, method=method, client=self._client())
-            self.session_token = create_user_session(
-                session, user=user, method=method, ip=self._client().ip, user_agent=self._client().user_agent
+                auth.record_success(session, user=user, method=method, client=client)
+            token = create_user_session(
+                session, user=user, method=method, ip=client.ip, user_agent=client.user_agent
             )
         self._pending_user_id, self.step, self.error = 0, "password", ""
-        self._user()
-        return rx.redirect(safe_next(self.router.url.query_parameters.get("next", ""), user.role.value))
+        next_path = safe_next(self.router.url.query_parameters.get("next", ""), user.role.value)
+        return self._hand_off(tenant, token, user.email, next_path)
 
     @rx.event
-    def submit_password(self, form: dict):
+    async def submit_password(self, form: dict):
         tenant = self._resolve()
         if tenant is None:
             return None
+        email, password = form.get("email", ""), form.get("password", "")
         try:
-            with tenant_session(tenant) as session:
-                user = auth.authenticate(
-                    session,
-                    email=form.get("email", ""),
-                    password=form.get("password", ""),
-                    client=self._client(),
-                )
+            user = await run_blocking(_check_password, tenant, email, password, self._client())
         except DomainError as error:
             self.error = str(error)
             return None
@@ -89,7 +101,7 @@ class LoginState(AuthState):
         return None
 
     @rx.event
-    def submit_code(self, form: dict):
+    async def submit_code(self, form: dict):
         tenant = self._resolve()
         pending = self._pending_user_id
         if tenant is None or not pending or tenant.id != self._pending_tenant_id:
@@ -99,11 +111,9 @@ class LoginState(AuthState):
             self.step, self._pending_user_id, self.error = "password", 0, "That took too long; sign in again."
             return None
         try:
-            with tenant_session(tenant) as session:
-                method = auth.verify_second_factor(
-                    session, user_id=pending, code=form.get("code", ""), client=self._client()
-                )
-                user = session.get(User, pending)
+            user, method = await run_blocking(
+                _check_code, tenant, pending, form.get("code", ""), self._client()
+            )
         except DomainError as error:
             self.error = str(error)
             return None

@@ -4,7 +4,7 @@ import reflex as rx
 
 from ezscale.services.errors import DomainError
 from ezscale.services.invitations import invite_staff, list_staff, set_staff_active
-from ezscale.services.tenancy import TenantInfo, site_url, tenant_session
+from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.state.reseller import ResellerState
 
 
@@ -53,7 +53,6 @@ class ResellerStaffState(ResellerState):
                     tenant=tenant,
                     email=self.invite_email,
                     name=self.invite_name,
-                    base_url=site_url(self.host),
                 )
         except DomainError as error:
             self.error = str(error)

@@ -5,6 +5,7 @@ import json
 import reflex as rx
 
 from ezscale import routes
+from ezscale.blocking import run_blocking
 from ezscale.models.tenant import User
 from ezscale.services import passkeys, two_factor
 from ezscale.services.errors import DomainError
@@ -92,11 +93,23 @@ class SecurityState(AuthState):
         return self._run(regenerate, "New recovery codes; the old ones no longer work.")
 
     @rx.event
-    def disable_totp(self, form: dict):
-        return self._run(
-            lambda s, me, t: two_factor.disable(s, account=me, password=form.get("password", "")),
-            "Two-factor authentication is off.",
-        )
+    async def disable_totp(self, form: dict):
+        """Checks the password (argon2) off the event loop."""
+        user, tenant = self._me()
+        if user is None:
+            return rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT_SECURITY}")
+
+        def disable() -> None:
+            with tenant_session(tenant) as session:
+                me = session.get(User, user.id)
+                two_factor.disable(session, account=me, password=form.get("password", ""))
+
+        try:
+            await run_blocking(disable)
+        except DomainError as error:
+            self.error, self.message = str(error), ""
+            return None
+        return self._run(lambda s, me, t: None, "Two-factor authentication is off.")
 
     @rx.event
     def set_passkey_name(self, name: str):

@@ -1,11 +1,30 @@
-"""Sign-up, the email links (verify, change email) and the password reset pages."""
+"""Sign-up, the email links (verify, change email) and the password reset pages. Hashing runs
+off the event loop (ezscale.blocking)."""
 
 import reflex as rx
 
+from ezscale.blocking import run_blocking
 from ezscale.services import auth
 from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
+
+
+def _sign_up(tenant: TenantInfo, form: dict, client: auth.Client) -> None:
+    with tenant_session(tenant) as session:
+        auth.sign_up(
+            session,
+            tenant=tenant,
+            email=form.get("email", ""),
+            password=form.get("password", ""),
+            name=form.get("name", ""),
+            client=client,
+        )
+
+
+def _reset(tenant: TenantInfo, token: str, password: str) -> None:
+    with tenant_session(tenant) as session:
+        auth.reset_password(session, token=token, new_password=password)
 
 
 class SignupState(AuthState):
@@ -19,7 +38,7 @@ class SignupState(AuthState):
         self._user()
 
     @rx.event
-    def submit_signup(self, form: dict):
+    async def submit_signup(self, form: dict):
         tenant = self._resolve()
         if tenant is None:
             return
@@ -27,15 +46,7 @@ class SignupState(AuthState):
             self.error = "The two passwords do not match."
             return
         try:
-            with tenant_session(tenant) as session:
-                auth.sign_up(
-                    session,
-                    tenant=tenant,
-                    email=form.get("email", ""),
-                    password=form.get("password", ""),
-                    name=form.get("name", ""),
-                    base_url=self._origin(),
-                )
+            await run_blocking(_sign_up, tenant, form, self._client())
         except DomainError as error:
             self.error = str(error)
             return
@@ -64,15 +75,19 @@ class SignupState(AuthState):
         tenant = self._resolve()
         if tenant is None:
             return
-        with tenant_session(tenant) as session:
-            auth.request_password_reset(
-                session, tenant=tenant, email=form.get("email", ""), base_url=self._origin()
-            )
-        self.done = True
+        try:
+            with tenant_session(tenant) as session:
+                auth.request_password_reset(
+                    session, tenant=tenant, email=form.get("email", ""), client=self._client()
+                )
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.error, self.done = "", True
         self.message = "If an account exists for that address, we sent it a link to choose a new password."
 
     @rx.event
-    def submit_reset(self, form: dict):
+    async def submit_reset(self, form: dict):
         tenant = self._resolve()
         if tenant is None:
             return
@@ -80,12 +95,9 @@ class SignupState(AuthState):
             self.error = "The two passwords do not match."
             return
         try:
-            with tenant_session(tenant) as session:
-                auth.reset_password(
-                    session,
-                    token=self.router.url.query_parameters.get("token", ""),
-                    new_password=form.get("password", ""),
-                )
+            await run_blocking(
+                _reset, tenant, self.router.url.query_parameters.get("token", ""), form.get("password", "")
+            )
         except DomainError as error:
             self.error = str(error)
             return

@@ -110,6 +110,9 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
         EZSCALE_PORT=str(port),
         REFLEX_WEB_WORKDIR=os.environ.get("EZSCALE_TEST_WEB_DIR", str(PROJECT_ROOT / ".web")),
         PYTHONUNBUFFERED="1",
+        EZSCALE_DEMO="1",  # as `ezscale run`: /dev/outbox on, cookies without Secure
+        # Loopback plays the reverse proxy (tests send X-Forwarded-For); 127.0.0.2 is a stranger.
+        EZSCALE_TRUSTED_PROXIES="127.0.0.1",
     )
     env.pop("DATABASE_URL", None)
     if _BASE_DATABASE_URL:

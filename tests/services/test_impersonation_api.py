@@ -1,8 +1,13 @@
-"""Impersonation hand-off: only impersonation tokens, the admin's own session kept and restored."""
+"""Impersonation hand-off: a single-use, one-minute code (never a session token in the URL), only
+for impersonation sessions; HttpOnly cookie; the admin's own session kept and restored."""
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.testclient import TestClient
 
 from ezscale.api import api
+from ezscale.impersonation_api import impersonation_link
 from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import User
 from ezscale.services import admin_customer_actions as actions
@@ -36,9 +41,18 @@ def test_hand_off_sets_the_banner_and_ending_restores_the_admin(central, make_te
 
     assert get("/impersonate", {}, token=own_token)[0].status_code == 403  # not an impersonation session
     token = actions.impersonate(actor=actor, tenant=house, user_id=user.id)
-    started, set_cookies = get("/impersonate", {"ezscale_session": admin_token}, token=token)
+    assert get("/impersonate", {}, token=token)[0].status_code == 403  # a session token is no link
+    link = impersonation_link(house, token)
+    assert token not in link
+    code = parse_qs(urlsplit(link).query)["token"][0]
+    started, set_cookies = get("/impersonate", {"ezscale_session": admin_token}, token=code)
     assert (started.status_code, started.headers["location"]) == (303, "/client")
     assert set_cookies["ezscale_session"] == token
+    session_cookie = next(
+        c for c in started.headers.get_list("set-cookie") if c.startswith("ezscale_session=")
+    )
+    assert "httponly" in session_cookie.lower()
+    assert get("/impersonate", {}, token=code)[0].status_code == 403  # single use
     assert set_cookies["ezscale_impersonating"] == "pat%40example.test"
     previous = set_cookies["ezscale_session_before_impersonation"]
     assert previous == admin_token
@@ -51,3 +65,25 @@ def test_hand_off_sets_the_banner_and_ending_restores_the_admin(central, make_te
     assert set_cookies["ezscale_impersonating"] in ('""', "")  # deleted
     assert current_user(tenant=house, token=token) is None  # the impersonation session is over
     assert current_user(tenant=house, token=admin_token).email == "admin@example.test"
+
+
+def test_an_impersonation_link_expires_after_a_minute(central, make_tenant, clock):
+    house = TenantInfo.of(make_tenant("house", is_house=True, primary_domain="localhost"))
+    with tenant_session(house) as db:
+        user = User(email="pat@example.test", password_hash="-", created_at=clock.now())
+        db.add(user)
+        db.commit()
+        user_id = user.id
+    admin = PlatformAdmin(
+        email="admin@example.test", password_hash="-", created_at=clock.now(), totp_enabled_at=clock.now()
+    )
+    central.add(admin)
+    central.commit()
+    actor = current_user(
+        tenant=house, token=create_admin_session(central, admin=admin, method="password+totp")
+    )
+    link = impersonation_link(house, actions.impersonate(actor=actor, tenant=house, user_id=user_id))
+    clock.advance(timedelta(seconds=61))
+    client = TestClient(api, base_url="http://localhost", follow_redirects=False)
+    parts = urlsplit(link)
+    assert client.get(f"{parts.path}?{parts.query}").status_code == 403

@@ -15,7 +15,7 @@ def _invite(db, tenant, email="Staff@Acme.test", role=Role.RESELLER_STAFF):
         email=email,
         name="Sam",
         role=role,
-        base_url="http://acme.localhost:3000",
+        tenant=tenant,
         subject="Join Acme",
         intro="Welcome.",
         sender=tenant,
