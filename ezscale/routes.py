@@ -52,3 +52,8 @@ def order_path(plan_code: str) -> str:
 def invoice_path(invoice_id: int) -> str:
     """The customer's billing page with one invoice open."""
     return f"{CLIENT_BILLING}?invoice={invoice_id}"
+
+
+def workspaces_path(plan_code: str) -> str:
+    """The workspaces page with one workspace type chosen in its order form."""
+    return f"{CLIENT_WORKSPACES}?plan={quote(plan_code, safe='')}"

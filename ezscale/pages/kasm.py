@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.confirm import confirm
 from ezscale.components.layout import Area, shell
 from ezscale.services.kasm_view import HistoryRow, Option, WorkspaceRow
 from ezscale.state.auth import AuthState
@@ -60,6 +61,27 @@ def _ticker(row: WorkspaceRow, field: str, text, test_id: str) -> rx.Component:
     )
 
 
+def _stop_button(row: WorkspaceRow) -> rx.Component:
+    """Stopping a persistent workspace keeps its files; stopping an ephemeral one loses them, so
+    that is confirmed first."""
+    button = rx.button("Stop", color_scheme="amber", id=f"kasm-stop-{row.id}")
+    return rx.cond(
+        row.persistent,
+        rx.button("Stop", on_click=KasmState.stop(row.id), color_scheme="amber", id=f"kasm-stop-{row.id}"),
+        confirm(
+            button,
+            title=rx.text.span("Stop ", row.title, "?"),
+            warning=(
+                "This workspace does not keep its files: everything saved in it is lost when it stops. "
+                "Download what you need first."
+            ),
+            confirm_label="Stop and lose files",
+            on_confirm=KasmState.stop(row.id),
+            dialog_id=f"kasm-stop-dialog-{row.id}",
+        ),
+    )
+
+
 def _workspace(row: WorkspaceRow) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -90,22 +112,26 @@ def _workspace(row: WorkspaceRow) -> rx.Component:
                     row.status == "running",
                     rx.hstack(
                         rx.button("Open workspace", on_click=KasmState.open_workspace(row.id)),
-                        rx.button(
-                            "Stop",
-                            on_click=KasmState.stop(row.id),
-                            color_scheme="amber",
-                            id=f"kasm-stop-{row.id}",
-                        ),
+                        _stop_button(row),
                     ),
                 ),
                 rx.cond(
                     row.status == "stopped",
                     rx.button("Start", on_click=KasmState.start(row.id), id=f"kasm-start-{row.id}"),
                 ),
-                rx.button(
-                    "Terminate", on_click=KasmState.terminate(row.id), variant="soft", color_scheme="red"
+                confirm(
+                    rx.button("Terminate", variant="soft", color_scheme="red", id=f"kasm-terminate-{row.id}"),
+                    title=rx.text.span("Terminate ", row.title, "?"),
+                    warning=(
+                        "The workspace and every file in it are deleted for good; this cannot be undone. "
+                        "Time it ran until now is billed."
+                    ),
+                    confirm_label="Terminate workspace",
+                    on_confirm=KasmState.terminate(row.id),
+                    dialog_id=f"kasm-terminate-dialog-{row.id}",
                 ),
                 spacing="2",
+                wrap="wrap",
             ),
             spacing="2",
         ),
