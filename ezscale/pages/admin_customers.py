@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.confirm import confirm
 from ezscale.components.layout import Area, shell
 from ezscale.state.admin_customer import AdminCustomerState as C
 from ezscale.state.admin_customers import AdminCustomersState as S
@@ -127,11 +128,32 @@ def _service_cells(s: dict) -> list[rx.Component]:
         rx.table.cell(rx.badge(s["status"])),
         rx.table.cell(
             rx.hstack(
-                *[
-                    rx.button(a.title(), size="1", variant="soft", on_click=C.service_action(s["id"], a))
-                    for a in ("suspend", "unsuspend", "terminate")
-                ]
-            )
+                rx.cond(
+                    s["actions"].contains(" suspend "),
+                    rx.button(
+                        "Suspend", size="1", variant="soft", on_click=C.service_action(s["id"], "suspend")
+                    ),
+                ),
+                rx.cond(
+                    s["actions"].contains(" unsuspend "),
+                    rx.button(
+                        "Unsuspend", size="1", variant="soft", on_click=C.service_action(s["id"], "unsuspend")
+                    ),
+                ),
+                rx.cond(
+                    s["actions"].contains(" terminate "),
+                    confirm(
+                        rx.button("Terminate", size="1", variant="soft", color_scheme="red"),
+                        title=rx.text.span("Terminate ", s["label"], "?"),
+                        warning="The service ends now: its subscription is cancelled without a refund of the "
+                        "period and a workspace is deleted with its files. This cannot be undone.",
+                        confirm_label="Terminate service",
+                        on_confirm=C.service_action(s["id"], "terminate"),
+                    ),
+                ),
+                spacing="2",
+            ),
+            custom_attrs={"data-actions": s["actions"]},
         ),
     ]
 

@@ -15,8 +15,7 @@ AUDIT_COLUMNS = [
     ("Role", "role"),
     ("Action", "action"),
     ("Target", "target"),
-    ("Before", "before"),
-    ("After", "after"),
+    ("Changes", "changes"),
     ("IP", "ip"),
 ]
 LOGIN_COLUMNS = [
