@@ -10,7 +10,10 @@ from sqlmodel import select
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
-from ezscale.models.tenant import Plan, User
+from ezscale.models.tenant import CreditKind, Plan, User
+from ezscale.services import kasm
+from ezscale.services.billing import credits
+from ezscale.services.kasm_view import order_options
 from ezscale.services.passwords import hash_password
 from ezscale.services.sessions import create_user_session
 from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
@@ -58,19 +61,34 @@ def test_launch_keeps_the_chosen_plan(live_app, page: Page):
     expect(page.locator("#kasm-type option")).not_to_have_count(0)
 
 
+def _workspace(live_app, tenant: TenantInfo, user_id: int, status: WorkspaceStatus) -> str:
+    """A workspace of the first type and (ephemeral) template, as if the worker had made it `status`."""
+    with live_app.platform(), tenant_session(tenant) as db:
+        credits.add_entry(
+            db, user_id=user_id, kind=CreditKind.TOP_UP, amount_minor=5000, currency=tenant.currency, memo="t"
+        )
+        db.commit()
+        types, templates = order_options(db)
+        ws = kasm.order_workspace(
+            db, user_id=user_id, plan_id=int(types[0].value), template_id=int(templates[0].value)
+        )
+        ws.status = status
+        db.add(ws)
+        db.commit()
+        return str(ws.id)
+
+
 def _status(live_app, tenant: TenantInfo, workspace_id: str) -> WorkspaceStatus:
     with live_app.platform(), tenant_session(tenant) as db:
         return db.get(KasmWorkspace, int(workspace_id)).status
 
 
 def test_terminate_asks_first_and_cancel_keeps_the_workspace(live_app, page: Page):
-    tenant, _ = _sign_in_new_customer(live_app, page, "terminator@ezscale.test")
+    tenant, user_id = _sign_in_new_customer(live_app, page, "terminator@ezscale.test")
+    workspace_id = _workspace(live_app, tenant, user_id, WorkspaceStatus.STOPPED)
     open_site(page, live_app.url("localhost", "/client/workspaces"))
-    expect(page.locator("#kasm-month")).to_contain_text("This month")
-    page.locator("#kasm-order").click()
-    card = page.locator(".kasm-workspace").first
-    expect(card).to_have_attribute("data-workspace-id", re.compile(r"\d+"))
-    workspace_id = card.get_attribute("data-workspace-id")
+    card = page.locator(f".kasm-workspace[data-workspace-id='{workspace_id}']")
+    expect(card).to_have_attribute("data-status", "stopped")
 
     page.locator(f"#kasm-terminate-{workspace_id}").click()
     dialog = page.locator(f"#kasm-terminate-dialog-{workspace_id}")
@@ -88,19 +106,10 @@ def test_terminate_asks_first_and_cancel_keeps_the_workspace(live_app, page: Pag
 
 
 def test_stop_of_an_ephemeral_workspace_warns_that_files_are_lost(live_app, page: Page):
-    tenant, _ = _sign_in_new_customer(live_app, page, "stopper@ezscale.test")
+    tenant, user_id = _sign_in_new_customer(live_app, page, "stopper@ezscale.test")
+    workspace_id = _workspace(live_app, tenant, user_id, WorkspaceStatus.RUNNING)
     open_site(page, live_app.url("localhost", "/client/workspaces"))
-    expect(page.locator("#kasm-month")).to_contain_text("This month")
-    page.locator("#kasm-order").click()
-    card = page.locator(".kasm-workspace").first
-    expect(card).to_have_attribute("data-workspace-id", re.compile(r"\d+"))
-    workspace_id = card.get_attribute("data-workspace-id")
-    with live_app.platform(), tenant_session(tenant) as db:  # as if the worker had provisioned it
-        ws = db.get(KasmWorkspace, int(workspace_id))
-        ws.status = WorkspaceStatus.RUNNING
-        db.add(ws)
-        db.commit()
-    open_site(page, live_app.url("localhost", "/client/workspaces"))
+    card = page.locator(f".kasm-workspace[data-workspace-id='{workspace_id}']")
     expect(card).to_have_attribute("data-status", "running")
 
     page.locator(f"#kasm-stop-{workspace_id}").click()
