@@ -4,6 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.api import api
+from ezscale.components.layout import tab_title
 from ezscale.origin_guard import refuse_foreign_origins
 from ezscale.pages import (
     account,
@@ -32,6 +33,15 @@ app = rx.App(
         rx.el.link(rel="icon", href=routes.FAVICON, type="image/svg+xml"),
     ],
 )
+_add_page = app.add_page
+
+
+def _add_branded_page(component=None, route=None, title=None, **kwargs):
+    """Every page's tab title names the tenant: "<company name> · <page name>"."""
+    return _add_page(component, route, tab_title(title) if isinstance(title, str) else title, **kwargs)
+
+
+app.add_page = _add_branded_page
 storefront.register(app)
 areas.register(app)
 auth.register(app)

@@ -54,4 +54,4 @@ def test_pricing_table_shows_margin(acme_db):
         "$10.50",
         "$4.50",
     )
-    assert rows["kasm-biz-pro"].margin == "0.12 USD/h"
+    assert rows["kasm-biz-pro"].margin == "$0.12/hour"  # the one hourly price format
