@@ -18,7 +18,22 @@ window.ezscaleCard = {
     this.stripe = window.Stripe(publishableKey);
     this.element = this.stripe.elements().create("card");
     this.element.mount("#card-element");
+    this.acceptFullYear(document.querySelector("#card-element"));
     return true;
+  },
+  // A four-digit expiry year ("2030") is taken as its last two digits, the form the card field
+  // expects; capture runs before the field's own input handler reads the value.
+  acceptFullYear(root) {
+    if (!root || root.dataset.fullYear) return;
+    root.dataset.fullYear = "1";
+    root.addEventListener(
+      "input",
+      (event) => {
+        const input = event.target;
+        if (input.placeholder === "exp_year" && /^20\d\d$/.test(input.value)) input.value = input.value.slice(2);
+      },
+      true,
+    );
   },
   async confirm() {
     if (!this.stripe) return { error: "Start adding a card first." };

@@ -4,6 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.confirm import confirm
+from ezscale.components.empty import empty_state, list_or_empty
 from ezscale.components.layout import Area, shell
 from ezscale.state.admin_customer import AdminCustomerState as C
 from ezscale.state.admin_customers import AdminCustomersState as S
@@ -57,7 +58,17 @@ def search_page() -> rx.Component:
         ],
         "customer-results",
     )
-    return _guarded("Customers", S.denied, rx.vstack(form, results, width="100%"))
+    empty = empty_state(
+        rx.cond(
+            S.searched_for != "",
+            "No customer matches “" + S.searched_for + "”. Try part of an e-mail, a name or a company.",
+            "No customers yet: they appear here once they sign up on any storefront.",
+        ),
+        empty_id="no-customers",
+    )
+    return _guarded(
+        "Customers", S.denied, rx.vstack(form, list_or_empty(S.results, results, empty), width="100%")
+    )
 
 
 def _field(label: str, field: str, **props) -> rx.Component:

@@ -4,6 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.confirm import confirm
+from ezscale.components.empty import empty_state, list_or_empty
 from ezscale.components.layout import Area, shell
 from ezscale.services.kasm_view import HistoryRow, Option, WorkspaceRow
 from ezscale.state.auth import AuthState
@@ -154,6 +155,14 @@ def _history_row(row: HistoryRow) -> rx.Component:
 
 
 def _history() -> rx.Component:
+    empty = empty_state(
+        "No workspace sessions yet: order a workspace above; each time it runs, its time and cost show here.",
+        empty_id="no-sessions",
+    )
+    return list_or_empty(KasmState.history, _history_table(), empty)
+
+
+def _history_table() -> rx.Component:
     return rx.table.root(
         rx.table.header(
             rx.table.row(
