@@ -21,8 +21,10 @@ window.ezscaleCard = {
     this.acceptFullYear(document.querySelector("#card-element"));
     return true;
   },
-  // A four-digit expiry year ("2030") is taken as its last two digits, the form the card field
-  // expects; capture runs before the field's own input handler reads the value.
+  // A four-digit expiry year ("2031") is taken as its last two digits, the form the card field
+  // expects. This capture listener runs before the field's own input handler: it holds back "20"
+  // and "203" (the start of a full year, which the field would take as 2020 and jump on) and
+  // passes "2031" on as "31".
   acceptFullYear(root) {
     if (!root || root.dataset.fullYear) return;
     root.dataset.fullYear = "1";
@@ -30,7 +32,9 @@ window.ezscaleCard = {
       "input",
       (event) => {
         const input = event.target;
-        if (input.placeholder === "exp_year" && /^20\d\d$/.test(input.value)) input.value = input.value.slice(2);
+        if (input.placeholder !== "exp_year") return;
+        if (/^20\d?$/.test(input.value)) event.stopPropagation();
+        else if (/^20\d\d$/.test(input.value)) input.value = input.value.slice(2);
       },
       true,
     );

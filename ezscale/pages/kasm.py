@@ -21,7 +21,14 @@ def _option(option: Option) -> rx.Component:
 
 
 def _order_form() -> rx.Component:
-    select_style = {"padding": "8px", "border_radius": "6px", "border": "1px solid var(--gray-7)"}
+    select_style = {
+        "padding": "8px",
+        "border_radius": "6px",
+        "border": "1px solid var(--gray-7)",
+        "width": "100%",
+        "max_width": "100%",
+        "text_overflow": "ellipsis",
+    }
     return rx.card(
         rx.vstack(
             rx.heading("Order a workspace", size="4"),
@@ -205,7 +212,7 @@ def workspaces_page() -> rx.Component:
             rx.grid(
                 rx.vstack(rx.foreach(KasmState.workspaces, _workspace), width="100%", id="kasm-workspaces"),
                 _order_form(),
-                columns="2fr 1fr",
+                columns=rx.breakpoints(initial="1", md="2fr 1fr"),
                 spacing="5",
                 width="100%",
             ),

@@ -76,6 +76,12 @@ def test_admin_sees_the_datasets_figures_and_a_customer_does_not(live_app, brows
     # Movements: one month, four stacked bars (new, expansion, contraction, churned).
     expect(admin.locator("#chart-movements .recharts-bar-rectangle")).to_have_count(4)
     expect(admin.locator("#chart-aging .recharts-bar-rectangle")).to_have_count(4)
+    # Popular plans: a name on every bar, and a chart with data shows no "no data" note.
+    bars = admin.locator("#chart-plans .recharts-bar-rectangle")
+    expect(bars.first).to_be_visible()
+    ticks = admin.locator("#chart-plans .recharts-yAxis .recharts-cartesian-axis-tick-value")
+    expect(ticks).to_have_count(bars.count())
+    expect(admin.locator("#chart-usage-empty")).to_have_count(0)
     expect(admin.locator("#definitions")).to_contain_text("annual plans price ÷ 12")
     with admin.expect_download() as download:
         admin.locator("#report-subscriptions").click()
