@@ -22,14 +22,18 @@ def _guarded(title: str, denied, content: rx.Component) -> rx.Component:
     )
 
 
-def _table(headers: list[str], rows, cells, table_id: str) -> rx.Component:
-    return rx.table.root(
+def _table(headers: list[str], rows, cells, table_id: str, empty: str = "") -> rx.Component:
+    table = rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
         rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
         size="1",
         width="100%",
         id=table_id,
     )
+    if not empty:
+        return table
+    note = rx.text(empty, size="2", color_scheme="gray", id=f"{table_id}-empty")
+    return rx.cond(rows.length() > 0, table, note)
 
 
 def search_page() -> rx.Component:
@@ -162,6 +166,7 @@ def _service_cells(s: dict) -> list[rx.Component]:
                         on_confirm=C.service_action(s["id"], "terminate"),
                     ),
                 ),
+                rx.cond(s["actions"] == "", rx.text("—", color_scheme="gray")),
                 spacing="2",
             ),
             custom_attrs={"data-actions": s["actions"]},
@@ -201,7 +206,9 @@ def customer_page() -> rx.Component:
             _profile(), _actions(), columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"
         ),
         rx.heading("Services", size="4"),
-        _table(["Service", "Plan", "Status", ""], C.services, _service_cells, "customer-services"),
+        _table(
+            ["Service", "Plan", "Status", ""], C.services, _service_cells, "customer-services", "No services."
+        ),
         rx.heading("Invoices", size="4"),
         rx.hstack(_field("Credit note amount", "cn_amount"), _field("Reason", "cn_reason")),
         _table(
@@ -209,6 +216,7 @@ def customer_page() -> rx.Component:
             C.invoices,
             _invoice_cells,
             "customer-invoices",
+            "No invoices.",
         ),
         rx.heading("Card payments", size="4"),
         rx.hstack(_field("Refund amount", "refund_amount"), _field("Reason", "refund_reason")),
@@ -217,6 +225,7 @@ def customer_page() -> rx.Component:
             C.payments,
             _payment_cells,
             "customer-payments",
+            "No card payments.",
         ),
         rx.heading("Credit ledger", size="4"),
         _table(
@@ -224,6 +233,7 @@ def customer_page() -> rx.Component:
             C.credits,
             lambda c: [rx.table.cell(c[k]) for k in ("at", "kind", "amount", "memo")],
             "customer-credits",
+            "No credit entries.",
         ),
         rx.heading("Login history", size="4"),
         _table(
@@ -231,6 +241,7 @@ def customer_page() -> rx.Component:
             C.logins,
             lambda e: [rx.table.cell(e[k]) for k in ("at", "ip", "method", "result")],
             "customer-logins",
+            "No sign-ins yet.",
         ),
         rx.heading("Notes", size="4"),
         _table(
@@ -238,6 +249,7 @@ def customer_page() -> rx.Component:
             C.notes,
             lambda n: [rx.table.cell(n[k]) for k in ("at", "author", "body")],
             "customer-notes",
+            "No notes yet: add one under Actions.",
         ),
         rx.heading("Timeline", size="4"),
         _table(

@@ -101,5 +101,7 @@ def record_view(record: CustomerRecord) -> dict:
         "notes": [
             {"at": _when(n.created_at), "author": n.author_email, "body": n.body} for n in record.notes
         ],
-        "timeline": [{"at": _when(t.at), "kind": t.kind, "text": t.text} for t in record.timeline],
+        "timeline": [
+            {"at": _when(t.at), "kind": t.kind.replace("_", " "), "text": t.text} for t in record.timeline
+        ],
     }

@@ -4,7 +4,7 @@ sign-ins from several sources in one newest-first order."""
 import json
 from collections.abc import Iterable
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from ezscale.models.auth import AuditEntry
 from ezscale.models.central import Tenant
@@ -54,6 +54,22 @@ def tenant_names(central: Session, ids: Iterable[int | None]) -> dict[int, str]:
         return {}
     rows = central.exec(select(Tenant.id, Tenant.name).where(col(Tenant.id).in_(wanted))).all()
     return dict(rows)
+
+
+def find_tenant_id(central: Session, text: str) -> int | None:
+    """The tenant a filter names by id, slug or name (case-insensitive); None for an empty filter,
+    0 (matches nothing) when no tenant fits."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    found = central.exec(
+        select(Tenant.id).where(
+            (func.lower(Tenant.slug) == text.lower()) | (func.lower(Tenant.name) == text.lower())
+        )
+    ).first()
+    return found or 0
 
 
 def audit_rows(central: Session, entries: list[AuditEntry]) -> list[dict[str, str]]:

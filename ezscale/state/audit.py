@@ -10,7 +10,7 @@ from ezscale.models.auth import AdminLoginEvent, LoginEvent
 from ezscale.models.central import Tenant
 from ezscale.services import login_guard
 from ezscale.services.audit import AuditFilter, list_audit
-from ezscale.services.audit_view import audit_rows, login_rows
+from ezscale.services.audit_view import audit_rows, find_tenant_id, login_rows
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
@@ -35,8 +35,10 @@ class AuditState(AuthState):
     def _filter(self) -> AuditFilter:
         f = self.filters
         until = _day(f.get("until", ""))
+        with central_session() as central:
+            tenant_id = find_tenant_id(central, f.get("tenant", ""))
         return AuditFilter(
-            tenant_id=int(f["tenant"]) if f.get("tenant", "").strip().isdigit() else None,
+            tenant_id=tenant_id,
             actor=f.get("actor", ""),
             action=f.get("action", ""),
             since=_day(f.get("since", "")),

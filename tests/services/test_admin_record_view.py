@@ -15,7 +15,7 @@ from ezscale.models.tenant import ServiceStatus
 from ezscale.services import admin_customer_actions as actions
 from ezscale.services.admin_customer_view import record_view
 from ezscale.services.admin_customers import customer_record
-from ezscale.services.audit_view import audit_rows, changes_text, login_rows
+from ezscale.services.audit_view import audit_rows, changes_text, find_tenant_id, login_rows
 from ezscale.services.billing import payments
 from ezscale.services.sessions import AuthUser
 from ezscale.services.tenancy import TenantInfo, tenant_session
@@ -131,3 +131,12 @@ def test_sign_ins_from_several_sources_are_newest_first():
     rows = login_rows((admins, ""), (customers, "@shop: "))
     assert [r["who"] for r in rows] == ["@shop: c@x", "admin@x", "@shop: d@x", "admin@x"]
     assert [r["at"] for r in rows] == sorted((r["at"] for r in rows), reverse=True)
+
+
+def test_audit_filter_finds_a_tenant_by_name_slug_or_id(central, make_tenant):
+    acme = make_tenant("acme", name="Acme Hosting")
+    assert find_tenant_id(central, "") is None
+    assert find_tenant_id(central, " acme ") == acme.id
+    assert find_tenant_id(central, "ACME hosting") == acme.id
+    assert find_tenant_id(central, str(acme.id)) == acme.id
+    assert find_tenant_id(central, "nobody") == 0  # matches no audit row, rather than all of them
