@@ -161,6 +161,11 @@ _MONTH_COLUMNS = (
 
 
 def _month_table() -> rx.Component:
+    """Thirteen columns: the table scrolls inside its own box rather than widening the page."""
+    return rx.box(_month_rows(), overflow_x="auto", width="100%")
+
+
+def _month_rows() -> rx.Component:
     return rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h, _ in _MONTH_COLUMNS])),
         rx.table.body(
@@ -173,6 +178,7 @@ def _month_table() -> rx.Component:
         ),
         size="1",
         width="100%",
+        white_space="nowrap",
         id="month-table",
     )
 
