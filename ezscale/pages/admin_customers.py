@@ -23,12 +23,16 @@ def _guarded(title: str, denied, content: rx.Component) -> rx.Component:
 
 
 def _table(headers: list[str], rows, cells, table_id: str, empty: str = "") -> rx.Component:
-    table = rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-        rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
-        size="1",
+    table = rx.box(  # wide tables scroll inside their box on a phone
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
+            size="1",
+            width="100%",
+            id=table_id,
+        ),
+        overflow_x="auto",
         width="100%",
-        id=table_id,
     )
     if not empty:
         return table
@@ -93,15 +97,18 @@ def _actions() -> rx.Component:
                 _field("Amount (± for credit)", "credit_amount"),
                 _field("Reason", "credit_memo"),
                 rx.button("Add credit", on_click=C.add_credit, id="add-credit"),
+                wrap="wrap",
             ),
             rx.hstack(
                 _field("Amount", "charge_amount"),
                 _field("Description", "charge_text"),
                 rx.button("Charge", on_click=C.charge, id="charge"),
+                wrap="wrap",
             ),
             rx.hstack(
-                _field("Note", "note", width="320px"),
+                _field("Note", "note", max_width="320px", width="100%"),
                 rx.button("Add note", on_click=C.add_note, id="add-note"),
+                wrap="wrap",
             ),
             rx.hstack(
                 rx.button("Reset 2FA", on_click=C.reset_two_factor, variant="soft", id="reset-2fa"),
