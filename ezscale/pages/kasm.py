@@ -225,10 +225,11 @@ def workspaces_page() -> rx.Component:
 
 
 def register(app: rx.App) -> None:
-    app.add_page(
-        workspaces_page,
-        route=routes.CLIENT_WORKSPACES,
-        title="Workspaces",
-        on_load=[AuthState.require_customer, KasmState.load],
-    )
+    for route in (routes.CLIENT_WORKSPACES, routes.CLIENT_WORKSPACES_LAUNCH):
+        app.add_page(
+            workspaces_page,
+            route=route,
+            title="Workspaces",
+            on_load=[AuthState.require_customer, KasmState.load],
+        )
     app.register_lifespan_task(live_updates)

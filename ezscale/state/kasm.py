@@ -55,7 +55,7 @@ class KasmState(AuthState):
             self._user_id = 0
             return
         self._user_id = user.id
-        code = self.router.page.params.get("plan", "")
+        code = self.router.page.params.get("plan_code", "")
         with tenant_session(self._tenant()) as db:
             types, templates = order_options(db)
             chosen = type_for_code(db, code) if isinstance(code, str) and code else ""

@@ -50,15 +50,31 @@ def test_launch_keeps_the_chosen_plan(live_app, page: Page):
         basic = db.exec(select(Plan).where(Plan.code == "kasm-dev-basic")).one()
     open_site(page, live_app.url("localhost", "/"))
     page.locator("#order-kasm-dev-pro").click()
-    expect(page).to_have_url(re.compile(r"/client/workspaces\?plan=kasm-dev-pro$"))
+    expect(page).to_have_url(re.compile(r"/client/workspaces/launch/kasm-dev-pro$"))
     select_box = page.locator("#kasm-type")
     expect(select_box).to_have_value(str(pro.id))
     expect(select_box.locator("option:checked")).to_contain_text(pro.name)
-    # Another plan's link selects that one; the plain page keeps the first type.
-    open_site(page, live_app.url("localhost", "/client/workspaces?plan=kasm-dev-basic"))
+    # Another plan's link selects that one; an unknown code leaves the first type chosen.
+    open_site(page, live_app.url("localhost", "/client/workspaces/launch/kasm-dev-basic"))
     expect(page.locator("#kasm-type")).to_have_value(str(basic.id))
-    open_site(page, live_app.url("localhost", "/client/workspaces?plan=no-such-plan"))
-    expect(page.locator("#kasm-type option")).not_to_have_count(0)
+    open_site(page, live_app.url("localhost", "/client/workspaces/launch/no-such-plan"))
+    expect(page.locator("#kasm-type")).to_have_value(str(basic.id))
+
+
+def test_launch_keeps_the_chosen_plan_through_sign_in(live_app, browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 800})
+    page = context.new_page()
+    _sign_in_new_customer(live_app, page, "launch-visitor@ezscale.test")
+    context.clear_cookies()  # a visitor: Launch goes through the sign-in page
+    open_site(page, live_app.url("localhost", "/"))
+    page.locator("#order-kasm-dev-pro").click()
+    page.wait_for_url(re.compile(r"/login\?next=/client/workspaces/launch/kasm-dev-pro"))
+    page.fill("#email-input", "launch-visitor@ezscale.test")
+    page.fill("#password-input", "a confirm test password")
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r"/client/workspaces/launch/kasm-dev-pro$"))
+    expect(page.locator("#kasm-type option:checked")).to_contain_text("Developer Pro")
+    context.close()
 
 
 def _workspace(live_app, tenant: TenantInfo, user_id: int, status: WorkspaceStatus) -> str:
