@@ -174,7 +174,7 @@ def _timeline(
     target = customer_target(tenant.id, user.id)
     for entry in central.exec(select(AuditEntry).where(col(AuditEntry.target).startswith(target))):
         if entry.target in (target, *(f"{target}:{s.id}" for s, _ in services)):
-            changes = changes_text(entry.before, entry.after)
+            changes = changes_text(entry.before, entry.after, tenant.currency)
             text = f"{entry.actor_email}: {entry.action}" + (f" — {changes}" if changes else "")
             items.append(TimelineItem(entry.created_at, "admin", text))
     return sorted(items, key=lambda i: i.at, reverse=True)

@@ -8,15 +8,18 @@ from sqlmodel import Session, col, func, select
 
 from ezscale.models.auth import AuditEntry
 from ezscale.models.central import Tenant
+from ezscale.money import Money
 
 _TIME = "%Y-%m-%d %H:%M:%S"
 
 
-def _value(value) -> str:
+def _value(value, currency: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if currency and isinstance(value, int):
+        return Money(value, currency).format()
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
     return str(value)
@@ -32,28 +35,32 @@ def _load(text: str) -> dict:
     return value if isinstance(value, dict) else {"value": value}
 
 
-def changes_text(before: str, after: str) -> str:
-    """`before`/`after` JSON of an audit row as "price: 5.00 → 6.00; name: Pro" (a field only in
-    `after` is shown with its new value, one only in `before` as removed)."""
+def changes_text(before: str, after: str, currency: str = "") -> str:
+    """`before`/`after` JSON of an audit row as "price: $5.00 → $6.00; name: Pro" (a field only in
+    `after` is shown with its new value, one only in `before` as removed). With the tenant's
+    `currency`, `…_minor` amounts read as money ("amount: $5.00", not "amount minor: 500")."""
     old, new = _load(before), _load(after)
     parts = []
     for key in [*new, *(k for k in old if k not in new)]:
-        label = key.replace("_", " ")
+        money_field = bool(currency) and key.endswith("_minor")
+        label = (key.removesuffix("_minor") if money_field else key).replace("_", " ")
+        cur = currency if money_field else ""
         if key not in new:
-            parts.append(f"{label}: {_value(old[key])} → removed")
+            parts.append(f"{label}: {_value(old[key], cur)} → removed")
         elif key in old and old[key] != new[key]:
-            parts.append(f"{label}: {_value(old[key])} → {_value(new[key])}")
+            parts.append(f"{label}: {_value(old[key], cur)} → {_value(new[key], cur)}")
         else:
-            parts.append(f"{label}: {_value(new[key])}")
+            parts.append(f"{label}: {_value(new[key], cur)}")
     return "; ".join(parts)
 
 
-def tenant_names(central: Session, ids: Iterable[int | None]) -> dict[int, str]:
+def tenant_names(central: Session, ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
+    """Name and currency of each tenant id."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = central.exec(select(Tenant.id, Tenant.name).where(col(Tenant.id).in_(wanted))).all()
-    return dict(rows)
+    rows = central.exec(select(Tenant.id, Tenant.name, Tenant.currency).where(col(Tenant.id).in_(wanted)))
+    return {tenant_id: (name, currency) for tenant_id, name, currency in rows}
 
 
 def find_tenant_id(central: Session, text: str) -> int | None:
@@ -77,12 +84,12 @@ def audit_rows(central: Session, entries: list[AuditEntry]) -> list[dict[str, st
     return [
         {
             "at": e.created_at.strftime(_TIME),
-            "tenant": names.get(e.tenant_id, f"#{e.tenant_id}") if e.tenant_id else "platform",
+            "tenant": names.get(e.tenant_id, (f"#{e.tenant_id}",))[0] if e.tenant_id else "platform",
             "actor": e.actor_email,
             "role": e.actor_role.replace("_", " "),
             "action": e.action,
             "target": e.target,
-            "changes": changes_text(e.before, e.after),
+            "changes": changes_text(e.before, e.after, names.get(e.tenant_id, ("", ""))[1]),
             "ip": e.ip,
         }
         for e in entries

@@ -50,7 +50,7 @@ def test_card_payment_and_refund_show_as_money_once_each(central, make_tenant, c
     assert [t for t in texts if "$5.48" in t] == ["Card payment succeeded: $5.48"]  # not the event again
     assert "Refunded $1.00 of a card payment: asked" in texts
     [admin] = [t for t in texts if t.startswith("admin@example.test: customer.refund")]
-    assert "amount minor: 100" in admin and "{" not in admin
+    assert "amount: $1.00" in admin and "{" not in admin and "minor" not in admin
 
 
 def test_a_stopped_workspace_shows_stopped_and_actions_follow_the_state(central, make_tenant, clock):
@@ -110,6 +110,8 @@ def test_audit_rows_name_tenants_and_say_what_changed(central, make_tenant):
     assert changes_text("", '{"from": "active", "to": "suspended"}') == "from: active; to: suspended"
     assert changes_text('{"note": "x"}', "") == "note: x → removed"
     assert changes_text("", "not json") == "value: not json"
+    assert changes_text('{"price_minor": 500}', '{"price_minor": 650}', "EUR") == "price: €5.00 → €6.50"
+    assert changes_text("", '{"price_minor": 650}') == "price minor: 650"  # no currency known
 
 
 @dataclass
