@@ -18,7 +18,26 @@ window.ezscaleCard = {
     this.stripe = window.Stripe(publishableKey);
     this.element = this.stripe.elements().create("card");
     this.element.mount("#card-element");
+    this.acceptFullYear(document.querySelector("#card-element"));
     return true;
+  },
+  // A four-digit expiry year ("2031") is taken as its last two digits, the form the card field
+  // expects. This capture listener runs before the field's own input handler: it holds back "20"
+  // and "203" (the start of a full year, which the field would take as 2020 and jump on) and
+  // passes "2031" on as "31".
+  acceptFullYear(root) {
+    if (!root || root.dataset.fullYear) return;
+    root.dataset.fullYear = "1";
+    root.addEventListener(
+      "input",
+      (event) => {
+        const input = event.target;
+        if (input.placeholder !== "exp_year") return;
+        if (/^20\d?$/.test(input.value)) event.stopPropagation();
+        else if (/^20\d\d$/.test(input.value)) input.value = input.value.slice(2);
+      },
+      true,
+    );
   },
   async confirm() {
     if (!this.stripe) return { error: "Start adding a card first." };

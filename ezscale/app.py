@@ -7,6 +7,7 @@ from ezscale import routes
 from ezscale.api import api
 from ezscale.billing_api import check_webhook_secret
 from ezscale.body_limit import cap_request_body
+from ezscale.components.layout import tab_title
 from ezscale.edge import secure_edge
 from ezscale.origin_guard import refuse_foreign_origins
 from ezscale.pages import (
@@ -41,6 +42,12 @@ class EzscaleApp(rx.App):
     def __call__(self) -> ASGIApp:
         check_webhook_secret()
         return secure_edge(super().__call__())
+
+    def add_page(self, component=None, route=None, title=None, **kwargs):
+        """Every page's tab title names the tenant: "<company name> · <page name>"."""
+        return super().add_page(
+            component, route, tab_title(title) if isinstance(title, str) else title, **kwargs
+        )
 
 
 app = EzscaleApp(

@@ -46,6 +46,24 @@ def parse_price(text: str, *, places: int) -> Decimal:
     return value
 
 
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def amount_text(amount: Decimal, currency: str) -> str:
+    """An exact amount with its currency: at least the minor digits, more only when it has them
+    ("$0.30", "$0.105", "12.50 CHF")."""
+    digits = max(minor_digits(currency), -min(amount.normalize().as_tuple().exponent, 0))
+    text = f"{abs(amount):,.{digits}f}"
+    sign = "-" if amount < 0 else ""
+    symbol = SYMBOLS.get(currency.upper())
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency.upper()}"
+
+
+def rate_text(rate: Decimal, currency: str) -> str:
+    """The one format of an hourly price everywhere: "$0.30/hour"."""
+    return f"{amount_text(rate, currency)}/hour"
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     minor: int
@@ -72,8 +90,4 @@ class Money:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")
 
     def format(self) -> str:
-        symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(self.currency)
-        digits = minor_digits(self.currency)
-        text = f"{abs(self.amount):,.{digits}f}"
-        sign = "-" if self.minor < 0 else ""
-        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {self.currency}"
+        return amount_text(self.amount, self.currency)

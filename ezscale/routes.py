@@ -5,6 +5,7 @@ from urllib.parse import quote
 HOME = "/"
 CLIENT = "/client"
 CLIENT_WORKSPACES = "/client/workspaces"
+CLIENT_WORKSPACES_LAUNCH = "/client/workspaces/launch/[plan_code]"  # Launch from the storefront
 CLIENT_BILLING = "/client/billing"
 ORDER = "/order/[plan_code]"  # the plan code is the route argument `plan_code`
 RESELLER = "/reseller"
@@ -55,3 +56,9 @@ def order_path(plan_code: str) -> str:
 def invoice_path(invoice_id: int) -> str:
     """The customer's billing page with one invoice open."""
     return f"{CLIENT_BILLING}?invoice={invoice_id}"
+
+
+def workspaces_path(plan_code: str) -> str:
+    """The workspaces page with one workspace type chosen in its order form (a path, not a query,
+    so it survives the detour through sign-in, whose `next` keeps only the path)."""
+    return CLIENT_WORKSPACES_LAUNCH.replace("[plan_code]", quote(plan_code, safe=""))

@@ -12,6 +12,8 @@ from ezscale import routes
 from ezscale.components.account_menu import account_menu
 from ezscale.components.impersonation import impersonation_banner
 from ezscale.services.branding import brand_variables
+from ezscale.services.sessions import AuthRole
+from ezscale.state.auth import AuthState
 from ezscale.state.brand import BrandState
 from ezscale.state.site import SiteState
 
@@ -74,15 +76,31 @@ def _brand() -> rx.Component:
     )
 
 
+def _nav(area: Area) -> rx.Component:
+    links = rx.hstack(
+        *[
+            rx.link(label, href=href, color="white", weight="medium", underline="hover")
+            for label, href in _NAV[area]
+        ],
+        spacing="5",
+        align="center",
+        id="site-nav",
+    )
+    # The admin menu is for signed-in admins only (not for visitors of the admin sign-in page).
+    return rx.cond(AuthState.role == AuthRole.PLATFORM_ADMIN.value, links) if area is Area.ADMIN else links
+
+
+def tab_title(page: str) -> rx.Var:
+    """The browser tab's title: "<company name> · <page>" (the page alone until the site is known)."""
+    return rx.cond(BrandState.company_name != "", BrandState.company_name + f" · {page}", page)
+
+
 def _header(area: Area) -> rx.Component:
     return rx.box(
         rx.hstack(
             _brand(),
             rx.spacer(),
-            *[
-                rx.link(label, href=href, color="white", weight="medium", underline="hover")
-                for label, href in _NAV[area]
-            ],
+            _nav(area),
             account_menu(),
             align="center",
             spacing="5",

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.confirm import confirm
 from ezscale.components.layout import Area, shell
 from ezscale.pages.auth import feedback, field
 from ezscale.state.account import AccountState as A
@@ -73,12 +74,23 @@ def _sessions() -> rx.Component:
         "Sessions and sign-in history",
         rx.text(A.session_count, " active session(s)."),
         rx.hstack(
-            rx.button(
-                "Sign out other sessions", variant="soft", on_click=A.logout_others, id="logout-others"
+            confirm(
+                rx.button("Sign out other sessions", variant="soft", id="logout-others"),
+                title="Sign out your other sessions?",
+                warning="Every other browser and device signed in to your account is signed out at once; "
+                "this one stays signed in.",
+                confirm_label="Sign out others",
+                on_confirm=A.logout_others,
             ),
-            rx.button(
-                "Sign out everywhere", color_scheme="red", on_click=A.logout_everywhere, id="logout-all"
+            confirm(
+                rx.button("Sign out everywhere", color_scheme="red", id="logout-all"),
+                title="Sign out everywhere?",
+                warning="Every session is ended, this one included: you and anyone else signed in to your "
+                "account must sign in again.",
+                confirm_label="Sign out everywhere",
+                on_confirm=A.logout_everywhere,
             ),
+            wrap="wrap",
         ),
         rx.table.root(
             rx.table.header(

@@ -51,36 +51,91 @@ def _lines(name: str, x_key: str, keys: list[str]) -> rx.Component:
     return rx.recharts.line_chart(*series, *_axes(x_key), data=S.charts[name], width="100%", height=260)
 
 
-def _chart_card(title: str, chart: rx.Component, chart_id: str) -> rx.Component:
-    return rx.card(rx.heading(title, size="3"), chart, id=chart_id, width="100%")
+def _plan_bars() -> rx.Component:
+    """Plans as horizontal bars, one labelled row each (a vertical axis would skip names)."""
+    return rx.recharts.bar_chart(
+        rx.recharts.bar(
+            rx.recharts.label_list(data_key="Active", position="right"),
+            data_key="Active",
+            fill=_COLOURS[0],
+            is_animation_active=False,
+        ),
+        rx.recharts.x_axis(type_="number", allow_decimals=False),
+        rx.recharts.y_axis(data_key="plan", type_="category", interval=0, width=150),
+        rx.recharts.graphing_tooltip(),
+        data=S.charts["plans"],
+        layout="vertical",
+        width="100%",
+        height=rx.cond(S.charts["plans"].length() > 6, S.charts["plans"].length() * 34 + 40, 260),
+    )
+
+
+def _chart_card(title: str, chart: rx.Component, chart_id: str, name: str) -> rx.Component:
+    empty = rx.center(
+        rx.text(
+            "No data for this chart yet: it fills in as the daily analytics run records activity.",
+            color_scheme="gray",
+            size="2",
+            id=f"{chart_id}-empty",
+        ),
+        height="260px",
+    )
+    return rx.card(
+        rx.heading(title, size="3"),
+        rx.cond(S.empty_charts.contains(name), empty, chart),
+        id=chart_id,
+        width="100%",
+    )
 
 
 def _charts() -> rx.Component:
     return rx.grid(
-        _chart_card("MRR and ARR", _lines("mrr", "month", ["MRR", "ARR"]), "chart-mrr"),
+        _chart_card("MRR and ARR", _lines("mrr", "month", ["MRR", "ARR"]), "chart-mrr", "mrr"),
         _chart_card(
             "Net new MRR",
             _bars("movements", "month", ["New", "Expansion", "Contraction", "Churned"], stacked=True),
             "chart-movements",
+            "movements",
         ),
         _chart_card(
-            "Paying customers", _bars("customers", "month", ["Paying customers", "Growth"]), "chart-customers"
-        ),
-        _chart_card("Churn", _lines("churn", "month", ["Logo churn %", "Revenue churn %"]), "chart-churn"),
-        _chart_card(
-            "Revenue per day (last 30)", _bars("revenue_daily", "day", ["Revenue"]), "chart-revenue-daily"
-        ),
-        _chart_card(
-            "Revenue per month", _bars("revenue_monthly", "month", ["Revenue"]), "chart-revenue-monthly"
-        ),
-        _chart_card("Revenue per year", _bars("revenue_yearly", "year", ["Revenue"]), "chart-revenue-yearly"),
-        _chart_card("Kasm usage", _bars("usage", "month", ["Hours", "Usage revenue"]), "chart-usage"),
-        _chart_card("Popular plans", _bars("plans", "plan", ["Active"]), "chart-plans"),
-        _chart_card(
-            "Conversion", _bars("conversion", "month", ["Sign-ups", "First purchases"]), "chart-conversion"
+            "Paying customers",
+            _bars("customers", "month", ["Paying customers", "Growth"]),
+            "chart-customers",
+            "customers",
         ),
         _chart_card(
-            "Outstanding by age (days past due)", _bars("aging", "bucket", ["Amount"]), "chart-aging"
+            "Churn", _lines("churn", "month", ["Logo churn %", "Revenue churn %"]), "chart-churn", "churn"
+        ),
+        _chart_card(
+            "Revenue per day (last 30)",
+            _bars("revenue_daily", "day", ["Revenue"]),
+            "chart-revenue-daily",
+            "revenue_daily",
+        ),
+        _chart_card(
+            "Revenue per month",
+            _bars("revenue_monthly", "month", ["Revenue"]),
+            "chart-revenue-monthly",
+            "revenue_monthly",
+        ),
+        _chart_card(
+            "Revenue per year",
+            _bars("revenue_yearly", "year", ["Revenue"]),
+            "chart-revenue-yearly",
+            "revenue_yearly",
+        ),
+        _chart_card(
+            "Kasm usage", _bars("usage", "month", ["Hours", "Usage revenue"]), "chart-usage", "usage"
+        ),
+        _chart_card("Popular plans", _plan_bars(), "chart-plans", "plans"),
+        _chart_card(
+            "Conversion",
+            _bars("conversion", "month", ["Sign-ups", "First purchases"]),
+            "chart-conversion",
+            "conversion",
+        ),
+        _chart_card(
+            "Outstanding by age (days past due)", _bars("aging", "bucket", ["Amount"]), "chart-aging", "aging"
         ),
         columns=rx.breakpoints(initial="1", md="2"),
         spacing="4",
@@ -106,6 +161,11 @@ _MONTH_COLUMNS = (
 
 
 def _month_table() -> rx.Component:
+    """Thirteen columns: the table scrolls inside its own box rather than widening the page."""
+    return rx.box(_month_rows(), overflow_x="auto", width="100%")
+
+
+def _month_rows() -> rx.Component:
     return rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h, _ in _MONTH_COLUMNS])),
         rx.table.body(
@@ -118,6 +178,7 @@ def _month_table() -> rx.Component:
         ),
         size="1",
         width="100%",
+        white_space="nowrap",
         id="month-table",
     )
 

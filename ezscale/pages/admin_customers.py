@@ -3,6 +3,8 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.confirm import confirm
+from ezscale.components.empty import empty_state, list_or_empty
 from ezscale.components.layout import Area, shell
 from ezscale.state.admin_customer import AdminCustomerState as C
 from ezscale.state.admin_customers import AdminCustomersState as S
@@ -20,14 +22,22 @@ def _guarded(title: str, denied, content: rx.Component) -> rx.Component:
     )
 
 
-def _table(headers: list[str], rows, cells, table_id: str) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-        rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
-        size="1",
+def _table(headers: list[str], rows, cells, table_id: str, empty: str = "") -> rx.Component:
+    table = rx.box(  # wide tables scroll inside their box on a phone
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
+            size="1",
+            width="100%",
+            id=table_id,
+        ),
+        overflow_x="auto",
         width="100%",
-        id=table_id,
     )
+    if not empty:
+        return table
+    note = rx.text(empty, size="2", color_scheme="gray", id=f"{table_id}-empty")
+    return rx.cond(rows.length() > 0, table, note)
 
 
 def search_page() -> rx.Component:
@@ -56,7 +66,17 @@ def search_page() -> rx.Component:
         ],
         "customer-results",
     )
-    return _guarded("Customers", S.denied, rx.vstack(form, results, width="100%"))
+    empty = empty_state(
+        rx.cond(
+            S.searched_for != "",
+            "No customer matches “" + S.searched_for + "”. Try part of an e-mail, a name or a company.",
+            "No customers yet: they appear here once they sign up on any storefront.",
+        ),
+        empty_id="no-customers",
+    )
+    return _guarded(
+        "Customers", S.denied, rx.vstack(form, list_or_empty(S.results, results, empty), width="100%")
+    )
 
 
 def _field(label: str, field: str, **props) -> rx.Component:
@@ -77,15 +97,18 @@ def _actions() -> rx.Component:
                 _field("Amount (± for credit)", "credit_amount"),
                 _field("Reason", "credit_memo"),
                 rx.button("Add credit", on_click=C.add_credit, id="add-credit"),
+                wrap="wrap",
             ),
             rx.hstack(
                 _field("Amount", "charge_amount"),
                 _field("Description", "charge_text"),
                 rx.button("Charge", on_click=C.charge, id="charge"),
+                wrap="wrap",
             ),
             rx.hstack(
-                _field("Note", "note", width="320px"),
+                _field("Note", "note", max_width="320px", width="100%"),
                 rx.button("Add note", on_click=C.add_note, id="add-note"),
+                wrap="wrap",
             ),
             rx.hstack(
                 rx.button("Reset 2FA", on_click=C.reset_two_factor, variant="soft", id="reset-2fa"),
@@ -127,11 +150,33 @@ def _service_cells(s: dict) -> list[rx.Component]:
         rx.table.cell(rx.badge(s["status"])),
         rx.table.cell(
             rx.hstack(
-                *[
-                    rx.button(a.title(), size="1", variant="soft", on_click=C.service_action(s["id"], a))
-                    for a in ("suspend", "unsuspend", "terminate")
-                ]
-            )
+                rx.cond(
+                    s["actions"].contains(" suspend "),
+                    rx.button(
+                        "Suspend", size="1", variant="soft", on_click=C.service_action(s["id"], "suspend")
+                    ),
+                ),
+                rx.cond(
+                    s["actions"].contains(" unsuspend "),
+                    rx.button(
+                        "Unsuspend", size="1", variant="soft", on_click=C.service_action(s["id"], "unsuspend")
+                    ),
+                ),
+                rx.cond(
+                    s["actions"].contains(" terminate "),
+                    confirm(
+                        rx.button("Terminate", size="1", variant="soft", color_scheme="red"),
+                        title=rx.text.span("Terminate ", s["label"], "?"),
+                        warning="The service ends now: its subscription is cancelled without a refund of the "
+                        "period and a workspace is deleted with its files. This cannot be undone.",
+                        confirm_label="Terminate service",
+                        on_confirm=C.service_action(s["id"], "terminate"),
+                    ),
+                ),
+                rx.cond(s["actions"] == "", rx.text("—", color_scheme="gray")),
+                spacing="2",
+            ),
+            custom_attrs={"data-actions": s["actions"]},
         ),
     ]
 
@@ -168,7 +213,9 @@ def customer_page() -> rx.Component:
             _profile(), _actions(), columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"
         ),
         rx.heading("Services", size="4"),
-        _table(["Service", "Plan", "Status", ""], C.services, _service_cells, "customer-services"),
+        _table(
+            ["Service", "Plan", "Status", ""], C.services, _service_cells, "customer-services", "No services."
+        ),
         rx.heading("Invoices", size="4"),
         rx.hstack(_field("Credit note amount", "cn_amount"), _field("Reason", "cn_reason")),
         _table(
@@ -176,6 +223,7 @@ def customer_page() -> rx.Component:
             C.invoices,
             _invoice_cells,
             "customer-invoices",
+            "No invoices.",
         ),
         rx.heading("Card payments", size="4"),
         rx.hstack(_field("Refund amount", "refund_amount"), _field("Reason", "refund_reason")),
@@ -184,6 +232,7 @@ def customer_page() -> rx.Component:
             C.payments,
             _payment_cells,
             "customer-payments",
+            "No card payments.",
         ),
         rx.heading("Credit ledger", size="4"),
         _table(
@@ -191,6 +240,7 @@ def customer_page() -> rx.Component:
             C.credits,
             lambda c: [rx.table.cell(c[k]) for k in ("at", "kind", "amount", "memo")],
             "customer-credits",
+            "No credit entries.",
         ),
         rx.heading("Login history", size="4"),
         _table(
@@ -198,6 +248,7 @@ def customer_page() -> rx.Component:
             C.logins,
             lambda e: [rx.table.cell(e[k]) for k in ("at", "ip", "method", "result")],
             "customer-logins",
+            "No sign-ins yet.",
         ),
         rx.heading("Notes", size="4"),
         _table(
@@ -205,6 +256,7 @@ def customer_page() -> rx.Component:
             C.notes,
             lambda n: [rx.table.cell(n[k]) for k in ("at", "author", "body")],
             "customer-notes",
+            "No notes yet: add one under Actions.",
         ),
         rx.heading("Timeline", size="4"),
         _table(

@@ -5,6 +5,7 @@ import reflex as rx
 from ezscale import routes
 from ezscale.components.layout import Area, shell
 from ezscale.services.billing.orders import ServiceRow
+from ezscale.state.admin_overview import AdminOverviewState
 from ezscale.state.auth import AuthState
 from ezscale.state.client import ClientState
 from ezscale.state.site import SiteState
@@ -71,12 +72,55 @@ def client() -> rx.Component:
     )
 
 
+_TONES = {"ok": "green", "warn": "amber", "bad": "red"}
+
+
+def _health_card(figure: dict[str, str]) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(figure["label"], size="2", color_scheme="gray"),
+            rx.heading(figure["value"], size="6"),
+            rx.text(
+                figure["hint"],
+                size="1",
+                color_scheme=rx.match(figure["tone"], *_TONES.items(), "gray"),
+            ),
+            spacing="1",
+        ),
+        id="health-" + figure["id"],
+        custom_attrs={"data-tone": figure["tone"]},
+    )
+
+
+def _health() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Platform health", size="7"),
+        rx.text("Live across every tenant; MRR from the last analytics snapshot.", color_scheme="gray"),
+        rx.grid(
+            rx.foreach(AdminOverviewState.health, _health_card),
+            columns=rx.breakpoints(initial="1", sm="2", md="3"),
+            spacing="4",
+            width="100%",
+            id="platform-health",
+        ),
+        rx.hstack(
+            rx.link("Analytics", href=routes.ADMIN_ANALYTICS),
+            rx.link("Alerts", href=routes.ADMIN_ALERTS),
+            rx.link("Customers", href=routes.ADMIN_CUSTOMERS),
+            spacing="4",
+            wrap="wrap",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
 def admin() -> rx.Component:
     return shell(
         Area.ADMIN,
         rx.cond(
             SiteState.is_house & AuthState.signed_in & ~AuthState.denied,
-            _area_intro("Platform admin", "Signed in with a second factor. Choose a section above."),
+            _health(),
             _area_intro("Not allowed", "The platform admin area is not available on this site."),
         ),
     )
@@ -89,4 +133,4 @@ def register(app: rx.App) -> None:
         title="Client area",
         on_load=[AuthState.require_customer, ClientState.load],
     )
-    app.add_page(admin, route=routes.ADMIN, title="Admin", on_load=AuthState.require_admin)
+    app.add_page(admin, route=routes.ADMIN, title="Admin", on_load=AdminOverviewState.load)

@@ -15,8 +15,7 @@ AUDIT_COLUMNS = [
     ("Role", "role"),
     ("Action", "action"),
     ("Target", "target"),
-    ("Before", "before"),
-    ("After", "after"),
+    ("Changes", "changes"),
     ("IP", "ip"),
 ]
 LOGIN_COLUMNS = [
@@ -29,15 +28,24 @@ LOGIN_COLUMNS = [
 ]
 
 
-def table(rows, columns: list[tuple[str, str]], table_id: str) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(label) for label, _ in columns])),
-        rx.table.body(
-            rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(r[key]) for _, key in columns]))
+def table(rows, columns: list[tuple[str, str]], table_id: str, empty: str = "Nothing yet.") -> rx.Component:
+    listing = rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(label) for label, _ in columns])),
+            rx.table.body(
+                rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(r[key]) for _, key in columns]))
+            ),
+            size="1",
+            width="100%",
+            id=table_id,
         ),
-        size="1",
+        overflow_x="auto",
         width="100%",
-        id=table_id,
+    )
+    return rx.cond(
+        rows.length() > 0,
+        listing,
+        rx.text(empty, color_scheme="gray", size="2", id=f"{table_id}-empty"),
     )
 
 
@@ -107,7 +115,7 @@ def admin_audit() -> rx.Component:
                     name=name, placeholder=label, default_value=A.filters[name], id=f"filter-{name}", size="2"
                 )
                 for name, label in [
-                    ("tenant", "Tenant id"),
+                    ("tenant", "Tenant (name, slug or id)"),
                     ("actor", "Who (email)"),
                     ("action", "Action"),
                     ("since", "From (YYYY-MM-DD)"),
@@ -121,7 +129,13 @@ def admin_audit() -> rx.Component:
         reset_on_submit=False,
     )
     return guarded(
-        Area.ADMIN, "Audit trail", rx.vstack(filters, table(A.entries, AUDIT_COLUMNS, "audit-table"))
+        Area.ADMIN,
+        "Audit trail",
+        rx.vstack(
+            filters,
+            table(A.entries, AUDIT_COLUMNS, "audit-table", "No audit entries match: widen the filters."),
+            width="100%",
+        ),
     )
 
 

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.empty import empty_state, list_or_empty
 from ezscale.components.layout import Area, shell
 from ezscale.services.billing.views import CardRow, CreditRow, InvoiceRow, LineRow, UpcomingRow
 from ezscale.state.auth import AuthState
@@ -37,6 +38,16 @@ def _invoice_row(row: InvoiceRow) -> rx.Component:
 
 
 def _invoices() -> rx.Component:
+    empty = empty_state(
+        "No invoices yet: they appear here when you order a plan or use a workspace.",
+        "Browse plans",
+        routes.HOME,
+        empty_id="no-invoices",
+    )
+    return list_or_empty(BillingState.invoice_rows, _invoice_table(), empty)
+
+
+def _invoice_table() -> rx.Component:
     return rx.table.root(
         rx.table.header(
             rx.table.row(
@@ -159,7 +170,18 @@ def _upcoming() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Upcoming charges", size="4"),
-            rx.table.root(rx.table.body(rx.foreach(BillingState.upcoming_rows, _upcoming_row)), width="100%"),
+            list_or_empty(
+                BillingState.upcoming_rows,
+                rx.table.root(
+                    rx.table.body(rx.foreach(BillingState.upcoming_rows, _upcoming_row)), width="100%"
+                ),
+                empty_state(
+                    "Nothing is due: you have no subscriptions and no workspace usage this period.",
+                    "Order a service",
+                    routes.HOME,
+                    empty_id="no-upcoming",
+                ),
+            ),
             width="100%",
         ),
         width="100%",

@@ -3,6 +3,8 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.confirm import confirm
+from ezscale.components.empty import empty_state, list_or_empty
 from ezscale.components.layout import Area, shell
 from ezscale.services.kasm_usage import RULE_TEXT
 from ezscale.services.kasm_view import HistoryRow, Option, WorkspaceRow
@@ -20,7 +22,14 @@ def _option(option: Option) -> rx.Component:
 
 
 def _order_form() -> rx.Component:
-    select_style = {"padding": "8px", "border_radius": "6px", "border": "1px solid var(--gray-7)"}
+    select_style = {
+        "padding": "8px",
+        "border_radius": "6px",
+        "border": "1px solid var(--gray-7)",
+        "width": "100%",
+        "max_width": "100%",
+        "text_overflow": "ellipsis",
+    }
     return rx.card(
         rx.vstack(
             rx.heading("Order a workspace", size="4"),
@@ -61,6 +70,27 @@ def _ticker(row: WorkspaceRow, field: str, text, test_id: str) -> rx.Component:
     )
 
 
+def _stop_button(row: WorkspaceRow) -> rx.Component:
+    """Stopping a persistent workspace keeps its files; stopping an ephemeral one loses them, so
+    that is confirmed first."""
+    button = rx.button("Stop", color_scheme="amber", id=f"kasm-stop-{row.id}")
+    return rx.cond(
+        row.persistent,
+        rx.button("Stop", on_click=KasmState.stop(row.id), color_scheme="amber", id=f"kasm-stop-{row.id}"),
+        confirm(
+            button,
+            title=rx.text.span("Stop ", row.title, "?"),
+            warning=(
+                "This workspace does not keep its files: everything saved in it is lost when it stops. "
+                "Download what you need first."
+            ),
+            confirm_label="Stop and lose files",
+            on_confirm=KasmState.stop(row.id),
+            dialog_id=f"kasm-stop-dialog-{row.id}",
+        ),
+    )
+
+
 def _workspace(row: WorkspaceRow) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -91,22 +121,26 @@ def _workspace(row: WorkspaceRow) -> rx.Component:
                     row.status == "running",
                     rx.hstack(
                         rx.button("Open workspace", on_click=KasmState.open_workspace(row.id)),
-                        rx.button(
-                            "Stop",
-                            on_click=KasmState.stop(row.id),
-                            color_scheme="amber",
-                            id=f"kasm-stop-{row.id}",
-                        ),
+                        _stop_button(row),
                     ),
                 ),
                 rx.cond(
                     row.status == "stopped",
                     rx.button("Start", on_click=KasmState.start(row.id), id=f"kasm-start-{row.id}"),
                 ),
-                rx.button(
-                    "Terminate", on_click=KasmState.terminate(row.id), variant="soft", color_scheme="red"
+                confirm(
+                    rx.button("Terminate", variant="soft", color_scheme="red", id=f"kasm-terminate-{row.id}"),
+                    title=rx.text.span("Terminate ", row.title, "?"),
+                    warning=(
+                        "The workspace and every file in it are deleted for good; this cannot be undone. "
+                        "Time it ran until now is billed."
+                    ),
+                    confirm_label="Terminate workspace",
+                    on_confirm=KasmState.terminate(row.id),
+                    dialog_id=f"kasm-terminate-dialog-{row.id}",
                 ),
                 spacing="2",
+                wrap="wrap",
             ),
             spacing="2",
         ),
@@ -129,6 +163,14 @@ def _history_row(row: HistoryRow) -> rx.Component:
 
 
 def _history() -> rx.Component:
+    empty = empty_state(
+        "No workspace sessions yet: order a workspace above; each time it runs, its time and cost show here.",
+        empty_id="no-sessions",
+    )
+    return list_or_empty(KasmState.history, _history_table(), empty)
+
+
+def _history_table() -> rx.Component:
     return rx.table.root(
         rx.table.header(
             rx.table.row(
@@ -171,7 +213,7 @@ def workspaces_page() -> rx.Component:
             rx.grid(
                 rx.vstack(rx.foreach(KasmState.workspaces, _workspace), width="100%", id="kasm-workspaces"),
                 _order_form(),
-                columns="2fr 1fr",
+                columns=rx.breakpoints(initial="1", md="2fr 1fr"),
                 spacing="5",
                 width="100%",
             ),
@@ -184,10 +226,11 @@ def workspaces_page() -> rx.Component:
 
 
 def register(app: rx.App) -> None:
-    app.add_page(
-        workspaces_page,
-        route=routes.CLIENT_WORKSPACES,
-        title="Workspaces",
-        on_load=[AuthState.require_customer, KasmState.load],
-    )
+    for route in (routes.CLIENT_WORKSPACES, routes.CLIENT_WORKSPACES_LAUNCH):
+        app.add_page(
+            workspaces_page,
+            route=route,
+            title="Workspaces",
+            on_load=[AuthState.require_customer, KasmState.load],
+        )
     app.register_lifespan_task(live_updates)

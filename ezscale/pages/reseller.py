@@ -4,6 +4,7 @@ staff, workspace templates."""
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.confirm import confirm
 from ezscale.components.layout import Area, shell
 from ezscale.pages.admin_templates import template_editor
 from ezscale.pages.billing import CARD_JS
@@ -161,10 +162,19 @@ def _domain_row(d: dict) -> rx.Component:
                 ),
                 rx.cond(
                     d["type"] != "primary",
-                    rx.button(
-                        "Remove", size="1", color_scheme="red", variant="soft", on_click=S.remove(d["id"])
+                    confirm(
+                        rx.button("Remove", size="1", color_scheme="red", variant="soft"),
+                        title=rx.text.span("Remove ", d["domain"], "?"),
+                        warning=(
+                            "Your storefront stops answering on this domain at once and its "
+                            "certificate is dropped. To use it again you add and verify it anew."
+                        ),
+                        confirm_label="Remove domain",
+                        on_confirm=S.remove(d["id"]),
                     ),
                 ),
+                spacing="2",
+                wrap="wrap",
             )
         ),
     )

@@ -54,5 +54,37 @@ def home() -> rx.Component:
     )
 
 
+def not_found() -> rx.Component:
+    """The branded 404: in the tenant's colours, with the ways back."""
+    return shell(
+        Area.STOREFRONT,
+        rx.center(
+            rx.card(
+                rx.vstack(
+                    rx.text("404", size="8", weight="bold", color="var(--brand-primary)"),
+                    rx.heading("Page not found", size="6"),
+                    rx.text(
+                        "The page you asked for does not exist or has moved. Check the address, or go on "
+                        "from here:",
+                        color_scheme="gray",
+                    ),
+                    rx.hstack(
+                        rx.link(rx.button("Browse plans"), href=routes.HOME),
+                        rx.link(rx.button("Client area", variant="soft"), href=routes.CLIENT),
+                        spacing="3",
+                        wrap="wrap",
+                    ),
+                    spacing="3",
+                ),
+                max_width="520px",
+                width="100%",
+                id="not-found",
+            ),
+            padding_top="48px",
+        ),
+    )
+
+
 def register(app: rx.App) -> None:
     app.add_page(home, route=routes.HOME, title="Storefront", on_load=StorefrontState.load)
+    app.add_page(not_found, route="404", title="Page not found", on_load=StorefrontState.load_site)

@@ -28,6 +28,12 @@ from ezscale.services.sessions import AuthUser, create_user_session, hash_token
 from ezscale.services.tenancy import TenantInfo, tenant_session
 
 SERVICE_ACTIONS = ("suspend", "unsuspend", "terminate")
+# The states each service action starts from (the record page offers only these).
+_ACTION_FROM = {
+    "suspend": (ServiceStatus.ACTIVE,),
+    "unsuspend": (ServiceStatus.SUSPENDED,),
+    "terminate": (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED, ServiceStatus.FAILED, ServiceStatus.PENDING),
+}
 IMPERSONATION_TTL = timedelta(hours=1)
 _DONE = {"suspend": "suspended", "unsuspend": "unsuspended", "terminate": "terminated"}
 
@@ -131,6 +137,11 @@ def refund(
     _audit(actor, "customer.refund", customer_target(tenant.id, user_id), after, ip)
 
 
+def allowed_actions(status: ServiceStatus) -> list[str]:
+    """The staff actions a service in `status` allows, in button order."""
+    return [action for action in SERVICE_ACTIONS if status in _ACTION_FROM[action]]
+
+
 def change_service(
     *, actor: AuthUser, tenant: TenantInfo, user_id: int, service_id: int, action: str, ip: str = ""
 ) -> ServiceStatus:
@@ -142,17 +153,7 @@ def change_service(
         if service is None or service.user_id != user_id:
             raise NotFound("No such service for this customer.")
         before = service.status
-        allowed = {
-            "suspend": (ServiceStatus.ACTIVE,),
-            "unsuspend": (ServiceStatus.SUSPENDED,),
-            "terminate": (
-                ServiceStatus.ACTIVE,
-                ServiceStatus.SUSPENDED,
-                ServiceStatus.FAILED,
-                ServiceStatus.PENDING,
-            ),
-        }[action]
-        if before not in allowed:
+        if action not in allowed_actions(before):
             raise DomainError(f"A {before.value} service cannot be {_DONE[action]}.")
         _apply(db, service, action)
         timeline.record(

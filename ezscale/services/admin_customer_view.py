@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from ezscale.money import Money
+from ezscale.services.admin_customer_actions import allowed_actions
 from ezscale.services.admin_customers import CustomerRecord
 from ezscale.services.analytics_view import money
 from ezscale.services.errors import DomainError
@@ -21,6 +22,11 @@ def parse_amount(text: str, currency: str, *, signed: bool = False) -> int:
 
 def _when(at) -> str:
     return f"{at:%Y-%m-%d %H:%M}" if at else ""
+
+
+def _service_status(service: str, workspace: str | None) -> str:
+    """A workspace's own state where it says more than its service's ("stopped", not "active")."""
+    return workspace if service == "active" and workspace and workspace != "running" else service
 
 
 def record_view(record: CustomerRecord) -> dict:
@@ -44,8 +50,9 @@ def record_view(record: CustomerRecord) -> dict:
                 "id": str(s.id),
                 "label": s.label,
                 "plan": p.name,
-                "status": s.status.value,
+                "status": _service_status(s.status.value, record.workspace_states.get(s.id)),
                 "since": _when(s.created_at),
+                "actions": "".join(f" {a} " for a in allowed_actions(s.status)),
             }
             for s, p in record.services
         ],
@@ -94,5 +101,7 @@ def record_view(record: CustomerRecord) -> dict:
         "notes": [
             {"at": _when(n.created_at), "author": n.author_email, "body": n.body} for n in record.notes
         ],
-        "timeline": [{"at": _when(t.at), "kind": t.kind, "text": t.text} for t in record.timeline],
+        "timeline": [
+            {"at": _when(t.at), "kind": t.kind.replace("_", " "), "text": t.text} for t in record.timeline
+        ],
     }

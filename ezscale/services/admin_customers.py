@@ -2,7 +2,7 @@
 unified timeline (invoices, payments, mails, service and billing events, logins, notes, admin
 actions), newest first."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
@@ -10,10 +10,12 @@ from sqlmodel import Session, col, or_, select
 from ezscale.db import central_session
 from ezscale.models.admin import CustomerNote
 from ezscale.models.auth import AuditEntry, LoginEvent, TenantMail
-from ezscale.models.billing import BillingEvent, Payment
+from ezscale.models.billing import BillingEvent, Payment, PaymentStatus
 from ezscale.models.central import Tenant, TenantStatus
+from ezscale.models.kasm import KasmWorkspace
 from ezscale.models.tenant import CreditEntry, Invoice, InvoiceKind, Plan, Role, Service, User
 from ezscale.services.analytics_view import money
+from ezscale.services.audit_view import changes_text
 from ezscale.services.errors import NotFound
 from ezscale.services.tenancy import TenantInfo, list_tenants, site_url, tenant_session
 
@@ -53,6 +55,8 @@ class CustomerRecord:
     notes: list[CustomerNote]
     timeline: list[TimelineItem]
     payments: list[Payment]
+    # service id → its workspace's state, for workspaces (a stopped one's service stays active)
+    workspace_states: dict[int, str] = field(default_factory=dict)
 
 
 def customer_target(tenant_id: int, user_id: int) -> str:
@@ -111,6 +115,10 @@ def search_customers(
     return sorted(rows, key=lambda r: r.joined, reverse=True)[:limit]
 
 
+# Billing events the invoice and payment rows already put on the timeline (with their amounts).
+_TOLD_BY_ROWS = frozenset({"invoice_issued", "invoice_paid", "payment_succeeded", "credit_note"})
+
+
 def _money(minor: int, currency: str) -> str:
     return money(minor, currency).format()
 
@@ -134,8 +142,18 @@ def _timeline(
                 )
             )
         if inv.paid_at and inv.kind is InvoiceKind.INVOICE:
-            items.append(TimelineItem(inv.paid_at, "payment", f"Invoice {inv.number} paid"))
+            items.append(
+                TimelineItem(
+                    inv.paid_at,
+                    "payment",
+                    f"Invoice {inv.number} paid: {_money(inv.total_minor, inv.currency)}",
+                )
+            )
+    events = list(db.exec(select(BillingEvent).where(BillingEvent.user_id == user.id)))
+    failed_told = {e.invoice_id for e in events if e.kind == "payment_failed"}
     for payment in db.exec(select(Payment).where(Payment.user_id == user.id)):
+        if payment.status is PaymentStatus.FAILED and payment.invoice_id in failed_told:
+            continue  # the payment_failed event tells it, with the reason
         items.append(
             TimelineItem(
                 payment.created_at,
@@ -143,8 +161,7 @@ def _timeline(
                 f"Card payment {payment.status.value}: {_money(payment.amount_minor, payment.currency)}",
             )
         )
-    for event in db.exec(select(BillingEvent).where(BillingEvent.user_id == user.id)):
-        items.append(TimelineItem(event.created_at, event.kind, event.message))
+    items += [TimelineItem(e.created_at, e.kind, e.message) for e in events if e.kind not in _TOLD_BY_ROWS]
     for mail in db.exec(select(TenantMail).where(TenantMail.to_address == user.email)):
         items.append(TimelineItem(mail.created_at, "email", f"E-mail: {mail.subject}"))
     for login in logins:
@@ -157,9 +174,9 @@ def _timeline(
     target = customer_target(tenant.id, user.id)
     for entry in central.exec(select(AuditEntry).where(col(AuditEntry.target).startswith(target))):
         if entry.target in (target, *(f"{target}:{s.id}" for s, _ in services)):
-            items.append(
-                TimelineItem(entry.created_at, "admin", f"{entry.actor_email}: {entry.action} {entry.after}")
-            )
+            changes = changes_text(entry.before, entry.after, tenant.currency)
+            text = f"{entry.actor_email}: {entry.action}" + (f" — {changes}" if changes else "")
+            items.append(TimelineItem(entry.created_at, "admin", text))
     return sorted(items, key=lambda i: i.at, reverse=True)
 
 
@@ -188,7 +205,7 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
             db.exec(
                 select(LoginEvent)
                 .where(LoginEvent.user_id == user_id)
-                .order_by(col(LoginEvent.id).desc())
+                .order_by(col(LoginEvent.created_at).desc(), col(LoginEvent.id).desc())
                 .limit(100)
             )
         )
@@ -207,7 +224,22 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
             )
         )
         timeline = _timeline(db, central, tenant, user, services, invoices, logins, notes)
+        workspace_states = dict(
+            db.exec(
+                select(KasmWorkspace.service_id, KasmWorkspace.status).where(KasmWorkspace.user_id == user_id)
+            ).all()
+        )
     balance = sum(c.amount_minor for c in credits if c.currency == tenant.currency)
     return CustomerRecord(
-        tenant, user, services, invoices, credits, balance, logins, notes, timeline, payments
+        tenant,
+        user,
+        services,
+        invoices,
+        credits,
+        balance,
+        logins,
+        notes,
+        timeline,
+        payments,
+        {service_id: status.value for service_id, status in workspace_states.items()},
     )

@@ -80,6 +80,15 @@ def chart_data(board: Dashboard) -> dict[str, list[dict]]:
     }
 
 
+def charts_without_data(charts: dict[str, list[dict]]) -> list[str]:
+    """Charts with nothing to draw (no rows, or every number zero): the page says so instead."""
+    return [
+        name
+        for name, rows in charts.items()
+        if not any(isinstance(v, int | float) and v for row in rows for v in row.values())
+    ]
+
+
 def key_figures(board: Dashboard) -> list[dict[str, str]]:
     cur = board.scope.currency
     last = board.months[-1] if board.months else None

@@ -6,21 +6,20 @@ so the browser ticks the timer and cost by itself with the same rule as `kasm_us
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
 from ezscale import clock
-from ezscale.models.kasm import KasmNotice, KasmWorkspace, WorkspaceStatus
+from ezscale.models.kasm import KasmNotice, KasmTemplate, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceType
-from ezscale.money import Money, minor_digits
+from ezscale.money import SYMBOLS, Money, minor_digits, rate_text
 from ezscale.services.billing.credits import balance_minor
 from ezscale.services.kasm_catalogue import ensure_catalogue, templates, workspace_types
 from ezscale.services.kasm_ledger import history, live_usage, month_usage
 from ezscale.services.kasm_sync import active_notices
 from ezscale.services.kasm_usage import rate_micro
 from ezscale.services.tenancy import TenantInfo, tenant_session
-
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
 def duration_text(seconds: int) -> str:
@@ -48,6 +47,7 @@ class WorkspaceRow:
     symbol: str
     running: str
     cost: str
+    persistent: bool
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ def _money(minor: int, currency: str) -> str:
 
 def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Dashboard:
     plans = {p.id: p for p in db.exec(select(Plan).where(Plan.service_type == ServiceType.KASM))}
+    persistent = set(db.exec(select(KasmTemplate.id).where(KasmTemplate.persistent)).all())
     labels = dict(db.exec(select(Service.id, Service.label).where(Service.user_id == user_id)).all())
     rows = []
     query = (
@@ -95,13 +96,14 @@ def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Das
                 status=ws.status.value,
                 reason=ws.status_reason,
                 size=f"{ws.cores} vCPU · {ws.memory_mb // 1024} GB RAM",
-                rate=f"{SYMBOLS.get(plan.currency, '')}{(plan.hourly_rate or 0).normalize():f}/hour",
+                rate=rate_text(plan.hourly_rate or Decimal(0), plan.currency),
                 started_ms=int(live.session_started_at.timestamp() * 1000) if live else 0,
                 rate_micro=rate_micro(live.rate) if live else 0,
                 digits=minor_digits(plan.currency),
                 symbol=SYMBOLS.get(plan.currency, ""),
                 running=running_text(seconds) if live else "",
                 cost=_money(live.cost_minor_now, live.currency) if live else "",
+                persistent=ws.template_id in persistent,
             )
         )
     names = {
@@ -156,12 +158,21 @@ def order_options(db: Session) -> tuple[list[Option], list[Option]]:
     types = [
         Option(
             str(t.plan_id),
-            f"{t.name} — {SYMBOLS.get(t.currency, '')}{t.rate.normalize():f}/hour · {t.description}",
+            f"{t.name} — {rate_text(t.rate, t.currency)} · {t.description}",
         )
         for t in workspace_types(db)
     ]
     tpls = [Option(str(t.id), f"{t.name} ({t.apps})" if t.apps else t.name) for t in templates(db)]
     return types, tpls
+
+
+def type_for_code(db: Session, code: str) -> str:
+    """The order form's value of the active workspace type with plan code `code` ("" if none):
+    the storefront's Launch link carries the plan the visitor picked."""
+    plan_id = db.exec(
+        select(Plan.id).where(Plan.code == code, Plan.service_type == ServiceType.KASM, Plan.active)
+    ).first()
+    return "" if plan_id is None else str(plan_id)
 
 
 def recently_changed(db: Session, *, user_ids: set[int], since: datetime) -> list[tuple[str, int, datetime]]:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from ezscale.models.tenant import BillingInterval, Plan, ServiceType
-from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, round_minor
+from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, rate_text, round_minor
 from ezscale.services.audit import record_change
 from ezscale.services.errors import DomainError, NotFound
 from ezscale.services.sessions import AuthRole, AuthUser
@@ -124,8 +124,8 @@ def check_floor(
     if plan.billing_interval is BillingInterval.HOURLY:
         if rate is not None and wholesale_rate is not None and rate < wholesale_rate:
             raise DomainError(
-                f"{plan.name}: {rate.normalize():f}/h is below the wholesale rate "
-                f"{wholesale_rate.normalize():f}/h."
+                f"{plan.name}: {rate_text(rate, plan.currency)} is below the wholesale rate "
+                f"{rate_text(wholesale_rate, plan.currency)}."
             )
     elif wholesale_minor is not None and price_minor < wholesale_minor:
         raise DomainError(

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from ezscale.models.tenant import BillingInterval, Plan
-from ezscale.money import Money
+from ezscale.money import Money, rate_text
 from ezscale.services.errors import NotFound
 from ezscale.services.plan_catalogue import apply_price
 
@@ -24,7 +24,7 @@ class PriceRow:
 
 
 def _rate_label(rate: Decimal | None, currency: str) -> str:
-    return "—" if rate is None else f"{rate.normalize():f} {currency}/h"
+    return "—" if rate is None else rate_text(rate, currency)
 
 
 def pricing(session: Session) -> list[PriceRow]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from ezscale.models.tenant import BillingInterval, Plan
-from ezscale.money import Money
+from ezscale.money import Money, rate_text
 
 _INTERVAL_SUFFIX = {
     BillingInterval.MONTHLY: "/mo",
@@ -32,9 +32,9 @@ class PublicPlan:
 
 
 def price_label(plan: Plan) -> str:
-    """The plan's price as the storefront shows it, e.g. "$6.00/mo" or "$0.15/hr"."""
+    """The plan's price as the storefront shows it, e.g. "$6.00/mo" or "$0.15/hour"."""
     if plan.billing_interval is BillingInterval.HOURLY and plan.hourly_rate is not None:
-        return f"{Money.of(plan.hourly_rate, plan.currency).format()}/hr"
+        return rate_text(plan.hourly_rate, plan.currency)
     return Money(plan.price_minor, plan.currency).format() + _INTERVAL_SUFFIX[plan.billing_interval]
 
 

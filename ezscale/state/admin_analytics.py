@@ -5,7 +5,7 @@ import reflex as rx
 from ezscale.db import central_session
 from ezscale.models.analytics import PLATFORM_SCOPE
 from ezscale.services.analytics_dashboard import load_dashboard, scopes
-from ezscale.services.analytics_view import chart_data, key_figures, month_table
+from ezscale.services.analytics_view import chart_data, charts_without_data, key_figures, month_table
 from ezscale.services.errors import DomainError
 from ezscale.state.auth import AuthState
 
@@ -29,6 +29,7 @@ class AdminAnalyticsState(AuthState):
     scope_options: list[dict[str, str]] = []
     charts: dict[str, list[dict]] = {name: [] for name in _CHARTS}
     figures: list[dict[str, str]] = []
+    empty_charts: list[str] = []
     months: list[dict[str, str]] = []
     computed_at: str = ""
     error: str = ""
@@ -49,6 +50,7 @@ class AdminAnalyticsState(AuthState):
             return
         self.error = ""
         self.charts = chart_data(board)
+        self.empty_charts = charts_without_data(self.charts)
         self.figures = key_figures(board)
         self.months = month_table(board)
         self.computed_at = (

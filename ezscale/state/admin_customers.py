@@ -11,6 +11,7 @@ from ezscale.state.auth import AuthState
 class AdminCustomersState(AuthState):
     query: str = ""
     results: list[dict[str, str]] = []
+    searched_for: str = ""
 
     def _search(self) -> None:
         if self._admin() is None:
@@ -18,6 +19,7 @@ class AdminCustomersState(AuthState):
             return
         with central_session() as central:
             rows = search_customers(central, query=self.query)
+        self.searched_for = self.query.strip()
         self.results = [
             {
                 "tenant": r.tenant_slug,

@@ -10,39 +10,14 @@ from ezscale.models.auth import AdminLoginEvent, LoginEvent
 from ezscale.models.central import Tenant
 from ezscale.services import login_guard
 from ezscale.services.audit import AuditFilter, list_audit
+from ezscale.services.audit_view import audit_rows, find_tenant_id, login_rows
 from ezscale.services.tenancy import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
 
 def _rows(entries) -> list[dict[str, str]]:
-    return [
-        {
-            "at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            "tenant": str(e.tenant_id or ""),
-            "actor": e.actor_email,
-            "role": e.actor_role,
-            "action": e.action,
-            "target": e.target,
-            "before": e.before,
-            "after": e.after,
-            "ip": e.ip,
-        }
-        for e in entries
-    ]
-
-
-def _logins(events, prefix: str) -> list[dict[str, str]]:
-    return [
-        {
-            "at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            "who": prefix + e.email,
-            "ip": e.ip,
-            "agent": e.user_agent[:60],
-            "method": e.method,
-            "result": "success" if e.success else f"failed ({e.reason})",
-        }
-        for e in events
-    ]
+    with central_session() as central:
+        return audit_rows(central, entries)
 
 
 def _day(value: str) -> datetime | None:
@@ -60,8 +35,10 @@ class AuditState(AuthState):
     def _filter(self) -> AuditFilter:
         f = self.filters
         until = _day(f.get("until", ""))
+        with central_session() as central:
+            tenant_id = find_tenant_id(central, f.get("tenant", ""))
         return AuditFilter(
-            tenant_id=int(f["tenant"]) if f.get("tenant", "").strip().isdigit() else None,
+            tenant_id=tenant_id,
             actor=f.get("actor", ""),
             action=f.get("action", ""),
             since=_day(f.get("since", "")),
@@ -100,7 +77,7 @@ class AuditState(AuthState):
             admin_events = login_guard.history(session, AdminLoginEvent, limit=100)
         with tenant_session(tenant) as session:
             tenant_events = login_guard.history(session, LoginEvent, limit=100)
-        self.logins = _logins(admin_events, "") + _logins(tenant_events, f"@{tenant.slug}: ")
+        self.logins = login_rows((admin_events, ""), (tenant_events, f"@{tenant.slug}: "))
 
     @rx.event
     def show_tenant_logins(self, form: dict):
@@ -123,5 +100,5 @@ class AuditState(AuthState):
         user = self._reseller()
         self.entries = _rows(list_audit(AuditFilter(tenant_id=user.tenant_id)))
         with tenant_session(self._tenant()) as session:
-            self.logins = _logins(login_guard.history(session, LoginEvent, limit=100), "")
+            self.logins = login_rows((login_guard.history(session, LoginEvent, limit=100), ""))
         return None

@@ -5,7 +5,15 @@ import reflex as rx
 from ezscale.services import kasm
 from ezscale.services.errors import DomainError
 from ezscale.services.kasm_client import KasmClient
-from ezscale.services.kasm_view import Dashboard, HistoryRow, Option, WorkspaceRow, load_view, order_options
+from ezscale.services.kasm_view import (
+    Dashboard,
+    HistoryRow,
+    Option,
+    WorkspaceRow,
+    load_view,
+    order_options,
+    type_for_code,
+)
 from ezscale.services.tenancy import tenant_session
 from ezscale.state import kasm_live
 from ezscale.state.auth import AuthState
@@ -47,9 +55,12 @@ class KasmState(AuthState):
             self._user_id = 0
             return
         self._user_id = user.id
+        code = self.router.page.params.get("plan_code", "")
         with tenant_session(self._tenant()) as db:
             types, templates = order_options(db)
+            chosen = type_for_code(db, code) if isinstance(code, str) and code else ""
         self.type_options, self.template_options = types, templates
+        self.plan_id = chosen or self.plan_id
         self.plan_id = self.plan_id or (types[0].value if types else "")
         self.template_id = self.template_id or (templates[0].value if templates else "")
         self.error = ""

@@ -25,8 +25,9 @@ class StorefrontState(SiteState):
                     "description": p.description,
                     "price": p.price_label,
                     "kind": p.kind_label,
-                    # Workspaces are started (and billed by the hour) on the workspaces page.
-                    "href": routes.CLIENT_WORKSPACES if p.hourly else routes.order_path(p.code),
+                    # Workspaces are started (and billed by the hour) on the workspaces page,
+                    # with the chosen type selected there.
+                    "href": routes.workspaces_path(p.code) if p.hourly else routes.order_path(p.code),
                     "action": "Launch" if p.hourly else "Order",
                 }
                 for p in list_public_plans(session)

@@ -1,6 +1,7 @@
 """An admin opens the analytics page and sees the hand-made dataset's figures in the charts; a
 customer gets "Not allowed" and no figures, on the page and on the CSV route."""
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -76,6 +77,14 @@ def test_admin_sees_the_datasets_figures_and_a_customer_does_not(live_app, brows
     # Movements: one month, four stacked bars (new, expansion, contraction, churned).
     expect(admin.locator("#chart-movements .recharts-bar-rectangle")).to_have_count(4)
     expect(admin.locator("#chart-aging .recharts-bar-rectangle")).to_have_count(4)
+    # Popular plans: a name on every bar, and a chart with data shows no "no data" note.
+    bars = admin.locator("#chart-plans .recharts-bar-rectangle")
+    expect(bars.first).to_be_visible()
+    names = admin.locator("#chart-plans .recharts-cartesian-axis-tick-value").filter(
+        has_text=re.compile("[A-Za-z]")
+    )
+    expect(names).to_have_count(bars.count())  # the number ticks of the value axis have no letters
+    expect(admin.locator("#chart-usage-empty")).to_have_count(0)
     expect(admin.locator("#definitions")).to_contain_text("annual plans price ÷ 12")
     with admin.expect_download() as download:
         admin.locator("#report-subscriptions").click()

@@ -77,10 +77,19 @@ def test_admin_customer_record_actions_and_impersonation(live_app, browser: Brow
     services = page.locator("#customer-services")
     services.get_by_role("button", name="Suspend", exact=True).click()
     expect(services).to_contain_text("suspended")
-    services.get_by_role("button", name="Suspend", exact=True).click()  # twice: refused, nothing changes
-    expect(page.locator("#customer-error")).to_contain_text("A suspended service cannot be suspended.")
+    # Only what the state allows is offered (a second suspend is refused by the service, too).
+    expect(services.get_by_role("button", name="Suspend", exact=True)).to_have_count(0)
     services.get_by_role("button", name="Unsuspend").click()
     expect(services).to_contain_text("active")
+    expect(services.get_by_role("button", name="Unsuspend")).to_have_count(0)
+    services.get_by_role("button", name="Terminate").click()  # asks first; Cancel keeps it
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("cannot be undone")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(services).to_contain_text("active")
+    timeline = page.locator("#customer-timeline")
+    expect(timeline).to_contain_text("issued: $12.50")  # money, not minor units
+    expect(timeline).not_to_contain_text("1250 USD")
 
     page.locator("#impersonate").click()
     page.wait_for_url(f"**custshop.localhost:{live_app.port}/client**")

@@ -97,7 +97,10 @@ def test_order_provision_tick_stop_and_bill_what_was_shown(live_app, worker, kas
     expect(cost).to_have_text("$0.04")  # first started quarter hour at $0.15/h, half-up
 
     shown = cost.inner_text()
-    page.locator(f"#kasm-stop-{workspace_id}").click()
+    page.locator(f"#kasm-stop-{workspace_id}").click()  # an ephemeral workspace: confirm first
+    page.locator(f"#kasm-stop-dialog-{workspace_id}").get_by_role(
+        "button", name="Stop and lose files"
+    ).click()
     expect(card).to_have_attribute("data-status", re.compile("stopping|stopped"))
     row = page.locator("#kasm-history [data-session-id]").first
     expect(row.locator(".kasm-history-cost")).to_have_text(shown)

@@ -50,6 +50,15 @@ def test_owner_manages_domains_and_prices(live_app, browser: Browser):
         expect(page.get_by_text("_ezscale-challenge.shop.acme-example.com")).to_be_visible()
         page.get_by_role("button", name="Check HTTP").click()
         expect(page.get_by_text("Could not connect to http://shop.acme-example.com")).to_be_visible()
+        # Removing asks first, saying what stops; Cancel keeps the domain, Remove domain removes it.
+        page.get_by_role("button", name="Remove", exact=True).click()
+        dialog = page.get_by_role("alertdialog")
+        expect(dialog).to_contain_text("stops answering on this domain")
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(page.get_by_text("_ezscale-challenge.shop.acme-example.com")).to_be_visible()
+        page.get_by_role("button", name="Remove", exact=True).click()
+        dialog.get_by_role("button", name="Remove domain").click()
+        expect(page.get_by_text("_ezscale-challenge.shop.acme-example.com")).to_have_count(0)
 
         open_site(page, live_app.url("acme.localhost", "/reseller/plans"))
         row = page.locator("[data-plan-row='vps-2']")

@@ -57,7 +57,7 @@ def test_customer_orders_a_vps_paid_from_credit(live_app, page: Page):
     open_site(page, live_app.url("localhost", "/"))
     workspace = page.locator("#order-kasm-dev-basic")
     expect(workspace).to_have_text("Launch")
-    expect(workspace).to_have_attribute("href", "/client/workspaces")
+    expect(workspace).to_have_attribute("href", "/client/workspaces/launch/kasm-dev-basic")
     page.locator("#order-vps-1").click()
 
     expect(page).to_have_url(re.compile(r"/order/vps-1$"))

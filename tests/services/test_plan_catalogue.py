@@ -190,7 +190,7 @@ def test_reseller_owner_edits_retail_fields_but_never_below_wholesale(acme, owne
     before, audits = _rows(acme), len(_audits())
     with pytest.raises(DomainError, match=r"VPS 2: \$10\.49 is below the wholesale price \$10\.50"):
         _update(acme, owner, "vps-2", name="Cheap", price="10.49")
-    with pytest.raises(DomainError, match=r"below the wholesale rate 0\.105/h"):
+    with pytest.raises(DomainError, match=r"below the wholesale rate \$0\.105/hour"):
         _update(acme, owner, "kasm-dev-basic", price="0.1")
     assert (_rows(acme), len(_audits())) == (before, audits)
 

@@ -16,6 +16,7 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, StripeCustomer
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceKind, InvoiceStatus, User
+from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, locks, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
@@ -375,7 +376,7 @@ def record_outcome(session: Session, *, payment: Payment, result: ChargeResult) 
             user_id=payment.user_id,
             invoice_id=payment.invoice_id,
             kind="payment_succeeded",
-            message=f"Card payment of {payment.amount_minor} {payment.currency} succeeded",
+            message=f"Card payment of {Money(payment.amount_minor, payment.currency).format()} succeeded",
             key=f"payment:{payment.id}:succeeded",
         )
     elif payment.status is PaymentStatus.PENDING:
@@ -468,6 +469,7 @@ def record_refund(session: Session, *, payment: Payment, refunded_total_minor: i
         user_id=payment.user_id,
         invoice_id=payment.invoice_id,
         kind="refund",
-        message=f"Refunded {refunded_total_minor} {payment.currency} of a card payment: {reason}",
+        message=f"Refunded {Money(refunded_total_minor, payment.currency).format()} of a card payment: "
+        f"{reason}",
     )
     session.flush()

@@ -1,0 +1,24 @@
+"""Platform admin → Overview: the platform's health figures (see services.platform_health)."""
+
+from dataclasses import asdict
+
+import reflex as rx
+
+from ezscale import clock
+from ezscale.db import central_session
+from ezscale.services.platform_health import platform_health
+from ezscale.state.auth import AuthState
+
+
+class AdminOverviewState(AuthState):
+    health: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self):
+        redirect = self.require_admin()
+        if redirect is not None or self.denied or self._admin() is None:
+            self.health = []
+            return redirect
+        with central_session() as central:
+            self.health = [asdict(f) for f in platform_health(central, now=clock.now())]
+        return None
