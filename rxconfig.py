@@ -22,7 +22,7 @@ config = rx.Config(
     state_manager_mode=(
         rx.constants.StateManagerMode.REDIS if _settings.redis_url else rx.constants.StateManagerMode.DISK
     ),
-    # No origin is trusted by Reflex's own CORS layer; ezscale.edge allows a tenant's own origins.
+    # No origin is trusted by Reflex's own CORS layer; ezscale.http.edge allows a tenant's own origins.
     cors_allowed_origins=[],
     frontend_port=_settings.port,
     backend_port=_settings.port,

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bench._platform import bench_platform
-from ezscale import clock
+from ezscale import clock, migrations
 from ezscale.db import central_session, engine_for, tenant_database_url
 from ezscale.models.analytics import PLATFORM_SCOPE, PlanChange, tenant_scope
 from ezscale.models.kasm import KasmTemplate, KasmUsageSession, KasmWorkspace
@@ -38,11 +38,10 @@ from ezscale.models.tenant import (
     Subscription,
     User,
 )
-from ezscale.services import migrations
-from ezscale.services.analytics import compute_days
-from ezscale.services.analytics_dashboard import load_dashboard
-from ezscale.services.analytics_snapshots import snapshot_days
-from ezscale.services.tenancy import TenantInfo, create_tenant, tenant_session
+from ezscale.services.analytics.dashboard import load_dashboard
+from ezscale.services.analytics.metrics import compute_days
+from ezscale.services.analytics.snapshots import snapshot_days
+from ezscale.services.tenancy.tenants import TenantInfo, create_tenant, tenant_session
 
 TODAY = date(2026, 11, 23)
 START = TODAY - timedelta(days=730)

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa
 
 from bench._platform import bench_platform
+from ezscale import migrations
 from ezscale.db import central_session, engine_for, tenant_database_url
-from ezscale.services import migrations
-from ezscale.services.tenancy import create_tenant
+from ezscale.services.tenancy.tenants import create_tenant
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 RENEWAL = datetime(2026, 12, 1, tzinfo=UTC)
@@ -215,7 +215,7 @@ def _racer(tenant_id: int) -> None:
     from ezscale import clock
     from ezscale.services.billing import runs
     from ezscale.services.billing.subscriptions import roll_periods
-    from ezscale.services.tenancy import tenant_info, tenant_session
+    from ezscale.services.tenancy.tenants import tenant_info, tenant_session
 
     clock.set_clock(clock.FrozenClock(RUN_AT))
     tenant = tenant_info(tenant_id)
@@ -236,7 +236,7 @@ def _child(tenant_id: int) -> None:
     """Run the daily billing twice in this process; print figures as JSON."""
     from ezscale import clock
     from ezscale.services.billing.runs import daily_run
-    from ezscale.services.tenancy import tenant_info, tenant_session
+    from ezscale.services.tenancy.tenants import tenant_info, tenant_session
 
     clock.set_clock(clock.FrozenClock(RUN_AT))
     tenant = tenant_info(tenant_id)

@@ -41,9 +41,9 @@ from ezscale.db import central_session, dispose_engines
 from ezscale.models.kasm import KasmTemplate, KasmUsageSession, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceStatus, User
 from ezscale.node import node_environment
-from ezscale.services import kasm_signal
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.accounts.sessions import create_user_session
+from ezscale.services.kasm import signal as kasm_signal
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.state.auth import SESSION_COOKIE
 
 ROOT = Path(__file__).resolve().parents[1]

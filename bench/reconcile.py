@@ -18,15 +18,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlmodel import select
 
 from bench._platform import bench_platform
-from ezscale import clock
+from ezscale import clock, migrations
 from ezscale.db import central_session
 from ezscale.models.kasm import KasmAccount, KasmTemplate, KasmUsageSession, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceStatus, User
-from ezscale.services import migrations
-from ezscale.services.kasm_catalogue import seed_catalogue
-from ezscale.services.kasm_client import KasmClient
-from ezscale.services.kasm_sync import reconcile
-from ezscale.services.tenancy import TenantInfo, create_tenant, tenant_session
+from ezscale.services.kasm.catalogue import seed_catalogue
+from ezscale.services.kasm.client import KasmClient
+from ezscale.services.kasm.sync import reconcile
+from ezscale.services.tenancy.tenants import TenantInfo, create_tenant, tenant_session
 from ezscale.simulators.kasm import KasmSimulator, serve
 
 PER_USER = 5

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alembic import command
 
 from bench._platform import bench_platform, postgres_url
+from ezscale import migrations
 from ezscale.db import central_session, engine_for, tenant_database_url
-from ezscale.services import migrations
-from ezscale.services.tenancy import create_tenant, upgrade_all
+from ezscale.services.tenancy.tenants import create_tenant, upgrade_all
 from ezscale.settings import get_settings
 
 

@@ -18,13 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlmodel import select
 
 from bench._platform import bench_platform
+from ezscale import migrations
 from ezscale.db import central_session
 from ezscale.models.billing import UsageCharge
 from ezscale.models.central import WholesaleInvoiceItem
 from ezscale.models.tenant import Plan, Role, Service, ServiceStatus, Subscription, User
-from ezscale.services import migrations
-from ezscale.services.tenancy import TenantInfo, create_tenant, tenant_session
-from ezscale.services.wholesale import run_wholesale_billing
+from ezscale.services.resellers.wholesale import run_wholesale_billing
+from ezscale.services.tenancy.tenants import TenantInfo, create_tenant, tenant_session
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 

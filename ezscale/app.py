@@ -4,12 +4,12 @@ import reflex as rx
 from starlette.types import ASGIApp
 
 from ezscale import routes
-from ezscale.api import api
-from ezscale.billing_api import check_webhook_secret
-from ezscale.body_limit import cap_request_body
 from ezscale.components.layout import tab_title
-from ezscale.edge import secure_edge
-from ezscale.origin_guard import refuse_foreign_origins
+from ezscale.http.app import api
+from ezscale.http.body_limit import cap_request_body
+from ezscale.http.edge import secure_edge
+from ezscale.http.origin_guard import refuse_foreign_origins
+from ezscale.http.stripe_webhook import check_webhook_secret
 from ezscale.pages import (
     account,
     admin_alerts,
@@ -29,7 +29,7 @@ from ezscale.pages import (
     reseller_branding,
     storefront,
 )
-from ezscale.services import kasm_signal
+from ezscale.services.kasm import signal as kasm_signal
 
 # Workspace changes this backend commits reach live dashboards at once (with Redis).
 kasm_signal.install()

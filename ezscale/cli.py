@@ -12,8 +12,8 @@ import click
 
 from ezscale import tenant_context
 from ezscale.db import central_session
+from ezscale.errors import DomainError
 from ezscale.node import node_environment
-from ezscale.services.errors import DomainError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the central database, then every tenant database."""
-    from ezscale.services.tenancy import upgrade_all
+    from ezscale.services.tenancy.tenants import upgrade_all
 
     changed = upgrade_all(lambda name, did: click.echo(f"  {name}: {'migrated' if did else 'up to date'}"))
     click.echo(f"Done: {changed} database(s) migrated.")
@@ -65,8 +65,8 @@ def tenant() -> None:
 @click.option("--color", "primary_color", default="#3B82F6", help="Primary colour, #RRGGBB.")
 def tenant_create(**options) -> None:
     """Create a reseller tenant with its own database."""
-    from ezscale.services.migrations import upgrade_central
-    from ezscale.services.tenancy import create_tenant
+    from ezscale.migrations import upgrade_central
+    from ezscale.services.tenancy.tenants import create_tenant
 
     upgrade_central()
     started = time.perf_counter()
@@ -90,7 +90,7 @@ def tenant_create(**options) -> None:
 @tenant.command("list")
 def tenant_list() -> None:
     """List tenants with status and domains."""
-    from ezscale.services.tenancy import list_tenants
+    from ezscale.services.tenancy.tenants import list_tenants
 
     with central_session() as session:
         rows = list_tenants(session)
@@ -107,7 +107,7 @@ def tenant_list() -> None:
 @click.argument("slug")
 def tenant_suspend(slug: str) -> None:
     """Suspend a reseller: its storefront shows "temporarily unavailable"."""
-    from ezscale.services.tenancy import suspend_tenant
+    from ezscale.services.tenancy.tenants import suspend_tenant
 
     with central_session() as session:
         suspend_tenant(session, slug)
@@ -118,7 +118,7 @@ def tenant_suspend(slug: str) -> None:
 @click.argument("slug")
 def tenant_reactivate(slug: str) -> None:
     """Reactivate a suspended reseller."""
-    from ezscale.services.tenancy import reactivate_tenant
+    from ezscale.services.tenancy.tenants import reactivate_tenant
 
     with central_session() as session:
         reactivate_tenant(session, slug)
@@ -126,8 +126,8 @@ def tenant_reactivate(slug: str) -> None:
 
 
 def _seed_demo() -> None:
-    from ezscale.services.demo import seed_demo
-    from ezscale.services.tenancy import upgrade_all
+    from ezscale.demo.seed import seed_demo
+    from ezscale.services.tenancy.tenants import upgrade_all
 
     upgrade_all()
     with central_session() as session:
@@ -146,7 +146,7 @@ def demo() -> None:
 @main.command("demo-code")
 def demo_code() -> None:
     """Print the demo admin's current TOTP code (its authenticator secret is demo data)."""
-    from ezscale.services.admins import current_demo_code
+    from ezscale.services.accounts.admins import current_demo_code
 
     click.echo(current_demo_code())
 

@@ -6,7 +6,7 @@ Rounding happens in one place (`round_minor`), half-up to the currency's minor u
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from ezscale.services.errors import DomainError
+from ezscale.errors import DomainError
 
 _MINOR_DIGITS = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3}
 # Hourly usage rates keep six decimal places.

@@ -14,7 +14,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     tenant_db_prefix: str = Field(default="ezscale_tenant_", alias="EZSCALE_TENANT_DB_PREFIX")
-    # New tenant databases are copies of a template at the head revision (services/migrations.py).
+    # New tenant databases are copies of a template at the head revision (migrations.py).
     # Unset: files in <data dir>/templates (SQLite), databases named <tenant prefix>_template_*.
     template_dir: Path | None = Field(default=None, alias="EZSCALE_TEMPLATE_DIR")
     template_db_prefix: str | None = Field(default=None, alias="EZSCALE_TEMPLATE_DB_PREFIX")

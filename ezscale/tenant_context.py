@@ -4,7 +4,7 @@ say which tenant they belong to."""
 import logging
 from contextvars import ContextVar
 
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.tenancy.tenants import TenantInfo
 
 current_tenant: ContextVar[TenantInfo | None] = ContextVar("current_tenant", default=None)
 

@@ -1,6 +1,6 @@
 """Signed-in reseller users for service calls that check who acts (no session needed)."""
 
-from ezscale.services.sessions import AuthRole, AuthUser
+from ezscale.services.accounts.sessions import AuthRole, AuthUser
 
 
 def owner(tenant) -> AuthUser:

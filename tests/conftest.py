@@ -28,7 +28,7 @@ os.environ["EZSCALE_TEMPLATE_DB_PREFIX"] = f"ezt_{_RUN_ID}_template_"
 
 from ezscale import clock as clock_module  # noqa: E402
 from ezscale.db import central_session, clone_database, dispose_engines  # noqa: E402
-from ezscale.services.migrations import ensure_template, template_url  # noqa: E402
+from ezscale.migrations import ensure_template, template_url  # noqa: E402
 from ezscale.settings import get_settings, normalise_url  # noqa: E402
 from ezscale.tasks import celery_app  # noqa: E402
 
@@ -38,7 +38,7 @@ celery_app.conf.task_default_queue = f"ezscale-test-{_RUN_ID}"
 _counter = iter(range(1, 1_000_000))
 
 # Billing fixtures (localstripe): stripe_sim, stripe_env.
-pytest_plugins = ["tests.services.billing_support"]
+pytest_plugins = ["tests.services.billing.support"]
 
 
 def _admin_url() -> str:
@@ -130,7 +130,7 @@ def redis_url():
 @pytest.fixture
 def make_tenant(central):
     """Create a tenant in the current platform: make_tenant("acme", name="Acme", ...)."""
-    from ezscale.services.tenancy import create_tenant
+    from ezscale.services.tenancy.tenants import create_tenant
 
     def make(slug: str, **kwargs):
         kwargs.setdefault("name", slug.title())

@@ -15,8 +15,8 @@ from ezscale.db import drop_database, tenant_database_url
 from ezscale.models.tenant import CreditEntry, CreditKind, Plan, User
 from ezscale.services.billing import payments
 from ezscale.services.billing.stripe_gateway import gateway
-from ezscale.services.resellers import purge_deleted, request_deletion
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.resellers.lifecycle import purge_deleted, request_deletion
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 
 
 def add_customer(session: Session, email: str = "customer@example.test", **fields) -> User:

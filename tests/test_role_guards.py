@@ -14,9 +14,9 @@ import ezscale.app
 from ezscale.db import central_session
 from ezscale.models.auth import AuditEntry
 from ezscale.models.tenant import User
-from ezscale.services.passwords import hash_password
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.accounts.passwords import hash_password
+from ezscale.services.accounts.sessions import create_user_session
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
 ALLOWED_CHANGES = ("denied", "error", "message", "notice", "status")

@@ -7,7 +7,7 @@
 from sqlmodel import SQLModel
 
 import ezscale.models.schema  # noqa: F401  (registers every table)
-from ezscale.services.migrations import run_environment
+from ezscale.migrations import run_environment
 from ezscale.settings import get_settings
 
 run_environment(SQLModel.metadata, lambda: get_settings().central_url)

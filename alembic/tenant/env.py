@@ -8,8 +8,8 @@ from alembic import context
 
 import ezscale.models.schema  # noqa: F401  (registers every table)
 from ezscale.db import tenant_database_url
+from ezscale.migrations import run_environment
 from ezscale.models.tenant import TenantModel
-from ezscale.services.migrations import run_environment
 
 run_environment(
     TenantModel.metadata,

@@ -11,8 +11,8 @@ import reflex as rx
 from ezscale import routes
 from ezscale.components.account_menu import account_menu
 from ezscale.components.impersonation import impersonation_banner
-from ezscale.services.branding import brand_variables
-from ezscale.services.sessions import AuthRole
+from ezscale.services.accounts.sessions import AuthRole
+from ezscale.services.tenancy.branding import brand_variables
 from ezscale.state.auth import AuthState
 from ezscale.state.brand import BrandState
 from ezscale.state.site import SiteState

@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from ezscale.models.tenant import TenantModel
 from ezscale.models.types import enum_field, utc_field
-from ezscale.services.crypto import EncryptedString
+from ezscale.services.core.crypto import EncryptedString
 
 
 class TokenPurpose(StrEnum):

@@ -7,9 +7,9 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from ezscale.errors import DomainError
 from ezscale.models.tenant import Invoice, InvoiceItem, InvoiceStatus, TenantModel
 from ezscale.models.types import enum_field, utc_field
-from ezscale.services.errors import DomainError
 
 
 class UsageCharge(TenantModel, table=True):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from ezscale.models.types import enum_field, utc_field
-from ezscale.services.crypto import EncryptedString
+from ezscale.services.core.crypto import EncryptedString
 
 
 class TenantStatus(StrEnum):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from ezscale.models.types import enum_field, utc_field
-from ezscale.services.crypto import EncryptedString
+from ezscale.services.core.crypto import EncryptedString
 
 
 class TenantModel(SQLModel, registry=registry()):

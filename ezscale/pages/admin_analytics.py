@@ -4,8 +4,8 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
-from ezscale.services.analytics import DEFINITIONS
-from ezscale.services.analytics_reports import REPORTS
+from ezscale.services.analytics.metrics import DEFINITIONS
+from ezscale.services.analytics.reports import REPORTS
 from ezscale.state.admin_analytics import AdminAnalyticsState as S
 
 _COLOURS = ("#2563EB", "#16A34A", "#F59E0B", "#DC2626", "#7C3AED")

@@ -7,7 +7,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
-from ezscale.services.kasm_templates import CATEGORIES
+from ezscale.services.kasm.templates import CATEGORIES
 from ezscale.state.admin_templates import STATUSES, AdminTemplatesState, TemplateEditor
 
 _SELECT_STYLE = {"padding": "6px", "border_radius": "6px", "border": "1px solid var(--gray-7)"}

@@ -6,8 +6,8 @@ from ezscale import routes
 from ezscale.components.confirm import confirm
 from ezscale.components.empty import empty_state, list_or_empty
 from ezscale.components.layout import Area, shell
-from ezscale.services.kasm_usage import RULE_TEXT
-from ezscale.services.kasm_view import HistoryRow, Option, WorkspaceRow
+from ezscale.services.kasm.usage import RULE_TEXT
+from ezscale.services.kasm.view import HistoryRow, Option, WorkspaceRow
 from ezscale.state.auth import AuthState
 from ezscale.state.kasm import KasmState
 from ezscale.state.kasm_live import live_updates

@@ -4,7 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
-from ezscale.services.branding import brand_variables
+from ezscale.services.tenancy.branding import brand_variables
 from ezscale.state.reseller_branding import BrandingEditorState as S
 
 IMAGE_TYPES = {

@@ -4,7 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, shell
-from ezscale.services.kasm_usage import RULE_TEXT
+from ezscale.services.kasm.usage import RULE_TEXT
 from ezscale.state.brand import BrandState
 from ezscale.state.storefront import StorefrontState
 

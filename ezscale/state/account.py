@@ -4,11 +4,11 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.blocking import run_blocking
+from ezscale.errors import DomainError
 from ezscale.models.auth import LoginEvent
 from ezscale.models.tenant import User
-from ezscale.services import auth, login_guard, sessions
-from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.accounts import auth, login_guard, sessions
+from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
 
 

@@ -3,9 +3,9 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.services.alert_policy import channels, current_policy, save_policy, send_test_alert
-from ezscale.services.audit import record_audit
-from ezscale.services.errors import DomainError
+from ezscale.errors import DomainError
+from ezscale.services.core.alert_policy import channels, current_policy, save_policy, send_test_alert
+from ezscale.services.core.audit import record_audit
 from ezscale.state.auth import AuthState
 
 _SWITCHES = ("provisioning_failures", "payment_failures", "billing_run_errors")

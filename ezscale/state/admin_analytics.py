@@ -3,10 +3,10 @@
 import reflex as rx
 
 from ezscale.db import central_session
+from ezscale.errors import DomainError
 from ezscale.models.analytics import PLATFORM_SCOPE
-from ezscale.services.analytics_dashboard import load_dashboard, scopes
-from ezscale.services.analytics_view import chart_data, charts_without_data, key_figures, month_table
-from ezscale.services.errors import DomainError
+from ezscale.services.analytics.dashboard import load_dashboard, scopes
+from ezscale.services.analytics.view import chart_data, charts_without_data, key_figures, month_table
 from ezscale.state.auth import AuthState
 
 _CHARTS = (

@@ -5,12 +5,12 @@ from functools import partial
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.impersonation_api import impersonation_link
-from ezscale.services import admin_customer_actions as actions
-from ezscale.services.admin_customer_view import parse_amount, record_view
-from ezscale.services.admin_customers import customer_record
-from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import tenant_info
+from ezscale.errors import DomainError
+from ezscale.http.impersonation import impersonation_link
+from ezscale.services.customers import actions
+from ezscale.services.customers.directory import customer_record
+from ezscale.services.customers.view import parse_amount, record_view
+from ezscale.services.tenancy.tenants import tenant_info
 from ezscale.state.auth import AuthState
 
 _FORM = (

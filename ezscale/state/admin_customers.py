@@ -4,7 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.db import central_session
-from ezscale.services.admin_customers import search_customers
+from ezscale.services.customers.directory import search_customers
 from ezscale.state.auth import AuthState
 
 

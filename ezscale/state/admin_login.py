@@ -5,12 +5,12 @@ import reflex as rx
 from ezscale import clock, routes
 from ezscale.blocking import run_blocking
 from ezscale.db import central_session
+from ezscale.errors import DomainError
 from ezscale.models.auth import AdminLoginEvent
 from ezscale.models.central import PlatformAdmin
-from ezscale.services import admins, login_guard, two_factor
-from ezscale.services.auth import Client
-from ezscale.services.errors import DomainError
-from ezscale.services.sessions import create_admin_session
+from ezscale.services.accounts import admins, login_guard, two_factor
+from ezscale.services.accounts.auth import Client
+from ezscale.services.accounts.sessions import create_admin_session
 from ezscale.state.auth import AuthState
 
 PENDING_SECONDS = 300

@@ -6,7 +6,7 @@ import reflex as rx
 
 from ezscale import clock
 from ezscale.db import central_session
-from ezscale.services.platform_health import platform_health
+from ezscale.services.analytics.platform_health import platform_health
 from ezscale.state.auth import AuthState
 
 

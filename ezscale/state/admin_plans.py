@@ -3,9 +3,10 @@
 import reflex as rx
 
 from ezscale.db import central_session
+from ezscale.errors import DomainError
 from ezscale.models.tenant import BillingInterval, ServiceType
-from ezscale.services.errors import DomainError
-from ezscale.services.plan_catalogue import (
+from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.catalogue.plans import (
     PlanForm,
     PlanRow,
     create_plan,
@@ -13,8 +14,7 @@ from ezscale.services.plan_catalogue import (
     set_wholesale_price,
     update_plan,
 )
-from ezscale.services.sessions import AuthUser
-from ezscale.services.tenancy import TenantInfo, get_tenant, list_tenants, tenant_info, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, list_tenants, tenant_info, tenant_session
 from ezscale.state.auth import AuthState
 
 SERVICE_TYPES = [t.value for t in ServiceType]

@@ -3,10 +3,10 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.services.audit import record_audit
-from ezscale.services.errors import DomainError
-from ezscale.services.resellers import create_reseller, request_deletion
-from ezscale.services.tenancy import list_tenants, reactivate_tenant, suspend_tenant
+from ezscale.errors import DomainError
+from ezscale.services.core.audit import record_audit
+from ezscale.services.resellers.lifecycle import create_reseller, request_deletion
+from ezscale.services.tenancy.tenants import list_tenants, reactivate_tenant, suspend_tenant
 from ezscale.state.auth import AuthState
 
 _FORM = ("name", "slug", "owner_email", "owner_name", "domain", "tier", "trial_days")

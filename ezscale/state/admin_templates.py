@@ -6,9 +6,10 @@ says whose catalogue it edits (`_editor`) and defines its own guarded `load`.
 
 import reflex as rx
 
+from ezscale.errors import DomainError
 from ezscale.models.kasm import TemplateStatus
-from ezscale.services.errors import DomainError
-from ezscale.services.kasm_templates import (
+from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.kasm.templates import (
     CATEGORIES,
     TemplateForm,
     TemplateRow,
@@ -16,8 +17,7 @@ from ezscale.services.kasm_templates import (
     list_templates,
     update_template,
 )
-from ezscale.services.sessions import AuthUser
-from ezscale.services.tenancy import TenantInfo, tenant_info, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_info, tenant_session
 from ezscale.state.auth import AuthState
 
 STATUSES = [s.value for s in TemplateStatus]

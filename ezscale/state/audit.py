@@ -8,10 +8,10 @@ from sqlmodel import select
 from ezscale.db import central_session
 from ezscale.models.auth import AdminLoginEvent, LoginEvent
 from ezscale.models.central import Tenant
-from ezscale.services import login_guard
-from ezscale.services.audit import AuditFilter, list_audit
-from ezscale.services.audit_view import audit_rows, find_tenant_id, login_rows
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.accounts import login_guard
+from ezscale.services.core.audit import AuditFilter, list_audit
+from ezscale.services.core.audit_view import audit_rows, find_tenant_id, login_rows
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
 

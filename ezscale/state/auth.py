@@ -1,7 +1,7 @@
 """Who is signed in on this tab: the base state of every signed-in page.
 
 The session token lives in an HttpOnly cookie of this host only, set and cleared by HTTP
-responses (ezscale.session_api), never by JavaScript; events read it from the headers of the
+responses (ezscale.http.session_cookie), never by JavaScript; events read it from the headers of the
 page's connection, or, right after signing in on this tab (before a page load has sent the new
 cookie), from this tab's server-side state: the page itself never holds the token.
 
@@ -18,11 +18,11 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from ezscale import routes
-from ezscale.services import handoffs
-from ezscale.services.auth import Client
-from ezscale.services.login_guard import client_ip
-from ezscale.services.sessions import RESELLER_ROLES, AuthRole, AuthUser, current_user, end_session
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.accounts import handoffs
+from ezscale.services.accounts.auth import Client
+from ezscale.services.accounts.login_guard import client_ip
+from ezscale.services.accounts.sessions import RESELLER_ROLES, AuthRole, AuthUser, current_user, end_session
+from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.state.site import SiteState
 
 SESSION_COOKIE = "ezscale_session"

@@ -4,10 +4,10 @@ from decimal import Decimal, InvalidOperation
 
 import reflex as rx
 
+from ezscale.errors import DomainError
 from ezscale.money import round_minor
 from ezscale.services.billing import invoices, payments, views
-from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.settings import get_settings
 from ezscale.state.auth import AuthState
 

@@ -5,8 +5,8 @@ tenant's tabs."""
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.services.branding import DEFAULT_PRIMARY, DEFAULT_SECONDARY
-from ezscale.services.tenancy import BrandingInfo, resolve_host
+from ezscale.services.tenancy.branding import DEFAULT_PRIMARY, DEFAULT_SECONDARY
+from ezscale.services.tenancy.tenants import BrandingInfo, resolve_host
 
 
 def brand_token(tenant_id: int) -> str:

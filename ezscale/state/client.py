@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale.services.billing import orders
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
 
 

@@ -2,10 +2,10 @@
 
 import reflex as rx
 
-from ezscale.services import kasm
-from ezscale.services.errors import DomainError
-from ezscale.services.kasm_client import KasmClient
-from ezscale.services.kasm_view import (
+from ezscale.errors import DomainError
+from ezscale.services.kasm import workspaces as kasm
+from ezscale.services.kasm.client import KasmClient
+from ezscale.services.kasm.view import (
     Dashboard,
     HistoryRow,
     Option,
@@ -14,7 +14,7 @@ from ezscale.services.kasm_view import (
     order_options,
     type_for_code,
 )
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state import kasm_live
 from ezscale.state.auth import AuthState
 from ezscale.tasks.kasm import schedule_converge

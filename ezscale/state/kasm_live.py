@@ -17,9 +17,9 @@ import redis.asyncio as aioredis
 import reflex as rx
 
 from ezscale import clock
-from ezscale.services.kasm_signal import CHANNEL, Change
-from ezscale.services.kasm_view import load_view, recently_changed
-from ezscale.services.tenancy import TenantInfo, tenant_info, tenant_session
+from ezscale.services.kasm.signal import CHANNEL, Change
+from ezscale.services.kasm.view import load_view, recently_changed
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_info, tenant_session
 from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ import reflex as rx
 
 from ezscale import clock, routes
 from ezscale.blocking import run_blocking
+from ezscale.errors import DomainError
 from ezscale.models.tenant import User
-from ezscale.services import auth, passkeys
-from ezscale.services.errors import DomainError
-from ezscale.services.sessions import AuthRole, create_user_session
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.accounts import auth, passkeys
+from ezscale.services.accounts.sessions import AuthRole, create_user_session
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
 PENDING_SECONDS = 300

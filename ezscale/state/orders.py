@@ -3,9 +3,9 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.errors import DomainError
 from ezscale.services.billing import orders
-from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
 
 

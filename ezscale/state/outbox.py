@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from ezscale.services.mail import list_outbox
+from ezscale.services.core.mail import list_outbox
 from ezscale.settings import get_settings
 from ezscale.state.site import SiteState
 

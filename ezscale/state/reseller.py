@@ -3,8 +3,12 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.services.audit import record_audit
-from ezscale.services.domains import (
+from ezscale.errors import DomainError
+from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.catalogue.plans import PlanForm, list_plans, update_plan
+from ezscale.services.catalogue.retail_prices import pricing
+from ezscale.services.core.audit import record_audit
+from ezscale.services.tenancy.domains import (
     add_domain,
     instructions,
     list_domains,
@@ -12,11 +16,7 @@ from ezscale.services.domains import (
     set_primary,
     verify_domain,
 )
-from ezscale.services.errors import DomainError
-from ezscale.services.plan_catalogue import PlanForm, list_plans, update_plan
-from ezscale.services.reseller_pricing import pricing
-from ezscale.services.sessions import AuthUser
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.admin_templates import TemplateEditor
 from ezscale.state.auth import AuthState
 

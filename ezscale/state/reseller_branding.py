@@ -3,11 +3,11 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.services.audit import record_audit
-from ezscale.services.brand_assets import store_asset
-from ezscale.services.branding import BrandingUpdate, get_branding, update_branding
-from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import BrandingInfo, TenantInfo
+from ezscale.errors import DomainError
+from ezscale.services.core.audit import record_audit
+from ezscale.services.tenancy.brand_assets import store_asset
+from ezscale.services.tenancy.branding import BrandingUpdate, get_branding, update_branding
+from ezscale.services.tenancy.tenants import BrandingInfo, TenantInfo
 from ezscale.state.brand import BrandState
 from ezscale.state.reseller import ResellerState
 

@@ -4,14 +4,14 @@ import reflex as rx
 from sqlmodel import select
 
 from ezscale.db import central_session
+from ezscale.errors import DomainError
 from ezscale.models.central import TenantBilling
 from ezscale.money import Money
 from ezscale.services.billing.views import stripe_js_url
-from ezscale.services.errors import DomainError
-from ezscale.services.reseller_dashboard import summary
-from ezscale.services.tenancy import TenantInfo, tenant_session
-from ezscale.services.wholesale import list_wholesale_invoices, wholesale_pdf
-from ezscale.services.wholesale_payments import pay_invoice, save_card, start_card_setup
+from ezscale.services.resellers.dashboard import summary
+from ezscale.services.resellers.wholesale import list_wholesale_invoices, wholesale_pdf
+from ezscale.services.resellers.wholesale_payments import pay_invoice, save_card, start_card_setup
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 from ezscale.state.reseller import ResellerState
 

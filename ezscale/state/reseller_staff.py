@@ -2,9 +2,9 @@
 
 import reflex as rx
 
-from ezscale.services.errors import DomainError
-from ezscale.services.invitations import invite_staff, list_staff, set_staff_active
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.errors import DomainError
+from ezscale.services.accounts.invitations import invite_staff, list_staff, set_staff_active
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.reseller import ResellerState
 
 

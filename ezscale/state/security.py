@@ -6,10 +6,10 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.blocking import run_blocking
+from ezscale.errors import DomainError
 from ezscale.models.tenant import User
-from ezscale.services import passkeys, two_factor
-from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.accounts import passkeys, two_factor
+from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
 
 # Runs in the browser: create a credential for these options and hand back its JSON.

@@ -4,9 +4,9 @@ off the event loop (ezscale.blocking)."""
 import reflex as rx
 
 from ezscale.blocking import run_blocking
-from ezscale.services import auth
-from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.errors import DomainError
+from ezscale.services.accounts import auth
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
 

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.services.tenancy import HostStatus, TenantInfo, resolve_host, tenant_info
+from ezscale.services.tenancy.tenants import HostStatus, TenantInfo, resolve_host, tenant_info
 from ezscale.tenant_context import current_tenant
 
 

@@ -3,8 +3,8 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.services.storefront import list_public_plans
-from ezscale.services.tenancy import tenant_session
+from ezscale.services.catalogue.storefront import list_public_plans
+from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.site import SiteState
 
 

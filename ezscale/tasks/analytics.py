@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from ezscale import clock
 from ezscale.db import central_session
-from ezscale.services.analytics_snapshots import snapshot_days
+from ezscale.services.analytics.snapshots import snapshot_days
 from ezscale.tasks.app import celery_app
 
 

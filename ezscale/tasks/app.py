@@ -5,7 +5,7 @@ import logging
 from celery import Celery, signals
 
 from ezscale import tenant_context
-from ezscale.services import kasm_signal
+from ezscale.services.kasm import signal as kasm_signal
 from ezscale.settings import get_settings
 from ezscale.tasks.schedule import BEAT_SCHEDULE
 

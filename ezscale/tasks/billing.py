@@ -8,10 +8,10 @@ while the run still holds the tenant's lease returns {"skipped": True} at once.
 from sqlmodel import Session
 
 from ezscale.db import central_session
-from ezscale.services import mail
 from ezscale.services.billing import monitoring, notify, runs
 from ezscale.services.billing.runs import RunReport
-from ezscale.services.tenancy import TenantInfo, active_tenants
+from ezscale.services.core import mail
+from ezscale.services.tenancy.tenants import TenantInfo, active_tenants
 from ezscale.tasks.app import celery_app
 from ezscale.tasks.tenant_task import enqueue_for_tenant, tenant_task
 

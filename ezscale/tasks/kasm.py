@@ -3,9 +3,8 @@
 import logging
 
 from ezscale.db import central_session
-from ezscale.services.kasm import Next, converge_step
-from ezscale.services.kasm_client import KasmClient, KasmError
-from ezscale.services.kasm_sync import (
+from ezscale.services.kasm.client import KasmClient, KasmError
+from ezscale.services.kasm.sync import (
     credit_guard,
     fresh_listing,
     keepalive_due,
@@ -13,7 +12,8 @@ from ezscale.services.kasm_sync import (
     stop_suspended,
     stopping_workspaces,
 )
-from ezscale.services.tenancy import TenantInfo, active_tenants, tenant_session
+from ezscale.services.kasm.workspaces import Next, converge_step
+from ezscale.services.tenancy.tenants import TenantInfo, active_tenants, tenant_session
 from ezscale.tasks.app import celery_app
 from ezscale.tasks.tenant_task import TENANT_HEADER, enqueue_for_tenant, tenant_task
 

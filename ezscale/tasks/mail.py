@@ -3,8 +3,8 @@
 import smtplib
 
 from ezscale.db import central_session
-from ezscale.services import mail
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.core import mail
+from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.tasks.app import celery_app
 from ezscale.tasks.tenant_task import enqueue_for_tenant, tenant_task
 

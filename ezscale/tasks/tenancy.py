@@ -1,8 +1,8 @@
 """Tenant lifecycle tasks."""
 
 from ezscale.db import central_session
-from ezscale.services.resellers import purge_deleted as purge_deleted_service
-from ezscale.services.tenancy import expire_trials as expire_trials_service
+from ezscale.services.resellers.lifecycle import purge_deleted as purge_deleted_service
+from ezscale.services.tenancy.tenants import expire_trials as expire_trials_service
 from ezscale.tasks.app import celery_app
 
 

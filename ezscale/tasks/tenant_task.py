@@ -11,8 +11,8 @@ from typing import Any
 
 from celery import Task
 
-from ezscale.services.errors import DomainError
-from ezscale.services.tenancy import tenant_info, tenant_session
+from ezscale.errors import DomainError
+from ezscale.services.tenancy.tenants import tenant_info, tenant_session
 from ezscale.tasks.app import celery_app
 from ezscale.tenant_context import current_tenant
 

@@ -2,8 +2,8 @@
 
 from ezscale import clock
 from ezscale.db import central_session
-from ezscale.services.wholesale import run_wholesale_billing
-from ezscale.services.wholesale_payments import charge_open_invoices
+from ezscale.services.resellers.wholesale import run_wholesale_billing
+from ezscale.services.resellers.wholesale_payments import charge_open_invoices
 from ezscale.settings import get_settings
 from ezscale.tasks.app import celery_app
 

@@ -17,9 +17,9 @@ from sqlmodel import select
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.tenant import User
-from ezscale.services.mail import list_outbox
-from ezscale.services.passwords import hash_password
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.accounts.passwords import hash_password
+from ezscale.services.core.mail import list_outbox
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from tests.browser.conftest import open_site
 from tests.browser.event_client import FORGOT, LOGIN, SIGNUP, EventClient
 

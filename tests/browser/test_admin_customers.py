@@ -10,10 +10,10 @@ from ezscale.db import central_session
 from ezscale.models.auth import AuditEntry
 from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import User
-from ezscale.services.sessions import create_admin_session, create_user_session
-from ezscale.services.tenancy import TenantInfo, create_tenant, get_tenant, tenant_session
+from ezscale.services.accounts.sessions import create_admin_session, create_user_session
+from ezscale.services.tenancy.tenants import TenantInfo, create_tenant, get_tenant, tenant_session
 from tests.browser.conftest import open_site
-from tests.services.analytics_dataset import build_reseller
+from tests.services.analytics.dataset import build_reseller
 
 pytestmark = pytest.mark.browser
 

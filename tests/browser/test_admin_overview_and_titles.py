@@ -11,7 +11,7 @@ from sqlmodel import select
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.central import PlatformAdmin
-from ezscale.services.sessions import create_admin_session
+from ezscale.services.accounts.sessions import create_admin_session
 from tests.browser.conftest import open_site
 
 pytestmark = pytest.mark.browser

@@ -15,9 +15,9 @@ from ezscale import clock
 from ezscale.app import app
 from ezscale.db import central_session
 from ezscale.models.tenant import User
-from ezscale.services.passwords import hash_password
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.accounts.passwords import hash_password
+from ezscale.services.accounts.sessions import create_user_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from tests.browser.conftest import open_site
 
 pytestmark = pytest.mark.browser
@@ -192,7 +192,7 @@ def test_event_connections_from_a_foreign_origin_are_refused(live_app):
 
 
 def test_platform_admin_signs_in_with_password_and_totp(live_app, page: Page):
-    from ezscale.services.admins import DEMO_ADMIN_TOTP_SECRET
+    from ezscale.services.accounts.admins import DEMO_ADMIN_TOTP_SECRET
 
     open_site(page, live_app.url("localhost", "/admin"))
     page.wait_for_url(re.compile(r"/admin/login"))

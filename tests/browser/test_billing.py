@@ -8,9 +8,9 @@ from sqlmodel import select
 
 from ezscale.db import central_session
 from ezscale.models.tenant import User
+from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.billing import invoices
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.state.auth import SESSION_COOKIE
 from tests.browser.conftest import fill_card, open_site
 

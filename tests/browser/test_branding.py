@@ -2,7 +2,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ezscale.db import central_session
-from ezscale.services.tenancy import reactivate_tenant, suspend_tenant
+from ezscale.services.tenancy.tenants import reactivate_tenant, suspend_tenant
 from tests.browser.conftest import open_site
 
 pytestmark = pytest.mark.browser

@@ -11,12 +11,12 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import CreditKind, Plan, User
-from ezscale.services import kasm
+from ezscale.services.accounts.passwords import hash_password
+from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.billing import credits
-from ezscale.services.kasm_view import order_options
-from ezscale.services.passwords import hash_password
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.kasm import workspaces as kasm
+from ezscale.services.kasm.view import order_options
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.state.auth import SESSION_COOKIE
 from tests.browser.conftest import open_site
 

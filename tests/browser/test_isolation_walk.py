@@ -9,8 +9,8 @@ from ezscale import clock
 from ezscale.app import app
 from ezscale.db import central_session
 from ezscale.models.tenant import Role, User
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.accounts.sessions import create_user_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 
 pytestmark = pytest.mark.browser
 

@@ -19,10 +19,10 @@ from sqlmodel import select
 from ezscale.db import central_session
 from ezscale.models.kasm import KasmUsageSession, KasmWorkspace
 from ezscale.models.tenant import User
-from ezscale.services.kasm_client import KasmClient
-from ezscale.services.kasm_sync import reconcile
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.accounts.sessions import create_user_session
+from ezscale.services.kasm.client import KasmClient
+from ezscale.services.kasm.sync import reconcile
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.simulators.kasm import KasmSimulator, RunningServer, serve
 from ezscale.state.auth import SESSION_COOKIE
 from tests.browser.conftest import PROJECT_ROOT, open_site

@@ -8,8 +8,8 @@ from sqlmodel import select
 from ezscale.db import central_session
 from ezscale.models.central import TenantBranding
 from ezscale.models.tenant import User
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.accounts.sessions import create_user_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from tests.browser.conftest import open_site
 
 pytestmark = pytest.mark.browser

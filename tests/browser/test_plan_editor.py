@@ -9,8 +9,8 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import Plan, Role
-from ezscale.services.sessions import create_admin_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.accounts.sessions import create_admin_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from tests.browser.conftest import open_site
 from tests.browser.test_reseller_area import _page_as, _session_for
 

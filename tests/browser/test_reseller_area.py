@@ -10,9 +10,9 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.central import TenantDomain
 from ezscale.models.tenant import Role, User
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
-from ezscale.services.wholesale import bill_tenant
+from ezscale.services.accounts.sessions import create_user_session
+from ezscale.services.resellers.wholesale import bill_tenant
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from tests.browser.conftest import fill_card, open_site
 
 pytestmark = pytest.mark.browser

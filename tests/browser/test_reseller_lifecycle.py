@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from ezscale.db import central_session
 from ezscale.models.central import PlatformAdmin
-from ezscale.services.mail import list_outbox
-from ezscale.services.resellers import request_deletion
-from ezscale.services.sessions import create_admin_session
+from ezscale.services.accounts.sessions import create_admin_session
+from ezscale.services.core.mail import list_outbox
+from ezscale.services.resellers.lifecycle import request_deletion
 from tests.browser.conftest import open_site
 
 pytestmark = pytest.mark.browser

@@ -10,8 +10,8 @@ from sqlmodel import select
 from ezscale.db import central_session
 from ezscale.models.kasm import KasmTemplate, TemplateStatus
 from ezscale.models.tenant import Role, User
-from ezscale.services.sessions import create_user_session
-from ezscale.services.tenancy import TenantInfo, get_tenant, tenant_session
+from ezscale.services.accounts.sessions import create_user_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from tests.browser.conftest import open_site
 from tests.browser.test_plan_editor import _admin_token
 from tests.browser.test_reseller_area import _page_as, _session_for

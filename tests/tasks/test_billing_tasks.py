@@ -15,7 +15,7 @@ from ezscale.models.billing import Payment, PaymentStatus
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, Service, Subscription, User
 from ezscale.services.billing import credits, invoices, leases, payments, runs, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.tasks.billing import daily_billing
 from tests.factories import add_card, add_customer, charges_of, plan, tenant_db
 

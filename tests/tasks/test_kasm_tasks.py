@@ -12,9 +12,10 @@ from ezscale import clock as clock_module
 from ezscale.db import database_exists, tenant_database_url
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan
-from ezscale.services import kasm, kasm_signal
-from ezscale.services.kasm_catalogue import seed_catalogue, templates
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.kasm import signal as kasm_signal
+from ezscale.services.kasm import workspaces as kasm
+from ezscale.services.kasm.catalogue import seed_catalogue, templates
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 from ezscale.simulators.kasm import KasmSimulator, serve
 from ezscale.tasks import celery_app

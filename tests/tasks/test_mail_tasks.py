@@ -5,10 +5,10 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from ezscale.services import mail
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.core import mail
+from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.tasks import celery_app
-from tests.services.test_mail import smtp_server  # noqa: F401  (fixture)
+from tests.services.core.test_mail import smtp_server  # noqa: F401  (fixture)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from celery.contrib.testing.worker import start_worker
 from sqlmodel import select
 
 from ezscale.models.tenant import Plan
-from ezscale.services.tenancy import TenantInfo, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.tasks import celery_app
 from ezscale.tasks.tenant_task import TENANT_HEADER, enqueue_for_tenant, tenant_task
 from ezscale.tenant_context import TenantLogFilter

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 import ezscale.models.types
-import ezscale.services.crypto
+import ezscale.services.core.crypto
 from alembic import op
 
 revision: str = "c0100"
@@ -99,7 +99,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_admin_sessions_expires_at'), ['expires_at'], unique=False)
 
     with op.batch_alter_table('platform_admins', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('totp_secret', ezscale.services.crypto.EncryptedString(), nullable=True))
+        batch_op.add_column(sa.Column('totp_secret', ezscale.services.core.crypto.EncryptedString(), nullable=True))
         batch_op.add_column(sa.Column('totp_enabled_at', ezscale.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 import ezscale.models.types
-import ezscale.services.crypto
+import ezscale.services.core.crypto
 from alembic import op
 
 revision: str = "c0600_sec_auth"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("purpose", _STR(length=20), nullable=False),
         sa.Column("email", _STR(length=254), nullable=False),
-        sa.Column("session_token", ezscale.services.crypto.EncryptedString(), nullable=False),
+        sa.Column("session_token", ezscale.services.core.crypto.EncryptedString(), nullable=False),
         sa.Column("next_path", _STR(length=300), nullable=False),
         sa.Column("created_at", _UTC(timezone=True), nullable=False),
         sa.Column("expires_at", _UTC(timezone=True), nullable=False),

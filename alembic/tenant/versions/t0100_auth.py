@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 import ezscale.models.types
-import ezscale.services.crypto
+import ezscale.services.core.crypto
 from alembic import op
 
 revision: str = "t0100"
@@ -127,7 +127,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_active', sa.Boolean(), nullable=False, server_default=sa.true()))
-        batch_op.add_column(sa.Column('totp_secret', ezscale.services.crypto.EncryptedString(), nullable=True))
+        batch_op.add_column(sa.Column('totp_secret', ezscale.services.core.crypto.EncryptedString(), nullable=True))
         batch_op.add_column(sa.Column('totp_enabled_at', ezscale.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('webauthn_handle', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))

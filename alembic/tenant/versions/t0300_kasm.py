@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 import ezscale.models.types
-import ezscale.services.crypto
+import ezscale.services.core.crypto
 from alembic import op
 
 revision: str = "t0300"
@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("kasm_user_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-        sa.Column("password", ezscale.services.crypto.EncryptedString(), nullable=False),
+        sa.Column("password", ezscale.services.core.crypto.EncryptedString(), nullable=False),
         sa.Column("created_at", ezscale.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
@@ -123,7 +123,7 @@ def upgrade() -> None:
         sa.Column("kasm_start_date", ezscale.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("kasm_expires_at", ezscale.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("login_username", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-        sa.Column("login_password", ezscale.services.crypto.EncryptedString(), nullable=True),
+        sa.Column("login_password", ezscale.services.core.crypto.EncryptedString(), nullable=True),
         sa.Column("cores", sa.Integer(), nullable=False),
         sa.Column("memory_mb", sa.Integer(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),

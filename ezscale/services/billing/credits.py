@@ -4,11 +4,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ezscale import clock
+from ezscale.errors import DomainError
 from ezscale.models.billing import BillingProfile
 from ezscale.models.tenant import CreditEntry, CreditKind
 from ezscale.services.billing import locks
 from ezscale.services.billing.profiles import ensure_profile
-from ezscale.services.errors import DomainError
 
 
 def lock_customer(session: Session, user_id: int) -> BillingProfile:

@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from ezscale.models.tenant import Invoice, User
 from ezscale.money import Money
-from ezscale.services.mail import write_pending
+from ezscale.services.core.mail import write_pending
 
 
 def queue(session: Session, invoice: Invoice) -> None:

@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select, update
 
 from ezscale import clock
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import InvoiceSequence, Payment
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, User
 from ezscale.money import minor_digits, round_minor
 from ezscale.services.billing import credits, locks, timeline
 from ezscale.services.billing.tax import tax_for, tax_minor
-from ezscale.services.errors import DomainError, NotFound
 
 SERIES = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
 

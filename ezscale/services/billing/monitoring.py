@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.models.billing import Payment, PaymentStatus
-from ezscale.services.alert_policy import AlertCategory, raise_alert
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.core.alert_policy import AlertCategory, raise_alert
+from ezscale.services.tenancy.tenants import TenantInfo
 
 
 def failed_payments_last_day(session: Session) -> int:

@@ -3,10 +3,10 @@
 
 import logging
 
+from ezscale.errors import DomainError
 from ezscale.services.billing.dunning import Notice
-from ezscale.services.errors import DomainError
-from ezscale.services.mail import send_mail
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.core.mail import send_mail
+from ezscale.services.tenancy.tenants import TenantInfo
 
 log = logging.getLogger(__name__)
 

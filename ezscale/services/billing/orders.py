@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from ezscale import clock
+from ezscale.errors import NotFound
 from ezscale.models.tenant import (
     BillingInterval,
     Invoice,
@@ -27,9 +28,8 @@ from ezscale.services.billing import credits, invoices, payments, subscriptions,
 from ezscale.services.billing.profiles import current_anchor_day
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
 from ezscale.services.billing.tax import tax_for, tax_minor
-from ezscale.services.errors import NotFound
-from ezscale.services.storefront import kind_label, price_label
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.catalogue.storefront import kind_label, price_label
+from ezscale.services.tenancy.tenants import TenantInfo
 
 log = logging.getLogger(__name__)
 

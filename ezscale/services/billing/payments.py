@@ -14,14 +14,14 @@ from sqlmodel import Session, select, update
 
 from ezscale import clock
 from ezscale.db import central_session
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, StripeCustomer
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceKind, InvoiceStatus, User
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, locks, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
-from ezscale.services.errors import DomainError, NotFound
-from ezscale.services.tenancy import TenantInfo
+from ezscale.services.tenancy.tenants import TenantInfo
 
 # An attempt pending for longer than this was interrupted (its process died): the next actor
 # resumes it with the same key. Younger, it is in flight and nobody else touches it.

@@ -4,8 +4,8 @@ from sqlmodel import Session
 
 from ezscale.models.tenant import Invoice, InvoiceKind
 from ezscale.services.billing import invoices
-from ezscale.services.pdf_document import Document, DocumentLine, render
-from ezscale.services.tenancy import BrandingInfo
+from ezscale.services.core.pdf import Document, DocumentLine, render
+from ezscale.services.tenancy.tenants import BrandingInfo
 
 
 def render_invoice(session: Session, invoice: Invoice, *, branding: BrandingInfo) -> bytes:

@@ -4,10 +4,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ezscale import clock
+from ezscale.errors import NotFound
 from ezscale.models.billing import BillingProfile
 from ezscale.models.tenant import User
 from ezscale.services.billing.proration import validate_anchor_day
-from ezscale.services.errors import NotFound
 
 
 def get_profile(session: Session, *, user_id: int) -> BillingProfile | None:

@@ -7,9 +7,9 @@ import calendar
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from ezscale.errors import DomainError
 from ezscale.models.tenant import BillingInterval, Plan
 from ezscale.money import minor_digits, round_minor
-from ezscale.services.errors import DomainError
 
 INTERVAL_MONTHS = {BillingInterval.MONTHLY: 1, BillingInterval.QUARTERLY: 3, BillingInterval.ANNUAL: 12}
 

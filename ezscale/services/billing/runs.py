@@ -36,8 +36,8 @@ from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, period_end
 from ezscale.services.billing.stripe_gateway import StripeGateway
 from ezscale.services.billing.subscriptions import period_line, roll_periods
-from ezscale.services.tenancy import TenantInfo
-from ezscale.services.usage_charges import invoice_line
+from ezscale.services.billing.usage_charges import invoice_line
+from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import stripe
 
-from ezscale.services.errors import DomainError
+from ezscale.errors import DomainError
 from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)

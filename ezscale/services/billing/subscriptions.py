@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select, update
 
 from ezscale import clock
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import (
     BillingInterval,
     CreditKind,
@@ -27,7 +28,6 @@ from ezscale.services.billing.proration import (
     prorate,
     split_period,
 )
-from ezscale.services.errors import DomainError, NotFound
 
 ORDER_KEY_PREFIX = "order:"  # billing key of a subscription's first invoice: order:<subscription id>
 

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from ezscale.errors import DomainError
 from ezscale.models.billing import TaxRate
 from ezscale.models.tenant import User
 from ezscale.money import minor_digits, round_minor
-from ezscale.services.errors import DomainError
 from ezscale.settings import get_settings
 
 

@@ -9,8 +9,8 @@ from ezscale.models.tenant import Invoice, InvoiceStatus
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, payments, subscriptions
 from ezscale.services.billing.pdf import render_invoice
-from ezscale.services.branding import get_branding
-from ezscale.services.tenancy import BrandingInfo, TenantInfo
+from ezscale.services.tenancy.branding import get_branding
+from ezscale.services.tenancy.tenants import BrandingInfo, TenantInfo
 from ezscale.settings import get_settings
 
 

@@ -17,11 +17,11 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.db import central_session
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import Payment, StripeCustomer, StripeEvent
 from ezscale.services.billing import payments, timeline
 from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
-from ezscale.services.errors import DomainError, NotFound
-from ezscale.services.tenancy import TenantInfo, tenant_info, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_info, tenant_session
 from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)

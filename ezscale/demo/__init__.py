@@ -1,0 +1,1 @@
+"""Demo data: seeding the demo platform and its history. Never imported by production services."""

@@ -1,0 +1,91 @@
+"""Accounts created by someone else (a reseller's owner, its staff): the person is mailed a
+single-use link to choose their own password; no password ever travels by mail."""
+
+import secrets
+
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.errors import DomainError, NotFound
+from ezscale.models.tenant import Role, User
+from ezscale.services.accounts.auth import normalise_email, password_setup_link
+from ezscale.services.accounts.passwords import hash_password
+from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.core.mail import send_mail
+from ezscale.services.resellers.roles import require_owner
+from ezscale.services.tenancy.tenants import TenantInfo
+
+STAFF_ROLES = (Role.RESELLER_OWNER, Role.RESELLER_STAFF)
+
+
+def invite_account(
+    db: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    tenant: TenantInfo,
+    subject: str,
+    intro: str,
+    sender: TenantInfo | None,
+) -> User:
+    """Create a confirmed account in `tenant`'s database and mail (from `sender`, None: the
+    platform) a link to the tenant's own verified domain to choose a password."""
+    email = normalise_email(email)
+    if db.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise DomainError(f"{email} already has an account here.")
+    now = clock.now()
+    user = User(
+        email=email,
+        name=(name or "").strip()[:120],
+        role=role,
+        password_hash=hash_password(secrets.token_urlsafe(32)),
+        created_at=now,
+        email_verified_at=now,
+    )
+    db.add(user)
+    db.commit()
+    link = password_setup_link(db, user=user, tenant=tenant)
+    send_mail(
+        tenant=sender,
+        to=email,
+        subject=subject,
+        text=(
+            f"Hello {user.name or email},\n\n{intro}\nChoose your password to sign in:\n{link}\n\n"
+            "The link works once and expires in one hour; after that use “Forgot password”."
+        ),
+        kind="invitation",
+    )
+    return user
+
+
+def list_staff(db: Session) -> list[User]:
+    return list(db.exec(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)).all())
+
+
+def invite_staff(db: Session, *, actor: AuthUser, tenant: TenantInfo, email: str, name: str) -> User:
+    """The owner invites a staff account to the reseller area."""
+    require_owner(actor, tenant.id, "invite staff")
+    return invite_account(
+        db,
+        email=email,
+        name=name,
+        role=Role.RESELLER_STAFF,
+        tenant=tenant,
+        subject=f"You are invited to manage {tenant.name}",
+        intro=f"{actor.name or actor.email} invited you to the {tenant.name} reseller area.",
+        sender=tenant,
+    )
+
+
+def set_staff_active(db: Session, *, actor: AuthUser, tenant: TenantInfo, user_id: int, active: bool) -> User:
+    require_owner(actor, tenant.id, "disable or enable staff")
+    user = db.get(User, user_id)
+    if user is None or user.role not in STAFF_ROLES:
+        raise NotFound("No such staff account.")
+    if user.role is Role.RESELLER_OWNER:
+        raise DomainError("The owner's account cannot be disabled here.")
+    user.is_active = active
+    db.add(user)
+    db.commit()
+    return user

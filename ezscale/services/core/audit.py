@@ -1,0 +1,84 @@
+"""The audit trail: every admin and reseller change, with before/after, in the central database.
+
+Other domains call `record_audit(...)` after committing a change made by an admin or reseller.
+"""
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from ezscale import clock
+from ezscale.db import central_session
+from ezscale.models.auth import AuditEntry
+from ezscale.services.accounts.sessions import AuthUser
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    tenant_id: int | None = None
+    actor: str = ""
+    action: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _dump(value: dict[str, Any] | None) -> str:
+    return "" if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def record_audit(
+    *,
+    actor: AuthUser,
+    action: str,
+    target: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    ip: str = "",
+) -> int:
+    """Write one audit row (who, what, before/after, when, from where); returns its id."""
+    entry = AuditEntry(
+        tenant_id=actor.tenant_id,
+        actor_email=actor.email,
+        actor_role=actor.role,
+        action=action[:80],
+        target=target[:200],
+        before=_dump(before),
+        after=_dump(after),
+        ip=ip[:45],
+        created_at=clock.now(),
+    )
+    with central_session() as session:
+        session.add(entry)
+        session.commit()
+        return entry.id
+
+
+def record_change(
+    *, actor: AuthUser, action: str, target: str, before: Any | None, after: Any, ip: str = ""
+) -> int:
+    """Audit an edit of a row shown as a dataclass: only the fields that changed (never `id`),
+    with their old values; `before=None` for a new row."""
+    old = {} if before is None else asdict(before)
+    new = {k: v for k, v in asdict(after).items() if k != "id" and old.get(k) != v}
+    previous = {k: old[k] for k in new} if before is not None else None
+    return record_audit(actor=actor, action=action, target=target, before=previous, after=new, ip=ip)
+
+
+def list_audit(filters: AuditFilter = AuditFilter(), *, limit: int = 200) -> list[AuditEntry]:
+    """Newest first; actor and action match as case-insensitive substrings."""
+    query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if filters.tenant_id is not None:
+        query = query.where(AuditEntry.tenant_id == filters.tenant_id)
+    if filters.actor:
+        query = query.where(col(AuditEntry.actor_email).ilike(f"%{filters.actor.strip()}%"))
+    if filters.action:
+        query = query.where(col(AuditEntry.action).ilike(f"%{filters.action.strip()}%"))
+    if filters.since is not None:
+        query = query.where(AuditEntry.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditEntry.created_at < filters.until)
+    with central_session() as session:
+        return list(session.exec(query))

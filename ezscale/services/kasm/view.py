@@ -1,0 +1,192 @@
+"""What the customer's workspace dashboard shows, as plain display rows (no Reflex here).
+
+A running workspace carries its session start, locked rate (in millionths) and currency digits,
+so the browser ticks the timer and cost by itself with the same rule as `kasm_usage`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from ezscale import clock
+from ezscale.models.kasm import KasmNotice, KasmTemplate, KasmWorkspace, WorkspaceStatus
+from ezscale.models.tenant import Plan, Service, ServiceType
+from ezscale.money import SYMBOLS, Money, minor_digits, rate_text
+from ezscale.services.billing.credits import balance_minor
+from ezscale.services.kasm.catalogue import ensure_catalogue, templates, workspace_types
+from ezscale.services.kasm.ledger import history, live_usage, month_usage
+from ezscale.services.kasm.sync import active_notices
+from ezscale.services.kasm.usage import rate_micro
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
+
+
+def duration_text(seconds: int) -> str:
+    hours, rest = divmod(max(seconds, 0), 3600)
+    return f"{hours}h {rest // 60:02d}m" if hours else f"{rest // 60}m"
+
+
+def running_text(seconds: int) -> str:
+    """`Running for 2h 37m 05s` (the browser's ticker writes the same format)."""
+    hours, rest = divmod(max(seconds, 0), 3600)
+    return f"Running for {hours}h {rest // 60:02d}m {rest % 60:02d}s"
+
+
+@dataclass(frozen=True)
+class WorkspaceRow:
+    id: int
+    title: str
+    status: str
+    reason: str
+    size: str
+    rate: str
+    started_ms: int
+    rate_micro: int
+    digits: int
+    symbol: str
+    running: str
+    cost: str
+    persistent: bool
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    id: int
+    workspace: str
+    started: str
+    duration: str
+    billable: str
+    cost: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    workspaces: list[WorkspaceRow]
+    history: list[HistoryRow]
+    month: str
+    balance: str
+    notices: list[str]
+    server_now_ms: int
+
+
+def _money(minor: int, currency: str) -> str:
+    return Money(minor, currency).format()
+
+
+def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Dashboard:
+    plans = {p.id: p for p in db.exec(select(Plan).where(Plan.service_type == ServiceType.KASM))}
+    persistent = set(db.exec(select(KasmTemplate.id).where(KasmTemplate.persistent)).all())
+    labels = dict(db.exec(select(Service.id, Service.label).where(Service.user_id == user_id)).all())
+    rows = []
+    query = (
+        select(KasmWorkspace)
+        .where(KasmWorkspace.user_id == user_id, KasmWorkspace.status != WorkspaceStatus.TERMINATED)
+        .order_by(col(KasmWorkspace.id).desc())
+    )
+    for ws in db.exec(query):
+        plan = plans[ws.plan_id]
+        live = live_usage(db, workspace_id=ws.id, now=now) if ws.status is WorkspaceStatus.RUNNING else None
+        seconds = int((now - live.session_started_at).total_seconds()) if live else 0
+        rows.append(
+            WorkspaceRow(
+                id=ws.id,
+                title=labels.get(ws.service_id, plan.name),
+                status=ws.status.value,
+                reason=ws.status_reason,
+                size=f"{ws.cores} vCPU · {ws.memory_mb // 1024} GB RAM",
+                rate=rate_text(plan.hourly_rate or Decimal(0), plan.currency),
+                started_ms=int(live.session_started_at.timestamp() * 1000) if live else 0,
+                rate_micro=rate_micro(live.rate) if live else 0,
+                digits=minor_digits(plan.currency),
+                symbol=SYMBOLS.get(plan.currency, ""),
+                running=running_text(seconds) if live else "",
+                cost=_money(live.cost_minor_now, live.currency) if live else "",
+                persistent=ws.template_id in persistent,
+            )
+        )
+    names = {
+        ws_id: labels.get(svc_id, "")
+        for ws_id, svc_id in db.exec(
+            select(KasmWorkspace.id, KasmWorkspace.service_id).where(KasmWorkspace.user_id == user_id)
+        )
+    }
+    past = [
+        HistoryRow(
+            id=row.id,
+            workspace=names.get(row.workspace_id, ""),
+            started=f"{row.started_at:%Y-%m-%d %H:%M}",
+            duration=duration_text(int((row.stopped_at - row.started_at).total_seconds())),
+            billable=duration_text(row.billable_seconds or 0),
+            cost=_money(row.cost_minor or 0, row.currency),
+            reason=row.end_reason,
+        )
+        for row in history(db, user_id=user_id)
+    ]
+    month = month_usage(db, user_id=user_id, now=now, currency=currency)
+    hours = month.billable_seconds / 3600
+    return Dashboard(
+        workspaces=rows,
+        history=past,
+        month=f"This month: {_money(month.cost_minor, currency)} · {hours:.2f} hours".replace(
+            ".00 hours", " hours"
+        ),
+        balance=_money(balance_minor(db, user_id=user_id, currency=currency), currency),
+        notices=[n.message for n in active_notices(db, user_id=user_id, since=now - timedelta(days=7))],
+        server_now_ms=int(now.timestamp() * 1000),
+    )
+
+
+def load_view(tenant: TenantInfo, user_id: int) -> Dashboard:
+    """The dashboard of one customer, now (its own session: callable from a thread)."""
+    with tenant_session(tenant) as db:
+        return dashboard(db, user_id=user_id, now=clock.now(), currency=tenant.currency)
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+def order_options(db: Session) -> tuple[list[Option], list[Option]]:
+    """Workspace types (with their hourly price) and active templates, for the order form.
+
+    Tenants created after this domain shipped get the default templates on first use."""
+    ensure_catalogue(db)
+    types = [
+        Option(
+            str(t.plan_id),
+            f"{t.name} — {rate_text(t.rate, t.currency)} · {t.description}",
+        )
+        for t in workspace_types(db)
+    ]
+    tpls = [Option(str(t.id), f"{t.name} ({t.apps})" if t.apps else t.name) for t in templates(db)]
+    return types, tpls
+
+
+def type_for_code(db: Session, code: str) -> str:
+    """The order form's value of the active workspace type with plan code `code` ("" if none):
+    the storefront's Launch link carries the plan the visitor picked."""
+    plan_id = db.exec(
+        select(Plan.id).where(Plan.code == code, Plan.service_type == ServiceType.KASM, Plan.active)
+    ).first()
+    return "" if plan_id is None else str(plan_id)
+
+
+def recently_changed(db: Session, *, user_ids: set[int], since: datetime) -> list[tuple[str, int, datetime]]:
+    """(key, user id, time) of the given customers' workspaces changed and notices added since
+    `since` (index range scans; the few rows they find are filtered here)."""
+    workspaces = db.exec(
+        select(KasmWorkspace.id, KasmWorkspace.user_id, KasmWorkspace.changed_at).where(
+            KasmWorkspace.changed_at >= since
+        )
+    ).all()
+    notices = db.exec(
+        select(KasmNotice.id, KasmNotice.user_id, KasmNotice.created_at).where(KasmNotice.created_at >= since)
+    ).all()
+    rows = [(f"w{i}", user, at) for i, user, at in workspaces] + [
+        (f"n{i}", user, at) for i, user, at in notices
+    ]
+    return [row for row in rows if row[1] in user_ids]

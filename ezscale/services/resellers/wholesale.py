@@ -1,0 +1,303 @@
+"""Wholesale billing: what EZSCALE invoices each reseller for a month, in the central database.
+
+A reseller's invoice for a period = the platform fee
+  + for every subscription active in the period, the plan's wholesale monthly price prorated by
+    days active (whole days: the start day counts, the cancellation day does not),
+  + Kasm usage whose usage period ends inside the period, at the plan's wholesale hourly rate,
+with one line per customer service. One invoice per tenant and period (unique in the database),
+so running a period again, or after a crash, creates nothing new.
+"""
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.db import central_session
+from ezscale.errors import NotFound
+from ezscale.models.billing import UsageCharge
+from ezscale.models.central import (
+    Tenant,
+    TenantBilling,
+    TenantBranding,
+    WholesaleInvoice,
+    WholesaleInvoiceItem,
+    WholesaleInvoiceStatus,
+)
+from ezscale.models.tenant import BillingInterval, Plan, Service, Subscription, User
+from ezscale.money import minor_digits, round_minor
+from ezscale.services.core.pdf import Document, DocumentLine, render
+from ezscale.services.tenancy.tenants import BrandingInfo, TenantInfo, active_tenants, tenant_session
+from ezscale.settings import get_settings
+
+_MONTHS = {
+    BillingInterval.MONTHLY: 1,
+    BillingInterval.QUARTERLY: 3,
+    BillingInterval.ANNUAL: 12,
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    description: str
+    quantity: Decimal
+    unit_minor: int
+    amount_minor: int
+    customer_email: str = ""
+    service_id: int | None = None
+
+
+@dataclass
+class RunReport:
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def period_ending_by(cycle_day: int, on: date) -> tuple[date, date]:
+    """The latest whole billing period [start, end) that has ended by `on`."""
+    end = on.replace(day=cycle_day)
+    if end > on:
+        end -= relativedelta(months=1)
+    return end - relativedelta(months=1), end
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _days_active(sub: Subscription, start: date, end: date) -> int:
+    first = max(start, sub.created_at.date())
+    last = min(end, sub.cancelled_at.date()) if sub.cancelled_at else end
+    return max(0, (last - first).days)
+
+
+def subscription_lines(db: Session, *, start: date, end: date, currency: str) -> list[Line]:
+    period_days = (end - start).days
+    rows = db.exec(
+        select(Subscription, Plan, User)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .join(User, User.id == Subscription.user_id)
+        .where(
+            Subscription.created_at < _at(end),
+            (Subscription.cancelled_at.is_(None)) | (Subscription.cancelled_at > _at(start)),
+            Plan.billing_interval != BillingInterval.HOURLY,
+        )
+        .order_by(Subscription.id)
+    ).all()
+    lines = []
+    for sub, plan, user in rows:
+        days = _days_active(sub, start, end)
+        if days == 0 or not plan.wholesale_price_minor:
+            continue
+        monthly = Decimal(plan.wholesale_price_minor) / _MONTHS[plan.billing_interval]
+        amount = round_minor(monthly.scaleb(-minor_digits(currency)) * days / period_days, currency)
+        lines.append(
+            Line(
+                description=f"{plan.name} for {user.email}: {days} of {period_days} days",
+                quantity=Decimal(days),
+                unit_minor=round_minor(monthly.scaleb(-minor_digits(currency)) / period_days, currency),
+                amount_minor=amount,
+                customer_email=user.email,
+                service_id=sub.service_id,
+            )
+        )
+    return lines
+
+
+def usage_lines(db: Session, *, start: date, end: date, currency: str) -> list[Line]:
+    rows = db.exec(
+        select(UsageCharge, Plan, User)
+        .join(Service, Service.id == UsageCharge.service_id)
+        .join(Plan, Plan.id == Service.plan_id)
+        .join(User, User.id == UsageCharge.user_id)
+        .where(UsageCharge.period_end > _at(start), UsageCharge.period_end <= _at(end))
+        .order_by(UsageCharge.service_id, UsageCharge.id)
+    ).all()
+    hours: dict[int, Decimal] = {}
+    meta: dict[int, tuple[Plan, User]] = {}
+    for charge, plan, user in rows:
+        hours[charge.service_id] = hours.get(charge.service_id, Decimal(0)) + charge.quantity
+        meta[charge.service_id] = (plan, user)
+    lines = []
+    for service_id, total in hours.items():
+        plan, user = meta[service_id]
+        rate = plan.wholesale_hourly_rate or Decimal(0)
+        lines.append(
+            Line(
+                description=f"{plan.name} usage for {user.email}: {total.normalize():f} h",
+                quantity=total,
+                unit_minor=round_minor(rate, currency),
+                amount_minor=round_minor(total * rate, currency),
+                customer_email=user.email,
+                service_id=service_id,
+            )
+        )
+    return lines
+
+
+def invoice_number(tenant_id: int, start: date) -> str:
+    return f"W{start:%Y%m}-{tenant_id:05d}"
+
+
+def _find(central: Session, tenant_id: int, start: date) -> WholesaleInvoice | None:
+    return central.exec(
+        select(WholesaleInvoice).where(
+            WholesaleInvoice.tenant_id == tenant_id, WholesaleInvoice.period_start == start
+        )
+    ).first()
+
+
+def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInvoice, bool]:
+    """Issue the tenant's wholesale invoice for [start, end); returns (invoice, created)."""
+    with central_session() as central:
+        existing = _find(central, tenant_id, start)
+        if existing is not None:
+            return existing, False
+        tenant = central.get(Tenant, tenant_id)
+        billing = central.exec(select(TenantBilling).where(TenantBilling.tenant_id == tenant_id)).one()
+        currency = billing.currency
+        lines = [
+            Line(
+                description=f"Platform fee ({billing.tier}), {start:%d %b %Y} – {end:%d %b %Y}",
+                quantity=Decimal(1),
+                unit_minor=billing.monthly_fee_minor,
+                amount_minor=billing.monthly_fee_minor,
+            )
+        ]
+        with tenant_session(TenantInfo.of(tenant)) as db:
+            lines += subscription_lines(db, start=start, end=end, currency=currency)
+            lines += usage_lines(db, start=start, end=end, currency=currency)
+        total = sum(line.amount_minor for line in lines)
+        now = clock.now()
+        invoice = WholesaleInvoice(
+            tenant_id=tenant_id,
+            number=invoice_number(tenant_id, start),
+            period_start=start,
+            period_end=end,
+            status=WholesaleInvoiceStatus.OPEN,
+            currency=currency,
+            subtotal_minor=total,
+            total_minor=total,
+            issued_at=now,
+            created_at=now,
+        )
+        try:
+            central.add(invoice)
+            central.flush()
+            central.execute(sa.insert(WholesaleInvoiceItem), _items(invoice.id, lines))
+            central.commit()
+        except IntegrityError:
+            central.rollback()
+            return _find(central, tenant_id, start), False
+        return invoice, True
+
+
+def _items(invoice_id: int, lines: Iterable[Line]) -> list[dict]:
+    """Rows for one bulk insert (an invoice can have thousands of lines)."""
+    return [
+        {
+            "invoice_id": invoice_id,
+            "customer_email": line.customer_email,
+            "service_id": line.service_id,
+            "description": line.description[:300],
+            "quantity": line.quantity,
+            "unit_minor": line.unit_minor,
+            "amount_minor": line.amount_minor,
+        }
+        for line in lines
+    ]
+
+
+def run_wholesale_billing(*, on: date, max_workers: int = 4) -> RunReport:
+    """Bill every reseller whose latest period has ended by `on`, `max_workers` at a time."""
+    with central_session() as central:
+        cycle_days = dict(
+            central.exec(select(TenantBilling.tenant_id, TenantBilling.billing_cycle_day)).all()
+        )
+        rows = [
+            (tenant.id, tenant.slug, cycle_days[tenant.id])
+            for tenant in active_tenants(central, include_suspended=True)
+            if not tenant.is_house
+        ]
+    report = RunReport()
+
+    def bill(row) -> None:
+        tenant_id, slug, cycle_day = row
+        start, end = period_ending_by(cycle_day, on)
+        try:
+            _, created = bill_tenant(tenant_id=tenant_id, start=start, end=end)
+        except Exception as error:  # one reseller's failure must not stop the others
+            report.failed[slug] = f"{error.__class__.__name__}: {error}"
+            return
+        (report.created if created else report.existing).append(slug)
+
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        list(pool.map(bill, rows))
+    return report
+
+
+def list_wholesale_invoices(central: Session, *, tenant_id: int) -> list[WholesaleInvoice]:
+    return list(
+        central.exec(
+            select(WholesaleInvoice)
+            .where(WholesaleInvoice.tenant_id == tenant_id)
+            .order_by(WholesaleInvoice.period_start.desc())
+        ).all()
+    )
+
+
+def invoice_items(central: Session, *, invoice_id: int) -> list[WholesaleInvoiceItem]:
+    return list(
+        central.exec(
+            select(WholesaleInvoiceItem)
+            .where(WholesaleInvoiceItem.invoice_id == invoice_id)
+            .order_by(WholesaleInvoiceItem.id)
+        ).all()
+    )
+
+
+def _platform_branding(central: Session) -> BrandingInfo:
+    """EZSCALE's own brand (the house tenant's), which its invoices to resellers carry."""
+    row = central.exec(
+        select(TenantBranding).join(Tenant, Tenant.id == TenantBranding.tenant_id).where(Tenant.is_house)
+    ).first()
+    settings = get_settings()
+    return (
+        BrandingInfo.of(row)
+        if row
+        else BrandingInfo(settings.platform_name, "#2563EB", "#0F172A", None, None, None)
+    )
+
+
+def wholesale_pdf(central: Session, *, tenant_id: int, invoice_id: int) -> tuple[str, bytes]:
+    """The invoice as PDF, for its own reseller only."""
+    invoice = central.get(WholesaleInvoice, invoice_id)
+    if invoice is None or invoice.tenant_id != tenant_id:
+        raise NotFound("No such invoice.")
+    tenant = central.get(Tenant, tenant_id)
+    totals = [("Total", invoice.total_minor, True)]
+    if invoice.status is WholesaleInvoiceStatus.PAID:
+        totals += [("Paid by card", -invoice.total_minor, False), ("Amount due", 0, True)]
+    doc = Document(
+        title="Wholesale invoice",
+        number=invoice.number,
+        dates=f"Period {invoice.period_start:%Y-%m-%d} – {invoice.period_end:%Y-%m-%d}   "
+        f"Issued {invoice.issued_at:%Y-%m-%d}",
+        status=invoice.status.value,
+        currency=invoice.currency,
+        bill_to=f"{tenant.name}\n{tenant.owner_email}",
+        lines=[
+            DocumentLine(i.description, i.quantity, i.unit_minor, i.amount_minor)
+            for i in invoice_items(central, invoice_id=invoice.id)
+        ],
+        totals=totals,
+    )
+    return f"{invoice.number}.pdf", render(doc, branding=_platform_branding(central))

@@ -1,0 +1,3 @@
+"""Tenants and how requests find them: tenant lifecycle and databases, domains, branding and brand
+assets.
+"""

@@ -1,0 +1,236 @@
+"""Tenant domains: adding custom domains, proving ownership (DNS TXT or HTTP token), primary
+choice, and the on-demand TLS question a web server such as Caddy asks before issuing a cert.
+
+The token is a secret shown only in the tenant's reseller area. EZSCALE itself never serves it:
+a domain already pointed at EZSCALE (say, one a former reseller left behind) must not verify
+for whoever claims it, so the HTTP proof has to come from a server the claimant controls.
+"""
+
+import ipaddress
+from enum import StrEnum
+
+import dns.exception
+import dns.resolver
+import httpx
+from sqlmodel import Session, select
+
+from ezscale import clock
+from ezscale.errors import DomainError, NotFound
+from ezscale.models.central import (
+    DomainType,
+    Tenant,
+    TenantDomain,
+    VerificationStatus,
+)
+from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.resellers.roles import require_owner
+from ezscale.services.tenancy.tenants import (
+    HostStatus,
+    is_platform_host,
+    new_domain_row,
+    resolve_host,
+    site_url,
+    validate_domain,
+)
+from ezscale.settings import get_settings
+
+CHALLENGE_LABEL = "_ezscale-challenge"
+WELL_KNOWN_PATH = "/.well-known/ezscale-domain-verification"
+
+
+class Method(StrEnum):
+    DNS = "dns"
+    HTTP = "http"
+
+
+def txt_record_value(token: str) -> str:
+    return f"ezscale-verification={token}"
+
+
+def instructions(domain: TenantDomain) -> dict[str, str]:
+    """What the reseller must publish for either method."""
+    return {
+        "dns_name": f"{CHALLENGE_LABEL}.{domain.domain}",
+        "dns_value": txt_record_value(domain.verification_token),
+        "http_url": f"http://{domain.domain}{WELL_KNOWN_PATH}",
+        "http_body": domain.verification_token,
+    }
+
+
+def list_domains(session: Session, *, tenant_id: int) -> list[TenantDomain]:
+    return list(
+        session.exec(
+            select(TenantDomain).where(TenantDomain.tenant_id == tenant_id).order_by(TenantDomain.id)
+        ).all()
+    )
+
+
+def _get(session: Session, tenant_id: int, domain_id: int) -> TenantDomain:
+    row = session.get(TenantDomain, domain_id)
+    if row is None or row.tenant_id != tenant_id:
+        raise NotFound("No such domain on this account.")
+    return row
+
+
+# Special-use and private-network names (RFC 6761, 6762, 7686, 8375 and common internal suffixes).
+RESERVED_SUFFIXES = ("localhost", "local", "internal", "example", "test", "invalid", "onion", "arpa", "lan")
+
+
+def _check_claimable(name: str) -> None:
+    """A public DNS name someone can own: not an IP literal, not reserved, not the platform's."""
+    if is_platform_host(name):
+        raise DomainError(f"Subdomains of {get_settings().platform_domain} are reserved.")
+    labels = name.split(".")
+    try:
+        ipaddress.ip_address(name)
+        is_ip = True
+    except ValueError:
+        is_ip = labels[-1].isdigit()  # also 127.1 or 0x7f.1, which resolvers read as addresses
+    if is_ip:
+        raise DomainError(f"{name} is an IP address; add a domain name.")
+    if len(labels) < 2:
+        raise DomainError(f"{name} is not a full domain name (such as shop.example.com).")
+    if labels[-1] in RESERVED_SUFFIXES:
+        raise DomainError(f"{name} is a reserved name (.{labels[-1]}) and cannot be a storefront domain.")
+
+
+def add_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain: str) -> TenantDomain:
+    """Add a custom alias domain; it serves the storefront once verified."""
+    require_owner(actor, tenant_id, "add domains")
+    name = validate_domain(domain)
+    _check_claimable(name)
+    if session.exec(select(TenantDomain.id).where(TenantDomain.domain == name)).first():
+        raise DomainError(f"Domain {name} is already in use.")
+    row = new_domain_row(tenant_id, name, DomainType.ALIAS)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def remove_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> None:
+    require_owner(actor, tenant_id, "remove domains")
+    row = _get(session, tenant_id, domain_id)
+    if row.type is DomainType.PRIMARY:
+        raise DomainError("Make another domain primary before removing this one.")
+    if is_platform_host(row.domain):
+        raise DomainError("The platform subdomain cannot be removed.")
+    session.delete(row)
+    session.commit()
+
+
+def set_primary(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> TenantDomain:
+    require_owner(actor, tenant_id, "choose the primary domain")
+    row = _get(session, tenant_id, domain_id)
+    if row.verification_status is not VerificationStatus.VERIFIED:
+        raise DomainError(f"Verify {row.domain} before making it the primary domain.")
+    for other in list_domains(session, tenant_id=tenant_id):
+        other.type = DomainType.PRIMARY if other.id == row.id else DomainType.ALIAS
+        session.add(other)
+    session.commit()
+    return row
+
+
+def _resolver() -> dns.resolver.Resolver:
+    settings = get_settings()
+    if not settings.dns_nameservers:
+        return dns.resolver.Resolver()
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = []
+    for entry in settings.dns_nameservers.split(","):
+        host, _, port = entry.strip().partition(":")
+        resolver.nameservers.append(host)
+        if port:
+            resolver.port = int(port)
+    resolver.lifetime = 5.0
+    return resolver
+
+
+def check_dns(domain: str, token: str) -> str | None:
+    """None when the TXT record proves ownership, else the reason it does not."""
+    name = f"{CHALLENGE_LABEL}.{domain}"
+    expected = txt_record_value(token)
+    try:
+        answer = _resolver().resolve(name, "TXT")
+    except dns.resolver.NXDOMAIN:
+        return f"No DNS record exists at {name}."
+    except dns.resolver.NoAnswer:
+        return f"{name} has no TXT record."
+    except dns.exception.Timeout:
+        return f"The DNS lookup of {name} timed out; try again later."
+    except dns.exception.DNSException as error:
+        return f"The DNS lookup of {name} failed ({error.__class__.__name__})."
+    values = [b"".join(r.strings).decode(errors="replace") for r in answer]
+    if expected in values:
+        return None
+    return f"The TXT record at {name} is {', '.join(map(repr, values))}; expected {expected!r}."
+
+
+def check_http(domain: str, token: str) -> str | None:
+    """None when http://<domain>/.well-known/… answers the token, else the reason."""
+    base = get_settings().domain_check_http_base or f"http://{domain}"
+    url = f"http://{domain}{WELL_KNOWN_PATH}"
+    try:
+        response = httpx.get(
+            base + WELL_KNOWN_PATH, headers={"Host": domain}, timeout=5.0, follow_redirects=False
+        )
+    except httpx.TimeoutException:
+        return f"{url} did not answer in time."
+    except httpx.HTTPError:
+        return f"Could not connect to {url}."
+    if response.status_code != 200:
+        return f"{url} answered HTTP {response.status_code}, expected 200 with the token."
+    if response.text.strip() != token:
+        return f"{url} answered, but not with this domain's verification token."
+    return None
+
+
+def verify_domain(
+    session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int, method: str
+) -> TenantDomain:
+    """Check ownership now and record the result (status, reason, time)."""
+    require_owner(actor, tenant_id, "verify domains")
+    row = _get(session, tenant_id, domain_id)
+    if row.verification_status is VerificationStatus.VERIFIED:
+        return row
+    try:
+        chosen = Method(method)
+    except ValueError:
+        raise DomainError("Choose DNS or HTTP verification.") from None
+    error = (check_dns if chosen is Method.DNS else check_http)(row.domain, row.verification_token)
+    now = clock.now()
+    row.last_checked_at = now
+    row.verification_error = error or ""
+    row.verification_status = VerificationStatus.FAILED if error else VerificationStatus.VERIFIED
+    row.verified_at = None if error else now
+    session.add(row)
+    session.commit()
+    return row
+
+
+def tls_allowed(session: Session, domain: str) -> bool:
+    """Caddy's on-demand TLS `ask`: issue a certificate only for verified domains of a tenant."""
+    try:
+        name = validate_domain(domain)
+    except DomainError:
+        return False
+    row = session.exec(
+        select(TenantDomain)
+        .join(Tenant, Tenant.id == TenantDomain.tenant_id)
+        .where(TenantDomain.domain == name)
+    ).first()
+    return row is not None and row.verification_status is VerificationStatus.VERIFIED
+
+
+def tenant_origins(session: Session, *, host: str) -> frozenset[str]:
+    """The origins (scheme://host[:port]) of every verified domain of the tenant this Host
+    belongs to: the only origins allowed to make credentialed cross-origin requests to it."""
+    found = resolve_host(session, host)
+    if found.status is not HostStatus.OK:
+        return frozenset()
+    rows = session.exec(
+        select(TenantDomain.domain).where(
+            TenantDomain.tenant_id == found.tenant.id,
+            TenantDomain.verification_status == VerificationStatus.VERIFIED,
+        )
+    )
+    return frozenset(site_url(domain) for domain in rows)

@@ -1,0 +1,142 @@
+"""Refund caps: card refunds and credit notes on one invoice never give back more than was paid,
+in either order and when they race (real processes, on SQLite and on PostgreSQL)."""
+
+import subprocess
+import sys
+
+import pytest
+from sqlmodel import func, select
+
+from ezscale.errors import DomainError
+from ezscale.models.billing import Payment, PaymentStatus
+from ezscale.models.tenant import CreditEntry, Invoice, InvoiceKind, InvoiceStatus
+from ezscale.services.billing import invoices, payments
+from ezscale.services.billing.stripe_gateway import gateway
+from ezscale.services.tenancy.tenants import TenantInfo
+from tests.factories import add_card, add_customer, tenant_db
+
+PAID = 1500
+
+# One correction, prepared (objects loaded, so they are stale by the time it runs) and then held
+# until the test writes a line to stdin: all workers start together, no sleeps.
+WORKER = """
+import sys
+from ezscale.models.billing import Payment
+from ezscale.models.tenant import Invoice
+from ezscale.services.billing import invoices, payments
+from ezscale.errors import DomainError
+from ezscale.services.tenancy.tenants import tenant_info, tenant_session
+
+what, tenant_id, invoice_id, payment_id, amount = sys.argv[1], *map(int, sys.argv[2:])
+with tenant_session(tenant_info(tenant_id)) as session:
+    invoice, payment = session.get(Invoice, invoice_id), session.get(Payment, payment_id)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    try:
+        if what == "refund":
+            payments.refund(session, payment=payment, amount_minor=amount, reason="race")
+        else:
+            invoices.create_credit_note(session, invoice=invoice, amount_minor=amount, reason="race")
+        print("ok", flush=True)
+    except DomainError:
+        print("refused", flush=True)
+"""
+
+
+@pytest.fixture
+def paid_invoice(make_tenant, clock, stripe_env):
+    """An invoice of 15.00 paid in full by card: (tenant, invoice id, payment id)."""
+    tenant = TenantInfo.of(make_tenant("caps"))
+    with tenant_db(tenant) as session:
+        user = add_customer(session)
+        add_card(session, tenant, user.id)
+        invoice = invoices.create_draft(session, user_id=user.id, currency="USD")
+        invoices.add_line(session, invoice, description="VPS", unit_minor=PAID)
+        invoices.issue(session, invoice)
+        session.commit()
+        payment = payments.charge_invoice(session, tenant=tenant, invoice=invoice)
+        assert payment.status is PaymentStatus.SUCCEEDED and invoice.status is InvoiceStatus.PAID
+        return tenant, invoice.id, payment.id
+
+
+def _given_back(tenant, invoice_id: int, payment_id: int) -> tuple[int, int, int]:
+    """(card refunds recorded, at Stripe, credit notes) on the invoice, read afresh."""
+    with tenant_db(tenant) as session:
+        payment = session.get(Payment, payment_id)
+        notes = session.exec(
+            select(func.coalesce(func.sum(Invoice.total_minor), 0)).where(
+                Invoice.credits_invoice_id == invoice_id, Invoice.kind == InvoiceKind.CREDIT_NOTE
+            )
+        ).one()
+        assert session.get(Invoice, invoice_id).credited_minor == notes
+    at_stripe = gateway().client.v1.refunds.list({"payment_intent": payment.stripe_payment_intent_id}).data
+    return payment.refunded_minor, sum(r.amount for r in at_stripe), notes
+
+
+def test_refund_then_credit_note_is_capped(paid_invoice):
+    tenant, invoice_id, payment_id = paid_invoice
+    with tenant_db(tenant) as session:
+        payments.refund(session, payment=session.get(Payment, payment_id), amount_minor=1000, reason="a")
+        invoice = session.get(Invoice, invoice_id)
+        with pytest.raises(DomainError, match="exceed"):
+            invoices.create_credit_note(session, invoice=invoice, amount_minor=501, reason="b")
+        invoices.create_credit_note(session, invoice=invoice, amount_minor=500, reason="b")
+    assert _given_back(tenant, invoice_id, payment_id) == (1000, 1000, 500)
+
+
+def test_credit_note_then_refund_is_capped(paid_invoice):
+    tenant, invoice_id, payment_id = paid_invoice
+    with tenant_db(tenant) as session:
+        invoices.create_credit_note(
+            session, invoice=session.get(Invoice, invoice_id), amount_minor=PAID, reason="a"
+        )
+        payment = session.get(Payment, payment_id)
+        with pytest.raises(DomainError, match="exceed what was paid"):
+            payments.refund(session, payment=payment, amount_minor=1, reason="b")
+        balance = session.exec(select(func.sum(CreditEntry.amount_minor))).one()
+    assert balance == PAID  # the credit note went to account credit; no card money went back
+    assert _given_back(tenant, invoice_id, payment_id) == (0, 0, PAID)
+
+
+@pytest.mark.parametrize(
+    "race",
+    [
+        (("refund", PAID), ("note", PAID)),
+        (("note", PAID), ("refund", PAID)),
+        (("refund", 1000), ("refund", 1000)),
+        (("note", 1000), ("note", 1000)),
+        (("refund", 1000), ("note", 1000), ("refund", 1000), ("note", 1000)),
+    ],
+    ids=["refund-vs-note", "note-vs-refund", "two-refunds", "two-notes", "four-mixed"],
+)
+def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_invoice, race):
+    tenant, invoice_id, payment_id = paid_invoice
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                WORKER,
+                what,
+                str(tenant.id),
+                str(invoice_id),
+                str(payment_id),
+                str(amount),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for what, amount in race
+    ]
+    for worker in workers:
+        assert worker.stdout.readline().strip() == "ready"
+    for worker in workers:  # go, all at once
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    outcomes = [worker.communicate(timeout=120)[0].strip() for worker in workers]
+    assert all(w.returncode == 0 for w in workers), outcomes
+    refunded, at_stripe, noted = _given_back(tenant, invoice_id, payment_id)
+    done = [amount for (what, amount), outcome in zip(race, outcomes, strict=True) if outcome == "ok"]
+    assert outcomes.count("ok") == 1 and len(done) == 1, outcomes
+    assert refunded == at_stripe and refunded + noted == done[0] <= PAID
