@@ -13,7 +13,7 @@ from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 MAILS = 40
 WORKER = """
 import sys
-from ezscale.services import mail
+from ezscale.services.core import mail
 from ezscale.services.tenancy.tenants import tenant_info
 tenant = tenant_info(int(sys.argv[1]))
 print("ready", flush=True)
