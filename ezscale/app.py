@@ -10,26 +10,9 @@ from ezscale.http.body_limit import cap_request_body
 from ezscale.http.edge import secure_edge
 from ezscale.http.origin_guard import refuse_foreign_origins
 from ezscale.http.stripe_webhook import check_webhook_secret
-from ezscale.pages import (
-    account,
-    admin_alerts,
-    admin_analytics,
-    admin_customers,
-    admin_plans,
-    admin_resellers,
-    admin_templates,
-    areas,
-    audit,
-    auth,
-    billing,
-    kasm,
-    orders,
-    outbox,
-    reseller,
-    reseller_branding,
-    storefront,
-)
+from ezscale.pages import PAGES
 from ezscale.services.kasm import signal as kasm_signal
+from ezscale.state.kasm_live import live_updates
 
 # Workspace changes this backend commits reach live dashboards at once (with Redis).
 kasm_signal.install()
@@ -57,20 +40,7 @@ app = EzscaleApp(
         rx.el.link(rel="icon", href=routes.FAVICON, type="image/svg+xml"),
     ],
 )
-storefront.register(app)
-areas.register(app)
-auth.register(app)
-account.register(app)
-audit.register(app)
-outbox.register(app)
-reseller_branding.register(app)
-reseller.register(app)
-admin_resellers.register(app)
-admin_analytics.register(app)
-admin_customers.register(app)
-admin_plans.register(app)
-admin_templates.register(app)
-admin_alerts.register(app)
-kasm.register(app)
-billing.register(app)
-orders.register(app)
+for page in PAGES:
+    app.add_page(page.view, route=page.route, title=page.title, on_load=page.on_load)
+# Pushes workspace changes to open customer dashboards (ezscale/pages/kasm.py).
+app.register_lifespan_task(live_updates)

@@ -2,9 +2,15 @@
 
 Colours, name and logo come from the tenant's shared BrandState, applied as CSS variables on the
 root, so a saved branding change re-themes every open page of that tenant without a reload.
+
+A page registers itself with `@area_page(area, route=…, title=…, on_load=…)`; app.py adds every
+registered page in one loop.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import reflex as rx
 
@@ -187,3 +193,67 @@ def shell(area: Area, content: rx.Component) -> rx.Component:
         id="site-root",
         data_site_status=SiteState.status,
     )
+
+
+def area_intro(title: str, body: str) -> rx.Component:
+    """An area's heading over a short grey note (also the admin area's "not on this site" view)."""
+    return rx.vstack(
+        rx.heading(title, size="7"),
+        rx.callout(body, icon="lock", color_scheme="gray"),
+        spacing="4",
+    )
+
+
+def not_allowed(message: str = "Not allowed.") -> rx.Component:
+    """The one view a signed-in user of the wrong role sees instead of a page's content."""
+    return rx.callout(message, color_scheme="red", id="not-allowed")
+
+
+View = Callable[[], rx.Component]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A registered page, added to the app by app.py."""
+
+    view: View
+    route: str
+    title: str
+    on_load: Any
+
+
+PAGES: list[Page] = []
+
+
+def area_page(
+    area: Area,
+    *,
+    route: str,
+    title: str,
+    on_load: Any = None,
+    denied: rx.Var | None = None,
+    heading: str | None = None,
+    message: str = "Not allowed.",
+) -> Callable[[View], View]:
+    """Register the decorated content as a page of `area` at `route`, titled "<company> · title".
+
+    With `denied`, the content sits under a heading (`heading`, else `title`; `heading=""` for
+    none) and is replaced by the "Not allowed" view while `denied` is true. The decorated function
+    is returned unchanged, so one content can be registered at several routes.
+    """
+
+    def decorate(content: View) -> View:
+        def view() -> rx.Component:
+            body = content()
+            if denied is not None:
+                body = rx.cond(denied, not_allowed(message), body)
+                text = title if heading is None else heading
+                if text:
+                    body = rx.vstack(rx.heading(text, size="7"), body, width="100%", spacing="4")
+            return shell(area, body)
+
+        view.__name__ = content.__name__
+        PAGES.append(Page(view=view, route=route, title=title, on_load=on_load))
+        return content
+
+    return decorate

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page
 from ezscale.state.admin_alerts import AdminAlertsState as S
 
 _LABELS = (
@@ -58,16 +58,6 @@ def _settings() -> rx.Component:
     )
 
 
+@area_page(Area.ADMIN, route=routes.ADMIN_ALERTS, title="Alerts", on_load=S.load, denied=S.denied)
 def page() -> rx.Component:
-    return shell(
-        Area.ADMIN,
-        rx.vstack(
-            rx.heading("Alerts", size="7"),
-            rx.cond(S.denied, rx.callout("Not allowed.", color_scheme="red", id="not-allowed"), _settings()),
-            width="100%",
-        ),
-    )
-
-
-def register(app: rx.App) -> None:
-    app.add_page(page, route=routes.ADMIN_ALERTS, title="Alerts", on_load=S.load)
+    return _settings()

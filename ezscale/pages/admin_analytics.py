@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page
 from ezscale.services.analytics.metrics import DEFINITIONS
 from ezscale.services.analytics.reports import REPORTS
 from ezscale.state.admin_analytics import AdminAnalyticsState as S
@@ -233,16 +233,6 @@ def _dashboard() -> rx.Component:
     )
 
 
+@area_page(Area.ADMIN, route=routes.ADMIN_ANALYTICS, title="Analytics", on_load=S.load, denied=S.denied)
 def page() -> rx.Component:
-    return shell(
-        Area.ADMIN,
-        rx.vstack(
-            rx.heading("Analytics", size="7"),
-            rx.cond(S.denied, rx.callout("Not allowed.", color_scheme="red", id="not-allowed"), _dashboard()),
-            width="100%",
-        ),
-    )
-
-
-def register(app: rx.App) -> None:
-    app.add_page(page, route=routes.ADMIN_ANALYTICS, title="Analytics", on_load=S.load)
+    return _dashboard()

@@ -1,45 +1,15 @@
-"""Platform admin → Customers (search across tenants) and one customer's record."""
+"""Platform admin → Customers: search customers across every tenant."""
 
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.confirm import confirm
 from ezscale.components.empty import empty_state, list_or_empty
-from ezscale.components.layout import Area, shell
-from ezscale.state.admin_customer import AdminCustomerState as C
+from ezscale.components.layout import Area, area_page
+from ezscale.components.tables import cell_table
 from ezscale.state.admin_customers import AdminCustomersState as S
 
 
-def _guarded(title: str, denied, content: rx.Component) -> rx.Component:
-    return shell(
-        Area.ADMIN,
-        rx.vstack(
-            rx.heading(title, size="7"),
-            rx.cond(denied, rx.callout("Not allowed.", color_scheme="red", id="not-allowed"), content),
-            width="100%",
-            spacing="4",
-        ),
-    )
-
-
-def _table(headers: list[str], rows, cells, table_id: str, empty: str = "") -> rx.Component:
-    table = rx.box(  # wide tables scroll inside their box on a phone
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
-            size="1",
-            width="100%",
-            id=table_id,
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
-    if not empty:
-        return table
-    note = rx.text(empty, size="2", color_scheme="gray", id=f"{table_id}-empty")
-    return rx.cond(rows.length() > 0, table, note)
-
-
+@area_page(Area.ADMIN, route=routes.ADMIN_CUSTOMERS, title="Customers", on_load=S.load, denied=S.denied)
 def search_page() -> rx.Component:
     form = rx.form(
         rx.hstack(
@@ -53,7 +23,7 @@ def search_page() -> rx.Component:
         ),
         on_submit=lambda _: S.search(),
     )
-    results = _table(
+    results = cell_table(
         ["Tenant", "Customer", "Company", "Country", "Joined", "Status"],
         S.results,
         lambda r: [
@@ -74,203 +44,4 @@ def search_page() -> rx.Component:
         ),
         empty_id="no-customers",
     )
-    return _guarded(
-        "Customers", S.denied, rx.vstack(form, list_or_empty(S.results, results, empty), width="100%")
-    )
-
-
-def _field(label: str, field: str, **props) -> rx.Component:
-    return rx.input(
-        placeholder=label,
-        value=C.form.get(field, ""),
-        on_change=lambda v: C.set_form(field, v),
-        id=f"form-{field}",
-        **props,
-    )
-
-
-def _actions() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Actions", size="3"),
-            rx.hstack(
-                _field("Amount (± for credit)", "credit_amount"),
-                _field("Reason", "credit_memo"),
-                rx.button("Add credit", on_click=C.add_credit, id="add-credit"),
-                wrap="wrap",
-            ),
-            rx.hstack(
-                _field("Amount", "charge_amount"),
-                _field("Description", "charge_text"),
-                rx.button("Charge", on_click=C.charge, id="charge"),
-                wrap="wrap",
-            ),
-            rx.hstack(
-                _field("Note", "note", max_width="320px", width="100%"),
-                rx.button("Add note", on_click=C.add_note, id="add-note"),
-                wrap="wrap",
-            ),
-            rx.hstack(
-                rx.button("Reset 2FA", on_click=C.reset_two_factor, variant="soft", id="reset-2fa"),
-                rx.button(
-                    "Log in as customer", on_click=C.impersonate, color_scheme="orange", id="impersonate"
-                ),
-            ),
-            spacing="2",
-        )
-    )
-
-
-def _profile() -> rx.Component:
-    return rx.card(
-        rx.data_list.root(
-            *[
-                rx.data_list.item(rx.data_list.label(label), rx.data_list.value(C.profile.get(key, "")))
-                for label, key in (
-                    ("Tenant", "tenant"),
-                    ("E-mail", "email"),
-                    ("Name", "name"),
-                    ("Company", "company"),
-                    ("Country", "country"),
-                    ("Joined", "joined"),
-                    ("Two-factor", "two_factor"),
-                    ("Status", "status"),
-                    ("Credit balance", "balance"),
-                )
-            ]
-        ),
-        id="customer-profile",
-    )
-
-
-def _service_cells(s: dict) -> list[rx.Component]:
-    return [
-        rx.table.cell(s["label"]),
-        rx.table.cell(s["plan"]),
-        rx.table.cell(rx.badge(s["status"])),
-        rx.table.cell(
-            rx.hstack(
-                rx.cond(
-                    s["actions"].contains(" suspend "),
-                    rx.button(
-                        "Suspend", size="1", variant="soft", on_click=C.service_action(s["id"], "suspend")
-                    ),
-                ),
-                rx.cond(
-                    s["actions"].contains(" unsuspend "),
-                    rx.button(
-                        "Unsuspend", size="1", variant="soft", on_click=C.service_action(s["id"], "unsuspend")
-                    ),
-                ),
-                rx.cond(
-                    s["actions"].contains(" terminate "),
-                    confirm(
-                        rx.button("Terminate", size="1", variant="soft", color_scheme="red"),
-                        title=rx.text.span("Terminate ", s["label"], "?"),
-                        warning="The service ends now: its subscription is cancelled without a refund of the "
-                        "period and a workspace is deleted with its files. This cannot be undone.",
-                        confirm_label="Terminate service",
-                        on_confirm=C.service_action(s["id"], "terminate"),
-                    ),
-                ),
-                rx.cond(s["actions"] == "", rx.text("—", color_scheme="gray")),
-                spacing="2",
-            ),
-            custom_attrs={"data-actions": s["actions"]},
-        ),
-    ]
-
-
-def _invoice_cells(i: dict) -> list[rx.Component]:
-    return [
-        rx.table.cell(i["number"]),
-        rx.table.cell(i["kind"]),
-        rx.table.cell(i["status"]),
-        rx.table.cell(i["total"]),
-        rx.table.cell(i["issued"]),
-        rx.table.cell(i["paid"]),
-        rx.table.cell(rx.button("Credit note", size="1", variant="soft", on_click=C.credit_note(i["id"]))),
-    ]
-
-
-def _payment_cells(p: dict) -> list[rx.Component]:
-    return [
-        rx.table.cell(p["at"]),
-        rx.table.cell(p["invoice"]),
-        rx.table.cell(p["status"]),
-        rx.table.cell(p["amount"]),
-        rx.table.cell(p["refunded"]),
-        rx.table.cell(
-            rx.button("Refund", size="1", variant="soft", color_scheme="red", on_click=C.refund(p["id"]))
-        ),
-    ]
-
-
-def customer_page() -> rx.Component:
-    sections = rx.vstack(
-        rx.cond(C.error != "", rx.callout(C.error, color_scheme="red", id="customer-error")),
-        rx.grid(
-            _profile(), _actions(), columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"
-        ),
-        rx.heading("Services", size="4"),
-        _table(
-            ["Service", "Plan", "Status", ""], C.services, _service_cells, "customer-services", "No services."
-        ),
-        rx.heading("Invoices", size="4"),
-        rx.hstack(_field("Credit note amount", "cn_amount"), _field("Reason", "cn_reason")),
-        _table(
-            ["Number", "Kind", "Status", "Total", "Issued", "Paid", ""],
-            C.invoices,
-            _invoice_cells,
-            "customer-invoices",
-            "No invoices.",
-        ),
-        rx.heading("Card payments", size="4"),
-        rx.hstack(_field("Refund amount", "refund_amount"), _field("Reason", "refund_reason")),
-        _table(
-            ["When", "Invoice", "Status", "Amount", "Refunded", ""],
-            C.payments,
-            _payment_cells,
-            "customer-payments",
-            "No card payments.",
-        ),
-        rx.heading("Credit ledger", size="4"),
-        _table(
-            ["When", "Kind", "Amount", "Memo"],
-            C.credits,
-            lambda c: [rx.table.cell(c[k]) for k in ("at", "kind", "amount", "memo")],
-            "customer-credits",
-            "No credit entries.",
-        ),
-        rx.heading("Login history", size="4"),
-        _table(
-            ["When", "From", "Method", "Result"],
-            C.logins,
-            lambda e: [rx.table.cell(e[k]) for k in ("at", "ip", "method", "result")],
-            "customer-logins",
-            "No sign-ins yet.",
-        ),
-        rx.heading("Notes", size="4"),
-        _table(
-            ["When", "By", "Note"],
-            C.notes,
-            lambda n: [rx.table.cell(n[k]) for k in ("at", "author", "body")],
-            "customer-notes",
-            "No notes yet: add one under Actions.",
-        ),
-        rx.heading("Timeline", size="4"),
-        _table(
-            ["When", "What", ""],
-            C.timeline,
-            lambda t: [rx.table.cell(t[k]) for k in ("at", "kind", "text")],
-            "customer-timeline",
-        ),
-        width="100%",
-        spacing="3",
-    )
-    return _guarded("Customer", C.denied, sections)
-
-
-def register(app: rx.App) -> None:
-    app.add_page(search_page, route=routes.ADMIN_CUSTOMERS, title="Customers", on_load=S.load)
-    app.add_page(customer_page, route=routes.ADMIN_CUSTOMER, title="Customer", on_load=C.load)
+    return rx.vstack(form, list_or_empty(S.results, results, empty), width="100%")

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page
 from ezscale.state.admin_plans import INTERVALS, SERVICE_TYPES
 from ezscale.state.admin_plans import AdminPlansState as S
 from ezscale.state.admin_plans import AdminWholesaleState as W
@@ -152,8 +152,9 @@ def _wholesale() -> rx.Component:
     )
 
 
+@area_page(Area.ADMIN, route=routes.ADMIN_PLANS, title="Plans", on_load=[S.load, W.load], denied=S.denied)
 def page() -> rx.Component:
-    content = rx.vstack(
+    return rx.vstack(
         rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", id="plans-error")),
         _form(),
         _table(
@@ -166,16 +167,3 @@ def page() -> rx.Component:
         width="100%",
         spacing="4",
     )
-    return shell(
-        Area.ADMIN,
-        rx.vstack(
-            rx.heading("Plans", size="7"),
-            rx.cond(S.denied, rx.callout("Not allowed.", color_scheme="red", id="not-allowed"), content),
-            width="100%",
-            spacing="4",
-        ),
-    )
-
-
-def register(app: rx.App) -> None:
-    app.add_page(page, route=routes.ADMIN_PLANS, title="Plans", on_load=[S.load, W.load])

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page
 from ezscale.state.admin_resellers import AdminResellersState as S
 
 
@@ -99,37 +99,18 @@ def _row(t: dict) -> rx.Component:
     )
 
 
+@area_page(Area.ADMIN, route=routes.ADMIN_RESELLERS, title="Resellers", on_load=S.load, denied=S.denied)
 def page() -> rx.Component:
-    return shell(
-        Area.ADMIN,
-        rx.vstack(
-            rx.heading("Resellers", size="7"),
-            rx.cond(
-                S.denied,
-                rx.callout("Not allowed.", color_scheme="red", id="not-allowed"),
-                rx.vstack(
-                    rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", id="admin-error")),
-                    _form(),
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                *[
-                                    rx.table.column_header_cell(h)
-                                    for h in ("Reseller", "Status", "Domains", "")
-                                ]
-                            )
-                        ),
-                        rx.table.body(rx.foreach(S.tenants, _row)),
-                        width="100%",
-                    ),
-                    width="100%",
-                    spacing="4",
-                ),
+    return rx.vstack(
+        rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", id="admin-error")),
+        _form(),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(*[rx.table.column_header_cell(h) for h in ("Reseller", "Status", "Domains", "")])
             ),
+            rx.table.body(rx.foreach(S.tenants, _row)),
             width="100%",
         ),
+        width="100%",
+        spacing="4",
     )
-
-
-def register(app: rx.App) -> None:
-    app.add_page(page, route=routes.ADMIN_RESELLERS, title="Resellers", on_load=S.load)

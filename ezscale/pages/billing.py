@@ -4,12 +4,11 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.empty import empty_state, list_or_empty
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page
+from ezscale.components.stripe_card import CARD_JS
 from ezscale.services.billing.views import CardRow, CreditRow, InvoiceRow, LineRow, UpcomingRow
 from ezscale.state.auth import AuthState
 from ezscale.state.billing import BillingState
-
-CARD_JS = "/billing-card.js"
 
 
 def _invoice_row(row: InvoiceRow) -> rx.Component:
@@ -189,40 +188,34 @@ def _upcoming() -> rx.Component:
     )
 
 
+@area_page(
+    Area.CUSTOMER,
+    route=routes.CLIENT_BILLING,
+    title="Billing",
+    on_load=[AuthState.require_customer, BillingState.load],
+)
 def billing_page() -> rx.Component:
-    return shell(
-        Area.CUSTOMER,
-        rx.vstack(
-            rx.script(src=CARD_JS),
-            rx.heading("Billing", size="7"),
-            rx.cond(
-                BillingState.message != "",
-                rx.callout(BillingState.message, color_scheme="green", id="billing-message"),
-            ),
-            rx.cond(
-                BillingState.error != "",
-                rx.callout(BillingState.error, color_scheme="red", id="billing-error"),
-            ),
-            _detail(),
-            rx.heading("Invoices", size="5"),
-            _invoices(),
-            rx.grid(
-                _credit(),
-                rx.vstack(_cards(), _upcoming(), width="100%"),
-                columns="1fr 1fr",
-                spacing="5",
-                width="100%",
-            ),
-            spacing="4",
+    return rx.vstack(
+        rx.script(src=CARD_JS),
+        rx.heading("Billing", size="7"),
+        rx.cond(
+            BillingState.message != "",
+            rx.callout(BillingState.message, color_scheme="green", id="billing-message"),
+        ),
+        rx.cond(
+            BillingState.error != "",
+            rx.callout(BillingState.error, color_scheme="red", id="billing-error"),
+        ),
+        _detail(),
+        rx.heading("Invoices", size="5"),
+        _invoices(),
+        rx.grid(
+            _credit(),
+            rx.vstack(_cards(), _upcoming(), width="100%"),
+            columns="1fr 1fr",
+            spacing="5",
             width="100%",
         ),
-    )
-
-
-def register(app: rx.App) -> None:
-    app.add_page(
-        billing_page,
-        route=routes.CLIENT_BILLING,
-        title="Billing",
-        on_load=[AuthState.require_customer, BillingState.load],
+        spacing="4",
+        width="100%",
     )

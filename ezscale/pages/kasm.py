@@ -5,12 +5,11 @@ import reflex as rx
 from ezscale import routes
 from ezscale.components.confirm import confirm
 from ezscale.components.empty import empty_state, list_or_empty
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page
 from ezscale.services.kasm.usage import RULE_TEXT
 from ezscale.services.kasm.view import HistoryRow, Option, WorkspaceRow
 from ezscale.state.auth import AuthState
 from ezscale.state.kasm import KasmState
-from ezscale.state.kasm_live import live_updates
 
 TICKER = "/kasm-ticker.js"
 
@@ -186,51 +185,47 @@ def _history_table() -> rx.Component:
     )
 
 
+@area_page(
+    Area.CUSTOMER,
+    route=routes.CLIENT_WORKSPACES,
+    title="Workspaces",
+    on_load=[AuthState.require_customer, KasmState.load],
+)
+@area_page(
+    Area.CUSTOMER,
+    route=routes.CLIENT_WORKSPACES_LAUNCH,
+    title="Workspaces",
+    on_load=[AuthState.require_customer, KasmState.load],
+)
 def workspaces_page() -> rx.Component:
-    return shell(
-        Area.CUSTOMER,
-        rx.vstack(
-            rx.script(src=TICKER),
-            rx.el.div(id="kasm-clock", custom_attrs={"data-server-now": KasmState.server_now_ms}),
-            rx.hstack(
-                rx.heading("Workspaces", size="7"),
-                rx.spacer(),
-                rx.text("Credit: ", KasmState.balance, id="kasm-balance"),
-                width="100%",
-                align="center",
-            ),
-            rx.text(KasmState.month, id="kasm-month", weight="medium"),
-            rx.foreach(
-                KasmState.notices,
-                lambda n: rx.callout(
-                    n, icon="triangle_alert", color_scheme="amber", class_name="kasm-notice"
-                ),
-            ),
-            rx.cond(
-                KasmState.error != "",
-                rx.callout(KasmState.error, icon="circle_alert", color_scheme="red", id="kasm-error"),
-            ),
-            rx.grid(
-                rx.vstack(rx.foreach(KasmState.workspaces, _workspace), width="100%", id="kasm-workspaces"),
-                _order_form(),
-                columns=rx.breakpoints(initial="1", md="2fr 1fr"),
-                spacing="5",
-                width="100%",
-            ),
-            rx.heading("Session history", size="5"),
-            _history(),
-            spacing="4",
+    return rx.vstack(
+        rx.script(src=TICKER),
+        rx.el.div(id="kasm-clock", custom_attrs={"data-server-now": KasmState.server_now_ms}),
+        rx.hstack(
+            rx.heading("Workspaces", size="7"),
+            rx.spacer(),
+            rx.text("Credit: ", KasmState.balance, id="kasm-balance"),
+            width="100%",
+            align="center",
+        ),
+        rx.text(KasmState.month, id="kasm-month", weight="medium"),
+        rx.foreach(
+            KasmState.notices,
+            lambda n: rx.callout(n, icon="triangle_alert", color_scheme="amber", class_name="kasm-notice"),
+        ),
+        rx.cond(
+            KasmState.error != "",
+            rx.callout(KasmState.error, icon="circle_alert", color_scheme="red", id="kasm-error"),
+        ),
+        rx.grid(
+            rx.vstack(rx.foreach(KasmState.workspaces, _workspace), width="100%", id="kasm-workspaces"),
+            _order_form(),
+            columns=rx.breakpoints(initial="1", md="2fr 1fr"),
+            spacing="5",
             width="100%",
         ),
+        rx.heading("Session history", size="5"),
+        _history(),
+        spacing="4",
+        width="100%",
     )
-
-
-def register(app: rx.App) -> None:
-    for route in (routes.CLIENT_WORKSPACES, routes.CLIENT_WORKSPACES_LAUNCH):
-        app.add_page(
-            workspaces_page,
-            route=route,
-            title="Workspaces",
-            on_load=[AuthState.require_customer, KasmState.load],
-        )
-    app.register_lifespan_task(live_updates)

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page, not_allowed
 from ezscale.state.auth import AuthState
 from ezscale.state.orders import OrderState
 
@@ -49,32 +49,19 @@ def _quote() -> rx.Component:
     )
 
 
+@area_page(
+    Area.STOREFRONT, route=routes.ORDER, title="Order", on_load=[AuthState.require_customer, OrderState.load]
+)
 def order_page() -> rx.Component:
-    return shell(
-        Area.STOREFRONT,
-        rx.vstack(
-            rx.heading("Your order", size="7"),
-            rx.cond(
-                AuthState.denied,
-                rx.callout(
-                    "Orders are placed from a customer account.", color_scheme="red", id="not-allowed"
-                ),
-            ),
-            rx.cond(
-                OrderState.error != "", rx.callout(OrderState.error, color_scheme="red", id="order-error")
-            ),
-            rx.cond(OrderState.quote.length() > 0, _quote()),
-            rx.link("Back to the plans", href=routes.HOME, size="2"),
-            spacing="4",
-            width="100%",
+    return rx.vstack(
+        rx.heading("Your order", size="7"),
+        rx.cond(
+            AuthState.denied,
+            not_allowed("Orders are placed from a customer account."),
         ),
-    )
-
-
-def register(app: rx.App) -> None:
-    app.add_page(
-        order_page,
-        route=routes.ORDER,
-        title="Order",
-        on_load=[AuthState.require_customer, OrderState.load],
+        rx.cond(OrderState.error != "", rx.callout(OrderState.error, color_scheme="red", id="order-error")),
+        rx.cond(OrderState.quote.length() > 0, _quote()),
+        rx.link("Back to the plans", href=routes.HOME, size="2"),
+        spacing="4",
+        width="100%",
     )

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page
 from ezscale.state.outbox import OutboxState as O
 
 
@@ -24,25 +24,19 @@ def _mail(mail: dict) -> rx.Component:
     )
 
 
+@area_page(Area.STOREFRONT, route=routes.DEV_OUTBOX, title="Outbox", on_load=O.load)
 def outbox() -> rx.Component:
-    return shell(
-        Area.STOREFRONT,
-        rx.vstack(
-            rx.heading("Outbox (demo)", size="7"),
-            rx.cond(
-                O.enabled,
-                rx.vstack(
-                    rx.text("No mail server is configured: the messages this site sent are shown here."),
-                    rx.foreach(O.mails, _mail),
-                    width="100%",
-                ),
-                rx.callout("The outbox is switched off on this installation.", id="outbox-off"),
+    return rx.vstack(
+        rx.heading("Outbox (demo)", size="7"),
+        rx.cond(
+            O.enabled,
+            rx.vstack(
+                rx.text("No mail server is configured: the messages this site sent are shown here."),
+                rx.foreach(O.mails, _mail),
+                width="100%",
             ),
-            spacing="4",
-            width="100%",
+            rx.callout("The outbox is switched off on this installation.", id="outbox-off"),
         ),
+        spacing="4",
+        width="100%",
     )
-
-
-def register(app: rx.App) -> None:
-    app.add_page(outbox, route=routes.DEV_OUTBOX, title="Outbox", on_load=O.load)

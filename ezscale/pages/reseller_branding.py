@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page
 from ezscale.services.tenancy.branding import brand_variables
 from ezscale.state.reseller_branding import BrandingEditorState as S
 
@@ -131,17 +131,6 @@ def _editor() -> rx.Component:
     )
 
 
+@area_page(Area.RESELLER, route=routes.RESELLER_BRANDING, title="Branding", on_load=S.load, denied=S.denied)
 def page() -> rx.Component:
-    return shell(
-        Area.RESELLER,
-        rx.vstack(
-            rx.heading("Branding", size="7"),
-            rx.cond(S.denied, rx.callout("Not allowed.", color_scheme="red", id="not-allowed"), _editor()),
-            spacing="4",
-            width="100%",
-        ),
-    )
-
-
-def register(app: rx.App) -> None:
-    app.add_page(page, route=routes.RESELLER_BRANDING, title="Branding", on_load=S.load)
+    return _editor()

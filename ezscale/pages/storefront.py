@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.layout import Area, shell
+from ezscale.components.layout import Area, area_page
 from ezscale.services.kasm.usage import RULE_TEXT
 from ezscale.state.brand import BrandState
 from ezscale.state.storefront import StorefrontState
@@ -28,63 +28,54 @@ def _plan_card(plan: dict[str, str]) -> rx.Component:
     )
 
 
+@area_page(Area.STOREFRONT, route=routes.HOME, title="Storefront", on_load=StorefrontState.load)
 def home() -> rx.Component:
-    return shell(
-        Area.STOREFRONT,
-        rx.vstack(
-            rx.heading(
-                "Cloud workspaces, servers and hosting from ",
-                rx.text.span(BrandState.company_name, color="var(--brand-primary)", id="hero-name"),
-                size="8",
-            ),
-            rx.text(
-                "Pay per started 15 minutes for workspaces, monthly for everything else.",
-                size="4",
-                color_scheme="gray",
-            ),
-            rx.text(RULE_TEXT, size="2", color_scheme="gray", id="billing-rule"),
-            rx.grid(
-                rx.foreach(StorefrontState.plans, _plan_card),
-                columns=rx.breakpoints(initial="1", sm="2", md="3"),
-                spacing="4",
-                width="100%",
-            ),
-            spacing="5",
+    return rx.vstack(
+        rx.heading(
+            "Cloud workspaces, servers and hosting from ",
+            rx.text.span(BrandState.company_name, color="var(--brand-primary)", id="hero-name"),
+            size="8",
         ),
+        rx.text(
+            "Pay per started 15 minutes for workspaces, monthly for everything else.",
+            size="4",
+            color_scheme="gray",
+        ),
+        rx.text(RULE_TEXT, size="2", color_scheme="gray", id="billing-rule"),
+        rx.grid(
+            rx.foreach(StorefrontState.plans, _plan_card),
+            columns=rx.breakpoints(initial="1", sm="2", md="3"),
+            spacing="4",
+            width="100%",
+        ),
+        spacing="5",
     )
 
 
+@area_page(Area.STOREFRONT, route="404", title="Page not found", on_load=StorefrontState.load_site)
 def not_found() -> rx.Component:
     """The branded 404: in the tenant's colours, with the ways back."""
-    return shell(
-        Area.STOREFRONT,
-        rx.center(
-            rx.card(
-                rx.vstack(
-                    rx.text("404", size="8", weight="bold", color="var(--brand-primary)"),
-                    rx.heading("Page not found", size="6"),
-                    rx.text(
-                        "The page you asked for does not exist or has moved. Check the address, or go on "
-                        "from here:",
-                        color_scheme="gray",
-                    ),
-                    rx.hstack(
-                        rx.link(rx.button("Browse plans"), href=routes.HOME),
-                        rx.link(rx.button("Client area", variant="soft"), href=routes.CLIENT),
-                        spacing="3",
-                        wrap="wrap",
-                    ),
-                    spacing="3",
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.text("404", size="8", weight="bold", color="var(--brand-primary)"),
+                rx.heading("Page not found", size="6"),
+                rx.text(
+                    "The page you asked for does not exist or has moved. Check the address, or go on "
+                    "from here:",
+                    color_scheme="gray",
                 ),
-                max_width="520px",
-                width="100%",
-                id="not-found",
+                rx.hstack(
+                    rx.link(rx.button("Browse plans"), href=routes.HOME),
+                    rx.link(rx.button("Client area", variant="soft"), href=routes.CLIENT),
+                    spacing="3",
+                    wrap="wrap",
+                ),
+                spacing="3",
             ),
-            padding_top="48px",
+            max_width="520px",
+            width="100%",
+            id="not-found",
         ),
+        padding_top="48px",
     )
-
-
-def register(app: rx.App) -> None:
-    app.add_page(home, route=routes.HOME, title="Storefront", on_load=StorefrontState.load)
-    app.add_page(not_found, route="404", title="Page not found", on_load=StorefrontState.load_site)

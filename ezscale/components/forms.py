@@ -1,0 +1,39 @@
+"""Form widgets shared by the sign-in, account and admin pages: a labelled field, the error and
+success callouts, the centred card a short form sits in, and a titled card section."""
+
+import reflex as rx
+
+
+def field(label: str, name: str, kind: str = "text", **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.input(name=name, type=kind, id=f"{name}-input", width="100%", **props),
+        spacing="1",
+        width="100%",
+    )
+
+
+def feedback(error: rx.Var, message: rx.Var | None = None) -> rx.Component:
+    parts = [
+        rx.cond(error != "", rx.callout(error, color_scheme="red", icon="triangle_alert", id="form-error"))
+    ]
+    if message is not None:
+        parts.append(rx.cond(message != "", rx.callout(message, color_scheme="green", id="form-message")))
+    return rx.fragment(*parts)
+
+
+def form_card(title: str, *children: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.card(rx.vstack(rx.heading(title, size="6"), *children, spacing="4", width="100%"), width="420px")
+    )
+
+
+def section(title: str, *children: rx.Component, **props) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.heading(title, size="4"), *children, spacing="3", width="100%"), width="100%", **props
+    )
+
+
+def error_callout(error: rx.Var, callout_id: str) -> rx.Component:
+    """A red callout showing `error` while it is not empty."""
+    return rx.cond(error != "", rx.callout(error, color_scheme="red", id=callout_id))

@@ -1,0 +1,99 @@
+"""Reseller area → overview: customers, MRR, margin, the card on file and wholesale invoices."""
+
+import reflex as rx
+
+from ezscale import routes
+from ezscale.components.forms import error_callout
+from ezscale.components.layout import Area, area_page
+from ezscale.components.stripe_card import CARD_JS
+from ezscale.state.reseller_overview import ResellerOverviewState
+
+
+def _card(card: dict) -> rx.Component:
+    return rx.card(rx.text(card["label"], size="2", color_scheme="gray"), rx.heading(card["value"], size="6"))
+
+
+def _wholesale_row(i: dict) -> rx.Component:
+    S = ResellerOverviewState
+    return rx.table.row(
+        rx.table.cell(i["number"]),
+        rx.table.cell(i["period"]),
+        rx.table.cell(i["total"]),
+        rx.table.cell(
+            rx.badge(i["status"], color_scheme=rx.cond(i["status"] == "paid", "green", "amber")),
+            rx.cond(i["problem"] != "", rx.text(i["problem"], size="1", color_scheme="red")),
+        ),
+        rx.table.cell(
+            rx.hstack(
+                rx.button("PDF", size="1", variant="soft", on_click=S.download(i["id"])),
+                rx.cond(i["status"] == "open", rx.button("Pay", size="1", on_click=S.pay(i["id"]))),
+            )
+        ),
+        data_invoice=i["number"],
+    )
+
+
+def _card_on_file() -> rx.Component:
+    S = ResellerOverviewState
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text("Card for wholesale invoices: ", weight="medium"),
+                rx.text(rx.cond(S.card_label != "", S.card_label, "none yet"), id="reseller-card"),
+                rx.cond(
+                    ~S.adding_card, rx.button("Add or replace card", size="1", on_click=S.start_add_card)
+                ),
+                align="center",
+            ),
+            rx.el.div(id="card-element", style={"width": "100%"}),
+            rx.cond(S.adding_card, rx.button("Save card", on_click=S.confirm_card, id="save-card")),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+@area_page(
+    Area.RESELLER,
+    route=routes.RESELLER,
+    title="Reseller overview",
+    on_load=ResellerOverviewState.load,
+    denied=ResellerOverviewState.denied,
+)
+def overview() -> rx.Component:
+    S = ResellerOverviewState
+    return rx.vstack(
+        error_callout(S.error, "reseller-error"),
+        rx.vstack(
+            rx.grid(
+                rx.foreach(S.cards, _card),
+                columns=rx.breakpoints(initial="2", md="5"),
+                spacing="3",
+                width="100%",
+                id="reseller-cards",
+            ),
+            rx.hstack(
+                rx.link("Branding", href=routes.RESELLER_BRANDING),
+                rx.link("Domains", href=routes.RESELLER_DOMAINS),
+                rx.link("Plans & prices", href=routes.RESELLER_PLANS),
+                rx.link("Staff", href=routes.RESELLER_STAFF),
+                spacing="4",
+            ),
+            rx.heading("Wholesale invoices from EZSCALE", size="4"),
+            _card_on_file(),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[rx.table.column_header_cell(h) for h in ("Number", "Period", "Total", "Status", "")]
+                    )
+                ),
+                rx.table.body(rx.foreach(S.invoices, _wholesale_row)),
+                width="100%",
+            ),
+            rx.script(src=CARD_JS),
+            width="100%",
+            spacing="4",
+        ),
+        width="100%",
+        spacing="4",
+    )
