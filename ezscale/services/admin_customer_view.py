@@ -1,5 +1,6 @@
 """A customer record as page data (text only; amounts formatted from exact minor units)."""
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from ezscale.money import Money
@@ -19,7 +20,7 @@ def parse_amount(text: str, currency: str, *, signed: bool = False) -> int:
     return Money.of(value, currency).minor
 
 
-def _when(at) -> str:
+def _when(at: datetime | None) -> str:
     return f"{at:%Y-%m-%d %H:%M}" if at else ""
 
 

@@ -116,8 +116,15 @@ def _money(minor: int, currency: str) -> str:
 
 
 def _timeline(
-    db: Session, central: Session, tenant: TenantInfo, user: User, services, invoices, logins, notes
-):
+    db: Session,
+    central: Session,
+    tenant: TenantInfo,
+    user: User,
+    services: list[tuple[Service, Plan]],
+    invoices: list[Invoice],
+    logins: list[LoginEvent],
+    notes: list[CustomerNote],
+) -> list[TimelineItem]:
     items = [TimelineItem(user.created_at, "signup", "Signed up")]
     for service, plan in services:
         items.append(

@@ -11,7 +11,9 @@ from ezscale.services.errors import DomainError
 from ezscale.services.passwords import verify_password
 
 
-def _fail(session: Session, *, email: str, admin_id: int | None, method: str, reason: str, client: Client):
+def _fail(
+    session: Session, *, email: str, admin_id: int | None, method: str, reason: str, client: Client
+) -> None:
     login_guard.record_login(
         session,
         AdminLoginEvent,

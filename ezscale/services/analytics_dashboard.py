@@ -72,11 +72,11 @@ class Dashboard:
     live: Live
 
 
-def _ratio(part, whole) -> Decimal | None:
+def _ratio(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(_RATE, rounding=ROUND_HALF_UP) if whole else None
 
 
-def _total(days: list[AnalyticsDay], name: str):
+def _total(days: list[AnalyticsDay], name: str) -> Decimal | int:
     return sum((getattr(d, name) for d in days), start=type(getattr(days[0], name))(0))
 
 

@@ -36,7 +36,9 @@ def reporting_tenants(session: Session) -> list[TenantInfo]:
     return active_tenants(session, include_suspended=True)
 
 
-def _store(central: Session, *, scope: str, tenant_id: int | None, currency: str, figures: list[DayFigures]):
+def _store(
+    central: Session, *, scope: str, tenant_id: int | None, currency: str, figures: list[DayFigures]
+) -> None:
     existing = {
         row.day: row
         for row in central.exec(

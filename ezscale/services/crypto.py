@@ -7,6 +7,7 @@ be rotated); without it a key is generated once into the data directory (demo an
 from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from ezscale.settings import get_settings
@@ -46,8 +47,10 @@ class EncryptedString(sa.types.TypeDecorator):
     impl = sa.Text
     cache_ok = True
 
-    def process_bind_param(self, value: str | None, dialect):
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        """Encrypt on the way into the database."""
         return None if value is None else encrypt(value)
 
-    def process_result_value(self, value: str | None, dialect):
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        """Decrypt on the way out of the database."""
         return None if value is None else decrypt(value)

@@ -36,7 +36,7 @@ class DemoLogin:
     password: str
 
 
-def _ensure_tenant(session: Session, slug: str, **kwargs) -> Tenant:
+def _ensure_tenant(session: Session, slug: str, **kwargs: str | bool) -> Tenant:
     tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
     return tenant or create_tenant(session, slug=slug, **kwargs)
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel import Session, col, select
@@ -215,7 +215,7 @@ def _unattached(db: Session, *, client: KasmClient, kasm_user_id: str, image_id:
 
 
 def _mark_running(
-    db: Session, *, tenant: TenantInfo, ws: KasmWorkspace, start_date, account: KasmAccount
+    db: Session, *, tenant: TenantInfo, ws: KasmWorkspace, start_date: datetime | None, account: KasmAccount
 ) -> None:
     now = clock.now()
     first = ws.provisioned_at is None

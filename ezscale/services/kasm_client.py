@@ -156,7 +156,7 @@ class KasmClient:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> "KasmClient":
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> "KasmClient":  # noqa: ANN401 (any KasmClient option)
         settings = settings or get_settings()
         options: dict[str, Any] = dict(
             base_url=settings.kasm_api_url,
@@ -224,7 +224,7 @@ class KasmClient:
             raise KasmError(f"Kasm {name}: HTTP {response.status_code}")
         return data
 
-    def _field(self, data: dict[str, Any], *path: str) -> Any:
+    def _field(self, data: dict[str, Any], *path: str) -> Any:  # noqa: ANN401 (a JSON value)
         value: Any = data
         for key in path:
             if not isinstance(value, dict) or key not in value:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import redis
 import sqlalchemy as sa
+from sqlalchemy.orm import SessionTransaction, UOWTransaction
 from sqlmodel import Session
 
 from ezscale.models.kasm import KasmNotice, KasmWorkspace
@@ -49,7 +50,7 @@ def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
-def _collect(session: Session, _context) -> None:
+def _collect(session: Session, _context: UOWTransaction) -> None:
     """Workspaces whose `changed_at` moved and new notices, in this flush (ids are known here).
     Nothing to do without Redis, or outside a tenant session (billing runs flush often)."""
     database = session.info.get("tenant_database")
@@ -77,7 +78,7 @@ def _publish(session: Session) -> None:
         log.warning("kasm live signal not published (%s); dashboards fall back to polling", exc)
 
 
-def _discard(session: Session, _transaction) -> None:
+def _discard(session: Session, _transaction: SessionTransaction) -> None:
     session.info.pop(_PENDING, None)
 
 

@@ -8,7 +8,7 @@ the house (platform) host.
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel import Session, col, select
@@ -61,7 +61,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _expiry():
+def _expiry() -> datetime:
     return clock.now() + timedelta(hours=get_settings().session_hours)
 
 

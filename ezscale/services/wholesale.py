@@ -229,7 +229,7 @@ def run_wholesale_billing(*, on: date, max_workers: int = 4) -> RunReport:
         ]
     report = RunReport()
 
-    def bill(row) -> None:
+    def bill(row: tuple[int, str, int]) -> None:
         tenant_id, slug, cycle_day = row
         start, end = period_ending_by(cycle_day, on)
         try:
