@@ -10,7 +10,7 @@ from ezscale.services.errors import DomainError
 
 
 def parse_amount(text: str, currency: str, *, signed: bool = False) -> int:
-    """ "12.50" → 1250 minor units; a sign only where `signed` allows it."""
+    """Parse "12.50" into 1250 minor units; a sign only where `signed` allows it."""
     try:
         value = Decimal((text or "").strip().replace(",", ""))
     except InvalidOperation:
@@ -25,6 +25,7 @@ def _when(at: datetime | None) -> str:
 
 
 def record_view(record: CustomerRecord) -> dict:
+    """The customer record as the admin customer page shows it: formatted text, money and dates."""
     cur = record.tenant.currency
     user = record.user
     numbers = {i.id: i.number for i in record.invoices}

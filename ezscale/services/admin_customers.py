@@ -22,6 +22,8 @@ SEARCH_LIMIT = 100
 
 @dataclass(frozen=True)
 class CustomerRow:
+    """One customer in the admin search results, with the tenant they belong to."""
+
     tenant_id: int
     tenant_slug: str
     tenant_name: str
@@ -36,6 +38,8 @@ class CustomerRow:
 
 @dataclass(frozen=True)
 class TimelineItem:
+    """One event in a customer's history (sign-up, order, invoice, login, note ...)."""
+
     at: datetime
     kind: str
     text: str
@@ -43,6 +47,8 @@ class TimelineItem:
 
 @dataclass
 class CustomerRecord:
+    """Everything the admin sees about one customer, read from the tenant and central databases."""
+
     tenant: TenantInfo
     user: User
     services: list[tuple[Service, Plan]]
@@ -171,6 +177,7 @@ def _timeline(
 
 
 def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> CustomerRecord:
+    """One customer's whole record; NotFound unless the user is a customer of that tenant."""
     with tenant_session(tenant) as db:
         user = db.get(User, user_id)
         if user is None or user.role is not Role.CUSTOMER:

@@ -72,6 +72,7 @@ DEFINITIONS = [
 
 
 def day_start(day: date) -> datetime:
+    """Midnight UTC at the start of the day: every daily figure uses UTC days."""
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
@@ -85,6 +86,8 @@ def monthly_value(plan: Plan) -> Decimal:
 
 @dataclass
 class DayFigures:
+    """One day's figures of a scope, as they are stored in the snapshots."""
+
     day: date
     mrr: Decimal = Decimal(0)
     recurring_mrr: Decimal = Decimal(0)

@@ -24,6 +24,8 @@ _SUMMED = [name for name in DayFigures.__dataclass_fields__ if name not in ("day
 
 @dataclass
 class SnapshotReport:
+    """What a snapshot run computed: the days and how many tenants."""
+
     start: date
     end: date
     tenants: int = 0

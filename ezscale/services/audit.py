@@ -18,6 +18,8 @@ from ezscale.services.sessions import AuthUser
 
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
+    """Which audit entries to list; empty fields do not filter."""
+
     tenant_id: int | None = None
     actor: str = ""
     action: str = ""

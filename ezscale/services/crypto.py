@@ -31,10 +31,12 @@ def _keys() -> tuple[str, ...]:
 
 
 def encrypt(plaintext: str) -> str:
+    """Encrypt with the newest configured key."""
     return _fernet_for(_keys()).encrypt(plaintext.encode()).decode()
 
 
 def decrypt(token: str) -> str:
+    """Decrypt with any configured key (so old secrets stay readable after a key rotation)."""
     try:
         return _fernet_for(_keys()).decrypt(token.encode()).decode()
     except InvalidToken as error:

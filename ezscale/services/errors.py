@@ -6,4 +6,6 @@ class DomainError(ValueError):
 
 
 class NotFound(DomainError):
+    """The thing asked for does not exist (or belongs to someone else)."""
+
     pass
