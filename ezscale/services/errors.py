@@ -7,5 +7,3 @@ class DomainError(ValueError):
 
 class NotFound(DomainError):
     """The thing asked for does not exist (or belongs to someone else)."""
-
-    pass

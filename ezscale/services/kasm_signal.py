@@ -28,16 +28,20 @@ _PENDING = "kasm_signal_pending"
 
 
 class Change(NamedTuple):
+    """One committed workspace change, as sent to live dashboards."""
+
     database: str
     user_id: int
     key: str
     at: datetime
 
     def encode(self) -> str:
+        """The change as one line of text for the Redis channel."""
         return f"{self.database} {self.user_id} {self.key} {self.at.isoformat()}"
 
     @classmethod
     def decode(cls, text: str) -> "Change | None":
+        """Read a change back from its text; None for a malformed message."""
         try:
             database, user_id, key, at = text.split(" ")
             return cls(database, int(user_id), key, datetime.fromisoformat(at))
@@ -96,4 +100,5 @@ def install() -> None:
 
 
 def installed() -> bool:
+    """Whether the change listeners are on the SQLAlchemy Session class."""
     return all(sa.event.contains(Session, event, listener) for event, listener in LISTENERS)

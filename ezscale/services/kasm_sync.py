@@ -47,6 +47,8 @@ ORPHAN_GRACE = timedelta(minutes=10)
 
 @dataclass
 class ReconcileResult:
+    """What one reconcile pass found and did, for the task result and logs."""
+
     checked: int = 0
     stopped_outside: list[int] = field(default_factory=list)
     destroyed: list[str] = field(default_factory=list)
@@ -252,6 +254,7 @@ def add_notice(
 
 
 def active_notices(db: Session, *, user_id: int, since: datetime) -> list[KasmNotice]:
+    """The customer's undismissed Kasm notices (credit warnings, stops) since a time, newest first."""
     return list(
         db.exec(
             select(KasmNotice)
@@ -267,6 +270,8 @@ def active_notices(db: Session, *, user_id: int, since: datetime) -> list[KasmNo
 
 @dataclass(frozen=True, slots=True)
 class CreditCheck:
+    """One customer's credit check: what is left, how fast it burns, and what was done."""
+
     user_id: int
     available_minor: int
     burn_per_hour: Decimal

@@ -33,7 +33,7 @@ DEVICE_MEMORY = timedelta(days=365)
 
 
 class LockedOut(DomainError):
-    pass
+    """Too many failed sign-ins: the account or address must wait before the next try."""
 
 
 @lru_cache(maxsize=8)
@@ -81,6 +81,7 @@ def record_login(
     user_agent: str = "",
     reason: str = "",
 ) -> None:
+    """Record one sign-in attempt (successful or not) in the login history."""
     fields = dict(
         email=email[:254],
         ip=ip[:45],
@@ -166,6 +167,7 @@ def is_known_device(*, email: str, token: str) -> bool:
 
 
 def device_failed(*, email: str, token: str) -> None:
+    """Count a failed code entry against this browser's remembered device."""
     with central_session() as session:
         if (device := _device(session, token, email)) is not None:
             device.failures += 1
@@ -194,6 +196,7 @@ def remember_device(*, email: str, token: str = "") -> str:
 def history(
     session: Session, model: EventModel, *, account_id: int | None = None, limit: int = 50
 ) -> list[LoginEvent] | list[AdminLoginEvent]:
+    """The newest sign-in attempts, of one account or of all."""
     query = select(model).order_by(col(model.id).desc()).limit(limit)
     if account_id is not None:
         owner = model.admin_id if model is AdminLoginEvent else model.user_id
