@@ -7,8 +7,8 @@ be rotated); without it a key is generated once into the data directory (demo an
 from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy.engine import Dialect
 
 from ezscale.settings import get_settings
 

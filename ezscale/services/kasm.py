@@ -122,7 +122,8 @@ def stop_workspace(
 
 
 def start_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWorkspace:
-    """Ask for a stopped workspace to start (the converge task does it); refused while suspended or without credit or a card."""
+    """Ask for a stopped workspace to start (the converge task does it); refused while suspended,
+    or with neither credit nor a saved card."""
     ws = _owned(db, user_id=user_id, workspace_id=workspace_id)
     if ws.status is not WorkspaceStatus.STOPPED:
         raise DomainError("Only a stopped workspace can be started.")
@@ -139,7 +140,8 @@ def start_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWork
 
 
 def terminate_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWorkspace:
-    """End a workspace for good: close its usage and mark it and its service terminated (repeat calls are no-ops)."""
+    """End a workspace for good: close its usage and mark it and its service terminated (repeat
+    calls are no-ops)."""
     ws = _owned(db, user_id=user_id, workspace_id=workspace_id)
     if ws.status is WorkspaceStatus.TERMINATED:
         return ws

@@ -16,6 +16,8 @@ from ezscale.services.tenancy import BrandingInfo
 
 @dataclass(frozen=True)
 class DocumentLine:
+    """One line of an invoice or credit note PDF."""
+
     description: str
     quantity: Decimal
     unit_minor: int
@@ -24,6 +26,8 @@ class DocumentLine:
 
 @dataclass(frozen=True)
 class Document:
+    """What goes on an invoice or credit note PDF, amounts already computed."""
+
     title: str
     number: str
     dates: str
