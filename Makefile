@@ -8,7 +8,10 @@ run:
 test:
 	@scripts/bootstrap.sh --with-browser
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check ezscale tests bench
 	.venv/bin/python -m pytest
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check ezscale tests bench
+	@scripts/bootstrap.sh
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check ezscale tests bench

@@ -6,4 +6,4 @@ class DomainError(ValueError):
 
 
 class NotFound(DomainError):
-    pass
+    """The thing asked for does not exist (or belongs to someone else)."""

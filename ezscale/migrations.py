@@ -81,11 +81,13 @@ def _upgrade(url: str | None, stream: str) -> bool:
 
 
 def upgrade_central() -> bool:
+    """Create the central database if needed and upgrade it; returns False if it was up to date."""
     create_central_database()
     return _upgrade(None, "central")
 
 
 def upgrade_tenant(database_name: str) -> bool:
+    """Upgrade one tenant database; returns False if it was up to date."""
     return _upgrade(tenant_database_url(database_name), "tenant")
 
 

@@ -13,6 +13,7 @@ DEMO_TAX = {"DE": Decimal("19"), "FR": Decimal("20"), "NL": Decimal("21"), "GB":
 
 
 def seed_billing_demo(session: Session, *, customer_email: str) -> None:
+    """Demo tax rates, a welcome credit and a VPS subscription paid from it, for the demo customer."""
     for country, rate in DEMO_TAX.items():
         set_tax_rate(session, country=country, rate_percent=rate)
     user = session.exec(select(User).where(User.email == customer_email)).first()

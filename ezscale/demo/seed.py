@@ -30,13 +30,15 @@ RESELLER_SLUG = "acme"
 
 @dataclass(frozen=True)
 class DemoLogin:
+    """A demo sign-in shown on the start page: area, address and credentials."""
+
     area: str
     url: str
     email: str
     password: str
 
 
-def _ensure_tenant(session: Session, slug: str, **kwargs) -> Tenant:
+def _ensure_tenant(session: Session, slug: str, **kwargs: str | bool) -> Tenant:
     tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
     return tenant or create_tenant(session, slug=slug, **kwargs)
 
@@ -59,6 +61,7 @@ def _ensure_user(tenant: Tenant, *, email: str, password: str, name: str, role: 
 
 
 def seed_demo(session: Session) -> list[DemoLogin]:
+    """Create the demo tenants, users and data once (safe to re-run); returns the demo sign-ins."""
     settings = get_settings()
     base = settings.platform_domain
     port = f":{settings.port}" if settings.port not in (80, 443) else ""

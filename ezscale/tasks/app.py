@@ -20,6 +20,8 @@ TASK_MODULES = [
 
 
 def make_celery() -> Celery:
+    """The Celery app: Redis as broker and result store when configured, else SQLite files in the
+    data directory, so a worker needs no extra service."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     results = (
@@ -51,13 +53,13 @@ def make_celery() -> Celery:
 
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
-def _tenant_scoped_logs(logger: logging.Logger, **_) -> None:
+def _tenant_scoped_logs(logger: logging.Logger, **_: object) -> None:
     for handler in logger.handlers:
         tenant_context.install(handler)
 
 
 @signals.worker_init.connect
-def _announce_kasm_changes(**_) -> None:
+def _announce_kasm_changes(**_: object) -> None:
     """Workers announce committed workspace changes to live dashboards."""
     kasm_signal.install()
 

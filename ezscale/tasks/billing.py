@@ -5,6 +5,8 @@ twice, or dies halfway and is redelivered (acks_late), bills everything once; a 
 while the run still holds the tenant's lease returns {"skipped": True} at once.
 """
 
+from collections.abc import Callable
+
 from sqlmodel import Session
 
 from ezscale.db import central_session
@@ -34,7 +36,7 @@ def _mail(tenant: TenantInfo, report: RunReport) -> dict:
     }
 
 
-def _run(session: Session, tenant: TenantInfo, name: str, run) -> dict:
+def _run(session: Session, tenant: TenantInfo, name: str, run: Callable[..., RunReport]) -> dict:
     """Run, alert the admins on a crash (the task still fails, so it is retried) and on failed
     payments over their threshold, then mail customers."""
     try:
@@ -62,6 +64,7 @@ def usage_billing(session: Session, tenant: TenantInfo) -> dict:
 
 @celery_app.task(name="ezscale.tasks.billing.daily_all")
 def daily_all() -> int:
+    """Beat fan-out: queue the daily billing run for every billable tenant; returns how many."""
     ids = _billable_tenant_ids()
     for tenant_id in ids:
         enqueue_for_tenant(daily_billing, tenant_id)
@@ -70,6 +73,7 @@ def daily_all() -> int:
 
 @celery_app.task(name="ezscale.tasks.billing.usage_all")
 def usage_all() -> int:
+    """Beat fan-out: queue the usage billing run for every billable tenant; returns how many."""
     ids = _billable_tenant_ids()
     for tenant_id in ids:
         enqueue_for_tenant(usage_billing, tenant_id)

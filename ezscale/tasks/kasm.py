@@ -2,6 +2,8 @@
 
 import logging
 
+from sqlmodel import Session
+
 from ezscale.db import central_session
 from ezscale.services.kasm.client import KasmClient, KasmError
 from ezscale.services.kasm.sync import (
@@ -30,7 +32,7 @@ def schedule_converge(tenant_id: int, workspace_id: int, *, failures: int = 0, d
 
 
 @tenant_task(name="ezscale.tasks.kasm.converge_workspace")
-def converge_workspace(session, tenant: TenantInfo, workspace_id: int, failures: int = 0) -> str:
+def converge_workspace(session: Session, tenant: TenantInfo, workspace_id: int, failures: int = 0) -> str:
     """One step of provisioning / starting / stopping; re-enqueues itself while Kasm works."""
     with KasmClient.from_settings() as client:
         step = converge_step(
@@ -81,7 +83,9 @@ def guard_all() -> None:
 
 
 @tenant_task(name="ezscale.tasks.kasm.guard_tenant")
-def guard_tenant(session, tenant: TenantInfo) -> int:
+def guard_tenant(session: Session, tenant: TenantInfo) -> int:
+    """Keep running workspaces alive in Kasm, stop those out of credit or suspended, and queue a
+    converge step for each stopping one; returns how many are stopping."""
     with KasmClient.from_settings() as client:
         keepalive_due(session, tenant=tenant, client=client)
     credit_guard(session, tenant=tenant)

@@ -2,6 +2,8 @@
 
 import smtplib
 
+from sqlmodel import Session
+
 from ezscale.db import central_session
 from ezscale.services.core import mail
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -17,12 +19,14 @@ _RETRY = dict(
 
 
 @tenant_task(name="ezscale.tasks.mail.deliver_tenant_mail", **_RETRY)
-def deliver_tenant_mail(session, tenant: TenantInfo, mail_id: int) -> bool:
+def deliver_tenant_mail(session: Session, tenant: TenantInfo, mail_id: int) -> bool:
+    """Send one queued tenant mail; SMTP failures retry with back-off up to MAX_ATTEMPTS."""
     return mail.deliver(session, mail_id=mail_id)
 
 
 @celery_app.task(name="ezscale.tasks.mail.deliver_platform_mail", **_RETRY)
 def deliver_platform_mail(mail_id: int) -> bool:
+    """Send one queued platform (central database) mail, retried like tenant mail."""
     with central_session() as session:
         return mail.deliver(session, mail_id=mail_id, platform=True)
 

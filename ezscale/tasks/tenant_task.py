@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Task
+from celery.result import AsyncResult
 
 from ezscale.errors import DomainError
 from ezscale.services.tenancy.tenants import tenant_info, tenant_session
@@ -20,17 +21,21 @@ TENANT_HEADER = "ezscale_tenant_id"
 
 
 class TenantMismatch(DomainError):
-    pass
+    """A message's tenant header names another tenant than its argument: refused, never run."""
 
 
-def tenant_task(fn: Callable[..., Any] | None = None, **options: Any):
+# Task arguments are whatever the wrapped function takes, so they stay `Any` here.
+def tenant_task(
+    fn: Callable[..., Any] | None = None,
+    **options: Any,  # noqa: ANN401 (Celery task options)
+) -> Task | Callable[[Callable[..., Any]], Task]:
     """Register `fn(session, tenant, *args)` as a Celery task called as `task(tenant_id, *args)`."""
 
     def register(func: Callable[..., Any]) -> Task:
         name = options.pop("name", f"{func.__module__}.{func.__name__}")
 
         @celery_app.task(name=name, bind=True, **options)
-        def run(self: Task, tenant_id: int, *args: Any, **kwargs: Any) -> Any:
+        def run(self: Task, tenant_id: int, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
             stamped = (self.request.headers or {}).get(TENANT_HEADER) or getattr(
                 self.request, TENANT_HEADER, None
             )
@@ -50,7 +55,7 @@ def tenant_task(fn: Callable[..., Any] | None = None, **options: Any):
     return register(fn) if fn is not None else register
 
 
-def enqueue_for_tenant(task: Task, tenant_id: int, *args: Any, **kwargs: Any):
+def enqueue_for_tenant(task: Task, tenant_id: int, *args: Any, **kwargs: Any) -> AsyncResult:  # noqa: ANN401
     """Send a tenant task, with the tenant id both as argument and as message header."""
     return task.apply_async(args=(tenant_id, *args), kwargs=kwargs, headers={TENANT_HEADER: tenant_id})
 

@@ -11,7 +11,9 @@ from ezscale.services.accounts.auth import _DUMMY_HASH, INVALID_LOGIN, Client
 from ezscale.services.accounts.passwords import verify_password
 
 
-def _fail(session: Session, *, email: str, admin_id: int | None, method: str, reason: str, client: Client):
+def _fail(
+    session: Session, *, email: str, admin_id: int | None, method: str, reason: str, client: Client
+) -> None:
     login_guard.record_login(
         session,
         AdminLoginEvent,
@@ -52,6 +54,7 @@ def authenticate_admin(session: Session, *, email: str, password: str, client: C
 
 
 def verify_admin_code(session: Session, *, admin_id: int, code: str, client: Client) -> PlatformAdmin:
+    """Second sign-in step: check the TOTP code (with lockout and device memory) and record the login."""
     admin = session.get(PlatformAdmin, admin_id)
     if admin is None or admin.totp_enabled_at is None or not admin.totp_secret:
         raise DomainError("Set up your authenticator app first.")
@@ -87,6 +90,7 @@ DEMO_ADMIN_TOTP_SECRET = "EZSCALEDEMOADMINTOTPSECRET234567"
 
 
 def ensure_demo_admin_totp(session: Session, *, email: str) -> None:
+    """Give the demo admin the fixed demo TOTP secret, so the demo can show the code."""
     from ezscale.services.accounts.two_factor import enrol_with_secret
 
     admin = session.exec(select(PlatformAdmin).where(PlatformAdmin.email == email)).first()
@@ -95,4 +99,5 @@ def ensure_demo_admin_totp(session: Session, *, email: str) -> None:
 
 
 def current_demo_code() -> str:
+    """The demo admin's current TOTP code (demo mode only shows it)."""
     return totp.code_at(DEMO_ADMIN_TOTP_SECRET, clock.now())

@@ -52,6 +52,7 @@ class Client:
 
 
 def normalise_email(email: str) -> str:
+    """The address trimmed and lower-cased, or a DomainError if it is not a valid email address."""
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise DomainError("Please enter a valid email address.")
@@ -59,6 +60,7 @@ def normalise_email(email: str) -> str:
 
 
 def check_password_rules(password: str) -> str:
+    """The password if it meets the length rules, else a DomainError saying which."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise DomainError(f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.")
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -180,6 +182,7 @@ def _pending_account(session: Session, *, email: str, password_hash: str, name: 
 
 
 def send_verification(session: Session, *, tenant: TenantInfo, user: User, password_hash: str) -> None:
+    """Mail the sign-up's verification link; the password is only set once the link is used."""
     token = _issue_token(session, user=user, purpose=TokenPurpose.VERIFY_EMAIL, password_hash=password_hash)
     _mail(
         tenant,
@@ -195,6 +198,7 @@ def send_verification(session: Session, *, tenant: TenantInfo, user: User, passw
 
 
 def verify_email(session: Session, *, token: str) -> User:
+    """Use a verification link: mark the address verified and set the sign-up's password."""
     user, row = _use_token(session, token=token, purpose=TokenPurpose.VERIFY_EMAIL)
     if row.password_hash and user.email_verified_at is None:
         user.password_hash = row.password_hash  # the password of the sign-up this link belongs to
@@ -269,6 +273,7 @@ def verify_second_factor(session: Session, *, user_id: int, code: str, client: C
 
 
 def use_recovery_code(session: Session, *, user_id: int, code: str) -> bool:
+    """Use up one unused recovery code; returns whether the code was valid."""
     digest = totp.hash_recovery_code(code)
     rows = session.exec(
         select(RecoveryCode).where(RecoveryCode.user_id == user_id, col(RecoveryCode.used_at).is_(None))
@@ -283,6 +288,7 @@ def use_recovery_code(session: Session, *, user_id: int, code: str) -> bool:
 
 
 def record_success(session: Session, *, user: User, method: str, client: Client) -> None:
+    """Record a successful customer login in the login history."""
     login_guard.record_login(
         session,
         LoginEvent,
@@ -406,6 +412,7 @@ def request_email_change(
 
 
 def confirm_email_change(session: Session, *, token: str) -> User:
+    """Use an email-change link: the account moves to the new address unless it is taken by now."""
     user, row = _use_token(session, token=token, purpose=TokenPurpose.CHANGE_EMAIL)
     if _find(session, row.new_email) is not None:
         raise DomainError("That email address cannot be used.")
@@ -426,6 +433,7 @@ def follow_link(session: Session, *, token: str) -> tuple[User, str]:
 
 
 def update_profile(session: Session, *, user_id: int, **fields: str) -> User:
+    """Update the customer's own profile fields, each checked against its length limit."""
     user = session.get(User, user_id)
     limits = {"name": 120, "company": 120, "address": 300, "country": 2, "tax_id": 40}
     for key, value in fields.items():

@@ -23,6 +23,8 @@ KEEP_USED = timedelta(days=1)  # then the rows go
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
+    """What a claimed sign-in hand-off yields: the session to set, for whom, and where to go next."""
+
     session_token: str
     email: str
     next_path: str

@@ -60,6 +60,7 @@ def invite_account(
 
 
 def list_staff(db: Session) -> list[User]:
+    """The tenant's staff accounts, oldest first."""
     return list(db.exec(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)).all())
 
 
@@ -79,6 +80,7 @@ def invite_staff(db: Session, *, actor: AuthUser, tenant: TenantInfo, email: str
 
 
 def set_staff_active(db: Session, *, actor: AuthUser, tenant: TenantInfo, user_id: int, active: bool) -> User:
+    """Disable or re-enable a staff account (owner only)."""
     require_owner(actor, tenant.id, "disable or enable staff")
     user = db.get(User, user_id)
     if user is None or user.role not in STAFF_ROLES:

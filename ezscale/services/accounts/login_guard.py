@@ -16,6 +16,7 @@ import secrets
 from datetime import timedelta
 from functools import lru_cache
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, delete, func, select
 
 from ezscale import clock
@@ -32,7 +33,7 @@ DEVICE_MEMORY = timedelta(days=365)
 
 
 class LockedOut(DomainError):
-    pass
+    """Too many failed sign-ins: the account or address must wait before the next try."""
 
 
 @lru_cache(maxsize=8)
@@ -54,7 +55,7 @@ def client_ip(peer: str, forwarded_for: str = "") -> str:
     then the right-most X-Forwarded-For entry that is not itself a trusted proxy."""
     networks = _trusted_networks(get_settings().trusted_proxies)
 
-    def trusted(address) -> bool:
+    def trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
         return address is not None and any(address in network for network in networks)
 
     if not trusted(_ip(peer)):
@@ -80,6 +81,7 @@ def record_login(
     user_agent: str = "",
     reason: str = "",
 ) -> None:
+    """Record one sign-in attempt (successful or not) in the login history."""
     fields = dict(
         email=email[:254],
         ip=ip[:45],
@@ -94,7 +96,7 @@ def record_login(
     session.commit()
 
 
-def _wait_seconds(session: Session, model: EventModel, *conditions, limit: int) -> int:
+def _wait_seconds(session: Session, model: EventModel, *conditions: ColumnElement[bool], limit: int) -> int:
     """Seconds until the next attempt is allowed, or 0 when under the limit."""
     settings = get_settings()
     window = timedelta(minutes=settings.login_lockout_minutes)
@@ -165,6 +167,7 @@ def is_known_device(*, email: str, token: str) -> bool:
 
 
 def device_failed(*, email: str, token: str) -> None:
+    """Count a failed code entry against this browser's remembered device."""
     with central_session() as session:
         if (device := _device(session, token, email)) is not None:
             device.failures += 1
@@ -190,7 +193,10 @@ def remember_device(*, email: str, token: str = "") -> str:
     return token
 
 
-def history(session: Session, model: EventModel, *, account_id: int | None = None, limit: int = 50):
+def history(
+    session: Session, model: EventModel, *, account_id: int | None = None, limit: int = 50
+) -> list[LoginEvent] | list[AdminLoginEvent]:
+    """The newest sign-in attempts, of one account or of all."""
     query = select(model).order_by(col(model.id).desc()).limit(limit)
     if account_id is not None:
         owner = model.admin_id if model is AdminLoginEvent else model.user_id

@@ -47,6 +47,8 @@ class Challenge:
 
 @dataclass(frozen=True, slots=True)
 class PasskeyInfo:
+    """A saved passkey as the security page lists it."""
+
     id: int
     name: str
     created_at: datetime
@@ -62,6 +64,7 @@ def check_origin(origin: str, rp_id: str) -> str:
 
 
 def registration_options(session: Session, *, user_id: int, rp_id: str, rp_name: str) -> Challenge:
+    """WebAuthn options to register a new passkey, and the challenge to check the answer against."""
     user = session.get(User, user_id)
     if user.webauthn_handle is None:
         user.webauthn_handle = bytes_to_base64url(secrets.token_bytes(32))
@@ -95,6 +98,7 @@ def finish_registration(
     challenge: str,
     name: str,
 ) -> PasskeyInfo:
+    """Verify the browser's new credential against the challenge and save it as a named passkey."""
     if not challenge:
         raise DomainError("Start adding the passkey again.")
     try:
@@ -170,6 +174,7 @@ def _info(p: Passkey) -> PasskeyInfo:
 
 
 def list_passkeys(session: Session, *, user_id: int) -> list[PasskeyInfo]:
+    """The customer's passkeys, oldest first."""
     rows = session.exec(select(Passkey).where(Passkey.user_id == user_id).order_by(col(Passkey.id)))
     return [_info(p) for p in rows]
 
@@ -182,6 +187,7 @@ def _own(session: Session, *, user_id: int, passkey_id: int) -> Passkey:
 
 
 def rename_passkey(session: Session, *, user_id: int, passkey_id: int, name: str) -> None:
+    """Rename one of the customer's passkeys; the name must not be empty."""
     passkey = _own(session, user_id=user_id, passkey_id=passkey_id)
     name = (name or "").strip()
     if not name:
@@ -192,5 +198,6 @@ def rename_passkey(session: Session, *, user_id: int, passkey_id: int, name: str
 
 
 def remove_passkey(session: Session, *, user_id: int, passkey_id: int) -> None:
+    """Delete one of the customer's passkeys."""
     session.delete(_own(session, user_id=user_id, passkey_id=passkey_id))
     session.commit()

@@ -6,6 +6,7 @@ _context = CryptContext(schemes=["argon2", "bcrypt"], deprecated=["bcrypt"])
 
 
 def hash_password(password: str) -> str:
+    """Hash a password with the current scheme, for storing."""
     return _context.hash(password)
 
 

@@ -8,7 +8,7 @@ the house (platform) host.
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel import Session, col, select
@@ -25,6 +25,8 @@ TOUCH_EVERY = timedelta(minutes=5)
 
 
 class AuthRole(StrEnum):
+    """Who a session belongs to; it decides which areas the session may open."""
+
     CUSTOMER = "customer"
     RESELLER_OWNER = "reseller_owner"
     RESELLER_STAFF = "reseller_staff"
@@ -46,22 +48,26 @@ class AuthUser:
 
     @property
     def is_admin(self) -> bool:
+        """Whether the session is a platform admin's."""
         return self.role == AuthRole.PLATFORM_ADMIN
 
     @property
     def is_reseller(self) -> bool:
+        """Whether the session is a reseller owner's or staff member's."""
         return self.role in RESELLER_ROLES
 
 
 def hash_token(token: str) -> str:
+    """Only this digest of a session token is stored, so a database leak yields no usable session."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_token() -> str:
+    """A new random session token (256 bits)."""
     return secrets.token_urlsafe(32)
 
 
-def _expiry():
+def _expiry() -> datetime:
     return clock.now() + timedelta(hours=get_settings().session_hours)
 
 
@@ -89,6 +95,7 @@ def create_user_session(
 def create_admin_session(
     session: Session, *, admin: PlatformAdmin, method: str, ip: str = "", user_agent: str = ""
 ) -> str:
+    """Start a platform admin session and return its token for the cookie."""
     token, now = new_token(), clock.now()
     session.add(
         AdminSession(
@@ -193,6 +200,7 @@ def revoke_user_sessions(session: Session, *, user_id: int, keep_token: str | No
 
 
 def revoke_admin_sessions(session: Session, *, admin_id: int, keep_token: str | None = None) -> int:
+    """Revoke the admin's sessions, except the one with `keep_token`; returns how many."""
     keep = hash_token(keep_token) if keep_token else None
     now = clock.now()
     rows = session.exec(
@@ -207,6 +215,7 @@ def revoke_admin_sessions(session: Session, *, admin_id: int, keep_token: str | 
 
 
 def list_user_sessions(session: Session, *, user_id: int) -> list[UserSession]:
+    """The customer's live sessions (not revoked, not expired), newest first."""
     now = clock.now()
     return list(
         session.exec(

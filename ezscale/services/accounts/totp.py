@@ -18,10 +18,12 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 def new_secret() -> str:
+    """A new random TOTP secret (base32)."""
     return pyotp.random_base32()
 
 
 def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the QR code."""
     return pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=issuer)
 
 
@@ -31,10 +33,12 @@ def qr_data_uri(uri: str) -> str:
 
 
 def code_at(secret: str, at: datetime) -> str:
+    """The code an authenticator shows at a given time."""
     return pyotp.TOTP(secret).at(at)
 
 
 def time_step(at: datetime) -> int:
+    """The 30-second TOTP time step a moment falls in (a used step is never accepted twice)."""
     return int(at.timestamp()) // STEP_SECONDS
 
 
@@ -65,12 +69,15 @@ def new_recovery_codes() -> list[str]:
 
 
 def normalise_recovery_code(code: str) -> str:
+    """A recovery code without case, spaces or dashes, as it is compared."""
     return "".join(ch for ch in (code or "").lower() if ch.isalnum())
 
 
 def hash_recovery_code(code: str) -> str:
+    """The stored digest of a recovery code."""
     return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
 
 
 def looks_like_recovery_code(code: str) -> bool:
+    """Whether the input has the shape of a recovery code rather than a six-digit TOTP code."""
     return len(normalise_recovery_code(code)) == 10

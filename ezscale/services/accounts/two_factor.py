@@ -21,12 +21,15 @@ Account = User | PlatformAdmin
 
 @dataclass(frozen=True, slots=True)
 class Enrolment:
+    """A started TOTP enrolment: the secret, its otpauth URI and the QR code to scan."""
+
     secret: str
     uri: str
     qr: str
 
 
 def begin(session: Session, *, account: Account, issuer: str) -> Enrolment:
+    """Start TOTP enrolment with a new secret; two-factor is on only once `confirm` accepts a first code."""
     if account.totp_enabled_at is not None:
         raise DomainError("Two-factor authentication is already on.")
     account.totp_secret = totp.new_secret()
@@ -63,11 +66,13 @@ def regenerate_recovery_codes(session: Session, *, user: User) -> list[str]:
 
 
 def remaining_recovery_codes(session: Session, *, user_id: int) -> int:
+    """How many of the account's recovery codes are still unused."""
     rows = session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user_id)).all()
     return sum(1 for r in rows if r.used_at is None)
 
 
 def disable(session: Session, *, account: Account, password: str) -> None:
+    """Turn two-factor authentication off after the password is checked; admins must keep it."""
     if isinstance(account, PlatformAdmin):
         raise DomainError("Platform admins must keep a second factor.")
     if not verify_password(password or "", account.password_hash)[0]:

@@ -23,6 +23,8 @@ _RATE = Decimal("0.0001")
 
 @dataclass(frozen=True)
 class Scope:
+    """A dashboard scope: the whole platform in one currency, or one tenant."""
+
     key: str
     label: str
     currency: str
@@ -30,6 +32,8 @@ class Scope:
 
 @dataclass(frozen=True)
 class MonthFigures:
+    """One month of a scope: MRR levels, MRR movements, customer counts and rates."""
+
     month: date
     mrr: Decimal
     arr: Decimal
@@ -53,12 +57,16 @@ class MonthFigures:
 
 @dataclass(frozen=True)
 class Live:
+    """Figures read live rather than from the snapshots."""
+
     today_revenue_minor: int
     active_orders: int
 
 
 @dataclass(frozen=True)
 class Dashboard:
+    """Everything the analytics dashboard shows for one scope."""
+
     scope: Scope
     computed_at: datetime | None
     last_day: date | None
@@ -72,11 +80,11 @@ class Dashboard:
     live: Live
 
 
-def _ratio(part, whole) -> Decimal | None:
+def _ratio(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(_RATE, rounding=ROUND_HALF_UP) if whole else None
 
 
-def _total(days: list[AnalyticsDay], name: str):
+def _total(days: list[AnalyticsDay], name: str) -> Decimal | int:
     return sum((getattr(d, name) for d in days), start=type(getattr(days[0], name))(0))
 
 
@@ -155,6 +163,7 @@ def live(tenants: list[TenantInfo], *, now: datetime) -> Live:
 
 
 def load_dashboard(central: Session, *, scope_key: str, months: int = 24) -> Dashboard:
+    """The dashboard of a scope from the stored snapshots plus live figures; unknown scopes are refused."""
     scope = next((s for s in scopes(central) if s.key == scope_key), None)
     if scope is None:
         raise DomainError("Unknown analytics scope.")

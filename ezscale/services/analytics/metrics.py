@@ -22,6 +22,7 @@ Definitions (also shown on the admin analytics page, `DEFINITIONS`):
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -71,6 +72,7 @@ DEFINITIONS = [
 
 
 def day_start(day: date) -> datetime:
+    """Midnight UTC at the start of the day: every daily figure uses UTC days."""
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
@@ -84,6 +86,8 @@ def monthly_value(plan: Plan) -> Decimal:
 
 @dataclass
 class DayFigures:
+    """One day's figures of a scope, as they are stored in the snapshots."""
+
     day: date
     mrr: Decimal = Decimal(0)
     recurring_mrr: Decimal = Decimal(0)
@@ -122,7 +126,9 @@ class _Event:
     count: int = 0
 
 
-def _subscription_events(session: Session, plans: dict[int, Plan], since: datetime, until: datetime):
+def _subscription_events(
+    session: Session, plans: dict[int, Plan], since: datetime, until: datetime
+) -> Iterator[_Event]:
     subs = session.exec(
         select(Subscription).where(
             Subscription.created_at < until,
@@ -155,7 +161,9 @@ def _subscription_events(session: Session, plans: dict[int, Plan], since: dateti
                 begin, plan_id = change.changed_at, change.to_plan_id
 
 
-def _usage_rows(session: Session, since: datetime, until: datetime):
+def _usage_rows(
+    session: Session, since: datetime, until: datetime
+) -> Sequence[tuple[int, datetime | None, int, int]]:
     return session.exec(
         select(
             KasmUsageSession.user_id,
@@ -215,7 +223,7 @@ def compute_days(session: Session, *, start: date, end: date) -> list[DayFigures
     return [days[d] for d in sorted(days)]
 
 
-def _sweep_days(sweep: _Sweep, days: dict[date, DayFigures], plans: dict[int, Plan], since) -> None:
+def _sweep_days(sweep: _Sweep, days: dict[date, DayFigures], plans: dict[int, Plan], since: datetime) -> None:
     sweep.advance(since)
     for day in sorted(days):
         figures = days[day]
@@ -244,7 +252,7 @@ def _sweep_days(sweep: _Sweep, days: dict[date, DayFigures], plans: dict[int, Pl
         }
 
 
-def _customers(session: Session, days: dict[date, DayFigures], since, until) -> None:
+def _customers(session: Session, days: dict[date, DayFigures], since: datetime, until: datetime) -> None:
     joined = sorted(
         session.exec(select(User.created_at).where(User.role == Role.CUSTOMER, User.created_at < until))
     )
@@ -264,7 +272,7 @@ def _customers(session: Session, days: dict[date, DayFigures], since, until) -> 
             days[first.date()].first_purchases += 1
 
 
-def _revenue(session: Session, days: dict[date, DayFigures], since, until) -> None:
+def _revenue(session: Session, days: dict[date, DayFigures], since: datetime, until: datetime) -> None:
     rows = session.exec(
         select(Invoice.paid_at, Invoice.subtotal_minor, Invoice.tax_minor).where(
             Invoice.kind == InvoiceKind.INVOICE,
@@ -285,7 +293,7 @@ def aging_bucket(days_past_due: int) -> int:
     return 0 if days_past_due <= 30 else 1 if days_past_due <= 60 else 2 if days_past_due <= 90 else 3
 
 
-def _aging(session: Session, days: dict[date, DayFigures], since, until) -> None:
+def _aging(session: Session, days: dict[date, DayFigures], since: datetime, until: datetime) -> None:
     invoices = session.exec(
         select(Invoice).where(
             Invoice.kind == InvoiceKind.INVOICE,

@@ -24,6 +24,8 @@ WINDOW = timedelta(days=7)
 
 @dataclass(frozen=True)
 class Figure:
+    """One card of the admin Overview: a headline figure with a hint and a colour."""
+
     id: str
     label: str
     value: str
@@ -61,6 +63,8 @@ def _alerts(subjects: list[str]) -> Figure:
 
 
 def platform_health(central: Session, *, now: datetime) -> list[Figure]:
+    """The platform's health over the last WINDOW for the admin Overview: MRR today, open
+    invoices, failed payments, failed provisioning and open alerts, across every tenant."""
     since = now - WINDOW
     open_count, open_totals, failed_payments, failed_services, failed_workspaces = (
         0,

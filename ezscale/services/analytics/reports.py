@@ -8,11 +8,11 @@ Amounts are exact decimals in major units with their currency.
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, select
 
 from ezscale import clock
@@ -20,11 +20,15 @@ from ezscale.errors import DomainError, NotFound
 from ezscale.models.analytics import PLATFORM_SCOPE, AnalyticsDay, tenant_scope
 from ezscale.models.billing import Payment
 from ezscale.models.tenant import Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, Plan, Service, User
-from ezscale.services.analytics.dashboard import fold_months
+from ezscale.services.analytics.dashboard import MonthFigures, fold_months
 from ezscale.services.analytics.metrics import AGING_BUCKETS, aging_bucket, day_start
 from ezscale.services.analytics.snapshots import reporting_tenants
 from ezscale.services.analytics.view import money
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
+
+# A report is a header row then data rows, written out by the csv module.
+CsvRows = Iterator[list[object]]
+Builder = Callable[[Session, list[TenantInfo], str, date, date], CsvRows]
 
 REPORTS = [
     ("revenue-by-day", "Revenue by day"),
@@ -55,7 +59,9 @@ def _tenants(central: Session, scope_key: str) -> list[TenantInfo]:
     return chosen
 
 
-def _snapshot_rows(central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date):
+def _snapshot_rows(
+    central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date
+) -> Iterator[tuple[str, list[AnalyticsDay]]]:
     """(currency, day rows) of the scope, per currency."""
     stored = PLATFORM_SCOPE if scope_key.startswith(PLATFORM_SCOPE) else scope_key
     for currency in sorted({t.currency for t in tenants}):
@@ -72,17 +78,21 @@ def _snapshot_rows(central: Session, tenants: list[TenantInfo], scope_key: str, 
         yield currency, list(rows)
 
 
-def _snapshot_months(central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date):
+def _snapshot_months(
+    central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date
+) -> Iterator[tuple[str, MonthFigures]]:
     for currency, rows in _snapshot_rows(central, tenants, scope_key, start, end):
         for month in fold_months(rows):
             yield currency, month
 
 
-def _revenue_by(period: str):
+def _revenue_by(period: str) -> Builder:
     """Revenue per day, month or year from the snapshots (paid invoices, before tax)."""
     label = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period]
 
-    def report(central, tenants, scope_key, start, end):
+    def report(
+        central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date
+    ) -> CsvRows:
         yield [period, "currency", "revenue_net", "tax", "invoices_paid", "kasm_usage_revenue"]
         for currency, rows in _snapshot_rows(central, tenants, scope_key, start, end):
             totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -105,7 +115,9 @@ def _revenue_by(period: str):
     return report
 
 
-def _subscriptions(central, tenants, scope_key, start, end):
+def _subscriptions(
+    central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date
+) -> CsvRows:
     yield [
         "month", "currency", "mrr", "arr", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
         "net_new_mrr", "paying_customers", "customer_growth", "logo_churn_rate", "revenue_churn_rate",
@@ -132,7 +144,7 @@ def _subscriptions(central, tenants, scope_key, start, end):
         ]
 
 
-def _paid_in(since: datetime, until: datetime):
+def _paid_in(since: datetime, until: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Invoice.kind == InvoiceKind.INVOICE,
         Invoice.status == InvoiceStatus.PAID,
@@ -141,10 +153,12 @@ def _paid_in(since: datetime, until: datetime):
     )
 
 
-def _revenue_by_item(group: str):
+def _revenue_by_item(group: str) -> Builder:
     """Revenue per plan or service type, from the lines of invoices paid in the period."""
 
-    def report(central, tenants, scope_key, start, end):
+    def report(
+        central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date
+    ) -> CsvRows:
         since, until = day_start(start), day_start(end) + timedelta(days=1)
         head = ["plan_code", "plan", "service_type"] if group == "plan" else ["service_type"]
         yield ["tenant", *head, "currency", "revenue_net", "lines"]
@@ -177,7 +191,7 @@ def _revenue_by_item(group: str):
     return report
 
 
-def _tax(central, tenants, scope_key, start, end):
+def _tax(central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date) -> CsvRows:
     since, until = day_start(start), day_start(end) + timedelta(days=1)
     yield [
         "tenant",
@@ -222,7 +236,7 @@ def _tax(central, tenants, scope_key, start, end):
             ]
 
 
-def _aging(central, tenants, scope_key, start, end):
+def _aging(central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date) -> CsvRows:
     now = clock.now()
     yield [
         "tenant",
@@ -266,7 +280,7 @@ def _aging(central, tenants, scope_key, start, end):
                 ]
 
 
-def _refunds(central, tenants, scope_key, start, end):
+def _refunds(central: Session, tenants: list[TenantInfo], scope_key: str, start: date, end: date) -> CsvRows:
     since, until = day_start(start), day_start(end) + timedelta(days=1)
     yield ["tenant", "kind", "reference", "customer", "date", "currency", "amount"]
     for tenant in tenants:
@@ -309,7 +323,7 @@ def _refunds(central, tenants, scope_key, start, end):
             ]
 
 
-_BUILDERS: dict[str, Callable] = {
+_BUILDERS: dict[str, Builder] = {
     "revenue-by-day": _revenue_by("day"),
     "revenue-by-month": _revenue_by("month"),
     "revenue-by-year": _revenue_by("year"),

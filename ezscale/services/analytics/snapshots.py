@@ -24,6 +24,8 @@ _SUMMED = [name for name in DayFigures.__dataclass_fields__ if name not in ("day
 
 @dataclass
 class SnapshotReport:
+    """What a snapshot run computed: the days and how many tenants."""
+
     start: date
     end: date
     tenants: int = 0
@@ -36,7 +38,9 @@ def reporting_tenants(session: Session) -> list[TenantInfo]:
     return active_tenants(session, include_suspended=True)
 
 
-def _store(central: Session, *, scope: str, tenant_id: int | None, currency: str, figures: list[DayFigures]):
+def _store(
+    central: Session, *, scope: str, tenant_id: int | None, currency: str, figures: list[DayFigures]
+) -> None:
     existing = {
         row.day: row
         for row in central.exec(

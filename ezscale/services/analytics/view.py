@@ -28,6 +28,7 @@ def _month(m: MonthFigures) -> str:
 
 
 def chart_data(board: Dashboard) -> dict[str, list[dict]]:
+    """Chart series of the dashboard, by chart name, as the chart components take them."""
     cur = board.scope.currency
     months = board.months
     return {
@@ -90,6 +91,7 @@ def charts_without_data(charts: dict[str, list[dict]]) -> list[str]:
 
 
 def key_figures(board: Dashboard) -> list[dict[str, str]]:
+    """The key-figure tiles (label, value) of the dashboard, formatted."""
     cur = board.scope.currency
     last = board.months[-1] if board.months else None
     rows = [

@@ -45,6 +45,7 @@ def lock_and_balances(session: Session, *, user_ids: list[int]) -> dict[tuple[in
 
 
 def balance_minor(session: Session, *, user_id: int, currency: str) -> int:
+    """The customer's credit balance in one currency, in minor units (the sum of the ledger)."""
     total = session.exec(
         select(func.coalesce(func.sum(CreditEntry.amount_minor), 0)).where(
             CreditEntry.user_id == user_id, CreditEntry.currency == currency.upper()
@@ -105,6 +106,7 @@ def adjust(session: Session, *, user_id: int, amount_minor: int, currency: str, 
 
 
 def history(session: Session, *, user_id: int, limit: int = 200) -> list[CreditEntry]:
+    """The customer's credit ledger, newest first."""
     return list(
         session.exec(
             select(CreditEntry)

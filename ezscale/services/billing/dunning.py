@@ -4,6 +4,7 @@ Every step is a keyed timeline row (`dunning:<invoice>:<step>`), so a step happe
 often the run repeats. Emails are handed back to the caller and sent after the commit.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -31,6 +32,8 @@ DAY = timedelta(days=1)
 
 @dataclass(frozen=True, slots=True)
 class Notice:
+    """A dunning mail for the caller to send after the run commits."""
+
     to: str
     subject: str
     text: str
@@ -39,6 +42,8 @@ class Notice:
 
 @dataclass
 class DunningReport:
+    """What a dunning pass did, counted per step, with the mails it queued."""
+
     retried: int = 0
     reminded: int = 0
     suspended: int = 0
@@ -47,6 +52,7 @@ class DunningReport:
 
 
 def retry_days() -> list[int]:
+    """Days after the due date on which a failed payment is retried (DUNNING_RETRY_DAYS), ascending."""
     return sorted(int(d) for d in get_settings().dunning_retry_days.split(",") if d.strip())
 
 
@@ -141,7 +147,9 @@ def _notice(session: Session, invoice: Invoice, subject: str, text: str, kind: s
     )
 
 
-def step(session: Session, invoice: Invoice, report: DunningReport, charge) -> None:
+def step(
+    session: Session, invoice: Invoice, report: DunningReport, charge: Callable[[Invoice], Invoice]
+) -> None:
     """One invoice's dunning steps due now (`charge(invoice)` makes one payment attempt)."""
     settings = get_settings()
     now = clock.now()
@@ -266,6 +274,7 @@ def _escalate(
 
 
 def open_invoice_ids(session: Session) -> list[int]:
+    """Ids of the open (unpaid, issued) invoices that dunning looks at, in id order."""
     return list(
         session.exec(
             select(Invoice.id)

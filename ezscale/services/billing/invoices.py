@@ -48,6 +48,7 @@ def take_numbers(session: Session, series: str, count: int) -> list[str]:
 
 
 def next_number(session: Session, series: str) -> str:
+    """Take one number of the series inside the caller's transaction."""
     return take_numbers(session, series, 1)[0]
 
 
@@ -60,12 +61,14 @@ def get_invoice(session: Session, *, invoice_id: int, user_id: int | None = None
 
 
 def lines(session: Session, invoice: Invoice) -> list[InvoiceItem]:
+    """The invoice's lines in the order they were added."""
     return list(
         session.exec(select(InvoiceItem).where(InvoiceItem.invoice_id == invoice.id).order_by(InvoiceItem.id))
     )
 
 
 def amount_due(invoice: Invoice) -> int:
+    """What is still owed: the total less credit and payments, zero unless the invoice is open."""
     if invoice.status is not InvoiceStatus.OPEN:
         return 0
     return max(
@@ -302,6 +305,7 @@ def void(session: Session, invoice: Invoice, *, reason: str, commit: bool = True
 
 
 def mark_uncollectible(session: Session, invoice: Invoice) -> Invoice:
+    """Write off an open invoice: no more payment attempts; the timeline records it."""
     if invoice.status is not InvoiceStatus.OPEN:
         raise DomainError("Only open invoices can be written off.")
     invoice.status = InvoiceStatus.UNCOLLECTIBLE
@@ -412,6 +416,7 @@ def create_credit_note(
 
 
 def list_invoices(session: Session, *, user_id: int, limit: int = 100) -> list[Invoice]:
+    """The customer's issued invoices (never drafts), newest first."""
     return list(
         session.exec(
             select(Invoice)

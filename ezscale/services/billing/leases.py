@@ -32,6 +32,8 @@ class LeaseLost(RuntimeError):
 
 @dataclass
 class Lease:
+    """A held lease: its name, who holds it, and when it lapses unless renewed."""
+
     name: str
     holder: str
     expires_at: datetime
@@ -73,6 +75,7 @@ def renew(session: Session, lease: Lease) -> None:
 
 
 def release(session: Session, lease: Lease) -> None:
+    """Give the lease up at once, only if this holder still holds it."""
     session.execute(
         update(BillingLease)
         .where(BillingLease.name == lease.name, BillingLease.holder == lease.holder)

@@ -8,6 +8,7 @@ so until commit. Order when taking several: invoices (by id), then customers' bi
 
 from typing import TypeVar
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, SQLModel, select
 
 from ezscale.models.tenant import Invoice
@@ -24,7 +25,7 @@ def write_lock(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def lock_invoices(session: Session, *conditions) -> list[Invoice]:
+def lock_invoices(session: Session, *conditions: ColumnElement[bool]) -> list[Invoice]:
     """The invoices matching `conditions`, locked and read fresh (identity-map objects refreshed)."""
     write_lock(session)
     query = (
@@ -48,4 +49,5 @@ def lock_row(session: Session, model: type[Row], row_id: int) -> Row | None:
 
 
 def lock_invoice(session: Session, invoice_id: int) -> Invoice | None:
+    """The invoice, locked and read fresh (see `lock_row`)."""
     return lock_row(session, Invoice, invoice_id)

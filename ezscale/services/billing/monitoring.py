@@ -12,6 +12,7 @@ from ezscale.services.tenancy.tenants import TenantInfo
 
 
 def failed_payments_last_day(session: Session) -> int:
+    """Payments that failed in the last 24 hours, for the failed-payment alert threshold."""
     since = clock.now() - timedelta(hours=24)
     return session.exec(
         select(func.count())
@@ -36,6 +37,7 @@ def alert_on_payment_failures(session: Session, *, tenant: TenantInfo) -> bool:
 
 
 def alert_on_run_error(*, tenant: TenantInfo, run: str, error: BaseException) -> bool:
+    """Alert the admins that a billing run crashed; returns whether an alert was raised."""
     return raise_alert(
         AlertCategory.BILLING_RUN,
         title=f"Billing run failed: {run}",

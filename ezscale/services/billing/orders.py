@@ -85,11 +85,14 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class PlacedOrder:
+    """An order's invoice and the service it created."""
+
     invoice: Invoice
     service: Service
 
     @property
     def paid(self) -> bool:
+        """Whether the order's invoice is already paid (by credit or card)."""
         return self.invoice.status is InvoiceStatus.PAID
 
 
@@ -188,6 +191,8 @@ def activate_paid_services(session: Session, invoice: Invoice) -> None:
 
 @dataclass(frozen=True)
 class ServiceRow:
+    """One of the customer's services as the services page shows it."""
+
     id: int
     label: str
     plan: str

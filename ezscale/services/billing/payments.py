@@ -124,6 +124,7 @@ def save_card(
 
 
 def list_cards(session: Session, *, user_id: int) -> list[PaymentMethod]:
+    """The customer's saved cards, default first; removed cards are left out."""
     return list(
         session.exec(
             select(PaymentMethod)
@@ -134,6 +135,7 @@ def list_cards(session: Session, *, user_id: int) -> list[PaymentMethod]:
 
 
 def default_card(session: Session, *, user_id: int) -> PaymentMethod | None:
+    """The card charged off-session: the one marked default, else the first saved."""
     cards = list_cards(session, user_id=user_id)
     return next((c for c in cards if c.is_default), cards[0] if cards else None)
 
@@ -148,6 +150,7 @@ def _own_card(session: Session, user_id: int, card_id: int) -> PaymentMethod:
 def set_default_card(
     session: Session, *, tenant: TenantInfo, user_id: int, card_id: int, gw: StripeGateway | None = None
 ) -> PaymentMethod:
+    """Make one of the customer's cards the default, at Stripe and here."""
     card = _own_card(session, user_id, card_id)
     gw = gw or gateway()
     gw.set_default(
@@ -162,6 +165,7 @@ def set_default_card(
 
 
 def remove_card(session: Session, *, user_id: int, card_id: int, gw: StripeGateway | None = None) -> None:
+    """Detach a card at Stripe and hide it here; if it was the default, the next card takes over."""
     card = _own_card(session, user_id, card_id)
     (gw or gateway()).detach(card.stripe_payment_method_id)
     card.removed_at = clock.now()

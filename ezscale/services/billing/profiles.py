@@ -11,6 +11,7 @@ from ezscale.services.billing.proration import validate_anchor_day
 
 
 def get_profile(session: Session, *, user_id: int) -> BillingProfile | None:
+    """The customer's billing profile, or None before the first order."""
     return session.exec(select(BillingProfile).where(BillingProfile.user_id == user_id)).first()
 
 
@@ -44,6 +45,7 @@ def ensure_profile(session: Session, *, user_id: int, anchor_day: int | None = N
 
 
 def set_anchor_day(session: Session, *, user_id: int, anchor_day: int) -> BillingProfile:
+    """Change the day of the month on which the customer's subscriptions renew (1-28)."""
     profile = ensure_profile(session, user_id=user_id)
     profile.anchor_day = validate_anchor_day(anchor_day)
     session.add(profile)

@@ -15,6 +15,7 @@ INTERVAL_MONTHS = {BillingInterval.MONTHLY: 1, BillingInterval.QUARTERLY: 3, Bil
 
 
 def validate_anchor_day(day: int) -> int:
+    """The anchor day if it is 1-28 (every month has it), else a DomainError."""
     if not isinstance(day, int) or not 1 <= day <= 28:
         raise DomainError("The billing day must be between 1 and 28.")
     return day
@@ -46,6 +47,7 @@ def period_line(plan: Plan, start: datetime, end: datetime) -> str:
 
 
 def period_end(start: datetime, interval: BillingInterval) -> datetime:
+    """Where a period that starts at `start` ends; hourly plans have no period."""
     months = INTERVAL_MONTHS.get(interval)
     if months is None:
         raise DomainError("Hourly plans are billed from usage, not by subscription period.")

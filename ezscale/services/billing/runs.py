@@ -11,13 +11,16 @@ flat however many customers a tenant has.
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from ezscale import clock
 from ezscale.models.billing import Payment, PaymentStatus, UsageCharge
@@ -45,13 +48,15 @@ PAGE = 500
 BATCH = 100  # customers per transaction: fewer commits, while a savepoint isolates each one
 
 
-def _batched(ids: list[int], size: int):
+def _batched(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 
 
 @dataclass
 class RunReport:
+    """What one billing run did, for the task result and the admin alerts."""
+
     invoices: int = 0
     issued: list[int] = field(default_factory=list)
     charged: int = 0
@@ -60,7 +65,9 @@ class RunReport:
     skipped: bool = False  # another run of the kind held the tenant's lease
 
 
-def _pages(session: Session, query, column):
+def _pages(
+    session: Session, query: SelectOfScalar[int], column: InstrumentedAttribute[int]
+) -> Iterator[list[int]]:
     """Yield ids page by page (keyset on `column`), never loading everything."""
     last = 0
     while True:
@@ -111,7 +118,9 @@ def invoice_renewals(session: Session, *, beat: Callable[[], None] = lambda: Non
     return made
 
 
-def _lock_due(session: Session, user_ids: list[int], due) -> dict[int, list[Subscription]]:
+def _lock_due(
+    session: Session, user_ids: list[int], due: tuple[ColumnElement[bool], ...]
+) -> dict[int, list[Subscription]]:
     """The customers' due subscriptions, locked and read fresh."""
     locks.write_lock(session)
     subs: dict[int, list[Subscription]] = defaultdict(list)
@@ -126,7 +135,9 @@ def _lock_due(session: Session, user_ids: list[int], due) -> dict[int, list[Subs
     return subs
 
 
-def _renew_one_by_one(session: Session, user_ids: list[int], due) -> list[int]:
+def _renew_one_by_one(
+    session: Session, user_ids: list[int], due: tuple[ColumnElement[bool], ...]
+) -> list[int]:
     made: list[int] = []
     for user_id in user_ids:
         try:
@@ -148,7 +159,9 @@ def _groups(session: Session, subs: list[Subscription]) -> dict[tuple, list[tupl
     return groups
 
 
-def _renew_batch(session: Session, user_ids: list[int], groups: dict, numbers) -> list[int]:
+def _renew_batch(
+    session: Session, user_ids: list[int], groups: dict, numbers: Iterator[str] | None
+) -> list[int]:
     """The renewal invoices of a batch of customers, written by a few multi-row statements: the
     drafts are inserted together (for their ids), then lines, totals and timeline rows together."""
     drafts = [

@@ -27,6 +27,8 @@ class PaymentProviderUnavailable(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class CardInfo:
+    """A saved card as Stripe reports it."""
+
     id: str
     brand: str
     last4: str
@@ -37,6 +39,8 @@ class CardInfo:
 
 @dataclass(frozen=True, slots=True)
 class ChargeResult:
+    """The outcome of one charge attempt, in the terms the payment records use."""
+
     status: str  # succeeded | failed | processing | requires_action
     payment_intent_id: str | None
     charge_id: str | None = None
@@ -45,6 +49,8 @@ class ChargeResult:
 
 @dataclass(frozen=True, slots=True)
 class SetupIntentInfo:
+    """A Stripe SetupIntent: how a customer saves a card without paying."""
+
     id: str
     client_secret: str
     status: str
@@ -62,7 +68,10 @@ def _retryable(error: stripe.StripeError) -> bool:
 
 
 class StripeGateway:
+    """Stripe calls used by billing, each retried with back-off while Stripe is unreachable."""
+
     def __init__(self, client: stripe.StripeClient, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        """`sleep` is injectable so tests of the retry back-off do not wait."""
         self.client = client
         self._sleep = sleep
 
@@ -87,12 +96,14 @@ class StripeGateway:
                 attempt += 1
 
     def create_customer(self, *, email: str, name: str, metadata: dict[str, str]) -> str:
+        """Create a Stripe customer; returns its id."""
         customer = self._call(
             lambda: self.client.v1.customers.create({"email": email, "name": name, "metadata": metadata})
         )
         return customer.id
 
     def create_setup_intent(self, *, customer_id: str, metadata: dict[str, str]) -> SetupIntentInfo:
+        """Start saving a card for off-session charges; the browser confirms it with the client secret."""
         intent = self._call(
             lambda: self.client.v1.setup_intents.create(
                 {
@@ -106,12 +117,15 @@ class StripeGateway:
         return _setup_info(intent)
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:
+        """Read a SetupIntent back, to learn whether the card was saved."""
         return _setup_info(self._call(lambda: self.client.v1.setup_intents.retrieve(setup_intent_id)))
 
     def card(self, payment_method_id: str) -> CardInfo:
+        """Read a saved card's brand, last digits and expiry."""
         return _card(self._call(lambda: self.client.v1.payment_methods.retrieve(payment_method_id)))
 
     def attach(self, *, payment_method_id: str, customer_id: str) -> CardInfo:
+        """Attach a card to the customer; a card already attached to it is left as it is."""
         current = self.card(payment_method_id)
         if current.customer == customer_id:
             return current
@@ -124,9 +138,11 @@ class StripeGateway:
         return _card(method)
 
     def detach(self, payment_method_id: str) -> None:
+        """Detach a card from its customer, so it can no longer be charged."""
         self._call(lambda: self.client.v1.payment_methods.detach(payment_method_id))
 
     def set_default(self, *, customer_id: str, payment_method_id: str) -> None:
+        """Make the card the customer's default payment method at Stripe."""
         self._call(
             lambda: self.client.v1.customers.update(
                 customer_id, {"invoice_settings": {"default_payment_method": payment_method_id}}
@@ -179,6 +195,7 @@ class StripeGateway:
         return None
 
     def charge_customer(self, charge_id: str) -> str | None:
+        """The Stripe customer id a charge belongs to (webhooks use it to find the tenant)."""
         charge = self._call(lambda: self.client.v1.charges.retrieve(charge_id))
         return (
             charge.customer
@@ -187,6 +204,7 @@ class StripeGateway:
         )
 
     def refund(self, *, payment_intent_id: str, amount_minor: int, idempotency_key: str) -> str:
+        """Refund part or all of a payment; the idempotency key makes a retried refund count once."""
         refund = self._call(
             lambda: self.client.v1.refunds.create(
                 {"payment_intent": payment_intent_id, "amount": amount_minor},
@@ -196,12 +214,12 @@ class StripeGateway:
         return refund.id
 
 
-def _metadata(obj: Any) -> dict:
+def _metadata(obj: stripe.StripeObject) -> dict:
     metadata = getattr(obj, "metadata", None)
     return metadata.to_dict() if metadata is not None else {}
 
 
-def _setup_info(intent: Any) -> SetupIntentInfo:
+def _setup_info(intent: stripe.SetupIntent) -> SetupIntentInfo:
     method = intent.payment_method
     return SetupIntentInfo(
         id=intent.id,
@@ -215,7 +233,7 @@ def _setup_info(intent: Any) -> SetupIntentInfo:
     )
 
 
-def _card(method: Any) -> CardInfo:
+def _card(method: stripe.PaymentMethod) -> CardInfo:
     card = method.card
     return CardInfo(
         id=method.id,
@@ -229,7 +247,7 @@ def _card(method: Any) -> CardInfo:
     )
 
 
-def _charge_result(intent: Any) -> ChargeResult:
+def _charge_result(intent: stripe.PaymentIntent) -> ChargeResult:
     status = {"succeeded": "succeeded", "requires_payment_method": "failed", "canceled": "failed"}.get(
         intent.status, "requires_action" if intent.status == "requires_action" else "processing"
     )
@@ -254,5 +272,6 @@ def _default_client(api_key: str, api_base: str | None) -> stripe.StripeClient:
 
 
 def gateway() -> StripeGateway:
+    """The gateway configured by STRIPE_SECRET_KEY and STRIPE_API_BASE."""
     settings = get_settings()
     return StripeGateway(_default_client(settings.stripe_secret_key, settings.stripe_api_base))

@@ -33,6 +33,7 @@ ORDER_KEY_PREFIX = "order:"  # billing key of a subscription's first invoice: or
 
 
 def orderable_plan(session: Session, plan_id: int) -> Plan:
+    """An active plan that can be ordered as a subscription, else NotFound or DomainError."""
     plan = session.get(Plan, plan_id)
     if plan is None or not plan.active:
         raise NotFound("No such plan.")
@@ -52,6 +53,7 @@ class FirstCharge:
 
     @property
     def subtotal_minor(self) -> int:
+        """Setup fee plus the first period, before tax."""
         return self.setup_minor + self.period_minor
 
 
@@ -119,6 +121,7 @@ def subscribe(
 
 
 def get_subscription(session: Session, *, subscription_id: int, user_id: int | None = None) -> Subscription:
+    """The subscription, if it exists and (when `user_id` is given) belongs to that customer."""
     sub = session.get(Subscription, subscription_id)
     if sub is None or (user_id is not None and sub.user_id != user_id):
         raise NotFound("No such subscription.")

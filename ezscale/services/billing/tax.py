@@ -14,6 +14,8 @@ from ezscale.settings import get_settings
 
 @dataclass(frozen=True, slots=True)
 class TaxDecision:
+    """The tax rate and label that apply to one customer."""
+
     rate_percent: Decimal
     label: str
     reverse_charge: bool = False
@@ -23,6 +25,7 @@ NO_TAX = TaxDecision(Decimal(0), "")
 
 
 def tax_for(session: Session, user: User) -> TaxDecision:
+    """The customer's tax: their country's rate, or reverse charge for a business (tax id) abroad."""
     country = (user.country or "").upper()
     rate = session.exec(select(TaxRate).where(TaxRate.country == country)).first() if country else None
     if rate is None:
@@ -43,6 +46,7 @@ def tax_minor(subtotal_minor: int, rate_percent: Decimal, currency: str) -> int:
 
 
 def set_tax_rate(session: Session, *, country: str, rate_percent: Decimal, label: str = "VAT") -> TaxRate:
+    """Set (or replace) the tax rate of a country, given as a two-letter code."""
     country = (country or "").upper()
     if len(country) != 2 or not country.isalpha():
         raise DomainError("Country must be a two-letter code.")

@@ -31,6 +31,7 @@ def record(
 
 
 def has_step(session: Session, key: str) -> bool:
+    """Whether a timeline step with this idempotency key was already recorded."""
     return session.exec(select(BillingEvent.id).where(BillingEvent.key == key)).first() is not None
 
 

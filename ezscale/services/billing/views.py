@@ -16,6 +16,8 @@ from ezscale.settings import get_settings
 
 @dataclass(frozen=True)
 class InvoiceRow:
+    """One invoice as the invoice list shows it (formatted text)."""
+
     id: int
     number: str
     kind: str
@@ -29,6 +31,8 @@ class InvoiceRow:
 
 @dataclass(frozen=True)
 class LineRow:
+    """One invoice line, formatted."""
+
     description: str
     quantity: str
     amount: str
@@ -36,6 +40,8 @@ class LineRow:
 
 @dataclass(frozen=True)
 class InvoiceDetail:
+    """The invoice page: its row, who it is billed to, lines and totals."""
+
     row: InvoiceRow
     bill_to: str
     lines: list[LineRow]
@@ -48,6 +54,8 @@ class InvoiceDetail:
 
 @dataclass(frozen=True)
 class CreditRow:
+    """One credit ledger entry, formatted."""
+
     when: str
     kind: str
     memo: str
@@ -56,6 +64,8 @@ class CreditRow:
 
 @dataclass(frozen=True)
 class CardRow:
+    """One saved card, as the billing page lists it."""
+
     id: int
     label: str
     expires: str
@@ -64,6 +74,8 @@ class CardRow:
 
 @dataclass(frozen=True)
 class UpcomingRow:
+    """A subscription's next renewal and its amount."""
+
     plan: str
     next_date: str
     amount: str
@@ -71,6 +83,8 @@ class UpcomingRow:
 
 @dataclass(frozen=True)
 class Overview:
+    """Everything the customer's billing page shows."""
+
     balance: str
     invoices: list[InvoiceRow]
     credit_history: list[CreditRow]
@@ -83,6 +97,7 @@ def _fmt(minor: int, currency: str) -> str:
 
 
 def invoice_row(invoice: Invoice) -> InvoiceRow:
+    """Format an invoice for the invoice list."""
     due = invoices.amount_due(invoice)
     return InvoiceRow(
         id=invoice.id,
@@ -98,6 +113,7 @@ def invoice_row(invoice: Invoice) -> InvoiceRow:
 
 
 def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
+    """The customer's billing page: balance, invoices, credit history, cards and upcoming renewals."""
     currency = tenant.currency
     return Overview(
         balance=_fmt(credits.balance_minor(session, user_id=user_id, currency=currency), currency),
@@ -130,6 +146,7 @@ def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
 
 
 def detail(session: Session, *, user_id: int, invoice_id: int) -> InvoiceDetail:
+    """One of the customer's invoices in full; NotFound for another customer's invoice."""
     invoice = invoices.get_invoice(session, invoice_id=invoice_id, user_id=user_id)
     fmt = lambda minor: _fmt(minor, invoice.currency)  # noqa: E731
     return InvoiceDetail(

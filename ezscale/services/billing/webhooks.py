@@ -31,7 +31,7 @@ TOLERANCE_SECONDS = 300  # Stripe's own default, applied both ways
 
 
 class BadSignature(Exception):
-    pass
+    """The payload's Stripe signature is missing or does not match the webhook secret."""
 
 
 class BadPayload(Exception):
@@ -41,6 +41,8 @@ class BadPayload(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """What became of a webhook event: processed, duplicate or ignored."""
+
     status: str  # processed | duplicate | ignored
     event_id: str = ""
 
@@ -113,6 +115,7 @@ def _tenant_for(obj: dict[str, Any], gw: StripeGateway | None) -> tuple[TenantIn
 
 
 def handle(payload: bytes, signature: str | None, *, gw: StripeGateway | None = None) -> Outcome:
+    """Apply one Stripe webhook event exactly once, in the tenant database of the customer it concerns."""
     event_id, kind, obj = _parse(payload, signature)
     handler = HANDLERS.get(kind)
     found = _tenant_for(obj, gw) if handler else None
@@ -150,7 +153,7 @@ def _payment_for(session: Session, obj: dict[str, Any], intent_id: str | None) -
     return session.exec(select(Payment).where(Payment.idempotency_key == key)).first() if key else None
 
 
-def _intent_succeeded(session: Session, *, obj: dict[str, Any], **_: Any) -> None:
+def _intent_succeeded(session: Session, *, obj: dict[str, Any], **_: object) -> None:
     payment = _payment_for(session, obj, obj.get("id"))
     if payment is not None:
         charge = obj.get("latest_charge")
@@ -160,7 +163,7 @@ def _intent_succeeded(session: Session, *, obj: dict[str, Any], **_: Any) -> Non
         )
 
 
-def _intent_failed(session: Session, *, obj: dict[str, Any], **_: Any) -> None:
+def _intent_failed(session: Session, *, obj: dict[str, Any], **_: object) -> None:
     payment = _payment_for(session, obj, obj.get("id"))
     if payment is not None:
         error = obj.get("last_payment_error") or {}
@@ -168,7 +171,7 @@ def _intent_failed(session: Session, *, obj: dict[str, Any], **_: Any) -> None:
         payments.record_outcome(session, payment=payment, result=result)
 
 
-def _charge_refunded(session: Session, *, obj: dict[str, Any], **_: Any) -> None:
+def _charge_refunded(session: Session, *, obj: dict[str, Any], **_: object) -> None:
     payment = _payment_for(session, obj, obj.get("payment_intent"))
     if payment is None:
         return
@@ -186,7 +189,7 @@ def _charge_refunded(session: Session, *, obj: dict[str, Any], **_: Any) -> None
     )
 
 
-def _dispute_created(session: Session, *, obj: dict[str, Any], **_: Any) -> None:
+def _dispute_created(session: Session, *, obj: dict[str, Any], **_: object) -> None:
     payment = _payment_for(session, obj, obj.get("payment_intent"))
     if payment is None:
         return

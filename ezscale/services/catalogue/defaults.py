@@ -11,6 +11,8 @@ from ezscale.money import round_minor
 
 @dataclass(frozen=True)
 class PlanSpec:
+    """A plan of the default catalogue, created for every new tenant."""
+
     code: str
     name: str
     service_type: ServiceType

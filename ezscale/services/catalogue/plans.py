@@ -73,6 +73,7 @@ def _minor_text(minor: int | None, currency: str) -> str:
 
 
 def plan_row(plan: Plan) -> PlanRow:
+    """Format a plan for the admin catalogue list."""
     hourly = plan.billing_interval is BillingInterval.HOURLY
     return PlanRow(
         id=plan.id,

@@ -14,6 +14,8 @@ from ezscale.services.catalogue.plans import apply_price
 
 @dataclass(frozen=True)
 class PriceRow:
+    """One plan's wholesale cost and the reseller's retail price, for the pricing page."""
+
     plan_id: int
     code: str
     name: str
@@ -28,6 +30,7 @@ def _rate_label(rate: Decimal | None, currency: str) -> str:
 
 
 def pricing(session: Session) -> list[PriceRow]:
+    """Every plan with its wholesale cost and retail price, in catalogue order."""
     rows = []
     for plan in session.exec(select(Plan).order_by(Plan.sort_order, Plan.id)).all():
         hourly = plan.billing_interval is BillingInterval.HOURLY

@@ -23,6 +23,8 @@ _KIND_LABELS = {
 
 @dataclass(frozen=True)
 class PublicPlan:
+    """A plan as the public storefront shows it."""
+
     code: str
     name: str
     description: str
@@ -39,10 +41,12 @@ def price_label(plan: Plan) -> str:
 
 
 def kind_label(plan: Plan) -> str:
+    """The plan's kind as customers read it ("VPS", "Cloud workspace" ...)."""
     return _KIND_LABELS.get(plan.service_type.value, plan.service_type.value)
 
 
 def list_public_plans(session: Session) -> list[PublicPlan]:
+    """The active plans for the public storefront, in catalogue order."""
     plans = session.exec(select(Plan).where(Plan.active).order_by(Plan.sort_order, Plan.id)).all()
     return [
         PublicPlan(

@@ -19,6 +19,8 @@ from ezscale.settings import get_settings
 
 
 class AlertCategory(StrEnum):
+    """What an admin alert is about; each category can be switched off in the policy."""
+
     PROVISIONING = "provisioning"
     PAYMENT = "payment"
     BILLING_RUN = "billing_run"
@@ -26,6 +28,8 @@ class AlertCategory(StrEnum):
 
 @dataclass(frozen=True)
 class Channel:
+    """One configured alert destination (as the admin page lists it): its kind and target."""
+
     kind: str
     target: str
 
@@ -46,6 +50,7 @@ def save_policy(
     billing_run_errors: bool,
     updated_by: str,
 ) -> AlertPolicy:
+    """Save the platform's alert policy (one row); the failure threshold must be 1-1000."""
     if not 1 <= payment_failure_threshold <= 1000:
         raise DomainError("The payment failure threshold is a whole number from 1 to 1000.")
     policy = central.exec(select(AlertPolicy).order_by(AlertPolicy.id)).first() or AlertPolicy()
@@ -83,6 +88,7 @@ def channels() -> list[Channel]:
 
 
 def send_test_alert(*, sent_by: str) -> bool:
+    """Send a test alert through every configured channel; returns whether any channel took it."""
     return send_alert(title="Test alert", message=f"A test alert sent by {sent_by} from the admin area.")
 
 

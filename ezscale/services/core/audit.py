@@ -18,6 +18,8 @@ from ezscale.services.accounts.sessions import AuthUser
 
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
+    """Which audit entries to list; empty fields do not filter."""
+
     tenant_id: int | None = None
     actor: str = ""
     action: str = ""
@@ -57,7 +59,7 @@ def record_audit(
 
 
 def record_change(
-    *, actor: AuthUser, action: str, target: str, before: Any | None, after: Any, ip: str = ""
+    *, actor: AuthUser, action: str, target: str, before: object | None, after: object, ip: str = ""
 ) -> int:
     """Audit an edit of a row shown as a dataclass: only the fields that changed (never `id`),
     with their old values; `before=None` for a new row."""

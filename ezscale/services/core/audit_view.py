@@ -13,7 +13,7 @@ from ezscale.money import Money
 _TIME = "%Y-%m-%d %H:%M:%S"
 
 
-def _value(value, currency: str = "") -> str:
+def _value(value: object, currency: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -80,6 +80,7 @@ def find_tenant_id(central: Session, text: str) -> int | None:
 
 
 def audit_rows(central: Session, entries: list[AuditEntry]) -> list[dict[str, str]]:
+    """Audit entries as table rows: tenant names instead of ids, changed fields in words."""
     names = tenant_names(central, (e.tenant_id for e in entries))
     return [
         {

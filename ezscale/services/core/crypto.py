@@ -8,6 +8,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy.engine import Dialect
 
 from ezscale.settings import get_settings
 
@@ -30,10 +31,12 @@ def _keys() -> tuple[str, ...]:
 
 
 def encrypt(plaintext: str) -> str:
+    """Encrypt with the newest configured key."""
     return _fernet_for(_keys()).encrypt(plaintext.encode()).decode()
 
 
 def decrypt(token: str) -> str:
+    """Decrypt with any configured key (so old secrets stay readable after a key rotation)."""
     try:
         return _fernet_for(_keys()).decrypt(token.encode()).decode()
     except InvalidToken as error:
@@ -46,8 +49,10 @@ class EncryptedString(sa.types.TypeDecorator):
     impl = sa.Text
     cache_ok = True
 
-    def process_bind_param(self, value: str | None, dialect):
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        """Encrypt on the way into the database."""
         return None if value is None else encrypt(value)
 
-    def process_result_value(self, value: str | None, dialect):
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        """Decrypt on the way out of the database."""
         return None if value is None else decrypt(value)

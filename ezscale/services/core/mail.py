@@ -32,6 +32,8 @@ MAX_ATTEMPTS = 5
 
 @dataclass(frozen=True, slots=True)
 class Sender:
+    """Who a mail is from: the tenant's name, address and logo."""
+
     name: str
     address: str
     company: str
@@ -41,6 +43,8 @@ class Sender:
 
 @dataclass(frozen=True, slots=True)
 class OutboxMail:
+    """A queued mail as the outbox page lists it."""
+
     id: int
     to: str
     sender: str
@@ -105,6 +109,7 @@ def _linkify(text: str) -> str:
 
 
 def branded_html(sender: Sender, body_html: str) -> str:
+    """Wrap a mail body in the sender's branded HTML layout (logo header)."""
     logo = (
         f'<img src="{escape(sender.logo_url)}" alt="{escape(sender.company)}" height="32">'
         if sender.logo_url
@@ -243,6 +248,7 @@ def list_outbox(*, tenant: TenantInfo | None, to: str | None = None, limit: int 
 
 
 def build_message(mail: TenantMail | PlatformMail) -> EmailMessage:
+    """The mail as an email message ready for SMTP."""
     message = EmailMessage()
     message["From"] = formataddr((mail.from_name, mail.from_address))
     message["To"] = mail.to_address

@@ -16,6 +16,8 @@ from ezscale.services.tenancy.tenants import BrandingInfo
 
 @dataclass(frozen=True)
 class DocumentLine:
+    """One line of an invoice or credit note PDF."""
+
     description: str
     quantity: Decimal
     unit_minor: int
@@ -24,6 +26,8 @@ class DocumentLine:
 
 @dataclass(frozen=True)
 class Document:
+    """What goes on an invoice or credit note PDF, amounts already computed."""
+
     title: str
     number: str
     dates: str
@@ -46,15 +50,7 @@ def render(doc: Document, *, branding: BrandingInfo) -> bytes:
     def money(minor: int) -> str:
         return Money(minor, doc.currency).format()
 
-    pdf.setFillColor(colors.HexColor(branding.primary_color))
-    pdf.rect(0, height - 30 * mm, width, 30 * mm, stroke=0, fill=1)
-    pdf.setFillColor(colors.white)
-    pdf.setFont("Helvetica-Bold", 18)
-    pdf.drawString(20 * mm, height - 18 * mm, branding.company_name)
-    pdf.setFont("Helvetica", 10)
-    if branding.support_email:
-        pdf.drawRightString(width - 20 * mm, height - 18 * mm, branding.support_email)
-
+    _draw_banner(pdf, branding=branding, width=width, height=height)
     pdf.setFillColor(colors.black)
     y = height - 45 * mm
     pdf.setFont("Helvetica-Bold", 14)
@@ -99,3 +95,15 @@ def render(doc: Document, *, branding: BrandingInfo) -> bytes:
     pdf.showPage()
     pdf.save()
     return out.getvalue()
+
+
+def _draw_banner(pdf: canvas.Canvas, *, branding: BrandingInfo, width: float, height: float) -> None:
+    """The coloured band across the top with the company name and support address."""
+    pdf.setFillColor(colors.HexColor(branding.primary_color))
+    pdf.rect(0, height - 30 * mm, width, 30 * mm, stroke=0, fill=1)
+    pdf.setFillColor(colors.white)
+    pdf.setFont("Helvetica-Bold", 18)
+    pdf.drawString(20 * mm, height - 18 * mm, branding.company_name)
+    pdf.setFont("Helvetica", 10)
+    if branding.support_email:
+        pdf.drawRightString(width - 20 * mm, height - 18 * mm, branding.support_email)

@@ -104,6 +104,7 @@ def credit_note(
     reason: str,
     ip: str = "",
 ) -> str:
+    """Issue a credit note against one of the customer's invoices (audited); returns its number."""
     with tenant_session(tenant) as db:
         invoice = db.get(Invoice, invoice_id)
         if invoice is None or invoice.user_id != user_id:
@@ -204,6 +205,7 @@ def reset_two_factor(*, actor: AuthUser, tenant: TenantInfo, user_id: int, ip: s
 
 
 def add_note(*, actor: AuthUser, tenant: TenantInfo, user_id: int, body: str, ip: str = "") -> None:
+    """Add an internal admin note to the customer's record (audited); empty notes are refused."""
     body = body.strip()
     if not body:
         raise DomainError("The note is empty.")

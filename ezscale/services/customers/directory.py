@@ -24,6 +24,8 @@ SEARCH_LIMIT = 100
 
 @dataclass(frozen=True)
 class CustomerRow:
+    """One customer in the admin search results, with the tenant they belong to."""
+
     tenant_id: int
     tenant_slug: str
     tenant_name: str
@@ -38,6 +40,8 @@ class CustomerRow:
 
 @dataclass(frozen=True)
 class TimelineItem:
+    """One event in a customer's history (sign-up, order, invoice, login, note ...)."""
+
     at: datetime
     kind: str
     text: str
@@ -45,6 +49,8 @@ class TimelineItem:
 
 @dataclass
 class CustomerRecord:
+    """Everything the admin sees about one customer, read from the tenant and central databases."""
+
     tenant: TenantInfo
     user: User
     services: list[tuple[Service, Plan]]
@@ -124,8 +130,15 @@ def _money(minor: int, currency: str) -> str:
 
 
 def _timeline(
-    db: Session, central: Session, tenant: TenantInfo, user: User, services, invoices, logins, notes
-):
+    db: Session,
+    central: Session,
+    tenant: TenantInfo,
+    user: User,
+    services: list[tuple[Service, Plan]],
+    invoices: list[Invoice],
+    logins: list[LoginEvent],
+    notes: list[CustomerNote],
+) -> list[TimelineItem]:
     items = [TimelineItem(user.created_at, "signup", "Signed up")]
     for service, plan in services:
         items.append(
@@ -181,6 +194,7 @@ def _timeline(
 
 
 def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> CustomerRecord:
+    """One customer's whole record; NotFound unless the user is a customer of that tenant."""
     with tenant_session(tenant) as db:
         user = db.get(User, user_id)
         if user is None or user.role is not Role.CUSTOMER:

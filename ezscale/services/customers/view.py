@@ -1,5 +1,6 @@
 """A customer record as page data (text only; amounts formatted from exact minor units)."""
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from ezscale.errors import DomainError
@@ -10,7 +11,7 @@ from ezscale.services.customers.directory import CustomerRecord
 
 
 def parse_amount(text: str, currency: str, *, signed: bool = False) -> int:
-    """ "12.50" → 1250 minor units; a sign only where `signed` allows it."""
+    """Parse "12.50" into 1250 minor units; a sign only where `signed` allows it."""
     try:
         value = Decimal((text or "").strip().replace(",", ""))
     except InvalidOperation:
@@ -20,7 +21,7 @@ def parse_amount(text: str, currency: str, *, signed: bool = False) -> int:
     return Money.of(value, currency).minor
 
 
-def _when(at) -> str:
+def _when(at: datetime | None) -> str:
     return f"{at:%Y-%m-%d %H:%M}" if at else ""
 
 
@@ -30,6 +31,7 @@ def _service_status(service: str, workspace: str | None) -> str:
 
 
 def record_view(record: CustomerRecord) -> dict:
+    """The customer record as the admin customer page shows it: formatted text, money and dates."""
     cur = record.tenant.currency
     user = record.user
     numbers = {i.id: i.number for i in record.invoices}

@@ -112,6 +112,8 @@ def seed_demo_workspaces(db: Session, *, customer_email: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class TypeOption:
+    """A workspace type the customer can order, with its hourly price."""
+
     plan_id: int
     name: str
     description: str
@@ -120,6 +122,7 @@ class TypeOption:
 
 
 def workspace_types(db: Session) -> list[TypeOption]:
+    """The active hourly Kasm plans as orderable workspace types."""
     plans = db.exec(
         select(Plan)
         .where(Plan.service_type == ServiceType.KASM, Plan.active, col(Plan.hourly_rate).is_not(None))

@@ -62,12 +62,16 @@ def parse_time(value: str | None) -> datetime | None:
 
 @dataclass(frozen=True, slots=True)
 class KasmUser:
+    """A Kasm user account."""
+
     user_id: str
     username: str
 
 
 @dataclass(frozen=True, slots=True)
 class KasmImage:
+    """A workspace image Kasm offers."""
+
     image_id: str
     name: str
     friendly_name: str
@@ -77,6 +81,8 @@ class KasmImage:
 
 @dataclass(frozen=True, slots=True)
 class KasmRequested:
+    """Kasm's answer to a session request: the new session's id and first status."""
+
     kasm_id: str
     user_id: str
     status: str
@@ -85,6 +91,8 @@ class KasmRequested:
 
 @dataclass(frozen=True, slots=True)
 class KasmStatus:
+    """A session's status as Kasm reports it."""
+
     kasm_id: str
     operational_status: str
     operational_message: str
@@ -94,11 +102,14 @@ class KasmStatus:
 
     @property
     def running(self) -> bool:
+        """Whether Kasm reports the session as running."""
         return self.operational_status == RUNNING
 
 
 @dataclass(frozen=True, slots=True)
 class KasmSession:
+    """One session in a `get_kasms` listing."""
+
     kasm_id: str
     user_id: str
     image_id: str
@@ -110,6 +121,8 @@ class KasmSession:
 
 @dataclass(frozen=True, slots=True)
 class KasmList:
+    """Every session Kasm runs, with Kasm's clock and ours at the time of the listing."""
+
     kasms: list[KasmSession]
     current_time: datetime | None
     taken_at: datetime | None = None  # our clock just before the request: the listing is no older
@@ -143,6 +156,7 @@ class KasmClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`transport` lets tests and the simulator swap the network; `auth_mode` is how the key is sent."""
         if auth_mode not in ("body", "basic"):
             raise ValueError("auth_mode must be 'body' or 'basic'")
         self.base_url = base_url.rstrip("/")
@@ -156,7 +170,8 @@ class KasmClient:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> "KasmClient":
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> "KasmClient":  # noqa: ANN401 (any KasmClient option)
+        """A client for the configured Kasm server; keyword overrides replace single options."""
         settings = settings or get_settings()
         options: dict[str, Any] = dict(
             base_url=settings.kasm_api_url,
@@ -170,12 +185,15 @@ class KasmClient:
         return cls(**options)
 
     def __enter__(self) -> "KasmClient":
+        """Use as a context manager so the HTTP connections are closed."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the HTTP connections when the block ends."""
         self.close()
 
     def close(self) -> None:
+        """Close the HTTP connections."""
         self._http.close()
 
     def absolute_url(self, kasm_url: str) -> str:
@@ -224,7 +242,7 @@ class KasmClient:
             raise KasmError(f"Kasm {name}: HTTP {response.status_code}")
         return data
 
-    def _field(self, data: dict[str, Any], *path: str) -> Any:
+    def _field(self, data: dict[str, Any], *path: str) -> Any:  # noqa: ANN401 (a JSON value)
         value: Any = data
         for key in path:
             if not isinstance(value, dict) or key not in value:
@@ -235,6 +253,7 @@ class KasmClient:
     def create_user(
         self, *, username: str, password: str, first_name: str = "", last_name: str = ""
     ) -> KasmUser:
+        """Create a Kasm user (one per customer)."""
         target = dict(
             username=username,
             password=password,
@@ -249,14 +268,17 @@ class KasmClient:
         return KasmUser(str(self._field(data, "user", "user_id")), str(self._field(data, "user", "username")))
 
     def get_user(self, *, username: str | None = None, user_id: str | None = None) -> KasmUser:
+        """Look a Kasm user up by name or id."""
         target = {"user_id": user_id} if user_id else {"username": username}
         data = self.call("get_user", {"target_user": target})
         return KasmUser(str(self._field(data, "user", "user_id")), str(self._field(data, "user", "username")))
 
     def update_user(self, *, user_id: str, password: str) -> None:
+        """Set a Kasm user's password."""
         self.call("update_user", {"target_user": {"user_id": user_id, "password": password}})
 
     def get_images(self) -> list[KasmImage]:
+        """The images Kasm offers, for the workspace templates."""
         images = self._field(self.call("get_images"), "images")
         return [
             KasmImage(
@@ -272,6 +294,7 @@ class KasmClient:
     def request_kasm(
         self, *, user_id: str, image_id: str, environment: dict[str, str] | None = None
     ) -> KasmRequested:
+        """Request a new session of an image for a user."""
         payload: dict[str, Any] = {"user_id": user_id, "image_id": image_id}
         if environment:
             payload["environment"] = environment
@@ -300,6 +323,7 @@ class KasmClient:
         )
 
     def get_kasms(self) -> KasmList:
+        """Every session on the Kasm server, stamped with our clock just before the request."""
         taken_at = clock.now()
         data = self.call("get_kasms")
         kasms = self._field(data, "kasms")
@@ -308,6 +332,7 @@ class KasmClient:
         return KasmList([_session(k) for k in kasms], parse_time(data.get("current_time")), taken_at)
 
     def get_user_kasms(self, *, user_id: str) -> list[KasmSession]:
+        """The sessions of one Kasm user."""
         data = self.call("get_user_kasms", {"user_id": user_id})
         return [_session(k) for k in self._field(data, "kasms")]
 
@@ -316,13 +341,17 @@ class KasmClient:
         return bool(self.call("keepalive", {"kasm_id": kasm_id}).get("usage_reached"))
 
     def destroy_kasm(self, *, kasm_id: str, user_id: str) -> None:
+        """Destroy a session and its container."""
         self.call("destroy_kasm", {"kasm_id": kasm_id, "user_id": user_id})
 
     def stop_kasm(self, *, kasm_id: str, user_id: str) -> None:
+        """Stop a session; a persistent one can be resumed later."""
         self.call("stop_kasm", {"kasm_id": kasm_id, "user_id": user_id})
 
     def pause_kasm(self, *, kasm_id: str, user_id: str) -> None:
+        """Pause a session (its memory is kept)."""
         self.call("pause_kasm", {"kasm_id": kasm_id, "user_id": user_id})
 
     def resume_kasm(self, *, kasm_id: str, user_id: str) -> None:
+        """Resume a stopped or paused session."""
         self.call("resume_kasm", {"kasm_id": kasm_id, "user_id": user_id})

@@ -50,6 +50,7 @@ def open_usage(
 
 
 def current_usage(db: Session, *, workspace_id: int) -> KasmUsageSession | None:
+    """The workspace's open usage row (no stop time yet), if it is running."""
     return db.exec(
         select(KasmUsageSession).where(
             KasmUsageSession.workspace_id == workspace_id, col(KasmUsageSession.stopped_at).is_(None)
@@ -135,6 +136,7 @@ class LiveUsage:
 
 
 def live_usage(db: Session, *, workspace_id: int, now: datetime) -> LiveUsage | None:
+    """The running session's duration and cost so far, for the live dashboard."""
     row = current_usage(db, workspace_id=workspace_id)
     if row is None:
         return None
@@ -144,6 +146,8 @@ def live_usage(db: Session, *, workspace_id: int, now: datetime) -> LiveUsage | 
 
 @dataclass(frozen=True, slots=True)
 class MonthUsage:
+    """A customer's Kasm usage and cost in one calendar month."""
+
     cost_minor: int
     billable_seconds: int
     currency: str
@@ -165,6 +169,7 @@ def month_usage(db: Session, *, user_id: int, now: datetime, currency: str) -> M
 
 
 def history(db: Session, *, user_id: int, limit: int = 50) -> list[KasmUsageSession]:
+    """The customer's usage sessions, newest first."""
     return list(
         db.exec(
             select(KasmUsageSession)

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import redis
 import sqlalchemy as sa
+from sqlalchemy.orm import SessionTransaction, UOWTransaction
 from sqlmodel import Session
 
 from ezscale.models.kasm import KasmNotice, KasmWorkspace
@@ -27,16 +28,20 @@ _PENDING = "kasm_signal_pending"
 
 
 class Change(NamedTuple):
+    """One committed workspace change, as sent to live dashboards."""
+
     database: str
     user_id: int
     key: str
     at: datetime
 
     def encode(self) -> str:
+        """The change as one line of text for the Redis channel."""
         return f"{self.database} {self.user_id} {self.key} {self.at.isoformat()}"
 
     @classmethod
     def decode(cls, text: str) -> "Change | None":
+        """Read a change back from its text; None for a malformed message."""
         try:
             database, user_id, key, at = text.split(" ")
             return cls(database, int(user_id), key, datetime.fromisoformat(at))
@@ -49,7 +54,7 @@ def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
-def _collect(session: Session, _context) -> None:
+def _collect(session: Session, _context: UOWTransaction) -> None:
     """Workspaces whose `changed_at` moved and new notices, in this flush (ids are known here).
     Nothing to do without Redis, or outside a tenant session (billing runs flush often)."""
     database = session.info.get("tenant_database")
@@ -77,7 +82,7 @@ def _publish(session: Session) -> None:
         log.warning("kasm live signal not published (%s); dashboards fall back to polling", exc)
 
 
-def _discard(session: Session, _transaction) -> None:
+def _discard(session: Session, _transaction: SessionTransaction) -> None:
     session.info.pop(_PENDING, None)
 
 
@@ -95,4 +100,5 @@ def install() -> None:
 
 
 def installed() -> bool:
+    """Whether the change listeners are on the SQLAlchemy Session class."""
     return all(sa.event.contains(Session, event, listener) for event, listener in LISTENERS)

@@ -31,7 +31,7 @@ from ezscale.models.kasm import (
 )
 from ezscale.models.tenant import Service, ServiceStatus, User
 from ezscale.money import Money, minor_digits
-from ezscale.services.kasm.client import RUNNING, KasmClient, KasmError, KasmList, KasmNotFound
+from ezscale.services.kasm.client import RUNNING, KasmClient, KasmError, KasmList, KasmNotFound, KasmSession
 from ezscale.services.kasm.credit import available_credit_minor, has_saved_payment_method
 from ezscale.services.kasm.ledger import close_usage, split_at_boundaries
 from ezscale.services.kasm.mail import send_customer_mail
@@ -47,6 +47,8 @@ ORPHAN_GRACE = timedelta(minutes=10)
 
 @dataclass
 class ReconcileResult:
+    """What one reconcile pass found and did, for the task result and logs."""
+
     checked: int = 0
     stopped_outside: list[int] = field(default_factory=list)
     destroyed: list[str] = field(default_factory=list)
@@ -97,36 +99,17 @@ def reconcile(db: Session, *, tenant: TenantInfo, listing: KasmList, client: Kas
         result.checked += 1
         kasm = by_id.get(ws.kasm_id) if ws.kasm_id else None
         if ws.status is WorkspaceStatus.RUNNING:
-            if kasm is not None and kasm.operational_status in (RUNNING, "starting"):
-                row = open_rows.get(ws.id)
-                if row is not None and next_period_start(row.started_at) <= now:
-                    split_at_boundaries(db, row, until=now)
-                    result.split += 1
-                if kasm.expiration_date and kasm.expiration_date != ws.kasm_expires_at:
-                    ws.kasm_expires_at = kasm.expiration_date
-                    db.add(ws)
-                continue
-            if not _listed_after_start(ws, listing):
-                continue  # started or resumed after the listing: the next pass looks again
-            ended = now
-            if kasm is None and ws.kasm_expires_at and ws.kasm_expires_at <= now:
-                ended = ws.kasm_expires_at
-            close_usage(db, ws=ws, at=ended, reason="Ended in Kasm")
-            ws.status = WorkspaceStatus.STOPPED
-            ws.status_reason = "The workspace was stopped outside the app."
-            ws.last_stopped_at = ended
-            ws.changed_at = clock.now()
-            keep = (
-                kasm is not None
-                and kasm.operational_status in ("stopped", "paused")
-                and ws.template_id in persistent
+            _reconcile_running(
+                db,
+                ws=ws,
+                kasm=kasm,
+                listing=listing,
+                now=now,
+                client=client,
+                result=result,
+                persistent=persistent,
+                open_row=open_rows.get(ws.id),
             )
-            if not keep:
-                if kasm is not None:
-                    _destroy(client, kasm.kasm_id, kasm.user_id, result)
-                ws.kasm_id = None
-            db.add(ws)
-            result.stopped_outside.append(ws.id)
         elif ws.status in (WorkspaceStatus.STOPPED, WorkspaceStatus.FAILED, WorkspaceStatus.TERMINATED):
             if kasm is None:
                 ws.kasm_id = None
@@ -136,6 +119,49 @@ def reconcile(db: Session, *, tenant: TenantInfo, listing: KasmList, client: Kas
     db.commit()
     _destroy_orphans(db, listing=listing, now=now, client=client, result=result)
     return result
+
+
+def _reconcile_running(
+    db: Session,
+    *,
+    ws: KasmWorkspace,
+    kasm: KasmSession | None,
+    listing: KasmList,
+    now: datetime,
+    client: KasmClient,
+    result: ReconcileResult,
+    persistent: set[int | None],
+    open_row: KasmUsageSession | None,
+) -> None:
+    """Reconcile one workspace the app thinks is running: keep its usage periods and expiry current
+    while Kasm runs it, or record that it stopped outside the app."""
+    if kasm is not None and kasm.operational_status in (RUNNING, "starting"):
+        if open_row is not None and next_period_start(open_row.started_at) <= now:
+            split_at_boundaries(db, open_row, until=now)
+            result.split += 1
+        if kasm.expiration_date and kasm.expiration_date != ws.kasm_expires_at:
+            ws.kasm_expires_at = kasm.expiration_date
+            db.add(ws)
+        return
+    if not _listed_after_start(ws, listing):
+        return  # started or resumed after the listing: the next pass looks again
+    ended = now
+    if kasm is None and ws.kasm_expires_at and ws.kasm_expires_at <= now:
+        ended = ws.kasm_expires_at
+    close_usage(db, ws=ws, at=ended, reason="Ended in Kasm")
+    ws.status = WorkspaceStatus.STOPPED
+    ws.status_reason = "The workspace was stopped outside the app."
+    ws.last_stopped_at = ended
+    ws.changed_at = clock.now()
+    keep = (
+        kasm is not None and kasm.operational_status in ("stopped", "paused") and ws.template_id in persistent
+    )
+    if not keep:
+        if kasm is not None:
+            _destroy(client, kasm.kasm_id, kasm.user_id, result)
+        ws.kasm_id = None
+    db.add(ws)
+    result.stopped_outside.append(ws.id)
 
 
 def _destroy_orphans(
@@ -228,6 +254,7 @@ def add_notice(
 
 
 def active_notices(db: Session, *, user_id: int, since: datetime) -> list[KasmNotice]:
+    """The customer's undismissed Kasm notices (credit warnings, stops) since a time, newest first."""
     return list(
         db.exec(
             select(KasmNotice)
@@ -243,6 +270,8 @@ def active_notices(db: Session, *, user_id: int, since: datetime) -> list[KasmNo
 
 @dataclass(frozen=True, slots=True)
 class CreditCheck:
+    """One customer's credit check: what is left, how fast it burns, and what was done."""
+
     user_id: int
     available_minor: int
     burn_per_hour: Decimal

@@ -63,6 +63,7 @@ class TemplateRow:
 
 
 def template_row(template: KasmTemplate) -> TemplateRow:
+    """Format a template for the admin template list."""
     return TemplateRow(
         id=template.id,
         name=template.name,

@@ -49,6 +49,8 @@ def cost(seconds: int, rate: Decimal) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class SessionCost:
+    """A session's duration, billable seconds and cost (exact and in minor units)."""
+
     duration_seconds: int
     billable_seconds: int
     amount: Decimal
@@ -65,6 +67,8 @@ def session_cost(*, start: datetime, end: datetime, rate: Decimal, currency: str
 
 @dataclass(frozen=True, slots=True)
 class SegmentCost:
+    """The billable seconds and cost of one segment of a session."""
+
     billable_seconds: int
     amount_minor: int
 

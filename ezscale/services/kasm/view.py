@@ -23,6 +23,7 @@ from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 
 
 def duration_text(seconds: int) -> str:
+    """A duration as "2h 05m", or "5m" under an hour."""
     hours, rest = divmod(max(seconds, 0), 3600)
     return f"{hours}h {rest // 60:02d}m" if hours else f"{rest // 60}m"
 
@@ -35,6 +36,8 @@ def running_text(seconds: int) -> str:
 
 @dataclass(frozen=True)
 class WorkspaceRow:
+    """One workspace on the customer's Kasm dashboard, formatted."""
+
     id: int
     title: str
     status: str
@@ -52,6 +55,8 @@ class WorkspaceRow:
 
 @dataclass(frozen=True)
 class HistoryRow:
+    """One past usage session, formatted."""
+
     id: int
     workspace: str
     started: str
@@ -63,6 +68,8 @@ class HistoryRow:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """Everything the customer's Kasm dashboard shows."""
+
     workspaces: list[WorkspaceRow]
     history: list[HistoryRow]
     month: str
@@ -76,6 +83,7 @@ def _money(minor: int, currency: str) -> str:
 
 
 def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Dashboard:
+    """The customer's Kasm dashboard: workspaces with live cost, usage history, balance and notices."""
     plans = {p.id: p for p in db.exec(select(Plan).where(Plan.service_type == ServiceType.KASM))}
     persistent = set(db.exec(select(KasmTemplate.id).where(KasmTemplate.persistent)).all())
     labels = dict(db.exec(select(Service.id, Service.label).where(Service.user_id == user_id)).all())
@@ -146,6 +154,8 @@ def load_view(tenant: TenantInfo, user_id: int) -> Dashboard:
 
 @dataclass(frozen=True)
 class Option:
+    """One choice in a select box of the order form."""
+
     value: str
     label: str
 

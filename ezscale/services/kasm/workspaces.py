@@ -11,7 +11,7 @@ import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel import Session, col, select
@@ -122,6 +122,8 @@ def stop_workspace(
 
 
 def start_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWorkspace:
+    """Ask for a stopped workspace to start (the converge task does it); refused while suspended,
+    or with neither credit nor a saved card."""
     ws = _owned(db, user_id=user_id, workspace_id=workspace_id)
     if ws.status is not WorkspaceStatus.STOPPED:
         raise DomainError("Only a stopped workspace can be started.")
@@ -138,6 +140,8 @@ def start_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWork
 
 
 def terminate_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWorkspace:
+    """End a workspace for good: close its usage and mark it and its service terminated (repeat
+    calls are no-ops)."""
     ws = _owned(db, user_id=user_id, workspace_id=workspace_id)
     if ws.status is WorkspaceStatus.TERMINATED:
         return ws
@@ -170,6 +174,8 @@ def open_url(db: Session, *, user_id: int, workspace_id: int, client: KasmClient
 
 
 class Next(StrEnum):
+    """What the converge task does after a step: finish, poll Kasm again, or retry after an error."""
+
     DONE = "done"
     POLL = "poll"
     RETRY = "retry"
@@ -215,7 +221,7 @@ def _unattached(db: Session, *, client: KasmClient, kasm_user_id: str, image_id:
 
 
 def _mark_running(
-    db: Session, *, tenant: TenantInfo, ws: KasmWorkspace, start_date, account: KasmAccount
+    db: Session, *, tenant: TenantInfo, ws: KasmWorkspace, start_date: datetime | None, account: KasmAccount
 ) -> None:
     now = clock.now()
     first = ws.provisioned_at is None
@@ -326,6 +332,8 @@ def converge(db: Session, *, tenant: TenantInfo, workspace_id: int, client: Kasm
 
 @dataclass(frozen=True, slots=True)
 class Step:
+    """The outcome of one converge step: what next, after how many seconds, and the failures so far."""
+
     next: Next
     delay: float = 0.0
     failures: int = 0

@@ -30,6 +30,9 @@ MONTHS_PER_INTERVAL = {
 
 @dataclass(frozen=True)
 class ResellerSummary:
+    """The reseller dashboard's figures: customers, MRR against wholesale cost, and this month's
+    revenue and usage."""
+
     customers: int
     mrr: Money
     wholesale_mrr: Money

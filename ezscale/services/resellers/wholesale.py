@@ -46,6 +46,8 @@ _MONTHS = {
 
 @dataclass(frozen=True)
 class Line:
+    """One line of a wholesale invoice."""
+
     description: str
     quantity: Decimal
     unit_minor: int
@@ -56,6 +58,8 @@ class Line:
 
 @dataclass
 class RunReport:
+    """What a wholesale run did: invoices created, already there, and failures per tenant slug."""
+
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
@@ -80,6 +84,7 @@ def _days_active(sub: Subscription, start: date, end: date) -> int:
 
 
 def subscription_lines(db: Session, *, start: date, end: date, currency: str) -> list[Line]:
+    """Lines for every fixed-price subscription active in the period, prorated by days active."""
     period_days = (end - start).days
     rows = db.exec(
         select(Subscription, Plan, User)
@@ -113,6 +118,7 @@ def subscription_lines(db: Session, *, start: date, end: date, currency: str) ->
 
 
 def usage_lines(db: Session, *, start: date, end: date, currency: str) -> list[Line]:
+    """Lines for the Kasm usage whose usage period ends in the period, at the wholesale hourly rate."""
     rows = db.exec(
         select(UsageCharge, Plan, User)
         .join(Service, Service.id == UsageCharge.service_id)
@@ -144,6 +150,7 @@ def usage_lines(db: Session, *, start: date, end: date, currency: str) -> list[L
 
 
 def invoice_number(tenant_id: int, start: date) -> str:
+    """The wholesale invoice number of a tenant and month, e.g. W202611-00042."""
     return f"W{start:%Y%m}-{tenant_id:05d}"
 
 
@@ -229,7 +236,7 @@ def run_wholesale_billing(*, on: date, max_workers: int = 4) -> RunReport:
         ]
     report = RunReport()
 
-    def bill(row) -> None:
+    def bill(row: tuple[int, str, int]) -> None:
         tenant_id, slug, cycle_day = row
         start, end = period_ending_by(cycle_day, on)
         try:
@@ -245,6 +252,7 @@ def run_wholesale_billing(*, on: date, max_workers: int = 4) -> RunReport:
 
 
 def list_wholesale_invoices(central: Session, *, tenant_id: int) -> list[WholesaleInvoice]:
+    """The tenant's wholesale invoices, newest period first."""
     return list(
         central.exec(
             select(WholesaleInvoice)
@@ -255,6 +263,7 @@ def list_wholesale_invoices(central: Session, *, tenant_id: int) -> list[Wholesa
 
 
 def invoice_items(central: Session, *, invoice_id: int) -> list[WholesaleInvoiceItem]:
+    """The lines of one wholesale invoice."""
     return list(
         central.exec(
             select(WholesaleInvoiceItem)

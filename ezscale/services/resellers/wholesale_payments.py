@@ -90,7 +90,9 @@ def _key(invoice: WholesaleInvoice, payment_method_id: str) -> str:
     )
 
 
-def charge_invoice(central: Session, *, invoice_id: int, tenant_id: int, gw: StripeGateway | None = None):
+def charge_invoice(
+    central: Session, *, invoice_id: int, tenant_id: int, gw: StripeGateway | None = None
+) -> WholesaleInvoice:
     """Charge an open wholesale invoice to the reseller's card; paid invoices are left alone."""
     invoice = central.get(WholesaleInvoice, invoice_id)
     if invoice is None or invoice.tenant_id != tenant_id:
@@ -128,7 +130,7 @@ def charge_invoice(central: Session, *, invoice_id: int, tenant_id: int, gw: Str
 
 def pay_invoice(
     central: Session, *, actor: AuthUser, invoice_id: int, tenant_id: int, gw: StripeGateway | None = None
-):
+) -> WholesaleInvoice:
     """The owner's "Pay now" on a wholesale invoice (billing runs charge through charge_invoice)."""
     require_owner(actor, tenant_id, "pay wholesale invoices")
     return charge_invoice(central, invoice_id=invoice_id, tenant_id=tenant_id, gw=gw)

@@ -58,6 +58,7 @@ def _check_dimensions(kind: str, data: bytes) -> None:
 
 
 def tenant_asset_dir(slug: str) -> Path:
+    """Where a tenant's uploaded logo and favicon are stored."""
     return get_settings().data_dir / "tenants" / slug / "assets"
 
 

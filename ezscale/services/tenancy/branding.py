@@ -74,6 +74,8 @@ def favicon_svg(branding: BrandingInfo | None) -> str:
 
 @dataclass(frozen=True)
 class BrandingUpdate:
+    """The branding form's values, validated before they are stored."""
+
     company_name: str
     primary_color: str
     secondary_color: str
@@ -119,6 +121,7 @@ def update_branding(
 
 
 def get_branding(session: Session, *, tenant_id: int) -> TenantBranding:
+    """The tenant's branding row; NotFound if it has none."""
     branding = session.exec(select(TenantBranding).where(TenantBranding.tenant_id == tenant_id)).first()
     if branding is None:
         raise NotFound("This tenant has no branding row.")

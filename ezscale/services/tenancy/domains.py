@@ -39,11 +39,14 @@ WELL_KNOWN_PATH = "/.well-known/ezscale-domain-verification"
 
 
 class Method(StrEnum):
+    """How a domain's ownership is proven: a DNS TXT record or a file served over HTTP."""
+
     DNS = "dns"
     HTTP = "http"
 
 
 def txt_record_value(token: str) -> str:
+    """The TXT record a tenant publishes to prove it owns a domain."""
     return f"ezscale-verification={token}"
 
 
@@ -58,6 +61,7 @@ def instructions(domain: TenantDomain) -> dict[str, str]:
 
 
 def list_domains(session: Session, *, tenant_id: int) -> list[TenantDomain]:
+    """The tenant's domains in the order they were added."""
     return list(
         session.exec(
             select(TenantDomain).where(TenantDomain.tenant_id == tenant_id).order_by(TenantDomain.id)
@@ -108,6 +112,7 @@ def add_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain: str
 
 
 def remove_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> None:
+    """Remove one of the tenant's domains (owner only); the primary domain cannot be removed."""
     require_owner(actor, tenant_id, "remove domains")
     row = _get(session, tenant_id, domain_id)
     if row.type is DomainType.PRIMARY:
@@ -119,6 +124,7 @@ def remove_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain_i
 
 
 def set_primary(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> TenantDomain:
+    """Make a verified domain the tenant's primary one (owner only)."""
     require_owner(actor, tenant_id, "choose the primary domain")
     row = _get(session, tenant_id, domain_id)
     if row.verification_status is not VerificationStatus.VERIFIED:

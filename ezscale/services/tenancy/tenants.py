@@ -50,6 +50,8 @@ TIER_FEES_MINOR = {"basic": 4900, "pro": 9900, "enterprise": 29900}
 
 @dataclass(frozen=True, slots=True)
 class TenantInfo:
+    """A tenant's identity and settings, detached from any database session."""
+
     id: int
     slug: str
     name: str
@@ -60,6 +62,7 @@ class TenantInfo:
 
     @classmethod
     def of(cls, tenant: Tenant) -> "TenantInfo":
+        """Copy a tenant row into a detached TenantInfo."""
         return cls(
             id=tenant.id,
             slug=tenant.slug,
@@ -73,6 +76,8 @@ class TenantInfo:
 
 @dataclass(frozen=True, slots=True)
 class BrandingInfo:
+    """A tenant's branding, detached from any database session."""
+
     company_name: str
     primary_color: str
     secondary_color: str
@@ -83,6 +88,7 @@ class BrandingInfo:
 
     @classmethod
     def of(cls, row: TenantBranding) -> "BrandingInfo":
+        """Copy a branding row into a detached BrandingInfo."""
         return cls(
             company_name=row.company_name,
             primary_color=row.primary_color,
@@ -95,6 +101,8 @@ class BrandingInfo:
 
 
 class HostStatus(StrEnum):
+    """The outcome of looking a host name up: a tenant, no tenant, or a suspended tenant."""
+
     OK = "ok"
     UNKNOWN = "unknown"
     SUSPENDED = "suspended"
@@ -102,6 +110,8 @@ class HostStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class HostResolution:
+    """What a request's host name resolves to: its status, and the tenant and branding if any."""
+
     status: HostStatus
     host: str
     tenant: TenantInfo | None = None
@@ -139,6 +149,7 @@ def normalise_host(host: str) -> str:
 
 
 def validate_slug(slug: str) -> str:
+    """The slug if valid (1-40 lowercase letters, digits, hyphens), else a DomainError."""
     if not SLUG_RE.match(slug or ""):
         raise DomainError(
             "Slug must be 1–40 lowercase letters, digits or hyphens, not starting or ending with a hyphen."
@@ -147,6 +158,7 @@ def validate_slug(slug: str) -> str:
 
 
 def validate_domain(domain: str) -> str:
+    """The domain name normalised (lower case, no port), else a DomainError."""
     name = normalise_host(domain)
     if not DOMAIN_RE.match(name):
         raise DomainError(f"“{(domain or '').strip()}” is not a valid domain name.")
@@ -154,6 +166,7 @@ def validate_domain(domain: str) -> str:
 
 
 def validate_color(color: str) -> str:
+    """The colour in upper-case #RRGGBB form, else a DomainError."""
     if not COLOR_RE.match(color or ""):
         raise DomainError(f"“{color}” is not a colour in #RRGGBB form.")
     return color.upper()
@@ -344,6 +357,7 @@ def upgrade_all(progress: Callable[[str, bool], None] | None = None) -> int:
 
 
 def get_tenant(session: Session, slug: str) -> Tenant:
+    """The tenant with this slug; NotFound otherwise."""
     tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
     if tenant is None:
         raise NotFound(f"No tenant with slug “{slug}”.")
@@ -360,6 +374,7 @@ def list_tenants(session: Session) -> list[tuple[Tenant, list[str]]]:
 
 
 def suspend_tenant(session: Session, slug: str) -> Tenant:
+    """Suspend a tenant by an admin (the house tenant never); suspending twice changes nothing."""
     tenant = get_tenant(session, slug)
     if tenant.is_house:
         raise DomainError("The house tenant cannot be suspended.")
@@ -388,6 +403,7 @@ def reactivate_tenant(session: Session, slug: str) -> Tenant:
 
 
 def tenant_info(tenant_id: int) -> TenantInfo:
+    """The tenant with this id, detached from the session; NotFound otherwise."""
     with central_session() as session:
         tenant = session.get(Tenant, tenant_id)
         if tenant is None:
