@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     encryption_keys: str | None = Field(default=None, alias="EZSCALE_ENCRYPTION_KEYS")
     # Accounts and security. SMTP_URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465;
     # unset, mail stays in the outbox. EZSCALE_DEMO (set by `ezscale run`) turns on the demo
-    # conveniences: /dev/outbox (EZSCALE_DEV_OUTBOX) and cookies without Secure (plain http).
+    # conveniences: /dev/outbox (EZSCALE_DEV_OUTBOX), cookies without Secure (plain http) and the
+    # published Stripe webhook secret (refused anywhere else).
     demo: bool = Field(default=False, alias="EZSCALE_DEMO")
     smtp_url: str | None = Field(default=None, alias="SMTP_URL")
     dev_outbox: bool | None = Field(default=None, alias="EZSCALE_DEV_OUTBOX")  # unset: demo only

@@ -86,7 +86,7 @@ api = Starlette(
         Route(routes.ADMIN_REPORTS + "/{name}.csv", admin_report),
         Route(routes.IMPERSONATE, impersonate_start),
         Route(routes.IMPERSONATE + "/end", impersonate_end),
-        Route(routes.SESSION_HANDOFF, session_handoff),
+        Route(routes.SESSION_HANDOFF, session_handoff, methods=["GET", "POST"]),  # GET: a clear 403/405
         Route(routes.SIGN_OUT, sign_out),
     ]
 )

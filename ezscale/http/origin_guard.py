@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ezscale.services.tenancy.tenants import split_host
+from ezscale.services.tenancy.tenants import public_scheme, split_host
 
 GUARDED_PREFIXES = ("/_event", "/_upload")
 
@@ -47,6 +47,15 @@ def same_origin(origin: str, host: str) -> bool:
     if theirs is None or ours is None:
         return False
     return theirs == (ours[0], ours[1] or DEFAULT_PORTS[urlsplit(origin.strip()).scheme])
+
+
+def is_own_origin(origin: str, host: str) -> bool:
+    """`origin` is exactly this request's own: the site's public scheme and the strictly parsed
+    Host (a Host without a port means that scheme's default port)."""
+    theirs, ours, scheme = parse_origin(origin), split_host(host), public_scheme()
+    if theirs is None or ours is None or urlsplit(origin.strip()).scheme != scheme:
+        return False
+    return theirs == (ours[0], ours[1] or DEFAULT_PORTS[scheme])
 
 
 def refuse_foreign_origins(app: ASGIApp) -> ASGIApp:

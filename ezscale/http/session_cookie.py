@@ -3,6 +3,10 @@ HttpOnly session cookie (plus the known-device cookie) and goes on; `/auth/sign-
 
 JavaScript never sees a session token: page events only ever hand the browser a code that works
 once, for a minute, on the tenant's own host (services.handoffs).
+
+A code is not bound to the browser that signed in, so the hand-off takes only a POST from the
+site's own page (login CSRF: another site could otherwise sign a victim's browser into the
+attacker's account by making it redeem the attacker's code).
 """
 
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +15,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ezscale import routes
 from ezscale.db import central_session
+from ezscale.http.origin_guard import is_own_origin
 from ezscale.services.accounts import handoffs, login_guard
 from ezscale.services.tenancy.tenants import HostStatus, TenantInfo, resolve_host
 from ezscale.settings import get_settings
@@ -61,7 +66,23 @@ def _hand_off(host: str, code: str, device: str) -> Response:
     return response
 
 
+def from_own_page(request: Request) -> bool:
+    """Not sent by another site: Fetch Metadata, when the browser sends it, says same-origin, and
+    an Origin header, when present, is this request's own (an old browser's cross-site form POST
+    still carries Origin; clients that send neither are not browsers acting for a victim)."""
+    fetch_site, origin = request.headers.get("sec-fetch-site"), request.headers.get("origin")
+    if fetch_site is not None and fetch_site != "same-origin":
+        return False
+    return origin is None or is_own_origin(origin, request.headers.get("host", ""))
+
+
 async def session_handoff(request: Request) -> Response:
+    if not from_own_page(request):
+        return PlainTextResponse(
+            "Refused: a sign-in must be completed on this site's own page. Please sign in again.", 403
+        )
+    if request.method != "POST":
+        return PlainTextResponse("Method not allowed", 405, headers={"Allow": "POST"})
     host, device = request.headers.get("host", ""), request.cookies.get(DEVICE_COOKIE, "")
     return await run_in_threadpool(_hand_off, host, request.query_params.get("code", ""), device)
 

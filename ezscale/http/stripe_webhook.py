@@ -16,10 +16,9 @@ PUBLIC_WEBHOOK_SECRET = Settings.model_fields["stripe_webhook_secret"].default
 
 
 def public_secret_refused(settings: Settings) -> bool:
-    """The published default secret is accepted only by the local demo (localstripe on a
-    localhost platform); anywhere else STRIPE_WEBHOOK_SECRET must be set."""
-    demo = settings.platform_domain == "localhost" and settings.stripe_secret_key.endswith("localstripe")
-    return settings.stripe_webhook_secret == PUBLIC_WEBHOOK_SECRET and not demo
+    """The published default secret is accepted only by the demo (EZSCALE_DEMO, set by
+    `ezscale run`); anywhere else STRIPE_WEBHOOK_SECRET must be set."""
+    return settings.stripe_webhook_secret == PUBLIC_WEBHOOK_SECRET and not settings.demo
 
 
 def check_webhook_secret() -> bool:

@@ -37,9 +37,10 @@ def read_cookie(header: str, name: str) -> str:
     return morsel.value if morsel else ""
 
 
-def fetch_then(url: str, callback) -> rx.event.EventSpec:
+def fetch_then(url: str, callback, method: str = "GET") -> rx.event.EventSpec:
     """Request `url` from the HTTP edge (which sets or clears cookies), then run `callback`."""
-    script = f"fetch({json.dumps(url)}, {{credentials: 'same-origin', redirect: 'manual'}}).then(() => true)"
+    options = f"{{method: {json.dumps(method)}, credentials: 'same-origin', redirect: 'manual'}}"
+    script = f"fetch({json.dumps(url)}, {options}).then(() => true)"
     return rx.call_script(script, callback=callback)
 
 
@@ -102,7 +103,7 @@ class AuthState(SiteState):
         return self.router.headers.origin or self.router.url.origin
 
     def _hand_off(self, tenant: TenantInfo, token: str, email: str, next_path: str) -> rx.event.EventSpec:
-        """The browser fetches a one-time hand-off URL, whose HTTP response sets the session
+        """The browser POSTs to a one-time hand-off URL, whose HTTP response sets the session
         cookie (HttpOnly), then this tab goes on to `next_path`. The token itself never reaches
         the page; this tab's server-side state uses it until a page load sends the cookie."""
         code = handoffs.issue(
@@ -110,7 +111,8 @@ class AuthState(SiteState):
         )
         self._token, self._after_hand_off = token, next_path
         self._user()
-        return fetch_then(f"{routes.SESSION_HANDOFF}?{urlencode({'code': code})}", AuthState.handed_off)
+        url = f"{routes.SESSION_HANDOFF}?{urlencode({'code': code})}"
+        return fetch_then(url, AuthState.handed_off, method="POST")
 
     @rx.event
     def handed_off(self, _done: bool):

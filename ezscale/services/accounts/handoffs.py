@@ -1,9 +1,10 @@
 """Session hand-offs: how a session token reaches the browser as an HttpOnly cookie.
 
 A page event (sign-in) or an admin action (impersonation) opens the session, then gives the
-browser only a one-time code; the browser opens `/auth/handoff?code=…` (or `/impersonate?token=…`)
-on the tenant's host, whose HTTP response sets the cookie. A code works once, for one tenant,
-for HANDOFF_TTL; only its hash is stored and the waiting session token is wiped when it is used.
+browser only a one-time code; the browser posts to `/auth/handoff?code=…` from the page (or
+opens `/impersonate?token=…`) on the tenant's host, whose HTTP response sets the cookie. A code
+works once, for one tenant, for HANDOFF_TTL; only its hash is stored and the waiting session
+token is wiped when it is used.
 """
 
 import hashlib

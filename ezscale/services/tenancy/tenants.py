@@ -443,12 +443,19 @@ def expire_trials(session: Session) -> list[str]:
     return suspended
 
 
+def public_scheme() -> str:
+    """The scheme browsers use for this site: http on a local (*.localhost) install, else https;
+    EZSCALE_PUBLIC_SCHEME overrides it."""
+    settings = get_settings()
+    return settings.public_scheme or ("http" if settings.platform_domain == "localhost" else "https")
+
+
 def site_url(domain: str) -> str:
     """Base URL of a tenant host: http with the app's port on a local (*.localhost) install,
     else https; EZSCALE_PUBLIC_SCHEME / EZSCALE_PUBLIC_PORT override either."""
     settings = get_settings()
     local = settings.platform_domain == "localhost"
-    scheme = settings.public_scheme or ("http" if local else "https")
+    scheme = public_scheme()
     port = settings.public_port or (settings.port if local else None)
     default = {"http": 80, "https": 443}[scheme]
     return f"{scheme}://{domain}" + (f":{port}" if port and port != default else "")

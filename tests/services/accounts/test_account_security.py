@@ -294,16 +294,16 @@ def test_the_session_cookie_is_set_by_an_http_response_httponly_and_secure(acme,
     )
     make_tenant("other")
     foreign = TestClient(api, base_url="http://other.localhost:3000", follow_redirects=False)
-    assert foreign.get("/auth/handoff", params={"code": code}).status_code == 403  # not on another host
+    assert foreign.post("/auth/handoff", params={"code": code}).status_code == 403  # not on another host
 
-    response = client.get("/auth/handoff", params={"code": code})
+    response = client.post("/auth/handoff", params={"code": code})
     assert (response.status_code, response.headers["location"]) == (303, "/client/billing")
     cookies = _cookies(response)
     session_cookie, device_cookie = cookies["ezscale_session"].lower(), cookies["ezscale_device"].lower()
     assert session_cookie.startswith(f"ezscale_session={token}".lower())
     for cookie in (session_cookie, device_cookie):
         assert "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
-    assert client.get("/auth/handoff", params={"code": code}).status_code == 403  # used
+    assert client.post("/auth/handoff", params={"code": code}).status_code == 403  # used
     assert current_user(tenant=acme, token=token).email == user.email
 
     signed_out = client.get("/auth/sign-out")

@@ -1,9 +1,13 @@
 """Refund caps: card refunds and credit notes on one invoice never give back more than was paid,
-in either order and when they race (real processes, on SQLite and on PostgreSQL)."""
+in either order and when they race (real processes, on SQLite and on PostgreSQL); a refund sent
+again after its reply was lost is refunded once at Stripe."""
 
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 from sqlmodel import func, select
 
@@ -11,8 +15,9 @@ from ezscale.errors import DomainError
 from ezscale.models.billing import Payment, PaymentStatus
 from ezscale.models.tenant import CreditEntry, Invoice, InvoiceKind, InvoiceStatus
 from ezscale.services.billing import invoices, payments
-from ezscale.services.billing.stripe_gateway import gateway
+from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, gateway
 from ezscale.services.tenancy.tenants import TenantInfo
+from ezscale.settings import get_settings
 from tests.factories import add_card, add_customer, tenant_db
 
 PAID = 1500
@@ -140,3 +145,88 @@ def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_inv
     done = [amount for (what, amount), outcome in zip(race, outcomes, strict=True) if outcome == "ok"]
     assert outcomes.count("ok") == 1 and len(done) == 1, outcomes
     assert refunded == at_stripe and refunded + noted == done[0] <= PAID
+
+
+class _LosesRefundReplies(BaseHTTPRequestHandler):
+    """A loopback proxy to the Stripe simulator: every refund request reaches it, but the first
+    `lose` replies never come back (the connection drops, as after a network failure)."""
+
+    upstream = ""
+    lose = 0
+    seen: list[tuple[str, str]] = []  # (Idempotency-Key, Idempotent-Replayed) of each refund
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        reply = httpx.request(self.command, self.upstream + self.path, headers=headers, content=body)
+        if self.command == "POST" and self.path == "/v1/refunds":
+            self.seen.append(
+                (self.headers.get("Idempotency-Key", ""), reply.headers.get("Idempotent-Replayed", ""))
+            )
+            if type(self).lose > 0:
+                type(self).lose -= 1
+                self.close_connection = True  # refunded at Stripe; the reply is lost
+                return
+        self.send_response(reply.status_code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply.content)))
+        self.end_headers()
+        self.wfile.write(reply.content)
+
+    do_GET = do_POST = do_DELETE = _forward
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@pytest.fixture
+def lossy_stripe(stripe_env, monkeypatch):
+    """Point the billing services at the lossy proxy; yields its handler class (set `lose`)."""
+    _LosesRefundReplies.upstream, _LosesRefundReplies.lose, _LosesRefundReplies.seen = stripe_env, 0, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LosesRefundReplies)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{server.server_port}")
+    get_settings.cache_clear()
+    yield _LosesRefundReplies
+    server.shutdown()
+    server.server_close()
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_env)
+    get_settings.cache_clear()
+
+
+def test_a_refund_whose_reply_was_lost_is_retried_and_refunded_once(paid_invoice, lossy_stripe):
+    tenant, invoice_id, payment_id = paid_invoice
+    lossy_stripe.lose = 1
+    with tenant_db(tenant) as session:
+        payments.refund(session, payment=session.get(Payment, payment_id), amount_minor=500, reason="a")
+    [(key, first), (again, replayed)] = lossy_stripe.seen
+    assert key == again and (first, replayed) == ("", "true")
+    assert _given_back(tenant, invoice_id, payment_id) == (500, 500, 0)
+    assert len(_refunds_at_stripe(tenant, payment_id)) == 1
+
+
+def test_the_same_refund_sent_again_after_a_failed_call_is_refunded_once(paid_invoice, lossy_stripe):
+    """Every reply of the first call is lost: Stripe refunded, we recorded nothing and said so.
+    The operator sends the same refund again (same payment and amount): the simulator replays
+    it. Only a further refund, asked for after that one was recorded, is new money back."""
+    tenant, invoice_id, payment_id = paid_invoice
+    lossy_stripe.lose = get_settings().stripe_max_retries + 1
+    with tenant_db(tenant) as session:
+        with pytest.raises(PaymentProviderUnavailable):
+            payments.refund(session, payment=session.get(Payment, payment_id), amount_minor=500, reason="a")
+        assert session.get(Payment, payment_id).refunded_minor == 0
+        assert len(_refunds_at_stripe(tenant, payment_id)) == 1
+        payments.refund(session, payment=session.get(Payment, payment_id), amount_minor=500, reason="a")
+    assert lossy_stripe.seen[-1][1] == "true" and len({key for key, _ in lossy_stripe.seen}) == 1
+    assert _given_back(tenant, invoice_id, payment_id) == (500, 500, 0)
+    assert [r.amount for r in _refunds_at_stripe(tenant, payment_id)] == [500]
+    with tenant_db(tenant) as session:
+        payments.refund(session, payment=session.get(Payment, payment_id), amount_minor=500, reason="b")
+    assert _given_back(tenant, invoice_id, payment_id) == (1000, 1000, 0)
+    assert [r.amount for r in _refunds_at_stripe(tenant, payment_id)] == [500, 500]
+
+
+def _refunds_at_stripe(tenant, payment_id: int) -> list:
+    with tenant_db(tenant) as session:
+        intent = session.get(Payment, payment_id).stripe_payment_intent_id
+    return gateway().client.v1.refunds.list({"payment_intent": intent}).data

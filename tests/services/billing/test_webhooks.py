@@ -41,6 +41,15 @@ def _event(event_id: str, kind: str, obj: dict) -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def demo(monkeypatch):
+    """These tests sign events with the published demo secret, which only the demo accepts."""
+    monkeypatch.setenv("EZSCALE_DEMO", "1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def pending_payment(make_tenant, clock, stripe_env):
     """A customer with a Stripe customer and an invoice whose card payment is still pending."""
@@ -209,14 +218,24 @@ def test_malformed_or_unroutable_signed_payloads_get_400_and_change_nothing(pend
 
 
 @pytest.mark.parametrize(
-    "env", [{"EZSCALE_PLATFORM_DOMAIN": "ezscale.example"}, {"STRIPE_SECRET_KEY": "sk_live_real"}]
+    "env",
+    [
+        # What decides is EZSCALE_DEMO alone: not a localhost platform with localstripe keys
+        # (the default settings of any install that forgot to configure them).
+        {"EZSCALE_DEMO": None},
+        {"EZSCALE_DEMO": "0", "EZSCALE_PLATFORM_DOMAIN": "ezscale.example"},
+        {"EZSCALE_DEMO": None, "STRIPE_SECRET_KEY": "sk_live_real"},
+    ],
 )
 def test_the_public_default_secret_is_refused_outside_the_demo(pending_payment, monkeypatch, caplog, env):
     tenant, customer, invoice_id, payment_id = pending_payment
     event = _event("evt_p", "payment_intent.succeeded", _intent(customer, "ok"))
     payload, headers = _signed(event)  # signed with the published demo secret
     for key, value in env.items():
-        monkeypatch.setenv(key, value)
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     with TestClient(api) as client:
         response = client.post("/webhooks/stripe", content=payload, headers=headers)
