@@ -11,7 +11,7 @@ from ezscale.services.customers import actions
 from ezscale.services.customers.directory import customer_record
 from ezscale.services.customers.view import parse_amount, record_view
 from ezscale.services.tenancy.tenants import tenant_info
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
 
 _FORM = (
     "credit_amount",
@@ -26,7 +26,7 @@ _FORM = (
 )
 
 
-class AdminCustomerState(AuthState):
+class AdminCustomerState(AdminState):
     _customer_tenant: int = 0
     _customer_id: int = 0
     profile: dict[str, str] = {}
@@ -52,8 +52,8 @@ class AdminCustomerState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is not None or self.denied:
+        redirect, allowed = self._admin_guard()
+        if not allowed:
             return redirect
         params = self.router.url.query_parameters
         try:

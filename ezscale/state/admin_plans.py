@@ -15,7 +15,7 @@ from ezscale.services.catalogue.plans import (
     update_plan,
 )
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, list_tenants, tenant_info, tenant_session
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
 
 SERVICE_TYPES = [t.value for t in ServiceType]
 INTERVALS = [i.value for i in BillingInterval]
@@ -33,7 +33,7 @@ def _row(plan: PlanRow) -> dict[str, str]:
     }
 
 
-class AdminPlansState(AuthState):
+class AdminPlansState(AdminState):
     """The house tenant's plans: a table and one form, for a new plan or the one being edited."""
 
     plans: list[dict[str, str]] = []
@@ -55,8 +55,8 @@ class AdminPlansState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied and (found := self._house()):
+        redirect, allowed = self._admin_guard()
+        if allowed and (found := self._house()):
             self._refresh(found[1])
         return redirect
 
@@ -108,7 +108,7 @@ class AdminPlansState(AuthState):
         return rx.toast.success(f"{name}: saved.")
 
 
-class AdminWholesaleState(AuthState):
+class AdminWholesaleState(AdminState):
     """What one reseller pays EZSCALE per plan; never above that reseller's own price."""
 
     resellers: list[dict[str, str]] = []
@@ -132,8 +132,8 @@ class AdminWholesaleState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied:
+        redirect, allowed = self._admin_guard()
+        if allowed:
             with central_session() as central:
                 self.resellers = [
                     {"slug": t.slug, "name": t.name} for t, _ in list_tenants(central) if not t.is_house

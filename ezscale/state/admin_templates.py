@@ -18,7 +18,7 @@ from ezscale.services.kasm.templates import (
     update_template,
 )
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_info, tenant_session
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
 
 STATUSES = [s.value for s in TemplateStatus]
 _TEXT_FIELDS = (
@@ -119,7 +119,7 @@ class TemplateEditor(rx.State, mixin=True):
         return rx.toast.success(f"{name}: saved.")
 
 
-class AdminTemplatesState(TemplateEditor, AuthState):
+class AdminTemplatesState(TemplateEditor, AdminState):
     """The house tenant's workspace templates."""
 
     error: str = ""
@@ -133,7 +133,7 @@ class AdminTemplatesState(TemplateEditor, AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied and (found := self._editor()):
+        redirect, allowed = self._admin_guard()
+        if allowed and (found := self._editor()):
             self._refresh(found[1])
         return redirect

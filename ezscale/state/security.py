@@ -7,8 +7,7 @@ import reflex as rx
 from ezscale import routes
 from ezscale.blocking import run_blocking
 from ezscale.errors import DomainError
-from ezscale.models.tenant import User
-from ezscale.services.accounts import passkeys, two_factor
+from ezscale.services.accounts import auth, passkeys, two_factor
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
 
@@ -39,7 +38,7 @@ class SecurityState(AuthState):
         return (user, self._tenant()) if user and not user.is_admin else (None, None)
 
     def _refresh(self, session, user_id: int) -> None:
-        me = session.get(User, user_id)
+        me = auth.get_user(session, user_id=user_id)
         self.totp_on = me.totp_enabled_at is not None
         self.codes_left = two_factor.remaining_recovery_codes(session, user_id=user_id)
         self.keys = [
@@ -53,7 +52,7 @@ class SecurityState(AuthState):
             return rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT_SECURITY}")
         try:
             with tenant_session(tenant) as session:
-                action(session, session.get(User, user.id), tenant)
+                action(session, auth.get_user(session, user_id=user.id), tenant)
                 self._refresh(session, user.id)
         except DomainError as error:
             self.error, self.message = str(error), ""
@@ -101,7 +100,7 @@ class SecurityState(AuthState):
 
         def disable() -> None:
             with tenant_session(tenant) as session:
-                me = session.get(User, user.id)
+                me = auth.get_user(session, user_id=user.id)
                 two_factor.disable(session, account=me, password=form.get("password", ""))
 
         try:
