@@ -16,6 +16,7 @@ from ezscale.services.catalogue.plans import (
 )
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, list_tenants, tenant_info, tenant_session
 from ezscale.state.admin import AdminState
+from ezscale.state.messages import attempt, parse_id
 
 SERVICE_TYPES = [t.value for t in ServiceType]
 INTERVALS = [i.value for i in BillingInterval]
@@ -91,17 +92,19 @@ class AdminPlansState(AdminState):
         admin, house = found
         form = PlanForm(**{f: self.form.get(f, "") for f in _TEXT_FIELDS}, active=self.form_active)
         ip = self.router.session.client_ip or ""
-        try:
+        editing = self.editing
+
+        def run() -> str:
             with tenant_session(house) as session:
-                if self.editing:
-                    plan = update_plan(
-                        session, actor=admin, tenant=house, plan_id=int(self.editing), form=form, ip=ip
-                    )
-                else:
-                    plan = create_plan(session, actor=admin, tenant=house, form=form, ip=ip)
-                name = plan.name
-        except DomainError as error:
-            self.error = str(error)
+                if editing:
+                    plan_id = parse_id(editing, "plan")
+                    return update_plan(
+                        session, actor=admin, tenant=house, plan_id=plan_id, form=form, ip=ip
+                    ).name
+                return create_plan(session, actor=admin, tenant=house, form=form, ip=ip).name
+
+        name, self.error = attempt(run)
+        if self.error:
             return None
         self.form, self.form_active, self.editing, self.error = dict(_NEW), True, "", ""
         self._refresh(house)
@@ -164,23 +167,24 @@ class AdminWholesaleState(AdminState):
         row = next((r for r in self.rows if r["id"] == plan_id), None)
         if row is None:
             return None
-        try:
+        ip = self.router.session.client_ip or ""
+
+        def run() -> str:
             tenant = self._reseller_info()
             if tenant is None:
                 raise DomainError("Choose a reseller first.")
             with tenant_session(tenant) as session:
-                plan = set_wholesale_price(
+                return set_wholesale_price(
                     session,
                     actor=admin,
                     tenant=tenant,
-                    plan_id=int(plan_id),
+                    plan_id=parse_id(plan_id, "plan"),
                     price=row["wholesale"],
-                    ip=self.router.session.client_ip or "",
-                )
-                name = plan.name
-        except DomainError as error:
-            self.error = str(error)
+                    ip=ip,
+                ).name
+
+        name, self.error = attempt(run)
+        if self.error:
             return None
-        self.error = ""
         self._refresh()
         return rx.toast.success(f"{name}: wholesale price saved.")
