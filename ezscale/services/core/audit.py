@@ -66,6 +66,12 @@ def record_audit(
         return entry.id
 
 
+def operator(name: str) -> AuthUser:
+    """An actor outside the web areas (the command line, a job) for the audit trail. Tenant 0 is
+    shown as "platform" and never appears in a reseller's own trail."""
+    return AuthUser(id=0, tenant_id=0, email=name, name=name, role="operator")
+
+
 def record_change(
     *, actor: AuthUser, action: str, target: str, before: Any | None, after: Any, ip: str = ""
 ) -> int:
