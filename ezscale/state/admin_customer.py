@@ -12,6 +12,7 @@ from ezscale.services.customers.directory import customer_record
 from ezscale.services.customers.view import parse_amount, record_view
 from ezscale.services.tenancy.tenants import tenant_info
 from ezscale.state.admin import AdminState
+from ezscale.state.messages import attempt
 
 _FORM = (
     "credit_amount",
@@ -79,15 +80,18 @@ class AdminCustomerState(AdminState):
             self.error = "Not allowed."
             return None
         tenant = tenant_info(self._customer_tenant)
-        try:
+        ip = self.router.session.client_ip
+
+        def act():
             values = {k: v(tenant.currency) if callable(v) else v for k, v in fields.items()}
-            ip = self.router.session.client_ip
             result = run(actor=admin, tenant=tenant, user_id=self._customer_id, ip=ip, **values)
             self._refresh()
-        except DomainError as error:
-            self.error = str(error)
+            return result
+
+        result, self.error = attempt(act)
+        if self.error:
             return None
-        self.error, self.form = "", {}
+        self.form = {}
         return result if run is actions.impersonate else rx.toast.success(done)
 
     @rx.event

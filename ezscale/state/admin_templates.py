@@ -6,7 +6,6 @@ says whose catalogue it edits (`_editor`) and defines its own guarded `load`.
 
 import reflex as rx
 
-from ezscale.errors import DomainError
 from ezscale.models.kasm import TemplateStatus
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.kasm.templates import (
@@ -19,6 +18,7 @@ from ezscale.services.kasm.templates import (
 )
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_info, tenant_session
 from ezscale.state.admin import AdminState
+from ezscale.state.messages import attempt, parse_id
 
 STATUSES = [s.value for s in TemplateStatus]
 _TEXT_FIELDS = (
@@ -102,17 +102,19 @@ class TemplateEditor(rx.State, mixin=True):
             **{f: self.form.get(f, "") for f in _TEXT_FIELDS}, persistent=self.form_persistent
         )
         ip = self.router.session.client_ip or ""
-        try:
+        editing = self.editing
+
+        def run() -> str:
             with tenant_session(tenant) as session:
-                if self.editing:
-                    template = update_template(
-                        session, actor=actor, tenant=tenant, template_id=int(self.editing), form=form, ip=ip
-                    )
-                else:
-                    template = create_template(session, actor=actor, tenant=tenant, form=form, ip=ip)
-                name = template.name
-        except DomainError as error:
-            self.error = str(error)
+                if editing:
+                    template_id = parse_id(editing, "template")
+                    return update_template(
+                        session, actor=actor, tenant=tenant, template_id=template_id, form=form, ip=ip
+                    ).name
+                return create_template(session, actor=actor, tenant=tenant, form=form, ip=ip).name
+
+        name, self.error = attempt(run)
+        if self.error:
             return None
         self._clear()
         self._refresh(tenant)
