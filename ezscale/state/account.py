@@ -9,6 +9,7 @@ from ezscale.models.auth import LoginEvent
 from ezscale.services.accounts import auth, login_guard, sessions
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
+from ezscale.state.messages import attempt
 
 
 class AccountState(AuthState):
@@ -52,14 +53,14 @@ class AccountState(AuthState):
         user, tenant = self._me()
         if user is None:
             return rx.redirect(routes.LOGIN)
-        try:
+
+        def run() -> None:
             with tenant_session(tenant) as session:
                 action(session, user, tenant)
                 self._refresh(session, user.id)
-        except DomainError as error:
-            self.error, self.message = str(error), ""
-            return None
-        self.error, self.message = "", success
+
+        _, self.error = attempt(run)
+        self.message = "" if self.error else success
         return None
 
     async def _run_off_loop(self, action, success: str):

@@ -10,6 +10,7 @@ from ezscale.errors import DomainError
 from ezscale.services.accounts import auth, passkeys, two_factor
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
+from ezscale.state.messages import attempt
 
 # Runs in the browser: create a credential for these options and hand back its JSON.
 PASSKEY_CREATE_JS = """(async () => {
@@ -50,14 +51,14 @@ class SecurityState(AuthState):
         user, tenant = self._me()
         if user is None:
             return rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT_SECURITY}")
-        try:
+
+        def run() -> None:
             with tenant_session(tenant) as session:
                 action(session, auth.get_user(session, user_id=user.id), tenant)
                 self._refresh(session, user.id)
-        except DomainError as error:
-            self.error, self.message = str(error), ""
-            return None
-        self.error, self.message = "", success
+
+        _, self.error = attempt(run)
+        self.message = "" if self.error else success
         return None
 
     @rx.event
