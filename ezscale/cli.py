@@ -103,6 +103,13 @@ def tenant_list() -> None:
         click.echo(f"{label:<20} {row.status.value:<10} {row.database_name:<34} {', '.join(domains)}")
 
 
+def _operator():
+    """Who runs this command, for the audit trail."""
+    from ezscale.services.core.audit import operator
+
+    return operator(f"cli:{os.environ.get('USER') or 'operator'}")
+
+
 @tenant.command("suspend")
 @click.argument("slug")
 def tenant_suspend(slug: str) -> None:
@@ -110,7 +117,7 @@ def tenant_suspend(slug: str) -> None:
     from ezscale.services.tenancy.tenants import suspend_tenant
 
     with central_session() as session:
-        suspend_tenant(session, slug)
+        suspend_tenant(session, slug, actor=_operator())
     click.echo(f"Suspended {slug}.")
 
 
@@ -121,7 +128,7 @@ def tenant_reactivate(slug: str) -> None:
     from ezscale.services.tenancy.tenants import reactivate_tenant
 
     with central_session() as session:
-        reactivate_tenant(session, slug)
+        reactivate_tenant(session, slug, actor=_operator())
     click.echo(f"Reactivated {slug}.")
 
 

@@ -1,7 +1,10 @@
-"""Domain errors: their message is safe to show to the person who caused them."""
+"""Domain errors: their message is safe to show to the person who caused them.
+
+`DomainError` is not a `ValueError`: a stray `ValueError` (a bad `int()`, say) is a bug, never a
+message for the user, so the two are caught apart."""
 
 
-class DomainError(ValueError):
+class DomainError(Exception):
     """A request that cannot be carried out; nothing was changed."""
 
 

@@ -3,6 +3,7 @@
 from click.testing import CliRunner
 
 from ezscale.cli import main
+from tests.actors import audit_trail
 
 
 def _run(*args: str):
@@ -40,6 +41,12 @@ def test_tenant_create_list_suspend_and_reactivate(platform):
     assert suspended.exit_code == 0 and "suspended" in _run("tenant", "list").output
     assert _run("tenant", "reactivate", "beta").exit_code == 0
     assert "active" in _run("tenant", "list").output
+    trail = audit_trail("reseller.")
+    assert [(action, target, after) for _, action, target, after, _ in trail] == [
+        ("reseller.suspend", "tenant:beta", {"status": "suspended"}),
+        ("reseller.reactivate", "tenant:beta", {"status": "active"}),
+    ]
+    assert all(actor.startswith("cli:") for actor, *_ in trail)
 
 
 def test_bad_input_gives_a_clear_error_and_no_traceback(platform):

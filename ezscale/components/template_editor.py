@@ -25,7 +25,7 @@ def _input(S: type[TemplateEditor], label: str, field: str, **props) -> rx.Compo
     )
 
 
-def _select(S: type[TemplateEditor], label: str, field: str, options: list[str]) -> rx.Component:
+def _choice(S: type[TemplateEditor], label: str, field: str, options: list[str]) -> rx.Component:
     return _label(
         label,
         rx.el.select(
@@ -47,11 +47,11 @@ def _form(S: type[TemplateEditor]) -> rx.Component:
             rx.grid(
                 _input(S, "Name", "name"),
                 _input(S, "Kasm image id", "image_id"),
-                _select(S, "Category", "category", CATEGORIES),
+                _choice(S, "Category", "category", CATEGORIES),
                 _input(S, "Icon (Lucide name)", "icon"),
                 _input(S, "vCPUs", "cores"),
                 _input(S, "Memory (GB)", "memory_gb"),
-                _select(S, "Status", "status", STATUSES),
+                _choice(S, "Status", "status", STATUSES),
                 _input(S, "Sort order", "sort_order"),
                 columns=rx.breakpoints(initial="2", md="4"),
                 spacing="3",

@@ -24,7 +24,7 @@ def _input(label: str, field: str, **props) -> rx.Component:
     )
 
 
-def _select(label: str, field: str, options: list[str]) -> rx.Component:
+def _choice(label: str, field: str, options: list[str]) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="1", color_scheme="gray"),
         rx.el.select(
@@ -45,8 +45,8 @@ def _form() -> rx.Component:
             rx.grid(
                 _input("Name", "name"),
                 _input("Code (e.g. vps-4)", "code"),
-                _select("Service type", "service_type", SERVICE_TYPES),
-                _select("Billing interval", "interval", INTERVALS),
+                _choice("Service type", "service_type", SERVICE_TYPES),
+                _choice("Billing interval", "interval", INTERVALS),
                 _input("Price (hourly: rate per hour)", "price"),
                 _input("Setup fee", "setup_fee"),
                 _input("Sort order", "sort_order"),

@@ -6,10 +6,10 @@ from ezscale import routes
 from ezscale.blocking import run_blocking
 from ezscale.errors import DomainError
 from ezscale.models.auth import LoginEvent
-from ezscale.models.tenant import User
 from ezscale.services.accounts import auth, login_guard, sessions
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
+from ezscale.state.messages import attempt
 
 
 class AccountState(AuthState):
@@ -24,7 +24,7 @@ class AccountState(AuthState):
         return (user, self._tenant()) if user and not user.is_admin else (None, None)
 
     def _refresh(self, session, user_id: int) -> None:
-        me = session.get(User, user_id)
+        me = auth.get_user(session, user_id=user_id)
         self.profile = {k: getattr(me, k) or "" for k in ("name", "company", "address", "country", "tax_id")}
         self.profile["email"] = me.email
         self.session_count = len(sessions.list_user_sessions(session, user_id=user_id))
@@ -53,14 +53,14 @@ class AccountState(AuthState):
         user, tenant = self._me()
         if user is None:
             return rx.redirect(routes.LOGIN)
-        try:
+
+        def run() -> None:
             with tenant_session(tenant) as session:
                 action(session, user, tenant)
                 self._refresh(session, user.id)
-        except DomainError as error:
-            self.error, self.message = str(error), ""
-            return None
-        self.error, self.message = "", success
+
+        _, self.error = attempt(run)
+        self.message = "" if self.error else success
         return None
 
     async def _run_off_loop(self, action, success: str):

@@ -3,15 +3,14 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.errors import DomainError
 from ezscale.services.core.alert_policy import channels, current_policy, save_policy, send_test_alert
-from ezscale.services.core.audit import record_audit
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
+from ezscale.state.messages import attempt
 
 _SWITCHES = ("provisioning_failures", "payment_failures", "billing_run_errors")
 
 
-class AdminAlertsState(AuthState):
+class AdminAlertsState(AdminState):
     switches: dict[str, bool] = dict.fromkeys(_SWITCHES, True)
     threshold: str = "3"
     channel_rows: list[dict[str, str]] = []
@@ -30,8 +29,8 @@ class AdminAlertsState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied:
+        redirect, allowed = self._admin_guard()
+        if allowed:
             self._refresh()
         return redirect
 
@@ -52,19 +51,26 @@ class AdminAlertsState(AuthState):
             return None
         try:
             threshold = int(self.threshold)
-            switches = {name: bool(self.switches.get(name)) for name in _SWITCHES}
-            with central_session() as central:
-                save_policy(central, payment_failure_threshold=threshold, updated_by=admin.email, **switches)
-        except (ValueError, DomainError) as error:
-            self.error = str(error) if isinstance(error, DomainError) else "The threshold is a whole number."
+        except ValueError:
+            self.error = "The threshold is a whole number."
             return None
-        record_audit(
-            actor=admin,
-            action="alerts.policy",
-            after={**self.switches, "threshold": threshold},
-            ip=self.router.session.client_ip,
-        )
-        self.error = ""
+        switches = {name: bool(self.switches.get(name)) for name in _SWITCHES}
+        ip = self.router.session.client_ip or ""
+
+        def run() -> None:
+            with central_session() as central:
+                save_policy(
+                    central,
+                    payment_failure_threshold=threshold,
+                    updated_by=admin.email,
+                    actor=admin,
+                    ip=ip,
+                    **switches,
+                )
+
+        _, self.error = attempt(run)
+        if self.error:
+            return None
         self._refresh()
         return rx.toast.success("Alert settings saved.")
 

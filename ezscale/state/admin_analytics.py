@@ -7,7 +7,7 @@ from ezscale.errors import DomainError
 from ezscale.models.analytics import PLATFORM_SCOPE
 from ezscale.services.analytics.dashboard import load_dashboard, scopes
 from ezscale.services.analytics.view import chart_data, charts_without_data, key_figures, month_table
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
 
 _CHARTS = (
     "mrr",
@@ -24,7 +24,7 @@ _CHARTS = (
 )
 
 
-class AdminAnalyticsState(AuthState):
+class AdminAnalyticsState(AdminState):
     scope: str = PLATFORM_SCOPE
     scope_options: list[dict[str, str]] = []
     charts: dict[str, list[dict]] = {name: [] for name in _CHARTS}
@@ -61,8 +61,8 @@ class AdminAnalyticsState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied:
+        redirect, allowed = self._admin_guard()
+        if allowed:
             self.scope = self.router.url.query_parameters.get("scope", self.scope)
             self._refresh()
         return redirect

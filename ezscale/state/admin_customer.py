@@ -11,7 +11,8 @@ from ezscale.services.customers import actions
 from ezscale.services.customers.directory import customer_record
 from ezscale.services.customers.view import parse_amount, record_view
 from ezscale.services.tenancy.tenants import tenant_info
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
+from ezscale.state.messages import attempt
 
 _FORM = (
     "credit_amount",
@@ -26,7 +27,7 @@ _FORM = (
 )
 
 
-class AdminCustomerState(AuthState):
+class AdminCustomerState(AdminState):
     _customer_tenant: int = 0
     _customer_id: int = 0
     profile: dict[str, str] = {}
@@ -52,8 +53,8 @@ class AdminCustomerState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is not None or self.denied:
+        redirect, allowed = self._admin_guard()
+        if not allowed:
             return redirect
         params = self.router.url.query_parameters
         try:
@@ -79,15 +80,18 @@ class AdminCustomerState(AuthState):
             self.error = "Not allowed."
             return None
         tenant = tenant_info(self._customer_tenant)
-        try:
+        ip = self.router.session.client_ip
+
+        def act():
             values = {k: v(tenant.currency) if callable(v) else v for k, v in fields.items()}
-            ip = self.router.session.client_ip
             result = run(actor=admin, tenant=tenant, user_id=self._customer_id, ip=ip, **values)
             self._refresh()
-        except DomainError as error:
-            self.error = str(error)
+            return result
+
+        result, self.error = attempt(act)
+        if self.error:
             return None
-        self.error, self.form = "", {}
+        self.form = {}
         return result if run is actions.impersonate else rx.toast.success(done)
 
     @rx.event

@@ -5,10 +5,10 @@ import reflex as rx
 from ezscale import routes
 from ezscale.db import central_session
 from ezscale.services.customers.directory import search_customers
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
 
 
-class AdminCustomersState(AuthState):
+class AdminCustomersState(AdminState):
     query: str = ""
     results: list[dict[str, str]] = []
     searched_for: str = ""
@@ -37,8 +37,8 @@ class AdminCustomersState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied:
+        redirect, allowed = self._admin_guard()
+        if allowed:
             self._search()
         return redirect
 

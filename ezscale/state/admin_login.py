@@ -53,7 +53,7 @@ class AdminLoginState(AuthState):
                 _check_password, form.get("email", ""), form.get("password", ""), self._client()
             )
             with central_session() as session:
-                admin = session.get(PlatformAdmin, admin_id)
+                admin = admins.get_admin(session, admin_id=admin_id)
                 if admin.totp_enabled_at is None:
                     enrolment = two_factor.begin(session, account=admin, issuer=f"{self.company_name} admin")
                     self.qr, self.secret, self.step = enrolment.qr, enrolment.secret, "enrol"
@@ -116,7 +116,7 @@ class AdminLoginState(AuthState):
             return None
         try:
             with central_session() as session:
-                admin = session.get(PlatformAdmin, admin_id)
+                admin = admins.get_admin(session, admin_id=admin_id)
                 two_factor.confirm(session, account=admin, code=form.get("code", ""))
                 return self._open_session(session, admin, enrolled=True)
         except DomainError as error:

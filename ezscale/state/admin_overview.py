@@ -7,16 +7,16 @@ import reflex as rx
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.services.analytics.platform_health import platform_health
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
 
 
-class AdminOverviewState(AuthState):
+class AdminOverviewState(AdminState):
     health: list[dict[str, str]] = []
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is not None or self.denied or self._admin() is None:
+        redirect, allowed = self._admin_guard()
+        if not allowed or self._admin() is None:
             self.health = []
             return redirect
         with central_session() as central:

@@ -15,7 +15,8 @@ from ezscale.services.catalogue.plans import (
     update_plan,
 )
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, list_tenants, tenant_info, tenant_session
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
+from ezscale.state.messages import attempt, parse_id
 
 SERVICE_TYPES = [t.value for t in ServiceType]
 INTERVALS = [i.value for i in BillingInterval]
@@ -33,7 +34,7 @@ def _row(plan: PlanRow) -> dict[str, str]:
     }
 
 
-class AdminPlansState(AuthState):
+class AdminPlansState(AdminState):
     """The house tenant's plans: a table and one form, for a new plan or the one being edited."""
 
     plans: list[dict[str, str]] = []
@@ -55,8 +56,8 @@ class AdminPlansState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied and (found := self._house()):
+        redirect, allowed = self._admin_guard()
+        if allowed and (found := self._house()):
             self._refresh(found[1])
         return redirect
 
@@ -91,24 +92,26 @@ class AdminPlansState(AuthState):
         admin, house = found
         form = PlanForm(**{f: self.form.get(f, "") for f in _TEXT_FIELDS}, active=self.form_active)
         ip = self.router.session.client_ip or ""
-        try:
+        editing = self.editing
+
+        def run() -> str:
             with tenant_session(house) as session:
-                if self.editing:
-                    plan = update_plan(
-                        session, actor=admin, tenant=house, plan_id=int(self.editing), form=form, ip=ip
-                    )
-                else:
-                    plan = create_plan(session, actor=admin, tenant=house, form=form, ip=ip)
-                name = plan.name
-        except DomainError as error:
-            self.error = str(error)
+                if editing:
+                    plan_id = parse_id(editing, "plan")
+                    return update_plan(
+                        session, actor=admin, tenant=house, plan_id=plan_id, form=form, ip=ip
+                    ).name
+                return create_plan(session, actor=admin, tenant=house, form=form, ip=ip).name
+
+        name, self.error = attempt(run)
+        if self.error:
             return None
         self.form, self.form_active, self.editing, self.error = dict(_NEW), True, "", ""
         self._refresh(house)
         return rx.toast.success(f"{name}: saved.")
 
 
-class AdminWholesaleState(AuthState):
+class AdminWholesaleState(AdminState):
     """What one reseller pays EZSCALE per plan; never above that reseller's own price."""
 
     resellers: list[dict[str, str]] = []
@@ -132,8 +135,8 @@ class AdminWholesaleState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied:
+        redirect, allowed = self._admin_guard()
+        if allowed:
             with central_session() as central:
                 self.resellers = [
                     {"slug": t.slug, "name": t.name} for t, _ in list_tenants(central) if not t.is_house
@@ -164,23 +167,24 @@ class AdminWholesaleState(AuthState):
         row = next((r for r in self.rows if r["id"] == plan_id), None)
         if row is None:
             return None
-        try:
+        ip = self.router.session.client_ip or ""
+
+        def run() -> str:
             tenant = self._reseller_info()
             if tenant is None:
                 raise DomainError("Choose a reseller first.")
             with tenant_session(tenant) as session:
-                plan = set_wholesale_price(
+                return set_wholesale_price(
                     session,
                     actor=admin,
                     tenant=tenant,
-                    plan_id=int(plan_id),
+                    plan_id=parse_id(plan_id, "plan"),
                     price=row["wholesale"],
-                    ip=self.router.session.client_ip or "",
-                )
-                name = plan.name
-        except DomainError as error:
-            self.error = str(error)
+                    ip=ip,
+                ).name
+
+        name, self.error = attempt(run)
+        if self.error:
             return None
-        self.error = ""
         self._refresh()
         return rx.toast.success(f"{name}: wholesale price saved.")

@@ -1,18 +1,17 @@
-"""Platform admin → Resellers: create, suspend, reactivate, delete (every change audited)."""
+"""Platform admin → Resellers: create, suspend, reactivate, delete (the services audit each)."""
 
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.errors import DomainError
-from ezscale.services.core.audit import record_audit
 from ezscale.services.resellers.lifecycle import create_reseller, request_deletion
 from ezscale.services.tenancy.tenants import list_tenants, reactivate_tenant, suspend_tenant
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
+from ezscale.state.messages import attempt
 
 _FORM = ("name", "slug", "owner_email", "owner_name", "domain", "tier", "trial_days")
 
 
-class AdminResellersState(AuthState):
+class AdminResellersState(AdminState):
     tenants: list[dict[str, str]] = []
     form: dict[str, str] = {"tier": "basic", "trial_days": "14"}
     error: str = ""
@@ -34,8 +33,8 @@ class AdminResellersState(AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied:
+        redirect, allowed = self._admin_guard()
+        if allowed:
             self._refresh()
         return redirect
 
@@ -44,21 +43,21 @@ class AdminResellersState(AuthState):
         if field in _FORM:
             self.form = {**self.form, field: value}
 
-    def _run(self, action: str, target: str, change) -> bool:
+    def _run(self, change) -> bool:
+        """Run `change(session, admin, ip)` (the service audits it), then re-read the list."""
         admin = self._admin()
         if admin is None:
             self.error = "Not allowed."
             return False
-        try:
+        ip = self.router.session.client_ip or ""
+
+        def run() -> None:
             with central_session() as session:
-                detail = change(session)
-        except DomainError as error:
-            self.error = str(error)
+                change(session, admin, ip)
+
+        _, self.error = attempt(run)
+        if self.error:
             return False
-        self.error = ""
-        record_audit(
-            actor=admin, action=action, target=target, after=detail, ip=self.router.session.client_ip
-        )
         self._refresh()
         return True
 
@@ -71,8 +70,8 @@ class AdminResellersState(AuthState):
             self.error = "Trial days must be a whole number."
             return None
 
-        def change(session):
-            tenant = create_reseller(
+        def change(session, admin, ip):
+            create_reseller(
                 session,
                 name=form.get("name", ""),
                 slug=form.get("slug", "").strip().lower(),
@@ -81,26 +80,23 @@ class AdminResellersState(AuthState):
                 domain=form.get("domain", "").strip() or None,
                 tier=form.get("tier", "basic"),
                 trial_days=trial_days,
+                actor=admin,
+                ip=ip,
             )
-            return {"slug": tenant.slug, "tier": form.get("tier"), "owner": tenant.owner_email}
 
-        if self._run("reseller.create", f"tenant:{form.get('slug', '')}", change):
+        if self._run(change):
             self.form = {"tier": "basic", "trial_days": "14"}
             return rx.toast.success("Reseller created; the owner was invited by email.")
         return None
 
     @rx.event
     def suspend(self, slug: str):
-        self._run("reseller.suspend", f"tenant:{slug}", lambda s: {"status": suspend_tenant(s, slug).status})
+        self._run(lambda s, admin, ip: suspend_tenant(s, slug, actor=admin, ip=ip))
 
     @rx.event
     def reactivate(self, slug: str):
-        self._run(
-            "reseller.reactivate", f"tenant:{slug}", lambda s: {"status": reactivate_tenant(s, slug).status}
-        )
+        self._run(lambda s, admin, ip: reactivate_tenant(s, slug, actor=admin, ip=ip))
 
     @rx.event
     def delete(self, slug: str):
-        self._run(
-            "reseller.delete", f"tenant:{slug}", lambda s: {"export": str(request_deletion(s, slug=slug))}
-        )
+        self._run(lambda s, admin, ip: request_deletion(s, slug=slug, actor=admin, ip=ip))

@@ -6,7 +6,6 @@ says whose catalogue it edits (`_editor`) and defines its own guarded `load`.
 
 import reflex as rx
 
-from ezscale.errors import DomainError
 from ezscale.models.kasm import TemplateStatus
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.kasm.templates import (
@@ -18,7 +17,8 @@ from ezscale.services.kasm.templates import (
     update_template,
 )
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_info, tenant_session
-from ezscale.state.auth import AuthState
+from ezscale.state.admin import AdminState
+from ezscale.state.messages import attempt, parse_id
 
 STATUSES = [s.value for s in TemplateStatus]
 _TEXT_FIELDS = (
@@ -102,24 +102,26 @@ class TemplateEditor(rx.State, mixin=True):
             **{f: self.form.get(f, "") for f in _TEXT_FIELDS}, persistent=self.form_persistent
         )
         ip = self.router.session.client_ip or ""
-        try:
+        editing = self.editing
+
+        def run() -> str:
             with tenant_session(tenant) as session:
-                if self.editing:
-                    template = update_template(
-                        session, actor=actor, tenant=tenant, template_id=int(self.editing), form=form, ip=ip
-                    )
-                else:
-                    template = create_template(session, actor=actor, tenant=tenant, form=form, ip=ip)
-                name = template.name
-        except DomainError as error:
-            self.error = str(error)
+                if editing:
+                    template_id = parse_id(editing, "template")
+                    return update_template(
+                        session, actor=actor, tenant=tenant, template_id=template_id, form=form, ip=ip
+                    ).name
+                return create_template(session, actor=actor, tenant=tenant, form=form, ip=ip).name
+
+        name, self.error = attempt(run)
+        if self.error:
             return None
         self._clear()
         self._refresh(tenant)
         return rx.toast.success(f"{name}: saved.")
 
 
-class AdminTemplatesState(TemplateEditor, AuthState):
+class AdminTemplatesState(TemplateEditor, AdminState):
     """The house tenant's workspace templates."""
 
     error: str = ""
@@ -133,7 +135,7 @@ class AdminTemplatesState(TemplateEditor, AuthState):
 
     @rx.event
     def load(self):
-        redirect = self.require_admin()
-        if redirect is None and not self.denied and (found := self._editor()):
+        redirect, allowed = self._admin_guard()
+        if allowed and (found := self._editor()):
             self._refresh(found[1])
         return redirect

@@ -3,16 +3,14 @@
 from datetime import UTC, datetime, timedelta
 
 import reflex as rx
-from sqlmodel import select
 
 from ezscale.db import central_session
 from ezscale.models.auth import AdminLoginEvent, LoginEvent
-from ezscale.models.central import Tenant
 from ezscale.services.accounts import login_guard
 from ezscale.services.core.audit import AuditFilter, list_audit
 from ezscale.services.core.audit_view import audit_rows, find_tenant_id, login_rows
-from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
-from ezscale.state.auth import AuthState
+from ezscale.services.tenancy.tenants import TenantInfo, find_tenant, tenant_session
+from ezscale.state.admin import AdminState
 
 
 def _rows(entries) -> list[dict[str, str]]:
@@ -27,7 +25,7 @@ def _day(value: str) -> datetime | None:
         return None
 
 
-class AuditState(AuthState):
+class AuditState(AdminState):
     entries: list[dict[str, str]] = []
     logins: list[dict[str, str]] = []
     filters: dict[str, str] = {"tenant": "", "actor": "", "action": "", "since": "", "until": ""}
@@ -47,8 +45,8 @@ class AuditState(AuthState):
 
     @rx.event
     def load_admin_audit(self):
-        redirect = self._require(frozenset({"platform_admin"}), "/admin/login")
-        if redirect or self.denied:
+        redirect, allowed = self._admin_guard()
+        if not allowed:
             self.entries = []
             return redirect
         self.entries = _rows(list_audit(self._filter()))
@@ -65,8 +63,8 @@ class AuditState(AuthState):
     @rx.event
     def load_admin_logins(self):
         """Admins' own sign-ins (central) and every sign-in on the tenant of this host."""
-        redirect = self._require(frozenset({"platform_admin"}), "/admin/login")
-        if redirect or self.denied:
+        redirect, allowed = self._admin_guard()
+        if not allowed:
             self.logins = []
             return redirect
         self._show_logins(self._tenant())
@@ -86,9 +84,7 @@ class AuditState(AuthState):
             self.logins = []
             return
         with central_session() as session:
-            found = session.exec(
-                select(Tenant).where(Tenant.slug == str(form.get("slug", "")).strip())
-            ).first()
+            found = find_tenant(session, slug=str(form.get("slug", "")).strip())
         self._show_logins(TenantInfo.of(found) if found else self._tenant())
 
     @rx.event

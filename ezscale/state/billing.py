@@ -10,6 +10,7 @@ from ezscale.services.billing import invoices, payments, views
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.settings import get_settings
 from ezscale.state.auth import AuthState
+from ezscale.state.messages import attempt
 
 
 class BillingState(AuthState):
@@ -41,21 +42,25 @@ class BillingState(AuthState):
             self.error = "Please sign in again."
             return
         tenant = self._tenant()
-        try:
+
+        def run() -> None:
             with tenant_session(tenant) as db:
                 action(db, tenant, user.id)
-        except DomainError as error:
-            self.error, self.message = str(error), ""
-        else:
-            self.error, self.message = "", success
+
+        _, self.error = attempt(run)
+        self.message = "" if self.error else success
         self._refresh(user.id)
 
     def _show(self, user_id: int, invoice_id: int) -> None:
-        try:
+        def run() -> views.InvoiceDetail:
             with tenant_session(self._tenant()) as db:
-                self.detail = views.detail(db, user_id=user_id, invoice_id=invoice_id)
-        except DomainError as error:
-            self.error = str(error)
+                return views.detail(db, user_id=user_id, invoice_id=invoice_id)
+
+        detail, error = attempt(run)
+        if error:
+            self.error = error
+        else:
+            self.detail = detail
 
     @rx.event
     def load(self):
@@ -97,12 +102,16 @@ class BillingState(AuthState):
         if user is None:
             return None
         tenant = self._tenant()
-        try:
+
+        def run() -> tuple[str, bytes]:
             with tenant_session(tenant) as db:
-                name, data = views.invoice_pdf(db, tenant=tenant, user_id=user.id, invoice_id=int(invoice_id))
-        except DomainError as error:
-            self.error = str(error)
+                return views.invoice_pdf(db, tenant=tenant, user_id=user.id, invoice_id=int(invoice_id))
+
+        pdf, error = attempt(run)
+        if pdf is None:
+            self.error = error
             return None
+        name, data = pdf
         return rx.download(data=data, filename=name)
 
     @rx.event
@@ -132,13 +141,15 @@ class BillingState(AuthState):
         if user is None:
             return None
         tenant = self._tenant()
-        try:
+
+        def run() -> str:
             with tenant_session(tenant) as db:
-                secret = payments.start_card_setup(db, tenant=tenant, user_id=user.id)
-        except DomainError as error:
-            self.error = str(error)
+                return payments.start_card_setup(db, tenant=tenant, user_id=user.id)
+
+        secret, self.error = attempt(run)
+        if self.error:
             return None
-        self.adding_card, self.error = True, ""
+        self.adding_card = True
         pk = get_settings().stripe_publishable_key
         return rx.call_script(f"window.ezscaleCard.mount({views.stripe_js_url()!r}, {pk!r}, {secret!r})")
 

@@ -17,6 +17,7 @@ from ezscale.services.kasm.view import (
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state import kasm_live
 from ezscale.state.auth import AuthState
+from ezscale.state.messages import attempt
 from ezscale.tasks.kasm import schedule_converge
 
 
@@ -81,15 +82,14 @@ class KasmState(AuthState):
             self.error = "Please sign in again."
             return
         tenant = self._tenant()
-        try:
+
+        def run() -> None:
             with tenant_session(tenant) as db:
                 action(db, user_id=user.id, workspace_id=workspace_id)
-        except DomainError as error:
-            self.error = str(error)
-        else:
-            self.error = ""
-            if converge:
-                schedule_converge(tenant.id, workspace_id)
+
+        _, self.error = attempt(run)
+        if not self.error and converge:
+            schedule_converge(tenant.id, workspace_id)
         self._reload()
 
     @rx.event

@@ -50,7 +50,7 @@ def _check_password(tenant: TenantInfo, email: str, password: str, client: auth.
 def _check_code(tenant: TenantInfo, user_id: int, code: str, client: auth.Client) -> tuple[User, str]:
     with tenant_session(tenant) as session:
         method = auth.verify_second_factor(session, user_id=user_id, code=code, client=client)
-        return session.get(User, user_id), method
+        return auth.get_user(session, user_id=user_id), method
 
 
 class LoginState(AuthState):

@@ -3,10 +3,10 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.errors import DomainError
 from ezscale.services.billing import orders
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
+from ezscale.state.messages import attempt
 
 
 class OrderState(AuthState):
@@ -24,11 +24,13 @@ class OrderState(AuthState):
         user = self._customer()
         if user is None:
             return
-        try:
+
+        def run() -> dict[str, str]:
             with tenant_session(self._tenant()) as db:
-                self.quote = orders.quote(db, user_id=user.id, plan_code=self._plan_code()).display()
-        except DomainError as error:
-            self.error = str(error)
+                return orders.quote(db, user_id=user.id, plan_code=self._plan_code()).display()
+
+        quote, self.error = attempt(run)
+        self.quote = quote or {}
 
     @rx.event
     def place(self):
@@ -40,11 +42,13 @@ class OrderState(AuthState):
             self.error = "Please sign in again."
             return None
         tenant = self._tenant()
-        try:
+
+        def run():
             with tenant_session(tenant) as db:
-                order = orders.place_order(db, tenant=tenant, user_id=user.id, plan_code=self._plan_code())
-        except DomainError as error:
-            self.error = str(error)
+                return orders.place_order(db, tenant=tenant, user_id=user.id, plan_code=self._plan_code())
+
+        order, self.error = attempt(run)
+        if order is None:
             return None
         self._placed_invoice_id = order.invoice.id
         number = order.invoice.number

@@ -3,11 +3,9 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.errors import DomainError
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.catalogue.plans import PlanForm, list_plans, update_plan
 from ezscale.services.catalogue.retail_prices import pricing
-from ezscale.services.core.audit import record_audit
 from ezscale.services.tenancy.domains import (
     add_domain,
     instructions,
@@ -19,6 +17,7 @@ from ezscale.services.tenancy.domains import (
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.admin_templates import TemplateEditor
 from ezscale.state.auth import AuthState
+from ezscale.state.messages import attempt, parse_id
 
 _PLAN_FIELDS = ("name", "description", "price", "setup_fee")
 
@@ -45,8 +44,8 @@ class ResellerState(AuthState):
         owner = self._owner()
         return None, owner[1] if owner else None
 
-    def _audit(self, user: AuthUser, action: str, target: str, **after) -> None:
-        record_audit(actor=user, action=action, target=target, after=after, ip=self.router.session.client_ip)
+    def _ip(self) -> str:
+        return self.router.session.client_ip or ""
 
 
 class ResellerDomainsState(ResellerState):
@@ -80,50 +79,49 @@ class ResellerDomainsState(ResellerState):
     def set_new_domain(self, value: str):
         self.new_domain = value
 
-    def _act(self, action: str, change, **audit) -> None:
+    def _act(self, change) -> None:
+        """Run `change(session, user, tenant_id, ip)` (the service audits it), then re-read."""
         if (owner := self._owner()) is None:
             return
         user, tenant = owner
-        try:
+
+        def run() -> None:
             with central_session() as session:
-                change(session, user, tenant.id)
-        except DomainError as error:
-            self.error = str(error)
-            return
-        self._audit(user, action, f"tenant:{tenant.slug}", **audit)
-        self._refresh(tenant)
+                change(session, user, tenant.id, self._ip())
+
+        _, self.error = attempt(run)
+        if not self.error:
+            self._refresh(tenant)
 
     @rx.event
     def add(self):
         domain = self.new_domain
-        self._act(
-            "domain.add", lambda s, u, t: add_domain(s, actor=u, tenant_id=t, domain=domain), domain=domain
-        )
+        self._act(lambda s, u, t, ip: add_domain(s, actor=u, tenant_id=t, domain=domain, ip=ip))
         if not self.error:
             self.new_domain = ""
 
     @rx.event
     def verify(self, domain_id: str, method: str):
         self._act(
-            "domain.verify",
-            lambda s, u, t: verify_domain(s, actor=u, tenant_id=t, domain_id=int(domain_id), method=method),
-            domain_id=domain_id,
+            lambda s, u, t, ip: verify_domain(
+                s, actor=u, tenant_id=t, domain_id=parse_id(domain_id, "domain"), method=method, ip=ip
+            )
         )
 
     @rx.event
     def make_primary(self, domain_id: str):
         self._act(
-            "domain.primary",
-            lambda s, u, t: set_primary(s, actor=u, tenant_id=t, domain_id=int(domain_id)),
-            domain_id=domain_id,
+            lambda s, u, t, ip: set_primary(
+                s, actor=u, tenant_id=t, domain_id=parse_id(domain_id, "domain"), ip=ip
+            )
         )
 
     @rx.event
     def remove(self, domain_id: str):
         self._act(
-            "domain.remove",
-            lambda s, u, t: remove_domain(s, actor=u, tenant_id=t, domain_id=int(domain_id)),
-            domain_id=domain_id,
+            lambda s, u, t, ip: remove_domain(
+                s, actor=u, tenant_id=t, domain_id=parse_id(domain_id, "domain"), ip=ip
+            )
         )
 
 
@@ -187,19 +185,16 @@ class ResellerPlansState(ResellerState):
             setup_fee=row["setup_fee"],
             active=row["active"] == "yes",
         )
-        try:
+
+        def run() -> str:
             with tenant_session(tenant) as session:
-                plan = update_plan(
-                    session,
-                    actor=user,
-                    tenant=tenant,
-                    plan_id=int(plan_id),
-                    form=form,
-                    ip=self.router.session.client_ip or "",
-                )
-                name = plan.name
-        except DomainError as error:
-            self.error = str(error)
+                plan_ = parse_id(plan_id, "plan")
+                return update_plan(
+                    session, actor=user, tenant=tenant, plan_id=plan_, form=form, ip=self._ip()
+                ).name
+
+        name, self.error = attempt(run)
+        if self.error:
             return None
         unsaved = {r["id"]: r for r in self.rows if r["id"] != plan_id}
         self._refresh(tenant)

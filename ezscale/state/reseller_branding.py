@@ -3,24 +3,14 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.errors import DomainError
-from ezscale.services.core.audit import record_audit
 from ezscale.services.tenancy.brand_assets import store_asset
-from ezscale.services.tenancy.branding import BrandingUpdate, get_branding, update_branding
+from ezscale.services.tenancy.branding import AUDITED_FIELDS, BrandingUpdate, get_branding, update_branding
 from ezscale.services.tenancy.tenants import BrandingInfo, TenantInfo
 from ezscale.state.brand import BrandState
+from ezscale.state.messages import attempt
 from ezscale.state.reseller import ResellerState
 
-_FIELDS = (
-    "company_name",
-    "primary_color",
-    "secondary_color",
-    "support_email",
-    "support_phone",
-    "from_name",
-    "from_email",
-    "custom_css",
-)
+_FIELDS = AUDITED_FIELDS
 
 
 class BrandingEditorState(ResellerState):
@@ -63,24 +53,17 @@ class BrandingEditorState(ResellerState):
             return None
         user, tenant = owner
         update = BrandingUpdate(**{name: getattr(self, name) for name in _FIELDS})
-        try:
+
+        def run() -> BrandingInfo:
             with central_session() as session:
-                before = {name: getattr(get_branding(session, tenant_id=tenant.id), name) for name in _FIELDS}
-                row = update_branding(session, actor=user, tenant_id=tenant.id, update=update)
-                info = BrandingInfo.of(row)
-        except DomainError as error:
-            self.error = str(error)
+                return BrandingInfo.of(
+                    update_branding(session, actor=user, tenant_id=tenant.id, update=update, ip=self._ip())
+                )
+
+        info, self.error = attempt(run)
+        if info is None:
             return None
-        self.error = ""
-        self.custom_css = row.custom_css or ""
-        record_audit(
-            actor=user,
-            action="branding.update",
-            target=f"tenant:{tenant.slug}",
-            before=before,
-            after={name: getattr(row, name) for name in _FIELDS},
-            ip=self.router.session.client_ip,
-        )
+        self.custom_css = info.custom_css or ""
         await self._broadcast(tenant, info)
         return rx.toast.success("Branding saved: every open page now shows it.")
 
@@ -90,17 +73,18 @@ class BrandingEditorState(ResellerState):
             return None
         user, tenant = owner
         data = await files[0].read()
-        try:
+
+        def run() -> tuple[str, BrandingInfo]:
             with central_session() as session:
-                url = store_asset(session, actor=user, tenant=tenant, kind=kind, data=data)
-                info = BrandingInfo.of(get_branding(session, tenant_id=tenant.id))
-        except DomainError as error:
-            self.error = str(error)
+                url = store_asset(session, actor=user, tenant=tenant, kind=kind, data=data, ip=self._ip())
+                return url, BrandingInfo.of(get_branding(session, tenant_id=tenant.id))
+
+        stored, self.error = attempt(run)
+        if stored is None:
             return None
-        self.error = ""
+        url, info = stored
         if kind == "logo":
             self.logo_url = url
-        self._audit(user, f"branding.{kind}", f"tenant:{tenant.slug}", url=url)
         await self._broadcast(tenant, info)
         return rx.toast.success(f"{kind.title()} uploaded.")
 

@@ -1,18 +1,16 @@
 """Reseller overview: figures, the card EZSCALE charges, and wholesale invoices (PDF, pay)."""
 
 import reflex as rx
-from sqlmodel import select
 
 from ezscale.db import central_session
-from ezscale.errors import DomainError
-from ezscale.models.central import TenantBilling
 from ezscale.money import Money
 from ezscale.services.billing.views import stripe_js_url
 from ezscale.services.resellers.dashboard import summary
 from ezscale.services.resellers.wholesale import list_wholesale_invoices, wholesale_pdf
-from ezscale.services.resellers.wholesale_payments import pay_invoice, save_card, start_card_setup
+from ezscale.services.resellers.wholesale_payments import card_label, pay_invoice, save_card, start_card_setup
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
+from ezscale.state.messages import attempt, parse_id
 from ezscale.state.reseller import ResellerState
 
 
@@ -33,8 +31,7 @@ class ResellerOverviewState(ResellerState):
             {"label": "Workspace hours this month", "value": f"{s.usage_hours_this_month.normalize():f}"},
         ]
         with central_session() as session:
-            billing = session.exec(select(TenantBilling).where(TenantBilling.tenant_id == tenant.id)).one()
-            self.card_label = billing.card_label
+            self.card_label = card_label(session, tenant_id=tenant.id)
             self.invoices = [
                 {
                     "id": str(inv.id),
@@ -58,11 +55,13 @@ class ResellerOverviewState(ResellerState):
     def start_add_card(self):
         if (owner := self._owner()) is None:
             return None
-        try:
+
+        def run() -> str:
             with central_session() as central:
-                secret = start_card_setup(central, actor=owner[0], tenant_id=owner[1].id)
-        except DomainError as error:
-            self.error = str(error)
+                return start_card_setup(central, actor=owner[0], tenant_id=owner[1].id)
+
+        secret, self.error = attempt(run)
+        if self.error:
             return None
         self.adding_card = True
         pk = get_settings().stripe_publishable_key
@@ -80,18 +79,17 @@ class ResellerOverviewState(ResellerState):
         if not result or result.get("error"):
             self.error = (result or {}).get("error") or "The card could not be saved."
             return None
-        try:
+        setup_intent_id = str(result.get("setup_intent", ""))
+
+        def run() -> str:
             with central_session() as central:
-                label = save_card(
-                    central,
-                    actor=user,
-                    tenant_id=tenant.id,
-                    setup_intent_id=str(result.get("setup_intent", "")),
+                return save_card(
+                    central, actor=user, tenant_id=tenant.id, setup_intent_id=setup_intent_id, ip=self._ip()
                 )
-        except DomainError as error:
-            self.error = str(error)
+
+        label, self.error = attempt(run)
+        if self.error:
             return None
-        self._audit(user, "reseller.card", f"tenant:{tenant.slug}", card=label)
         self.adding_card = False
         self._refresh(tenant)
         return rx.toast.success(f"{label} will be charged for wholesale invoices.")
@@ -101,13 +99,20 @@ class ResellerOverviewState(ResellerState):
         if (owner := self._owner()) is None:
             return None
         user, tenant = owner
-        try:
+
+        def run():
             with central_session() as central:
-                invoice = pay_invoice(central, actor=user, invoice_id=int(invoice_id), tenant_id=tenant.id)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+                return pay_invoice(
+                    central,
+                    actor=user,
+                    invoice_id=parse_id(invoice_id, "invoice"),
+                    tenant_id=tenant.id,
+                    ip=self._ip(),
+                )
+
+        invoice, self.error = attempt(run)
+        if self.error:
             return None
-        self._audit(user, "wholesale.pay", f"invoice:{invoice.number}", status=invoice.status.value)
         self._refresh(tenant)
         if invoice.failure_message:
             self.error = invoice.failure_message
@@ -118,10 +123,15 @@ class ResellerOverviewState(ResellerState):
     def download(self, invoice_id: str):
         if (owner := self._owner()) is None:
             return None
-        try:
+
+        def run() -> tuple[str, bytes]:
             with central_session() as central:
-                name, data = wholesale_pdf(central, tenant_id=owner[1].id, invoice_id=int(invoice_id))
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+                return wholesale_pdf(
+                    central, tenant_id=owner[1].id, invoice_id=parse_id(invoice_id, "invoice")
+                )
+
+        pdf, self.error = attempt(run)
+        if pdf is None:
             return None
+        name, data = pdf
         return rx.download(data=data, filename=name)

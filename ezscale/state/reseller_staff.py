@@ -2,9 +2,9 @@
 
 import reflex as rx
 
-from ezscale.errors import DomainError
 from ezscale.services.accounts.invitations import invite_staff, list_staff, set_staff_active
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
+from ezscale.state.messages import attempt, parse_id
 from ezscale.state.reseller import ResellerState
 
 
@@ -45,19 +45,15 @@ class ResellerStaffState(ResellerState):
         if (owner := self._owner()) is None:
             return None
         user, tenant = owner
-        try:
+        email, name = self.invite_email, self.invite_name
+
+        def run():
             with tenant_session(tenant) as db:
-                invited = invite_staff(
-                    db,
-                    actor=user,
-                    tenant=tenant,
-                    email=self.invite_email,
-                    name=self.invite_name,
-                )
-        except DomainError as error:
-            self.error = str(error)
+                return invite_staff(db, actor=user, tenant=tenant, email=email, name=name, ip=self._ip())
+
+        invited, self.error = attempt(run)
+        if self.error:
             return None
-        self._audit(user, "staff.invite", f"user:{invited.email}")
         self.invite_email = self.invite_name = ""
         self._refresh(tenant)
         return rx.toast.success(f"Invitation sent to {invited.email}.")
@@ -67,11 +63,14 @@ class ResellerStaffState(ResellerState):
         if (owner := self._owner()) is None:
             return
         user, tenant = owner
-        try:
+
+        def run() -> None:
             with tenant_session(tenant) as db:
-                changed = set_staff_active(db, actor=user, tenant=tenant, user_id=int(user_id), active=active)
-        except DomainError as error:
-            self.error = str(error)
-            return
-        self._audit(user, "staff.enable" if active else "staff.disable", f"user:{changed.email}")
-        self._refresh(tenant)
+                staff_id = parse_id(user_id, "staff account")
+                set_staff_active(
+                    db, actor=user, tenant=tenant, user_id=staff_id, active=active, ip=self._ip()
+                )
+
+        _, self.error = attempt(run)
+        if not self.error:
+            self._refresh(tenant)

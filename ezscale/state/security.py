@@ -7,10 +7,10 @@ import reflex as rx
 from ezscale import routes
 from ezscale.blocking import run_blocking
 from ezscale.errors import DomainError
-from ezscale.models.tenant import User
-from ezscale.services.accounts import passkeys, two_factor
+from ezscale.services.accounts import auth, passkeys, two_factor
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
+from ezscale.state.messages import attempt
 
 # Runs in the browser: create a credential for these options and hand back its JSON.
 PASSKEY_CREATE_JS = """(async () => {
@@ -39,7 +39,7 @@ class SecurityState(AuthState):
         return (user, self._tenant()) if user and not user.is_admin else (None, None)
 
     def _refresh(self, session, user_id: int) -> None:
-        me = session.get(User, user_id)
+        me = auth.get_user(session, user_id=user_id)
         self.totp_on = me.totp_enabled_at is not None
         self.codes_left = two_factor.remaining_recovery_codes(session, user_id=user_id)
         self.keys = [
@@ -51,14 +51,14 @@ class SecurityState(AuthState):
         user, tenant = self._me()
         if user is None:
             return rx.redirect(f"{routes.LOGIN}?next={routes.ACCOUNT_SECURITY}")
-        try:
+
+        def run() -> None:
             with tenant_session(tenant) as session:
-                action(session, session.get(User, user.id), tenant)
+                action(session, auth.get_user(session, user_id=user.id), tenant)
                 self._refresh(session, user.id)
-        except DomainError as error:
-            self.error, self.message = str(error), ""
-            return None
-        self.error, self.message = "", success
+
+        _, self.error = attempt(run)
+        self.message = "" if self.error else success
         return None
 
     @rx.event
@@ -101,7 +101,7 @@ class SecurityState(AuthState):
 
         def disable() -> None:
             with tenant_session(tenant) as session:
-                me = session.get(User, user.id)
+                me = auth.get_user(session, user_id=user.id)
                 two_factor.disable(session, account=me, password=form.get("password", ""))
 
         try:

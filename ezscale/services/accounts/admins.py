@@ -3,7 +3,7 @@
 from sqlmodel import Session, select
 
 from ezscale import clock
-from ezscale.errors import DomainError
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.auth import AdminLoginEvent
 from ezscale.models.central import PlatformAdmin
 from ezscale.services.accounts import login_guard, totp
@@ -25,6 +25,14 @@ def _fail(
         user_agent=client.user_agent,
         reason=reason,
     )
+
+
+def get_admin(session: Session, *, admin_id: int) -> PlatformAdmin:
+    """The platform admin with this id (central database)."""
+    admin = session.get(PlatformAdmin, admin_id)
+    if admin is None:
+        raise NotFound("No such admin.")
+    return admin
 
 
 def authenticate_admin(session: Session, *, email: str, password: str, client: Client) -> PlatformAdmin:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ezscale import clock
-from ezscale.errors import DomainError
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.auth import EmailToken, LoginEvent, RecoveryCode, TokenPurpose
 from ezscale.models.tenant import Role, User
 from ezscale.services.accounts import login_guard, passkeys, rate_limits, totp
@@ -103,6 +103,14 @@ def _use_token(session: Session, *, token: str, purpose: TokenPurpose) -> tuple[
     row.used_at = clock.now()
     session.add(row)
     return user, row
+
+
+def get_user(session: Session, *, user_id: int) -> User:
+    """The account with this id (of the tenant database `session` is on)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    return user
 
 
 def _find(session: Session, email: str) -> User | None:

@@ -11,6 +11,7 @@ from ezscale.models.tenant import Role, User
 from ezscale.services.accounts.auth import normalise_email, password_setup_link
 from ezscale.services.accounts.passwords import hash_password
 from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.core.audit import record_audit
 from ezscale.services.core.mail import send_mail
 from ezscale.services.resellers.roles import require_owner
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -64,10 +65,13 @@ def list_staff(db: Session) -> list[User]:
     return list(db.exec(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)).all())
 
 
-def invite_staff(db: Session, *, actor: AuthUser, tenant: TenantInfo, email: str, name: str) -> User:
-    """The owner invites a staff account to the reseller area."""
+def invite_staff(
+    db: Session, *, actor: AuthUser, tenant: TenantInfo, email: str, name: str, ip: str = ""
+) -> User:
+    """The owner invites a staff account to the reseller area (audited in the central database
+    once the tenant database committed)."""
     require_owner(actor, tenant.id, "invite staff")
-    return invite_account(
+    invited = invite_account(
         db,
         email=email,
         name=name,
@@ -77,9 +81,13 @@ def invite_staff(db: Session, *, actor: AuthUser, tenant: TenantInfo, email: str
         intro=f"{actor.name or actor.email} invited you to the {tenant.name} reseller area.",
         sender=tenant,
     )
+    record_audit(actor=actor, action="staff.invite", target=f"user:{invited.email}", after={}, ip=ip)
+    return invited
 
 
-def set_staff_active(db: Session, *, actor: AuthUser, tenant: TenantInfo, user_id: int, active: bool) -> User:
+def set_staff_active(
+    db: Session, *, actor: AuthUser, tenant: TenantInfo, user_id: int, active: bool, ip: str = ""
+) -> User:
     """Disable or re-enable a staff account (owner only)."""
     require_owner(actor, tenant.id, "disable or enable staff")
     user = db.get(User, user_id)
@@ -90,4 +98,6 @@ def set_staff_active(db: Session, *, actor: AuthUser, tenant: TenantInfo, user_i
     user.is_active = active
     db.add(user)
     db.commit()
+    action = "staff.enable" if active else "staff.disable"
+    record_audit(actor=actor, action=action, target=f"user:{user.email}", after={}, ip=ip)
     return user

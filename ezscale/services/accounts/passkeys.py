@@ -108,7 +108,7 @@ def finish_registration(
             expected_rp_id=rp_id,
             expected_origin=check_origin(origin, rp_id),
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as error:
+    except (InvalidRegistrationResponse, DomainError, ValueError, KeyError, TypeError) as error:
         raise DomainError("The passkey could not be verified. Please try again.") from error
     credential_id = bytes_to_base64url(verified.credential_id)
     if session.exec(select(Passkey.id).where(Passkey.credential_id == credential_id)).first():
@@ -158,7 +158,7 @@ def finish_authentication(
             credential_public_key=base64url_to_bytes(passkey.public_key),
             credential_current_sign_count=passkey.sign_count,
         )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as error:
+    except (InvalidAuthenticationResponse, DomainError, ValueError, KeyError, TypeError) as error:
         raise DomainError("The passkey could not be verified. Please try again.") from error
     user = session.get(User, passkey.user_id)
     if user is None or not user.is_active:

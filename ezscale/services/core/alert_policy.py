@@ -14,7 +14,9 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import DomainError
 from ezscale.models.admin import AlertPolicy
+from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.alerts import send_alert
+from ezscale.services.core.audit import record_audit
 from ezscale.settings import get_settings
 
 
@@ -49,8 +51,11 @@ def save_policy(
     payment_failure_threshold: int,
     billing_run_errors: bool,
     updated_by: str,
+    actor: AuthUser | None = None,
+    ip: str = "",
 ) -> AlertPolicy:
-    """Save the platform's alert policy (one row); the failure threshold must be 1-1000."""
+    """Save the platform's alert policy (one row; the failure threshold must be 1-1000), audited in
+    the same transaction when an `actor` changed it."""
     if not 1 <= payment_failure_threshold <= 1000:
         raise DomainError("The payment failure threshold is a whole number from 1 to 1000.")
     policy = central.exec(select(AlertPolicy).order_by(AlertPolicy.id)).first() or AlertPolicy()
@@ -61,6 +66,14 @@ def save_policy(
     )
     policy.updated_by, policy.updated_at = updated_by, clock.now()
     central.add(policy)
+    if actor is not None:
+        after = {
+            "provisioning_failures": provisioning_failures,
+            "payment_failures": payment_failures,
+            "billing_run_errors": billing_run_errors,
+            "threshold": payment_failure_threshold,
+        }
+        record_audit(session=central, actor=actor, action="alerts.policy", after=after, ip=ip)
     central.commit()
     return policy
 

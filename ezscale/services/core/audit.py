@@ -1,6 +1,8 @@
 """The audit trail: every admin and reseller change, with before/after, in the central database.
 
-Other domains call `record_audit(...)` after committing a change made by an admin or reseller.
+The service that makes a change writes its audit row: on the central database it passes its own
+`session` so the row commits with the change (same transaction); a change in a tenant database
+is audited right after its commit.
 """
 
 import json
@@ -8,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session
@@ -39,8 +41,12 @@ def record_audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     ip: str = "",
+    session: Session | None = None,
 ) -> int:
-    """Write one audit row (who, what, before/after, when, from where); returns its id."""
+    """Write one audit row (who, what, before/after, when, from where); returns its id.
+
+    With `session` (a central session) the row is only added and flushed: it commits, or rolls
+    back, with the caller's change."""
     entry = AuditEntry(
         tenant_id=actor.tenant_id,
         actor_email=actor.email,
@@ -52,10 +58,20 @@ def record_audit(
         ip=ip[:45],
         created_at=clock.now(),
     )
-    with central_session() as session:
+    if session is not None:
         session.add(entry)
-        session.commit()
+        session.flush()
         return entry.id
+    with central_session() as own:
+        own.add(entry)
+        own.commit()
+        return entry.id
+
+
+def operator(name: str) -> AuthUser:
+    """An actor outside the web areas (the command line, a job) for the audit trail. Tenant 0 is
+    shown as "platform" and never appears in a reseller's own trail."""
+    return AuthUser(id=0, tenant_id=0, email=name, name=name, role="operator")
 
 
 def record_change(

@@ -18,6 +18,8 @@ from ezscale.models.central import Tenant, TenantBranding, TenantDomain, TenantS
 from ezscale.models.tenant import Role, TenantModel
 from ezscale.services.accounts.auth import normalise_email
 from ezscale.services.accounts.invitations import invite_account
+from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.core.audit import record_audit
 from ezscale.services.tenancy.brand_assets import tenant_asset_dir
 from ezscale.services.tenancy.tenants import (
     TenantInfo,
@@ -43,8 +45,12 @@ def create_reseller(
     domain: str | None = None,
     tier: str = "basic",
     trial_days: int = 0,
+    actor: AuthUser | None = None,
+    ip: str = "",
 ) -> Tenant:
-    """Create the tenant, then its owner account, and mail the owner a link to set a password."""
+    """Create the tenant, then its owner account, and mail the owner a link to set a password.
+
+    Audited when an `actor` (the admin) made it."""
     if not 0 <= trial_days <= 90:
         raise DomainError("A trial lasts between 0 and 90 days.")
     email = normalise_email(owner_email)
@@ -74,6 +80,17 @@ def create_reseller(
             + (f" Your trial ends on {trial_ends:%d %B %Y}." if trial_ends else ""),
             sender=None,
         )
+    if actor is not None:
+        after = {"slug": tenant.slug, "tier": tier, "owner": tenant.owner_email}
+        record_audit(
+            session=central,
+            actor=actor,
+            action="reseller.create",
+            target=f"tenant:{tenant.slug}",
+            after=after,
+            ip=ip,
+        )
+        central.commit()
     return tenant
 
 
@@ -102,8 +119,16 @@ def export_tenant(central: Session, *, slug: str) -> Path:
     return path
 
 
-def request_deletion(central: Session, *, slug: str, grace: timedelta = DEFAULT_GRACE) -> Path:
-    """Export, close the storefront, and schedule the database drop after `grace`."""
+def request_deletion(
+    central: Session,
+    *,
+    slug: str,
+    grace: timedelta = DEFAULT_GRACE,
+    actor: AuthUser | None = None,
+    ip: str = "",
+) -> Path:
+    """Export, close the storefront, and schedule the database drop after `grace`; audited when
+    an `actor` asked for it."""
     tenant = get_tenant(central, slug)
     if tenant.is_house:
         raise DomainError("The house tenant cannot be deleted.")
@@ -113,6 +138,15 @@ def request_deletion(central: Session, *, slug: str, grace: timedelta = DEFAULT_
     tenant.status = TenantStatus.DELETING
     tenant.delete_after = clock.now() + grace
     central.add(tenant)
+    if actor is not None:
+        record_audit(
+            session=central,
+            actor=actor,
+            action="reseller.delete",
+            target=f"tenant:{slug}",
+            after={"export": str(path)},
+            ip=ip,
+        )
     central.commit()
     return path
 

@@ -16,6 +16,7 @@ from ezscale.models.central import (
 )
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing.stripe_gateway import StripeGateway, gateway
+from ezscale.services.core.audit import record_audit
 from ezscale.services.resellers.roles import require_owner
 from ezscale.settings import get_settings
 
@@ -25,6 +26,11 @@ def _billing(central: Session, tenant_id: int) -> TenantBilling:
     if row is None:
         raise NotFound("This tenant has no billing account.")
     return row
+
+
+def card_label(central: Session, *, tenant_id: int) -> str:
+    """The label of the card EZSCALE charges this reseller ("" when none)."""
+    return _billing(central, tenant_id).card_label
 
 
 def _customer(central: Session, tenant: Tenant, billing: TenantBilling, gw: StripeGateway) -> str:
@@ -55,6 +61,7 @@ def save_card(
     tenant_id: int,
     setup_intent_id: str,
     gw: StripeGateway | None = None,
+    ip: str = "",
 ) -> str:
     """Keep the card a succeeded SetupIntent collected as the reseller's card; returns its label.
     A reseller whose trial ended for want of a card is reactivated."""
@@ -76,6 +83,14 @@ def save_card(
     if tenant.status is TenantStatus.SUSPENDED and tenant.suspension_reason == "trial_ended":
         tenant.status, tenant.suspended_at, tenant.suspension_reason = TenantStatus.ACTIVE, None, ""
         central.add(tenant)
+    record_audit(
+        session=central,
+        actor=actor,
+        action="reseller.card",
+        target=f"tenant:{tenant.slug}",
+        after={"card": billing.card_label},
+        ip=ip,
+    )
     central.commit()
     return billing.card_label
 
@@ -129,11 +144,30 @@ def charge_invoice(
 
 
 def pay_invoice(
-    central: Session, *, actor: AuthUser, invoice_id: int, tenant_id: int, gw: StripeGateway | None = None
+    central: Session,
+    *,
+    actor: AuthUser,
+    invoice_id: int,
+    tenant_id: int,
+    gw: StripeGateway | None = None,
+    ip: str = "",
 ) -> WholesaleInvoice:
-    """The owner's "Pay now" on a wholesale invoice (billing runs charge through charge_invoice)."""
+    """The owner's "Pay now" on a wholesale invoice (billing runs charge through charge_invoice).
+
+    The charge commits on its own (its outcome must never be lost); the audit row follows it."""
     require_owner(actor, tenant_id, "pay wholesale invoices")
-    return charge_invoice(central, invoice_id=invoice_id, tenant_id=tenant_id, gw=gw)
+    invoice = charge_invoice(central, invoice_id=invoice_id, tenant_id=tenant_id, gw=gw)
+    after = {"status": invoice.status.value}
+    record_audit(
+        session=central,
+        actor=actor,
+        action="wholesale.pay",
+        target=f"invoice:{invoice.number}",
+        after=after,
+        ip=ip,
+    )
+    central.commit()
+    return invoice
 
 
 def charge_open_invoices(central: Session) -> dict[str, str]:

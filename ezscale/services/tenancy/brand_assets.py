@@ -13,6 +13,7 @@ from sqlmodel import Session
 from ezscale import clock
 from ezscale.errors import DomainError
 from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.core.audit import record_audit
 from ezscale.services.resellers.roles import require_owner
 from ezscale.services.tenancy.branding import get_branding
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -62,7 +63,9 @@ def tenant_asset_dir(slug: str) -> Path:
     return get_settings().data_dir / "tenants" / slug / "assets"
 
 
-def store_asset(session: Session, *, actor: AuthUser, tenant: TenantInfo, kind: str, data: bytes) -> str:
+def store_asset(
+    session: Session, *, actor: AuthUser, tenant: TenantInfo, kind: str, data: bytes, ip: str = ""
+) -> str:
     """Save an uploaded logo or favicon and point the branding at it; returns its URL."""
     require_owner(actor, tenant.id, "change the branding")
     if kind not in LIMITS:
@@ -85,6 +88,14 @@ def store_asset(session: Session, *, actor: AuthUser, tenant: TenantInfo, kind: 
     setattr(branding, f"{kind}_url", url)
     branding.updated_at = clock.now()
     session.add(branding)
+    record_audit(
+        session=session,
+        actor=actor,
+        action=f"branding.{kind}",
+        target=f"tenant:{tenant.slug}",
+        after={"url": url},
+        ip=ip,
+    )
     session.commit()
     return url
 

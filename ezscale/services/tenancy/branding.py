@@ -9,8 +9,9 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
-from ezscale.models.central import TenantBranding
+from ezscale.models.central import Tenant, TenantBranding
 from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.core.audit import record_audit
 from ezscale.services.resellers.roles import require_owner
 from ezscale.services.tenancy.custom_css import sanitise_css
 from ezscale.services.tenancy.tenants import EMAIL_RE, BrandingInfo, validate_color
@@ -86,11 +87,21 @@ class BrandingUpdate:
     custom_css: str = ""
 
 
+AUDITED_FIELDS = (
+    "company_name",
+    "primary_color",
+    "secondary_color",
+    "support_email",
+    "support_phone",
+    "from_name",
+    "from_email",
+    "custom_css",
+)
 _PHONE = re.compile(r"^[+0-9 ().-]{0,40}$")
 
 
 def update_branding(
-    session: Session, *, actor: AuthUser, tenant_id: int, update: BrandingUpdate
+    session: Session, *, actor: AuthUser, tenant_id: int, update: BrandingUpdate, ip: str = ""
 ) -> TenantBranding:
     """Validate everything first, then save; a bad field changes nothing."""
     require_owner(actor, tenant_id, "change the branding")
@@ -106,6 +117,7 @@ def update_branding(
         raise DomainError("Support phone may contain digits, spaces, +, -, ( and ) only.")
     css = sanitise_css(update.custom_css)
     branding = get_branding(session, tenant_id=tenant_id)
+    before = {field: getattr(branding, field) for field in AUDITED_FIELDS}
     branding.company_name = name
     branding.primary_color = primary
     branding.secondary_color = secondary
@@ -116,6 +128,16 @@ def update_branding(
     branding.custom_css = css or None
     branding.updated_at = clock.now()
     session.add(branding)
+    tenant = session.get(Tenant, tenant_id)
+    record_audit(
+        session=session,
+        actor=actor,
+        action="branding.update",
+        target=f"tenant:{tenant.slug if tenant else tenant_id}",
+        before=before,
+        after={field: getattr(branding, field) for field in AUDITED_FIELDS},
+        ip=ip,
+    )
     session.commit()
     return branding
 

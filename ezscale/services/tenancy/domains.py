@@ -23,6 +23,7 @@ from ezscale.models.central import (
     VerificationStatus,
 )
 from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.core.audit import record_audit
 from ezscale.services.resellers.roles import require_owner
 from ezscale.services.tenancy.tenants import (
     HostStatus,
@@ -98,7 +99,15 @@ def _check_claimable(name: str) -> None:
         raise DomainError(f"{name} is a reserved name (.{labels[-1]}) and cannot be a storefront domain.")
 
 
-def add_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain: str) -> TenantDomain:
+def _audit(session: Session, actor: AuthUser, tenant_id: int, action: str, ip: str, **after: str) -> None:
+    tenant = session.get(Tenant, tenant_id)
+    slug = tenant.slug if tenant is not None else str(tenant_id)
+    record_audit(session=session, actor=actor, action=action, target=f"tenant:{slug}", after=after, ip=ip)
+
+
+def add_domain(
+    session: Session, *, actor: AuthUser, tenant_id: int, domain: str, ip: str = ""
+) -> TenantDomain:
     """Add a custom alias domain; it serves the storefront once verified."""
     require_owner(actor, tenant_id, "add domains")
     name = validate_domain(domain)
@@ -107,11 +116,12 @@ def add_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain: str
         raise DomainError(f"Domain {name} is already in use.")
     row = new_domain_row(tenant_id, name, DomainType.ALIAS)
     session.add(row)
+    _audit(session, actor, tenant_id, "domain.add", ip, domain=domain)
     session.commit()
     return row
 
 
-def remove_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> None:
+def remove_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int, ip: str = "") -> None:
     """Remove one of the tenant's domains (owner only); the primary domain cannot be removed."""
     require_owner(actor, tenant_id, "remove domains")
     row = _get(session, tenant_id, domain_id)
@@ -120,10 +130,13 @@ def remove_domain(session: Session, *, actor: AuthUser, tenant_id: int, domain_i
     if is_platform_host(row.domain):
         raise DomainError("The platform subdomain cannot be removed.")
     session.delete(row)
+    _audit(session, actor, tenant_id, "domain.remove", ip, domain_id=str(domain_id))
     session.commit()
 
 
-def set_primary(session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int) -> TenantDomain:
+def set_primary(
+    session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int, ip: str = ""
+) -> TenantDomain:
     """Make a verified domain the tenant's primary one (owner only)."""
     require_owner(actor, tenant_id, "choose the primary domain")
     row = _get(session, tenant_id, domain_id)
@@ -132,6 +145,7 @@ def set_primary(session: Session, *, actor: AuthUser, tenant_id: int, domain_id:
     for other in list_domains(session, tenant_id=tenant_id):
         other.type = DomainType.PRIMARY if other.id == row.id else DomainType.ALIAS
         session.add(other)
+    _audit(session, actor, tenant_id, "domain.primary", ip, domain_id=str(domain_id))
     session.commit()
     return row
 
@@ -191,12 +205,14 @@ def check_http(domain: str, token: str) -> str | None:
 
 
 def verify_domain(
-    session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int, method: str
+    session: Session, *, actor: AuthUser, tenant_id: int, domain_id: int, method: str, ip: str = ""
 ) -> TenantDomain:
     """Check ownership now and record the result (status, reason, time)."""
     require_owner(actor, tenant_id, "verify domains")
     row = _get(session, tenant_id, domain_id)
     if row.verification_status is VerificationStatus.VERIFIED:
+        _audit(session, actor, tenant_id, "domain.verify", ip, domain_id=str(domain_id))
+        session.commit()
         return row
     try:
         chosen = Method(method)
@@ -209,6 +225,7 @@ def verify_domain(
     row.verification_status = VerificationStatus.FAILED if error else VerificationStatus.VERIFIED
     row.verified_at = None if error else now
     session.add(row)
+    _audit(session, actor, tenant_id, "domain.verify", ip, domain_id=str(domain_id))
     session.commit()
     return row
 

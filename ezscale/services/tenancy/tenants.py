@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
@@ -32,6 +33,9 @@ from ezscale.models.central import (
 )
 from ezscale.services.catalogue.defaults import seed_default_plans
 from ezscale.settings import get_settings
+
+if TYPE_CHECKING:
+    from ezscale.services.accounts.sessions import AuthUser
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 DOMAIN_RE = re.compile(
@@ -356,9 +360,14 @@ def upgrade_all(progress: Callable[[str, bool], None] | None = None) -> int:
     return changed
 
 
+def find_tenant(session: Session, *, slug: str) -> Tenant | None:
+    """The tenant with this slug, if any."""
+    return session.exec(select(Tenant).where(Tenant.slug == slug)).first()
+
+
 def get_tenant(session: Session, slug: str) -> Tenant:
     """The tenant with this slug; NotFound otherwise."""
-    tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
+    tenant = find_tenant(session, slug=slug)
     if tenant is None:
         raise NotFound(f"No tenant with slug “{slug}”.")
     return tenant
@@ -373,8 +382,19 @@ def list_tenants(session: Session) -> list[tuple[Tenant, list[str]]]:
     return [(t, domains.get(t.id, [])) for t in tenants]
 
 
-def suspend_tenant(session: Session, slug: str) -> Tenant:
-    """Suspend a tenant by an admin (the house tenant never); suspending twice changes nothing."""
+def _audit_status(session: Session, tenant: Tenant, action: str, actor: "AuthUser | None", ip: str) -> None:
+    # Imported here: the audit trail names its actor by session, and sessions need tenants.
+    from ezscale.services.core.audit import record_audit
+
+    if actor is not None:
+        after = {"status": tenant.status}
+        record_audit(
+            session=session, actor=actor, action=action, target=f"tenant:{tenant.slug}", after=after, ip=ip
+        )
+
+
+def suspend_tenant(session: Session, slug: str, *, actor: "AuthUser | None" = None, ip: str = "") -> Tenant:
+    """Suspend a tenant (an admin's decision); audited when an `actor` made it."""
     tenant = get_tenant(session, slug)
     if tenant.is_house:
         raise DomainError("The house tenant cannot be suspended.")
@@ -383,11 +403,14 @@ def suspend_tenant(session: Session, slug: str) -> Tenant:
         tenant.suspended_at = clock.now()
         tenant.suspension_reason = "admin"
         session.add(tenant)
-        session.commit()
+    _audit_status(session, tenant, "reseller.suspend", actor, ip)
+    session.commit()
     return tenant
 
 
-def reactivate_tenant(session: Session, slug: str) -> Tenant:
+def reactivate_tenant(
+    session: Session, slug: str, *, actor: "AuthUser | None" = None, ip: str = ""
+) -> Tenant:
     """Reopen a suspended tenant, or one whose deletion is still within its grace period."""
     tenant = get_tenant(session, slug)
     if tenant.status is TenantStatus.DELETED:
@@ -398,7 +421,8 @@ def reactivate_tenant(session: Session, slug: str) -> Tenant:
         tenant.suspension_reason = ""
         tenant.delete_after = None
         session.add(tenant)
-        session.commit()
+    _audit_status(session, tenant, "reseller.reactivate", actor, ip)
+    session.commit()
     return tenant
 
 

@@ -3,10 +3,11 @@ from sqlmodel import select
 
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import Role, User
-from ezscale.services.accounts.invitations import invite_account, list_staff, set_staff_active
+from ezscale.services.accounts.invitations import invite_account, invite_staff, list_staff, set_staff_active
 from ezscale.services.core.mail import list_outbox
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from tests import actors
+from tests.actors import audit_trail
 
 
 def _invite(db, tenant, email="Staff@Acme.test", role=Role.RESELLER_STAFF):
@@ -51,3 +52,21 @@ def test_staff_invitation_mail_and_management(make_tenant):
         with pytest.raises(NotFound):
             set_staff_active(db, actor=actors.owner(tenant), tenant=tenant, user_id=customer.id, active=False)
         assert db.exec(select(User.role).where(User.email == "staff@acme.test")).one() is Role.RESELLER_STAFF
+
+
+def test_staff_changes_are_audited_by_the_services(make_tenant):
+    tenant = TenantInfo.of(make_tenant("acme"))
+    with tenant_session(tenant) as db:
+        with pytest.raises(DomainError):
+            invite_staff(db, actor=actors.staff(tenant), tenant=tenant, email="sam@acme.test", name="Sam")
+        assert audit_trail("staff.") == []
+        sam = invite_staff(
+            db, actor=actors.owner(tenant), tenant=tenant, email="sam@acme.test", name="Sam", ip="192.0.2.10"
+        )
+        set_staff_active(db, actor=actors.owner(tenant), tenant=tenant, user_id=sam.id, active=False)
+        set_staff_active(db, actor=actors.owner(tenant), tenant=tenant, user_id=sam.id, active=True)
+    assert audit_trail("staff.") == [
+        ("owner@reseller.test", "staff.invite", "user:sam@acme.test", {}, "192.0.2.10"),
+        ("owner@reseller.test", "staff.disable", "user:sam@acme.test", {}, ""),
+        ("owner@reseller.test", "staff.enable", "user:sam@acme.test", {}, ""),
+    ]

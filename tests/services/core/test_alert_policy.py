@@ -14,6 +14,7 @@ from ezscale.services.core.alert_policy import (
 )
 from ezscale.settings import get_settings
 from ezscale.simulators.discord import DiscordSink, serve_discord
+from tests.actors import admin, audit_trail
 
 
 def test_policy_defaults_save_and_thresholds(central, clock):
@@ -58,3 +59,21 @@ def test_channels_and_test_alert(platform, monkeypatch):
     finally:
         server.stop()
         get_settings.cache_clear()
+
+
+def test_a_policy_change_by_an_admin_is_audited_in_the_same_transaction(central, clock):
+    switches = {"provisioning_failures": True, "payment_failures": False, "billing_run_errors": True}
+    with pytest.raises(DomainError):
+        save_policy(central, payment_failure_threshold=0, updated_by="a", actor=admin(), **switches)
+    assert audit_trail("alerts.") == []
+    save_policy(
+        central,
+        payment_failure_threshold=7,
+        updated_by="admin@ezscale.test",
+        actor=admin(),
+        ip="192.0.2.11",
+        **switches,
+    )
+    assert audit_trail("alerts.") == [
+        ("admin@ezscale.test", "alerts.policy", "", {**switches, "threshold": 7}, "192.0.2.11")
+    ]

@@ -25,6 +25,7 @@ from ezscale.services.tenancy.tenants import (
     tenant_session,
 )
 from ezscale.settings import get_settings
+from tests.actors import admin, audit_trail
 
 
 def _create(central, **kwargs):
@@ -128,3 +129,31 @@ def test_a_database_that_cannot_be_dropped_does_not_stop_the_other_purges(make_t
     statuses = dict(central.exec(select(Tenant.slug, Tenant.status)).all())
     assert statuses == {"stuck": TenantStatus.DELETING, "other": TenantStatus.DELETED}
     assert not Path(make_url(tenant_database_url(other.database_name)).database).exists()
+
+
+def test_lifecycle_changes_made_by_an_admin_are_audited_by_the_services(make_tenant, central, clock):
+    house = make_tenant("ezscale", is_house=True)
+    boss = admin(house.id)
+    with pytest.raises(DomainError):
+        _create(central, trial_days=91, actor=boss)
+    with pytest.raises(DomainError, match="house tenant"):
+        suspend_tenant(central, "ezscale", actor=boss)
+    assert audit_trail("reseller.") == []
+    _create(central, actor=boss, ip="192.0.2.9")
+    suspend_tenant(central, "nimbus", actor=boss)
+    reactivate_tenant(central, "nimbus", actor=boss)
+    export = request_deletion(central, slug="nimbus", actor=boss)
+    trail = audit_trail("reseller.")
+    assert [(actor, action, target) for actor, action, target, _, _ in trail] == [
+        ("admin@ezscale.test", f"reseller.{verb}", "tenant:nimbus")
+        for verb in ("create", "suspend", "reactivate", "delete")
+    ]
+    assert (
+        trail[0][3] == {"slug": "nimbus", "tier": "pro", "owner": "boss@nimbus.test"}
+        and trail[0][4] == "192.0.2.9"
+    )
+    assert [after for _, _, _, after, _ in trail[1:]] == [
+        {"status": "suspended"},
+        {"status": "active"},
+        {"export": str(export)},
+    ]

@@ -18,11 +18,12 @@ from ezscale.services.resellers.wholesale import bill_tenant
 from ezscale.services.resellers.wholesale_payments import (
     charge_invoice,
     charge_open_invoices,
+    pay_invoice,
     save_card,
     start_card_setup,
 )
 from ezscale.services.tenancy.tenants import expire_trials, suspend_tenant
-from tests.actors import owner
+from tests.actors import audit_trail, owner
 
 
 def _add_card(central, tenant_id: int, number: str = "4242424242424242") -> str:
@@ -94,3 +95,26 @@ def test_trial_end_needs_a_card_and_adding_one_reopens_the_store(make_tenant, ce
     _add_card(central, lapsed.id, number="5555555555554444")
     central.refresh(lapsed)
     assert lapsed.status is TenantStatus.SUSPENDED
+
+
+def test_saving_the_card_and_paying_are_audited_by_the_services(make_tenant, central, stripe_env):
+    acme = make_tenant("acme", tier="pro")
+    invoice = _invoice(acme.id)
+    with pytest.raises(DomainError, match="Add a card first"):
+        pay_invoice(central, actor=owner(acme), invoice_id=invoice.id, tenant_id=acme.id)
+    assert audit_trail("wholesale.pay") == [] and audit_trail("reseller.card") == []
+    label = _add_card(central, acme.id)
+    paid = pay_invoice(central, actor=owner(acme), invoice_id=invoice.id, tenant_id=acme.id, ip="192.0.2.12")
+    assert paid.status is WholesaleInvoiceStatus.PAID
+    assert audit_trail("reseller.card") == [
+        ("owner@reseller.test", "reseller.card", "tenant:acme", {"card": label}, "")
+    ]
+    assert audit_trail("wholesale.pay") == [
+        (
+            "owner@reseller.test",
+            "wholesale.pay",
+            f"invoice:{invoice.number}",
+            {"status": "paid"},
+            "192.0.2.12",
+        )
+    ]

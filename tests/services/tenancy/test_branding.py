@@ -1,4 +1,5 @@
 import base64
+import json
 import struct
 import zlib
 
@@ -7,11 +8,12 @@ from sqlmodel import select
 
 from ezscale.errors import DomainError
 from ezscale.models.central import TenantBranding
+from ezscale.services.core.audit import AuditFilter, list_audit
 from ezscale.services.tenancy.brand_assets import asset_file, store_asset
 from ezscale.services.tenancy.branding import BrandingUpdate, sanitise_css, theme_css, update_branding
 from ezscale.services.tenancy.tenants import BrandingInfo, TenantInfo, resolve_host
 from ezscale.settings import get_settings
-from tests.actors import owner
+from tests.actors import audit_trail, owner
 
 # A real 1×1 PNG: uploads are opened as images (dimensions are checked).
 PNG = base64.b64decode(
@@ -169,3 +171,30 @@ def test_a_decompression_bomb_logo_is_refused_by_its_declared_dimensions(make_te
     assert store_asset(
         central, actor=owner(acme), tenant=acme, kind="logo", data=_png_bomb(400, 100)
     ).endswith(".png")
+
+
+def test_branding_changes_are_audited_by_the_service_with_before_and_after(make_tenant, central):
+    acme = make_tenant("acme", name="Acme")
+    info = TenantInfo.of(acme)
+    with pytest.raises(DomainError):
+        update_branding(central, actor=owner(acme), tenant_id=acme.id, update=_update(primary_color="blue"))
+    assert audit_trail("branding.") == []
+    update_branding(
+        central,
+        actor=owner(acme),
+        tenant_id=acme.id,
+        update=_update(company_name="Acme Cloud"),
+        ip="192.0.2.8",
+    )
+    url = store_asset(central, actor=owner(info), tenant=info, kind="logo", data=PNG)
+    [(actor, action, target, after, ip), logo] = audit_trail("branding.")
+    assert (actor, action, target, ip) == (
+        "owner@reseller.test",
+        "branding.update",
+        "tenant:acme",
+        "192.0.2.8",
+    )
+    assert after["company_name"] == "Acme Cloud" and after["primary_color"] == "#112233"
+    [entry] = [e for e in list_audit(AuditFilter(action="branding.update"))]
+    assert json.loads(entry.before)["company_name"] == "Acme"
+    assert logo[1:4] == ("branding.logo", "tenant:acme", {"url": url})

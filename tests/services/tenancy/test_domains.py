@@ -11,7 +11,7 @@ from ezscale.services.tenancy import domains
 from ezscale.services.tenancy.tenants import HostStatus, resolve_host
 from ezscale.settings import get_settings
 from ezscale.simulators.dns import dns_server
-from tests.actors import owner
+from tests.actors import audit_trail, owner
 
 
 @pytest.fixture
@@ -209,3 +209,27 @@ def test_set_primary_switches_types(acme, central, nameserver):
     kinds = {d.domain: d.type for d in domains.list_domains(central, tenant_id=acme.id)}
     assert kinds["primary.example.com"] is DomainType.PRIMARY
     assert list(kinds.values()).count(DomainType.PRIMARY) == 1
+
+
+def test_every_domain_change_is_audited_by_the_service_and_a_refusal_is_not(acme, central, nameserver):
+    with pytest.raises(DomainError):
+        domains.add_domain(central, actor=owner(acme), tenant_id=acme.id, domain="localhost", ip="192.0.2.7")
+    assert audit_trail("domain.") == []
+    row = domains.add_domain(
+        central, actor=owner(acme), tenant_id=acme.id, domain="shop.acme-hosting.com", ip="192.0.2.7"
+    )
+    want = domains.instructions(row)
+    nameserver[want["dns_name"]] = [want["dns_value"]]
+    domains.verify_domain(central, actor=owner(acme), tenant_id=acme.id, domain_id=row.id, method="dns")
+    domains.set_primary(central, actor=owner(acme), tenant_id=acme.id, domain_id=row.id)
+    other = domains.add_domain(central, actor=owner(acme), tenant_id=acme.id, domain="www.acme-hosting.com")
+    domains.remove_domain(central, actor=owner(acme), tenant_id=acme.id, domain_id=other.id)
+    trail = audit_trail("domain.")
+    assert [(a, t, after) for _, a, t, after, _ in trail] == [
+        ("domain.add", "tenant:acme", {"domain": "shop.acme-hosting.com"}),
+        ("domain.verify", "tenant:acme", {"domain_id": str(row.id)}),
+        ("domain.primary", "tenant:acme", {"domain_id": str(row.id)}),
+        ("domain.add", "tenant:acme", {"domain": "www.acme-hosting.com"}),
+        ("domain.remove", "tenant:acme", {"domain_id": str(other.id)}),
+    ]
+    assert trail[0][0] == "owner@reseller.test" and trail[0][4] == "192.0.2.7"
