@@ -266,6 +266,7 @@ def test_the_session_cookie_is_httponly_and_every_sign_out_still_works(live_app,
         tab.wait_for_url(re.compile(r"/account$"))
         expect(tab.locator("body")).not_to_contain_text("An error occurred")
         tab.click("#logout-all")
+        tab.get_by_role("alertdialog").get_by_role("button", name="Sign out everywhere").click()
         tab.wait_for_url(re.compile(r"/login"))
         open_site(pages[1], live_app.url("acme.localhost", "/account"))
         pages[1].wait_for_url(re.compile(r"/login"))
