@@ -1,19 +1,24 @@
 """The e-mail of an issued invoice, written to the outbox in the transaction that issues it."""
 
+from collections.abc import Iterable
+
 from sqlmodel import Session
 
 from ezscale.models.tenant import Invoice, User
 from ezscale.money import Money
-from ezscale.services.core.mail import write_pending
+from ezscale.services.core.mail import PendingMail, write_pending
 
 
-def queue(session: Session, invoice: Invoice) -> None:
-    """The invoice's e-mail, written to the outbox in the transaction that issues the invoice:
-    a run killed after its commit still has it mailed, once (`mail.dispatch_pending`)."""
+def queue(session: Session, invoices: Iterable[Invoice]) -> None:
+    """The invoices' e-mails, written to the outbox in the transaction that issues them: a run
+    killed after its commit still has them mailed, once (`mail.dispatch_pending`)."""
+    write_pending(session, [_message(session, invoice) for invoice in invoices])
+
+
+def _message(session: Session, invoice: Invoice) -> PendingMail:
     user = session.get(User, invoice.user_id)
     total = Money(invoice.total_minor, invoice.currency).format()
-    write_pending(
-        session,
+    return PendingMail(
         to=user.email,
         subject=f"Invoice {invoice.number} ({total})",
         text=(

@@ -156,5 +156,5 @@ def _reissue(
     if line is not None:
         invoices.add_line(session, new, description=line[0], unit_minor=line[1], service_id=service_id)
     invoices.issue(session, new, due_at=start)
-    invoice_mail.queue(session, new)
+    invoice_mail.queue(session, [new])
     return new

@@ -197,7 +197,7 @@ def _renew_batch(
             session.add(sub)
         number = next(numbers) if numbers is not None else None
         invoices.issue(session, invoice, due_at=start, number=number, items=lines, flush=False)
-        invoice_mail.queue(session, invoice)
+    invoice_mail.queue(session, (invoice for invoice, _, _ in drafts))
     return [invoice.id for invoice, _, _ in drafts]
 
 
@@ -252,7 +252,7 @@ def invoice_usage(session: Session) -> list[int]:
                         charge.invoice_id = invoice.id
                         session.add(charge)
                     invoices.issue(session, invoice)
-                    invoice_mail.queue(session, invoice)
+                    invoice_mail.queue(session, [invoice])
                     session.commit()
                     made.append(invoice.id)
                 except IntegrityError:

@@ -15,6 +15,7 @@ from email.utils import formataddr, make_msgid
 from html import escape
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select, update
 
 from ezscale import clock
@@ -163,19 +164,42 @@ def send_mail(
     return mail_id
 
 
-def write_pending(session: Session, *, to: str, subject: str, text: str, kind: str) -> None:
-    """Add a tenant message to the outbox in the caller's transaction, so it exists exactly when
-    what it announces does; `dispatch_pending` brands and queues it after the commit."""
-    session.add(
-        TenantMail(
-            to_address=(to or "").strip()[:254],
-            from_address="",
-            subject=subject[:200],
-            text=text,
-            kind=kind[:40],
-            status=MailStatus.PENDING,
-            created_at=clock.now(),
-        )
+@dataclass(frozen=True)
+class PendingMail:
+    """A tenant message to write to the outbox inside a business transaction."""
+
+    to: str
+    subject: str
+    text: str
+    kind: str
+
+
+def write_pending(session: Session, messages: list[PendingMail]) -> None:
+    """Add tenant messages to the outbox in the caller's transaction (one multi-row insert), so they
+    exist exactly when what they announce does; `dispatch_pending` brands and queues them after the
+    commit."""
+    if not messages:
+        return
+    now = clock.now()
+    session.execute(
+        insert(TenantMail.__table__),
+        [
+            {
+                "to_address": (m.to or "").strip()[:254],
+                "from_address": "",
+                "from_name": "",
+                "subject": m.subject[:200],
+                "text": m.text,
+                "html": None,
+                "kind": m.kind[:40],
+                "status": MailStatus.PENDING,
+                "attempts": 0,
+                "error": "",
+                "created_at": now,
+                "sent_at": None,
+            }
+            for m in messages
+        ],
     )
 
 

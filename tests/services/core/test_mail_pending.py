@@ -24,10 +24,13 @@ print(mail.dispatch_pending(tenant), flush=True)
 
 def _write(tenant: TenantInfo, count: int, *, commit: bool) -> None:
     with tenant_session(tenant) as session:
-        for n in range(count):
-            mail.write_pending(
-                session, to=f"c{n}@example.test", subject=f"Invoice {n}", text="Due.", kind="invoice"
-            )
+        mail.write_pending(
+            session,
+            [
+                mail.PendingMail(to=f"c{n}@example.test", subject=f"Invoice {n}", text="Due.", kind="invoice")
+                for n in range(count)
+            ],
+        )
         if commit:
             session.commit()
 
