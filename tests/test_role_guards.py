@@ -1,9 +1,7 @@
 """Every event handler of every admin and reseller state, and every admin and reseller page's
 on_load, refuses a customer's session: no data in the state, no change in the databases."""
 
-import asyncio
 import inspect
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import reflex as rx
@@ -20,6 +18,7 @@ from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.admin import AdminState
 from ezscale.state.auth import AuthState
 from ezscale.state.reseller import ResellerState
+from tests.loops import run_on_own_loop
 
 ALLOWED_CHANGES = ("denied", "error", "message", "notice", "status")
 # Pages of these areas that must work without a session.
@@ -56,19 +55,12 @@ def _dummy(parameter: inspect.Parameter):
     return "1"
 
 
-def _run(coroutine) -> object:
-    """Run a coroutine on a fresh loop in its own thread: the browser tests' sync Playwright
-    keeps an event loop running in the main thread for the whole session."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def _call(state, handler) -> object:
     fn = handler.fn
     params = list(inspect.signature(fn).parameters.values())[1:]
     result = fn(state, *[_dummy(p) for p in params if p.default is inspect.Parameter.empty])
     if inspect.isawaitable(result):
-        return _run(result)
+        return run_on_own_loop(result)
     if inspect.isgenerator(result):
         return list(result)
     if inspect.isasyncgen(result):
@@ -76,7 +68,7 @@ def _call(state, handler) -> object:
         async def drain():
             return [item async for item in result]
 
-        return _run(drain())
+        return run_on_own_loop(drain())
     return result
 
 

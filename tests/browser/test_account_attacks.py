@@ -6,7 +6,6 @@ import asyncio
 import re
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ from ezscale.services.core.mail import list_outbox
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from tests.browser.conftest import open_site
 from tests.browser.event_client import FORGOT, LOGIN, SIGNUP, EventClient
+from tests.loops import run_on_own_loop
 
 pytestmark = pytest.mark.browser
 
@@ -58,12 +58,6 @@ def _mails(live_app, to: str):
         return list_outbox(tenant=_acme(live_app), to=to)
 
 
-def _run(coroutine):
-    """Run on a thread of its own: Playwright's sync API owns this thread's event loop."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 async def _one_event(live_app, name: str, path: str, payload: dict, until: tuple[str, ...], **options) -> str:
     forwarded_for = options.pop("forwarded_for", "")
     client = EventClient(live_app.port, **options)
@@ -77,7 +71,9 @@ async def _one_event(live_app, name: str, path: str, payload: dict, until: tuple
 def _sign_in(live_app, email: str, password: str, **options) -> str:
     options.setdefault("host", f"acme.localhost:{live_app.port}")
     form = {"form": {"email": email, "password": password}}
-    return _run(_one_event(live_app, LOGIN, "/login", form, (REFUSED, THROTTLED, HANDED_OFF), **options))
+    return run_on_own_loop(
+        _one_event(live_app, LOGIN, "/login", form, (REFUSED, THROTTLED, HANDED_OFF), **options)
+    )
 
 
 def test_a_reset_mail_asked_for_with_a_forged_host_still_links_to_the_tenant(live_app):
@@ -91,12 +87,12 @@ def test_a_reset_mail_asked_for_with_a_forged_host_still_links_to_the_tenant(liv
         (f"acme.localhost:{live_app.port}", f"http://{forged}"),
     ):
         with pytest.raises(socketio.exceptions.ConnectionError):
-            _run(
+            run_on_own_loop(
                 _one_event(live_app, FORGOT, "/forgot-password", form, ("we sent",), host=host, origin=origin)
             )
     assert _mails(live_app, email) == []
     # Without an Origin header (not a browser) the link used to be `:///reset-password…`.
-    _run(
+    run_on_own_loop(
         _one_event(
             live_app,
             FORGOT,
@@ -119,7 +115,7 @@ def test_the_owners_verification_voids_an_attackers_earlier_sign_up(live_app, pa
 
     def sign_up(password: str, forwarded_for: str) -> None:
         form = {"form": {"name": "Vic", "email": email, "password": password, "confirm": password}}
-        _run(
+        run_on_own_loop(
             _one_event(
                 live_app,
                 SIGNUP,
@@ -171,7 +167,7 @@ async def _sign_ups_while_pinging(live_app, count: int) -> tuple[list[float], fl
 
 def test_ping_stays_fast_while_fifty_sign_ups_hash(live_app):
     """Before the fix, 50 concurrent sign-ups pushed /ping from 8 ms to 6 s for every tenant."""
-    pings, elapsed = _run(_sign_ups_while_pinging(live_app, 50))
+    pings, elapsed = run_on_own_loop(_sign_ups_while_pinging(live_app, 50))
     median, p90 = statistics.median(pings), statistics.quantiles(pings, n=10)[-1]
     print(
         f"50 sign-ups in {elapsed:.1f} s; /ping during them: {len(pings)} pings, median "

@@ -2,7 +2,6 @@
 security headers, and no Origin but the tenant's own gets credentialed CORS (issue 12, finding 6:
 a page on another port read the admin's CSV report with the admin's cookie and framed the admin)."""
 
-import asyncio
 import re
 
 import pytest
@@ -19,6 +18,7 @@ from ezscale.services.tenancy.domains import add_domain
 from ezscale.settings import get_settings
 from ezscale.state.reseller_branding import BrandingEditorState
 from tests.actors import owner
+from tests.loops import run_on_own_loop
 
 EVIL = "http://evil.example:4000"
 HEADERS = {
@@ -168,7 +168,7 @@ def _post_upload(asgi, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) 
         "client": ("127.0.0.1", 50000),
         "headers": [(b"host", b"acme.localhost:3000"), *headers],
     }
-    asyncio.run(asgi(scope, receive, send))
+    run_on_own_loop(asgi(scope, receive, send))
     return next(m["status"] for m in sent if m["type"] == "http.response.start"), len(reads)
 
 

@@ -1,6 +1,5 @@
 """The Stripe simulator honours `Idempotency-Key` the way Stripe does (localstripe alone does not)."""
 
-import asyncio
 import secrets
 
 import pytest
@@ -11,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.simulators.stripe import IDEMPOTENCY_TTL_SECONDS, idempotency_middleware
 from tests.factories import charges_of
+from tests.loops import run_on_own_loop
 
 
 def _card(number: str) -> dict:
@@ -97,4 +97,4 @@ def test_replays_end_after_24_hours():
                 ids.append((await reply.json())["id"])
             return ids
 
-    assert asyncio.run(scenario()) == ["obj_1", "obj_1", "obj_2"]
+    assert run_on_own_loop(scenario()) == ["obj_1", "obj_1", "obj_2"]

@@ -2,11 +2,9 @@
 paid to EZSCALE (issue 12, finding 8). Checked in the services and through every such handler
 of the reseller area from a staff session; a suspended reseller's brand assets are not served."""
 
-import asyncio
 import base64
 import inspect
 import io
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -35,6 +33,7 @@ from ezscale.state.reseller_branding import BrandingEditorState
 from ezscale.state.reseller_overview import ResellerOverviewState
 from ezscale.state.reseller_staff import ResellerStaffState
 from tests.actors import owner, staff
+from tests.loops import run_on_own_loop
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -99,15 +98,10 @@ def test_services_refuse_staff_and_other_resellers_owners(acme, make_tenant, cen
         assert db.exec(select(User).where(User.email == "new@acme.test")).first() is None
 
 
-def _run(coroutine):
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def _call(state, name: str, *args):
     result = type(state).event_handlers[name].fn(state, *args)
     if inspect.isawaitable(result):
-        return _run(result)
+        return run_on_own_loop(result)
     return result
 
 
