@@ -4,7 +4,7 @@ tenants whose database is broken or purged."""
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.db import drop_database, tenant_database_url
-from ezscale.models.tenant import CreditEntry, CreditKind, Plan, User
-from ezscale.services.billing import payments
+from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, Subscription, User
+from ezscale.services.billing import credits, payments
+from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.resellers.lifecycle import purge_deleted, request_deletion
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
@@ -71,6 +72,40 @@ def add_card(session: Session, tenant: TenantInfo, user_id: int, number: str = "
         },
     )
     return payments.save_card(session, tenant=tenant, user_id=user_id, setup_intent_id=intent_id)
+
+
+def renewing_card_customer(
+    session: Session, tenant: TenantInfo, *, email: str, plan: Plan, renews_at: datetime, credit_minor: int
+) -> User:
+    """A customer billed on the 1st with a saved card, `credit_minor` of prepaid credit, and one
+    service on `plan` whose period (and invoicing) runs to `renews_at` (flushed, not committed)."""
+    user = add_customer(session, email)
+    ensure_profile(session, user_id=user.id, anchor_day=1)
+    add_card(session, tenant, user.id)
+    if credit_minor:
+        credits.add_entry(
+            session,
+            user_id=user.id,
+            kind=CreditKind.TOP_UP,
+            amount_minor=credit_minor,
+            currency="USD",
+            memo="prepaid",
+        )
+    service = Service(user_id=user.id, plan_id=plan.id, created_at=clock.now())
+    session.add(service)
+    session.flush()
+    session.add(
+        Subscription(
+            user_id=user.id,
+            plan_id=plan.id,
+            service_id=service.id,
+            current_period_start=clock.now(),
+            current_period_end=renews_at,
+            invoiced_through=renews_at,
+            created_at=clock.now(),
+        )
+    )
+    return user
 
 
 def break_database(database_name: str) -> None:

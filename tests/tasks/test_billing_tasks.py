@@ -12,12 +12,12 @@ from sqlmodel import func, select
 
 from ezscale.models.auth import MailStatus, TenantMail
 from ezscale.models.billing import Payment, PaymentStatus
-from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, Service, Subscription, User
+from ezscale.models.tenant import Invoice, InvoiceStatus, User
 from ezscale.services.billing import credits, invoices, leases, payments, runs, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.tasks.billing import daily_billing
-from tests.factories import add_card, add_customer, charges_of, plan, tenant_db
+from tests.factories import add_customer, charges_of, plan, renewing_card_customer, tenant_db
 
 CUSTOMERS = 60
 RUN_AT = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
@@ -51,31 +51,13 @@ def test_killed_billing_run_restarts_without_double_billing(make_tenant, clock, 
     with tenant_db(tenant) as session:
         vps = plan(session, "vps-1")
         for n in range(CUSTOMERS):
-            user = add_customer(session, f"c{n}@example.test")
-            ensure_profile(session, user_id=user.id, anchor_day=1)
-            add_card(session, tenant, user.id)
-            if _credit(n):
-                credits.add_entry(
-                    session,
-                    user_id=user.id,
-                    kind=CreditKind.TOP_UP,
-                    amount_minor=_credit(n),
-                    currency="USD",
-                    memo="prepaid",
-                )
-            service = Service(user_id=user.id, plan_id=vps.id, created_at=clock.now())
-            session.add(service)
-            session.flush()
-            session.add(
-                Subscription(
-                    user_id=user.id,
-                    plan_id=vps.id,
-                    service_id=service.id,
-                    current_period_start=clock.now(),
-                    current_period_end=datetime(2026, 12, 1, tzinfo=UTC),
-                    invoiced_through=datetime(2026, 12, 1, tzinfo=UTC),
-                    created_at=clock.now(),
-                )
+            renewing_card_customer(
+                session,
+                tenant,
+                email=f"c{n}@example.test",
+                plan=vps,
+                renews_at=datetime(2026, 12, 1, tzinfo=UTC),
+                credit_minor=_credit(n),
             )
         session.commit()
     card_customers = sum(1 for n in range(CUSTOMERS) if _credit(n) < 600)

@@ -15,11 +15,15 @@ import pytest
 from sqlmodel import func, select
 
 from ezscale.models.billing import Payment, PaymentStatus
-from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, Service, Subscription
+from ezscale.models.tenant import Invoice, InvoiceStatus, Subscription
 from ezscale.services.billing import credits, leases, payments, runs
-from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.tenancy.tenants import TenantInfo
-from tests.factories import add_card, add_customer, card_charges_by_invoice, plan, tenant_db
+from tests.factories import (
+    card_charges_by_invoice,
+    plan,
+    renewing_card_customer,
+    tenant_db,
+)
 
 PERIOD_END = datetime(2026, 12, 1, tzinfo=UTC)
 RUN_AT = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
@@ -37,33 +41,15 @@ def _customers(tenant: TenantInfo, clock, count: int) -> list[str]:
     with tenant_db(tenant) as session:
         vps = plan(session, "vps-1")
         for n in range(count):
-            user = add_customer(session, f"c{n}@example.test")
-            ensure_profile(session, user_id=user.id, anchor_day=1)
-            add_card(session, tenant, user.id)
-            stripe_ids.append(payments.stripe_customer_id(session, tenant=tenant, user_id=user.id))
-            if _credit(n):
-                credits.add_entry(
-                    session,
-                    user_id=user.id,
-                    kind=CreditKind.TOP_UP,
-                    amount_minor=_credit(n),
-                    currency="USD",
-                    memo="prepaid",
-                )
-            service = Service(user_id=user.id, plan_id=vps.id, created_at=clock.now())
-            session.add(service)
-            session.flush()
-            session.add(
-                Subscription(
-                    user_id=user.id,
-                    plan_id=vps.id,
-                    service_id=service.id,
-                    current_period_start=clock.now(),
-                    current_period_end=PERIOD_END,
-                    invoiced_through=PERIOD_END,
-                    created_at=clock.now(),
-                )
+            user = renewing_card_customer(
+                session,
+                tenant,
+                email=f"c{n}@example.test",
+                plan=vps,
+                renews_at=PERIOD_END,
+                credit_minor=_credit(n),
             )
+            stripe_ids.append(payments.stripe_customer_id(session, tenant=tenant, user_id=user.id))
         session.commit()
     return stripe_ids
 
