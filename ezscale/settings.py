@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     # an optional base URL the HTTP check connects to instead of the domain itself (like curl's
     # --resolve; the Host header is still the domain).
     wholesale_workers: int = Field(default=4, ge=1, le=32, alias="EZSCALE_WHOLESALE_WORKERS")
+    # Collecting wholesale invoices: days to pay, the reminder that many days before the due date,
+    # card retries that many days after it (comma-separated), and the grace after the due date
+    # before the storefront is suspended.
+    wholesale_due_days: int = Field(default=7, ge=0, le=60, alias="EZSCALE_WHOLESALE_DUE_DAYS")
+    wholesale_reminder_days: int = Field(default=3, ge=1, le=30, alias="EZSCALE_WHOLESALE_REMINDER_DAYS")
+    wholesale_retry_days: str = Field(default="2,4,6", alias="EZSCALE_WHOLESALE_RETRY_DAYS")
+    wholesale_grace_days: int = Field(default=10, ge=1, le=90, alias="EZSCALE_WHOLESALE_GRACE_DAYS")
     dns_nameservers: str | None = Field(default=None, alias="EZSCALE_DNS_NAMESERVERS")
     domain_check_http_base: str | None = Field(default=None, alias="EZSCALE_DOMAIN_CHECK_HTTP_BASE")
     # Comma-separated Fernet keys, newest first (rotation). Unset: a key file in the data dir.

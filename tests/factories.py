@@ -4,7 +4,7 @@ tenants whose database is broken or purged."""
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -137,3 +137,19 @@ def card_charges_by_invoice(customer_ids: list[str]) -> Counter:
                 intent = client.v1.payment_intents.retrieve(charge.payment_intent)
                 counted[int(intent.metadata["invoice_id"])] += 1
     return counted
+
+
+# Before any period the tests bill: wholesale bills only the days a tenant existed.
+LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def backdate(central: Session, tenant, created_at: datetime):
+    """Make a tenant created at `created_at` (wholesale bills only the days a tenant existed)."""
+    from ezscale.models.central import Tenant
+
+    row = central.get(Tenant, tenant.id)
+    row.created_at = created_at
+    central.add(row)
+    central.commit()
+    central.refresh(row)
+    return row

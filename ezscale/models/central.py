@@ -147,6 +147,14 @@ class WholesaleInvoice(SQLModel, table=True):
     created_at: datetime = utc_field()
     stripe_payment_intent_id: str | None = Field(default=None, max_length=64)
     failure_message: str = Field(default="", max_length=300)
+    # Collection (services/resellers/wholesale_dunning.py): due date, card attempts so far and when
+    # the next one is due, and when each notice went out (each is sent once).
+    due_on: date | None = None
+    attempt_count: int = Field(default=0)
+    next_attempt_on: date | None = None
+    issued_mail_at: datetime | None = utc_field(nullable=True)
+    reminder_mail_at: datetime | None = utc_field(nullable=True)
+    overdue_mail_at: datetime | None = utc_field(nullable=True)
 
 
 class WholesaleInvoiceItem(SQLModel, table=True):

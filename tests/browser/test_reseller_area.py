@@ -14,6 +14,7 @@ from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.resellers.wholesale import bill_tenant
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from tests.browser.conftest import fill_card, open_site
+from tests.factories import LONG_AGO, backdate
 
 pytestmark = pytest.mark.browser
 
@@ -92,6 +93,7 @@ def test_a_customer_of_the_same_tenant_is_not_allowed_in(live_app, browser: Brow
 def test_owner_adds_a_card_pays_the_wholesale_invoice_and_gets_its_pdf(live_app, stripe_server, browser):
     with live_app.platform(), central_session() as central:
         acme = get_tenant(central, "acme")
+        backdate(central, acme, LONG_AGO)
         invoice, _ = bill_tenant(tenant_id=acme.id, start=date(2026, 1, 1), end=date(2026, 2, 1))
     page = _page_as(browser, live_app, _session_for(live_app, "owner@acme.test", Role.RESELLER_OWNER))
     try:

@@ -194,7 +194,9 @@ class ProvisioningModule(Protocol):
         """What an earlier create left on the panel for this service, or None."""
         ...
 
-    def create(self, customer: Customer, service: ServiceRef, plan: PlanMapping, *, hostname: str) -> ServiceDetails:
+    def create(
+        self, customer: Customer, service: ServiceRef, plan: PlanMapping, *, hostname: str
+    ) -> ServiceDetails:
         """Create (or adopt) the panel user and the service; returns at once with the handles
         (state BUILDING until the panel finishes). Safe to call again for the same service."""
         ...

@@ -1,17 +1,23 @@
 """Wholesale billing: what EZSCALE invoices each reseller for a month, in the central database.
 
-A reseller's invoice for a period = the platform fee
-  + for every subscription active in the period, the plan's wholesale monthly price prorated by
-    days active (whole days: the start day counts, the cancellation day does not),
-  + Kasm usage whose usage period ends inside the period, at the plan's wholesale hourly rate,
+Only the billable days of a period are billed: from the later of the period's start, the day the
+tenant was created and the end of its trial (a trial that ends after midnight makes that day free
+too), to the period's end. A reseller created after the period, or still in its trial, gets no
+invoice; suspension does not stop billing (its customers' services keep running).
+
+A reseller's invoice for a period = the platform fee prorated by billable days
+  + for every subscription active on billable days, the plan's wholesale monthly price prorated
+    by those days (whole days: the start day counts, the cancellation day does not),
+  + Kasm usage whose usage period ends on a billable day, at the plan's wholesale hourly rate,
 with one line per customer service. One invoice per tenant and period (unique in the database),
-so running a period again, or after a crash, creates nothing new.
+so running a period again, or after a crash, creates nothing new. The invoice is due
+`EZSCALE_WHOLESALE_DUE_DAYS` after issue; collecting it is `wholesale_dunning.py`.
 """
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -62,6 +68,7 @@ class RunReport:
 
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
+    not_billable: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
 
@@ -77,15 +84,24 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def billable_from(tenant: Tenant, start: date) -> date:
+    """The first billable day on or after `start`: not before the tenant existed, nor in its trial."""
+    first = max(start, tenant.created_at.date())
+    if tenant.trial_ends_at is not None:
+        trial_end = tenant.trial_ends_at
+        first = max(first, trial_end.date() + timedelta(days=1 if trial_end.timetz() != time.min else 0))
+    return first
+
+
 def _days_active(sub: Subscription, start: date, end: date) -> int:
     first = max(start, sub.created_at.date())
     last = min(end, sub.cancelled_at.date()) if sub.cancelled_at else end
     return max(0, (last - first).days)
 
 
-def subscription_lines(db: Session, *, start: date, end: date, currency: str) -> list[Line]:
-    """Lines for every fixed-price subscription active in the period, prorated by days active."""
-    period_days = (end - start).days
+def subscription_lines(db: Session, *, start: date, end: date, currency: str, period_days: int) -> list[Line]:
+    """Lines for every fixed-price subscription active in [start, end), prorated by its days active
+    there out of the billing period's `period_days`."""
     rows = db.exec(
         select(Subscription, Plan, User)
         .join(Plan, Plan.id == Subscription.plan_id)
@@ -162,26 +178,39 @@ def _find(central: Session, tenant_id: int, start: date) -> WholesaleInvoice | N
     ).first()
 
 
-def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInvoice, bool]:
-    """Issue the tenant's wholesale invoice for [start, end); returns (invoice, created)."""
+def _fee_line(billing: TenantBilling, start: date, end: date, first: date) -> Line:
+    """The platform fee, prorated by billable days when the period is not billable throughout."""
+    period_days, days = (end - start).days, (end - first).days
+    amount = billing.monthly_fee_minor
+    description = f"Platform fee ({billing.tier}), {start:%d %b %Y} – {end:%d %b %Y}"
+    if days < period_days:
+        amount = round_minor(
+            Decimal(amount).scaleb(-minor_digits(billing.currency)) * days / period_days, billing.currency
+        )
+        description = (
+            f"Platform fee ({billing.tier}), {first:%d %b %Y} – {end:%d %b %Y}: {days} of {period_days} days"
+        )
+    return Line(description=description, quantity=Decimal(1), unit_minor=amount, amount_minor=amount)
+
+
+def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInvoice | None, bool]:
+    """Issue the tenant's wholesale invoice for [start, end); returns (invoice, created), and
+    (None, False) when the period has no billable day for this tenant."""
     with central_session() as central:
         existing = _find(central, tenant_id, start)
         if existing is not None:
             return existing, False
         tenant = central.get(Tenant, tenant_id)
+        first = billable_from(tenant, start)
+        if first >= end:
+            return None, False
         billing = central.exec(select(TenantBilling).where(TenantBilling.tenant_id == tenant_id)).one()
         currency = billing.currency
-        lines = [
-            Line(
-                description=f"Platform fee ({billing.tier}), {start:%d %b %Y} – {end:%d %b %Y}",
-                quantity=Decimal(1),
-                unit_minor=billing.monthly_fee_minor,
-                amount_minor=billing.monthly_fee_minor,
-            )
-        ]
+        lines = [_fee_line(billing, start, end, first)]
+        period_days = (end - start).days
         with tenant_session(TenantInfo.of(tenant)) as db:
-            lines += subscription_lines(db, start=start, end=end, currency=currency)
-            lines += usage_lines(db, start=start, end=end, currency=currency)
+            lines += subscription_lines(db, start=first, end=end, currency=currency, period_days=period_days)
+            lines += usage_lines(db, start=first, end=end, currency=currency)
         total = sum(line.amount_minor for line in lines)
         now = clock.now()
         invoice = WholesaleInvoice(
@@ -195,7 +224,9 @@ def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInv
             total_minor=total,
             issued_at=now,
             created_at=now,
+            due_on=now.date() + timedelta(days=get_settings().wholesale_due_days),
         )
+        invoice.next_attempt_on = invoice.due_on
         try:
             central.add(invoice)
             central.flush()
@@ -240,11 +271,14 @@ def run_wholesale_billing(*, on: date, max_workers: int = 4) -> RunReport:
         tenant_id, slug, cycle_day = row
         start, end = period_ending_by(cycle_day, on)
         try:
-            _, created = bill_tenant(tenant_id=tenant_id, start=start, end=end)
+            invoice, created = bill_tenant(tenant_id=tenant_id, start=start, end=end)
         except Exception as error:  # one reseller's failure must not stop the others
             report.failed[slug] = f"{error.__class__.__name__}: {error}"
             return
-        (report.created if created else report.existing).append(slug)
+        if invoice is None:
+            report.not_billable.append(slug)
+        else:
+            (report.created if created else report.existing).append(slug)
 
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         list(pool.map(bill, rows))

@@ -1,7 +1,8 @@
 """Resellers pay their wholesale invoices by card on EZSCALE's own Stripe account: the card is
 saved once (SetupIntent, confirmed in the browser by Stripe.js), then each invoice is charged
 off-session with an idempotency key derived from the invoice, so a retried charge is never a
-second charge."""
+second charge. Paying the last overdue invoice reopens a storefront suspended for non-payment
+(`reinstate`)."""
 
 from sqlmodel import Session, select
 
@@ -10,15 +11,20 @@ from ezscale.errors import DomainError, NotFound
 from ezscale.models.central import (
     Tenant,
     TenantBilling,
+    TenantBillingStatus,
     TenantStatus,
     WholesaleInvoice,
     WholesaleInvoiceStatus,
 )
 from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.billing.locks import lock_row
 from ezscale.services.billing.stripe_gateway import StripeGateway, gateway
 from ezscale.services.core.audit import record_audit
 from ezscale.services.resellers.roles import require_owner
 from ezscale.settings import get_settings
+
+# Why a tenant is suspended when its wholesale invoices went unpaid past the grace period.
+UNPAID = "unpaid"
 
 
 def _billing(central: Session, tenant_id: int) -> TenantBilling:
@@ -95,20 +101,28 @@ def save_card(
     return billing.card_label
 
 
-def _key(invoice: WholesaleInvoice, payment_method_id: str) -> str:
+def _key(invoice: WholesaleInvoice, payment_method_id: str, attempt: int | None) -> str:
     """Idempotency key of charging this invoice to this card: repeated (a retry, a second
-    click) it is the same charge at Stripe; a new card is a new attempt. The installation's
-    database prefix and the invoice's creation time keep other databases' keys apart."""
+    click) it is the same charge at Stripe; a new card, or the collection's next scheduled
+    `attempt`, is a new one. The installation's database prefix and the invoice's creation time
+    keep other databases' keys apart."""
     return (
         f"wholesale:{get_settings().tenant_db_prefix}:{invoice.id}-"
         f"{invoice.created_at:%Y%m%d%H%M%S%f}:{payment_method_id}"
+        + (f":a{attempt}" if attempt is not None else "")
     )
 
 
 def charge_invoice(
-    central: Session, *, invoice_id: int, tenant_id: int, gw: StripeGateway | None = None
+    central: Session,
+    *,
+    invoice_id: int,
+    tenant_id: int,
+    gw: StripeGateway | None = None,
+    attempt: int | None = None,
 ) -> WholesaleInvoice:
-    """Charge an open wholesale invoice to the reseller's card; paid invoices are left alone."""
+    """Charge an open wholesale invoice to the reseller's card; paid invoices are left alone.
+    `attempt` numbers the collection's scheduled tries (None: the owner's own "Pay now")."""
     invoice = central.get(WholesaleInvoice, invoice_id)
     if invoice is None or invoice.tenant_id != tenant_id:
         raise NotFound("No such invoice.")
@@ -120,7 +134,7 @@ def charge_invoice(
     if not billing.stripe_payment_method_id:
         raise DomainError("Add a card first.")
     gw = gw or gateway()
-    key = _key(invoice, billing.stripe_payment_method_id)
+    key = _key(invoice, billing.stripe_payment_method_id, attempt)
     result = gw.charge_off_session(
         customer_id=billing.stripe_customer_id,
         payment_method_id=billing.stripe_payment_method_id,
@@ -167,23 +181,44 @@ def pay_invoice(
         ip=ip,
     )
     central.commit()
+    if invoice.status is WholesaleInvoiceStatus.PAID:
+        reinstate(central, tenant_id=tenant_id)
     return invoice
 
 
-def charge_open_invoices(central: Session) -> dict[str, str]:
-    """After a billing run: charge every open invoice of resellers that have a card."""
-    rows = central.exec(
-        select(WholesaleInvoice.id, WholesaleInvoice.tenant_id, WholesaleInvoice.number)
-        .join(TenantBilling, TenantBilling.tenant_id == WholesaleInvoice.tenant_id)
-        .where(
+def billing_actor(tenant: Tenant) -> AuthUser:
+    """The billing run as the audit trail names it, on the reseller's own trail."""
+    return AuthUser(
+        id=0, tenant_id=tenant.id, email="wholesale-billing", name="Wholesale billing", role="system"
+    )
+
+
+def reinstate(central: Session, *, tenant_id: int) -> bool:
+    """Once nothing is overdue: billing active again, and a storefront suspended for non-payment
+    reopened (audited). Returns whether the storefront was reopened."""
+    today = clock.now().date()
+    overdue = central.exec(
+        select(WholesaleInvoice.id).where(
+            WholesaleInvoice.tenant_id == tenant_id,
             WholesaleInvoice.status == WholesaleInvoiceStatus.OPEN,
-            TenantBilling.stripe_payment_method_id.is_not(None),
+            WholesaleInvoice.due_on <= today,
         )
-    ).all()
-    outcome = {}
-    for invoice_id, tenant_id, number in rows:
-        try:
-            outcome[number] = charge_invoice(central, invoice_id=invoice_id, tenant_id=tenant_id).status.value
-        except DomainError as error:
-            outcome[number] = str(error)
-    return outcome
+    ).first()
+    if overdue is not None:
+        return False
+    tenant = lock_row(central, Tenant, tenant_id)
+    billing = central.exec(select(TenantBilling).where(TenantBilling.tenant_id == tenant_id)).one()
+    reopened = tenant.status is TenantStatus.SUSPENDED and tenant.suspension_reason == UNPAID
+    if reopened:
+        tenant.status, tenant.suspended_at, tenant.suspension_reason = TenantStatus.ACTIVE, None, ""
+        record_audit(
+            session=central,
+            actor=billing_actor(tenant),
+            action="wholesale.reinstate",
+            target=f"tenant:{tenant.slug}",
+        )
+    if billing.status is TenantBillingStatus.PAST_DUE:
+        billing.status = TenantBillingStatus.ACTIVE
+    central.add_all([tenant, billing])
+    central.commit()
+    return reopened

@@ -33,6 +33,7 @@ from ezscale.state.reseller_branding import BrandingEditorState
 from ezscale.state.reseller_overview import ResellerOverviewState
 from ezscale.state.reseller_staff import ResellerStaffState
 from tests.actors import owner, staff
+from tests.factories import LONG_AGO, backdate
 from tests.loops import run_on_own_loop
 
 PNG = base64.b64decode(
@@ -52,6 +53,7 @@ def _pending_domain(central, tenant: TenantInfo) -> TenantDomain:
 def test_services_refuse_staff_and_other_resellers_owners(acme, make_tenant, central):
     beta = TenantInfo.of(make_tenant("beta"))
     row = _pending_domain(central, acme)
+    backdate(central, acme, LONG_AGO)
     invoice, _ = bill_tenant(tenant_id=acme.id, start=date(2026, 10, 1), end=date(2026, 11, 1))
     with tenant_session(acme) as db:
         member = User(
@@ -119,6 +121,7 @@ def _staff_state(cls, tenant: TenantInfo, token: str):
 
 def test_every_owner_handler_refuses_a_staff_session(acme, central, clock):
     row = _pending_domain(central, acme)
+    backdate(central, acme, LONG_AGO)
     invoice, _ = bill_tenant(tenant_id=acme.id, start=date(2026, 10, 1), end=date(2026, 11, 1))
     with tenant_session(acme) as db:
         member = User(

@@ -34,7 +34,7 @@ from ezscale.services.resellers.wholesale import (
     wholesale_pdf,
 )
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
-from tests.factories import purge
+from tests.factories import LONG_AGO, backdate, purge
 
 
 def at(*args) -> datetime:
@@ -87,8 +87,8 @@ def _usage(db, user, service, hours: str, ends: datetime, key: str) -> None:
 
 
 @pytest.fixture
-def acme(make_tenant):
-    tenant = make_tenant("acme", tier="pro")
+def acme(make_tenant, central):
+    tenant = backdate(central, make_tenant("acme", tier="pro"), LONG_AGO)
     with tenant_session(TenantInfo.of(tenant)) as db:
         db.add(
             Plan(
@@ -161,7 +161,7 @@ def test_many_resellers_billed_concurrently_and_the_house_is_not(make_tenant, ce
     make_tenant("house", primary_domain="house.test", is_house=True)
     slugs = [f"r{n}" for n in range(6)]
     for slug in slugs:
-        make_tenant(slug)
+        backdate(central, make_tenant(slug), LONG_AGO)
     report = run_wholesale_billing(on=date(2026, 12, 1), max_workers=3)
     assert sorted(report.created) == slugs and report.failed == {}
     totals = central.exec(select(WholesaleInvoice.total_minor)).all()
@@ -194,8 +194,8 @@ def test_wholesale_invoice_pdf_is_for_its_reseller_only(acme, make_tenant, centr
 
 
 def test_a_purged_reseller_is_neither_billed_nor_visited(make_tenant, central):
-    make_tenant("live")
-    gone = make_tenant("gone")
+    backdate(central, make_tenant("live"), LONG_AGO)
+    gone = backdate(central, make_tenant("gone"), LONG_AGO)
     purge(central, "gone")
     report = run_wholesale_billing(on=date(2026, 12, 1))
     assert report.created == ["live"] and report.failed == {}

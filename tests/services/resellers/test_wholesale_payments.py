@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from ezscale.db import central_session
 from ezscale.errors import DomainError
 from ezscale.models.central import (
     Tenant,
@@ -15,15 +16,16 @@ from ezscale.models.central import (
 )
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.resellers.wholesale import bill_tenant
+from ezscale.services.resellers.wholesale_dunning import collect
 from ezscale.services.resellers.wholesale_payments import (
     charge_invoice,
-    charge_open_invoices,
     pay_invoice,
     save_card,
     start_card_setup,
 )
 from ezscale.services.tenancy.tenants import expire_trials, suspend_tenant
 from tests.actors import audit_trail, owner
+from tests.factories import LONG_AGO, backdate
 
 
 def _add_card(central, tenant_id: int, number: str = "4242424242424242") -> str:
@@ -37,6 +39,8 @@ def _add_card(central, tenant_id: int, number: str = "4242424242424242") -> str:
 
 
 def _invoice(tenant_id: int) -> WholesaleInvoice:
+    with central_session() as central:
+        backdate(central, central.get(Tenant, tenant_id), LONG_AGO)
     invoice, _ = bill_tenant(tenant_id=tenant_id, start=date(2026, 10, 1), end=date(2026, 11, 1))
     return invoice
 
@@ -48,10 +52,11 @@ def test_open_invoice_is_charged_once_to_the_saved_card(make_tenant, central, st
         charge_invoice(central, invoice_id=invoice.id, tenant_id=acme.id)
     assert _add_card(central, acme.id) == "Visa •••• 4242"
 
-    assert charge_open_invoices(central) == {invoice.number: "paid"}
+    assert collect(on=invoice.due_on).charged == {invoice.number: "paid"}
     paid = central.get(WholesaleInvoice, invoice.id)
+    central.refresh(paid)
     assert paid.status is WholesaleInvoiceStatus.PAID and paid.stripe_payment_intent_id
-    assert charge_open_invoices(central) == {}
+    assert collect(on=invoice.due_on).charged == {}
     again = charge_invoice(central, invoice_id=invoice.id, tenant_id=acme.id)
     assert again.stripe_payment_intent_id == paid.stripe_payment_intent_id
     customer = central.exec(

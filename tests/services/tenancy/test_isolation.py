@@ -20,6 +20,7 @@ from ezscale.services.tenancy.brand_assets import store_asset
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 from tests.actors import owner
+from tests.factories import LONG_AGO, backdate
 
 # A real 1×1 PNG: uploads are opened as images (dimensions are checked).
 PNG = base64.b64decode(
@@ -97,6 +98,7 @@ def test_mail_outboxes_are_per_tenant(tenants):
 
 def test_wholesale_invoices_are_listed_per_tenant(tenants, central):
     alpha, beta = tenants
+    backdate(central, alpha, LONG_AGO)
     bill_tenant(tenant_id=alpha.id, start=date(2026, 10, 1), end=date(2026, 11, 1))
     assert len(list_wholesale_invoices(central, tenant_id=alpha.id)) == 1
     assert list_wholesale_invoices(central, tenant_id=beta.id) == []
