@@ -92,8 +92,21 @@ def _row(t: dict) -> rx.Component:
         rx.table.cell(
             rx.badge(t["status"]),
             rx.cond(t["trial_ends"] != "", rx.text("until ", t["trial_ends"], size="1")),
+            rx.cond(t["reason"] == "unpaid", rx.text("wholesale unpaid", size="1", color_scheme="red")),
         ),
         rx.table.cell(t["domains"]),
+        rx.table.cell(
+            rx.cond(
+                t["house"] == "",
+                rx.select(
+                    [str(d) for d in range(1, 29)],
+                    value=t["cycle_day"],
+                    on_change=lambda day: S.set_cycle_day(t["slug"], day),
+                    size="1",
+                    aria_label="Billing day",
+                ),
+            )
+        ),
         rx.table.cell(rx.cond(t["house"] == "", _actions(t))),
         data_tenant=t["slug"],
     )
@@ -106,7 +119,12 @@ def page() -> rx.Component:
         _form(),
         rx.table.root(
             rx.table.header(
-                rx.table.row(*[rx.table.column_header_cell(h) for h in ("Reseller", "Status", "Domains", "")])
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(h)
+                        for h in ("Reseller", "Status", "Domains", "Billing day", "")
+                    ]
+                )
             ),
             rx.table.body(rx.foreach(S.tenants, _row)),
             width="100%",

@@ -19,6 +19,7 @@ def _wholesale_row(i: dict) -> rx.Component:
         rx.table.cell(i["number"]),
         rx.table.cell(i["period"]),
         rx.table.cell(i["total"]),
+        rx.table.cell(i["due"]),
         rx.table.cell(
             rx.badge(i["status"], color_scheme=rx.cond(i["status"] == "paid", "green", "amber")),
             rx.cond(i["problem"] != "", rx.text(i["problem"], size="1", color_scheme="red")),
@@ -84,7 +85,10 @@ def overview() -> rx.Component:
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
-                        *[rx.table.column_header_cell(h) for h in ("Number", "Period", "Total", "Status", "")]
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in ("Number", "Period", "Total", "Due", "Status", "")
+                        ]
                     )
                 ),
                 rx.table.body(rx.foreach(S.invoices, _wholesale_row)),

@@ -4,9 +4,10 @@ import reflex as rx
 
 from ezscale.db import central_session
 from ezscale.services.resellers.lifecycle import create_reseller, request_deletion
+from ezscale.services.resellers.wholesale import billing_cycle_days, set_billing_cycle_day
 from ezscale.services.tenancy.tenants import list_tenants, reactivate_tenant, suspend_tenant
 from ezscale.state.admin import AdminState
-from ezscale.state.messages import attempt
+from ezscale.state.messages import attempt, parse_id
 
 _FORM = ("name", "slug", "owner_email", "owner_name", "domain", "tier", "trial_days")
 
@@ -19,6 +20,7 @@ class AdminResellersState(AdminState):
     def _refresh(self) -> None:
         with central_session() as session:
             rows = list_tenants(session)
+            cycle_days = billing_cycle_days(session)
         self.tenants = [
             {
                 "slug": t.slug,
@@ -27,6 +29,8 @@ class AdminResellersState(AdminState):
                 "house": "yes" if t.is_house else "",
                 "domains": ", ".join(domains),
                 "trial_ends": f"{t.trial_ends_at:%d %b %Y}" if t.trial_ends_at else "",
+                "reason": t.suspension_reason,
+                "cycle_day": str(cycle_days.get(t.id, "")),
             }
             for t, domains in rows
         ]
@@ -87,6 +91,16 @@ class AdminResellersState(AdminState):
         if self._run(change):
             self.form = {"tier": "basic", "trial_days": "14"}
             return rx.toast.success("Reseller created; the owner was invited by email.")
+        return None
+
+    @rx.event
+    def set_cycle_day(self, slug: str, day: str):
+        if self._run(
+            lambda s, admin, ip: set_billing_cycle_day(
+                s, actor=admin, slug=slug, day=parse_id(day, "billing day"), ip=ip
+            )
+        ):
+            return rx.toast.success(f"{slug} is now billed on day {day} of each month.")
         return None
 
     @rx.event

@@ -39,6 +39,7 @@ class ResellerOverviewState(ResellerState):
                     "period": f"{inv.period_start:%d %b %Y} – {inv.period_end:%d %b %Y}",
                     "total": Money(inv.total_minor, inv.currency).format(),
                     "status": inv.status.value,
+                    "due": f"{inv.due_on:%d %b %Y}" if inv.due_on else "",
                     "problem": inv.failure_message,
                 }
                 for inv in list_wholesale_invoices(session, tenant_id=tenant.id)

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.db import central_session
-from ezscale.errors import NotFound
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import UsageCharge
 from ezscale.models.central import (
     Tenant,
@@ -39,6 +39,8 @@ from ezscale.models.central import (
 )
 from ezscale.models.tenant import BillingInterval, Plan, Service, Subscription, User
 from ezscale.money import minor_digits, round_minor
+from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.core.audit import record_audit
 from ezscale.services.core.pdf import Document, DocumentLine, render
 from ezscale.services.tenancy.tenants import BrandingInfo, TenantInfo, active_tenants, tenant_session
 from ezscale.settings import get_settings
@@ -257,9 +259,7 @@ def _items(invoice_id: int, lines: Iterable[Line]) -> list[dict]:
 def run_wholesale_billing(*, on: date, max_workers: int = 4) -> RunReport:
     """Bill every reseller whose latest period has ended by `on`, `max_workers` at a time."""
     with central_session() as central:
-        cycle_days = dict(
-            central.exec(select(TenantBilling.tenant_id, TenantBilling.billing_cycle_day)).all()
-        )
+        cycle_days = billing_cycle_days(central)
         rows = [
             (tenant.id, tenant.slug, cycle_days[tenant.id])
             for tenant in active_tenants(central, include_suspended=True)
@@ -283,6 +283,36 @@ def run_wholesale_billing(*, on: date, max_workers: int = 4) -> RunReport:
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         list(pool.map(bill, rows))
     return report
+
+
+def billing_cycle_days(central: Session) -> dict[int, int]:
+    """Each reseller's billing cycle day (1–28), by tenant id."""
+    return dict(central.exec(select(TenantBilling.tenant_id, TenantBilling.billing_cycle_day)).all())
+
+
+def set_billing_cycle_day(central: Session, *, actor: AuthUser, slug: str, day: int, ip: str = "") -> None:
+    """The admin moves a reseller's billing day (1–28; periods end on that day). Audited."""
+    if not actor.is_admin:
+        raise DomainError("Only platform admins set a reseller's billing day.")
+    if not 1 <= day <= 28:
+        raise DomainError("The billing day is a day of the month from 1 to 28.")
+    tenant = central.exec(select(Tenant).where(Tenant.slug == slug)).first()
+    if tenant is None or tenant.is_house:
+        raise NotFound("No such reseller.")
+    billing = central.exec(select(TenantBilling).where(TenantBilling.tenant_id == tenant.id)).one()
+    before = billing.billing_cycle_day
+    billing.billing_cycle_day = day
+    central.add(billing)
+    record_audit(
+        session=central,
+        actor=actor,
+        action="reseller.billing_day",
+        target=f"tenant:{slug}",
+        before={"day": before},
+        after={"day": day},
+        ip=ip,
+    )
+    central.commit()
 
 
 def list_wholesale_invoices(central: Session, *, tenant_id: int) -> list[WholesaleInvoice]:

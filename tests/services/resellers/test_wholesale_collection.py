@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.central import (
     Tenant,
     TenantBilling,
@@ -21,11 +22,11 @@ from ezscale.models.central import (
 from ezscale.models.tenant import Plan, Service, ServiceStatus, Subscription, User
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.core.mail import list_outbox
-from ezscale.services.resellers.wholesale import run_wholesale_billing
+from ezscale.services.resellers.wholesale import run_wholesale_billing, set_billing_cycle_day
 from ezscale.services.resellers.wholesale_dunning import collect
 from ezscale.services.resellers.wholesale_payments import pay_invoice, save_card, start_card_setup
 from ezscale.services.tenancy.tenants import TenantInfo, suspend_tenant, tenant_session
-from tests.actors import audit_trail, owner
+from tests.actors import admin, audit_trail, owner
 from tests.factories import purge
 
 
@@ -214,3 +215,25 @@ def test_two_collection_passes_at_once_charge_and_mail_once(billed, central, clo
         m.kind for m in list_outbox(tenant=None, to=tenant.owner_email) if m.kind.startswith("wholesale")
     ]
     assert kinds == ["wholesale_invoice"]
+
+
+def test_the_admin_sets_the_billing_day_and_bad_days_change_nothing(make_tenant, central, clock):
+    clock.set(at(2026, 9, 1))
+    make_tenant("acme")
+    for bad in (0, 29):
+        with pytest.raises(DomainError, match="from 1 to 28"):
+            set_billing_cycle_day(central, actor=admin(), slug="acme", day=bad)
+    with pytest.raises(DomainError, match="Only platform admins"):
+        set_billing_cycle_day(central, actor=owner(central.exec(select(Tenant)).one()), slug="acme", day=15)
+    with pytest.raises(NotFound):
+        set_billing_cycle_day(central, actor=admin(), slug="nobody", day=15)
+    assert audit_trail("reseller.billing_day") == []
+
+    set_billing_cycle_day(central, actor=admin(), slug="acme", day=15, ip="192.0.2.1")
+    assert audit_trail("reseller.billing_day") == [
+        ("admin@ezscale.test", "reseller.billing_day", "tenant:acme", {"day": 15}, "192.0.2.1")
+    ]
+    clock.set(at(2026, 12, 15))
+    run_wholesale_billing(on=date(2026, 12, 15))
+    invoice = central.exec(select(WholesaleInvoice)).one()
+    assert (invoice.period_start, invoice.period_end) == (date(2026, 11, 15), date(2026, 12, 15))
