@@ -1,8 +1,9 @@
-"""The demo outbox: mail "sent" to this host's tenant when no SMTP server is configured."""
+"""The demo outbox: mail "sent" to this host's tenant (and, on the platform's host, the platform's
+own mail) when no SMTP server is configured."""
 
 import reflex as rx
 
-from ezscale.services.core.mail import list_outbox
+from ezscale.services.core.mail import host_outbox
 from ezscale.settings import get_settings
 from ezscale.state.site import SiteState
 
@@ -29,5 +30,5 @@ class OutboxState(SiteState):
                 "at": m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                 "status": m.status,
             }
-            for m in list_outbox(tenant=tenant, limit=50)
+            for m in host_outbox(tenant)
         ]

@@ -271,6 +271,15 @@ def list_outbox(*, tenant: TenantInfo | None, to: str | None = None, limit: int 
     ]
 
 
+def host_outbox(tenant: TenantInfo, *, limit: int = 50) -> list[OutboxMail]:
+    """What a host's demo outbox shows, newest first: its tenant's mail and, on the platform's own
+    (house) host, the platform's mail too — invitations to new resellers' owners, wholesale notices."""
+    mails = list_outbox(tenant=tenant, limit=limit)
+    if tenant.is_house:
+        mails += list_outbox(tenant=None, limit=limit)
+    return sorted(mails, key=lambda m: m.created_at, reverse=True)[:limit]
+
+
 def build_message(mail: TenantMail | PlatformMail) -> EmailMessage:
     """The mail as an email message ready for SMTP."""
     message = EmailMessage()

@@ -1,12 +1,15 @@
 """The mail service: branded outbox per tenant, platform outbox, SMTP delivery to a local server."""
 
 import socket
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlmodel import select
 
 from ezscale.errors import DomainError
 from ezscale.models.auth import MailStatus, TenantMail
+from ezscale.models.central import Tenant
 from ezscale.services.core import mail
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
@@ -32,6 +35,21 @@ def test_platform_mail_goes_to_the_central_outbox(platform, clock):
     mail.send_mail(tenant=None, to="ops@example.com", subject="Alert", text="Disk full")
     [sent] = mail.list_outbox(tenant=None, to="ops@example.com")
     assert sent.subject == "Alert" and "EZSCALE" in sent.sender
+
+
+def test_the_platform_host_outbox_also_shows_platform_mail_such_as_a_reseller_invitation(
+    make_tenant, central, clock
+):
+    from ezscale.services.resellers.lifecycle import create_reseller
+
+    house = TenantInfo.of(make_tenant("house", primary_domain="house.test", is_house=True))
+    create_reseller(central, name="Acme", slug="acme", owner_email="owner@acme.example")
+    acme = TenantInfo.of(central.exec(select(Tenant).where(Tenant.slug == "acme")).one())
+    clock.advance(timedelta(seconds=1))
+    mail.send_mail(tenant=house, to="ann@example.com", subject="Welcome", text="Hi")
+    shown = [(m.to, m.kind) for m in mail.host_outbox(house)]
+    assert shown == [("ann@example.com", ""), ("owner@acme.example", "invitation")]
+    assert mail.host_outbox(acme) == []  # a reseller's host never shows the platform's mail
 
 
 def test_a_bad_address_is_refused(make_tenant):
