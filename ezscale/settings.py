@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     wholesale_grace_days: int = Field(default=10, ge=1, le=90, alias="EZSCALE_WHOLESALE_GRACE_DAYS")
     dns_nameservers: str | None = Field(default=None, alias="EZSCALE_DNS_NAMESERVERS")
     domain_check_http_base: str | None = Field(default=None, alias="EZSCALE_DOMAIN_CHECK_HTTP_BASE")
+    # Where customers' custom domains point: a CNAME to EZSCALE_EDGE_HOST (unset: edge.<platform
+    # domain>), or at the apex A/AAAA records to its addresses. The TLS check connects to
+    # EZSCALE_TLS_CHECK_ADDRESS (host:port; unset: the domain on 443) and trusts
+    # EZSCALE_TLS_CHECK_CA_FILE (unset: the system's CAs).
+    edge_host: str | None = Field(default=None, alias="EZSCALE_EDGE_HOST")
+    edge_ipv4: str | None = Field(default=None, alias="EZSCALE_EDGE_IPV4")
+    edge_ipv6: str | None = Field(default=None, alias="EZSCALE_EDGE_IPV6")
+    tls_check_address: str | None = Field(default=None, alias="EZSCALE_TLS_CHECK_ADDRESS")
+    tls_check_ca_file: Path | None = Field(default=None, alias="EZSCALE_TLS_CHECK_CA_FILE")
     # Comma-separated Fernet keys, newest first (rotation). Unset: a key file in the data dir.
     encryption_keys: str | None = Field(default=None, alias="EZSCALE_ENCRYPTION_KEYS")
     # Accounts and security. SMTP_URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465;

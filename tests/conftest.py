@@ -111,6 +111,18 @@ def clock() -> Iterator[clock_module.FrozenClock]:
 
 
 @pytest.fixture
+def setting(monkeypatch):
+    """Set an environment setting for one test: setting("EZSCALE_X", "1")."""
+
+    def set_(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield set_
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def redis_url():
     """Redis for the change signal (CI runs it for both databases); the settings see it here only."""
     url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"

@@ -27,6 +27,8 @@ class DomainType(StrEnum):
 
 class SslStatus(StrEnum):
     PENDING = "pending"
+    # Caddy's on-demand `ask` was approved: a certificate is being issued.
+    REQUESTED = "requested"
     ACTIVE = "active"
     FAILED = "failed"
 
@@ -70,6 +72,8 @@ class TenantDomain(SQLModel, table=True):
     verification_status: VerificationStatus = enum_field(VerificationStatus, VerificationStatus.PENDING)
     verification_token: str = Field(default="", max_length=64)
     verification_error: str = Field(default="", max_length=300)
+    ssl_error: str = Field(default="", max_length=300)
+    ssl_checked_at: datetime | None = utc_field(nullable=True)
     last_checked_at: datetime | None = utc_field(nullable=True)
     verified_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field()

@@ -25,6 +25,9 @@ def _domain_row(d: dict) -> rx.Component:
             rx.cond(
                 d["status"] != "verified",
                 rx.vstack(
+                    rx.text(
+                        "Point it here: ", rx.code(d["route_type"]), " ", rx.code(d["route_value"]), size="1"
+                    ),
                     rx.text("DNS: TXT ", rx.code(d["dns_name"]), " = ", rx.code(d["dns_value"]), size="1"),
                     rx.text(
                         "or HTTP: ", rx.code(d["http_url"]), " answering ", rx.code(d["http_body"]), size="1"
@@ -33,7 +36,10 @@ def _domain_row(d: dict) -> rx.Component:
                 ),
             ),
         ),
-        rx.table.cell(d["tls"]),
+        rx.table.cell(
+            rx.text(d["tls"]),
+            rx.cond(d["tls_error"] != "", rx.text(d["tls_error"], size="1", color_scheme="red")),
+        ),
         rx.table.cell(
             rx.hstack(
                 rx.cond(

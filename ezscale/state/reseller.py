@@ -63,6 +63,7 @@ class ResellerDomainsState(ResellerState):
                 "status": row.verification_status.value,
                 "error": row.verification_error,
                 "tls": row.ssl_status.value,
+                "tls_error": row.ssl_error,
                 **({} if not row.verification_token else instructions(row)),
             }
             for row in rows

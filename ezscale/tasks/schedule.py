@@ -19,6 +19,7 @@ BEAT_SCHEDULE = {
         "task": "ezscale.tasks.analytics.snapshot_day",
         "schedule": crontab(minute=20, hour=0),
     },
+    "tenancy.check-tls": {"task": "ezscale.tasks.tenancy.check_tls", "schedule": crontab(minute=40)},
     "tenancy.expire-trials": {
         "task": "ezscale.tasks.tenancy.expire_trials",
         "schedule": crontab(minute=5),

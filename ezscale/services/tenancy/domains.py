@@ -1,5 +1,10 @@
 """Tenant domains: adding custom domains, proving ownership (DNS TXT or HTTP token), primary
-choice, and the on-demand TLS question a web server such as Caddy asks before issuing a cert.
+choice, where the domain must point (CNAME, or A/AAAA at an apex), the on-demand TLS question a
+web server such as Caddy asks before issuing a cert, and the check that the cert is served.
+
+TLS status of a custom domain: `pending` until Caddy asks for it, `requested` once the ask was
+approved (a verified domain), then `active` or `failed` (with the reason) from the periodic check
+that connects over HTTPS and verifies the certificate for the domain's name.
 
 The token is a secret shown only in the tenant's reseller area. EZSCALE itself never serves it:
 a domain already pointed at EZSCALE (say, one a former reseller left behind) must not verify
@@ -7,6 +12,8 @@ for whoever claims it, so the HTTP proof has to come from a server the claimant 
 """
 
 import ipaddress
+import socket
+import ssl
 from enum import StrEnum
 
 import dns.exception
@@ -18,8 +25,10 @@ from ezscale import clock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.central import (
     DomainType,
+    SslStatus,
     Tenant,
     TenantDomain,
+    TenantStatus,
     VerificationStatus,
 )
 from ezscale.services.accounts.sessions import AuthUser
@@ -51,9 +60,29 @@ def txt_record_value(token: str) -> str:
     return f"ezscale-verification={token}"
 
 
+def edge_host() -> str:
+    """The host custom domains point at by CNAME."""
+    return get_settings().edge_host or f"edge.{get_settings().platform_domain}"
+
+
+def routing(domain: str) -> tuple[str, str]:
+    """The DNS record that sends `domain` to EZSCALE, as (type, value). A CNAME, except at a
+    zone apex (taken as a name of two labels: `shop.example` — a CNAME is not allowed there),
+    which needs A/AAAA records to the edge's addresses."""
+    settings = get_settings()
+    if domain.count(".") > 1 or not (settings.edge_ipv4 or settings.edge_ipv6):
+        return "CNAME", edge_host()
+    kinds = [("A", settings.edge_ipv4), ("AAAA", settings.edge_ipv6)]
+    return " / ".join(k for k, v in kinds if v), " and ".join(v for _, v in kinds if v)
+
+
 def instructions(domain: TenantDomain) -> dict[str, str]:
-    """What the reseller must publish for either method."""
+    """What the reseller must publish: the record that routes the domain here, and the proof
+    of ownership for either method."""
+    record_type, record_value = routing(domain.domain)
     return {
+        "route_type": record_type,
+        "route_value": record_value,
         "dns_name": f"{CHALLENGE_LABEL}.{domain.domain}",
         "dns_value": txt_record_value(domain.verification_token),
         "http_url": f"http://{domain.domain}{WELL_KNOWN_PATH}",
@@ -231,7 +260,8 @@ def verify_domain(
 
 
 def tls_allowed(session: Session, domain: str) -> bool:
-    """Caddy's on-demand TLS `ask`: issue a certificate only for verified domains of a tenant."""
+    """Caddy's on-demand TLS `ask`: issue a certificate only for verified domains of a tenant.
+    An approved ask moves the domain's TLS status to `requested` (committed)."""
     try:
         name = validate_domain(domain)
     except DomainError:
@@ -241,7 +271,61 @@ def tls_allowed(session: Session, domain: str) -> bool:
         .join(Tenant, Tenant.id == TenantDomain.tenant_id)
         .where(TenantDomain.domain == name)
     ).first()
-    return row is not None and row.verification_status is VerificationStatus.VERIFIED
+    allowed = row is not None and row.verification_status is VerificationStatus.VERIFIED
+    if allowed and row.ssl_status in (SslStatus.PENDING, SslStatus.FAILED):
+        row.ssl_status = SslStatus.REQUESTED
+        session.add(row)
+        session.commit()
+    return allowed
+
+
+def check_tls(domain: str) -> str | None:
+    """None when `domain` serves a certificate valid for its name over HTTPS, else the reason."""
+    settings = get_settings()
+    host, _, port = (settings.tls_check_address or f"{domain}:443").rpartition(":")
+    context = ssl.create_default_context(
+        cafile=str(settings.tls_check_ca_file) if settings.tls_check_ca_file else None
+    )
+    try:
+        with (
+            socket.create_connection((host, int(port)), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname=domain),
+        ):
+            return None
+    except ssl.SSLCertVerificationError as error:
+        return f"The certificate served for {domain} is not valid: {error.verify_message}."
+    except ssl.SSLError as error:
+        return f"TLS handshake with {domain} failed ({error.reason or 'no certificate yet'})."
+    except TimeoutError:
+        return f"{domain} did not answer on port {port} in time."
+    except OSError:
+        return f"Could not connect to {domain} on port {port}."
+
+
+def check_certificates(session: Session) -> dict[str, str]:
+    """Check every verified custom domain's certificate and record the outcome; returns each
+    domain's TLS status."""
+    rows = session.exec(
+        select(TenantDomain)
+        .join(Tenant, Tenant.id == TenantDomain.tenant_id)
+        .where(
+            TenantDomain.verification_status == VerificationStatus.VERIFIED,
+            Tenant.status.not_in((TenantStatus.DELETING, TenantStatus.DELETED)),
+        )
+        .order_by(TenantDomain.id)
+    ).all()
+    outcome = {}
+    for row in rows:
+        if is_platform_host(row.domain):
+            continue  # served under the platform's own certificate
+        error = check_tls(row.domain)
+        row.ssl_status = SslStatus.FAILED if error else SslStatus.ACTIVE
+        row.ssl_error = error or ""
+        row.ssl_checked_at = clock.now()
+        session.add(row)
+        session.commit()
+        outcome[row.domain] = row.ssl_status.value
+    return outcome
 
 
 def tenant_origins(session: Session, *, host: str) -> frozenset[str]:

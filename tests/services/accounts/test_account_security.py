@@ -44,16 +44,6 @@ def acme(make_tenant, clock) -> TenantInfo:
     return TenantInfo.of(make_tenant("acme", name="Acme Hosting"))
 
 
-@pytest.fixture
-def setting(monkeypatch):
-    def set_(name: str, value: str) -> None:
-        monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-
-    yield set_
-    get_settings.cache_clear()
-
-
 def _links(tenant, to: str) -> list[str]:
     return [m.links[0] for m in list_outbox(tenant=tenant, to=to)]
 
