@@ -41,6 +41,7 @@ _NAV = {
     ],
     Area.RESELLER: [
         ("Overview", routes.RESELLER),
+        ("Customers", routes.RESELLER_CUSTOMERS),
         ("Branding", routes.RESELLER_BRANDING),
         ("Domains", routes.RESELLER_DOMAINS),
         ("Plans", routes.RESELLER_PLANS),

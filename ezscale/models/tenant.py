@@ -19,7 +19,8 @@ class TenantModel(SQLModel, registry=registry()):
 class Role(StrEnum):
     CUSTOMER = "customer"
     RESELLER_OWNER = "reseller_owner"
-    RESELLER_STAFF = "reseller_staff"
+    RESELLER_BILLING = "reseller_billing"  # staff: customers' money
+    RESELLER_STAFF = "reseller_staff"  # staff: support (read and notes)
 
 
 class User(TenantModel, table=True):

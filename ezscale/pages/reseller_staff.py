@@ -13,10 +13,10 @@ def _staff_row(u: dict) -> rx.Component:
     return rx.table.row(
         rx.table.cell(u["email"]),
         rx.table.cell(u["name"]),
-        rx.table.cell(rx.badge(u["role"])),
+        rx.table.cell(rx.badge(u["role_label"])),
         rx.table.cell(
             rx.cond(
-                u["role"] == "reseller_staff",
+                u["role"] != "reseller_owner",
                 rx.cond(
                     u["active"] == "yes",
                     rx.button("Disable", size="1", variant="soft", on_click=S.set_active(u["id"], False)),
@@ -49,7 +49,25 @@ def staff() -> rx.Component:
                 rx.input(
                     placeholder="name", value=S.invite_name, on_change=lambda v: S.set_invite("name", v)
                 ),
+                rx.select.root(
+                    rx.select.trigger(aria_label="Role"),
+                    rx.select.content(
+                        rx.select.item("Support", value="reseller_staff"),
+                        rx.select.item("Billing", value="reseller_billing"),
+                    ),
+                    value=S.invite_role,
+                    on_change=lambda v: S.set_invite("role", v),
+                ),
                 rx.button("Invite", on_click=S.invite, id="invite-staff"),
+                wrap="wrap",
+            ),
+            rx.vstack(
+                rx.foreach(
+                    S.roles,
+                    lambda r: rx.text(rx.text.strong(r["label"]), ": ", r["can"], size="2"),
+                ),
+                spacing="1",
+                id="role-permissions",
             ),
             rx.table.root(
                 rx.table.header(

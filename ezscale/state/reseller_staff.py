@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale.services.accounts.invitations import invite_staff, list_staff, set_staff_active
+from ezscale.services.resellers.roles import ROLE_LABELS, ROLE_SUMMARY
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.messages import attempt, parse_id
 from ezscale.state.reseller import ResellerState
@@ -12,6 +13,10 @@ class ResellerStaffState(ResellerState):
     staff: list[dict[str, str]] = []
     invite_email: str = ""
     invite_name: str = ""
+    invite_role: str = "reseller_staff"
+    roles: list[dict[str, str]] = [
+        {"role": role.value, "label": ROLE_LABELS[role], "can": text} for role, text in ROLE_SUMMARY.items()
+    ]
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as db:
@@ -21,6 +26,7 @@ class ResellerStaffState(ResellerState):
                     "email": u.email,
                     "name": u.name,
                     "role": u.role.value,
+                    "role_label": ROLE_LABELS.get(u.role.value, u.role.value),
                     "active": "yes" if u.is_active else "no",
                 }
                 for u in list_staff(db)
@@ -39,17 +45,21 @@ class ResellerStaffState(ResellerState):
             self.invite_email = value
         elif field == "name":
             self.invite_name = value
+        elif field == "role":
+            self.invite_role = value
 
     @rx.event
     def invite(self):
         if (owner := self._owner()) is None:
             return None
         user, tenant = owner
-        email, name = self.invite_email, self.invite_name
+        email, name, role = self.invite_email, self.invite_name, self.invite_role
 
         def run():
             with tenant_session(tenant) as db:
-                return invite_staff(db, actor=user, tenant=tenant, email=email, name=name, ip=self._ip())
+                return invite_staff(
+                    db, actor=user, tenant=tenant, email=email, name=name, role=role, ip=self._ip()
+                )
 
         invited, self.error = attempt(run)
         if self.error:

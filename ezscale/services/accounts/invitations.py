@@ -16,7 +16,9 @@ from ezscale.services.core.mail import send_mail
 from ezscale.services.resellers.roles import require_owner
 from ezscale.services.tenancy.tenants import TenantInfo
 
-STAFF_ROLES = (Role.RESELLER_OWNER, Role.RESELLER_STAFF)
+STAFF_ROLES = (Role.RESELLER_OWNER, Role.RESELLER_BILLING, Role.RESELLER_STAFF)
+# The roles an owner may give an invited staff account.
+INVITABLE_ROLES = (Role.RESELLER_STAFF, Role.RESELLER_BILLING)
 
 
 def invite_account(
@@ -66,22 +68,33 @@ def list_staff(db: Session) -> list[User]:
 
 
 def invite_staff(
-    db: Session, *, actor: AuthUser, tenant: TenantInfo, email: str, name: str, ip: str = ""
+    db: Session,
+    *,
+    actor: AuthUser,
+    tenant: TenantInfo,
+    email: str,
+    name: str,
+    role: str = Role.RESELLER_STAFF.value,
+    ip: str = "",
 ) -> User:
-    """The owner invites a staff account to the reseller area (audited in the central database
-    once the tenant database committed)."""
+    """The owner invites a staff account (support or billing) to the reseller area (audited in the
+    central database once the tenant database committed)."""
     require_owner(actor, tenant.id, "invite staff")
+    if role not in {r.value for r in INVITABLE_ROLES}:
+        raise DomainError("Choose the support or the billing role.")
     invited = invite_account(
         db,
         email=email,
         name=name,
-        role=Role.RESELLER_STAFF,
+        role=Role(role),
         tenant=tenant,
         subject=f"You are invited to manage {tenant.name}",
         intro=f"{actor.name or actor.email} invited you to the {tenant.name} reseller area.",
         sender=tenant,
     )
-    record_audit(actor=actor, action="staff.invite", target=f"user:{invited.email}", after={}, ip=ip)
+    record_audit(
+        actor=actor, action="staff.invite", target=f"user:{invited.email}", after={"role": role}, ip=ip
+    )
     return invited
 
 

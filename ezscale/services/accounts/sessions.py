@@ -29,11 +29,12 @@ class AuthRole(StrEnum):
 
     CUSTOMER = "customer"
     RESELLER_OWNER = "reseller_owner"
+    RESELLER_BILLING = "reseller_billing"
     RESELLER_STAFF = "reseller_staff"
     PLATFORM_ADMIN = "platform_admin"
 
 
-RESELLER_ROLES = frozenset({AuthRole.RESELLER_OWNER, AuthRole.RESELLER_STAFF})
+RESELLER_ROLES = frozenset({AuthRole.RESELLER_OWNER, AuthRole.RESELLER_BILLING, AuthRole.RESELLER_STAFF})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""What a platform admin can do to a customer of any tenant. Each action checks its input
-(raising DomainError and changing nothing), commits, then writes an audit row."""
+"""What staff can do to a customer: a platform admin to any tenant's, a reseller's owner and staff
+to their own tenant's as their role allows (`resellers/roles.py`). Each action checks who asks and
+its input (raising DomainError and changing nothing), commits, then writes an audit row."""
 
 from datetime import timedelta
 
@@ -20,11 +21,14 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.services.accounts import rate_limits
+from ezscale.services.accounts.auth import send_verification
 from ezscale.services.accounts.sessions import AuthUser, create_user_session, hash_token
 from ezscale.services.billing import credits, invoices, payments, subscriptions, timeline
 from ezscale.services.core.audit import record_audit
 from ezscale.services.customers.directory import customer_target
 from ezscale.services.kasm import workspaces as kasm
+from ezscale.services.resellers.roles import Permission, require_permission
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 
 SERVICE_ACTIONS = ("suspend", "unsuspend", "terminate")
@@ -53,6 +57,7 @@ def add_credit(
     *, actor: AuthUser, tenant: TenantInfo, user_id: int, amount_minor: int, memo: str, ip: str = ""
 ) -> int:
     """Credit (positive) or debit (negative) the customer's account credit; returns the new balance."""
+    require_permission(actor, tenant.id, Permission.MONEY)
     if not memo.strip():
         raise DomainError("Say why the credit changes.")
     with tenant_session(tenant) as db:
@@ -73,6 +78,7 @@ def charge(
     *, actor: AuthUser, tenant: TenantInfo, user_id: int, amount_minor: int, description: str, ip: str = ""
 ) -> str:
     """A one-off charge: an invoice with one line, issued now; returns its number."""
+    require_permission(actor, tenant.id, Permission.MONEY)
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise DomainError("A charge needs a positive amount.")
     if not description.strip():
@@ -105,6 +111,7 @@ def credit_note(
     ip: str = "",
 ) -> str:
     """Issue a credit note against one of the customer's invoices (audited); returns its number."""
+    require_permission(actor, tenant.id, Permission.MONEY)
     with tenant_session(tenant) as db:
         invoice = db.get(Invoice, invoice_id)
         if invoice is None or invoice.user_id != user_id:
@@ -127,6 +134,7 @@ def refund(
     ip: str = "",
 ) -> None:
     """Refund (part of) a card payment at Stripe; an invoice correction is a credit note instead."""
+    require_permission(actor, tenant.id, Permission.MONEY)
     if not reason.strip():
         raise DomainError("Say why the payment is refunded.")
     with tenant_session(tenant) as db:
@@ -147,6 +155,7 @@ def change_service(
     *, actor: AuthUser, tenant: TenantInfo, user_id: int, service_id: int, action: str, ip: str = ""
 ) -> ServiceStatus:
     """Suspend, unsuspend or terminate a service (terminating also ends its subscription)."""
+    require_permission(actor, tenant.id, Permission.SERVICES)
     if action not in SERVICE_ACTIONS:
         raise DomainError("Unknown service action.")
     with tenant_session(tenant) as db:
@@ -193,6 +202,7 @@ def _apply(db: Session, service: Service, action: str) -> None:
 
 def reset_two_factor(*, actor: AuthUser, tenant: TenantInfo, user_id: int, ip: str = "") -> None:
     """Turn off the customer's authenticator app and recovery codes (they can enrol again)."""
+    require_permission(actor, tenant.id, Permission.ACCOUNT)
     with tenant_session(tenant) as db:
         user = _customer(db, user_id)
         if user.totp_enabled_at is None:
@@ -206,6 +216,7 @@ def reset_two_factor(*, actor: AuthUser, tenant: TenantInfo, user_id: int, ip: s
 
 def add_note(*, actor: AuthUser, tenant: TenantInfo, user_id: int, body: str, ip: str = "") -> None:
     """Add an internal admin note to the customer's record (audited); empty notes are refused."""
+    require_permission(actor, tenant.id, Permission.NOTE)
     body = body.strip()
     if not body:
         raise DomainError("The note is empty.")
@@ -219,6 +230,7 @@ def add_note(*, actor: AuthUser, tenant: TenantInfo, user_id: int, body: str, ip
 
 def impersonate(*, actor: AuthUser, tenant: TenantInfo, user_id: int, ip: str = "") -> str:
     """A session token of the customer, marked as impersonation (audited) for the admin's browser."""
+    require_permission(actor, tenant.id, Permission.ACCOUNT)
     with tenant_session(tenant) as db:
         user = _customer(db, user_id)
         if not user.is_active:
@@ -233,3 +245,19 @@ def impersonate(*, actor: AuthUser, tenant: TenantInfo, user_id: int, ip: str = 
         db.commit()
     _audit(actor, "customer.impersonate", customer_target(tenant.id, user_id), {"email": user.email}, ip)
     return token
+
+
+def resend_verification(*, actor: AuthUser, tenant: TenantInfo, user_id: int, ip: str = "") -> None:
+    """Mail an unconfirmed customer a new verification link (their sign-up's password stays the
+    one they chose); rate-limited per address like every mail a visitor can trigger."""
+    require_permission(actor, tenant.id, Permission.ACCOUNT)
+    with tenant_session(tenant) as db:
+        user = _customer(db, user_id)
+        if user.email_verified_at is not None:
+            raise DomainError("This customer's email address is already confirmed.")
+        if not rate_limits.may_mail(tenant_id=tenant.id, address=user.email):
+            raise DomainError("A verification mail went out to this address recently; try again later.")
+        send_verification(db, tenant=tenant, user=user, password_hash=user.password_hash)
+    _audit(
+        actor, "customer.resend_verification", customer_target(tenant.id, user_id), {"email": user.email}, ip
+    )

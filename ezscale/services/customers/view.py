@@ -44,6 +44,7 @@ def record_view(record: CustomerRecord) -> dict:
             "country": user.country,
             "joined": _when(user.created_at),
             "two_factor": "on" if user.totp_enabled_at else "off",
+            "verified": "yes" if user.email_verified_at else "no",
             "status": "active" if user.is_active else "disabled",
             "balance": money(record.credit_balance_minor, cur).format(),
         },

@@ -66,7 +66,13 @@ def test_staff_changes_are_audited_by_the_services(make_tenant):
         set_staff_active(db, actor=actors.owner(tenant), tenant=tenant, user_id=sam.id, active=False)
         set_staff_active(db, actor=actors.owner(tenant), tenant=tenant, user_id=sam.id, active=True)
     assert audit_trail("staff.") == [
-        ("owner@reseller.test", "staff.invite", "user:sam@acme.test", {}, "192.0.2.10"),
+        (
+            "owner@reseller.test",
+            "staff.invite",
+            "user:sam@acme.test",
+            {"role": "reseller_staff"},
+            "192.0.2.10",
+        ),
         ("owner@reseller.test", "staff.disable", "user:sam@acme.test", {}, ""),
         ("owner@reseller.test", "staff.enable", "user:sam@acme.test", {}, ""),
     ]

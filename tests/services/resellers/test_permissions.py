@@ -3,13 +3,11 @@ paid to EZSCALE (issue 12, finding 8). Checked in the services and through every
 of the reseller area from a staff session; a suspended reseller's brand assets are not served."""
 
 import base64
-import inspect
 import io
 from datetime import date
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import select
 from starlette.testclient import TestClient
 
@@ -34,7 +32,7 @@ from ezscale.state.reseller_overview import ResellerOverviewState
 from ezscale.state.reseller_staff import ResellerStaffState
 from tests.actors import owner, staff
 from tests.factories import LONG_AGO, backdate
-from tests.loops import run_on_own_loop
+from tests.state_harness import call, page_state
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -100,25 +98,6 @@ def test_services_refuse_staff_and_other_resellers_owners(acme, make_tenant, cen
         assert db.exec(select(User).where(User.email == "new@acme.test")).first() is None
 
 
-def _call(state, name: str, *args):
-    result = type(state).event_handlers[name].fn(state, *args)
-    if inspect.isawaitable(result):
-        return run_on_own_loop(result)
-    return result
-
-
-def _staff_state(cls, tenant: TenantInfo, token: str):
-    root = rx.State(_reflex_internal_init=True)
-    host = f"acme.{get_settings().platform_domain}:3000"
-    root.router = RouterData.from_router_data(
-        {
-            "headers": {"host": host, "origin": f"http://{host}", "cookie": f"ezscale_session={token}"},
-            "pathname": "/reseller",
-        }
-    )
-    return root.get_substate(cls.get_full_name().split(".")[1:])
-
-
 def test_every_owner_handler_refuses_a_staff_session(acme, central, clock):
     row = _pending_domain(central, acme)
     backdate(central, acme, LONG_AGO)
@@ -154,10 +133,12 @@ def test_every_owner_handler_refuses_a_staff_session(acme, central, clock):
         (ResellerOverviewState, "pay", (str(invoice.id),), {}),
     ]
     for cls, name, args, fields in calls:
-        state = _staff_state(cls, acme, token)
+        state = page_state(
+            cls, host=f"acme.{get_settings().platform_domain}:3000", token=token, path="/reseller"
+        )
         for field, value in fields.items():
             setattr(state, field, value)
-        _call(state, name, *args)
+        call(state, name, *args)
         assert state.role == "reseller_staff", f"{cls.__name__}.{name}"
         assert "Only the reseller's owner" in state.error, f"{cls.__name__}.{name}: {state.error!r}"
     central.expire_all()
