@@ -42,6 +42,7 @@ _NAV = {
     Area.RESELLER: [
         ("Overview", routes.RESELLER),
         ("Customers", routes.RESELLER_CUSTOMERS),
+        ("Usage", routes.RESELLER_USAGE),
         ("Branding", routes.RESELLER_BRANDING),
         ("Domains", routes.RESELLER_DOMAINS),
         ("Plans", routes.RESELLER_PLANS),

@@ -16,7 +16,10 @@ def customers_page() -> rx.Component:
     form = rx.form(
         rx.hstack(
             rx.input(
-                value=S.query, on_change=S.set_query, placeholder="E-mail, name or company", id="customer-query"
+                value=S.query,
+                on_change=S.set_query,
+                placeholder="E-mail, name or company",
+                id="customer-query",
             ),
             rx.button("Search", type="submit", id="customer-search"),
         ),

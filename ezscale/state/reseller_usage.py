@@ -1,0 +1,81 @@
+"""Reseller → Usage: one month's workspace hours and revenue, active services and margins, CSV."""
+
+import reflex as rx
+
+from ezscale import clock
+from ezscale.money import Money
+from ezscale.services.resellers.usage_stats import month_start, recent_months, usage_csv, usage_month
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
+from ezscale.state.messages import attempt
+from ezscale.state.reseller import ResellerState
+
+
+class ResellerUsageState(ResellerState):
+    month: str = ""
+    months: list[str] = []
+    totals: dict[str, str] = {}
+    by_customer: list[dict[str, str]] = []
+    by_type: list[dict[str, str]] = []
+    type_chart: list[dict] = []
+    plans: list[dict[str, str]] = []
+
+    def _report(self, tenant: TenantInfo):
+        today = clock.now().date()
+        month = month_start(self.month, today=today)
+        with tenant_session(tenant) as session:
+            return usage_month(session, month=month, currency=tenant.currency)
+
+    def _refresh(self, tenant: TenantInfo) -> None:
+        report, self.error = attempt(lambda: self._report(tenant))
+        if report is None:
+            return
+        self.months = recent_months(clock.now().date())
+        self.month = f"{report.month:%Y-%m}"
+
+        def fmt(minor: int) -> str:
+            return Money(minor, report.currency).format()
+
+        self.totals = {"hours": f"{report.hours.normalize():f}", "revenue": fmt(report.revenue_minor)}
+        self.by_customer = [
+            {"name": u.label, "hours": f"{u.hours.normalize():f}", "revenue": fmt(u.revenue_minor)}
+            for u in report.by_customer
+        ]
+        self.by_type = [
+            {"name": u.label, "hours": f"{u.hours.normalize():f}", "revenue": fmt(u.revenue_minor)}
+            for u in report.by_type
+        ]
+        self.type_chart = [{"name": u.label, "Hours": float(u.hours)} for u in report.by_type]
+        self.plans = [
+            {
+                "plan": p.plan,
+                "active": str(p.active),
+                "retail": p.retail,
+                "wholesale": p.wholesale,
+                "margin": p.margin,
+                "monthly": "—" if p.monthly_margin_minor is None else fmt(p.monthly_margin_minor),
+            }
+            for p in report.plans
+        ]
+
+    @rx.event
+    def load(self):
+        redirect, tenant = self._guard()
+        if tenant is not None:
+            self._refresh(tenant)
+        return redirect
+
+    @rx.event
+    def choose_month(self, month: str):
+        if (who := self._owner()) is not None:
+            self.month = month
+            self._refresh(who[1])
+
+    @rx.event
+    def download(self):
+        if (who := self._owner()) is None:
+            return None
+        report, self.error = attempt(lambda: self._report(who[1]))
+        if report is None:
+            return None
+        name, text = usage_csv(report)
+        return rx.download(data=text, filename=name)
