@@ -34,6 +34,40 @@ def _wholesale_row(i: dict) -> rx.Component:
     )
 
 
+def _step(st: dict) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            st["done"] == "yes",
+            rx.icon("circle-check", color="green", size=18),
+            rx.icon("circle", color="gray", size=18),
+        ),
+        rx.cond(
+            st["done"] == "yes",
+            rx.text(st["label"], color_scheme="gray"),
+            rx.link(st["label"], href=st["href"]),
+        ),
+        data_step=st["key"],
+        align="center",
+    )
+
+
+def _getting_started() -> rx.Component:
+    S = ResellerOverviewState
+    return rx.cond(
+        S.steps_left > 0,
+        rx.card(
+            rx.vstack(
+                rx.heading("Getting started", size="4"),
+                rx.text(S.steps_left, " steps left before your storefront is ready for business.", size="2"),
+                rx.foreach(S.steps, _step),
+                spacing="2",
+            ),
+            width="100%",
+            id="getting-started",
+        ),
+    )
+
+
 def _card_on_file() -> rx.Component:
     S = ResellerOverviewState
     return rx.card(
@@ -65,6 +99,7 @@ def overview() -> rx.Component:
     S = ResellerOverviewState
     return rx.vstack(
         error_callout(S.error, "reseller-error"),
+        _getting_started(),
         rx.vstack(
             rx.grid(
                 rx.foreach(S.cards, _card),

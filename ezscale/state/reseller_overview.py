@@ -6,6 +6,7 @@ from ezscale.db import central_session
 from ezscale.money import Money
 from ezscale.services.billing.views import stripe_js_url
 from ezscale.services.resellers.dashboard import summary
+from ezscale.services.resellers.onboarding import checklist
 from ezscale.services.resellers.wholesale import list_wholesale_invoices, wholesale_pdf
 from ezscale.services.resellers.wholesale_payments import card_label, pay_invoice, save_card, start_card_setup
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
@@ -19,6 +20,8 @@ class ResellerOverviewState(ResellerState):
     invoices: list[dict[str, str]] = []
     card_label: str = ""
     adding_card: bool = False
+    steps: list[dict[str, str]] = []
+    steps_left: int = 0
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as session:
@@ -30,6 +33,13 @@ class ResellerOverviewState(ResellerState):
             {"label": "Revenue this month", "value": s.revenue_this_month.format()},
             {"label": "Workspace hours this month", "value": f"{s.usage_hours_this_month.normalize():f}"},
         ]
+        with central_session() as session, tenant_session(tenant) as db:
+            steps = checklist(session, db, tenant=tenant)
+        self.steps = [
+            {"key": st.key, "label": st.label, "done": "yes" if st.done else "", "href": st.href}
+            for st in steps
+        ]
+        self.steps_left = sum(not st.done for st in steps)
         with central_session() as session:
             self.card_label = card_label(session, tenant_id=tenant.id)
             self.invoices = [
