@@ -81,6 +81,9 @@ class Plan(TenantModel, table=True):
     wholesale_hourly_rate: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 6))
     active: bool = Field(default=True)
     sort_order: int = Field(default=0)
+    # A reseller's plan resells this house plan (its provisioning and wholesale source); None:
+    # the plan's own code (house plans, and the default catalogue every reseller starts with).
+    base_code: str | None = Field(default=None, max_length=60)
 
 
 class ServiceStatus(StrEnum):

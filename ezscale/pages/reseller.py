@@ -150,6 +150,51 @@ def _plan_row(p: dict) -> rx.Component:
     )
 
 
+def _add_plan() -> rx.Component:
+    S = ResellerPlansState
+
+    def field(label: str, key: str, width: str = "140px") -> rx.Component:
+        return rx.input(
+            placeholder=label,
+            value=S.new_plan.get(key, ""),
+            on_change=lambda v: S.set_new_plan(key, v),
+            width=width,
+            id=f"new-plan-{key}",
+        )
+
+    return rx.card(
+        rx.vstack(
+            rx.heading("Add a plan from EZSCALE's catalogue", size="3"),
+            rx.text(
+                "Sell any of EZSCALE's products under your own name and price — the same product more "
+                "than once if you like. New plans start off sale, so you can check them first.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.select.root(
+                rx.select.trigger(placeholder="Choose a product", width="100%"),
+                rx.select.content(
+                    rx.foreach(S.offers, lambda o: rx.select.item(o["label"], value=o["code"]))
+                ),
+                value=S.new_plan.get("offer", ""),
+                on_change=lambda v: S.set_new_plan("offer", v),
+            ),
+            rx.hstack(
+                field("Name (optional)", "name", "200px"),
+                field("Price", "price"),
+                field("Setup fee", "setup_fee"),
+                rx.button("Add plan", on_click=S.add_plan, id="add-plan"),
+                wrap="wrap",
+            ),
+            field("Description (optional)", "description", "100%"),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        id="add-plan-card",
+    )
+
+
 @area_page(
     Area.RESELLER,
     route=routes.RESELLER_PLANS,
@@ -191,7 +236,9 @@ def plans() -> rx.Component:
                 id="reseller-plans",
             ),
             width="100%",
+            overflow_x="auto",
         ),
+        _add_plan(),
         width="100%",
         spacing="4",
     )

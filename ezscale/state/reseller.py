@@ -4,6 +4,7 @@ import reflex as rx
 
 from ezscale.db import central_session
 from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.catalogue.offers import add_offer, list_offers
 from ezscale.services.catalogue.plans import PlanForm, list_plans, update_plan
 from ezscale.services.catalogue.retail_prices import pricing
 from ezscale.services.tenancy.domains import (
@@ -127,14 +128,26 @@ class ResellerDomainsState(ResellerState):
 
 
 class ResellerPlansState(ResellerState):
-    """The owner edits each plan in its row: name, description, price, setup fee, on sale."""
+    """The owner edits each plan in its row (name, description, price, setup fee, on sale) and
+    adds plans of its own from EZSCALE's catalogue."""
 
     rows: list[dict[str, str]] = []
+    offers: list[dict[str, str]] = []
+    new_plan: dict[str, str] = {}
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as session:
             labels = {r.plan_id: r for r in pricing(session)}
             plans = list_plans(session)
+            offers = list_offers(session, tenant=tenant)
+        self.offers = [
+            {
+                "code": o.code,
+                "label": f"{o.name} — wholesale {o.wholesale}"
+                + (f" (you sell it {o.added}×)" if o.added else ""),
+            }
+            for o in offers
+        ]
         self.rows = [
             {
                 "id": str(p.id),
@@ -170,6 +183,43 @@ class ResellerPlansState(ResellerState):
     @rx.event
     def set_active(self, plan_id: str, value: bool):
         self._edit_row(plan_id, "active", "yes" if value else "")
+
+    @rx.event
+    def set_new_plan(self, field: str, value: str):
+        if field in ("offer", *_PLAN_FIELDS):
+            self.new_plan = {**self.new_plan, field: value[:500]}
+
+    @rx.event
+    def add_plan(self):
+        if (owner := self._owner()) is None:
+            return None
+        user, tenant = owner
+        new = dict(self.new_plan)
+        form = PlanForm(
+            name=new.get("name") or None,
+            description=new.get("description") or None,
+            price=new.get("price", ""),
+            setup_fee=new.get("setup_fee", ""),
+            active=False,
+        )
+
+        def run() -> str:
+            with tenant_session(tenant) as session:
+                return add_offer(
+                    session,
+                    actor=user,
+                    tenant=tenant,
+                    offer_code=new.get("offer", ""),
+                    form=form,
+                    ip=self._ip(),
+                ).name
+
+        name, self.error = attempt(run)
+        if self.error:
+            return None
+        self.new_plan = {}
+        self._refresh(tenant)
+        return rx.toast.success(f"{name} added, not on sale yet: check it, then tick On sale and save.")
 
     @rx.event
     def save(self, plan_id: str):

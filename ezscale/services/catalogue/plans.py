@@ -183,7 +183,7 @@ def _full_editor(actor: AuthUser, tenant: TenantInfo) -> bool:
     raise DomainError("Only a platform admin or the reseller's owner can edit these plans.")
 
 
-def _values(session: Session, form: PlanForm, plan: Plan, *, full: bool) -> dict[str, object]:
+def plan_values(session: Session, form: PlanForm, plan: Plan, *, full: bool) -> dict[str, object]:
     """The plan's new column values from the form, all checked before anything is set."""
     name = _text(form.name, plan.name, label="name", limit=120)
     if not name:
@@ -266,7 +266,14 @@ def create_plan(
     form = replace(form, **{f: "" for f in required if getattr(form, f) is None})
     last = session.exec(select(func.max(Plan.sort_order))).one()
     blank = Plan(code="", name="", currency=tenant.currency, sort_order=(last or 0) + 1)
-    plan = Plan(currency=tenant.currency, **_values(session, form, blank, full=True))
+    plan = Plan(currency=tenant.currency, **plan_values(session, form, blank, full=True))
+    return commit_new_plan(session, actor=actor, tenant=tenant, plan=plan, ip=ip)
+
+
+def commit_new_plan(
+    session: Session, *, actor: AuthUser, tenant: TenantInfo, plan: Plan, ip: str = ""
+) -> Plan:
+    """Store a new plan (its values already checked) and audit it as plan.create."""
     _commit(session, plan)
     _audit(actor, "plan.create", tenant, None, plan_row(plan), ip)
     return plan
@@ -287,7 +294,7 @@ def update_plan(
     full = _full_editor(actor, tenant)
     plan = _plan(session, plan_id)
     before = plan_row(plan)
-    values = _values(session, form, plan, full=full)
+    values = plan_values(session, form, plan, full=full)
     for field, value in values.items():
         setattr(plan, field, value)
     _commit(session, plan)

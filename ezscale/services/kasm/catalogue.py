@@ -75,10 +75,16 @@ def seed_catalogue(db: Session) -> None:
                     sort_order=order,
                 )
             )
+    size_types(db)
+
+
+def size_types(db: Session) -> None:
+    """Give every workspace plan without a size the size of the house type it is (or resells)."""
     sized = set(db.exec(select(KasmType.plan_id)).all())
-    for plan in db.exec(select(Plan).where(col(Plan.code).in_(TYPE_SIZES))):
-        if plan.id not in sized:
-            category, cores, memory = TYPE_SIZES[plan.code]
+    for plan in db.exec(select(Plan).where(Plan.service_type == ServiceType.KASM)):
+        base = plan.base_code or plan.code
+        if plan.id not in sized and base in TYPE_SIZES:
+            category, cores, memory = TYPE_SIZES[base]
             db.add(KasmType(plan_id=plan.id, category=category, cores=cores, memory_mb=memory))
     db.commit()
 
