@@ -183,7 +183,10 @@ def customer_record(C) -> rx.Component:
             "No services.",
         ),
         rx.heading("Invoices", size="4"),
-        rx.hstack(_field("Credit note amount", "cn_amount"), _field("Reason", "cn_reason")),
+        rx.cond(
+            _can(C, "money"),
+            rx.hstack(_field(C, "Credit note amount", "cn_amount"), _field(C, "Reason", "cn_reason")),
+        ),
         cell_table(
             ["Number", "Kind", "Status", "Total", "Issued", "Paid", ""],
             C.invoices,
@@ -192,7 +195,10 @@ def customer_record(C) -> rx.Component:
             "No invoices.",
         ),
         rx.heading("Card payments", size="4"),
-        rx.hstack(_field("Refund amount", "refund_amount"), _field("Reason", "refund_reason")),
+        rx.cond(
+            _can(C, "money"),
+            rx.hstack(_field(C, "Refund amount", "refund_amount"), _field(C, "Reason", "refund_reason")),
+        ),
         cell_table(
             ["When", "Invoice", "Status", "Amount", "Refunded", ""],
             C.payments,
