@@ -9,6 +9,9 @@ other parameters or on another endpoint it is refused (400 `idempotency_error`),
 first request is still running a second one gets 409. Without it a retried charge would be a
 second charge here, and tests could not tell. The saved responses live in memory: unlike
 Stripe, a restarted simulator (the demo's, with `--state`) has forgotten them.
+
+Stripe Connect (connected accounts, onboarding, data partitioned by `Stripe-Account`) is added by
+`stripe_connect.py`; the idempotency middleware runs first, so a replay is the first reply.
 """
 
 import argparse
@@ -23,6 +26,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import httpx
+
+from ezscale.simulators import stripe_connect
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -137,6 +142,7 @@ def _serve(port: int, state: Path | None) -> None:
     resources.Store.try_load_from_disk = load
     resources.Store.dump_to_disk = dump
     resources.store.try_load_from_disk()
+    stripe_connect.install(web, server.app, resources.store, resources, base_url=f"http://127.0.0.1:{port}")
     server.app.middlewares.insert(0, idempotency_middleware(web))
     web.run_app(server.app, host="127.0.0.1", port=port, print=None, access_log=None)
 

@@ -1,0 +1,99 @@
+"""The Stripe simulator's Connect: accounts onboard through their link, a direct charge lands on
+the connected account (invisible to the platform and to other accounts), an account that has not
+finished onboarding cannot charge, and events about its objects name it."""
+
+import re
+
+import httpx
+import pytest
+
+from ezscale.settings import get_settings
+
+
+@pytest.fixture
+def api(stripe_env) -> httpx.Client:
+    key = get_settings().stripe_secret_key
+    with httpx.Client(base_url=stripe_env, auth=(key, ""), timeout=10) as client:
+        yield client
+
+
+def _account(api: httpx.Client, *, onboard: bool) -> str:
+    account = api.post("/v1/accounts", data={"type": "standard", "email": "owner@acme.test"}).json()
+    assert account["charges_enabled"] is False
+    if onboard:
+        link = api.post(
+            "/v1/account_links",
+            data={
+                "account": account["id"],
+                "type": "account_onboarding",
+                "return_url": "https://acme.example/reseller/payments?connected=1",
+                "refresh_url": "https://acme.example/reseller/payments",
+            },
+        ).json()
+        page = httpx.get(link["url"])
+        assert page.status_code == 200 and 'id="agree"' in page.text
+        action = re.search(r'name="return_url" value="([^"]*)"', page.text)[1]
+        done = httpx.post(link["url"].split("?")[0], data={"return_url": action.replace("&amp;", "&")})
+        assert done.status_code == 302
+        assert done.headers["location"] == "https://acme.example/reseller/payments?connected=1"
+        assert api.get(f"/v1/accounts/{account['id']}").json()["charges_enabled"] is True
+    return account["id"]
+
+
+def _direct_charge(api: httpx.Client, account: str) -> httpx.Response:
+    on_behalf = {"Stripe-Account": account}
+    customer = api.post("/v1/customers", data={"email": "ann@example.com"}, headers=on_behalf)
+    if customer.status_code != 200:
+        return customer
+    return api.post(
+        "/v1/payment_intents",
+        data={
+            "amount": 2400,
+            "currency": "usd",
+            "customer": customer.json()["id"],
+            "payment_method": "pm_card_visa",
+            "confirm": "true",
+        },
+        headers=on_behalf,
+    )
+
+
+def test_a_direct_charge_lands_on_the_connected_account_only(api):
+    acme, beta = _account(api, onboard=True), _account(api, onboard=True)
+    intent = _direct_charge(api, acme)
+    assert intent.status_code == 200 and intent.json()["status"] == "succeeded"
+    intent_id = intent.json()["id"]
+
+    assert api.get(f"/v1/payment_intents/{intent_id}", headers={"Stripe-Account": acme}).status_code == 200
+    for outsider in ({}, {"Stripe-Account": beta}):
+        missing = api.get(f"/v1/payment_intents/{intent_id}", headers=outsider)
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "resource_missing"
+        refund = api.post("/v1/refunds", data={"payment_intent": intent_id}, headers=outsider)
+        assert refund.status_code in (400, 404)
+        listed = api.get("/v1/payment_intents", headers=outsider).json()["data"]
+        assert intent_id not in [i["id"] for i in listed]
+    own = api.get("/v1/payment_intents", headers={"Stripe-Account": acme}).json()["data"]
+    assert [i["id"] for i in own] == [intent_id]
+
+
+def test_an_account_that_did_not_finish_onboarding_cannot_charge(api):
+    pending = _account(api, onboard=False)
+    refused = _direct_charge(api, pending)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "account_invalid"
+    unknown = api.get("/v1/customers", headers={"Stripe-Account": "acct_nobody"})
+    assert unknown.status_code == 403
+    link = api.post(
+        "/v1/account_links", data={"account": "acct_nobody", "return_url": "x", "refresh_url": "y"}
+    )
+    assert link.status_code == 400
+
+
+def test_events_about_a_connected_accounts_objects_name_it(api):
+    acme = _account(api, onboard=True)
+    customer = api.post("/v1/customers", data={"email": "bob@example.com"}, headers={"Stripe-Account": acme})
+    created = {"type": "customer.created"}
+    events = api.get("/v1/events", params=created, headers={"Stripe-Account": acme}).json()["data"]
+    mine = [e for e in events if e["data"]["object"]["id"] == customer.json()["id"]]
+    assert len(mine) == 1 and mine[0]["account"] == acme
+    platform = api.get("/v1/events", params=created).json()["data"]
+    assert customer.json()["id"] not in [e["data"]["object"]["id"] for e in platform]
