@@ -117,17 +117,30 @@ def overview() -> rx.Component:
             ),
             rx.heading("Wholesale invoices from EZSCALE", size="4"),
             _card_on_file(),
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Number", "Period", "Total", "Due", "Status", "")
-                        ]
-                    )
+            rx.cond(
+                S.invoices.length() > 0,
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                *[
+                                    rx.table.column_header_cell(h)
+                                    for h in ("Number", "Period", "Total", "Due", "Status", "")
+                                ]
+                            )
+                        ),
+                        rx.table.body(rx.foreach(S.invoices, _wholesale_row)),
+                        width="100%",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
                 ),
-                rx.table.body(rx.foreach(S.invoices, _wholesale_row)),
-                width="100%",
+                rx.text(
+                    "No wholesale invoices yet: the first comes on your billing day, for the month before.",
+                    color_scheme="gray",
+                    size="2",
+                    id="no-wholesale-invoices",
+                ),
             ),
             rx.script(src=CARD_JS),
             width="100%",
