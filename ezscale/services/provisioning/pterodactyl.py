@@ -5,7 +5,7 @@ Plan mapping: `package` is `"<nest id>/<egg id>"`; options `memory`, `disk` (MiB
 `locations` (comma-separated location ids; empty = any), `docker_image` and `startup` (default:
 the egg's), and `env.<VARIABLE>` overrides of the egg's variable defaults.
 
-Panel config: credentials `application_key` (`ptla_`) and `client_key` (`ptlc_` of a root
+Panel config: `timeout_seconds` bounds a create (other calls wait at most 30 s); credentials `application_key` (`ptla_`) and `client_key` (`ptlc_` of a root
 admin, for power and usage); option `force_delete` = "1" deletes with `/force` (for a node whose
 Wings is gone; may leave files behind).
 
@@ -161,7 +161,7 @@ class PterodactylModule:
             application_key=key,
             client_key=self.config.credentials.get("client_key", ""),
             timeout=min(self.config.timeout_seconds, 30.0),
-            create_timeout=max(self.config.timeout_seconds, 60.0),
+            create_timeout=self.config.timeout_seconds,
             retries=int(self.config.options.get("retries", 2)),
             backoff=float(self.config.options.get("backoff", 0.5)),
         ) as client:
