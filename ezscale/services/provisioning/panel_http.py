@@ -28,10 +28,18 @@ class PanelRefused(PanelRejected):
     """A 4xx reply (or an error envelope): the panel's status, error code and detail, for the
     client to map (404 → gone, 409 → busy or duplicate, 400 no node → out of stock)."""
 
-    def __init__(self, message: str, *, status: int, code: str = "", detail: str = "") -> None:
-        """Keep the status, code and detail beside the message shown to people."""
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str = "",
+        detail: str = "",
+        body: Any = None,  # noqa: ANN401 (the parsed error body)
+    ) -> None:
+        """Keep the status, code, detail and body beside the message shown to people."""
         super().__init__(message)
-        self.status, self.code, self.detail = status, code, detail
+        self.status, self.code, self.detail, self.body = status, code, detail, body
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +176,9 @@ class PanelHttp:
             message = f"{self.product} refused our credentials (HTTP {status}){_tail(detail)}"
         else:
             message = f"{self.product} refused the request (HTTP {status}){_tail(detail)}"
-        raise PanelRefused(message, status=status, code=code, detail=detail)
+        raise PanelRefused(
+            message, status=status, code=code, detail=detail, body=parsed if is_json(parsed) else None
+        )
 
 
 def _tail(detail: str) -> str:
