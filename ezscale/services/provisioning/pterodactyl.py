@@ -6,8 +6,9 @@ Plan mapping: `package` is `"<nest id>/<egg id>"`; options `memory`, `disk` (MiB
 the egg's), and `env.<VARIABLE>` overrides of the egg's variable defaults.
 
 Panel config: `timeout_seconds` bounds a create (other calls wait at most 30 s); credentials
-`application_key` (`ptla_`) and `client_key` (`ptlc_` of a root admin, for power and usage); option `force_delete` = "1" deletes with `/force` (for a node whose
-Wings is gone; may leave files behind).
+`application_key` (`ptla_`) and `client_key` (`ptlc_` of a root admin, for power and usage);
+option `force_delete` = "1" deletes with `/force` (for a node whose Wings is gone; may leave
+files behind).
 
 Handles: the panel user's `external_id` is our customer id; the server's `external_id` is our
 service id (unique on the panel), so `find` and a repeated `create` adopt what an earlier,
