@@ -137,7 +137,8 @@ def _handler_for(sim: RestSimulator) -> type[BaseHTTPRequestHandler]:
             if body is None:
                 data, kind = b"", "application/json"
             elif isinstance(body, bytes):
-                data, kind = body, "application/json"
+                json_like = body.lstrip().startswith((b"{", b"["))
+                data, kind = body, "application/json" if json_like else "text/plain"
             elif isinstance(body, str) and status == 200 and body.startswith("<"):
                 data, kind = body.encode(), "text/html"
             else:
