@@ -302,6 +302,9 @@ class PterodactylClient:
             "GET", f"/nodes/{node_id}/allocations", params={"filter[server_id]": "false"}, safe=True
         )
         rows = _items(reply)
+        total = ((json_object(reply, product=PRODUCT).get("meta") or {}).get("pagination") or {}).get("total")
+        if total is not None:  # the filter left only free ones; the total spans every page
+            return as_int(total, product=PRODUCT, field="pagination.total")
         return sum(1 for row in rows if not row.get("assigned"))
 
     # --- users ------------------------------------------------------------------------------
