@@ -43,7 +43,7 @@ from ezscale.services.provisioning.module import (
     Stock,
     UsageMetric,
 )
-from ezscale.services.provisioning.panel_http import PanelRefused
+from ezscale.services.provisioning.panel_http import PanelRefused, client_options
 
 BYTE_RESOURCES = frozenset({"diskspace", "transfer", "bandwidth"})
 # Enhance documents no error bodies: a refusal naming any of these is read as "no resources left".
@@ -127,10 +127,7 @@ class EnhanceModule:
         with EnhanceClient(
             base_url=self.config.base_url,
             token=token,
-            timeout=min(self.config.timeout_seconds, 30.0),
-            create_timeout=self.config.timeout_seconds,
-            retries=int(self.config.options.get("retries", 2)),
-            backoff=float(self.config.options.get("backoff", 0.5)),
+            **client_options(self.config, PRODUCT),
         ) as client:
             yield client
 
@@ -176,7 +173,10 @@ class EnhanceModule:
     def test_connection(self) -> str:
         """Read the reseller org."""
         with self._client() as client:
-            org = client.org(self._reseller)
+            try:
+                org = client.org(self._reseller)
+            except GoneFromPanel:
+                raise PanelRejected(f"{PRODUCT} has no org {self._reseller} (the reseller org id).") from None
         return f"{PRODUCT} answered: org {org.name or org.id}."
 
     def check_capacity(self, plan: PlanMapping) -> Stock:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from ezscale.services.provisioning.module import PanelRejected, PanelUnavailable
+from ezscale.services.provisioning.module import PanelConfig, PanelRejected, PanelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,23 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(p) for p in path)
 
 
+def client_options(config: PanelConfig, product: str) -> dict[str, Any]:
+    """Timeouts and retries from a panel config: `timeout_seconds` bounds a create, other calls
+    wait at most 30 s; options `retries` (2) and `backoff` (0.5 s, doubled per retry)."""
+    try:
+        retries, backoff = int(config.options.get("retries", 2)), float(config.options.get("backoff", 0.5))
+    except ValueError:
+        raise PanelRejected(f"The {product} panel's retries and backoff options must be numbers.") from None
+    if retries < 0 or backoff < 0 or config.timeout_seconds <= 0:
+        raise PanelRejected(f"The {product} panel's timeout, retries and backoff must be positive.")
+    return dict(
+        timeout=min(config.timeout_seconds, 30.0),
+        create_timeout=config.timeout_seconds,
+        retries=retries,
+        backoff=backoff,
+    )
+
+
 class PanelHttp:
     """One panel's HTTP connection: base URL, auth headers or query, timeouts and retries."""
 
@@ -105,7 +122,7 @@ class PanelHttp:
         self._retries, self._backoff, self._sleep = retries, backoff, sleep
         self._error_text = error_text
         self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
+            base_url=_checked_url(product, base_url),
             headers={"Accept": "application/json", **(headers or {})},
             timeout=timeout,
             transport=transport,
@@ -179,6 +196,17 @@ class PanelHttp:
         raise PanelRefused(
             message, status=status, code=code, detail=detail, body=parsed if is_json(parsed) else None
         )
+
+
+def _checked_url(product: str, base_url: str) -> str:
+    """The panel URL without a trailing slash, or PanelRejected when it is not http(s)://host."""
+    try:
+        url = httpx.URL(base_url.strip())
+    except (httpx.InvalidURL, TypeError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise PanelRejected(f"The {product} panel URL {base_url!r} is not a valid http(s) address.")
+    return str(url).rstrip("/")
 
 
 def _tail(detail: str) -> str:

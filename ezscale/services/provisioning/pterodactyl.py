@@ -36,7 +36,7 @@ from ezscale.services.provisioning.module import (
     Stock,
     UsageMetric,
 )
-from ezscale.services.provisioning.panel_http import PanelRefused
+from ezscale.services.provisioning.panel_http import PanelRefused, client_options
 from ezscale.services.provisioning.pterodactyl_client import (
     PRODUCT,
     PterodactylClient,
@@ -161,10 +161,7 @@ class PterodactylModule:
             base_url=self.config.base_url,
             application_key=key,
             client_key=self.config.credentials.get("client_key", ""),
-            timeout=min(self.config.timeout_seconds, 30.0),
-            create_timeout=self.config.timeout_seconds,
-            retries=int(self.config.options.get("retries", 2)),
-            backoff=float(self.config.options.get("backoff", 0.5)),
+            **client_options(self.config, PRODUCT),
         ) as client:
             yield client
 

@@ -42,7 +42,7 @@ from ezscale.services.provisioning.module import (
     Stock,
     UsageMetric,
 )
-from ezscale.services.provisioning.panel_http import PanelRefused
+from ezscale.services.provisioning.panel_http import PanelRefused, client_options
 from ezscale.services.provisioning.synergycp_client import PRODUCT, ScpServer, SynergyCPClient
 
 POWER = {
@@ -118,10 +118,7 @@ class SynergyCPModule:
         with SynergyCPClient(
             base_url=self.config.base_url,
             api_key=key,
-            timeout=min(self.config.timeout_seconds, 30.0),
-            create_timeout=self.config.timeout_seconds,
-            retries=int(self.config.options.get("retries", 2)),
-            backoff=float(self.config.options.get("backoff", 0.5)),
+            **client_options(self.config, PRODUCT),
         ) as client:
             yield client
 

@@ -17,6 +17,7 @@ from ezscale.services.provisioning.module import (
 )
 from ezscale.simulators.enhance import MO_ID, EnhanceSimulator
 from ezscale.simulators.rest import serve
+from tests.services.provisioning.panel_contract import assert_meets_contract
 
 CUSTOMER = Customer(id=42, email="web@example.com", name="Tim Berners-Lee")
 STARTER = PlanMapping(package="1")
@@ -215,3 +216,8 @@ def test_bad_token_and_bad_mapping_are_rejected(sim):
         _module(sim).check_capacity(PlanMapping(package="99"))
     with pytest.raises(PanelRejected, match="reseller org"):
         _module(sim, reseller_org_id="").check_capacity(STARTER)
+
+
+def test_meets_the_module_contract():
+    assert_meets_contract(EnhanceModule)
+    assert EnhanceModule.name == "enhance"

@@ -19,6 +19,7 @@ from ezscale.services.provisioning.module import (
 from ezscale.services.provisioning.pterodactyl import PterodactylModule
 from ezscale.simulators.pterodactyl import PterodactylSimulator
 from ezscale.simulators.rest import serve
+from tests.services.provisioning.panel_contract import assert_meets_contract
 
 CUSTOMER = Customer(id=42, email="gamer@example.com", name="Ada Lovelace")
 PLAN = PlanMapping(
@@ -229,3 +230,8 @@ def test_power_without_client_key_is_rejected(sim, clock):
     clock.now = 31
     with pytest.raises(PanelRejected, match="client API key"):
         module.power(ServiceRef(service_id=17, external_id=made.external_id), PowerAction.STOP)
+
+
+def test_meets_the_module_contract():
+    assert_meets_contract(PterodactylModule)
+    assert PterodactylModule.name == "pterodactyl"

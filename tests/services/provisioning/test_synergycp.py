@@ -20,6 +20,7 @@ from ezscale.services.provisioning.module import (
 from ezscale.services.provisioning.synergycp import SynergyCPModule
 from ezscale.simulators.rest import serve
 from ezscale.simulators.synergycp import SynergyCPSimulator
+from tests.services.provisioning.panel_contract import assert_meets_contract
 
 CUSTOMER = Customer(id=42, email="ops@example.com", name="Grace Hopper")
 E3 = "cpu_billing=e3-1230v6&mem_billing=32gb&disks_billing[]=ssd-1tb&disks_billing[]=ssd-1tb"
@@ -215,3 +216,8 @@ def test_bad_key_and_bad_mapping_are_rejected(sim):
         _module(sim).check_capacity(PlanMapping(package=E3))
     with pytest.raises(PanelRejected, match="inventory filter"):
         _module(sim).check_capacity(PlanMapping(package="", options=OPTIONS))
+
+
+def test_meets_the_module_contract():
+    assert_meets_contract(SynergyCPModule)
+    assert SynergyCPModule.name == "synergycp"
