@@ -645,6 +645,7 @@ def main() -> None:
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--application-key", default="ptla_demo")
     parser.add_argument("--client-key", default="ptlc_demo")
+    parser.add_argument("--extra-nodes", type=int, default=0, help="More 64 GiB nodes with 100 ports each.")
     args = parser.parse_args()
     sim = PterodactylSimulator(
         build_seconds=args.build_seconds,
@@ -653,6 +654,8 @@ def main() -> None:
         application_key=args.application_key,
         client_key=args.client_key,
     )
+    for n in range(args.extra_nodes):
+        sim.add_node(f"de-fra-{n + 3}", memory=65536, disk=1048576, ports=range(25565, 25665))
     run_forever(sim, port=args.port, label="Pterodactyl")
 
 

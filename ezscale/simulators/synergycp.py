@@ -416,6 +416,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--api-key", default="scp-demo-key")
+    parser.add_argument("--extra-stock", type=int, default=0, help="More servers of each kind and IP blocks.")
     args = parser.parse_args()
     sim = SynergyCPSimulator(
         build_seconds=args.build_seconds,
@@ -423,6 +424,10 @@ def main() -> None:
         fault_rate=args.fault_rate,
         api_key=args.api_key,
     )
+    for n in range(args.extra_stock):
+        for cpu, mem, disks, _ in INVENTORY:
+            sim.add_server(cpu=cpu, mem=mem, disks=disks)
+        sim.add_ip_block(f"198.18.{n // 32}.{8 * (n % 32)}", ips_billing="ipv4-29", location="fra")
     run_forever(sim, port=args.port, label="SynergyCP")
 
 
