@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 # Long enough for a real create (peers broke with 5 s): the panel may talk to a node first.
 CREATE_TIMEOUT_SECONDS = 120.0
+MIN_CREATE_TIMEOUT = 60.0
 
 
 class PanelRefused(PanelRejected):
@@ -81,19 +82,23 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 
 
 def client_options(config: PanelConfig, product: str) -> dict[str, Any]:
-    """Timeouts and retries from a panel config: `timeout_seconds` bounds a create, other calls
-    wait at most 30 s; options `retries` (2) and `backoff` (0.5 s, doubled per retry)."""
+    """Timeouts and retries from a panel config: a create waits `timeout_seconds` but never less
+    than 60 s (peers broke with 5 s) unless option `create_timeout_seconds` says otherwise (tests);
+    other calls wait at most 30 s; options `retries` (2) and `backoff` (0.5 s, doubled per retry)."""
+    options = config.options
     try:
-        retries, backoff = int(config.options.get("retries", 2)), float(config.options.get("backoff", 0.5))
+        retries, backoff = int(options.get("retries", 2)), float(options.get("backoff", 0.5))
+        create = float(
+            options.get("create_timeout_seconds") or max(config.timeout_seconds, MIN_CREATE_TIMEOUT)
+        )
     except ValueError:
-        raise PanelRejected(f"The {product} panel's retries and backoff options must be numbers.") from None
-    if retries < 0 or backoff < 0 or config.timeout_seconds <= 0:
+        raise PanelRejected(
+            f"The {product} panel's timeout, retries and backoff options must be numbers."
+        ) from None
+    if retries < 0 or backoff < 0 or create <= 0 or config.timeout_seconds <= 0:
         raise PanelRejected(f"The {product} panel's timeout, retries and backoff must be positive.")
     return dict(
-        timeout=min(config.timeout_seconds, 30.0),
-        create_timeout=config.timeout_seconds,
-        retries=retries,
-        backoff=backoff,
+        timeout=min(config.timeout_seconds, 30.0), create_timeout=create, retries=retries, backoff=backoff
     )
 
 

@@ -5,7 +5,7 @@ Plan mapping: `package` is `"<nest id>/<egg id>"`; options `memory`, `disk` (MiB
 `locations` (comma-separated location ids; empty = any), `docker_image` and `startup` (default:
 the egg's), and `env.<VARIABLE>` overrides of the egg's variable defaults.
 
-Panel config: `timeout_seconds` bounds a create (other calls wait at most 30 s); credentials
+Panel config (timeouts and retries: `panel_http.client_options`): credentials
 `application_key` (`ptla_`) and `client_key` (`ptlc_` of a root admin, for power and usage);
 option `force_delete` = "1" deletes with `/force` (for a node whose Wings is gone; may leave
 files behind).

@@ -54,7 +54,7 @@ def _module(sim, **options) -> EnhanceModule:
             module="enhance",
             base_url=sim.url,
             credentials={"access_token": options.pop("token", "enhance-demo-token")},
-            options={"backoff": "0", "reseller_org_id": MO_ID} | options,
+            options={"backoff": "0", "create_timeout_seconds": "0.5", "reseller_org_id": MO_ID} | options,
             timeout_seconds=0.5,
         )
     )

@@ -16,6 +16,7 @@ from ezscale.services.provisioning.module import (
     PowerAction,
     ServiceRef,
 )
+from ezscale.services.provisioning.panel_http import client_options
 from ezscale.services.provisioning.pterodactyl import PterodactylModule
 from ezscale.simulators.pterodactyl import PterodactylSimulator
 from ezscale.simulators.rest import serve
@@ -59,7 +60,7 @@ def _module(sim, **credentials) -> PterodactylModule:
             module="pterodactyl",
             base_url=sim.url,
             credentials=creds,
-            options={"backoff": "0"},
+            options={"backoff": "0", "create_timeout_seconds": "0.5"},
             timeout_seconds=0.5,
         )
     )
@@ -235,3 +236,21 @@ def test_power_without_client_key_is_rejected(sim, clock):
 def test_meets_the_module_contract():
     assert_meets_contract(PterodactylModule)
     assert PterodactylModule.name == "pterodactyl"
+
+
+def test_creates_wait_at_least_a_minute_and_bad_options_are_rejected():
+    config = PanelConfig(
+        module="pterodactyl", base_url="http://127.0.0.1:1", credentials={}, timeout_seconds=10
+    )
+    assert client_options(config, "Pterodactyl") == dict(
+        timeout=10, create_timeout=60, retries=2, backoff=0.5
+    )
+    slow = PanelConfig(module="pterodactyl", base_url="http://x", credentials={}, timeout_seconds=90)
+    assert client_options(slow, "Pterodactyl")["create_timeout"] == 90
+    bad = PanelConfig(module="pterodactyl", base_url="http://x", credentials={}, options={"retries": "many"})
+    with pytest.raises(PanelRejected, match="must be numbers"):
+        client_options(bad, "Pterodactyl")
+    with pytest.raises(PanelRejected, match="not a valid"):
+        PterodactylModule(
+            PanelConfig(module="pterodactyl", base_url="ftp://panel", credentials={"application_key": "k"})
+        ).test_connection()

@@ -59,7 +59,12 @@ def _module(sim, **options) -> SynergyCPModule:
             module="synergycp",
             base_url=sim.url,
             credentials={"api_key": options.pop("api_key", "scp-demo-key")},
-            options={"backoff": "0", "os_profiles": "ubuntu-24=Ubuntu 24.04;debian-12=Debian 12"} | options,
+            options={
+                "backoff": "0",
+                "create_timeout_seconds": "0.5",
+                "os_profiles": "ubuntu-24=Ubuntu 24.04;debian-12=Debian 12",
+            }
+            | options,
             timeout_seconds=0.5,
         )
     )
