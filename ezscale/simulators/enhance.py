@@ -10,7 +10,8 @@ and SSO URLs (201 with a JSON string, or text/plain when `sso_plain`).
 Faults: see `ezscale.simulators.rest`; `exhausted` refuses a subscription or website for lack of
 reseller resources.
 
-Run alone: `python -m ezscale.simulators.enhance --port 8394`.
+Run alone: `python -m ezscale.simulators.enhance --port 8394` (API root
+`http://127.0.0.1:8394/api`).
 """
 
 import argparse
@@ -29,6 +30,7 @@ PLANS = (
     (3, "Agency", 25, 200 * 1024**3),
 )
 UUID = "[0-9a-f-]{36}"
+API = "/api"  # the panel serves its API under https://<panel>/api
 
 
 def _error(status: int, code: str, message: str) -> Result:
@@ -81,7 +83,7 @@ class EnhanceSimulator(RestSimulator):
     # --- auth and errors ----------------------------------------------------------------------
 
     def authorised(self, path: str, query: Query, headers: dict[str, str]) -> Result | None:
-        if path in ("/version", "/status"):
+        if path in (f"{API}/version", f"{API}/status"):
             return None
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         return None if token == self.access_token else _error(401, "no_session_token", "Invalid session")
@@ -93,18 +95,20 @@ class EnhanceSimulator(RestSimulator):
         return _error(404, "not_found", "Not found")
 
     def routes(self) -> list[Route]:
-        org = f"/orgs/(?P<org_id>{UUID})"
+        org = f"{API}/orgs/(?P<org_id>{UUID})"
         cust = f"{org}/customers/(?P<cust_id>{UUID})"
         sub = rf"{org}/subscriptions/(?P<sub_id>\d+)"
         return [
-            route("GET", "/version", "version", lambda q, b: (200, "12.21.3")),
-            route("GET", "/status", "status", lambda q, b: (200, "ready")),
+            route("GET", f"{API}/version", "version", lambda q, b: (200, "12.21.3")),
+            route("GET", f"{API}/status", "status", lambda q, b: (200, "ready")),
             route("GET", org, "get_org", self._get_org),
             route("PATCH", org, "update_org", self._update_org),
             route("POST", f"{org}/customers", "create_customer", self._create_customer),
             route("GET", f"{org}/customers", "list_customers", self._list_customers),
-            route("POST", "/logins", "create_login", self._create_login),
-            route("GET", f"/v2{org}/customers/logins", "list_logins", self._list_logins),
+            route("POST", f"{API}/logins", "create_login", self._create_login),
+            route(
+                "GET", f"{API}/v2/orgs/(?P<org_id>{UUID})/customers/logins", "list_logins", self._list_logins
+            ),
             route("POST", f"{org}/members", "create_member", self._create_member),
             route("GET", f"{org}/members", "list_members", self._list_members),
             route("GET", f"{org}/members/(?P<member_id>{UUID})/sso", "sso", self._sso),

@@ -38,7 +38,7 @@ def _wait_for(url: str, **kw) -> httpx.Response:
     ("name", "path", "params", "headers"),
     [
         ("pterodactyl", "/api/application/nodes", {}, PTERO),
-        ("enhance", f"/orgs/{MO_ID}", {}, {"Authorization": "Bearer enhance-demo-token"}),
+        ("enhance", f"/api/orgs/{MO_ID}", {}, {"Authorization": "Bearer enhance-demo-token"}),
         ("synergycp", "/server", {"key": "scp-demo-key"}, {}),
     ],
 )
@@ -108,7 +108,7 @@ def test_fault_rate_is_seeded_and_roughly_that_share():
     try:
         headers = {"Authorization": "Bearer enhance-demo-token"}
         codes = [
-            httpx.get(f"{server.url}/orgs/{MO_ID}/plans", headers=headers).status_code for _ in range(100)
+            httpx.get(f"{server.url}/api/orgs/{MO_ID}/plans", headers=headers).status_code for _ in range(100)
         ]
     finally:
         server.stop()

@@ -52,7 +52,7 @@ def _module(sim, **options) -> EnhanceModule:
     return EnhanceModule(
         PanelConfig(
             module="enhance",
-            base_url=sim.url,
+            base_url=f"{sim.url}/api",
             credentials={"access_token": options.pop("token", "enhance-demo-token")},
             options={"backoff": "0", "create_timeout_seconds": "0.5", "reseller_org_id": MO_ID} | options,
             timeout_seconds=0.5,
