@@ -1,6 +1,8 @@
 """The Pterodactyl module and client against the loopback panel: lifecycle, adoption after a
 duplicate or a lost reply, capacity gone between check and create, retries, bad replies."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from ezscale.services.provisioning.module import (
@@ -254,3 +256,22 @@ def test_creates_wait_at_least_a_minute_and_bad_options_are_rejected():
         PterodactylModule(
             PanelConfig(module="pterodactyl", base_url="ftp://panel", credentials={"application_key": "k"})
         ).test_connection()
+
+
+def test_two_concurrent_creates_leave_one_server(sim):
+    module = _module(sim)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        made = list(
+            pool.map(
+                lambda _: module.create(CUSTOMER, ServiceRef(service_id=20), PLAN, hostname="mc"), range(2)
+            )
+        )
+    assert made[0].external_id == made[1].external_id
+    assert len(sim.servers) == 1 and len(sim.users) == 1
+
+
+def test_rate_limit_is_retried(sim):
+    module = _module(sim)
+    sim.inject("list_nodes", "429")
+    assert "node(s)" in module.test_connection()
+    assert sim.count("list_nodes") == 2

@@ -1,6 +1,8 @@
 """The SynergyCP module and client against the loopback API: lifecycle, adoption by billing id,
 stock gone between check and create, VIP skips, retries, bad replies."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
@@ -226,3 +228,15 @@ def test_bad_key_and_bad_mapping_are_rejected(sim):
 def test_meets_the_module_contract():
     assert_meets_contract(SynergyCPModule)
     assert SynergyCPModule.name == "synergycp"
+
+
+def test_two_concurrent_creates_leave_one_server(sim):
+    module = _module(sim)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        made = list(
+            pool.map(
+                lambda _: module.create(CUSTOMER, ServiceRef(service_id=20), PLAN, hostname="h"), range(2)
+            )
+        )
+    assert made[0].external_id == made[1].external_id
+    assert len(_assigned(sim)) == 1 and len(sim.clients) == 1
