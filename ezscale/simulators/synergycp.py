@@ -249,7 +249,8 @@ class SynergyCPSimulator(RestSimulator):
         if first(query, "billing_id"):
             rows = [s for s in rows if str(s["billing"]["id"]) == first(query, "billing_id")]
         if first(query, "available") in ("true", "1"):
-            rows = [s for s in rows if self._available(s) and self._matches(s, query)]
+            rows = [s for s in rows if self._available(s)]
+        rows = [s for s in rows if self._matches(s, query)]
         return _page([self._server_view(s) for s in rows], query)
 
     def _get_server(self, query: Query, body: Any, server_id: str) -> Result:
@@ -263,7 +264,7 @@ class SynergyCPSimulator(RestSimulator):
                 for e in self.entities.values()
                 if e["server"] is None
                 and e["billing_id"] == ips_billing
-                and (not location or e["group"]["billing"] == location)
+                and (not location or e["group"]["billing"] in location.split(","))
             ),
             None,
         )

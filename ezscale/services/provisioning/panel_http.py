@@ -118,7 +118,6 @@ class PanelHttp:
         backoff: float = 0.5,
         error_text: Callable[[Any, str], tuple[str, str]],
         sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         """`error_text(body, text)` returns the panel's (code, detail) of an error reply."""
         self.product = product
@@ -130,7 +129,6 @@ class PanelHttp:
             base_url=_checked_url(product, base_url),
             headers={"Accept": "application/json", **(headers or {})},
             timeout=timeout,
-            transport=transport,
         )
 
     def close(self) -> None:
@@ -146,15 +144,14 @@ class PanelHttp:
         params: Mapping[str, Any] | None = None,
         safe: bool,
         create: bool = False,
-        headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """One call; `safe` allows retries after the request went out, `create` the long timeout."""
         attempt = 0
         while True:
             try:
-                return self._once(method, path, body, params, create, headers)
+                return self._once(method, path, body, params, create)
             except PanelUnavailable as error:
-                reached = not isinstance(error.__cause__, httpx.ConnectError)
+                reached = not isinstance(error.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
                 attempt += 1
                 if attempt > self._retries or (reached and not safe):
                     raise
@@ -168,7 +165,6 @@ class PanelHttp:
         body: Any,  # noqa: ANN401 (a JSON body)
         params: Mapping[str, Any] | None,
         create: bool,
-        headers: Mapping[str, str] | None,
     ) -> Reply:
         query = {**self._params, **(params or {})}
         try:
@@ -177,7 +173,6 @@ class PanelHttp:
                 path,
                 json=body,
                 params=query or None,
-                headers=headers,
                 timeout=self._create_timeout if create else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TimeoutException as error:

@@ -14,8 +14,7 @@ Handles: the client's `billing_id` is our customer id; the server's `billing.id`
 id, so `GET server?billing_id=` finds what an earlier, timed-out create provisioned. Physical
 stock: capacity is the matching free inventory capped by free IP blocks. Billing-driven suspend
 and wipe are skipped for VIP clients (NeedsStaff). Hardware changes are manual: change_package
-moves the bandwidth cap and asks staff when the plan's hardware differs from the one the
-service was created with (`extra["package"]`).
+moves the bandwidth cap and asks staff when the server lacks the new plan's parts.
 """
 
 import secrets
@@ -122,12 +121,9 @@ class SynergyCPModule:
         ) as client:
             yield client
 
-    def _details(
-        self, client: SynergyCPClient, server: ScpServer, *, password: str = "", package: str = ""
-    ) -> ServiceDetails:
+    def _details(self, client: SynergyCPClient, server: ScpServer, *, password: str = "") -> ServiceDetails:
         addresses = client.addresses(server.id)
         state = _state(client, server)
-        extra = {"srv_id": server.srv_id} | ({"package": package} if package else {})
         return ServiceDetails(
             external_id=str(server.id),
             customer_external_id="" if server.client_id is None else str(server.client_id),
@@ -136,7 +132,7 @@ class SynergyCPModule:
             ips=tuple(a.address for a in addresses if a.address),
             username="root" if password else "",
             password=password,
-            extra=extra,
+            extra={"srv_id": server.srv_id},
             message="The operating system install failed." if state is BuildState.FAILED else "",
         )
 
@@ -216,7 +212,7 @@ class SynergyCPModule:
         with self._client() as client:
             existing = client.server_by_billing_id(billing_id)
             if existing is not None and existing.access_id is not None:
-                return self._details(client, existing, package=plan.package)
+                return self._details(client, existing)
             body["client_id"] = self._customer(client, customer)
             if client.free_ips(ips_billing=body["ips_billing"], locations=_locations(plan)) == 0:
                 raise OutOfStock(f"{PRODUCT} has no free IP block for this plan.")
@@ -231,11 +227,11 @@ class SynergyCPModule:
                 except (PanelUnavailable, PanelRefused):
                     adopted = client.server_by_billing_id(billing_id)
                     if adopted is not None and adopted.access_id is not None:
-                        return self._details(client, adopted, password=password, package=plan.package)
+                        return self._details(client, adopted, password=password)
                     if candidates[0] in client.available_servers(filters, per_page=50)[0]:
                         raise  # the server is still free: a real refusal, not a race
                     continue  # someone took that server between our look and our provision
-                return self._details(client, server, password=password, package=plan.package)
+                return self._details(client, server, password=password)
         raise OutOfStock(f"No {PRODUCT} server matching this plan is free right now.")
 
     def status(self, service: ServiceRef) -> ServiceDetails:
@@ -262,13 +258,15 @@ class SynergyCPModule:
             client.wipe(self._server(client, service).id)
 
     def change_package(self, service: ServiceRef, plan: PlanMapping) -> None:
-        """Move the bandwidth cap; a hardware change is for staff (NeedsStaff)."""
+        """Move the bandwidth cap; when the server lacks the new plan's parts, staff must move
+        the customer to other hardware (NeedsStaff)."""
+        filters = _filters(plan)
         with self._client() as client:
             server = self._server(client, service)
             if plan.options.get("max_bandwidth"):
                 client.set_bandwidth(server.id, str(plan.options["max_bandwidth"]))
-        old = service.extra.get("package")
-        if old and dict(parse_qsl(old)) != dict(parse_qsl(plan.package)):
+            same_hardware = client.has_parts(str(service.service_id), filters)
+        if not same_hardware:
             raise NeedsStaff(f"Moving a dedicated server to other hardware is done by staff on {PRODUCT}.")
 
     def sso_url(self, customer: Customer, service: ServiceRef) -> str:

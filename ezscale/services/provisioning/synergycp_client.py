@@ -250,6 +250,11 @@ class SynergyCPClient:
         rows, total = self._rows("server", params | {"per_page": per_page})
         return [_server(r).id for r in rows], total
 
+    def has_parts(self, billing_id: str, filters: Mapping[str, Any]) -> bool:
+        """Whether our service's server has exactly the parts of an inventory filter."""
+        rows, _ = self._rows("server", {**filters, "billing_id": billing_id, "parts[exact]": "true"})
+        return any(s.billing_id == billing_id for s in map(_server, rows))
+
     def free_ips(self, *, ips_billing: str, locations: list[str]) -> int:
         """How many free IP entities of this block billing id (in these locations) exist."""
         params: dict[str, Any] = {"billing_id": ips_billing, "server": "none", "per_page": 1}
