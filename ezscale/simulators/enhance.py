@@ -121,6 +121,7 @@ class EnhanceSimulator(RestSimulator):
             route("GET", f"{sub}/bandwidth", "bandwidth", self._bandwidth),
             route("POST", f"{org}/websites", "create_website", self._create_website),
             route("GET", f"{org}/websites", "list_websites", self._list_websites),
+            route("POST", f"{org}/domains/check", "check_domain", self._check_domain),
         ]
 
     # --- orgs, logins, members --------------------------------------------------------------
@@ -353,6 +354,18 @@ class EnhanceSimulator(RestSimulator):
             ready_at=self.clock() + self.build_seconds,
         )
         return 201, {"id": site_id}
+
+    def _check_domain(self, query: Query, body: dict[str, Any], org_id: str) -> Result:
+        domain = str(body.get("domain") or "").lower()
+        if not domain or "." not in domain:
+            return _error(400, "invalid_input", "A domain is required")
+        site = next((w for w in self.websites.values() if w["domain"]["domain"] == domain), None)
+        if site is None:
+            return 200, {"status": "notInUse"}
+        if site["status"] == "deleted":
+            return 200, {"status": "inUseDeletedSite", "websiteId": site["id"]}
+        status = "inUseCurrentOrg" if site["orgId"] == org_id else "inUseAnotherOrg"
+        return 200, {"status": status, "websiteId": site["id"]}
 
     def _list_websites(self, query: Query, body: Any, org_id: str) -> Result:
         rows = [w for w in self.websites.values() if w["orgId"] == org_id]

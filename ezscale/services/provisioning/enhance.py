@@ -45,6 +45,8 @@ from ezscale.services.provisioning.module import (
 )
 from ezscale.services.provisioning.panel_http import PanelRefused, client_options
 
+# Checked before anything is made for a new website, so a refused domain leaves no subscription behind.
+DOMAIN_TAKEN = frozenset({"inUseAnotherOrg", "prohibited"})
 BYTE_RESOURCES = frozenset({"diskspace", "transfer", "bandwidth"})
 # Enhance documents no error bodies: a refusal naming any of these is read as "no resources left".
 NO_RESOURCES_WORDS = ("insufficient", "quota", "resources", "limit reached", "no capacity")
@@ -264,7 +266,7 @@ class EnhanceModule:
 
     def _website(
         self, client: EnhanceClient, org_id: str, sub: EnhanceSubscription, domain: str, group: str
-    ) -> EnhanceWebsite | None:
+    ) -> EnhanceWebsite:
         site = self._site(client, org_id, sub)
         if site is not None:
             return site
@@ -293,6 +295,10 @@ class EnhanceModule:
         with self._client() as client:
             plan_id = self._check_plan(client, plan)
             org_id = self._org(client, customer, service)
+            if client.domain_status(org_id, hostname.lower()) in DOMAIN_TAKEN:
+                raise PanelRejected(
+                    f"The domain {hostname.lower()} cannot be hosted here: it is in use or not allowed."
+                )
             member_id, password = self._owner(client, org_id, customer)
             sub = self._subscription(client, org_id, service, plan_id)
             group = str(plan.options.get("server_group_id") or "")

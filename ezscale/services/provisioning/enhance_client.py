@@ -325,6 +325,13 @@ class EnhanceClient:
             body["serverGroupId"] = server_group_id
         return str(self._create(f"/orgs/{customer_id}/websites", body, {"kind": "normal"}))
 
+    def domain_status(self, customer_id: str, domain: str) -> str:
+        """`notInUse`, `inUseCurrentOrg`, `inUseAnotherOrg`, `prohibited`, … (as the panel says)."""
+        reply = self._http.request(
+            "POST", f"/orgs/{customer_id}/domains/check", body={"domain": domain}, safe=True
+        )
+        return _text(json_object(reply, product=PRODUCT), "status")
+
     def websites(self, customer_id: str, *, subscription_id: int) -> list[EnhanceWebsite]:
         """The subscription's websites."""
         reply = self._get(f"/orgs/{customer_id}/websites", {"subscriptionId": subscription_id, "limit": 1000})

@@ -176,8 +176,9 @@ def test_domain_hosted_elsewhere_is_rejected(sim):
     module = _module(sim)
     module.create(CUSTOMER, ServiceRef(service_id=14), STARTER, hostname="taken.example.org")
     other = Customer(id=43, email="else@example.com", name="Someone Else")
-    with pytest.raises(PanelRejected, match="already hosted"):
+    with pytest.raises(PanelRejected, match="in use or not allowed"):
         module.create(other, ServiceRef(service_id=15), STARTER, hostname="taken.example.org")
+    assert len(sim.subscriptions) == 1  # nothing made for the refused one
 
 
 def test_5xx_is_retried_on_reads_but_not_on_create(sim):
