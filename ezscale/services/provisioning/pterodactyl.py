@@ -299,14 +299,13 @@ class PterodactylModule:
             )
             if (spec.nest, spec.egg) != (server.nest, server.egg) or spec.docker_image or spec.startup:
                 egg = client.egg(spec.nest, spec.egg)
+                kept = server.environment if egg.id == server.egg else {}  # same egg: keep the values set
                 client.update_startup(
                     server.id,
                     egg=egg.id,
                     image=spec.docker_image or egg.docker_image,
                     startup=spec.startup or egg.startup,
-                    environment=egg.environment | server.environment | spec.environment
-                    if egg.id == server.egg
-                    else egg.environment | spec.environment,
+                    environment=egg.environment | kept | spec.environment,
                 )
 
     def _identifier(self, client: PterodactylClient, service: ServiceRef) -> str:
