@@ -380,13 +380,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8394)
     parser.add_argument("--build-seconds", type=float, default=3.0)
     parser.add_argument("--latency", type=float, default=0.0)
-    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.0, help="Share of calls given a 500 or a timeout."
+    )
+    parser.add_argument("--hang-seconds", type=float, default=5.0, help="How long a timeout fault hangs.")
     parser.add_argument("--access-token", default="enhance-demo-token")
     args = parser.parse_args()
     sim = EnhanceSimulator(
         build_seconds=args.build_seconds,
         latency=args.latency,
         fault_rate=args.fault_rate,
+        hang_seconds=args.hang_seconds,
         access_token=args.access_token,
     )
     run_forever(sim, port=args.port, label="Enhance")

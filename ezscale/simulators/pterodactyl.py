@@ -642,7 +642,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8393)
     parser.add_argument("--build-seconds", type=float, default=3.0)
     parser.add_argument("--latency", type=float, default=0.0)
-    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.0, help="Share of calls given a 500 or a timeout."
+    )
+    parser.add_argument("--hang-seconds", type=float, default=5.0, help="How long a timeout fault hangs.")
     parser.add_argument("--application-key", default="ptla_demo")
     parser.add_argument("--client-key", default="ptlc_demo")
     parser.add_argument("--extra-nodes", type=int, default=0, help="More 64 GiB nodes with 100 ports each.")
@@ -651,6 +654,7 @@ def main() -> None:
         build_seconds=args.build_seconds,
         latency=args.latency,
         fault_rate=args.fault_rate,
+        hang_seconds=args.hang_seconds,
         application_key=args.application_key,
         client_key=args.client_key,
     )

@@ -415,7 +415,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8395)
     parser.add_argument("--build-seconds", type=float, default=5.0)
     parser.add_argument("--latency", type=float, default=0.0)
-    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.0, help="Share of calls given a 500 or a timeout."
+    )
+    parser.add_argument("--hang-seconds", type=float, default=5.0, help="How long a timeout fault hangs.")
     parser.add_argument("--api-key", default="scp-demo-key")
     parser.add_argument("--extra-stock", type=int, default=0, help="More servers of each kind and IP blocks.")
     args = parser.parse_args()
@@ -423,6 +426,7 @@ def main() -> None:
         build_seconds=args.build_seconds,
         latency=args.latency,
         fault_rate=args.fault_rate,
+        hang_seconds=args.hang_seconds,
         api_key=args.api_key,
     )
     for n in range(args.extra_stock):
