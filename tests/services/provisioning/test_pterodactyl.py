@@ -275,3 +275,11 @@ def test_rate_limit_is_retried(sim):
     sim.inject("list_nodes", "429")
     assert "node(s)" in module.test_connection()
     assert sim.count("list_nodes") == 2
+
+
+def test_user_create_timeout_is_adopted(sim):
+    module = _module(sim)
+    sim.inject("create_user", "timeout")
+    made = module.create(CUSTOMER, ServiceRef(service_id=21), PLAN, hostname="mc")
+    assert sim.count("create_user") == 1 and len(sim.users) == 1
+    assert made.customer_external_id == str(next(iter(sim.users)))

@@ -240,3 +240,11 @@ def test_two_concurrent_creates_leave_one_server(sim):
         )
     assert made[0].external_id == made[1].external_id
     assert len(_assigned(sim)) == 1 and len(sim.clients) == 1
+
+
+def test_client_create_timeout_is_adopted(sim):
+    module = _module(sim)
+    sim.inject("create_client", "timeout")
+    made = module.create(CUSTOMER, ServiceRef(service_id=21), PLAN, hostname="h")
+    assert sim.count("create_client") == 1 and len(sim.clients) == 1
+    assert made.customer_external_id == str(next(iter(sim.clients)))
