@@ -190,22 +190,6 @@ def _simulators(settings, env: dict[str, str]) -> list[subprocess.Popen]:
     return [subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)]
 
 
-# Loopback provisioning panels for the demo: (simulator module, port). Demo credentials: Pterodactyl
-# ptla_demo / ptlc_demo, Enhance token enhance-demo-token (reseller org = the simulator's MO_ID),
-# SynergyCP key scp-demo-key.
-PANEL_SIMULATORS = (("pterodactyl", 8393), ("enhance", 8394), ("synergycp", 8395))
-
-
-def _panel_simulators() -> list[subprocess.Popen]:
-    """The Pterodactyl, Enhance and SynergyCP simulators on their loopback ports."""
-    return [
-        subprocess.Popen(
-            [sys.executable, "-m", f"ezscale.simulators.{name}", "--port", str(port)], cwd=PROJECT_ROOT
-        )
-        for name, port in PANEL_SIMULATORS
-    ]
-
-
 def _stripe_simulator(settings, env: dict[str, str]) -> list[subprocess.Popen]:
     """localstripe on loopback unless real Stripe keys (or another API base) are configured;
     its webhook is pointed at this app's /webhooks/stripe, signed with the webhook secret."""
@@ -238,7 +222,7 @@ def run(port: int | None) -> None:
     env = node_environment()
     env.setdefault("EZSCALE_DEMO", "1")  # /dev/outbox, cookies without Secure (plain http)
     _seed_demo()
-    processes = [*_simulators(settings, env), *_stripe_simulator(settings, env), *_panel_simulators()]
+    processes = [*_simulators(settings, env), *_stripe_simulator(settings, env)]
     processes += [
         subprocess.Popen(_worker_command(), cwd=PROJECT_ROOT, env=env),
         subprocess.Popen(

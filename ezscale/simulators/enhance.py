@@ -10,8 +10,8 @@ and SSO URLs (201 with a JSON string, or text/plain when `sso_plain`).
 Faults: see `ezscale.simulators.rest`; `exhausted` refuses a subscription or website for lack of
 reseller resources.
 
-Run alone: `python -m ezscale.simulators.enhance --port 8394` (API root
-`http://127.0.0.1:8394/api`).
+Run alone: `python -m ezscale.simulators.enhance --port 8395` (API root
+`http://127.0.0.1:8395/api`).
 """
 
 import argparse
@@ -25,7 +25,7 @@ from ezscale.simulators.rest import Query, RestSimulator, Result, Route, first, 
 
 MO_ID = "00000000-0000-4000-8000-000000000001"
 PLANS = (
-    (1, "Starter", 1, 10 * 1024**3),
+    (1, "Starter", 5, 10 * 1024**3),
     (2, "Business", 5, 50 * 1024**3),
     (3, "Agency", 25, 200 * 1024**3),
 )
@@ -377,7 +377,7 @@ class EnhanceSimulator(RestSimulator):
 def main() -> None:
     """Serve the simulator on a loopback port until killed."""
     parser = argparse.ArgumentParser(description="Enhance control panel API simulator")
-    parser.add_argument("--port", type=int, default=8394)
+    parser.add_argument("--port", type=int, default=8395)
     parser.add_argument("--build-seconds", type=float, default=3.0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument(

@@ -10,7 +10,7 @@ capacity formula (400 `NoViableNodeException` / `NoViableAllocationException`). 
 Client API: power signals and resources, 409 while installing or suspended.
 Faults: see `ezscale.simulators.rest`; `exhausted` answers NoViableNode on any call.
 
-Run alone: `python -m ezscale.simulators.pterodactyl --port 8393`.
+Run alone: `python -m ezscale.simulators.pterodactyl --port 8394`.
 """
 
 import argparse
@@ -639,7 +639,7 @@ class PterodactylSimulator(RestSimulator):
 def main() -> None:
     """Serve the simulator on a loopback port until killed."""
     parser = argparse.ArgumentParser(description="Pterodactyl Panel API simulator")
-    parser.add_argument("--port", type=int, default=8393)
+    parser.add_argument("--port", type=int, default=8394)
     parser.add_argument("--build-seconds", type=float, default=3.0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument(

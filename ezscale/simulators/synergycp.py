@@ -10,7 +10,7 @@ The error statuses are not documented; this simulator answers 401 (key), 404, 42
 (validation) and, for the VIP case, HTTP 200 with `error: true`.
 Faults: see `ezscale.simulators.rest`; `exhausted` answers "server not available" on provision.
 
-Run alone: `python -m ezscale.simulators.synergycp --port 8395`.
+Run alone: `python -m ezscale.simulators.synergycp --port 8396`.
 """
 
 import argparse
@@ -22,7 +22,7 @@ from typing import Any
 from ezscale.simulators.rest import Query, RestSimulator, Result, Route, first, route, run_forever
 
 INVENTORY = (
-    ("e3-1230v6", "32gb", ("ssd-1tb", "ssd-1tb"), 3),
+    ("e-2388g", "64gb", ("nvme-1tb", "nvme-1tb"), 3),
     ("epyc-7302", "128gb", ("nvme-2tb", "nvme-2tb"), 2),
 )
 TB_BITS = 8 * 10**12
@@ -412,7 +412,7 @@ class SynergyCPSimulator(RestSimulator):
 def main() -> None:
     """Serve the simulator on a loopback port until killed."""
     parser = argparse.ArgumentParser(description="SynergyCP API simulator")
-    parser.add_argument("--port", type=int, default=8395)
+    parser.add_argument("--port", type=int, default=8396)
     parser.add_argument("--build-seconds", type=float, default=5.0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument(

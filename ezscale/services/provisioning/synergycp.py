@@ -1,7 +1,7 @@
 """Dedicated servers on SynergyCP: the provisioning module.
 
 Plan mapping: `package` is the inventory filter as a query string of part billing ids, e.g.
-`cpu_billing=e3-1230v6&mem_billing=32gb&disks_billing[]=ssd-1tb&disks_billing[]=ssd-1tb`
+`cpu_billing=e-2388g&mem_billing=64gb&disks_billing[]=nvme-1tb&disks_billing[]=nvme-1tb`
 (matched exactly); options `ips_billing` (the IP block billing id, required),
 `pxe_profile_billing` (the OS profile, required), `ip_group_billing` (comma-separated
 locations), `port_speed_billing` and `max_bandwidth` (e.g. "10TB").

@@ -94,7 +94,7 @@ def test_full_lifecycle(sim, clock):
     sim.sso_plain = True
     assert module.sso_url(CUSTOMER, ref).startswith("https://panel.example.com/sso?token=")
     usage = {m.label: m for m in module.usage(ref)}
-    assert usage["Websites"].used == 1 and usage["Websites"].limit == 1
+    assert usage["Websites"].used == 1 and usage["Websites"].limit == 5
     assert usage["Bandwidth this month"].used == 7_340_032
 
     module.suspend(ref, reason="overdue")

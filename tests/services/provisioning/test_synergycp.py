@@ -25,7 +25,7 @@ from ezscale.simulators.synergycp import SynergyCPSimulator
 from tests.services.provisioning.panel_contract import assert_meets_contract
 
 CUSTOMER = Customer(id=42, email="ops@example.com", name="Grace Hopper")
-E3 = "cpu_billing=e3-1230v6&mem_billing=32gb&disks_billing[]=ssd-1tb&disks_billing[]=ssd-1tb"
+E3 = "cpu_billing=e-2388g&mem_billing=64gb&disks_billing[]=nvme-1tb&disks_billing[]=nvme-1tb"
 EPYC = "cpu_billing=epyc-7302&mem_billing=128gb&disks_billing[]=nvme-2tb&disks_billing[]=nvme-2tb"
 OPTIONS = {"ips_billing": "ipv4-29", "pxe_profile_billing": "ubuntu-24", "max_bandwidth": "10TB"}
 PLAN = PlanMapping(package=E3, options=OPTIONS)
@@ -86,7 +86,7 @@ def test_full_lifecycle(sim, clock):
     assert made.state is BuildState.BUILDING and made.password and made.username == "root"
     assert made.ips and made.hostname == "db1.example.com"
     [server] = _assigned(sim)
-    assert server["billing"]["id"] == 7 and server["parts"]["cpu_billing"] == "e3-1230v6"
+    assert server["billing"]["id"] == 7 and server["parts"]["cpu_billing"] == "e-2388g"
     [client] = sim.clients.values()
     assert client["billing_id"] == "42"
     assert module.check_capacity(PLAN).available == 2
