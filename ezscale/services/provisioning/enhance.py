@@ -2,7 +2,7 @@
 
 Plan mapping: `package` is the Enhance plan id; option `server_group_id` places the website.
 
-Panel config: `base_url` is the API root (`https://<panel>/api`); credential `access_token`
+Panel config: `base_url` is the panel (`/api` is added unless given); credential `access_token`
 (master org, or a reseller org's Owner); option `reseller_org_id` (the org whose plans are sold;
 required) and `force_delete` = "1" (terminate wipes data instead of a soft delete).
 

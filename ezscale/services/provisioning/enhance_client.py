@@ -166,10 +166,11 @@ class EnhanceClient:
         retries: int = 2,
         backoff: float = 0.5,
     ) -> None:
-        """`base_url` is the API root (`https://<panel>/api`)."""
+        """`base_url` is the panel (`https://<panel>`) or its API root (`…/api`)."""
+        root = base_url.strip().rstrip("/")
         self._http = PanelHttp(
             product=PRODUCT,
-            base_url=base_url,
+            base_url=root if root.endswith("/api") else f"{root}/api",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             timeout=timeout,
             create_timeout=create_timeout,

@@ -52,7 +52,7 @@ def _module(sim, **options) -> EnhanceModule:
     return EnhanceModule(
         PanelConfig(
             module="enhance",
-            base_url=f"{sim.url}/api",
+            base_url=sim.url if options.pop("panel_root", True) else f"{sim.url}/api",
             credentials={"access_token": options.pop("token", "enhance-demo-token")},
             options={"backoff": "0", "create_timeout_seconds": "0.5", "reseller_org_id": MO_ID} | options,
             timeout_seconds=0.5,
@@ -206,6 +206,11 @@ def test_malformed_reply_is_refused_clearly(sim):
     sim.inject("get_subscription", "malformed")
     with pytest.raises(PanelUnavailable, match="could not read"):
         module.status(ref)
+
+
+def test_api_root_or_panel_url_both_work(sim):
+    assert "Hosting Co" in _module(sim, panel_root=False).test_connection()
+    assert "Hosting Co" in _module(sim).test_connection()
 
 
 def test_bad_token_and_bad_mapping_are_rejected(sim):
