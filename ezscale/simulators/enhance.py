@@ -53,6 +53,7 @@ class EnhanceSimulator(RestSimulator):
     plans: dict[int, dict[str, Any]] = field(default_factory=dict)
     subscriptions: dict[int, dict[str, Any]] = field(default_factory=dict)
     websites: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sso_tokens: dict[str, str] = field(default_factory=dict)  # one-time token → member id
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -83,7 +84,7 @@ class EnhanceSimulator(RestSimulator):
     # --- auth and errors ----------------------------------------------------------------------
 
     def authorised(self, path: str, query: Query, headers: dict[str, str]) -> Result | None:
-        if path in (f"{API}/version", f"{API}/status"):
+        if path in (f"{API}/version", f"{API}/status", "/sso"):
             return None
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         return None if token == self.access_token else _error(401, "no_session_token", "Invalid session")
@@ -99,6 +100,7 @@ class EnhanceSimulator(RestSimulator):
         cust = f"{org}/customers/(?P<cust_id>{UUID})"
         sub = rf"{org}/subscriptions/(?P<sub_id>\d+)"
         return [
+            route("GET", "/sso", "sso_login", self._sso_login),
             route("GET", f"{API}/version", "version", lambda q, b: (200, "12.21.3")),
             route("GET", f"{API}/status", "status", lambda q, b: (200, "ready")),
             route("GET", org, "get_org", self._get_org),
@@ -231,8 +233,16 @@ class EnhanceSimulator(RestSimulator):
         member = self.members.get(member_id)
         if member is None or member["orgId"] != org_id:
             return self.not_found()
-        url = f"https://panel.example.com/sso?token={secrets.token_urlsafe(24)}"
+        token = secrets.token_urlsafe(24)
+        self.sso_tokens[token] = member_id
+        url = f"{self.public_url or 'https://panel.example.com'}/sso?token={token}"
         return 201, url.encode() if self.sso_plain else url
+
+    def _sso_login(self, query: Query, body: Any) -> Result:
+        member = self.members.get(self.sso_tokens.pop(first(query, "token"), ""))
+        if member is None:
+            return 403, "<html><body>This sign-in link has expired.</body></html>"
+        return 200, f"<html><body><h1>Enhance</h1><p>Signed in as {member['email']}.</p></body></html>"
 
     # --- plans and subscriptions ------------------------------------------------------------
 

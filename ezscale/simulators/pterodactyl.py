@@ -135,6 +135,8 @@ class PterodactylSimulator(RestSimulator):
     # --- auth and errors ----------------------------------------------------------------------
 
     def authorised(self, path: str, query: Query, headers: dict[str, str]) -> Result | None:
+        if path.startswith("/server/"):
+            return None  # the panel's own web page (the real one asks the user to sign in)
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         if path.startswith("/api/client"):
             if token == self.application_key:
@@ -197,6 +199,7 @@ class PterodactylSimulator(RestSimulator):
                 "delete_server",
                 self._delete,
             ),
+            route("GET", "/server/(?P<identifier>[0-9a-f]{8})", "server_page", self._server_page),
             route("POST", f"{client}/power", "power", self._power),
             route("GET", f"{client}/resources", "resources", self._resources),
         ]
@@ -597,6 +600,13 @@ class PterodactylSimulator(RestSimulator):
             "ServerStateConflictException",
             "This server is currently in an unsupported state, please try again later.",
         )
+
+    def _server_page(self, query: Query, body: Any, identifier: str) -> Result:
+        server = self._by_identifier(identifier)
+        if server is None:
+            return 404, "<html><body>Not found</body></html>"
+        state = self._status(server) or server["power"]
+        return 200, f"<html><body><h1>Pterodactyl</h1><p>{server['name']}: {state}</p></body></html>"
 
     def _power(self, query: Query, body: dict[str, Any], identifier: str) -> Result:
         server = self._by_identifier(identifier)

@@ -47,6 +47,7 @@ class RestSimulator:
     fault_rate: float = 0.0
     seed: int = 0
     clock: Callable[[], float] = time.monotonic
+    public_url: str = ""  # where it answers (set by `serve`), for links it hands out
     calls: list[str] = field(default_factory=list)
     _faults: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -162,7 +163,9 @@ def serve(sim: RestSimulator, *, host: str = "127.0.0.1", port: int = 0) -> Runn
     server = ThreadingHTTPServer((host, port), _handler_for(sim))
     server.daemon_threads = True
     server.request_queue_size = 256
-    return RunningServer(server)
+    running = RunningServer(server)
+    sim.public_url = running.url
+    return running
 
 
 def run_forever(sim: RestSimulator, *, port: int, label: str) -> None:

@@ -1,6 +1,7 @@
 """The Enhance module and client against the loopback API: lifecycle, adoption by tag after a
 duplicate or a lost reply, e-mail already in the realm, resources gone at create, retries."""
 
+import httpx
 import pytest
 
 from ezscale.services.provisioning.enhance import EnhanceModule
@@ -90,9 +91,12 @@ def test_full_lifecycle(sim, clock):
     ready = module.status(ref)
     assert ready.state is BuildState.READY and ready.ips == ("198.51.100.20",)
 
-    assert module.sso_url(CUSTOMER, ref).startswith("https://panel.example.com/sso?token=")
+    link = module.sso_url(CUSTOMER, ref)
+    assert link.startswith(f"{sim.url}/sso?token=")
+    assert "Signed in as web@example.com" in httpx.get(link).text
+    assert httpx.get(link).status_code == 403  # one use only
     sim.sso_plain = True
-    assert module.sso_url(CUSTOMER, ref).startswith("https://panel.example.com/sso?token=")
+    assert module.sso_url(CUSTOMER, ref).startswith(f"{sim.url}/sso?token=")
     usage = {m.label: m for m in module.usage(ref)}
     assert usage["Websites"].used == 1 and usage["Websites"].limit == 5
     assert usage["Bandwidth this month"].used == 7_340_032

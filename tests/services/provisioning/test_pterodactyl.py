@@ -3,6 +3,7 @@ duplicate or a lost reply, capacity gone between check and create, retries, bad 
 
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from ezscale.services.provisioning.module import (
@@ -95,6 +96,7 @@ def test_full_lifecycle(sim, clock):
     usage = {m.label: m for m in module.usage(ref)}
     assert usage["Memory"].limit == 4096 and usage["Memory"].used > 0
     assert module.sso_url(CUSTOMER, ref) == f"{sim.url}/server/{made.extra['identifier']}"
+    assert "mc.example.com" in httpx.get(module.sso_url(CUSTOMER, ref)).text
 
     module.suspend(ref, reason="overdue")
     assert module.status(ref).state is BuildState.SUSPENDED
