@@ -152,6 +152,8 @@ class EnhanceModule:
         if not org_id and customer is not None:
             org = self._find_org(client, customer)
             org_id = org.id if org else ""
+        elif not org_id:
+            org_id = self._org_holding(client, service)
         if not org_id:
             raise GoneFromPanel(f"The hosting account is not on {PRODUCT}.")
         if service.external_id and service.external_id.isdigit():
@@ -167,6 +169,16 @@ class EnhanceModule:
         if sub.status == "deleted":
             raise GoneFromPanel(f"The hosting subscription was deleted on {PRODUCT}.")
         return org_id, sub
+
+    def _org_holding(self, client: EnhanceClient, service: ServiceRef) -> str:
+        """Slow path for a caller that never got the org id (a create that failed part-way): the
+        tagged customer org whose subscriptions include our service's friendly name, or ""."""
+        for org in client.customers(self._reseller):
+            if "[ezs-" in org.name and org.status != "deleted":
+                subs = client.subscriptions(self._reseller, org.id)
+                if any(s.friendly_name == _friendly_name(service) for s in subs):
+                    return org.id
+        return ""
 
     def _site(self, client: EnhanceClient, org_id: str, sub: EnhanceSubscription) -> EnhanceWebsite | None:
         sites = client.websites(org_id, subscription_id=sub.id)
@@ -243,10 +255,11 @@ class EnhanceModule:
 
     def _subscription(
         self, client: EnhanceClient, org_id: str, service: ServiceRef, plan_id: int
-    ) -> EnhanceSubscription:
+    ) -> tuple[EnhanceSubscription, bool]:
+        """Find-or-create the service's subscription: (it, whether this call made it)."""
         ref = ServiceRef(service.service_id, service.external_id, org_id)
         try:
-            return self._locate(client, ref)[1]
+            return self._locate(client, ref)[1], False
         except GoneFromPanel:
             pass
         try:
@@ -255,14 +268,14 @@ class EnhanceModule:
             )
         except PanelUnavailable:
             try:  # the create may have happened: adopt it by its friendly name
-                return self._locate(client, ServiceRef(service.service_id, None, org_id))[1]
+                return self._locate(client, ServiceRef(service.service_id, None, org_id))[1], True
             except GoneFromPanel:
                 raise PanelUnavailable(f"{PRODUCT} did not confirm the subscription; try again.") from None
         except PanelRefused as error:
             if _no_resources(error):
                 raise OutOfStock(f"{PRODUCT} has no resources left for this plan.") from error
             raise
-        return client.subscription(org_id, sub_id)
+        return client.subscription(org_id, sub_id), True
 
     def _website(
         self, client: EnhanceClient, org_id: str, sub: EnhanceSubscription, domain: str, group: str
@@ -300,9 +313,14 @@ class EnhanceModule:
                     f"The domain {hostname.lower()} cannot be hosted here: it is in use or not allowed."
                 )
             member_id, password = self._owner(client, org_id, customer)
-            sub = self._subscription(client, org_id, service, plan_id)
+            sub, made = self._subscription(client, org_id, service, plan_id)
             group = str(plan.options.get("server_group_id") or "")
-            site = self._website(client, org_id, sub, hostname.lower(), group)
+            try:
+                site = self._website(client, org_id, sub, hostname.lower(), group)
+            except (OutOfStock, PanelRejected):
+                if made:  # no website will come: leave no subscription behind
+                    client.delete_subscription(org_id, sub.id)
+                raise
             return _details(org_id, sub, site, member_id=member_id, login=customer.email, password=password)
 
     def status(self, service: ServiceRef) -> ServiceDetails:

@@ -176,6 +176,20 @@ def test_resources_gone_at_create_is_out_of_stock(sim):
     assert sim.subscriptions == {}
 
 
+def test_website_refused_leaves_no_subscription_and_lost_ids_are_found(sim):
+    module = _module(sim)
+    sim.inject("create_website", "exhausted")
+    with pytest.raises(OutOfStock):
+        module.create(CUSTOMER, ServiceRef(service_id=30), STARTER, hostname="none.example.org")
+    assert [s["status"] for s in sim.subscriptions.values()] == ["deleted"]
+    # A create that fails for good part-way leaves the caller without ids: terminate still finds it.
+    sim.inject("create_website", "500")
+    with pytest.raises(PanelUnavailable):
+        module.create(CUSTOMER, ServiceRef(service_id=31), STARTER, hostname="half.example.org")
+    module.terminate(ServiceRef(service_id=31))
+    assert all(s["status"] == "deleted" for s in sim.subscriptions.values())
+
+
 def test_domain_hosted_elsewhere_is_rejected(sim):
     module = _module(sim)
     module.create(CUSTOMER, ServiceRef(service_id=14), STARTER, hostname="taken.example.org")
