@@ -370,15 +370,11 @@ class EnhanceModule:
         with self._client() as client:
             org_id, sub = self._locate(client, service)
             bandwidth = client.bandwidth(org_id, sub.id)
-        metrics = [
-            UsageMetric(
-                r.name.replace("mysqlDbs", "databases").capitalize(),
-                r.usage,
-                r.total or 0,
-                "bytes" if r.name in BYTE_RESOURCES else "count",
-            )
-            for r in sub.resources
-        ]
+        metrics = []
+        for r in sub.resources:
+            name = r.name.replace("mysqlDbs", "databases")
+            unit = "bytes" if r.name in BYTE_RESOURCES else name  # counts: "3 of 5 websites"
+            metrics.append(UsageMetric(name.capitalize(), r.usage, r.total or 0, unit))
         return (*metrics, UsageMetric("Bandwidth this month", bandwidth, 0, "bytes"))
 
     def power(self, service: ServiceRef, action: PowerAction) -> None:

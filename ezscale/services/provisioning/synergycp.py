@@ -288,10 +288,10 @@ class SynergyCPModule:
             client.power(self._server(client, service).id, command)
 
     def usage(self, service: ServiceRef) -> tuple[UsageMetric, ...]:
-        """This billing cycle's bandwidth (bits)."""
+        """This billing cycle's bandwidth (the panel counts bits; shown in bytes)."""
         with self._client() as client:
             server = self._server(client, service)
-        return (UsageMetric("Bandwidth", server.usage_used, server.usage_max, "bits"),)
+        return (UsageMetric("Bandwidth", server.usage_used // 8, server.usage_max // 8, "bytes"),)
 
     def os_choices(self, service: ServiceRef) -> tuple[OsChoice, ...]:
         """The OS profiles configured on the panel config (`os_profiles`)."""

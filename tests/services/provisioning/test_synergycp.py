@@ -100,7 +100,7 @@ def test_full_lifecycle(sim, clock):
     module.power(ref, PowerAction.BOOT)
     assert server["power"] == "on"
     [usage] = module.usage(ref)
-    assert usage.limit == 10 * 8 * 10**12 and usage.unit == "bits"
+    assert usage.limit == 10 * 10**12 and usage.unit == "bytes"
 
     url = module.sso_url(CUSTOMER, ref)
     assert url.startswith(f"{sim.url}/auth/sso?key=") and f"view_id={server['id']}" in url
