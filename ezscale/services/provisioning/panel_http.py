@@ -1,0 +1,245 @@
+"""The HTTP plumbing the panel clients share: timeouts, safe retries, and errors mapped to the
+module contract's classes (never a raw httpx or JSON error).
+
+A call is `safe` when repeating it cannot do the work twice (GETs, idempotent PATCH/suspend);
+only safe calls are retried after the request may have reached the panel. Unsafe calls (creates)
+are retried only when the connection was never made, so a lost reply cannot create a second
+server; the module looks the service up instead and adopts it.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ezscale.services.provisioning.module import PanelConfig, PanelRejected, PanelUnavailable
+
+log = logging.getLogger(__name__)
+
+# Long enough for a real create (peers broke with 5 s): the panel may talk to a node first.
+CREATE_TIMEOUT_SECONDS = 120.0
+MIN_CREATE_TIMEOUT = 60.0
+
+
+class PanelRefused(PanelRejected):
+    """A 4xx reply (or an error envelope): the panel's status, error code and detail, for the
+    client to map (404 → gone, 409 → busy or duplicate, 400 no node → out of stock)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str = "",
+        detail: str = "",
+        body: Any = None,  # noqa: ANN401 (the parsed error body)
+    ) -> None:
+        """Keep the status, code, detail and body beside the message shown to people."""
+        super().__init__(message)
+        self.status, self.code, self.detail, self.body = status, code, detail, body
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A 2xx reply: its status and body (parsed JSON, the text when not JSON, None when empty)."""
+
+    status: int
+    body: Any
+    text: str
+
+
+def dig(data: Any, *path: str | int, product: str) -> Any:  # noqa: ANN401 (a JSON value)
+    """`data[path…]`, or PanelUnavailable naming the missing field (a reply we cannot read)."""
+    value = data
+    for key in path:
+        ok = (isinstance(value, dict) and key in value) or (
+            isinstance(value, list) and isinstance(key, int) and -len(value) <= key < len(value)
+        )
+        if not ok:
+            raise PanelUnavailable(f"{product} sent a reply we could not read (no {_dotted(path)}).")
+        value = value[key]
+    return value
+
+
+def as_int(value: Any, *, product: str, field: str) -> int:  # noqa: ANN401 (a JSON value)
+    """An integer field, or PanelUnavailable when the panel sent something else."""
+    if isinstance(value, bool):
+        raise PanelUnavailable(f"{product} sent a reply we could not read ({field} is not a number).")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise PanelUnavailable(
+            f"{product} sent a reply we could not read ({field} is not a number)."
+        ) from None
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def client_options(config: PanelConfig, product: str) -> dict[str, Any]:
+    """Timeouts and retries from a panel config: a create waits `timeout_seconds` but never less
+    than 60 s (peers broke with 5 s) unless option `create_timeout_seconds` says otherwise (tests);
+    other calls wait at most 30 s; options `retries` (2) and `backoff` (0.5 s, doubled per retry)."""
+    options = config.options
+    try:
+        retries, backoff = int(options.get("retries", 2)), float(options.get("backoff", 0.5))
+        create = float(
+            options.get("create_timeout_seconds") or max(config.timeout_seconds, MIN_CREATE_TIMEOUT)
+        )
+    except ValueError:
+        raise PanelRejected(
+            f"The {product} panel's timeout, retries and backoff options must be numbers."
+        ) from None
+    if retries < 0 or backoff < 0 or create <= 0 or config.timeout_seconds <= 0:
+        raise PanelRejected(f"The {product} panel's timeout, retries and backoff must be positive.")
+    return dict(
+        timeout=min(config.timeout_seconds, 30.0), create_timeout=create, retries=retries, backoff=backoff
+    )
+
+
+class PanelHttp:
+    """One panel's HTTP connection: base URL, auth headers or query, timeouts and retries."""
+
+    def __init__(
+        self,
+        *,
+        product: str,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+        create_timeout: float = CREATE_TIMEOUT_SECONDS,
+        retries: int = 2,
+        backoff: float = 0.5,
+        error_text: Callable[[Any, str], tuple[str, str]],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`error_text(body, text)` returns the panel's (code, detail) of an error reply."""
+        self.product = product
+        self._params = dict(params or {})
+        self._create_timeout = max(create_timeout, timeout)
+        self._retries, self._backoff, self._sleep = retries, backoff, sleep
+        self._error_text = error_text
+        self._http = httpx.Client(
+            base_url=_checked_url(product, base_url),
+            headers={"Accept": "application/json", **(headers or {})},
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,  # noqa: ANN401 (a JSON body)
+        params: Mapping[str, Any] | None = None,
+        safe: bool,
+        create: bool = False,
+    ) -> Reply:
+        """One call; `safe` allows retries after the request went out, `create` the long timeout."""
+        attempt = 0
+        while True:
+            try:
+                return self._once(method, path, body, params, create)
+            except PanelUnavailable as error:
+                reached = not isinstance(error.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+                attempt += 1
+                if attempt > self._retries or (reached and not safe):
+                    raise
+                log.info("%s %s %s failed (%s), retry %d", self.product, method, path, error, attempt)
+                self._sleep(self._backoff * 2 ** (attempt - 1))
+
+    def _once(
+        self,
+        method: str,
+        path: str,
+        body: Any,  # noqa: ANN401 (a JSON body)
+        params: Mapping[str, Any] | None,
+        create: bool,
+    ) -> Reply:
+        query = {**self._params, **(params or {})}
+        try:
+            response = self._http.request(
+                method,
+                path,
+                json=body,
+                params=query or None,
+                timeout=self._create_timeout if create else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.TimeoutException as error:
+            raise PanelUnavailable(f"{self.product} did not answer in time.") from error
+        except httpx.ConnectError as error:
+            raise PanelUnavailable(f"{self.product} could not be reached.") from error
+        except httpx.HTTPError as error:
+            raise PanelUnavailable(f"{self.product} connection failed ({type(error).__name__}).") from error
+        text = response.text
+        parsed = _parse(text)
+        if response.is_success:
+            return Reply(response.status_code, parsed, text)
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise PanelUnavailable(f"{self.product} is unavailable right now (HTTP {status}).")
+        code, detail = self._error_text(parsed, text)
+        if status in (401, 403):
+            message = f"{self.product} refused our credentials (HTTP {status}){_tail(detail)}"
+        else:
+            message = f"{self.product} refused the request (HTTP {status}){_tail(detail)}"
+        raise PanelRefused(
+            message, status=status, code=code, detail=detail, body=parsed if is_json(parsed) else None
+        )
+
+
+def _checked_url(product: str, base_url: str) -> str:
+    """The panel URL without a trailing slash, or PanelRejected when it is not http(s)://host."""
+    try:
+        url = httpx.URL(base_url.strip())
+    except (httpx.InvalidURL, TypeError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise PanelRejected(f"The {product} panel URL {base_url!r} is not a valid http(s) address.")
+    return str(url).rstrip("/")
+
+
+def _tail(detail: str) -> str:
+    return f": {detail[:300]}" if detail else "."
+
+
+_NOT_JSON = object()
+
+
+def _parse(text: str) -> Any:  # noqa: ANN401 (a JSON value)
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _NOT_JSON
+
+
+def json_body(reply: Reply, *, product: str) -> Any:  # noqa: ANN401 (a JSON value)
+    """The reply's JSON, or PanelUnavailable when the panel sent something else."""
+    if reply.body is _NOT_JSON or reply.body is None:
+        raise PanelUnavailable(f"{product} sent a reply we could not read (not JSON).")
+    return reply.body
+
+
+def json_object(reply: Reply, *, product: str) -> dict[str, Any]:
+    """The reply's JSON object, or PanelUnavailable."""
+    body = json_body(reply, product=product)
+    if not isinstance(body, dict):
+        raise PanelUnavailable(f"{product} sent a reply we could not read (not an object).")
+    return body
+
+
+def is_json(value: Any) -> bool:  # noqa: ANN401 (a parsed body)
+    """Whether a parsed body was JSON (error bodies may be HTML or plain text)."""
+    return value is not _NOT_JSON
