@@ -38,8 +38,8 @@ def _step(st: dict) -> rx.Component:
     return rx.hstack(
         rx.cond(
             st["done"] == "yes",
-            rx.icon("circle-check", color="green", size=18),
-            rx.icon("circle", color="gray", size=18),
+            rx.icon("circle-check", color="green", size=18, flex_shrink="0"),
+            rx.icon("circle", color="gray", size=18, flex_shrink="0"),
         ),
         rx.cond(
             st["done"] == "yes",
