@@ -46,7 +46,13 @@ class PowerAction(StrEnum):
 
 
 class ProvisioningError(DomainError):
-    """A panel call that did not do what was asked; the message is safe to show."""
+    """A panel call that did not do what was asked; the message is safe to show.
+
+    `partial` is what a multi-step `create` had already made on the panel when a later step
+    failed (e.g. the VirtFusion server exists but its build call timed out): the job persists
+    its handles at once, so the retry resumes instead of making a second one."""
+
+    partial: "ServiceDetails | None" = None
 
 
 class PanelUnavailable(ProvisioningError):
