@@ -163,6 +163,7 @@ def _worker_command() -> list[str]:
 
     settings = get_settings()
     command = [sys.executable, "-m", "celery", "-A", "ezscale.tasks", "worker", "-B", "-l", "info"]
+    command += ["-Q", "celery,critical"]  # critical: provisioning of paid orders
     if not settings.redis_url:
         # The embedded SQLite broker has no fan-out and one writer: keep the worker simple.
         command += ["--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"]
@@ -188,6 +189,13 @@ def _simulators(settings, env: dict[str, str]) -> list[subprocess.Popen]:
         command += ["--discord-port", "8392"]
         env["ALERT_DISCORD_WEBHOOK_URL"] = "http://127.0.0.1:8392/api/webhooks/demo/token"
     return [subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)]
+
+
+def _panel_simulators() -> list[subprocess.Popen]:
+    """The provisioning panels' loopback simulators the demo maps its plans to."""
+    from ezscale.demo.panels import DEMO_PANELS
+
+    return [subprocess.Popen(panel.command(), cwd=PROJECT_ROOT) for panel in DEMO_PANELS]
 
 
 def _stripe_simulator(settings, env: dict[str, str]) -> list[subprocess.Popen]:
@@ -222,7 +230,7 @@ def run(port: int | None) -> None:
     env = node_environment()
     env.setdefault("EZSCALE_DEMO", "1")  # /dev/outbox, cookies without Secure (plain http)
     _seed_demo()
-    processes = [*_simulators(settings, env), *_stripe_simulator(settings, env)]
+    processes = [*_simulators(settings, env), *_stripe_simulator(settings, env), *_panel_simulators()]
     processes += [
         subprocess.Popen(_worker_command(), cwd=PROJECT_ROOT, env=env),
         subprocess.Popen(

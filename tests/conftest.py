@@ -34,6 +34,7 @@ from ezscale.tasks import celery_app  # noqa: E402
 
 # Test sessions may share one Redis: each consumes its own queue.
 celery_app.conf.task_default_queue = f"ezscale-test-{_RUN_ID}"
+celery_app.conf.task_routes = {}  # the critical queue too: tests never feed a running worker
 
 _counter = iter(range(1, 1_000_000))
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from ezscale import clock
 from ezscale.demo.analytics_history import seed_demo_history
 from ezscale.demo.billing import seed_billing_demo
+from ezscale.demo.panels import seed_demo_panels
 from ezscale.models.central import PlatformAdmin, Tenant
 from ezscale.models.tenant import Role, User
 from ezscale.services.accounts.admins import DEMO_ADMIN_TOTP_SECRET, ensure_demo_admin_totp
@@ -128,6 +129,7 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         )
         session.commit()
     ensure_demo_admin_totp(session, email="admin@ezscale.test")
+    seed_demo_panels(session)
     seed_demo_history(session, tenant=TenantInfo.of(house))
     house_url = f"http://{base}{port}"
     reseller_url = f"http://{RESELLER_SLUG}.{base}{port}"

@@ -34,9 +34,9 @@ from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_PACKAGES = (
     # id, name, memory MB, cores, storage GB, traffic GB
-    (1, "VPS 1 GB", 1024, 1, 25, 1000),
-    (2, "VPS 2 GB", 2048, 2, 50, 2000),
-    (3, "VPS 4 GB", 4096, 4, 100, 4000),
+    (1, "VPS 1", 2048, 1, 40, 2000),
+    (2, "VPS 2", 4096, 2, 80, 4000),
+    (3, "VPS 4", 8192, 4, 160, 8000),
 )
 DEFAULT_TEMPLATES = ((1, "Debian", "12"), (2, "Ubuntu", "24.04"), (3, "AlmaLinux", "9"))
 CAPACITY_ERROR = "Unable to find a hypervisor with enough free resources in the selected group."
@@ -132,7 +132,7 @@ class VirtFusionSimulator:
                 backupPlanId=0,
             )
         if not self.groups:
-            self.add_group(1, "Default", hypervisors=2, memory_mb=16384, cores=16, storage_gb=800, ipv4=24)
+            self.add_group(1, "Default", hypervisors=2, memory_mb=32768, cores=16, storage_gb=1600, ipv4=24)
 
     # --- test and demo controls -------------------------------------------------------------
 

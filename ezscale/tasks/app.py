@@ -14,6 +14,7 @@ TASK_MODULES = [
     "ezscale.tasks.billing",
     "ezscale.tasks.kasm",
     "ezscale.tasks.mail",
+    "ezscale.tasks.provisioning",
     "ezscale.tasks.tenancy",
     "ezscale.tasks.wholesale",
 ]
@@ -44,6 +45,8 @@ def make_celery() -> Celery:
         broker_connection_retry_on_startup=True,
         result_expires=86400,
         beat_schedule=BEAT_SCHEDULE,
+        # Paid orders waiting for delivery do not queue behind reports and billing runs.
+        task_routes={"ezscale.tasks.provisioning.run_job": {"queue": "critical"}},
         beat_schedule_filename=str((settings.data_dir / "celerybeat-schedule").resolve()),
         # kombu's SQL transport passes these options to create_engine, so only Redis gets them.
         broker_transport_options={"visibility_timeout": 3600} if settings.redis_url else {},

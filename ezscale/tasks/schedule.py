@@ -9,6 +9,7 @@ BEAT_SCHEDULE = {
         "task": "ezscale.tasks.wholesale.bill_resellers",
         "schedule": crontab(minute=30, hour=2),
     },
+    "provisioning.sweep": {"task": "ezscale.tasks.provisioning.sweep", "schedule": 15.0},
     "kasm.reconcile": {"task": "ezscale.tasks.kasm.reconcile_all", "schedule": 15.0},
     "kasm.keepalive-and-credit-guard": {"task": "ezscale.tasks.kasm.guard_all", "schedule": 60.0},
     "tenancy.purge-deleted": {

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.models.billing import BillingEvent
+from ezscale.models.provisioning import JobAction
 from ezscale.models.tenant import (
     Invoice,
     InvoiceItem,
@@ -25,6 +26,7 @@ from ezscale.models.tenant import (
 )
 from ezscale.money import Money
 from ezscale.services.billing import renewal_changes, timeline
+from ezscale.services.provisioning import lifecycle
 from ezscale.settings import get_settings
 
 DAY = timedelta(days=1)
@@ -92,6 +94,9 @@ def on_invoice_paid(session: Session, invoice: Invoice) -> None:
     ):
         service.status, service.status_reason = ServiceStatus.ACTIVE, ""
         session.add(service)
+        lifecycle.request(
+            session, service_id=service.id, action=JobAction.UNSUSPEND, cause=f"paid:{invoice.id}"
+        )
         for sub in session.exec(
             select(Subscription).where(
                 Subscription.service_id == service.id, Subscription.status == SubscriptionStatus.PAST_DUE
@@ -256,6 +261,8 @@ def _escalate(
     for service in services:
         service.status, service.status_reason = to[0], _reason(invoice)
         session.add(service)
+    action = JobAction.TERMINATE if to[0] is ServiceStatus.TERMINATED else JobAction.SUSPEND
+    lifecycle.request_many(session, service_ids=[s.id for s in services], action=action, cause=key)
     if to[0] is ServiceStatus.TERMINATED:
         renewal_changes.void_unpaid_renewals(
             session, service_ids=[s.id for s in services], keep_invoice_id=invoice.id

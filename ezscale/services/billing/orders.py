@@ -112,9 +112,13 @@ def _customer(session: Session, user_id: int) -> User:
 
 
 def quote(session: Session, *, user_id: int, plan_code: str) -> Quote:
-    """The first invoice ordering `plan_code` now would make for this customer (nothing is written)."""
+    """The first invoice ordering `plan_code` now would make for this customer (nothing is written).
+    A plan its panel has no room for is refused here (out of stock), before any invoice."""
+    from ezscale.services.provisioning.stock import require_in_stock
+
     plan = _plan(session, plan_code)
     user = _customer(session, user_id)
+    require_in_stock(plan.code)
     first = subscriptions.first_charge(
         plan, anchor_day=current_anchor_day(session, user_id=user_id), now=clock.now()
     )
@@ -167,8 +171,12 @@ def place_order(
 def activate_paid_services(session: Session, invoice: Invoice) -> None:
     """A paid order invoice starts the services it ordered that are still pending.
 
-    Provisioning per module (VPS, game, dedicated, hosting) is not modelled yet: the service is
-    marked active and the customer's timeline says so."""
+    A plan mapped to a panel gets a provisioning job (sent to the worker after the commit; the
+    service goes provisioning → active or failed); any other plan is active at once. Either way
+    the customer's timeline says so."""
+    from ezscale.services.provisioning.jobs import enqueue_provisioning
+    from ezscale.services.provisioning.registry import is_provisioned
+
     if not (invoice.billing_key or "").startswith(subscriptions.ORDER_KEY_PREFIX):
         return
     pending = session.exec(
@@ -178,6 +186,17 @@ def activate_paid_services(session: Session, invoice: Invoice) -> None:
         .distinct()
     ).all()
     for service in pending:
+        plan = session.get(Plan, service.plan_id)
+        if is_provisioned(plan.code):
+            enqueue_provisioning(session, service=service)
+            timeline.record(
+                session,
+                user_id=service.user_id,
+                invoice_id=invoice.id,
+                kind="service_provisioning",
+                message=f"{service.label} (service #{service.id}) being set up: {invoice.number} paid",
+            )
+            continue
         service.status, service.status_reason = ServiceStatus.ACTIVE, ""
         session.add(service)
         timeline.record(

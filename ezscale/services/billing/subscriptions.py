@@ -155,6 +155,12 @@ def _end(session: Session, subscription: Subscription) -> None:
         if service and service.status is not ServiceStatus.TERMINATED:
             service.status, service.status_reason = ServiceStatus.TERMINATED, "cancelled"
             session.add(service)
+            from ezscale.models.provisioning import JobAction
+            from ezscale.services.provisioning import lifecycle
+
+            lifecycle.request(
+                session, service_id=service.id, action=JobAction.TERMINATE, cause=f"cancel:{subscription.id}"
+            )
 
 
 def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -> Invoice | None:

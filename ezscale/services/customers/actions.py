@@ -12,6 +12,7 @@ from ezscale.models.admin import CustomerNote
 from ezscale.models.auth import RecoveryCode, UserSession
 from ezscale.models.billing import Payment
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
+from ezscale.models.provisioning import JobAction
 from ezscale.models.tenant import (
     Invoice,
     Role,
@@ -28,6 +29,7 @@ from ezscale.services.billing import credits, invoices, payments, subscriptions,
 from ezscale.services.core.audit import record_audit
 from ezscale.services.customers.directory import customer_target
 from ezscale.services.kasm import workspaces as kasm
+from ezscale.services.provisioning import lifecycle
 from ezscale.services.resellers.roles import Permission, require_permission
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 
@@ -189,6 +191,7 @@ def _apply(db: Session, service: Service, action: str) -> None:
             kasm.terminate_workspace(db, user_id=service.user_id, workspace_id=workspace.id)
         db.refresh(service)
         service.status, service.status_reason = ServiceStatus.TERMINATED, "terminated by staff"
+        lifecycle.request(db, service_id=service.id, action=JobAction.TERMINATE, cause="staff")
     else:
         suspend = action == "suspend"
         if suspend and workspace is not None and workspace.status is WorkspaceStatus.RUNNING:
@@ -197,6 +200,9 @@ def _apply(db: Session, service: Service, action: str) -> None:
             db.refresh(service)
         service.status = ServiceStatus.SUSPENDED if suspend else ServiceStatus.ACTIVE
         service.status_reason = "suspended by staff" if suspend else ""
+        lifecycle.request(
+            db, service_id=service.id, action=JobAction.SUSPEND if suspend else JobAction.UNSUSPEND
+        )
     db.add(service)
 
 

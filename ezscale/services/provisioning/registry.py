@@ -96,6 +96,14 @@ def mapping_for_plan(central: Session, plan_code: str) -> PanelPlanMapping | Non
     return central.exec(select(PanelPlanMapping).where(PanelPlanMapping.plan_code == plan_code)).first()
 
 
+def is_provisioned(plan_code: str) -> bool:
+    """Whether a plan is delivered on a panel (it has a mapping); opens its own central session."""
+    from ezscale.db import central_session
+
+    with central_session() as central:
+        return mapping_for_plan(central, plan_code) is not None
+
+
 def plan_mapping(row: PanelPlanMapping) -> PlanMapping:
     """A mapping row as the module contract's value."""
     return PlanMapping(package=row.package, options=loads(row.options))

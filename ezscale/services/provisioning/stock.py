@@ -1,0 +1,72 @@
+"""Stock before money: whether a plan can be delivered now, asked of its panel.
+
+The order quote and `place_order` call `require_in_stock` before any invoice or charge; the
+provisioning job asks again before it creates. A plan with no panel mapping is not limited. The
+answer is kept for a few seconds per plan so a storefront page does not ask the panel per card.
+"""
+
+import time
+
+from ezscale.db import central_session
+from ezscale.errors import DomainError
+from ezscale.services.provisioning.module import (
+    OutOfStock,
+    PanelBusy,
+    PanelUnavailable,
+    ProvisioningError,
+    Stock,
+)
+from ezscale.services.provisioning.registry import module_for_plan
+
+CACHE_SECONDS = 10.0
+_cache: dict[str, tuple[float, Stock | None]] = {}
+
+
+def check_plan(plan_code: str, *, fresh: bool = False) -> Stock | None:
+    """The plan's stock on its panel, or None when the plan is not delivered on a panel.
+
+    DomainError (clear, safe to show) when the panel cannot answer now: we do not sell what we
+    cannot confirm."""
+    now = time.monotonic()
+    cached = _cache.get(plan_code)
+    if not fresh and cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    with central_session() as central:
+        resolved = module_for_plan(central, plan_code)
+    if resolved is None:
+        stock = None
+    else:
+        module, mapping = resolved
+        try:
+            stock = module.check_capacity(mapping)
+        except (PanelUnavailable, PanelBusy) as error:
+            raise DomainError(
+                "We cannot confirm stock for this product right now; please try again in a few minutes."
+            ) from error
+        except ProvisioningError as error:
+            raise DomainError("This product is temporarily unavailable.") from error
+    _cache[plan_code] = (now, stock)
+    return stock
+
+
+def require_in_stock(plan_code: str) -> None:
+    """Refuse (OutOfStock, a DomainError) an order of a plan its panel has no room for."""
+    stock = check_plan(plan_code, fresh=True)
+    if stock is not None and not stock.in_stock:
+        raise OutOfStock(
+            "This product is out of stock right now; nothing was charged. Please try again later."
+        )
+
+
+def in_stock(plan_code: str) -> bool | None:
+    """For the storefront: True/False per the panel, None when not limited or unknown."""
+    try:
+        stock = check_plan(plan_code)
+    except DomainError:
+        return None
+    return None if stock is None else stock.in_stock
+
+
+def forget() -> None:
+    """Drop the remembered answers (tests, and after a panel or mapping changes)."""
+    _cache.clear()
