@@ -166,7 +166,7 @@ class VirtFusionSimulator:
         """Use up the group's memory (another customer took the last room)."""
         with self._lock:
             for hv in self.groups[group_id].hypervisors:
-                hv.memory_mb = self._used(hv)["memory"]
+                hv.memory_mb = max(self._used(hv)["memory"], 1)  # 0 would read as unlimited
 
     def count(self, call: str) -> int:
         """How many requests of `call` were received."""

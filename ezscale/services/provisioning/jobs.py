@@ -71,6 +71,7 @@ from ezscale.settings import get_settings
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
+SLACK = timedelta(seconds=1)  # a delayed message may arrive a moment before `next_run_at`
 BACKOFF_SECONDS = (5, 15, 30, 60, 120, 300)
 CREATE_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 POLL_SECONDS = 2.0
@@ -194,7 +195,7 @@ def _claim(db: Session, job_id: int) -> ProvisioningJob | None:
     job = lock_row(db, ProvisioningJob, job_id)
     now = clock.now()
     runnable = job is not None and (
-        (job.status is JobStatus.QUEUED and job.next_run_at <= now)
+        (job.status is JobStatus.QUEUED and job.next_run_at <= now + SLACK)
         or (job.status is JobStatus.RUNNING and job.claimed_until is not None and job.claimed_until <= now)
     )
     if not runnable:
