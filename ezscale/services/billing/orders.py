@@ -152,9 +152,13 @@ def place_order(
     paid from account credit and then the default card, if the customer has one.
 
     Without enough credit and no card the invoice stays open and the service pending; a card
-    that is declined or cannot be reached leaves the invoice to dunning and the billing run."""
+    that is declined or cannot be reached leaves the invoice to dunning and the billing run. A
+    plan its panel has no room for is refused (out of stock) before any invoice or charge."""
+    from ezscale.services.provisioning.stock import require_in_stock
+
     plan = _plan(session, plan_code)
     _customer(session, user_id)
+    require_in_stock(plan.code)
     sub, invoice = subscriptions.subscribe(session, user_id=user_id, plan_id=plan.id)
     if invoice.status is InvoiceStatus.OPEN:
         invoices.apply_credit(session, invoice)

@@ -1,0 +1,165 @@
+"""A paid order delivered on its panel, or refunded: the job's state machine, logs, retries,
+adoption after a lost reply, stock before money, and the payment returned exactly once."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from ezscale.models.auth import TenantMail
+from ezscale.models.provisioning import JobStatus, ProvisioningJob, ServiceHandle
+from ezscale.models.tenant import (
+    CreditEntry,
+    Invoice,
+    Service,
+    ServiceStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from ezscale.services.billing import credits, orders
+from ezscale.services.provisioning import jobs, logs, panels
+from ezscale.services.provisioning.module import OutOfStock
+from ezscale.services.tenancy.tenants import TenantInfo
+from tests.factories import customer_with_credit, tenant_db
+from tests.services.provisioning.support import ADMIN, drive, job_ids, virtfusion
+
+
+@pytest.fixture(autouse=True)
+def _now(clock):
+    clock.set(datetime(2026, 11, 16, tzinfo=UTC))
+
+
+def _order(tenant: TenantInfo, email: str = "pat@example.test", plan_code: str = "vps-1") -> int:
+    """A customer with enough credit orders a VPS; the order is paid at once. The service id."""
+    with tenant_db(tenant) as db:
+        user = customer_with_credit(db, email, 10_000)
+        placed = orders.place_order(db, tenant=tenant, user_id=user.id, plan_code=plan_code)
+        assert placed.paid
+        return placed.service.id
+
+
+def _service(tenant: TenantInfo, service_id: int) -> Service:
+    with tenant_db(tenant) as db:
+        return db.get(Service, service_id)
+
+
+def _balance(tenant: TenantInfo, email: str = "pat@example.test") -> int:
+    with tenant_db(tenant) as db:
+        user_id = db.exec(select(Service.user_id)).first()
+        return credits.balance_minor(db, user_id=user_id, currency="USD")
+
+
+def test_paid_order_is_delivered(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, _):
+        service_id = _order(tenant)
+        assert _service(tenant, service_id).status is ServiceStatus.PENDING
+        (job_id,) = job_ids(tenant)
+        with tenant_db(tenant) as db:
+            first = jobs.run_job(db, tenant=tenant, job_id=job_id)
+        assert first.again_in and _service(tenant, service_id).status is ServiceStatus.PROVISIONING
+        with tenant_db(tenant) as db:  # a second delivery while it waits: nothing to do yet
+            assert jobs.run_job(db, tenant=tenant, job_id=job_id).status == "skipped"
+        clock.advance(timedelta(seconds=first.again_in))
+        assert drive(tenant, job_id, clock) == "done"
+        assert len(sim.live_servers()) == 1 and sim.count("POST /servers") == 1
+    service = _service(tenant, service_id)
+    assert service.status is ServiceStatus.ACTIVE
+    with tenant_db(tenant) as db:
+        handle = db.exec(select(ServiceHandle)).one()
+        assert handle.external_id == str(sim.live_servers()[0].id) and handle.ips.startswith("203.0.1.")
+        steps = [row.step for row in logs.service_log(db, service_id=service_id)]
+        assert steps[0] == "ready" and "create" in steps
+        assert db.exec(select(TenantMail).where(TenantMail.kind == "provisioning_ready")).one()
+
+
+def test_out_of_stock_refuses_the_order_before_any_invoice(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, _):
+        sim.exhaust(1)
+        with tenant_db(tenant) as db:
+            user = customer_with_credit(db, "pat@example.test", 10_000)
+            with pytest.raises(OutOfStock, match="out of stock right now; nothing was charged"):
+                orders.quote(db, user_id=user.id, plan_code="vps-1")
+            with pytest.raises(OutOfStock):
+                orders.place_order(db, tenant=tenant, user_id=user.id, plan_code="vps-1")
+            counts = [
+                db.exec(select(func.count()).select_from(t)).one() for t in (Invoice, Service, Subscription)
+            ]
+            assert counts == [0, 0, 0]
+            assert credits.balance_minor(db, user_id=user.id, currency="USD") == 10_000
+            # A plan with no panel is not limited.
+            assert orders.quote(db, user_id=user.id, plan_code="game-minecraft").total_minor > 0
+
+
+def test_lost_create_reply_is_adopted_and_5xx_retried(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, _):
+        service_id = _order(tenant)
+        sim.inject("POST /servers", "timeout_after_success")
+        sim.inject("POST /servers/{id}/build", "500")
+        assert drive(tenant, job_ids(tenant)[0], clock) == "done"
+        assert sim.count("POST /servers") == 1 and len(sim.live_servers()) == 1
+        assert sim.count("POST /servers/{id}/build") == 2
+    with tenant_db(tenant) as db:
+        rows = logs.service_log(db, service_id=service_id)
+        assert [r.outcome for r in rows].count("retry") == 2
+        assert "adopt" in [r.step for r in rows]
+    assert _service(tenant, service_id).status is ServiceStatus.ACTIVE
+
+
+def _assert_failed_and_refunded_once(tenant: TenantInfo, service_id: int) -> None:
+    service = _service(tenant, service_id)
+    assert service.status is ServiceStatus.FAILED
+    with tenant_db(tenant) as db:
+        refunds = db.exec(
+            select(CreditEntry).where(CreditEntry.reference == jobs.refund_reference(service_id))
+        ).all()
+        assert len(refunds) == 1 and refunds[0].amount_minor > 0
+        assert credits.balance_minor(db, user_id=service.user_id, currency="USD") == 10_000
+        sub = db.exec(select(Subscription).where(Subscription.service_id == service_id)).one()
+        assert sub.status is SubscriptionStatus.CANCELLED
+        assert len(db.exec(select(TenantMail).where(TenantMail.kind == "provisioning_failed")).all()) == 1
+        assert db.exec(select(ProvisioningJob.status)).all() == [JobStatus.FAILED]
+
+
+def test_capacity_gone_between_check_and_create_refunds_once(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, _):
+        service_id = _order(tenant)
+        sim.inject("POST /servers", "exhaust")
+        (job_id,) = job_ids(tenant)
+        assert drive(tenant, job_id, clock) == "failed"
+        assert drive(tenant, job_id, clock) == "skipped"  # run again: nothing more happens
+        assert sim.live_servers() == []
+    _assert_failed_and_refunded_once(tenant, service_id)
+
+
+def test_failed_build_leaves_no_orphan(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, _):
+        service_id = _order(tenant)
+        sim.fail_builds.add(1)  # the first server's build fails on the panel
+        assert drive(tenant, job_ids(tenant)[0], clock) == "failed"
+        assert sim.live_servers() == []
+    _assert_failed_and_refunded_once(tenant, service_id)
+
+
+def test_panel_down_gives_up_after_retries_and_refunds(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, _):
+        service_id = _order(tenant)
+        sim.inject("POST /servers", *["500"] * jobs.CREATE_ATTEMPTS)
+        assert drive(tenant, job_ids(tenant)[0], clock) == "failed"
+        assert sim.count("POST /servers") == jobs.CREATE_ATTEMPTS
+    _assert_failed_and_refunded_once(tenant, service_id)
+
+
+def test_card_refund_setting_without_card_payment_returns_credit(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    panels.set_failure_refund(central, mode="card", actor=ADMIN)
+    with virtfusion(central) as (sim, _):
+        service_id = _order(tenant)
+        sim.packages[1]["enabled"] = False  # the panel refuses the package: final at once
+        assert drive(tenant, job_ids(tenant)[0], clock) == "failed"
+    _assert_failed_and_refunded_once(tenant, service_id)
