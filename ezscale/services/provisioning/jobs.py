@@ -117,10 +117,22 @@ def schedule(
     delay: timedelta = timedelta(0),
 ) -> ProvisioningJob | None:
     """Add a job (not committed) unless one with `key` exists; it is sent to the worker after the
-    caller's commit. A new suspend/unsuspend/terminate supersedes queued ones of the service."""
+    caller's commit. A new suspend/unsuspend/terminate supersedes queued ones of the service, and
+    a termination already on its way makes a second one unnecessary."""
     if db.exec(select(ProvisioningJob.id).where(ProvisioningJob.key == key)).first():
         return None
     now = clock.now()
+    if (
+        action is JobAction.TERMINATE
+        and db.exec(
+            select(ProvisioningJob.id).where(
+                ProvisioningJob.service_id == service_id,
+                ProvisioningJob.action == JobAction.TERMINATE,
+                ProvisioningJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+            )
+        ).first()
+    ):
+        return None  # one termination on its way is enough
     if action is not JobAction.PROVISION:
         superseded = (JobAction.SUSPEND, JobAction.UNSUSPEND)
         if action is JobAction.TERMINATE:
