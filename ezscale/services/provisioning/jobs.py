@@ -62,6 +62,7 @@ from ezscale.services.provisioning.module import (
     PanelUnavailable,
     ProvisioningError,
     ProvisioningModule,
+    ServiceRef,
 )
 from ezscale.services.provisioning.panels import current_settings
 from ezscale.services.provisioning.registry import build_module, mapping_for_plan, plan_mapping
@@ -487,18 +488,23 @@ def _abandon(db: Session, job: ProvisioningJob, service: Service, plan: Plan) ->
 
 
 def _remove_from_panel(
-    db: Session, job: ProvisioningJob, service: Service, handle: ServiceHandle, module: ProvisioningModule
+    db: Session,
+    job: ProvisioningJob,
+    service: Service,
+    handle: ServiceHandle | None,
+    module: ProvisioningModule,
 ) -> None:
     """Terminate whatever the panel has for the service; a panel that cannot be reached gets a
     terminate job with retries (never an orphan left silently)."""
     try:
         ref = service_ref(service.id, handle)
-        if not handle.external_id:
+        if not ref.external_id:
             found = module.find(customer_of(db, service.user_id), ref)
             if found is None:
                 return
-            save_details(db, handle, found)
-            ref = service_ref(service.id, handle)
+            if handle is not None:
+                save_details(db, handle, found)
+            ref = ServiceRef(service.id, found.external_id, found.customer_external_id, found.extra)
         module.terminate(ref)
         logs.record(
             db, service_id=service.id, job_id=job.id, step="cleanup", message="Removed from the panel."
