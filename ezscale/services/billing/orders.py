@@ -179,8 +179,11 @@ def activate_paid_services(session: Session, invoice: Invoice) -> None:
     service goes provisioning → active or failed); any other plan is active at once. Either way
     the customer's timeline says so."""
     from ezscale.services.provisioning.jobs import enqueue_provisioning
+    from ezscale.services.provisioning.lifecycle import follow_plan
     from ezscale.services.provisioning.registry import is_provisioned
 
+    for service_id in {i.service_id for i in invoices.lines(session, invoice) if i.service_id}:
+        follow_plan(session, service_id=service_id)  # a paid plan change reaches the panel
     if not (invoice.billing_key or "").startswith(subscriptions.ORDER_KEY_PREFIX):
         return
     pending = session.exec(

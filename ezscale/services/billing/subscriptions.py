@@ -217,6 +217,10 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
             currency=new.currency,
             memo=f"Proration credit: {old.name} → {new.name}",
         )
+        if subscription.service_id:
+            from ezscale.services.provisioning.lifecycle import follow_plan
+
+            follow_plan(session, service_id=subscription.service_id)  # nothing to pay: change now
     session.commit()
     return invoice
 

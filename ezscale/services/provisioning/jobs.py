@@ -14,6 +14,7 @@ payment once (account credit with a reference unique per service, or a card refu
 admin setting), tells the customer and alerts the admins.
 """
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -65,7 +66,7 @@ from ezscale.services.provisioning.module import (
     ServiceRef,
 )
 from ezscale.services.provisioning.panels import current_settings
-from ezscale.services.provisioning.registry import build_module, mapping_for_plan, plan_mapping
+from ezscale.services.provisioning.registry import build_module, loads, mapping_for_plan, plan_mapping
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 
@@ -435,6 +436,7 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
 
 def _ready(db, tenant, job, service, handle, details) -> None:  # noqa: ANN001
     save_details(db, handle, details)
+    set_plan_code(handle, db.get(Plan, service.plan_id).code)
     if service.status is ServiceStatus.PROVISIONING:
         _activate(db, service, f"{service.label} (service #{service.id}) delivered and active")
     logs.record(db, service_id=service.id, job_id=job.id, step="ready", message="Ready on the panel.")
@@ -454,6 +456,11 @@ def _ready(db, tenant, job, service, handle, details) -> None:  # noqa: ANN001
     db.commit()
     dispatch_pending(tenant)
     return None
+
+
+def set_plan_code(handle: ServiceHandle, plan_code: str) -> None:
+    """Remember which plan's package the panel has (a plan change is followed when it differs)."""
+    handle.extra = json.dumps({**loads(handle.extra), "plan_code": plan_code})
 
 
 def _ready_text(service: Service, handle: ServiceHandle) -> str:

@@ -15,7 +15,7 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.provisioning import JobAction, JobStatus, LogOutcome, ProvisioningJob
-from ezscale.models.tenant import Service
+from ezscale.models.tenant import Plan, Service
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.alert_policy import AlertCategory, raise_alert
 from ezscale.services.core.audit import record_audit
@@ -28,6 +28,7 @@ from ezscale.services.provisioning.jobs import (
     provision_key,
     schedule,
     send_after_commit,
+    set_plan_code,
 )
 from ezscale.services.provisioning.module import (
     GoneFromPanel,
@@ -37,7 +38,7 @@ from ezscale.services.provisioning.module import (
     ProvisioningError,
     ServiceDetails,
 )
-from ezscale.services.provisioning.registry import mapping_for_plan, plan_mapping
+from ezscale.services.provisioning.registry import loads, mapping_for_plan, plan_mapping
 from ezscale.services.tenancy.tenants import TenantInfo
 
 LIFECYCLE_ATTEMPTS = len(BACKOFF_SECONDS) + 3
@@ -65,6 +66,19 @@ def request(
         return None
     key = f"{action.value}:{service_id}:{cause or secrets.token_hex(8)}"
     return schedule(db, service_id=service_id, action=action, key=key, target_plan_code=target_plan_code)
+
+
+def follow_plan(db: Session, *, service_id: int) -> ProvisioningJob | None:
+    """Queue a package change when the service's plan is no longer the one its panel has (after
+    a plan change is paid, or at once for a downgrade paid by credit). Not committed."""
+    handle = handle_of(db, service_id)
+    service = db.get(Service, service_id)
+    if handle is None or service is None or not handle.external_id:
+        return None
+    code = db.get(Plan, service.plan_id).code
+    if loads(handle.extra).get("plan_code", code) == code:
+        return None
+    return request(db, service_id=service_id, action=JobAction.CHANGE_PACKAGE, target_plan_code=code)
 
 
 def request_many(db: Session, *, service_ids: Iterable[int], action: JobAction, cause: str = "") -> int:
@@ -126,6 +140,7 @@ def _call(db: Session, job: ProvisioningJob) -> str:
                     raise NotFound("The new plan has no panel mapping.")
                 mapping = plan_mapping(row)
             ctx.module.change_package(ref, mapping)
+            set_plan_code(handle_of(db, job.service_id), job.target_plan_code)
             return f"Package changed to {mapping.package} ({job.target_plan_code})."
     raise DomainError("Unknown provisioning action.")
 

@@ -7,7 +7,15 @@ import pytest
 from sqlmodel import select
 
 from ezscale.models.provisioning import JobAction, JobStatus, ProvisioningJob
-from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, Service, ServiceStatus, Subscription
+from ezscale.models.tenant import (
+    CreditKind,
+    Invoice,
+    InvoiceStatus,
+    Plan,
+    Service,
+    ServiceStatus,
+    Subscription,
+)
 from ezscale.services.billing import credits, invoices, orders, runs, subscriptions
 from ezscale.services.customers import actions
 from ezscale.services.provisioning import lifecycle, logs
@@ -160,3 +168,33 @@ def test_services_not_on_a_panel_get_no_job(make_tenant, clock):
         assert lifecycle.request(db, service_id=service.id, action=JobAction.SUSPEND) is None
         assert db.exec(select(ProvisioningJob)).all() == []
     assert BuildState.READY  # the contract's states are what the page shows
+
+
+def test_plan_change_reaches_the_panel_once_paid(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, _):
+        user_id, service_id = _delivered(tenant, clock)
+        clock.advance(timedelta(days=1))
+        with tenant_db(tenant) as db:
+            sub = db.exec(select(Subscription).where(Subscription.service_id == service_id)).one()
+            vps2 = db.exec(select(Plan).where(Plan.code == "vps-2")).one()
+            upgrade = subscriptions.change_plan(db, subscription=sub, plan_id=vps2.id)
+            assert upgrade is not None and upgrade.status is InvoiceStatus.OPEN
+        assert _run_queued(tenant, clock) == []  # not before payment
+        assert _server(sim).package_id == 1
+        with tenant_db(tenant) as db:
+            upgrade = db.get(Invoice, upgrade.id)
+            credits.add_entry(
+                db,
+                user_id=user_id,
+                kind=CreditKind.TOP_UP,
+                amount_minor=upgrade.total_minor,
+                currency="USD",
+                memo="pays",
+            )
+            invoices.apply_credit(db, upgrade)
+            db.commit()
+        assert _run_queued(tenant, clock) == ["done"]
+        assert _server(sim).package_id == 2 and _server(sim).memory == 4096
+        with tenant_db(tenant) as db:  # a later paid invoice of the service changes nothing more
+            assert lifecycle.follow_plan(db, service_id=service_id) is None
