@@ -163,3 +163,28 @@ def test_card_refund_setting_without_card_payment_returns_credit(make_tenant, ce
         sim.packages[1]["enabled"] = False  # the panel refuses the package: final at once
         assert drive(tenant, job_ids(tenant)[0], clock) == "failed"
     _assert_failed_and_refunded_once(tenant, service_id)
+
+
+def test_card_refund_setting_refunds_the_card_once(make_tenant, central, clock, stripe_env):
+    from ezscale.models.billing import Payment
+    from tests.factories import add_card, add_customer
+
+    tenant = TenantInfo.of(make_tenant("shop"))
+    panels.set_failure_refund(central, mode="card", actor=ADMIN)
+    with virtfusion(central) as (sim, _):
+        with tenant_db(tenant) as db:
+            user = add_customer(db, "card@example.test")
+            add_card(db, tenant, user.id)
+            placed = orders.place_order(db, tenant=tenant, user_id=user.id, plan_code="vps-1")
+            assert placed.paid and placed.invoice.amount_paid_minor > 0
+            service_id = placed.service.id
+        sim.packages[1]["enabled"] = False
+        (job_id,) = job_ids(tenant)
+        assert drive(tenant, job_id, clock) == "failed"
+        assert drive(tenant, job_id, clock) == "skipped"
+    with tenant_db(tenant) as db:
+        (payment,) = db.exec(select(Payment)).all()
+        assert payment.refunded_minor == payment.amount_minor
+        assert credits.balance_minor(db, user_id=user.id, currency="USD") == 0
+        assert db.get(Service, service_id).status is ServiceStatus.FAILED
+        assert "refunded to the card" in logs.service_log(db, service_id=service_id)[0].message
