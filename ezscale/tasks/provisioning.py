@@ -2,7 +2,6 @@
 works, and a beat sweep that runs any job whose message was lost (or whose worker died)."""
 
 import logging
-from functools import lru_cache
 
 from sqlmodel import Session, select
 
@@ -18,7 +17,6 @@ log = logging.getLogger(__name__)
 QUEUE = "critical"
 
 
-@lru_cache(maxsize=256)
 def _tenant_id(database: str) -> int:
     with central_session() as central:
         return central.exec(select(Tenant.id).where(Tenant.database_name == database)).one()
