@@ -74,7 +74,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
 SLACK = timedelta(seconds=1)  # a delayed message may arrive a moment before `next_run_at`
-BACKOFF_SECONDS = (5, 15, 30, 60, 120, 300)
+BACKOFF_SECONDS = (2, 5, 15, 30, 60, 120, 300)
 CREATE_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 POLL_SECONDS = 2.0
 MAX_POLL_SECONDS = 30.0
@@ -215,6 +215,8 @@ def _claim(db: Session, job_id: int) -> ProvisioningJob | None:
     if not runnable:
         db.rollback()
         return None
+    if job.status is JobStatus.RUNNING:
+        job.attempts += 1  # its worker died mid-step: that step counts, and the next looks first
     job.status, job.claimed_until, job.updated_at = JobStatus.RUNNING, now + LEASE, now
     db.add(job)
     db.commit()
@@ -327,7 +329,7 @@ def _create(db, tenant, job, service, handle, module, mapping, customer) -> floa
     """Adopt what an earlier attempt left, else check stock and create."""
     attempt = job.attempts + 1
     try:
-        if not handle.external_id:
+        if not handle.external_id and job.attempts:  # only a retry can find an earlier attempt's work
             found = module.find(customer, service_ref(service.id, handle))
             if found is not None:
                 save_details(db, handle, found)
@@ -340,10 +342,10 @@ def _create(db, tenant, job, service, handle, module, mapping, customer) -> floa
                     message=f"Found server {found.external_id} left by an earlier attempt.",
                 )
                 db.commit()
-            else:
-                stock = module.check_capacity(mapping)
-                if not stock.in_stock:
-                    raise OutOfStock(stock.detail or "No capacity left for this plan on the panel.")
+        if not handle.external_id:
+            stock = module.check_capacity(mapping)
+            if not stock.in_stock:
+                raise OutOfStock(stock.detail or "No capacity left for this plan on the panel.")
         details = module.create(
             customer, service_ref(service.id, handle), mapping, hostname=_hostname(service)
         )
