@@ -116,9 +116,9 @@ def quote(session: Session, *, user_id: int, plan_code: str) -> Quote:
     A plan its panel has no room for is refused here (out of stock), before any invoice."""
     from ezscale.services.provisioning.stock import require_in_stock
 
+    require_in_stock((plan_code or "").strip())  # first: no transaction held while the panel answers
     plan = _plan(session, plan_code)
     user = _customer(session, user_id)
-    require_in_stock(plan.code)
     first = subscriptions.first_charge(
         plan, anchor_day=current_anchor_day(session, user_id=user_id), now=clock.now()
     )
@@ -156,9 +156,9 @@ def place_order(
     plan its panel has no room for is refused (out of stock) before any invoice or charge."""
     from ezscale.services.provisioning.stock import require_in_stock
 
+    require_in_stock((plan_code or "").strip())  # first: no transaction held while the panel answers
     plan = _plan(session, plan_code)
     _customer(session, user_id)
-    require_in_stock(plan.code)
     sub, invoice = subscriptions.subscribe(session, user_id=user_id, plan_id=plan.id)
     if invoice.status is InvoiceStatus.OPEN:
         invoices.apply_credit(session, invoice)

@@ -76,9 +76,9 @@ LEASE = timedelta(minutes=10)
 SLACK = timedelta(seconds=1)  # a delayed message may arrive a moment before `next_run_at`
 BACKOFF_SECONDS = (2, 5, 15, 30, 60, 120, 300)
 CREATE_ATTEMPTS = len(BACKOFF_SECONDS) + 1
-POLL_SECONDS = 2.0
+POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 30.0
-MAX_POLLS = 240  # about 1.5 h of building before the job gives up
+MAX_POLLS = 300  # about 2 h of building before the job gives up
 _PENDING_ENQUEUE = "provisioning_jobs_to_enqueue"
 
 
@@ -318,8 +318,8 @@ def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> fl
     if service.status is ServiceStatus.PENDING:
         service.status, service.status_reason = ServiceStatus.PROVISIONING, ""
         db.add(service)
-    db.commit()
     customer = customer_of(db, service.user_id)
+    db.commit()  # no transaction (nor pooled connection) held while the panel works
     if job.phase == "create":
         return _create(db, tenant, job, service, handle, module, mapping, customer)
     return _wait(db, tenant, job, service, handle, module)
@@ -433,7 +433,7 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
         return _fail(db, tenant, job, service, handle, module, "The panel did not finish building in time.")
     if job.polls == 1:
         logs.record(db, service_id=service.id, job_id=job.id, step="poll", message="Building on the panel.")
-    return _again(db, job, min(POLL_SECONDS * (1.25 ** (job.polls - 1)), MAX_POLL_SECONDS))
+    return _again(db, job, min(POLL_SECONDS * (1.15 ** (job.polls - 1)), MAX_POLL_SECONDS))
 
 
 def _ready(db, tenant, job, service, handle, details) -> None:  # noqa: ANN001
