@@ -73,7 +73,7 @@ from ezscale.settings import get_settings
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
-SLACK = timedelta(seconds=1)  # a delayed message may arrive a moment before `next_run_at`
+SLACK = timedelta(milliseconds=250)  # a delayed message may arrive a moment before `next_run_at`
 BACKOFF_SECONDS = (2, 5, 15, 30, 60, 120, 300)
 CREATE_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 POLL_SECONDS = 1.0
