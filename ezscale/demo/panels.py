@@ -45,6 +45,37 @@ DEMO_PANELS: tuple[DemoPanel, ...] = (
         options={"group": "1", "ipv4": "1", "os": "1"},
         mappings=(("vps-1", "1", {}), ("vps-2", "2", {})),
     ),
+    DemoPanel(
+        module="pterodactyl",
+        label="Pterodactyl (demo)",
+        simulator="ezscale.simulators.pterodactyl",
+        port=8394,
+        credentials={"application_key": "ptla_demo", "client_key": "ptlc_demo"},
+        mappings=(("game-minecraft", "1/1", {"memory": "4096", "disk": "20480", "cpu": "200"}),),
+    ),
+    DemoPanel(
+        module="enhance",
+        label="Enhance (demo)",
+        simulator="ezscale.simulators.enhance",
+        port=8395,
+        credentials={"access_token": "enhance-demo-token"},
+        options={"reseller_org_id": "00000000-0000-4000-8000-000000000001"},
+        mappings=(("web-starter", "1", {}),),
+    ),
+    DemoPanel(
+        module="synergycp",
+        label="SynergyCP (demo)",
+        simulator="ezscale.simulators.synergycp",
+        port=8396,
+        credentials={"api_key": "scp-demo-key"},
+        mappings=(
+            (
+                "dedi-e3",
+                "cpu_billing=e-2388g&mem_billing=64gb&disks_billing[]=nvme-1tb&disks_billing[]=nvme-1tb",
+                {"ips_billing": "ipv4-29", "pxe_profile_billing": "ubuntu-24", "max_bandwidth": "10TB"},
+            ),
+        ),
+    ),
 )
 
 
