@@ -263,11 +263,49 @@ def run_job(db: Session, *, tenant: TenantInfo, job_id: int) -> RunResult:
             from ezscale.services.provisioning.lifecycle import run_lifecycle_step
 
             again = run_lifecycle_step(db, tenant=tenant, job=job)
-    except Exception:
-        db.rollback()
-        log.exception("provisioning job %s crashed; retried after its lease", job_id)
-        raise
+    except Exception as error:  # a bug or a broken configuration: retried, then staff are told
+        log.exception("provisioning job %s crashed", job_id)
+        return _crashed(db, tenant, job_id, error)
     return RunResult(job.status.value, again)
+
+
+def _crashed(db: Session, tenant: TenantInfo, job_id: int, error: Exception) -> RunResult:
+    """Put a crashed job back with back-off; after as many crashes as create attempts, stop it
+    and alert (nothing is refunded automatically: staff look first)."""
+    db.rollback()
+    job = lock_row(db, ProvisioningJob, job_id)
+    job.attempts += 1
+    message = f"Internal error: {type(error).__name__}: {error}"[:500]
+    if job.attempts < CREATE_ATTEMPTS:
+        delay = BACKOFF_SECONDS[job.attempts - 1]
+        logs.record(
+            db,
+            service_id=job.service_id,
+            job_id=job.id,
+            step=job.action.value,
+            outcome=LogOutcome.RETRY,
+            attempt=job.attempts,
+            message=message,
+        )
+        return RunResult(job.status.value, _again(db, job, delay, message))
+    logs.record(
+        db,
+        service_id=job.service_id,
+        job_id=job.id,
+        step=job.action.value,
+        outcome=LogOutcome.FAILED,
+        attempt=job.attempts,
+        message=message,
+    )
+    _finish(db, job, JobStatus.FAILED, message)
+    db.commit()
+    raise_alert(
+        AlertCategory.PROVISIONING,
+        title="Provisioning job keeps failing",
+        message=f"{tenant.slug}: service #{job.service_id} {job.action.value} stopped: {message}",
+        fields={"tenant": tenant.slug, "service": str(job.service_id)},
+    )
+    return RunResult(job.status.value)
 
 
 # --- provisioning -------------------------------------------------------------------------------

@@ -188,3 +188,24 @@ def test_card_refund_setting_refunds_the_card_once(make_tenant, central, clock, 
         assert credits.balance_minor(db, user_id=user.id, currency="USD") == 0
         assert db.get(Service, service_id).status is ServiceStatus.FAILED
         assert "refunded to the card" in logs.service_log(db, service_id=service_id)[0].message
+
+
+def test_a_broken_panel_configuration_is_retried_then_alerted(make_tenant, central, clock, monkeypatch):
+    from ezscale.models.provisioning import ProvisioningPanel
+
+    alerts = []
+    monkeypatch.setattr(jobs, "raise_alert", lambda *a, **k: alerts.append(k["title"]))
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, panel_id):
+        service_id = _order(tenant)
+        panel = central.get(ProvisioningPanel, panel_id)
+        panel.credentials = "{}"  # the token was removed: the module cannot be built
+        central.add(panel)
+        central.commit()
+        assert drive(tenant, job_ids(tenant)[0], clock) == "failed"
+        assert sim.live_servers() == []
+    assert alerts == ["Provisioning job keeps failing"]
+    with tenant_db(tenant) as db:
+        rows = logs.service_log(db, service_id=service_id)
+        assert rows[0].outcome == "failed" and "no API token" in rows[0].message
+        assert [r.outcome for r in rows].count("retry") == jobs.CREATE_ATTEMPTS - 1
