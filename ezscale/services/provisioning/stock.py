@@ -6,9 +6,13 @@ answer is kept for a few seconds per plan so a storefront page does not ask the 
 """
 
 import time
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
 
 from ezscale.db import central_session
 from ezscale.errors import DomainError
+from ezscale.models.provisioning import PanelPlanMapping, ProvisioningPanel
 from ezscale.services.provisioning.module import (
     OutOfStock,
     PanelBusy,
@@ -16,7 +20,7 @@ from ezscale.services.provisioning.module import (
     ProvisioningError,
     Stock,
 )
-from ezscale.services.provisioning.registry import module_for_plan
+from ezscale.services.provisioning.registry import build_module, module_for_plan, plan_mapping
 
 CACHE_SECONDS = 10.0
 _cache: dict[str, tuple[float, Stock | None]] = {}
@@ -65,6 +69,41 @@ def in_stock(plan_code: str) -> bool | None:
     except DomainError:
         return None
     return None if stock is None else stock.in_stock
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityRow:
+    """One mapped plan's stock on its panel, for the admin capacity view."""
+
+    panel: str
+    module: str
+    plan_code: str
+    package: str
+    available: str  # a count, "unlimited", or "unknown" when the panel did not answer
+    detail: str
+
+
+def capacity_view(central: Session) -> list[CapacityRow]:
+    """Every mapped plan's stock now, asked of each panel (by panel, then plan code)."""
+    rows = []
+    mappings = central.exec(
+        select(PanelPlanMapping, ProvisioningPanel)
+        .join(ProvisioningPanel, ProvisioningPanel.id == PanelPlanMapping.panel_id)
+        .order_by(ProvisioningPanel.label, PanelPlanMapping.plan_code)
+    ).all()
+    for mapping, panel in mappings:
+        try:
+            stock = build_module(panel).check_capacity(plan_mapping(mapping))
+            available = "unlimited" if stock.available is None else str(stock.available)
+            detail = stock.detail
+        except DomainError as error:
+            available, detail = "unknown", str(error)
+        if not panel.enabled:
+            detail = f"Panel disabled. {detail}"
+        rows.append(
+            CapacityRow(panel.label, panel.module, mapping.plan_code, mapping.package, available, detail)
+        )
+    return rows
 
 
 def forget() -> None:

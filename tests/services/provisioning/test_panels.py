@@ -107,3 +107,14 @@ def test_modules_not_installed_are_not_offered():
     assert "virtfusion" in names
     with pytest.raises(DomainError, match="Unknown provisioning module"):
         registry.module_class("cpanel")
+
+
+def test_capacity_view_per_panel(central):
+    from ezscale.services.provisioning.stock import capacity_view
+
+    with virtfusion(central) as (_, panel_id):
+        rows = capacity_view(central)
+        assert [(r.plan_code, r.available) for r in rows] == [("vps-1", "24"), ("vps-2", "16")]
+        panels.update_panel(central, panel_id=panel_id, credentials={"token": "wrong"}, actor=admin())
+        assert {r.available for r in capacity_view(central)} == {"unknown"}
+        assert "refused our API token" in capacity_view(central)[0].detail
