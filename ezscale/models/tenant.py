@@ -85,6 +85,11 @@ class Plan(TenantModel, table=True):
     # the plan's own code (house plans, and the default catalogue every reseller starts with).
     base_code: str | None = Field(default=None, max_length=60)
 
+    @property
+    def provisioning_code(self) -> str:
+        """The house plan code this plan is delivered as (its panel mapping's key)."""
+        return self.base_code or self.code
+
 
 class ServiceStatus(StrEnum):
     PENDING = "pending"

@@ -104,6 +104,15 @@ def _plan(session: Session, plan_code: str) -> Plan:
     return subscriptions.orderable_plan(session, plan_id)
 
 
+def _provisioning_code(session: Session, plan_code: str) -> str:
+    """The code whose panel delivers `plan_code` (a reseller's own plan resells a house plan),
+    read in a transaction that ends before the stock check asks the panel."""
+    plan = session.exec(select(Plan).where(Plan.code == (plan_code or "").strip())).first()
+    code = plan.provisioning_code if plan is not None else (plan_code or "").strip()
+    session.rollback()
+    return code
+
+
 def _customer(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or not user.is_active:
@@ -116,7 +125,7 @@ def quote(session: Session, *, user_id: int, plan_code: str) -> Quote:
     A plan its panel has no room for is refused here (out of stock), before any invoice."""
     from ezscale.services.provisioning.stock import require_in_stock
 
-    require_in_stock((plan_code or "").strip())  # first: no transaction held while the panel answers
+    require_in_stock(_provisioning_code(session, plan_code))
     plan = _plan(session, plan_code)
     user = _customer(session, user_id)
     first = subscriptions.first_charge(
@@ -156,7 +165,7 @@ def place_order(
     plan its panel has no room for is refused (out of stock) before any invoice or charge."""
     from ezscale.services.provisioning.stock import require_in_stock
 
-    require_in_stock((plan_code or "").strip())  # first: no transaction held while the panel answers
+    require_in_stock(_provisioning_code(session, plan_code))
     plan = _plan(session, plan_code)
     _customer(session, user_id)
     sub, invoice = subscriptions.subscribe(session, user_id=user_id, plan_id=plan.id)
@@ -194,7 +203,7 @@ def activate_paid_services(session: Session, invoice: Invoice) -> None:
     ).all()
     for service in pending:
         plan = session.get(Plan, service.plan_id)
-        if is_provisioned(plan.code):
+        if is_provisioned(plan.provisioning_code):
             enqueue_provisioning(session, service=service)
             timeline.record(
                 session,

@@ -338,7 +338,7 @@ def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> fl
     plan = db.get(Plan, service.plan_id)
     if service.status in (ServiceStatus.TERMINATED, ServiceStatus.FAILED):
         return _abandon(db, job, service, plan)
-    target = _panel_for(plan.code)
+    target = _panel_for(plan.provisioning_code)
     if target is None:
         # Not delivered on a panel (no mapping): active at once, as before panels existed.
         _activate(db, service, f"{service.label} (service #{service.id}) active")
@@ -476,7 +476,7 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
 
 def _ready(db, tenant, job, service, handle, details) -> None:  # noqa: ANN001
     save_details(db, handle, details)
-    set_plan_code(handle, db.get(Plan, service.plan_id).code)
+    set_plan_code(handle, db.get(Plan, service.plan_id).provisioning_code)
     if service.status is ServiceStatus.PROVISIONING:
         _activate(db, service, f"{service.label} (service #{service.id}) delivered and active")
     logs.record(db, service_id=service.id, job_id=job.id, step="ready", message="Ready on the panel.")
@@ -519,7 +519,7 @@ def _ready_text(service: Service, handle: ServiceHandle) -> str:
 def _abandon(db: Session, job: ProvisioningJob, service: Service, plan: Plan) -> None:
     """The service was terminated (or failed) while its job waited: remove what the panel has."""
     handle = handle_of(db, service.id)
-    target = _panel_for(plan.code)
+    target = _panel_for(plan.provisioning_code)
     if handle is not None and target is not None:
         _remove_from_panel(db, job, service, handle, target[0])
     logs.record(

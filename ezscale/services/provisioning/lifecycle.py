@@ -75,7 +75,7 @@ def follow_plan(db: Session, *, service_id: int) -> ProvisioningJob | None:
     service = db.get(Service, service_id)
     if handle is None or service is None or not handle.external_id:
         return None
-    code = db.get(Plan, service.plan_id).code
+    code = db.get(Plan, service.plan_id).provisioning_code
     if loads(handle.extra).get("plan_code", code) == code:
         return None
     return request(db, service_id=service_id, action=JobAction.CHANGE_PACKAGE, target_plan_code=code)
