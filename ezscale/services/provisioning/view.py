@@ -24,6 +24,7 @@ from ezscale.services.billing import credits, invoices, timeline
 from ezscale.services.billing.views import InvoiceRow, invoice_row
 from ezscale.services.catalogue.storefront import kind_label, price_label
 from ezscale.services.provisioning.access import handle_of, module_of, owned_service
+from ezscale.services.provisioning.module import UsageMetric
 from ezscale.services.tenancy.tenants import TenantInfo
 
 # Statuses during which the service page keeps polling for a change (build finishing).
@@ -247,3 +248,24 @@ def service_status(session: Session, *, user_id: int, service_id: int) -> tuple[
     """(status, reason) of one of the customer's services: the cheap read the live page polls."""
     service = owned_service(session, user_id=user_id, service_id=service_id)
     return service.status.value, service.status_reason
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One usage figure as the service page shows it."""
+
+    label: str
+    text: str
+    percent: int
+
+
+def usage_rows(metrics: list[UsageMetric]) -> list[UsageRow]:
+    """Usage figures formatted: "12 of 1000 GB" (or "12 GB" when unlimited) and a percentage."""
+    return [
+        UsageRow(
+            m.label,
+            f"{m.used} of {m.limit} {m.unit}" if m.limit else f"{m.used} {m.unit} (unlimited)",
+            min(100, m.used * 100 // m.limit) if m.limit else 0,
+        )
+        for m in metrics
+    ]
