@@ -35,7 +35,9 @@ def _status() -> rx.Component:
         (
             "provisioning",
             rx.callout(
-                rx.hstack(rx.spinner(size="1"), rx.text("Your server is being built. This page updates by itself.")),
+                rx.hstack(
+                    rx.spinner(size="1"), rx.text("Your server is being built. This page updates by itself.")
+                ),
                 color_scheme="blue",
                 id="service-state-note",
             ),
@@ -145,7 +147,9 @@ def _reinstall() -> rx.Component:
             on_change=S.set_os_choice,
         ),
         confirm(
-            rx.button("Reinstall", color_scheme="red", variant="soft", disabled=S.os_choice == "", id="reinstall"),
+            rx.button(
+                "Reinstall", color_scheme="red", variant="soft", disabled=S.os_choice == "", id="reinstall"
+            ),
             title="Reinstall the server?",
             warning="Everything on the server's disk is erased and the chosen system installed; a new "
             "password is set. This cannot be undone.",
@@ -202,8 +206,9 @@ def _plan_change() -> rx.Component:
             rx.button("Change plan", id="change-plan"),
             title=rx.text.span("Move to ", S.quote["to_plan"], "?"),
             warning=rx.text.span(
-                S.quote["outcome"], ". Credit pays first, then your default card; the server moves to the "
-                "new plan once it is paid."
+                S.quote["outcome"],
+                ". Credit pays first, then your default card; the server moves to the "
+                "new plan once it is paid.",
             ),
             confirm_label="Change plan",
             on_confirm=S.change_plan,
@@ -241,7 +246,8 @@ def _cancel() -> rx.Component:
     now = confirm(
         rx.button("Cancel now", color_scheme="red", id="cancel-now"),
         title="Cancel and remove it now?",
-        warning="The server and all its data are deleted now. The unused part of this period is not credited.",
+        warning="The server and all its data are deleted now. "
+        "The unused part of this period is not credited.",
         confirm_label="Cancel and delete now",
         on_confirm=S.cancel(True),
         dialog_id="cancel-now-dialog",

@@ -8,8 +8,8 @@ from typing import Any
 
 import reflex as rx
 
-from ezscale.services.billing.views import InvoiceRow
 from ezscale.errors import NotFound
+from ezscale.services.billing.views import InvoiceRow
 from ezscale.services.provisioning import plan_changes, self_service, view
 from ezscale.services.provisioning.access import owned_service
 from ezscale.services.tenancy.tenants import tenant_session
@@ -57,7 +57,11 @@ class ServiceState(AuthState):
         def read(db, tenant, user, service_id):
             page = view.service_page(db, user_id=user.id, service_id=service_id)
             service = owned_service(db, user_id=user.id, service_id=service_id)
-            plans = plan_changes.plan_options(db, user_id=user.id, service_id=service_id) if page.cancellable else []
+            plans = (
+                plan_changes.plan_options(db, user_id=user.id, service_id=service_id)
+                if page.cancellable
+                else []
+            )
             return page, view.service_invoices(db, service=service), plans
 
         found = self._in(read)
@@ -90,7 +94,9 @@ class ServiceState(AuthState):
                 async with self:
                     if self.page is None or self.page.id != shown:
                         return
-                    status = self._in(lambda db, t, u, sid: view.service_status(db, user_id=u.id, service_id=sid))
+                    status = self._in(
+                        lambda db, t, u, sid: view.service_status(db, user_id=u.id, service_id=sid)
+                    )
                     if status and (status[0], status[1]) != (self.page.status, self.page.status_reason):
                         self._refresh()
         finally:
@@ -165,14 +171,18 @@ class ServiceState(AuthState):
         def show(metrics) -> None:
             self.usage = view.usage_rows(metrics)
 
-        await self._panel(lambda db, t, u, sid, ip: self_service.usage(db, user_id=u.id, service_id=sid), show)
+        await self._panel(
+            lambda db, t, u, sid, ip: self_service.usage(db, user_id=u.id, service_id=sid), show
+        )
 
     @rx.event(background=True)
     async def load_os(self):
         def show(choices) -> None:
             self.os_options = [{"id": c.id, "name": c.name} for c in choices]
 
-        await self._panel(lambda db, t, u, sid, ip: self_service.os_choices(db, user_id=u.id, service_id=sid), show)
+        await self._panel(
+            lambda db, t, u, sid, ip: self_service.os_choices(db, user_id=u.id, service_id=sid), show
+        )
 
     @rx.event
     def set_os_choice(self, value: str):
@@ -214,7 +224,12 @@ class ServiceState(AuthState):
     def cancel(self, immediately: bool):
         found = self._in(
             lambda db, t, u, sid: plan_changes.cancel(
-                db, tenant=t, actor=u, service_id=sid, immediately=immediately, ip=self.router.session.client_ip
+                db,
+                tenant=t,
+                actor=u,
+                service_id=sid,
+                immediately=immediately,
+                ip=self.router.session.client_ip,
             )
         )
         if found:
