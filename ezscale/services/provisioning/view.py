@@ -262,12 +262,19 @@ class UsageRow:
     percent: int
 
 
+def _amount(value: int, unit: str) -> str:
+    """A usage figure in its unit; bytes in GB with two places."""
+    return f"{value / 1_000_000_000:.2f} GB" if unit == "bytes" else f"{value} {unit}"
+
+
 def usage_rows(metrics: list[UsageMetric]) -> list[UsageRow]:
-    """Usage figures formatted: "12 of 1000 GB" (or "12 GB" when unlimited) and a percentage."""
+    """Usage figures formatted: "12.00 GB of 1000.00 GB" (or "… (unlimited)") and a percentage."""
     return [
         UsageRow(
             m.label,
-            f"{m.used} of {m.limit} {m.unit}" if m.limit else f"{m.used} {m.unit} (unlimited)",
+            f"{_amount(m.used, m.unit)} of {_amount(m.limit, m.unit)}"
+            if m.limit
+            else f"{_amount(m.used, m.unit)} (unlimited)",
             min(100, m.used * 100 // m.limit) if m.limit else 0,
         )
         for m in metrics
