@@ -181,7 +181,7 @@ def test_credentials_are_revealed_on_demand_and_audited(make_tenant, panel):
         )
         event = session.exec(select(BillingEvent).where(BillingEvent.kind == "credentials_revealed")).one()
         assert event.message == "My VPS: login details shown"
-    [(actor, action, target, _, ip)] = audit_trail("service.credentials_revealed")
+    [(actor, _, target, _, ip)] = audit_trail("service.credentials_revealed")
     assert (actor, target, ip) == ("owner@example.test", f"service:{service.id}", "9.9.9.9")
 
 
