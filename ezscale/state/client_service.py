@@ -11,7 +11,6 @@ import reflex as rx
 from ezscale.errors import NotFound
 from ezscale.services.billing.views import InvoiceRow
 from ezscale.services.provisioning import plan_changes, self_service, view
-from ezscale.services.provisioning.access import owned_service
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
 from ezscale.state.messages import attempt, parse_id
@@ -56,7 +55,7 @@ class ServiceState(AuthState):
     def _refresh(self) -> None:
         def read(db, tenant, user, service_id):
             page = view.service_page(db, user_id=user.id, service_id=service_id)
-            service = owned_service(db, user_id=user.id, service_id=service_id)
+            service = view.owned_service(db, user_id=user.id, service_id=service_id)
             plans = (
                 plan_changes.plan_options(db, user_id=user.id, service_id=service_id)
                 if page.cancellable

@@ -22,8 +22,9 @@ from ezscale.services.billing.proration import split_period
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
 from ezscale.services.catalogue.storefront import price_label
 from ezscale.services.core.audit import record_audit
-from ezscale.services.provisioning import lifecycle_hooks
-from ezscale.services.provisioning.access import owned_service
+from ezscale.models.provisioning import JobAction
+from ezscale.services.provisioning import lifecycle
+from ezscale.services.provisioning.view import owned_service
 from ezscale.services.tenancy.tenants import TenantInfo
 
 CANCEL_RULE = (
@@ -148,7 +149,9 @@ def change_plan(
     )
     if invoice is not None and not _collect(session, tenant=tenant, invoice=invoice, gw=gw):
         return f"Plan changed to {offer.to_plan}. Pay invoice {invoice.number} to move your server to it."
-    lifecycle_hooks.change_package(session, tenant=tenant, service_id=service.id)
+    code = session.get(Plan, plan_id).code
+    lifecycle.request(session, service_id=service.id, action=JobAction.CHANGE_PACKAGE, target_plan_code=code)
+    session.commit()
     return f"Plan changed to {offer.to_plan}: your server is being moved to it."
 
 
@@ -162,9 +165,7 @@ def _collect(session: Session, *, tenant: TenantInfo, invoice: Invoice, gw: Stri
     return invoice.status is InvoiceStatus.PAID
 
 
-def cancel(
-    session: Session, *, tenant: TenantInfo, actor: AuthUser, service_id: int, immediately: bool, ip: str = ""
-) -> str:
+def cancel(session: Session, *, actor: AuthUser, service_id: int, immediately: bool, ip: str = "") -> str:
     """Cancel at period end (runs until then) or now (removed from the panel; no credit for the
     unused time, per `CANCEL_RULE`); returns what happened, for the page."""
     service = owned_service(session, user_id=actor.id, service_id=service_id)
@@ -180,7 +181,6 @@ def cancel(
         after={"when": "now" if immediately else f"period end {end}"},
         ip=ip,
     )
-    if immediately:
-        lifecycle_hooks.terminate(session, tenant=tenant, service_id=service.id)
+    if immediately:  # the billing core queues its removal from the panel (lifecycle TERMINATE)
         return "Cancelled: the service is being removed."
     return f"Cancelled: the service runs until {end} and is not renewed."

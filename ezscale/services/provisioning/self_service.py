@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from ezscale import clock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.provisioning import ServiceHandle
-from ezscale.models.tenant import Service, ServiceStatus, User
+from ezscale.models.tenant import Service, ServiceStatus
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing import timeline
 from ezscale.services.core.audit import record_audit
-from ezscale.services.provisioning.access import handle_of, module_of, owned_service, service_ref
+from ezscale.services.provisioning.handles import context_for, handle_of, save_details
 from ezscale.services.provisioning.module import (
     Capability,
     Customer,
@@ -29,7 +28,7 @@ from ezscale.services.provisioning.module import (
     ServiceRef,
     UsageMetric,
 )
-from ezscale.services.provisioning.view import power_label
+from ezscale.services.provisioning.view import owned_service, power_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,18 +55,11 @@ def connect(session: Session, *, user_id: int, service_id: int) -> Connected:
     service = owned_service(session, user_id=user_id, service_id=service_id)
     if service.status is not ServiceStatus.ACTIVE:
         raise DomainError(f"This service is {service.status.value}: actions are available once it is active.")
-    handle = handle_of(session, service_id=service.id)
-    module = module_of(handle)
-    if handle is None or module is None or not handle.external_id:
-        raise DomainError("This service is not managed on a panel.")
-    user = session.get(User, user_id)
-    return Connected(
-        service=service,
-        handle=handle,
-        module=module,
-        ref=service_ref(handle),
-        customer=Customer(id=user.id, email=user.email, name=user.name),
-    )
+    context = context_for(session, service_id=service.id, user_id=user_id)
+    handle = handle_of(session, service.id)
+    if not handle.external_id:
+        raise DomainError("This service is not on its panel yet.")
+    return Connected(service, handle, context.module, context.ref, context.customer)
 
 
 def _note(session: Session, actor: AuthUser, service: Service, kind: str, message: str, ip: str) -> None:
@@ -116,7 +108,7 @@ def reveal_credentials(session: Session, *, actor: AuthUser, service_id: int, ip
     """The service's login (stored encrypted), shown on demand; every reveal is audited and on
     the customer's timeline."""
     service = owned_service(session, user_id=actor.id, service_id=service_id)
-    handle = handle_of(session, service_id=service.id)
+    handle = handle_of(session, service.id)
     if handle is None or not (handle.username or handle.password):
         raise DomainError("This service has no login to show.")
     if service.status is ServiceStatus.TERMINATED:
@@ -140,13 +132,7 @@ def reinstall(session: Session, *, actor: AuthUser, service_id: int, os_id: str,
     choices = {c.id: c.name for c in live.module.os_choices(live.ref)}
     if os_id not in choices:
         raise DomainError("Choose an operating system from the list.")
-    details = live.module.reinstall(live.ref, os_id)
-    if details.password:
-        live.handle.password = details.password
-    if details.username:
-        live.handle.username = details.username
-    live.handle.updated_at = clock.now()
-    session.add(live.handle)
+    save_details(session, live.handle, live.module.reinstall(live.ref, os_id))
     done = f"reinstall with {choices[os_id]} started"
     _note(session, actor, live.service, "reinstall", done, ip)
     return done

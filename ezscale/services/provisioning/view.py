@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from ezscale import routes
-from ezscale.errors import DomainError
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.provisioning import PanelPlanMapping, ProvisioningPanel
 from ezscale.models.tenant import (
@@ -26,8 +26,8 @@ from ezscale.services.billing import credits, invoices, timeline
 from ezscale.services.billing.views import InvoiceRow, invoice_row
 from ezscale.services.catalogue.storefront import kind_label, price_label
 from ezscale.services.provisioning import registry
-from ezscale.services.provisioning.access import handle_of, module_of, owned_service
-from ezscale.services.provisioning.module import UsageMetric
+from ezscale.services.provisioning.handles import context_for, handle_of
+from ezscale.services.provisioning.module import ProvisioningModule, UsageMetric
 from ezscale.services.tenancy.tenants import TenantInfo
 
 # Statuses during which the service page keeps polling for a change (build finishing).
@@ -144,6 +144,24 @@ def client_dashboard(session: Session, *, tenant: TenantInfo, user_id: int) -> C
     )
 
 
+def owned_service(session: Session, *, user_id: int, service_id: int) -> Service:
+    """One of the customer's services; another customer's (or no) service is NotFound."""
+    service = session.get(Service, service_id)
+    if service is None or service.user_id != user_id:
+        raise NotFound("No such service.")
+    return service
+
+
+def _module(session: Session, service: Service) -> ProvisioningModule | None:
+    """The module of an active service's panel (None when it is not on a configured panel)."""
+    if service.status is not ServiceStatus.ACTIVE:
+        return None
+    try:
+        return context_for(session, service_id=service.id).module
+    except DomainError:
+        return None
+
+
 def service_invoices(session: Session, *, service: Service) -> list[InvoiceRow]:
     """The issued invoices with a line for this service, newest first."""
     found = session.exec(
@@ -219,8 +237,8 @@ def service_page(session: Session, *, user_id: int, service_id: int) -> ServiceP
     service = owned_service(session, user_id=user_id, service_id=service_id)
     plan = session.get(Plan, service.plan_id)
     sub = _subscription_of(session, service.id)
-    handle = handle_of(session, service_id=service.id)
-    module = module_of(handle) if service.status is ServiceStatus.ACTIVE else None
+    handle = handle_of(session, service.id)
+    module = _module(session, service)
     capabilities = sorted(c.value for c in module.capabilities) if module else []
     actions = [a.value for a in module.power_actions] if module and "power" in capabilities else []
     running = sub is not None and sub.status is not SubscriptionStatus.CANCELLED

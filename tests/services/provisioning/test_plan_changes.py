@@ -112,7 +112,7 @@ def test_cancel_at_period_end_then_now(make_tenant):
         )
         assert said == "Cancelled: the service runs until 2027-01-01 and is not renewed."
         with pytest.raises(DomainError, match="already cancels"):
-            plan_changes.cancel(session, tenant=tenant, actor=actor, service_id=service.id, immediately=False)
+            plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=False)
         said = plan_changes.cancel(
             session, tenant=tenant, actor=actor, service_id=service.id, immediately=True
         )
@@ -120,5 +120,5 @@ def test_cancel_at_period_end_then_now(make_tenant):
         session.refresh(service)
         assert service.status is ServiceStatus.TERMINATED
         with pytest.raises(DomainError, match="no running subscription"):
-            plan_changes.cancel(session, tenant=tenant, actor=actor, service_id=service.id, immediately=True)
+            plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=True)
     assert [a["when"] for *_, a, _ in audit_trail("service.cancel")] == ["period end 2027-01-01", "now"]
