@@ -67,6 +67,9 @@ def _body() -> rx.Component:
         rx.hstack(
             rx.heading(V.label, size="6"),
             rx.spacer(),
+            rx.button(
+                "Run waiting jobs now", on_click=S.run_now, loading=S.busy, variant="soft", id="run-now"
+            ),
             rx.button("Force sync", on_click=S.sync, loading=S.busy, variant="soft", id="force-sync"),
             width="100%",
             wrap="wrap",

@@ -41,7 +41,7 @@ class AdminServiceState(AdminState):
         return redirect
 
     async def _act(self, run) -> None:
-        """Run `run(db, tenant, service_id, admin, ip)` off the event loop (it may call the panel)."""
+        """Run `run(db, service_id, admin, ip)` off the event loop (it may call the panel)."""
         async with self:
             admin = self._admin()
             if admin is None or self.busy:
@@ -56,7 +56,7 @@ class AdminServiceState(AdminState):
                 raise NotFound("No such service.")
             tenant = tenant_info(ids[0])
             with tenant_session(tenant) as db:
-                return run(db, tenant, ids[1], admin, ip)
+                return run(db, ids[1], admin, ip)
 
         done, error = await asyncio.to_thread(attempt, act)
         async with self:

@@ -92,7 +92,7 @@ def test_empty_dashboard_says_what_to_do_next(live_app, page: Page, tmp_path):
 
 
 def test_dashboard_row_opens_the_service_page_at_both_widths(live_app, page: Page, tmp_path):
-    _, user_id, token = customer(live_app, "dashboard@ezscale.test", credit_minor=50_000, order="vps-2")
+    _, _, token = customer(live_app, "dashboard@ezscale.test", credit_minor=50_000, order="vps-2")
     sign_in(live_app, page, token)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})

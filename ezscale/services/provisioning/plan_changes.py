@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
+from ezscale.models.provisioning import JobAction
 from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Service, Subscription, SubscriptionStatus
 from ezscale.money import Money
 from ezscale.services.accounts.sessions import AuthUser
@@ -22,7 +23,6 @@ from ezscale.services.billing.proration import split_period
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
 from ezscale.services.catalogue.storefront import price_label
 from ezscale.services.core.audit import record_audit
-from ezscale.models.provisioning import JobAction
 from ezscale.services.provisioning import lifecycle
 from ezscale.services.provisioning.view import owned_service
 from ezscale.services.tenancy.tenants import TenantInfo

@@ -1,26 +1,25 @@
 """What staff see and do on one service's provisioning: its handles, jobs and log; retrying a
 failed panel action; and a force sync that re-reads the service from its panel.
 
-A retry puts the failed job back in the queue (the worker's sweep runs it within a minute). A
-provisioning job whose payment was already returned is not retried: that service was refunded,
-and delivering it now would deliver it unpaid — the customer orders again instead.
+Retrying a failed suspend, unsuspend, terminate or package change queues it again as a new job
+(`lifecycle.request`); waiting jobs are run at once and the panel re-read by `lifecycle.retry_now`
+and `lifecycle.sync`. A failed delivery is not retried: its payment was returned, and delivering
+it now would deliver it unpaid — the customer orders again instead.
 """
 
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
-from ezscale.models.provisioning import JobAction, JobStatus, LogOutcome, ProvisioningJob, ProvisioningPanel
+from ezscale.models.provisioning import JobAction, JobStatus, ProvisioningJob, ProvisioningPanel
 from ezscale.models.tenant import Plan, Service, User
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import record_audit
-from ezscale.services.provisioning import logs
-from ezscale.services.provisioning.handles import context_for, handle_of, save_details
+from ezscale.services.provisioning import lifecycle, logs
+from ezscale.services.provisioning.handles import handle_of
 from ezscale.services.provisioning.view import when
-from ezscale.services.tenancy.tenants import TenantInfo
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class StaffServiceView:
 
 
 def _retryable(job: ProvisioningJob) -> bool:
-    return job.status is JobStatus.FAILED and not (job.action is JobAction.PROVISION and job.refunded)
+    return job.status is JobStatus.FAILED and job.action is not JobAction.PROVISION
 
 
 def _service(db: Session, service_id: int) -> Service:
@@ -109,10 +108,8 @@ def service_view(db: Session, *, service_id: int) -> StaffServiceView:
     )
 
 
-def retry_job(
-    db: Session, *, tenant: TenantInfo, service_id: int, job_id: int, actor: AuthUser, ip: str = ""
-) -> str:
-    """Queue a failed job of this service again, now (audited); returns what was done."""
+def retry_failed(db: Session, *, service_id: int, job_id: int, actor: AuthUser, ip: str = "") -> str:
+    """Queue a failed panel action of this service again, as a new job (audited)."""
     job = db.get(ProvisioningJob, job_id)
     if job is None or job.service_id != service_id:
         raise NotFound("No such job.")
@@ -120,47 +117,24 @@ def retry_job(
         if job.status is not JobStatus.FAILED:
             raise DomainError(f"This job is {job.status.value}: only failed jobs are retried.")
         raise DomainError("This order's payment was returned: the customer orders again instead.")
-    now = clock.now()
-    job.status, job.attempts, job.polls, job.last_error = JobStatus.QUEUED, 0, 0, ""
-    job.next_run_at, job.claimed_until, job.updated_at = now, None, now
-    db.add(job)
-    logs.record(db, service_id=service_id, job_id=job.id, step="retry", message=f"Retried by {actor.email}")
+    again = lifecycle.request(
+        db, service_id=service_id, action=job.action, target_plan_code=job.target_plan_code
+    )
+    if again is None:
+        raise DomainError("This service is not on a panel.")
+    logs.record(
+        db,
+        service_id=service_id,
+        job_id=again.id,
+        step="retry",
+        message=f"Retry of job {job.id} by {actor.email}.",
+    )
     db.commit()
     record_audit(
         actor=actor,
         action="provisioning.retry",
-        target=f"tenant:{tenant.id}/service:{service_id}",
+        target=f"service:{service_id}",
         after={"job": job.id, "action": job.action.value},
         ip=ip,
     )
-    return f"The {job.action.value.replace('_', ' ')} job is queued again."
-
-
-def force_sync(db: Session, *, tenant: TenantInfo, service_id: int, actor: AuthUser, ip: str = "") -> str:
-    """Re-read the service from its panel and store what it says (handles, address, login);
-    a panel state that differs from ours is logged for staff, never applied to billing."""
-    service = _service(db, service_id)
-    context = context_for(db, service_id=service_id)
-    details = context.module.status(context.ref)
-    save_details(db, handle_of(db, service_id), details)
-    mismatch = {"ready": "active", "suspended": "suspended"}.get(details.state.value) not in (
-        None,
-        service.status.value,
-    )
-    message = f"Panel says {details.state.value}; we say {service.status.value}"
-    logs.record(
-        db,
-        service_id=service_id,
-        step="sync",
-        outcome=LogOutcome.FAILED if mismatch else LogOutcome.OK,
-        message=message + (": check it" if mismatch else ""),
-    )
-    db.commit()
-    record_audit(
-        actor=actor,
-        action="provisioning.sync",
-        target=f"tenant:{tenant.id}/service:{service_id}",
-        after={"panel_state": details.state.value},
-        ip=ip,
-    )
-    return message + "."
+    return f"The {job.action.value.replace('_', ' ')} is queued again."

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
+from ezscale import clock as ezclock
 from ezscale.errors import DomainError, NotFound
-from ezscale.models.provisioning import JobAction, ProvisioningJob
+from ezscale.models.provisioning import JobAction, ProvisioningJob, ServiceHandle
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, ServiceStatus, Subscription
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.billing import credits, orders
@@ -37,10 +38,29 @@ def _ordered(session, tenant, *, credit: int, email="buyer@example.test", code="
     return user, placed.service
 
 
+def _on_a_panel(session, service) -> None:
+    """The service as delivered on a panel (its handle stored)."""
+    handle = ServiceHandle(
+        service_id=service.id, panel_id=1, module="virtfusion", external_id="7", updated_at=ezclock.now()
+    )
+    session.add(handle)
+    session.commit()
+
+
 def test_upgrade_charges_the_quote_from_credit(make_tenant, clock):
     tenant = TenantInfo.of(make_tenant("shop"))
     with tenant_db(tenant) as session:
         user, service = _ordered(session, tenant, credit=10_000)
+        session.add(
+            ServiceHandle(
+                service_id=service.id,
+                panel_id=1,
+                module="virtfusion",
+                external_id="7",
+                updated_at=ezclock.now(),
+            )
+        )
+        session.commit()  # delivered on a panel
         clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))  # 15.5 of 31 days left
         vps2 = plan(session, "vps-2")
         offer = plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps2.id)
@@ -106,19 +126,18 @@ def test_cancel_at_period_end_then_now(make_tenant):
     tenant = TenantInfo.of(make_tenant("shop"))
     with tenant_db(tenant) as session:
         user, service = _ordered(session, tenant, credit=10_000)
+        _on_a_panel(session, service)
         actor = _actor(tenant, user)
-        said = plan_changes.cancel(
-            session, tenant=tenant, actor=actor, service_id=service.id, immediately=False
-        )
+        said = plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=False)
         assert said == "Cancelled: the service runs until 2027-01-01 and is not renewed."
         with pytest.raises(DomainError, match="already cancels"):
             plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=False)
-        said = plan_changes.cancel(
-            session, tenant=tenant, actor=actor, service_id=service.id, immediately=True
-        )
+        said = plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=True)
         assert said == "Cancelled: the service is being removed."
         session.refresh(service)
         assert service.status is ServiceStatus.TERMINATED
+        [job] = session.exec(select(ProvisioningJob).where(ProvisioningJob.service_id == service.id))
+        assert job.action is JobAction.TERMINATE  # the panel follows
         with pytest.raises(DomainError, match="no running subscription"):
             plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=True)
     assert [a["when"] for *_, a, _ in audit_trail("service.cancel")] == ["period end 2027-01-01", "now"]
