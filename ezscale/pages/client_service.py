@@ -26,10 +26,21 @@ def _status() -> rx.Component:
         P.status,
         (
             "pending",
-            rx.callout(
-                "Waiting for payment: the service is built once its invoice is paid.",
-                icon="clock",
-                id="service-state-note",
+            rx.cond(
+                P.queued,
+                rx.callout(
+                    rx.hstack(
+                        rx.spinner(size="1"),
+                        rx.text("Paid: your server is queued to be built. This page updates by itself."),
+                    ),
+                    color_scheme="blue",
+                    id="service-state-note",
+                ),
+                rx.callout(
+                    "Waiting for payment: the service is built once its invoice is paid.",
+                    icon="clock",
+                    id="service-state-note",
+                ),
             ),
         ),
         (
@@ -74,7 +85,10 @@ def _details() -> rx.Component:
     return rx.card(
         rx.data_list.root(
             *[
-                rx.data_list.item(rx.data_list.label(label), rx.data_list.value(rx.text(value, id=test_id)))
+                rx.data_list.item(
+                    rx.data_list.label(label),
+                    rx.data_list.value(rx.text(rx.cond(value != "", value, "—"), id=test_id)),
+                )
                 for label, value, test_id in items
             ],
             orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
@@ -296,7 +310,7 @@ def _body() -> rx.Component:
             rx.cond(active & _has("power"), _power()),
             rx.cond(active & _has("usage"), _usage()),
             rx.cond(active & _has("reinstall"), _reinstall()),
-            rx.cond(P.cancellable & (S.plans.length() > 0), _plan_change()),
+            rx.cond(active & P.cancellable & (S.plans.length() > 0), _plan_change()),
             rx.cond(P.cancellable | (P.cancels_at != ""), _cancel()),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",

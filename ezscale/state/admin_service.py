@@ -5,7 +5,7 @@ import asyncio
 import reflex as rx
 
 from ezscale.errors import NotFound
-from ezscale.services.provisioning import staff
+from ezscale.services.provisioning import lifecycle, staff
 from ezscale.services.tenancy.tenants import tenant_info, tenant_session
 from ezscale.state.admin import AdminState
 from ezscale.state.messages import attempt, parse_id
@@ -66,13 +66,21 @@ class AdminServiceState(AdminState):
     @rx.event(background=True)
     async def retry(self, job_id: int):
         await self._act(
-            lambda db, t, sid, a, ip: staff.retry_job(
-                db, tenant=t, service_id=sid, job_id=job_id, actor=a, ip=ip
-            )
+            lambda db, sid, a, ip: staff.retry_failed(db, service_id=sid, job_id=job_id, actor=a, ip=ip)
         )
 
     @rx.event(background=True)
+    async def run_now(self):
+        def run(db, sid, a, ip) -> str:
+            count = lifecycle.retry_now(db, service_id=sid, actor=a, ip=ip)
+            return f"{count} waiting job(s) sent to run now." if count else "No job is waiting."
+
+        await self._act(run)
+
+    @rx.event(background=True)
     async def sync(self):
-        await self._act(
-            lambda db, t, sid, a, ip: staff.force_sync(db, tenant=t, service_id=sid, actor=a, ip=ip)
-        )
+        def run(db, sid, a, ip) -> str:
+            details = lifecycle.sync(db, service_id=sid, actor=a, ip=ip)
+            return f"Synced: the panel says {details.state.value}."
+
+        await self._act(run)

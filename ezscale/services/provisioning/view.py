@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from ezscale import routes
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
-from ezscale.models.provisioning import PanelPlanMapping, ProvisioningPanel
+from ezscale.models.provisioning import PanelPlanMapping, ProvisioningJob, ProvisioningPanel
 from ezscale.models.tenant import (
     BillingInterval,
     Invoice,
@@ -27,11 +27,9 @@ from ezscale.services.billing.views import InvoiceRow, invoice_row
 from ezscale.services.catalogue.storefront import kind_label, price_label
 from ezscale.services.provisioning import registry
 from ezscale.services.provisioning.handles import context_for, handle_of
+from ezscale.services.provisioning.jobs import provision_key
 from ezscale.services.provisioning.module import ProvisioningModule, UsageMetric
 from ezscale.services.tenancy.tenants import TenantInfo
-
-# Statuses during which the service page keeps polling for a change (build finishing).
-LIVE_STATUSES = frozenset({ServiceStatus.PENDING.value, ServiceStatus.PROVISIONING.value})
 
 
 @dataclass(frozen=True)
@@ -212,7 +210,7 @@ class ServicePage:
     cancellable: bool
     cancels_at: str
     period_end: str
-    live: bool
+    queued: bool
 
 
 _POWER = {
@@ -261,7 +259,11 @@ def service_page(session: Session, *, user_id: int, service_id: int) -> ServiceP
         cancellable=running and not sub.cancel_at_period_end,
         cancels_at=f"{sub.current_period_end:%Y-%m-%d}" if running and sub.cancel_at_period_end else "",
         period_end=f"{sub.current_period_end:%Y-%m-%d}" if sub else "",
-        live=service.status.value in LIVE_STATUSES,
+        queued=service.status is ServiceStatus.PENDING
+        and session.exec(
+            select(ProvisioningJob.id).where(ProvisioningJob.key == provision_key(service.id))
+        ).first()
+        is not None,
     )
 
 
