@@ -103,7 +103,15 @@ def _access() -> rx.Component:
         S.login.contains("username"),
         rx.vstack(
             rx.text("Username ", rx.code(S.login["username"], id="login-username")),
-            rx.text("Password ", rx.code(S.login["password"], id="login-password")),
+            rx.cond(
+                S.login["password"] != "",
+                rx.text("Password ", rx.code(S.login["password"], id="login-password")),
+                rx.text(
+                    "No password is kept here: the panel sent it to you by e-mail.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+            ),
             rx.button("Hide", size="1", variant="soft", on_click=S.hide, id="hide-login"),
             spacing="2",
         ),

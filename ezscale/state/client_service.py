@@ -224,7 +224,6 @@ class ServiceState(AuthState):
         found = self._in(
             lambda db, t, u, sid: plan_changes.cancel(
                 db,
-                tenant=t,
                 actor=u,
                 service_id=sid,
                 immediately=immediately,
