@@ -56,7 +56,6 @@ _NAV = {
         ("Customers", routes.ADMIN_CUSTOMERS),
         ("Plans", routes.ADMIN_PLANS),
         ("Workspaces", routes.ADMIN_WORKSPACES),
-        ("Panels", routes.ADMIN_PANELS),
         ("Analytics", routes.ADMIN_ANALYTICS),
         ("Alerts", routes.ADMIN_ALERTS),
         ("Audit", routes.ADMIN_AUDIT),
