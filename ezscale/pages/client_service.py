@@ -334,6 +334,7 @@ def _body() -> rx.Component:
         ),
         spacing="4",
         width="100%",
+        on_unmount=S.stop_watch,
     )
 
 
@@ -360,4 +361,5 @@ def client_service() -> rx.Component:
         ),
         spacing="4",
         width="100%",
+        on_unmount=S.stop_watch,
     )

@@ -16,7 +16,7 @@ from ezscale.state.auth import AuthState
 from ezscale.state.messages import attempt, parse_id
 
 WATCH_SECONDS = 2.0
-WATCH_LIMIT = 1800  # polls (an hour) per page visit
+WATCH_LIMIT = 900  # polls (half an hour) per page visit
 
 
 class ServiceState(AuthState):
@@ -79,6 +79,11 @@ class ServiceState(AuthState):
             return None
         self._refresh()
         return ServiceState.watch
+
+    @rx.event
+    def stop_watch(self):
+        """The page was left: its watch ends at the next poll."""
+        self.page = None
 
     @rx.event(background=True)
     async def watch(self):
