@@ -3,7 +3,6 @@
 import reflex as rx
 
 from ezscale import routes
-
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_info
 from ezscale.state.admin import AdminState

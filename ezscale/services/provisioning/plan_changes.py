@@ -3,8 +3,8 @@
 The price comes from the billing core (`subscriptions.change_plan`: unused time on the old plan
 credited, remaining time on the new one charged, both to the second), and the quote shown first
 is the same computation without writing. The panel's package changes only once the change is paid
-(at once when credit or the card covers it, else when its invoice is paid). Cancellation uses
-`subscriptions.cancel`; the credit rule is `CANCEL_RULE`. Every step is audited and on the
+(`lifecycle.follow_plan`, run when its invoice is paid or a downgrade is credited). Cancellation
+uses `subscriptions.cancel`; the credit rule is `CANCEL_RULE`. Every step is audited and on the
 customer's timeline.
 """
 
@@ -14,7 +14,6 @@ from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
-from ezscale.models.provisioning import JobAction
 from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Service, Subscription, SubscriptionStatus
 from ezscale.money import Money
 from ezscale.services.accounts.sessions import AuthUser
@@ -23,7 +22,6 @@ from ezscale.services.billing.proration import split_period
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
 from ezscale.services.catalogue.storefront import price_label
 from ezscale.services.core.audit import record_audit
-from ezscale.services.provisioning import lifecycle
 from ezscale.services.provisioning.view import owned_service
 from ezscale.services.tenancy.tenants import TenantInfo
 
@@ -149,9 +147,6 @@ def change_plan(
     )
     if invoice is not None and not _collect(session, tenant=tenant, invoice=invoice, gw=gw):
         return f"Plan changed to {offer.to_plan}. Pay invoice {invoice.number} to move your server to it."
-    code = session.get(Plan, plan_id).code
-    lifecycle.request(session, service_id=service.id, action=JobAction.CHANGE_PACKAGE, target_plan_code=code)
-    session.commit()
     return f"Plan changed to {offer.to_plan}: your server is being moved to it."
 
 

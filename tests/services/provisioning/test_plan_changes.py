@@ -41,7 +41,12 @@ def _ordered(session, tenant, *, credit: int, email="buyer@example.test", code="
 def _on_a_panel(session, service) -> None:
     """The service as delivered on a panel (its handle stored)."""
     handle = ServiceHandle(
-        service_id=service.id, panel_id=1, module="virtfusion", external_id="7", updated_at=ezclock.now()
+        service_id=service.id,
+        panel_id=1,
+        module="virtfusion",
+        external_id="7",
+        extra='{"plan_code": "vps-1"}',  # the package the panel has
+        updated_at=ezclock.now(),
     )
     session.add(handle)
     session.commit()
@@ -51,16 +56,7 @@ def test_upgrade_charges_the_quote_from_credit(make_tenant, clock):
     tenant = TenantInfo.of(make_tenant("shop"))
     with tenant_db(tenant) as session:
         user, service = _ordered(session, tenant, credit=10_000)
-        session.add(
-            ServiceHandle(
-                service_id=service.id,
-                panel_id=1,
-                module="virtfusion",
-                external_id="7",
-                updated_at=ezclock.now(),
-            )
-        )
-        session.commit()  # delivered on a panel
+        _on_a_panel(session, service)
         clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))  # 15.5 of 31 days left
         vps2 = plan(session, "vps-2")
         offer = plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps2.id)
