@@ -20,7 +20,7 @@ from ezscale.services.core.audit import operator
 from ezscale.services.provisioning import panels
 from ezscale.simulators.virtfusion import VirtFusionSimulator, serve
 from tests.browser.conftest import PROJECT_ROOT, open_site
-from tests.browser.test_client_services import customer, sign_in
+from tests.browser.test_client_services import WIDTHS, customer, fits, shots, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,7 @@ def confirm_with(page: Page, trigger: str) -> None:
     page.locator(".confirm-dialog .confirm-ok").click()
 
 
-def test_vps_order_to_cancel(live_app, worker, virtfusion, page: Page):
+def test_vps_order_to_cancel(live_app, worker, virtfusion, page: Page, tmp_path):
     _, _, token = customer(live_app, "vps-journey@ezscale.test", credit_minor=50_000)
     sign_in(live_app, page, token)
 
@@ -82,6 +82,10 @@ def test_vps_order_to_cancel(live_app, worker, virtfusion, page: Page):
 
     page.locator("#reveal-login").click()
     expect(page.locator("#login-username")).to_have_text("root")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        fits(page)
+        page.screenshot(path=shots(tmp_path) / f"client-service-active-{width}.png", full_page=True)
 
     confirm_with(page, "#power-reboot")
     expect(page.locator("#service-message")).to_have_text("Reboot sent")
