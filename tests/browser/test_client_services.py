@@ -98,23 +98,23 @@ def test_empty_dashboard_says_what_to_do_next(live_app, page: Page, tmp_path):
 
 
 def test_dashboard_row_opens_the_service_page_at_both_widths(live_app, page: Page, tmp_path):
-    _, _, token = customer(live_app, "dashboard@ezscale.test", credit_minor=50_000, order="vps-2")
+    _, _, token = customer(live_app, "dashboard@ezscale.test", credit_minor=50_000, order="web-starter")
     sign_in(live_app, page, token)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         open_site(page, live_app.url("localhost", "/client"))
         row = page.locator("#client-services tbody tr")
         expect(row).to_have_count(1)
-        expect(row.locator(".service-price")).to_have_text("$15.00/mo")
+        expect(row.locator(".service-price")).to_have_text("$4.00/mo")
         expect(row.locator(".service-due")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d$"))
-        expect(page.locator("#client-activity")).to_contain_text("Subscribed to VPS 2")
+        expect(page.locator("#client-activity")).to_contain_text("Subscribed to Web Hosting Starter")
         fits(page)
         page.screenshot(path=shots(tmp_path) / f"client-dashboard-{width}.png", full_page=True)
 
         row.locator(".service-link").click()
         expect(page).to_have_url(re.compile(r"/client/services/\d+$"))
-        expect(page.locator("#service-label")).to_have_text("VPS 2")
-        expect(page.locator("#service-price")).to_have_text("$15.00/mo")
+        expect(page.locator("#service-label")).to_have_text("Web Hosting Starter")
+        expect(page.locator("#service-price")).to_have_text("$4.00/mo")
         expect(page.locator("#service-invoices tbody tr")).to_have_count(1)
         expect(page.locator("#cancel-rule")).to_contain_text("is not credited back")
         fits(page)
@@ -122,7 +122,7 @@ def test_dashboard_row_opens_the_service_page_at_both_widths(live_app, page: Pag
 
 
 def test_another_customers_service_is_not_found(live_app, page: Page):
-    _, _, owner_token = customer(live_app, "owner-svc@ezscale.test", credit_minor=50_000, order="vps-1")
+    _, _, owner_token = customer(live_app, "owner-svc@ezscale.test", credit_minor=50_000, order="web-starter")
     _, _, token = customer(live_app, "snoop@ezscale.test")
     sign_in(live_app, page, owner_token)
     open_site(page, live_app.url("localhost", "/client"))
