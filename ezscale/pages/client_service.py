@@ -210,7 +210,11 @@ def _usage() -> rx.Component:
         rx.vstack(
             rx.heading("Usage", size="4"),
             rx.foreach(S.usage, _usage_row),
-            rx.button("Refresh usage", variant="soft", size="1", on_click=S.load_usage, id="load-usage"),
+            rx.cond(
+                S.usage.length() > 0,
+                rx.button("Refresh usage", variant="soft", size="1", on_click=S.load_usage, id="load-usage"),
+                rx.button("Show usage", variant="soft", size="1", on_click=S.load_usage, id="load-usage"),
+            ),
             spacing="3",
             width="100%",
         ),

@@ -78,6 +78,8 @@ class ServiceState(AuthState):
         if self._customer() is None:
             return None
         self._refresh()
+        if self.page is not None and self.page.status == "active" and "usage" in self.page.capabilities:
+            return [ServiceState.watch, ServiceState.load_usage]
         return ServiceState.watch
 
     @rx.event
