@@ -80,6 +80,7 @@ def test_vps_order_to_cancel(live_app, worker, virtfusion, page: Page, tmp_path)
     [server] = virtfusion.live_servers()
     assert server.name.startswith("ezscale-")
 
+    page.locator("#load-usage").click()  # shown at once when the page is opened on an active service
     expect(page.locator("#service-usage")).to_contain_text("Traffic this month")
     page.locator("#reveal-login").click()
     expect(page.locator("#login-username")).to_have_text("root")
