@@ -16,8 +16,10 @@ from sqlmodel import select
 
 from ezscale.db import central_session
 from ezscale.models.provisioning import ProvisioningPanel
+from ezscale.models.tenant import Service, ServiceStatus
 from ezscale.services.core.audit import operator
 from ezscale.services.provisioning import panels
+from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.simulators.virtfusion import VirtFusionSimulator, serve
 from tests.browser.conftest import PROJECT_ROOT, open_site
 from tests.browser.test_client_services import WIDTHS, customer, fits, shots, sign_in
@@ -58,13 +60,22 @@ def eventually(check: Callable[[], bool], what: str, seconds: float = 30) -> Non
         time.sleep(0.2)
 
 
+def set_status(live_app, tenant, service_id: int, status: ServiceStatus, reason: str) -> None:
+    """Change the service's status behind the page's back (as dunning would)."""
+    with live_app.platform(), tenant_session(tenant) as db:
+        service = db.get(Service, service_id)
+        service.status, service.status_reason = status, reason
+        db.add(service)
+        db.commit()
+
+
 def confirm_with(page: Page, trigger: str) -> None:
     page.locator(trigger).click()
     page.locator(".confirm-dialog .confirm-ok").click()
 
 
 def test_vps_order_to_cancel(live_app, worker, virtfusion, page: Page, tmp_path):
-    _, _, token = customer(live_app, "vps-journey@ezscale.test", credit_minor=50_000)
+    tenant, _, token = customer(live_app, "vps-journey@ezscale.test", credit_minor=50_000)
     sign_in(live_app, page, token)
 
     open_site(page, live_app.url("localhost", "/order/vps-1"))
@@ -92,6 +103,15 @@ def test_vps_order_to_cancel(live_app, worker, virtfusion, page: Page, tmp_path)
     confirm_with(page, "#power-reboot")
     expect(page.locator("#service-message")).to_have_text("Reboot sent")
     assert virtfusion.count("POST /servers/{id}/power/restart") == 1
+
+    # A suspension (and its lifting) shows without a reload; the actions go while suspended.
+    service_id = int(page.url.rsplit("/", 1)[1])
+    set_status(live_app, tenant, service_id, ServiceStatus.SUSPENDED, "unpaid invoice")
+    expect(page.locator("#service-status")).to_have_text("suspended")
+    expect(page.locator("#service-state-note")).to_contain_text("unpaid invoice")
+    expect(page.locator("#service-power")).to_have_count(0)
+    set_status(live_app, tenant, service_id, ServiceStatus.ACTIVE, "")
+    expect(page.locator("#service-status")).to_have_text("active")
 
     page.locator("#plan-select").click()
     page.get_by_role("option", name=re.compile("VPS 2")).click()
