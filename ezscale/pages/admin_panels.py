@@ -113,7 +113,13 @@ def _panel_cells(p: dict) -> list[rx.Component]:
         ),
         rx.table.cell(
             rx.flex(
-                rx.button("Test", size="1", on_click=S.test(p["id"]), id=f"test-panel-{p['id']}"),
+                rx.button(
+                    "Test",
+                    size="1",
+                    on_click=S.test(p["id"]),
+                    loading=S.testing == p["id"],
+                    id=f"test-panel-{p['id']}",
+                ),
                 rx.button("Edit", size="1", variant="soft", on_click=S.edit(p["id"])),
                 rx.cond(
                     p["enabled"] == "yes",

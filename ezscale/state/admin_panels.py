@@ -1,6 +1,8 @@
 """Platform admin → Panels: provisioning panels (credentials write-only, connection test), which
 panel and package each plan maps to, and what a final provisioning failure does with the payment."""
 
+import asyncio
+
 import reflex as rx
 
 from ezscale.db import central_session
@@ -63,6 +65,7 @@ class AdminPanelsState(AdminState):
     mapping_form: dict[str, str] = dict.fromkeys(_MAPPING_FIELDS, "")
     message: str = ""
     error: str = ""
+    testing: str = ""  # id of the panel whose connection is being tested
 
     def _refresh(self, house_id: int) -> None:
         with central_session() as central:
@@ -152,12 +155,24 @@ class AdminPanelsState(AdminState):
             "Panel enabled." if enabled else "Panel disabled: its plans show as unavailable.",
         )
 
-    @rx.event
-    def test(self, panel_id: str):
-        self._act(
-            lambda c, a, ip: panels.test_connection(c, panel_id=parse_id(panel_id, "panel"), actor=a, ip=ip),
-            "Connection works.",
-        )
+    @rx.event(background=True)
+    async def test(self, panel_id: str):
+        """Call the panel off the event loop (a dead panel takes its whole timeout to fail)."""
+        async with self:
+            admin, ip = self._admin(), self.router.session.client_ip
+            if admin is None:
+                self.error = "Not allowed."
+                return
+            self.message, self.error, self.testing = "", "", panel_id
+
+        def run() -> None:
+            with central_session() as central:
+                panels.test_connection(central, panel_id=parse_id(panel_id, "panel"), actor=admin, ip=ip)
+
+        _, error = await asyncio.to_thread(attempt, run)
+        async with self:
+            self.error, self.message, self.testing = error, "" if error else "Connection works.", ""
+            self._refresh(admin.tenant_id)
 
     @rx.event
     def save_mapping(self):
