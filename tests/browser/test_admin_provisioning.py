@@ -10,13 +10,16 @@ from sqlmodel import select
 
 from ezscale import clock
 from ezscale.db import central_session
+from ezscale.demo.panels import seed_demo_panels
 from ezscale.models.central import PlatformAdmin
 from ezscale.services.accounts.sessions import create_admin_session
 from ezscale.services.billing import orders
+from ezscale.services.core.audit import operator
+from ezscale.services.provisioning import panels
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.simulators.virtfusion import VirtFusionSimulator, serve
 from tests.browser.conftest import open_site
-from tests.browser.test_client_services import WIDTHS, customer, fits, shots
+from tests.browser.test_client_services import UNMAPPED, WIDTHS, add_unmapped_plan, customer, fits, shots
 
 pytestmark = pytest.mark.browser
 
@@ -76,7 +79,8 @@ def test_panels_capacity_and_service_log(live_app, page: Page, tmp_path):
 
         tenant, user_id, _ = customer(live_app, "logged@ezscale.test", credit_minor=50_000)
         with live_app.platform(), tenant_session(tenant) as db:
-            placed = orders.place_order(db, tenant=tenant, user_id=user_id, plan_code="web-starter")
+            add_unmapped_plan(db)
+            placed = orders.place_order(db, tenant=tenant, user_id=user_id, plan_code=UNMAPPED)
         open_site(page, live_app.url("localhost", f"/admin/customer?tenant={tenant.id}&user={user_id}"))
         page.locator(".service-provisioning").click()
         expect(page).to_have_url(
@@ -90,3 +94,6 @@ def test_panels_capacity_and_service_log(live_app, page: Page, tmp_path):
             page.screenshot(path=shots(tmp_path) / f"admin-service-{width}.png", full_page=True)
     finally:
         running.stop()
+        with live_app.platform(), central_session() as central:  # dedi-e3 back on its demo panel
+            panels.remove_mapping(central, plan_code="dedi-e3", actor=operator("test"))
+            seed_demo_panels(central)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
 from ezscale import clock
 from ezscale.db import central_session
-from ezscale.models.tenant import CreditKind, User
+from ezscale.models.tenant import CreditKind, Plan, ServiceType, User
 from ezscale.services.accounts.passwords import hash_password
 from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.billing import credits, orders
@@ -22,6 +23,17 @@ from tests.browser.conftest import open_site
 pytestmark = pytest.mark.browser
 
 WIDTHS = (1366, 390)
+# A monthly plan no panel delivers (the demo maps all of its own to simulated panels).
+UNMAPPED = "backup-space"
+
+
+def add_unmapped_plan(db) -> None:
+    """The house plan `UNMAPPED`, once: ordering it needs no panel."""
+    if db.exec(select(Plan.id).where(Plan.code == UNMAPPED)).first() is None:
+        db.add(
+            Plan(code=UNMAPPED, name="Backup Space", service_type=ServiceType.WEB_HOSTING, price_minor=400)
+        )
+        db.commit()
 
 
 def customer(live_app, email: str, *, credit_minor: int = 0, order: str = "") -> tuple[TenantInfo, int, str]:
@@ -50,6 +62,7 @@ def customer(live_app, email: str, *, credit_minor: int = 0, order: str = "") ->
                 )
                 db.commit()
             if order:
+                add_unmapped_plan(db)
                 orders.place_order(db, tenant=tenant, user_id=user.id, plan_code=order)
             return tenant, user.id, create_user_session(db, user=user, method="password")
 
@@ -98,7 +111,7 @@ def test_empty_dashboard_says_what_to_do_next(live_app, page: Page, tmp_path):
 
 
 def test_dashboard_row_opens_the_service_page_at_both_widths(live_app, page: Page, tmp_path):
-    _, _, token = customer(live_app, "dashboard@ezscale.test", credit_minor=50_000, order="web-starter")
+    _, _, token = customer(live_app, "dashboard@ezscale.test", credit_minor=50_000, order=UNMAPPED)
     sign_in(live_app, page, token)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
@@ -107,13 +120,13 @@ def test_dashboard_row_opens_the_service_page_at_both_widths(live_app, page: Pag
         expect(row).to_have_count(1)
         expect(row.locator(".service-price")).to_have_text("$4.00/mo")
         expect(row.locator(".service-due")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d$"))
-        expect(page.locator("#client-activity")).to_contain_text("Subscribed to Web Hosting Starter")
+        expect(page.locator("#client-activity")).to_contain_text("Subscribed to Backup Space")
         fits(page)
         page.screenshot(path=shots(tmp_path) / f"client-dashboard-{width}.png", full_page=True)
 
         row.locator(".service-link").click()
         expect(page).to_have_url(re.compile(r"/client/services/\d+$"))
-        expect(page.locator("#service-label")).to_have_text("Web Hosting Starter")
+        expect(page.locator("#service-label")).to_have_text("Backup Space")
         expect(page.locator("#service-price")).to_have_text("$4.00/mo")
         expect(page.locator("#service-invoices tbody tr")).to_have_count(1)
         expect(page.locator("#cancel-rule")).to_contain_text("is not credited back")
@@ -122,7 +135,7 @@ def test_dashboard_row_opens_the_service_page_at_both_widths(live_app, page: Pag
 
 
 def test_another_customers_service_is_not_found(live_app, page: Page):
-    _, _, owner_token = customer(live_app, "owner-svc@ezscale.test", credit_minor=50_000, order="web-starter")
+    _, _, owner_token = customer(live_app, "owner-svc@ezscale.test", credit_minor=50_000, order=UNMAPPED)
     _, _, token = customer(live_app, "snoop@ezscale.test")
     sign_in(live_app, page, owner_token)
     open_site(page, live_app.url("localhost", "/client"))
