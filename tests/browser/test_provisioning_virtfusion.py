@@ -32,6 +32,7 @@ def virtfusion(live_app) -> Iterator[VirtFusionSimulator]:
     """The VirtFusion simulator, with the demo's VirtFusion panel pointed at it."""
     sim = VirtFusionSimulator(build_seconds=3)
     running = serve(sim)
+    sim.url = running.url
     with live_app.platform(), central_session() as central:
         panel = central.exec(select(ProvisioningPanel).where(ProvisioningPanel.module == "virtfusion")).one()
         panels.update_panel(central, panel_id=panel.id, base_url=running.url, actor=operator("test"))
@@ -99,6 +100,11 @@ def test_vps_order_to_cancel(live_app, worker, virtfusion, page: Page, tmp_path)
         page.set_viewport_size({"width": width, "height": 900})
         fits(page)
         page.screenshot(path=shots(tmp_path) / f"client-service-active-{width}.png", full_page=True)
+
+    with page.expect_popup() as popup:  # one-click sign-in: a single-use link on the panel
+        page.locator("#open-panel").click()
+    assert popup.value.url.startswith(virtfusion.url + "/")
+    popup.value.close()
 
     confirm_with(page, "#power-reboot")
     expect(page.locator("#service-message")).to_have_text("Reboot sent")
