@@ -13,6 +13,7 @@ from ezscale.services.billing.views import InvoiceRow
 from ezscale.services.provisioning.view import PowerButton, UsageRow
 from ezscale.state.auth import AuthState
 from ezscale.state.client_service import ServiceState as S
+from ezscale.state.client_service_plan import ServicePlanState as PS
 
 P = S.page
 
@@ -225,19 +226,19 @@ def _usage() -> rx.Component:
 
 def _plan_change() -> rx.Component:
     quote = rx.vstack(
-        rx.text(S.quote["credit"], size="2"),
-        rx.text(S.quote["charge"], size="2"),
-        rx.text(S.quote["outcome"], weight="bold", id="quote-outcome"),
+        rx.text(PS.quote["credit"], size="2"),
+        rx.text(PS.quote["charge"], size="2"),
+        rx.text(PS.quote["outcome"], weight="bold", id="quote-outcome"),
         confirm(
             rx.button("Change plan", id="change-plan"),
-            title=rx.text.span("Move to ", S.quote["to_plan"], "?"),
+            title=rx.text.span("Move to ", PS.quote["to_plan"], "?"),
             warning=rx.text.span(
-                S.quote["outcome"],
+                PS.quote["outcome"],
                 ". Credit pays first, then your default card; the server moves to the "
                 "new plan once it is paid.",
             ),
             confirm_label="Change plan",
-            on_confirm=S.change_plan,
+            on_confirm=PS.change_plan,
             dialog_id="change-plan-dialog",
         ),
         spacing="2",
@@ -248,11 +249,11 @@ def _plan_change() -> rx.Component:
             rx.heading("Change plan", size="4"),
             rx.select.root(
                 rx.select.trigger(placeholder="Choose a plan", id="plan-select"),
-                rx.select.content(rx.foreach(S.plans, lambda p: rx.select.item(p["label"], value=p["id"]))),
-                value=S.plan_choice,
-                on_change=S.choose_plan,
+                rx.select.content(rx.foreach(PS.plans, lambda p: rx.select.item(p["label"], value=p["id"]))),
+                value=PS.plan_choice,
+                on_change=PS.choose_plan,
             ),
-            rx.cond(S.quote.contains("outcome"), quote),
+            rx.cond(PS.quote.contains("outcome"), quote),
             spacing="3",
         ),
         width="100%",
@@ -266,7 +267,7 @@ def _cancel() -> rx.Component:
         title="Cancel at the end of the period?",
         warning=rx.text.span("The service keeps running until ", P.period_end, ", then it is removed."),
         confirm_label="Cancel at period end",
-        on_confirm=S.cancel(False),
+        on_confirm=PS.cancel(False),
         dialog_id="cancel-at-end-dialog",
     )
     now = confirm(
@@ -275,7 +276,7 @@ def _cancel() -> rx.Component:
         warning="The server and all its data are deleted now. "
         "The unused part of this period is not credited.",
         confirm_label="Cancel and delete now",
-        on_confirm=S.cancel(True),
+        on_confirm=PS.cancel(True),
         dialog_id="cancel-now-dialog",
     )
     return rx.card(
@@ -284,7 +285,7 @@ def _cancel() -> rx.Component:
             rx.cond(
                 P.cancels_at != "",
                 rx.text("Cancelled: runs until ", P.cancels_at, ".", id="cancels-at"),
-                rx.text(S.cancel_rule, size="2", color_scheme="gray", id="cancel-rule"),
+                rx.text(PS.cancel_rule, size="2", color_scheme="gray", id="cancel-rule"),
             ),
             rx.flex(rx.cond(P.cancels_at == "", at_end), now, spacing="2", wrap="wrap"),
             spacing="3",
@@ -322,7 +323,7 @@ def _body() -> rx.Component:
             rx.cond(active & _has("power"), _power()),
             rx.cond(active & _has("usage"), _usage()),
             rx.cond(active & _has("reinstall"), _reinstall()),
-            rx.cond(active & P.cancellable & (S.plans.length() > 0), _plan_change()),
+            rx.cond(active & P.cancellable & (PS.plans.length() > 0), _plan_change()),
             rx.cond(P.cancellable | (P.cancels_at != ""), _cancel()),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",
@@ -346,7 +347,7 @@ def _body() -> rx.Component:
     Area.CUSTOMER,
     route=routes.CLIENT_SERVICE,
     title="Service",
-    on_load=[AuthState.require_customer, S.load],
+    on_load=[AuthState.require_customer, S.load, PS.load_plans],
     denied=AuthState.denied,
     heading="",
     message="Not allowed: this area is for customers.",

@@ -10,7 +10,7 @@ import reflex as rx
 
 from ezscale.errors import NotFound
 from ezscale.services.billing.views import InvoiceRow
-from ezscale.services.provisioning import plan_changes, self_service, view
+from ezscale.services.provisioning import self_service, view
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
 from ezscale.state.messages import attempt, parse_id
@@ -25,11 +25,7 @@ class ServiceState(AuthState):
     usage: list[view.UsageRow] = []
     os_options: list[dict[str, str]] = []
     os_choice: str = ""
-    plans: list[dict[str, str]] = []
-    plan_choice: str = ""
-    quote: dict[str, str] = {}
     login: dict[str, str] = {}
-    cancel_rule: str = ""
     busy: bool = False
     message: str = ""
     error: str = ""
@@ -39,8 +35,8 @@ class ServiceState(AuthState):
         return parse_id(self.service_id, "service")
 
     def _in(self, fn: Callable[[Any, Any, int], Any]) -> Any:
-        """Run `fn(db, tenant, service id)` for the signed-in customer's service; DomainError
-        messages land in `error`."""
+        """Run `fn(db, tenant, user, service id)` for the signed-in customer's service; a
+        DomainError's message lands in `error`."""
         user, tenant = self._customer(), self._tenant()
 
         def run() -> Any:
@@ -56,25 +52,15 @@ class ServiceState(AuthState):
         def read(db, tenant, user, service_id):
             page = view.service_page(db, user_id=user.id, service_id=service_id)
             service = view.owned_service(db, user_id=user.id, service_id=service_id)
-            plans = (
-                plan_changes.plan_options(db, user_id=user.id, service_id=service_id)
-                if page.cancellable
-                else []
-            )
-            return page, view.service_invoices(db, service=service), plans
+            return page, view.service_invoices(db, service=service)
 
         found = self._in(read)
-        if found is None:
-            self.page, self.invoices, self.plans = None, [], []
-            return
-        self.page, self.invoices, plans = found
-        self.plans = [{"id": str(p.id), "label": f"{p.name} · {p.price}"} for p in plans]
-        self.cancel_rule = plan_changes.CANCEL_RULE.format(end=self.page.period_end or "the period end")
+        self.page, self.invoices = found if found else (None, [])
 
     @rx.event
     def load(self):
-        self.page, self.usage, self.os_options, self.login, self.quote = None, [], [], {}, {}
-        self.plan_choice, self.os_choice, self.message, self.error = "", "", "", ""
+        self.page, self.usage, self.os_options, self.login = None, [], [], {}
+        self.os_choice, self.message, self.error = "", "", ""
         if self._customer() is None:
             return None
         self._refresh()
@@ -202,41 +188,3 @@ class ServiceState(AuthState):
             lambda db, t, u, sid, ip: self_service.reinstall(db, actor=u, service_id=sid, os_id=os_id, ip=ip),
             self._said,
         )
-
-    @rx.event
-    def choose_plan(self, value: str):
-        self.plan_choice, self.quote, self.message = value[:20], {}, ""
-        plan_id = parse_id(value, "plan") if value.isdigit() else 0
-        found = self._in(
-            lambda db, t, u, sid: plan_changes.quote(db, user_id=u.id, service_id=sid, plan_id=plan_id)
-        )
-        self.quote = found.display() if found else {}
-
-    @rx.event(background=True)
-    async def change_plan(self):
-        async with self:
-            plan_id = int(self.quote.get("plan_id", "0") or 0)
-        await self._panel(
-            lambda db, t, u, sid, ip: plan_changes.change_plan(
-                db, tenant=t, actor=u, service_id=sid, plan_id=plan_id, ip=ip
-            ),
-            self._changed,
-        )
-
-    def _changed(self, text: str) -> None:
-        self.message, self.quote, self.plan_choice = text, {}, ""
-
-    @rx.event
-    def cancel(self, immediately: bool):
-        found = self._in(
-            lambda db, t, u, sid: plan_changes.cancel(
-                db,
-                actor=u,
-                service_id=sid,
-                immediately=immediately,
-                ip=self.router.session.client_ip,
-            )
-        )
-        if found:
-            self.message = found
-        self._refresh()
