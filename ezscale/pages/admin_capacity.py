@@ -6,7 +6,7 @@ from ezscale import routes
 from ezscale.components.empty import empty_state
 from ezscale.components.layout import Area, area_page
 from ezscale.components.tables import cell_table
-from ezscale.services.provisioning.view import CapacityRow
+from ezscale.services.provisioning.stock import CapacityRow
 from ezscale.state.admin_capacity import AdminCapacityState as S
 
 
@@ -17,7 +17,12 @@ def _cells(row: CapacityRow) -> list[rx.Component]:
         ),
         rx.table.cell(row.plan_code),
         rx.table.cell(row.package),
-        rx.table.cell(rx.badge(row.available, color_scheme=rx.cond(row.in_stock, "green", "red"))),
+        rx.table.cell(
+            rx.badge(
+                row.available,
+                color_scheme=rx.cond((row.available == "0") | (row.available == "unknown"), "red", "green"),
+            )
+        ),
         rx.table.cell(rx.text(row.detail, size="1")),
     ]
 

@@ -5,13 +5,13 @@ import asyncio
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.services.provisioning.view import CapacityRow, capacity_rows
+from ezscale.services.provisioning.stock import CapacityRow, capacity_view
 from ezscale.state.admin import AdminState
 
 
 def _read() -> list[CapacityRow]:
     with central_session() as central:
-        return capacity_rows(central)
+        return capacity_view(central)
 
 
 class AdminCapacityState(AdminState):

@@ -1,5 +1,5 @@
 """What the provisioning pages show, as typed display rows (no Reflex here): the client dashboard,
-the customer's service page, and the admin's provisioning log and capacity view."""
+the customer's service page (the admin's capacity rows are `stock.capacity_view`)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from ezscale import routes
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
-from ezscale.models.provisioning import PanelPlanMapping, ProvisioningJob, ProvisioningPanel
+from ezscale.models.provisioning import ProvisioningJob
 from ezscale.models.tenant import (
     BillingInterval,
     Invoice,
@@ -25,7 +25,6 @@ from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, timeline
 from ezscale.services.billing.views import InvoiceRow, invoice_row
 from ezscale.services.catalogue.storefront import kind_label, price_label
-from ezscale.services.provisioning import registry
 from ezscale.services.provisioning.handles import context_for, handle_of
 from ezscale.services.provisioning.jobs import provision_key
 from ezscale.services.provisioning.module import ProvisioningModule, UsageMetric
@@ -299,41 +298,3 @@ def usage_rows(metrics: list[UsageMetric]) -> list[UsageRow]:
         )
         for m in metrics
     ]
-
-
-@dataclass(frozen=True)
-class CapacityRow:
-    """How many more of one mapped plan a panel can take now, as the panel reports it."""
-
-    panel: str
-    module: str
-    plan_code: str
-    package: str
-    available: str
-    detail: str
-    in_stock: bool
-
-
-def capacity_rows(central: Session) -> list[CapacityRow]:
-    """Every mapped plan's stock on its panel, asked of the panels now (a panel that cannot be
-    reached says so in its row instead of failing the page)."""
-    rows = []
-    for mapping, panel in central.exec(
-        select(PanelPlanMapping, ProvisioningPanel)
-        .join(ProvisioningPanel, ProvisioningPanel.id == PanelPlanMapping.panel_id)
-        .order_by(ProvisioningPanel.label, PanelPlanMapping.plan_code)
-    ):
-        try:
-            stock = registry.build_module(panel).check_capacity(registry.plan_mapping(mapping))
-            available = "unlimited" if stock.available is None else str(stock.available)
-            detail, in_stock = stock.detail, stock.in_stock
-        except DomainError as error:
-            available, detail, in_stock = "unknown", str(error), False
-        if not panel.enabled:
-            detail = f"panel disabled · {detail}".rstrip(" ·")
-        rows.append(
-            CapacityRow(
-                panel.label, panel.module, mapping.plan_code, mapping.package, available, detail, in_stock
-            )
-        )
-    return rows
