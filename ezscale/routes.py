@@ -7,6 +7,7 @@ CLIENT = "/client"
 CLIENT_WORKSPACES = "/client/workspaces"
 CLIENT_WORKSPACES_LAUNCH = "/client/workspaces/launch/[plan_code]"  # Launch from the storefront
 CLIENT_BILLING = "/client/billing"
+CLIENT_SERVICE = "/client/services/[service_id]"  # one service: status, access, power, plan
 ORDER = "/order/[plan_code]"  # the plan code is the route argument `plan_code`
 RESELLER = "/reseller"
 RESELLER_BRANDING = "/reseller/branding"
@@ -26,6 +27,9 @@ ADMIN_CUSTOMER = "/admin/customer"
 ADMIN_ALERTS = "/admin/alerts"
 ADMIN_PLANS = "/admin/plans"
 ADMIN_WORKSPACES = "/admin/workspaces"
+ADMIN_PANELS = "/admin/panels"  # provisioning panels and plan mappings
+ADMIN_CAPACITY = "/admin/capacity"
+ADMIN_SERVICE = "/admin/service"  # ?tenant=<id>&service=<id>: provisioning log, retry, sync
 IMPERSONATE = "/impersonate"
 # HTTP responses that set and clear the HttpOnly session cookie.
 SESSION_HANDOFF = "/auth/handoff"
@@ -65,3 +69,13 @@ def workspaces_path(plan_code: str) -> str:
     """The workspaces page with one workspace type chosen in its order form (a path, not a query,
     so it survives the detour through sign-in, whose `next` keeps only the path)."""
     return CLIENT_WORKSPACES_LAUNCH.replace("[plan_code]", quote(plan_code, safe=""))
+
+
+def service_path(service_id: int) -> str:
+    """The customer's page of one service."""
+    return CLIENT_SERVICE.replace("[service_id]", str(service_id))
+
+
+def admin_service_path(tenant_id: int, service_id: int) -> str:
+    """The admin's provisioning page of one service of one tenant."""
+    return f"{ADMIN_SERVICE}?tenant={tenant_id}&service={service_id}"

@@ -97,8 +97,15 @@ def _profile(C) -> rx.Component:
 
 
 def _service_cells(C, s: dict) -> list[rx.Component]:
+    # The admin's record links each service to its provisioning page (jobs, log, retry, sync).
+    base = getattr(C, "provisioning_base", None)
+    label = (
+        s["label"]
+        if base is None
+        else rx.link(s["label"], href=base + s["id"], class_name="service-provisioning")
+    )
     return [
-        rx.table.cell(s["label"]),
+        rx.table.cell(label),
         rx.table.cell(s["plan"]),
         rx.table.cell(rx.badge(s["status"])),
         rx.table.cell(

@@ -156,6 +156,12 @@ def _wholesale() -> rx.Component:
 def page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", id="plans-error")),
+        rx.link(
+            "Provisioning: which panel delivers each plan →",
+            href=routes.ADMIN_PANELS,
+            size="2",
+            id="to-panels",
+        ),
         _form(),
         _table(
             ["Code", "Plan", "Type", "Interval", "Price", "Setup fee", "", "Order", ""],

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ezscale import routes
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_info
 from ezscale.state.admin import AdminState
@@ -10,6 +11,7 @@ from ezscale.state.customer_record import CustomerRecordMixin
 
 class AdminCustomerState(CustomerRecordMixin, AdminState):
     _customer_tenant: int = 0
+    provisioning_base: str = ""  # a service's provisioning page, less the service id
 
     def _who(self) -> tuple[AuthUser, TenantInfo] | None:
         admin = self._admin()
@@ -23,6 +25,7 @@ class AdminCustomerState(CustomerRecordMixin, AdminState):
         params = self.router.url.query_parameters
         try:
             self._customer_tenant = int(params.get("tenant", ""))
+            self.provisioning_base = f"{routes.ADMIN_SERVICE}?tenant={self._customer_tenant}&service="
         except ValueError:
             self.profile, self.error = {}, "No such customer."
             return None

@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 from ezscale import clock
 from ezscale.errors import NotFound
 from ezscale.models.tenant import (
-    BillingInterval,
     Invoice,
     InvoiceItem,
     InvoiceStatus,
@@ -222,26 +221,3 @@ def activate_paid_services(session: Session, invoice: Invoice) -> None:
             kind="service_activated",
             message=f"{service.label} (service #{service.id}) active: invoice {invoice.number} paid",
         )
-
-
-@dataclass(frozen=True)
-class ServiceRow:
-    """One of the customer's services as the services page shows it."""
-
-    id: int
-    label: str
-    plan: str
-    status: str
-    since: str
-
-
-def list_services(session: Session, *, user_id: int) -> list[ServiceRow]:
-    """The customer's recurring services (servers, hosting), newest first; workspaces have
-    their own page."""
-    rows = session.exec(
-        select(Service, Plan)
-        .join(Plan, Plan.id == Service.plan_id)
-        .where(Service.user_id == user_id, Plan.billing_interval != BillingInterval.HOURLY)
-        .order_by(Service.created_at.desc(), Service.id.desc())
-    )
-    return [ServiceRow(s.id, s.label, p.name, s.status.value, f"{s.created_at:%Y-%m-%d}") for s, p in rows]

@@ -22,6 +22,7 @@ from ezscale.services.billing import credits, invoices, orders, runs
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable
 from ezscale.services.billing.tax import set_tax_rate
+from ezscale.services.provisioning import view
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.factories import add_card, add_customer, plan, tenant_db
 
@@ -97,7 +98,7 @@ def test_prorated_order_paid_from_credit_activates_the_service(make_tenant, cloc
         assert {"subscribed", "invoice_issued", "invoice_paid", "service_activated"} <= set(
             _kinds(session, user.id)
         )
-        rows = orders.list_services(session, user_id=user.id)
+        rows = view.service_rows(session, user_id=user.id)  # the client dashboard's rows
         assert [(r.label, r.plan, r.status) for r in rows] == [("VPS 2", "VPS 2", "active")]
 
 

@@ -1,0 +1,181 @@
+"""A customer's upgrade, downgrade or cancellation of a provisioned service.
+
+The price comes from the billing core (`subscriptions.change_plan`: unused time on the old plan
+credited, remaining time on the new one charged, both to the second), and the quote shown first
+is the same computation without writing. The panel's package changes only once the change is paid
+(`lifecycle.follow_plan`, run when its invoice is paid or a downgrade is credited). Cancellation
+uses `subscriptions.cancel`; the credit rule is `CANCEL_RULE`. Every step is audited and on the
+customer's timeline.
+"""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from ezscale import clock
+from ezscale.errors import DomainError, NotFound
+from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Service, Subscription, SubscriptionStatus
+from ezscale.money import Money
+from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.billing import credits, payments, subscriptions
+from ezscale.services.billing.proration import split_period
+from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
+from ezscale.services.catalogue.storefront import price_label
+from ezscale.services.core.audit import record_audit
+from ezscale.services.provisioning.view import owned_service
+from ezscale.services.tenancy.tenants import TenantInfo
+
+CANCEL_RULE = (
+    "Cancel at the end of the period: the service keeps running until {end} and is not renewed. "
+    "Cancel now: the service is removed from its server at once, and the unused part of the "
+    "period already paid is not credited back."
+)
+
+
+@dataclass(frozen=True)
+class PlanOption:
+    """A plan the service can move to."""
+
+    id: int
+    name: str
+    price: str
+
+
+@dataclass(frozen=True)
+class PlanChangeQuote:
+    """What moving to `plan_id` now costs (before tax) or credits, to the second."""
+
+    plan_id: int
+    from_plan: str
+    to_plan: str
+    currency: str
+    credit_minor: int
+    charge_minor: int
+
+    @property
+    def net_minor(self) -> int:
+        """Positive: to pay now (before tax); negative: added to account credit."""
+        return self.charge_minor - self.credit_minor
+
+    def display(self) -> dict[str, str]:
+        """The quote as the service page shows it."""
+        fmt = lambda minor: Money(minor, self.currency).format()  # noqa: E731
+        if self.net_minor >= 0:
+            outcome = f"To pay now: {fmt(self.net_minor)} plus tax"
+        else:
+            outcome = f"Added to your account credit: {fmt(-self.net_minor)}"
+        return {
+            "plan_id": str(self.plan_id),
+            "to_plan": self.to_plan,
+            "credit": f"Unused time on {self.from_plan}: −{fmt(self.credit_minor)}",
+            "charge": f"Remaining time on {self.to_plan}: {fmt(self.charge_minor)}",
+            "outcome": outcome,
+        }
+
+
+def live_subscription(session: Session, *, service: Service) -> Subscription:
+    """The service's subscription that is not cancelled (DomainError if it has none)."""
+    sub = session.exec(
+        select(Subscription)
+        .where(Subscription.service_id == service.id, Subscription.status != SubscriptionStatus.CANCELLED)
+        .order_by(col(Subscription.id).desc())
+    ).first()
+    if sub is None:
+        raise DomainError("This service has no running subscription.")
+    return sub
+
+
+def plan_options(session: Session, *, user_id: int, service_id: int) -> list[PlanOption]:
+    """Active plans of the same kind, interval and currency the service can switch to."""
+    service = owned_service(session, user_id=user_id, service_id=service_id)
+    current = session.get(Plan, service.plan_id)
+    plans = session.exec(
+        select(Plan)
+        .where(
+            Plan.active,
+            Plan.id != current.id,
+            Plan.service_type == current.service_type,
+            Plan.billing_interval == current.billing_interval,
+            Plan.currency == current.currency,
+        )
+        .order_by(Plan.sort_order, Plan.price_minor, Plan.id)
+    )
+    return [PlanOption(p.id, p.name, price_label(p)) for p in plans]
+
+
+def quote(session: Session, *, user_id: int, service_id: int, plan_id: int) -> PlanChangeQuote:
+    """The prorated price of switching now (nothing is written); the same split as `change_plan`."""
+    service = owned_service(session, user_id=user_id, service_id=service_id)
+    sub = live_subscription(session, service=service)
+    if plan_id not in {o.id for o in plan_options(session, user_id=user_id, service_id=service_id)}:
+        raise NotFound("No such plan for this service.")
+    old, new = session.get(Plan, sub.plan_id), session.get(Plan, plan_id)
+    now, start, end = clock.now(), sub.current_period_start, sub.current_period_end
+    _, unused_old = split_period(old.price_minor, old.currency, start=start, end=end, at=now)
+    _, unused_new = split_period(new.price_minor, new.currency, start=start, end=end, at=now)
+    return PlanChangeQuote(plan_id, old.name, new.name, new.currency, unused_old, unused_new)
+
+
+def change_plan(
+    session: Session,
+    *,
+    tenant: TenantInfo,
+    actor: AuthUser,
+    service_id: int,
+    plan_id: int,
+    ip: str = "",
+    gw: StripeGateway | None = None,
+) -> str:
+    """Switch the service's plan now and collect the difference (credit first, then the default
+    card); returns what happened, for the page. Refused, changing nothing, when a charge is due
+    and neither credit nor a card can pay it. The panel follows once the change is paid."""
+    service = owned_service(session, user_id=actor.id, service_id=service_id)
+    offer = quote(session, user_id=actor.id, service_id=service_id, plan_id=plan_id)
+    if offer.net_minor > 0:
+        balance = credits.balance_minor(session, user_id=actor.id, currency=offer.currency)
+        if balance < offer.net_minor and payments.default_card(session, user_id=actor.id) is None:
+            raise DomainError("Add a card or account credit first: this change is paid when it is made.")
+    sub = live_subscription(session, service=service)
+    invoice = subscriptions.change_plan(session, subscription=sub, plan_id=plan_id)
+    record_audit(
+        actor=actor,
+        action="service.plan_change",
+        target=f"service:{service.id}",
+        before={"plan": offer.from_plan},
+        after={"plan": offer.to_plan, "net_minor": offer.net_minor},
+        ip=ip,
+    )
+    if invoice is not None and not _collect(session, tenant=tenant, invoice=invoice, gw=gw):
+        return f"Plan changed to {offer.to_plan}. Pay invoice {invoice.number} to move your server to it."
+    return f"Plan changed to {offer.to_plan}: your server is being moved to it."
+
+
+def _collect(session: Session, *, tenant: TenantInfo, invoice: Invoice, gw: StripeGateway | None) -> bool:
+    """Pay the change's invoice from credit, then the card; whether it is paid now."""
+    try:
+        payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw)
+    except (PaymentProviderUnavailable, payments.PaymentInProgress):
+        session.rollback()
+    session.refresh(invoice)
+    return invoice.status is InvoiceStatus.PAID
+
+
+def cancel(session: Session, *, actor: AuthUser, service_id: int, immediately: bool, ip: str = "") -> str:
+    """Cancel at period end (runs until then) or now (removed from the panel; no credit for the
+    unused time, per `CANCEL_RULE`); returns what happened, for the page."""
+    service = owned_service(session, user_id=actor.id, service_id=service_id)
+    sub = live_subscription(session, service=service)
+    if sub.cancel_at_period_end and not immediately:
+        raise DomainError("This service already cancels at the end of its period.")
+    end = f"{sub.current_period_end:%Y-%m-%d}"
+    subscriptions.cancel(session, subscription=sub, at_period_end=not immediately)
+    record_audit(
+        actor=actor,
+        action="service.cancel",
+        target=f"service:{service.id}",
+        after={"when": "now" if immediately else f"period end {end}"},
+        ip=ip,
+    )
+    if immediately:  # the billing core queues its removal from the panel (lifecycle TERMINATE)
+        return "Cancelled: the service is being removed."
+    return f"Cancelled: the service runs until {end} and is not renewed."

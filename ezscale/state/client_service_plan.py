@@ -1,0 +1,69 @@
+"""The service page's plan change (with its prorated quote) and cancellation (with the credit
+rule), beside the page's main state."""
+
+import reflex as rx
+
+from ezscale.services.provisioning import plan_changes
+from ezscale.state.client_service import ServiceState
+from ezscale.state.messages import parse_id
+
+
+class ServicePlanState(ServiceState):
+    plans: list[dict[str, str]] = []
+    plan_choice: str = ""
+    quote: dict[str, str] = {}
+    cancel_rule: str = ""
+
+    def _load_plans(self) -> None:
+        self.plan_choice, self.quote = "", {}
+        found = self._in(
+            lambda db, t, u, sid: (
+                plan_changes.plan_options(db, user_id=u.id, service_id=sid)
+                if self.page is not None and self.page.cancellable
+                else []
+            )
+        )
+        self.plans = [{"id": str(p.id), "label": f"{p.name} · {p.price}"} for p in found or []]
+        end = self.page.period_end if self.page is not None else ""
+        self.cancel_rule = plan_changes.CANCEL_RULE.format(end=end or "the period end")
+
+    @rx.event
+    def load_plans(self):
+        """After the page's own load: the plans it can move to, and the cancellation rule."""
+        if self.page is not None:
+            self._load_plans()
+
+    @rx.event
+    def choose_plan(self, value: str):
+        self.plan_choice, self.quote, self.message = value[:20], {}, ""
+        plan_id = parse_id(value, "plan") if value.isdigit() else 0
+        found = self._in(
+            lambda db, t, u, sid: plan_changes.quote(db, user_id=u.id, service_id=sid, plan_id=plan_id)
+        )
+        self.quote = found.display() if found else {}
+
+    @rx.event(background=True)
+    async def change_plan(self):
+        async with self:
+            plan_id = int(self.quote.get("plan_id", "0") or 0)
+        await self._panel(
+            lambda db, t, u, sid, ip: plan_changes.change_plan(
+                db, tenant=t, actor=u, service_id=sid, plan_id=plan_id, ip=ip
+            ),
+            self._said,
+        )
+        async with self:
+            self._load_plans()
+
+    @rx.event
+    def cancel(self, immediately: bool):
+        ip = self.router.session.client_ip
+        found = self._in(
+            lambda db, t, u, sid: plan_changes.cancel(
+                db, actor=u, service_id=sid, immediately=immediately, ip=ip
+            )
+        )
+        if found:
+            self.message = found
+        self._refresh()
+        self._load_plans()

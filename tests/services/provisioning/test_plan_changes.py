@@ -1,0 +1,139 @@
+"""A customer's plan change (quote = what is charged, to the second) and cancellation."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from ezscale import clock as ezclock
+from ezscale.errors import DomainError, NotFound
+from ezscale.models.provisioning import JobAction, ProvisioningJob, ServiceHandle
+from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, ServiceStatus, Subscription
+from ezscale.services.accounts.sessions import AuthRole, AuthUser
+from ezscale.services.billing import credits, orders
+from ezscale.services.billing.profiles import ensure_profile
+from ezscale.services.provisioning import plan_changes
+from ezscale.services.tenancy.tenants import TenantInfo
+from tests.actors import audit_trail
+from tests.factories import add_customer, plan, tenant_db
+
+
+@pytest.fixture(autouse=True)
+def _on_the_first(clock):
+    clock.set(datetime(2026, 12, 1, tzinfo=UTC))  # orders start a whole period: Dec 1 – Jan 1
+
+
+def _actor(tenant: TenantInfo, user) -> AuthUser:
+    return AuthUser(id=user.id, tenant_id=tenant.id, email=user.email, name=user.name, role=AuthRole.CUSTOMER)
+
+
+def _ordered(session, tenant, *, credit: int, email="buyer@example.test", code="vps-1"):
+    user = add_customer(session, email)
+    ensure_profile(session, user_id=user.id, anchor_day=1)
+    credits.add_entry(
+        session, user_id=user.id, kind=CreditKind.TOP_UP, amount_minor=credit, currency="USD", memo="gift"
+    )
+    session.commit()
+    placed = orders.place_order(session, tenant=tenant, user_id=user.id, plan_code=code)
+    return user, placed.service
+
+
+def _on_a_panel(session, service) -> None:
+    """The service as delivered on a panel (its handle stored)."""
+    handle = ServiceHandle(
+        service_id=service.id,
+        panel_id=1,
+        module="virtfusion",
+        external_id="7",
+        extra='{"plan_code": "vps-1"}',  # the package the panel has
+        updated_at=ezclock.now(),
+    )
+    session.add(handle)
+    session.commit()
+
+
+def test_upgrade_charges_the_quote_from_credit(make_tenant, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _ordered(session, tenant, credit=10_000)
+        _on_a_panel(session, service)
+        clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))  # 15.5 of 31 days left
+        vps2 = plan(session, "vps-2")
+        offer = plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps2.id)
+        # Half the month is left: $3.00 back on VPS 1, $7.50 for VPS 2.
+        assert (offer.credit_minor, offer.charge_minor, offer.net_minor) == (300, 750, 450)
+        assert offer.display()["outcome"] == "To pay now: $4.50 plus tax"
+        before = credits.balance_minor(session, user_id=user.id, currency="USD")
+
+        said = plan_changes.change_plan(
+            session,
+            tenant=tenant,
+            actor=_actor(tenant, user),
+            service_id=service.id,
+            plan_id=vps2.id,
+            ip="1.2.3.4",
+        )
+
+        assert said == "Plan changed to VPS 2: your server is being moved to it."
+        invoice = session.exec(select(Invoice).where(Invoice.billing_key.is_(None))).one()
+        assert (invoice.subtotal_minor, invoice.status) == (offer.net_minor, InvoiceStatus.PAID)
+        assert credits.balance_minor(session, user_id=user.id, currency="USD") == before - invoice.total_minor
+        job = session.exec(select(ProvisioningJob).where(ProvisioningJob.service_id == service.id)).one()
+        assert (job.action, job.target_plan_code) == (JobAction.CHANGE_PACKAGE, "vps-2")
+    [(actor, _, target, after, ip)] = audit_trail("service.plan_change")
+    assert (actor, target, after["plan"], ip) == (
+        "buyer@example.test",
+        f"service:{service.id}",
+        "VPS 2",
+        "1.2.3.4",
+    )
+
+
+def test_upgrade_without_credit_or_card_changes_nothing(make_tenant):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _ordered(session, tenant, credit=700)  # pays the order, not the upgrade
+        vps2 = plan(session, "vps-2")
+        with pytest.raises(DomainError, match="Add a card or account credit"):
+            plan_changes.change_plan(
+                session, tenant=tenant, actor=_actor(tenant, user), service_id=service.id, plan_id=vps2.id
+            )
+        sub = session.exec(select(Subscription)).one()
+        assert sub.plan_id == plan(session, "vps-1").id
+    assert audit_trail("service.plan_change") == []
+
+
+def test_another_customers_service_or_a_foreign_plan_is_not_found(make_tenant):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _ordered(session, tenant, credit=10_000)
+        other, _ = _ordered(session, tenant, credit=10_000, email="other@example.test")
+        vps2, game = plan(session, "vps-2"), plan(session, "game-minecraft")
+        with pytest.raises(NotFound, match="No such service"):
+            plan_changes.quote(session, user_id=other.id, service_id=service.id, plan_id=vps2.id)
+        with pytest.raises(NotFound, match="No such plan"):
+            plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=game.id)
+        assert [
+            o.name for o in plan_changes.plan_options(session, user_id=user.id, service_id=service.id)
+        ] == ["VPS 2"]
+
+
+def test_cancel_at_period_end_then_now(make_tenant):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _ordered(session, tenant, credit=10_000)
+        _on_a_panel(session, service)
+        actor = _actor(tenant, user)
+        said = plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=False)
+        assert said == "Cancelled: the service runs until 2027-01-01 and is not renewed."
+        with pytest.raises(DomainError, match="already cancels"):
+            plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=False)
+        said = plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=True)
+        assert said == "Cancelled: the service is being removed."
+        session.refresh(service)
+        assert service.status is ServiceStatus.TERMINATED
+        [job] = session.exec(select(ProvisioningJob).where(ProvisioningJob.service_id == service.id))
+        assert job.action is JobAction.TERMINATE  # the panel follows
+        with pytest.raises(DomainError, match="no running subscription"):
+            plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=True)
+    assert [a["when"] for *_, a, _ in audit_trail("service.cancel")] == ["period end 2027-01-01", "now"]
