@@ -98,6 +98,39 @@ def _wait_until_up(app: LiveApp, deadline: float) -> None:
     raise RuntimeError(f"app did not start in time; see {app.log_path}")
 
 
+def _start_panel_simulators(app: LiveApp) -> list[subprocess.Popen]:
+    """The demo's provisioning panels' simulators on free ports, the demo panels pointed at them
+    (as `ezscale run` starts them on fixed ones)."""
+    from sqlmodel import select
+
+    from ezscale.db import central_session
+    from ezscale.demo.panels import DEMO_PANELS
+    from ezscale.models.provisioning import ProvisioningPanel
+    from ezscale.services.core.audit import operator
+    from ezscale.services.provisioning import panels
+
+    processes = []
+    with app.platform(), central_session() as central:
+        for demo in DEMO_PANELS:
+            port = _free_port()
+            command = [sys.executable, "-m", demo.simulator, "--port", str(port)]
+            processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL))
+            panel = central.exec(select(ProvisioningPanel).where(ProvisioningPanel.label == demo.label)).one()
+            base_url = f"http://127.0.0.1:{port}"
+            panels.update_panel(central, panel_id=panel.id, base_url=base_url, actor=operator("tests"))
+    for port_url in [f"http://127.0.0.1:{p.args[-1]}" for p in processes]:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(port_url, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    return processes
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     root = tmp_path_factory.mktemp("live")
@@ -137,10 +170,13 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    simulators = _start_panel_simulators(app)
     try:
         _wait_until_up(app, time.monotonic() + 900)
         yield app
     finally:
+        for simulator in simulators:
+            simulator.terminate()
         if app.process.poll() is None:
             os.killpg(app.process.pid, signal.SIGTERM)
             try:
