@@ -212,7 +212,7 @@ def billing_page() -> rx.Component:
         rx.grid(
             _credit(),
             rx.vstack(_cards(), _upcoming(), width="100%"),
-            columns="1fr 1fr",
+            columns=rx.breakpoints(initial="1", md="2"),
             spacing="5",
             width="100%",
         ),
