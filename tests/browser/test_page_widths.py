@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import select
 
 from ezscale import clock, routes
@@ -114,6 +114,23 @@ STEADY = """() => {
 }"""
 
 
+# The first menu link of the area of each person's last page (the customer's is the order page).
+_FIRST_LINK = {"visitor": "Plans", "reseller": "Overview", "admin": "Overview"}
+
+
+def _open_phone_menu(page: Page, who: str, shots: str) -> None:
+    """On a phone the header's links are behind the menu button; it opens them."""
+    expect(page.locator("#site-nav")).to_be_hidden()
+    page.locator("#nav-toggle").click()
+    menu = page.locator("#nav-menu")
+    expect(menu.get_by_role("link", name="Plans" if who == "customer" else _FIRST_LINK[who])).to_be_visible()
+    expect(menu.get_by_role("button", name="Sign out")).to_be_visible(visible=who != "visitor")
+    if shots:
+        page.screenshot(path=str(Path(shots) / "390" / f"{who}-menu-open.png"))
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+
+
 @pytest.mark.parametrize("width", [390, 1366])
 def test_every_page_fits_without_sideways_scrolling(live_app, browser: Browser, walk, width: int):
     tokens, visits = walk
@@ -135,6 +152,8 @@ def test_every_page_fits_without_sideways_scrolling(live_app, browser: Browser, 
                     target = Path(shots) / str(width) / f"{who}-{visit.name}.png"
                     target.parent.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(target), full_page=True)
+            if width < 500:
+                _open_phone_menu(page, who, shots)
         finally:
             context.close()
     assert len(visits) >= 30 and {v.who for v in visits} == {"visitor", "customer", "reseller", "admin"}
