@@ -114,8 +114,9 @@ STEADY = """() => {
 }"""
 
 
-# The first menu link of the area of each person's last page (the customer's is the order page).
-_FIRST_LINK = {"visitor": "Plans", "reseller": "Overview", "admin": "Overview"}
+# The first menu link of the area of each person's last page (the customer's is the storefront's
+# order page).
+_FIRST_LINK = {"visitor": "Plans", "customer": "Plans", "reseller": "Overview", "admin": "Overview"}
 
 
 def _open_phone_menu(page: Page, who: str, shots: str) -> None:
@@ -123,7 +124,7 @@ def _open_phone_menu(page: Page, who: str, shots: str) -> None:
     expect(page.locator("#site-nav")).to_be_hidden()
     page.locator("#nav-toggle").click()
     menu = page.locator("#nav-menu")
-    expect(menu.get_by_role("link", name="Plans" if who == "customer" else _FIRST_LINK[who])).to_be_visible()
+    expect(menu.get_by_role("link", name=_FIRST_LINK[who])).to_be_visible()
     expect(menu.get_by_role("button", name="Sign out")).to_be_visible(visible=who != "visitor")
     if shots:
         page.screenshot(path=str(Path(shots) / "390" / f"{who}-menu-open.png"))
