@@ -190,7 +190,7 @@ def _footer() -> rx.Component:
             ),
             max_width="1100px",
             margin="0 auto",
-            padding="24px",
+            padding=rx.breakpoints(initial="24px 12px", sm="24px"),
         ),
         border_top="1px solid var(--gray-4)",
         margin_top="48px",

@@ -127,7 +127,7 @@ def _open_phone_menu(page: Page, who: str, shots: str) -> None:
     expect(menu.get_by_role("link", name=_FIRST_LINK[who])).to_be_visible()
     expect(menu.get_by_role("button", name="Sign out")).to_be_visible(visible=who != "visitor")
     if shots:
-        page.screenshot(path=str(Path(shots) / "390" / f"{who}-menu-open.png"))
+        page.screenshot(path=str(Path(shots) / "390" / f"{who}-menu-open.png"), animations="disabled")
     page.keyboard.press("Escape")
     expect(menu).to_be_hidden()
 
