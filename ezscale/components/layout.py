@@ -86,7 +86,7 @@ def _brand() -> rx.Component:
 
 # From which breakpoint an area's menu fits in the header as a row of links (sm 768 px, md 992 px,
 # lg 1280 px); narrower, it folds into the menu button. The account links fold below sm.
-_INLINE_FROM = {Area.STOREFRONT: "sm", Area.CUSTOMER: "sm", Area.RESELLER: "md", Area.ADMIN: "lg"}
+_INLINE_FROM = {Area.STOREFRONT: "sm", Area.CUSTOMER: "sm", Area.RESELLER: "lg", Area.ADMIN: "lg"}
 
 
 def _shown_from(breakpoint: str, shown: str) -> dict[str, str]:

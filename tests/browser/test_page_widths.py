@@ -40,12 +40,13 @@ class Visit:
     name: str
 
 
-def _concrete(route: str, customer_query: str) -> str:
+def _concrete(route: str, queries: dict[str, str]) -> str:
     """A visitable path of a registered route (dynamic parts filled with demo data)."""
     special = {
         routes.ORDER: routes.order_path("vps-1"),
         routes.CLIENT_WORKSPACES_LAUNCH: routes.workspaces_path("kasm-dev-pro"),
-        routes.ADMIN_CUSTOMER: f"{routes.ADMIN_CUSTOMER}?{customer_query}",
+        routes.ADMIN_CUSTOMER: f"{routes.ADMIN_CUSTOMER}?{queries['admin']}",
+        routes.RESELLER_CUSTOMER: f"{routes.RESELLER_CUSTOMER}?{queries['reseller']}",
         "404": "/no/such/page",
     }
     return special.get(route) or re.sub(r"\[[^\]]+\]", "1", route)
@@ -60,42 +61,44 @@ def _who(route: str) -> str:
     return "customer" if route.startswith(("/account", "/order")) else "visitor"
 
 
-def _visits(customer_query: str) -> list[Visit]:
+def _visits(queries: dict[str, str]) -> list[Visit]:
     visits = []
     for page in sorted(PAGES, key=lambda p: p.route):
         who = _who(page.route)
         name = re.sub(r"[^a-z0-9]+", "-", page.route.lower()).strip("-") or "home"
         visits.append(
-            Visit(who, RESELLER if who == "reseller" else HOUSE, _concrete(page.route, customer_query), name)
+            Visit(who, RESELLER if who == "reseller" else HOUSE, _concrete(page.route, queries), name)
         )
     return visits
 
 
-def _tokens(live_app) -> tuple[dict[str, str], str]:
-    """Session tokens of the demo's customer, Acme's owner and the admin; the admin customer
-    page's query for the demo customer."""
+def _tokens(live_app) -> tuple[dict[str, str], dict[str, str]]:
+    """Session tokens of the demo's customer, Acme's owner and the admin; the queries of the
+    admin's and the reseller's customer record pages for a demo customer."""
     with live_app.platform(), central_session() as central:
         house = TenantInfo.of(get_tenant(central, "ezscale"))
         acme = TenantInfo.of(get_tenant(central, "acme"))
         with tenant_session(house) as db:
             customer = db.exec(select(User).where(User.email == "customer@ezscale.test")).one()
             tokens = {"customer": create_user_session(db, user=customer, method="password")}
-            query = f"tenant={house.id}&user={customer.id}"
+            queries = {"admin": f"tenant={house.id}&user={customer.id}"}
         with tenant_session(acme) as db:
             owner = db.exec(select(User).where(User.email == "owner@acme.test")).one()
             tokens["reseller"] = create_user_session(db, user=owner, method="password")
+            rita = db.exec(select(User).where(User.email == "rita@acme.test")).one()
+            queries["reseller"] = f"user={rita.id}"
         admin = central.exec(select(PlatformAdmin).where(PlatformAdmin.email == "admin@ezscale.test")).one()
         admin.totp_enabled_at = admin.totp_enabled_at or clock.now()
         central.add(admin)
         central.commit()
         tokens["admin"] = create_admin_session(central, admin=admin, method="password+totp")
-    return tokens, query
+    return tokens, queries
 
 
 @pytest.fixture(scope="module")
 def walk(live_app) -> Iterator[tuple[dict[str, str], list[Visit]]]:
-    tokens, query = _tokens(live_app)
-    yield tokens, _visits(query)
+    tokens, queries = _tokens(live_app)
+    yield tokens, _visits(queries)
 
 
 def _context(browser: Browser, live_app, width: int, who: str, token: str | None) -> BrowserContext:
