@@ -35,11 +35,10 @@ def _quote() -> rx.Component:
                 "The first period runs to your billing day and is prorated to the second; after "
                 "that you are billed ",
                 quote["recurring"],
-                ".",
+                ". Anything credit does not cover is charged to your default card.",
                 size="2",
                 color_scheme="gray",
             ),
-            rx.text(quote["payment_note"], size="2", id="order-payment-note"),
             rx.button("Place order", on_click=OrderState.place, id="place-order", size="3"),
             spacing="3",
             width="100%",

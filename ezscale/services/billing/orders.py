@@ -52,7 +52,6 @@ class Quote:
     tax_minor: int
     total_minor: int
     credit_minor: int
-    payment_note: str
 
     @property
     def due_now_minor(self) -> int:
@@ -80,7 +79,6 @@ class Quote:
             "total": fmt(self.total_minor),
             "credit": fmt(self.credit_minor),
             "due_now": fmt(self.due_now_minor),
-            "payment_note": self.payment_note,
         }
 
 
@@ -136,7 +134,6 @@ def quote(session: Session, *, user_id: int, plan_code: str) -> Quote:
     tax = tax_minor(first.subtotal_minor, decision.rate_percent, plan.currency)
     total = first.subtotal_minor + tax
     balance = credits.balance_minor(session, user_id=user_id, currency=plan.currency)
-    credit = min(max(balance, 0), total)
     return Quote(
         plan_code=plan.code,
         plan_name=plan.name,
@@ -152,25 +149,7 @@ def quote(session: Session, *, user_id: int, plan_code: str) -> Quote:
         tax_label=decision.label,
         tax_minor=tax,
         total_minor=total,
-        credit_minor=credit,
-        payment_note=_payment_note(
-            session, user_id=user_id, due_minor=total - credit, currency=plan.currency
-        ),
-    )
-
-
-def _payment_note(session: Session, *, user_id: int, due_minor: int, currency: str) -> str:
-    """How the part of the first invoice that credit does not cover gets paid, as it stands."""
-    if due_minor <= 0:
-        return "Your account credit covers this order: nothing is charged to a card."
-    due = Money(due_minor, currency).format()
-    card = payments.default_card(session, user_id=user_id)
-    if card is not None:
-        label = f"{card.brand.title()} •••• {card.last4}"
-        return f"{due} is charged to your default card, {label}, when you place the order."
-    return (
-        f"You have no saved card: the order's invoice ({due} due) stays open and the service starts "
-        "once you pay it on the Billing page."
+        credit_minor=min(max(balance, 0), total),
     )
 
 

@@ -149,24 +149,6 @@ def test_order_stands_when_the_card_cannot_be_reached(make_tenant, clock):
         assert payment.status is PaymentStatus.PENDING  # resumed by the next billing run
 
 
-def test_the_quote_says_how_the_order_is_really_paid(make_tenant, clock, stripe_env):
-    tenant = TenantInfo.of(make_tenant("shop"))
-    with tenant_db(tenant) as session:
-        user = _customer(session)
-        note = orders.quote(session, user_id=user.id, plan_code="vps-2").display()["payment_note"]
-        assert note.startswith("You have no saved card") and "$7.50 due" in note
-        assert "default card" not in note
-        credits.add_entry(
-            session, user_id=user.id, kind=CreditKind.TOP_UP, amount_minor=200, currency="USD", memo="gift"
-        )
-        add_card(session, tenant, user.id)
-        note = orders.quote(session, user_id=user.id, plan_code="vps-2").payment_note
-        assert note == "$5.50 is charged to your default card, Visa •••• 4242, when you place the order."
-        rich = _customer(session, email="rich@example.test", credit=5000)
-        note = orders.quote(session, user_id=rich.id, plan_code="vps-2").payment_note
-        assert note.startswith("Your account credit covers this order")
-
-
 def test_order_without_credit_or_card_stays_open_until_paid(make_tenant, clock):
     tenant = TenantInfo.of(make_tenant("shop"))
     with tenant_db(tenant) as session:
