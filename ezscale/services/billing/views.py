@@ -82,6 +82,7 @@ class UpcomingRow:
     plan: str
     next_date: str
     amount: str
+    running: bool = False  # workspace usage that still grows: the page refreshes it
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def usage_rows(session: Session, *, user_id: int, currency: str) -> list[Upcomin
         return []
     on = usage_invoice_date(accrued.first_end, anchor_day=current_anchor_day(session, user_id=user_id))
     label = "Workspace usage so far" + (f" (running, as of {now:%H:%M} UTC)" if accrued.running else "")
-    return [UpcomingRow(label, f"{on:%Y-%m-%d}", _fmt(accrued.total_minor, currency))]
+    return [UpcomingRow(label, f"{on:%Y-%m-%d}", _fmt(accrued.total_minor, currency), accrued.running)]
 
 
 def detail(session: Session, *, user_id: int, invoice_id: int) -> InvoiceDetail:

@@ -179,14 +179,14 @@ def test_billing_upcoming_shows_workspace_usage_so_far_and_when_it_is_invoiced(e
     clock.advance(timedelta(minutes=20))
     with env.db() as db:
         [row] = billing_views.usage_rows(db, user_id=env.user_id, currency="USD")
-        assert row.plan.startswith("Workspace usage so far (running, as of")
+        assert row.plan.startswith("Workspace usage so far (running, as of") and row.running
         assert (row.next_date, row.amount) == ("2026-12-01", "$0.40")
         kasm.stop_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
     clock.advance(timedelta(hours=5))  # stopped: the amount stays, and no longer grows
     with env.db() as db:
         view = billing_views.overview(db, tenant=env.tenant, user_id=env.user_id)
-    assert [(r.plan, r.next_date, r.amount) for r in view.upcoming] == [
-        ("Workspace usage so far", "2026-12-01", "$0.40")
+    assert [(r.plan, r.next_date, r.amount, r.running) for r in view.upcoming] == [
+        ("Workspace usage so far", "2026-12-01", "$0.40", False)
     ]
 
 
