@@ -1,5 +1,6 @@
 # The two quick-start commands: `make run` (the app with demo data) and `make test` (every test).
-.PHONY: run test lint
+# `make screenshots`: every page at 1366 and 390 px into screenshots/ (for reviewers).
+.PHONY: run test lint screenshots
 
 run:
 	@scripts/bootstrap.sh
@@ -15,3 +16,7 @@ lint:
 	@scripts/bootstrap.sh
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check ezscale tests bench
+
+screenshots:
+	@scripts/bootstrap.sh --with-browser
+	scripts/screenshots.sh

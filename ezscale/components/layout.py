@@ -84,18 +84,73 @@ def _brand() -> rx.Component:
     )
 
 
+# From which breakpoint an area's menu fits in the header as a row of links (sm 768 px, md 992 px,
+# lg 1280 px); narrower, it folds into the menu button. The account links fold below sm.
+_INLINE_FROM = {Area.STOREFRONT: "sm", Area.CUSTOMER: "sm", Area.RESELLER: "lg", Area.ADMIN: "lg"}
+
+
+def _shown_from(breakpoint: str, shown: str) -> dict[str, str]:
+    """A responsive `display`: hidden below `breakpoint`, `shown` from it on."""
+    return rx.breakpoints(**{"initial": "none", breakpoint: shown})
+
+
+def _hidden_from(breakpoint: str, shown: str) -> dict[str, str]:
+    """A responsive `display`: `shown` below `breakpoint`, hidden from it on."""
+    return rx.breakpoints(**{"initial": shown, breakpoint: "none"})
+
+
+def _for_admins(area: Area, component: rx.Component) -> rx.Component:
+    # The admin menu is for signed-in admins only (not for visitors of the admin sign-in page).
+    return (
+        rx.cond(AuthState.role == AuthRole.PLATFORM_ADMIN.value, component)
+        if area is Area.ADMIN
+        else component
+    )
+
+
 def _nav(area: Area) -> rx.Component:
+    """The area's links in a row, shown where they fit."""
     links = rx.hstack(
         *[
-            rx.link(label, href=href, color="white", weight="medium", underline="hover")
+            rx.link(label, href=href, color="white", weight="medium", underline="hover", white_space="nowrap")
             for label, href in _NAV[area]
         ],
-        spacing="5",
+        spacing="4",
         align="center",
         id="site-nav",
+        display=_shown_from(_INLINE_FROM[area], "flex"),
     )
-    # The admin menu is for signed-in admins only (not for visitors of the admin sign-in page).
-    return rx.cond(AuthState.role == AuthRole.PLATFORM_ADMIN.value, links) if area is Area.ADMIN else links
+    return _for_admins(area, links)
+
+
+def _nav_menu(area: Area) -> rx.Component:
+    """On a narrow screen: one menu button that opens the area's links and the account links."""
+    links = _for_admins(
+        area,
+        rx.fragment(*[rx.link(label, href=href, size="3", weight="medium") for label, href in _NAV[area]]),
+    )
+    return rx.box(
+        rx.popover.root(
+            rx.popover.trigger(
+                rx.icon_button(rx.icon("menu"), variant="soft", size="3", aria_label="Menu", id="nav-toggle")
+            ),
+            rx.popover.content(
+                rx.vstack(
+                    links,
+                    rx.box(
+                        rx.separator(size="4", margin_bottom="12px"),
+                        account_menu(stacked=True),
+                        display=_hidden_from("sm", "block"),  # the header row shows it from sm on
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                id="nav-menu",
+                min_width="200px",
+            ),
+        ),
+        display=_hidden_from(_INLINE_FROM[area], "block"),
+    )
 
 
 def tab_title(page: str) -> rx.Var:
@@ -104,17 +159,19 @@ def tab_title(page: str) -> rx.Var:
 
 
 def _header(area: Area) -> rx.Component:
+    inline_from = _INLINE_FROM[area]
     return rx.box(
         rx.hstack(
             _brand(),
             rx.spacer(),
             _nav(area),
-            account_menu(),
+            rx.box(account_menu(), display=_shown_from("sm", "block")),
+            _nav_menu(area),
             align="center",
             spacing="5",
-            max_width="1100px",
+            max_width="1280px" if inline_from == "lg" else "1100px",
             margin="0 auto",
-            padding="14px 24px",
+            padding=rx.breakpoints(initial="12px 16px", sm="14px 24px"),
         ),
         background="var(--brand-secondary)",
         border_bottom="4px solid var(--brand-primary)",
@@ -133,7 +190,7 @@ def _footer() -> rx.Component:
             ),
             max_width="1100px",
             margin="0 auto",
-            padding="24px",
+            padding=rx.breakpoints(initial="24px 12px", sm="24px"),
         ),
         border_top="1px solid var(--gray-4)",
         margin_top="48px",
@@ -177,7 +234,12 @@ def shell(area: Area, content: rx.Component) -> rx.Component:
     known = rx.box(
         impersonation_banner(),
         _header(area),
-        rx.box(content, max_width="1100px", margin="0 auto", padding="32px 24px"),
+        rx.box(
+            content,
+            max_width="1100px",
+            margin="0 auto",
+            padding=rx.breakpoints(initial="20px 12px", sm="32px 24px"),
+        ),
         _footer(),
     )
     return rx.box(

@@ -181,6 +181,11 @@ def _upcoming() -> rx.Component:
                     empty_id="no-upcoming",
                 ),
             ),
+            # While a workspace runs, its usage so far is re-read every 15 seconds.
+            rx.cond(
+                BillingState.usage_running,
+                rx.moment(interval=15_000, on_change=BillingState.refresh_usage, display="none"),
+            ),
             width="100%",
         ),
         width="100%",
@@ -212,7 +217,7 @@ def billing_page() -> rx.Component:
         rx.grid(
             _credit(),
             rx.vstack(_cards(), _upcoming(), width="100%"),
-            columns="1fr 1fr",
+            columns=rx.breakpoints(initial="1", md="2"),
             spacing="5",
             width="100%",
         ),

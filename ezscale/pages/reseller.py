@@ -10,6 +10,11 @@ from ezscale.components.template_editor import template_editor
 from ezscale.state.reseller import ResellerDomainsState, ResellerPlansState, ResellerTemplatesState
 
 
+def _token(value) -> rx.Component:
+    """A record name, URL or token to copy: breaks anywhere, so the buttons beside it stay in view."""
+    return rx.code(value, overflow_wrap="anywhere")
+
+
 def _domain_row(d: dict) -> rx.Component:
     S = ResellerDomainsState
     return rx.table.row(
@@ -26,11 +31,11 @@ def _domain_row(d: dict) -> rx.Component:
                 d["status"] != "verified",
                 rx.vstack(
                     rx.text(
-                        "Point it here: ", rx.code(d["route_type"]), " ", rx.code(d["route_value"]), size="1"
+                        "Point it here: ", _token(d["route_type"]), " ", _token(d["route_value"]), size="1"
                     ),
-                    rx.text("DNS: TXT ", rx.code(d["dns_name"]), " = ", rx.code(d["dns_value"]), size="1"),
+                    rx.text("DNS: TXT ", _token(d["dns_name"]), " = ", _token(d["dns_value"]), size="1"),
                     rx.text(
-                        "or HTTP: ", rx.code(d["http_url"]), " answering ", rx.code(d["http_body"]), size="1"
+                        "or HTTP: ", _token(d["http_url"]), " answering ", _token(d["http_body"]), size="1"
                     ),
                     spacing="1",
                 ),

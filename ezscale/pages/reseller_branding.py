@@ -88,6 +88,7 @@ def _editor() -> rx.Component:
                 _colour("Primary colour", "primary_color", S.primary_color),
                 _colour("Secondary colour", "secondary_color", S.secondary_color),
                 spacing="5",
+                wrap="wrap",
             ),
             _field("Support email", "support_email", S.support_email),
             _field("Support phone", "support_phone", S.support_phone),

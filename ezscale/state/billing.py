@@ -186,3 +186,15 @@ class BillingState(AuthState):
             lambda db, _tenant, user_id: payments.remove_card(db, user_id=user_id, card_id=int(card_id)),
             "Card removed.",
         )
+
+    @rx.var
+    def usage_running(self) -> bool:
+        """Whether upcoming charges include workspace usage that is still growing."""
+        return any(row.running for row in self.upcoming_rows)
+
+    @rx.event
+    def refresh_usage(self, _now: str = ""):
+        """Re-read the page while a workspace runs, so its usage so far stays current."""
+        user = self._customer()
+        if user is not None:
+            self._refresh(user.id)

@@ -19,6 +19,7 @@ def _sign_up(tenant: TenantInfo, form: dict, client: auth.Client) -> None:
             password=form.get("password", ""),
             name=form.get("name", ""),
             client=client,
+            confirm=form.get("confirm", ""),
         )
 
 
@@ -41,9 +42,6 @@ class SignupState(AuthState):
     async def submit_signup(self, form: dict):
         tenant = self._resolve()
         if tenant is None:
-            return
-        if form.get("password", "") != form.get("confirm", ""):
-            self.error = "The two passwords do not match."
             return
         try:
             await run_blocking(_sign_up, tenant, form, self._client())

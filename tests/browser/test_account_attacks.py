@@ -151,7 +151,7 @@ async def _sign_ups_while_pinging(live_app, count: int) -> tuple[list[float], fl
                 await asyncio.sleep(0.05)
 
     async def sign_up(n: int, client: EventClient) -> None:
-        form = {"name": "", "email": f"load{n}.{client.token[:8]}@example.com", "password": PASSWORD}
+        form = {"name": "Load", "email": f"load{n}.{client.token[:8]}@example.com", "password": PASSWORD}
         form["confirm"] = PASSWORD
         await client.send(SIGNUP, "/signup", {"form": form}, until=("Check your inbox",), timeout=180)
 

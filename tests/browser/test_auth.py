@@ -32,6 +32,24 @@ def _sign_in(page: Page, url: str, email: str, password: str) -> None:
     page.click("#login-submit")
 
 
+def test_sign_up_form_names_every_missing_field_and_refuses_a_blank_name(live_app, page: Page):
+    open_site(page, live_app.url("localhost", "/signup"))
+    page.click("#signup-submit")
+    expect(page.locator("#form-error")).to_have_text(
+        "Please enter your name, your email, a password and the password again."
+    )
+    page.fill("#name-input", "   ")
+    page.fill("#email-input", "blank.name@example.com")
+    page.fill("#password-input", PASSWORD)
+    page.fill("#confirm-input", PASSWORD)
+    page.click("#signup-submit")
+    expect(page.locator("#form-error")).to_have_text("Your name cannot be only spaces.")
+    page.fill("#name-input", "N" * 121)
+    page.click("#signup-submit")
+    expect(page.locator("#form-error")).to_have_text("Your name is too long: at most 120 characters.")
+    expect(page.locator("#form-message")).to_have_count(0)
+
+
 def test_sign_up_verify_sign_in_enrol_totp_and_sign_in_with_it(live_app, page: Page):
     email = "new.customer@example.com"
     open_site(page, live_app.url("localhost", "/signup"))

@@ -14,13 +14,17 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ezscale.db import central_session
+from ezscale.models.billing import UsageCharge
 from ezscale.models.kasm import KasmUsageSession, KasmWorkspace
 from ezscale.models.tenant import User
+from ezscale.money import Money
 from ezscale.services.accounts.sessions import create_user_session
+from ezscale.services.billing.profiles import current_anchor_day
 from ezscale.services.kasm.client import KasmClient
+from ezscale.services.kasm.credit import usage_invoice_date
 from ezscale.services.kasm.sync import reconcile
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.simulators.kasm import KasmSimulator, RunningServer, serve
@@ -97,6 +101,11 @@ def test_order_provision_tick_stop_and_bill_what_was_shown(live_app, worker, kas
     expect(cost).to_have_text("$0.04")  # first started quarter hour at $0.15/h, half-up
 
     shown = cost.inner_text()
+    # Billing, open meanwhile, lists the running usage so far, and drops "running" by itself
+    # once the workspace stops (it re-reads every 15 seconds while something runs).
+    billing = page.context.new_page()
+    open_site(billing, live_app.url("localhost", "/client/billing"))
+    expect(billing.locator("#upcoming tr", has_text="Workspace usage so far (running")).to_be_visible()
     page.locator(f"#kasm-stop-{workspace_id}").click()  # an ephemeral workspace: confirm first
     page.locator(f"#kasm-stop-dialog-{workspace_id}").get_by_role(
         "button", name="Stop and lose files"
@@ -111,6 +120,18 @@ def test_order_provision_tick_stop_and_bill_what_was_shown(live_app, worker, kas
         [usage] = db.exec(query).all()
     assert usage.cost_minor == 4 and usage.billable_seconds == 900
     assert usage.kasm_id not in kasm_server.kasms
+
+    # Billing's upcoming charges show the usage not invoiced yet, and when it will be invoiced.
+    with live_app.platform(), tenant_session(tenant) as db:
+        pending = db.exec(select(UsageCharge).where(col(UsageCharge.invoice_id).is_(None))).all()
+        user_id = db.exec(select(User.id).where(User.email == "customer@ezscale.test")).one()
+        owed = sum(c.amount_minor for c in pending if c.user_id == user_id)
+        first_end = min(c.period_end for c in pending if c.user_id == user_id)
+        on = usage_invoice_date(first_end, anchor_day=current_anchor_day(db, user_id=user_id))
+    line = billing.locator("#upcoming tr", has_text="Workspace usage so far")
+    expect(line).not_to_contain_text("running", timeout=30_000)  # refreshed without a reload
+    expect(line).to_contain_text(Money(owed, "USD").format())
+    expect(line).to_contain_text(f"{on:%Y-%m-%d}")
 
 
 def test_open_workspace_and_an_outside_stop_shows_up_without_reload(

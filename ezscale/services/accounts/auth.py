@@ -29,6 +29,8 @@ from ezscale.services.tenancy.tenants import TenantInfo
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+MAX_NAME_LENGTH = 120  # users.name
+MAX_EMAIL_LENGTH = 254
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_TTL = {
     TokenPurpose.VERIFY_EMAIL: timedelta(days=2),
@@ -54,7 +56,9 @@ class Client:
 def normalise_email(email: str) -> str:
     """The address trimmed and lower-cased, or a DomainError if it is not a valid email address."""
     email = (email or "").strip().lower()
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise DomainError(f"That email address is too long: at most {MAX_EMAIL_LENGTH} characters.")
+    if not EMAIL_RE.match(email):
         raise DomainError("Please enter a valid email address.")
     return email
 
@@ -64,8 +68,39 @@ def check_password_rules(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise DomainError(f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise DomainError("That password is too long.")
+        raise DomainError(f"That password is too long: at most {MAX_PASSWORD_LENGTH} characters.")
     return password
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def check_sign_up(*, name: str, email: str, password: str, confirm: str | None = None) -> tuple[str, str]:
+    """The sign-up form's (name, email), cleaned; a DomainError that names every problem at once
+    (each missing field, a name of only spaces, over-long input) rather than cutting anything."""
+    name, email, password = name or "", email or "", password or ""
+    fields = [("your name", name), ("your email", email), ("a password", password)]
+    if confirm is not None:
+        fields.append(("the password again", confirm))
+    missing = [label for label, value in fields if not value]
+    problems = [f"Please enter {_listed(missing)}."] if missing else []
+    if name and not name.strip():
+        problems.append("Your name cannot be only spaces.")
+    elif len(name.strip()) > MAX_NAME_LENGTH:
+        problems.append(f"Your name is too long: at most {MAX_NAME_LENGTH} characters.")
+    checks = [(email, normalise_email), (password, check_password_rules)]
+    for value, check in checks:
+        if value:
+            try:
+                check(value)
+            except DomainError as error:
+                problems.append(str(error))
+    if password and confirm and password != confirm:
+        problems.append("The two passwords do not match.")
+    if problems:
+        raise DomainError(" ".join(problems))
+    return name.strip(), normalise_email(email)
 
 
 def _hash(token: str) -> str:
@@ -135,7 +170,14 @@ def _mail(tenant: TenantInfo, *, to: str, subject: str, text: str, kind: str) ->
 
 
 def sign_up(
-    session: Session, *, tenant: TenantInfo, email: str, password: str, name: str, client: Client
+    session: Session,
+    *,
+    tenant: TenantInfo,
+    email: str,
+    password: str,
+    name: str,
+    client: Client,
+    confirm: str | None = None,
 ) -> None:
     """Create a customer and mail a verification link. An existing address gets a notice instead;
     the answer and the work (one password hash, one mail) are the same either way, so neither
@@ -144,11 +186,10 @@ def sign_up(
     Each sign-up's password travels (hashed) with its own link and becomes the account's password
     only when that link confirms the address, and signing up again voids the earlier links: the
     mailbox's owner confirms with their own sign-up's link, so a password someone else chose for
-    the address never survives (even when both sign-ups race)."""
-    email = normalise_email(email)
-    check_password_rules(password)
+    the address never survives (even when both sign-ups race). With `confirm` (the form's repeated
+    password), the two must match; see `check_sign_up` for what the form is checked for."""
+    name, email = check_sign_up(name=name, email=email, password=password, confirm=confirm)
     rate_limits.check_ip(action="signup", ip=client.ip)
-    name = (name or "").strip()[:120]
     password_hash = hash_password(password)  # on every path, so that all of them take as long
     user = _find(session, email)
     if user is not None and user.email_verified_at is not None:

@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, or_, select, update
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -266,12 +266,19 @@ def roll_periods(session: Session) -> int:
 
 
 def upcoming(session: Session, *, user_id: int) -> list[tuple[Subscription, Plan]]:
-    """Active subscriptions with their plan, next renewal first (the "upcoming charges" view)."""
+    """Active subscriptions with their plan, next renewal first (the "upcoming charges" view).
+
+    An order whose first invoice is unpaid (its service still pending) renews nothing yet."""
     return list(
         session.exec(
             select(Subscription, Plan)
             .join(Plan, Plan.id == Subscription.plan_id)
-            .where(Subscription.user_id == user_id, Subscription.status != SubscriptionStatus.CANCELLED)
+            .outerjoin(Service, Service.id == Subscription.service_id)
+            .where(
+                Subscription.user_id == user_id,
+                Subscription.status != SubscriptionStatus.CANCELLED,
+                or_(col(Service.id).is_(None), Service.status != ServiceStatus.PENDING),
+            )
             .order_by(Subscription.invoiced_through)
         )
     )

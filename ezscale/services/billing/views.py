@@ -4,11 +4,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.tenant import Invoice, InvoiceStatus
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, payments, subscriptions
 from ezscale.services.billing.pdf import render_invoice
+from ezscale.services.billing.profiles import current_anchor_day
+from ezscale.services.kasm.credit import accrued_usage, usage_invoice_date
 from ezscale.services.tenancy.branding import get_branding
 from ezscale.services.tenancy.tenants import BrandingInfo, TenantInfo
 from ezscale.settings import get_settings
@@ -74,11 +77,12 @@ class CardRow:
 
 @dataclass(frozen=True)
 class UpcomingRow:
-    """A subscription's next renewal and its amount."""
+    """A subscription's next renewal, or the workspace usage so far, and its amount."""
 
     plan: str
     next_date: str
     amount: str
+    running: bool = False  # workspace usage that still grows: the page refreshes it
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,21 @@ def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
             )
             for sub, plan in subscriptions.upcoming(session, user_id=user_id)
             if not sub.cancel_at_period_end
-        ],
+        ]
+        + usage_rows(session, user_id=user_id, currency=currency),
     )
+
+
+def usage_rows(session: Session, *, user_id: int, currency: str) -> list[UpcomingRow]:
+    """Workspace usage accrued and not invoiced yet (running sessions up to now), with the
+    billing date its invoice is made; none when there is no usage."""
+    now = clock.now()
+    accrued = accrued_usage(session, user_id=user_id, currency=currency, now=now)
+    if accrued.first_end is None or (not accrued.total_minor and not accrued.running):
+        return []
+    on = usage_invoice_date(accrued.first_end, anchor_day=current_anchor_day(session, user_id=user_id))
+    label = "Workspace usage so far" + (f" (running, as of {now:%H:%M} UTC)" if accrued.running else "")
+    return [UpcomingRow(label, f"{on:%Y-%m-%d}", _fmt(accrued.total_minor, currency), accrued.running)]
 
 
 def detail(session: Session, *, user_id: int, invoice_id: int) -> InvoiceDetail:

@@ -254,18 +254,23 @@ def add_notice(
 
 
 def active_notices(db: Session, *, user_id: int, since: datetime) -> list[KasmNotice]:
-    """The customer's undismissed Kasm notices (credit warnings, stops) since a time, newest first."""
-    return list(
-        db.exec(
-            select(KasmNotice)
-            .where(
-                KasmNotice.user_id == user_id,
-                KasmNotice.created_at >= since,
-                col(KasmNotice.dismissed_at).is_(None),
-            )
-            .order_by(col(KasmNotice.created_at).desc())
-        )
+    """The customer's undismissed Kasm notices (credit warnings, stops) since a time, newest first.
+
+    A low-credit warning holds only while a workspace is running and no card is on file: once
+    nothing runs, or a card will pay, it no longer applies."""
+    query = select(KasmNotice).where(
+        KasmNotice.user_id == user_id,
+        KasmNotice.created_at >= since,
+        col(KasmNotice.dismissed_at).is_(None),
     )
+    running = db.exec(
+        select(KasmUsageSession.id).where(
+            KasmUsageSession.user_id == user_id, col(KasmUsageSession.stopped_at).is_(None)
+        )
+    ).first()
+    if running is None or has_saved_payment_method(db, user_id=user_id):
+        query = query.where(KasmNotice.kind != NoticeKind.LOW_BALANCE)
+    return list(db.exec(query.order_by(col(KasmNotice.created_at).desc())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,8 +285,8 @@ class CreditCheck:
 
 
 def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
-    """Warn customers whose running workspaces will use up their credit within the configured
-    hours; stop the workspaces of prepaid customers (no card) whose credit has run out."""
+    """Warn prepaid customers (no card) whose running workspaces will use up their credit within
+    the configured hours; stop their workspaces once it has run out. A card on file pays instead."""
     now = clock.now()
     hours = get_settings().kasm_low_balance_hours
     burning: dict[int, Decimal] = {}
@@ -296,7 +301,9 @@ def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
         available = available_credit_minor(db, user_id=user_id, currency=tenant.currency, now=now)
         stopped: list[int] = []
         warned = False
-        if available <= 0 and not has_saved_payment_method(db, user_id=user_id):
+        if has_saved_payment_method(db, user_id=user_id):
+            pass  # a card pays what credit does not cover: no warning and no stop
+        elif available <= 0:
             running = db.exec(
                 select(KasmWorkspace.id).where(
                     KasmWorkspace.user_id == user_id, KasmWorkspace.status == WorkspaceStatus.RUNNING

@@ -1,5 +1,6 @@
 """Accounts: hashing, sign-up and verification, sign-in with lockout, reset links, changes, sessions."""
 
+import re
 from datetime import timedelta
 
 import bcrypt
@@ -87,12 +88,54 @@ def test_short_passwords_and_duplicate_sign_ups(acme):
     with tenant_session(acme) as db:
         with pytest.raises(DomainError, match="at least 12 characters"):
             auth.sign_up(
-                db, tenant=acme, email="bob@example.com", password="short pass", name="", client=CLIENT
+                db, tenant=acme, email="bob@example.com", password="short pass", name="Bob", client=CLIENT
             )
         # Same answer for an existing address (no enumeration); its owner gets a notice instead.
         auth.sign_up(db, tenant=acme, email="ann@example.com", password=PASSWORD, name="x", client=CLIENT)
         assert list_outbox(tenant=acme, to="ann@example.com")[0].kind == "signup_existing"
         assert len(db.exec(select(User)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        (
+            {"name": "", "email": "", "password": "", "confirm": ""},
+            "Please enter your name, your email, a password and the password again.",
+        ),
+        ({"name": "   ", "email": "a@example.com", "password": PASSWORD, "confirm": PASSWORD}, "only spaces"),
+        (
+            {"name": "N" * 121, "email": "a@example.com", "password": PASSWORD, "confirm": PASSWORD},
+            "Your name is too long: at most 120 characters.",
+        ),
+        (
+            {"name": "Al", "email": "a" * 250 + "@example.com", "password": PASSWORD, "confirm": PASSWORD},
+            "That email address is too long: at most 254 characters.",
+        ),
+        (
+            {"name": "Al", "email": "a@example.com", "password": "p" * 1025, "confirm": "p" * 1025},
+            "That password is too long: at most 1024 characters.",
+        ),
+        (
+            {"name": "", "email": "not-an-address", "password": PASSWORD, "confirm": PASSWORD + "x"},
+            "Please enter your name. Please enter a valid email address. The two passwords do not match.",
+        ),
+    ],
+)
+def test_sign_up_names_every_problem_and_cuts_nothing(acme, form, message):
+    with tenant_session(acme) as db:
+        with pytest.raises(DomainError, match=re.escape(message)):
+            auth.sign_up(db, tenant=acme, client=CLIENT, **form)
+        assert db.exec(select(User)).all() == []
+    assert list_outbox(tenant=acme) == []
+
+
+def test_a_name_of_the_longest_length_is_kept_whole(acme):
+    with tenant_session(acme) as db:
+        auth.sign_up(
+            db, tenant=acme, email="al@example.com", password=PASSWORD, name=" " + "N" * 120, client=CLIENT
+        )
+        assert db.exec(select(User.name)).one() == "N" * 120
 
 
 def test_wrong_password_and_unknown_account_give_the_same_error(acme):

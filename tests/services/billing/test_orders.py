@@ -18,7 +18,7 @@ from ezscale.models.tenant import (
     Subscription,
     SubscriptionStatus,
 )
-from ezscale.services.billing import credits, invoices, orders, runs
+from ezscale.services.billing import credits, invoices, orders, runs, views
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable
 from ezscale.services.billing.tax import set_tax_rate
@@ -155,6 +155,8 @@ def test_order_without_credit_or_card_stays_open_until_paid(make_tenant, clock):
         user = _customer(session)
         order = orders.place_order(session, tenant=tenant, user_id=user.id, plan_code="game-minecraft")
         assert not order.paid and order.service.status is ServiceStatus.PENDING
+        # Unpaid, the order renews nothing yet: it is not an upcoming charge.
+        assert views.overview(session, tenant=tenant, user_id=user.id).upcoming == []
         assert invoices.amount_due(order.invoice) == order.invoice.total_minor == 600
         # No payment was attempted, so no failure and no dunning schedule yet.
         assert order.invoice.attempt_count == 0 and "payment_failed" not in _kinds(session, user.id)
@@ -167,6 +169,8 @@ def test_order_without_credit_or_card_stays_open_until_paid(make_tenant, clock):
         session.commit()
         session.refresh(order.service)
         assert order.invoice.status is InvoiceStatus.PAID and order.service.status is ServiceStatus.ACTIVE
+        [row] = views.overview(session, tenant=tenant, user_id=user.id).upcoming
+        assert (row.plan, row.next_date) == ("Minecraft 4 GB", "2026-12-01")
 
 
 @pytest.mark.parametrize(

@@ -13,18 +13,29 @@ from ezscale.errors import DomainError
 from ezscale.models.billing import PaymentMethod, UsageCharge
 from ezscale.models.kasm import KasmNotice, KasmUsageSession, KasmWorkspace, NoticeKind, WorkspaceStatus
 from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, ServiceStatus
+from ezscale.services.billing import views as billing_views
+from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.catalogue.retail_prices import set_retail_price
 from ezscale.services.kasm import signal as kasm_signal
 from ezscale.services.kasm import workspaces as kasm
 from ezscale.services.kasm.catalogue import seed_catalogue, templates
 from ezscale.services.kasm.client import KasmClient
 from ezscale.services.kasm.signal import CHANNEL, Change
-from ezscale.services.kasm.sync import add_notice, credit_guard, keepalive_due, reconcile, stop_suspended
+from ezscale.services.kasm.sync import (
+    active_notices,
+    add_notice,
+    credit_guard,
+    keepalive_due,
+    reconcile,
+    stop_suspended,
+)
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 from ezscale.simulators.discord import DiscordSink, serve_discord
 from ezscale.simulators.kasm import KasmSimulator, serve
 from tests.factories import customer_with_credit
+
+START = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -131,6 +142,52 @@ def test_a_saved_card_is_enough_and_is_never_auto_stopped(env, clock):
         [check] = credit_guard(db, tenant=env.tenant)
     assert check.available_minor < 0 and check.stopped == []
     assert env.workspace(workspace_id).status is WorkspaceStatus.RUNNING
+    # The card pays: no low-credit warning, and no mail about one.
+    assert not check.warned
+    with env.db() as db:
+        assert db.exec(select(KasmNotice)).all() == []
+
+
+def test_a_low_credit_warning_clears_when_nothing_runs_or_a_card_is_saved(env, clock):
+    workspace_id = env.order(code="kasm-biz-enterprise")  # $0.80 / h against $20.00 credit
+    env.provision(workspace_id, clock)
+    clock.advance(timedelta(hours=2))
+    with env.db() as db:
+        assert credit_guard(db, tenant=env.tenant)[0].warned
+        assert [n.kind for n in active_notices(db, user_id=env.user_id, since=START)] == [
+            NoticeKind.LOW_BALANCE
+        ]
+        db.add(PaymentMethod(user_id=env.user_id, stripe_payment_method_id="pm_visa", created_at=clock.now()))
+        db.commit()
+        assert active_notices(db, user_id=env.user_id, since=START) == []  # the card will pay
+        card = db.exec(select(PaymentMethod)).one()
+        card.removed_at = clock.now()
+        db.commit()
+        assert len(active_notices(db, user_id=env.user_id, since=START)) == 1
+        kasm.stop_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
+        assert active_notices(db, user_id=env.user_id, since=START) == []  # nothing is running
+
+
+def test_billing_upcoming_shows_workspace_usage_so_far_and_when_it_is_invoiced(env, clock):
+    clock.set(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+    with env.db() as db:
+        ensure_profile(db, user_id=env.user_id, anchor_day=1)
+        db.commit()
+        assert billing_views.usage_rows(db, user_id=env.user_id, currency="USD") == []
+    workspace_id = env.order(code="kasm-biz-enterprise")  # $0.80 / h, per started 15 minutes
+    env.provision(workspace_id, clock)
+    clock.advance(timedelta(minutes=20))
+    with env.db() as db:
+        [row] = billing_views.usage_rows(db, user_id=env.user_id, currency="USD")
+        assert row.plan.startswith("Workspace usage so far (running, as of") and row.running
+        assert (row.next_date, row.amount) == ("2026-12-01", "$0.40")
+        kasm.stop_workspace(db, user_id=env.user_id, workspace_id=workspace_id)
+    clock.advance(timedelta(hours=5))  # stopped: the amount stays, and no longer grows
+    with env.db() as db:
+        view = billing_views.overview(db, tenant=env.tenant, user_id=env.user_id)
+    assert [(r.plan, r.next_date, r.amount, r.running) for r in view.upcoming] == [
+        ("Workspace usage so far", "2026-12-01", "$0.40", False)
+    ]
 
 
 def test_provisioning_success_opens_a_session_and_emails_credentials(env, clock):
