@@ -86,11 +86,12 @@ def admin_logins() -> rx.Component:
         rx.hstack(
             rx.input(name="slug", placeholder="Tenant slug (default: this site)", id="logins-tenant"),
             rx.button("Show", type="submit", id="logins-show"),
+            wrap="wrap",
         ),
         on_submit=A.show_tenant_logins,
         reset_on_submit=False,
     )
-    return _signed_in(rx.vstack(pick, table(A.logins, LOGIN_COLUMNS, "logins-table")))
+    return _signed_in(rx.vstack(pick, table(A.logins, LOGIN_COLUMNS, "logins-table"), width="100%"))
 
 
 @area_page(
