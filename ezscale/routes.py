@@ -53,6 +53,8 @@ THEME_CSS = "/tenant-theme.css"
 FAVICON = "/tenant-favicon.svg"
 CADDY_ASK = "/internal/tls/ask"
 STRIPE_WEBHOOK = "/webhooks/stripe"
+GATEWAY_WEBHOOK = "/webhooks/{gateway}/{tenant_id:int}"  # PayPal and BTCPay, per tenant
+GATEWAY_RETURN = "/payments/{gateway}/return"
 
 
 def order_path(plan_code: str) -> str:

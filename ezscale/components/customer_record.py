@@ -163,6 +163,7 @@ def _payment_cells(C, p: dict) -> list[rx.Component]:
         rx.table.cell(p["at"]),
         rx.table.cell(p["invoice"]),
         rx.table.cell(p["status"]),
+        rx.table.cell(p["gateway"]),
         rx.table.cell(p["amount"]),
         rx.table.cell(p["refunded"]),
         rx.table.cell(
@@ -207,7 +208,7 @@ def customer_record(C) -> rx.Component:
             rx.hstack(_field(C, "Refund amount", "refund_amount"), _field(C, "Reason", "refund_reason")),
         ),
         cell_table(
-            ["When", "Invoice", "Status", "Amount", "Refunded", ""],
+            ["When", "Invoice", "Status", "Via", "Amount", "Refunded", ""],
             C.payments,
             lambda p: _payment_cells(C, p),
             "customer-payments",

@@ -8,6 +8,7 @@ from starlette.routing import Route
 from ezscale import routes
 from ezscale.db import central_session
 from ezscale.http.impersonation import impersonate_end, impersonate_start
+from ezscale.http.payments import gateway_return, gateway_webhook
 from ezscale.http.reports import admin_report
 from ezscale.http.session_cookie import session_handoff, sign_out
 from ezscale.http.stripe_webhook import stripe_webhook
@@ -83,6 +84,8 @@ api = Starlette(
         Route(ASSET_ROUTE + "/{name}", tenant_asset),
         Route(routes.CADDY_ASK, caddy_ask),
         Route(routes.STRIPE_WEBHOOK, stripe_webhook, methods=["POST"]),
+        Route(routes.GATEWAY_WEBHOOK, gateway_webhook, methods=["POST"]),
+        Route(routes.GATEWAY_RETURN, gateway_return),
         Route(routes.ADMIN_REPORTS + "/{name}.csv", admin_report),
         Route(routes.IMPERSONATE, impersonate_start),
         Route(routes.IMPERSONATE + "/end", impersonate_end),

@@ -64,7 +64,9 @@ class TaxRate(TenantModel, table=True):
 
 
 class PaymentMethod(TenantModel, table=True):
-    """A saved card: only Stripe's id and display details are kept, never card data."""
+    """A saved payment method: only the gateway's token and display details are kept, never card
+    data. `stripe_payment_method_id` holds the token of the method's `gateway` (a Stripe
+    PaymentMethod, a PayPal vault payment token)."""
 
     __tablename__ = "payment_methods"
 
@@ -76,6 +78,7 @@ class PaymentMethod(TenantModel, table=True):
     exp_month: int = Field(default=0)
     exp_year: int = Field(default=0)
     is_default: bool = Field(default=False)
+    gateway: str = Field(default="stripe", max_length=20)
     removed_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field()
 
@@ -121,6 +124,10 @@ class Payment(TenantModel, table=True):
     attempt_no: int | None = Field(default=None)
     # The card the attempt was sent with: a resumed attempt repeats exactly the same request.
     stripe_payment_method_id: str | None = Field(default=None, max_length=64)
+    # The gateway that took the payment, and its id there when it is not Stripe (a PayPal
+    # capture, a BTCPay invoice): what a refund is sent to.
+    gateway: str = Field(default="stripe", max_length=20)
+    gateway_ref: str | None = Field(default=None, max_length=120)
 
 
 class BillingLease(TenantModel, table=True):

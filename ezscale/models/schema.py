@@ -7,5 +7,6 @@ import ezscale.models.auth
 import ezscale.models.billing
 import ezscale.models.central
 import ezscale.models.kasm
+import ezscale.models.payments
 import ezscale.models.provisioning
 import ezscale.models.tenant  # noqa: F401

@@ -1,5 +1,8 @@
 """Payments: Stripe customers, saved cards, charging invoices (credit first), top-ups, refunds.
 
+A saved method is a Stripe card or another gateway's saved wallet (a PayPal vault token): an
+attempt is sent to the gateway of the method it was claimed with (`services/payments`).
+
 A charge attempt is first committed as a pending `payments` row, numbered per invoice, with an
 idempotency key made of the invoice and that number; only then is Stripe called. The database
 holds at most one pending attempt per invoice, claimed under the invoice's lock. A run killed
@@ -12,7 +15,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select, update
 
-from ezscale import clock
+from ezscale import clock, routes
 from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, StripeCustomer
@@ -21,6 +24,8 @@ from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, locks, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
+from ezscale.services.core.mail import PendingMail, tenant_base_url, write_pending
+from ezscale.services.payments.gateway import GatewayName
 from ezscale.services.tenancy.tenants import TenantInfo
 
 # An attempt pending for longer than this was interrupted (its process died): the next actor
@@ -152,11 +157,12 @@ def set_default_card(
 ) -> PaymentMethod:
     """Make one of the customer's cards the default, at Stripe and here."""
     card = _own_card(session, user_id, card_id)
-    gw = gw or gateway()
-    gw.set_default(
-        customer_id=stripe_customer_id(session, tenant=tenant, user_id=user_id, gw=gw),
-        payment_method_id=card.stripe_payment_method_id,
-    )
+    if card.gateway == GatewayName.STRIPE:
+        gw = gw or gateway()
+        gw.set_default(
+            customer_id=stripe_customer_id(session, tenant=tenant, user_id=user_id, gw=gw),
+            payment_method_id=card.stripe_payment_method_id,
+        )
     for other in list_cards(session, user_id=user_id):
         other.is_default = other.id == card.id
         session.add(other)
@@ -164,10 +170,23 @@ def set_default_card(
     return card
 
 
-def remove_card(session: Session, *, user_id: int, card_id: int, gw: StripeGateway | None = None) -> None:
-    """Detach a card at Stripe and hide it here; if it was the default, the next card takes over."""
+def remove_card(
+    session: Session,
+    *,
+    user_id: int,
+    card_id: int,
+    gw: StripeGateway | None = None,
+    tenant: TenantInfo | None = None,
+) -> None:
+    """Detach a card at Stripe (or delete a saved wallet at its gateway) and hide it here; if it
+    was the default, the next method takes over."""
     card = _own_card(session, user_id, card_id)
-    (gw or gateway()).detach(card.stripe_payment_method_id)
+    if card.gateway == GatewayName.STRIPE:
+        (gw or gateway()).detach(card.stripe_payment_method_id)
+    elif tenant is not None:
+        from ezscale.services.payments import accounts
+
+        accounts.adapter(tenant, card.gateway, require_enabled=False).remove_method(card.stripe_payment_method_id)
     card.removed_at = clock.now()
     was_default, card.is_default = card.is_default, False
     session.add(card)
@@ -268,6 +287,7 @@ def _claim(
         attempt_no=invoice.attempt_count,
         idempotency_key=attempt_key(tenant, invoice, invoice.attempt_count),
         stripe_payment_method_id=card.stripe_payment_method_id,
+        gateway=card.gateway,
         created_at=clock.now(),
         updated_at=clock.now(),
     )
@@ -288,7 +308,7 @@ def _send(
     except Exception:
         _release(session, payment)
         raise
-    record_outcome(session, payment=payment, result=result)
+    record_outcome(session, payment=payment, result=result, tenant=tenant)
     session.commit()
     return payment
 
@@ -296,6 +316,8 @@ def _send(
 def _result(
     session: Session, *, tenant: TenantInfo, payment: Payment, gw: StripeGateway, resumed: bool
 ) -> ChargeResult:
+    if payment.gateway != GatewayName.STRIPE:
+        return _other_gateway_result(tenant=tenant, payment=payment)
     customer = stripe_customer_id(session, tenant=tenant, user_id=payment.user_id, gw=gw)
     if resumed and (found := gw.find_payment(customer_id=customer, payment_key=payment.idempotency_key)):
         return found
@@ -319,6 +341,25 @@ def _result(
     )
 
 
+def _other_gateway_result(*, tenant: TenantInfo, payment: Payment) -> ChargeResult:
+    """Charge a saved wallet at its gateway; a resumed attempt is the same request with the
+    same key (PayPal-Request-Id), which the gateway answers with the first result."""
+    from ezscale.services.payments import accounts
+
+    if payment.stripe_payment_method_id is None:
+        return ChargeResult("failed", None, None, "No saved payment method")
+    return accounts.adapter(tenant, payment.gateway, require_enabled=False).charge_saved(
+        customer_ref=None,
+        method_token=payment.stripe_payment_method_id,
+        amount=Money(payment.amount_minor, payment.currency),
+        idempotency_key=payment.idempotency_key,
+        metadata={
+            "invoice_id": str(payment.invoice_id or ""),
+            "custom_id": f"{tenant.id}:{payment.invoice_id or ''}:{payment.attempt_no or ''}",
+        },
+    )
+
+
 def _release(session: Session, payment: Payment) -> None:
     """After an error on our side (the charge may or may not have happened), let the next actor
     resume the attempt at once, with the same key, instead of waiting for its lease to end."""
@@ -331,10 +372,13 @@ def _release(session: Session, payment: Payment) -> None:
     session.commit()
 
 
-def record_outcome(session: Session, *, payment: Payment, result: ChargeResult) -> None:
+def record_outcome(
+    session: Session, *, payment: Payment, result: ChargeResult, tenant: TenantInfo | None = None
+) -> None:
     """Apply a charge result (from the API or a webhook) to the payment and what it pays for.
 
-    Monotonic: a succeeded payment never goes back to failed, so events may arrive in any order.
+    A failed attempt of an invoice mails the customer a pay link at once (`tenant` gives the
+    link its domain), in the same transaction: once per attempt. Monotonic: a succeeded payment never goes back to failed, so events may arrive in any order.
     Done under the invoice's lock on fresh rows: the run, Pay now and a webhook may all report
     the same charge, and it counts once."""
     from ezscale.services.billing.dunning import on_payment_failed
@@ -354,6 +398,8 @@ def record_outcome(session: Session, *, payment: Payment, result: ChargeResult) 
         payment.stripe_payment_intent_id = result.payment_intent_id
     if result.charge_id:
         payment.stripe_charge_id = result.charge_id
+    if result.gateway_ref and not payment.gateway_ref:
+        payment.gateway_ref = result.gateway_ref
     payment.updated_at = clock.now()
     session.add(payment)
     if payment.status is PaymentStatus.SUCCEEDED or result.status in ("processing", "requires_action"):
@@ -388,6 +434,7 @@ def record_outcome(session: Session, *, payment: Payment, result: ChargeResult) 
         payment.failure_message = result.failure_message[:300]
         if invoice is not None:
             on_payment_failed(session, invoice, message=payment.failure_message)
+            write_pending(session, [_failure_mail(session, tenant, invoice, payment)])
         else:
             timeline.record(
                 session,
@@ -397,6 +444,26 @@ def record_outcome(session: Session, *, payment: Payment, result: ChargeResult) 
             )
     session.add(payment)
     session.flush()
+
+
+def _failure_mail(session: Session, tenant: TenantInfo | None, invoice: Invoice, payment: Payment) -> PendingMail:
+    """The mail of a failed charge: what failed, and a link to pay the invoice another way."""
+    user = session.get(User, invoice.user_id)
+    due = Money(payment.amount_minor, payment.currency).format()
+    try:
+        link = f"Pay it here: {tenant_base_url(tenant)}{routes.invoice_path(invoice.id)}" if tenant else ""
+    except DomainError:
+        link = ""
+    return PendingMail(
+        to=user.email,
+        subject=f"Payment of invoice {invoice.number} failed",
+        text=(
+            f"We could not collect {due} for invoice {invoice.number}: {payment.failure_message}\n"
+            + (link or "Sign in to your account to pay it.")
+            + "\nYou can pay with another card or payment method, or update your saved one."
+        ),
+        kind="payment_failed",
+    )
 
 
 def top_up(
@@ -423,7 +490,13 @@ def top_up(
 
 
 def refund(
-    session: Session, *, payment: Payment, amount_minor: int, reason: str, gw: StripeGateway | None = None
+    session: Session,
+    *,
+    payment: Payment,
+    amount_minor: int,
+    reason: str,
+    gw: StripeGateway | None = None,
+    tenant: TenantInfo | None = None,
 ) -> Payment:
     """Refund (part of) a card payment at Stripe (invoice corrections themselves are credit notes).
 
@@ -441,29 +514,59 @@ def refund(
         payment = locks.lock_row(session, Payment, payment.id)
         room = amount_minor
     try:
-        if payment.status is not PaymentStatus.SUCCEEDED or not payment.stripe_payment_intent_id:
+        stripe_paid = payment.gateway == GatewayName.STRIPE and payment.stripe_payment_intent_id
+        if payment.status is not PaymentStatus.SUCCEEDED or not (stripe_paid or payment.gateway_ref):
             raise DomainError("Only succeeded card payments can be refunded.")
         if amount_minor > payment.amount_minor - payment.refunded_minor:
             raise DomainError("Refund between 0 and what is left of the payment.")
         if amount_minor > room:
             raise DomainError("Credit notes and refunds on this invoice would exceed what was paid.")
         before = payment.refunded_minor
-        (gw or gateway()).refund(
-            payment_intent_id=payment.stripe_payment_intent_id,
-            amount_minor=amount_minor,
-            idempotency_key=f"refund:{payment.stripe_payment_intent_id}:{before}:{amount_minor}",
-        )
+        key = None
+        if stripe_paid:
+            (gw or gateway()).refund(
+                payment_intent_id=payment.stripe_payment_intent_id,
+                amount_minor=amount_minor,
+                idempotency_key=f"refund:{payment.stripe_payment_intent_id}:{before}:{amount_minor}",
+            )
+        else:
+            key = _gateway_refund(tenant, payment=payment, amount_minor=amount_minor, before=before)
     except BaseException:
         session.rollback()
         raise
-    record_refund(session, payment=payment, refunded_total_minor=before + amount_minor, reason=reason)
+    record_refund(
+        session, payment=payment, refunded_total_minor=before + amount_minor, reason=reason, key=key
+    )
     session.commit()
     return payment
 
 
-def record_refund(session: Session, *, payment: Payment, refunded_total_minor: int, reason: str) -> None:
-    """Raise the refunded total (never lower it: events may come late or twice)."""
-    if refunded_total_minor <= payment.refunded_minor:
+def _gateway_refund(tenant: TenantInfo | None, *, payment: Payment, amount_minor: int, before: int) -> str:
+    """Refund at the payment's own gateway (PayPal, BTCPay); returns the key that marks this
+    refund done, so the gateway's webhook about it changes nothing more."""
+    from ezscale.services.payments import accounts
+
+    if tenant is None:
+        raise DomainError("A refund at this gateway needs the tenant.")
+    refund_id = accounts.adapter(tenant, payment.gateway, require_enabled=False).refund(
+        payment_ref=payment.gateway_ref,
+        amount=Money(amount_minor, payment.currency),
+        idempotency_key=f"refund:{payment.gateway}:{payment.gateway_ref}:{before}:{amount_minor}",
+    )
+    return refund_key(payment.gateway, refund_id)
+
+
+def refund_key(gateway: str, refund_id: str) -> str:
+    """The timeline key of one refund at a gateway: it counts once, whoever reports it."""
+    return f"refund:{gateway}:{refund_id}"[:160]
+
+
+def record_refund(
+    session: Session, *, payment: Payment, refunded_total_minor: int, reason: str, key: str | None = None
+) -> None:
+    """Raise the refunded total (never lower it: events may come late or twice); with `key`,
+    a refund already recorded under it changes nothing."""
+    if refunded_total_minor <= payment.refunded_minor or (key and timeline.has_step(session, key)):
         return
     payment.refunded_minor = refunded_total_minor
     payment.updated_at = clock.now()
@@ -475,5 +578,6 @@ def record_refund(session: Session, *, payment: Payment, refunded_total_minor: i
         kind="refund",
         message=f"Refunded {Money(refunded_total_minor, payment.currency).format()} of a card payment: "
         f"{reason}",
+        key=key,
     )
     session.flush()

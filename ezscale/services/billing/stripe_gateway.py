@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import stripe
 
 from ezscale.errors import DomainError
+from ezscale.services.payments.gateway import ChargeResult
 from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -35,16 +36,6 @@ class CardInfo:
     exp_month: int
     exp_year: int
     customer: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ChargeResult:
-    """The outcome of one charge attempt, in the terms the payment records use."""
-
-    status: str  # succeeded | failed | processing | requires_action
-    payment_intent_id: str | None
-    charge_id: str | None = None
-    failure_message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +169,36 @@ class StripeGateway:
             intent_id = (body.get("error") or {}).get("payment_intent", {}).get("id")
             return ChargeResult("failed", intent_id, None, error.user_message or "The card was declined.")
         return _charge_result(intent)
+
+    def create_payment_intent(
+        self,
+        *,
+        customer_id: str,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> tuple[str, str]:
+        """A PaymentIntent the customer confirms with a card in the browser (a one-off payment);
+        returns its id and client secret."""
+        intent = self._call(
+            lambda: self.client.v1.payment_intents.create(
+                {
+                    "amount": amount_minor,
+                    "currency": currency.lower(),
+                    "customer": customer_id,
+                    "payment_method_types": ["card"],
+                    "metadata": metadata,
+                },
+                {"idempotency_key": idempotency_key},
+            )
+        )
+        return intent.id, intent.client_secret
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> tuple[ChargeResult, int, str, dict]:
+        """A PaymentIntent's outcome, amount, currency and metadata."""
+        intent = self._call(lambda: self.client.v1.payment_intents.retrieve(payment_intent_id))
+        return _charge_result(intent), intent.amount, intent.currency.upper(), _metadata(intent)
 
     def find_payment(self, *, customer_id: str, payment_key: str) -> ChargeResult | None:
         """A PaymentIntent this platform already confirmed for `payment_key` (crash recovery):

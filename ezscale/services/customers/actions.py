@@ -135,7 +135,8 @@ def refund(
     reason: str,
     ip: str = "",
 ) -> None:
-    """Refund (part of) a card payment at Stripe; an invoice correction is a credit note instead."""
+    """Refund (part of) a payment at the gateway that took it (Stripe, PayPal, BTCPay); an
+    invoice correction is a credit note instead."""
     require_permission(actor, tenant.id, Permission.MONEY)
     if not reason.strip():
         raise DomainError("Say why the payment is refunded.")
@@ -143,8 +144,9 @@ def refund(
         payment = db.get(Payment, payment_id)
         if payment is None or payment.user_id != user_id:
             raise NotFound("No such payment for this customer.")
-        payments.refund(db, payment=payment, amount_minor=amount_minor, reason=reason.strip())
-    after = {"payment": payment_id, "amount_minor": amount_minor, "reason": reason.strip()}
+        payments.refund(db, payment=payment, amount_minor=amount_minor, reason=reason.strip(), tenant=tenant)
+        gateway = payment.gateway
+    after = {"payment": payment_id, "gateway": gateway, "amount_minor": amount_minor, "reason": reason.strip()}
     _audit(actor, "customer.refund", customer_target(tenant.id, user_id), after, ip)
 
 

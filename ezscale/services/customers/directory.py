@@ -233,7 +233,10 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
         payments = list(
             db.exec(
                 select(Payment)
-                .where(Payment.user_id == user_id, Payment.stripe_payment_intent_id.is_not(None))
+                .where(
+                    Payment.user_id == user_id,
+                    or_(Payment.stripe_payment_intent_id.is_not(None), Payment.gateway_ref.is_not(None)),
+                )
                 .order_by(col(Payment.id).desc())
             )
         )

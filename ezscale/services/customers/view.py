@@ -8,6 +8,7 @@ from ezscale.money import Money
 from ezscale.services.analytics.view import money
 from ezscale.services.customers.actions import allowed_actions
 from ezscale.services.customers.directory import CustomerRecord
+from ezscale.services.payments.gateway import LABELS as GATEWAY_LABELS
 
 
 def parse_amount(text: str, currency: str, *, signed: bool = False) -> int:
@@ -80,6 +81,7 @@ def record_view(record: CustomerRecord) -> dict:
                 "status": pay.status.value + (" · disputed" if pay.disputed else ""),
                 "amount": money(pay.amount_minor, pay.currency).format(),
                 "refunded": money(pay.refunded_minor, pay.currency).format(),
+                "gateway": GATEWAY_LABELS.get(pay.gateway, pay.gateway),
             }
             for pay in record.payments
         ],

@@ -1,0 +1,518 @@
+"""A loopback PayPal REST API for the demo and the tests: OAuth client credentials, Orders v2
+with an approval page, captures, Vault v3 payment tokens (saved with a purchase, charged with
+`vault_id`), refunds, and webhooks signed like PayPal's (RSA over
+`<transmission id>|<time>|<webhook id>|<CRC32 of the body>`) with the
+`verify-webhook-signature` postback to check them.
+
+`PayPal-Request-Id` replays the first result (200 instead of 201). Faults are injected per call
+name (`token`, `create_order`, `capture`, `refund`, `verify`): `500`, `timeout` (the call is
+carried out, then the reply never comes in time: a lost response), `declined`
+(INSTRUMENT_DECLINED on capture, a DECLINED capture on a vault charge).
+
+Run alone: `python -m ezscale.simulators.paypal --port 8393`.
+"""
+
+import argparse
+import base64
+import html
+import json
+import secrets
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from ezscale.simulators.kasm import RunningServer
+
+DEMO_CLIENT_ID = "sim-paypal-client"
+DEMO_SECRET = "sim-paypal-secret"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _id(prefix: str) -> str:
+    return prefix + secrets.token_hex(8).upper()
+
+
+def body_bytes(event: dict[str, Any]) -> bytes:
+    """How the simulator serialises a webhook body (and re-serialises one sent back to verify)."""
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A signed webhook on its way to a registered URL."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Reply(Exception):
+    """An API error reply in PayPal's shape."""
+
+    def __init__(self, status: int, name: str, issue: str = "", message: str = "") -> None:
+        super().__init__(message or issue or name)
+        self.status, self.name, self.issue = status, name, issue
+
+    def body(self) -> dict[str, Any]:
+        details = [{"issue": self.issue, "description": str(self)}] if self.issue else []
+        return {"name": self.name, "message": str(self), "debug_id": secrets.token_hex(6), "details": details}
+
+
+@dataclass
+class PayPalSimulator:
+    """The simulator's state and behaviour; `serve()` puts it on a loopback port."""
+
+    clients: dict[str, str] = field(default_factory=lambda: {DEMO_CLIENT_ID: DEMO_SECRET})
+    token_seconds: int = 32400
+    hang_seconds: float = 3.0
+    auto_deliver: bool = False
+    base_url: str = ""
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    captures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    vault: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outbox: list[Delivery] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
+    _replays: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
+    _faults: dict[str, list[str]] = field(default_factory=dict)
+    _key: rsa.RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(65537, 2048))
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def inject(self, call: str, *faults: str) -> None:
+        """Queue faults for the next calls named `call`."""
+        with self._lock:
+            self._faults.setdefault(call, []).extend(faults)
+
+    def _fault(self, call: str) -> str | None:
+        with self._lock:
+            self.calls.append(call)
+            queue = self._faults.get(call)
+            return queue.pop(0) if queue else None
+
+    # -- webhooks --------------------------------------------------------------------------
+
+    def signed(self, event: dict[str, Any], *, webhook_id: str, url: str = "", at: str | None = None) -> Delivery:
+        """The delivery of `event` to one webhook, signed as PayPal signs it."""
+        body = body_bytes(event)
+        transmission_id, transmission_time = str(secrets.token_hex(16)), at or _now_iso()
+        message = f"{transmission_id}|{transmission_time}|{webhook_id}|{zlib.crc32(body)}".encode()
+        signature = self._key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        headers = {
+            "Content-Type": "application/json",
+            "PAYPAL-TRANSMISSION-ID": transmission_id,
+            "PAYPAL-TRANSMISSION-TIME": transmission_time,
+            "PAYPAL-TRANSMISSION-SIG": base64.b64encode(signature).decode(),
+            "PAYPAL-CERT-URL": f"{self.base_url}/v1/notifications/certs/CERT-SIM",
+            "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+        }
+        return Delivery(url, headers, body)
+
+    def _emit(self, client: str, event_type: str, resource_type: str, resource: dict[str, Any]) -> None:
+        event = {
+            "id": _id("WH-"),
+            "create_time": _now_iso(),
+            "resource_type": resource_type,
+            "event_type": event_type,
+            "event_version": "1.0",
+            "resource_version": "2.0",
+            "summary": event_type,
+            "resource": resource,
+        }
+        for webhook_id, hook in self.webhooks.items():
+            if hook["client"] == client and {"*", event_type} & set(hook["event_types"]):
+                self.outbox.append(self.signed(event, webhook_id=webhook_id, url=hook["url"]))
+        if self.auto_deliver:
+            threading.Thread(target=self.deliver_all, daemon=True).start()
+
+    def deliver_all(self) -> list[int]:
+        """Post every queued delivery to its URL; returns the status codes (0: unreachable)."""
+        with self._lock:
+            queued, self.outbox = self.outbox, []
+        statuses = []
+        for delivery in queued:
+            try:
+                statuses.append(
+                    httpx.post(delivery.url, content=delivery.body, headers=delivery.headers, timeout=10).status_code
+                )
+            except httpx.HTTPError:
+                statuses.append(0)
+        return statuses
+
+    def _verify(self, body: dict[str, Any]) -> dict[str, Any]:
+        hook = self.webhooks.get(str(body.get("webhook_id", "")))
+        event = body.get("webhook_event")
+        message = (
+            f"{body.get('transmission_id')}|{body.get('transmission_time')}|{body.get('webhook_id')}|"
+            f"{zlib.crc32(body_bytes(event))}"
+        ).encode()
+        try:
+            signature = base64.b64decode(str(body.get("transmission_sig", "")), validate=True)
+            self._key.public_key().verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+            ok = hook is not None and isinstance(event, dict)
+        except Exception:
+            ok = False
+        return {"verification_status": "SUCCESS" if ok else "FAILURE"}
+
+    # -- API -------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
+        """Answer one API call: (status, JSON body)."""
+        if path == "/v1/oauth2/token" and method == "POST":
+            return self._token(headers)
+        client = self._client(headers)
+        if client is None:
+            return 401, {"name": "AUTHENTICATION_FAILURE", "message": "Authentication failed.", "details": []}
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return 400, Reply(400, "INVALID_REQUEST", "MALFORMED_REQUEST_JSON").body()
+        request_id = headers.get("paypal-request-id", "")
+        with self._lock:
+            if request_id and (client, request_id) in self._replays:
+                status, saved = self._replays[(client, request_id)]
+                return 200, saved
+        try:
+            status, reply = self._route(method, path, client, body)
+        except Reply as error:
+            return error.status, error.body()
+        if request_id and status < 400:
+            with self._lock:
+                self._replays[(client, request_id)] = (status, reply)
+        return status, reply
+
+    def _token(self, headers: dict[str, str]) -> tuple[int, Any]:
+        if self._fault("token") == "500":
+            return 500, Reply(500, "INTERNAL_SERVER_ERROR").body()
+        auth = headers.get("authorization", "")
+        try:
+            client, _, secret = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+        except ValueError:
+            client, secret = "", ""
+        if not auth.startswith("Basic ") or self.clients.get(client) != secret:
+            return 401, {"error": "invalid_client", "error_description": "Client Authentication failed"}
+        token = "A21" + secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens[token] = (client, time.monotonic() + self.token_seconds)
+        return 200, {
+            "scope": "https://uri.paypal.com/services/payments/payment",
+            "access_token": token,
+            "token_type": "Bearer",
+            "app_id": "APP-SIM",
+            "expires_in": self.token_seconds,
+            "nonce": secrets.token_hex(8),
+        }
+
+    def _client(self, headers: dict[str, str]) -> str | None:
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        with self._lock:
+            found = self._tokens.get(token)
+        return found[0] if found and found[1] > time.monotonic() else None
+
+    def _route(self, method: str, path: str, client: str, body: dict[str, Any]) -> tuple[int, Any]:
+        parts = [p for p in path.split("/") if p]
+        with self._lock:
+            if method == "POST" and path == "/v2/checkout/orders":
+                return self._create_order(client, body)
+            if parts[:3] == ["v2", "checkout", "orders"] and len(parts) >= 4:
+                order = self._order(client, parts[3])
+                if method == "GET" and len(parts) == 4:
+                    return 200, order
+                if method == "POST" and parts[4:] == ["capture"]:
+                    return self._capture(client, order)
+            if method == "POST" and parts[:3] == ["v2", "payments", "captures"] and parts[4:] == ["refund"]:
+                return self._refund(client, parts[3], body)
+            if method == "GET" and parts[:3] == ["v2", "payments", "captures"] and len(parts) == 4:
+                capture = self.captures.get(parts[3])
+                if capture is None:
+                    raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
+                return 200, capture
+            if parts[:3] == ["v3", "vault", "payment-tokens"] and len(parts) == 4:
+                token = self.vault.get(parts[3])
+                if token is None or token["client"] != client:
+                    raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
+                if method == "DELETE":
+                    del self.vault[parts[3]]
+                    self._emit(client, "VAULT.PAYMENT-TOKEN.DELETED", "payment_token", {"id": parts[3]})
+                    return 204, None
+                return 200, token["view"]
+            if method == "POST" and path == "/v1/notifications/webhooks":
+                webhook_id = _id("WH")
+                names = [str(e.get("name")) for e in body.get("event_types") or []]
+                self.webhooks[webhook_id] = {"url": str(body.get("url", "")), "client": client, "event_types": names}
+                return 201, {"id": webhook_id, "url": body.get("url"), "event_types": body.get("event_types")}
+            if method == "POST" and path == "/v1/notifications/verify-webhook-signature":
+                if self._fault("verify") == "500":
+                    raise Reply(500, "INTERNAL_SERVER_ERROR")
+                return 200, self._verify(body)
+        raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", f"No route {method} {path}")
+
+    def _order(self, client: str, order_id: str) -> dict[str, Any]:
+        order = self.orders.get(order_id)
+        if order is None or order["_client"] != client:
+            raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "The order does not exist.")
+        return order
+
+    def _create_order(self, client: str, body: dict[str, Any]) -> tuple[int, Any]:
+        fault = self._fault("create_order")
+        if fault == "500":
+            raise Reply(500, "INTERNAL_SERVER_ERROR")
+        units = body.get("purchase_units") or []
+        if body.get("intent") != "CAPTURE" or len(units) != 1 or "amount" not in units[0]:
+            raise Reply(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER")
+        unit = units[0]
+        invoice_id = unit.get("invoice_id")
+        if invoice_id and any(
+            o["purchase_units"][0].get("invoice_id") == invoice_id and o["_client"] == client
+            for o in self.orders.values()
+        ):
+            raise Reply(422, "UNPROCESSABLE_ENTITY", "DUPLICATE_INVOICE_ID")
+        paypal = (body.get("payment_source") or {}).get("paypal") or {}
+        order_id = _id("")[:17]
+        order: dict[str, Any] = {
+            "id": order_id,
+            "intent": "CAPTURE",
+            "status": "PAYER_ACTION_REQUIRED",
+            "purchase_units": [dict(unit)],
+            "payment_source": {"paypal": {}},
+            "create_time": _now_iso(),
+            "links": [
+                {"href": f"{self.base_url}/v2/checkout/orders/{order_id}", "rel": "self", "method": "GET"},
+                {"href": f"{self.base_url}/checkoutnow?token={order_id}", "rel": "payer-action", "method": "GET"},
+            ],
+            "_client": client,
+            "_experience": paypal.get("experience_context") or {},
+            "_vault": ((paypal.get("attributes") or {}).get("vault") or {}).get("store_in_vault") == "ON_SUCCESS",
+        }
+        self.orders[order_id] = order
+        if paypal.get("vault_id"):
+            token = self.vault.get(str(paypal["vault_id"]))
+            if token is None or token["client"] != client:
+                raise Reply(422, "UNPROCESSABLE_ENTITY", "INVALID_RESOURCE_ID", "Unknown vault id.")
+            order["status"], order["links"] = "APPROVED", order["links"][:1]
+            order["payment_source"]["paypal"] = {"email_address": token["email"], "account_id": token["payer_id"]}
+            self._settle(client, order, declined=fault == "declined")
+        status, reply = 201, _public(order)
+        if fault == "timeout":
+            time.sleep(self.hang_seconds)
+        return status, reply
+
+    def approve(self, order_id: str, *, approve: bool = True) -> str:
+        """The payer's click on the approval page; returns where PayPal sends them back."""
+        with self._lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                raise KeyError(order_id)
+            context = order["_experience"]
+            if not approve:
+                return f"{context.get('cancel_url', '')}?{urlencode({'token': order_id})}"
+            if order["status"] == "PAYER_ACTION_REQUIRED":
+                order["status"] = "APPROVED"
+                order["payer"] = {"payer_id": "SIMPAYER1", "email_address": "buyer@example.com"}
+                order["payment_source"]["paypal"] = {"email_address": "buyer@example.com", "account_id": "SIMPAYER1"}
+                self._emit(order["_client"], "CHECKOUT.ORDER.APPROVED", "checkout-order", _public(order))
+            return f"{context.get('return_url', '')}?{urlencode({'token': order_id, 'PayerID': 'SIMPAYER1'})}"
+
+    def _capture(self, client: str, order: dict[str, Any]) -> tuple[int, Any]:
+        fault = self._fault("capture")
+        if fault == "500":
+            raise Reply(500, "INTERNAL_SERVER_ERROR")
+        if order["status"] == "COMPLETED":
+            raise Reply(422, "UNPROCESSABLE_ENTITY", "ORDER_ALREADY_CAPTURED")
+        if order["status"] != "APPROVED":
+            raise Reply(422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED")
+        if fault == "declined":
+            raise Reply(422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED")
+        self._settle(client, order, declined=False)
+        reply = _public(order)
+        if fault == "timeout":
+            time.sleep(self.hang_seconds)
+        return 201, reply
+
+    def _settle(self, client: str, order: dict[str, Any], *, declined: bool) -> None:
+        unit = order["purchase_units"][0]
+        capture_id = _id("CAP")[:17]
+        capture = {
+            "id": capture_id,
+            "status": "DECLINED" if declined else "COMPLETED",
+            "amount": dict(unit["amount"]),
+            "invoice_id": unit.get("invoice_id"),
+            "custom_id": unit.get("custom_id"),
+            "final_capture": True,
+            "supplementary_data": {"related_ids": {"order_id": order["id"]}},
+            "create_time": _now_iso(),
+            "links": [{"href": f"{self.base_url}/v2/payments/captures/{capture_id}", "rel": "self"}],
+            "_refunded": "0",
+        }
+        self.captures[capture_id] = capture
+        order["status"] = "COMPLETED"
+        unit["payments"] = {"captures": [_public(capture)]}
+        if declined:
+            self._emit(client, "PAYMENT.CAPTURE.DENIED", "capture", _public(capture))
+            return
+        if order["_vault"]:
+            token_id = _id("VT")[:12]
+            payer = order.get("payer") or {"payer_id": "SIMPAYER1", "email_address": "buyer@example.com"}
+            view = {
+                "id": token_id,
+                "customer": {"id": "SIMCUST1"},
+                "payment_source": {"paypal": {"email_address": payer["email_address"], "payer_id": payer["payer_id"]}},
+            }
+            self.vault[token_id] = {
+                "client": client, "email": payer["email_address"], "payer_id": payer["payer_id"], "view": view
+            }
+            order["payment_source"]["paypal"]["attributes"] = {
+                "vault": {"id": token_id, "status": "VAULTED", "customer": {"id": "SIMCUST1"}}
+            }
+            self._emit(client, "VAULT.PAYMENT-TOKEN.CREATED", "payment_token", view)
+        self._emit(client, "PAYMENT.CAPTURE.COMPLETED", "capture", _public(capture))
+
+    def _refund(self, client: str, capture_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+        fault = self._fault("refund")
+        if fault == "500":
+            raise Reply(500, "INTERNAL_SERVER_ERROR")
+        capture = self.captures.get(capture_id)
+        if capture is None:
+            raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
+        total, done = Decimal(capture["amount"]["value"]), Decimal(capture["_refunded"])
+        if capture["status"] == "DECLINED":
+            raise Reply(422, "UNPROCESSABLE_ENTITY", "REFUND_NOT_ALLOWED")
+        if done >= total:
+            raise Reply(422, "UNPROCESSABLE_ENTITY", "CAPTURE_FULLY_REFUNDED")
+        amount = Decimal(str((body.get("amount") or {}).get("value") or (total - done)))
+        if amount <= 0 or done + amount > total:
+            raise Reply(422, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED")
+        capture["_refunded"] = str(done + amount)
+        capture["status"] = "REFUNDED" if done + amount == total else "PARTIALLY_REFUNDED"
+        refund_id = _id("RF")[:17]
+        refund = {
+            "id": refund_id,
+            "status": "COMPLETED",
+            "amount": {"currency_code": capture["amount"]["currency_code"], "value": str(amount)},
+            "invoice_id": capture.get("invoice_id"),
+            "custom_id": capture.get("custom_id"),
+            "create_time": _now_iso(),
+            "links": [
+                {"href": f"{self.base_url}/v2/payments/refunds/{refund_id}", "rel": "self"},
+                {"href": f"{self.base_url}/v2/payments/captures/{capture_id}", "rel": "up"},
+            ],
+        }
+        self.refunds[refund_id] = refund
+        self._emit(client, "PAYMENT.CAPTURE.REFUNDED", "refund", refund)
+        if fault == "timeout":
+            time.sleep(self.hang_seconds)
+        return 201, refund
+
+    def approval_page(self, order_id: str) -> str:
+        """The payer's page: the amount and Approve / Cancel."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return "<p>This checkout has expired.</p>"
+        amount = order["purchase_units"][0]["amount"]
+        token = html.escape(order_id)
+        return (
+            "<!doctype html><html><head><title>PayPal (simulator)</title>"
+            '<meta name="viewport" content="width=device-width"></head>'
+            '<body style="font-family:sans-serif;max-width:28rem;margin:3rem auto">'
+            f"<h1>Pay with PayPal</h1><p>{html.escape(amount['value'])} {html.escape(amount['currency_code'])}"
+            f" — {html.escape(str(order['purchase_units'][0].get('description', '')))}</p>"
+            f'<form method="post" action="/checkoutnow/approve"><input type="hidden" name="token" value="{token}">'
+            '<button type="submit" id="approve">Approve</button></form>'
+            f'<form method="post" action="/checkoutnow/cancel"><input type="hidden" name="token" value="{token}">'
+            '<button type="submit" id="cancel">Cancel</button></form></body></html>'
+        )
+
+
+def _public(resource: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps({k: v for k, v in resource.items() if not k.startswith("_")}))
+
+
+def _handler_for(sim: PayPalSimulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, data: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Paypal-Debug-Id", secrets.token_hex(6))
+                for name, value in (extra or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def _api(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            url = urlsplit(self.path)
+            if url.path.startswith("/checkoutnow"):
+                return self._page(method, url, raw)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, body = sim.handle(method, url.path, headers, raw)
+            data = b"" if body is None else json.dumps(body).encode()
+            self._send(status, data, "application/json")
+
+        def _page(self, method: str, url: Any, raw: bytes) -> None:
+            if method == "GET":
+                token = (parse_qs(url.query).get("token") or [""])[0]
+                return self._send(200, sim.approval_page(token).encode(), "text/html; charset=utf-8")
+            token = (parse_qs(raw.decode()).get("token") or [""])[0]
+            try:
+                target = sim.approve(token, approve=url.path.endswith("/approve"))
+            except KeyError:
+                return self._send(404, b"No such checkout", "text/plain")
+            self._send(303, b"", "text/plain", {"Location": target})
+
+        def do_GET(self) -> None:
+            self._api("GET")
+
+        def do_POST(self) -> None:
+            self._api("POST")
+
+        def do_DELETE(self) -> None:
+            self._api("DELETE")
+
+    return Handler
+
+
+def serve(sim: PayPalSimulator, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Serve the simulator on a loopback port in a daemon thread."""
+    server = ThreadingHTTPServer((host, port), _handler_for(sim))
+    server.daemon_threads = True
+    running = RunningServer(server)
+    sim.base_url = running.url
+    return running
+
+
+def main(argv: list[str] | None = None, *, wait: Callable[[], object] = lambda: threading.Event().wait()) -> None:
+    parser = argparse.ArgumentParser(description="PayPal REST API simulator")
+    parser.add_argument("--port", type=int, default=8393)
+    args = parser.parse_args(argv)
+    running = serve(PayPalSimulator(auto_deliver=True), port=args.port)
+    print(f"PayPal simulator on {running.url} (client {DEMO_CLIENT_ID} / {DEMO_SECRET})", flush=True)
+    wait()
+
+
+if __name__ == "__main__":
+    main()
