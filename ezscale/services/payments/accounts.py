@@ -33,6 +33,8 @@ FIELDS = {
     GatewayName.BTCPAY: ("api_key", "store_id", "webhook_secret"),
 }
 SECRET_FIELDS = {"secret", "api_key", "webhook_secret"}
+# How long a gateway call may take before it counts as lost (and is retried with its key).
+TIMEOUT_SECONDS = 10.0
 DEFAULT_BASES = {GatewayName.PAYPAL: "https://api-m.sandbox.paypal.com", GatewayName.BTCPAY: ""}
 
 
@@ -159,12 +161,14 @@ def adapter(tenant: TenantInfo, gateway: str, *, require_enabled: bool = True) -
         client = PayPalClient(
             api_base,
             PayPalCredentials(creds.get("client_id", ""), creds.get("secret", ""), creds.get("webhook_id", "")),
+            timeout=TIMEOUT_SECONDS,
         )
         return PayPalGateway(client, brand_name=tenant.name)
     return BTCPayGateway(
         BTCPayClient(
             api_base,
             BTCPayCredentials(creds.get("api_key", ""), creds.get("store_id", ""), creds.get("webhook_secret", "")),
+            timeout=TIMEOUT_SECONDS,
         )
     )
 

@@ -132,10 +132,10 @@ def get_checkout(session: Session, *, checkout_id: int, user_id: int | None = No
     return checkout
 
 
-def find(session: Session, *, gateway: GatewayName, reference: str) -> GatewayCheckout | None:
+def find(session: Session, *, gateway: str, reference: str) -> GatewayCheckout | None:
     """The checkout a gateway's order, invoice or intent belongs to."""
     return session.exec(
-        select(GatewayCheckout).where(GatewayCheckout.gateway == gateway.value, GatewayCheckout.reference == reference)
+        select(GatewayCheckout).where(GatewayCheckout.gateway == str(gateway), GatewayCheckout.reference == reference)
     ).first()
 
 

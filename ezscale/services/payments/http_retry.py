@@ -22,9 +22,10 @@ def send(
     what: str,
     retries: int = RETRIES,
     sleep: Callable[[float], None] = time.sleep,
-    base_delay: float = BASE_DELAY_SECONDS,
+    base_delay: float | None = None,
 ) -> httpx.Response:
     """`call()` until it answers below 500 (and not 429); GatewayUnavailable after `retries`."""
+    base_delay = BASE_DELAY_SECONDS if base_delay is None else base_delay
     for attempt in range(retries + 1):
         try:
             response = call()
