@@ -58,12 +58,14 @@ class BTCPayClient:
     def _store(self) -> str:
         return f"/api/v1/stores/{self.credentials.store_id}"
 
-    def _call(self, method: str, path: str, *, body: Any = None, params: dict | None = None) -> Any:
+    def _call(
+        self, method: str, path: str, *, body: Any = None, params: dict | None = None, retries: int | None = None
+    ) -> Any:
         response = http_retry.send(
             lambda: self._http.request(method, path, json=body, params=params),
             what=f"btcpay {method} {path}",
             sleep=self._sleep,
-            retries=self._retries,
+            retries=self._retries if retries is None else retries,
         )
         data = response.json() if response.content else None
         if response.status_code >= 400:
@@ -88,18 +90,19 @@ class BTCPayClient:
         return found[0] if found else None
 
     def create_invoice(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Find or create the invoice of `body.metadata.orderId` (safe to retry)."""
-        order_id = body["metadata"]["orderId"]
-        existing = self.find_invoice(order_id)
-        if existing is not None:
-            return existing
-        try:
-            return self._call("POST", f"{self._store}/invoices", body=body)
-        except GatewayUnavailable:
-            existing = self.find_invoice(order_id)  # the invoice may exist though its reply was lost
-            if existing is None:
-                raise
-            return existing
+        """Find or create the invoice of `body.metadata.orderId` (safe to retry): each POST is
+        sent once, and after a lost reply the invoice is looked for before another POST."""
+        order_id, attempt = body["metadata"]["orderId"], 0
+        while True:
+            existing = self.find_invoice(order_id)
+            if existing is not None:
+                return existing
+            try:
+                return self._call("POST", f"{self._store}/invoices", body=body, retries=0)
+            except GatewayUnavailable:
+                attempt += 1
+                if attempt > self._retries:
+                    raise
 
     def get_invoice(self, invoice_id: str) -> dict[str, Any]:
         """`GET …/invoices/{id}`."""
