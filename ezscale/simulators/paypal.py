@@ -320,13 +320,13 @@ class PayPalSimulator:
                 raise KeyError(order_id)
             context = order["_experience"]
             if not approve:
-                return f"{context.get('cancel_url', '')}?{urlencode({'token': order_id})}"
+                return _with_query(context.get("cancel_url", ""), {"token": order_id})
             if order["status"] == "PAYER_ACTION_REQUIRED":
                 order["status"] = "APPROVED"
                 order["payer"] = {"payer_id": "SIMPAYER1", "email_address": "buyer@example.com"}
                 order["payment_source"]["paypal"] = {"email_address": "buyer@example.com", "account_id": "SIMPAYER1"}
                 self._emit(order["_client"], "CHECKOUT.ORDER.APPROVED", "checkout-order", _public(order))
-            return f"{context.get('return_url', '')}?{urlencode({'token': order_id, 'PayerID': 'SIMPAYER1'})}"
+            return _with_query(context.get("return_url", ""), {"token": order_id, "PayerID": "SIMPAYER1"})
 
     def _capture(self, client: str, order: dict[str, Any]) -> tuple[int, Any]:
         fault = self._fault("capture")
@@ -436,6 +436,10 @@ class PayPalSimulator:
             f'<form method="post" action="/checkoutnow/cancel"><input type="hidden" name="token" value="{token}">'
             '<button type="submit" id="cancel">Cancel</button></form></body></html>'
         )
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
 def _public(resource: dict[str, Any]) -> dict[str, Any]:
