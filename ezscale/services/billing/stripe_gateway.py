@@ -170,35 +170,35 @@ class StripeGateway:
             return ChargeResult("failed", intent_id, None, error.user_message or "The card was declined.")
         return _charge_result(intent)
 
-    def create_payment_intent(
+    def charge_on_session(
         self,
         *,
         customer_id: str,
+        payment_method_id: str,
         amount_minor: int,
         currency: str,
         idempotency_key: str,
         metadata: dict[str, str],
-    ) -> tuple[str, str]:
-        """A PaymentIntent the customer confirms with a card in the browser (a one-off payment);
-        returns its id and client secret."""
-        intent = self._call(
-            lambda: self.client.v1.payment_intents.create(
-                {
-                    "amount": amount_minor,
-                    "currency": currency.lower(),
-                    "customer": customer_id,
-                    "payment_method_types": ["card"],
-                    "metadata": metadata,
-                },
-                {"idempotency_key": idempotency_key},
+    ) -> ChargeResult:
+        """Charge a card the customer just entered (a one-off payment, confirmed on the server);
+        a decline is a result, not an error."""
+        params: dict[str, Any] = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "confirm": True,
+            "metadata": metadata,
+        }
+        try:
+            intent = self._call(
+                lambda: self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
             )
-        )
-        return intent.id, intent.client_secret
-
-    def retrieve_payment_intent(self, payment_intent_id: str) -> tuple[ChargeResult, int, str, dict]:
-        """A PaymentIntent's outcome, amount, currency and metadata."""
-        intent = self._call(lambda: self.client.v1.payment_intents.retrieve(payment_intent_id))
-        return _charge_result(intent), intent.amount, intent.currency.upper(), _metadata(intent)
+        except stripe.CardError as error:
+            body = error.json_body or {}
+            intent_id = (body.get("error") or {}).get("payment_intent", {}).get("id")
+            return ChargeResult("failed", intent_id, None, error.user_message or "The card was declined.")
+        return _charge_result(intent)
 
     def find_payment(self, *, customer_id: str, payment_key: str) -> ChargeResult | None:
         """A PaymentIntent this platform already confirmed for `payment_key` (crash recovery):

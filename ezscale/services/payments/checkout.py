@@ -197,8 +197,8 @@ def _record_payment(
         currency=paid.currency,
         idempotency_key=f"{gateway.value}:{checkout.reference}"[:120],
         gateway=gateway.value,
-        gateway_ref=state.payment_ref,
-        stripe_payment_intent_id=checkout.reference if gateway is GatewayName.STRIPE else None,
+        gateway_ref=None if gateway is GatewayName.STRIPE else state.payment_ref,
+        stripe_payment_intent_id=state.payment_ref if gateway is GatewayName.STRIPE else None,
         created_at=clock.now(),
         updated_at=clock.now(),
     )

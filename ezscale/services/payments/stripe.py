@@ -70,23 +70,37 @@ class StripeAdapter:
         save_method: bool,
         metadata: Mapping[str, str],
     ) -> Checkout:
-        """A PaymentIntent the browser confirms with a one-off card (Stripe.js, client secret)."""
-        intent_id, secret = self.gw.create_payment_intent(
+        """The browser collects a one-off card with a SetupIntent (the existing card component);
+        the amount rides in its metadata and the card is charged once it is confirmed."""
+        intent = self.gw.create_setup_intent(
             customer_id=customer_ref or "",
+            metadata={
+                **metadata,
+                "invoice_ref": invoice_ref,
+                "checkout_amount": str(amount.minor),
+                "checkout_currency": amount.currency,
+            },
+        )
+        return Checkout(reference=intent.id, client_secret=intent.client_secret)
+
+    def checkout_state(self, reference: str, *, idempotency_key: str) -> CheckoutState:
+        """Once the card is confirmed, charge it (on-session, the key makes it one charge)."""
+        intent = self.gw.retrieve_setup_intent(reference)
+        if intent.status != "succeeded" or not intent.payment_method or not intent.customer:
+            return CheckoutState("open")
+        amount = Money(int(intent.metadata["checkout_amount"]), intent.metadata["checkout_currency"])
+        result = self.gw.charge_on_session(
+            customer_id=intent.customer,
+            payment_method_id=intent.payment_method,
             amount_minor=amount.minor,
             currency=amount.currency,
             idempotency_key=idempotency_key,
-            metadata={**metadata, "invoice_ref": invoice_ref},
+            metadata={k: v for k, v in intent.metadata.items() if not k.startswith("checkout_")},
         )
-        return Checkout(reference=intent_id, client_secret=secret)
-
-    def checkout_state(self, reference: str, *, idempotency_key: str) -> CheckoutState:
-        """The PaymentIntent's outcome, read from Stripe."""
-        result, amount_minor, currency, _ = self.gw.retrieve_payment_intent(reference)
         if result.status == "succeeded":
-            return CheckoutState("completed", Money(amount_minor, currency), reference)
-        if result.status == "failed" and result.failure_message and result.charge_id:
-            return CheckoutState("open", failure_message=result.failure_message)
+            return CheckoutState("completed", amount, result.payment_intent_id)
+        if result.status == "failed":
+            return CheckoutState("failed", failure_message=result.failure_message)
         return CheckoutState("open")
 
     def refund(self, *, payment_ref: str, amount: Money, idempotency_key: str) -> str:
