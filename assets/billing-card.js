@@ -11,14 +11,15 @@ window.ezscaleCard = {
       document.head.appendChild(script);
     });
   },
-  async mount(url, publishableKey, clientSecret) {
+  // `target`: where the card field goes (the saved-card form, or a one-off payment's form).
+  async mount(url, publishableKey, clientSecret, target = "#card-element") {
     await this.load(url);
     if (this.element) this.element.unmount();
     this.secret = clientSecret;
     this.stripe = window.Stripe(publishableKey);
     this.element = this.stripe.elements().create("card");
-    this.element.mount("#card-element");
-    this.acceptFullYear(document.querySelector("#card-element"));
+    this.element.mount(target);
+    this.acceptFullYear(document.querySelector(target));
     return true;
   },
   // A four-digit expiry year ("2031") is taken as its last two digits, the form the card field

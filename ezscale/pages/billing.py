@@ -1,4 +1,5 @@
-"""Customer billing: invoices with detail, PDF and Pay now; credit; cards; upcoming charges."""
+"""Customer billing: invoices with detail, PDF, Pay now and every enabled way to pay; credit;
+saved payment methods; upcoming charges."""
 
 import reflex as rx
 
@@ -25,8 +26,12 @@ def _invoice_row(row: InvoiceRow) -> rx.Component:
                 rx.button("PDF", size="1", variant="soft", on_click=BillingState.download(row.id)),
                 rx.cond(
                     row.payable,
-                    rx.button(
-                        "Pay now", size="1", on_click=BillingState.pay_now(row.id), class_name="pay-now"
+                    rx.cond(
+                        BillingState.default_method != "",
+                        rx.button(
+                            "Pay now", size="1", on_click=BillingState.pay_now(row.id), class_name="pay-now"
+                        ),
+                        rx.button("Pay", size="1", on_click=BillingState.show(row.id), class_name="pay-open"),
                     ),
                 ),
                 spacing="2",
@@ -87,15 +92,52 @@ def _detail() -> rx.Component:
                 rx.text("Total ", detail.row.total, weight="bold"),
                 rx.text("Credit applied ", detail.credit_applied, " · Paid by card ", detail.paid),
                 rx.text("Due now ", detail.row.amount_due, weight="bold", id="detail-due"),
-                rx.cond(
-                    detail.row.payable, rx.button("Pay now", on_click=BillingState.pay_now(detail.row.id))
-                ),
+                rx.cond(detail.row.payable, _pay_choices(detail.row.id)),
                 spacing="2",
                 width="100%",
             ),
             id="invoice-detail",
             width="100%",
         ),
+    )
+
+
+def _choice(invoice_id: int, choice: dict) -> rx.Component:
+    return rx.button(
+        choice["label"],
+        variant="soft",
+        on_click=BillingState.pay_with(invoice_id, choice["gateway"]),
+        id="pay-with-" + choice["gateway"],
+    )
+
+
+def _pay_choices(invoice_id: int) -> rx.Component:
+    """Pay with the default method, or once with any gateway the site takes."""
+    return rx.vstack(
+        rx.cond(
+            BillingState.default_method != "",
+            rx.button(
+                "Pay now with ", BillingState.default_method, on_click=BillingState.pay_now(invoice_id)
+            ),
+        ),
+        rx.text("Pay once with:", size="2", color_scheme="gray"),
+        rx.flex(rx.foreach(BillingState.pay_choices, lambda c: _choice(invoice_id, c)), wrap="wrap", gap="2"),
+        rx.cond(
+            BillingState.wallet_choice,
+            rx.checkbox(
+                "Keep PayPal for renewals",
+                checked=BillingState.save_wallet,
+                on_change=BillingState.set_save_wallet,
+                id="save-wallet",
+            ),
+        ),
+        rx.el.div(id="pay-card-element", style={"width": "100%"}),
+        rx.cond(
+            BillingState.paying_card,
+            rx.button("Pay with this card", on_click=BillingState.confirm_card_payment, id="pay-card"),
+        ),
+        spacing="2",
+        width="100%",
     )
 
 
@@ -128,7 +170,7 @@ def _credit() -> rx.Component:
 
 def _card_row(card: CardRow) -> rx.Component:
     return rx.hstack(
-        rx.text(card.label, " · ", card.expires),
+        rx.text(card.label, rx.cond(card.expires != "", " · " + card.expires, "")),
         rx.cond(card.is_default, rx.badge("default", color_scheme="green")),
         rx.spacer(),
         rx.cond(
@@ -147,6 +189,16 @@ def _cards() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Payment methods", size="4"),
+            rx.cond(
+                BillingState.default_method != "",
+                rx.text("Renewals are charged to your default: ", BillingState.default_method, size="2"),
+                rx.text(
+                    "No saved payment method: renewals wait for you to pay them here.",
+                    size="2",
+                    color_scheme="gray",
+                    id="no-default-method",
+                ),
+            ),
             rx.foreach(BillingState.card_rows, _card_row),
             rx.el.div(id="card-element", style={"width": "100%"}),
             rx.cond(

@@ -1,4 +1,5 @@
-"""The customer's billing page: invoices (detail, PDF, Pay now), credit, cards, upcoming charges."""
+"""The customer's billing page: invoices (detail, PDF, Pay now or by any enabled gateway),
+credit, saved payment methods, upcoming charges."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -7,6 +8,7 @@ import reflex as rx
 from ezscale.errors import DomainError
 from ezscale.money import round_minor
 from ezscale.services.billing import invoices, payments, views
+from ezscale.services.payments import checkout
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.settings import get_settings
 from ezscale.state.auth import AuthState
@@ -22,6 +24,10 @@ class BillingState(AuthState):
     detail: views.InvoiceDetail | None = None
     top_up_amount: str = "20.00"
     adding_card: bool = False
+    paying_card: bool = False
+    # The gateways the tenant enabled, as {"gateway", "label"}, and whether to keep PayPal.
+    pay_choices: list[dict[str, str]] = []
+    save_wallet: bool = True
     message: str = ""
     error: str = ""
 
@@ -34,6 +40,17 @@ class BillingState(AuthState):
         self.balance = view.balance
         self.invoice_rows, self.credit_rows = view.invoices, view.credit_history
         self.card_rows, self.upcoming_rows = view.cards, view.upcoming
+        self.pay_choices = [{"gateway": g, "label": label} for g, label in checkout.choices(tenant)]
+
+    @rx.var
+    def wallet_choice(self) -> bool:
+        """Whether PayPal is among the ways to pay (it can be kept for renewals)."""
+        return any(choice["gateway"] == "paypal" for choice in self.pay_choices)
+
+    @rx.var
+    def default_method(self) -> str:
+        """The saved method renewals are charged to ("" when there is none)."""
+        return next((row.label for row in self.card_rows if row.is_default), "")
 
     def _act(self, action, success: str) -> None:
         """Run `action(db, tenant, user_id)` for the signed-in customer; show the outcome."""
@@ -66,6 +83,7 @@ class BillingState(AuthState):
     def load(self):
         """The page; `?invoice=<id>` opens one of the customer's invoices (after an order)."""
         self.detail, self.adding_card, self.message, self.error = None, False, "", ""
+        self.paying_card = False
         user = self._customer()
         if user is None:
             return
@@ -95,6 +113,59 @@ class BillingState(AuthState):
                 raise DomainError("The payment did not go through; check your card and try again.")
 
         self._act(pay, "Thank you: the invoice is paid.")
+
+    @rx.event
+    def set_save_wallet(self, value: bool):
+        self.save_wallet = bool(value)
+
+    @rx.event
+    def pay_with(self, invoice_id: int, gateway: str):
+        """Pay an open invoice at a gateway: off to PayPal or BTCPay, or a one-off card here."""
+        user = self._customer()
+        if user is None:
+            return None
+        tenant = self._tenant()
+
+        def run():
+            with tenant_session(tenant) as db:
+                return checkout.start(
+                    db,
+                    tenant=tenant,
+                    user_id=user.id,
+                    invoice_id=int(invoice_id),
+                    gateway=str(gateway),
+                    save_method=self.save_wallet,
+                )
+
+        started, self.error = attempt(run)
+        if self.error:
+            return None
+        if started.redirect_url:
+            return rx.redirect(started.redirect_url, is_external=True)
+        self.paying_card, self.adding_card, self.message = True, False, ""
+        pk = get_settings().stripe_publishable_key
+        return rx.call_script(
+            f"window.ezscaleCard.mount({views.stripe_js_url()!r}, {pk!r}, {started.client_secret!r}, "
+            "'#pay-card-element')"
+        )
+
+    @rx.event
+    def confirm_card_payment(self):
+        return rx.call_script("window.ezscaleCard.confirm()", callback=BillingState.card_payment_confirmed)
+
+    @rx.event
+    def card_payment_confirmed(self, result: dict):
+        if not result or result.get("error"):
+            self.error = (result or {}).get("error") or "The card was not accepted."
+            return
+        setup_intent = str(result.get("setup_intent", ""))
+        self._act(
+            lambda db, tenant, user_id: checkout.finish_card(
+                db, tenant=tenant, user_id=user_id, setup_intent_id=setup_intent
+            ),
+            "Thank you: the invoice is paid.",
+        )
+        self.paying_card = self.error != ""
 
     @rx.event
     def download(self, invoice_id: int):
@@ -177,14 +248,16 @@ class BillingState(AuthState):
             lambda db, tenant, user_id: payments.set_default_card(
                 db, tenant=tenant, user_id=user_id, card_id=int(card_id)
             ),
-            "Default card changed.",
+            "Default payment method changed.",
         )
 
     @rx.event
     def remove_card(self, card_id: int):
         self._act(
-            lambda db, _tenant, user_id: payments.remove_card(db, user_id=user_id, card_id=int(card_id)),
-            "Card removed.",
+            lambda db, tenant, user_id: payments.remove_card(
+                db, user_id=user_id, card_id=int(card_id), tenant=tenant
+            ),
+            "Payment method removed.",
         )
 
     @rx.var

@@ -6,12 +6,14 @@ from sqlmodel import Session
 
 from ezscale import clock
 from ezscale.db import central_session
+from ezscale.models.billing import PaymentMethod
 from ezscale.models.tenant import Invoice, InvoiceStatus
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, payments, subscriptions
 from ezscale.services.billing.pdf import render_invoice
 from ezscale.services.billing.profiles import current_anchor_day
 from ezscale.services.kasm.credit import accrued_usage, usage_invoice_date
+from ezscale.services.payments.gateway import LABELS
 from ezscale.services.tenancy.branding import get_branding
 from ezscale.services.tenancy.tenants import BrandingInfo, TenantInfo
 from ezscale.settings import get_settings
@@ -116,6 +118,13 @@ def invoice_row(invoice: Invoice) -> InvoiceRow:
     )
 
 
+def _card_row(method: PaymentMethod) -> CardRow:
+    if method.gateway != "stripe":  # a saved wallet (PayPal): no number, no expiry
+        return CardRow(method.id, LABELS.get(method.gateway, method.gateway), "", method.is_default)
+    label = f"{method.brand.title()} •••• {method.last4}"
+    return CardRow(method.id, label, f"{method.exp_month:02d}/{method.exp_year}", method.is_default)
+
+
 def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
     """The customer's billing page: balance, invoices, credit history, cards and upcoming renewals."""
     currency = tenant.currency
@@ -131,12 +140,7 @@ def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
             )
             for e in credits.history(session, user_id=user_id, limit=50)
         ],
-        cards=[
-            CardRow(
-                c.id, f"{c.brand.title()} •••• {c.last4}", f"{c.exp_month:02d}/{c.exp_year}", c.is_default
-            )
-            for c in payments.list_cards(session, user_id=user_id)
-        ],
+        cards=[_card_row(c) for c in payments.list_cards(session, user_id=user_id)],
         upcoming=[
             UpcomingRow(
                 plan.name,

@@ -251,3 +251,19 @@ def _save_method(session: Session, *, checkout: GatewayCheckout, token: str, gat
 def return_target(checkout: GatewayCheckout) -> str:
     """Where the customer lands after the gateway: the invoice on the billing page."""
     return routes.invoice_path(checkout.invoice_id)
+
+
+def choices(tenant: TenantInfo) -> list[tuple[str, str]]:
+    """The ways a customer of the tenant can pay an open invoice: (gateway, label), card first."""
+    return [(name.value, "A card" if name is GatewayName.STRIPE else LABELS[name]) for name in accounts.enabled_gateways(tenant.id)]
+
+
+def finish_card(session: Session, *, tenant: TenantInfo, user_id: int, setup_intent_id: str) -> GatewayCheckout:
+    """The browser confirmed the one-off card of the customer's checkout: charge it once."""
+    row = find(session, gateway=GatewayName.STRIPE, reference=setup_intent_id)
+    if row is None or row.user_id != user_id:
+        raise NotFound("No such payment.")
+    refresh(session, tenant=tenant, checkout=row)
+    if row.status is not CheckoutStatus.COMPLETED:
+        raise DomainError("The card payment did not go through; check the card and try again.")
+    return row
