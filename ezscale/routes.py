@@ -25,6 +25,7 @@ ADMIN_REPORTS = "/admin/reports"
 ADMIN_CUSTOMERS = "/admin/customers"
 ADMIN_CUSTOMER = "/admin/customer"
 ADMIN_ALERTS = "/admin/alerts"
+ADMIN_GATEWAYS = "/admin/gateways"
 ADMIN_PLANS = "/admin/plans"
 ADMIN_WORKSPACES = "/admin/workspaces"
 ADMIN_PANELS = "/admin/panels"  # provisioning panels and plan mappings

@@ -58,6 +58,7 @@ _NAV = {
         ("Workspaces", routes.ADMIN_WORKSPACES),
         ("Analytics", routes.ADMIN_ANALYTICS),
         ("Alerts", routes.ADMIN_ALERTS),
+        ("Gateways", routes.ADMIN_GATEWAYS),
         ("Audit", routes.ADMIN_AUDIT),
         ("Sign-ins", routes.ADMIN_LOGINS),
         ("Storefront", routes.HOME),

@@ -109,7 +109,9 @@ class BTCPaySimulator:
         for delivery in queued:
             try:
                 statuses.append(
-                    httpx.post(delivery.url, content=delivery.body, headers=delivery.headers, timeout=10).status_code
+                    httpx.post(
+                        delivery.url, content=delivery.body, headers=delivery.headers, timeout=10
+                    ).status_code
                 )
             except httpx.HTTPError:
                 statuses.append(0)
@@ -132,7 +134,11 @@ class BTCPaySimulator:
                     invoice["additionalStatus"] = "PaidPartial"
                 self._emit(invoice, "InvoiceExpired", partiallyPaid=paid > 0)
                 return invoice["checkout"].get("redirectURL") or f"/i/{invoice_id}"
-            step = {"full": rest, "partial": (rest / 2).quantize(Decimal("0.01")), "over": rest + amount / 10}[action]
+            step = {
+                "full": rest,
+                "partial": (rest / 2).quantize(Decimal("0.01")),
+                "over": rest + amount / 10,
+            }[action]
             invoice["paidAmount"] = str(paid + step)
             self._emit(
                 invoice,
@@ -171,13 +177,16 @@ class BTCPaySimulator:
             '<meta name="viewport" content="width=device-width"></head>'
             '<body style="font-family:sans-serif;max-width:30rem;margin:3rem auto">'
             f"<h1>Pay with Bitcoin</h1><p>{html.escape(str(invoice['metadata'].get('itemDesc', '')))}</p>"
-            f"<p>Due: {due} {html.escape(invoice['currency'])} — paid {html.escape(invoice['paidAmount'])}</p>"
+            f"<p>Due: {due} {html.escape(invoice['currency'])}"
+            f" — paid {html.escape(invoice['paidAmount'])}</p>"
             f"<p>Status: {state}</p>{buttons if invoice['status'] == 'New' else ''}</body></html>"
         )
 
     # -- API -------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, list[str]], auth: str, raw: bytes) -> tuple[int, Any]:
+    def handle(
+        self, method: str, path: str, query: dict[str, list[str]], auth: str, raw: bytes
+    ) -> tuple[int, Any]:
         """Answer one Greenfield call: (status, JSON body)."""
         parts = [p for p in path.split("/") if p]
         if parts[:3] != ["api", "v1", "stores"] or len(parts) < 4:
@@ -195,28 +204,38 @@ class BTCPaySimulator:
         with self._lock:
             if not rest and method == "GET":
                 return 200, {"id": store, "name": "Simulated store", "defaultCurrency": "USD"}
-            if rest == ["invoices"] and method == "POST":
-                return self._create_invoice(store, body)
-            if rest == ["invoices"] and method == "GET":
-                order = (query.get("orderId") or [None])[0]
-                found = [i for i in self.invoices.values() if i["storeId"] == store]
-                return 200, [i for i in found if order is None or i["metadata"].get("orderId") == order]
-            if len(rest) >= 2 and rest[0] == "invoices":
-                invoice = self.invoices.get(rest[1])
-                if invoice is None or invoice["storeId"] != store:
-                    return 404, {"code": "invoice-not-found", "message": "Invoice not found"}
-                if len(rest) == 2 and method == "GET":
-                    if self._fault("get_invoice") == "500":
-                        return 500, {"code": "error", "message": "Internal error"}
-                    return 200, invoice
-                if rest[2:] == ["refund"] and method == "POST":
-                    return self._refund(invoice, body)
+            if rest[:1] == ["invoices"]:
+                return self._invoices(method, store, rest[1:], query, body)
             if rest == ["webhooks"] and method == "POST":
                 webhook_id = secrets.token_hex(8)
                 secret = str(body.get("secret") or secrets.token_urlsafe(16))
-                self.webhooks[webhook_id] = {"store": store, "url": str(body.get("url", "")), "secret": secret}
+                self.webhooks[webhook_id] = {
+                    "store": store,
+                    "url": str(body.get("url", "")),
+                    "secret": secret,
+                }
                 return 200, {"id": webhook_id, "url": body.get("url"), "secret": secret, "enabled": True}
         return 404, {"code": "not-found", "message": f"No route {method} {path}"}
+
+    def _invoices(
+        self, method: str, store: str, rest: list[str], query: dict[str, list[str]], body: dict[str, Any]
+    ) -> tuple[int, Any]:
+        if not rest and method == "POST":
+            return self._create_invoice(store, body)
+        if not rest and method == "GET":
+            order = (query.get("orderId") or [None])[0]
+            found = [i for i in self.invoices.values() if i["storeId"] == store]
+            return 200, [i for i in found if order is None or i["metadata"].get("orderId") == order]
+        invoice = self.invoices.get(rest[0]) if rest else None
+        if invoice is None or invoice["storeId"] != store:
+            return 404, {"code": "invoice-not-found", "message": "Invoice not found"}
+        if len(rest) == 1 and method == "GET":
+            if self._fault("get_invoice") == "500":
+                return 500, {"code": "error", "message": "Internal error"}
+            return 200, invoice
+        if rest[1:] == ["refund"] and method == "POST":
+            return self._refund(invoice, body)
+        return 404, {"code": "not-found", "message": "No such invoice route"}
 
     def _create_invoice(self, store: str, body: dict[str, Any]) -> tuple[int, Any]:
         fault = self._fault("create_invoice")
@@ -294,7 +313,11 @@ def _handler_for(sim: BTCPaySimulator) -> type[BaseHTTPRequestHandler]:
             if parts[:1] == ["i"] and len(parts) >= 2:
                 if method == "GET":
                     return self._send(200, sim.checkout_page(parts[1]).encode(), "text/html; charset=utf-8")
-                if parts[1] not in sim.invoices or len(parts) != 3 or parts[2] not in ("full", "partial", "over", "expire"):
+                if (
+                    parts[1] not in sim.invoices
+                    or len(parts) != 3
+                    or parts[2] not in ("full", "partial", "over", "expire")
+                ):
                     return self._send(404, b"Not found", "text/plain")
                 return self._send(303, b"", "text/plain", sim.pay(parts[1], parts[2]))
             status, body = sim.handle(
@@ -320,7 +343,9 @@ def serve(sim: BTCPaySimulator, *, host: str = "127.0.0.1", port: int = 0) -> Ru
     return running
 
 
-def main(argv: list[str] | None = None, *, wait: Callable[[], object] = lambda: threading.Event().wait()) -> None:
+def main(
+    argv: list[str] | None = None, *, wait: Callable[[], object] = lambda: threading.Event().wait()
+) -> None:
     parser = argparse.ArgumentParser(description="BTCPay Server Greenfield API simulator")
     parser.add_argument("--port", type=int, default=8394)
     args = parser.parse_args(argv)

@@ -107,7 +107,9 @@ class PayPalSimulator:
 
     # -- webhooks --------------------------------------------------------------------------
 
-    def signed(self, event: dict[str, Any], *, webhook_id: str, url: str = "", at: str | None = None) -> Delivery:
+    def signed(
+        self, event: dict[str, Any], *, webhook_id: str, url: str = "", at: str | None = None
+    ) -> Delivery:
         """The delivery of `event` to one webhook, signed as PayPal signs it."""
         body = body_bytes(event)
         transmission_id, transmission_time = str(secrets.token_hex(16)), at or _now_iso()
@@ -148,7 +150,9 @@ class PayPalSimulator:
         for delivery in queued:
             try:
                 statuses.append(
-                    httpx.post(delivery.url, content=delivery.body, headers=delivery.headers, timeout=10).status_code
+                    httpx.post(
+                        delivery.url, content=delivery.body, headers=delivery.headers, timeout=10
+                    ).status_code
                 )
             except httpx.HTTPError:
                 statuses.append(0)
@@ -243,24 +247,36 @@ class PayPalSimulator:
                     raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
                 return 200, capture
             if parts[:3] == ["v3", "vault", "payment-tokens"] and len(parts) == 4:
-                token = self.vault.get(parts[3])
-                if token is None or token["client"] != client:
-                    raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
-                if method == "DELETE":
-                    del self.vault[parts[3]]
-                    self._emit(client, "VAULT.PAYMENT-TOKEN.DELETED", "payment_token", {"id": parts[3]})
-                    return 204, None
-                return 200, token["view"]
-            if method == "POST" and path == "/v1/notifications/webhooks":
-                webhook_id = _id("WH")
-                names = [str(e.get("name")) for e in body.get("event_types") or []]
-                self.webhooks[webhook_id] = {"url": str(body.get("url", "")), "client": client, "event_types": names}
-                return 201, {"id": webhook_id, "url": body.get("url"), "event_types": body.get("event_types")}
-            if method == "POST" and path == "/v1/notifications/verify-webhook-signature":
-                if self._fault("verify") == "500":
-                    raise Reply(500, "INTERNAL_SERVER_ERROR")
-                return 200, self._verify(body)
+                return self._vault_token(method, client, parts[3])
+            if method == "POST" and parts[:2] == ["v1", "notifications"]:
+                return self._notifications(path, client, body)
         raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", f"No route {method} {path}")
+
+    def _vault_token(self, method: str, client: str, token_id: str) -> tuple[int, Any]:
+        token = self.vault.get(token_id)
+        if token is None or token["client"] != client:
+            raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
+        if method == "DELETE":
+            del self.vault[token_id]
+            self._emit(client, "VAULT.PAYMENT-TOKEN.DELETED", "payment_token", {"id": token_id})
+            return 204, None
+        return 200, token["view"]
+
+    def _notifications(self, path: str, client: str, body: dict[str, Any]) -> tuple[int, Any]:
+        if path == "/v1/notifications/webhooks":
+            webhook_id = _id("WH")
+            names = [str(e.get("name")) for e in body.get("event_types") or []]
+            self.webhooks[webhook_id] = {
+                "url": str(body.get("url", "")),
+                "client": client,
+                "event_types": names,
+            }
+            return 201, {"id": webhook_id, "url": body.get("url"), "event_types": body.get("event_types")}
+        if path == "/v1/notifications/verify-webhook-signature":
+            if self._fault("verify") == "500":
+                raise Reply(500, "INTERNAL_SERVER_ERROR")
+            return 200, self._verify(body)
+        raise Reply(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", f"No route POST {path}")
 
     def _order(self, client: str, order_id: str) -> dict[str, Any]:
         order = self.orders.get(order_id)
@@ -293,11 +309,16 @@ class PayPalSimulator:
             "create_time": _now_iso(),
             "links": [
                 {"href": f"{self.base_url}/v2/checkout/orders/{order_id}", "rel": "self", "method": "GET"},
-                {"href": f"{self.base_url}/checkoutnow?token={order_id}", "rel": "payer-action", "method": "GET"},
+                {
+                    "href": f"{self.base_url}/checkoutnow?token={order_id}",
+                    "rel": "payer-action",
+                    "method": "GET",
+                },
             ],
             "_client": client,
             "_experience": paypal.get("experience_context") or {},
-            "_vault": ((paypal.get("attributes") or {}).get("vault") or {}).get("store_in_vault") == "ON_SUCCESS",
+            "_vault": ((paypal.get("attributes") or {}).get("vault") or {}).get("store_in_vault")
+            == "ON_SUCCESS",
         }
         self.orders[order_id] = order
         if paypal.get("vault_id"):
@@ -305,7 +326,10 @@ class PayPalSimulator:
             if token is None or token["client"] != client:
                 raise Reply(422, "UNPROCESSABLE_ENTITY", "INVALID_RESOURCE_ID", "Unknown vault id.")
             order["status"], order["links"] = "APPROVED", order["links"][:1]
-            order["payment_source"]["paypal"] = {"email_address": token["email"], "account_id": token["payer_id"]}
+            order["payment_source"]["paypal"] = {
+                "email_address": token["email"],
+                "account_id": token["payer_id"],
+            }
             self._settle(client, order, declined=fault == "declined")
         status, reply = 201, _public(order)
         if fault == "timeout":
@@ -324,7 +348,10 @@ class PayPalSimulator:
             if order["status"] == "PAYER_ACTION_REQUIRED":
                 order["status"] = "APPROVED"
                 order["payer"] = {"payer_id": "SIMPAYER1", "email_address": "buyer@example.com"}
-                order["payment_source"]["paypal"] = {"email_address": "buyer@example.com", "account_id": "SIMPAYER1"}
+                order["payment_source"]["paypal"] = {
+                    "email_address": "buyer@example.com",
+                    "account_id": "SIMPAYER1",
+                }
                 self._emit(order["_client"], "CHECKOUT.ORDER.APPROVED", "checkout-order", _public(order))
             return _with_query(context.get("return_url", ""), {"token": order_id, "PayerID": "SIMPAYER1"})
 
@@ -371,10 +398,15 @@ class PayPalSimulator:
             view = {
                 "id": token_id,
                 "customer": {"id": "SIMCUST1"},
-                "payment_source": {"paypal": {"email_address": payer["email_address"], "payer_id": payer["payer_id"]}},
+                "payment_source": {
+                    "paypal": {"email_address": payer["email_address"], "payer_id": payer["payer_id"]}
+                },
             }
             self.vault[token_id] = {
-                "client": client, "email": payer["email_address"], "payer_id": payer["payer_id"], "view": view
+                "client": client,
+                "email": payer["email_address"],
+                "payer_id": payer["payer_id"],
+                "view": view,
             }
             order["payment_source"]["paypal"]["attributes"] = {
                 "vault": {"id": token_id, "status": "VAULTED", "customer": {"id": "SIMCUST1"}}
@@ -424,16 +456,17 @@ class PayPalSimulator:
         if order is None:
             return "<p>This checkout has expired.</p>"
         amount = order["purchase_units"][0]["amount"]
-        token = html.escape(order_id)
+        hidden = f'<input type="hidden" name="token" value="{html.escape(order_id)}">'
+        what = html.escape(f"{amount['value']} {amount['currency_code']}")
         return (
             "<!doctype html><html><head><title>PayPal (simulator)</title>"
             '<meta name="viewport" content="width=device-width"></head>'
             '<body style="font-family:sans-serif;max-width:28rem;margin:3rem auto">'
-            f"<h1>Pay with PayPal</h1><p>{html.escape(amount['value'])} {html.escape(amount['currency_code'])}"
+            f"<h1>Pay with PayPal</h1><p>{what}"
             f" — {html.escape(str(order['purchase_units'][0].get('description', '')))}</p>"
-            f'<form method="post" action="/checkoutnow/approve"><input type="hidden" name="token" value="{token}">'
+            f'<form method="post" action="/checkoutnow/approve">{hidden}'
             '<button type="submit" id="approve">Approve</button></form>'
-            f'<form method="post" action="/checkoutnow/cancel"><input type="hidden" name="token" value="{token}">'
+            f'<form method="post" action="/checkoutnow/cancel">{hidden}'
             '<button type="submit" id="cancel">Cancel</button></form></body></html>'
         )
 
@@ -446,6 +479,21 @@ def _public(resource: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps({k: v for k, v in resource.items() if not k.startswith("_")}))
 
 
+def _page(
+    sim: PayPalSimulator, method: str, path: str, query: str, raw: bytes
+) -> tuple[int, bytes, str, str]:
+    """The payer's approval page and its buttons: (status, body, content type, location)."""
+    if method == "GET":
+        token = (parse_qs(query).get("token") or [""])[0]
+        return 200, sim.approval_page(token).encode(), "text/html; charset=utf-8", ""
+    token = (parse_qs(raw.decode()).get("token") or [""])[0]
+    try:
+        target = sim.approve(token, approve=path.endswith("/approve"))
+    except KeyError:
+        return 404, b"No such checkout", "text/plain", ""
+    return 303, b"", "text/plain", target
+
+
 def _handler_for(sim: PayPalSimulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -453,14 +501,14 @@ def _handler_for(sim: PayPalSimulator) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def _send(self, status: int, data: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        def _send(self, status: int, data: bytes, content_type: str, location: str = "") -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Paypal-Debug-Id", secrets.token_hex(6))
-                for name, value in (extra or {}).items():
-                    self.send_header(name, value)
+                if location:
+                    self.send_header("Location", location)
                 self.end_headers()
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
@@ -471,22 +519,10 @@ def _handler_for(sim: PayPalSimulator) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             url = urlsplit(self.path)
             if url.path.startswith("/checkoutnow"):
-                return self._page(method, url, raw)
+                return self._send(*_page(sim, method, url.path, url.query, raw))
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, body = sim.handle(method, url.path, headers, raw)
-            data = b"" if body is None else json.dumps(body).encode()
-            self._send(status, data, "application/json")
-
-        def _page(self, method: str, url: Any, raw: bytes) -> None:
-            if method == "GET":
-                token = (parse_qs(url.query).get("token") or [""])[0]
-                return self._send(200, sim.approval_page(token).encode(), "text/html; charset=utf-8")
-            token = (parse_qs(raw.decode()).get("token") or [""])[0]
-            try:
-                target = sim.approve(token, approve=url.path.endswith("/approve"))
-            except KeyError:
-                return self._send(404, b"No such checkout", "text/plain")
-            self._send(303, b"", "text/plain", {"Location": target})
+            self._send(status, b"" if body is None else json.dumps(body).encode(), "application/json")
 
         def do_GET(self) -> None:
             self._api("GET")
@@ -509,7 +545,9 @@ def serve(sim: PayPalSimulator, *, host: str = "127.0.0.1", port: int = 0) -> Ru
     return running
 
 
-def main(argv: list[str] | None = None, *, wait: Callable[[], object] = lambda: threading.Event().wait()) -> None:
+def main(
+    argv: list[str] | None = None, *, wait: Callable[[], object] = lambda: threading.Event().wait()
+) -> None:
     parser = argparse.ArgumentParser(description="PayPal REST API simulator")
     parser.add_argument("--port", type=int, default=8393)
     args = parser.parse_args(argv)

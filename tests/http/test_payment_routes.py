@@ -27,12 +27,17 @@ def test_paypal_return_captures_and_shows_the_invoice(make_tenant, clock, paypal
     with tenant_db(tenant) as session:
         user = add_customer(session)
         invoice = open_invoice(session, user.id)
-        started = checkout.start(session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="paypal")
+        started = checkout.start(
+            session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="paypal"
+        )
     token = started.redirect_url.split("token=")[1]
     back = httpx.post(f"{paypal.base_url}/checkoutnow/approve", data={"token": token}).headers["location"]
     client = TestClient(api, base_url="http://pp.localhost:3000")
     response = client.get(back.removeprefix("http://pp.localhost:3000"), follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == f"/client/billing?invoice={invoice.id}"
+    assert (
+        response.status_code == 303
+        and response.headers["location"] == f"/client/billing?invoice={invoice.id}"
+    )
     with tenant_db(tenant) as session:
         assert session.get(Invoice, invoice.id).status is InvoiceStatus.PAID
     # A return for a checkout that does not exist, or from another host, only goes to billing.
@@ -49,7 +54,9 @@ def test_btcpay_webhooks_through_the_edge(make_tenant, clock, btcpay):  # noqa: 
     with tenant_db(tenant) as session:
         user = add_customer(session)
         invoice = open_invoice(session, user.id)
-        started = checkout.start(session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="btcpay")
+        started = checkout.start(
+            session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="btcpay"
+        )
     btcpay.outbox = []
     btcpay.pay(started.reference, "full")
     ours = [d for d in btcpay.outbox if d.headers["BTCPay-Sig"] and d.url.endswith(f"/btcpay/{tenant.id}")]

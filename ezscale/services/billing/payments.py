@@ -186,7 +186,9 @@ def remove_card(
     elif tenant is not None:
         from ezscale.services.payments import accounts
 
-        accounts.adapter(tenant, card.gateway, require_enabled=False).remove_method(card.stripe_payment_method_id)
+        accounts.adapter(tenant, card.gateway, require_enabled=False).remove_method(
+            card.stripe_payment_method_id
+        )
     card.removed_at = clock.now()
     was_default, card.is_default = card.is_default, False
     session.add(card)
@@ -378,9 +380,10 @@ def record_outcome(
     """Apply a charge result (from the API or a webhook) to the payment and what it pays for.
 
     A failed attempt of an invoice mails the customer a pay link at once (`tenant` gives the
-    link its domain), in the same transaction: once per attempt. Monotonic: a succeeded payment never goes back to failed, so events may arrive in any order.
-    Done under the invoice's lock on fresh rows: the run, Pay now and a webhook may all report
-    the same charge, and it counts once."""
+    link its domain), in the same transaction: once per attempt. Monotonic: a succeeded payment
+    never goes back to failed, so events may arrive in any order. Done under the invoice's lock
+    on fresh rows: the run, Pay now and a webhook may all report the same charge, and it counts
+    once."""
     from ezscale.services.billing.dunning import on_payment_failed
 
     if payment.invoice_id is not None:
@@ -446,7 +449,9 @@ def record_outcome(
     session.flush()
 
 
-def _failure_mail(session: Session, tenant: TenantInfo | None, invoice: Invoice, payment: Payment) -> PendingMail:
+def _failure_mail(
+    session: Session, tenant: TenantInfo | None, invoice: Invoice, payment: Payment
+) -> PendingMail:
     """The mail of a failed charge: what failed, and a link to pay the invoice another way."""
     user = session.get(User, invoice.user_id)
     due = Money(payment.amount_minor, payment.currency).format()

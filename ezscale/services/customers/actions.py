@@ -146,7 +146,12 @@ def refund(
             raise NotFound("No such payment for this customer.")
         payments.refund(db, payment=payment, amount_minor=amount_minor, reason=reason.strip(), tenant=tenant)
         gateway = payment.gateway
-    after = {"payment": payment_id, "gateway": gateway, "amount_minor": amount_minor, "reason": reason.strip()}
+    after = {
+        "payment": payment_id,
+        "gateway": gateway,
+        "amount_minor": amount_minor,
+        "reason": reason.strip(),
+    }
     _audit(actor, "customer.refund", customer_target(tenant.id, user_id), after, ip)
 
 

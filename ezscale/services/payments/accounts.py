@@ -60,7 +60,9 @@ def gateway_name(text: str) -> GatewayName:
 
 def _row(session: Session, tenant_id: int, gateway: GatewayName) -> GatewayAccount | None:
     return session.exec(
-        select(GatewayAccount).where(GatewayAccount.tenant_id == tenant_id, GatewayAccount.gateway == gateway.value)
+        select(GatewayAccount).where(
+            GatewayAccount.tenant_id == tenant_id, GatewayAccount.gateway == gateway.value
+        )
     ).first()
 
 
@@ -160,14 +162,18 @@ def adapter(tenant: TenantInfo, gateway: str, *, require_enabled: bool = True) -
     if name is GatewayName.PAYPAL:
         client = PayPalClient(
             api_base,
-            PayPalCredentials(creds.get("client_id", ""), creds.get("secret", ""), creds.get("webhook_id", "")),
+            PayPalCredentials(
+                creds.get("client_id", ""), creds.get("secret", ""), creds.get("webhook_id", "")
+            ),
             timeout=TIMEOUT_SECONDS,
         )
         return PayPalGateway(client, brand_name=tenant.name)
     return BTCPayGateway(
         BTCPayClient(
             api_base,
-            BTCPayCredentials(creds.get("api_key", ""), creds.get("store_id", ""), creds.get("webhook_secret", "")),
+            BTCPayCredentials(
+                creds.get("api_key", ""), creds.get("store_id", ""), creds.get("webhook_secret", "")
+            ),
             timeout=TIMEOUT_SECONDS,
         )
     )

@@ -14,7 +14,6 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from ezscale.errors import DomainError
 from ezscale.money import Money, round_minor
@@ -48,7 +47,7 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _money(value: Any, currency: str) -> Money:
+def _money(value: object, currency: str) -> Money:
     try:
         return Money(round_minor(Decimal(str(value or "0")), currency), currency.upper())
     except InvalidOperation:
@@ -150,13 +149,13 @@ class BTCPayGateway:
         if not isinstance(event, dict):
             raise BadPayload("the body is not an object")
         stamp = event.get("timestamp")
-        if not isinstance(stamp, int) or not (
-            -TOLERANCE_SECONDS <= stamp - time.time() <= FUTURE_SECONDS
-        ):
+        if not isinstance(stamp, int) or not (-TOLERANCE_SECONDS <= stamp - time.time() <= FUTURE_SECONDS):
             raise BadSignature("the delivery's timestamp is outside the tolerance")
         event_id = event.get("originalDeliveryId") or event.get("deliveryId")
         kind, invoice_id = event.get("type"), event.get("invoiceId")
-        if not (isinstance(event_id, str) and event_id and isinstance(kind, str) and isinstance(invoice_id, str)):
+        if not (
+            isinstance(event_id, str) and event_id and isinstance(kind, str) and isinstance(invoice_id, str)
+        ):
             raise BadPayload("an event needs a delivery id, a type and an invoice id")
         metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
         return GatewayEvent(

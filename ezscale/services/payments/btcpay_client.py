@@ -15,6 +15,8 @@ import httpx
 from ezscale.services.payments import http_retry
 from ezscale.services.payments.gateway import GatewayDeclined, GatewayUnavailable
 
+Json = dict[str, Any] | list[Any] | None
+
 
 class BTCPayError(GatewayDeclined):
     """BTCPay refused a request (bad key, unknown store, invalid field)."""
@@ -59,8 +61,14 @@ class BTCPayClient:
         return f"/api/v1/stores/{self.credentials.store_id}"
 
     def _call(
-        self, method: str, path: str, *, body: Any = None, params: dict | None = None, retries: int | None = None
-    ) -> Any:
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict | None = None,
+        retries: int | None = None,
+    ) -> Json:
         response = http_retry.send(
             lambda: self._http.request(method, path, json=body, params=params),
             what=f"btcpay {method} {path}",

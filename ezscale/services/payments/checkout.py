@@ -25,7 +25,6 @@ from ezscale.services.payments.gateway import LABELS, Checkout, CheckoutState, G
 from ezscale.services.tenancy.tenants import TenantInfo
 
 
-
 def checkout_key(tenant: TenantInfo, invoice: Invoice, number: int) -> str:
     """The gateway key of an invoice's checkout: the same on every retry, different per tenant
     database, invoice (its creation time too) and checkout (as `billing.payments.attempt_key`)."""
@@ -81,7 +80,9 @@ def start(
         checkout = open_one
     else:
         number = (
-            session.exec(select(func.count(GatewayCheckout.id)).where(GatewayCheckout.invoice_id == invoice.id)).one()
+            session.exec(
+                select(func.count(GatewayCheckout.id)).where(GatewayCheckout.invoice_id == invoice.id)
+            ).one()
             + 1
         )
         checkout = GatewayCheckout(
@@ -135,7 +136,9 @@ def get_checkout(session: Session, *, checkout_id: int, user_id: int | None = No
 def find(session: Session, *, gateway: str, reference: str) -> GatewayCheckout | None:
     """The checkout a gateway's order, invoice or intent belongs to."""
     return session.exec(
-        select(GatewayCheckout).where(GatewayCheckout.gateway == str(gateway), GatewayCheckout.reference == reference)
+        select(GatewayCheckout).where(
+            GatewayCheckout.gateway == str(gateway), GatewayCheckout.reference == reference
+        )
     ).first()
 
 
@@ -255,10 +258,15 @@ def return_target(checkout: GatewayCheckout) -> str:
 
 def choices(tenant: TenantInfo) -> list[tuple[str, str]]:
     """The ways a customer of the tenant can pay an open invoice: (gateway, label), card first."""
-    return [(name.value, "A card" if name is GatewayName.STRIPE else LABELS[name]) for name in accounts.enabled_gateways(tenant.id)]
+    return [
+        (name.value, "A card" if name is GatewayName.STRIPE else LABELS[name])
+        for name in accounts.enabled_gateways(tenant.id)
+    ]
 
 
-def finish_card(session: Session, *, tenant: TenantInfo, user_id: int, setup_intent_id: str) -> GatewayCheckout:
+def finish_card(
+    session: Session, *, tenant: TenantInfo, user_id: int, setup_intent_id: str
+) -> GatewayCheckout:
     """The browser confirmed the one-off card of the customer's checkout: charge it once."""
     row = find(session, gateway=GatewayName.STRIPE, reference=setup_intent_id)
     if row is None or row.user_id != user_id:

@@ -18,6 +18,8 @@ from ezscale.money import Money
 
 
 class GatewayName(StrEnum):
+    """The payment gateways EZSCALE speaks to."""
+
     STRIPE = "stripe"
     PAYPAL = "paypal"
     BTCPAY = "btcpay"
@@ -78,6 +80,8 @@ class CheckoutState:
 
 
 class EventKind(StrEnum):
+    """What a gateway's webhook means to billing, whichever gateway sent it."""
+
     PAYMENT_COMPLETED = "payment_completed"
     PAYMENT_DENIED = "payment_denied"
     PAYMENT_RECEIVED = "payment_received"  # part or all of a crypto invoice seen, not final

@@ -51,7 +51,7 @@ def wire_amount(amount: Money) -> dict[str, str]:
     return {"currency_code": amount.currency, "value": str(amount.amount)}
 
 
-def read_amount(data: Any) -> Money | None:
+def read_amount(data: object) -> Money | None:
     """Our Money from PayPal's money object (None when absent or not a number)."""
     if not isinstance(data, dict):
         return None
@@ -107,7 +107,9 @@ class PayPalGateway:
                 raise
             return ChargeResult("failed", None, None, str(error))
         state = _order_state(order)
-        status = {"completed": "succeeded", "failed": "failed", "pending": "processing"}.get(state.status, "processing")
+        status = {"completed": "succeeded", "failed": "failed", "pending": "processing"}.get(
+            state.status, "processing"
+        )
         return ChargeResult(status, None, None, state.failure_message, gateway_ref=state.payment_ref)
 
     def start_checkout(
@@ -135,7 +137,11 @@ class PayPalGateway:
         }
         if save_method:
             paypal["attributes"] = {
-                "vault": {"store_in_vault": "ON_SUCCESS", "usage_type": "MERCHANT", "customer_type": "CONSUMER"}
+                "vault": {
+                    "store_in_vault": "ON_SUCCESS",
+                    "usage_type": "MERCHANT",
+                    "customer_type": "CONSUMER",
+                }
             }
         order = self.client.create_order(
             {
@@ -215,7 +221,9 @@ def _order_state(order: dict[str, Any]) -> CheckoutState:
         unit = (order.get("purchase_units") or [{}])[0]
         captures = (unit.get("payments") or {}).get("captures") or []
         capture = captures[0] if captures else {}
-        vault = ((order.get("payment_source") or {}).get("paypal") or {}).get("attributes", {}).get("vault") or {}
+        vault = ((order.get("payment_source") or {}).get("paypal") or {}).get("attributes", {}).get(
+            "vault"
+        ) or {}
         saved = vault.get("id") if vault.get("status") == "VAULTED" else None
         capture_status = capture.get("status")
         if capture_status in ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"):

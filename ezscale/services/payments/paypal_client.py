@@ -88,7 +88,7 @@ class PayPalClient:
         return body["access_token"]
 
     def _call(
-        self, method: str, path: str, *, body: Any = None, request_id: str | None = None
+        self, method: str, path: str, *, body: dict[str, Any] | None = None, request_id: str | None = None
     ) -> dict[str, Any]:
         def once(token: str) -> httpx.Response:
             headers = {"Authorization": f"Bearer {token}", "Prefer": "return=representation"}
@@ -111,7 +111,10 @@ class PayPalClient:
             details = data.get("details") or [{}]
             issue = str(details[0].get("issue", ""))
             raise PayPalError(
-                _message(issue, data), status=response.status_code, name=str(data.get("name", "")), issue=issue
+                _message(issue, data),
+                status=response.status_code,
+                name=str(data.get("name", "")),
+                issue=issue,
             )
         return data
 
@@ -129,7 +132,9 @@ class PayPalClient:
 
     def refund_capture(self, capture_id: str, body: dict[str, Any], *, request_id: str) -> dict[str, Any]:
         """`POST /v2/payments/captures/{id}/refund` (empty body: the whole remaining amount)."""
-        return self._call("POST", f"/v2/payments/captures/{capture_id}/refund", body=body, request_id=request_id)
+        return self._call(
+            "POST", f"/v2/payments/captures/{capture_id}/refund", body=body, request_id=request_id
+        )
 
     def delete_payment_token(self, token_id: str) -> None:
         """`DELETE /v3/vault/payment-tokens/{id}`: the saved wallet can no longer be charged."""

@@ -69,7 +69,10 @@ def handle(
             return Outcome("duplicate", event.event_id)
         session.add(
             GatewayEventRow(
-                gateway=event.gateway.value, event_id=event.event_id[:120], type=event.type[:60], received_at=clock.now()
+                gateway=event.gateway.value,
+                event_id=event.event_id[:120],
+                type=event.type[:60],
+                received_at=clock.now(),
             )
         )
         try:
@@ -118,7 +121,9 @@ def _off_session(session: Session, tenant: TenantInfo, event: GatewayEvent) -> b
     """A saved-wallet charge (no checkout): find its attempt by capture id, else by the key
     carried as the capture's invoice id, and record the outcome (monotonic)."""
     payment = session.exec(
-        select(Payment).where(Payment.gateway == event.gateway.value, Payment.gateway_ref == event.payment_ref)
+        select(Payment).where(
+            Payment.gateway == event.gateway.value, Payment.gateway_ref == event.payment_ref
+        )
     ).first()
     key = event.metadata.get("invoice_id", "")
     if payment is None and key:
@@ -138,7 +143,9 @@ def _off_session(session: Session, tenant: TenantInfo, event: GatewayEvent) -> b
 
 def _refunded(session: Session, event: GatewayEvent) -> bool:
     payment = session.exec(
-        select(Payment).where(Payment.gateway == event.gateway.value, Payment.gateway_ref == event.payment_ref)
+        select(Payment).where(
+            Payment.gateway == event.gateway.value, Payment.gateway_ref == event.payment_ref
+        )
     ).first()
     if payment is None or event.amount is None:
         raise NotYet(f"no payment {event.payment_ref} yet")

@@ -75,7 +75,11 @@ def enable_btcpay(tenant: TenantInfo, sim: btcpay_sim.BTCPaySimulator, secret: s
             gateway="btcpay",
             enabled=True,
             api_base=sim.base_url,
-            credentials={"api_key": btcpay_sim.DEMO_API_KEY, "store_id": btcpay_sim.DEMO_STORE, "webhook_secret": secret},
+            credentials={
+                "api_key": btcpay_sim.DEMO_API_KEY,
+                "store_id": btcpay_sim.DEMO_STORE,
+                "webhook_secret": secret,
+            },
             actor=ACTOR,
         )
 

@@ -24,16 +24,31 @@ def test_gateways_switch_on_only_with_credentials_kept_encrypted(make_tenant, cl
     assert accounts.enabled_gateways(tenant.id) == [GatewayName.STRIPE]
     with central_session() as central:
         with pytest.raises(DomainError, match="needs client id, secret, webhook id"):
-            accounts.configure(central, tenant_id=tenant.id, gateway="paypal", enabled=True,
-                               api_base=paypal.base_url, actor=ACTOR)
+            accounts.configure(
+                central,
+                tenant_id=tenant.id,
+                gateway="paypal",
+                enabled=True,
+                api_base=paypal.base_url,
+                actor=ACTOR,
+            )
         with pytest.raises(DomainError, match="API address"):
-            accounts.configure(central, tenant_id=tenant.id, gateway="paypal", enabled=False,
-                               api_base="ftp://x", actor=ACTOR)
+            accounts.configure(
+                central, tenant_id=tenant.id, gateway="paypal", enabled=False, api_base="ftp://x", actor=ACTOR
+            )
         with pytest.raises(DomainError, match="No such payment gateway"):
             accounts.configure(central, tenant_id=tenant.id, gateway="bank", enabled=True, actor=ACTOR)
         view = accounts.configure(
-            central, tenant_id=tenant.id, gateway="paypal", enabled=True, api_base=paypal.base_url,
-            credentials={"client_id": paypal_sim.DEMO_CLIENT_ID, "secret": paypal_sim.DEMO_SECRET, "webhook_id": "W1"},
+            central,
+            tenant_id=tenant.id,
+            gateway="paypal",
+            enabled=True,
+            api_base=paypal.base_url,
+            credentials={
+                "client_id": paypal_sim.DEMO_CLIENT_ID,
+                "secret": paypal_sim.DEMO_SECRET,
+                "webhook_id": "W1",
+            },
             actor=ACTOR,
         )
         assert view.enabled and view.public == {"client_id": paypal_sim.DEMO_CLIENT_ID, "webhook_id": "W1"}
@@ -41,13 +56,25 @@ def test_gateways_switch_on_only_with_credentials_kept_encrypted(make_tenant, cl
         raw = central.exec(text("SELECT credentials FROM gateway_accounts")).scalar_one()
         assert paypal_sim.DEMO_SECRET not in raw and paypal_sim.DEMO_CLIENT_ID not in raw
         # A blank secret keeps the stored one.
-        accounts.configure(central, tenant_id=tenant.id, gateway="paypal", enabled=True,
-                           credentials={"secret": ""}, actor=ACTOR)
+        accounts.configure(
+            central,
+            tenant_id=tenant.id,
+            gateway="paypal",
+            enabled=True,
+            credentials={"secret": ""},
+            actor=ACTOR,
+        )
     assert accounts.test_connection(tenant, "paypal").startswith("PayPal answered")
     assert accounts.enabled_gateways(tenant.id) == [GatewayName.STRIPE, GatewayName.PAYPAL]
     with central_session() as central:
-        accounts.configure(central, tenant_id=tenant.id, gateway="paypal", enabled=True,
-                           credentials={"secret": "wrong"}, actor=ACTOR)
+        accounts.configure(
+            central,
+            tenant_id=tenant.id,
+            gateway="paypal",
+            enabled=True,
+            credentials={"secret": "wrong"},
+            actor=ACTOR,
+        )
         accounts.configure(central, tenant_id=tenant.id, gateway="stripe", enabled=False, actor=ACTOR)
     with pytest.raises(DomainError, match="credentials"):
         accounts.test_connection(tenant, "paypal")
@@ -73,7 +100,9 @@ def test_one_off_card_pays_an_open_invoice_without_saving_it(make_tenant, clock,
     with tenant_db(tenant) as session:
         user = add_customer(session)
         invoice = open_invoice(session, user.id)
-        started = checkout.start(session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="stripe")
+        started = checkout.start(
+            session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="stripe"
+        )
         assert started.client_secret and not started.redirect_url
         gateway().client.v1.setup_intents.confirm(  # Stripe.js's part
             started.reference,

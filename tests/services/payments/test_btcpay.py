@@ -68,7 +68,9 @@ def test_partial_payment_leaves_the_rest_due(make_tenant, clock, btcpay):
         assert invoice.status is InvoiceStatus.OPEN
         assert session.exec(select(GatewayCheckout)).one().status is CheckoutStatus.EXPIRED
         # The rest can be paid by a new checkout of what is left.
-        again = checkout.start(session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="btcpay")
+        again = checkout.start(
+            session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="btcpay"
+        )
         assert btcpay.invoices[again.reference]["amount"] == "12.50"
 
 
@@ -101,7 +103,9 @@ def test_forged_and_stale_deliveries_write_nothing(make_tenant, clock, btcpay):
     settled = btcpay.outbox[-1]
     event = json.loads(settled.body)
     forged = btcpay.signed(event, secret="wrong")
-    stale = btcpay.signed({**event, "deliveryId": "old", "timestamp": int(time.time()) - 3 * 3600}, secret="right")
+    stale = btcpay.signed(
+        {**event, "deliveryId": "old", "timestamp": int(time.time()) - 3 * 3600}, secret="right"
+    )
     for delivery in (forged, stale):
         with pytest.raises(BadSignature):
             webhooks.handle(tenant.id, "btcpay", delivery.body, delivery.headers)

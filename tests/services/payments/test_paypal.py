@@ -60,10 +60,18 @@ def test_checkout_captures_once_and_saves_the_wallet(make_tenant, clock, paypal)
         invoice, row = _paid_by_paypal(session, tenant, paypal, user.id)
         assert invoice.status is InvoiceStatus.PAID and row.status is CheckoutStatus.COMPLETED
         [payment] = session.exec(select(Payment)).all()
-        assert (payment.gateway, payment.amount_minor, payment.status) == ("paypal", 2500, PaymentStatus.SUCCEEDED)
+        assert (payment.gateway, payment.amount_minor, payment.status) == (
+            "paypal",
+            2500,
+            PaymentStatus.SUCCEEDED,
+        )
         assert payment.gateway_ref in paypal.captures
         [method] = session.exec(select(PaymentMethod)).all()
-        assert method.gateway == "paypal" and method.is_default and method.stripe_payment_method_id in paypal.vault
+        assert (
+            method.gateway == "paypal"
+            and method.is_default
+            and method.stripe_payment_method_id in paypal.vault
+        )
         # The return page again, and every webhook (approved, captured, vaulted) change nothing more.
         checkout.refresh(session, tenant=tenant, checkout=row)
         assert set(_deliver(tenant, paypal)) <= {"processed", "ignored"}
@@ -79,8 +87,12 @@ def test_pressing_pay_twice_is_one_order(make_tenant, clock, paypal):
     with tenant_db(tenant) as session:
         user = add_customer(session)
         invoice = open_invoice(session, user.id)
-        first = checkout.start(session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="paypal")
-        again = checkout.start(session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="paypal")
+        first = checkout.start(
+            session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="paypal"
+        )
+        again = checkout.start(
+            session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="paypal"
+        )
     assert first == again and len(paypal.orders) == 1
 
 
@@ -103,7 +115,9 @@ def test_renewal_charges_the_saved_wallet_once_despite_a_lost_response(make_tena
         _deliver(tenant, paypal)
         assert _deliver(tenant, paypal, deliveries) == ["duplicate"] * len(deliveries)
         session.expire_all()
-        assert session.exec(select(Payment).where(Payment.invoice_id == renewal.id)).one().amount_minor == 1800
+        assert (
+            session.exec(select(Payment).where(Payment.invoice_id == renewal.id)).one().amount_minor == 1800
+        )
 
 
 def test_declined_renewal_mails_a_pay_link_once(make_tenant, clock, paypal):
@@ -153,7 +167,9 @@ def test_refund_made_at_paypal_is_recorded_once(make_tenant, clock, paypal):
         payment = session.exec(select(Payment)).one()
         paypal.outbox = []
         client = paypal_client_for(paypal)
-        client.refund_capture(payment.gateway_ref, {"amount": {"currency_code": "USD", "value": "4.00"}}, request_id="x1")
+        client.refund_capture(
+            payment.gateway_ref, {"amount": {"currency_code": "USD", "value": "4.00"}}, request_id="x1"
+        )
         deliveries = list(paypal.outbox)
         assert _deliver(tenant, paypal) == ["processed"]
         assert _deliver(tenant, paypal, deliveries) == ["duplicate"]
@@ -181,7 +197,9 @@ def test_forged_and_stale_webhooks_write_nothing(make_tenant, clock, paypal):
     with tenant_db(tenant) as session:
         user = add_customer(session)
         invoice = open_invoice(session, user.id)
-        started = checkout.start(session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="paypal")
+        started = checkout.start(
+            session, tenant=tenant, user_id=user.id, invoice_id=invoice.id, gateway="paypal"
+        )
     _approve(started.redirect_url)
     [approved] = [d for d in paypal.outbox if d.url.endswith(f"/{tenant.id}")]
     paypal.outbox = []
