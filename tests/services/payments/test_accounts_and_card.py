@@ -15,7 +15,6 @@ from ezscale.services.payments.gateway import GatewayName
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.simulators import paypal as paypal_sim
 from tests.factories import add_customer, tenant_db
-from tests.services.billing.support import stripe_env, stripe_sim  # noqa: F401  (fixtures)
 from tests.services.payments.conftest import ACTOR, enable_btcpay, open_invoice
 
 
@@ -95,7 +94,7 @@ def test_disabled_gateway_cannot_take_a_checkout(make_tenant, clock, btcpay):
     assert btcpay.invoices == {}
 
 
-def test_one_off_card_pays_an_open_invoice_without_saving_it(make_tenant, clock, stripe_env):  # noqa: F811
+def test_one_off_card_pays_an_open_invoice_without_saving_it(make_tenant, clock, stripe_env):
     tenant = TenantInfo.of(make_tenant("card"))
     with tenant_db(tenant) as session:
         user = add_customer(session)
