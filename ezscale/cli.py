@@ -217,6 +217,20 @@ def _stripe_simulator(settings, env: dict[str, str]) -> list[subprocess.Popen]:
     return [process]
 
 
+def _gateway_simulators(settings) -> list[subprocess.Popen]:
+    """Loopback PayPal (8393) and BTCPay (8394), switched on for the house site."""
+    from ezscale.demo.gateways import connect_house
+    from ezscale.simulators.launch import start
+
+    processes = [start("paypal", 8393, probe="/checkoutnow"), start("btcpay", 8394, probe="/i/none")]
+    connect_house(
+        paypal_base="http://127.0.0.1:8393",
+        btcpay_base="http://127.0.0.1:8394",
+        app_base=f"http://127.0.0.1:{settings.port}",
+    )
+    return processes
+
+
 @main.command()
 @click.option("--port", type=int, default=None, help="Port for the app (default 3000).")
 def run(port: int | None) -> None:
@@ -230,7 +244,12 @@ def run(port: int | None) -> None:
     env = node_environment()
     env.setdefault("EZSCALE_DEMO", "1")  # /dev/outbox, cookies without Secure (plain http)
     _seed_demo()
-    processes = [*_simulators(settings, env), *_stripe_simulator(settings, env), *_panel_simulators()]
+    processes = [
+        *_simulators(settings, env),
+        *_stripe_simulator(settings, env),
+        *_panel_simulators(),
+        *_gateway_simulators(settings),
+    ]
     processes += [
         subprocess.Popen(_worker_command(), cwd=PROJECT_ROOT, env=env),
         subprocess.Popen(

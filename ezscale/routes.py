@@ -63,6 +63,11 @@ def order_path(plan_code: str) -> str:
     return ORDER.replace("[plan_code]", quote(plan_code, safe=""))
 
 
+def gateway_webhook_path(gateway: str, tenant_id: int) -> str:
+    """Where a gateway posts one tenant's webhooks."""
+    return f"/webhooks/{gateway}/{tenant_id}"
+
+
 def invoice_path(invoice_id: int) -> str:
     """The customer's billing page with one invoice open."""
     return f"{CLIENT_BILLING}?invoice={invoice_id}"

@@ -61,6 +61,7 @@ class BTCPaySimulator:
     clock: Callable[[], float] = time.time
     _faults: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _hanging: threading.local = field(default_factory=threading.local)
 
     def inject(self, call: str, *faults: str) -> None:
         """Queue faults for the next calls named `call`."""
@@ -71,7 +72,16 @@ class BTCPaySimulator:
         with self._lock:
             self.calls.append(call)
             queue = self._faults.get(call)
-            return queue.pop(0) if queue else None
+            fault = queue.pop(0) if queue else None
+        if fault == "timeout":  # the call is carried out; its reply comes too late (`_hang`)
+            self._hanging.value = True
+        return fault
+
+    def _hang(self) -> None:
+        """After a `timeout` fault: hold the reply (outside every lock, once the result is kept)."""
+        if getattr(self._hanging, "value", False):
+            self._hanging.value = False
+            time.sleep(self.hang_seconds)
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -188,6 +198,13 @@ class BTCPaySimulator:
         self, method: str, path: str, query: dict[str, list[str]], auth: str, raw: bytes
     ) -> tuple[int, Any]:
         """Answer one Greenfield call: (status, JSON body)."""
+        reply = self._answer(method, path, query, auth, raw)
+        self._hang()
+        return reply
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], auth: str, raw: bytes
+    ) -> tuple[int, Any]:
         parts = [p for p in path.split("/") if p]
         if parts[:3] != ["api", "v1", "stores"] or len(parts) < 4:
             return 404, {"code": "not-found", "message": "Not found"}
@@ -267,8 +284,6 @@ class BTCPaySimulator:
         }
         self.invoices[invoice_id] = invoice
         self._emit(invoice, "InvoiceCreated")
-        if fault == "timeout":
-            time.sleep(self.hang_seconds)
         return 200, invoice
 
     def _refund(self, invoice: dict[str, Any], body: dict[str, Any]) -> tuple[int, Any]:

@@ -93,6 +93,7 @@ class PayPalSimulator:
     _faults: dict[str, list[str]] = field(default_factory=dict)
     _key: rsa.RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(65537, 2048))
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _hanging: threading.local = field(default_factory=threading.local)
 
     def inject(self, call: str, *faults: str) -> None:
         """Queue faults for the next calls named `call`."""
@@ -103,7 +104,16 @@ class PayPalSimulator:
         with self._lock:
             self.calls.append(call)
             queue = self._faults.get(call)
-            return queue.pop(0) if queue else None
+            fault = queue.pop(0) if queue else None
+        if fault == "timeout":  # the call is carried out; its reply comes too late (`_hang`)
+            self._hanging.value = True
+        return fault
+
+    def _hang(self) -> None:
+        """After a `timeout` fault: hold the reply (outside every lock, once the result is kept)."""
+        if getattr(self._hanging, "value", False):
+            self._hanging.value = False
+            time.sleep(self.hang_seconds)
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -187,17 +197,16 @@ class PayPalSimulator:
         except ValueError:
             return 400, Reply(400, "INVALID_REQUEST", "MALFORMED_REQUEST_JSON").body()
         request_id = headers.get("paypal-request-id", "")
-        with self._lock:
+        with self._lock:  # one request per id at a time: a retry waits for the first result
             if request_id and (client, request_id) in self._replays:
-                status, saved = self._replays[(client, request_id)]
-                return 200, saved
-        try:
-            status, reply = self._route(method, path, client, body)
-        except Reply as error:
-            return error.status, error.body()
-        if request_id and status < 400:
-            with self._lock:
+                return 200, self._replays[(client, request_id)][1]
+            try:
+                status, reply = self._route(method, path, client, body)
+            except Reply as error:
+                status, reply = error.status, error.body()
+            if request_id and status < 400:
                 self._replays[(client, request_id)] = (status, reply)
+        self._hang()
         return status, reply
 
     def _token(self, headers: dict[str, str]) -> tuple[int, Any]:
@@ -332,8 +341,6 @@ class PayPalSimulator:
             }
             self._settle(client, order, declined=fault == "declined")
         status, reply = 201, _public(order)
-        if fault == "timeout":
-            time.sleep(self.hang_seconds)
         return status, reply
 
     def approve(self, order_id: str, *, approve: bool = True) -> str:
@@ -367,8 +374,6 @@ class PayPalSimulator:
             raise Reply(422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED")
         self._settle(client, order, declined=False)
         reply = _public(order)
-        if fault == "timeout":
-            time.sleep(self.hang_seconds)
         return 201, reply
 
     def _settle(self, client: str, order: dict[str, Any], *, declined: bool) -> None:
@@ -446,8 +451,6 @@ class PayPalSimulator:
         }
         self.refunds[refund_id] = refund
         self._emit(client, "PAYMENT.CAPTURE.REFUNDED", "refund", refund)
-        if fault == "timeout":
-            time.sleep(self.hang_seconds)
         return 201, refund
 
     def approval_page(self, order_id: str) -> str:

@@ -1,0 +1,58 @@
+"""The demo's PayPal and BTCPay: the house site takes both, through the loopback simulators,
+with their webhooks pointed at this app (the simulators keep no state across restarts, so this
+runs at every `ezscale run`)."""
+
+import secrets
+
+from ezscale import routes
+from ezscale.db import central_session
+from ezscale.services.core.audit import operator
+from ezscale.services.payments import accounts
+from ezscale.services.payments.btcpay_client import BTCPayClient
+from ezscale.services.payments.btcpay_client import Credentials as BTCPayCredentials
+from ezscale.services.payments.paypal import EVENT_TYPES
+from ezscale.services.payments.paypal_client import Credentials as PayPalCredentials
+from ezscale.services.payments.paypal_client import PayPalClient
+from ezscale.services.tenancy.tenants import list_tenants
+from ezscale.simulators import btcpay, paypal
+
+
+def connect_house(*, paypal_base: str, btcpay_base: str, app_base: str) -> None:
+    """Register the app's webhooks at both simulators and switch them on for the house site."""
+    with central_session() as central:
+        house_id = next(t.id for t, _ in list_tenants(central) if t.is_house)
+    client = PayPalClient(paypal_base, PayPalCredentials(paypal.DEMO_CLIENT_ID, paypal.DEMO_SECRET))
+    paypal_hook = app_base + routes.gateway_webhook_path("paypal", house_id)
+    webhook_id = client.create_webhook(paypal_hook, EVENT_TYPES)
+    secret = secrets.token_urlsafe(24)
+    BTCPayClient(btcpay_base, BTCPayCredentials(btcpay.DEMO_API_KEY, btcpay.DEMO_STORE)).create_webhook(
+        app_base + routes.gateway_webhook_path("btcpay", house_id), secret
+    )
+    actor = operator("cli:demo")
+    with central_session() as central:
+        accounts.configure(
+            central,
+            tenant_id=house_id,
+            gateway="paypal",
+            enabled=True,
+            api_base=paypal_base,
+            credentials={
+                "client_id": paypal.DEMO_CLIENT_ID,
+                "secret": paypal.DEMO_SECRET,
+                "webhook_id": webhook_id,
+            },
+            actor=actor,
+        )
+        accounts.configure(
+            central,
+            tenant_id=house_id,
+            gateway="btcpay",
+            enabled=True,
+            api_base=btcpay_base,
+            credentials={
+                "api_key": btcpay.DEMO_API_KEY,
+                "store_id": btcpay.DEMO_STORE,
+                "webhook_secret": secret,
+            },
+            actor=actor,
+        )

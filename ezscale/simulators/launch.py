@@ -1,0 +1,27 @@
+"""Start a loopback simulator as a child process and wait until it answers (`ezscale run`)."""
+
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def start(module: str, port: int, *, probe: str = "/") -> subprocess.Popen:
+    """`python -m ezscale.simulators.<module> --port <port>`, once `probe` answers at all."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"ezscale.simulators.{module}", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the {module} simulator exited at start")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"the {module} simulator did not start")
