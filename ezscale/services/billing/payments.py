@@ -350,7 +350,11 @@ def _other_gateway_result(*, tenant: TenantInfo, payment: Payment) -> ChargeResu
 
     if payment.stripe_payment_method_id is None:
         return ChargeResult("failed", None, None, "No saved payment method")
-    return accounts.adapter(tenant, payment.gateway, require_enabled=False).charge_saved(
+    try:
+        adapter = accounts.adapter(tenant, payment.gateway)
+    except DomainError as error:  # switched off since the wallet was saved: not charged
+        return ChargeResult("failed", None, None, str(error))
+    return adapter.charge_saved(
         customer_ref=None,
         method_token=payment.stripe_payment_method_id,
         amount=Money(payment.amount_minor, payment.currency),

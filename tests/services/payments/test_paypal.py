@@ -261,3 +261,21 @@ def test_token_is_cached_and_bad_credentials_are_a_clear_error(make_tenant, cloc
     bad = PayPalClient(paypal.base_url, Credentials("someone", "wrong"))
     with pytest.raises(PayPalError, match="credentials"):
         bad.token(renew=True)
+
+
+def test_a_saved_wallet_is_not_charged_while_paypal_is_off(make_tenant, clock, paypal):
+    from ezscale.db import central_session
+    from ezscale.services.payments import accounts
+    from tests.services.payments.conftest import ACTOR
+
+    tenant = TenantInfo.of(make_tenant("pp"))
+    enable_paypal(tenant, paypal)
+    with tenant_db(tenant) as session:
+        user = add_customer(session)
+        _paid_by_paypal(session, tenant, paypal, user.id)
+        with central_session() as central:
+            accounts.configure(central, tenant_id=tenant.id, gateway="paypal", enabled=False, actor=ACTOR)
+        renewal = open_invoice(session, user.id, amount=1800)
+        payment = payments.charge_invoice(session, tenant=tenant, invoice=renewal)
+        assert payment.status is PaymentStatus.FAILED and "not available" in payment.failure_message
+    assert len(paypal.captures) == 1
