@@ -31,7 +31,7 @@ async def gateway_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=400)
     except NotYet as error:
         return JSONResponse({"error": f"not yet: {error}"}, status_code=409)
-    except DomainError as error:  # the gateway could not be asked to confirm: deliver again
+    except DomainError as error:  # the gateway could not be reached to confirm: deliver again
         log.warning("%s webhook not verified now: %s", gateway, error)
         return JSONResponse({"error": "try again later"}, status_code=503)
     return JSONResponse({"status": outcome.status, "event": outcome.event_id})

@@ -117,8 +117,9 @@ class BTCPayClient:
         return self._call("GET", f"{self._store}/invoices/{invoice_id}")
 
     def refund(self, invoice_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """`POST …/invoices/{id}/refund`: a pull payment whose link the customer claims."""
-        return self._call("POST", f"{self._store}/invoices/{invoice_id}/refund", body=body)
+        """`POST …/invoices/{id}/refund`: a pull payment whose link the customer claims. Sent
+        once (Greenfield has no idempotency key: a resent refund would be a second claim)."""
+        return self._call("POST", f"{self._store}/invoices/{invoice_id}/refund", body=body, retries=0)
 
     def create_webhook(self, url: str, secret: str) -> str:
         """Register our endpoint for every event, signed with `secret`; returns the webhook id."""

@@ -27,6 +27,7 @@ from ezscale.services.payments.gateway import (
     Gateway,
     GatewayEvent,
     GatewayName,
+    GatewayUnavailable,
 )
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_info, tenant_session
 
@@ -82,8 +83,8 @@ def handle(
         except IntegrityError:
             session.rollback()
             return Outcome("duplicate", event.event_id)
-        except NotYet:
-            session.rollback()
+        except (NotYet, GatewayUnavailable):
+            session.rollback()  # nothing kept: the gateway delivers the event again
             raise
         except DomainError as error:
             session.rollback()

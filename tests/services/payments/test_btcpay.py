@@ -139,3 +139,24 @@ def test_refund_is_a_pull_payment(make_tenant, clock, btcpay):
         assert payment.refunded_minor == 500
     [pull] = btcpay.pull_payments.values()
     assert (pull["amount"], pull["currency"]) == ("5.00", "USD")
+
+
+def test_an_event_that_cannot_be_checked_now_is_kept_for_redelivery(make_tenant, clock, btcpay):
+    from ezscale.services.payments.gateway import GatewayUnavailable
+
+    tenant = TenantInfo.of(make_tenant("btc"))
+    enable_btcpay(tenant, btcpay)
+    with tenant_db(tenant) as session:
+        user = add_customer(session)
+        invoice, ref = _start(session, tenant, user.id)
+    btcpay.outbox = []
+    btcpay.pay(ref, "full")
+    settled = btcpay.outbox[-1]
+    btcpay.inject("get_invoice", "500", "500", "500", "500")  # BTCPay down while we re-read it
+    with pytest.raises(GatewayUnavailable):
+        webhooks.handle(tenant.id, "btcpay", settled.body, settled.headers)
+    with tenant_db(tenant) as session:
+        assert session.exec(select(GatewayEvent)).all() == []
+    assert webhooks.handle(tenant.id, "btcpay", settled.body, settled.headers).status == "processed"
+    with tenant_db(tenant) as session:
+        assert session.get(Invoice, invoice.id).status is InvoiceStatus.PAID
