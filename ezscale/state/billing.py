@@ -1,6 +1,7 @@
 """The customer's billing page: invoices (detail, PDF, Pay now or by any enabled gateway),
 credit, saved payment methods, upcoming charges."""
 
+import json
 from decimal import Decimal, InvalidOperation
 
 import reflex as rx
@@ -141,7 +142,7 @@ class BillingState(AuthState):
         if self.error:
             return None
         if started.redirect_url:
-            return rx.redirect(started.redirect_url, is_external=True)
+            return rx.call_script(f"window.location.assign({json.dumps(started.redirect_url)})")
         self.paying_card, self.adding_card, self.message = True, False, ""
         pk = get_settings().stripe_publishable_key
         return rx.call_script(

@@ -63,10 +63,13 @@ def start(
     if invoice.kind is not InvoiceKind.INVOICE or invoice.status is not InvoiceStatus.OPEN:
         session.rollback()
         raise DomainError("Only open invoices can be paid.")
+    credit_before = invoice.credit_applied_minor
     invoices.apply_credit(session, invoice)
     due = invoices.amount_due(invoice)
     if due == 0:
         session.commit()
+        if invoice.credit_applied_minor > credit_before:
+            raise DomainError("Your account credit paid this invoice: nothing is left to pay.")
         raise DomainError("Nothing is due on this invoice.")
     open_one = session.exec(
         select(GatewayCheckout).where(
