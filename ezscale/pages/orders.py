@@ -35,7 +35,16 @@ def _quote() -> rx.Component:
                 "The first period runs to your billing day and is prorated to the second; after "
                 "that you are billed ",
                 quote["recurring"],
-                ". Anything credit does not cover is charged to your default card.",
+                rx.cond(
+                    quote["default_method"] != "",
+                    rx.fragment(
+                        ". Anything credit does not cover is charged to your default payment method (",
+                        quote["default_method"],
+                        ").",
+                    ),
+                    ". Anything credit does not cover stays on the invoice: pay it from Billing "
+                    "with a card or any other way offered there.",
+                ),
                 size="2",
                 color_scheme="gray",
             ),

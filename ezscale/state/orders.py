@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.services.billing import orders
+from ezscale.services.billing import orders, views
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
 from ezscale.state.messages import attempt
@@ -27,7 +27,8 @@ class OrderState(AuthState):
 
         def run() -> dict[str, str]:
             with tenant_session(self._tenant()) as db:
-                return orders.quote(db, user_id=user.id, plan_code=self._plan_code()).display()
+                shown = orders.quote(db, user_id=user.id, plan_code=self._plan_code()).display()
+                return {**shown, "default_method": views.default_method_label(db, user_id=user.id)}
 
         quote, self.error = attempt(run)
         self.quote = quote or {}

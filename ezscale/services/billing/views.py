@@ -125,6 +125,12 @@ def _card_row(method: PaymentMethod) -> CardRow:
     return CardRow(method.id, label, f"{method.exp_month:02d}/{method.exp_year}", method.is_default)
 
 
+def default_method_label(session: Session, *, user_id: int) -> str:
+    """The customer's default payment method as pages name it ("" when there is none)."""
+    method = payments.default_card(session, user_id=user_id)
+    return _card_row(method).label if method is not None else ""
+
+
 def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
     """The customer's billing page: balance, invoices, credit history, cards and upcoming renewals."""
     currency = tenant.currency

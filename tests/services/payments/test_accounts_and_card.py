@@ -9,6 +9,7 @@ from ezscale.db import central_session
 from ezscale.errors import DomainError
 from ezscale.models.billing import Payment, PaymentMethod
 from ezscale.models.tenant import InvoiceStatus
+from ezscale.services.billing import views
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.payments import accounts, checkout
 from ezscale.services.payments.gateway import GatewayName
@@ -122,3 +123,4 @@ def test_one_off_card_pays_an_open_invoice_without_saving_it(make_tenant, clock,
         intent = gateway().client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
         assert intent.amount == 2500 and intent.status == "succeeded"
         assert session.exec(select(PaymentMethod)).all() == []
+        assert views.default_method_label(session, user_id=user.id) == ""  # no "default card" wording

@@ -12,7 +12,7 @@ from ezscale.models.auth import TenantMail
 from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus
 from ezscale.models.payments import CheckoutStatus, GatewayEvent
 from ezscale.models.tenant import InvoiceStatus
-from ezscale.services.billing import payments
+from ezscale.services.billing import payments, views
 from ezscale.services.payments import checkout, webhooks
 from ezscale.services.payments.gateway import BadSignature
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -72,6 +72,7 @@ def test_checkout_captures_once_and_saves_the_wallet(make_tenant, clock, paypal)
             and method.is_default
             and method.stripe_payment_method_id in paypal.vault
         )
+        assert views.default_method_label(session, user_id=user.id) == "PayPal"
         # The return page again, and every webhook (approved, captured, vaulted) change nothing more.
         checkout.refresh(session, tenant=tenant, checkout=row)
         assert set(_deliver(tenant, paypal)) <= {"processed", "ignored"}
