@@ -53,6 +53,7 @@ def start(
 
     Pressing Pay twice gives the same checkout while it is open."""
     name = accounts.gateway_name(gateway)
+    save_method = save_method and name is GatewayName.PAYPAL  # only a PayPal wallet is kept
     if name not in accounts.enabled_gateways(tenant.id):
         raise DomainError(f"{LABELS[name]} is not available here.")
     gw = gw or accounts.adapter(tenant, name.value)
@@ -96,7 +97,7 @@ def start(
             number=number,
             amount_minor=due,
             currency=invoice.currency,
-            save_method=save_method and name is GatewayName.PAYPAL,
+            save_method=save_method,
             created_at=clock.now(),
             updated_at=clock.now(),
         )

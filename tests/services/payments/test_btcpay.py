@@ -27,8 +27,14 @@ def _deliver(tenant, sim, deliveries=None) -> list[str]:
 
 def _start(session, tenant, user_id, amount=2500):
     invoice = open_invoice(session, user_id, amount=amount)
-    started = checkout.start(session, tenant=tenant, user_id=user_id, invoice_id=invoice.id, gateway="btcpay")
+    started = checkout.start(
+        session, tenant=tenant, user_id=user_id, invoice_id=invoice.id, gateway="btcpay", save_method=True
+    )
     assert started.redirect_url.endswith(f"/i/{started.reference}")
+    again = checkout.start(
+        session, tenant=tenant, user_id=user_id, invoice_id=invoice.id, gateway="btcpay", save_method=True
+    )
+    assert again == started  # pressed twice (the page asks to keep PayPal; crypto keeps nothing)
     return invoice, started.reference
 
 
