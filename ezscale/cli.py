@@ -218,14 +218,14 @@ def _stripe_simulator(settings, env: dict[str, str]) -> list[subprocess.Popen]:
 
 
 def _gateway_simulators(settings) -> list[subprocess.Popen]:
-    """Loopback PayPal (8393) and BTCPay (8394), switched on for the house site."""
+    """Loopback PayPal (8397) and BTCPay (8398), switched on for the house site."""
     from ezscale.demo.gateways import connect_house
     from ezscale.simulators.launch import start
 
-    processes = [start("paypal", 8393, probe="/checkoutnow"), start("btcpay", 8394, probe="/i/none")]
+    processes = [start("paypal", 8397, probe="/checkoutnow"), start("btcpay", 8398, probe="/i/none")]
     connect_house(
-        paypal_base="http://127.0.0.1:8393",
-        btcpay_base="http://127.0.0.1:8394",
+        paypal_base="http://127.0.0.1:8397",
+        btcpay_base="http://127.0.0.1:8398",
         app_base=f"http://127.0.0.1:{settings.port}",
     )
     return processes

@@ -5,7 +5,7 @@ with a checkout page whose buttons stand in for the payer's wallet ("pay full", 
 Faults are injected per call name (`create_invoice`, `get_invoice`): `500`, `timeout` (carried
 out, then the reply comes too late: a lost response).
 
-Run alone: `python -m ezscale.simulators.btcpay --port 8394`.
+Run alone: `python -m ezscale.simulators.btcpay --port 8398`.
 """
 
 import argparse
@@ -362,7 +362,7 @@ def main(
     argv: list[str] | None = None, *, wait: Callable[[], object] = lambda: threading.Event().wait()
 ) -> None:
     parser = argparse.ArgumentParser(description="BTCPay Server Greenfield API simulator")
-    parser.add_argument("--port", type=int, default=8394)
+    parser.add_argument("--port", type=int, default=8398)
     args = parser.parse_args(argv)
     running = serve(BTCPaySimulator(auto_deliver=True), port=args.port)
     print(f"BTCPay simulator on {running.url} (store {DEMO_STORE}, key {DEMO_API_KEY})", flush=True)

@@ -9,7 +9,7 @@ name (`token`, `create_order`, `capture`, `refund`, `verify`): `500`, `timeout` 
 carried out, then the reply never comes in time: a lost response), `declined`
 (INSTRUMENT_DECLINED on capture, a DECLINED capture on a vault charge).
 
-Run alone: `python -m ezscale.simulators.paypal --port 8393`.
+Run alone: `python -m ezscale.simulators.paypal --port 8397`.
 """
 
 import argparse
@@ -552,7 +552,7 @@ def main(
     argv: list[str] | None = None, *, wait: Callable[[], object] = lambda: threading.Event().wait()
 ) -> None:
     parser = argparse.ArgumentParser(description="PayPal REST API simulator")
-    parser.add_argument("--port", type=int, default=8393)
+    parser.add_argument("--port", type=int, default=8397)
     args = parser.parse_args(argv)
     running = serve(PayPalSimulator(auto_deliver=True), port=args.port)
     print(f"PayPal simulator on {running.url} (client {DEMO_CLIENT_ID} / {DEMO_SECRET})", flush=True)
