@@ -13,6 +13,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), alias="EZSCALE_DATA_DIR")
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    # Without Redis on SQLite, writers tell the web backend of workspace changes by datagrams on
+    # this Unix socket (unset: <data dir>/kasm-live.sock; at most 107 bytes as a path).
+    live_socket: Path | None = Field(default=None, alias="EZSCALE_LIVE_SOCKET")
     tenant_db_prefix: str = Field(default="ezscale_tenant_", alias="EZSCALE_TENANT_DB_PREFIX")
     # New tenant databases are copies of a template at the head revision (migrations.py).
     # Unset: files in <data dir>/templates (SQLite), databases named <tenant prefix>_template_*.
@@ -118,6 +121,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'central.sqlite').resolve()}"
+
+    @property
+    def live_socket_path(self) -> Path:
+        """The Unix datagram socket the web backend listens on for workspace changes (SQLite)."""
+        return (self.live_socket or self.data_dir / "kasm-live.sock").resolve()
 
     @property
     def broker_url(self) -> str:

@@ -9,9 +9,11 @@ from ezscale.services.kasm.view import (
     Dashboard,
     HistoryRow,
     Option,
+    Patch,
     WorkspaceRow,
     load_view,
     order_options,
+    patched_rows,
     type_for_code,
 )
 from ezscale.services.tenancy.tenants import tenant_session
@@ -48,6 +50,15 @@ class KasmState(AuthState):
         self.balance = view.balance
         self.notices = view.notices
         self.server_now_ms = view.server_now_ms
+
+    def _patch(self, update: Patch) -> None:
+        """Apply one signalled change (only the parts it carries)."""
+        if update.workspace_id:
+            self.workspaces = patched_rows(self.workspaces, update)
+        for name in ("history", "month", "balance", "notices"):
+            if (value := getattr(update, name)) is not None:
+                setattr(self, name, value)
+        self.server_now_ms = update.server_now_ms
 
     @rx.event
     def load(self):

@@ -1,20 +1,38 @@
 """Tell live dashboards, the moment it is committed, that a customer's workspaces changed.
 
-With Redis configured, every commit that writes a workspace or a notice publishes one message per
-row on `CHANNEL` — `<tenant database> <user id> <row key> <changed at>` — from whichever process
-wrote it (Celery worker or web backend). The backend's live-dashboard task subscribes and pushes at
-once; its slower `changed_at` poll stays as the fallback (and is the only path without Redis).
-Publishing is best effort: a failed publish is logged and the poll still finds the change.
-Processes that write workspaces call `install()` at start (ezscale/app.py, the worker).
+Every commit of a tenant session that moves a workspace's `changed_at` or adds a notice announces
+one `Change` per row — `<tenant database> <user id> <row key> <changed at>` — right after the
+commit, from whichever process wrote it (Celery worker, web backend, a script), on the one path
+the deployment has:
+
+- Redis configured: published on the pub/sub `CHANNEL`;
+- PostgreSQL without Redis: `NOTIFY` on `PG_CHANNEL` in the central database (a tenant's own
+  database has no listener; each web backend process LISTENs on one central connection);
+- SQLite without Redis (the embedded default): one datagram per change on the web backend's Unix
+  socket (`Settings.live_socket_path`), sent without waiting: with no backend listening, or one
+  that is behind, the datagram is dropped and the writer goes on.
+
+Announcing is best effort and never fails a writer: a lost announcement is logged (a dropped
+datagram silently) and the backend's slow safety poll (`state/kasm_live.py`) finds the change.
+`signal_listen.py` is the receiving side. Processes that write workspaces call `install()` at
+start (ezscale/app.py, the Celery worker).
 """
 
 import logging
+import os
+import re
+import socket
+import threading
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
+import psycopg
 import redis
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import SessionTransaction, UOWTransaction
 from sqlmodel import Session
 
@@ -23,12 +41,14 @@ from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "ezscale:kasm-live"
+CHANNEL = "ezscale:kasm-live"  # Redis pub/sub
+PG_CHANNEL = "ezscale_kasm_live"  # PostgreSQL LISTEN/NOTIFY, in the central database
 _PENDING = "kasm_signal_pending"
+_ROW_KEY = re.compile(r"[wn][1-9][0-9]{0,17}")
 
 
 class Change(NamedTuple):
-    """One committed workspace change, as sent to live dashboards."""
+    """One committed workspace change (`w<id>`) or new notice (`n<id>`), as sent to dashboards."""
 
     database: str
     user_id: int
@@ -36,29 +56,106 @@ class Change(NamedTuple):
     at: datetime
 
     def encode(self) -> str:
-        """The change as one line of text for the Redis channel."""
+        """The change as one line of text (a Redis message, NOTIFY payload or datagram)."""
         return f"{self.database} {self.user_id} {self.key} {self.at.isoformat()}"
 
     @classmethod
-    def decode(cls, text: str) -> "Change | None":
-        """Read a change back from its text; None for a malformed message."""
+    def decode(cls, text: str | bytes) -> "Change | None":
+        """Read a change back from its text; None for anything malformed (never raises)."""
         try:
-            database, user_id, key, at = text.split(" ")
-            return cls(database, int(user_id), key, datetime.fromisoformat(at))
-        except ValueError:
+            database, user_id, key, at = (text.decode() if isinstance(text, bytes) else text).split(" ")
+            change = cls(database, int(user_id), key, datetime.fromisoformat(at))
+        except ValueError:  # wrong field count, not a number or time, not UTF-8
             return None
+        if not database or change.user_id <= 0 or not _ROW_KEY.fullmatch(key):
+            return None
+        return change
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as psycopg itself takes it (no `+psycopg` driver part)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @lru_cache(maxsize=1)
-def _client(url: str) -> redis.Redis:
+def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+
+def _publish_redis(url: str, changes: Sequence[Change]) -> None:
+    pipe = _redis_client(url).pipeline(transaction=False)
+    for change in changes:
+        pipe.publish(CHANNEL, change.encode())
+    pipe.execute()
+
+
+class _Notifier:
+    """This process's one autocommit connection to the central database, for NOTIFY.
+
+    Kept per process id: a forked worker opens its own and leaves the parent's untouched."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.connections: dict[int, tuple[str, psycopg.Connection]] = {}
+
+    def notify(self, url: str, changes: Sequence[Change]) -> None:
+        pid = os.getpid()
+        with self.lock:
+            held = self.connections.get(pid)
+            if held is None or held[0] != url or held[1].closed:
+                if held is not None:
+                    held[1].close()
+                conn = psycopg.connect(libpq_url(url), autocommit=True, connect_timeout=2)
+                held = self.connections[pid] = (url, conn)
+            try:
+                held[1].execute(
+                    "SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p",
+                    (PG_CHANNEL, [change.encode() for change in changes]),
+                )
+            except psycopg.Error:
+                held[1].close()
+                raise
+
+
+_notifier = _Notifier()
+
+
+@lru_cache(maxsize=4)  # keyed by process id: a forked worker gets its own socket
+def _datagram_socket(_pid: int) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    return sock
+
+
+def _send_datagrams(path: Path, changes: Sequence[Change]) -> None:
+    sock = _datagram_socket(os.getpid())
+    for change in changes:
+        try:
+            sock.sendto(change.encode().encode(), str(path))
+        except (FileNotFoundError, ConnectionRefusedError, BlockingIOError):
+            # No backend listening, or its queue is full: the safety poll finds the change.
+            return
+
+
+def send(changes: Sequence[Change]) -> None:
+    """Announce committed changes on the deployment's path; logs and returns on any failure."""
+    settings = get_settings()
+    try:
+        if settings.redis_url:
+            _publish_redis(settings.redis_url, changes)
+        elif settings.is_postgres:
+            _notifier.notify(settings.central_url, changes)
+        else:
+            _send_datagrams(settings.live_socket_path, changes)
+    except (redis.RedisError, psycopg.Error, OSError) as exc:
+        log.warning("kasm live signal not sent (%s); dashboards catch up by their safety poll", exc)
 
 
 def _collect(session: Session, _context: UOWTransaction) -> None:
     """Workspaces whose `changed_at` moved and new notices, in this flush (ids are known here).
-    Nothing to do without Redis, or outside a tenant session (billing runs flush often)."""
+    Nothing to do outside a tenant session (billing runs on the central database flush often)."""
     database = session.info.get("tenant_database")
-    if database is None or not get_settings().redis_url:
+    if database is None:
         return
     pending = session.info.setdefault(_PENDING, [])
     for row in (*session.new, *session.dirty):
@@ -68,18 +165,10 @@ def _collect(session: Session, _context: UOWTransaction) -> None:
             pending.append(Change(database, row.user_id, f"n{row.id}", row.created_at))
 
 
-def _publish(session: Session) -> None:
+def _announce(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
-    url = get_settings().redis_url
-    if not pending or not url:
-        return
-    try:
-        pipe = _client(url).pipeline(transaction=False)
-        for change in dict.fromkeys(pending):
-            pipe.publish(CHANNEL, change.encode())
-        pipe.execute()
-    except redis.RedisError as exc:
-        log.warning("kasm live signal not published (%s); dashboards fall back to polling", exc)
+    if pending:
+        send(list(dict.fromkeys(pending)))
 
 
 def _discard(session: Session, _transaction: SessionTransaction) -> None:
@@ -88,7 +177,7 @@ def _discard(session: Session, _transaction: SessionTransaction) -> None:
 
 # `after_flush` sees the flushed rows with their ids and change history; only what is committed
 # is announced.
-LISTENERS = (("after_flush", _collect), ("after_commit", _publish), ("after_soft_rollback", _discard))
+LISTENERS = (("after_flush", _collect), ("after_commit", _announce), ("after_soft_rollback", _discard))
 
 
 def install() -> None:

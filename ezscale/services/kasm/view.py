@@ -82,45 +82,38 @@ def _money(minor: int, currency: str) -> str:
     return Money(minor, currency).format()
 
 
-def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Dashboard:
-    """The customer's Kasm dashboard: workspaces with live cost, usage history, balance and notices."""
-    plans = {p.id: p for p in db.exec(select(Plan).where(Plan.service_type == ServiceType.KASM))}
-    persistent = set(db.exec(select(KasmTemplate.id).where(KasmTemplate.persistent)).all())
-    labels = dict(db.exec(select(Service.id, Service.label).where(Service.user_id == user_id)).all())
-    rows = []
-    query = (
-        select(KasmWorkspace)
-        .where(KasmWorkspace.user_id == user_id, KasmWorkspace.status != WorkspaceStatus.TERMINATED)
-        .order_by(col(KasmWorkspace.id).desc())
+def _row(
+    db: Session, ws: KasmWorkspace, *, plan: Plan, title: str, persistent: bool, now: datetime
+) -> WorkspaceRow:
+    live = live_usage(db, workspace_id=ws.id, now=now) if ws.status is WorkspaceStatus.RUNNING else None
+    seconds = int((now - live.session_started_at).total_seconds()) if live else 0
+    return WorkspaceRow(
+        id=ws.id,
+        title=title,
+        status=ws.status.value,
+        reason=ws.status_reason,
+        size=f"{ws.cores} vCPU · {ws.memory_mb // 1024} GB RAM",
+        rate=rate_text(plan.hourly_rate or Decimal(0), plan.currency),
+        started_ms=int(live.session_started_at.timestamp() * 1000) if live else 0,
+        rate_micro=rate_micro(live.rate) if live else 0,
+        digits=minor_digits(plan.currency),
+        symbol=SYMBOLS.get(plan.currency, ""),
+        running=running_text(seconds) if live else "",
+        cost=_money(live.cost_minor_now, live.currency) if live else "",
+        persistent=persistent,
     )
-    for ws in db.exec(query):
-        plan = plans[ws.plan_id]
-        live = live_usage(db, workspace_id=ws.id, now=now) if ws.status is WorkspaceStatus.RUNNING else None
-        seconds = int((now - live.session_started_at).total_seconds()) if live else 0
-        rows.append(
-            WorkspaceRow(
-                id=ws.id,
-                title=labels.get(ws.service_id, plan.name),
-                status=ws.status.value,
-                reason=ws.status_reason,
-                size=f"{ws.cores} vCPU · {ws.memory_mb // 1024} GB RAM",
-                rate=rate_text(plan.hourly_rate or Decimal(0), plan.currency),
-                started_ms=int(live.session_started_at.timestamp() * 1000) if live else 0,
-                rate_micro=rate_micro(live.rate) if live else 0,
-                digits=minor_digits(plan.currency),
-                symbol=SYMBOLS.get(plan.currency, ""),
-                running=running_text(seconds) if live else "",
-                cost=_money(live.cost_minor_now, live.currency) if live else "",
-                persistent=ws.template_id in persistent,
-            )
-        )
+
+
+def _history(db: Session, *, user_id: int) -> list[HistoryRow]:
     names = {
-        ws_id: labels.get(svc_id, "")
-        for ws_id, svc_id in db.exec(
-            select(KasmWorkspace.id, KasmWorkspace.service_id).where(KasmWorkspace.user_id == user_id)
+        ws_id: label or ""
+        for ws_id, label in db.exec(
+            select(KasmWorkspace.id, Service.label)
+            .join(Service, col(Service.id) == col(KasmWorkspace.service_id))
+            .where(KasmWorkspace.user_id == user_id, Service.user_id == user_id)
         )
     }
-    past = [
+    return [
         HistoryRow(
             id=row.id,
             workspace=names.get(row.workspace_id, ""),
@@ -132,24 +125,117 @@ def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Das
         )
         for row in history(db, user_id=user_id)
     ]
+
+
+def _month(db: Session, *, user_id: int, now: datetime, currency: str) -> str:
     month = month_usage(db, user_id=user_id, now=now, currency=currency)
     hours = month.billable_seconds / 3600
+    return f"This month: {_money(month.cost_minor, currency)} · {hours:.2f} hours".replace(
+        ".00 hours", " hours"
+    )
+
+
+def _notices(db: Session, *, user_id: int, now: datetime) -> list[str]:
+    return [n.message for n in active_notices(db, user_id=user_id, since=now - timedelta(days=7))]
+
+
+def dashboard(db: Session, *, user_id: int, now: datetime, currency: str) -> Dashboard:
+    """The customer's Kasm dashboard: workspaces with live cost, usage history, balance and notices."""
+    plans = {p.id: p for p in db.exec(select(Plan).where(Plan.service_type == ServiceType.KASM))}
+    persistent = set(db.exec(select(KasmTemplate.id).where(KasmTemplate.persistent)).all())
+    labels = dict(db.exec(select(Service.id, Service.label).where(Service.user_id == user_id)).all())
+    query = (
+        select(KasmWorkspace)
+        .where(KasmWorkspace.user_id == user_id, KasmWorkspace.status != WorkspaceStatus.TERMINATED)
+        .order_by(col(KasmWorkspace.id).desc())
+    )
+    rows = [
+        _row(
+            db,
+            ws,
+            plan=plans[ws.plan_id],
+            title=labels.get(ws.service_id, plans[ws.plan_id].name),
+            persistent=ws.template_id in persistent,
+            now=now,
+        )
+        for ws in db.exec(query)
+    ]
     return Dashboard(
         workspaces=rows,
-        history=past,
-        month=f"This month: {_money(month.cost_minor, currency)} · {hours:.2f} hours".replace(
-            ".00 hours", " hours"
-        ),
+        history=_history(db, user_id=user_id),
+        month=_month(db, user_id=user_id, now=now, currency=currency),
         balance=_money(balance_minor(db, user_id=user_id, currency=currency), currency),
-        notices=[n.message for n in active_notices(db, user_id=user_id, since=now - timedelta(days=7))],
+        notices=_notices(db, user_id=user_id, now=now),
         server_now_ms=int(now.timestamp() * 1000),
     )
+
+
+@dataclass(frozen=True)
+class Patch:
+    """What one signalled change alters on a customer's dashboard; None leaves a part as it is.
+
+    `workspace_id` names the workspace whose `row` replaces its old one (`row` None: it is gone
+    from the dashboard, terminated or not this customer's)."""
+
+    server_now_ms: int
+    workspace_id: int = 0
+    row: WorkspaceRow | None = None
+    history: list[HistoryRow] | None = None
+    month: str | None = None
+    balance: str | None = None
+    notices: list[str] | None = None
+
+
+def patch(db: Session, *, user_id: int, key: str, now: datetime, currency: str) -> Patch:
+    """Re-read only what the change with row key `key` (`w<workspace id>`, `n<notice id>`) alters:
+    the notices; or that one workspace's row, plus history, month and balance once it is no longer
+    running (its usage session has just closed and been charged)."""
+    now_ms = int(now.timestamp() * 1000)
+    if key.startswith("n"):
+        return Patch(now_ms, notices=_notices(db, user_id=user_id, now=now))
+    workspace_id = int(key[1:])
+    ws = db.exec(
+        select(KasmWorkspace).where(KasmWorkspace.id == workspace_id, KasmWorkspace.user_id == user_id)
+    ).first()
+    row = None
+    if ws is not None and ws.status is not WorkspaceStatus.TERMINATED:
+        plan = db.get(Plan, ws.plan_id)
+        service = db.get(Service, ws.service_id)
+        template = db.get(KasmTemplate, ws.template_id)
+        title = service.label if service is not None and service.user_id == user_id else plan.name
+        persistent = bool(template and template.persistent)
+        row = _row(db, ws, plan=plan, title=title, persistent=persistent, now=now)
+    if row is not None and ws.status is WorkspaceStatus.RUNNING:
+        return Patch(now_ms, workspace_id=workspace_id, row=row)
+    return Patch(
+        now_ms,
+        workspace_id=workspace_id,
+        row=row,
+        history=_history(db, user_id=user_id),
+        month=_month(db, user_id=user_id, now=now, currency=currency),
+        balance=_money(balance_minor(db, user_id=user_id, currency=currency), currency),
+    )
+
+
+def patched_rows(rows: list[WorkspaceRow], update: Patch) -> list[WorkspaceRow]:
+    """The dashboard's workspace rows with the patched one replaced, added or removed (newest
+    first, as `dashboard` orders them)."""
+    kept = [row for row in rows if row.id != update.workspace_id]
+    if update.row is not None:
+        kept.append(update.row)
+    return sorted(kept, key=lambda row: row.id, reverse=True)
 
 
 def load_view(tenant: TenantInfo, user_id: int) -> Dashboard:
     """The dashboard of one customer, now (its own session: callable from a thread)."""
     with tenant_session(tenant) as db:
         return dashboard(db, user_id=user_id, now=clock.now(), currency=tenant.currency)
+
+
+def load_patch(tenant: TenantInfo, user_id: int, key: str) -> Patch:
+    """`patch` for one customer, now (its own session: callable from a thread)."""
+    with tenant_session(tenant) as db:
+        return patch(db, user_id=user_id, key=key, now=clock.now(), currency=tenant.currency)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,135 @@
+"""The receiving side of the live change signal (`signal.py`): a web backend process hears every
+committed workspace change of its deployment as it is announced.
+
+One listener per backend process, on the deployment's path: Redis pub/sub when Redis is
+configured; otherwise one `LISTEN` connection to the central PostgreSQL database (psycopg's async
+`notifies()`), or on SQLite the Unix datagram socket at `Settings.live_socket_path`, bound here.
+Malformed messages are dropped; a lost connection is re-established after `RETRY_SECONDS` (what
+was announced meanwhile is found by the backend's safety poll).
+"""
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from pathlib import Path
+
+import psycopg
+import redis
+import redis.asyncio as aioredis
+
+from ezscale.services.kasm.signal import CHANNEL, PG_CHANNEL, Change, libpq_url
+from ezscale.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 1.0
+_DATAGRAM_BYTES = 4096
+
+
+def _someone_listens(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(str(path))
+        except (ConnectionRefusedError, FileNotFoundError):
+            return False
+    return True
+
+
+def bind_listener(path: Path) -> socket.socket:
+    """Bind the backend's datagram socket at `path`, replacing a stale one a stopped backend left.
+
+    Raises:
+        OSError: another live process is bound there, or the path is too long for a socket.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and _someone_listens(path):
+        raise OSError(f"another process already listens on {path}")
+    path.unlink(missing_ok=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        sock.bind(str(path))
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+async def _datagrams(path: Path, ready: asyncio.Event) -> AsyncIterator[bytes]:
+    warned = False
+    while True:
+        try:
+            sock = bind_listener(path)
+        except OSError as exc:
+            if not warned:
+                log.warning("kasm live socket not bound (%s); dashboards rely on the safety poll", exc)
+                warned = True
+            await asyncio.sleep(RETRY_SECONDS * 5)
+            continue
+        inode = path.stat().st_ino
+        ready.set()
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                yield await loop.sock_recv(sock, _DATAGRAM_BYTES)
+        finally:
+            sock.close()
+            try:
+                if path.stat().st_ino == inode:  # still ours, not a successor's
+                    path.unlink()
+            except FileNotFoundError:
+                pass
+
+
+async def _postgres(url: str, ready: asyncio.Event) -> AsyncIterator[str]:
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as conn:
+                await conn.execute(f"LISTEN {PG_CHANNEL}")
+                ready.set()
+                async for notify in conn.notifies():
+                    yield notify.payload
+        except psycopg.Error as exc:
+            log.warning("kasm live LISTEN connection lost (%s); reconnecting", exc)
+            await asyncio.sleep(RETRY_SECONDS)
+
+
+async def _redis(url: str, ready: asyncio.Event) -> AsyncIterator[bytes]:
+    while True:
+        client = aioredis.Redis.from_url(url)
+        try:
+            async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
+                await pubsub.subscribe(CHANNEL)
+                ready.set()
+                async for message in pubsub.listen():
+                    yield message["data"]
+        except (redis.RedisError, OSError) as exc:
+            log.warning("kasm live subscription lost (%s); resubscribing", exc)
+            await asyncio.sleep(RETRY_SECONDS)
+        finally:
+            await client.aclose()
+
+
+async def changes(ready: asyncio.Event | None = None) -> AsyncIterator[Change]:
+    """Every change announced from now on, as it arrives (runs until cancelled).
+
+    Args:
+        ready: set once the listener is bound or subscribed (announcements before are missed).
+    """
+    ready = ready or asyncio.Event()
+    settings = get_settings()
+    if settings.redis_url:
+        messages = _redis(settings.redis_url, ready)
+    elif settings.is_postgres:
+        messages = _postgres(settings.central_url, ready)
+    else:
+        messages = _datagrams(settings.live_socket_path, ready)
+    async with aclosing(messages):
+        async for message in messages:
+            change = Change.decode(message)
+            if change is None:
+                log.debug("ignored a malformed kasm live signal: %r", message[:200])
+            else:
+                yield change
