@@ -23,6 +23,7 @@ from ezscale.models.tenant import User
 from ezscale.money import Money
 from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.billing.profiles import current_anchor_day
+from ezscale.services.kasm import signal as kasm_signal
 from ezscale.services.kasm.client import KasmClient
 from ezscale.services.kasm.credit import usage_invoice_date
 from ezscale.services.kasm.sync import reconcile
@@ -152,6 +153,7 @@ def test_open_workspace_and_an_outside_stop_shows_up_without_reload(
         card.get_by_role("button", name="Open workspace").click()
     assert f"{kasm_server_url()}/#/connect/kasm/" in opened.value.url
 
+    kasm_signal.install()  # this process plays the worker that reconciles: it announces its commits
     with live_app.platform(), tenant_session(tenant) as db:
         kasm_id = db.get(KasmWorkspace, int(workspace_id)).kasm_id
         kasm_server.stop_outside(kasm_id)

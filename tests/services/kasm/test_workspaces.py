@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 import redis
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ezscale import clock as clock_module
 from ezscale.errors import DomainError
@@ -561,3 +561,52 @@ def test_a_suspended_service_stops_its_workspace_and_cannot_start_until_unsuspen
         assert kasm.start_workspace(db, user_id=env.user_id, workspace_id=workspace_id).status is (
             WorkspaceStatus.STARTING
         )
+
+
+def test_a_signalled_change_re_reads_only_that_workspace_and_matches_the_dashboard(env, clock):
+    from ezscale.services.kasm.view import dashboard, patch, patched_rows
+
+    first = _running(env, clock)
+    second = _running(env, clock)
+
+    def now_view():
+        with env.db() as db:
+            return dashboard(db, user_id=env.user_id, now=clock.now(), currency="USD")
+
+    def now_patch(key: str, user_id: int | None = None):
+        with env.db() as db:
+            return patch(db, user_id=user_id or env.user_id, key=key, now=clock.now(), currency="USD")
+
+    shown = now_view()
+    clock.advance(timedelta(minutes=5))
+    running = now_patch(f"w{second}")  # still running: the row alone
+    assert running.row == next(r for r in now_view().workspaces if r.id == second)
+    assert (running.history, running.month, running.balance, running.notices) == (None, None, None, None)
+
+    with env.db() as db:
+        kasm.stop_workspace(db, user_id=env.user_id, workspace_id=first)
+    stopped = now_patch(f"w{first}")  # its session closed: history, month and balance too
+    after = now_view()
+    assert stopped.row == next(r for r in after.workspaces if r.id == first)
+    assert [r.id for r in patched_rows(shown.workspaces, stopped)] == [r.id for r in after.workspaces]
+    assert (stopped.history, stopped.month, stopped.balance) == (after.history, after.month, after.balance)
+    assert stopped.row.status == "stopping" and len(stopped.history) == 1
+
+    with env.db() as db:
+        kasm.terminate_workspace(db, user_id=env.user_id, workspace_id=first)
+    gone = now_patch(f"w{first}")
+    assert gone.row is None and [r.id for r in patched_rows(after.workspaces, gone)] == [second]
+
+    # A forged key (another customer's workspace) reads nothing of theirs and removes nothing of ours.
+    stranger = now_patch(f"w{second}", user_id=env.user_id + 1000)
+    assert stranger.row is None and stranger.history == []
+    assert patched_rows([], stranger) == []  # the stranger's own (empty) dashboard stays empty
+
+    with env.db() as db:
+        add_notice(
+            db, tenant=env.tenant, user_id=env.user_id, kind=NoticeKind.LOW_BALANCE, key="k", message="m"
+        )
+    with env.db() as db:
+        notice_id = db.exec(select(KasmNotice.id).order_by(col(KasmNotice.id).desc())).first()
+    notice = now_patch(f"n{notice_id}")
+    assert notice.notices == now_view().notices == ["m"] and notice.workspace_id == 0
