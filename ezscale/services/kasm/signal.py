@@ -67,7 +67,7 @@ class Change(NamedTuple):
             change = cls(database, int(user_id), key, datetime.fromisoformat(at))
         except ValueError:  # wrong field count, not a number or time, not UTF-8
             return None
-        if not database or change.user_id <= 0 or not _ROW_KEY.fullmatch(key):
+        if not database or change.user_id <= 0 or not _ROW_KEY.fullmatch(key) or change.at.tzinfo is None:
             return None
         return change
 

@@ -140,6 +140,7 @@ GARBAGE = [
     b"db 1 x1 2026-11-30T12:00:00+00:00",
     b"db 1 w1; 2026-11-30T12:00:00+00:00",
     b"db 1 w1 yesterday",
+    b"db 1 w1 2026-11-30T12:00:00",  # no time zone: could not be compared with the dashboard's times
     b"x" * 7_000,  # under NOTIFY's 8000-byte limit, over the socket's read size
 ]
 
