@@ -165,8 +165,11 @@ class Client:
         self.latencies: list[float] = []
 
 
-async def _run_client(session, url, connect, client: Client) -> None:
-    async with session.ws_connect(url, max_msg_size=0) as ws:
+async def _run_client(session, url, connect, client: Client, token: str) -> None:
+    # The session cookie rides on the websocket upgrade, as a browser sends it (it is not in the
+    # CONNECT frame): without it every client would be sent to the sign-in page.
+    headers = {"Cookie": f"{SESSION_COOKIE}={token}"}
+    async with session.ws_connect(url, max_msg_size=0, headers=headers) as ws:
         await ws.receive()  # Engine.IO open packet
         await ws.send_str(connect)
         while True:
@@ -210,7 +213,7 @@ async def measure(
             frame = connect.replace(record_client, client_token).replace(record_token, token)
             client = Client(workspace_id)
             clients.append(client)
-            tasks.append(asyncio.create_task(_run_client(session, url, frame, client)))
+            tasks.append(asyncio.create_task(_run_client(session, url, frame, client, token)))
             if len(tasks) % 50 == 0:
                 await asyncio.sleep(0.05)
         await asyncio.wait_for(asyncio.gather(*(c.loaded.wait() for c in clients)), timeout=600)
