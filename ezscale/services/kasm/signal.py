@@ -8,7 +8,7 @@ the deployment has:
 - Redis configured: published on the pub/sub `CHANNEL`;
 - PostgreSQL without Redis: `NOTIFY` on `PG_CHANNEL` in the central database (a tenant's own
   database has no listener; each web backend process LISTENs on one central connection);
-- SQLite without Redis (the embedded default): one datagram per change on the web backend's Unix
+- SQLite without Redis (the embedded default): datagrams (one line per change) on the web backend's Unix
   socket (`Settings.live_socket_path`), sent without waiting: with no backend listening, or one
   that is behind, the datagram is dropped and the writer goes on.
 
@@ -23,7 +23,7 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "ezscale:kasm-live"  # Redis pub/sub
 PG_CHANNEL = "ezscale_kasm_live"  # PostgreSQL LISTEN/NOTIFY, in the central database
 _PENDING = "kasm_signal_pending"
+DATAGRAM_BYTES = 4096  # the largest datagram a backend reads (several changes, one per line)
 _ROW_KEY = re.compile(r"[wn][1-9][0-9]{0,17}")
 
 
@@ -127,11 +128,25 @@ def _datagram_socket(_pid: int) -> socket.socket:
     return sock
 
 
+def _datagrams(changes: Sequence[Change]) -> Iterator[bytes]:
+    """The changes as few datagrams as fit, one change per line: a commit that changes many
+    workspaces sends a handful, not one each (the kernel queues only ~10 per socket)."""
+    batch = b""
+    for change in changes:
+        line = change.encode().encode()
+        if batch and len(batch) + 1 + len(line) > DATAGRAM_BYTES:
+            yield batch
+            batch = b""
+        batch = batch + b"\n" + line if batch else line
+    if batch:
+        yield batch
+
+
 def _send_datagrams(path: Path, changes: Sequence[Change]) -> None:
     sock = _datagram_socket(os.getpid())
-    for change in changes:
+    for datagram in _datagrams(changes):
         try:
-            sock.sendto(change.encode().encode(), str(path))
+            sock.sendto(datagram, str(path))
         except (FileNotFoundError, ConnectionRefusedError, BlockingIOError):
             # No backend listening, or its queue is full: the safety poll finds the change.
             return

@@ -11,21 +11,22 @@ was announced meanwhile is found by the backend's safety poll).
 import asyncio
 import logging
 import socket
+import threading
 from collections.abc import AsyncIterator
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from pathlib import Path
 
 import psycopg
 import redis
 import redis.asyncio as aioredis
 
-from ezscale.services.kasm.signal import CHANNEL, PG_CHANNEL, Change, libpq_url
+from ezscale.services.kasm.signal import CHANNEL, DATAGRAM_BYTES, PG_CHANNEL, Change, libpq_url
 from ezscale.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
-_DATAGRAM_BYTES = 4096
+_QUEUED = 100_000  # beyond this many unread changes, more are dropped (the safety poll has them)
 
 
 def _someone_listens(path: Path) -> bool:
@@ -53,8 +54,31 @@ def bind_listener(path: Path) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    sock.setblocking(False)
     return sock
+
+
+def _drain(
+    sock: socket.socket, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue, stop: threading.Event
+) -> None:
+    """Read datagrams as they come, on a thread of their own: the kernel queues only a few per
+    socket (`net.unix.max_dgram_qlen`, often 10) and refuses the rest, so they are taken off at
+    once even while the event loop is busy pushing."""
+
+    def put(data: bytes) -> None:
+        with suppress(asyncio.QueueFull):
+            queue.put_nowait(data)
+
+    while not stop.is_set():
+        try:
+            data = sock.recv(DATAGRAM_BYTES)
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        try:
+            loop.call_soon_threadsafe(put, data)
+        except RuntimeError:  # the loop is closed
+            return
 
 
 async def _datagrams(path: Path, ready: asyncio.Event) -> AsyncIterator[bytes]:
@@ -69,12 +93,21 @@ async def _datagrams(path: Path, ready: asyncio.Event) -> AsyncIterator[bytes]:
             await asyncio.sleep(RETRY_SECONDS * 5)
             continue
         inode = path.stat().st_ino
+        sock.settimeout(RETRY_SECONDS)
+        queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_QUEUED)
+        stop = threading.Event()
+        reader = threading.Thread(
+            target=_drain, args=(sock, asyncio.get_running_loop(), queue, stop), name="kasm-live", daemon=True
+        )
+        reader.start()
         ready.set()
-        loop = asyncio.get_running_loop()
         try:
             while True:
-                yield await loop.sock_recv(sock, _DATAGRAM_BYTES)
+                for line in (await queue.get()).split(b"\n"):
+                    yield line
         finally:
+            stop.set()
+            await asyncio.to_thread(reader.join)
             sock.close()
             try:
                 if path.stat().st_ino == inode:  # still ours, not a successor's

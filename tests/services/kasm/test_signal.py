@@ -157,6 +157,32 @@ def test_garbled_messages_are_ignored_and_the_listener_goes_on(workspace, transp
     assert run_on_own_loop(_first_change(tenant.database_name, send)) == valid
 
 
+def test_a_commit_of_many_changes_arrives_whole(workspace, transport):
+    """Hundreds of changes in one commit (a reconcile run): more than the kernel queues as
+    separate datagrams, so they travel several to a datagram."""
+    tenant, user_id, _workspace_id = workspace
+    at = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    sent = [Change(tenant.database_name, user_id, f"w{n}", at) for n in range(1, 301)]
+
+    async def receive_all() -> list[Change]:
+        ready, received = asyncio.Event(), []
+
+        async def collect() -> None:
+            async for change in changes(ready):
+                if change.database == tenant.database_name:
+                    received.append(change)
+                    if len(received) == len(sent):
+                        return
+
+        listener = asyncio.create_task(collect())
+        await asyncio.wait_for(ready.wait(), 30)
+        await asyncio.to_thread(kasm_signal.send, sent)
+        await asyncio.wait_for(listener, 60)
+        return received
+
+    assert run_on_own_loop(receive_all()) == sent
+
+
 @pytest.mark.parametrize("transport", ["embedded"], indirect=True)
 def test_a_writer_never_waits_or_fails_when_no_backend_listens(workspace, transport, tmp_path, setting):
     tenant, _user_id, workspace_id = workspace
