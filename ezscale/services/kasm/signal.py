@@ -18,12 +18,15 @@ datagram silently) and the backend's slow safety poll (`state/kasm_live.py`) fin
 start (ezscale/app.py, the Celery worker).
 """
 
+import atexit
 import logging
 import os
+import queue
 import re
 import socket
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -121,16 +124,9 @@ class _Notifier:
 _notifier = _Notifier()
 
 
-@lru_cache(maxsize=4)  # keyed by process id: a forked worker gets its own socket
-def _datagram_socket(_pid: int) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.setblocking(False)
-    return sock
-
-
 def _datagrams(changes: Sequence[Change]) -> Iterator[bytes]:
     """The changes as few datagrams as fit, one change per line: a commit that changes many
-    workspaces sends a handful, not one each (the kernel queues only ~10 per socket)."""
+    workspaces sends a handful, not one each."""
     batch = b""
     for change in changes:
         line = change.encode().encode()
@@ -142,14 +138,65 @@ def _datagrams(changes: Sequence[Change]) -> Iterator[bytes]:
         yield batch
 
 
-def _send_datagrams(path: Path, changes: Sequence[Change]) -> None:
-    sock = _datagram_socket(os.getpid())
-    for datagram in _datagrams(changes):
-        try:
-            sock.sendto(datagram, str(path))
-        except (FileNotFoundError, ConnectionRefusedError, BlockingIOError):
-            # No backend listening, or its queue is full: the safety poll finds the change.
-            return
+class _Datagrams:
+    """Sends datagrams to the backend without ever making the writer wait.
+
+    The kernel queues only ~10 datagrams per socket (`net.unix.max_dgram_qlen`); when a busy
+    backend has not read them yet, the rest go to this process's sender thread, which waits up
+    to `LATE_SECONDS` for room (and, at exit, up to that long to finish) before dropping them."""
+
+    LATE_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pid = 0
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.late: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=10_000)
+        self.thread: threading.Thread | None = None
+
+    def send(self, path: Path, changes: Sequence[Change]) -> None:
+        if self.pid != os.getpid():  # first use, or a forked child: its own socket and thread
+            with self.lock:
+                self.pid, self.thread = os.getpid(), None
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                self.sock.setblocking(False)
+                self.late = queue.Queue(maxsize=10_000)
+        pending = list(_datagrams(changes))
+        for n, datagram in enumerate(pending):
+            try:
+                self.sock.sendto(datagram, str(path))
+            except (FileNotFoundError, ConnectionRefusedError):
+                return  # no backend listening: the safety poll of the next one finds the change
+            except BlockingIOError:
+                self._later(str(path), pending[n:])
+                return
+
+    def _later(self, path: str, datagrams: list[bytes]) -> None:
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(
+                    target=self._run, args=(self.late,), name="kasm-live", daemon=True
+                )
+                self.thread.start()
+                atexit.register(self._finish, self.late, self.thread)
+        for datagram in datagrams:
+            with suppress(queue.Full):
+                self.late.put_nowait((path, datagram))
+
+    def _run(self, late: "queue.Queue[tuple[str, bytes] | None]") -> None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(self.LATE_SECONDS)
+            while (item := late.get()) is not None:
+                with suppress(OSError):  # gone, or still full after a second: the safety poll
+                    sock.sendto(item[1], item[0])
+
+    def _finish(self, late: "queue.Queue[tuple[str, bytes] | None]", thread: threading.Thread) -> None:
+        with suppress(queue.Full):
+            late.put_nowait(None)
+        thread.join(self.LATE_SECONDS)
+
+
+_datagram_sender = _Datagrams()
 
 
 def send(changes: Sequence[Change]) -> None:
@@ -161,7 +208,7 @@ def send(changes: Sequence[Change]) -> None:
         elif settings.is_postgres:
             _notifier.notify(settings.central_url, changes)
         else:
-            _send_datagrams(settings.live_socket_path, changes)
+            _datagram_sender.send(settings.live_socket_path, changes)
     except (redis.RedisError, psycopg.Error, OSError) as exc:
         log.warning("kasm live signal not sent (%s); dashboards catch up by their safety poll", exc)
 

@@ -203,7 +203,7 @@ def test_a_writer_never_waits_or_fails_when_no_backend_listens(workspace, transp
         deaf = bind_listener(get_settings().live_socket_path)  # replaces the stale one
         started = time.monotonic()
         pool.submit(kasm_signal.send, many).result(timeout=30)
-        assert time.monotonic() - started < 5  # dropped once its queue is full, not waited for
+        assert time.monotonic() - started < 5  # past a full queue they go to a sender thread
     deaf.close()
 
 
