@@ -30,6 +30,7 @@ _ACCOUNT = "connect_account:"
 _ID_PATH = re.compile(r"^/v1/(?P<kind>[a-z_]+)/(?P<id>[A-Za-z0-9_]+)")
 # The account a request runs on behalf of, for the events it causes.
 _ON_BEHALF: contextvars.ContextVar[str] = contextvars.ContextVar("on_behalf", default=PLATFORM)
+_LIST_PATH = re.compile(r"^/v1/[a-z_]+$")
 _CHARGING = re.compile(r"^/v1/(payment_intents|charges|setup_intents)(/|$)")
 
 
@@ -221,6 +222,12 @@ def _partition(web, connect: Connect) -> Any:
         refused = await _refusal(web, connect, request, account)
         if refused is not None:
             return refused
+        limit = None
+        if request.method == "GET" and _LIST_PATH.match(request.path):
+            # Filter a full page, then cut it to the asked size (else another account's objects
+            # would fill the page and hide this one's).
+            limit = int(request.query.get("limit", "10") or 10)
+            request = request.clone(rel_url=request.rel_url.update_query(limit=100))
         token = _ON_BEHALF.set(account)
         try:
             response = await handler(request)
@@ -232,6 +239,8 @@ def _partition(web, connect: Connect) -> Any:
         if request.method == "POST":
             connect.claim(reply, account)
         shown = connect.visible(reply, account)
+        if limit is not None and isinstance(shown, dict) and isinstance(shown.get("data"), list):
+            shown = {**shown, "data": shown["data"][:limit], "has_more": len(shown["data"]) > limit}
         return response if shown is reply else web.json_response(shown, status=response.status)
 
     return partition

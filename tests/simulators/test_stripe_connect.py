@@ -76,6 +76,18 @@ def test_a_direct_charge_lands_on_the_connected_account_only(api):
     assert [i["id"] for i in own] == [intent_id]
 
 
+def test_a_page_of_another_accounts_objects_does_not_hide_ones_own(api):
+    acme = _account(api, onboard=True)
+    mine = api.post("/v1/customers", data={"email": "own@acme.test"}, headers={"Stripe-Account": acme}).json()
+    for n in range(12):  # more than a page (10) of the platform's own, created after it
+        api.post("/v1/customers", data={"email": f"platform{n}@example.com"})
+    listed = api.get("/v1/customers", params={"limit": 3}, headers={"Stripe-Account": acme}).json()
+    assert [c["id"] for c in listed["data"]] == [mine["id"]] and listed["has_more"] is False
+    platform = api.get("/v1/customers", params={"limit": 3}).json()
+    assert len(platform["data"]) == 3 and platform["has_more"] is True
+    assert mine["id"] not in [c["id"] for c in platform["data"]]
+
+
 def test_an_account_that_did_not_finish_onboarding_cannot_charge(api):
     pending = _account(api, onboard=False)
     refused = _direct_charge(api, pending)
