@@ -209,6 +209,24 @@ async def _refusal(web, connect: Connect, request, account: str) -> Any:
     return None
 
 
+async def _list(web, connect: Connect, handler, request, account: str) -> Any:
+    """A list as `account` sees it: every page read from localstripe and filtered, then cut to
+    the asked size (else other accounts' objects would fill the page and hide this one's)."""
+    limit = int(request.query.get("limit", "10") or 10)
+    query, items = {**request.query, "limit": "100"}, []
+    while True:
+        response = await handler(request.clone(rel_url=request.rel_url.with_query(query)))
+        if response.status >= 400:
+            return response
+        page = json.loads(response.body)
+        items += page.get("data", [])
+        if not page.get("has_more") or not page.get("data"):
+            break
+        query["starting_after"] = page["data"][-1]["id"]
+    mine = connect.visible({**page, "data": items}, account)["data"]
+    return web.json_response({**page, "data": mine[:limit], "has_more": len(mine) > limit})
+
+
 def _partition(web, connect: Connect) -> Any:
     """The middleware keeping each account's objects to itself."""
 
@@ -222,12 +240,8 @@ def _partition(web, connect: Connect) -> Any:
         refused = await _refusal(web, connect, request, account)
         if refused is not None:
             return refused
-        limit = None
         if request.method == "GET" and _LIST_PATH.match(request.path):
-            # Filter a full page, then cut it to the asked size (else another account's objects
-            # would fill the page and hide this one's).
-            limit = int(request.query.get("limit", "10") or 10)
-            request = request.clone(rel_url=request.rel_url.update_query(limit=100))
+            return await _list(web, connect, handler, request, account)
         token = _ON_BEHALF.set(account)
         try:
             response = await handler(request)
@@ -239,8 +253,6 @@ def _partition(web, connect: Connect) -> Any:
         if request.method == "POST":
             connect.claim(reply, account)
         shown = connect.visible(reply, account)
-        if limit is not None and isinstance(shown, dict) and isinstance(shown.get("data"), list):
-            shown = {**shown, "data": shown["data"][:limit], "has_more": len(shown["data"]) > limit}
         return response if shown is reply else web.json_response(shown, status=response.status)
 
     return partition

@@ -78,9 +78,11 @@ def test_a_direct_charge_lands_on_the_connected_account_only(api):
 
 def test_a_page_of_another_accounts_objects_does_not_hide_ones_own(api):
     acme = _account(api, onboard=True)
-    mine = api.post("/v1/customers", data={"email": "own@acme.test"}, headers={"Stripe-Account": acme}).json()
-    for n in range(12):  # more than a page (10) of the platform's own, created after it
+    for n in range(105):  # more than a full page (100) of the platform's own, before and after it
         api.post("/v1/customers", data={"email": f"platform{n}@example.com"})
+        if n == 102:
+            own = {"email": "own@acme.test"}
+            mine = api.post("/v1/customers", data=own, headers={"Stripe-Account": acme}).json()
     listed = api.get("/v1/customers", params={"limit": 3}, headers={"Stripe-Account": acme}).json()
     assert [c["id"] for c in listed["data"]] == [mine["id"]] and listed["has_more"] is False
     platform = api.get("/v1/customers", params={"limit": 3}).json()
