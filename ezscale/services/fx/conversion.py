@@ -38,10 +38,10 @@ def convert_minor(minor: int, *, source: str, target: str, rate: Decimal, rule: 
     return round_price(amount, target, rule)
 
 
-def to_platform_minor(minor: int, *, currency: str, platform: str, rate_per_platform: Decimal) -> int:
-    """An invoice amount in the platform currency at the invoice's recorded rate (units of the
-    invoice currency per 1 platform unit), half-up to the platform's minor unit."""
-    if currency.upper() == platform.upper():
+def convert_back_minor(minor: int, *, currency: str, target: str, rate: Decimal) -> int:
+    """An invoice amount in `target` at a rate recorded on the invoice (units of `currency` per
+    1 `target`), half-up to the target's minor unit (reports: base or platform currency)."""
+    if currency.upper() == target.upper():
         return minor
-    amount = Decimal(minor).scaleb(-minor_digits(currency)) / rate_per_platform
-    return round_minor(amount.quantize(Decimal(1).scaleb(-12), rounding=ROUND_HALF_UP), platform)
+    amount = Decimal(minor).scaleb(-minor_digits(currency)) / rate
+    return round_minor(amount.quantize(Decimal(1).scaleb(-12), rounding=ROUND_HALF_UP), target)
