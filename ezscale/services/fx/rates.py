@@ -37,7 +37,7 @@ class RateTable:
             return Decimal(1)
         missing = [code for code in (base, target) if code != "EUR" and code not in self.per_eur]
         if missing:
-            raise RatesUnavailable(f"No exchange rate for {', '.join(missing)} is available yet.")
+            raise RatesUnavailable(f"No exchange rate from {base} to {target} is available yet.")
         value = self._eur(target) / self._eur(base)
         return value.quantize(CROSS_PLACES, rounding=ROUND_HALF_UP).normalize()
 

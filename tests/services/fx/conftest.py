@@ -26,8 +26,10 @@ def ecb(monkeypatch) -> Iterator[EcbSimulator]:
 
 @pytest.fixture
 def rates_stored(central, ecb, clock):
-    """FEED_DAY's rates fetched from the simulator and stored (the clock on that evening)."""
+    """FEED_DAY's rates fetched from the simulator that evening and stored; the clock then at
+    the next midnight (so a new customer's first month is a whole one)."""
     clock.set(datetime(2026, 11, 27, 17, 0, tzinfo=UTC))
     result = refresh.refresh_rates(central, url=get_settings().ecb_rates_url)
     assert result.error == "" and result.added == len(ecb.rates)
+    clock.set(datetime(2026, 11, 28, tzinfo=UTC))
     return ecb

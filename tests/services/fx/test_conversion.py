@@ -81,5 +81,5 @@ def test_back_to_the_platform_currency_at_a_recorded_rate():
 
 
 def test_a_currency_without_a_rate_is_a_clear_error():
-    with pytest.raises(RatesUnavailable, match="No exchange rate for CHF"):
+    with pytest.raises(RatesUnavailable, match="No exchange rate from USD to CHF"):
         TABLE.cross("USD", "CHF")
