@@ -183,7 +183,8 @@ class Invoice(TenantModel, table=True):
     next_attempt_at: datetime | None = utc_field(nullable=True, index=True)
     # The exchange rates in force when the invoice was made (ECB reference date), as exact
     # decimal strings: units of the invoice currency per 1 unit of the tenant's base currency
-    # (what converted prices used) and per 1 unit of the platform currency (what reports use).
+    # (what converted prices used) and per 1 unit of the platform currency (what reports use);
+    # "" when no rate was known (an invoice in another currency before any rates were fetched).
     fx_rate_date: date | None = None
     fx_rate: str = Field(default="1", max_length=32)
     fx_platform_currency: str = Field(default="", max_length=3)

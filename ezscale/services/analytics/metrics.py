@@ -276,7 +276,8 @@ def _customers(session: Session, days: dict[date, DayFigures], since: datetime, 
 
 def _in_base(base: str) -> Callable[[int, str, str], int]:
     """Amounts of invoices in other currencies, in the tenant's base currency at the rate each
-    invoice recorded (units of its currency per 1 base unit)."""
+    invoice recorded (units of its currency per 1 base unit); one made before any rate was
+    known counts as it is."""
 
     def convert(minor: int, currency: str, rate: str) -> int:
         return convert_back_minor(minor, currency=currency, target=base, rate=Decimal(rate or "1"))

@@ -96,7 +96,7 @@ def create_draft(
     for its id unless the caller flushes a whole batch of drafts at once."""
     if session.get(User, user_id) is None:
         raise NotFound(f"No customer with id {user_id}.")
-    rates = rates or rates_for(session, currency=currency)
+    rates = rates or rates_for(session, currency=currency, required=False)
     invoice = Invoice(
         user_id=user_id,
         currency=currency.upper(),

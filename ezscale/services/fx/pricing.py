@@ -23,11 +23,11 @@ from ezscale.settings import get_settings
 @dataclass(frozen=True, slots=True)
 class InvoiceRates:
     """The rates an invoice in `currency` is made with: units of it per 1 base unit, and per 1
-    platform unit (None when no rate for the platform currency is known), on `rate_date`."""
+    platform unit (either None when no rate is known), on `rate_date`."""
 
     currency: str
     base: str
-    rate: Decimal
+    rate: Decimal | None
     platform: str
     platform_rate: Decimal | None
     rate_date: date | None
@@ -46,18 +46,29 @@ class PlanPricing:
 
 
 def rates_for(
-    session: Session, *, currency: str, table: RateTable | None = None, settings: Currencies | None = None
+    session: Session,
+    *,
+    currency: str,
+    table: RateTable | None = None,
+    settings: Currencies | None = None,
+    required: bool = True,
 ) -> InvoiceRates:
-    """The rates for an invoice in `currency` now (or from `table`); RatesUnavailable when the
-    currency differs from the base and no rate for it is stored. Same-currency invoices need
-    no lookup: their rates are 1."""
+    """The rates for an invoice in `currency` now (or from `table`). When the currency differs
+    from the base and no rate for it is stored: RatesUnavailable, or (not `required`: an
+    invoice whose amounts were given, not converted) the rate recorded as unknown.
+    Same-currency invoices need no lookup: their rates are 1."""
     currency = currency.upper()
     settings = settings or tenant_currencies(session)
     platform = get_settings().default_currency.upper()
     if currency == settings.base == platform and table is None:
         return InvoiceRates(currency, settings.base, Decimal(1), platform, Decimal(1), None)
     table = table or current_table()
-    rate = table.cross(settings.base, currency)
+    try:
+        rate = table.cross(settings.base, currency)
+    except RatesUnavailable:
+        if required:
+            raise
+        rate = None
     try:
         platform_rate = table.cross(platform, currency)
     except RatesUnavailable:
@@ -70,7 +81,7 @@ def recorded_rates(invoice: Invoice) -> InvoiceRates:
     return InvoiceRates(
         currency=invoice.currency,
         base="",
-        rate=Decimal(invoice.fx_rate),
+        rate=Decimal(invoice.fx_rate) if invoice.fx_rate else None,
         platform=invoice.fx_platform_currency,
         platform_rate=Decimal(invoice.fx_platform_rate) if invoice.fx_platform_rate else None,
         rate_date=invoice.fx_rate_date,
@@ -80,7 +91,7 @@ def recorded_rates(invoice: Invoice) -> InvoiceRates:
 def stamp(invoice: Invoice, rates: InvoiceRates) -> None:
     """Record the rates on a draft invoice."""
     invoice.fx_rate_date = rates.rate_date
-    invoice.fx_rate = str(rates.rate)
+    invoice.fx_rate = "" if rates.rate is None else str(rates.rate)
     invoice.fx_platform_currency = rates.platform
     invoice.fx_platform_rate = "" if rates.platform_rate is None else str(rates.platform_rate)
 
