@@ -7,7 +7,7 @@ The day and the rates can be changed (`set_day`, or `POST /sim/day` with JSON
 requests (`fail`, or `POST /sim/fault` with `{"fault": "500"}`): `500`, `timeout` (hang longer
 than a client waits), `malformed` (cut-off XML), `empty` (no rates), `negative` (a rate ≤ 0).
 
-Run alone: `python -m ezscale.simulators.ecb --port 8395`.
+Run alone: `python -m ezscale.simulators.ecb --port 8399`.
 """
 
 import argparse
@@ -158,7 +158,7 @@ def serve(sim: EcbSimulator, *, host: str = "127.0.0.1", port: int = 0) -> Runni
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="ECB reference rates feed simulator")
-    parser.add_argument("--port", type=int, default=8395)
+    parser.add_argument("--port", type=int, default=8399)
     parser.add_argument("--date", type=date.fromisoformat, default=date.today())
     args = parser.parse_args()
     running = serve(EcbSimulator(day=args.date), port=args.port)
