@@ -7,11 +7,12 @@ from sqlmodel import Session
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.billing import PaymentMethod
-from ezscale.models.tenant import Invoice, InvoiceStatus
+from ezscale.models.tenant import Invoice, InvoiceStatus, User
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, payments, subscriptions
 from ezscale.services.billing.pdf import render_invoice
 from ezscale.services.billing.profiles import current_anchor_day
+from ezscale.services.fx.currencies import customer_currency
 from ezscale.services.kasm.credit import accrued_usage, usage_invoice_date
 from ezscale.services.payments.gateway import LABELS
 from ezscale.services.tenancy.branding import get_branding
@@ -133,7 +134,7 @@ def default_method_label(session: Session, *, user_id: int) -> str:
 
 def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
     """The customer's billing page: balance, invoices, credit history, cards and upcoming renewals."""
-    currency = tenant.currency
+    currency = customer_currency(session, session.get(User, user_id))
     return Overview(
         balance=_fmt(credits.balance_minor(session, user_id=user_id, currency=currency), currency),
         invoices=[invoice_row(i) for i in invoices.list_invoices(session, user_id=user_id)],
@@ -156,7 +157,8 @@ def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
             for sub, plan in subscriptions.upcoming(session, user_id=user_id)
             if not sub.cancel_at_period_end
         ]
-        + usage_rows(session, user_id=user_id, currency=currency),
+        # Hourly usage is billed in the tenant's base currency, whatever the customer's.
+        + usage_rows(session, user_id=user_id, currency=tenant.currency),
     )
 
 
