@@ -55,10 +55,15 @@ def store(central: Session, published: Published) -> int:
         {"rate_date": published.rate_date, "currency": code, "rate_per_eur": text, "fetched_at": now}
         for code, text in sorted(published.rates.items())
     ]
-    statement = insert(FxRate).values(rows).on_conflict_do_nothing(index_elements=["rate_date", "currency"])
-    added = central.exec(statement).rowcount
+    statement = (
+        insert(FxRate)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["rate_date", "currency"])
+        .returning(FxRate.id)
+    )
+    added = len(central.execute(statement).all())
     central.commit()
-    return max(added, 0)
+    return added
 
 
 def table_on(central: Session, day: date | None = None) -> RateTable:
