@@ -21,7 +21,7 @@ from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 from tests.actors import admin
 from tests.factories import add_card, add_customer, charges_of, plan, tenant_db
-from tests.services.fx.conftest import FEED_DAY
+from tests.services.fx.support import FEED_DAY
 
 USD_TO_EUR, USD_TO_JPY = "0.8583690987", "146.9785407725"  # from the simulator's default day
 

@@ -16,7 +16,7 @@ from ezscale.settings import get_settings
 from ezscale.simulators.discord import DiscordSink, serve_discord
 from ezscale.simulators.ecb import DEFAULT_RATES
 from ezscale.tasks.fx import refresh_rates
-from tests.services.fx.conftest import FEED_DAY
+from tests.services.fx.support import FEED_DAY
 
 
 @pytest.fixture

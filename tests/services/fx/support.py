@@ -1,4 +1,5 @@
-"""Fixtures of the currency tests: the loopback ECB feed, and rates stored from it."""
+"""Fixtures of the currency tests (a pytest plugin, see tests/conftest.py): the loopback ECB
+feed, and rates stored from it."""
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
