@@ -231,6 +231,42 @@ def _gateway_simulators(settings) -> list[subprocess.Popen]:
     return processes
 
 
+ECB_DEMO_PORT = 8399  # 8391-8398 are Kasm, Discord, the panels, PayPal and BTCPay
+
+
+def _ecb_simulator(settings, env: dict[str, str]) -> list[subprocess.Popen]:
+    """The loopback ECB rates feed (today's date, realistic rates) unless another feed URL is
+    configured; the rates are fetched once at start, then by the worker's beat."""
+    from ezscale.settings import Settings
+    from ezscale.simulators.ecb import FEED_PATH
+
+    if settings.ecb_rates_url != Settings.model_fields["ecb_rates_url"].default:
+        return []
+    command = [sys.executable, "-m", "ezscale.simulators.ecb", "--port", str(ECB_DEMO_PORT)]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+    env["EZSCALE_ECB_RATES_URL"] = f"http://127.0.0.1:{ECB_DEMO_PORT}{FEED_PATH}"
+    _first_rates(env["EZSCALE_ECB_RATES_URL"])
+    return [process]
+
+
+def _first_rates(url: str) -> None:
+    """Store today's rates from the feed just started (it answers within a few seconds)."""
+    import httpx
+
+    from ezscale.db import central_session
+    from ezscale.services.fx.refresh import refresh_rates
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1.0)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    with central_session() as central:
+        refresh_rates(central, url=url)
+
+
 @main.command()
 @click.option("--port", type=int, default=None, help="Port for the app (default 3000).")
 def run(port: int | None) -> None:
@@ -250,6 +286,7 @@ def run(port: int | None) -> None:
         *_panel_simulators(),
         *_gateway_simulators(settings),
     ]
+    processes += _ecb_simulator(settings, env)
     processes += [
         subprocess.Popen(_worker_command(), cwd=PROJECT_ROOT, env=env),
         subprocess.Popen(

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     platform_name: str = Field(default="EZSCALE", alias="EZSCALE_PLATFORM_NAME")
     port: int = Field(default=3000, alias="EZSCALE_PORT")
     default_currency: str = Field(default="USD", alias="EZSCALE_CURRENCY")
+    # The ECB daily reference rates feed (the demo and tests point it at `simulators/ecb.py`).
+    ecb_rates_url: str = Field(
+        default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml", alias="EZSCALE_ECB_RATES_URL"
+    )
     # Custom-domain checks: DNS servers as host[:port], comma-separated (unset: the system's), and
     # an optional base URL the HTTP check connects to instead of the domain itself (like curl's
     # --resolve; the Host header is still the domain).

@@ -38,8 +38,8 @@ celery_app.conf.task_routes = {}  # the critical queue too: tests never feed a r
 
 _counter = iter(range(1, 1_000_000))
 
-# Billing fixtures (localstripe): stripe_sim, stripe_env.
-pytest_plugins = ["tests.services.billing.support"]
+# Billing fixtures (localstripe): stripe_sim, stripe_env; currency fixtures (ECB feed): ecb, rates_stored.
+pytest_plugins = ["tests.services.billing.support", "tests.services.fx.support"]
 
 
 def _admin_url() -> str:

@@ -199,6 +199,10 @@ _INVOICE_CONTENT = (
     "tax_label",
     "tax_rate_percent",
     "reverse_charge",
+    "fx_rate_date",
+    "fx_rate",
+    "fx_platform_currency",
+    "fx_platform_rate",
 )
 
 

@@ -6,6 +6,7 @@ import ezscale.models.analytics
 import ezscale.models.auth
 import ezscale.models.billing
 import ezscale.models.central
+import ezscale.models.fx
 import ezscale.models.kasm
 import ezscale.models.payments
 import ezscale.models.provisioning

@@ -1,6 +1,6 @@
 """Tenant database: everything customer-facing. Every tenant has its own copy of these tables."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -44,6 +44,9 @@ class User(TenantModel, table=True):
     totp_enabled_at: datetime | None = utc_field(nullable=True)
     totp_last_step: int | None = None
     webauthn_handle: str | None = Field(default=None, max_length=100)
+    # The currency the customer is invoiced in (one of the tenant's enabled currencies; None =
+    # the tenant's base currency). Fixed once the customer has an invoice.
+    currency: str | None = Field(default=None, max_length=3)
 
 
 class ServiceType(StrEnum):
@@ -178,6 +181,14 @@ class Invoice(TenantModel, table=True):
     credited_minor: int = 0
     attempt_count: int = 0
     next_attempt_at: datetime | None = utc_field(nullable=True, index=True)
+    # The exchange rates in force when the invoice was made (ECB reference date), as exact
+    # decimal strings: units of the invoice currency per 1 unit of the tenant's base currency
+    # (what converted prices used) and per 1 unit of the platform currency (what reports use);
+    # "" when no rate was known (an invoice in another currency before any rates were fetched).
+    fx_rate_date: date | None = None
+    fx_rate: str = Field(default="1", max_length=32)
+    fx_platform_currency: str = Field(default="", max_length=3)
+    fx_platform_rate: str = Field(default="1", max_length=32)
 
 
 class InvoiceItem(TenantModel, table=True):

@@ -183,6 +183,46 @@ def _month_rows() -> rx.Component:
     )
 
 
+_CURRENCY_COLUMNS = (
+    ("Invoice currency", "currency"),
+    ("Paid invoices", "invoices"),
+    ("Revenue", "revenue"),
+    ("In platform currency", "converted"),
+    ("Without a rate", "unconverted"),
+)
+
+
+def _currencies() -> rx.Component:
+    """Revenue by invoice currency, converted at each invoice's recorded rate (said so)."""
+    table = rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h, _ in _CURRENCY_COLUMNS])),
+        rx.table.body(
+            rx.foreach(
+                S.currency_rows,
+                lambda r: rx.table.row(*[rx.table.cell(r[k]) for _, k in _CURRENCY_COLUMNS]),
+            )
+        ),
+        size="1",
+        width="100%",
+        white_space="nowrap",
+        id="currency-table",
+    )
+    return rx.vstack(
+        rx.heading("Revenue by currency (last 30 days)", size="4"),
+        rx.text(S.currency_note, size="2", color_scheme="gray", id="currency-note"),
+        rx.cond(
+            S.currency_rows.length() > 0,
+            rx.vstack(
+                rx.box(table, overflow_x="auto", width="100%"),
+                rx.text("Total: ", S.currency_total, weight="medium", id="currency-total"),
+                width="100%",
+            ),
+            rx.text("No paid invoices in the last 30 days.", size="2", id="currency-empty"),
+        ),
+        width="100%",
+    )
+
+
 def _reports() -> rx.Component:
     return rx.hstack(
         rx.text("CSV reports:", weight="medium"),
@@ -225,6 +265,7 @@ def _dashboard() -> rx.Component:
         _charts(),
         rx.heading("Monthly figures", size="4"),
         rx.box(_month_table(), overflow_x="auto", width="100%"),
+        _currencies(),
         _reports(),
         rx.heading("Definitions", size="4"),
         rx.unordered_list(*[rx.list_item(d) for d in DEFINITIONS], id="definitions"),

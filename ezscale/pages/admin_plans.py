@@ -4,7 +4,8 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, area_page
-from ezscale.state.admin_plans import INTERVALS, SERVICE_TYPES
+from ezscale.state.admin_plans import INTERVALS, ROUNDING_RULES, SERVICE_TYPES
+from ezscale.state.admin_plans import AdminCurrenciesState as C
 from ezscale.state.admin_plans import AdminPlansState as S
 from ezscale.state.admin_plans import AdminWholesaleState as W
 
@@ -152,7 +153,100 @@ def _wholesale() -> rx.Component:
     )
 
 
-@area_page(Area.ADMIN, route=routes.ADMIN_PLANS, title="Plans", on_load=[S.load, W.load], denied=S.denied)
+_ROUNDING_LABELS = {
+    "minor": "To the cent (half-up)",
+    "whole": "Up to a whole unit",
+    "ninety_nine": "Up to .99",
+}
+
+
+def _currency_price_row(p: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(p["plan"], rx.text(p["code"], size="1", color_scheme="gray")),
+        rx.table.cell(p["currency"]),
+        rx.table.cell(
+            p["price"],
+            " ",
+            rx.cond(p["fixed"] == "yes", rx.badge("fixed"), rx.badge("converted", color_scheme="gray")),
+        ),
+        rx.table.cell(
+            rx.input(
+                value=p["draft"],
+                placeholder="blank: convert",
+                on_change=lambda v: C.set_price_draft(p["key"], v),
+                id="currency-price-" + p["key"],
+                size="1",
+                width="120px",
+            )
+        ),
+        rx.table.cell(
+            rx.button("Save", size="1", on_click=C.save_price(p["key"]), id="currency-price-save-" + p["key"])
+        ),
+        data_currency_price=p["key"],
+    )
+
+
+def _currencies() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Currencies", size="5"),
+        rx.cond(C.error != "", rx.callout(C.error, color_scheme="red", id="currencies-error")),
+        rx.text(
+            "Plans are priced in the base currency, ",
+            C.base,
+            ". Customers choose one of the enabled currencies when they sign up (fixed once they have "
+            "invoices). A plan without a fixed price in a currency is converted from its base price at "
+            "the day's ECB reference rate and rounded by the rule below; each invoice records the rate used.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.flex(
+            rx.vstack(
+                rx.text("Enabled currencies (e.g. USD EUR GBP JPY)", size="1", color_scheme="gray"),
+                rx.input(value=C.enabled, on_change=C.set_enabled, id="currencies-enabled", width="260px"),
+                spacing="1",
+            ),
+            rx.vstack(
+                rx.text("Rounding of converted prices", size="1", color_scheme="gray"),
+                rx.el.select(
+                    *[rx.el.option(_ROUNDING_LABELS[r], value=r) for r in ROUNDING_RULES],
+                    value=C.rounding,
+                    on_change=C.set_rounding,
+                    id="currencies-rounding",
+                    style=_SELECT_STYLE,
+                ),
+                spacing="1",
+            ),
+            rx.button("Save currencies", on_click=C.save_settings, id="currencies-save"),
+            wrap="wrap",
+            gap="3",
+            align="end",
+        ),
+        rx.cond(
+            C.prices.length() > 0,
+            rx.box(
+                _table(
+                    ["Plan", "Currency", "Price now", "Fixed price", ""],
+                    C.prices,
+                    _currency_price_row,
+                    "currency-prices-table",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+            rx.text(
+                "No plan is sold in another currency yet: enable one above to sell in it.",
+                size="2",
+                id="currency-prices-empty",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+@area_page(
+    Area.ADMIN, route=routes.ADMIN_PLANS, title="Plans", on_load=[S.load, W.load, C.load], denied=S.denied
+)
 def page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", id="plans-error")),
@@ -170,6 +264,7 @@ def page() -> rx.Component:
             "plans-table",
         ),
         _wholesale(),
+        _currencies(),
         width="100%",
         spacing="4",
     )

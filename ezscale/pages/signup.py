@@ -16,6 +16,17 @@ def signup() -> rx.Component:
             field("Email", "email", "email", auto_complete="email"),
             field("Password (at least 12 characters)", "password", "password", auto_complete="new-password"),
             field("Repeat password", "confirm", "password", auto_complete="new-password"),
+            rx.cond(
+                S.currencies.length() > 1,
+                rx.vstack(
+                    rx.text("Currency (fixed once you have invoices)", size="2", weight="medium"),
+                    rx.select(
+                        S.currencies, name="currency", default_value=S.currencies[0], id="signup-currency"
+                    ),
+                    spacing="1",
+                    width="100%",
+                ),
+            ),
             rx.button("Create account", type="submit", width="100%", id="signup-submit"),
             spacing="3",
         ),

@@ -1,10 +1,14 @@
 """Platform admin → Analytics: a scope selector (platform or one tenant) over the snapshots."""
 
+from datetime import timedelta
+
 import reflex as rx
 
+from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import DomainError
 from ezscale.models.analytics import PLATFORM_SCOPE
+from ezscale.services.analytics.converted import converted_revenue
 from ezscale.services.analytics.dashboard import load_dashboard, scopes
 from ezscale.services.analytics.view import chart_data, charts_without_data, key_figures, month_table
 from ezscale.state.admin import AdminState
@@ -33,6 +37,10 @@ class AdminAnalyticsState(AdminState):
     months: list[dict[str, str]] = []
     computed_at: str = ""
     error: str = ""
+    # Paid revenue of the last 30 days per invoice currency, converted at each invoice's rate.
+    currency_rows: list[dict[str, str]] = []
+    currency_total: str = ""
+    currency_note: str = ""
 
     def _refresh(self) -> None:
         if self._admin() is None:
@@ -45,6 +53,8 @@ class AdminAnalyticsState(AdminState):
                 if self.scope not in keys and keys:
                     self.scope = keys[0]
                 board = load_dashboard(central, scope_key=self.scope)
+                now = clock.now()
+                revenue = converted_revenue(central, since=now - timedelta(days=30), until=now)
         except DomainError as error:
             self.error = str(error)
             return
@@ -53,6 +63,18 @@ class AdminAnalyticsState(AdminState):
         self.empty_charts = charts_without_data(self.charts)
         self.figures = key_figures(board)
         self.months = month_table(board)
+        self.currency_rows = [
+            {
+                "currency": r.currency,
+                "invoices": str(r.invoices),
+                "revenue": r.revenue,
+                "converted": r.converted,
+                "unconverted": str(r.unconverted),
+            }
+            for r in revenue.rows
+        ]
+        self.currency_total = f"{revenue.total} ({revenue.platform})"
+        self.currency_note = revenue.note
         self.computed_at = (
             f"{board.computed_at:%Y-%m-%d %H:%M} UTC (days up to {board.last_day:%Y-%m-%d})"
             if board.computed_at

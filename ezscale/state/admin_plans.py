@@ -4,16 +4,20 @@ import reflex as rx
 
 from ezscale.db import central_session
 from ezscale.errors import DomainError
+from ezscale.models.fx import RoundingRule
 from ezscale.models.tenant import BillingInterval, ServiceType
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.catalogue.plans import (
     PlanForm,
     PlanRow,
     create_plan,
+    currency_prices,
     list_plans,
+    set_currency_price,
     set_wholesale_price,
     update_plan,
 )
+from ezscale.services.fx.currencies import tenant_currencies, update_currencies
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, list_tenants, tenant_info, tenant_session
 from ezscale.state.admin import AdminState
 from ezscale.state.messages import attempt, parse_id
@@ -188,3 +192,112 @@ class AdminWholesaleState(AdminState):
             return None
         self._refresh()
         return rx.toast.success(f"{name}: wholesale price saved.")
+
+
+ROUNDING_RULES = [r.value for r in RoundingRule]
+
+
+class AdminCurrenciesState(AdminState):
+    """The house storefront's currencies (enabled, rounding rule) and plans' prices in them."""
+
+    base: str = ""
+    enabled: str = ""
+    rounding: str = RoundingRule.MINOR.value
+    # One row per plan and other currency: its price now, and a draft fixed price.
+    prices: list[dict[str, str]] = []
+    error: str = ""
+
+    def _house(self) -> tuple[AuthUser, TenantInfo] | None:
+        admin = self._admin()
+        if admin is None:
+            self.error = "Not allowed."
+            return None
+        return admin, tenant_info(admin.tenant_id)
+
+    def _refresh(self, house: TenantInfo) -> None:
+        with tenant_session(house) as session:
+            settings = tenant_currencies(session)
+            self.base, self.enabled = settings.base, " ".join(settings.enabled)
+            self.rounding = settings.rounding.value
+            self.prices = [
+                {
+                    "key": f"{p.id}:{c.currency}",
+                    "plan": p.name,
+                    "code": p.code,
+                    "currency": c.currency,
+                    "price": c.price,
+                    "fixed": "yes" if c.fixed else "",
+                    "draft": "",
+                }
+                for p in list_plans(session)
+                for c in currency_prices(session, plan_id=p.id)
+            ]
+
+    @rx.event
+    def load(self):
+        redirect, allowed = self._admin_guard()
+        if allowed and (found := self._house()):
+            self._refresh(found[1])
+        return redirect
+
+    @rx.event
+    def set_enabled(self, value: str):
+        self.enabled = value
+
+    @rx.event
+    def set_rounding(self, value: str):
+        self.rounding = value
+
+    @rx.event
+    def set_price_draft(self, key: str, value: str):
+        self.prices = [{**r, "draft": value} if r["key"] == key else r for r in self.prices]
+
+    @rx.event
+    def save_settings(self):
+        if (found := self._house()) is None:
+            return None
+        admin, house = found
+        ip = self.router.session.client_ip or ""
+
+        enabled, rounding = self.enabled, self.rounding
+
+        def run() -> None:
+            with tenant_session(house) as session:
+                update_currencies(
+                    session, actor=admin, tenant=house, enabled=enabled, rounding=rounding, ip=ip
+                )
+
+        _, self.error = attempt(run)
+        if self.error:
+            return None
+        self._refresh(house)
+        return rx.toast.success("Currencies saved.")
+
+    @rx.event
+    def save_price(self, key: str):
+        if (found := self._house()) is None:
+            return None
+        admin, house = found
+        row = next((r for r in self.prices if r["key"] == key), None)
+        if row is None:
+            return None
+        ip = self.router.session.client_ip or ""
+        plan_id, _, currency = key.partition(":")
+
+        def run() -> None:
+            with tenant_session(house) as session:
+                set_currency_price(
+                    session,
+                    actor=admin,
+                    tenant=house,
+                    plan_id=parse_id(plan_id, "plan"),
+                    currency=currency,
+                    price=row["draft"],
+                    ip=ip,
+                )
+
+        _, self.error = attempt(run)
+        if self.error:
+            return None
+        self._refresh(house)
+        return rx.toast.success(f"{row['plan']}: {currency} price saved.")

@@ -6,6 +6,7 @@ import reflex as rx
 from ezscale.blocking import run_blocking
 from ezscale.errors import DomainError
 from ezscale.services.accounts import auth
+from ezscale.services.fx.currencies import tenant_currencies
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
@@ -20,6 +21,7 @@ def _sign_up(tenant: TenantInfo, form: dict, client: auth.Client) -> None:
             name=form.get("name", ""),
             client=client,
             confirm=form.get("confirm", ""),
+            currency=form.get("currency", ""),
         )
 
 
@@ -32,10 +34,16 @@ class SignupState(AuthState):
     error: str = ""
     message: str = ""
     done: bool = False
+    # The currencies a new customer may choose (the base first); one: no choice is shown.
+    currencies: list[str] = []
 
     @rx.event
     def load_form(self):
         self.error, self.message, self.done = "", "", False
+        tenant = self._resolve()
+        if tenant is not None:
+            with tenant_session(tenant) as session:
+                self.currencies = list(tenant_currencies(session).enabled)
         self._user()
 
     @rx.event

@@ -12,6 +12,7 @@ from ezscale.tasks.schedule import BEAT_SCHEDULE
 TASK_MODULES = [
     "ezscale.tasks.analytics",
     "ezscale.tasks.billing",
+    "ezscale.tasks.fx",
     "ezscale.tasks.kasm",
     "ezscale.tasks.mail",
     "ezscale.tasks.provisioning",

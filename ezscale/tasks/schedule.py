@@ -21,6 +21,12 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=20, hour=0),
     },
     "tenancy.check-tls": {"task": "ezscale.tasks.tenancy.check_tls", "schedule": crontab(minute=40)},
+    # The ECB publishes around 16:00 CET: fetch after it, again hourly until the evening (a
+    # day already stored is kept, so the repeats are harmless).
+    "fx.refresh-rates": {
+        "task": "ezscale.tasks.fx.refresh_rates",
+        "schedule": crontab(minute=35, hour="15-21", day_of_week="1-5"),
+    },
     "tenancy.expire-trials": {
         "task": "ezscale.tasks.tenancy.expire_trials",
         "schedule": crontab(minute=5),

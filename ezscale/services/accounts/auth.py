@@ -25,6 +25,7 @@ from ezscale.services.accounts import login_guard, passkeys, rate_limits, totp
 from ezscale.services.accounts.passwords import hash_password, verify_password
 from ezscale.services.accounts.sessions import revoke_user_sessions
 from ezscale.services.core.mail import send_mail, tenant_base_url
+from ezscale.services.fx.currencies import signup_currency
 from ezscale.services.tenancy.tenants import TenantInfo
 
 MIN_PASSWORD_LENGTH = 12
@@ -178,6 +179,7 @@ def sign_up(
     name: str,
     client: Client,
     confirm: str | None = None,
+    currency: str = "",
 ) -> None:
     """Create a customer and mail a verification link. An existing address gets a notice instead;
     the answer and the work (one password hash, one mail) are the same either way, so neither
@@ -187,8 +189,10 @@ def sign_up(
     only when that link confirms the address, and signing up again voids the earlier links: the
     mailbox's owner confirms with their own sign-up's link, so a password someone else chose for
     the address never survives (even when both sign-ups race). With `confirm` (the form's repeated
-    password), the two must match; see `check_sign_up` for what the form is checked for."""
+    password), the two must match; see `check_sign_up` for what the form is checked for. `currency`
+    is one of the tenant's enabled currencies (blank: its base currency)."""
     name, email = check_sign_up(name=name, email=email, password=password, confirm=confirm)
+    currency = signup_currency(session, currency)
     rate_limits.check_ip(action="signup", ip=client.ip)
     password_hash = hash_password(password)  # on every path, so that all of them take as long
     user = _find(session, email)
@@ -205,11 +209,14 @@ def sign_up(
             kind="signup_existing",
         )
         return
-    if (user := _pending_account(session, email=email, password_hash=password_hash, name=name)) is not None:
+    user = _pending_account(session, email=email, password_hash=password_hash, name=name, currency=currency)
+    if user is not None:
         send_verification(session, tenant=tenant, user=user, password_hash=password_hash)
 
 
-def _pending_account(session: Session, *, email: str, password_hash: str, name: str) -> User | None:
+def _pending_account(
+    session: Session, *, email: str, password_hash: str, name: str, currency: str | None
+) -> User | None:
     """The unconfirmed account with these credentials (new, or replacing the pending ones);
     None if the address turned out to be confirmed already (its password is never touched)."""
     for _ in range(2):  # a concurrent sign-up for the same address may insert it first
@@ -220,7 +227,7 @@ def _pending_account(session: Session, *, email: str, password_hash: str, name: 
             user = User(email=email, role=Role.CUSTOMER, created_at=clock.now())
         else:
             _void_tokens(session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL)
-        user.password_hash, user.name = password_hash, name
+        user.password_hash, user.name, user.currency = password_hash, name, currency
         session.add(user)
         try:
             session.commit()

@@ -22,7 +22,7 @@ Definitions (also shown on the admin analytics page, `DEFINITIONS`):
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -43,6 +43,8 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.services.fx.conversion import convert_back_minor
+from ezscale.services.fx.currencies import tenant_currencies
 
 USAGE_WINDOW = timedelta(days=30)
 MONTHS_PER_INTERVAL = {
@@ -272,19 +274,33 @@ def _customers(session: Session, days: dict[date, DayFigures], since: datetime, 
             days[first.date()].first_purchases += 1
 
 
+def _in_base(base: str) -> Callable[[int, str, str], int]:
+    """Amounts of invoices in other currencies, in the tenant's base currency at the rate each
+    invoice recorded (units of its currency per 1 base unit); one made before any rate was
+    known counts as it is."""
+
+    def convert(minor: int, currency: str, rate: str) -> int:
+        return convert_back_minor(minor, currency=currency, target=base, rate=Decimal(rate or "1"))
+
+    return convert
+
+
 def _revenue(session: Session, days: dict[date, DayFigures], since: datetime, until: datetime) -> None:
+    in_base = _in_base(tenant_currencies(session).base)
     rows = session.exec(
-        select(Invoice.paid_at, Invoice.subtotal_minor, Invoice.tax_minor).where(
+        select(
+            Invoice.paid_at, Invoice.subtotal_minor, Invoice.tax_minor, Invoice.currency, Invoice.fx_rate
+        ).where(
             Invoice.kind == InvoiceKind.INVOICE,
             Invoice.status == InvoiceStatus.PAID,
             Invoice.paid_at >= since,
             Invoice.paid_at < until,
         )
     )
-    for paid_at, subtotal, tax in rows:
+    for paid_at, subtotal, tax, currency, rate in rows:
         figures = days[paid_at.date()]
-        figures.revenue_minor += subtotal
-        figures.tax_minor += tax
+        figures.revenue_minor += in_base(subtotal, currency, rate)
+        figures.tax_minor += in_base(tax, currency, rate)
         figures.invoices_paid += 1
 
 
@@ -304,6 +320,7 @@ def _aging(session: Session, days: dict[date, DayFigures], since: datetime, unti
     )
     fields = ("aging_0_30_minor", "aging_31_60_minor", "aging_61_90_minor", "aging_90_plus_minor")
     last = max(days)
+    in_base = _in_base(tenant_currencies(session).base)
     for invoice in invoices:
         if invoice.status is InvoiceStatus.OPEN:
             amount = invoice.total_minor - invoice.credit_applied_minor
@@ -312,6 +329,7 @@ def _aging(session: Session, days: dict[date, DayFigures], since: datetime, unti
             amount = invoice.total_minor - invoice.credit_applied_minor
         if amount <= 0:
             continue
+        amount = in_base(amount, invoice.currency, invoice.fx_rate)
         due = invoice.due_at or invoice.issued_at
         day = max(invoice.issued_at.date(), min(days))
         while day <= last:

@@ -19,6 +19,7 @@ from ezscale.models.tenant import CreditKind, Invoice, InvoiceItem, InvoiceKind,
 from ezscale.money import minor_digits, round_minor
 from ezscale.services.billing import credits, locks, timeline
 from ezscale.services.billing.tax import tax_for, tax_minor
+from ezscale.services.fx.pricing import InvoiceRates, rates_for, recorded_rates, stamp
 
 SERIES = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
 
@@ -89,10 +90,13 @@ def create_draft(
     billing_key: str | None = None,
     kind: InvoiceKind = InvoiceKind.INVOICE,
     flush: bool = True,
+    rates: InvoiceRates | None = None,
 ) -> Invoice:
-    """A new draft; flushed for its id unless the caller flushes a whole batch of drafts at once."""
+    """A new draft recording the exchange rates it is made with (`rates`, else today's); flushed
+    for its id unless the caller flushes a whole batch of drafts at once."""
     if session.get(User, user_id) is None:
         raise NotFound(f"No customer with id {user_id}.")
+    rates = rates or rates_for(session, currency=currency, required=False)
     invoice = Invoice(
         user_id=user_id,
         currency=currency.upper(),
@@ -101,6 +105,7 @@ def create_draft(
         kind=kind,
         created_at=clock.now(),
     )
+    stamp(invoice, rates)
     session.add(invoice)
     if flush:
         session.flush()
@@ -367,7 +372,12 @@ def create_credit_note(
     if amount_minor > returnable_minor(session, invoice):
         _refuse(session, commit, "A credit note cannot exceed what is left of the invoice after refunds.")
     note = create_draft(
-        session, user_id=invoice.user_id, currency=invoice.currency, memo=reason, kind=InvoiceKind.CREDIT_NOTE
+        session,
+        user_id=invoice.user_id,
+        currency=invoice.currency,
+        memo=reason,
+        kind=InvoiceKind.CREDIT_NOTE,
+        rates=recorded_rates(invoice),
     )
     note.credits_invoice_id = invoice.id
     add_line(

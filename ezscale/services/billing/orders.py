@@ -127,21 +127,23 @@ def quote(session: Session, *, user_id: int, plan_code: str) -> Quote:
     require_in_stock(_provisioning_code(session, plan_code))
     plan = _plan(session, plan_code)
     user = _customer(session, user_id)
+    price = subscriptions.customer_pricing(session, user_id=user_id, plan=plan)
+    currency = price.currency
     first = subscriptions.first_charge(
-        plan, anchor_day=current_anchor_day(session, user_id=user_id), now=clock.now()
+        plan, price, anchor_day=current_anchor_day(session, user_id=user_id), now=clock.now()
     )
     decision = tax_for(session, user)
-    tax = tax_minor(first.subtotal_minor, decision.rate_percent, plan.currency)
+    tax = tax_minor(first.subtotal_minor, decision.rate_percent, currency)
     total = first.subtotal_minor + tax
-    balance = credits.balance_minor(session, user_id=user_id, currency=plan.currency)
+    balance = credits.balance_minor(session, user_id=user_id, currency=currency)
     return Quote(
         plan_code=plan.code,
         plan_name=plan.name,
         description=plan.description,
         kind=kind_label(plan),
         interval=plan.billing_interval.value.title(),
-        recurring=price_label(plan),
-        currency=plan.currency,
+        recurring=price_label(plan, price),
+        currency=currency,
         setup_minor=first.setup_minor,
         period_start=first.start,
         period_end=first.end,

@@ -25,6 +25,7 @@ from ezscale.services.billing import credits, invoices, locks, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
 from ezscale.services.core.mail import PendingMail, tenant_base_url, write_pending
+from ezscale.services.fx.currencies import customer_currency
 from ezscale.services.payments.gateway import GatewayName
 from ezscale.services.tenancy.tenants import TenantInfo
 
@@ -487,7 +488,7 @@ def top_up(
     payment = Payment(
         user_id=user_id,
         amount_minor=amount_minor,
-        currency=tenant.currency,
+        currency=customer_currency(session, session.get(User, user_id)),
         idempotency_key=_key(tenant, f"top-up:{user_id}"),
         stripe_payment_method_id=card.stripe_payment_method_id,
         created_at=clock.now(),

@@ -16,6 +16,7 @@ from ezscale.models.tenant import Invoice, InvoiceItem, InvoiceKind, InvoiceStat
 from ezscale.services.billing import invoice_mail, invoices, locks, timeline
 from ezscale.services.billing.proration import period_end, period_line
 from ezscale.services.billing.tax import tax_minor
+from ezscale.services.fx.pricing import recorded_rates
 
 RENEWAL_KEY_PREFIX = "renewal:"  # renewal:<user>:<period start>:<currency>:…
 
@@ -48,12 +49,13 @@ def _standing_renewal(session: Session, subscription: Subscription) -> Invoice |
     ).first()
 
 
-def follow_plan_change(session: Session, *, subscription: Subscription, plan: Plan) -> None:
-    """After `subscription` moved to `plan`: its renewal issued ahead bills the new plan."""
+def follow_plan_change(session: Session, *, subscription: Subscription, plan: Plan, price_minor: int) -> None:
+    """After `subscription` moved to `plan` (at `price_minor` in the customer's currency): its
+    renewal issued ahead bills the new plan."""
     renewal = _standing_renewal(session, subscription)
     if renewal is not None:
         start = subscription.current_period_end
-        line = (period_line(plan, start, period_end(start, plan.billing_interval)), plan.price_minor)
+        line = (period_line(plan, start, period_end(start, plan.billing_interval)), price_minor)
         _replace(session, renewal, service_ids={subscription.service_id}, line=line, why=f"now {plan.name}")
 
 
@@ -142,6 +144,7 @@ def _reissue(
         currency=old.currency,
         memo=old.memo,
         billing_key=f"{_key_prefix(old.user_id, start)}{old.currency}:s{service_id}:after-{old.id}",
+        rates=recorded_rates(old),
     )
     for item in copies:
         invoices.add_line(

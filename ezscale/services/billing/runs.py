@@ -40,6 +40,8 @@ from ezscale.services.billing.proration import latest_anchor, period_end
 from ezscale.services.billing.stripe_gateway import StripeGateway
 from ezscale.services.billing.subscriptions import period_line, roll_periods
 from ezscale.services.billing.usage_charges import invoice_line
+from ezscale.services.fx.currencies import tenant_currencies
+from ezscale.services.fx.pricing import PlanPricing, plan_pricing
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 
@@ -91,6 +93,7 @@ def invoice_renewals(session: Session, *, beat: Callable[[], None] = lambda: Non
         Subscription.invoiced_through <= horizon,
     )
     made: list[int] = []
+    prices = _RunPrices(tenant_currencies(session).base)
     for user_ids in _pages(
         session, select(Subscription.user_id).where(*due).distinct(), Subscription.user_id
     ):
@@ -100,7 +103,7 @@ def invoice_renewals(session: Session, *, beat: Callable[[], None] = lambda: Non
         for chunk in _batched(user_ids, BATCH):
             try:
                 subs = _lock_due(session, chunk, due)
-                groups = {user_id: _groups(session, subs[user_id]) for user_id in chunk}
+                groups = {user_id: _groups(session, subs[user_id], prices) for user_id in chunk}
                 count = sum(map(len, groups.values()))
                 if count == 0:
                     session.commit()
@@ -112,7 +115,7 @@ def invoice_renewals(session: Session, *, beat: Callable[[], None] = lambda: Non
                 made += batch
             except IntegrityError:
                 session.rollback()  # a concurrent writer got there first: redo one customer at a time
-                made += _renew_one_by_one(session, chunk, due)
+                made += _renew_one_by_one(session, chunk, due, prices)
             beat()
         del customers, plans
     return made
@@ -136,26 +139,50 @@ def _lock_due(
 
 
 def _renew_one_by_one(
-    session: Session, user_ids: list[int], due: tuple[ColumnElement[bool], ...]
+    session: Session,
+    user_ids: list[int],
+    due: tuple[ColumnElement[bool], ...],
+    prices: "_RunPrices",
 ) -> list[int]:
     made: list[int] = []
     for user_id in user_ids:
         try:
             subs = _lock_due(session, [user_id], due)[user_id]
             if subs:
-                made += _renew_batch(session, [user_id], {user_id: _groups(session, subs)}, numbers=None)
+                groups = {user_id: _groups(session, subs, prices)}
+                made += _renew_batch(session, [user_id], groups, numbers=None)
             session.commit()
         except IntegrityError:
             session.rollback()
     return made
 
 
-def _groups(session: Session, subs: list[Subscription]) -> dict[tuple, list[tuple[Subscription, Plan]]]:
-    """A customer's due subscriptions by (period start, currency): one invoice each."""
-    groups: dict[tuple, list[tuple[Subscription, Plan]]] = defaultdict(list)
+Priced = tuple[Subscription, Plan, PlanPricing]
+
+
+@dataclass
+class _RunPrices:
+    """The plans' prices per currency for one renewal run (today's rate, looked up once)."""
+
+    base: str
+    prices: dict[tuple[int, str], PlanPricing] = field(default_factory=dict)
+
+    def of(self, session: Session, plan: Plan, user: User) -> PlanPricing:
+        currency = (user.currency or self.base).upper()
+        price = self.prices.get((plan.id, currency))
+        if price is None:
+            price = self.prices[(plan.id, currency)] = plan_pricing(session, plan, currency=currency)
+        return price
+
+
+def _groups(session: Session, subs: list[Subscription], prices: _RunPrices) -> dict[tuple, list[Priced]]:
+    """A customer's due subscriptions by (period start, currency): one invoice each, each plan
+    priced in the customer's currency."""
+    groups: dict[tuple, list[Priced]] = defaultdict(list)
     for sub in subs:
         plan = session.get(Plan, sub.plan_id)
-        groups[(sub.invoiced_through, plan.currency)].append((sub, plan))
+        price = prices.of(session, plan, session.get(User, sub.user_id))
+        groups[(sub.invoiced_through, price.currency)].append((sub, plan, price))
     return groups
 
 
@@ -172,6 +199,7 @@ def _renew_batch(
                 currency=currency,
                 billing_key=f"renewal:{user_id}:{start:%Y%m%d}:{currency}:{items[0][0].id}",
                 flush=False,
+                rates=items[0][2].rates,
             ),
             start,
             items,
@@ -182,14 +210,14 @@ def _renew_batch(
     session.flush()
     for invoice, start, items in drafts:
         lines = []
-        for sub, plan in items:
+        for sub, plan, price in items:
             end = period_end(start, plan.billing_interval)
             lines.append(
                 invoices.add_line(
                     session,
                     invoice,
                     description=period_line(plan, start, end),
-                    unit_minor=plan.price_minor,
+                    unit_minor=price.price_minor,
                     service_id=sub.service_id,
                 )
             )

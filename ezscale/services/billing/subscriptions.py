@@ -17,6 +17,7 @@ from ezscale.models.tenant import (
     ServiceStatus,
     Subscription,
     SubscriptionStatus,
+    User,
 )
 from ezscale.services.billing import credits, invoices, renewal_changes, timeline
 from ezscale.services.billing.profiles import ensure_profile
@@ -28,6 +29,9 @@ from ezscale.services.billing.proration import (
     prorate,
     split_period,
 )
+from ezscale.services.fx.currencies import customer_currency
+from ezscale.services.fx.pricing import PlanPricing, plan_pricing
+from ezscale.services.fx.rates import RateTable, current_table
 
 ORDER_KEY_PREFIX = "order:"  # billing key of a subscription's first invoice: order:<subscription id>
 
@@ -57,19 +61,31 @@ class FirstCharge:
         return self.setup_minor + self.period_minor
 
 
-def first_charge(plan: Plan, *, anchor_day: int, now: datetime) -> FirstCharge:
+def customer_pricing(
+    session: Session, *, user_id: int, plan: Plan, table: RateTable | None = None
+) -> PlanPricing:
+    """The plan's price and setup fee in the customer's currency, with the rates that made them
+    (today's, or `table`'s)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such customer.")
+    return plan_pricing(session, plan, currency=customer_currency(session, user), table=table)
+
+
+def first_charge(plan: Plan, price: PlanPricing, *, anchor_day: int, now: datetime) -> FirstCharge:
     """The first invoice of a new subscription (before tax): setup fee, and the plan's price
-    prorated to the second from now to the customer's next anchor day."""
+    (`price`, in the customer's currency) prorated to the second from now to the customer's
+    next anchor day."""
     full_start = latest_anchor(now, anchor_day)
     full_end = period_end(full_start, plan.billing_interval)
     end = next_anchor(now, anchor_day) if full_end > now else full_end
     period = prorate(
-        plan.price_minor,
-        plan.currency,
+        price.price_minor,
+        price.currency,
         part_seconds=int((end - now).total_seconds()),
         whole_seconds=int((full_end - full_start).total_seconds()),
     )
-    return FirstCharge(start=now, end=end, setup_minor=plan.setup_fee_minor, period_minor=period)
+    return FirstCharge(start=now, end=end, setup_minor=price.setup_fee_minor, period_minor=period)
 
 
 def subscribe(
@@ -80,7 +96,8 @@ def subscribe(
     plan = orderable_plan(session, plan_id)
     profile = ensure_profile(session, user_id=user_id)
     now = clock.now()
-    first = first_charge(plan, anchor_day=profile.anchor_day, now=now)
+    price = customer_pricing(session, user_id=user_id, plan=plan)
+    first = first_charge(plan, price, anchor_day=profile.anchor_day, now=now)
     end = first.end
     service = Service(user_id=user_id, plan_id=plan.id, label=label or plan.name, created_at=now)
     session.add(service)
@@ -97,7 +114,11 @@ def subscribe(
     session.add(sub)
     session.flush()
     invoice = invoices.create_draft(
-        session, user_id=user_id, currency=plan.currency, billing_key=f"{ORDER_KEY_PREFIX}{sub.id}"
+        session,
+        user_id=user_id,
+        currency=price.currency,
+        billing_key=f"{ORDER_KEY_PREFIX}{sub.id}",
+        rates=price.rates,
     )
     if first.setup_minor:
         invoices.add_line(
@@ -175,8 +196,12 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
         raise DomainError("Plans must share currency and billing interval to switch mid-period.")
     now = clock.now()
     start, end = subscription.current_period_start, subscription.current_period_end
-    _, unused_old = split_period(old.price_minor, old.currency, start=start, end=end, at=now)
-    _, unused_new = split_period(new.price_minor, new.currency, start=start, end=end, at=now)
+    table = current_table()
+    old_price = customer_pricing(session, user_id=subscription.user_id, plan=old, table=table)
+    new_price = customer_pricing(session, user_id=subscription.user_id, plan=new, table=table)
+    currency = new_price.currency
+    _, unused_old = split_period(old_price.price_minor, currency, start=start, end=end, at=now)
+    _, unused_new = split_period(new_price.price_minor, currency, start=start, end=end, at=now)
     subscription.plan_id = new.id
     session.add(subscription)
     if subscription.service_id:
@@ -189,10 +214,14 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
         kind="plan_changed",
         message=f"Plan changed from {old.name} to {new.name}",
     )
-    renewal_changes.follow_plan_change(session, subscription=subscription, plan=new)
+    renewal_changes.follow_plan_change(
+        session, subscription=subscription, plan=new, price_minor=new_price.price_minor
+    )
     invoice = None
     if unused_new >= unused_old:
-        invoice = invoices.create_draft(session, user_id=subscription.user_id, currency=new.currency)
+        invoice = invoices.create_draft(
+            session, user_id=subscription.user_id, currency=currency, rates=new_price.rates
+        )
         invoices.add_line(
             session,
             invoice,
@@ -214,7 +243,7 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
             user_id=subscription.user_id,
             kind=CreditKind.ADJUSTMENT,
             amount_minor=unused_old - unused_new,
-            currency=new.currency,
+            currency=currency,
             memo=f"Proration credit: {old.name} → {new.name}",
         )
         if subscription.service_id:

@@ -7,11 +7,13 @@ from sqlmodel import Session
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.billing import PaymentMethod
-from ezscale.models.tenant import Invoice, InvoiceStatus
+from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, User
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, payments, subscriptions
 from ezscale.services.billing.pdf import render_invoice
 from ezscale.services.billing.profiles import current_anchor_day
+from ezscale.services.fx.currencies import customer_currency
+from ezscale.services.fx.rates import RatesUnavailable
 from ezscale.services.kasm.credit import accrued_usage, usage_invoice_date
 from ezscale.services.payments.gateway import LABELS
 from ezscale.services.tenancy.branding import get_branding
@@ -133,7 +135,7 @@ def default_method_label(session: Session, *, user_id: int) -> str:
 
 def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
     """The customer's billing page: balance, invoices, credit history, cards and upcoming renewals."""
-    currency = tenant.currency
+    currency = customer_currency(session, session.get(User, user_id))
     return Overview(
         balance=_fmt(credits.balance_minor(session, user_id=user_id, currency=currency), currency),
         invoices=[invoice_row(i) for i in invoices.list_invoices(session, user_id=user_id)],
@@ -151,12 +153,13 @@ def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
             UpcomingRow(
                 plan.name,
                 f"{sub.invoiced_through:%Y-%m-%d}" if sub.invoiced_through else "",
-                _fmt(plan.price_minor, plan.currency),
+                _renewal_price(session, user_id=user_id, plan=plan),
             )
             for sub, plan in subscriptions.upcoming(session, user_id=user_id)
             if not sub.cancel_at_period_end
         ]
-        + usage_rows(session, user_id=user_id, currency=currency),
+        # Hourly usage is billed in the tenant's base currency, whatever the customer's.
+        + usage_rows(session, user_id=user_id, currency=tenant.currency),
     )
 
 
@@ -170,6 +173,16 @@ def usage_rows(session: Session, *, user_id: int, currency: str) -> list[Upcomin
     on = usage_invoice_date(accrued.first_end, anchor_day=current_anchor_day(session, user_id=user_id))
     label = "Workspace usage so far" + (f" (running, as of {now:%H:%M} UTC)" if accrued.running else "")
     return [UpcomingRow(label, f"{on:%Y-%m-%d}", _fmt(accrued.total_minor, currency), accrued.running)]
+
+
+def _renewal_price(session: Session, *, user_id: int, plan: Plan) -> str:
+    """What the next renewal costs in the customer's currency at today's rate (the plan's own
+    price while no rate is known)."""
+    try:
+        price = subscriptions.customer_pricing(session, user_id=user_id, plan=plan)
+    except RatesUnavailable:
+        return _fmt(plan.price_minor, plan.currency)
+    return _fmt(price.price_minor, price.currency)
 
 
 def detail(session: Session, *, user_id: int, invoice_id: int) -> InvoiceDetail:

@@ -21,7 +21,10 @@ from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import BillingInterval, Plan, ServiceType
 from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, rate_text, round_minor
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
-from ezscale.services.core.audit import record_change
+from ezscale.services.core.audit import record_audit, record_change
+from ezscale.services.fx.currencies import tenant_currencies
+from ezscale.services.fx.pricing import plan_pricing, set_fixed_price
+from ezscale.services.fx.rates import RatesUnavailable, current_table
 from ezscale.services.tenancy.tenants import TenantInfo
 
 CODE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
@@ -334,3 +337,67 @@ def set_wholesale_price(
     if after != before:
         _audit(actor, "plan.wholesale", tenant, before, after, ip)
     return plan
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyPrice:
+    """A plan's price in one of the tenant's other currencies, as the editor shows it."""
+
+    currency: str
+    price: str
+    fixed: bool
+
+
+def currency_prices(session: Session, *, plan_id: int) -> list[CurrencyPrice]:
+    """The plan's price in each of the tenant's other currencies: fixed, or converted from the
+    base price at today's rate ("no rate yet" when none is stored)."""
+    plan = _plan(session, plan_id)
+    if plan.billing_interval is BillingInterval.HOURLY:
+        return []
+    rows = []
+    table = current_table()
+    for code in tenant_currencies(session).enabled:
+        if code == plan.currency.upper():
+            continue
+        try:
+            price = plan_pricing(session, plan, currency=code, table=table)
+        except RatesUnavailable:
+            rows.append(CurrencyPrice(code, "no rate yet", False))
+            continue
+        rows.append(CurrencyPrice(code, Money(price.price_minor, code).format(), not price.converted))
+    return rows
+
+
+def set_currency_price(
+    session: Session,
+    *,
+    actor: AuthUser,
+    tenant: TenantInfo,
+    plan_id: int,
+    currency: str,
+    price: str,
+    setup_fee: str = "",
+    ip: str = "",
+) -> None:
+    """Fix the plan's price in another of the tenant's currencies (a blank price removes it: the
+    base price is converted at the day's rate again). Committed, audited."""
+    _full_editor(actor, tenant)
+    plan = _plan(session, plan_id)
+    if plan.billing_interval is BillingInterval.HOURLY:
+        raise DomainError("Hourly plans are billed in the base currency.")
+    code = (currency or "").strip().upper()
+    if not code:
+        raise DomainError("Choose a currency.")
+    minor = setup = None
+    if (price or "").strip():
+        minor = round_minor(parse_price(price, places=minor_digits(code)), code)
+        setup = round_minor(parse_price(setup_fee or "0", places=minor_digits(code)), code)
+    set_fixed_price(session, plan, currency=code, price_minor=minor, setup_fee_minor=setup or 0)
+    session.commit()
+    record_audit(
+        actor=actor,
+        action="plan.currency_price",
+        target=f"tenant:{tenant.slug}/plan:{plan.code}",
+        after={"currency": code, "price_minor": minor, "setup_fee_minor": setup},
+        ip=ip,
+    )

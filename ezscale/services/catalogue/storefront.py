@@ -6,6 +6,8 @@ from sqlmodel import Session, select
 
 from ezscale.models.tenant import BillingInterval, Plan
 from ezscale.money import Money, rate_text
+from ezscale.services.fx.pricing import PlanPricing, plan_pricing
+from ezscale.services.fx.rates import current_table
 
 _INTERVAL_SUFFIX = {
     BillingInterval.MONTHLY: "/mo",
@@ -33,11 +35,15 @@ class PublicPlan:
     hourly: bool
 
 
-def price_label(plan: Plan) -> str:
-    """The plan's price as the storefront shows it, e.g. "$6.00/mo" or "$0.15/hour"."""
+def price_label(plan: Plan, price: PlanPricing | None = None) -> str:
+    """The plan's price as the storefront shows it, e.g. "$6.00/mo" or "$0.15/hour"; `price`
+    is the plan's price in another currency (else the plan's own)."""
     if plan.billing_interval is BillingInterval.HOURLY and plan.hourly_rate is not None:
         return rate_text(plan.hourly_rate, plan.currency)
-    return Money(plan.price_minor, plan.currency).format() + _INTERVAL_SUFFIX[plan.billing_interval]
+    money = Money(plan.price_minor, plan.currency)
+    if price is not None:
+        money = Money(price.price_minor, price.currency)
+    return money.format() + _INTERVAL_SUFFIX[plan.billing_interval]
 
 
 def kind_label(plan: Plan) -> str:
@@ -45,15 +51,23 @@ def kind_label(plan: Plan) -> str:
     return _KIND_LABELS.get(plan.service_type.value, plan.service_type.value)
 
 
-def list_public_plans(session: Session) -> list[PublicPlan]:
-    """The active plans for the public storefront, in catalogue order."""
+def list_public_plans(session: Session, *, currency: str | None = None) -> list[PublicPlan]:
+    """The active plans for the public storefront, in catalogue order; with `currency` (one of
+    the tenant's), recurring prices in it (fixed, or converted at today's rate)."""
     plans = session.exec(select(Plan).where(Plan.active).order_by(Plan.sort_order, Plan.id)).all()
+    table = current_table() if currency else None
+
+    def price(plan: Plan) -> PlanPricing | None:
+        if not currency or plan.billing_interval is BillingInterval.HOURLY:
+            return None
+        return plan_pricing(session, plan, currency=currency, table=table)
+
     return [
         PublicPlan(
             code=p.code,
             name=p.name,
             description=p.description,
-            price_label=price_label(p),
+            price_label=price_label(p, price(p)),
             kind_label=kind_label(p),
             hourly=p.billing_interval is BillingInterval.HOURLY,
         )

@@ -28,6 +28,7 @@ from ezscale.services.accounts.sessions import AuthUser, create_user_session, ha
 from ezscale.services.billing import credits, invoices, payments, subscriptions, timeline
 from ezscale.services.core.audit import record_audit
 from ezscale.services.customers.directory import customer_target
+from ezscale.services.fx.currencies import customer_currency
 from ezscale.services.kasm import workspaces as kasm
 from ezscale.services.provisioning import lifecycle
 from ezscale.services.resellers.roles import Permission, require_permission
@@ -63,9 +64,9 @@ def add_credit(
     if not memo.strip():
         raise DomainError("Say why the credit changes.")
     with tenant_session(tenant) as db:
-        _customer(db, user_id)
-        credits.adjust(db, user_id=user_id, amount_minor=amount_minor, currency=tenant.currency, memo=memo)
-        balance = credits.balance_minor(db, user_id=user_id, currency=tenant.currency)
+        currency = customer_currency(db, _customer(db, user_id))
+        credits.adjust(db, user_id=user_id, amount_minor=amount_minor, currency=currency, memo=memo)
+        balance = credits.balance_minor(db, user_id=user_id, currency=currency)
     _audit(
         actor,
         "customer.credit",
@@ -86,8 +87,8 @@ def charge(
     if not description.strip():
         raise DomainError("Describe the charge.")
     with tenant_session(tenant) as db:
-        _customer(db, user_id)
-        invoice = invoices.create_draft(db, user_id=user_id, currency=tenant.currency, memo=description)
+        currency = customer_currency(db, _customer(db, user_id))
+        invoice = invoices.create_draft(db, user_id=user_id, currency=currency, memo=description)
         invoices.add_line(db, invoice, description=description, unit_minor=amount_minor)
         invoices.issue(db, invoice)
         db.commit()

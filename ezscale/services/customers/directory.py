@@ -246,7 +246,7 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
                 select(KasmWorkspace.service_id, KasmWorkspace.status).where(KasmWorkspace.user_id == user_id)
             ).all()
         )
-    balance = sum(c.amount_minor for c in credits if c.currency == tenant.currency)
+    balance = sum(c.amount_minor for c in credits if c.currency == (user.currency or tenant.currency))
     return CustomerRecord(
         tenant,
         user,

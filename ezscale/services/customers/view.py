@@ -33,8 +33,8 @@ def _service_status(service: str, workspace: str | None) -> str:
 
 def record_view(record: CustomerRecord) -> dict:
     """The customer record as the admin customer page shows it: formatted text, money and dates."""
-    cur = record.tenant.currency
     user = record.user
+    cur = user.currency or record.tenant.currency
     numbers = {i.id: i.number for i in record.invoices}
     return {
         "profile": {
