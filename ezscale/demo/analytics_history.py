@@ -8,7 +8,7 @@ past days are recomputed, which leaves the same rows.
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.analytics import PlanChange
@@ -130,7 +130,9 @@ def seed_demo_history(central: Session, *, tenant: TenantInfo) -> SnapshotReport
     with tenant_session(tenant) as db:
         if db.exec(select(User.id).where(User.email == f"customer1@{DOMAIN}")).first() is None:
             plans = [
-                p for p in db.exec(select(Plan).order_by(Plan.id)) if p.billing_interval in _INTERVAL_DAYS
+                p
+                for p in db.exec(select(Plan).order_by(col(Plan.id)))
+                if p.billing_interval in _INTERVAL_DAYS
             ]
             rng = random.Random(2026)
             for n in range(1, CUSTOMERS + 1):

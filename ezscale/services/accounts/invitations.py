@@ -3,7 +3,7 @@ single-use link to choose their own password; no password ever travels by mail."
 
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -64,7 +64,7 @@ def invite_account(
 
 def list_staff(db: Session) -> list[User]:
     """The tenant's staff accounts, oldest first."""
-    return list(db.exec(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)).all())
+    return list(db.exec(select(User).where(col(User.role).in_(STAFF_ROLES)).order_by(col(User.id))).all())
 
 
 def invite_staff(

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError
@@ -148,16 +148,16 @@ def live(tenants: list[TenantInfo], *, now: datetime) -> Live:
     for tenant in tenants:
         with tenant_session(tenant) as db:
             revenue += db.exec(
-                select(func.coalesce(func.sum(Invoice.subtotal_minor), 0)).where(
-                    Invoice.kind == InvoiceKind.INVOICE,
-                    Invoice.status == InvoiceStatus.PAID,
-                    Invoice.paid_at >= since,
+                select(func.coalesce(func.sum(col(Invoice.subtotal_minor)), 0)).where(
+                    col(Invoice.kind) == InvoiceKind.INVOICE,
+                    col(Invoice.status) == InvoiceStatus.PAID,
+                    col(Invoice.paid_at) >= since,
                 )
             ).one()
             orders += db.exec(
                 select(func.count())
                 .select_from(Service)
-                .where(Service.status.in_((ServiceStatus.PENDING, ServiceStatus.PROVISIONING)))
+                .where(col(Service.status).in_((ServiceStatus.PENDING, ServiceStatus.PROVISIONING)))
             ).one()
     return Live(today_revenue_minor=int(revenue), active_orders=int(orders))
 
@@ -173,12 +173,12 @@ def load_dashboard(central: Session, *, scope_key: str, months: int = 24) -> Das
     rows = central.exec(
         select(AnalyticsDay)
         .where(
-            AnalyticsDay.scope == stored,
-            AnalyticsDay.currency == scope.currency,
-            AnalyticsDay.day >= first_month,
-            AnalyticsDay.day < now.date(),
+            col(AnalyticsDay.scope) == stored,
+            col(AnalyticsDay.currency) == scope.currency,
+            col(AnalyticsDay.day) >= first_month,
+            col(AnalyticsDay.day) < now.date(),
         )
-        .order_by(AnalyticsDay.day)
+        .order_by(col(AnalyticsDay.day))
     ).all()
     years: dict[int, int] = defaultdict(int)
     for row in rows:

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.models.analytics import PlanChange
 from ezscale.models.kasm import KasmUsageSession, KasmWorkspace
@@ -131,8 +131,8 @@ def _subscription_events(
 ) -> Iterator[_Event]:
     subs = session.exec(
         select(Subscription).where(
-            Subscription.created_at < until,
-            (Subscription.cancelled_at.is_(None)) | (Subscription.cancelled_at > since),
+            col(Subscription.created_at) < until,
+            (col(Subscription.cancelled_at).is_(None)) | (col(Subscription.cancelled_at) > since),
         )
     ).all()
     changes: dict[int, list[PlanChange]] = defaultdict(list)
@@ -140,7 +140,9 @@ def _subscription_events(
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         for change in session.exec(
-            select(PlanChange).where(PlanChange.subscription_id.in_(chunk)).order_by(PlanChange.changed_at)
+            select(PlanChange)
+            .where(col(PlanChange.subscription_id).in_(chunk))
+            .order_by(col(PlanChange.changed_at))
         ):
             changes[change.subscription_id].append(change)
     for sub in subs:
@@ -166,14 +168,14 @@ def _usage_rows(
 ) -> Sequence[tuple[int, datetime | None, int, int]]:
     return session.exec(
         select(
-            KasmUsageSession.user_id,
-            KasmUsageSession.stopped_at,
-            KasmUsageSession.billable_seconds,
-            KasmUsageSession.cost_minor,
+            col(KasmUsageSession.user_id),
+            col(KasmUsageSession.stopped_at),
+            col(KasmUsageSession.billable_seconds),
+            col(KasmUsageSession.cost_minor),
         ).where(
-            KasmUsageSession.started_at < until,
-            KasmUsageSession.stopped_at.is_not(None),
-            KasmUsageSession.stopped_at > since,
+            col(KasmUsageSession.started_at) < until,
+            col(KasmUsageSession.stopped_at).is_not(None),
+            col(KasmUsageSession.stopped_at) > since,
         )
     ).all()
 
@@ -274,11 +276,11 @@ def _customers(session: Session, days: dict[date, DayFigures], since: datetime, 
 
 def _revenue(session: Session, days: dict[date, DayFigures], since: datetime, until: datetime) -> None:
     rows = session.exec(
-        select(Invoice.paid_at, Invoice.subtotal_minor, Invoice.tax_minor).where(
-            Invoice.kind == InvoiceKind.INVOICE,
-            Invoice.status == InvoiceStatus.PAID,
-            Invoice.paid_at >= since,
-            Invoice.paid_at < until,
+        select(col(Invoice.paid_at), col(Invoice.subtotal_minor), col(Invoice.tax_minor)).where(
+            col(Invoice.kind) == InvoiceKind.INVOICE,
+            col(Invoice.status) == InvoiceStatus.PAID,
+            col(Invoice.paid_at) >= since,
+            col(Invoice.paid_at) < until,
         )
     )
     for paid_at, subtotal, tax in rows:
@@ -296,10 +298,10 @@ def aging_bucket(days_past_due: int) -> int:
 def _aging(session: Session, days: dict[date, DayFigures], since: datetime, until: datetime) -> None:
     invoices = session.exec(
         select(Invoice).where(
-            Invoice.kind == InvoiceKind.INVOICE,
-            Invoice.status.in_((InvoiceStatus.OPEN, InvoiceStatus.PAID)),
-            Invoice.issued_at < until,
-            (Invoice.paid_at.is_(None)) | (Invoice.paid_at > since),
+            col(Invoice.kind) == InvoiceKind.INVOICE,
+            col(Invoice.status).in_((InvoiceStatus.OPEN, InvoiceStatus.PAID)),
+            col(Invoice.issued_at) < until,
+            (col(Invoice.paid_at).is_(None)) | (col(Invoice.paid_at) > since),
         )
     )
     fields = ("aging_0_30_minor", "aging_31_60_minor", "aging_61_90_minor", "aging_90_plus_minor")

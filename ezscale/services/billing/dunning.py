@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.billing import BillingEvent
@@ -121,12 +121,14 @@ def _services(session: Session, invoice: Invoice, statuses: tuple[ServiceStatus,
     }
     if not ids:
         return []
-    return list(session.exec(select(Service).where(Service.id.in_(ids), Service.status.in_(statuses))))
+    return list(
+        session.exec(select(Service).where(col(Service.id).in_(ids), col(Service.status).in_(statuses)))
+    )
 
 
 def _set_subscriptions(session: Session, services: list[Service], status: SubscriptionStatus) -> None:
     ids = [s.id for s in services]
-    for sub in session.exec(select(Subscription).where(Subscription.service_id.in_(ids))):
+    for sub in session.exec(select(Subscription).where(col(Subscription.service_id).in_(ids))):
         if sub.status is not SubscriptionStatus.CANCELLED:
             sub.status = status
             if status is SubscriptionStatus.CANCELLED:
@@ -284,8 +286,8 @@ def open_invoice_ids(session: Session) -> list[int]:
     """Ids of the open (unpaid, issued) invoices that dunning looks at, in id order."""
     return list(
         session.exec(
-            select(Invoice.id)
-            .where(Invoice.status == InvoiceStatus.OPEN, Invoice.kind == InvoiceKind.INVOICE)
-            .order_by(Invoice.id)
+            select(col(Invoice.id))
+            .where(col(Invoice.status) == InvoiceStatus.OPEN, col(Invoice.kind) == InvoiceKind.INVOICE)
+            .order_by(col(Invoice.id))
         )
     )

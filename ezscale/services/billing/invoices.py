@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -31,9 +31,9 @@ def take_numbers(session: Session, series: str, count: int) -> list[str]:
     numbers have no gaps as long as every number taken is used in that transaction."""
     take = (
         update(InvoiceSequence)
-        .where(InvoiceSequence.series == series)
-        .values(next_number=InvoiceSequence.next_number + count)
-        .returning(InvoiceSequence.next_number)
+        .where(col(InvoiceSequence.series) == series)
+        .values(next_number=col(InvoiceSequence.next_number) + count)
+        .returning(col(InvoiceSequence.next_number))
         .execution_options(synchronize_session=False)
     )
     after = session.execute(take).scalar()
@@ -63,7 +63,9 @@ def get_invoice(session: Session, *, invoice_id: int, user_id: int | None = None
 def lines(session: Session, invoice: Invoice) -> list[InvoiceItem]:
     """The invoice's lines in the order they were added."""
     return list(
-        session.exec(select(InvoiceItem).where(InvoiceItem.invoice_id == invoice.id).order_by(InvoiceItem.id))
+        session.exec(
+            select(InvoiceItem).where(col(InvoiceItem.invoice_id) == invoice.id).order_by(col(InvoiceItem.id))
+        )
     )
 
 
@@ -420,8 +422,8 @@ def list_invoices(session: Session, *, user_id: int, limit: int = 100) -> list[I
     return list(
         session.exec(
             select(Invoice)
-            .where(Invoice.user_id == user_id, Invoice.status != InvoiceStatus.DRAFT)
-            .order_by(Invoice.issued_at.desc(), Invoice.id.desc())
+            .where(col(Invoice.user_id) == user_id, col(Invoice.status) != InvoiceStatus.DRAFT)
+            .order_by(col(Invoice.issued_at).desc(), col(Invoice.id).desc())
             .limit(limit)
         )
     )

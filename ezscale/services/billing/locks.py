@@ -9,7 +9,7 @@ so until commit. Order when taking several: invoices (by id), then customers' bi
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from ezscale.models.tenant import Invoice
 
@@ -31,7 +31,7 @@ def lock_invoices(session: Session, *conditions: ColumnElement[bool]) -> list[In
     query = (
         select(Invoice)
         .where(*conditions)
-        .order_by(Invoice.id)
+        .order_by(col(Invoice.id))
         .with_for_update()
         .execution_options(populate_existing=True)
     )

@@ -13,7 +13,7 @@ PaymentIntent up first), so an invoice attempt is one charge whoever retries it.
 import secrets
 from datetime import timedelta
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from ezscale import clock, routes
 from ezscale.db import central_session
@@ -133,8 +133,8 @@ def list_cards(session: Session, *, user_id: int) -> list[PaymentMethod]:
     return list(
         session.exec(
             select(PaymentMethod)
-            .where(PaymentMethod.user_id == user_id, PaymentMethod.removed_at.is_(None))
-            .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id)
+            .where(col(PaymentMethod.user_id) == user_id, col(PaymentMethod.removed_at).is_(None))
+            .order_by(col(PaymentMethod.is_default).desc(), col(PaymentMethod.id))
         )
     )
 
@@ -372,7 +372,7 @@ def _release(session: Session, payment: Payment) -> None:
     session.rollback()
     session.execute(
         update(Payment)
-        .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)
+        .where(col(Payment.id) == payment.id, col(Payment.status) == PaymentStatus.PENDING)
         .values(updated_at=clock.now() - ATTEMPT_LEASE)
     )
     session.commit()

@@ -10,7 +10,7 @@ difference (an upgrade leaves the difference due). Every step is on the timeline
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.models.tenant import Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, Plan, Subscription
 from ezscale.services.billing import invoice_mail, invoices, locks, timeline
@@ -36,15 +36,15 @@ def _standing_renewal(session: Session, subscription: Subscription) -> Invoice |
     start = subscription.current_period_end
     return session.exec(
         select(Invoice)
-        .join(InvoiceItem, InvoiceItem.invoice_id == Invoice.id)
+        .join(InvoiceItem, col(InvoiceItem.invoice_id) == col(Invoice.id))
         .where(
-            Invoice.user_id == subscription.user_id,
-            Invoice.kind == InvoiceKind.INVOICE,
-            Invoice.billing_key.like(f"{_key_prefix(subscription.user_id, start)}%"),
-            Invoice.status.in_((InvoiceStatus.OPEN, InvoiceStatus.PAID)),
-            InvoiceItem.service_id == subscription.service_id,
+            col(Invoice.user_id) == subscription.user_id,
+            col(Invoice.kind) == InvoiceKind.INVOICE,
+            col(Invoice.billing_key).like(f"{_key_prefix(subscription.user_id, start)}%"),
+            col(Invoice.status).in_((InvoiceStatus.OPEN, InvoiceStatus.PAID)),
+            col(InvoiceItem.service_id) == subscription.service_id,
         )
-        .order_by(Invoice.id.desc())
+        .order_by(col(Invoice.id).desc())
     ).first()
 
 
@@ -75,15 +75,15 @@ def void_unpaid_renewals(session: Session, *, service_ids: list[int], keep_invoi
         return
     unpaid = session.exec(
         select(Invoice)
-        .join(InvoiceItem, InvoiceItem.invoice_id == Invoice.id)
+        .join(InvoiceItem, col(InvoiceItem.invoice_id) == col(Invoice.id))
         .where(
-            Invoice.billing_key.like(f"{RENEWAL_KEY_PREFIX}%"),
-            Invoice.status == InvoiceStatus.OPEN,
-            Invoice.amount_paid_minor == 0,
-            Invoice.id != keep_invoice_id,
-            InvoiceItem.service_id.in_(service_ids),
+            col(Invoice.billing_key).like(f"{RENEWAL_KEY_PREFIX}%"),
+            col(Invoice.status) == InvoiceStatus.OPEN,
+            col(Invoice.amount_paid_minor) == 0,
+            col(Invoice.id) != keep_invoice_id,
+            col(InvoiceItem.service_id).in_(service_ids),
         )
-        .order_by(Invoice.id)
+        .order_by(col(Invoice.id))
         .distinct()
     ).all()
     for invoice in unpaid:

@@ -19,7 +19,7 @@ from functools import partial
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from ezscale import clock
@@ -86,16 +86,16 @@ def invoice_renewals(session: Session, *, beat: Callable[[], None] = lambda: Non
     next period as due), so nothing is issued from it directly. `beat` renews the run's lease."""
     horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
     due = (
-        Subscription.status != SubscriptionStatus.CANCELLED,
-        Subscription.cancel_at_period_end.is_(False),
-        Subscription.invoiced_through <= horizon,
+        col(Subscription.status) != SubscriptionStatus.CANCELLED,
+        col(Subscription.cancel_at_period_end).is_(False),
+        col(Subscription.invoiced_through) <= horizon,
     )
     made: list[int] = []
     for user_ids in _pages(
-        session, select(Subscription.user_id).where(*due).distinct(), Subscription.user_id
+        session, select(col(Subscription.user_id)).where(*due).distinct(), col(Subscription.user_id)
     ):
         # Held for the page, so the invoices below find customers and plans in the identity map.
-        customers = session.exec(select(User).where(User.id.in_(user_ids))).all()
+        customers = session.exec(select(User).where(col(User.id).in_(user_ids))).all()
         plans = session.exec(select(Plan)).all()
         for chunk in _batched(user_ids, BATCH):
             try:
@@ -126,8 +126,8 @@ def _lock_due(
     subs: dict[int, list[Subscription]] = defaultdict(list)
     for sub in session.exec(
         select(Subscription)
-        .where(Subscription.user_id.in_(user_ids), *due)
-        .order_by(Subscription.id)
+        .where(col(Subscription.user_id).in_(user_ids), *due)
+        .order_by(col(Subscription.id))
         .with_for_update()
         .execution_options(populate_existing=True)
     ):
@@ -205,20 +205,20 @@ def invoice_usage(session: Session) -> list[int]:
     """Monthly usage: on each customer's billing date, one invoice with every uninvoiced charge
     whose period ended by that date. Later charges wait for the next billing date."""
     now = clock.now()
-    pending = select(UsageCharge.user_id).where(UsageCharge.invoice_id.is_(None)).distinct()
+    pending = select(col(UsageCharge.user_id)).where(col(UsageCharge.invoice_id).is_(None)).distinct()
     made: list[int] = []
-    for user_ids in _pages(session, pending, UsageCharge.user_id):
+    for user_ids in _pages(session, pending, col(UsageCharge.user_id)):
         for user_id in user_ids:
             billing_date = latest_anchor(now, ensure_profile(session, user_id=user_id).anchor_day)
             charges = list(
                 session.exec(
                     select(UsageCharge)
                     .where(
-                        UsageCharge.user_id == user_id,
-                        UsageCharge.invoice_id.is_(None),
-                        UsageCharge.period_end <= billing_date,
+                        col(UsageCharge.user_id) == user_id,
+                        col(UsageCharge.invoice_id).is_(None),
+                        col(UsageCharge.period_end) <= billing_date,
                     )
-                    .order_by(UsageCharge.currency, UsageCharge.period_end, UsageCharge.id)
+                    .order_by(col(UsageCharge.currency), col(UsageCharge.period_end), col(UsageCharge.id))
                 )
             )
             by_currency: dict[str, list[UsageCharge]] = defaultdict(list)
@@ -275,24 +275,24 @@ def collect(
     now = clock.now()
     charged = failed = 0
     due_first = (
-        Invoice.status == InvoiceStatus.OPEN,
-        Invoice.kind == InvoiceKind.INVOICE,
-        Invoice.attempt_count == 0,
-        Invoice.due_at <= now,
+        col(Invoice.status) == InvoiceStatus.OPEN,
+        col(Invoice.kind) == InvoiceKind.INVOICE,
+        col(Invoice.attempt_count) == 0,
+        col(Invoice.due_at) <= now,
     )
-    interrupted = select(Payment.invoice_id).where(
-        Payment.status == PaymentStatus.PENDING,
-        Payment.invoice_id.is_not(None),
-        Payment.updated_at <= now - payments.ATTEMPT_LEASE,
+    interrupted = select(col(Payment.invoice_id)).where(
+        col(Payment.status) == PaymentStatus.PENDING,
+        col(Payment.invoice_id).is_not(None),
+        col(Payment.updated_at) <= now - payments.ATTEMPT_LEASE,
     )
-    for ids in _pages(session, interrupted, Payment.invoice_id):
+    for ids in _pages(session, interrupted, col(Payment.invoice_id)):
         for invoice_id in ids:
             charged, failed = _tally(_charge(session, tenant, invoice_id, gw, None), charged, failed)
             beat()
-    for ids in _pages(session, select(Invoice.id).where(*due_first), Invoice.id):
+    for ids in _pages(session, select(col(Invoice.id)).where(*due_first), col(Invoice.id)):
         for chunk in _batched(ids, BATCH):
             # Credit first for the whole batch in one transaction; cards one by one after it.
-            batch = locks.lock_invoices(session, Invoice.id.in_(chunk), *due_first)
+            batch = locks.lock_invoices(session, col(Invoice.id).in_(chunk), *due_first)
             balances = credits.lock_and_balances(session, user_ids=[i.user_id for i in batch])
             for invoice in batch:
                 if balances is None:
@@ -339,7 +339,7 @@ def run_dunning(
     open_invoices = select(Invoice.id).where(
         Invoice.status == InvoiceStatus.OPEN, Invoice.kind == InvoiceKind.INVOICE
     )
-    for ids in _pages(session, open_invoices, Invoice.id):
+    for ids in _pages(session, open_invoices, col(Invoice.id)):
         for invoice_id in ids:
             invoice = session.get(Invoice, invoice_id, populate_existing=True)
             if invoice.status is not InvoiceStatus.OPEN:

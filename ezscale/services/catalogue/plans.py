@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import BillingInterval, Plan, ServiceType
@@ -95,7 +95,7 @@ def plan_row(plan: Plan) -> PlanRow:
 
 def list_plans(session: Session) -> list[PlanRow]:
     """Every plan of this tenant, active or not, in storefront order."""
-    return [plan_row(p) for p in session.exec(select(Plan).order_by(Plan.sort_order, Plan.id))]
+    return [plan_row(p) for p in session.exec(select(Plan).order_by(col(Plan.sort_order), col(Plan.id)))]
 
 
 def _amount(text: str, *, places: int) -> Decimal:

@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.errors import NotFound
 from ezscale.models.tenant import BillingInterval, Plan
@@ -32,7 +32,7 @@ def _rate_label(rate: Decimal | None, currency: str) -> str:
 def pricing(session: Session) -> list[PriceRow]:
     """Every plan with its wholesale cost and retail price, in catalogue order."""
     rows = []
-    for plan in session.exec(select(Plan).order_by(Plan.sort_order, Plan.id)).all():
+    for plan in session.exec(select(Plan).order_by(col(Plan.sort_order), col(Plan.id))).all():
         hourly = plan.billing_interval is BillingInterval.HOURLY
         if hourly:
             retail, wholesale = plan.hourly_rate, plan.wholesale_hourly_rate

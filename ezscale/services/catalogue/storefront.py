@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.models.tenant import BillingInterval, Plan
 from ezscale.money import Money, rate_text
@@ -47,7 +47,9 @@ def kind_label(plan: Plan) -> str:
 
 def list_public_plans(session: Session) -> list[PublicPlan]:
     """The active plans for the public storefront, in catalogue order."""
-    plans = session.exec(select(Plan).where(Plan.active).order_by(Plan.sort_order, Plan.id)).all()
+    plans = session.exec(
+        select(Plan).where(col(Plan.active)).order_by(col(Plan.sort_order), col(Plan.id))
+    ).all()
     return [
         PublicPlan(
             code=p.code,

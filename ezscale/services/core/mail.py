@@ -85,12 +85,12 @@ def tenant_base_url(tenant: TenantInfo) -> str:
     which an attacker chooses."""
     with central_session() as session:
         domains = session.exec(
-            select(TenantDomain.domain, TenantDomain.type)
+            select(col(TenantDomain.domain), col(TenantDomain.type))
             .where(
-                TenantDomain.tenant_id == tenant.id,
-                TenantDomain.verification_status == VerificationStatus.VERIFIED,
+                col(TenantDomain.tenant_id) == tenant.id,
+                col(TenantDomain.verification_status) == VerificationStatus.VERIFIED,
             )
-            .order_by(TenantDomain.id)
+            .order_by(col(TenantDomain.id))
         ).all()
     if not domains:
         raise DomainError("This site has no verified domain to link to.")
@@ -212,13 +212,15 @@ def dispatch_pending(tenant: TenantInfo) -> int:
     queued: list[int] = []
     with tenant_session(tenant) as session:
         pending = session.exec(
-            select(TenantMail).where(TenantMail.status == MailStatus.PENDING).order_by(TenantMail.id)
+            select(TenantMail)
+            .where(col(TenantMail.status) == MailStatus.PENDING)
+            .order_by(col(TenantMail.id))
         ).all()
         for mail in pending:
             valid = EMAIL_RE.match(mail.to_address) is not None
             claim = (
                 update(TenantMail)
-                .where(TenantMail.id == mail.id, TenantMail.status == MailStatus.PENDING)
+                .where(col(TenantMail.id) == mail.id, col(TenantMail.status) == MailStatus.PENDING)
                 .values(
                     from_address=sender.address,
                     from_name=sender.name,

@@ -4,7 +4,7 @@ its input (raising DomainError and changing nothing), commits, then writes an au
 
 from datetime import timedelta
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -222,7 +222,7 @@ def reset_two_factor(*, actor: AuthUser, tenant: TenantInfo, user_id: int, ip: s
             raise DomainError("This customer has no two-factor authentication to reset.")
         user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
         db.add(user)
-        db.exec(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+        db.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))
         db.commit()
     _audit(actor, "customer.reset_2fa", customer_target(tenant.id, user_id), {"totp": "off"}, ip)
 

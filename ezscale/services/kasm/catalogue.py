@@ -131,8 +131,10 @@ def workspace_types(db: Session) -> list[TypeOption]:
     """The active hourly Kasm plans as orderable workspace types."""
     plans = db.exec(
         select(Plan)
-        .where(Plan.service_type == ServiceType.KASM, Plan.active, col(Plan.hourly_rate).is_not(None))
-        .order_by(Plan.sort_order)
+        .where(
+            col(Plan.service_type) == ServiceType.KASM, col(Plan.active), col(Plan.hourly_rate).is_not(None)
+        )
+        .order_by(col(Plan.sort_order))
     )
     return [TypeOption(p.id, p.name, p.description, p.hourly_rate, p.currency) for p in plans]
 
@@ -142,7 +144,7 @@ def templates(db: Session) -> list[KasmTemplate]:
     return list(
         db.exec(
             select(KasmTemplate)
-            .where(KasmTemplate.status == TemplateStatus.ACTIVE)
-            .order_by(KasmTemplate.sort_order, KasmTemplate.id)
+            .where(col(KasmTemplate.status) == TemplateStatus.ACTIVE)
+            .order_by(col(KasmTemplate.sort_order), col(KasmTemplate.id))
         )
     )

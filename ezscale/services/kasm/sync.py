@@ -92,7 +92,7 @@ def reconcile(db: Session, *, tenant: TenantInfo, listing: KasmList, client: Kas
     }
     tracked = db.exec(
         select(KasmWorkspace).where(
-            (KasmWorkspace.status == WorkspaceStatus.RUNNING) | col(KasmWorkspace.kasm_id).is_not(None)
+            (col(KasmWorkspace.status) == WorkspaceStatus.RUNNING) | col(KasmWorkspace.kasm_id).is_not(None)
         )
     ).all()
     for ws in tracked:
@@ -215,9 +215,12 @@ def keepalive_due(db: Session, *, tenant: TenantInfo, client: KasmClient) -> int
 def stop_suspended(db: Session) -> list[int]:
     """Stop running workspaces whose service dunning suspended (billing stops at this moment)."""
     running = db.exec(
-        select(KasmWorkspace.id)
-        .join(Service, Service.id == KasmWorkspace.service_id)
-        .where(KasmWorkspace.status == WorkspaceStatus.RUNNING, Service.status == ServiceStatus.SUSPENDED)
+        select(col(KasmWorkspace.id))
+        .join(Service, col(Service.id) == col(KasmWorkspace.service_id))
+        .where(
+            col(KasmWorkspace.status) == WorkspaceStatus.RUNNING,
+            col(Service.status) == ServiceStatus.SUSPENDED,
+        )
     ).all()
     for workspace_id in running:
         stop_workspace(db, user_id=None, workspace_id=workspace_id, reason="Suspended: invoice overdue")
@@ -291,7 +294,7 @@ def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
     hours = get_settings().kasm_low_balance_hours
     burning: dict[int, Decimal] = {}
     for user_id, rate in db.exec(
-        select(KasmUsageSession.user_id, KasmUsageSession.rate).where(
+        select(col(KasmUsageSession.user_id), col(KasmUsageSession.rate)).where(
             col(KasmUsageSession.stopped_at).is_(None)
         )
     ):

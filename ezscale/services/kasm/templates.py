@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.kasm import KasmTemplate, KasmWorkspace, TemplateStatus, WorkspaceStatus
@@ -83,7 +83,7 @@ def template_row(template: KasmTemplate) -> TemplateRow:
 def list_templates(session: Session) -> list[TemplateRow]:
     """Every template of this tenant, deprecated ones too, in order-form order."""
     ensure_catalogue(session)
-    query = select(KasmTemplate).order_by(KasmTemplate.sort_order, KasmTemplate.id)
+    query = select(KasmTemplate).order_by(col(KasmTemplate.sort_order), col(KasmTemplate.id))
     return [template_row(t) for t in session.exec(query)]
 
 

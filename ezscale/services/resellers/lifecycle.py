@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import drop_database, engine_for, tenant_database_url
@@ -155,7 +155,7 @@ def purge_deleted(central: Session, *, now: datetime | None = None) -> list[str]
     """Drop the databases whose grace period is over; keep a tombstone row for billing history."""
     now = now or clock.now()
     due = central.exec(
-        select(Tenant).where(Tenant.status == TenantStatus.DELETING, Tenant.delete_after <= now)
+        select(Tenant).where(col(Tenant.status) == TenantStatus.DELETING, col(Tenant.delete_after) <= now)
     ).all()
     purged = []
     for tenant in due:

@@ -23,7 +23,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session
@@ -106,14 +106,14 @@ def subscription_lines(db: Session, *, start: date, end: date, currency: str, pe
     there out of the billing period's `period_days`."""
     rows = db.exec(
         select(Subscription, Plan, User)
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .join(User, User.id == Subscription.user_id)
+        .join(Plan, col(Plan.id) == col(Subscription.plan_id))
+        .join(User, col(User.id) == col(Subscription.user_id))
         .where(
-            Subscription.created_at < _at(end),
-            (Subscription.cancelled_at.is_(None)) | (Subscription.cancelled_at > _at(start)),
-            Plan.billing_interval != BillingInterval.HOURLY,
+            col(Subscription.created_at) < _at(end),
+            (col(Subscription.cancelled_at).is_(None)) | (col(Subscription.cancelled_at) > _at(start)),
+            col(Plan.billing_interval) != BillingInterval.HOURLY,
         )
-        .order_by(Subscription.id)
+        .order_by(col(Subscription.id))
     ).all()
     lines = []
     for sub, plan, user in rows:
@@ -139,11 +139,11 @@ def usage_lines(db: Session, *, start: date, end: date, currency: str) -> list[L
     """Lines for the Kasm usage whose usage period ends in the period, at the wholesale hourly rate."""
     rows = db.exec(
         select(UsageCharge, Plan, User)
-        .join(Service, Service.id == UsageCharge.service_id)
-        .join(Plan, Plan.id == Service.plan_id)
-        .join(User, User.id == UsageCharge.user_id)
-        .where(UsageCharge.period_end > _at(start), UsageCharge.period_end <= _at(end))
-        .order_by(UsageCharge.service_id, UsageCharge.id)
+        .join(Service, col(Service.id) == col(UsageCharge.service_id))
+        .join(Plan, col(Plan.id) == col(Service.plan_id))
+        .join(User, col(User.id) == col(UsageCharge.user_id))
+        .where(col(UsageCharge.period_end) > _at(start), col(UsageCharge.period_end) <= _at(end))
+        .order_by(col(UsageCharge.service_id), col(UsageCharge.id))
     ).all()
     hours: dict[int, Decimal] = {}
     meta: dict[int, tuple[Plan, User]] = {}
@@ -320,8 +320,8 @@ def list_wholesale_invoices(central: Session, *, tenant_id: int) -> list[Wholesa
     return list(
         central.exec(
             select(WholesaleInvoice)
-            .where(WholesaleInvoice.tenant_id == tenant_id)
-            .order_by(WholesaleInvoice.period_start.desc())
+            .where(col(WholesaleInvoice.tenant_id) == tenant_id)
+            .order_by(col(WholesaleInvoice.period_start).desc())
         ).all()
     )
 
@@ -331,8 +331,8 @@ def invoice_items(central: Session, *, invoice_id: int) -> list[WholesaleInvoice
     return list(
         central.exec(
             select(WholesaleInvoiceItem)
-            .where(WholesaleInvoiceItem.invoice_id == invoice_id)
-            .order_by(WholesaleInvoiceItem.id)
+            .where(col(WholesaleInvoiceItem.invoice_id) == invoice_id)
+            .order_by(col(WholesaleInvoiceItem.id))
         ).all()
     )
 
@@ -340,7 +340,9 @@ def invoice_items(central: Session, *, invoice_id: int) -> list[WholesaleInvoice
 def _platform_branding(central: Session) -> BrandingInfo:
     """EZSCALE's own brand (the house tenant's), which its invoices to resellers carry."""
     row = central.exec(
-        select(TenantBranding).join(Tenant, Tenant.id == TenantBranding.tenant_id).where(Tenant.is_house)
+        select(TenantBranding)
+        .join(Tenant, col(Tenant.id) == col(TenantBranding.tenant_id))
+        .where(col(Tenant.is_house))
     ).first()
     settings = get_settings()
     return (

@@ -19,7 +19,7 @@ from enum import StrEnum
 import dns.exception
 import dns.resolver
 import httpx
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -94,7 +94,9 @@ def list_domains(session: Session, *, tenant_id: int) -> list[TenantDomain]:
     """The tenant's domains in the order they were added."""
     return list(
         session.exec(
-            select(TenantDomain).where(TenantDomain.tenant_id == tenant_id).order_by(TenantDomain.id)
+            select(TenantDomain)
+            .where(col(TenantDomain.tenant_id) == tenant_id)
+            .order_by(col(TenantDomain.id))
         ).all()
     )
 
@@ -268,8 +270,8 @@ def tls_allowed(session: Session, domain: str) -> bool:
         return False
     row = session.exec(
         select(TenantDomain)
-        .join(Tenant, Tenant.id == TenantDomain.tenant_id)
-        .where(TenantDomain.domain == name)
+        .join(Tenant, col(Tenant.id) == col(TenantDomain.tenant_id))
+        .where(col(TenantDomain.domain) == name)
     ).first()
     allowed = row is not None and row.verification_status is VerificationStatus.VERIFIED
     if allowed and row.ssl_status in (SslStatus.PENDING, SslStatus.FAILED):
