@@ -2,10 +2,10 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -47,8 +47,12 @@ def enum_field(enum: type[StrEnum], default: StrEnum, *, index: bool = False) ->
     )
 
 
+M = TypeVar("M", bound=SQLModel)
+
+
 class _Persisted(Protocol):
-    id: int | None
+    @property
+    def id(self) -> int | None: ...
 
 
 def row_id(row: _Persisted) -> int:
@@ -63,3 +67,11 @@ def table_of(model: type[SQLModel]) -> sa.Table:
     `__table__` to type checkers)."""
     table: sa.Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+def existing(session: Session, model: type[M], key: object, **options: Any) -> M:
+    """`session.get` for a row that must exist (the target of a foreign key the caller holds)."""
+    row = session.get(model, key, **options)
+    if row is None:
+        raise RuntimeError(f"{model.__name__} {key} is gone")
+    return row

@@ -43,6 +43,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import row_id
 
 USAGE_WINDOW = timedelta(days=30)
 MONTHS_PER_INTERVAL = {
@@ -149,7 +150,7 @@ def _subscription_events(
         end = sub.cancelled_at
         if sub.status is SubscriptionStatus.CANCELLED and end is None:
             continue
-        history = changes.get(sub.id, [])
+        history = changes.get(row_id(sub), [])
         plan_id = history[0].from_plan_id if history else sub.plan_id
         begin = sub.created_at
         for change in [*history, None]:

@@ -24,6 +24,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.billing import renewal_changes, timeline
 from ezscale.services.provisioning import lifecycle
@@ -138,7 +139,7 @@ def _set_subscriptions(session: Session, services: list[Service], status: Subscr
 
 
 def _notice(session: Session, invoice: Invoice, subject: str, text: str, kind: str) -> Notice:
-    user = session.get(User, invoice.user_id)
+    user = existing(session, User, invoice.user_id)
     due = Money(
         invoice.total_minor
         - invoice.credit_applied_minor
@@ -267,7 +268,7 @@ def _escalate(
     lifecycle.request_many(session, service_ids=[s.id for s in services], action=action, cause=key)
     if to[0] is ServiceStatus.TERMINATED:
         renewal_changes.void_unpaid_renewals(
-            session, service_ids=[s.id for s in services], keep_invoice_id=invoice.id
+            session, service_ids=[row_id(s) for s in services], keep_invoice_id=row_id(invoice)
         )
     _set_subscriptions(session, services, to[1])
     timeline.record(

@@ -16,6 +16,7 @@ from ezscale import clock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import InvoiceSequence, Payment
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, User
+from ezscale.models.types import existing, row_id
 from ezscale.money import minor_digits, round_minor
 from ezscale.services.billing import credits, locks, timeline
 from ezscale.services.billing.tax import tax_for, tax_minor
@@ -128,7 +129,7 @@ def add_line(
         unit = Decimal(unit_minor).scaleb(-minor_digits(invoice.currency))
         amount_minor = round_minor(quantity * unit, invoice.currency)
     item = InvoiceItem(
-        invoice_id=invoice.id,
+        invoice_id=row_id(invoice),
         service_id=service_id,
         description=description[:300],
         quantity=quantity,
@@ -172,7 +173,7 @@ def issue(
     subtotal = sum(i.amount_minor for i in items)
     if subtotal < 0:
         raise DomainError("An invoice cannot total less than zero; issue a credit note instead.")
-    user = session.get(User, invoice.user_id)
+    user = existing(session, User, invoice.user_id)
     decision = tax_for(session, user)
     number = number or next_number(session, SERIES[invoice.kind])  # before the changes: one UPDATE
     now = clock.now()
@@ -211,7 +212,7 @@ def apply_credit(
     `available` (and may leave the flush to its batch's commit); otherwise both are locked here,
     the invoice first, and it is read fresh."""
     if available is None:
-        locks.lock_invoice(session, invoice.id)
+        locks.lock_invoice(session, row_id(invoice))
         credits.lock_customer(session, invoice.user_id)
         available = credits.balance_minor(session, user_id=invoice.user_id, currency=invoice.currency)
     use = min(amount_due(invoice), available)
@@ -338,7 +339,7 @@ def returnable_minor(session: Session, invoice: Invoice) -> int:
     Credit notes fill what is due first and only the rest goes to account credit, so keeping
     credit notes plus refunds within the total keeps what goes back within what was paid.
     Read it under `locks.lock_row` on the invoice, so two corrections cannot both see room."""
-    return invoice.total_minor - invoice.credited_minor - refunded_minor(session, invoice_id=invoice.id)
+    return invoice.total_minor - invoice.credited_minor - refunded_minor(session, invoice_id=row_id(invoice))
 
 
 def _refuse(session: Session, release: bool, message: str) -> None:
@@ -360,7 +361,7 @@ def create_credit_note(
         raise DomainError("A credit note needs a positive amount.")
     if not reason.strip():
         raise DomainError("Give a reason for the credit note.")
-    invoice = locks.lock_row(session, Invoice, invoice.id)
+    invoice = locks.lock_row(session, Invoice, row_id(invoice))
     if invoice.kind is not InvoiceKind.INVOICE or invoice.status not in (
         InvoiceStatus.OPEN,
         InvoiceStatus.PAID,

@@ -20,6 +20,7 @@ from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, StripeCustomer
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceKind, InvoiceStatus, User
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, locks, timeline
 from ezscale.services.billing.profiles import ensure_profile
@@ -40,7 +41,7 @@ def stripe_customer_id(
     profile = ensure_profile(session, user_id=user_id)
     if profile.stripe_customer_id:
         return profile.stripe_customer_id
-    user = session.get(User, user_id)
+    user = existing(session, User, user_id)
     customer_id = (gw or gateway()).create_customer(
         email=user.email,
         name=user.name or user.email,
@@ -235,7 +236,7 @@ def charge_invoice(
 
     Returns the card payment (None when credit covered it, nothing was due or there is no card);
     raises PaymentInProgress while another actor's attempt runs."""
-    claim = _claim(session, tenant=tenant, invoice_id=invoice.id, attempts_seen=attempts_seen)
+    claim = _claim(session, tenant=tenant, invoice_id=row_id(invoice), attempts_seen=attempts_seen)
     if claim is None:
         return None
     payment, resumed = claim
@@ -520,7 +521,7 @@ def refund(
         payment = session.get(Payment, payment.id, populate_existing=True)
         room = invoices.returnable_minor(session, invoice)
     else:
-        payment = locks.lock_row(session, Payment, payment.id)
+        payment = locks.lock_row(session, Payment, row_id(payment))
         room = amount_minor
     try:
         stripe_paid = payment.gateway == GatewayName.STRIPE and payment.stripe_payment_intent_id

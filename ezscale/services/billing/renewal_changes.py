@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from ezscale.models.tenant import Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, Plan, Subscription
+from ezscale.models.types import row_id
 from ezscale.services.billing import invoice_mail, invoices, locks, timeline
 from ezscale.services.billing.proration import period_end, period_line
 from ezscale.services.billing.tax import tax_minor
@@ -95,7 +96,7 @@ def _replace(
 ) -> None:
     """Take `service_ids` off an issued renewal (adding `line`, for the one service changing
     plan, instead). Not committed."""
-    invoice = locks.lock_row(session, Invoice, invoice.id)
+    invoice = locks.lock_row(session, Invoice, row_id(invoice))
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
         return
     items = invoices.lines(session, invoice)

@@ -33,6 +33,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import existing, row_id
 from ezscale.services.billing import credits, dunning, invoice_mail, invoices, leases, locks, payments
 from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
@@ -154,7 +155,7 @@ def _groups(session: Session, subs: list[Subscription]) -> dict[tuple, list[tupl
     """A customer's due subscriptions by (period start, currency): one invoice each."""
     groups: dict[tuple, list[tuple[Subscription, Plan]]] = defaultdict(list)
     for sub in subs:
-        plan = session.get(Plan, sub.plan_id)
+        plan = existing(session, Plan, sub.plan_id)
         groups[(sub.invoiced_through, plan.currency)].append((sub, plan))
     return groups
 
@@ -198,7 +199,7 @@ def _renew_batch(
         number = next(numbers) if numbers is not None else None
         invoices.issue(session, invoice, due_at=start, number=number, items=lines, flush=False)
     invoice_mail.queue(session, (invoice for invoice, _, _ in drafts))
-    return [invoice.id for invoice, _, _ in drafts]
+    return [row_id(invoice) for invoice, _, _ in drafts]
 
 
 def invoice_usage(session: Session) -> list[int]:
@@ -254,7 +255,7 @@ def invoice_usage(session: Session) -> list[int]:
                     invoices.issue(session, invoice)
                     invoice_mail.queue(session, [invoice])
                     session.commit()
-                    made.append(invoice.id)
+                    made.append(row_id(invoice))
                 except IntegrityError:
                     session.rollback()
     return made
@@ -305,7 +306,7 @@ def collect(
             session.commit()
             for invoice in batch:
                 if invoice.status is InvoiceStatus.OPEN:
-                    _charge(session, tenant, invoice.id, gw, 0)
+                    _charge(session, tenant, row_id(invoice), gw, 0)
                 charged, failed = _tally(invoice, charged, failed)
             beat()
     return charged, failed
@@ -315,7 +316,7 @@ def _charge(
     session: Session, tenant: TenantInfo, invoice_id: int, gw: StripeGateway | None, attempts_seen: int | None
 ) -> Invoice:
     """One attempt on an invoice (see `payments.charge_invoice`); the invoice as it is after it."""
-    invoice = session.get(Invoice, invoice_id)
+    invoice = existing(session, Invoice, invoice_id)
     try:
         payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw, attempts_seen=attempts_seen)
     except payments.PaymentInProgress:
@@ -341,14 +342,14 @@ def run_dunning(
     )
     for ids in _pages(session, open_invoices, col(Invoice.id)):
         for invoice_id in ids:
-            invoice = session.get(Invoice, invoice_id, populate_existing=True)
+            invoice = existing(session, Invoice, invoice_id, populate_existing=True)
             if invoice.status is not InvoiceStatus.OPEN:
                 continue
             dunning.step(
                 session,
                 invoice,
                 report,
-                lambda inv: _charge(session, tenant, inv.id, gw, inv.attempt_count),
+                lambda inv: _charge(session, tenant, row_id(inv), gw, inv.attempt_count),
             )
             session.commit()
         beat()

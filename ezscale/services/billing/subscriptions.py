@@ -18,6 +18,7 @@ from ezscale.models.tenant import (
     Subscription,
     SubscriptionStatus,
 )
+from ezscale.models.types import existing, row_id
 from ezscale.services.billing import credits, invoices, renewal_changes, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import (
@@ -82,12 +83,12 @@ def subscribe(
     now = clock.now()
     first = first_charge(plan, anchor_day=profile.anchor_day, now=now)
     end = first.end
-    service = Service(user_id=user_id, plan_id=plan.id, label=label or plan.name, created_at=now)
+    service = Service(user_id=user_id, plan_id=row_id(plan), label=label or plan.name, created_at=now)
     session.add(service)
     session.flush()
     sub = Subscription(
         user_id=user_id,
-        plan_id=plan.id,
+        plan_id=row_id(plan),
         service_id=service.id,
         current_period_start=now,
         current_period_end=end,
@@ -180,7 +181,7 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     subscription.plan_id = new.id
     session.add(subscription)
     if subscription.service_id:
-        service = session.get(Service, subscription.service_id)
+        service = existing(session, Service, subscription.service_id)
         service.plan_id = new.id
         session.add(service)
     timeline.record(

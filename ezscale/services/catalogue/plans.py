@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import BillingInterval, Plan, ServiceType
+from ezscale.models.types import row_id
 from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, rate_text, round_minor
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.core.audit import record_change
@@ -76,7 +77,7 @@ def plan_row(plan: Plan) -> PlanRow:
     """Format a plan for the admin catalogue list."""
     hourly = plan.billing_interval is BillingInterval.HOURLY
     return PlanRow(
-        id=plan.id,
+        id=row_id(plan),
         code=plan.code,
         name=plan.name,
         description=plan.description,

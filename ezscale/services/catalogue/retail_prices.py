@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from ezscale.errors import NotFound
 from ezscale.models.tenant import BillingInterval, Plan
+from ezscale.models.types import row_id
 from ezscale.money import Money, rate_text
 from ezscale.services.catalogue.plans import apply_price
 
@@ -39,7 +40,7 @@ def pricing(session: Session) -> list[PriceRow]:
             margin = None if retail is None or wholesale is None else retail - wholesale
             rows.append(
                 PriceRow(
-                    plan.id,
+                    row_id(plan),
                     plan.code,
                     plan.name,
                     True,
@@ -52,7 +53,7 @@ def pricing(session: Session) -> list[PriceRow]:
             wholesale_minor = plan.wholesale_price_minor
             rows.append(
                 PriceRow(
-                    plan.id,
+                    row_id(plan),
                     plan.code,
                     plan.name,
                     False,

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.auth import AuditEntry
+from ezscale.models.types import row_id
 from ezscale.services.accounts.sessions import AuthUser
 
 
@@ -61,11 +62,11 @@ def record_audit(
     if session is not None:
         session.add(entry)
         session.flush()
-        return entry.id
+        return row_id(entry)
     with central_session() as own:
         own.add(entry)
         own.commit()
-        return entry.id
+        return row_id(entry)
 
 
 def operator(name: str) -> AuthUser:

@@ -15,6 +15,7 @@ from ezscale.models.billing import BillingEvent, Payment, PaymentStatus
 from ezscale.models.central import Tenant, TenantStatus
 from ezscale.models.kasm import KasmWorkspace
 from ezscale.models.tenant import CreditEntry, Invoice, InvoiceKind, Plan, Role, Service, User
+from ezscale.models.types import row_id
 from ezscale.services.analytics.view import money
 from ezscale.services.core.audit_view import changes_text
 from ezscale.services.tenancy.tenants import TenantInfo, list_tenants, site_url, tenant_session
@@ -108,7 +109,7 @@ def search_customers(
                 tenant.id,
                 tenant.slug,
                 tenant.name,
-                u.id,
+                row_id(u),
                 u.email,
                 u.name,
                 u.company,
@@ -184,7 +185,7 @@ def _timeline(
         )
     for note in notes:
         items.append(TimelineItem(note.created_at, "note", f"Note by {note.author_email}: {note.body}"))
-    target = customer_target(tenant.id, user.id)
+    target = customer_target(tenant.id, row_id(user))
     for entry in central.exec(select(AuditEntry).where(col(AuditEntry.target).startswith(target))):
         if entry.target in (target, *(f"{target}:{s.id}" for s, _ in services)):
             changes = changes_text(entry.before, entry.after, tenant.currency)

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from ezscale.errors import DomainError
+from ezscale.models.types import row_id
 from ezscale.money import Money
 from ezscale.services.analytics.view import money
 from ezscale.services.customers.actions import allowed_actions
@@ -54,7 +55,7 @@ def record_view(record: CustomerRecord) -> dict:
                 "id": str(s.id),
                 "label": s.label,
                 "plan": p.name,
-                "status": _service_status(s.status.value, record.workspace_states.get(s.id)),
+                "status": _service_status(s.status.value, record.workspace_states.get(row_id(s))),
                 "since": _when(s.created_at),
                 "actions": "".join(f" {a} " for a in allowed_actions(s.status)),
             }

@@ -30,6 +30,7 @@ from ezscale.models.kasm import (
     WorkspaceStatus,
 )
 from ezscale.models.tenant import Service, ServiceStatus, User
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money, minor_digits
 from ezscale.services.kasm.client import RUNNING, KasmClient, KasmError, KasmList, KasmNotFound, KasmSession
 from ezscale.services.kasm.credit import available_credit_minor, has_saved_payment_method
@@ -108,7 +109,7 @@ def reconcile(db: Session, *, tenant: TenantInfo, listing: KasmList, client: Kas
                 client=client,
                 result=result,
                 persistent=persistent,
-                open_row=open_rows.get(ws.id),
+                open_row=open_rows.get(row_id(ws)),
             )
         elif ws.status in (WorkspaceStatus.STOPPED, WorkspaceStatus.FAILED, WorkspaceStatus.TERMINATED):
             if kasm is None:
@@ -161,7 +162,7 @@ def _reconcile_running(
             _destroy(client, kasm.kasm_id, kasm.user_id, result)
         ws.kasm_id = None
     db.add(ws)
-    result.stopped_outside.append(ws.id)
+    result.stopped_outside.append(row_id(ws))
 
 
 def _destroy_orphans(
@@ -200,7 +201,7 @@ def keepalive_due(db: Session, *, tenant: TenantInfo, client: KasmClient) -> int
         db.add(ws)
         db.commit()
         if reached:
-            stop_workspace(db, user_id=None, workspace_id=ws.id, reason="Kasm usage limit reached")
+            stop_workspace(db, user_id=None, workspace_id=row_id(ws), reason="Kasm usage limit reached")
             add_notice(
                 db,
                 tenant=tenant,
@@ -246,7 +247,7 @@ def add_notice(
     except IntegrityError:
         db.rollback()
         return False
-    user = db.get(User, user_id)
+    user = existing(db, User, user_id)
     subject = (
         "Your workspace was stopped"
         if kind is not NoticeKind.LOW_BALANCE

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.kasm import KasmTemplate, KasmWorkspace, TemplateStatus, WorkspaceStatus
+from ezscale.models.types import row_id
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.core.audit import record_change
 from ezscale.services.kasm.catalogue import TYPE_SIZES, ensure_catalogue
@@ -65,7 +66,7 @@ class TemplateRow:
 def template_row(template: KasmTemplate) -> TemplateRow:
     """Format a template for the admin template list."""
     return TemplateRow(
-        id=template.id,
+        id=row_id(template),
         name=template.name,
         description=template.description,
         category=template.category,

@@ -16,6 +16,7 @@ from ezscale.models.central import (
     WholesaleInvoice,
     WholesaleInvoiceStatus,
 )
+from ezscale.models.types import existing
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing.locks import lock_row
 from ezscale.services.billing.stripe_gateway import StripeGateway, gateway
@@ -55,7 +56,7 @@ def start_card_setup(
     """A SetupIntent for the reseller's card page; returns its client secret (for Stripe.js)."""
     require_owner(actor, tenant_id, "change the card")
     gw = gw or gateway()
-    tenant = central.get(Tenant, tenant_id)
+    tenant = existing(central, Tenant, tenant_id)
     customer = _customer(central, tenant, _billing(central, tenant_id), gw)
     return gw.create_setup_intent(customer_id=customer, metadata={"reseller": tenant.slug}).client_secret
 
@@ -73,7 +74,7 @@ def save_card(
     A reseller whose trial ended for want of a card is reactivated."""
     require_owner(actor, tenant_id, "change the card")
     gw = gw or gateway()
-    tenant = central.get(Tenant, tenant_id)
+    tenant = existing(central, Tenant, tenant_id)
     billing = _billing(central, tenant_id)
     customer = _customer(central, tenant, billing, gw)
     intent = gw.retrieve_setup_intent(setup_intent_id)

@@ -31,6 +31,7 @@ from ezscale.models.central import (
     TenantStatus,
     VerificationStatus,
 )
+from ezscale.models.types import row_id
 from ezscale.services.catalogue.defaults import seed_default_plans
 from ezscale.settings import get_settings
 
@@ -379,7 +380,7 @@ def list_tenants(session: Session) -> list[tuple[Tenant, list[str]]]:
     domains: dict[int, list[str]] = {}
     for d in session.exec(select(TenantDomain).order_by(col(TenantDomain.type).desc(), col(TenantDomain.id))):
         domains.setdefault(d.tenant_id, []).append(d.domain)
-    return [(t, domains.get(t.id, [])) for t in tenants]
+    return [(t, domains.get(row_id(t), [])) for t in tenants]
 
 
 def _audit_status(session: Session, tenant: Tenant, action: str, actor: "AuthUser | None", ip: str) -> None:
