@@ -84,8 +84,12 @@ def _ratio(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(_RATE, rounding=ROUND_HALF_UP) if whole else None
 
 
-def _total(days: list[AnalyticsDay], name: str) -> Decimal | int:
-    return sum((getattr(d, name) for d in days), start=type(getattr(days[0], name))(0))
+def _mrr_total(days: list[AnalyticsDay], name: str) -> Decimal:
+    return sum((getattr(d, name) for d in days), start=Decimal(0))
+
+
+def _count_total(days: list[AnalyticsDay], name: str) -> int:
+    return sum(getattr(d, name) for d in days)
 
 
 def fold_months(rows: list[AnalyticsDay]) -> list[MonthFigures]:
@@ -96,9 +100,9 @@ def fold_months(rows: list[AnalyticsDay]) -> list[MonthFigures]:
     months = []
     for month, days in sorted(by_month.items()):
         first, last = days[0], days[-1]
-        total = partial(_total, days)
-        new, expansion = total("new_mrr"), total("expansion_mrr")
-        contraction, churned = total("contraction_mrr"), total("churned_mrr")
+        mrr_total, total = partial(_mrr_total, days), partial(_count_total, days)
+        new, expansion = mrr_total("new_mrr"), mrr_total("expansion_mrr")
+        contraction, churned = mrr_total("contraction_mrr"), mrr_total("churned_mrr")
         start_mrr = first.mrr - (
             first.new_mrr + first.expansion_mrr - first.contraction_mrr - first.churned_mrr
         )

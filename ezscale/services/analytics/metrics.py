@@ -26,8 +26,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from sqlalchemy import func
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from ezscale.models.analytics import PlanChange
@@ -153,24 +155,25 @@ def _subscription_events(
         history = changes.get(row_id(sub), [])
         plan_id = history[0].from_plan_id if history else sub.plan_id
         begin = sub.created_at
-        for change in [*history, None]:
-            seg_end = change.changed_at if change else end
+        segments: list[PlanChange | None] = [*history, None]
+        for step in segments:
+            seg_end = step.changed_at if step else end
             value = monthly_value(plans[plan_id])
             if seg_end is None or seg_end > begin:
                 yield _Event(begin, sub.user_id, value, plan_id=plan_id, count=1)
                 if seg_end is not None:
                     yield _Event(seg_end, sub.user_id, -value, plan_id=plan_id, count=-1)
-            if change:
-                begin, plan_id = change.changed_at, change.to_plan_id
+            if step:
+                begin, plan_id = step.changed_at, step.to_plan_id
 
 
 def _usage_rows(
     session: Session, since: datetime, until: datetime
-) -> Sequence[tuple[int, datetime | None, int, int]]:
+) -> Sequence[tuple[int, datetime, int | None, int | None]]:
     return session.exec(
         select(
             col(KasmUsageSession.user_id),
-            col(KasmUsageSession.stopped_at),
+            cast(Mapped[datetime], col(KasmUsageSession.stopped_at)),  # IS NOT NULL below
             col(KasmUsageSession.billable_seconds),
             col(KasmUsageSession.cost_minor),
         ).where(
@@ -210,7 +213,7 @@ class _Sweep:
 def compute_days(session: Session, *, start: date, end: date) -> list[DayFigures]:
     """Figures of each day from `start` to `end` inclusive, from this tenant's own database."""
     since, until = day_start(start), day_start(end) + _ONE_DAY
-    plans = {p.id: p for p in session.exec(select(Plan))}
+    plans = {row_id(p): p for p in session.exec(select(Plan))}
     events = list(_subscription_events(session, plans, since, until))
     days = {start + timedelta(n): DayFigures(start + timedelta(n)) for n in range((end - start).days + 1)}
     for user_id, stopped, seconds, cost in _usage_rows(session, since - USAGE_WINDOW, until):
@@ -262,7 +265,7 @@ def _customers(session: Session, days: dict[date, DayFigures], since: datetime, 
     firsts: dict[int, datetime] = {}
     for model in (Subscription, KasmWorkspace):
         for user_id, first in session.exec(
-            select(model.user_id, func.min(model.created_at)).group_by(model.user_id)
+            select(col(model.user_id), func.min(col(model.created_at))).group_by(col(model.user_id))
         ):
             first = first if first.tzinfo else first.replace(tzinfo=UTC)
             firsts[user_id] = min(first, firsts.get(user_id, first))
@@ -277,7 +280,11 @@ def _customers(session: Session, days: dict[date, DayFigures], since: datetime, 
 
 def _revenue(session: Session, days: dict[date, DayFigures], since: datetime, until: datetime) -> None:
     rows = session.exec(
-        select(col(Invoice.paid_at), col(Invoice.subtotal_minor), col(Invoice.tax_minor)).where(
+        select(
+            cast(Mapped[datetime], col(Invoice.paid_at)),  # paid invoices: never NULL
+            col(Invoice.subtotal_minor),
+            col(Invoice.tax_minor),
+        ).where(
             col(Invoice.kind) == InvoiceKind.INVOICE,
             col(Invoice.status) == InvoiceStatus.PAID,
             col(Invoice.paid_at) >= since,
@@ -315,13 +322,15 @@ def _aging(session: Session, days: dict[date, DayFigures], since: datetime, unti
             amount = invoice.total_minor - invoice.credit_applied_minor
         if amount <= 0:
             continue
-        due = invoice.due_at or invoice.issued_at
-        day = max(invoice.issued_at.date(), min(days))
+        issued = invoice.issued_at
+        assert issued is not None, "open and paid invoices are issued"
+        due = invoice.due_at or issued
+        day = max(issued.date(), min(days))
         while day <= last:
             at = day_start(day) + _ONE_DAY
             if invoice.paid_at is not None and invoice.paid_at <= at:
                 break
-            if invoice.issued_at <= at:
+            if issued <= at:
                 figures = days[day]
                 past_due = (at - due).days if at > due else 0
                 figures.outstanding_minor += amount

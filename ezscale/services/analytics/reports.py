@@ -165,7 +165,7 @@ def _revenue_by_item(group: str) -> Builder:
         for tenant in tenants:
             with tenant_session(tenant) as db:
                 rows = db.exec(
-                    select(
+                    select(  # type: ignore[call-overload]  # sqlmodel types up to 4 columns
                         col(Plan.code),
                         col(Plan.name),
                         col(Plan.service_type),
@@ -207,7 +207,7 @@ def _tax(central: Session, tenants: list[TenantInfo], scope_key: str, start: dat
     for tenant in tenants:
         with tenant_session(tenant) as db:
             rows = db.exec(
-                select(
+                select(  # type: ignore[call-overload]  # sqlmodel types up to 4 columns
                     col(User.country),
                     col(Invoice.tax_label),
                     col(Invoice.tax_rate_percent),

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -66,10 +67,9 @@ class RunReport:
     skipped: bool = False  # another run of the kind held the tenant's lease
 
 
-def _pages(
-    session: Session, query: SelectOfScalar[int], column: InstrumentedAttribute[int]
-) -> Iterator[list[int]]:
-    """Yield ids page by page (keyset on `column`), never loading everything."""
+def _pages(session: Session, query: SelectOfScalar[Any], column: Mapped[Any]) -> Iterator[list[int]]:
+    """Yield ids page by page (keyset on `column`, an integer column: NULLs never page in),
+    never loading everything."""
     last = 0
     while True:
         ids = list(session.exec(query.where(column > last).order_by(column).limit(PAGE)))

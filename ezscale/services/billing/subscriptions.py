@@ -169,7 +169,7 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     to the second. A net charge is invoiced; a net credit goes to the account credit ledger."""
     if subscription.status is not SubscriptionStatus.ACTIVE:
         raise DomainError("Only active subscriptions can change plan.")
-    old, new = session.get(Plan, subscription.plan_id), orderable_plan(session, plan_id)
+    old, new = existing(session, Plan, subscription.plan_id), orderable_plan(session, plan_id)
     if new.id == old.id:
         raise DomainError("That is already the current plan.")
     if new.currency != old.currency or new.billing_interval is not old.billing_interval:
@@ -178,11 +178,11 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     start, end = subscription.current_period_start, subscription.current_period_end
     _, unused_old = split_period(old.price_minor, old.currency, start=start, end=end, at=now)
     _, unused_new = split_period(new.price_minor, new.currency, start=start, end=end, at=now)
-    subscription.plan_id = new.id
+    subscription.plan_id = row_id(new)
     session.add(subscription)
     if subscription.service_id:
         service = existing(session, Service, subscription.service_id)
-        service.plan_id = new.id
+        service.plan_id = row_id(new)
         session.add(service)
     timeline.record(
         session,
@@ -232,7 +232,10 @@ def roll_periods(session: Session) -> int:
     Renewing rows move with one UPDATE per (period end, interval), so a run over many thousand
     subscriptions costs a handful of statements and no memory."""
     now = clock.now()
-    live = (Subscription.status != SubscriptionStatus.CANCELLED, Subscription.current_period_end <= now)
+    live = (
+        col(Subscription.status) != SubscriptionStatus.CANCELLED,
+        col(Subscription.current_period_end) <= now,
+    )
     ending = list(
         session.exec(select(Subscription).where(*live, Subscription.cancel_at_period_end.is_(True)))
     )

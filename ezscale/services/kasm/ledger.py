@@ -26,9 +26,9 @@ def open_usage(
 
     Idempotent: a workspace with an open session keeps it.
     """
-    existing = current_usage(db, workspace_id=row_id(ws))
-    if existing is not None:
-        return existing
+    current = current_usage(db, workspace_id=row_id(ws))
+    if current is not None:
+        return current
     plan = existing(db, Plan, ws.plan_id)
     last = db.exec(
         select(func.max(KasmUsageSession.segment)).where(
