@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel
+from sqlalchemy.orm import Mapped
+from sqlmodel import Field, Session, SQLModel, col
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -75,3 +76,9 @@ def existing(session: Session, model: type[M], key: object, **options: Any) -> M
     if row is None:
         raise RuntimeError(f"{model.__name__} {key} is gone")
     return row
+
+
+def pk(column: int | None) -> Mapped[int]:
+    """A primary-key column (`Model.id`, typed optional for unsaved rows) as the integer it always
+    is in a query: `select(pk(Invoice.id))` yields ints."""
+    return cast("Mapped[int]", col(column))

@@ -101,6 +101,7 @@ def adjust(session: Session, *, user_id: int, amount_minor: int, currency: str, 
         currency=currency,
         memo=memo,
     )
+    assert entry is not None, "a non-zero adjustment always adds an entry"
     session.commit()
     return entry
 

@@ -24,7 +24,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
-from ezscale.models.types import existing, row_id
+from ezscale.models.types import existing, pk, row_id
 from ezscale.money import Money
 from ezscale.services.billing import renewal_changes, timeline
 from ezscale.services.provisioning import lifecycle
@@ -287,7 +287,7 @@ def open_invoice_ids(session: Session) -> list[int]:
     """Ids of the open (unpaid, issued) invoices that dunning looks at, in id order."""
     return list(
         session.exec(
-            select(col(Invoice.id))
+            select(pk(Invoice.id))
             .where(col(Invoice.status) == InvoiceStatus.OPEN, col(Invoice.kind) == InvoiceKind.INVOICE)
             .order_by(col(Invoice.id))
         )

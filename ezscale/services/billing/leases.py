@@ -49,7 +49,7 @@ def acquire(session: Session, *, name: str) -> Lease | None:
             session.rollback()  # created by a concurrent run
     now = clock.now()
     lease = Lease(name, f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}", now + LEASE)
-    taken = session.execute(
+    taken = session.exec(
         update(BillingLease)
         .where(
             col(BillingLease.name) == name,
@@ -66,7 +66,7 @@ def renew(session: Session, lease: Lease) -> None:
     now = clock.now()
     if lease.expires_at - now > LEASE / 2:
         return
-    kept = session.execute(
+    kept = session.exec(
         update(BillingLease)
         .where(col(BillingLease.name) == lease.name, col(BillingLease.holder) == lease.holder)
         .values(expires_at=now + LEASE)

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
 
 from ezscale.models.tenant import Invoice
+from ezscale.models.types import existing
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -21,7 +22,9 @@ def write_lock(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return
-    if not connection.connection.driver_connection.in_transaction:
+    driver = connection.connection.driver_connection  # the sqlite3 connection, present while checked out
+    assert driver is not None
+    if not driver.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -38,16 +41,17 @@ def lock_invoices(session: Session, *conditions: ColumnElement[bool]) -> list[In
     return list(session.exec(query))
 
 
-def lock_row(session: Session, model: type[Row], row_id: int) -> Row | None:
+def lock_row(session: Session, model: type[Row], row_id: int) -> Row:
     """The row, locked until the caller's transaction ends, with every attribute read fresh.
 
     On SQLite, work the caller already wrote in this transaction stays in it (it holds the write
     lock already); call this before any write to get the lock first. Unflushed changes to this
     very row are replaced by the fresh read, so lock a row before changing it."""
     write_lock(session)
-    return session.get(model, row_id, with_for_update=True, populate_existing=True)
+    return existing(session, model, row_id, with_for_update=True, populate_existing=True)
 
 
 def lock_invoice(session: Session, invoice_id: int) -> Invoice | None:
-    """The invoice, locked and read fresh (see `lock_row`)."""
-    return lock_row(session, Invoice, invoice_id)
+    """The invoice, locked and read fresh (see `lock_row`), or None when there is none."""
+    write_lock(session)
+    return session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)

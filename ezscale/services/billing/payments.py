@@ -518,7 +518,7 @@ def refund(
         raise DomainError("Refund between 0 and what is left of the payment.")
     if payment.invoice_id is not None:
         invoice = locks.lock_row(session, Invoice, payment.invoice_id)
-        payment = session.get(Payment, payment.id, populate_existing=True)
+        payment = existing(session, Payment, row_id(payment), populate_existing=True)
         room = invoices.returnable_minor(session, invoice)
     else:
         payment = locks.lock_row(session, Payment, row_id(payment))

@@ -8,7 +8,7 @@ is audited right after its commit.
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -17,6 +17,9 @@ from ezscale.db import central_session
 from ezscale.models.auth import AuditEntry
 from ezscale.models.types import row_id
 from ezscale.services.accounts.sessions import AuthUser
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,13 @@ def operator(name: str) -> AuthUser:
 
 
 def record_change(
-    *, actor: AuthUser, action: str, target: str, before: object | None, after: object, ip: str = ""
+    *,
+    actor: AuthUser,
+    action: str,
+    target: str,
+    before: "DataclassInstance | None",
+    after: "DataclassInstance",
+    ip: str = "",
 ) -> int:
     """Audit an edit of a row shown as a dataclass: only the fields that changed (never `id`),
     with their old values; `before=None` for a new row."""

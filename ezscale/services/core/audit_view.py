@@ -54,7 +54,7 @@ def changes_text(before: str, after: str, currency: str = "") -> str:
     return "; ".join(parts)
 
 
-def tenant_names(central: Session, ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
+def tenant_names(central: Session, ids: Iterable[int | None]) -> dict[int | None, tuple[str, str]]:
     """Name and currency of each tenant id."""
     wanted = {i for i in ids if i is not None}
     if not wanted:

@@ -166,7 +166,7 @@ def month_usage(db: Session, *, user_id: int, now: datetime, currency: str) -> M
             col(KasmUsageSession.stopped_at).is_not(None),
         )
     ).one()
-    return MonthUsage(int(cost), int(seconds), currency)
+    return MonthUsage(int(cost or 0), int(seconds or 0), currency)
 
 
 def history(db: Session, *, user_id: int, limit: int = 50) -> list[KasmUsageSession]:

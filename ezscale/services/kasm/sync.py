@@ -30,7 +30,7 @@ from ezscale.models.kasm import (
     WorkspaceStatus,
 )
 from ezscale.models.tenant import Service, ServiceStatus, User
-from ezscale.models.types import existing, row_id
+from ezscale.models.types import existing, pk, row_id
 from ezscale.money import Money, minor_digits
 from ezscale.services.kasm.client import RUNNING, KasmClient, KasmError, KasmList, KasmNotFound, KasmSession
 from ezscale.services.kasm.credit import available_credit_minor, has_saved_payment_method
@@ -231,7 +231,7 @@ def stop_suspended(db: Session) -> list[int]:
 def stopping_workspaces(db: Session) -> list[int]:
     """Workspaces stopped in EZSCALE whose Kasm session still has to be released."""
     return list(
-        db.exec(select(KasmWorkspace.id).where(KasmWorkspace.status == WorkspaceStatus.STOPPING)).all()
+        db.exec(select(pk(KasmWorkspace.id)).where(KasmWorkspace.status == WorkspaceStatus.STOPPING)).all()
     )
 
 
@@ -309,7 +309,7 @@ def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
             pass  # a card pays what credit does not cover: no warning and no stop
         elif available <= 0:
             running = db.exec(
-                select(KasmWorkspace.id).where(
+                select(pk(KasmWorkspace.id)).where(
                     KasmWorkspace.user_id == user_id, KasmWorkspace.status == WorkspaceStatus.RUNNING
                 )
             ).all()

@@ -69,7 +69,7 @@ class TenantInfo:
     def of(cls, tenant: Tenant) -> "TenantInfo":
         """Copy a tenant row into a detached TenantInfo."""
         return cls(
-            id=tenant.id,
+            id=row_id(tenant),
             slug=tenant.slug,
             name=tenant.name,
             database_name=tenant.database_name,
@@ -272,7 +272,7 @@ def create_tenant(
 
     now = clock.now()
     database_name = f"{settings.tenant_db_prefix}{slug.replace('-', '_')}"
-    if session.get_bind().url.database == database_name:
+    if session.get_bind().engine.url.database == database_name:
         raise DomainError(f"Slug “{slug}” would reuse the central database's name.")
     tenant = Tenant(
         name=name,
@@ -291,10 +291,10 @@ def create_tenant(
         session.flush()
         for index, domain in enumerate(domains):
             kind = DomainType.PRIMARY if index == 0 else DomainType.ALIAS
-            session.add(new_domain_row(tenant.id, domain, kind))
+            session.add(new_domain_row(row_id(tenant), domain, kind))
         session.add(
             TenantBranding(
-                tenant_id=tenant.id,
+                tenant_id=row_id(tenant),
                 company_name=name,
                 primary_color=primary_color,
                 secondary_color=secondary_color,
@@ -307,7 +307,7 @@ def create_tenant(
         discount = None if is_house else TIER_DISCOUNTS[tier]
         session.add(
             TenantBilling(
-                tenant_id=tenant.id,
+                tenant_id=row_id(tenant),
                 tier="house" if is_house else tier,
                 wholesale_discount_percent=discount or Decimal(0),
                 monthly_fee_minor=0 if is_house else TIER_FEES_MINOR[tier],
