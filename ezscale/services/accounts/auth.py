@@ -218,7 +218,7 @@ def _pending_account(session: Session, *, email: str, password_hash: str, name: 
         if user is not None and user.email_verified_at is not None:
             return None
         if user is None:
-            user = User(email=email, role=Role.CUSTOMER, created_at=clock.now())
+            user = User(email=email, role=Role.CUSTOMER, password_hash="", created_at=clock.now())
         else:
             _void_tokens(session, user_id=row_id(user), purpose=TokenPurpose.VERIFY_EMAIL)
         user.password_hash, user.name = password_hash, name

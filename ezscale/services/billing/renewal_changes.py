@@ -52,7 +52,7 @@ def _standing_renewal(session: Session, subscription: Subscription) -> Invoice |
 def follow_plan_change(session: Session, *, subscription: Subscription, plan: Plan) -> None:
     """After `subscription` moved to `plan`: its renewal issued ahead bills the new plan."""
     renewal = _standing_renewal(session, subscription)
-    if renewal is not None:
+    if renewal is not None and subscription.service_id is not None:
         start = subscription.current_period_end
         line = (period_line(plan, start, period_end(start, plan.billing_interval)), plan.price_minor)
         _replace(session, renewal, service_ids={subscription.service_id}, line=line, why=f"now {plan.name}")
@@ -61,7 +61,7 @@ def follow_plan_change(session: Session, *, subscription: Subscription, plan: Pl
 def follow_cancel(session: Session, *, subscription: Subscription) -> None:
     """After a cancellation: nothing stays billed for the period after the current one."""
     renewal = _standing_renewal(session, subscription)
-    if renewal is not None:
+    if renewal is not None and subscription.service_id is not None:
         _replace(session, renewal, service_ids={subscription.service_id}, line=None, why="cancelled")
     if _invoiced_ahead(subscription):
         subscription.invoiced_through = subscription.current_period_end
@@ -92,7 +92,12 @@ def void_unpaid_renewals(session: Session, *, service_ids: list[int], keep_invoi
 
 
 def _replace(
-    session: Session, invoice: Invoice, *, service_ids: set[int], line: tuple[str, int] | None, why: str
+    session: Session,
+    invoice: Invoice,
+    *,
+    service_ids: set[int],
+    line: tuple[str, int] | None,
+    why: str,
 ) -> None:
     """Take `service_ids` off an issued renewal (adding `line`, for the one service changing
     plan, instead). Not committed."""
@@ -137,6 +142,7 @@ def _reissue(
     if not copies and line is None:
         return None
     start = old.due_at
+    assert start is not None, "an issued renewal has a due date"
     new = invoices.create_draft(
         session,
         user_id=old.user_id,

@@ -92,6 +92,7 @@ def charge(
         invoices.issue(db, invoice)
         db.commit()
         number = invoice.number
+        assert number is not None, "an issued invoice is numbered"
     _audit(
         actor,
         "customer.charge",
@@ -120,6 +121,7 @@ def credit_note(
             raise NotFound("No such invoice for this customer.")
         note = invoices.create_credit_note(db, invoice=invoice, amount_minor=amount_minor, reason=reason)
         number = note.number
+        assert number is not None, "an issued credit note is numbered"
     after = {"credit_note": number, "invoice": invoice.number, "amount_minor": amount_minor}
     _audit(actor, "customer.credit_note", customer_target(tenant.id, user_id), after, ip)
     return number

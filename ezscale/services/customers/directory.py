@@ -106,7 +106,7 @@ def search_customers(
             ).all()
         rows += [
             CustomerRow(
-                tenant.id,
+                row_id(tenant),
                 tenant.slug,
                 tenant.name,
                 row_id(u),
@@ -244,7 +244,9 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
         timeline = _timeline(db, central, tenant, user, services, invoices, logins, notes)
         workspace_states = dict(
             db.exec(
-                select(KasmWorkspace.service_id, KasmWorkspace.status).where(KasmWorkspace.user_id == user_id)
+                select(col(KasmWorkspace.service_id), col(KasmWorkspace.status)).where(
+                    KasmWorkspace.user_id == user_id
+                )
             ).all()
         )
     balance = sum(c.amount_minor for c in credits if c.currency == tenant.currency)

@@ -29,6 +29,8 @@ def open_usage(
     current = current_usage(db, workspace_id=row_id(ws))
     if current is not None:
         return current
+    if ws.kasm_id is None:
+        raise RuntimeError(f"workspace {ws.id} is running without a Kasm session")
     plan = existing(db, Plan, ws.plan_id)
     last = db.exec(
         select(func.max(KasmUsageSession.segment)).where(

@@ -191,6 +191,8 @@ def keepalive_due(db: Session, *, tenant: TenantInfo, client: KasmClient) -> int
             (col(KasmWorkspace.keepalive_at).is_(None)) | (col(KasmWorkspace.keepalive_at) <= due_before),
         )
     ).all():
+        if ws.kasm_id is None:  # running without a Kasm session: reconcile repairs it
+            continue
         try:
             reached = client.keepalive(kasm_id=ws.kasm_id)
         except KasmError as error:
@@ -216,7 +218,7 @@ def keepalive_due(db: Session, *, tenant: TenantInfo, client: KasmClient) -> int
 def stop_suspended(db: Session) -> list[int]:
     """Stop running workspaces whose service dunning suspended (billing stops at this moment)."""
     running = db.exec(
-        select(col(KasmWorkspace.id))
+        select(pk(KasmWorkspace.id))
         .join(Service, col(Service.id) == col(KasmWorkspace.service_id))
         .where(
             col(KasmWorkspace.status) == WorkspaceStatus.RUNNING,

@@ -148,8 +148,10 @@ def usage_lines(db: Session, *, start: date, end: date, currency: str) -> list[L
     hours: dict[int, Decimal] = {}
     meta: dict[int, tuple[Plan, User]] = {}
     for charge, plan, user in rows:
-        hours[charge.service_id] = hours.get(charge.service_id, Decimal(0)) + charge.quantity
-        meta[charge.service_id] = (plan, user)
+        service_id = charge.service_id
+        assert service_id is not None, "joined to its service above"
+        hours[service_id] = hours.get(service_id, Decimal(0)) + charge.quantity
+        meta[service_id] = (plan, user)
     lines = []
     for service_id, total in hours.items():
         plan, user = meta[service_id]
@@ -234,9 +236,11 @@ def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInv
             central.flush()
             central.execute(sa.insert(WholesaleInvoiceItem), _items(invoice.id, lines))
             central.commit()
-        except IntegrityError:
+        except IntegrityError:  # a concurrent run issued it first
             central.rollback()
-            return _find(central, tenant_id, start), False
+            concurrent = _find(central, tenant_id, start)
+            assert concurrent is not None
+            return concurrent, False
         return invoice, True
 
 

@@ -334,7 +334,7 @@ def tenant_origins(session: Session, *, host: str) -> frozenset[str]:
     """The origins (scheme://host[:port]) of every verified domain of the tenant this Host
     belongs to: the only origins allowed to make credentialed cross-origin requests to it."""
     found = resolve_host(session, host)
-    if found.status is not HostStatus.OK:
+    if found.status is not HostStatus.OK or found.tenant is None:
         return frozenset()
     rows = session.exec(
         select(TenantDomain.domain).where(
