@@ -361,7 +361,7 @@ def create_credit_note(
         raise DomainError("A credit note needs a positive amount.")
     if not reason.strip():
         raise DomainError("Give a reason for the credit note.")
-    invoice = locks.lock_row(session, Invoice, row_id(invoice))
+    invoice = locks.lock_held(session, Invoice, row_id(invoice))
     if invoice.kind is not InvoiceKind.INVOICE or invoice.status not in (
         InvoiceStatus.OPEN,
         InvoiceStatus.PAID,

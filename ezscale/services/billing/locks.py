@@ -41,12 +41,19 @@ def lock_invoices(session: Session, *conditions: ColumnElement[bool]) -> list[In
     return list(session.exec(query))
 
 
-def lock_row(session: Session, model: type[Row], row_id: int) -> Row:
-    """The row, locked until the caller's transaction ends, with every attribute read fresh.
+def lock_row(session: Session, model: type[Row], row_id: int) -> Row | None:
+    """The row, locked until the caller's transaction ends, with every attribute read fresh
+    (None when there is none).
 
     On SQLite, work the caller already wrote in this transaction stays in it (it holds the write
     lock already); call this before any write to get the lock first. Unflushed changes to this
     very row are replaced by the fresh read, so lock a row before changing it."""
+    write_lock(session)
+    return session.get(model, row_id, with_for_update=True, populate_existing=True)
+
+
+def lock_held(session: Session, model: type[Row], row_id: int | None) -> Row:
+    """`lock_row` for a row the caller holds (or one its foreign key names): it must exist."""
     write_lock(session)
     return existing(session, model, row_id, with_for_update=True, populate_existing=True)
 

@@ -517,11 +517,11 @@ def refund(
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise DomainError("Refund between 0 and what is left of the payment.")
     if payment.invoice_id is not None:
-        invoice = locks.lock_row(session, Invoice, payment.invoice_id)
+        invoice = locks.lock_held(session, Invoice, payment.invoice_id)
         payment = existing(session, Payment, row_id(payment), populate_existing=True)
         room = invoices.returnable_minor(session, invoice)
     else:
-        payment = locks.lock_row(session, Payment, row_id(payment))
+        payment = locks.lock_held(session, Payment, row_id(payment))
         room = amount_minor
     try:
         stripe_paid = payment.gateway == GatewayName.STRIPE and payment.stripe_payment_intent_id

@@ -101,7 +101,7 @@ def _replace(
 ) -> None:
     """Take `service_ids` off an issued renewal (adding `line`, for the one service changing
     plan, instead). Not committed."""
-    invoice = locks.lock_row(session, Invoice, row_id(invoice))
+    invoice = locks.lock_held(session, Invoice, row_id(invoice))
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
         return
     items = invoices.lines(session, invoice)

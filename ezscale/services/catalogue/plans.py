@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -184,7 +184,7 @@ def _full_editor(actor: AuthUser, tenant: TenantInfo) -> bool:
     raise DomainError("Only a platform admin or the reseller's owner can edit these plans.")
 
 
-def plan_values(session: Session, form: PlanForm, plan: Plan, *, full: bool) -> dict[str, object]:
+def plan_values(session: Session, form: PlanForm, plan: Plan, *, full: bool) -> dict[str, Any]:
     """The plan's new column values from the form, all checked before anything is set."""
     name = _text(form.name, plan.name, label="name", limit=120)
     if not name:
@@ -264,7 +264,8 @@ def create_plan(
             "Resellers cannot create plans: their products come from EZSCALE's wholesale catalogue."
         )
     required = ("name", "code", "service_type", "interval", "price")
-    form = replace(form, **{f: "" for f in required if getattr(form, f) is None})
+    missing: dict[str, Any] = {f: "" for f in required if getattr(form, f) is None}
+    form = replace(form, **missing)
     last = session.exec(select(func.max(Plan.sort_order))).one()
     blank = Plan(code="", name="", currency=tenant.currency, sort_order=(last or 0) + 1)
     plan = Plan(currency=tenant.currency, **plan_values(session, form, blank, full=True))

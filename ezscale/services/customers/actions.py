@@ -22,6 +22,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import row_id
 from ezscale.services.accounts import rate_limits
 from ezscale.services.accounts.auth import send_verification
 from ezscale.services.accounts.sessions import AuthUser, create_user_session, hash_token
@@ -197,7 +198,7 @@ def _apply(db: Session, service: Service, action: str) -> None:
         if sub and sub.status is not SubscriptionStatus.CANCELLED:
             subscriptions.cancel(db, subscription=sub, at_period_end=False)
         if workspace is not None:
-            kasm.terminate_workspace(db, user_id=service.user_id, workspace_id=workspace.id)
+            kasm.terminate_workspace(db, user_id=service.user_id, workspace_id=row_id(workspace))
         db.refresh(service)
         service.status, service.status_reason = ServiceStatus.TERMINATED, "terminated by staff"
         lifecycle.request(db, service_id=service.id, action=JobAction.TERMINATE, cause="staff")
@@ -205,7 +206,7 @@ def _apply(db: Session, service: Service, action: str) -> None:
         suspend = action == "suspend"
         if suspend and workspace is not None and workspace.status is WorkspaceStatus.RUNNING:
             # Billing stops now; the Kasm reconcile pass stops the session itself.
-            kasm.stop_workspace(db, user_id=None, workspace_id=workspace.id, reason="Suspended by staff")
+            kasm.stop_workspace(db, user_id=None, workspace_id=row_id(workspace), reason="Suspended by staff")
             db.refresh(service)
         service.status = ServiceStatus.SUSPENDED if suspend else ServiceStatus.ACTIVE
         service.status_reason = "suspended by staff" if suspend else ""

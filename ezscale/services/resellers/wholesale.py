@@ -38,6 +38,7 @@ from ezscale.models.central import (
     WholesaleInvoiceStatus,
 )
 from ezscale.models.tenant import BillingInterval, Plan, Service, Subscription, User
+from ezscale.models.types import existing, row_id
 from ezscale.money import minor_digits, round_minor
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import record_audit
@@ -201,10 +202,10 @@ def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInv
     """Issue the tenant's wholesale invoice for [start, end); returns (invoice, created), and
     (None, False) when the period has no billable day for this tenant."""
     with central_session() as central:
-        existing = _find(central, tenant_id, start)
-        if existing is not None:
-            return existing, False
-        tenant = central.get(Tenant, tenant_id)
+        found = _find(central, tenant_id, start)
+        if found is not None:
+            return found, False
+        tenant = existing(central, Tenant, tenant_id)
         first = billable_from(tenant, start)
         if first >= end:
             return None, False
@@ -234,7 +235,7 @@ def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInv
         try:
             central.add(invoice)
             central.flush()
-            central.execute(sa.insert(WholesaleInvoiceItem), _items(invoice.id, lines))
+            central.execute(sa.insert(WholesaleInvoiceItem), _items(row_id(invoice), lines))
             central.commit()
         except IntegrityError:  # a concurrent run issued it first
             central.rollback()
@@ -361,7 +362,7 @@ def wholesale_pdf(central: Session, *, tenant_id: int, invoice_id: int) -> tuple
     invoice = central.get(WholesaleInvoice, invoice_id)
     if invoice is None or invoice.tenant_id != tenant_id:
         raise NotFound("No such invoice.")
-    tenant = central.get(Tenant, tenant_id)
+    tenant = existing(central, Tenant, tenant_id)
     totals = [("Total", invoice.total_minor, True)]
     if invoice.status is WholesaleInvoiceStatus.PAID:
         totals += [("Paid by card", -invoice.total_minor, False), ("Amount due", 0, True)]
@@ -375,7 +376,7 @@ def wholesale_pdf(central: Session, *, tenant_id: int, invoice_id: int) -> tuple
         bill_to=f"{tenant.name}\n{tenant.owner_email}",
         lines=[
             DocumentLine(i.description, i.quantity, i.unit_minor, i.amount_minor)
-            for i in invoice_items(central, invoice_id=invoice.id)
+            for i in invoice_items(central, invoice_id=row_id(invoice))
         ],
         totals=totals,
     )

@@ -274,7 +274,7 @@ def tls_allowed(session: Session, domain: str) -> bool:
         .where(col(TenantDomain.domain) == name)
     ).first()
     allowed = row is not None and row.verification_status is VerificationStatus.VERIFIED
-    if allowed and row.ssl_status in (SslStatus.PENDING, SslStatus.FAILED):
+    if row is not None and allowed and row.ssl_status in (SslStatus.PENDING, SslStatus.FAILED):
         row.ssl_status = SslStatus.REQUESTED
         session.add(row)
         session.commit()
@@ -309,12 +309,12 @@ def check_certificates(session: Session) -> dict[str, str]:
     domain's TLS status."""
     rows = session.exec(
         select(TenantDomain)
-        .join(Tenant, Tenant.id == TenantDomain.tenant_id)
+        .join(Tenant, col(Tenant.id) == col(TenantDomain.tenant_id))
         .where(
-            TenantDomain.verification_status == VerificationStatus.VERIFIED,
-            Tenant.status.not_in((TenantStatus.DELETING, TenantStatus.DELETED)),
+            col(TenantDomain.verification_status) == VerificationStatus.VERIFIED,
+            col(Tenant.status).not_in((TenantStatus.DELETING, TenantStatus.DELETED)),
         )
-        .order_by(TenantDomain.id)
+        .order_by(col(TenantDomain.id))
     ).all()
     outcome = {}
     for row in rows:

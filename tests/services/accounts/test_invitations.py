@@ -52,8 +52,8 @@ def test_staff_invitation_mail_and_management(make_tenant):
         with pytest.raises(DomainError, match="owner's account"):
             set_staff_active(db, actor=actors.owner(tenant), tenant=tenant, user_id=owner.id, active=False)
         assert staff_rows(db) == [
-            StaffRow(owner.id, "owner@acme.test", owner.name, "reseller_owner", True),
-            StaffRow(staff.id, "staff@acme.test", staff.name, "reseller_staff", False),
+            StaffRow(owner.id, "owner@acme.test", owner.name, "reseller_owner", "owner", True),
+            StaffRow(staff.id, "staff@acme.test", staff.name, "reseller_staff", "support", False),
         ]
         customer = User(
             email="c@acme.test", password_hash="x", role=Role.CUSTOMER, created_at=staff.created_at
