@@ -96,7 +96,7 @@ def on_invoice_paid(session: Session, invoice: Invoice) -> None:
         service.status, service.status_reason = ServiceStatus.ACTIVE, ""
         session.add(service)
         lifecycle.request(
-            session, service_id=service.id, action=JobAction.UNSUSPEND, cause=f"paid:{invoice.id}"
+            session, service_id=row_id(service), action=JobAction.UNSUSPEND, cause=f"paid:{row_id(invoice)}"
         )
         for sub in session.exec(
             select(Subscription).where(
@@ -265,7 +265,7 @@ def _escalate(
         service.status, service.status_reason = to[0], _reason(invoice)
         session.add(service)
     action = JobAction.TERMINATE if to[0] is ServiceStatus.TERMINATED else JobAction.SUSPEND
-    lifecycle.request_many(session, service_ids=[s.id for s in services], action=action, cause=key)
+    lifecycle.request_many(session, service_ids=[row_id(s) for s in services], action=action, cause=key)
     if to[0] is ServiceStatus.TERMINATED:
         renewal_changes.void_unpaid_renewals(
             session, service_ids=[row_id(s) for s in services], keep_invoice_id=row_id(invoice)

@@ -160,7 +160,10 @@ def _end(session: Session, subscription: Subscription) -> None:
             from ezscale.services.provisioning import lifecycle
 
             lifecycle.request(
-                session, service_id=service.id, action=JobAction.TERMINATE, cause=f"cancel:{subscription.id}"
+                session,
+                service_id=row_id(service),
+                action=JobAction.TERMINATE,
+                cause=f"cancel:{row_id(subscription)}",
             )
 
 

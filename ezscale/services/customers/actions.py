@@ -201,7 +201,7 @@ def _apply(db: Session, service: Service, action: str) -> None:
             kasm.terminate_workspace(db, user_id=service.user_id, workspace_id=row_id(workspace))
         db.refresh(service)
         service.status, service.status_reason = ServiceStatus.TERMINATED, "terminated by staff"
-        lifecycle.request(db, service_id=service.id, action=JobAction.TERMINATE, cause="staff")
+        lifecycle.request(db, service_id=row_id(service), action=JobAction.TERMINATE, cause="staff")
     else:
         suspend = action == "suspend"
         if suspend and workspace is not None and workspace.status is WorkspaceStatus.RUNNING:
@@ -211,7 +211,7 @@ def _apply(db: Session, service: Service, action: str) -> None:
         service.status = ServiceStatus.SUSPENDED if suspend else ServiceStatus.ACTIVE
         service.status_reason = "suspended by staff" if suspend else ""
         lifecycle.request(
-            db, service_id=service.id, action=JobAction.SUSPEND if suspend else JobAction.UNSUSPEND
+            db, service_id=row_id(service), action=JobAction.SUSPEND if suspend else JobAction.UNSUSPEND
         )
     db.add(service)
 
