@@ -240,7 +240,7 @@ def roll_periods(session: Session) -> int:
         col(Subscription.current_period_end) <= now,
     )
     ending = list(
-        session.exec(select(Subscription).where(*live, Subscription.cancel_at_period_end.is_(True)))
+        session.exec(select(Subscription).where(*live, col(Subscription.cancel_at_period_end).is_(True)))
     )
     for sub in ending:
         _end(session, sub)
@@ -250,10 +250,10 @@ def roll_periods(session: Session) -> int:
         )
     session.commit()
     moved = len(ending)
-    renewing = (*live, Subscription.cancel_at_period_end.is_(False))
+    renewing = (*live, col(Subscription.cancel_at_period_end).is_(False))
     while groups := session.exec(
-        select(Subscription.current_period_end, Plan.billing_interval)
-        .join(Plan, Plan.id == Subscription.plan_id)
+        select(col(Subscription.current_period_end), col(Plan.billing_interval))
+        .join(Plan, col(Plan.id) == col(Subscription.plan_id))
         .where(*renewing)
         .distinct()
     ).all():
@@ -262,7 +262,9 @@ def roll_periods(session: Session) -> int:
             result = session.exec(
                 update(Subscription)
                 .where(
-                    *renewing, Subscription.current_period_end == end, Subscription.plan_id.in_(same_interval)
+                    *renewing,
+                    col(Subscription.current_period_end) == end,
+                    col(Subscription.plan_id).in_(same_interval),
                 )
                 .values(current_period_start=end, current_period_end=period_end(end, interval))
                 .execution_options(synchronize_session=False)
@@ -279,13 +281,13 @@ def upcoming(session: Session, *, user_id: int) -> list[tuple[Subscription, Plan
     return list(
         session.exec(
             select(Subscription, Plan)
-            .join(Plan, Plan.id == Subscription.plan_id)
-            .outerjoin(Service, Service.id == Subscription.service_id)
+            .join(Plan, col(Plan.id) == col(Subscription.plan_id))
+            .outerjoin(Service, col(Service.id) == col(Subscription.service_id))
             .where(
-                Subscription.user_id == user_id,
-                Subscription.status != SubscriptionStatus.CANCELLED,
-                or_(col(Service.id).is_(None), Service.status != ServiceStatus.PENDING),
+                col(Subscription.user_id) == user_id,
+                col(Subscription.status) != SubscriptionStatus.CANCELLED,
+                or_(col(Service.id).is_(None), col(Service.status) != ServiceStatus.PENDING),
             )
-            .order_by(Subscription.invoiced_through)
+            .order_by(col(Subscription.invoiced_through))
         )
     )
