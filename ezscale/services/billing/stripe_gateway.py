@@ -182,7 +182,7 @@ class StripeGateway:
     ) -> ChargeResult:
         """Charge a card the customer just entered (a one-off payment, confirmed on the server);
         a decline is a result, not an error."""
-        params: dict[str, Any] = {
+        params: PaymentIntentCreateParams = {
             "amount": amount_minor,
             "currency": currency.lower(),
             "customer": customer_id,
@@ -195,7 +195,7 @@ class StripeGateway:
                 lambda: self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
             )
         except stripe.CardError as error:
-            body = error.json_body or {}
+            body: dict[str, Any] = error.json_body if isinstance(error.json_body, dict) else {}
             intent_id = (body.get("error") or {}).get("payment_intent", {}).get("id")
             return ChargeResult("failed", intent_id, None, error.user_message or "The card was declined.")
         return _charge_result(intent)

@@ -83,7 +83,7 @@ def search_customers(
 ) -> list[CustomerRow]:
     """Customers whose e-mail, name or company contains `query`, across tenants (newest first)."""
     tenants = central.exec(
-        select(Tenant).where(Tenant.status != TenantStatus.DELETED).order_by(Tenant.id)
+        select(Tenant).where(col(Tenant.status) != TenantStatus.DELETED).order_by(col(Tenant.id))
     ).all()
     pattern = f"%{query.strip()}%"
     rows: list[CustomerRow] = []
@@ -203,9 +203,9 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
         services = list(
             db.exec(
                 select(Service, Plan)
-                .join(Plan, Plan.id == Service.plan_id)
-                .where(Service.user_id == user_id)
-                .order_by(Service.id)
+                .join(Plan, col(Plan.id) == col(Service.plan_id))
+                .where(col(Service.user_id) == user_id)
+                .order_by(col(Service.id))
             )
         )
         invoices = list(
@@ -235,8 +235,11 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
             db.exec(
                 select(Payment)
                 .where(
-                    Payment.user_id == user_id,
-                    or_(Payment.stripe_payment_intent_id.is_not(None), Payment.gateway_ref.is_not(None)),
+                    col(Payment.user_id) == user_id,
+                    or_(
+                        col(Payment.stripe_payment_intent_id).is_not(None),
+                        col(Payment.gateway_ref).is_not(None),
+                    ),
                 )
                 .order_by(col(Payment.id).desc())
             )
