@@ -10,12 +10,14 @@ test:
 	@scripts/bootstrap.sh --with-browser
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check ezscale tests bench
+	.venv/bin/mypy
 	.venv/bin/python -m pytest
 
 lint:
 	@scripts/bootstrap.sh
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check ezscale tests bench
+	.venv/bin/mypy
 
 screenshots:
 	@scripts/bootstrap.sh --with-browser

@@ -52,7 +52,10 @@ SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 def amount_text(amount: Decimal, currency: str) -> str:
     """An exact amount with its currency: at least the minor digits, more only when it has them
     ("$0.30", "$0.105", "12.50 CHF")."""
-    digits = max(minor_digits(currency), -min(amount.normalize().as_tuple().exponent, 0))
+    exponent = amount.normalize().as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or infinity
+        raise DomainError(f"{amount} is not an amount.")
+    digits = max(minor_digits(currency), -min(exponent, 0))
     text = f"{abs(amount):,.{digits}f}"
     sign = "-" if amount < 0 else ""
     symbol = SYMBOLS.get(currency.upper())

@@ -117,7 +117,7 @@ class Settings(BaseSettings):
 
     @property
     def is_postgres(self) -> bool:
-        return bool(self.database_url) and self.database_url.startswith("postgres")
+        return (self.database_url or "").startswith("postgres")
 
     @property
     def central_url(self) -> str:

@@ -8,7 +8,7 @@ past days are recomputed, which leaves the same rows.
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.analytics import PlanChange
@@ -24,6 +24,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import row_id
 from ezscale.services.analytics.snapshots import SnapshotReport, snapshot_days
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 
@@ -41,7 +42,7 @@ def _invoice(
 ) -> None:
     paid = issued + timedelta(days=n % 9)
     invoice = Invoice(
-        user_id=user.id,
+        user_id=row_id(user),
         number=f"DEMO-{user.id}-{n}",
         currency=plan.currency,
         subtotal_minor=plan.price_minor,
@@ -54,7 +55,7 @@ def _invoice(
     db.flush()
     db.add(
         InvoiceItem(
-            invoice_id=invoice.id,
+            invoice_id=row_id(invoice),
             service_id=service.id,
             description=plan.name,
             unit_minor=plan.price_minor,
@@ -62,7 +63,7 @@ def _invoice(
         )
     )
     db.flush()
-    settled = paid < today and user.id % 11 != 0
+    settled = paid < today and row_id(user) % 11 != 0
     invoice.status = InvoiceStatus.PAID if settled else InvoiceStatus.OPEN
     invoice.paid_at = _at(paid, 15) if settled else None
     invoice.amount_paid_minor = plan.price_minor if settled else 0
@@ -87,8 +88,8 @@ def _customer(db: Session, rng: random.Random, n: int, plans: list[Plan], today:
     switch = switch if switch and changed < (ended or today) else None
     current = switch or plan
     service = Service(
-        user_id=user.id,
-        plan_id=current.id,
+        user_id=row_id(user),
+        plan_id=row_id(current),
         label=plan.name,
         status=ServiceStatus.TERMINATED if ended else ServiceStatus.ACTIVE,
         created_at=_at(joined),
@@ -96,8 +97,8 @@ def _customer(db: Session, rng: random.Random, n: int, plans: list[Plan], today:
     db.add(service)
     db.flush()
     sub = Subscription(
-        user_id=user.id,
-        plan_id=current.id,
+        user_id=row_id(user),
+        plan_id=row_id(current),
         service_id=service.id,
         status=SubscriptionStatus.CANCELLED if ended else SubscriptionStatus.ACTIVE,
         current_period_start=_at(joined),
@@ -115,10 +116,10 @@ def _customer(db: Session, rng: random.Random, n: int, plans: list[Plan], today:
     if switch:
         db.add(
             PlanChange(
-                subscription_id=sub.id,
-                user_id=user.id,
-                from_plan_id=plan.id,
-                to_plan_id=switch.id,
+                subscription_id=row_id(sub),
+                user_id=row_id(user),
+                from_plan_id=row_id(plan),
+                to_plan_id=row_id(switch),
                 changed_at=_at(changed, 12),
             )
         )
@@ -130,7 +131,9 @@ def seed_demo_history(central: Session, *, tenant: TenantInfo) -> SnapshotReport
     with tenant_session(tenant) as db:
         if db.exec(select(User.id).where(User.email == f"customer1@{DOMAIN}")).first() is None:
             plans = [
-                p for p in db.exec(select(Plan).order_by(Plan.id)) if p.billing_interval in _INTERVAL_DAYS
+                p
+                for p in db.exec(select(Plan).order_by(col(Plan.id)))
+                if p.billing_interval in _INTERVAL_DAYS
             ]
             rng = random.Random(2026)
             for n in range(1, CUSTOMERS + 1):

@@ -5,6 +5,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from ezscale.models.tenant import CreditKind, Plan, Subscription, User
+from ezscale.models.types import row_id
 from ezscale.services.billing import credits, invoices, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.tax import set_tax_rate
@@ -20,10 +21,10 @@ def seed_billing_demo(session: Session, *, customer_email: str) -> None:
     vps = session.exec(select(Plan).where(Plan.code == "vps-1")).first()
     if user is None or vps is None:
         return
-    ensure_profile(session, user_id=user.id, anchor_day=1)
+    ensure_profile(session, user_id=row_id(user), anchor_day=1)
     credits.add_entry(
         session,
-        user_id=user.id,
+        user_id=row_id(user),
         kind=CreditKind.TOP_UP,
         amount_minor=2500,
         currency=vps.currency,
@@ -32,6 +33,6 @@ def seed_billing_demo(session: Session, *, customer_email: str) -> None:
     )
     session.commit()
     if session.exec(select(Subscription.id).where(Subscription.user_id == user.id)).first() is None:
-        _, invoice = subscriptions.subscribe(session, user_id=user.id, plan_id=vps.id)
+        _, invoice = subscriptions.subscribe(session, user_id=row_id(user), plan_id=row_id(vps))
         invoices.apply_credit(session, invoice)
         session.commit()

@@ -4,6 +4,7 @@ Idempotent: running it again finds what exists and adds only what is missing.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -39,7 +40,7 @@ class DemoLogin:
     password: str
 
 
-def _ensure_tenant(session: Session, slug: str, **kwargs: str | bool) -> Tenant:
+def _ensure_tenant(session: Session, slug: str, **kwargs: Any) -> Tenant:
     tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
     return tenant or create_tenant(session, slug=slug, **kwargs)
 

@@ -56,7 +56,9 @@ async def tenant_asset(request: Request) -> Response:
     """A logo or favicon, only from the folder of an open tenant this host belongs to."""
     found = _resolve(request)
     path = (
-        asset_file(found.tenant.slug, request.path_params["name"]) if found.status is HostStatus.OK else None
+        asset_file(found.tenant.slug, request.path_params["name"])
+        if found.status is HostStatus.OK and found.tenant
+        else None
     )
     if path is None:
         return _not_found()

@@ -42,11 +42,11 @@ def _start(host: str, code: str, previous: str) -> Response:
     tenant = host_tenant(host)
     claimed = handoffs.claim(tenant_id=tenant.id, purpose="impersonation", code=code) if tenant else None
     token = claimed.session_token if claimed else ""
-    user = current_user(tenant=tenant, token=token) if token else None
-    if user is None or not _is_impersonation(tenant, token):
+    user = current_user(tenant=tenant, token=token) if tenant and token else None
+    if tenant is None or user is None or not _is_impersonation(tenant, token):
         return PlainTextResponse("This link is not valid.", status_code=403)
     response = RedirectResponse(routes.CLIENT, status_code=303)
-    secure = get_settings().secure_cookies
+    secure = bool(get_settings().secure_cookies)  # resolved to a bool when settings load
     if previous and previous != token:
         # On the house host the admin's own session is replaced: keep it to restore at the end.
         response.set_cookie(PREVIOUS_COOKIE, previous, httponly=True, secure=secure, samesite="lax")

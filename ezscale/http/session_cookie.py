@@ -36,14 +36,14 @@ def set_session_cookie(response: Response, token: str) -> None:
         token,
         max_age=settings.session_hours * 3600,
         httponly=True,
-        secure=settings.secure_cookies,
+        secure=bool(settings.secure_cookies),
         samesite="lax",
     )
 
 
 def delete_session_cookie(response: Response) -> None:
     response.delete_cookie(
-        SESSION_COOKIE, httponly=True, secure=get_settings().secure_cookies, samesite="lax"
+        SESSION_COOKIE, httponly=True, secure=bool(get_settings().secure_cookies), samesite="lax"
     )
 
 
@@ -59,7 +59,7 @@ def _hand_off(host: str, code: str, device: str) -> Response:
         login_guard.remember_device(email=claimed.email, token=device),
         max_age=int(login_guard.DEVICE_MEMORY.total_seconds()),
         httponly=True,
-        secure=get_settings().secure_cookies,
+        secure=bool(get_settings().secure_cookies),
         samesite="lax",
     )
     response.headers["Cache-Control"] = "no-store"

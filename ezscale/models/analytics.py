@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from ezscale import clock
 from ezscale.models.tenant import Subscription, TenantModel
-from ezscale.models.types import utc_field
+from ezscale.models.types import table_of, utc_field
 
 PLATFORM_SCOPE = "platform"
 
@@ -85,7 +85,7 @@ def _remember_plan_change(_mapper, connection, target: Subscription) -> None:
     if not history.deleted or history.deleted[0] == target.plan_id:
         return
     connection.execute(
-        sa.insert(PlanChange.__table__).values(
+        sa.insert(table_of(PlanChange)).values(
             subscription_id=target.id,
             user_id=target.user_id,
             from_plan_id=history.deleted[0],

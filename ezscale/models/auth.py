@@ -30,11 +30,14 @@ class MailStatus(StrEnum):
     FAILED = "failed"
 
 
-class UserSession(TenantModel, table=True):
-    __tablename__ = "auth_sessions"
+# Twin tables (a customer's and an admin's session, sign-in history, mail outbox) share their
+# columns through the non-table bases below; each table adds only its owner key and its schema.
+
+
+class SessionBase(SQLModel):
+    """A signed-in browser: the token's hash, how it signed in, and when it lapses."""
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
     method: str = Field(default="password", max_length=20)
     ip: str = Field(default="", max_length=45)
@@ -43,6 +46,43 @@ class UserSession(TenantModel, table=True):
     last_seen_at: datetime = utc_field()
     expires_at: datetime = utc_field(index=True)
     revoked_at: datetime | None = utc_field(nullable=True)
+
+
+class LoginEventBase(SQLModel):
+    """One sign-in attempt: the login history and the source of rate limits."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    ip: str = Field(default="", max_length=45, index=True)
+    user_agent: str = Field(default="", max_length=300)
+    method: str = Field(max_length=20)
+    success: bool
+    reason: str = Field(default="", max_length=40)
+    created_at: datetime = utc_field(index=True)
+
+
+class MailBase(SQLModel):
+    """One message in an outbox, written in the business transaction and delivered after it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    to_address: str = Field(max_length=254, index=True)
+    from_address: str = Field(max_length=254)
+    from_name: str = Field(default="", max_length=120)
+    subject: str = Field(max_length=200)
+    text: str = Field(sa_type=sa.Text)
+    html: str | None = Field(default=None, sa_type=sa.Text)
+    kind: str = Field(default="", max_length=40, index=True)
+    status: MailStatus = enum_field(MailStatus, MailStatus.OUTBOX)
+    attempts: int = Field(default=0)
+    error: str = Field(default="", max_length=300)
+    created_at: datetime = utc_field(index=True)
+    sent_at: datetime | None = utc_field(nullable=True)
+
+
+class UserSession(SessionBase, TenantModel, table=True):
+    __tablename__ = "auth_sessions"
+
+    user_id: int = Field(foreign_key="users.id", index=True)
 
 
 class EmailToken(TenantModel, table=True):
@@ -88,67 +128,28 @@ class Passkey(TenantModel, table=True):
     last_used_at: datetime | None = utc_field(nullable=True)
 
 
-class LoginEvent(TenantModel, table=True):
+class LoginEvent(LoginEventBase, TenantModel, table=True):
     """Login history (shown to the user and admins) and the source of rate limits."""
 
     __tablename__ = "login_events"
 
-    id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
-    email: str = Field(max_length=254, index=True)
-    ip: str = Field(default="", max_length=45, index=True)
-    user_agent: str = Field(default="", max_length=300)
-    method: str = Field(max_length=20)
-    success: bool
-    reason: str = Field(default="", max_length=40)
-    created_at: datetime = utc_field(index=True)
 
 
-class TenantMail(TenantModel, table=True):
+class TenantMail(MailBase, TenantModel, table=True):
     __tablename__ = "mail_outbox"
 
-    id: int | None = Field(default=None, primary_key=True)
-    to_address: str = Field(max_length=254, index=True)
-    from_address: str = Field(max_length=254)
-    from_name: str = Field(default="", max_length=120)
-    subject: str = Field(max_length=200)
-    text: str = Field(sa_type=sa.Text)
-    html: str | None = Field(default=None, sa_type=sa.Text)
-    kind: str = Field(default="", max_length=40, index=True)
-    status: MailStatus = enum_field(MailStatus, MailStatus.OUTBOX)
-    attempts: int = Field(default=0)
-    error: str = Field(default="", max_length=300)
-    created_at: datetime = utc_field(index=True)
-    sent_at: datetime | None = utc_field(nullable=True)
 
-
-class AdminSession(SQLModel, table=True):
+class AdminSession(SessionBase, table=True):
     __tablename__ = "admin_sessions"
 
-    id: int | None = Field(default=None, primary_key=True)
     admin_id: int = Field(foreign_key="platform_admins.id", index=True)
-    token_hash: str = Field(max_length=64, unique=True)
-    method: str = Field(default="password", max_length=20)
-    ip: str = Field(default="", max_length=45)
-    user_agent: str = Field(default="", max_length=300)
-    created_at: datetime = utc_field()
-    last_seen_at: datetime = utc_field()
-    expires_at: datetime = utc_field(index=True)
-    revoked_at: datetime | None = utc_field(nullable=True)
 
 
-class AdminLoginEvent(SQLModel, table=True):
+class AdminLoginEvent(LoginEventBase, table=True):
     __tablename__ = "admin_login_events"
 
-    id: int | None = Field(default=None, primary_key=True)
     admin_id: int | None = Field(default=None, foreign_key="platform_admins.id", index=True)
-    email: str = Field(max_length=254, index=True)
-    ip: str = Field(default="", max_length=45, index=True)
-    user_agent: str = Field(default="", max_length=300)
-    method: str = Field(max_length=20)
-    success: bool
-    reason: str = Field(default="", max_length=40)
-    created_at: datetime = utc_field(index=True)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -168,24 +169,10 @@ class AuditEntry(SQLModel, table=True):
     created_at: datetime = utc_field(index=True)
 
 
-class PlatformMail(SQLModel, table=True):
+class PlatformMail(MailBase, table=True):
     """Mail sent on behalf of the platform itself (no tenant)."""
 
     __tablename__ = "platform_mail_outbox"
-
-    id: int | None = Field(default=None, primary_key=True)
-    to_address: str = Field(max_length=254, index=True)
-    from_address: str = Field(max_length=254)
-    from_name: str = Field(default="", max_length=120)
-    subject: str = Field(max_length=200)
-    text: str = Field(sa_type=sa.Text)
-    html: str | None = Field(default=None, sa_type=sa.Text)
-    kind: str = Field(default="", max_length=40, index=True)
-    status: MailStatus = enum_field(MailStatus, MailStatus.OUTBOX)
-    attempts: int = Field(default=0)
-    error: str = Field(default="", max_length=300)
-    created_at: datetime = utc_field(index=True)
-    sent_at: datetime | None = utc_field(nullable=True)
 
 
 class SessionHandoff(SQLModel, table=True):

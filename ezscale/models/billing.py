@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from ezscale.errors import DomainError
 from ezscale.models.tenant import Invoice, InvoiceItem, InvoiceStatus, TenantModel
-from ezscale.models.types import enum_field, utc_field
+from ezscale.models.types import enum_field, table_of, utc_field
 
 
 class UsageCharge(TenantModel, table=True):
@@ -239,7 +239,7 @@ def _stored_status(target: InvoiceItem) -> InvoiceStatus | None:
 def _item_invoice_is_draft(connection, target: InvoiceItem) -> None:
     status = _stored_status(target)
     if status is None:
-        table = Invoice.__table__
+        table = table_of(Invoice)
         status = connection.execute(sa.select(table.c.status).where(table.c.id == target.invoice_id)).scalar()
     if status is not None and status != InvoiceStatus.DRAFT:
         raise ImmutableInvoiceError("Lines of an issued invoice cannot change; use a credit note.")

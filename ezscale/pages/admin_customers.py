@@ -27,12 +27,12 @@ def search_page() -> rx.Component:
         ["Tenant", "Customer", "Company", "Country", "Joined", "Status"],
         S.results,
         lambda r: [
-            rx.table.cell(r["tenant"]),
-            rx.table.cell(rx.link(r["email"], href=r["href"]), rx.text(r["name"], size="1")),
-            rx.table.cell(r["company"]),
-            rx.table.cell(r["country"]),
-            rx.table.cell(r["joined"]),
-            rx.table.cell(rx.badge(r["status"])),
+            rx.table.cell(r.tenant),
+            rx.table.cell(rx.link(r.email, href=r.href), rx.text(r.name, size="1")),
+            rx.table.cell(r.company),
+            rx.table.cell(r.country),
+            rx.table.cell(r.joined),
+            rx.table.cell(rx.badge(r.status)),
         ],
         "customer-results",
     )

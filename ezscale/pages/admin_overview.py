@@ -7,6 +7,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, area_intro, area_page
+from ezscale.services.analytics.platform_health import Figure
 from ezscale.state.admin_overview import AdminOverviewState
 from ezscale.state.auth import AuthState
 from ezscale.state.site import SiteState
@@ -14,20 +15,20 @@ from ezscale.state.site import SiteState
 _TONES = {"ok": "green", "warn": "amber", "bad": "red"}
 
 
-def _health_card(figure: dict[str, str]) -> rx.Component:
+def _health_card(figure: Figure) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.text(figure["label"], size="2", color_scheme="gray"),
-            rx.heading(figure["value"], size="6"),
+            rx.text(figure.label, size="2", color_scheme="gray"),
+            rx.heading(figure.value, size="6"),
             rx.text(
-                figure["hint"],
+                figure.hint,
                 size="1",
-                color_scheme=rx.match(figure["tone"], *_TONES.items(), "gray"),
+                color_scheme=rx.match(figure.tone, *_TONES.items(), "gray"),
             ),
             spacing="1",
         ),
-        id="health-" + figure["id"],
-        custom_attrs={"data-tone": figure["tone"]},
+        id="health-" + figure.id,
+        custom_attrs={"data-tone": figure.tone},
     )
 
 

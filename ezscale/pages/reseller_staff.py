@@ -5,22 +5,23 @@ import reflex as rx
 from ezscale import routes
 from ezscale.components.forms import error_callout
 from ezscale.components.layout import Area, area_page
+from ezscale.services.accounts.invitations import StaffRow
 from ezscale.state.reseller_staff import ResellerStaffState
 
 
-def _staff_row(u: dict) -> rx.Component:
+def _staff_row(u: StaffRow) -> rx.Component:
     S = ResellerStaffState
     return rx.table.row(
-        rx.table.cell(u["email"]),
-        rx.table.cell(u["name"]),
-        rx.table.cell(rx.badge(u["role_label"])),
+        rx.table.cell(u.email),
+        rx.table.cell(u.name),
+        rx.table.cell(rx.badge(u.role_label)),
         rx.table.cell(
             rx.cond(
-                u["role"] != "reseller_owner",
+                u.role != "reseller_owner",
                 rx.cond(
-                    u["active"] == "yes",
-                    rx.button("Disable", size="1", variant="soft", on_click=S.set_active(u["id"], False)),
-                    rx.button("Enable", size="1", on_click=S.set_active(u["id"], True)),
+                    u.active,
+                    rx.button("Disable", size="1", variant="soft", on_click=S.set_active(u.id, False)),
+                    rx.button("Enable", size="1", on_click=S.set_active(u.id, True)),
                 ),
             )
         ),

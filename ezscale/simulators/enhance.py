@@ -266,7 +266,8 @@ class EnhanceSimulator(RestSimulator):
     def _create_subscription(self, query: Query, body: dict[str, Any], org_id: str, cust_id: str) -> Result:
         if org_id not in self.orgs or cust_id not in self.orgs:
             return self.not_found()
-        plan = self.plans.get(body.get("planId") if isinstance(body.get("planId"), int) else -1)
+        plan_id = body.get("planId")
+        plan = self.plans.get(plan_id if isinstance(plan_id, int) else -1)
         if plan is None or plan["orgId"] != org_id:
             return _error(404, "not_found", "Plan not found")
         sub_id = next(self._ids)

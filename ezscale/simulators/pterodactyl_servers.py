@@ -3,8 +3,10 @@ panel's validation and deploy placement, build/startup changes, suspend, reinsta
 the client API (power, resources), with the response helpers and eggs both halves use. Mixed
 into `ezscale.simulators.pterodactyl.PterodactylSimulator`, whose state they read."""
 
+import random
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ezscale.simulators.rest import Query, Result, first
 
@@ -33,7 +35,7 @@ def item(kind: str, attributes: dict[str, Any]) -> dict[str, Any]:
     return {"object": kind, "attributes": attributes}
 
 
-EGGS = {
+EGGS: dict[int, dict[str, Any]] = {
     1: dict(
         nest=1,
         name="Paper",
@@ -67,6 +69,23 @@ NESTS = {1: "Minecraft", 2: "Rust"}
 
 class ServerRoutes:
     """Server and client-API handlers of the simulator (state lives on the simulator)."""
+
+    # Provided by PterodactylSimulator (and its RestSimulator base), declared for the type checker.
+    servers: dict[int, dict[str, Any]]
+    allocations: dict[int, dict[str, Any]]
+    users: dict[int, dict[str, Any]]
+    fail_installs: bool
+    build_seconds: float
+    clock: Callable[[], float]
+    _random: random.Random
+
+    if TYPE_CHECKING:
+
+        def exhausted(self) -> Result: ...
+        def not_found(self) -> Result: ...
+        def _next(self, kind: str) -> int: ...
+        def _viable(self, memory: int, disk: int, locations: list[int]) -> list[dict[str, Any]]: ...
+        def _allocation(self, alloc: dict[str, Any]) -> dict[str, Any]: ...
 
     # --- servers ----------------------------------------------------------------------------
 
@@ -147,9 +166,10 @@ class ServerRoutes:
                 )
             alloc = self._random.choice(free)
         else:
-            alloc = self.allocations.get(int((body.get("allocation") or {}).get("default") or 0))
-            if alloc is None or alloc["server_id"] is not None:
+            chosen = self.allocations.get(int((body.get("allocation") or {}).get("default") or 0))
+            if chosen is None or chosen["server_id"] is not None:
                 return self._invalid("allocation.default", "The selected allocation.default is invalid.")
+            alloc = chosen
         egg = EGGS[body["egg"]]
         missing = [
             env

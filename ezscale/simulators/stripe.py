@@ -21,8 +21,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
@@ -78,7 +80,7 @@ def _idempotency_error(web, status: int, message: str):
     return web.json_response({"error": {"type": "idempotency_error", "message": message}}, status=status)
 
 
-def idempotency_middleware(web, *, now=time.monotonic):
+def idempotency_middleware(web: Any, *, now: Callable[[], float] = time.monotonic) -> Any:
     """An aiohttp middleware giving localstripe Stripe's `Idempotency-Key` behaviour."""
     saved: dict[tuple[str, str], _Saved] = {}
     running: set[tuple[str, str]] = set()

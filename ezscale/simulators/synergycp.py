@@ -272,7 +272,9 @@ class SynergyCPSimulator(RestSimulator):
     def _provision(self, query: Query, body: dict[str, Any]) -> Result:
         server = self.servers.get(int(body.get("server_id") or 0))
         client = self.clients.get(int(body.get("client_id") or 0))
-        billing = body.get("billing") if isinstance(body.get("billing"), dict) else {}
+        billing = body.get("billing")
+        if not isinstance(billing, dict):
+            billing = {}
         if server is None or client is None or not billing.get("id"):
             return _fail(422, "server_id, client_id and billing.id are required.")
         if not str(billing["id"]).isdigit():

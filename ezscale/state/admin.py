@@ -8,5 +8,5 @@ class AdminState(AuthState):
 
     def _admin_guard(self) -> tuple[object, bool]:
         """For on_load: the redirect to return (if any), and whether the page may load its data."""
-        redirect = self.require_admin()
+        redirect = self._require_admin()
         return redirect, redirect is None and not self.denied

@@ -10,7 +10,14 @@ from ezscale.errors import DomainError
 from ezscale.models.analytics import PLATFORM_SCOPE
 from ezscale.services.analytics.converted import converted_revenue
 from ezscale.services.analytics.dashboard import load_dashboard, scopes
-from ezscale.services.analytics.view import chart_data, charts_without_data, key_figures, month_table
+from ezscale.services.analytics.view import (
+    KeyFigure,
+    MonthRow,
+    chart_data,
+    charts_without_data,
+    key_figures,
+    month_table,
+)
 from ezscale.state.admin import AdminState
 
 _CHARTS = (
@@ -32,9 +39,9 @@ class AdminAnalyticsState(AdminState):
     scope: str = PLATFORM_SCOPE
     scope_options: list[dict[str, str]] = []
     charts: dict[str, list[dict]] = {name: [] for name in _CHARTS}
-    figures: list[dict[str, str]] = []
+    figures: list[KeyFigure] = []
     empty_charts: list[str] = []
-    months: list[dict[str, str]] = []
+    months: list[MonthRow] = []
     computed_at: str = ""
     error: str = ""
     # Paid revenue of the last 30 days per invoice currency, converted at each invoice's rate.

@@ -2,15 +2,15 @@
 
 import reflex as rx
 
-from ezscale import routes
 from ezscale.db import central_session
 from ezscale.services.customers.directory import search_customers
+from ezscale.services.customers.view import SearchResultRow, search_result_rows
 from ezscale.state.admin import AdminState
 
 
 class AdminCustomersState(AdminState):
     query: str = ""
-    results: list[dict[str, str]] = []
+    results: list[SearchResultRow] = []
     searched_for: str = ""
 
     def _search(self) -> None:
@@ -20,20 +20,7 @@ class AdminCustomersState(AdminState):
         with central_session() as central:
             rows = search_customers(central, query=self.query)
         self.searched_for = self.query.strip()
-        self.results = [
-            {
-                "tenant": r.tenant_slug,
-                "tenant_name": r.tenant_name,
-                "email": r.email,
-                "name": r.name,
-                "company": r.company,
-                "country": r.country,
-                "joined": f"{r.joined:%Y-%m-%d}",
-                "status": "active" if r.active else "disabled",
-                "href": f"{routes.ADMIN_CUSTOMER}?tenant={r.tenant_id}&user={r.user_id}",
-            }
-            for r in rows
-        ]
+        self.results = search_result_rows(rows)
 
     @rx.event
     def load(self):

@@ -8,6 +8,7 @@ from ezscale.db import central_session
 from ezscale.errors import DomainError
 from ezscale.models.auth import AdminLoginEvent
 from ezscale.models.central import PlatformAdmin
+from ezscale.models.types import row_id
 from ezscale.services.accounts import admins, login_guard, two_factor
 from ezscale.services.accounts.auth import Client
 from ezscale.services.accounts.sessions import create_admin_session
@@ -18,7 +19,7 @@ PENDING_SECONDS = 300
 
 def _check_password(email: str, password: str, client: Client) -> int:
     with central_session() as session:
-        return admins.authenticate_admin(session, email=email, password=password, client=client).id
+        return row_id(admins.authenticate_admin(session, email=email, password=password, client=client))
 
 
 class AdminLoginState(AuthState):
@@ -55,7 +56,8 @@ class AdminLoginState(AuthState):
             with central_session() as session:
                 admin = admins.get_admin(session, admin_id=admin_id)
                 if admin.totp_enabled_at is None:
-                    enrolment = two_factor.begin(session, account=admin, issuer=f"{self.company_name} admin")
+                    house = self._site_tenant()  # the house tenant: _platform_host() checked it
+                    enrolment = two_factor.begin(session, account=admin, issuer=f"{house.name} admin")
                     self.qr, self.secret, self.step = enrolment.qr, enrolment.secret, "enrol"
                 else:
                     self.step = "code"
@@ -63,7 +65,7 @@ class AdminLoginState(AuthState):
             self.error = str(error)
             return
         self.error = ""
-        self._pending_admin_id, self._pending_until = admin.id, clock.now().timestamp() + PENDING_SECONDS
+        self._pending_admin_id, self._pending_until = row_id(admin), clock.now().timestamp() + PENDING_SECONDS
 
     def _pending(self) -> int:
         if (
@@ -76,6 +78,10 @@ class AdminLoginState(AuthState):
         return self._pending_admin_id
 
     def _open_session(self, session, admin: PlatformAdmin, *, enrolled: bool = False):
+        house = self._resolve()
+        if house is None:
+            self.error = "The platform admin area is not available on this site."
+            return None
         client = self._client()
         if enrolled:  # verify_admin_code records the usual sign-in; this is the first one
             login_guard.record_login(
@@ -92,7 +98,7 @@ class AdminLoginState(AuthState):
             session, admin=admin, method="password+totp", ip=client.ip, user_agent=client.user_agent
         )
         self._pending_admin_id, self.step, self.qr, self.secret, self.error = 0, "password", "", "", ""
-        return self._hand_off(self._resolve(), token, admin.email, routes.ADMIN)
+        return self._hand_off(house, token, admin.email, routes.ADMIN)
 
     @rx.event
     def submit_code(self, form: dict):

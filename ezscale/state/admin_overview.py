@@ -1,17 +1,15 @@
 """Platform admin → Overview: the platform's health figures (see services.platform_health)."""
 
-from dataclasses import asdict
-
 import reflex as rx
 
 from ezscale import clock
 from ezscale.db import central_session
-from ezscale.services.analytics.platform_health import platform_health
+from ezscale.services.analytics.platform_health import Figure, platform_health
 from ezscale.state.admin import AdminState
 
 
 class AdminOverviewState(AdminState):
-    health: list[dict[str, str]] = []
+    health: list[Figure] = []
 
     @rx.event
     def load(self):
@@ -20,5 +18,5 @@ class AdminOverviewState(AdminState):
             self.health = []
             return redirect
         with central_session() as central:
-            self.health = [asdict(f) for f in platform_health(central, now=clock.now())]
+            self.health = platform_health(central, now=clock.now())
         return None

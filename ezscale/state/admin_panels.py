@@ -50,7 +50,7 @@ def _panel_row(row: panels.PanelRow) -> dict[str, str]:
         "options": "\n".join(f"{k}={v}" for k, v in row.options.items()),
         "timeout": f"{row.timeout_seconds:g}",
         "last_test": row.last_test,
-        "test_ok": {True: "ok", False: "failed"}.get(row.last_test_ok, ""),
+        "test_ok": "" if row.last_test_ok is None else "ok" if row.last_test_ok else "failed",
     }
 
 

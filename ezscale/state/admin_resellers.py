@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale.db import central_session
+from ezscale.models.types import row_id
 from ezscale.services.resellers.lifecycle import create_reseller, request_deletion
 from ezscale.services.resellers.wholesale import billing_cycle_days, set_billing_cycle_day
 from ezscale.services.tenancy.tenants import list_tenants, reactivate_tenant, suspend_tenant
@@ -30,7 +31,7 @@ class AdminResellersState(AdminState):
                 "domains": ", ".join(domains),
                 "trial_ends": f"{t.trial_ends_at:%d %b %Y}" if t.trial_ends_at else "",
                 "reason": t.suspension_reason,
-                "cycle_day": str(cycle_days.get(t.id, "")),
+                "cycle_day": str(cycle_days.get(row_id(t), "")),
             }
             for t, domains in rows
         ]

@@ -8,12 +8,12 @@ from ezscale.db import central_session
 from ezscale.models.auth import AdminLoginEvent, LoginEvent
 from ezscale.services.accounts import login_guard
 from ezscale.services.core.audit import AuditFilter, list_audit
-from ezscale.services.core.audit_view import audit_rows, find_tenant_id, login_rows
+from ezscale.services.core.audit_view import AuditRow, LoginRow, audit_rows, find_tenant_id, login_rows
 from ezscale.services.tenancy.tenants import TenantInfo, find_tenant, tenant_session
 from ezscale.state.admin import AdminState
 
 
-def _rows(entries) -> list[dict[str, str]]:
+def _rows(entries) -> list[AuditRow]:
     with central_session() as central:
         return audit_rows(central, entries)
 
@@ -26,8 +26,8 @@ def _day(value: str) -> datetime | None:
 
 
 class AuditState(AdminState):
-    entries: list[dict[str, str]] = []
-    logins: list[dict[str, str]] = []
+    entries: list[AuditRow] = []
+    logins: list[LoginRow] = []
     filters: dict[str, str] = {"tenant": "", "actor": "", "action": "", "since": "", "until": ""}
 
     def _filter(self) -> AuditFilter:

@@ -16,6 +16,7 @@ from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from ezscale import routes
 from ezscale.services.accounts import handoffs
@@ -37,7 +38,7 @@ def read_cookie(header: str, name: str) -> str:
     return morsel.value if morsel else ""
 
 
-def fetch_then(url: str, callback, method: str = "GET") -> rx.event.EventSpec:
+def fetch_then(url: str, callback, method: str = "GET") -> EventSpec:
     """Request `url` from the HTTP edge (which sets or clears cookies), then run `callback`."""
     options = f"{{method: {json.dumps(method)}, credentials: 'same-origin', redirect: 'manual'}}"
     script = f"fetch({json.dumps(url)}, {options}).then(() => true)"
@@ -102,7 +103,7 @@ class AuthState(SiteState):
         already refused connections whose Origin is not this host."""
         return self.router.headers.origin or self.router.url.origin
 
-    def _hand_off(self, tenant: TenantInfo, token: str, email: str, next_path: str) -> rx.event.EventSpec:
+    def _hand_off(self, tenant: TenantInfo, token: str, email: str, next_path: str) -> EventSpec:
         """The browser POSTs to a one-time hand-off URL, whose HTTP response sets the session
         cookie (HttpOnly), then this tab goes on to `next_path`. The token itself never reaches
         the page; this tab's server-side state uses it until a page load sends the cookie."""
@@ -133,10 +134,18 @@ class AuthState(SiteState):
 
     @rx.event
     def require_reseller(self):
-        return self._require(RESELLER_ROLES, routes.LOGIN)
+        return self._require_reseller()
 
     @rx.event
     def require_admin(self):
+        return self._require_admin()
+
+    # Plain methods for guards that run inside other handlers (an `@rx.event` handler is typed as
+    # an event spec, not as a method to call).
+    def _require_reseller(self):
+        return self._require(RESELLER_ROLES, routes.LOGIN)
+
+    def _require_admin(self):
         return self._require(frozenset({AuthRole.PLATFORM_ADMIN}), routes.ADMIN_LOGIN)
 
     @rx.event

@@ -33,7 +33,7 @@ class BillingState(AuthState):
     error: str = ""
 
     def _refresh(self, user_id: int) -> None:
-        tenant = self._tenant()
+        tenant = self._site_tenant()
         with tenant_session(tenant) as db:
             view = views.overview(db, tenant=tenant, user_id=user_id)
             if self.detail is not None:
@@ -59,7 +59,7 @@ class BillingState(AuthState):
         if user is None:
             self.error = "Please sign in again."
             return
-        tenant = self._tenant()
+        tenant = self._site_tenant()
 
         def run() -> None:
             with tenant_session(tenant) as db:
@@ -71,7 +71,7 @@ class BillingState(AuthState):
 
     def _show(self, user_id: int, invoice_id: int) -> None:
         def run() -> views.InvoiceDetail:
-            with tenant_session(self._tenant()) as db:
+            with tenant_session(self._site_tenant()) as db:
                 return views.detail(db, user_id=user_id, invoice_id=invoice_id)
 
         detail, error = attempt(run)
@@ -173,7 +173,7 @@ class BillingState(AuthState):
         user = self._customer()
         if user is None:
             return None
-        tenant = self._tenant()
+        tenant = self._site_tenant()
 
         def run() -> tuple[str, bytes]:
             with tenant_session(tenant) as db:

@@ -93,12 +93,12 @@ class CustomerRecordMixin(rx.State, mixin=True):
             return result, tenant
 
         outcome, self.error = attempt(act)
-        if self.error:
+        if self.error or outcome is None:
             return None
         self.form = {}
         result, tenant = outcome
         if run is actions.impersonate:
-            return rx.redirect(impersonation_link(tenant, result))
+            return rx.redirect(impersonation_link(tenant, str(result)))
         return rx.toast.success(done)
 
     @rx.event

@@ -92,7 +92,7 @@ class KasmState(AuthState):
         if user is None:
             self.error = "Please sign in again."
             return
-        tenant = self._tenant()
+        tenant = self._site_tenant()
 
         def run() -> None:
             with tenant_session(tenant) as db:
@@ -145,7 +145,7 @@ class KasmState(AuthState):
         if user is None:
             return
         try:
-            with tenant_session(self._tenant()) as db, KasmClient.from_settings() as client:
+            with tenant_session(self._site_tenant()) as db, KasmClient.from_settings() as client:
                 url = kasm.open_url(db, user_id=user.id, workspace_id=workspace_id, client=client)
         except DomainError as error:
             self.error = str(error)

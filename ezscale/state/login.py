@@ -12,6 +12,7 @@ from ezscale import clock, routes
 from ezscale.blocking import run_blocking
 from ezscale.errors import DomainError
 from ezscale.models.tenant import User
+from ezscale.models.types import row_id
 from ezscale.services.accounts import auth, passkeys
 from ezscale.services.accounts.sessions import AuthRole, create_user_session
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
@@ -95,7 +96,7 @@ class LoginState(AuthState):
             return None
         if user.totp_enabled_at is None:
             return self._signed_in(user, "password", tenant)
-        self._pending_user_id, self._pending_tenant_id = user.id, tenant.id
+        self._pending_user_id, self._pending_tenant_id = row_id(user), tenant.id
         self._pending_until = clock.now().timestamp() + PENDING_SECONDS
         self.step, self.error = "code", ""
         return None

@@ -18,7 +18,7 @@ def attempt(fn: Callable[[], T]) -> tuple[T | None, str]:
         return None, str(error)
 
 
-def parse_id(value: str, what: str) -> int:
+def parse_id(value: str | int, what: str) -> int:
     """An id the page sent back; anything but a whole number is "No such <what>."."""
     try:
         return int(value)

@@ -16,7 +16,7 @@ class OrderState(AuthState):
 
     def _plan_code(self) -> str:
         """The route's `[plan_code]` (Reflex adds a var of that name for the dynamic route)."""
-        return self.plan_code
+        return self.plan_code  # type: ignore[attr-defined]  # added by Reflex for the route
 
     @rx.event
     def load(self):
@@ -26,7 +26,7 @@ class OrderState(AuthState):
             return
 
         def run() -> dict[str, str]:
-            with tenant_session(self._tenant()) as db:
+            with tenant_session(self._site_tenant()) as db:
                 shown = orders.quote(db, user_id=user.id, plan_code=self._plan_code()).display()
                 return {**shown, "default_method": views.default_method_label(db, user_id=user.id)}
 

@@ -39,7 +39,7 @@ class ResellerState(AuthState):
 
     def _guard(self) -> tuple[object, TenantInfo | None]:
         """For on_load: the redirect to return (if any) and the tenant to load, if allowed."""
-        redirect = self.require_reseller()
+        redirect = self._require_reseller()
         if redirect is not None or self.denied:
             return redirect, None
         owner = self._owner()

@@ -122,7 +122,7 @@ class ResellerOverviewState(ResellerState):
                 )
 
         invoice, self.error = attempt(run)
-        if self.error:
+        if self.error or invoice is None:
             return None
         self._refresh(tenant)
         if invoice.failure_message:

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from ezscale.services.accounts.invitations import invite_staff, list_staff, set_staff_active
+from ezscale.services.accounts.invitations import StaffRow, invite_staff, set_staff_active, staff_rows
 from ezscale.services.resellers.roles import ROLE_LABELS, ROLE_SUMMARY
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.messages import attempt, parse_id
@@ -10,7 +10,7 @@ from ezscale.state.reseller import ResellerState
 
 
 class ResellerStaffState(ResellerState):
-    staff: list[dict[str, str]] = []
+    staff: list[StaffRow] = []
     invite_email: str = ""
     invite_name: str = ""
     invite_role: str = "reseller_staff"
@@ -20,17 +20,7 @@ class ResellerStaffState(ResellerState):
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as db:
-            self.staff = [
-                {
-                    "id": str(u.id),
-                    "email": u.email,
-                    "name": u.name,
-                    "role": u.role.value,
-                    "role_label": ROLE_LABELS.get(u.role.value, u.role.value),
-                    "active": "yes" if u.is_active else "no",
-                }
-                for u in list_staff(db)
-            ]
+            self.staff = staff_rows(db)
 
     @rx.event
     def load(self):
@@ -69,7 +59,7 @@ class ResellerStaffState(ResellerState):
         return rx.toast.success(f"Invitation sent to {invited.email}.")
 
     @rx.event
-    def set_active(self, user_id: str, active: bool):
+    def set_active(self, user_id: int | str, active: bool):
         if (owner := self._owner()) is None:
             return
         user, tenant = owner

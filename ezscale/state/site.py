@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale.db import central_session
+from ezscale.errors import DomainError
 from ezscale.services.tenancy.tenants import HostStatus, TenantInfo, resolve_host, tenant_info
 from ezscale.tenant_context import current_tenant
 
@@ -29,6 +30,13 @@ class SiteState(rx.State):
     def _tenant(self) -> TenantInfo | None:
         """The tenant this tab was resolved to, re-read from the central database."""
         return tenant_info(self._tenant_id) if self._tenant_id else None
+
+    def _site_tenant(self) -> TenantInfo:
+        """`_tenant()` for handlers behind a sign-in guard, which only runs on a tenant's site."""
+        tenant = self._tenant()
+        if tenant is None:
+            raise DomainError("This site is not available.")
+        return tenant
 
     @rx.event
     def load_site(self):

@@ -17,7 +17,7 @@ from ezscale.services.kasm.sync import (
 from ezscale.services.kasm.workspaces import Next, converge_step
 from ezscale.services.tenancy.tenants import TenantInfo, active_tenants, tenant_session
 from ezscale.tasks.app import celery_app
-from ezscale.tasks.tenant_task import TENANT_HEADER, enqueue_for_tenant, tenant_task
+from ezscale.tasks.tenant_task import enqueue_for_tenant, tenant_headers, tenant_task
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,8 @@ def schedule_converge(tenant_id: int, workspace_id: int, *, failures: int = 0, d
     """Enqueue `converge_workspace` (after the caller's commit), optionally delayed."""
     converge_workspace.apply_async(
         args=(tenant_id, workspace_id, failures),
-        countdown=delay or None,
-        headers={TENANT_HEADER: tenant_id},
+        countdown=delay or None,  # type: ignore[arg-type]  # None: no countdown (celery-types says float)
+        headers=tenant_headers(tenant_id),
     )
 
 

@@ -1,6 +1,7 @@
 """SMTP delivery of outbox messages, retried with backoff on connection errors."""
 
 import smtplib
+from typing import Any
 
 from sqlmodel import Session
 
@@ -10,7 +11,7 @@ from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.tasks.app import celery_app
 from ezscale.tasks.tenant_task import enqueue_for_tenant, tenant_task
 
-_RETRY = dict(
+_RETRY: dict[str, Any] = dict(
     autoretry_for=(OSError, smtplib.SMTPException),
     retry_backoff=30,
     retry_backoff_max=1800,

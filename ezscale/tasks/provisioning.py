@@ -7,10 +7,11 @@ from sqlmodel import Session, select
 
 from ezscale.db import central_session
 from ezscale.models.central import Tenant
+from ezscale.models.types import pk
 from ezscale.services.provisioning import jobs
 from ezscale.services.tenancy.tenants import TenantInfo, active_tenants, tenant_session
 from ezscale.tasks.app import celery_app
-from ezscale.tasks.tenant_task import TENANT_HEADER, tenant_task
+from ezscale.tasks.tenant_task import tenant_headers, tenant_task
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ QUEUE = "critical"
 
 def _tenant_id(database: str) -> int:
     with central_session() as central:
-        return central.exec(select(Tenant.id).where(Tenant.database_name == database)).one()
+        return central.exec(select(pk(Tenant.id)).where(Tenant.database_name == database)).one()
 
 
 def enqueue(database: str, job_id: int, *, countdown: float = 0.0) -> None:
@@ -30,7 +31,9 @@ def enqueue(database: str, job_id: int, *, countdown: float = 0.0) -> None:
 def schedule_run(tenant_id: int, job_id: int, *, countdown: float = 0.0) -> None:
     """Send `run_job` (routed to the critical queue), optionally delayed."""
     run_job.apply_async(
-        args=(tenant_id, job_id), countdown=countdown or None, headers={TENANT_HEADER: tenant_id}
+        args=(tenant_id, job_id),
+        countdown=countdown or None,  # type: ignore[arg-type]  # None: no countdown (celery-types says float)
+        headers=tenant_headers(tenant_id),
     )
 
 

@@ -20,6 +20,12 @@ from ezscale.tenant_context import current_tenant
 TENANT_HEADER = "ezscale_tenant_id"
 
 
+def tenant_headers(tenant_id: int) -> dict[str, Any]:
+    """The message headers of a tenant task (the id stays an int: the worker compares it with the
+    argument; celery-types declares headers as strings only)."""
+    return {TENANT_HEADER: tenant_id}
+
+
 class TenantMismatch(DomainError):
     """A message's tenant header names another tenant than its argument: refused, never run."""
 
@@ -57,7 +63,7 @@ def tenant_task(
 
 def enqueue_for_tenant(task: Task, tenant_id: int, *args: Any, **kwargs: Any) -> AsyncResult:  # noqa: ANN401
     """Send a tenant task, with the tenant id both as argument and as message header."""
-    return task.apply_async(args=(tenant_id, *args), kwargs=kwargs, headers={TENANT_HEADER: tenant_id})
+    return task.apply_async(args=(tenant_id, *args), kwargs=kwargs, headers=tenant_headers(tenant_id))
 
 
 __all__ = ["enqueue_for_tenant", "tenant_task"]

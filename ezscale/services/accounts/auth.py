@@ -21,6 +21,7 @@ from ezscale import clock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.auth import EmailToken, LoginEvent, RecoveryCode, TokenPurpose
 from ezscale.models.tenant import Role, User
+from ezscale.models.types import existing, row_id
 from ezscale.services.accounts import login_guard, passkeys, rate_limits, totp
 from ezscale.services.accounts.passwords import hash_password, verify_password
 from ezscale.services.accounts.sessions import revoke_user_sessions
@@ -114,7 +115,7 @@ def _issue_token(
     token, now = secrets.token_urlsafe(32), clock.now()
     session.add(
         EmailToken(
-            user_id=user.id,
+            user_id=row_id(user),
             purpose=purpose,
             token_hash=_hash(token),
             new_email=new_email,
@@ -192,7 +193,7 @@ def sign_up(
     password), the two must match; see `check_sign_up` for what the form is checked for. `currency`
     is one of the tenant's enabled currencies (blank: its base currency)."""
     name, email = check_sign_up(name=name, email=email, password=password, confirm=confirm)
-    currency = signup_currency(session, currency)
+    chosen = signup_currency(session, currency)
     rate_limits.check_ip(action="signup", ip=client.ip)
     password_hash = hash_password(password)  # on every path, so that all of them take as long
     user = _find(session, email)
@@ -209,7 +210,7 @@ def sign_up(
             kind="signup_existing",
         )
         return
-    user = _pending_account(session, email=email, password_hash=password_hash, name=name, currency=currency)
+    user = _pending_account(session, email=email, password_hash=password_hash, name=name, currency=chosen)
     if user is not None:
         send_verification(session, tenant=tenant, user=user, password_hash=password_hash)
 
@@ -224,9 +225,9 @@ def _pending_account(
         if user is not None and user.email_verified_at is not None:
             return None
         if user is None:
-            user = User(email=email, role=Role.CUSTOMER, created_at=clock.now())
+            user = User(email=email, role=Role.CUSTOMER, password_hash="", created_at=clock.now())
         else:
-            _void_tokens(session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL)
+            _void_tokens(session, user_id=row_id(user), purpose=TokenPurpose.VERIFY_EMAIL)
         user.password_hash, user.name, user.currency = password_hash, name, currency
         session.add(user)
         try:
@@ -310,7 +311,7 @@ def verify_second_factor(session: Session, *, user_id: int, code: str, client: C
         session.add(user)
         session.commit()
         return "totp"
-    if totp.looks_like_recovery_code(code) and use_recovery_code(session, user_id=user.id, code=code):
+    if totp.looks_like_recovery_code(code) and use_recovery_code(session, user_id=row_id(user), code=code):
         return "recovery_code"
     if known:
         login_guard.device_failed(email=user.email, token=client.device)
@@ -423,7 +424,7 @@ def reset_password(session: Session, *, token: str, new_password: str) -> User:
     user.email_verified_at = user.email_verified_at or clock.now()  # the link proved the address
     session.add(user)
     session.commit()
-    revoke_user_sessions(session, user_id=user.id)
+    revoke_user_sessions(session, user_id=row_id(user))
     return user
 
 
@@ -434,20 +435,20 @@ def _check_current_password(user: User, password: str) -> None:
 
 def change_password(session: Session, *, user_id: int, current: str, new: str, keep_token: str) -> int:
     """Change the password; every other session ends. Returns how many sessions were ended."""
-    user = session.get(User, user_id)
+    user = existing(session, User, user_id)
     _check_current_password(user, current)
     check_password_rules(new)
     user.password_hash = hash_password(new)
     session.add(user)
     session.commit()
-    return revoke_user_sessions(session, user_id=user.id, keep_token=keep_token)
+    return revoke_user_sessions(session, user_id=row_id(user), keep_token=keep_token)
 
 
 def request_email_change(
     session: Session, *, tenant: TenantInfo, user_id: int, new_email: str, password: str
 ) -> None:
     """Mail a confirmation link to the new address; the change happens when it is followed."""
-    user = session.get(User, user_id)
+    user = existing(session, User, user_id)
     _check_current_password(user, password)
     new_email = normalise_email(new_email)
     if new_email == user.email:
@@ -490,7 +491,7 @@ def follow_link(session: Session, *, token: str) -> tuple[User, str]:
 
 def update_profile(session: Session, *, user_id: int, **fields: str) -> User:
     """Update the customer's own profile fields, each checked against its length limit."""
-    user = session.get(User, user_id)
+    user = existing(session, User, user_id)
     limits = {"name": 120, "company": 120, "address": 300, "country": 2, "tax_id": 40}
     for key, value in fields.items():
         if key not in limits:

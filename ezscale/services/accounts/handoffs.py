@@ -69,9 +69,9 @@ def claim(*, tenant_id: int, purpose: str, code: str) -> Claimed | None:
         won = session.exec(
             update(SessionHandoff)
             .where(
-                SessionHandoff.id == row.id,
+                col(SessionHandoff.id) == row.id,
                 col(SessionHandoff.used_at).is_(None),
-                SessionHandoff.expires_at > now,
+                col(SessionHandoff.expires_at) > now,
             )
             .values(used_at=now, session_token="")
             .execution_options(synchronize_session=False)

@@ -2,18 +2,20 @@
 single-use link to choose their own password; no password ever travels by mail."""
 
 import secrets
+from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import Role, User
+from ezscale.models.types import row_id
 from ezscale.services.accounts.auth import normalise_email, password_setup_link
 from ezscale.services.accounts.passwords import hash_password
-from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.core.audit import record_audit
 from ezscale.services.core.mail import send_mail
-from ezscale.services.resellers.roles import require_owner
+from ezscale.services.resellers.roles import ROLE_LABELS, require_owner
 from ezscale.services.tenancy.tenants import TenantInfo
 
 STAFF_ROLES = (Role.RESELLER_OWNER, Role.RESELLER_BILLING, Role.RESELLER_STAFF)
@@ -64,7 +66,27 @@ def invite_account(
 
 def list_staff(db: Session) -> list[User]:
     """The tenant's staff accounts, oldest first."""
-    return list(db.exec(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)).all())
+    return list(db.exec(select(User).where(col(User.role).in_(STAFF_ROLES)).order_by(col(User.id))).all())
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    """One staff account as the reseller's Staff page shows it."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    role_label: str
+    active: bool
+
+
+def staff_rows(db: Session) -> list[StaffRow]:
+    """The Staff page's rows, oldest account first."""
+    return [
+        StaffRow(row_id(u), u.email, u.name, u.role.value, ROLE_LABELS[AuthRole(u.role.value)], u.is_active)
+        for u in list_staff(db)
+    ]
 
 
 def invite_staff(

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, delete, func, select
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import DomainError
-from ezscale.models.auth import AdminLoginEvent, KnownDevice, LoginEvent
+from ezscale.models.auth import AdminLoginEvent, KnownDevice, LoginEvent, LoginEventBase
 from ezscale.settings import get_settings
 
 EventModel = type[LoginEvent] | type[AdminLoginEvent]
@@ -82,7 +82,7 @@ def record_login(
     reason: str = "",
 ) -> None:
     """Record one sign-in attempt (successful or not) in the login history."""
-    fields = dict(
+    event = model(
         email=email[:254],
         ip=ip[:45],
         user_agent=user_agent[:300],
@@ -91,8 +91,11 @@ def record_login(
         reason=reason,
         created_at=clock.now(),
     )
-    fields["admin_id" if model is AdminLoginEvent else "user_id"] = account_id
-    session.add(model(**fields))
+    if isinstance(event, AdminLoginEvent):
+        event.admin_id = account_id
+    else:
+        event.user_id = account_id
+    session.add(event)
     session.commit()
 
 
@@ -132,13 +135,13 @@ def check_not_locked(
         last_success = session.exec(
             select(func.max(model.created_at)).where(model.email == email, model.success == True)  # noqa: E712
         ).one()
-        account = [model.email == email]
+        account = [col(model.email) == email]
         if last_success is not None:
-            account.append(model.created_at > last_success)
+            account.append(col(model.created_at) > last_success)
         wait = _wait_seconds(session, model, *account, limit=settings.login_max_failures_per_account)
     if ip:
         wait = max(
-            wait, _wait_seconds(session, model, model.ip == ip, limit=settings.login_max_failures_per_ip)
+            wait, _wait_seconds(session, model, col(model.ip) == ip, limit=settings.login_max_failures_per_ip)
         )
     if wait:
         raise LockedOut(
@@ -195,10 +198,10 @@ def remember_device(*, email: str, token: str = "") -> str:
 
 def history(
     session: Session, model: EventModel, *, account_id: int | None = None, limit: int = 50
-) -> list[LoginEvent] | list[AdminLoginEvent]:
+) -> list[LoginEventBase]:
     """The newest sign-in attempts, of one account or of all."""
     query = select(model).order_by(col(model.id).desc()).limit(limit)
     if account_id is not None:
-        owner = model.admin_id if model is AdminLoginEvent else model.user_id
-        query = query.where(owner == account_id)
+        owner = AdminLoginEvent.admin_id if model is AdminLoginEvent else LoginEvent.user_id
+        query = query.where(col(owner) == account_id)
     return list(session.exec(query))

@@ -33,6 +33,7 @@ from ezscale import clock
 from ezscale.errors import DomainError
 from ezscale.models.auth import Passkey
 from ezscale.models.tenant import User
+from ezscale.models.types import existing, row_id
 
 MAX_PASSKEYS = 10
 
@@ -65,13 +66,13 @@ def check_origin(origin: str, rp_id: str) -> str:
 
 def registration_options(session: Session, *, user_id: int, rp_id: str, rp_name: str) -> Challenge:
     """WebAuthn options to register a new passkey, and the challenge to check the answer against."""
-    user = session.get(User, user_id)
+    user = existing(session, User, user_id)
     if user.webauthn_handle is None:
         user.webauthn_handle = bytes_to_base64url(secrets.token_bytes(32))
         session.add(user)
         session.commit()
-    existing = session.exec(select(Passkey.credential_id).where(Passkey.user_id == user_id)).all()
-    if len(existing) >= MAX_PASSKEYS:
+    registered = session.exec(select(Passkey.credential_id).where(Passkey.user_id == user_id)).all()
+    if len(registered) >= MAX_PASSKEYS:
         raise DomainError(f"You can register at most {MAX_PASSKEYS} passkeys.")
     options = generate_registration_options(
         rp_id=rp_id,
@@ -83,7 +84,7 @@ def registration_options(session: Session, *, user_id: int, rp_id: str, rp_name:
             resident_key=ResidentKeyRequirement.REQUIRED,
             user_verification=UserVerificationRequirement.PREFERRED,
         ),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in existing],
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in registered],
     )
     return Challenge(options_to_json(options), bytes_to_base64url(options.challenge))
 
@@ -170,7 +171,7 @@ def finish_authentication(
 
 
 def _info(p: Passkey) -> PasskeyInfo:
-    return PasskeyInfo(p.id, p.name, p.created_at, p.last_used_at)
+    return PasskeyInfo(row_id(p), p.name, p.created_at, p.last_used_at)
 
 
 def list_passkeys(session: Session, *, user_id: int) -> list[PasskeyInfo]:

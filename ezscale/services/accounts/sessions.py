@@ -15,9 +15,10 @@ from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session
-from ezscale.models.auth import AdminSession, UserSession
+from ezscale.models.auth import AdminSession, SessionBase, UserSession
 from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import User
+from ezscale.models.types import row_id
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 
@@ -79,7 +80,7 @@ def create_user_session(
     token, now = new_token(), clock.now()
     session.add(
         UserSession(
-            user_id=user.id,
+            user_id=row_id(user),
             token_hash=hash_token(token),
             method=method,
             ip=ip[:45],
@@ -100,7 +101,7 @@ def create_admin_session(
     token, now = new_token(), clock.now()
     session.add(
         AdminSession(
-            admin_id=admin.id,
+            admin_id=row_id(admin),
             token_hash=hash_token(token),
             method=method,
             ip=ip[:45],
@@ -114,11 +115,11 @@ def create_admin_session(
     return token
 
 
-def _live(row: UserSession | AdminSession | None) -> bool:
-    return row is not None and row.revoked_at is None and row.expires_at > clock.now()
+def _live(row: SessionBase) -> bool:
+    return row.revoked_at is None and row.expires_at > clock.now()
 
 
-def _touch(session: Session, row: UserSession | AdminSession) -> None:
+def _touch(session: Session, row: SessionBase) -> None:
     now = clock.now()
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
@@ -131,13 +132,13 @@ def user_for_token(session: Session, *, tenant: TenantInfo, token: str) -> AuthU
     if not token:
         return None
     row = session.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
-    if not _live(row):
+    if row is None or not _live(row):
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
     _touch(session, row)
-    return AuthUser(user.id, tenant.id, user.email, user.name, user.role.value)
+    return AuthUser(row_id(user), tenant.id, user.email, user.name, user.role.value)
 
 
 def admin_for_token(session: Session, *, tenant: TenantInfo, token: str) -> AuthUser | None:
@@ -145,13 +146,13 @@ def admin_for_token(session: Session, *, tenant: TenantInfo, token: str) -> Auth
     if not token or not tenant.is_house:
         return None
     row = session.exec(select(AdminSession).where(AdminSession.token_hash == hash_token(token))).first()
-    if not _live(row):
+    if row is None or not _live(row):
         return None
     admin = session.get(PlatformAdmin, row.admin_id)
     if admin is None or not admin.is_active or admin.totp_enabled_at is None:
         return None
     _touch(session, row)
-    return AuthUser(admin.id, tenant.id, admin.email, admin.name, AuthRole.PLATFORM_ADMIN.value)
+    return AuthUser(row_id(admin), tenant.id, admin.email, admin.name, AuthRole.PLATFORM_ADMIN.value)
 
 
 def current_user(*, tenant: TenantInfo, token: str) -> AuthUser | None:
@@ -177,9 +178,9 @@ def end_session(*, tenant: TenantInfo, token: str) -> None:
             session.add(row)
         session.commit()
     with central_session() as session:
-        for row in session.exec(select(AdminSession).where(AdminSession.token_hash == digest)):
-            row.revoked_at = row.revoked_at or now
-            session.add(row)
+        for admin_row in session.exec(select(AdminSession).where(AdminSession.token_hash == digest)):
+            admin_row.revoked_at = admin_row.revoked_at or now
+            session.add(admin_row)
         session.commit()
 
 

@@ -13,6 +13,7 @@ from ezscale.errors import DomainError
 from ezscale.models.auth import RecoveryCode
 from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import User
+from ezscale.models.types import row_id
 from ezscale.services.accounts import totp
 from ezscale.services.accounts.passwords import verify_password
 
@@ -60,7 +61,9 @@ def regenerate_recovery_codes(session: Session, *, user: User) -> list[str]:
     codes = totp.new_recovery_codes()
     now = clock.now()
     for code in codes:
-        session.add(RecoveryCode(user_id=user.id, code_hash=totp.hash_recovery_code(code), created_at=now))
+        session.add(
+            RecoveryCode(user_id=row_id(user), code_hash=totp.hash_recovery_code(code), created_at=now)
+        )
     session.commit()
     return codes
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.models.tenant import Invoice, InvoiceKind, InvoiceStatus
 from ezscale.money import Money
@@ -59,10 +59,10 @@ def converted_revenue(central: Session, *, since: datetime, until: datetime) -> 
         with tenant_session(tenant) as db:
             for invoice in db.exec(
                 select(Invoice).where(
-                    Invoice.kind == InvoiceKind.INVOICE,
-                    Invoice.status == InvoiceStatus.PAID,
-                    Invoice.paid_at >= since,
-                    Invoice.paid_at < until,
+                    col(Invoice.kind) == InvoiceKind.INVOICE,
+                    col(Invoice.status) == InvoiceStatus.PAID,
+                    col(Invoice.paid_at) >= since,
+                    col(Invoice.paid_at) < until,
                 )
             ):
                 code = invoice.currency

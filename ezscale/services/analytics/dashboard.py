@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError
@@ -84,8 +84,12 @@ def _ratio(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(_RATE, rounding=ROUND_HALF_UP) if whole else None
 
 
-def _total(days: list[AnalyticsDay], name: str) -> Decimal | int:
-    return sum((getattr(d, name) for d in days), start=type(getattr(days[0], name))(0))
+def _mrr_total(days: list[AnalyticsDay], name: str) -> Decimal:
+    return sum((getattr(d, name) for d in days), start=Decimal(0))
+
+
+def _count_total(days: list[AnalyticsDay], name: str) -> int:
+    return sum(getattr(d, name) for d in days)
 
 
 def fold_months(rows: list[AnalyticsDay]) -> list[MonthFigures]:
@@ -96,9 +100,9 @@ def fold_months(rows: list[AnalyticsDay]) -> list[MonthFigures]:
     months = []
     for month, days in sorted(by_month.items()):
         first, last = days[0], days[-1]
-        total = partial(_total, days)
-        new, expansion = total("new_mrr"), total("expansion_mrr")
-        contraction, churned = total("contraction_mrr"), total("churned_mrr")
+        mrr_total, total = partial(_mrr_total, days), partial(_count_total, days)
+        new, expansion = mrr_total("new_mrr"), mrr_total("expansion_mrr")
+        contraction, churned = mrr_total("contraction_mrr"), mrr_total("churned_mrr")
         start_mrr = first.mrr - (
             first.new_mrr + first.expansion_mrr - first.contraction_mrr - first.churned_mrr
         )
@@ -148,16 +152,16 @@ def live(tenants: list[TenantInfo], *, now: datetime) -> Live:
     for tenant in tenants:
         with tenant_session(tenant) as db:
             revenue += db.exec(
-                select(func.coalesce(func.sum(Invoice.subtotal_minor), 0)).where(
-                    Invoice.kind == InvoiceKind.INVOICE,
-                    Invoice.status == InvoiceStatus.PAID,
-                    Invoice.paid_at >= since,
+                select(func.coalesce(func.sum(col(Invoice.subtotal_minor)), 0)).where(
+                    col(Invoice.kind) == InvoiceKind.INVOICE,
+                    col(Invoice.status) == InvoiceStatus.PAID,
+                    col(Invoice.paid_at) >= since,
                 )
             ).one()
             orders += db.exec(
                 select(func.count())
                 .select_from(Service)
-                .where(Service.status.in_((ServiceStatus.PENDING, ServiceStatus.PROVISIONING)))
+                .where(col(Service.status).in_((ServiceStatus.PENDING, ServiceStatus.PROVISIONING)))
             ).one()
     return Live(today_revenue_minor=int(revenue), active_orders=int(orders))
 
@@ -173,12 +177,12 @@ def load_dashboard(central: Session, *, scope_key: str, months: int = 24) -> Das
     rows = central.exec(
         select(AnalyticsDay)
         .where(
-            AnalyticsDay.scope == stored,
-            AnalyticsDay.currency == scope.currency,
-            AnalyticsDay.day >= first_month,
-            AnalyticsDay.day < now.date(),
+            col(AnalyticsDay.scope) == stored,
+            col(AnalyticsDay.currency) == scope.currency,
+            col(AnalyticsDay.day) >= first_month,
+            col(AnalyticsDay.day) < now.date(),
         )
-        .order_by(AnalyticsDay.day)
+        .order_by(col(AnalyticsDay.day))
     ).all()
     years: dict[int, int] = defaultdict(int)
     for row in rows:

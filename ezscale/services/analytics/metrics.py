@@ -26,9 +26,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
 
 from ezscale.models.analytics import PlanChange
 from ezscale.models.kasm import KasmUsageSession, KasmWorkspace
@@ -43,6 +45,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import row_id
 from ezscale.services.fx.conversion import convert_back_minor
 from ezscale.services.fx.currencies import tenant_currencies
 
@@ -133,8 +136,8 @@ def _subscription_events(
 ) -> Iterator[_Event]:
     subs = session.exec(
         select(Subscription).where(
-            Subscription.created_at < until,
-            (Subscription.cancelled_at.is_(None)) | (Subscription.cancelled_at > since),
+            col(Subscription.created_at) < until,
+            (col(Subscription.cancelled_at).is_(None)) | (col(Subscription.cancelled_at) > since),
         )
     ).all()
     changes: dict[int, list[PlanChange]] = defaultdict(list)
@@ -142,40 +145,43 @@ def _subscription_events(
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         for change in session.exec(
-            select(PlanChange).where(PlanChange.subscription_id.in_(chunk)).order_by(PlanChange.changed_at)
+            select(PlanChange)
+            .where(col(PlanChange.subscription_id).in_(chunk))
+            .order_by(col(PlanChange.changed_at))
         ):
             changes[change.subscription_id].append(change)
     for sub in subs:
         end = sub.cancelled_at
         if sub.status is SubscriptionStatus.CANCELLED and end is None:
             continue
-        history = changes.get(sub.id, [])
+        history = changes.get(row_id(sub), [])
         plan_id = history[0].from_plan_id if history else sub.plan_id
         begin = sub.created_at
-        for change in [*history, None]:
-            seg_end = change.changed_at if change else end
+        segments: list[PlanChange | None] = [*history, None]
+        for step in segments:
+            seg_end = step.changed_at if step else end
             value = monthly_value(plans[plan_id])
             if seg_end is None or seg_end > begin:
                 yield _Event(begin, sub.user_id, value, plan_id=plan_id, count=1)
                 if seg_end is not None:
                     yield _Event(seg_end, sub.user_id, -value, plan_id=plan_id, count=-1)
-            if change:
-                begin, plan_id = change.changed_at, change.to_plan_id
+            if step:
+                begin, plan_id = step.changed_at, step.to_plan_id
 
 
 def _usage_rows(
     session: Session, since: datetime, until: datetime
-) -> Sequence[tuple[int, datetime | None, int, int]]:
+) -> Sequence[tuple[int, datetime, int | None, int | None]]:
     return session.exec(
         select(
-            KasmUsageSession.user_id,
-            KasmUsageSession.stopped_at,
-            KasmUsageSession.billable_seconds,
-            KasmUsageSession.cost_minor,
+            col(KasmUsageSession.user_id),
+            cast(Mapped[datetime], col(KasmUsageSession.stopped_at)),  # IS NOT NULL below
+            col(KasmUsageSession.billable_seconds),
+            col(KasmUsageSession.cost_minor),
         ).where(
-            KasmUsageSession.started_at < until,
-            KasmUsageSession.stopped_at.is_not(None),
-            KasmUsageSession.stopped_at > since,
+            col(KasmUsageSession.started_at) < until,
+            col(KasmUsageSession.stopped_at).is_not(None),
+            col(KasmUsageSession.stopped_at) > since,
         )
     ).all()
 
@@ -209,7 +215,7 @@ class _Sweep:
 def compute_days(session: Session, *, start: date, end: date) -> list[DayFigures]:
     """Figures of each day from `start` to `end` inclusive, from this tenant's own database."""
     since, until = day_start(start), day_start(end) + _ONE_DAY
-    plans = {p.id: p for p in session.exec(select(Plan))}
+    plans = {row_id(p): p for p in session.exec(select(Plan))}
     events = list(_subscription_events(session, plans, since, until))
     days = {start + timedelta(n): DayFigures(start + timedelta(n)) for n in range((end - start).days + 1)}
     for user_id, stopped, seconds, cost in _usage_rows(session, since - USAGE_WINDOW, until):
@@ -261,7 +267,7 @@ def _customers(session: Session, days: dict[date, DayFigures], since: datetime, 
     firsts: dict[int, datetime] = {}
     for model in (Subscription, KasmWorkspace):
         for user_id, first in session.exec(
-            select(model.user_id, func.min(model.created_at)).group_by(model.user_id)
+            select(col(model.user_id), func.min(col(model.created_at))).group_by(col(model.user_id))
         ):
             first = first if first.tzinfo else first.replace(tzinfo=UTC)
             firsts[user_id] = min(first, firsts.get(user_id, first))
@@ -288,13 +294,17 @@ def _in_base(base: str) -> Callable[[int, str, str], int]:
 def _revenue(session: Session, days: dict[date, DayFigures], since: datetime, until: datetime) -> None:
     in_base = _in_base(tenant_currencies(session).base)
     rows = session.exec(
-        select(
-            Invoice.paid_at, Invoice.subtotal_minor, Invoice.tax_minor, Invoice.currency, Invoice.fx_rate
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
+            cast(Mapped[datetime], col(Invoice.paid_at)),  # paid invoices: never NULL
+            col(Invoice.subtotal_minor),
+            col(Invoice.tax_minor),
+            col(Invoice.currency),
+            col(Invoice.fx_rate),
         ).where(
-            Invoice.kind == InvoiceKind.INVOICE,
-            Invoice.status == InvoiceStatus.PAID,
-            Invoice.paid_at >= since,
-            Invoice.paid_at < until,
+            col(Invoice.kind) == InvoiceKind.INVOICE,
+            col(Invoice.status) == InvoiceStatus.PAID,
+            col(Invoice.paid_at) >= since,
+            col(Invoice.paid_at) < until,
         )
     )
     for paid_at, subtotal, tax, currency, rate in rows:
@@ -312,10 +322,10 @@ def aging_bucket(days_past_due: int) -> int:
 def _aging(session: Session, days: dict[date, DayFigures], since: datetime, until: datetime) -> None:
     invoices = session.exec(
         select(Invoice).where(
-            Invoice.kind == InvoiceKind.INVOICE,
-            Invoice.status.in_((InvoiceStatus.OPEN, InvoiceStatus.PAID)),
-            Invoice.issued_at < until,
-            (Invoice.paid_at.is_(None)) | (Invoice.paid_at > since),
+            col(Invoice.kind) == InvoiceKind.INVOICE,
+            col(Invoice.status).in_((InvoiceStatus.OPEN, InvoiceStatus.PAID)),
+            col(Invoice.issued_at) < until,
+            (col(Invoice.paid_at).is_(None)) | (col(Invoice.paid_at) > since),
         )
     )
     fields = ("aging_0_30_minor", "aging_31_60_minor", "aging_61_90_minor", "aging_90_plus_minor")
@@ -330,13 +340,15 @@ def _aging(session: Session, days: dict[date, DayFigures], since: datetime, unti
         if amount <= 0:
             continue
         amount = in_base(amount, invoice.currency, invoice.fx_rate)
-        due = invoice.due_at or invoice.issued_at
-        day = max(invoice.issued_at.date(), min(days))
+        issued = invoice.issued_at
+        assert issued is not None, "open and paid invoices are issued"
+        due = invoice.due_at or issued
+        day = max(issued.date(), min(days))
         while day <= last:
             at = day_start(day) + _ONE_DAY
             if invoice.paid_at is not None and invoice.paid_at <= at:
                 break
-            if invoice.issued_at <= at:
+            if issued <= at:
                 figures = days[day]
                 past_due = (at - due).days if at > due else 0
                 figures.outstanding_minor += amount

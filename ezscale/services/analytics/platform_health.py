@@ -66,13 +66,8 @@ def platform_health(central: Session, *, now: datetime) -> list[Figure]:
     """The platform's health over the last WINDOW for the admin Overview: MRR today, open
     invoices, failed payments, failed provisioning and open alerts, across every tenant."""
     since = now - WINDOW
-    open_count, open_totals, failed_payments, failed_services, failed_workspaces = (
-        0,
-        defaultdict(int),
-        0,
-        0,
-        0,
-    )
+    open_count, failed_payments, failed_services, failed_workspaces = 0, 0, 0, 0
+    open_totals: defaultdict[str, int] = defaultdict(int)
     for tenant in reporting_tenants(central):
         with tenant_session(tenant) as db:
             for currency, count, total in db.exec(

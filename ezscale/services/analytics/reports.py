@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -68,12 +68,12 @@ def _snapshot_rows(
         rows = central.exec(
             select(AnalyticsDay)
             .where(
-                AnalyticsDay.scope == stored,
-                AnalyticsDay.currency == currency,
-                AnalyticsDay.day >= start,
-                AnalyticsDay.day <= end,
+                col(AnalyticsDay.scope) == stored,
+                col(AnalyticsDay.currency) == currency,
+                col(AnalyticsDay.day) >= start,
+                col(AnalyticsDay.day) <= end,
             )
-            .order_by(AnalyticsDay.day)
+            .order_by(col(AnalyticsDay.day))
         ).all()
         yield currency, list(rows)
 
@@ -146,10 +146,10 @@ def _subscriptions(
 
 def _paid_in(since: datetime, until: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
-        Invoice.kind == InvoiceKind.INVOICE,
-        Invoice.status == InvoiceStatus.PAID,
-        Invoice.paid_at >= since,
-        Invoice.paid_at < until,
+        col(Invoice.kind) == InvoiceKind.INVOICE,
+        col(Invoice.status) == InvoiceStatus.PAID,
+        col(Invoice.paid_at) >= since,
+        col(Invoice.paid_at) < until,
     )
 
 
@@ -165,19 +165,19 @@ def _revenue_by_item(group: str) -> Builder:
         for tenant in tenants:
             with tenant_session(tenant) as db:
                 rows = db.exec(
-                    select(
-                        Plan.code,
-                        Plan.name,
-                        Plan.service_type,
-                        func.sum(InvoiceItem.amount_minor),
+                    select(  # type: ignore[call-overload]  # sqlmodel types up to 4 columns
+                        col(Plan.code),
+                        col(Plan.name),
+                        col(Plan.service_type),
+                        func.sum(col(InvoiceItem.amount_minor)),
                         func.count(),
                     )
                     .select_from(InvoiceItem)
-                    .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
-                    .outerjoin(Service, Service.id == InvoiceItem.service_id)
-                    .outerjoin(Plan, Plan.id == Service.plan_id)
+                    .join(Invoice, col(Invoice.id) == col(InvoiceItem.invoice_id))
+                    .outerjoin(Service, col(Service.id) == col(InvoiceItem.service_id))
+                    .outerjoin(Plan, col(Plan.id) == col(Service.plan_id))
                     .where(*_paid_in(since, until))
-                    .group_by(Plan.code, Plan.name, Plan.service_type)
+                    .group_by(col(Plan.code), col(Plan.name), col(Plan.service_type))
                 ).all()
             totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
             for code, name, kind, amount, lines in rows:
@@ -207,19 +207,24 @@ def _tax(central: Session, tenants: list[TenantInfo], scope_key: str, start: dat
     for tenant in tenants:
         with tenant_session(tenant) as db:
             rows = db.exec(
-                select(
-                    User.country,
-                    Invoice.tax_label,
-                    Invoice.tax_rate_percent,
-                    Invoice.reverse_charge,
+                select(  # type: ignore[call-overload]  # sqlmodel types up to 4 columns
+                    col(User.country),
+                    col(Invoice.tax_label),
+                    col(Invoice.tax_rate_percent),
+                    col(Invoice.reverse_charge),
                     func.count(),
-                    func.sum(Invoice.subtotal_minor),
-                    func.sum(Invoice.tax_minor),
+                    func.sum(col(Invoice.subtotal_minor)),
+                    func.sum(col(Invoice.tax_minor)),
                 )
-                .join(User, User.id == Invoice.user_id)
+                .join(User, col(User.id) == col(Invoice.user_id))
                 .where(*_paid_in(since, until))
-                .group_by(User.country, Invoice.tax_label, Invoice.tax_rate_percent, Invoice.reverse_charge)
-                .order_by(User.country, Invoice.tax_rate_percent)
+                .group_by(
+                    col(User.country),
+                    col(Invoice.tax_label),
+                    col(Invoice.tax_rate_percent),
+                    col(Invoice.reverse_charge),
+                )
+                .order_by(col(User.country), col(Invoice.tax_rate_percent))
             ).all()
         for country, label, rate, reverse, count, net, tax in rows:
             cur = tenant.currency
@@ -252,10 +257,10 @@ def _aging(central: Session, tenants: list[TenantInfo], scope_key: str, start: d
     for tenant in tenants:
         with tenant_session(tenant) as db:
             rows = db.exec(
-                select(Invoice, User.email)
-                .join(User, User.id == Invoice.user_id)
-                .where(Invoice.kind == InvoiceKind.INVOICE, Invoice.status == InvoiceStatus.OPEN)
-                .order_by(Invoice.due_at)
+                select(Invoice, col(User.email))
+                .join(User, col(User.id) == col(Invoice.user_id))
+                .where(col(Invoice.kind) == InvoiceKind.INVOICE, col(Invoice.status) == InvoiceStatus.OPEN)
+                .order_by(col(Invoice.due_at))
             ).all()
         for invoice, email in rows:
             due = invoice.due_at or invoice.issued_at
@@ -286,20 +291,24 @@ def _refunds(central: Session, tenants: list[TenantInfo], scope_key: str, start:
     for tenant in tenants:
         with tenant_session(tenant) as db:
             notes = db.exec(
-                select(Invoice, User.email)
-                .join(User, User.id == Invoice.user_id)
+                select(Invoice, col(User.email))
+                .join(User, col(User.id) == col(Invoice.user_id))
                 .where(
-                    Invoice.kind == InvoiceKind.CREDIT_NOTE,
-                    Invoice.issued_at >= since,
-                    Invoice.issued_at < until,
+                    col(Invoice.kind) == InvoiceKind.CREDIT_NOTE,
+                    col(Invoice.issued_at) >= since,
+                    col(Invoice.issued_at) < until,
                 )
-                .order_by(Invoice.issued_at)
+                .order_by(col(Invoice.issued_at))
             ).all()
             refunds = db.exec(
-                select(Payment, User.email)
-                .join(User, User.id == Payment.user_id)
-                .where(Payment.refunded_minor > 0, Payment.updated_at >= since, Payment.updated_at < until)
-                .order_by(Payment.updated_at)
+                select(Payment, col(User.email))
+                .join(User, col(User.id) == col(Payment.user_id))
+                .where(
+                    col(Payment.refunded_minor) > 0,
+                    col(Payment.updated_at) >= since,
+                    col(Payment.updated_at) < until,
+                )
+                .order_by(col(Payment.updated_at))
             ).all()
         for note, email in notes:
             yield [

@@ -4,6 +4,7 @@ Amounts stay exact until here; charts get major units as floats rounded to the c
 needs numbers), and every figure shown as text is formatted from the exact value.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ezscale.money import Money, minor_digits, round_minor
@@ -90,7 +91,35 @@ def charts_without_data(charts: dict[str, list[dict]]) -> list[str]:
     ]
 
 
-def key_figures(board: Dashboard) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class KeyFigure:
+    """One key-figure tile of the dashboard."""
+
+    id: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """One month of the table under the charts, as text."""
+
+    month: str
+    mrr: str
+    arr: str
+    new: str
+    expansion: str
+    contraction: str
+    churned: str
+    customers: str
+    logo_churn: str
+    revenue_churn: str
+    revenue: str
+    usage_hours: str
+    conversion: str
+
+
+def key_figures(board: Dashboard) -> list[KeyFigure]:
     """The key-figure tiles (label, value) of the dashboard, formatted."""
     cur = board.scope.currency
     last = board.months[-1] if board.months else None
@@ -106,27 +135,27 @@ def key_figures(board: Dashboard) -> list[dict[str, str]]:
         ("today-revenue", "Revenue today (live)", money(board.live.today_revenue_minor, cur).format()),
         ("active-orders", "Active orders (live)", str(board.live.active_orders)),
     ]
-    return [{"id": key, "label": label, "value": value} for key, label, value in rows]
+    return [KeyFigure(key, label, value) for key, label, value in rows]
 
 
-def month_table(board: Dashboard) -> list[dict[str, str]]:
+def month_table(board: Dashboard) -> list[MonthRow]:
     """The monthly figures as text, newest first, for the table under the charts."""
     cur = board.scope.currency
     return [
-        {
-            "month": _month(m),
-            "mrr": money(m.mrr, cur).format(),
-            "arr": money(m.arr, cur).format(),
-            "new": money(m.new_mrr, cur).format(),
-            "expansion": money(m.expansion_mrr, cur).format(),
-            "contraction": money(m.contraction_mrr, cur).format(),
-            "churned": money(m.churned_mrr, cur).format(),
-            "customers": str(m.paying_customers),
-            "logo_churn": _percent(m.logo_churn_rate),
-            "revenue_churn": _percent(m.revenue_churn_rate),
-            "revenue": money(m.revenue_minor, cur).format(),
-            "usage_hours": f"{Decimal(m.usage_seconds) / 3600:.2f}",
-            "conversion": _percent(m.conversion_rate),
-        }
+        MonthRow(
+            month=_month(m),
+            mrr=money(m.mrr, cur).format(),
+            arr=money(m.arr, cur).format(),
+            new=money(m.new_mrr, cur).format(),
+            expansion=money(m.expansion_mrr, cur).format(),
+            contraction=money(m.contraction_mrr, cur).format(),
+            churned=money(m.churned_mrr, cur).format(),
+            customers=str(m.paying_customers),
+            logo_churn=_percent(m.logo_churn_rate),
+            revenue_churn=_percent(m.revenue_churn_rate),
+            revenue=money(m.revenue_minor, cur).format(),
+            usage_hours=f"{Decimal(m.usage_seconds) / 3600:.2f}",
+            conversion=_percent(m.conversion_rate),
+        )
         for m in reversed(board.months)
     ]

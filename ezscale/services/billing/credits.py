@@ -1,7 +1,7 @@
 """Account credit: a ledger of signed rows per customer and currency; the balance is their sum."""
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError
@@ -29,17 +29,17 @@ def lock_and_balances(session: Session, *, user_ids: list[int]) -> dict[tuple[in
     Returns None when a customer has no billing profile yet (then lock them one by one)."""
     locks.write_lock(session)
     locked = session.exec(
-        select(BillingProfile.user_id)
-        .where(BillingProfile.user_id.in_(user_ids))
-        .order_by(BillingProfile.user_id)
+        select(col(BillingProfile.user_id))
+        .where(col(BillingProfile.user_id).in_(user_ids))
+        .order_by(col(BillingProfile.user_id))
         .with_for_update()
     ).all()
     if len(set(locked)) != len(set(user_ids)):
         return None
     rows = session.exec(
-        select(CreditEntry.user_id, CreditEntry.currency, func.sum(CreditEntry.amount_minor))
-        .where(CreditEntry.user_id.in_(user_ids))
-        .group_by(CreditEntry.user_id, CreditEntry.currency)
+        select(col(CreditEntry.user_id), col(CreditEntry.currency), func.sum(col(CreditEntry.amount_minor)))
+        .where(col(CreditEntry.user_id).in_(user_ids))
+        .group_by(col(CreditEntry.user_id), col(CreditEntry.currency))
     ).all()
     return {(user_id, currency): int(total) for user_id, currency, total in rows}
 
@@ -101,6 +101,7 @@ def adjust(session: Session, *, user_id: int, amount_minor: int, currency: str, 
         currency=currency,
         memo=memo,
     )
+    assert entry is not None, "a non-zero adjustment always adds an entry"
     session.commit()
     return entry
 
@@ -110,8 +111,8 @@ def history(session: Session, *, user_id: int, limit: int = 200) -> list[CreditE
     return list(
         session.exec(
             select(CreditEntry)
-            .where(CreditEntry.user_id == user_id)
-            .order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
+            .where(col(CreditEntry.user_id) == user_id)
+            .order_by(col(CreditEntry.created_at).desc(), col(CreditEntry.id).desc())
             .limit(limit)
         )
     )

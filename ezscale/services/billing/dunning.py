@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.billing import BillingEvent
@@ -24,6 +24,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import existing, pk, row_id
 from ezscale.money import Money
 from ezscale.services.billing import renewal_changes, timeline
 from ezscale.services.provisioning import lifecycle
@@ -95,7 +96,7 @@ def on_invoice_paid(session: Session, invoice: Invoice) -> None:
         service.status, service.status_reason = ServiceStatus.ACTIVE, ""
         session.add(service)
         lifecycle.request(
-            session, service_id=service.id, action=JobAction.UNSUSPEND, cause=f"paid:{invoice.id}"
+            session, service_id=row_id(service), action=JobAction.UNSUSPEND, cause=f"paid:{row_id(invoice)}"
         )
         for sub in session.exec(
             select(Subscription).where(
@@ -121,12 +122,14 @@ def _services(session: Session, invoice: Invoice, statuses: tuple[ServiceStatus,
     }
     if not ids:
         return []
-    return list(session.exec(select(Service).where(Service.id.in_(ids), Service.status.in_(statuses))))
+    return list(
+        session.exec(select(Service).where(col(Service.id).in_(ids), col(Service.status).in_(statuses)))
+    )
 
 
 def _set_subscriptions(session: Session, services: list[Service], status: SubscriptionStatus) -> None:
     ids = [s.id for s in services]
-    for sub in session.exec(select(Subscription).where(Subscription.service_id.in_(ids))):
+    for sub in session.exec(select(Subscription).where(col(Subscription.service_id).in_(ids))):
         if sub.status is not SubscriptionStatus.CANCELLED:
             sub.status = status
             if status is SubscriptionStatus.CANCELLED:
@@ -136,7 +139,7 @@ def _set_subscriptions(session: Session, services: list[Service], status: Subscr
 
 
 def _notice(session: Session, invoice: Invoice, subject: str, text: str, kind: str) -> Notice:
-    user = session.get(User, invoice.user_id)
+    user = existing(session, User, invoice.user_id)
     due = Money(
         invoice.total_minor
         - invoice.credit_applied_minor
@@ -262,10 +265,10 @@ def _escalate(
         service.status, service.status_reason = to[0], _reason(invoice)
         session.add(service)
     action = JobAction.TERMINATE if to[0] is ServiceStatus.TERMINATED else JobAction.SUSPEND
-    lifecycle.request_many(session, service_ids=[s.id for s in services], action=action, cause=key)
+    lifecycle.request_many(session, service_ids=[row_id(s) for s in services], action=action, cause=key)
     if to[0] is ServiceStatus.TERMINATED:
         renewal_changes.void_unpaid_renewals(
-            session, service_ids=[s.id for s in services], keep_invoice_id=invoice.id
+            session, service_ids=[row_id(s) for s in services], keep_invoice_id=row_id(invoice)
         )
     _set_subscriptions(session, services, to[1])
     timeline.record(
@@ -284,8 +287,8 @@ def open_invoice_ids(session: Session) -> list[int]:
     """Ids of the open (unpaid, issued) invoices that dunning looks at, in id order."""
     return list(
         session.exec(
-            select(Invoice.id)
-            .where(Invoice.status == InvoiceStatus.OPEN, Invoice.kind == InvoiceKind.INVOICE)
-            .order_by(Invoice.id)
+            select(pk(Invoice.id))
+            .where(col(Invoice.status) == InvoiceStatus.OPEN, col(Invoice.kind) == InvoiceKind.INVOICE)
+            .order_by(col(Invoice.id))
         )
     )

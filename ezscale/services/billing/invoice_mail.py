@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from sqlmodel import Session
 
 from ezscale.models.tenant import Invoice, User
+from ezscale.models.types import existing
 from ezscale.money import Money
 from ezscale.services.core.mail import PendingMail, write_pending
 
@@ -16,7 +17,7 @@ def queue(session: Session, invoices: Iterable[Invoice]) -> None:
 
 
 def _message(session: Session, invoice: Invoice) -> PendingMail:
-    user = session.get(User, invoice.user_id)
+    user = existing(session, User, invoice.user_id)
     total = Money(invoice.total_minor, invoice.currency).format()
     return PendingMail(
         to=user.email,

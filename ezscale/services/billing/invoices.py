@@ -10,12 +10,13 @@ from decimal import Decimal
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import InvoiceSequence, Payment
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, User
+from ezscale.models.types import existing, row_id
 from ezscale.money import minor_digits, round_minor
 from ezscale.services.billing import credits, locks, timeline
 from ezscale.services.billing.tax import tax_for, tax_minor
@@ -32,9 +33,9 @@ def take_numbers(session: Session, series: str, count: int) -> list[str]:
     numbers have no gaps as long as every number taken is used in that transaction."""
     take = (
         update(InvoiceSequence)
-        .where(InvoiceSequence.series == series)
-        .values(next_number=InvoiceSequence.next_number + count)
-        .returning(InvoiceSequence.next_number)
+        .where(col(InvoiceSequence.series) == series)
+        .values(next_number=col(InvoiceSequence.next_number) + count)
+        .returning(col(InvoiceSequence.next_number))
         .execution_options(synchronize_session=False)
     )
     after = session.execute(take).scalar()
@@ -64,7 +65,9 @@ def get_invoice(session: Session, *, invoice_id: int, user_id: int | None = None
 def lines(session: Session, invoice: Invoice) -> list[InvoiceItem]:
     """The invoice's lines in the order they were added."""
     return list(
-        session.exec(select(InvoiceItem).where(InvoiceItem.invoice_id == invoice.id).order_by(InvoiceItem.id))
+        session.exec(
+            select(InvoiceItem).where(col(InvoiceItem.invoice_id) == invoice.id).order_by(col(InvoiceItem.id))
+        )
     )
 
 
@@ -131,7 +134,7 @@ def add_line(
         unit = Decimal(unit_minor).scaleb(-minor_digits(invoice.currency))
         amount_minor = round_minor(quantity * unit, invoice.currency)
     item = InvoiceItem(
-        invoice_id=invoice.id,
+        invoice_id=row_id(invoice),
         service_id=service_id,
         description=description[:300],
         quantity=quantity,
@@ -175,7 +178,7 @@ def issue(
     subtotal = sum(i.amount_minor for i in items)
     if subtotal < 0:
         raise DomainError("An invoice cannot total less than zero; issue a credit note instead.")
-    user = session.get(User, invoice.user_id)
+    user = existing(session, User, invoice.user_id)
     decision = tax_for(session, user)
     number = number or next_number(session, SERIES[invoice.kind])  # before the changes: one UPDATE
     now = clock.now()
@@ -214,7 +217,7 @@ def apply_credit(
     `available` (and may leave the flush to its batch's commit); otherwise both are locked here,
     the invoice first, and it is read fresh."""
     if available is None:
-        locks.lock_invoice(session, invoice.id)
+        locks.lock_invoice(session, row_id(invoice))
         credits.lock_customer(session, invoice.user_id)
         available = credits.balance_minor(session, user_id=invoice.user_id, currency=invoice.currency)
     use = min(amount_due(invoice), available)
@@ -341,7 +344,7 @@ def returnable_minor(session: Session, invoice: Invoice) -> int:
     Credit notes fill what is due first and only the rest goes to account credit, so keeping
     credit notes plus refunds within the total keeps what goes back within what was paid.
     Read it under `locks.lock_row` on the invoice, so two corrections cannot both see room."""
-    return invoice.total_minor - invoice.credited_minor - refunded_minor(session, invoice_id=invoice.id)
+    return invoice.total_minor - invoice.credited_minor - refunded_minor(session, invoice_id=row_id(invoice))
 
 
 def _refuse(session: Session, release: bool, message: str) -> None:
@@ -363,7 +366,7 @@ def create_credit_note(
         raise DomainError("A credit note needs a positive amount.")
     if not reason.strip():
         raise DomainError("Give a reason for the credit note.")
-    invoice = locks.lock_row(session, Invoice, invoice.id)
+    invoice = locks.lock_held(session, Invoice, row_id(invoice))
     if invoice.kind is not InvoiceKind.INVOICE or invoice.status not in (
         InvoiceStatus.OPEN,
         InvoiceStatus.PAID,
@@ -430,8 +433,8 @@ def list_invoices(session: Session, *, user_id: int, limit: int = 100) -> list[I
     return list(
         session.exec(
             select(Invoice)
-            .where(Invoice.user_id == user_id, Invoice.status != InvoiceStatus.DRAFT)
-            .order_by(Invoice.issued_at.desc(), Invoice.id.desc())
+            .where(col(Invoice.user_id) == user_id, col(Invoice.status) != InvoiceStatus.DRAFT)
+            .order_by(col(Invoice.issued_at).desc(), col(Invoice.id).desc())
             .limit(limit)
         )
     )

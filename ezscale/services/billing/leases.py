@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.billing import BillingLease
@@ -49,9 +49,12 @@ def acquire(session: Session, *, name: str) -> Lease | None:
             session.rollback()  # created by a concurrent run
     now = clock.now()
     lease = Lease(name, f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}", now + LEASE)
-    taken = session.execute(
+    taken = session.exec(
         update(BillingLease)
-        .where(BillingLease.name == name, or_(BillingLease.holder == "", BillingLease.expires_at <= now))
+        .where(
+            col(BillingLease.name) == name,
+            or_(col(BillingLease.holder) == "", col(BillingLease.expires_at) <= now),
+        )
         .values(holder=lease.holder, expires_at=lease.expires_at)
     ).rowcount
     session.commit()
@@ -63,9 +66,9 @@ def renew(session: Session, lease: Lease) -> None:
     now = clock.now()
     if lease.expires_at - now > LEASE / 2:
         return
-    kept = session.execute(
+    kept = session.exec(
         update(BillingLease)
-        .where(BillingLease.name == lease.name, BillingLease.holder == lease.holder)
+        .where(col(BillingLease.name) == lease.name, col(BillingLease.holder) == lease.holder)
         .values(expires_at=now + LEASE)
     ).rowcount
     session.commit()
@@ -78,7 +81,7 @@ def release(session: Session, lease: Lease) -> None:
     """Give the lease up at once, only if this holder still holds it."""
     session.execute(
         update(BillingLease)
-        .where(BillingLease.name == lease.name, BillingLease.holder == lease.holder)
+        .where(col(BillingLease.name) == lease.name, col(BillingLease.holder) == lease.holder)
         .values(holder="", expires_at=clock.now())
     )
     session.commit()

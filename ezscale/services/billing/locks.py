@@ -9,9 +9,10 @@ so until commit. Order when taking several: invoices (by id), then customers' bi
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from ezscale.models.tenant import Invoice
+from ezscale.models.types import existing
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -21,7 +22,9 @@ def write_lock(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return
-    if not connection.connection.driver_connection.in_transaction:
+    driver = connection.connection.driver_connection  # the sqlite3 connection, present while checked out
+    assert driver is not None
+    if not driver.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -31,7 +34,7 @@ def lock_invoices(session: Session, *conditions: ColumnElement[bool]) -> list[In
     query = (
         select(Invoice)
         .where(*conditions)
-        .order_by(Invoice.id)
+        .order_by(col(Invoice.id))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -39,7 +42,8 @@ def lock_invoices(session: Session, *conditions: ColumnElement[bool]) -> list[In
 
 
 def lock_row(session: Session, model: type[Row], row_id: int) -> Row | None:
-    """The row, locked until the caller's transaction ends, with every attribute read fresh.
+    """The row, locked until the caller's transaction ends, with every attribute read fresh
+    (None when there is none).
 
     On SQLite, work the caller already wrote in this transaction stays in it (it holds the write
     lock already); call this before any write to get the lock first. Unflushed changes to this
@@ -48,6 +52,13 @@ def lock_row(session: Session, model: type[Row], row_id: int) -> Row | None:
     return session.get(model, row_id, with_for_update=True, populate_existing=True)
 
 
+def lock_held(session: Session, model: type[Row], row_id: int | None) -> Row:
+    """`lock_row` for a row the caller holds (or one its foreign key names): it must exist."""
+    write_lock(session)
+    return existing(session, model, row_id, with_for_update=True, populate_existing=True)
+
+
 def lock_invoice(session: Session, invoice_id: int) -> Invoice | None:
-    """The invoice, locked and read fresh (see `lock_row`)."""
-    return lock_row(session, Invoice, invoice_id)
+    """The invoice, locked and read fresh (see `lock_row`), or None when there is none."""
+    write_lock(session)
+    return session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)

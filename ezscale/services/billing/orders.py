@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import NotFound
@@ -22,6 +22,7 @@ from ezscale.models.tenant import (
     ServiceStatus,
     User,
 )
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, payments, subscriptions, timeline
 from ezscale.services.billing.profiles import current_anchor_day
@@ -169,7 +170,7 @@ def place_order(
     require_in_stock(_provisioning_code(session, plan_code))
     plan = _plan(session, plan_code)
     _customer(session, user_id)
-    sub, invoice = subscriptions.subscribe(session, user_id=user_id, plan_id=plan.id)
+    sub, invoice = subscriptions.subscribe(session, user_id=user_id, plan_id=row_id(plan))
     if invoice.status is InvoiceStatus.OPEN:
         invoices.apply_credit(session, invoice)
         session.commit()
@@ -179,7 +180,7 @@ def place_order(
         except PaymentProviderUnavailable:
             session.rollback()
             log.warning("order %s: card not charged, provider unavailable", invoice.number)
-    return PlacedOrder(invoice=invoice, service=session.get(Service, sub.service_id))
+    return PlacedOrder(invoice=invoice, service=existing(session, Service, sub.service_id))
 
 
 def activate_paid_services(session: Session, invoice: Invoice) -> None:
@@ -198,12 +199,12 @@ def activate_paid_services(session: Session, invoice: Invoice) -> None:
         return
     pending = session.exec(
         select(Service)
-        .join(InvoiceItem, InvoiceItem.service_id == Service.id)
-        .where(InvoiceItem.invoice_id == invoice.id, Service.status == ServiceStatus.PENDING)
+        .join(InvoiceItem, col(InvoiceItem.service_id) == col(Service.id))
+        .where(col(InvoiceItem.invoice_id) == invoice.id, col(Service.status) == ServiceStatus.PENDING)
         .distinct()
     ).all()
     for service in pending:
-        plan = session.get(Plan, service.plan_id)
+        plan = existing(session, Plan, service.plan_id)
         if is_provisioned(plan.provisioning_code):
             enqueue_provisioning(session, service=service)
             timeline.record(

@@ -13,13 +13,14 @@ PaymentIntent up first), so an invoice attempt is one charge whoever retries it.
 import secrets
 from datetime import timedelta
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from ezscale import clock, routes
 from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, StripeCustomer
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceKind, InvoiceStatus, User
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, locks, timeline
 from ezscale.services.billing.profiles import ensure_profile
@@ -41,7 +42,7 @@ def stripe_customer_id(
     profile = ensure_profile(session, user_id=user_id)
     if profile.stripe_customer_id:
         return profile.stripe_customer_id
-    user = session.get(User, user_id)
+    user = existing(session, User, user_id)
     customer_id = (gw or gateway()).create_customer(
         email=user.email,
         name=user.name or user.email,
@@ -134,8 +135,8 @@ def list_cards(session: Session, *, user_id: int) -> list[PaymentMethod]:
     return list(
         session.exec(
             select(PaymentMethod)
-            .where(PaymentMethod.user_id == user_id, PaymentMethod.removed_at.is_(None))
-            .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id)
+            .where(col(PaymentMethod.user_id) == user_id, col(PaymentMethod.removed_at).is_(None))
+            .order_by(col(PaymentMethod.is_default).desc(), col(PaymentMethod.id))
         )
     )
 
@@ -236,7 +237,7 @@ def charge_invoice(
 
     Returns the card payment (None when credit covered it, nothing was due or there is no card);
     raises PaymentInProgress while another actor's attempt runs."""
-    claim = _claim(session, tenant=tenant, invoice_id=invoice.id, attempts_seen=attempts_seen)
+    claim = _claim(session, tenant=tenant, invoice_id=row_id(invoice), attempts_seen=attempts_seen)
     if claim is None:
         return None
     payment, resumed = claim
@@ -373,7 +374,7 @@ def _release(session: Session, payment: Payment) -> None:
     session.rollback()
     session.execute(
         update(Payment)
-        .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)
+        .where(col(Payment.id) == payment.id, col(Payment.status) == PaymentStatus.PENDING)
         .values(updated_at=clock.now() - ATTEMPT_LEASE)
     )
     session.commit()
@@ -517,11 +518,11 @@ def refund(
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise DomainError("Refund between 0 and what is left of the payment.")
     if payment.invoice_id is not None:
-        invoice = locks.lock_row(session, Invoice, payment.invoice_id)
-        payment = session.get(Payment, payment.id, populate_existing=True)
+        invoice = locks.lock_held(session, Invoice, payment.invoice_id)
+        payment = existing(session, Payment, row_id(payment), populate_existing=True)
         room = invoices.returnable_minor(session, invoice)
     else:
-        payment = locks.lock_row(session, Payment, payment.id)
+        payment = locks.lock_held(session, Payment, row_id(payment))
         room = amount_minor
     try:
         stripe_paid = payment.gateway == GatewayName.STRIPE and payment.stripe_payment_intent_id

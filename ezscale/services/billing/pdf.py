@@ -23,7 +23,7 @@ def render_invoice(session: Session, invoice: Invoice, *, branding: BrandingInfo
     totals.append(("Amount due", invoices.amount_due(invoice), True))
     doc = Document(
         title="Credit note" if invoice.kind is InvoiceKind.CREDIT_NOTE else "Invoice",
-        number=invoice.number,
+        number=invoice.number or "",  # PDFs are of issued invoices, which are numbered
         dates=f"Issued {invoice.issued_at:%Y-%m-%d}   Due {invoice.due_at:%Y-%m-%d}",
         status=invoice.status.value,
         currency=invoice.currency,

@@ -39,8 +39,10 @@ def ensure_profile(session: Session, *, user_id: int, anchor_day: int | None = N
     try:
         with session.begin_nested():
             session.add(profile)
-    except IntegrityError:
-        return get_profile(session, user_id=user_id)
+    except IntegrityError:  # created by a concurrent request: that one is the profile
+        concurrent = get_profile(session, user_id=user_id)
+        assert concurrent is not None
+        return concurrent
     return profile
 
 

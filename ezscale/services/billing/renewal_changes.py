@@ -10,9 +10,10 @@ difference (an upgrade leaves the difference due). Every step is on the timeline
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.models.tenant import Invoice, InvoiceItem, InvoiceKind, InvoiceStatus, Plan, Subscription
+from ezscale.models.types import row_id
 from ezscale.services.billing import invoice_mail, invoices, locks, timeline
 from ezscale.services.billing.proration import period_end, period_line
 from ezscale.services.billing.tax import tax_minor
@@ -37,15 +38,15 @@ def _standing_renewal(session: Session, subscription: Subscription) -> Invoice |
     start = subscription.current_period_end
     return session.exec(
         select(Invoice)
-        .join(InvoiceItem, InvoiceItem.invoice_id == Invoice.id)
+        .join(InvoiceItem, col(InvoiceItem.invoice_id) == col(Invoice.id))
         .where(
-            Invoice.user_id == subscription.user_id,
-            Invoice.kind == InvoiceKind.INVOICE,
-            Invoice.billing_key.like(f"{_key_prefix(subscription.user_id, start)}%"),
-            Invoice.status.in_((InvoiceStatus.OPEN, InvoiceStatus.PAID)),
-            InvoiceItem.service_id == subscription.service_id,
+            col(Invoice.user_id) == subscription.user_id,
+            col(Invoice.kind) == InvoiceKind.INVOICE,
+            col(Invoice.billing_key).like(f"{_key_prefix(subscription.user_id, start)}%"),
+            col(Invoice.status).in_((InvoiceStatus.OPEN, InvoiceStatus.PAID)),
+            col(InvoiceItem.service_id) == subscription.service_id,
         )
-        .order_by(Invoice.id.desc())
+        .order_by(col(Invoice.id).desc())
     ).first()
 
 
@@ -53,7 +54,7 @@ def follow_plan_change(session: Session, *, subscription: Subscription, plan: Pl
     """After `subscription` moved to `plan` (at `price_minor` in the customer's currency): its
     renewal issued ahead bills the new plan."""
     renewal = _standing_renewal(session, subscription)
-    if renewal is not None:
+    if renewal is not None and subscription.service_id is not None:
         start = subscription.current_period_end
         line = (period_line(plan, start, period_end(start, plan.billing_interval)), price_minor)
         _replace(session, renewal, service_ids={subscription.service_id}, line=line, why=f"now {plan.name}")
@@ -62,7 +63,7 @@ def follow_plan_change(session: Session, *, subscription: Subscription, plan: Pl
 def follow_cancel(session: Session, *, subscription: Subscription) -> None:
     """After a cancellation: nothing stays billed for the period after the current one."""
     renewal = _standing_renewal(session, subscription)
-    if renewal is not None:
+    if renewal is not None and subscription.service_id is not None:
         _replace(session, renewal, service_ids={subscription.service_id}, line=None, why="cancelled")
     if _invoiced_ahead(subscription):
         subscription.invoiced_through = subscription.current_period_end
@@ -77,15 +78,15 @@ def void_unpaid_renewals(session: Session, *, service_ids: list[int], keep_invoi
         return
     unpaid = session.exec(
         select(Invoice)
-        .join(InvoiceItem, InvoiceItem.invoice_id == Invoice.id)
+        .join(InvoiceItem, col(InvoiceItem.invoice_id) == col(Invoice.id))
         .where(
-            Invoice.billing_key.like(f"{RENEWAL_KEY_PREFIX}%"),
-            Invoice.status == InvoiceStatus.OPEN,
-            Invoice.amount_paid_minor == 0,
-            Invoice.id != keep_invoice_id,
-            InvoiceItem.service_id.in_(service_ids),
+            col(Invoice.billing_key).like(f"{RENEWAL_KEY_PREFIX}%"),
+            col(Invoice.status) == InvoiceStatus.OPEN,
+            col(Invoice.amount_paid_minor) == 0,
+            col(Invoice.id) != keep_invoice_id,
+            col(InvoiceItem.service_id).in_(service_ids),
         )
-        .order_by(Invoice.id)
+        .order_by(col(Invoice.id))
         .distinct()
     ).all()
     for invoice in unpaid:
@@ -93,11 +94,16 @@ def void_unpaid_renewals(session: Session, *, service_ids: list[int], keep_invoi
 
 
 def _replace(
-    session: Session, invoice: Invoice, *, service_ids: set[int], line: tuple[str, int] | None, why: str
+    session: Session,
+    invoice: Invoice,
+    *,
+    service_ids: set[int],
+    line: tuple[str, int] | None,
+    why: str,
 ) -> None:
     """Take `service_ids` off an issued renewal (adding `line`, for the one service changing
     plan, instead). Not committed."""
-    invoice = locks.lock_row(session, Invoice, invoice.id)
+    invoice = locks.lock_held(session, Invoice, row_id(invoice))
     if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
         return
     items = invoices.lines(session, invoice)
@@ -138,6 +144,7 @@ def _reissue(
     if not copies and line is None:
         return None
     start = old.due_at
+    assert start is not None, "an issued renewal has a due date"
     new = invoices.create_draft(
         session,
         user_id=old.user_id,

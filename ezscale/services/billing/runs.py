@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute
-from sqlmodel import Session, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from ezscale import clock
@@ -33,6 +34,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import existing, row_id
 from ezscale.services.billing import credits, dunning, invoice_mail, invoices, leases, locks, payments
 from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
@@ -67,10 +69,9 @@ class RunReport:
     skipped: bool = False  # another run of the kind held the tenant's lease
 
 
-def _pages(
-    session: Session, query: SelectOfScalar[int], column: InstrumentedAttribute[int]
-) -> Iterator[list[int]]:
-    """Yield ids page by page (keyset on `column`), never loading everything."""
+def _pages(session: Session, query: SelectOfScalar[Any], column: Mapped[Any]) -> Iterator[list[int]]:
+    """Yield ids page by page (keyset on `column`, an integer column: NULLs never page in),
+    never loading everything."""
     last = 0
     while True:
         ids = list(session.exec(query.where(column > last).order_by(column).limit(PAGE)))
@@ -88,17 +89,17 @@ def invoice_renewals(session: Session, *, beat: Callable[[], None] = lambda: Non
     next period as due), so nothing is issued from it directly. `beat` renews the run's lease."""
     horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
     due = (
-        Subscription.status != SubscriptionStatus.CANCELLED,
-        Subscription.cancel_at_period_end.is_(False),
-        Subscription.invoiced_through <= horizon,
+        col(Subscription.status) != SubscriptionStatus.CANCELLED,
+        col(Subscription.cancel_at_period_end).is_(False),
+        col(Subscription.invoiced_through) <= horizon,
     )
     made: list[int] = []
     prices = _RunPrices(tenant_currencies(session).base)
     for user_ids in _pages(
-        session, select(Subscription.user_id).where(*due).distinct(), Subscription.user_id
+        session, select(col(Subscription.user_id)).where(*due).distinct(), col(Subscription.user_id)
     ):
         # Held for the page, so the invoices below find customers and plans in the identity map.
-        customers = session.exec(select(User).where(User.id.in_(user_ids))).all()
+        customers = session.exec(select(User).where(col(User.id).in_(user_ids))).all()
         plans = session.exec(select(Plan)).all()
         for chunk in _batched(user_ids, BATCH):
             try:
@@ -129,8 +130,8 @@ def _lock_due(
     subs: dict[int, list[Subscription]] = defaultdict(list)
     for sub in session.exec(
         select(Subscription)
-        .where(Subscription.user_id.in_(user_ids), *due)
-        .order_by(Subscription.id)
+        .where(col(Subscription.user_id).in_(user_ids), *due)
+        .order_by(col(Subscription.id))
         .with_for_update()
         .execution_options(populate_existing=True)
     ):
@@ -169,9 +170,9 @@ class _RunPrices:
 
     def of(self, session: Session, plan: Plan, user: User) -> PlanPricing:
         currency = (user.currency or self.base).upper()
-        price = self.prices.get((plan.id, currency))
+        price = self.prices.get((row_id(plan), currency))
         if price is None:
-            price = self.prices[(plan.id, currency)] = plan_pricing(session, plan, currency=currency)
+            price = self.prices[(row_id(plan), currency)] = plan_pricing(session, plan, currency=currency)
         return price
 
 
@@ -180,8 +181,8 @@ def _groups(session: Session, subs: list[Subscription], prices: _RunPrices) -> d
     priced in the customer's currency."""
     groups: dict[tuple, list[Priced]] = defaultdict(list)
     for sub in subs:
-        plan = session.get(Plan, sub.plan_id)
-        price = prices.of(session, plan, session.get(User, sub.user_id))
+        plan = existing(session, Plan, sub.plan_id)
+        price = prices.of(session, plan, existing(session, User, sub.user_id))
         groups[(sub.invoiced_through, price.currency)].append((sub, plan, price))
     return groups
 
@@ -226,27 +227,27 @@ def _renew_batch(
         number = next(numbers) if numbers is not None else None
         invoices.issue(session, invoice, due_at=start, number=number, items=lines, flush=False)
     invoice_mail.queue(session, (invoice for invoice, _, _ in drafts))
-    return [invoice.id for invoice, _, _ in drafts]
+    return [row_id(invoice) for invoice, _, _ in drafts]
 
 
 def invoice_usage(session: Session) -> list[int]:
     """Monthly usage: on each customer's billing date, one invoice with every uninvoiced charge
     whose period ended by that date. Later charges wait for the next billing date."""
     now = clock.now()
-    pending = select(UsageCharge.user_id).where(UsageCharge.invoice_id.is_(None)).distinct()
+    pending = select(col(UsageCharge.user_id)).where(col(UsageCharge.invoice_id).is_(None)).distinct()
     made: list[int] = []
-    for user_ids in _pages(session, pending, UsageCharge.user_id):
+    for user_ids in _pages(session, pending, col(UsageCharge.user_id)):
         for user_id in user_ids:
             billing_date = latest_anchor(now, ensure_profile(session, user_id=user_id).anchor_day)
             charges = list(
                 session.exec(
                     select(UsageCharge)
                     .where(
-                        UsageCharge.user_id == user_id,
-                        UsageCharge.invoice_id.is_(None),
-                        UsageCharge.period_end <= billing_date,
+                        col(UsageCharge.user_id) == user_id,
+                        col(UsageCharge.invoice_id).is_(None),
+                        col(UsageCharge.period_end) <= billing_date,
                     )
-                    .order_by(UsageCharge.currency, UsageCharge.period_end, UsageCharge.id)
+                    .order_by(col(UsageCharge.currency), col(UsageCharge.period_end), col(UsageCharge.id))
                 )
             )
             by_currency: dict[str, list[UsageCharge]] = defaultdict(list)
@@ -282,7 +283,7 @@ def invoice_usage(session: Session) -> list[int]:
                     invoices.issue(session, invoice)
                     invoice_mail.queue(session, [invoice])
                     session.commit()
-                    made.append(invoice.id)
+                    made.append(row_id(invoice))
                 except IntegrityError:
                     session.rollback()
     return made
@@ -303,24 +304,24 @@ def collect(
     now = clock.now()
     charged = failed = 0
     due_first = (
-        Invoice.status == InvoiceStatus.OPEN,
-        Invoice.kind == InvoiceKind.INVOICE,
-        Invoice.attempt_count == 0,
-        Invoice.due_at <= now,
+        col(Invoice.status) == InvoiceStatus.OPEN,
+        col(Invoice.kind) == InvoiceKind.INVOICE,
+        col(Invoice.attempt_count) == 0,
+        col(Invoice.due_at) <= now,
     )
-    interrupted = select(Payment.invoice_id).where(
-        Payment.status == PaymentStatus.PENDING,
-        Payment.invoice_id.is_not(None),
-        Payment.updated_at <= now - payments.ATTEMPT_LEASE,
+    interrupted = select(col(Payment.invoice_id)).where(
+        col(Payment.status) == PaymentStatus.PENDING,
+        col(Payment.invoice_id).is_not(None),
+        col(Payment.updated_at) <= now - payments.ATTEMPT_LEASE,
     )
-    for ids in _pages(session, interrupted, Payment.invoice_id):
+    for ids in _pages(session, interrupted, col(Payment.invoice_id)):
         for invoice_id in ids:
             charged, failed = _tally(_charge(session, tenant, invoice_id, gw, None), charged, failed)
             beat()
-    for ids in _pages(session, select(Invoice.id).where(*due_first), Invoice.id):
+    for ids in _pages(session, select(col(Invoice.id)).where(*due_first), col(Invoice.id)):
         for chunk in _batched(ids, BATCH):
             # Credit first for the whole batch in one transaction; cards one by one after it.
-            batch = locks.lock_invoices(session, Invoice.id.in_(chunk), *due_first)
+            batch = locks.lock_invoices(session, col(Invoice.id).in_(chunk), *due_first)
             balances = credits.lock_and_balances(session, user_ids=[i.user_id for i in batch])
             for invoice in batch:
                 if balances is None:
@@ -333,7 +334,7 @@ def collect(
             session.commit()
             for invoice in batch:
                 if invoice.status is InvoiceStatus.OPEN:
-                    _charge(session, tenant, invoice.id, gw, 0)
+                    _charge(session, tenant, row_id(invoice), gw, 0)
                 charged, failed = _tally(invoice, charged, failed)
             beat()
     return charged, failed
@@ -343,7 +344,7 @@ def _charge(
     session: Session, tenant: TenantInfo, invoice_id: int, gw: StripeGateway | None, attempts_seen: int | None
 ) -> Invoice:
     """One attempt on an invoice (see `payments.charge_invoice`); the invoice as it is after it."""
-    invoice = session.get(Invoice, invoice_id)
+    invoice = existing(session, Invoice, invoice_id)
     try:
         payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw, attempts_seen=attempts_seen)
     except payments.PaymentInProgress:
@@ -367,16 +368,16 @@ def run_dunning(
     open_invoices = select(Invoice.id).where(
         Invoice.status == InvoiceStatus.OPEN, Invoice.kind == InvoiceKind.INVOICE
     )
-    for ids in _pages(session, open_invoices, Invoice.id):
+    for ids in _pages(session, open_invoices, col(Invoice.id)):
         for invoice_id in ids:
-            invoice = session.get(Invoice, invoice_id, populate_existing=True)
+            invoice = existing(session, Invoice, invoice_id, populate_existing=True)
             if invoice.status is not InvoiceStatus.OPEN:
                 continue
             dunning.step(
                 session,
                 invoice,
                 report,
-                lambda inv: _charge(session, tenant, inv.id, gw, inv.attempt_count),
+                lambda inv: _charge(session, tenant, row_id(inv), gw, inv.attempt_count),
             )
             session.commit()
         beat()

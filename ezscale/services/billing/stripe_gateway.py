@@ -9,10 +9,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
 import stripe
+from stripe._base_address import BaseAddresses
+from stripe.params import PaymentIntentCreateParams, SetupIntentCreateParams
 
 from ezscale.errors import DomainError
 from ezscale.services.payments.gateway import ChargeResult
@@ -95,16 +97,14 @@ class StripeGateway:
 
     def create_setup_intent(self, *, customer_id: str, metadata: dict[str, str]) -> SetupIntentInfo:
         """Start saving a card for off-session charges; the browser confirms it with the client secret."""
-        intent = self._call(
-            lambda: self.client.v1.setup_intents.create(
-                {
-                    "customer": customer_id,
-                    "usage": "off_session",
-                    "payment_method_types": ["card"],
-                    "metadata": metadata,
-                }
-            )
-        )
+        params: SetupIntentCreateParams = {
+            "customer": customer_id,
+            "usage": "off_session",
+            # The API version localstripe speaks takes this key (newer ones say allowed_payment_method_types).
+            "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+            "metadata": metadata,
+        }
+        intent = self._call(lambda: self.client.v1.setup_intents.create(params))
         return _setup_info(intent)
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:
@@ -151,7 +151,7 @@ class StripeGateway:
         metadata: dict[str, str],
     ) -> ChargeResult:
         """Create and confirm an off-session PaymentIntent; a decline is a result, not an error."""
-        params: dict[str, Any] = {
+        params: PaymentIntentCreateParams = {
             "amount": amount_minor,
             "currency": currency.lower(),
             "customer": customer_id,
@@ -165,7 +165,7 @@ class StripeGateway:
                 lambda: self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
             )
         except stripe.CardError as error:
-            body = error.json_body or {}
+            body: dict[str, Any] = error.json_body if isinstance(error.json_body, dict) else {}
             intent_id = (body.get("error") or {}).get("payment_intent", {}).get("id")
             return ChargeResult("failed", intent_id, None, error.user_message or "The card was declined.")
         return _charge_result(intent)
@@ -182,7 +182,7 @@ class StripeGateway:
     ) -> ChargeResult:
         """Charge a card the customer just entered (a one-off payment, confirmed on the server);
         a decline is a result, not an error."""
-        params: dict[str, Any] = {
+        params: PaymentIntentCreateParams = {
             "amount": amount_minor,
             "currency": currency.lower(),
             "customer": customer_id,
@@ -195,7 +195,7 @@ class StripeGateway:
                 lambda: self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
             )
         except stripe.CardError as error:
-            body = error.json_body or {}
+            body: dict[str, Any] = error.json_body if isinstance(error.json_body, dict) else {}
             intent_id = (body.get("error") or {}).get("payment_intent", {}).get("id")
             return ChargeResult("failed", intent_id, None, error.user_message or "The card was declined.")
         return _charge_result(intent)
@@ -206,13 +206,14 @@ class StripeGateway:
         charges = self._call(lambda: self.client.v1.charges.list({"customer": customer_id, "limit": 100}))
         seen: set[str] = set()
         for charge in charges.data:
-            intent_id = charge.payment_intent
+            intent = charge.payment_intent
+            intent_id = intent if isinstance(intent, str) or intent is None else intent.id
             if not intent_id or intent_id in seen:
                 continue
             seen.add(intent_id)
-            intent = self._call(lambda i=intent_id: self.client.v1.payment_intents.retrieve(i))
-            if _metadata(intent).get("payment_key") == payment_key:
-                return _charge_result(intent)
+            found = self._call(partial(self.client.v1.payment_intents.retrieve, intent_id))
+            if _metadata(found).get("payment_key") == payment_key:
+                return _charge_result(found)
         return None
 
     def charge_customer(self, charge_id: str) -> str | None:
@@ -244,7 +245,7 @@ def _setup_info(intent: stripe.SetupIntent) -> SetupIntentInfo:
     method = intent.payment_method
     return SetupIntentInfo(
         id=intent.id,
-        client_secret=intent.client_secret,
+        client_secret=intent.client_secret or "",
         status=intent.status,
         payment_method=method if isinstance(method, str) or method is None else method.id,
         customer=intent.customer
@@ -283,7 +284,7 @@ def _charge_result(intent: stripe.PaymentIntent) -> ChargeResult:
 
 @cache
 def _default_client(api_key: str, api_base: str | None) -> stripe.StripeClient:
-    addresses = {"api": api_base} if api_base else None
+    addresses: BaseAddresses | None = {"api": api_base} if api_base else None
     return stripe.StripeClient(
         api_key,
         base_addresses=addresses,

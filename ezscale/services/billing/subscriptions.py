@@ -19,6 +19,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import existing, row_id
 from ezscale.services.billing import credits, invoices, renewal_changes, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import (
@@ -99,12 +100,12 @@ def subscribe(
     price = customer_pricing(session, user_id=user_id, plan=plan)
     first = first_charge(plan, price, anchor_day=profile.anchor_day, now=now)
     end = first.end
-    service = Service(user_id=user_id, plan_id=plan.id, label=label or plan.name, created_at=now)
+    service = Service(user_id=user_id, plan_id=row_id(plan), label=label or plan.name, created_at=now)
     session.add(service)
     session.flush()
     sub = Subscription(
         user_id=user_id,
-        plan_id=plan.id,
+        plan_id=row_id(plan),
         service_id=service.id,
         current_period_start=now,
         current_period_end=end,
@@ -180,7 +181,10 @@ def _end(session: Session, subscription: Subscription) -> None:
             from ezscale.services.provisioning import lifecycle
 
             lifecycle.request(
-                session, service_id=service.id, action=JobAction.TERMINATE, cause=f"cancel:{subscription.id}"
+                session,
+                service_id=row_id(service),
+                action=JobAction.TERMINATE,
+                cause=f"cancel:{row_id(subscription)}",
             )
 
 
@@ -189,7 +193,7 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     to the second. A net charge is invoiced; a net credit goes to the account credit ledger."""
     if subscription.status is not SubscriptionStatus.ACTIVE:
         raise DomainError("Only active subscriptions can change plan.")
-    old, new = session.get(Plan, subscription.plan_id), orderable_plan(session, plan_id)
+    old, new = existing(session, Plan, subscription.plan_id), orderable_plan(session, plan_id)
     if new.id == old.id:
         raise DomainError("That is already the current plan.")
     if new.currency != old.currency or new.billing_interval is not old.billing_interval:
@@ -202,11 +206,11 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     currency = new_price.currency
     _, unused_old = split_period(old_price.price_minor, currency, start=start, end=end, at=now)
     _, unused_new = split_period(new_price.price_minor, currency, start=start, end=end, at=now)
-    subscription.plan_id = new.id
+    subscription.plan_id = row_id(new)
     session.add(subscription)
     if subscription.service_id:
-        service = session.get(Service, subscription.service_id)
-        service.plan_id = new.id
+        service = existing(session, Service, subscription.service_id)
+        service.plan_id = row_id(new)
         session.add(service)
     timeline.record(
         session,
@@ -260,9 +264,12 @@ def roll_periods(session: Session) -> int:
     Renewing rows move with one UPDATE per (period end, interval), so a run over many thousand
     subscriptions costs a handful of statements and no memory."""
     now = clock.now()
-    live = (Subscription.status != SubscriptionStatus.CANCELLED, Subscription.current_period_end <= now)
+    live = (
+        col(Subscription.status) != SubscriptionStatus.CANCELLED,
+        col(Subscription.current_period_end) <= now,
+    )
     ending = list(
-        session.exec(select(Subscription).where(*live, Subscription.cancel_at_period_end.is_(True)))
+        session.exec(select(Subscription).where(*live, col(Subscription.cancel_at_period_end).is_(True)))
     )
     for sub in ending:
         _end(session, sub)
@@ -272,10 +279,10 @@ def roll_periods(session: Session) -> int:
         )
     session.commit()
     moved = len(ending)
-    renewing = (*live, Subscription.cancel_at_period_end.is_(False))
+    renewing = (*live, col(Subscription.cancel_at_period_end).is_(False))
     while groups := session.exec(
-        select(Subscription.current_period_end, Plan.billing_interval)
-        .join(Plan, Plan.id == Subscription.plan_id)
+        select(col(Subscription.current_period_end), col(Plan.billing_interval))
+        .join(Plan, col(Plan.id) == col(Subscription.plan_id))
         .where(*renewing)
         .distinct()
     ).all():
@@ -284,7 +291,9 @@ def roll_periods(session: Session) -> int:
             result = session.exec(
                 update(Subscription)
                 .where(
-                    *renewing, Subscription.current_period_end == end, Subscription.plan_id.in_(same_interval)
+                    *renewing,
+                    col(Subscription.current_period_end) == end,
+                    col(Subscription.plan_id).in_(same_interval),
                 )
                 .values(current_period_start=end, current_period_end=period_end(end, interval))
                 .execution_options(synchronize_session=False)
@@ -301,13 +310,13 @@ def upcoming(session: Session, *, user_id: int) -> list[tuple[Subscription, Plan
     return list(
         session.exec(
             select(Subscription, Plan)
-            .join(Plan, Plan.id == Subscription.plan_id)
-            .outerjoin(Service, Service.id == Subscription.service_id)
+            .join(Plan, col(Plan.id) == col(Subscription.plan_id))
+            .outerjoin(Service, col(Service.id) == col(Subscription.service_id))
             .where(
-                Subscription.user_id == user_id,
-                Subscription.status != SubscriptionStatus.CANCELLED,
-                or_(col(Service.id).is_(None), Service.status != ServiceStatus.PENDING),
+                col(Subscription.user_id) == user_id,
+                col(Subscription.status) != SubscriptionStatus.CANCELLED,
+                or_(col(Service.id).is_(None), col(Service.status) != ServiceStatus.PENDING),
             )
-            .order_by(Subscription.invoiced_through)
+            .order_by(col(Subscription.invoiced_through))
         )
     )

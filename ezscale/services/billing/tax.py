@@ -52,7 +52,9 @@ def set_tax_rate(session: Session, *, country: str, rate_percent: Decimal, label
         raise DomainError("Country must be a two-letter code.")
     if not isinstance(rate_percent, Decimal) or not Decimal(0) <= rate_percent <= Decimal(100):
         raise DomainError("A tax rate must be between 0 and 100 percent.")
-    rate = session.exec(select(TaxRate).where(TaxRate.country == country)).first() or TaxRate(country=country)
+    rate = session.exec(select(TaxRate).where(TaxRate.country == country)).first() or TaxRate(
+        country=country, rate_percent=rate_percent
+    )
     rate.rate_percent, rate.label = rate_percent, label
     session.add(rate)
     session.commit()

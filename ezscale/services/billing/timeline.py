@@ -1,6 +1,6 @@
 """The customer's billing timeline (read by the admin area); keyed steps happen once."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.billing import BillingEvent
@@ -40,8 +40,8 @@ def list_timeline(session: Session, *, user_id: int, limit: int = 200) -> list[B
     return list(
         session.exec(
             select(BillingEvent)
-            .where(BillingEvent.user_id == user_id)
-            .order_by(BillingEvent.created_at.desc(), BillingEvent.id.desc())
+            .where(col(BillingEvent.user_id) == user_id)
+            .order_by(col(BillingEvent.created_at).desc(), col(BillingEvent.id).desc())
             .limit(limit)
         )
     )

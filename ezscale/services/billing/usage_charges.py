@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError
@@ -94,7 +94,7 @@ def uninvoiced_charges(session: Session, *, user_id: int) -> list[UsageCharge]:
     return list(
         session.exec(
             select(UsageCharge)
-            .where(UsageCharge.user_id == user_id, UsageCharge.invoice_id.is_(None))
-            .order_by(UsageCharge.period_end, UsageCharge.id)
+            .where(col(UsageCharge.user_id) == user_id, col(UsageCharge.invoice_id).is_(None))
+            .order_by(col(UsageCharge.period_end), col(UsageCharge.id))
         )
     )

@@ -94,7 +94,9 @@ def _parse(payload: bytes, signature: str | None) -> tuple[str, str, dict[str, A
 
 
 def _tenant_for(obj: dict[str, Any], gw: StripeGateway | None) -> tuple[TenantInfo, int | None] | None:
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     customer = _customer_of(obj)
     if not customer and obj.get("object") == "dispute" and obj.get("charge"):
         customer = (gw or gateway()).charge_customer(obj["charge"])

@@ -48,7 +48,9 @@ def _house_and_discount(tenant: TenantInfo) -> tuple[TenantInfo, Decimal]:
     with central_session() as central:
         house = central.exec(select(Tenant).where(col(Tenant.is_house))).first()
         discount = central.exec(
-            select(TenantBilling.wholesale_discount_percent).where(TenantBilling.tenant_id == tenant.id)
+            select(col(TenantBilling.wholesale_discount_percent)).where(
+                col(TenantBilling.tenant_id) == tenant.id
+            )
         ).first()
     if house is None:
         raise NotFound("The platform has no house catalogue.")
@@ -70,7 +72,9 @@ def list_offers(db: Session, *, tenant: TenantInfo) -> list[Offer]:
     """The house plans on sale, with this reseller's wholesale price and how often it added each."""
     house, discount = _house_and_discount(tenant)
     with tenant_session(house) as house_db:
-        plans = house_db.exec(select(Plan).where(col(Plan.active)).order_by(Plan.sort_order, Plan.id)).all()
+        plans = house_db.exec(
+            select(Plan).where(col(Plan.active)).order_by(col(Plan.sort_order), col(Plan.id))
+        ).all()
     added = dict(
         db.exec(
             select(func.coalesce(Plan.base_code, Plan.code), func.count()).group_by(

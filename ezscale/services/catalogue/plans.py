@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import BillingInterval, Plan, ServiceType
+from ezscale.models.types import row_id
 from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, rate_text, round_minor
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.core.audit import record_audit, record_change
@@ -79,7 +80,7 @@ def plan_row(plan: Plan) -> PlanRow:
     """Format a plan for the admin catalogue list."""
     hourly = plan.billing_interval is BillingInterval.HOURLY
     return PlanRow(
-        id=plan.id,
+        id=row_id(plan),
         code=plan.code,
         name=plan.name,
         description=plan.description,
@@ -98,7 +99,7 @@ def plan_row(plan: Plan) -> PlanRow:
 
 def list_plans(session: Session) -> list[PlanRow]:
     """Every plan of this tenant, active or not, in storefront order."""
-    return [plan_row(p) for p in session.exec(select(Plan).order_by(Plan.sort_order, Plan.id))]
+    return [plan_row(p) for p in session.exec(select(Plan).order_by(col(Plan.sort_order), col(Plan.id)))]
 
 
 def _amount(text: str, *, places: int) -> Decimal:
@@ -186,7 +187,7 @@ def _full_editor(actor: AuthUser, tenant: TenantInfo) -> bool:
     raise DomainError("Only a platform admin or the reseller's owner can edit these plans.")
 
 
-def plan_values(session: Session, form: PlanForm, plan: Plan, *, full: bool) -> dict[str, object]:
+def plan_values(session: Session, form: PlanForm, plan: Plan, *, full: bool) -> dict[str, Any]:
     """The plan's new column values from the form, all checked before anything is set."""
     name = _text(form.name, plan.name, label="name", limit=120)
     if not name:
@@ -266,7 +267,8 @@ def create_plan(
             "Resellers cannot create plans: their products come from EZSCALE's wholesale catalogue."
         )
     required = ("name", "code", "service_type", "interval", "price")
-    form = replace(form, **{f: "" for f in required if getattr(form, f) is None})
+    missing: dict[str, Any] = {f: "" for f in required if getattr(form, f) is None}
+    form = replace(form, **missing)
     last = session.exec(select(func.max(Plan.sort_order))).one()
     blank = Plan(code="", name="", currency=tenant.currency, sort_order=(last or 0) + 1)
     plan = Plan(currency=tenant.currency, **plan_values(session, form, blank, full=True))

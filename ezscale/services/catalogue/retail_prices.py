@@ -4,10 +4,11 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.errors import NotFound
 from ezscale.models.tenant import BillingInterval, Plan
+from ezscale.models.types import row_id
 from ezscale.money import Money, rate_text
 from ezscale.services.catalogue.plans import apply_price
 
@@ -32,14 +33,14 @@ def _rate_label(rate: Decimal | None, currency: str) -> str:
 def pricing(session: Session) -> list[PriceRow]:
     """Every plan with its wholesale cost and retail price, in catalogue order."""
     rows = []
-    for plan in session.exec(select(Plan).order_by(Plan.sort_order, Plan.id)).all():
+    for plan in session.exec(select(Plan).order_by(col(Plan.sort_order), col(Plan.id))).all():
         hourly = plan.billing_interval is BillingInterval.HOURLY
         if hourly:
             retail, wholesale = plan.hourly_rate, plan.wholesale_hourly_rate
             margin = None if retail is None or wholesale is None else retail - wholesale
             rows.append(
                 PriceRow(
-                    plan.id,
+                    row_id(plan),
                     plan.code,
                     plan.name,
                     True,
@@ -52,7 +53,7 @@ def pricing(session: Session) -> list[PriceRow]:
             wholesale_minor = plan.wholesale_price_minor
             rows.append(
                 PriceRow(
-                    plan.id,
+                    row_id(plan),
                     plan.code,
                     plan.name,
                     False,

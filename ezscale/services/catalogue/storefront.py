@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.models.tenant import BillingInterval, Plan
 from ezscale.money import Money, rate_text
@@ -54,7 +54,9 @@ def kind_label(plan: Plan) -> str:
 def list_public_plans(session: Session, *, currency: str | None = None) -> list[PublicPlan]:
     """The active plans for the public storefront, in catalogue order; with `currency` (one of
     the tenant's), recurring prices in it (fixed, or converted at today's rate)."""
-    plans = session.exec(select(Plan).where(Plan.active).order_by(Plan.sort_order, Plan.id)).all()
+    plans = session.exec(
+        select(Plan).where(col(Plan.active)).order_by(col(Plan.sort_order), col(Plan.id))
+    ).all()
     table = current_table() if currency else None
 
     def price(plan: Plan) -> PlanPricing | None:

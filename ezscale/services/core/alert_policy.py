@@ -8,7 +8,7 @@ the payment-failure threshold from the admin area without a deploy.
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session
@@ -38,7 +38,7 @@ class Channel:
 
 def current_policy(central: Session) -> AlertPolicy:
     """The saved policy, or the defaults (everything on, threshold 3) if none was saved."""
-    return central.exec(select(AlertPolicy).order_by(AlertPolicy.id)).first() or AlertPolicy(
+    return central.exec(select(AlertPolicy).order_by(col(AlertPolicy.id))).first() or AlertPolicy(
         updated_at=clock.now()
     )
 
@@ -58,7 +58,7 @@ def save_policy(
     the same transaction when an `actor` changed it."""
     if not 1 <= payment_failure_threshold <= 1000:
         raise DomainError("The payment failure threshold is a whole number from 1 to 1000.")
-    policy = central.exec(select(AlertPolicy).order_by(AlertPolicy.id)).first() or AlertPolicy()
+    policy = central.exec(select(AlertPolicy).order_by(col(AlertPolicy.id))).first() or AlertPolicy()
     policy.provisioning_failures, policy.payment_failures = provisioning_failures, payment_failures
     policy.payment_failure_threshold, policy.billing_run_errors = (
         payment_failure_threshold,

@@ -8,14 +8,18 @@ is audited right after its commit.
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.auth import AuditEntry
+from ezscale.models.types import row_id
 from ezscale.services.accounts.sessions import AuthUser
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +65,11 @@ def record_audit(
     if session is not None:
         session.add(entry)
         session.flush()
-        return entry.id
+        return row_id(entry)
     with central_session() as own:
         own.add(entry)
         own.commit()
-        return entry.id
+        return row_id(entry)
 
 
 def operator(name: str) -> AuthUser:
@@ -75,7 +79,13 @@ def operator(name: str) -> AuthUser:
 
 
 def record_change(
-    *, actor: AuthUser, action: str, target: str, before: object | None, after: object, ip: str = ""
+    *,
+    actor: AuthUser,
+    action: str,
+    target: str,
+    before: "DataclassInstance | None",
+    after: "DataclassInstance",
+    ip: str = "",
 ) -> int:
     """Audit an edit of a row shown as a dataclass: only the fields that changed (never `id`),
     with their old values; `before=None` for a new row."""

@@ -3,6 +3,7 @@ sign-ins from several sources in one newest-first order."""
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
@@ -54,7 +55,7 @@ def changes_text(before: str, after: str, currency: str = "") -> str:
     return "; ".join(parts)
 
 
-def tenant_names(central: Session, ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
+def tenant_names(central: Session, ids: Iterable[int | None]) -> dict[int | None, tuple[str, str]]:
     """Name and currency of each tenant id."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
@@ -79,36 +80,62 @@ def find_tenant_id(central: Session, text: str) -> int | None:
     return found or 0
 
 
-def audit_rows(central: Session, entries: list[AuditEntry]) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit entry as the audit table shows it: tenant name, changed fields in words."""
+
+    at: str
+    tenant: str
+    actor: str
+    role: str
+    action: str
+    target: str
+    changes: str
+    ip: str
+
+
+def audit_rows(central: Session, entries: list[AuditEntry]) -> list[AuditRow]:
     """Audit entries as table rows: tenant names instead of ids, changed fields in words."""
     names = tenant_names(central, (e.tenant_id for e in entries))
     return [
-        {
-            "at": e.created_at.strftime(_TIME),
-            "tenant": names.get(e.tenant_id, (f"#{e.tenant_id}",))[0] if e.tenant_id else "platform",
-            "actor": e.actor_email,
-            "role": e.actor_role.replace("_", " "),
-            "action": e.action,
-            "target": e.target,
-            "changes": changes_text(e.before, e.after, names.get(e.tenant_id, ("", ""))[1]),
-            "ip": e.ip,
-        }
+        AuditRow(
+            at=e.created_at.strftime(_TIME),
+            tenant=names.get(e.tenant_id, (f"#{e.tenant_id}",))[0] if e.tenant_id else "platform",
+            actor=e.actor_email,
+            role=e.actor_role.replace("_", " "),
+            action=e.action,
+            target=e.target,
+            changes=changes_text(e.before, e.after, names.get(e.tenant_id, ("", ""))[1]),
+            ip=e.ip,
+        )
         for e in entries
     ]
 
 
-def login_rows(*sources: tuple[Iterable, str]) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class LoginRow:
+    """One sign-in attempt as the sign-in history tables show it."""
+
+    at: str
+    who: str
+    ip: str
+    agent: str
+    method: str
+    result: str
+
+
+def login_rows(*sources: tuple[Iterable, str]) -> list[LoginRow]:
     """Sign-in events of several (events, "who" prefix) sources, newest first across them."""
     events = [(e, prefix) for found, prefix in sources for e in found]
     events.sort(key=lambda pair: (pair[0].created_at, pair[0].id or 0), reverse=True)
     return [
-        {
-            "at": e.created_at.strftime(_TIME),
-            "who": prefix + e.email,
-            "ip": e.ip,
-            "agent": e.user_agent[:60],
-            "method": e.method,
-            "result": "success" if e.success else f"failed ({e.reason})",
-        }
+        LoginRow(
+            at=e.created_at.strftime(_TIME),
+            who=prefix + e.email,
+            ip=e.ip,
+            agent=e.user_agent[:60],
+            method=e.method,
+            result="success" if e.success else f"failed ({e.reason})",
+        )
         for e, prefix in events
     ]

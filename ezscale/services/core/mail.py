@@ -21,8 +21,9 @@ from sqlmodel import Session, col, select, update
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import DomainError
-from ezscale.models.auth import MailStatus, PlatformMail, TenantMail
+from ezscale.models.auth import MailBase, MailStatus, PlatformMail, TenantMail
 from ezscale.models.central import DomainType, TenantBranding, TenantDomain, VerificationStatus
+from ezscale.models.types import row_id, table_of
 from ezscale.services.tenancy.tenants import TenantInfo, site_url, tenant_session
 from ezscale.settings import get_settings
 
@@ -85,12 +86,12 @@ def tenant_base_url(tenant: TenantInfo) -> str:
     which an attacker chooses."""
     with central_session() as session:
         domains = session.exec(
-            select(TenantDomain.domain, TenantDomain.type)
+            select(col(TenantDomain.domain), col(TenantDomain.type))
             .where(
-                TenantDomain.tenant_id == tenant.id,
-                TenantDomain.verification_status == VerificationStatus.VERIFIED,
+                col(TenantDomain.tenant_id) == tenant.id,
+                col(TenantDomain.verification_status) == VerificationStatus.VERIFIED,
             )
-            .order_by(TenantDomain.id)
+            .order_by(col(TenantDomain.id))
         ).all()
     if not domains:
         raise DomainError("This site has no verified domain to link to.")
@@ -140,7 +141,8 @@ def send_mail(
         raise DomainError(f"“{to}” is not a valid email address.")
     sender = sender_for(tenant)
     status = MailStatus.QUEUED if get_settings().smtp_url else MailStatus.OUTBOX
-    fields = dict(
+    model = PlatformMail if tenant is None else TenantMail
+    mail = model(
         to_address=to,
         from_address=sender.address,
         from_name=sender.name,
@@ -151,12 +153,8 @@ def send_mail(
         status=status,
         created_at=clock.now(),
     )
-    if tenant is None:
-        with central_session() as session:
-            mail_id = _store(session, PlatformMail(**fields))
-    else:
-        with tenant_session(tenant) as session:
-            mail_id = _store(session, TenantMail(**fields))
+    with central_session() if tenant is None else tenant_session(tenant) as session:
+        mail_id = _store(session, mail)
     if status is MailStatus.QUEUED:
         from ezscale.tasks.mail import enqueue_delivery
 
@@ -182,7 +180,7 @@ def write_pending(session: Session, messages: list[PendingMail]) -> None:
         return
     now = clock.now()
     session.execute(
-        insert(TenantMail.__table__),
+        insert(table_of(TenantMail)),
         [
             {
                 "to_address": (m.to or "").strip()[:254],
@@ -212,13 +210,15 @@ def dispatch_pending(tenant: TenantInfo) -> int:
     queued: list[int] = []
     with tenant_session(tenant) as session:
         pending = session.exec(
-            select(TenantMail).where(TenantMail.status == MailStatus.PENDING).order_by(TenantMail.id)
+            select(TenantMail)
+            .where(col(TenantMail.status) == MailStatus.PENDING)
+            .order_by(col(TenantMail.id))
         ).all()
         for mail in pending:
             valid = EMAIL_RE.match(mail.to_address) is not None
             claim = (
                 update(TenantMail)
-                .where(TenantMail.id == mail.id, TenantMail.status == MailStatus.PENDING)
+                .where(col(TenantMail.id) == mail.id, col(TenantMail.status) == MailStatus.PENDING)
                 .values(
                     from_address=sender.address,
                     from_name=sender.name,
@@ -229,7 +229,7 @@ def dispatch_pending(tenant: TenantInfo) -> int:
                 .execution_options(synchronize_session=False)
             )
             if session.exec(claim).rowcount == 1 and valid:
-                queued.append(mail.id)
+                queued.append(row_id(mail))
             session.commit()
     if status is MailStatus.QUEUED:
         from ezscale.tasks.mail import enqueue_delivery
@@ -239,10 +239,10 @@ def dispatch_pending(tenant: TenantInfo) -> int:
     return len(queued)
 
 
-def _store(session: Session, mail: TenantMail | PlatformMail) -> int:
+def _store(session: Session, mail: MailBase) -> int:
     session.add(mail)
     session.commit()
-    return mail.id
+    return row_id(mail)
 
 
 def list_outbox(*, tenant: TenantInfo | None, to: str | None = None, limit: int = 50) -> list[OutboxMail]:
@@ -256,7 +256,7 @@ def list_outbox(*, tenant: TenantInfo | None, to: str | None = None, limit: int 
         rows = session.exec(query).all()
     return [
         OutboxMail(
-            id=r.id,
+            id=row_id(r),
             to=r.to_address,
             sender=formataddr((r.from_name, r.from_address)),
             subject=r.subject,
@@ -280,7 +280,7 @@ def host_outbox(tenant: TenantInfo, *, limit: int = 50) -> list[OutboxMail]:
     return sorted(mails, key=lambda m: m.created_at, reverse=True)[:limit]
 
 
-def build_message(mail: TenantMail | PlatformMail) -> EmailMessage:
+def build_message(mail: MailBase) -> EmailMessage:
     """The mail as an email message ready for SMTP."""
     message = EmailMessage()
     message["From"] = formataddr((mail.from_name, mail.from_address))

@@ -4,7 +4,7 @@ its input (raising DomainError and changing nothing), commits, then writes an au
 
 from datetime import timedelta
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -22,6 +22,7 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import row_id
 from ezscale.services.accounts import rate_limits
 from ezscale.services.accounts.auth import send_verification
 from ezscale.services.accounts.sessions import AuthUser, create_user_session, hash_token
@@ -93,6 +94,7 @@ def charge(
         invoices.issue(db, invoice)
         db.commit()
         number = invoice.number
+        assert number is not None, "an issued invoice is numbered"
     _audit(
         actor,
         "customer.charge",
@@ -121,6 +123,7 @@ def credit_note(
             raise NotFound("No such invoice for this customer.")
         note = invoices.create_credit_note(db, invoice=invoice, amount_minor=amount_minor, reason=reason)
         number = note.number
+        assert number is not None, "an issued credit note is numbered"
     after = {"credit_note": number, "invoice": invoice.number, "amount_minor": amount_minor}
     _audit(actor, "customer.credit_note", customer_target(tenant.id, user_id), after, ip)
     return number
@@ -196,20 +199,20 @@ def _apply(db: Session, service: Service, action: str) -> None:
         if sub and sub.status is not SubscriptionStatus.CANCELLED:
             subscriptions.cancel(db, subscription=sub, at_period_end=False)
         if workspace is not None:
-            kasm.terminate_workspace(db, user_id=service.user_id, workspace_id=workspace.id)
+            kasm.terminate_workspace(db, user_id=service.user_id, workspace_id=row_id(workspace))
         db.refresh(service)
         service.status, service.status_reason = ServiceStatus.TERMINATED, "terminated by staff"
-        lifecycle.request(db, service_id=service.id, action=JobAction.TERMINATE, cause="staff")
+        lifecycle.request(db, service_id=row_id(service), action=JobAction.TERMINATE, cause="staff")
     else:
         suspend = action == "suspend"
         if suspend and workspace is not None and workspace.status is WorkspaceStatus.RUNNING:
             # Billing stops now; the Kasm reconcile pass stops the session itself.
-            kasm.stop_workspace(db, user_id=None, workspace_id=workspace.id, reason="Suspended by staff")
+            kasm.stop_workspace(db, user_id=None, workspace_id=row_id(workspace), reason="Suspended by staff")
             db.refresh(service)
         service.status = ServiceStatus.SUSPENDED if suspend else ServiceStatus.ACTIVE
         service.status_reason = "suspended by staff" if suspend else ""
         lifecycle.request(
-            db, service_id=service.id, action=JobAction.SUSPEND if suspend else JobAction.UNSUSPEND
+            db, service_id=row_id(service), action=JobAction.SUSPEND if suspend else JobAction.UNSUSPEND
         )
     db.add(service)
 
@@ -223,7 +226,7 @@ def reset_two_factor(*, actor: AuthUser, tenant: TenantInfo, user_id: int, ip: s
             raise DomainError("This customer has no two-factor authentication to reset.")
         user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
         db.add(user)
-        db.exec(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+        db.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))
         db.commit()
     _audit(actor, "customer.reset_2fa", customer_target(tenant.id, user_id), {"totp": "off"}, ip)
 

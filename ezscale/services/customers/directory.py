@@ -15,6 +15,7 @@ from ezscale.models.billing import BillingEvent, Payment, PaymentStatus
 from ezscale.models.central import Tenant, TenantStatus
 from ezscale.models.kasm import KasmWorkspace
 from ezscale.models.tenant import CreditEntry, Invoice, InvoiceKind, Plan, Role, Service, User
+from ezscale.models.types import row_id
 from ezscale.services.analytics.view import money
 from ezscale.services.core.audit_view import changes_text
 from ezscale.services.tenancy.tenants import TenantInfo, list_tenants, site_url, tenant_session
@@ -82,7 +83,7 @@ def search_customers(
 ) -> list[CustomerRow]:
     """Customers whose e-mail, name or company contains `query`, across tenants (newest first)."""
     tenants = central.exec(
-        select(Tenant).where(Tenant.status != TenantStatus.DELETED).order_by(Tenant.id)
+        select(Tenant).where(col(Tenant.status) != TenantStatus.DELETED).order_by(col(Tenant.id))
     ).all()
     pattern = f"%{query.strip()}%"
     rows: list[CustomerRow] = []
@@ -105,10 +106,10 @@ def search_customers(
             ).all()
         rows += [
             CustomerRow(
-                tenant.id,
+                row_id(tenant),
                 tenant.slug,
                 tenant.name,
-                u.id,
+                row_id(u),
                 u.email,
                 u.name,
                 u.company,
@@ -184,7 +185,7 @@ def _timeline(
         )
     for note in notes:
         items.append(TimelineItem(note.created_at, "note", f"Note by {note.author_email}: {note.body}"))
-    target = customer_target(tenant.id, user.id)
+    target = customer_target(tenant.id, row_id(user))
     for entry in central.exec(select(AuditEntry).where(col(AuditEntry.target).startswith(target))):
         if entry.target in (target, *(f"{target}:{s.id}" for s, _ in services)):
             changes = changes_text(entry.before, entry.after, tenant.currency)
@@ -202,9 +203,9 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
         services = list(
             db.exec(
                 select(Service, Plan)
-                .join(Plan, Plan.id == Service.plan_id)
-                .where(Service.user_id == user_id)
-                .order_by(Service.id)
+                .join(Plan, col(Plan.id) == col(Service.plan_id))
+                .where(col(Service.user_id) == user_id)
+                .order_by(col(Service.id))
             )
         )
         invoices = list(
@@ -234,8 +235,11 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
             db.exec(
                 select(Payment)
                 .where(
-                    Payment.user_id == user_id,
-                    or_(Payment.stripe_payment_intent_id.is_not(None), Payment.gateway_ref.is_not(None)),
+                    col(Payment.user_id) == user_id,
+                    or_(
+                        col(Payment.stripe_payment_intent_id).is_not(None),
+                        col(Payment.gateway_ref).is_not(None),
+                    ),
                 )
                 .order_by(col(Payment.id).desc())
             )
@@ -243,7 +247,9 @@ def customer_record(central: Session, *, tenant: TenantInfo, user_id: int) -> Cu
         timeline = _timeline(db, central, tenant, user, services, invoices, logins, notes)
         workspace_states = dict(
             db.exec(
-                select(KasmWorkspace.service_id, KasmWorkspace.status).where(KasmWorkspace.user_id == user_id)
+                select(col(KasmWorkspace.service_id), col(KasmWorkspace.status)).where(
+                    KasmWorkspace.user_id == user_id
+                )
             ).all()
         )
     balance = sum(c.amount_minor for c in credits if c.currency == (user.currency or tenant.currency))

@@ -1,13 +1,16 @@
 """A customer record as page data (text only; amounts formatted from exact minor units)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from ezscale import routes
 from ezscale.errors import DomainError
+from ezscale.models.types import row_id
 from ezscale.money import Money
 from ezscale.services.analytics.view import money
 from ezscale.services.customers.actions import allowed_actions
-from ezscale.services.customers.directory import CustomerRecord
+from ezscale.services.customers.directory import CustomerRecord, CustomerRow
 from ezscale.services.payments.gateway import LABELS as GATEWAY_LABELS
 
 
@@ -20,6 +23,39 @@ def parse_amount(text: str, currency: str, *, signed: bool = False) -> int:
     if not value.is_finite() or value == 0 or (value < 0 and not signed):
         raise DomainError("Enter a non-zero amount." if signed else "Enter a positive amount.")
     return Money.of(value, currency).minor
+
+
+@dataclass(frozen=True)
+class SearchResultRow:
+    """One line of the admin's customer search, as text, with the link to the record."""
+
+    tenant: str
+    tenant_name: str
+    email: str
+    name: str
+    company: str
+    country: str
+    joined: str
+    status: str
+    href: str
+
+
+def search_result_rows(rows: list[CustomerRow]) -> list[SearchResultRow]:
+    """The search page's lines for `search_customers` results."""
+    return [
+        SearchResultRow(
+            tenant=r.tenant_slug,
+            tenant_name=r.tenant_name,
+            email=r.email,
+            name=r.name,
+            company=r.company,
+            country=r.country,
+            joined=f"{r.joined:%Y-%m-%d}",
+            status="active" if r.active else "disabled",
+            href=f"{routes.ADMIN_CUSTOMER}?tenant={r.tenant_id}&user={r.user_id}",
+        )
+        for r in rows
+    ]
 
 
 def _when(at: datetime | None) -> str:
@@ -54,7 +90,7 @@ def record_view(record: CustomerRecord) -> dict:
                 "id": str(s.id),
                 "label": s.label,
                 "plan": p.name,
-                "status": _service_status(s.status.value, record.workspace_states.get(s.id)),
+                "status": _service_status(s.status.value, record.workspace_states.get(row_id(s))),
                 "since": _when(s.created_at),
                 "actions": "".join(f" {a} " for a in allowed_actions(s.status)),
             }

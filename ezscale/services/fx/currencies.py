@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -34,7 +34,9 @@ def tenant_currencies(session: Session) -> Currencies:
     row = session.exec(select(CurrencySettings)).first()
     if row is not None:
         return Currencies(base=row.base_currency, enabled=_codes(row.enabled), rounding=row.rounding)
-    base = session.exec(select(Plan.currency).order_by(Plan.id)).first() or get_settings().default_currency
+    base = (
+        session.exec(select(Plan.currency).order_by(col(Plan.id))).first() or get_settings().default_currency
+    )
     return Currencies(base=base.upper(), enabled=(base.upper(),), rounding=RoundingRule.MINOR)
 
 
@@ -57,7 +59,9 @@ def update_currencies(
     except ValueError:
         raise DomainError("Choose a rounding rule.") from None
     codes = (current.base, *(code for code in codes if code != current.base))
-    in_use = set(session.exec(select(User.currency).where(User.currency.is_not(None)).distinct()))
+    in_use = {
+        c for c in session.exec(select(User.currency).where(col(User.currency).is_not(None)).distinct()) if c
+    }
     dropped = sorted(in_use - set(codes))
     if dropped:
         raise DomainError(f"Customers use {', '.join(dropped)}; it cannot be disabled.")

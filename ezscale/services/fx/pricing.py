@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from ezscale.errors import DomainError
 from ezscale.models.fx import PlanPrice
 from ezscale.models.tenant import BillingInterval, Invoice, Plan
+from ezscale.models.types import row_id
 from ezscale.services.fx.conversion import convert_minor
 from ezscale.services.fx.currencies import Currencies, tenant_currencies
 from ezscale.services.fx.rates import RatesUnavailable, RateTable, current_table
@@ -118,10 +119,12 @@ def plan_pricing(
     if plan.billing_interval is BillingInterval.HOURLY:
         raise DomainError("Hourly plans are billed in their own currency.")
 
+    rate = rates.rate
+    if rate is None:
+        raise RatesUnavailable(f"No exchange rate for {currency} is known yet; try again later.")
+
     def convert(minor: int) -> int:
-        return convert_minor(
-            minor, source=plan.currency, target=currency, rate=rates.rate, rule=settings.rounding
-        )
+        return convert_minor(minor, source=plan.currency, target=currency, rate=rate, rule=settings.rounding)
 
     return PlanPricing(currency, convert(plan.price_minor), convert(plan.setup_fee_minor), True, rates)
 
@@ -145,6 +148,6 @@ def set_fixed_price(
         return
     if price_minor < 0 or setup_fee_minor < 0:
         raise DomainError("A price must be a number of zero or more.")
-    row = row or PlanPrice(plan_id=plan.id, currency=currency, price_minor=0)
+    row = row or PlanPrice(plan_id=row_id(plan), currency=currency, price_minor=0)
     row.price_minor, row.setup_fee_minor = price_minor, setup_fee_minor
     session.add(row)

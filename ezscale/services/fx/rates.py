@@ -6,7 +6,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from ezscale import clock
 from ezscale.db import central_session
@@ -59,7 +59,7 @@ def store(central: Session, published: Published) -> int:
         insert(FxRate)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["rate_date", "currency"])
-        .returning(FxRate.id)
+        .returning(col(FxRate.id))
     )
     added = len(central.execute(statement).all())
     central.commit()
@@ -85,5 +85,7 @@ def current_table() -> RateTable:
 def stored_dates(central: Session, *, limit: int = 10) -> list[date]:
     """The latest dates with stored rates, newest first."""
     return list(
-        central.exec(select(FxRate.rate_date).distinct().order_by(FxRate.rate_date.desc()).limit(limit))
+        central.exec(
+            select(col(FxRate.rate_date)).distinct().order_by(col(FxRate.rate_date).desc()).limit(limit)
+        )
     )

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from ezscale import clock
 from ezscale.models.kasm import KasmTemplate, KasmType, TemplateStatus
 from ezscale.models.tenant import CreditEntry, CreditKind, Plan, ServiceType, User
+from ezscale.models.types import row_id
 
 
 def image_id_for(name: str) -> str:
@@ -85,7 +86,7 @@ def size_types(db: Session) -> None:
         base = plan.base_code or plan.code
         if plan.id not in sized and base in TYPE_SIZES:
             category, cores, memory = TYPE_SIZES[base]
-            db.add(KasmType(plan_id=plan.id, category=category, cores=cores, memory_mb=memory))
+            db.add(KasmType(plan_id=row_id(plan), category=category, cores=cores, memory_mb=memory))
     db.commit()
 
 
@@ -104,7 +105,7 @@ def seed_demo_workspaces(db: Session, *, customer_email: str) -> None:
     if user and db.exec(select(CreditEntry.id).where(CreditEntry.reference == reference)).first() is None:
         db.add(
             CreditEntry(
-                user_id=user.id,
+                user_id=row_id(user),
                 kind=CreditKind.TOP_UP,
                 amount_minor=2500,
                 currency=db.exec(select(Plan.currency)).first() or "USD",
@@ -131,10 +132,14 @@ def workspace_types(db: Session) -> list[TypeOption]:
     """The active hourly Kasm plans as orderable workspace types."""
     plans = db.exec(
         select(Plan)
-        .where(Plan.service_type == ServiceType.KASM, Plan.active, col(Plan.hourly_rate).is_not(None))
-        .order_by(Plan.sort_order)
+        .where(
+            col(Plan.service_type) == ServiceType.KASM, col(Plan.active), col(Plan.hourly_rate).is_not(None)
+        )
+        .order_by(col(Plan.sort_order))
     )
-    return [TypeOption(p.id, p.name, p.description, p.hourly_rate, p.currency) for p in plans]
+    return [
+        TypeOption(row_id(p), p.name, p.description, p.hourly_rate or Decimal(0), p.currency) for p in plans
+    ]
 
 
 def templates(db: Session) -> list[KasmTemplate]:
@@ -142,7 +147,7 @@ def templates(db: Session) -> list[KasmTemplate]:
     return list(
         db.exec(
             select(KasmTemplate)
-            .where(KasmTemplate.status == TemplateStatus.ACTIVE)
-            .order_by(KasmTemplate.sort_order, KasmTemplate.id)
+            .where(col(KasmTemplate.status) == TemplateStatus.ACTIVE)
+            .order_by(col(KasmTemplate.sort_order), col(KasmTemplate.id))
         )
     )

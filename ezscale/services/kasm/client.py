@@ -306,7 +306,7 @@ class KasmClient:
             kasm_url=self.absolute_url(str(data.get("kasm_url") or "")),
         )
 
-    def get_kasm_status(self, *, kasm_id: str, user_id: str) -> KasmStatus:
+    def get_kasm_status(self, *, kasm_id: str, user_id: str | None) -> KasmStatus:
         """Status of a session. Every call rotates its token: use the `kasm_url` at once."""
         data = self.call(
             "get_kasm_status", {"kasm_id": kasm_id, "user_id": user_id, "skip_agent_check": True}
@@ -340,11 +340,11 @@ class KasmClient:
         """Extend a session; returns True when Kasm's own usage limit has been reached."""
         return bool(self.call("keepalive", {"kasm_id": kasm_id}).get("usage_reached"))
 
-    def destroy_kasm(self, *, kasm_id: str, user_id: str) -> None:
+    def destroy_kasm(self, *, kasm_id: str, user_id: str | None) -> None:
         """Destroy a session and its container."""
         self.call("destroy_kasm", {"kasm_id": kasm_id, "user_id": user_id})
 
-    def stop_kasm(self, *, kasm_id: str, user_id: str) -> None:
+    def stop_kasm(self, *, kasm_id: str, user_id: str | None) -> None:
         """Stop a session; a persistent one can be resumed later."""
         self.call("stop_kasm", {"kasm_id": kasm_id, "user_id": user_id})
 

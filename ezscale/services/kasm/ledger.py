@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from ezscale.models.kasm import KasmUsageSession, KasmWorkspace
 from ezscale.models.tenant import Plan
+from ezscale.models.types import existing, row_id
 from ezscale.services.billing.usage_charges import record_usage_charge
 from ezscale.services.kasm.usage import (
     next_period_start,
@@ -25,17 +26,19 @@ def open_usage(
 
     Idempotent: a workspace with an open session keeps it.
     """
-    existing = current_usage(db, workspace_id=ws.id)
-    if existing is not None:
-        return existing
-    plan = db.get(Plan, ws.plan_id)
+    current = current_usage(db, workspace_id=row_id(ws))
+    if current is not None:
+        return current
+    if ws.kasm_id is None:
+        raise RuntimeError(f"workspace {ws.id} is running without a Kasm session")
+    plan = existing(db, Plan, ws.plan_id)
     last = db.exec(
         select(func.max(KasmUsageSession.segment)).where(
             KasmUsageSession.kasm_id == ws.kasm_id, KasmUsageSession.kasm_start_date == kasm_start_date
         )
     ).one()
     row = KasmUsageSession(
-        workspace_id=ws.id,
+        workspace_id=row_id(ws),
         user_id=ws.user_id,
         kasm_id=ws.kasm_id,
         kasm_start_date=kasm_start_date,
@@ -74,8 +77,8 @@ def _close_segment(db: Session, row: KasmUsageSession, *, at: datetime, final: b
     db.add(row)
     if result.amount_minor == 0:
         return  # e.g. a 1-second segment at a month end: the next segment's cost covers it
-    ws = db.get(KasmWorkspace, row.workspace_id)
-    plan = db.get(Plan, ws.plan_id)
+    ws = existing(db, KasmWorkspace, row.workspace_id)
+    plan = existing(db, Plan, ws.plan_id)
     minutes = result.billable_seconds // 60
     record_usage_charge(
         db,
@@ -116,7 +119,7 @@ def split_at_boundaries(db: Session, row: KasmUsageSession, *, until: datetime) 
 def close_usage(db: Session, *, ws: KasmWorkspace, at: datetime, reason: str) -> KasmUsageSession | None:
     """Close the workspace's open usage session at `at` (split first if it crossed a boundary)
     and record its charges. Caller commits; closing twice does nothing."""
-    row = current_usage(db, workspace_id=ws.id)
+    row = current_usage(db, workspace_id=row_id(ws))
     if row is None:
         return None
     at = max(at, row.started_at)
@@ -165,7 +168,7 @@ def month_usage(db: Session, *, user_id: int, now: datetime, currency: str) -> M
             col(KasmUsageSession.stopped_at).is_not(None),
         )
     ).one()
-    return MonthUsage(int(cost), int(seconds), currency)
+    return MonthUsage(int(cost or 0), int(seconds or 0), currency)
 
 
 def history(db: Session, *, user_id: int, limit: int = 50) -> list[KasmUsageSession]:

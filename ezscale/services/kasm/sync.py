@@ -30,6 +30,7 @@ from ezscale.models.kasm import (
     WorkspaceStatus,
 )
 from ezscale.models.tenant import Service, ServiceStatus, User
+from ezscale.models.types import existing, pk, row_id
 from ezscale.money import Money, minor_digits
 from ezscale.services.kasm.client import RUNNING, KasmClient, KasmError, KasmList, KasmNotFound, KasmSession
 from ezscale.services.kasm.credit import available_credit_minor, has_saved_payment_method
@@ -92,7 +93,7 @@ def reconcile(db: Session, *, tenant: TenantInfo, listing: KasmList, client: Kas
     }
     tracked = db.exec(
         select(KasmWorkspace).where(
-            (KasmWorkspace.status == WorkspaceStatus.RUNNING) | col(KasmWorkspace.kasm_id).is_not(None)
+            (col(KasmWorkspace.status) == WorkspaceStatus.RUNNING) | col(KasmWorkspace.kasm_id).is_not(None)
         )
     ).all()
     for ws in tracked:
@@ -108,7 +109,7 @@ def reconcile(db: Session, *, tenant: TenantInfo, listing: KasmList, client: Kas
                 client=client,
                 result=result,
                 persistent=persistent,
-                open_row=open_rows.get(ws.id),
+                open_row=open_rows.get(row_id(ws)),
             )
         elif ws.status in (WorkspaceStatus.STOPPED, WorkspaceStatus.FAILED, WorkspaceStatus.TERMINATED):
             if kasm is None:
@@ -161,7 +162,7 @@ def _reconcile_running(
             _destroy(client, kasm.kasm_id, kasm.user_id, result)
         ws.kasm_id = None
     db.add(ws)
-    result.stopped_outside.append(ws.id)
+    result.stopped_outside.append(row_id(ws))
 
 
 def _destroy_orphans(
@@ -190,6 +191,8 @@ def keepalive_due(db: Session, *, tenant: TenantInfo, client: KasmClient) -> int
             (col(KasmWorkspace.keepalive_at).is_(None)) | (col(KasmWorkspace.keepalive_at) <= due_before),
         )
     ).all():
+        if ws.kasm_id is None:  # running without a Kasm session: reconcile repairs it
+            continue
         try:
             reached = client.keepalive(kasm_id=ws.kasm_id)
         except KasmError as error:
@@ -200,7 +203,7 @@ def keepalive_due(db: Session, *, tenant: TenantInfo, client: KasmClient) -> int
         db.add(ws)
         db.commit()
         if reached:
-            stop_workspace(db, user_id=None, workspace_id=ws.id, reason="Kasm usage limit reached")
+            stop_workspace(db, user_id=None, workspace_id=row_id(ws), reason="Kasm usage limit reached")
             add_notice(
                 db,
                 tenant=tenant,
@@ -215,9 +218,12 @@ def keepalive_due(db: Session, *, tenant: TenantInfo, client: KasmClient) -> int
 def stop_suspended(db: Session) -> list[int]:
     """Stop running workspaces whose service dunning suspended (billing stops at this moment)."""
     running = db.exec(
-        select(KasmWorkspace.id)
-        .join(Service, Service.id == KasmWorkspace.service_id)
-        .where(KasmWorkspace.status == WorkspaceStatus.RUNNING, Service.status == ServiceStatus.SUSPENDED)
+        select(pk(KasmWorkspace.id))
+        .join(Service, col(Service.id) == col(KasmWorkspace.service_id))
+        .where(
+            col(KasmWorkspace.status) == WorkspaceStatus.RUNNING,
+            col(Service.status) == ServiceStatus.SUSPENDED,
+        )
     ).all()
     for workspace_id in running:
         stop_workspace(db, user_id=None, workspace_id=workspace_id, reason="Suspended: invoice overdue")
@@ -227,7 +233,7 @@ def stop_suspended(db: Session) -> list[int]:
 def stopping_workspaces(db: Session) -> list[int]:
     """Workspaces stopped in EZSCALE whose Kasm session still has to be released."""
     return list(
-        db.exec(select(KasmWorkspace.id).where(KasmWorkspace.status == WorkspaceStatus.STOPPING)).all()
+        db.exec(select(pk(KasmWorkspace.id)).where(KasmWorkspace.status == WorkspaceStatus.STOPPING)).all()
     )
 
 
@@ -243,7 +249,7 @@ def add_notice(
     except IntegrityError:
         db.rollback()
         return False
-    user = db.get(User, user_id)
+    user = existing(db, User, user_id)
     subject = (
         "Your workspace was stopped"
         if kind is not NoticeKind.LOW_BALANCE
@@ -291,7 +297,7 @@ def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
     hours = get_settings().kasm_low_balance_hours
     burning: dict[int, Decimal] = {}
     for user_id, rate in db.exec(
-        select(KasmUsageSession.user_id, KasmUsageSession.rate).where(
+        select(col(KasmUsageSession.user_id), col(KasmUsageSession.rate)).where(
             col(KasmUsageSession.stopped_at).is_(None)
         )
     ):
@@ -305,7 +311,7 @@ def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
             pass  # a card pays what credit does not cover: no warning and no stop
         elif available <= 0:
             running = db.exec(
-                select(KasmWorkspace.id).where(
+                select(pk(KasmWorkspace.id)).where(
                     KasmWorkspace.user_id == user_id, KasmWorkspace.status == WorkspaceStatus.RUNNING
                 )
             ).all()

@@ -9,12 +9,14 @@ as before, which is also why persistence cannot change while any of them exists.
 import re
 import uuid
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.kasm import KasmTemplate, KasmWorkspace, TemplateStatus, WorkspaceStatus
+from ezscale.models.types import row_id
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.core.audit import record_change
 from ezscale.services.kasm.catalogue import TYPE_SIZES, ensure_catalogue
@@ -65,7 +67,7 @@ class TemplateRow:
 def template_row(template: KasmTemplate) -> TemplateRow:
     """Format a template for the admin template list."""
     return TemplateRow(
-        id=template.id,
+        id=row_id(template),
         name=template.name,
         description=template.description,
         category=template.category,
@@ -83,7 +85,7 @@ def template_row(template: KasmTemplate) -> TemplateRow:
 def list_templates(session: Session) -> list[TemplateRow]:
     """Every template of this tenant, deprecated ones too, in order-form order."""
     ensure_catalogue(session)
-    query = select(KasmTemplate).order_by(KasmTemplate.sort_order, KasmTemplate.id)
+    query = select(KasmTemplate).order_by(col(KasmTemplate.sort_order), col(KasmTemplate.id))
     return [template_row(t) for t in session.exec(query)]
 
 
@@ -125,7 +127,7 @@ def _status(text: str) -> TemplateStatus:
         raise DomainError(f"Unknown status “{text}”; use one of {', '.join(TemplateStatus)}.") from None
 
 
-def _values(session: Session, form: TemplateForm, template: KasmTemplate) -> dict[str, object]:
+def _values(session: Session, form: TemplateForm, template: KasmTemplate) -> dict[str, Any]:
     """The template's new column values from the form, all checked before anything is set."""
     name = _text(form.name, template.name, label="name", limit=120)
     if not name:
@@ -156,7 +158,7 @@ def _values(session: Session, form: TemplateForm, template: KasmTemplate) -> dic
         "persistent": template.persistent if form.persistent is None else form.persistent,
         "sort_order": template.sort_order
         if not (form.sort_order or "").strip()
-        else _whole(form.sort_order, label="sort order", low=0, high=MAX_SORT_ORDER),
+        else _whole(form.sort_order or "", label="sort order", low=0, high=MAX_SORT_ORDER),
     }
     if values["persistent"] != template.persistent and template.id and _in_use(session, template.id):
         raise DomainError(
@@ -196,7 +198,8 @@ def create_template(
 ) -> KasmTemplate:
     """A new template of the tenant's catalogue; name and image id are required."""
     _check_editor(actor, tenant)
-    form = replace(form, **{f: "" for f in ("name", "image_id") if getattr(form, f) is None})
+    missing: dict[str, Any] = {f: "" for f in ("name", "image_id") if getattr(form, f) is None}
+    form = replace(form, **missing)
     last = session.exec(select(func.max(KasmTemplate.sort_order))).one()
     blank = KasmTemplate(name="", image_id="", sort_order=0 if last is None else last + 1)
     template = KasmTemplate(**_values(session, form, blank))

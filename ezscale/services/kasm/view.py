@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from ezscale import clock
-from ezscale.models.kasm import KasmNotice, KasmTemplate, KasmWorkspace, WorkspaceStatus
+from ezscale.models.kasm import KasmNotice, KasmTemplate, KasmUsageSession, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceType
 from ezscale.money import SYMBOLS, Money, minor_digits, rate_text
 from ezscale.services.billing.credits import balance_minor
@@ -78,6 +78,12 @@ class Dashboard:
     server_now_ms: int
 
 
+def _ran_seconds(row: KasmUsageSession) -> int:
+    """How long a finished usage session ran."""
+    assert row.stopped_at is not None, "past sessions have stopped"
+    return int((row.stopped_at - row.started_at).total_seconds())
+
+
 def _money(minor: int, currency: str) -> str:
     return Money(minor, currency).format()
 
@@ -118,7 +124,7 @@ def _history(db: Session, *, user_id: int) -> list[HistoryRow]:
             id=row.id,
             workspace=names.get(row.workspace_id, ""),
             started=f"{row.started_at:%Y-%m-%d %H:%M}",
-            duration=duration_text(int((row.stopped_at - row.started_at).total_seconds())),
+            duration=duration_text(_ran_seconds(row)),
             billable=duration_text(row.billable_seconds or 0),
             cost=_money(row.cost_minor or 0, row.currency),
             reason=row.end_reason,

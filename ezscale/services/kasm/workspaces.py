@@ -27,6 +27,7 @@ from ezscale.models.kasm import (
     WorkspaceStatus,
 )
 from ezscale.models.tenant import Plan, Service, ServiceStatus, ServiceType, User
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.core.alert_policy import AlertCategory, raise_alert
 from ezscale.services.kasm.client import KasmClient, KasmError, KasmNotFound, KasmTransientError
@@ -65,7 +66,7 @@ def order_workspace(db: Session, *, user_id: int, plan_id: int, template_id: int
     now = clock.now()
     service = Service(
         user_id=user_id,
-        plan_id=plan.id,
+        plan_id=row_id(plan),
         label=f"{plan.name} · {template.name}",
         status=ServiceStatus.PROVISIONING,
         created_at=now,
@@ -73,10 +74,10 @@ def order_workspace(db: Session, *, user_id: int, plan_id: int, template_id: int
     db.add(service)
     db.flush()
     ws = KasmWorkspace(
-        service_id=service.id,
+        service_id=row_id(service),
         user_id=user_id,
-        plan_id=plan.id,
-        template_id=template.id,
+        plan_id=row_id(plan),
+        template_id=row_id(template),
         cores=size.cores if size else template.cores,
         memory_mb=size.memory_mb if size else template.memory_mb,
         created_at=now,
@@ -127,10 +128,10 @@ def start_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWork
     ws = _owned(db, user_id=user_id, workspace_id=workspace_id)
     if ws.status is not WorkspaceStatus.STOPPED:
         raise DomainError("Only a stopped workspace can be started.")
-    service = db.get(Service, ws.service_id)
+    service = existing(db, Service, ws.service_id)
     if service.status is ServiceStatus.SUSPENDED:
         raise DomainError("This workspace is suspended until its overdue invoice is paid.")
-    plan = db.get(Plan, ws.plan_id)
+    plan = existing(db, Plan, ws.plan_id)
     available = available_credit_minor(db, user_id=user_id, currency=plan.currency, now=clock.now())
     if available <= 0 and not has_saved_payment_method(db, user_id=user_id):
         raise DomainError("Your account has no credit left: add credit or a payment method to start it.")
@@ -149,7 +150,7 @@ def terminate_workspace(db: Session, *, user_id: int, workspace_id: int) -> Kasm
     close_usage(db, ws=ws, at=now, reason="Terminated")
     ws.terminated_at = now
     _set_status(db, ws, WorkspaceStatus.TERMINATED)
-    service = db.get(Service, ws.service_id)
+    service = existing(db, Service, ws.service_id)
     service.status = ServiceStatus.TERMINATED
     db.add(service)
     db.commit()
@@ -185,7 +186,7 @@ def _ensure_account(db: Session, *, tenant: TenantInfo, user_id: int, client: Ka
     account = db.exec(select(KasmAccount).where(KasmAccount.user_id == user_id)).first()
     if account is not None:
         return account
-    user = db.get(User, user_id)
+    user = existing(db, User, user_id)
     username = f"{tenant.slug}-u{user_id}"
     password = secrets.token_urlsafe(18)
     try:
@@ -232,13 +233,13 @@ def _mark_running(
     ws.attempts = 0
     _set_status(db, ws, WorkspaceStatus.RUNNING)
     open_usage(db, ws=ws, at=now, kasm_start_date=ws.kasm_start_date)
-    service = db.get(Service, ws.service_id)
+    service = existing(db, Service, ws.service_id)
     service.status = ServiceStatus.ACTIVE
     service.status_reason = ""
     db.add(service)
     db.commit()
     if first:
-        user = db.get(User, ws.user_id)
+        user = existing(db, User, ws.user_id)
         send_customer_mail(
             tenant,
             to=user.email,
@@ -254,7 +255,7 @@ def _mark_running(
 
 
 def _advance_start(db: Session, *, tenant: TenantInfo, ws: KasmWorkspace, client: KasmClient) -> Next:
-    template = db.get(KasmTemplate, ws.template_id)
+    template = existing(db, KasmTemplate, ws.template_id)
     account = _ensure_account(db, tenant=tenant, user_id=ws.user_id, client=client)
     if ws.kasm_user_id != account.kasm_user_id:
         ws.kasm_user_id, ws.login_username, ws.login_password = (
@@ -323,7 +324,7 @@ def converge(db: Session, *, tenant: TenantInfo, workspace_id: int, client: Kasm
     if ws.status in (WorkspaceStatus.PROVISIONING, WorkspaceStatus.STARTING):
         return _advance_start(db, tenant=tenant, ws=ws, client=client)
     if ws.status is WorkspaceStatus.STOPPING:
-        template = db.get(KasmTemplate, ws.template_id)
+        template = existing(db, KasmTemplate, ws.template_id)
         _release(db, ws=ws, client=client, keep=template.persistent)
     elif ws.status in (WorkspaceStatus.TERMINATED, WorkspaceStatus.FAILED) and ws.kasm_id:
         _release(db, ws=ws, client=client, keep=False)
@@ -368,7 +369,7 @@ def fail_workspace(
     ws = db.get(KasmWorkspace, workspace_id)
     if ws is None or ws.status not in (WorkspaceStatus.PROVISIONING, WorkspaceStatus.STARTING):
         return
-    template = db.get(KasmTemplate, ws.template_id)
+    template = existing(db, KasmTemplate, ws.template_id)
     leftovers = [ws.kasm_id] if ws.kasm_id else []
     try:
         if ws.kasm_user_id:
@@ -385,7 +386,7 @@ def fail_workspace(
     _set_status(
         db, ws, WorkspaceStatus.FAILED, "We could not start this workspace. Our team has been notified."
     )
-    service = db.get(Service, ws.service_id)
+    service = existing(db, Service, ws.service_id)
     service.status = ServiceStatus.FAILED
     service.status_reason = ws.status_reason
     db.add(service)

@@ -156,6 +156,7 @@ class EnhanceModule:
             org_id = self._org_holding(client, service)
         if not org_id:
             raise GoneFromPanel(f"The hosting account is not on {PRODUCT}.")
+        sub: EnhanceSubscription | None
         if service.external_id and service.external_id.isdigit():
             sub = client.subscription(org_id, int(service.external_id))
         else:

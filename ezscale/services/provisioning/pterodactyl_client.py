@@ -152,7 +152,9 @@ def _user(a: dict[str, Any]) -> PteroUser:
 
 
 def _node(a: dict[str, Any]) -> PteroNode:
-    allocated = a.get("allocated_resources") if isinstance(a.get("allocated_resources"), dict) else {}
+    allocated = a.get("allocated_resources")
+    if not isinstance(allocated, dict):
+        allocated = {}
 
     def number(value: Any, key: str) -> int:  # noqa: ANN401 (a JSON value)
         return as_int(value or 0, product=PRODUCT, field=f"node.{key}")
@@ -171,7 +173,9 @@ def _node(a: dict[str, Any]) -> PteroNode:
 
 
 def _server(a: dict[str, Any]) -> PteroServer:
-    container = a.get("container") if isinstance(a.get("container"), dict) else {}
+    container = a.get("container")
+    if not isinstance(container, dict):
+        container = {}
     allocations = (((a.get("relationships") or {}).get("allocations") or {}).get("data")) or []
     addresses = tuple(
         f"{(row.get('attributes') or {}).get('alias') or (row.get('attributes') or {}).get('ip')}"
@@ -465,7 +469,9 @@ class PterodactylClient:
         except PanelBusy:
             return None
         a = _attrs(json_object(reply, product=PRODUCT), "stats")
-        r = a.get("resources") if isinstance(a.get("resources"), dict) else {}
+        r = a.get("resources")
+        if not isinstance(r, dict):
+            r = {}
 
         def number(key: str) -> int:
             return as_int(r.get(key) or 0, product=PRODUCT, field=key)

@@ -96,10 +96,16 @@ def _ignored(envelope: Any, text: str) -> None:  # noqa: ANN401 (a parsed body)
 def _server(data: Any) -> ScpServer:  # noqa: ANN401 (a JSON value)
     if not isinstance(data, dict):
         raise PanelUnavailable(f"{PRODUCT} sent a server we could not read.")
-    billing = data.get("billing") if isinstance(data.get("billing"), dict) else {}
+    billing = data.get("billing")
+    if not isinstance(billing, dict):
+        billing = {}
     access = data.get("access") if isinstance(data.get("access"), dict) else None
-    client = (access or {}).get("client") if isinstance((access or {}).get("client"), dict) else {}
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    client = (access or {}).get("client")
+    if not isinstance(client, dict):
+        client = {}
+    usage = data.get("usage")
+    if not isinstance(usage, dict):
+        usage = {}
     return ScpServer(
         id=as_int(data.get("id"), product=PRODUCT, field="server.id"),
         srv_id=str(data.get("srv_id") or ""),

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.billing import UsageCharge
@@ -51,10 +51,11 @@ def summary(session: Session, *, currency: str) -> ResellerSummary:
     customers = session.exec(select(func.count()).select_from(User).where(User.role == Role.CUSTOMER)).one()
     retail = wholesale = Decimal(0)
     rows = session.exec(
-        select(Plan.price_minor, Plan.wholesale_price_minor, Plan.billing_interval)
-        .join(Subscription, Subscription.plan_id == Plan.id)
+        select(col(Plan.price_minor), col(Plan.wholesale_price_minor), col(Plan.billing_interval))
+        .join(Subscription, col(Subscription.plan_id) == col(Plan.id))
         .where(
-            Subscription.status == SubscriptionStatus.ACTIVE, Plan.billing_interval != BillingInterval.HOURLY
+            col(Subscription.status) == SubscriptionStatus.ACTIVE,
+            col(Plan.billing_interval) != BillingInterval.HOURLY,
         )
     ).all()
     for price, wholesale_price, interval in rows:
@@ -63,8 +64,8 @@ def summary(session: Session, *, currency: str) -> ResellerSummary:
         wholesale += Decimal(wholesale_price or 0) / months
     start = _month_start(now)
     revenue = session.exec(
-        select(func.coalesce(func.sum(Invoice.total_minor), 0)).where(
-            Invoice.status == InvoiceStatus.PAID, Invoice.paid_at >= start
+        select(func.coalesce(func.sum(col(Invoice.total_minor)), 0)).where(
+            col(Invoice.status) == InvoiceStatus.PAID, col(Invoice.paid_at) >= start
         )
     ).one()
     hours = session.exec(

@@ -7,9 +7,10 @@ import logging
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, col, select
 
 from ezscale import clock
 from ezscale.db import drop_database, engine_for, tenant_database_url
@@ -106,8 +107,12 @@ def export_tenant(central: Session, *, slug: str) -> Path:
         for table in TenantModel.metadata.sorted_tables:
             rows = conn.execute(sa.text(f'SELECT * FROM "{table.name}"')).mappings()
             dump[table.name] = [dict(row) for row in rows]
-    for model in (Tenant, TenantDomain, TenantBranding):
-        column = model.id if model is Tenant else model.tenant_id
+    owned: list[tuple[type[SQLModel], Any]] = [
+        (Tenant, Tenant.id),
+        (TenantDomain, TenantDomain.tenant_id),
+        (TenantBranding, TenantBranding.tenant_id),
+    ]
+    for model, column in owned:
         dump[f"central.{model.__tablename__}"] = [
             row.model_dump() for row in central.exec(select(model).where(column == tenant.id))
         ]
@@ -155,7 +160,7 @@ def purge_deleted(central: Session, *, now: datetime | None = None) -> list[str]
     """Drop the databases whose grace period is over; keep a tombstone row for billing history."""
     now = now or clock.now()
     due = central.exec(
-        select(Tenant).where(Tenant.status == TenantStatus.DELETING, Tenant.delete_after <= now)
+        select(Tenant).where(col(Tenant.status) == TenantStatus.DELETING, col(Tenant.delete_after) <= now)
     ).all()
     purged = []
     for tenant in due:

@@ -13,12 +13,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from ezscale.errors import DomainError
 from ezscale.models.billing import UsageCharge
 from ezscale.models.tenant import BillingInterval, Plan, Service, ServiceStatus, User
+from ezscale.models.types import row_id
 from ezscale.money import Money, rate_text
 from ezscale.services.resellers.dashboard import MONTHS_PER_INTERVAL
 
@@ -84,18 +85,16 @@ def recent_months(today: date, count: int = 12) -> list[str]:
     return [f"{first - relativedelta(months=n):%Y-%m}" for n in range(count)]
 
 
-def _usage(
-    session: Session, start: datetime, end: datetime, label_column: InstrumentedAttribute[str]
-) -> list[UsageLine]:
+def _usage(session: Session, start: datetime, end: datetime, label_column: Mapped[str]) -> list[UsageLine]:
     """Hours and revenue of the usage ending in [start, end), grouped by `label_column`."""
     rows = session.exec(
-        select(label_column, func.sum(UsageCharge.quantity), func.sum(UsageCharge.amount_minor))
-        .join(Service, Service.id == UsageCharge.service_id)
-        .join(Plan, Plan.id == Service.plan_id)
-        .join(User, User.id == UsageCharge.user_id)
-        .where(UsageCharge.period_end > start, UsageCharge.period_end <= end)
+        select(label_column, func.sum(col(UsageCharge.quantity)), func.sum(col(UsageCharge.amount_minor)))
+        .join(Service, col(Service.id) == col(UsageCharge.service_id))
+        .join(Plan, col(Plan.id) == col(Service.plan_id))
+        .join(User, col(User.id) == col(UsageCharge.user_id))
+        .where(col(UsageCharge.period_end) > start, col(UsageCharge.period_end) <= end)
         .group_by(label_column)
-        .order_by(func.sum(UsageCharge.amount_minor).desc(), label_column)
+        .order_by(func.sum(col(UsageCharge.amount_minor)).desc(), label_column)
     ).all()
     return [UsageLine(label, Decimal(hours or 0), int(revenue or 0)) for label, hours, revenue in rows]
 
@@ -134,18 +133,20 @@ def usage_month(session: Session, *, month: date, currency: str) -> UsageMonth:
     end = start + relativedelta(months=1)
     active = dict(
         session.exec(
-            select(Service.plan_id, func.count())
-            .where(Service.status == ServiceStatus.ACTIVE)
-            .group_by(Service.plan_id)
+            select(col(Service.plan_id), func.count())
+            .where(col(Service.status) == ServiceStatus.ACTIVE)
+            .group_by(col(Service.plan_id))
         ).all()
     )
-    plans = session.exec(select(Plan).where(col(Plan.active)).order_by(Plan.sort_order, Plan.id)).all()
+    plans = session.exec(
+        select(Plan).where(col(Plan.active)).order_by(col(Plan.sort_order), col(Plan.id))
+    ).all()
     return UsageMonth(
         month=month,
         currency=currency,
-        by_customer=_usage(session, start, end, User.email),
-        by_type=_usage(session, start, end, Plan.name),
-        plans=[_plan_line(plan, active.get(plan.id, 0)) for plan in plans],
+        by_customer=_usage(session, start, end, col(User.email)),
+        by_type=_usage(session, start, end, col(Plan.name)),
+        plans=[_plan_line(plan, active.get(row_id(plan), 0)) for plan in plans],
     )
 
 

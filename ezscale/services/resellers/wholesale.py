@@ -23,7 +23,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session
@@ -38,6 +38,7 @@ from ezscale.models.central import (
     WholesaleInvoiceStatus,
 )
 from ezscale.models.tenant import BillingInterval, Plan, Service, Subscription, User
+from ezscale.models.types import existing, row_id
 from ezscale.money import minor_digits, round_minor
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import record_audit
@@ -106,14 +107,14 @@ def subscription_lines(db: Session, *, start: date, end: date, currency: str, pe
     there out of the billing period's `period_days`."""
     rows = db.exec(
         select(Subscription, Plan, User)
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .join(User, User.id == Subscription.user_id)
+        .join(Plan, col(Plan.id) == col(Subscription.plan_id))
+        .join(User, col(User.id) == col(Subscription.user_id))
         .where(
-            Subscription.created_at < _at(end),
-            (Subscription.cancelled_at.is_(None)) | (Subscription.cancelled_at > _at(start)),
-            Plan.billing_interval != BillingInterval.HOURLY,
+            col(Subscription.created_at) < _at(end),
+            (col(Subscription.cancelled_at).is_(None)) | (col(Subscription.cancelled_at) > _at(start)),
+            col(Plan.billing_interval) != BillingInterval.HOURLY,
         )
-        .order_by(Subscription.id)
+        .order_by(col(Subscription.id))
     ).all()
     lines = []
     for sub, plan, user in rows:
@@ -139,17 +140,19 @@ def usage_lines(db: Session, *, start: date, end: date, currency: str) -> list[L
     """Lines for the Kasm usage whose usage period ends in the period, at the wholesale hourly rate."""
     rows = db.exec(
         select(UsageCharge, Plan, User)
-        .join(Service, Service.id == UsageCharge.service_id)
-        .join(Plan, Plan.id == Service.plan_id)
-        .join(User, User.id == UsageCharge.user_id)
-        .where(UsageCharge.period_end > _at(start), UsageCharge.period_end <= _at(end))
-        .order_by(UsageCharge.service_id, UsageCharge.id)
+        .join(Service, col(Service.id) == col(UsageCharge.service_id))
+        .join(Plan, col(Plan.id) == col(Service.plan_id))
+        .join(User, col(User.id) == col(UsageCharge.user_id))
+        .where(col(UsageCharge.period_end) > _at(start), col(UsageCharge.period_end) <= _at(end))
+        .order_by(col(UsageCharge.service_id), col(UsageCharge.id))
     ).all()
     hours: dict[int, Decimal] = {}
     meta: dict[int, tuple[Plan, User]] = {}
     for charge, plan, user in rows:
-        hours[charge.service_id] = hours.get(charge.service_id, Decimal(0)) + charge.quantity
-        meta[charge.service_id] = (plan, user)
+        service_id = charge.service_id
+        assert service_id is not None, "joined to its service above"
+        hours[service_id] = hours.get(service_id, Decimal(0)) + charge.quantity
+        meta[service_id] = (plan, user)
     lines = []
     for service_id, total in hours.items():
         plan, user = meta[service_id]
@@ -199,10 +202,10 @@ def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInv
     """Issue the tenant's wholesale invoice for [start, end); returns (invoice, created), and
     (None, False) when the period has no billable day for this tenant."""
     with central_session() as central:
-        existing = _find(central, tenant_id, start)
-        if existing is not None:
-            return existing, False
-        tenant = central.get(Tenant, tenant_id)
+        found = _find(central, tenant_id, start)
+        if found is not None:
+            return found, False
+        tenant = existing(central, Tenant, tenant_id)
         first = billable_from(tenant, start)
         if first >= end:
             return None, False
@@ -232,11 +235,13 @@ def bill_tenant(*, tenant_id: int, start: date, end: date) -> tuple[WholesaleInv
         try:
             central.add(invoice)
             central.flush()
-            central.execute(sa.insert(WholesaleInvoiceItem), _items(invoice.id, lines))
+            central.execute(sa.insert(WholesaleInvoiceItem), _items(row_id(invoice), lines))
             central.commit()
-        except IntegrityError:
+        except IntegrityError:  # a concurrent run issued it first
             central.rollback()
-            return _find(central, tenant_id, start), False
+            concurrent = _find(central, tenant_id, start)
+            assert concurrent is not None
+            return concurrent, False
         return invoice, True
 
 
@@ -320,8 +325,8 @@ def list_wholesale_invoices(central: Session, *, tenant_id: int) -> list[Wholesa
     return list(
         central.exec(
             select(WholesaleInvoice)
-            .where(WholesaleInvoice.tenant_id == tenant_id)
-            .order_by(WholesaleInvoice.period_start.desc())
+            .where(col(WholesaleInvoice.tenant_id) == tenant_id)
+            .order_by(col(WholesaleInvoice.period_start).desc())
         ).all()
     )
 
@@ -331,8 +336,8 @@ def invoice_items(central: Session, *, invoice_id: int) -> list[WholesaleInvoice
     return list(
         central.exec(
             select(WholesaleInvoiceItem)
-            .where(WholesaleInvoiceItem.invoice_id == invoice_id)
-            .order_by(WholesaleInvoiceItem.id)
+            .where(col(WholesaleInvoiceItem.invoice_id) == invoice_id)
+            .order_by(col(WholesaleInvoiceItem.id))
         ).all()
     )
 
@@ -340,7 +345,9 @@ def invoice_items(central: Session, *, invoice_id: int) -> list[WholesaleInvoice
 def _platform_branding(central: Session) -> BrandingInfo:
     """EZSCALE's own brand (the house tenant's), which its invoices to resellers carry."""
     row = central.exec(
-        select(TenantBranding).join(Tenant, Tenant.id == TenantBranding.tenant_id).where(Tenant.is_house)
+        select(TenantBranding)
+        .join(Tenant, col(Tenant.id) == col(TenantBranding.tenant_id))
+        .where(col(Tenant.is_house))
     ).first()
     settings = get_settings()
     return (
@@ -355,7 +362,7 @@ def wholesale_pdf(central: Session, *, tenant_id: int, invoice_id: int) -> tuple
     invoice = central.get(WholesaleInvoice, invoice_id)
     if invoice is None or invoice.tenant_id != tenant_id:
         raise NotFound("No such invoice.")
-    tenant = central.get(Tenant, tenant_id)
+    tenant = existing(central, Tenant, tenant_id)
     totals = [("Total", invoice.total_minor, True)]
     if invoice.status is WholesaleInvoiceStatus.PAID:
         totals += [("Paid by card", -invoice.total_minor, False), ("Amount due", 0, True)]
@@ -369,7 +376,7 @@ def wholesale_pdf(central: Session, *, tenant_id: int, invoice_id: int) -> tuple
         bill_to=f"{tenant.name}\n{tenant.owner_email}",
         lines=[
             DocumentLine(i.description, i.quantity, i.unit_minor, i.amount_minor)
-            for i in invoice_items(central, invoice_id=invoice.id)
+            for i in invoice_items(central, invoice_id=row_id(invoice))
         ],
         totals=totals,
     )

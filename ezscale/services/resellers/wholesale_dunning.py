@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock, routes
 from ezscale.db import central_session
@@ -32,8 +32,9 @@ from ezscale.models.central import (
     WholesaleInvoice,
     WholesaleInvoiceStatus,
 )
+from ezscale.models.types import existing, pk, row_id
 from ezscale.money import Money
-from ezscale.services.billing.locks import lock_row
+from ezscale.services.billing.locks import lock_held, lock_row
 from ezscale.services.billing.stripe_gateway import StripeGateway
 from ezscale.services.core.audit import record_audit
 from ezscale.services.core.mail import send_mail, tenant_base_url
@@ -130,7 +131,7 @@ def _send(tenant: Tenant, billing: TenantBilling, invoice: WholesaleInvoice, not
         if invoice.failure_message
         else (": no card on file" if not billing.card_label else "")
     )
-    suspend = invoice.due_on + timedelta(days=get_settings().wholesale_grace_days)
+    suspend = _due(invoice) + timedelta(days=get_settings().wholesale_grace_days)
     fill = {"platform": get_settings().platform_name, "number": invoice.number}
     _mail(
         tenant,
@@ -145,10 +146,18 @@ def _attempt_due(invoice: WholesaleInvoice, on: date) -> bool:
     return invoice.next_attempt_on is not None and invoice.next_attempt_on <= on
 
 
+def _due(invoice: WholesaleInvoice) -> date:
+    """The due date of an issued invoice (set when it is issued)."""
+    assert invoice.due_on is not None, "issued wholesale invoices have a due date"
+    return invoice.due_on
+
+
 def _schedule_next(invoice: WholesaleInvoice) -> None:
     """After attempt `attempt_count`: the next retry day, or none when the schedule is spent."""
-    later = [d for d in retry_days() if invoice.due_on + timedelta(days=d) > invoice.next_attempt_on]
-    invoice.next_attempt_on = invoice.due_on + timedelta(days=later[0]) if later else None
+    tried, due = invoice.next_attempt_on, _due(invoice)
+    assert tried is not None, "called after an attempt"
+    later = [d for d in retry_days() if due + timedelta(days=d) > tried]
+    invoice.next_attempt_on = due + timedelta(days=later[0]) if later else None
 
 
 def _step(
@@ -159,7 +168,7 @@ def _step(
     if invoice is None or invoice.status is not WholesaleInvoiceStatus.OPEN or invoice.due_on is None:
         central.rollback()
         return
-    tenant = central.get(Tenant, invoice.tenant_id)
+    tenant = existing(central, Tenant, invoice.tenant_id)
     billing = central.exec(select(TenantBilling).where(TenantBilling.tenant_id == tenant.id)).one()
     reminder_from = invoice.due_on - timedelta(days=get_settings().wholesale_reminder_days)
     notice = _claim_notice(invoice, "issued")
@@ -182,7 +191,11 @@ def _step(
     if charge:
         try:
             invoice = charge_invoice(
-                central, invoice_id=invoice.id, tenant_id=tenant.id, gw=gw, attempt=invoice.attempt_count
+                central,
+                invoice_id=row_id(invoice),
+                tenant_id=row_id(tenant),
+                gw=gw,
+                attempt=invoice.attempt_count,
             )
         except DomainError as error:
             invoice.failure_message = str(error)[:300]
@@ -197,9 +210,9 @@ def _step(
         )
         central.commit()
         if invoice.status is WholesaleInvoiceStatus.PAID:
-            reinstate(central, tenant_id=tenant.id)
+            reinstate(central, tenant_id=row_id(tenant))
             return
-    if on >= invoice.due_on:
+    if on >= _due(invoice):
         _overdue(central, tenant, billing, invoice, on, report)
 
 
@@ -213,9 +226,9 @@ def _overdue(
 ) -> None:
     """An unpaid invoice past its due date: past_due and one notice, then suspension after the grace.
     Not while the card's latest attempt is in flight (no failure recorded yet): that pass decides."""
-    invoice = lock_row(central, WholesaleInvoice, invoice.id)
-    billing = lock_row(central, TenantBilling, billing.id)
-    tenant = lock_row(central, Tenant, tenant.id)
+    invoice = lock_held(central, WholesaleInvoice, row_id(invoice))
+    billing = lock_held(central, TenantBilling, row_id(billing))
+    tenant = lock_held(central, Tenant, tenant.id)
     in_flight = billing.stripe_payment_method_id and not invoice.failure_message
     if invoice.status is not WholesaleInvoiceStatus.OPEN or in_flight:
         central.rollback()  # paid, or a charge not yet known to have failed
@@ -226,7 +239,7 @@ def _overdue(
     if billing.status is TenantBillingStatus.ACTIVE:
         billing.status = TenantBillingStatus.PAST_DUE
         _audit(central, tenant, "wholesale.past_due", invoice)
-    suspend = on >= invoice.due_on + timedelta(days=get_settings().wholesale_grace_days)
+    suspend = on >= _due(invoice) + timedelta(days=get_settings().wholesale_grace_days)
     if suspend and tenant.status in (TenantStatus.ACTIVE, TenantStatus.TRIAL):
         tenant.status, tenant.suspended_at, tenant.suspension_reason = (
             TenantStatus.SUSPENDED,
@@ -247,13 +260,13 @@ def collect(*, on: date, gw: StripeGateway | None = None) -> CollectionReport:
     report = CollectionReport()
     with central_session() as central:
         ids = central.exec(
-            select(WholesaleInvoice.id)
-            .join(Tenant, Tenant.id == WholesaleInvoice.tenant_id)
+            select(pk(WholesaleInvoice.id))
+            .join(Tenant, col(Tenant.id) == col(WholesaleInvoice.tenant_id))
             .where(
-                WholesaleInvoice.status == WholesaleInvoiceStatus.OPEN,
-                Tenant.status.not_in((TenantStatus.DELETING, TenantStatus.DELETED)),
+                col(WholesaleInvoice.status) == WholesaleInvoiceStatus.OPEN,
+                col(Tenant.status).not_in((TenantStatus.DELETING, TenantStatus.DELETED)),
             )
-            .order_by(WholesaleInvoice.id)
+            .order_by(col(WholesaleInvoice.id))
         ).all()
         for invoice_id in ids:
             try:

@@ -4,7 +4,7 @@ off-session with an idempotency key derived from the invoice, so a retried charg
 second charge. Paying the last overdue invoice reopens a storefront suspended for non-payment
 (`reinstate`)."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -16,8 +16,9 @@ from ezscale.models.central import (
     WholesaleInvoice,
     WholesaleInvoiceStatus,
 )
+from ezscale.models.types import existing, row_id
 from ezscale.services.accounts.sessions import AuthUser
-from ezscale.services.billing.locks import lock_row
+from ezscale.services.billing.locks import lock_held
 from ezscale.services.billing.stripe_gateway import StripeGateway, gateway
 from ezscale.services.core.audit import record_audit
 from ezscale.services.resellers.roles import require_owner
@@ -55,7 +56,7 @@ def start_card_setup(
     """A SetupIntent for the reseller's card page; returns its client secret (for Stripe.js)."""
     require_owner(actor, tenant_id, "change the card")
     gw = gw or gateway()
-    tenant = central.get(Tenant, tenant_id)
+    tenant = existing(central, Tenant, tenant_id)
     customer = _customer(central, tenant, _billing(central, tenant_id), gw)
     return gw.create_setup_intent(customer_id=customer, metadata={"reseller": tenant.slug}).client_secret
 
@@ -73,7 +74,7 @@ def save_card(
     A reseller whose trial ended for want of a card is reactivated."""
     require_owner(actor, tenant_id, "change the card")
     gw = gw or gateway()
-    tenant = central.get(Tenant, tenant_id)
+    tenant = existing(central, Tenant, tenant_id)
     billing = _billing(central, tenant_id)
     customer = _customer(central, tenant, billing, gw)
     intent = gw.retrieve_setup_intent(setup_intent_id)
@@ -131,7 +132,7 @@ def charge_invoice(
     if invoice.status is not WholesaleInvoiceStatus.OPEN:
         raise DomainError(f"Invoice {invoice.number} is {invoice.status.value} and cannot be paid.")
     billing = _billing(central, tenant_id)
-    if not billing.stripe_payment_method_id:
+    if not billing.stripe_payment_method_id or not billing.stripe_customer_id:
         raise DomainError("Add a card first.")
     gw = gw or gateway()
     key = _key(invoice, billing.stripe_payment_method_id, attempt)
@@ -189,7 +190,7 @@ def pay_invoice(
 def billing_actor(tenant: Tenant) -> AuthUser:
     """The billing run as the audit trail names it, on the reseller's own trail."""
     return AuthUser(
-        id=0, tenant_id=tenant.id, email="wholesale-billing", name="Wholesale billing", role="system"
+        id=0, tenant_id=row_id(tenant), email="wholesale-billing", name="Wholesale billing", role="system"
     )
 
 
@@ -201,12 +202,12 @@ def reinstate(central: Session, *, tenant_id: int) -> bool:
         select(WholesaleInvoice.id).where(
             WholesaleInvoice.tenant_id == tenant_id,
             WholesaleInvoice.status == WholesaleInvoiceStatus.OPEN,
-            WholesaleInvoice.due_on <= today,
+            col(WholesaleInvoice.due_on) <= today,
         )
     ).first()
     if overdue is not None:
         return False
-    tenant = lock_row(central, Tenant, tenant_id)
+    tenant = lock_held(central, Tenant, tenant_id)
     billing = central.exec(select(TenantBilling).where(TenantBilling.tenant_id == tenant_id)).one()
     reopened = tenant.status is TenantStatus.SUSPENDED and tenant.suspension_reason == UNPAID
     if reopened:

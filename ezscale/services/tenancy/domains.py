@@ -19,7 +19,7 @@ from enum import StrEnum
 import dns.exception
 import dns.resolver
 import httpx
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -94,7 +94,9 @@ def list_domains(session: Session, *, tenant_id: int) -> list[TenantDomain]:
     """The tenant's domains in the order they were added."""
     return list(
         session.exec(
-            select(TenantDomain).where(TenantDomain.tenant_id == tenant_id).order_by(TenantDomain.id)
+            select(TenantDomain)
+            .where(col(TenantDomain.tenant_id) == tenant_id)
+            .order_by(col(TenantDomain.id))
         ).all()
     )
 
@@ -268,11 +270,11 @@ def tls_allowed(session: Session, domain: str) -> bool:
         return False
     row = session.exec(
         select(TenantDomain)
-        .join(Tenant, Tenant.id == TenantDomain.tenant_id)
-        .where(TenantDomain.domain == name)
+        .join(Tenant, col(Tenant.id) == col(TenantDomain.tenant_id))
+        .where(col(TenantDomain.domain) == name)
     ).first()
     allowed = row is not None and row.verification_status is VerificationStatus.VERIFIED
-    if allowed and row.ssl_status in (SslStatus.PENDING, SslStatus.FAILED):
+    if row is not None and allowed and row.ssl_status in (SslStatus.PENDING, SslStatus.FAILED):
         row.ssl_status = SslStatus.REQUESTED
         session.add(row)
         session.commit()
@@ -307,12 +309,12 @@ def check_certificates(session: Session) -> dict[str, str]:
     domain's TLS status."""
     rows = session.exec(
         select(TenantDomain)
-        .join(Tenant, Tenant.id == TenantDomain.tenant_id)
+        .join(Tenant, col(Tenant.id) == col(TenantDomain.tenant_id))
         .where(
-            TenantDomain.verification_status == VerificationStatus.VERIFIED,
-            Tenant.status.not_in((TenantStatus.DELETING, TenantStatus.DELETED)),
+            col(TenantDomain.verification_status) == VerificationStatus.VERIFIED,
+            col(Tenant.status).not_in((TenantStatus.DELETING, TenantStatus.DELETED)),
         )
-        .order_by(TenantDomain.id)
+        .order_by(col(TenantDomain.id))
     ).all()
     outcome = {}
     for row in rows:
@@ -332,7 +334,7 @@ def tenant_origins(session: Session, *, host: str) -> frozenset[str]:
     """The origins (scheme://host[:port]) of every verified domain of the tenant this Host
     belongs to: the only origins allowed to make credentialed cross-origin requests to it."""
     found = resolve_host(session, host)
-    if found.status is not HostStatus.OK:
+    if found.status is not HostStatus.OK or found.tenant is None:
         return frozenset()
     rows = session.exec(
         select(TenantDomain.domain).where(

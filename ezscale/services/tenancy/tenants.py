@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session, drop_database, tenant_session_for
@@ -31,6 +31,7 @@ from ezscale.models.central import (
     TenantStatus,
     VerificationStatus,
 )
+from ezscale.models.types import row_id
 from ezscale.services.catalogue.defaults import seed_default_plans
 from ezscale.settings import get_settings
 
@@ -68,7 +69,7 @@ class TenantInfo:
     def of(cls, tenant: Tenant) -> "TenantInfo":
         """Copy a tenant row into a detached TenantInfo."""
         return cls(
-            id=tenant.id,
+            id=row_id(tenant),
             slug=tenant.slug,
             name=tenant.name,
             database_name=tenant.database_name,
@@ -202,11 +203,11 @@ def resolve_host(session: Session, host: str) -> HostResolution:
     name = normalise_host(host)
     row = session.exec(
         select(Tenant, TenantBranding)
-        .join(TenantDomain, TenantDomain.tenant_id == Tenant.id)
-        .join(TenantBranding, TenantBranding.tenant_id == Tenant.id, isouter=True)
+        .join(TenantDomain, col(TenantDomain.tenant_id) == col(Tenant.id))
+        .join(TenantBranding, col(TenantBranding.tenant_id) == col(Tenant.id), isouter=True)
         .where(
-            TenantDomain.domain == name,
-            TenantDomain.verification_status == VerificationStatus.VERIFIED,
+            col(TenantDomain.domain) == name,
+            col(TenantDomain.verification_status) == VerificationStatus.VERIFIED,
         )
     ).first()
     if row is None:
@@ -265,13 +266,13 @@ def create_tenant(
         raise DomainError(f"A tenant with slug “{slug}” already exists.")
     if is_house and session.exec(select(Tenant.id).where(Tenant.is_house)).first() is not None:
         raise DomainError("The house tenant already exists.")
-    taken = session.exec(select(TenantDomain.domain).where(TenantDomain.domain.in_(domains))).all()
+    taken = session.exec(select(col(TenantDomain.domain)).where(col(TenantDomain.domain).in_(domains))).all()
     if taken:
         raise DomainError(f"Domain {taken[0]} is already in use.")
 
     now = clock.now()
     database_name = f"{settings.tenant_db_prefix}{slug.replace('-', '_')}"
-    if session.get_bind().url.database == database_name:
+    if session.get_bind().engine.url.database == database_name:
         raise DomainError(f"Slug “{slug}” would reuse the central database's name.")
     tenant = Tenant(
         name=name,
@@ -290,10 +291,10 @@ def create_tenant(
         session.flush()
         for index, domain in enumerate(domains):
             kind = DomainType.PRIMARY if index == 0 else DomainType.ALIAS
-            session.add(new_domain_row(tenant.id, domain, kind))
+            session.add(new_domain_row(row_id(tenant), domain, kind))
         session.add(
             TenantBranding(
-                tenant_id=tenant.id,
+                tenant_id=row_id(tenant),
                 company_name=name,
                 primary_color=primary_color,
                 secondary_color=secondary_color,
@@ -306,7 +307,7 @@ def create_tenant(
         discount = None if is_house else TIER_DISCOUNTS[tier]
         session.add(
             TenantBilling(
-                tenant_id=tenant.id,
+                tenant_id=row_id(tenant),
                 tier="house" if is_house else tier,
                 wholesale_discount_percent=discount or Decimal(0),
                 monthly_fee_minor=0 if is_house else TIER_FEES_MINOR[tier],
@@ -328,7 +329,7 @@ def create_tenant(
 def active_tenants(session: Session, *, include_suspended: bool = False) -> list[TenantInfo]:
     """The tenants a per-tenant fan-out visits, in id order: never a purged (deleted) one, whose
     database is gone; suspended ones only when asked (migrations, wholesale, analytics)."""
-    query = select(Tenant).where(Tenant.status != TenantStatus.DELETED).order_by(Tenant.id)
+    query = select(Tenant).where(col(Tenant.status) != TenantStatus.DELETED).order_by(col(Tenant.id))
     if not include_suspended:
         query = query.where(Tenant.status != TenantStatus.SUSPENDED)
     return [TenantInfo.of(tenant) for tenant in session.exec(query)]
@@ -375,11 +376,11 @@ def get_tenant(session: Session, slug: str) -> Tenant:
 
 def list_tenants(session: Session) -> list[tuple[Tenant, list[str]]]:
     """Every tenant with its domains (primary first)."""
-    tenants = session.exec(select(Tenant).order_by(Tenant.id)).all()
+    tenants = session.exec(select(Tenant).order_by(col(Tenant.id))).all()
     domains: dict[int, list[str]] = {}
-    for d in session.exec(select(TenantDomain).order_by(TenantDomain.type.desc(), TenantDomain.id)):
+    for d in session.exec(select(TenantDomain).order_by(col(TenantDomain.type).desc(), col(TenantDomain.id))):
         domains.setdefault(d.tenant_id, []).append(d.domain)
-    return [(t, domains.get(t.id, [])) for t in tenants]
+    return [(t, domains.get(row_id(t), [])) for t in tenants]
 
 
 def _audit_status(session: Session, tenant: Tenant, action: str, actor: "AuthUser | None", ip: str) -> None:
@@ -448,8 +449,8 @@ def expire_trials(session: Session) -> list[str]:
     now = clock.now()
     ended = session.exec(
         select(Tenant, TenantBilling)
-        .join(TenantBilling, TenantBilling.tenant_id == Tenant.id)
-        .where(Tenant.status == TenantStatus.TRIAL, Tenant.trial_ends_at <= now)
+        .join(TenantBilling, col(TenantBilling.tenant_id) == col(Tenant.id))
+        .where(col(Tenant.status) == TenantStatus.TRIAL, col(Tenant.trial_ends_at) <= now)
     ).all()
     suspended = []
     for tenant, billing in ended:

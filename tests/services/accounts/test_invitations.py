@@ -3,7 +3,14 @@ from sqlmodel import select
 
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import Role, User
-from ezscale.services.accounts.invitations import invite_account, invite_staff, list_staff, set_staff_active
+from ezscale.services.accounts.invitations import (
+    StaffRow,
+    invite_account,
+    invite_staff,
+    list_staff,
+    set_staff_active,
+    staff_rows,
+)
 from ezscale.services.core.mail import list_outbox
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from tests import actors
@@ -44,6 +51,10 @@ def test_staff_invitation_mail_and_management(make_tenant):
         )
         with pytest.raises(DomainError, match="owner's account"):
             set_staff_active(db, actor=actors.owner(tenant), tenant=tenant, user_id=owner.id, active=False)
+        assert staff_rows(db) == [
+            StaffRow(owner.id, "owner@acme.test", owner.name, "reseller_owner", "owner", True),
+            StaffRow(staff.id, "staff@acme.test", staff.name, "reseller_staff", "support", False),
+        ]
         customer = User(
             email="c@acme.test", password_hash="x", role=Role.CUSTOMER, created_at=staff.created_at
         )

@@ -104,9 +104,9 @@ def test_audit_rows_name_tenants_and_say_what_changed(central, make_tenant):
         ),
     ]
     rows = audit_rows(central, entries)
-    assert [r["tenant"] for r in rows] == ["Acme Hosting", "platform", "#99999"]
-    assert rows[0]["changes"] == "price: 5.00 → 6.00; active: yes → no; name: Pro"
-    assert rows[1]["changes"] == ""
+    assert [r.tenant for r in rows] == ["Acme Hosting", "platform", "#99999"]
+    assert rows[0].changes == "price: 5.00 → 6.00; active: yes → no; name: Pro"
+    assert rows[1].changes == ""
     assert changes_text("", '{"from": "active", "to": "suspended"}') == "from: active; to: suspended"
     assert changes_text('{"note": "x"}', "") == "note: x → removed"
     assert changes_text("", "not json") == "value: not json"
@@ -131,8 +131,8 @@ def test_sign_ins_from_several_sources_are_newest_first():
     admins = [_Login(2, t0 + timedelta(hours=1), "admin@x"), _Login(1, t0, "admin@x")]
     customers = [_Login(7, t0 + timedelta(hours=2), "c@x"), _Login(6, t0 + timedelta(minutes=30), "d@x")]
     rows = login_rows((admins, ""), (customers, "@shop: "))
-    assert [r["who"] for r in rows] == ["@shop: c@x", "admin@x", "@shop: d@x", "admin@x"]
-    assert [r["at"] for r in rows] == sorted((r["at"] for r in rows), reverse=True)
+    assert [r.who for r in rows] == ["@shop: c@x", "admin@x", "@shop: d@x", "admin@x"]
+    assert [r.at for r in rows] == sorted((r.at for r in rows), reverse=True)
 
 
 def test_audit_filter_finds_a_tenant_by_name_slug_or_id(central, make_tenant):
