@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from ezscale.db import central_session
+from ezscale.demo.panels import DEMO_PANELS
 from ezscale.models.provisioning import ProvisioningPanel
 from ezscale.models.tenant import Service, ServiceStatus
 from ezscale.services.core.audit import operator
@@ -34,7 +35,8 @@ def virtfusion(live_app) -> Iterator[VirtFusionSimulator]:
     running = serve(sim)
     sim.url = running.url
     with live_app.platform(), central_session() as central:
-        panel = central.exec(select(ProvisioningPanel).where(ProvisioningPanel.module == "virtfusion")).one()
+        demo = next(p for p in DEMO_PANELS if p.module == "virtfusion")  # other tests add panels of their own
+        panel = central.exec(select(ProvisioningPanel).where(ProvisioningPanel.label == demo.label)).one()
         demo_url = panel.base_url
         panels.update_panel(central, panel_id=panel.id, base_url=running.url, actor=operator("test"))
     yield sim
