@@ -16,6 +16,10 @@ def _plan_card(plan: dict[str, str]) -> rx.Component:
             rx.heading(plan["name"], size="4"),
             rx.text(plan["description"], color_scheme="gray", size="2"),
             rx.heading(plan["price"], size="5", color="var(--brand-primary)"),
+            rx.cond(
+                plan["trial"] != "",
+                rx.badge(plan["trial"], color_scheme="green", variant="soft", id="trial-" + plan["code"]),
+            ),
             rx.link(
                 rx.button(plan["action"], width="100%"),
                 href=plan["href"],

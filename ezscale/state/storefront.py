@@ -25,6 +25,7 @@ class StorefrontState(SiteState):
                     "description": p.description,
                     "price": p.price_label,
                     "kind": p.kind_label,
+                    "trial": p.trial,
                     # Workspaces are started (and billed by the hour) on the workspaces page,
                     # with the chosen type selected there.
                     "href": routes.workspaces_path(p.code) if p.hourly else routes.order_path(p.code),

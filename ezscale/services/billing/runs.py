@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from ezscale import clock
@@ -87,11 +87,14 @@ def invoice_renewals(session: Session, *, beat: Callable[[], None] = lambda: Non
     Each batch re-reads its customers' due subscriptions under lock: a page read earlier may be
     stale (another run may have invoiced them meanwhile, and their objects would then show the
     next period as due), so nothing is issued from it directly. `beat` renews the run's lease."""
-    horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
+    now = clock.now()
+    horizon = now + timedelta(days=get_settings().renewal_days_ahead)
     due = (
         col(Subscription.status) != SubscriptionStatus.CANCELLED,
         col(Subscription.cancel_at_period_end).is_(False),
         col(Subscription.invoiced_through) <= horizon,
+        # A free trial is invoiced when it ends, not ahead of it (cancelling in it costs nothing).
+        or_(col(Subscription.trial_ends_at).is_(None), col(Subscription.trial_ends_at) <= now),
     )
     made: list[int] = []
     prices = _RunPrices(tenant_currencies(session).base)
@@ -213,6 +216,16 @@ def _renew_batch(
         lines = []
         for sub, plan, price in items:
             end = period_end(start, plan.billing_interval)
+            if sub.trial_ends_at == start and price.setup_fee_minor:  # the first invoice after a trial
+                lines.append(
+                    invoices.add_line(
+                        session,
+                        invoice,
+                        description=f"{plan.name} setup",
+                        unit_minor=price.setup_fee_minor,
+                        service_id=sub.service_id,
+                    )
+                )
             lines.append(
                 invoices.add_line(
                     session,

@@ -155,13 +155,16 @@ def cancel(session: Session, *, subscription: Subscription, at_period_end: bool 
     Either way a renewal already issued for the next period is voided or credited."""
     if subscription.status is SubscriptionStatus.CANCELLED:
         raise DomainError("This subscription is already cancelled.")
+    trial = subscription.trial_ends_at is not None and clock.now() < subscription.trial_ends_at
     if at_period_end:
         subscription.cancel_at_period_end = True
         renewal_changes.follow_cancel(session, subscription=subscription)
         message = f"Cancels at period end {subscription.current_period_end:%Y-%m-%d}"
+        if trial:
+            message = f"Free trial cancelled: ends {subscription.current_period_end:%Y-%m-%d}, nothing charged"
     else:
         _end(session, subscription)
-        message = "Cancelled immediately"
+        message = "Free trial cancelled immediately, nothing charged" if trial else "Cancelled immediately"
     session.add(subscription)
     timeline.record(session, user_id=subscription.user_id, kind="cancelled", message=message)
     session.commit()
@@ -193,6 +196,10 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     to the second. A net charge is invoiced; a net credit goes to the account credit ledger."""
     if subscription.status is not SubscriptionStatus.ACTIVE:
         raise DomainError("Only active subscriptions can change plan.")
+    if subscription.trial_ends_at is not None and clock.now() < subscription.trial_ends_at:
+        raise DomainError(
+            "A plan cannot be changed during its free trial: cancel the trial and order the other plan."
+        )
     old, new = existing(session, Plan, subscription.plan_id), orderable_plan(session, plan_id)
     if new.id == old.id:
         raise DomainError("That is already the current plan.")

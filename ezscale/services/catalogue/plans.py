@@ -2,7 +2,7 @@
 
 A platform admin edits the house tenant's plans in full (and creates them) and sets what a
 reseller pays EZSCALE for each plan. A reseller's owner edits the name, description, retail price,
-setup fee, order and availability of the plans EZSCALE sells them, never below the wholesale
+setup fee, trial days, order and availability of the plans EZSCALE sells them, never below the wholesale
 price (`check_floor`, the one pricing rule). Every change is checked first (DomainError, nothing
 written), committed, then audited. A new price only reaches renewals from now on: issued
 invoices keep their own lines.
@@ -10,7 +10,7 @@ invoices keep their own lines.
 
 import re
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from ezscale.services.fx.pricing import plan_pricing, set_fixed_price
 from ezscale.services.fx.rates import RatesUnavailable, current_table
 from ezscale.services.tenancy.tenants import TenantInfo
 
+MAX_TRIAL_DAYS = 90
 CODE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 # Prices and rates stay below a million (the hourly-rate column holds 6 + 6 digits).
 MAX_PRICE = Decimal(1_000_000)
@@ -48,6 +49,7 @@ class PlanForm:
     setup_fee: str | None = None  # blank is no setup fee
     active: bool | None = None
     sort_order: str | None = None  # blank keeps the order (new plans go last)
+    trial_days: str | None = None  # days of free trial, 0–90 (blank is none)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class PlanRow:
     wholesale: str  # "" for a plan the tenant does not buy wholesale
     active: bool
     sort_order: int
+    trial_days: int = 0
 
 
 def _rate_text(rate: Decimal | None) -> str:
@@ -94,6 +97,7 @@ def plan_row(plan: Plan) -> PlanRow:
         else _minor_text(plan.wholesale_price_minor, plan.currency),
         active=plan.active,
         sort_order=plan.sort_order,
+        trial_days=plan.trial_days,
     )
 
 
@@ -177,6 +181,18 @@ def _sort_order(text: str | None, current: int) -> int:
     return int(text)
 
 
+def _trial_days(text: str | None, current: int, interval: BillingInterval) -> int:
+    days = current
+    if text is not None:
+        text = text.strip()
+        if text and (not (text.isascii() and text.isdigit()) or int(text) > MAX_TRIAL_DAYS):
+            raise DomainError(f"Trial days must be a whole number from 0 to {MAX_TRIAL_DAYS} (0: no trial).")
+        days = int(text or 0)
+    if days and interval is BillingInterval.HOURLY:
+        raise DomainError("Hourly plans are paid by use and have no free trial: set trial days to 0.")
+    return days
+
+
 def _full_editor(actor: AuthUser, tenant: TenantInfo) -> bool:
     """True for a platform admin on the house catalogue, False for a reseller's owner on their
     own; anyone else is refused."""
@@ -238,6 +254,7 @@ def plan_values(session: Session, form: PlanForm, plan: Plan, *, full: bool) -> 
         "setup_fee_minor": setup_fee,
         "active": plan.active if form.active is None else form.active,
         "sort_order": _sort_order(form.sort_order, plan.sort_order),
+        "trial_days": _trial_days(form.trial_days, plan.trial_days, interval),
     }
 
 
@@ -295,7 +312,7 @@ def update_plan(
     session: Session, *, actor: AuthUser, tenant: TenantInfo, plan_id: int, form: PlanForm, ip: str = ""
 ) -> Plan:
     """Change a plan: everything for a platform admin on the house catalogue; name, description,
-    price, setup fee, availability and order for a reseller's owner."""
+    price, setup fee, trial days, availability and order for a reseller's owner."""
     full = _full_editor(actor, tenant)
     plan = _plan(session, plan_id)
     before = plan_row(plan)
@@ -370,6 +387,28 @@ def currency_prices(session: Session, *, plan_id: int) -> list[CurrencyPrice]:
     return rows
 
 
+def _check_currency_floor(plan: Plan, *, currency: str, price_minor: int) -> None:
+    """The pricing rule in another currency: a reseller's fixed price there is at least the
+    wholesale price converted at today's rate (rounded up to the minor unit)."""
+    if plan.wholesale_price_minor is None or currency == plan.currency.upper():
+        return
+    try:
+        rate = current_table().cross(plan.currency, currency)
+    except RatesUnavailable:
+        raise DomainError(
+            f"No exchange rate for {currency} is known yet, so the price cannot be checked against "
+            "the wholesale price; try again later."
+        ) from None
+    exact = Decimal(plan.wholesale_price_minor).scaleb(-minor_digits(plan.currency)) * rate
+    floor = int(exact.scaleb(minor_digits(currency)).to_integral_value(rounding=ROUND_CEILING))
+    if price_minor < floor:
+        raise DomainError(
+            f"{plan.name}: {Money(price_minor, currency).format()} is below the wholesale price "
+            f"{Money(plan.wholesale_price_minor, plan.currency).format()} "
+            f"({Money(floor, currency).format()} at today's rate)."
+        )
+
+
 def set_currency_price(
     session: Session,
     *,
@@ -395,6 +434,12 @@ def set_currency_price(
         minor = round_minor(parse_price(price, places=minor_digits(code)), code)
         setup = round_minor(parse_price(setup_fee or "0", places=minor_digits(code)), code)
     set_fixed_price(session, plan, currency=code, price_minor=minor, setup_fee_minor=setup or 0)
+    if minor is not None:
+        try:
+            _check_currency_floor(plan, currency=code, price_minor=minor)
+        except DomainError:
+            session.rollback()
+            raise
     session.commit()
     record_audit(
         actor=actor,

@@ -33,6 +33,7 @@ class PublicPlan:
     price_label: str
     kind_label: str
     hourly: bool
+    trial: str = ""  # "14-day free trial, then $6.00/mo; card required", or ""
 
 
 def price_label(plan: Plan, price: PlanPricing | None = None) -> str:
@@ -64,14 +65,26 @@ def list_public_plans(session: Session, *, currency: str | None = None) -> list[
             return None
         return plan_pricing(session, plan, currency=currency, table=table)
 
-    return [
-        PublicPlan(
-            code=p.code,
-            name=p.name,
-            description=p.description,
-            price_label=price_label(p, price(p)),
-            kind_label=kind_label(p),
-            hourly=p.billing_interval is BillingInterval.HOURLY,
+    rows = []
+    for p in plans:
+        label = price_label(p, price(p))
+        rows.append(
+            PublicPlan(
+                code=p.code,
+                name=p.name,
+                description=p.description,
+                price_label=label,
+                kind_label=kind_label(p),
+                hourly=p.billing_interval is BillingInterval.HOURLY,
+                trial=trial_label(p, label),
+            )
         )
-        for p in plans
-    ]
+    return rows
+
+
+def trial_label(plan: Plan, recurring: str) -> str:
+    """How the storefront and the order page state a plan's free trial: "14-day free trial,
+    then €9.00/mo; card required" ("" for a plan without one). `recurring` is its price label."""
+    if plan.trial_days <= 0 or plan.billing_interval is BillingInterval.HOURLY:
+        return ""
+    return f"{plan.trial_days}-day free trial, then {recurring}; card required"
