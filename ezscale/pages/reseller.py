@@ -143,6 +143,8 @@ def _plan_row(p: dict) -> rx.Component:
         rx.table.cell(p["margin"]),
         rx.table.cell(_plan_input(p, "price", p["unit"], "100px")),
         rx.table.cell(_plan_input(p, "setup_fee", "none", "80px")),
+        rx.table.cell(_plan_input(p, "trial_days", "0", "60px")),
+        rx.table.cell(_plan_input(p, "sort_order", "", "60px")),
         rx.table.cell(
             rx.checkbox(
                 checked=p["active"] == "yes",
@@ -188,6 +190,8 @@ def _add_plan() -> rx.Component:
                 field("Name (optional)", "name", "200px"),
                 field("Price", "price"),
                 field("Setup fee", "setup_fee"),
+                field("Trial days (0–90)", "trial_days"),
+                field("Order", "sort_order", "80px"),
                 rx.button("Add plan", on_click=S.add_plan, id="add-plan"),
                 wrap="wrap",
             ),
@@ -214,7 +218,9 @@ def plans() -> rx.Component:
         rx.vstack(
             rx.text(
                 "Your plans come from EZSCALE's wholesale catalogue. Set what your customers pay "
-                "(never below wholesale); a new price applies from each customer's next renewal.",
+                "(never below wholesale); a new price applies from each customer's next renewal. "
+                "Trial days (0–90) give each new customer of a plan one free trial: a saved card "
+                "is required, the first invoice comes at the trial's end. Order sorts the storefront.",
                 size="2",
                 color_scheme="gray",
             ),
@@ -230,6 +236,8 @@ def plans() -> rx.Component:
                                 "Margin",
                                 "Price",
                                 "Setup fee",
+                                "Trial days",
+                                "Order",
                                 "On sale",
                                 "",
                             )

@@ -20,7 +20,7 @@ from ezscale.state.admin_templates import TemplateEditor
 from ezscale.state.auth import AuthState
 from ezscale.state.messages import attempt, parse_id
 
-_PLAN_FIELDS = ("name", "description", "price", "setup_fee")
+_PLAN_FIELDS = ("name", "description", "price", "setup_fee", "trial_days", "sort_order")
 
 
 class ResellerState(AuthState):
@@ -128,8 +128,8 @@ class ResellerDomainsState(ResellerState):
 
 
 class ResellerPlansState(ResellerState):
-    """The owner edits each plan in its row (name, description, price, setup fee, on sale) and
-    adds plans of its own from EZSCALE's catalogue."""
+    """The owner edits each plan in its row (name, description, price, setup fee, trial days,
+    order, on sale) and adds plans of its own from EZSCALE's catalogue."""
 
     rows: list[dict[str, str]] = []
     offers: list[dict[str, str]] = []
@@ -156,6 +156,8 @@ class ResellerPlansState(ResellerState):
                 "description": p.description,
                 "price": p.price,
                 "setup_fee": p.setup_fee,
+                "trial_days": str(p.trial_days),
+                "sort_order": str(p.sort_order),
                 "active": "yes" if p.active else "",
                 "retail": labels[p.id].retail,
                 "wholesale": labels[p.id].wholesale,
@@ -200,6 +202,8 @@ class ResellerPlansState(ResellerState):
             description=new.get("description") or None,
             price=new.get("price", ""),
             setup_fee=new.get("setup_fee", ""),
+            trial_days=new.get("trial_days", ""),
+            sort_order=new.get("sort_order", ""),
             active=False,
         )
 
@@ -234,6 +238,8 @@ class ResellerPlansState(ResellerState):
             description=row["description"],
             price=row["price"],
             setup_fee=row["setup_fee"],
+            trial_days=row["trial_days"],
+            sort_order=row["sort_order"],
             active=row["active"] == "yes",
         )
 

@@ -161,7 +161,9 @@ def cancel(session: Session, *, subscription: Subscription, at_period_end: bool 
         renewal_changes.follow_cancel(session, subscription=subscription)
         message = f"Cancels at period end {subscription.current_period_end:%Y-%m-%d}"
         if trial:
-            message = f"Free trial cancelled: ends {subscription.current_period_end:%Y-%m-%d}, nothing charged"
+            message = (
+                f"Free trial cancelled: ends {subscription.current_period_end:%Y-%m-%d}, nothing charged"
+            )
     else:
         _end(session, subscription)
         message = "Free trial cancelled immediately, nothing charged" if trial else "Cancelled immediately"

@@ -66,9 +66,7 @@ def _stripe_id(db, tenant, user_id) -> str:
     return payments.stripe_customer_id(db, tenant=tenant, user_id=user_id)
 
 
-def test_trial_order_charges_nothing_then_the_run_invoices_and_charges_at_trial_end(
-    shop, clock, stripe_env
-):
+def test_trial_order_charges_nothing_then_the_run_invoices_and_charges_at_trial_end(shop, clock, stripe_env):
     with tenant_db(shop) as db:
         user = _buyer(db, shop)
         quote = orders.quote(db, user_id=user.id, plan_code="vps-2")
