@@ -202,8 +202,15 @@ def test_mrr_counts_a_trial_only_from_its_end(shop, clock, stripe_env):
 
 def _order_in_process(tenant: TenantInfo, user_id: int) -> subprocess.Popen:
     worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.services.billing.trial_worker", str(tenant.id), ORDERED.isoformat()]
-        + [str(user_id), "vps-2"],
+        [
+            sys.executable,
+            "-m",
+            "tests.services.billing.trial_worker",
+            str(tenant.id),
+            ORDERED.isoformat(),
+            str(user_id),
+            "vps-2",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
