@@ -315,7 +315,8 @@ def roll_periods(session: Session) -> int:
 def upcoming(session: Session, *, user_id: int) -> list[tuple[Subscription, Plan]]:
     """Active subscriptions with their plan, next renewal first (the "upcoming charges" view).
 
-    An order whose first invoice is unpaid (its service still pending) renews nothing yet."""
+    An order whose first invoice is unpaid (its service still pending) renews nothing yet; a free
+    trial (nothing to pay first) shows while its service is being set up too."""
     return list(
         session.exec(
             select(Subscription, Plan)
@@ -324,7 +325,11 @@ def upcoming(session: Session, *, user_id: int) -> list[tuple[Subscription, Plan
             .where(
                 col(Subscription.user_id) == user_id,
                 col(Subscription.status) != SubscriptionStatus.CANCELLED,
-                or_(col(Service.id).is_(None), col(Service.status) != ServiceStatus.PENDING),
+                or_(
+                    col(Service.id).is_(None),
+                    col(Service.status) != ServiceStatus.PENDING,
+                    col(Subscription.trial_ends_at).is_not(None),
+                ),
             )
             .order_by(col(Subscription.invoiced_through))
         )

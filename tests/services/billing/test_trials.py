@@ -24,8 +24,9 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
 )
 from ezscale.services.analytics.metrics import compute_days
-from ezscale.services.billing import orders, runs, subscriptions
+from ezscale.services.billing import orders, runs, subscriptions, views
 from ezscale.services.billing.profiles import ensure_profile
+from ezscale.services.provisioning.view import service_rows
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.factories import add_card, add_customer, card_charges_by_invoice, plan, tenant_db
 
@@ -81,6 +82,12 @@ def test_trial_order_charges_nothing_then_the_run_invoices_and_charges_at_trial_
         sub = db.exec(select(Subscription)).one()
         assert (sub.trial_ends_at, sub.current_period_end, sub.invoiced_through) == (TRIAL_END,) * 3
         assert (_count(db, Invoice), _count(db, Payment)) == (0, 0)
+        upcoming = views.overview(db, tenant=shop, user_id=user.id).upcoming
+        assert [(u.plan, u.next_date, u.amount) for u in upcoming] == [
+            ("VPS 2 — first charge, when the free trial ends", "2026-11-30", "$20.00")
+        ]
+        (row,) = service_rows(db, user_id=user.id)
+        assert row.next_due == "Free trial to 2026-11-30, then billed"
 
         # A renewal is normally invoiced 7 days ahead: a trial is not, it may still be cancelled.
         clock.set(datetime(2026, 11, 25, tzinfo=UTC))
