@@ -83,7 +83,9 @@ def test_owner_sets_trial_days_and_a_customer_orders_the_trial(live_app, stripe_
         expect(page.locator("#order-trial")).to_contain_text("14-day free trial")
         expect(page.locator("#order-due-now")).to_have_text("$0.00")
         page.locator("#place-order").click()  # no saved card yet: refused, nothing made
-        expect(page.locator("#order-error")).to_contain_text("free trial needs a saved card or PayPal account")
+        expect(page.locator("#order-error")).to_contain_text(
+            "free trial needs a saved card or PayPal account"
+        )
 
         open_site(page, live_app.url(HOST, "/client/billing"))
         page.locator("#add-card").click()

@@ -27,6 +27,7 @@ from ezscale.services.analytics.metrics import compute_days
 from ezscale.services.billing import orders, runs, subscriptions, views
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.provisioning.view import service_rows
+from ezscale.services.resellers.dashboard import summary
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.factories import add_card, add_customer, card_charges_by_invoice, plan, tenant_db
 
@@ -200,7 +201,9 @@ def test_mrr_counts_a_trial_only_from_its_end(shop, clock, stripe_env):
         clock.set(datetime(2026, 11, 20, tzinfo=UTC))
         sub = db.exec(select(Subscription).where(Subscription.user_id == gone.id)).one()
         subscriptions.cancel(db, subscription=sub, at_period_end=False)
+        assert summary(db, currency="USD").mrr.minor == 0  # the reseller dashboard's MRR too
         clock.set(datetime(2026, 12, 2, tzinfo=UTC))
+        assert summary(db, currency="USD").mrr.minor == 1500
         days = {d.day: d for d in compute_days(db, start=date(2026, 11, 16), end=date(2026, 12, 1))}
     assert days[date(2026, 11, 29)].mrr == 0 and days[date(2026, 11, 29)].new_mrr == 0
     assert days[date(2026, 11, 30)].mrr == 1500 and days[date(2026, 11, 30)].new_mrr == 1500
