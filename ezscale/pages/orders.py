@@ -37,7 +37,20 @@ def _quote() -> rx.Component:
             ),
             rx.cond(
                 quote["trial_note"] != "",
-                rx.text(quote["trial_note"], size="2", color_scheme="gray", id="order-trial-note"),
+                rx.vstack(
+                    rx.text(quote["trial_note"], size="2", color_scheme="gray", id="order-trial-note"),
+                    rx.cond(
+                        quote["default_method"] == "",
+                        rx.text(
+                            "A free trial needs a saved card or PayPal account: ",
+                            rx.link("add one under Billing", href=routes.CLIENT_BILLING),
+                            ", then come back to order.",
+                            size="2",
+                            id="order-trial-needs-method",
+                        ),
+                    ),
+                    spacing="1",
+                ),
                 _terms(quote),
             ),
             rx.button("Place order", on_click=OrderState.place, id="place-order", size="3"),

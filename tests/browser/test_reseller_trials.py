@@ -82,6 +82,7 @@ def test_owner_sets_trial_days_and_a_customer_orders_the_trial(live_app, stripe_
         open_site(page, live_app.url(HOST, f"/order/{PLAN}"))
         expect(page.locator("#order-trial")).to_contain_text("14-day free trial")
         expect(page.locator("#order-due-now")).to_have_text("$0.00")
+        expect(page.locator("#order-trial-needs-method")).to_contain_text("add one under Billing")
         page.locator("#place-order").click()  # no saved card yet: refused, nothing made
         expect(page.locator("#order-error")).to_contain_text(
             "free trial needs a saved card or PayPal account"
@@ -95,6 +96,7 @@ def test_owner_sets_trial_days_and_a_customer_orders_the_trial(live_app, stripe_
 
         open_site(page, live_app.url(HOST, f"/order/{PLAN}"))
         expect(page.locator("#order-trial-note")).to_contain_text("Nothing is charged today")
+        expect(page.locator("#order-trial-needs-method")).to_have_count(0)
         page.locator("#place-order").click()
         expect(page).to_have_url(re.compile(r"/client/services/\d+$"))
         expect(page.locator("#service-next-due")).to_contain_text("Free trial to")
