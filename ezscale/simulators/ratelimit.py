@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -105,9 +105,9 @@ class RateLimiter:
 
     def snapshot(self) -> dict[str, Any]:
         """The settings and counters, for `GET /_config/limits` and the benchmark."""
+        names = (*FIELDS, "admitted", "limited", "injected_429", "injected_5xx")
         with self._lock:
-            data = asdict(self)
-        return {k: v for k, v in data.items() if not k.startswith("_") and k != "clock"}
+            return {name: getattr(self, name) for name in names}
 
     def configure_from(self, body: bytes, content_type: str = "") -> dict[str, Any]:
         """Apply a `POST /_config/limits` body (JSON or form); returns the new snapshot."""

@@ -82,7 +82,9 @@ class StripeGateway:
                     default = settings.stripe_retry_base_seconds * 2 ** min(limited - 1, 5)
                     self._sleep(http_retry.retry_after_header(error.headers, default))
                     continue
-                raise PaymentProviderUnavailable("The payment provider is unavailable; try again later.") from error
+                raise PaymentProviderUnavailable(
+                    "The payment provider is unavailable; try again later."
+                ) from error
             except stripe.StripeError as error:
                 if not _retryable(error) or attempt >= settings.stripe_max_retries:
                     if _retryable(error):

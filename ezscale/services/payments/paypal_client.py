@@ -3,7 +3,8 @@ expires), Orders v2, Vault v3 payment tokens, refunds, webhook registration and 
 
 Every call that moves money carries `PayPal-Request-Id`; a retry after a lost response or a 5xx
 sends the same id, which PayPal answers with the first result (calls without one are resent
-after a 5xx only when they read); a 429 waits its `Retry-After` and is resent. Errors are branched on `details[].issue`.
+after a 5xx only when they read); a 429 waits its `Retry-After` and is resent. Errors are
+branched on `details[].issue`.
 """
 
 import threading
