@@ -103,6 +103,19 @@ class PayPalSimulator:
         with self._lock:
             self._faults.setdefault(call, []).extend(faults)
 
+    def save_wallet(self, *, client: str = DEMO_CLIENT_ID, email: str = "buyer@example.com") -> str:
+        """A vaulted wallet of `client` made directly (benchmarks, tests); returns its token id."""
+        token_id = _id("VT")[:12]
+        payer_id = _id("P")[:13]
+        view = {
+            "id": token_id,
+            "customer": {"id": "SIMCUST1"},
+            "payment_source": {"paypal": {"email_address": email, "payer_id": payer_id}},
+        }
+        with self._lock:
+            self.vault[token_id] = {"client": client, "email": email, "payer_id": payer_id, "view": view}
+        return token_id
+
     def _fault(self, call: str) -> str | None:
         with self._lock:
             self.calls.append(call)

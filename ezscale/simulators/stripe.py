@@ -69,6 +69,13 @@ def configure_limits(api_base: str, **limits: float) -> dict:
     return response.json()
 
 
+def limits(api_base: str) -> dict:
+    """The simulator's limits and counters (admitted, limited, injected_429, injected_5xx)."""
+    response = httpx.get(f"{api_base}{ratelimit.CONFIG_PATH}", timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
 def register_webhook(api_base: str, *, url: str, secret: str, name: str = "ezscale") -> None:
     """Make localstripe send signed events to `url` (its /_config/webhooks API)."""
     httpx.post(

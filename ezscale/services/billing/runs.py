@@ -49,11 +49,12 @@ from ezscale.services.billing import (
 from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, period_end
-from ezscale.services.billing.stripe_gateway import StripeGateway
+from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
 from ezscale.services.billing.subscriptions import period_line, roll_periods
 from ezscale.services.billing.usage_charges import invoice_line
 from ezscale.services.fx.currencies import tenant_currencies
 from ezscale.services.fx.pricing import PlanPricing, plan_pricing
+from ezscale.services.payments.gateway import GatewayUnavailable
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 
@@ -368,6 +369,9 @@ def _charge(
         payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw, attempts_seen=attempts_seen)
     except payments.PaymentInProgress:
         log.info("invoice %s: another actor's payment attempt is in flight", invoice.number)
+    except (PaymentProviderUnavailable, GatewayUnavailable):
+        # The attempt was released: the next run resumes it with its key. The others go on.
+        log.warning("invoice %s: the payment provider is unavailable; left for the next run", invoice.number)
     return invoice
 
 

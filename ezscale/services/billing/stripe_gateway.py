@@ -72,15 +72,18 @@ class StripeGateway:
     def _call(self, fn: Callable[[], T]) -> T:
         settings = get_settings()
         attempt = limited = 0
+        waited = 0.0
         while True:
             try:
                 return fn()
             except stripe.RateLimitError as error:
                 # Refused before it ran: wait what Retry-After asks, resend (same key), uncounted.
-                if limited < http_retry.RATE_LIMIT_RETRIES:
+                if waited < http_retry.RATE_LIMIT_WAIT_SECONDS:
                     limited += 1
                     default = settings.stripe_retry_base_seconds * 2 ** min(limited - 1, 5)
-                    self._sleep(http_retry.retry_after_header(error.headers, default))
+                    delay = http_retry.rate_limit_wait(http_retry.retry_after_header(error.headers, default))
+                    self._sleep(delay)
+                    waited += max(delay, 0.001)
                     continue
                 raise PaymentProviderUnavailable(
                     "The payment provider is unavailable; try again later."

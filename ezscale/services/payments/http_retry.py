@@ -9,6 +9,7 @@ answers with the first result (PayPal-Request-Id); otherwise the caller finds ou
 """
 
 import logging
+import random
 import time
 from collections.abc import Callable, Mapping
 
@@ -19,8 +20,15 @@ from ezscale.services.payments.gateway import GatewayUnavailable
 log = logging.getLogger(__name__)
 
 RETRIES = 3
-RATE_LIMIT_RETRIES = 8  # 429s are resent up to this many times (they are not failures)
+RATE_LIMIT_WAIT_SECONDS = 60.0  # 429s are resent while their waits add up to less than this
 BASE_DELAY_SECONDS = 0.2
+_jitter = random.Random()
+
+
+def rate_limit_wait(asked: float) -> float:
+    """The wait after a 429: what it asked for plus up to half again, so that clients refused
+    together do not all come back at the same instant (and collide again)."""
+    return asked * (1 + _jitter.random() / 2)
 
 
 def retry_after_header(headers: Mapping[str, str] | None, default: float) -> float:
@@ -47,17 +55,20 @@ def send(
     are used up (or at the first 5xx or lost connection of a call that is not `safe`)."""
     base_delay = BASE_DELAY_SECONDS if base_delay is None else base_delay
     failures = limited = 0
+    waited = 0.0
     while True:
         try:
             response = call()
         except httpx.TransportError as error:
             log.warning("%s: %s (failure %d)", what, type(error).__name__, failures + 1)
         else:
-            if response.status_code == 429 and limited < max(retries, RATE_LIMIT_RETRIES):
+            if response.status_code == 429 and waited < RATE_LIMIT_WAIT_SECONDS:
                 limited += 1
-                delay = retry_after_header(response.headers, base_delay * 2 ** min(limited - 1, 5))
+                asked = retry_after_header(response.headers, base_delay * 2 ** min(limited - 1, 5))
+                delay = rate_limit_wait(asked)
                 log.info("%s: HTTP 429, retry in %.3fs", what, delay)
                 sleep(delay)
+                waited += max(delay, 0.001)
                 continue
             if response.status_code < 500 and response.status_code != 429:
                 return response
