@@ -7,7 +7,8 @@ decimal part: the time until the next token). Injected faults, drawn per request
 random: `error_429` (a 429 with `Retry-After`, before anything runs) and `error_5xx` (a 500 after
 the request ran, so its reply is lost: the client must resend the same key to learn the
 result). Configured at runtime by `POST /_config/limits` with a JSON (or form) body of those
-fields; `GET /_config/limits` reads them and the counters back.
+fields; `GET /_config/limits` reads them and the counters back (requests let through, refused,
+injected faults, the clock at the first and last request let through).
 """
 
 import json
@@ -52,6 +53,8 @@ class RateLimiter:
     limited: int = 0
     injected_429: int = 0
     injected_5xx: int = 0
+    first_at: float | None = None  # the clock at the first and the last request let through
+    last_at: float | None = None
     _tokens: float = -1.0
     _at: float = 0.0
     _random: random.Random = field(default_factory=random.Random)
@@ -81,6 +84,7 @@ class RateLimiter:
             self._random.seed(self.seed)
             self._tokens, self._at = self.capacity, self.clock()
             self.admitted = self.limited = self.injected_429 = self.injected_5xx = 0
+            self.first_at = self.last_at = None
 
     def check(self) -> Verdict:
         """Take a token for one request, or say why not (see the module docstring)."""
@@ -98,6 +102,8 @@ class RateLimiter:
                 self.injected_429 += 1
                 return Verdict(429, retry_after=round(1 / self.rate, 3) if self.rate else 0.0)
             self.admitted += 1
+            self.last_at = self.clock()
+            self.first_at = self.last_at if self.first_at is None else self.first_at
             if draw < self.error_429 + self.error_5xx:
                 self.injected_5xx += 1
                 return Verdict(500, after=True)
@@ -105,7 +111,7 @@ class RateLimiter:
 
     def snapshot(self) -> dict[str, Any]:
         """The settings and counters, for `GET /_config/limits` and the benchmark."""
-        names = (*FIELDS, "admitted", "limited", "injected_429", "injected_5xx")
+        names = (*FIELDS, "admitted", "limited", "injected_429", "injected_5xx", "first_at", "last_at")
         with self._lock:
             return {name: getattr(self, name) for name in names}
 
