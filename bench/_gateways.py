@@ -3,7 +3,6 @@ PayPal wallet or crypto (BTCPay pay link) in several currencies, the three simul
 rate limits with injected 429/5xx, and duplicate charges counted at each simulator and in the
 database."""
 
-import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -232,7 +231,8 @@ def duplicates(database_name: str, stripe_customers: list[str], sims: Sims) -> d
         ).all()
         checkouts = conn.execute(
             sa.text(
-                "SELECT invoice_id, count(*) FROM gateway_checkouts WHERE gateway = 'btcpay' GROUP BY invoice_id"
+                "SELECT invoice_id, count(*) FROM gateway_checkouts WHERE gateway = 'btcpay' "
+                "GROUP BY invoice_id"
             )
         ).all()
     db: dict[str, list[int]] = {name: [] for name in GATEWAYS}
@@ -251,11 +251,16 @@ def duplicates(database_name: str, stripe_customers: list[str], sims: Sims) -> d
 
 
 def configure_all(
-    stripe_base: str, sims: Sims, limits: dict[str, float], error_429: float, error_5xx: float
+    stripe_base: str,
+    sims: Sims,
+    limits: dict[str, float],
+    error_429: float,
+    error_5xx: float,
+    burst: float = 0,
 ) -> None:
     from ezscale.simulators import stripe as stripe_simulator
 
-    faults = {"error_429": error_429, "error_5xx": error_5xx, "burst": 0, "seed": 1}
+    faults = {"error_429": error_429, "error_5xx": error_5xx, "burst": burst, "seed": 1}
     stripe_simulator.configure_limits(stripe_base, rate=limits["stripe"], **faults)
     sims.paypal.limiter.configure(rate=limits["paypal"], **faults)
     sims.btcpay.limiter.configure(rate=limits["btcpay"], **faults)
@@ -271,5 +276,8 @@ def limiter_counts(stripe_base: str, sims: Sims) -> dict[str, dict]:
     }
 
 
-def env_workers() -> str:
-    return os.environ.get("EZSCALE_CHARGE_WORKERS", "8")
+def invoices_by_currency(database_name: str) -> dict[str, int]:
+    engine = engine_for(tenant_database_url(database_name))
+    with engine.begin() as conn:
+        rows = conn.execute(sa.text("SELECT currency, count(*) FROM invoices GROUP BY currency")).all()
+    return {currency: count for currency, count in sorted(rows)}

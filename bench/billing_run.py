@@ -12,10 +12,11 @@ by Stripe card, PayPal wallet or crypto (BTCPay: the renewal mails a pay link, c
 charged off-session) in the proportions of MIX. The simulators limit each gateway to `--limits`
 requests a second (Stripe's test mode allows 25) and inject `--error-429` (429 with
 Retry-After) and `--error-5xx` (a 500 after the request ran: the reply is lost) on that share of
-calls. The run charges with `EZSCALE_CHARGE_WORKERS` workers (default 8, capped to the database
-pool). Prints per gateway: charges, charges/s and requests/s at the simulator (from its first to
-its last request let through) against the limit, 429s and 5xx, and duplicate charges at the
-simulator (per customer / per invoice) and in the database; a second run must charge nothing.
+calls; `--burst` (5) requests may come at once. The run charges with `EZSCALE_CHARGE_WORKERS`
+workers (default 8, capped to the database pool). Prints per gateway: charges, charges/s and
+requests/s at the simulator (from its first to its last request let through) against the limit,
+429s and 5xx, and duplicate charges at the simulator (per customer / per invoice) and in the
+database; a second run must charge nothing.
 Target: the binding gateway (Stripe at 80 %) at >= 80 % of its limit, zero duplicates.
 
     .venv/bin/python bench/billing_run.py [--customers 10000] [--items 5] [--backend sqlite|postgres|both]
@@ -452,7 +453,7 @@ def run_gateways(backend: str, customers: int, args: argparse.Namespace) -> dict
                 f"  {backend}: {customers} customers set up in {time.perf_counter() - started:.1f}s",
                 file=sys.stderr,
             )
-            g.configure_all(stripe_base, sims, limits, args.error_429, args.error_5xx)
+            g.configure_all(stripe_base, sims, limits, args.error_429, args.error_5xx, args.burst)
             child = [sys.executable, __file__, "--gw-child", str(tenant.id)]
             out = subprocess.run(child, env=os.environ.copy(), capture_output=True, text=True)
             assert out.returncode == 0, out.stderr[-3000:]
@@ -474,6 +475,7 @@ def run_gateways(backend: str, customers: int, args: argparse.Namespace) -> dict
             assert again.returncode == 0, again.stderr[-3000:]
             rerun = json.loads(again.stdout.strip().splitlines()[-1])
             dup_after = g.duplicates(tenant.database_name, stripe_customers, sims)
+            by_currency = g.invoices_by_currency(tenant.database_name)
     finally:
         for running in sims.stopper:
             running.stop()
@@ -489,6 +491,7 @@ def run_gateways(backend: str, customers: int, args: argparse.Namespace) -> dict
         "counted": counted,
         "duplicates": dup,
         "rerun": rerun,
+        "currencies": by_currency,
         "rerun_new_charges": sum(dup_after[n]["charges"] - dup[n]["charges"] for n in g.GATEWAYS),
     }
 
@@ -499,8 +502,10 @@ def tenant_session_for_bench(database_name: str):
 
 def print_gateways(r: dict) -> None:
     f = r["figures"]
+    currencies = ", ".join(f"{n:,} {c}" for c, n in r["currencies"].items())
     print(
-        f"\n{r['backend']}: {r['customers']:,} invoices ({f['invoices']:,} issued in {f['issue_seconds']:.1f} s), "
+        f"\n{r['backend']}: {r['customers']:,} invoices ({currencies}; "
+        f"issued in {f['issue_seconds']:.1f} s), "
         f"collected in {f['collect_seconds']:.1f} s by {f['workers']} workers: {f['paid']:,} paid, "
         f"{f['unpaid']:,} awaiting crypto or failed; re-run: {r['rerun']['invoices']} invoices, "
         f"{r['rerun_new_charges']} new charges"
@@ -520,8 +525,8 @@ def print_gateways(r: dict) -> None:
         pct = f"{100 * rate / limit:.0f} %" if limit else "–"
         pct_req = f"{100 * req / limit:.0f} %" if limit else "–"
         print(
-            f"| {name} | {r['by_gateway'][name]:,} | {charges:,} | {rate:.1f} | {limit:g} | {pct} | {req:.1f} "
-            f"| {pct_req} | {c['limited']:,} / {c['injected_429']:,} | {c['injected_5xx']:,} "
+            f"| {name} | {r['by_gateway'][name]:,} | {charges:,} | {rate:.1f} | {limit:g} | {pct} "
+            f"| {req:.1f} | {pct_req} | {c['limited']:,} / {c['injected_429']:,} | {c['injected_5xx']:,} "
             f"| {d['sim_duplicates']} / {d['db_duplicates']} |",
             flush=True,
         )
@@ -539,6 +544,7 @@ def main() -> None:
     parser.add_argument("--gateways", default=None, help="gateway mix, e.g. stripe=80,paypal=15,btcpay=5")
     parser.add_argument("--currencies", default="USD,EUR,GBP", help="customers' currencies (USD EUR GBP JPY)")
     parser.add_argument("--limits", default="stripe=25,paypal=10,btcpay=10", help="requests/s per gateway")
+    parser.add_argument("--burst", type=float, default=5, help="requests a gateway lets through at once")
     parser.add_argument("--error-429", type=float, default=0.02, help="share of calls answered 429")
     parser.add_argument("--error-5xx", type=float, default=0.02, help="share of calls losing their reply")
     parser.add_argument("--gw-child", type=int, default=None, help=argparse.SUPPRESS)
