@@ -65,13 +65,6 @@ def _csv(name: str, text: str) -> Response:
     )
 
 
-def _period(params) -> tuple[date, date]:
-    start, end = payment_report.default_period(clock.now().date())
-    start = date.fromisoformat(params["start"]) if params.get("start") else start
-    end = date.fromisoformat(params["end"]) if params.get("end") else end
-    return start, end
-
-
 def _payments(host: str, token: str, params, area: str) -> Response:
     with central_session() as central:
         found = resolve_host(central, host)
@@ -89,7 +82,9 @@ def _payments(host: str, token: str, params, area: str) -> Response:
         if not allowed or user is None or tenant is None:
             return PlainTextResponse("Not allowed", status_code=403)
         try:
-            start, end = _period(params)
+            start, end = payment_report.parse_period(
+                params.get("start", ""), params.get("end", ""), today=clock.now().date()
+            )
             if area == "admin":
                 tenant_id = int(params["tenant"]) if params.get("tenant") else None
                 result = payment_report.platform_report(
