@@ -18,11 +18,12 @@ class AdminPaymentsState(PaymentReportView, AdminState):
     tenants: list[dict[str, str]] = []
     error: str = ""
 
-    def _refresh(self, start: str, end: str) -> None:
+    def _refresh(self, start: str, end: str, tenant: str | None = None) -> None:
         admin = self._admin()
         if admin is None:
             self.error = "Not allowed."
             return
+        self.tenant = self.tenant if tenant is None else tenant
 
         def run():
             tenant_id = None if self.tenant == ALL else parse_id(self.tenant, "tenant")
@@ -40,14 +41,13 @@ class AdminPaymentsState(PaymentReportView, AdminState):
         redirect, allowed = self._admin_guard()
         if allowed:
             query = self.router.url.query_parameters
-            self.tenant = str(query.get("tenant", ALL) or ALL)
-            self._refresh(str(query.get("start", "")), str(query.get("end", "")))
+            tenant = str(query.get("tenant", ALL) or ALL)
+            self._refresh(str(query.get("start", "")), str(query.get("end", "")), tenant)
         return redirect
 
     @rx.event
     def choose_tenant(self, tenant: str):
-        self.tenant = tenant
-        self._refresh(self.start, self.end)
+        self._refresh(self.start, self.end, str(tenant))
 
     @rx.event
     def apply(self, form: dict):
