@@ -405,6 +405,7 @@ def set_currency_price(
         actor=actor,
         action="plan.currency_price",
         target=f"tenant:{tenant.slug}/plan:{plan.code}",
-        after={"currency": code, "price_minor": minor, "setup_fee_minor": setup, "hourly_rate": rate},
+        after={"currency": code, "price_minor": minor, "setup_fee_minor": setup}
+        | ({"hourly_rate": rate} if hourly else {}),
         ip=ip,
     )

@@ -61,27 +61,27 @@ def shop(rates_stored, env, central, clock):  # noqa: F811
 
 
 def test_a_euro_customer_runs_and_is_billed_in_euros(shop, central, clock, rates_stored):
-    env = shop
-    user_id = _customer(env, "eur@example.test", "EUR", 2000)
-    with env.db() as db:
+    kasm_env = shop
+    user_id = _customer(kasm_env, "eur@example.test", "EUR", 2000)
+    with kasm_env.db() as db:
         plan = db.exec(select(Plan).where(Plan.code == "kasm-dev-basic")).one()
         price = hourly_pricing(db, plan, currency="EUR")
         # The rounding rule ("whole") is for prices, not per-hour rates: 6 places, half-up.
         assert (price.rate, price.converted) == (EUR_RATE, True)
         types, _ = order_options(db, user_id=user_id)
         assert any("€0.128755/hour" in t.label and t.value == str(plan.id) for t in types)
-    workspace_id = _order(env, user_id)
-    env.provision(workspace_id, clock)
-    [usage] = env.sessions(workspace_id)
+    workspace_id = _order(kasm_env, user_id)
+    kasm_env.provision(workspace_id, clock)
+    [usage] = kasm_env.sessions(workspace_id)
     assert (usage.rate, usage.currency) == (EUR_RATE, "EUR")
-    board = load_view(env.tenant, user_id)
+    board = load_view(kasm_env.tenant, user_id)
     assert board.workspaces[0].rate == "€0.128755/hour" and board.balance == "€20.00"
 
     # The rates move while it runs: the session keeps the rate it started with.
     rates_stored.set_day(date(2026, 11, 28), {"USD": "1.0000"})
     refresh.refresh_rates(central, url=get_settings().ecb_rates_url)
     clock.advance(timedelta(minutes=22))
-    with env.db() as db:
+    with kasm_env.db() as db:
         kasm.stop_workspace(db, user_id=user_id, workspace_id=workspace_id)
         [charge] = db.exec(select(UsageCharge)).all()
     # 0.5 h × €0.128755 = €0.0643775 → €0.06
@@ -89,12 +89,17 @@ def test_a_euro_customer_runs_and_is_billed_in_euros(shop, central, clock, rates
 
 
 def test_a_fixed_rate_in_a_currency_wins_over_conversion(shop, clock):
-    env = shop
-    user_id = _customer(env, "yen@example.test", "JPY", 3000)
-    with env.db() as db:
+    kasm_env = shop
+    user_id = _customer(kasm_env, "yen@example.test", "JPY", 3000)
+    with kasm_env.db() as db:
         plan = db.exec(select(Plan).where(Plan.code == "kasm-dev-basic")).one()
         catalogue.set_currency_price(
-            db, actor=owner(env.tenant), tenant=env.tenant, plan_id=plan.id, currency="JPY", price="20"
+            db,
+            actor=owner(kasm_env.tenant),
+            tenant=kasm_env.tenant,
+            plan_id=plan.id,
+            currency="JPY",
+            price="20",
         )
         assert hourly_pricing(db, plan, currency="JPY").rate == Decimal("20")
         assert not hourly_pricing(db, plan, currency="JPY").converted
@@ -102,20 +107,25 @@ def test_a_fixed_rate_in_a_currency_wins_over_conversion(shop, clock):
         assert listed["JPY"] == ("20 JPY/hour", True) and listed["EUR"] == ("€0.128755/hour", False)
         with pytest.raises(DomainError):
             catalogue.set_currency_price(
-                db, actor=owner(env.tenant), tenant=env.tenant, plan_id=plan.id, currency="JPY", price="-1"
+                db,
+                actor=owner(kasm_env.tenant),
+                tenant=kasm_env.tenant,
+                plan_id=plan.id,
+                currency="JPY",
+                price="-1",
             )
-    workspace_id = _order(env, user_id)
-    env.provision(workspace_id, clock)
+    workspace_id = _order(kasm_env, user_id)
+    kasm_env.provision(workspace_id, clock)
     clock.advance(timedelta(minutes=50))  # billed 1 h
-    with env.db() as db:
+    with kasm_env.db() as db:
         kasm.stop_workspace(db, user_id=user_id, workspace_id=workspace_id)
         [charge] = db.exec(select(UsageCharge)).all()
     assert (charge.currency, charge.amount_minor) == ("JPY", 20)
 
 
 def test_the_usd_customer_still_pays_the_plan_rate(shop, clock):
-    env = shop
-    workspace_id = _order(env, env.user_id)
-    env.provision(workspace_id, clock)
-    [usage] = env.sessions(workspace_id)
+    kasm_env = shop
+    workspace_id = _order(kasm_env, kasm_env.user_id)
+    kasm_env.provision(workspace_id, clock)
+    [usage] = kasm_env.sessions(workspace_id)
     assert (usage.rate, usage.currency) == (Decimal("0.15"), "USD")
