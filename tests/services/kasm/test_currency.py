@@ -13,6 +13,7 @@ from ezscale.errors import DomainError
 from ezscale.models.billing import UsageCharge
 from ezscale.models.tenant import CreditKind, Plan
 from ezscale.services.billing import credits
+from ezscale.services.billing import views as billing_views
 from ezscale.services.catalogue import plans as catalogue
 from ezscale.services.fx import currencies, refresh
 from ezscale.services.fx.pricing import hourly_pricing
@@ -86,6 +87,9 @@ def test_a_euro_customer_runs_and_is_billed_in_euros(shop, central, clock, rates
         [charge] = db.exec(select(UsageCharge)).all()
     # 0.5 h × €0.128755 = €0.0643775 → €0.06
     assert (charge.currency, charge.amount_minor, charge.unit_rate) == ("EUR", 6, EUR_RATE)
+    with kasm_env.db() as db:  # the billing page's upcoming usage, in euros too
+        upcoming = billing_views.overview(db, tenant=kasm_env.tenant, user_id=user_id).upcoming
+    assert [row.amount for row in upcoming if row.plan.startswith("Workspace usage")] == ["€0.06"]
 
 
 def test_a_fixed_rate_in_a_currency_wins_over_conversion(shop, clock):
