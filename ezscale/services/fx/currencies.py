@@ -116,3 +116,11 @@ def signup_currency(session: Session, currency: str) -> str | None:
     if code not in settings.enabled:
         raise DomainError(f"Choose one of: {', '.join(settings.enabled)}.")
     return code
+
+
+def visitor_currency(session: Session, requested: str) -> str:
+    """The currency a storefront visitor sees prices in: the one they picked when the tenant
+    sells in it, else the base currency."""
+    settings = tenant_currencies(session)
+    code = (requested or "").strip().upper()
+    return code if code in settings.enabled else settings.base
