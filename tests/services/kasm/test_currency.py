@@ -12,6 +12,7 @@ from sqlmodel import select
 from ezscale.errors import DomainError
 from ezscale.models.billing import UsageCharge
 from ezscale.models.tenant import CreditKind, Plan
+from ezscale.services.analytics.metrics import compute_days
 from ezscale.services.billing import credits
 from ezscale.services.billing import views as billing_views
 from ezscale.services.catalogue import plans as catalogue
@@ -90,6 +91,9 @@ def test_a_euro_customer_runs_and_is_billed_in_euros(shop, central, clock, rates
     with kasm_env.db() as db:  # the billing page's upcoming usage, in euros too
         upcoming = billing_views.overview(db, tenant=kasm_env.tenant, user_id=user_id).upcoming
     assert [row.amount for row in upcoming if row.plan.startswith("Workspace usage")] == ["€0.06"]
+    with kasm_env.db() as db:  # the dollar shop's analytics never add euros in
+        today = compute_days(db, start=clock.now().date(), end=clock.now().date())
+    assert [(d.usage_revenue_minor, d.usage_seconds) for d in today] == [(0, 0)]
 
 
 def test_a_fixed_rate_in_a_currency_wins_over_conversion(shop, clock):
