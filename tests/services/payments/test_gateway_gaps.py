@@ -62,7 +62,7 @@ def test_a_lost_capture_reply_retried_with_the_same_request_id_is_one_capture(
         row = _pay_by_paypal(db, tenant, user.id, invoice.id)
         # We retried after the timeout; PayPal answered the retry from the first capture (the
         # same PayPal-Request-Id), so it carried out one capture call.
-        assert "capture: ReadTimeout (attempt 1)" in caplog.text
+        assert "capture: ReadTimeout" in caplog.text
         assert paypal.calls.count("capture") == 1
         completed = [c for c in paypal.captures.values() if c["status"] == "COMPLETED"]
         assert len(completed) == 1
