@@ -24,7 +24,7 @@ from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, rate_te
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.core.audit import record_audit, record_change
 from ezscale.services.fx.currencies import tenant_currencies
-from ezscale.services.fx.pricing import plan_pricing, set_fixed_price
+from ezscale.services.fx.pricing import hourly_pricing, plan_pricing, set_fixed_price
 from ezscale.services.fx.rates import RatesUnavailable, current_table
 from ezscale.services.tenancy.tenants import TenantInfo
 
@@ -354,14 +354,16 @@ def currency_prices(session: Session, *, plan_id: int) -> list[CurrencyPrice]:
     """The plan's price in each of the tenant's other currencies: fixed, or converted from the
     base price at today's rate ("no rate yet" when none is stored)."""
     plan = _plan(session, plan_id)
-    if plan.billing_interval is BillingInterval.HOURLY:
-        return []
     rows = []
     table = current_table()
     for code in tenant_currencies(session).enabled:
         if code == plan.currency.upper():
             continue
         try:
+            if plan.billing_interval is BillingInterval.HOURLY:
+                hourly = hourly_pricing(session, plan, currency=code, table=table)
+                rows.append(CurrencyPrice(code, rate_text(hourly.rate, code), not hourly.converted))
+                continue
             price = plan_pricing(session, plan, currency=code, table=table)
         except RatesUnavailable:
             rows.append(CurrencyPrice(code, "no rate yet", False))
@@ -385,21 +387,25 @@ def set_currency_price(
     base price is converted at the day's rate again). Committed, audited."""
     _full_editor(actor, tenant)
     plan = _plan(session, plan_id)
-    if plan.billing_interval is BillingInterval.HOURLY:
-        raise DomainError("Hourly plans are billed in the base currency.")
     code = (currency or "").strip().upper()
     if not code:
         raise DomainError("Choose a currency.")
-    minor = setup = None
-    if (price or "").strip():
+    minor = setup = rate = None
+    hourly = plan.billing_interval is BillingInterval.HOURLY
+    if (price or "").strip() and hourly:  # an hourly rate per hour, to 6 places
+        minor, setup, rate = 0, 0, _amount(price, places=RATE_PLACES).quantize(_RATE_STEP)
+    elif (price or "").strip():
         minor = round_minor(parse_price(price, places=minor_digits(code)), code)
         setup = round_minor(parse_price(setup_fee or "0", places=minor_digits(code)), code)
-    set_fixed_price(session, plan, currency=code, price_minor=minor, setup_fee_minor=setup or 0)
+    set_fixed_price(
+        session, plan, currency=code, price_minor=minor, setup_fee_minor=setup or 0, hourly_rate=rate
+    )
     session.commit()
     record_audit(
         actor=actor,
         action="plan.currency_price",
         target=f"tenant:{tenant.slug}/plan:{plan.code}",
-        after={"currency": code, "price_minor": minor, "setup_fee_minor": setup},
+        after={"currency": code, "price_minor": minor, "setup_fee_minor": setup}
+        | ({"hourly_rate": rate} if hourly else {}),
         ip=ip,
     )
