@@ -46,6 +46,20 @@ def home() -> rx.Component:
             color_scheme="gray",
         ),
         rx.text(RULE_TEXT, size="2", color_scheme="gray", id="billing-rule"),
+        rx.cond(
+            StorefrontState.currencies.length() > 1,
+            rx.hstack(
+                rx.text("Prices in", size="2"),
+                rx.select(
+                    StorefrontState.currencies,
+                    value=StorefrontState.currency,
+                    on_change=StorefrontState.choose_currency,
+                    aria_label="Currency",
+                    id="currency-picker",
+                ),
+                align="center",
+            ),
+        ),
         rx.grid(
             rx.foreach(StorefrontState.plans, _plan_card),
             columns=rx.breakpoints(initial="1", sm="2", md="3"),

@@ -53,6 +53,23 @@ def body_bytes(event: dict[str, Any]) -> bytes:
     return json.dumps(event, separators=(",", ":")).encode()
 
 
+# Currencies PayPal takes without decimals; any other has two. A value with more decimals than
+# its currency has is refused (DECIMAL_PRECISION), as PayPal does.
+_ZERO_DECIMAL = frozenset({"HUF", "JPY", "TWD"})
+
+
+def _check_precision(amount: dict[str, Any]) -> None:
+    value = str(amount.get("value", ""))
+    places = len(value.split(".", 1)[1]) if "." in value else 0
+    if places > (0 if str(amount.get("currency_code", "")).upper() in _ZERO_DECIMAL else 2):
+        raise Reply(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "DECIMAL_PRECISION",
+            "The currency does not support this many decimals.",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """A signed webhook on its way to a registered URL."""
@@ -317,6 +334,7 @@ class PayPalSimulator:
         if body.get("intent") != "CAPTURE" or len(units) != 1 or "amount" not in units[0]:
             raise Reply(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER")
         unit = units[0]
+        _check_precision(unit["amount"])
         invoice_id = unit.get("invoice_id")
         if invoice_id and any(
             o["purchase_units"][0].get("invoice_id") == invoice_id and o["_client"] == client
@@ -447,6 +465,8 @@ class PayPalSimulator:
             raise Reply(422, "UNPROCESSABLE_ENTITY", "REFUND_NOT_ALLOWED")
         if done >= total:
             raise Reply(422, "UNPROCESSABLE_ENTITY", "CAPTURE_FULLY_REFUNDED")
+        if body.get("amount"):
+            _check_precision(body["amount"])
         amount = Decimal(str((body.get("amount") or {}).get("value") or (total - done)))
         if amount <= 0 or done + amount > total:
             raise Reply(422, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED")

@@ -177,6 +177,10 @@ def _subscription_events(
 def _usage_rows(
     session: Session, since: datetime, until: datetime
 ) -> Sequence[tuple[int, datetime, int | None, int | None]]:
+    """Workspace sessions in the tenant's base currency. Those of customers billed in another
+    currency record no exchange rate, so they are not added in here (never mixing currencies);
+    their invoices count in the revenue, converted at the rate each recorded."""
+    base = tenant_currencies(session).base
     return session.exec(
         select(
             col(KasmUsageSession.user_id),
@@ -187,6 +191,7 @@ def _usage_rows(
             col(KasmUsageSession.started_at) < until,
             col(KasmUsageSession.stopped_at).is_not(None),
             col(KasmUsageSession.stopped_at) > since,
+            col(KasmUsageSession.currency) == base,
         )
     ).all()
 

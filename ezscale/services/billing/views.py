@@ -158,8 +158,8 @@ def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
             for sub, plan in subscriptions.upcoming(session, user_id=user_id)
             if not sub.cancel_at_period_end
         ]
-        # Hourly usage is billed in the tenant's base currency, whatever the customer's.
-        + usage_rows(session, user_id=user_id, currency=tenant.currency),
+        # Hourly usage is billed in the customer's currency too (ezscale/services/kasm/ledger.py).
+        + usage_rows(session, user_id=user_id, currency=currency),
     )
 
 

@@ -24,7 +24,7 @@ from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, rate_te
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.core.audit import record_audit, record_change
 from ezscale.services.fx.currencies import tenant_currencies
-from ezscale.services.fx.pricing import plan_pricing, set_fixed_price
+from ezscale.services.fx.pricing import hourly_pricing, plan_pricing, set_fixed_price
 from ezscale.services.fx.rates import RatesUnavailable, current_table
 from ezscale.services.tenancy.tenants import TenantInfo
 
@@ -371,14 +371,16 @@ def currency_prices(session: Session, *, plan_id: int) -> list[CurrencyPrice]:
     """The plan's price in each of the tenant's other currencies: fixed, or converted from the
     base price at today's rate ("no rate yet" when none is stored)."""
     plan = _plan(session, plan_id)
-    if plan.billing_interval is BillingInterval.HOURLY:
-        return []
     rows = []
     table = current_table()
     for code in tenant_currencies(session).enabled:
         if code == plan.currency.upper():
             continue
         try:
+            if plan.billing_interval is BillingInterval.HOURLY:
+                hourly = hourly_pricing(session, plan, currency=code, table=table)
+                rows.append(CurrencyPrice(code, rate_text(hourly.rate, code), not hourly.converted))
+                continue
             price = plan_pricing(session, plan, currency=code, table=table)
         except RatesUnavailable:
             rows.append(CurrencyPrice(code, "no rate yet", False))
@@ -387,10 +389,15 @@ def currency_prices(session: Session, *, plan_id: int) -> list[CurrencyPrice]:
     return rows
 
 
-def _check_currency_floor(plan: Plan, *, currency: str, price_minor: int) -> None:
-    """The pricing rule in another currency: a reseller's fixed price there is at least the
-    wholesale price converted at today's rate (rounded up to the minor unit)."""
-    if plan.wholesale_price_minor is None or currency == plan.currency.upper():
+def _check_currency_floor(
+    plan: Plan, *, currency: str, price_minor: int, hourly_rate: Decimal | None = None
+) -> None:
+    """The pricing rule in another currency: a reseller's fixed price (hourly plans: rate) there
+    is at least the wholesale price converted at today's rate (rounded up to the minor unit, or
+    to the rate's 6 places)."""
+    hourly = plan.billing_interval is BillingInterval.HOURLY
+    wholesale = plan.wholesale_hourly_rate if hourly else plan.wholesale_price_minor
+    if wholesale is None or currency == plan.currency.upper() or (hourly and hourly_rate is None):
         return
     try:
         rate = current_table().cross(plan.currency, currency)
@@ -399,6 +406,17 @@ def _check_currency_floor(plan: Plan, *, currency: str, price_minor: int) -> Non
             f"No exchange rate for {currency} is known yet, so the price cannot be checked against "
             "the wholesale price; try again later."
         ) from None
+    if hourly and hourly_rate is not None and plan.wholesale_hourly_rate is not None:
+        floor_rate = (plan.wholesale_hourly_rate * rate).quantize(_RATE_STEP, rounding=ROUND_CEILING)
+        if hourly_rate < floor_rate:
+            raise DomainError(
+                f"{plan.name}: {rate_text(hourly_rate, currency)} is below the wholesale rate "
+                f"{rate_text(plan.wholesale_hourly_rate, plan.currency)} "
+                f"({rate_text(floor_rate, currency)} at today's rate)."
+            )
+        return
+    if plan.wholesale_price_minor is None:
+        return
     exact = Decimal(plan.wholesale_price_minor).scaleb(-minor_digits(plan.currency)) * rate
     floor = int(exact.scaleb(minor_digits(currency)).to_integral_value(rounding=ROUND_CEILING))
     if price_minor < floor:
@@ -424,19 +442,22 @@ def set_currency_price(
     base price is converted at the day's rate again). Committed, audited."""
     _full_editor(actor, tenant)
     plan = _plan(session, plan_id)
-    if plan.billing_interval is BillingInterval.HOURLY:
-        raise DomainError("Hourly plans are billed in the base currency.")
     code = (currency or "").strip().upper()
     if not code:
         raise DomainError("Choose a currency.")
-    minor = setup = None
-    if (price or "").strip():
+    minor = setup = rate = None
+    hourly = plan.billing_interval is BillingInterval.HOURLY
+    if (price or "").strip() and hourly:  # an hourly rate per hour, to 6 places
+        minor, setup, rate = 0, 0, _amount(price, places=RATE_PLACES).quantize(_RATE_STEP)
+    elif (price or "").strip():
         minor = round_minor(parse_price(price, places=minor_digits(code)), code)
         setup = round_minor(parse_price(setup_fee or "0", places=minor_digits(code)), code)
-    set_fixed_price(session, plan, currency=code, price_minor=minor, setup_fee_minor=setup or 0)
+    set_fixed_price(
+        session, plan, currency=code, price_minor=minor, setup_fee_minor=setup or 0, hourly_rate=rate
+    )
     if minor is not None:
         try:
-            _check_currency_floor(plan, currency=code, price_minor=minor)
+            _check_currency_floor(plan, currency=code, price_minor=minor, hourly_rate=rate)
         except DomainError:
             session.rollback()
             raise
@@ -445,6 +466,7 @@ def set_currency_price(
         actor=actor,
         action="plan.currency_price",
         target=f"tenant:{tenant.slug}/plan:{plan.code}",
-        after={"currency": code, "price_minor": minor, "setup_fee_minor": setup},
+        after={"currency": code, "price_minor": minor, "setup_fee_minor": setup}
+        | ({"hourly_rate": rate} if hourly else {}),
         ip=ip,
     )

@@ -119,3 +119,15 @@ def test_a_fixed_price_in_another_currency_is_never_below_wholesale(euro_acme):
         set_currency_price(db, actor=owner(acme), tenant=acme, plan_id=vps.id, currency="EUR", price="9.99")
         set_currency_price(db, actor=owner(acme), tenant=acme, plan_id=vps.id, currency="JPY", price="1600")
     assert [a[3]["currency"] for a in audit_trail("plan.currency_price")] == ["EUR", "JPY"]
+
+
+def test_a_fixed_hourly_rate_in_another_currency_is_never_below_wholesale(euro_acme):
+    """Developer Basic costs acme $0.105/hour wholesale: about €0.09 at the stored rate."""
+    acme = euro_acme
+    with tenant_db(acme) as db:
+        kasm = plan(db, "kasm-dev-basic")
+        with pytest.raises(DomainError, match=r"below the wholesale rate"):
+            set_currency_price(
+                db, actor=owner(acme), tenant=acme, plan_id=kasm.id, currency="EUR", price="0.01"
+            )
+        set_currency_price(db, actor=owner(acme), tenant=acme, plan_id=kasm.id, currency="EUR", price="0.50")
