@@ -10,7 +10,7 @@ from ezscale.errors import DomainError, NotFound
 from ezscale.models.provisioning import JobAction, ProvisioningJob, ServiceHandle
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, ServiceStatus, Subscription
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
-from ezscale.services.billing import credits, orders
+from ezscale.services.billing import credits, orders, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.provisioning import plan_changes
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -75,7 +75,7 @@ def test_upgrade_charges_the_quote_from_credit(make_tenant, clock):
         )
 
         assert said == "Plan changed to VPS 2: your server is being moved to it."
-        invoice = session.exec(select(Invoice).where(Invoice.billing_key.is_(None))).one()
+        invoice = session.exec(select(Invoice).where(Invoice.billing_key.startswith("plan-change:"))).one()
         assert (invoice.subtotal_minor, invoice.status) == (offer.net_minor, InvoiceStatus.PAID)
         assert credits.balance_minor(session, user_id=user.id, currency="USD") == before - invoice.total_minor
         job = session.exec(select(ProvisioningJob).where(ProvisioningJob.service_id == service.id)).one()
@@ -87,6 +87,66 @@ def test_upgrade_charges_the_quote_from_credit(make_tenant, clock):
         "VPS 2",
         "1.2.3.4",
     )
+
+
+def test_a_first_partial_period_is_credited_at_the_rate_it_was_paid(make_tenant, clock):
+    """Ordered mid-period, upgraded, then downgraded, each to the second. The first period
+    (Dec 16 12:00 – Jan 1) was billed at the whole month's rate (31 days, 2 678 400 s), so every
+    credit and charge uses that rate, never the shorter first period's (which credited the
+    unused time of VPS 1 at twice its price)."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))
+        user, service = _ordered(session, tenant, credit=10_000)
+        _on_a_panel(session, service)
+        order = session.exec(select(Invoice).where(Invoice.billing_key.startswith("order:"))).one()
+        assert order.subtotal_minor == 300  # $6.00 × 15.5 / 31 days
+        vps1, vps2, actor = plan(session, "vps-1"), plan(session, "vps-2"), _actor(tenant, user)
+
+        # Upgrade on Dec 20 06:30:15: 11 d 17:29:45 = 1 013 385 s of 2 678 400 s left.
+        clock.set(datetime(2026, 12, 20, 6, 30, 15, tzinfo=UTC))
+        up = plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps2.id)
+        # VPS 1: 600 × 1013385 / 2678400 = 227.01 → 227; VPS 2: 1500 × … = 567.53 → 568.
+        assert (up.credit_minor, up.charge_minor, up.net_minor) == (227, 568, 341)
+        before = credits.balance_minor(session, user_id=user.id, currency="USD")
+        plan_changes.change_plan(session, tenant=tenant, actor=actor, service_id=service.id, plan_id=vps2.id)
+        invoice = session.exec(select(Invoice).where(Invoice.billing_key.startswith("plan-change:"))).one()
+        assert (invoice.subtotal_minor, invoice.status) == (341, InvoiceStatus.PAID)
+        paid = invoice.total_minor
+        assert credits.balance_minor(session, user_id=user.id, currency="USD") == before - paid
+
+        # Downgrade on Dec 27 18:00: 4 d 6 h = 367 200 s left.
+        clock.set(datetime(2026, 12, 27, 18, tzinfo=UTC))
+        down = plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps1.id)
+        # VPS 2: 1500 × 367200 / 2678400 = 205.65 → 206 back; VPS 1: 600 × … = 82.26 → 82.
+        assert (down.credit_minor, down.charge_minor, down.net_minor) == (206, 82, -124)
+        said = plan_changes.change_plan(
+            session, tenant=tenant, actor=actor, service_id=service.id, plan_id=vps1.id
+        )
+        assert said == "Plan changed to VPS 1: your server is being moved to it."
+        assert credits.balance_minor(session, user_id=user.id, currency="USD") == before - paid + 124
+        changes = session.exec(select(Invoice).where(Invoice.billing_key.startswith("plan-change:")))
+        assert len(changes.all()) == 1  # the downgrade went to credit, not to an invoice
+
+
+def test_no_credit_for_time_on_a_plan_change_not_yet_paid(make_tenant, clock):
+    """An upgrade left unpaid, then a downgrade: refused (the time on VPS 2 was never paid for,
+    so crediting it would hand out money); nothing changes until the invoice is paid."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _ordered(session, tenant, credit=600)  # exactly the order
+        clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))
+        vps1, vps2 = plan(session, "vps-1"), plan(session, "vps-2")
+        sub = session.exec(select(Subscription)).one()
+        unpaid = subscriptions.change_plan(session, subscription=sub, plan_id=vps2.id)
+        assert unpaid.status is InvoiceStatus.OPEN and unpaid.subtotal_minor == 750 - 300
+        with pytest.raises(DomainError, match=f"Pay invoice {unpaid.number} for the last plan change first"):
+            plan_changes.change_plan(
+                session, tenant=tenant, actor=_actor(tenant, user), service_id=service.id, plan_id=vps1.id
+            )
+        session.refresh(sub)
+        assert sub.plan_id == vps2.id
+        assert credits.balance_minor(session, user_id=user.id, currency="USD") == 0
 
 
 def test_upgrade_without_credit_or_card_changes_nothing(make_tenant):
