@@ -152,7 +152,16 @@ class ServiceState(AuthState):
                 db, actor=u, service_id=sid, ip=self.router.session.client_ip
             )
         )
-        self.login = {"username": found.username, "password": found.password} if found else {}
+        self.login = (
+            {
+                "username": found.username,
+                "password": found.password,
+                "sftp_address": found.sftp_address,
+                "sftp_user": found.sftp_user,
+            }
+            if found
+            else {}
+        )
 
     @rx.event
     def hide(self):
