@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Service, Subscription, SubscriptionStatus
 from ezscale.money import Money
@@ -20,6 +21,9 @@ from ezscale.services.billing import credits, payments, subscriptions
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
 from ezscale.services.catalogue.storefront import price_label
 from ezscale.services.core.audit import record_audit
+from ezscale.services.provisioning.handles import handle_of
+from ezscale.services.provisioning.module import Capability
+from ezscale.services.provisioning.registry import mapping_for_plan, module_class
 from ezscale.services.provisioning.view import owned_service
 from ezscale.services.tenancy.tenants import TenantInfo
 
@@ -86,6 +90,9 @@ def live_subscription(session: Session, *, service: Service) -> Subscription:
 def plan_options(session: Session, *, user_id: int, service_id: int) -> list[PlanOption]:
     """Active plans of the same kind, interval and currency the service can switch to."""
     service = owned_service(session, user_id=user_id, service_id=service_id)
+    handle = handle_of(session, service.id)
+    if handle is not None and not _changes_package(handle.module):
+        return []  # the module cannot move it: the page offers no plan change at all
     current = session.get(Plan, service.plan_id)
     plans = session.exec(
         select(Plan)
@@ -98,7 +105,20 @@ def plan_options(session: Session, *, user_id: int, service_id: int) -> list[Pla
         )
         .order_by(Plan.sort_order, Plan.price_minor, Plan.id)
     )
-    return [PlanOption(p.id, p.name, price_label(p)) for p in plans]
+    found = list(plans)
+    if handle is not None:  # only plans its own panel delivers (or billing-only ones)
+        with central_session() as central:
+            mapped = {p.id: mapping_for_plan(central, p.provisioning_code) for p in found}
+        found = [p for p in found if mapped[p.id] is None or mapped[p.id].panel_id == handle.panel_id]
+    return [PlanOption(p.id, p.name, price_label(p)) for p in found]
+
+
+def _changes_package(module: str) -> bool:
+    """Whether the module can move a service to another package."""
+    try:
+        return Capability.CHANGE_PACKAGE in module_class(module).capabilities
+    except DomainError:
+        return False
 
 
 def quote(session: Session, *, user_id: int, service_id: int, plan_id: int) -> PlanChangeQuote:

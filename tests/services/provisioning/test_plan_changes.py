@@ -12,7 +12,9 @@ from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, ServiceSta
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.billing import credits, orders, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
-from ezscale.services.provisioning import plan_changes
+from ezscale.services.core.audit import operator
+from ezscale.services.provisioning import panels, plan_changes
+from ezscale.services.provisioning.module import Capability
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.actors import audit_trail
 from tests.factories import add_customer, plan, tenant_db
@@ -197,3 +199,45 @@ def test_cancel_at_period_end_then_now(make_tenant):
         with pytest.raises(DomainError, match="no running subscription"):
             plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=True)
     assert [a["when"] for *_, a, _ in audit_trail("service.cancel")] == ["period end 2027-01-01", "now"]
+
+
+def test_no_plan_change_the_panel_cannot_make(make_tenant, central, monkeypatch):
+    """Plans mapped to another panel are not offered (its module could not move the server
+    there); a module without package changes offers none, and a quote for one is refused."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _ordered(session, tenant, credit=10_000)  # bought before any panel was set up
+        vf = panels.create_panel(
+            central,
+            module="virtfusion",
+            label="VF",
+            base_url="http://127.0.0.1:9",
+            credentials={"token": "t"},
+            actor=operator("test"),
+        )
+        other = panels.create_panel(
+            central,
+            module="virtfusion",
+            label="VF 2",
+            base_url="http://127.0.0.1:9",
+            credentials={"token": "t"},
+            actor=operator("test"),
+        )
+        panels.set_mapping(central, plan_code="vps-1", panel_id=vf.id, package="1", actor=operator("test"))
+        panels.set_mapping(central, plan_code="vps-2", panel_id=other.id, package="2", actor=operator("test"))
+        _on_a_panel(session, service)  # on panel 1 (VF)
+        assert vf.id == 1
+        vps2 = plan(session, "vps-2")
+        assert plan_changes.plan_options(session, user_id=user.id, service_id=service.id) == []
+        panels.set_mapping(central, plan_code="vps-2", panel_id=vf.id, package="2", actor=operator("test"))
+        assert [
+            o.name for o in plan_changes.plan_options(session, user_id=user.id, service_id=service.id)
+        ] == ["VPS 2"]
+
+        class Fixed:  # a module that cannot change packages (the page then has no plan change)
+            capabilities = frozenset({Capability.SSO})
+
+        monkeypatch.setattr(plan_changes, "module_class", lambda name: Fixed)
+        assert plan_changes.plan_options(session, user_id=user.id, service_id=service.id) == []
+        with pytest.raises(NotFound, match="No such plan for this service"):
+            plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps2.id)
