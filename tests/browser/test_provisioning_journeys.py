@@ -22,16 +22,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
+from ezscale import clock
 from ezscale.db import central_session
 from ezscale.demo.panels import DEMO_PANELS
+from ezscale.models.central import PlatformAdmin
 from ezscale.models.provisioning import ProvisioningPanel
 from ezscale.models.tenant import Plan, ServiceType, Subscription
-from ezscale.services.accounts.sessions import AuthRole, AuthUser
+from ezscale.services.accounts.sessions import create_admin_session
 from ezscale.services.core.audit import operator
-from ezscale.services.customers import actions
 from ezscale.services.provisioning import panels
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.simulators import rest
@@ -39,15 +40,13 @@ from ezscale.simulators import virtfusion as virtfusion_sim
 from ezscale.simulators.enhance import EnhanceSimulator
 from ezscale.simulators.pterodactyl import PterodactylSimulator
 from ezscale.simulators.synergycp import SynergyCPSimulator
+from ezscale.state.auth import SESSION_COOKIE
 from tests.browser.conftest import PROJECT_ROOT, open_site
 from tests.browser.test_client_services import WIDTHS, customer, fits, shots, sign_in
 
 pytestmark = pytest.mark.browser
 
 BUILD_SECONDS = 2
-STAFF = AuthUser(
-    id=0, tenant_id=0, email="journeys@ezscale.test", name="Journeys", role=AuthRole.PLATFORM_ADMIN
-)
 ALL_POWER = ("boot", "reboot", "shutdown", "power_off", "start", "stop", "restart", "kill")
 
 
@@ -315,15 +314,27 @@ def _cents(text: str) -> int:
     return int(re.sub(r"[^\d]", "", text.rsplit("$", 1)[1]))
 
 
-def _staff(live_app, tenant, user_id: int, service_id: int, action: str) -> None:
-    with live_app.platform():
-        actions.change_service(
-            actor=STAFF, tenant=tenant, user_id=user_id, service_id=service_id, action=action
-        )
+@pytest.fixture(scope="module")
+def admin_page(live_app, browser: Browser) -> Iterator[Page]:
+    """A platform admin (two-factor done) in a browser context of their own."""
+    with live_app.platform(), central_session() as central:
+        admin = central.exec(select(PlatformAdmin).where(PlatformAdmin.email == "admin@ezscale.test")).one()
+        admin.totp_enabled_at = admin.totp_enabled_at or clock.now()
+        central.add(admin)
+        central.commit()
+        token = create_admin_session(central, admin=admin, method="password+totp")
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_app.url("localhost")}])
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
 
 
 @pytest.mark.parametrize("product", list(LINES))
-def test_order_to_cancel(product, live_app, simulators, upgrade_plans, worker, page: Page, tmp_path):
+def test_order_to_cancel(
+    product, live_app, simulators, upgrade_plans, worker, admin_page, page: Page, tmp_path
+):
     line = LINES[product]
     sim = simulators.sims[line.module]
     email = f"journey-{product}@ezscale.test"
@@ -387,13 +398,17 @@ def test_order_to_cancel(product, live_app, simulators, upgrade_plans, worker, p
             lambda: line.idle(sim, line.record(sim, service_id)), "the reinstall finished on the panel"
         )
 
-    # Staff suspend (as dunning would): the panel suspends it and the page shows it live.
-    _staff(live_app, tenant, user_id, service_id, "suspend")
+    # Staff suspend the service on the customer's record (as dunning would): the worker
+    # suspends it on the panel, and the customer's page shows it without a reload.
+    open_site(admin_page, live_app.url("localhost", f"/admin/customer?tenant={tenant.id}&user={user_id}"))
+    staff_services = admin_page.locator("#customer-services")
+    staff_services.get_by_role("button", name="Suspend", exact=True).click()
+    expect(staff_services.get_by_role("button", name="Unsuspend")).to_have_count(1)
     expect(page.locator("#service-status")).to_have_text("suspended")
     expect(page.locator("#service-state-note")).to_contain_text("suspended by staff")
     expect(page.locator("#service-power")).to_have_count(0)
     eventually(lambda: line.suspended(sim, line.record(sim, service_id)), "suspended on the panel")
-    _staff(live_app, tenant, user_id, service_id, "unsuspend")
+    staff_services.get_by_role("button", name="Unsuspend").click()
     expect(page.locator("#service-status")).to_have_text("active")
     eventually(lambda: not line.suspended(sim, line.record(sim, service_id)), "unsuspended on the panel")
 

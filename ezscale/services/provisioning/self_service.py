@@ -130,7 +130,12 @@ def os_choices(session: Session, *, user_id: int, service_id: int) -> list[OsCho
     """What the service can be reinstalled with."""
     live = connect(session, user_id=user_id, service_id=service_id)
     live.require(Capability.REINSTALL)
-    return list(live.module.os_choices(live.ref))
+    choices = list(live.module.os_choices(live.ref))
+    if not choices:  # e.g. a SynergyCP panel with no OS profiles configured
+        raise DomainError(
+            "No operating system is offered for reinstalling this service; please contact support."
+        )
+    return choices
 
 
 def reinstall(session: Session, *, actor: AuthUser, service_id: int, os_id: str, ip: str = "") -> str:
