@@ -287,7 +287,7 @@ def _amount(value: int, unit: str) -> str:
 
 
 def _used_of(m: UsageMetric) -> str:
-    """ "12.00 GB of 1000.00 GB", "1 of 5 websites" (a count names its unit once)."""
+    """A used-of-limit figure: 12.00 GB of 1000.00 GB, 1 of 5 websites (a count names its unit once)."""
     if m.unit == "bytes":
         return f"{_amount(m.used, m.unit)} of {_amount(m.limit, m.unit)}"
     return f"{m.used} of {_amount(m.limit, m.unit)}"
