@@ -74,6 +74,7 @@ class Line:
     power: tuple[str, ...]  # the buttons its page shows (every other power action is absent)
     press: tuple[str, ...]  # the ones the journey presses
     reinstall: bool
+    reinstall_call: str  # the simulator's name for the panel call that reinstalls
     login: Callable[[int], str]  # the username shown, from our customer id
     record: Callable[[Any, int], Any]  # the service on the panel (None when gone)
     suspended: Callable[[Any, Any], bool]
@@ -117,6 +118,7 @@ LINES = {
         power=("boot", "reboot", "shutdown", "power_off"),
         press=("reboot",),
         reinstall=True,
+        reinstall_call="POST /servers/{id}/build",
         login=lambda user_id: "root",
         record=_vf_record,
         suspended=lambda sim, s: s.suspended,
@@ -140,6 +142,7 @@ LINES = {
         power=("start", "stop", "restart", "kill"),
         press=("stop", "start", "restart", "kill"),
         reinstall=True,
+        reinstall_call="reinstall",
         login=lambda user_id: f"ezs{user_id}",
         record=_ptero_record,
         suspended=lambda sim, s: sim._status(s) == "suspended",
@@ -157,6 +160,7 @@ LINES = {
         power=(),
         press=(),
         reinstall=False,
+        reinstall_call="",
         login=lambda user_id: "",  # the org's owner login is the customer's e-mail (checked below)
         record=_enhance_record,
         suspended=lambda sim, s: s["suspendedBy"] is not None,
@@ -178,6 +182,7 @@ LINES = {
         power=("boot", "reboot", "shutdown", "power_off"),
         press=("reboot",),
         reinstall=True,
+        reinstall_call="install",
         login=lambda user_id: "root",
         record=_scp_record,
         suspended=lambda sim, s: not s["access"]["is_active"],
@@ -389,11 +394,18 @@ def test_order_to_cancel(
         assert line.power_state(line.record(sim, service_id)) == line.after_power[action]
 
     if line.reinstall:
+        shown_password = page.locator("#login-password").all_inner_texts()
+        reinstalls = sim.count(line.reinstall_call)
         page.locator("#load-os").click()
         page.locator("#os-select").click()
         page.get_by_role("option").first.click()
         confirm_with(page, "#reinstall")
         expect(page.locator("#service-message")).to_contain_text(re.compile(r"^reinstall with .+ started$"))
+        assert sim.count(line.reinstall_call) == reinstalls + 1, "the panel was asked to reinstall"
+        expect(page.locator("#login-username")).to_have_count(0)  # the login shown before is put away
+        if product == "dedicated":  # a new root password, revealed on demand again
+            page.locator("#reveal-login").click()
+            expect(page.locator("#login-password")).not_to_have_text(shown_password[0])
         eventually(
             lambda: line.idle(sim, line.record(sim, service_id)), "the reinstall finished on the panel"
         )
