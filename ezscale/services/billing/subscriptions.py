@@ -21,7 +21,7 @@ from ezscale.models.tenant import (
     User,
 )
 from ezscale.models.types import existing, row_id
-from ezscale.services.billing import credits, invoices, renewal_changes, timeline
+from ezscale.services.billing import credits, invoices, locks, renewal_changes, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import (
     latest_anchor,
@@ -257,7 +257,10 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     """Switch plan now: credit for the unused part of the old plan, charge for the new one, both
     to the second (`plan_change_split`). A net charge is invoiced; a net credit goes to the
     account credit ledger. Refused while an earlier change's invoice is unpaid: the time on the
-    plan it bought is not the customer's to be credited until it is paid."""
+    plan it bought is not the customer's to be credited until it is paid. The subscription is
+    locked and read fresh first, so two changes at once (or one from a stale page) cannot both
+    credit the same unused time."""
+    subscription = locks.lock_held(session, Subscription, row_id(subscription))
     split = plan_change_split(session, subscription=subscription, plan_id=plan_id)
     unpaid = _unpaid_plan_change(session, subscription)
     if unpaid is not None:

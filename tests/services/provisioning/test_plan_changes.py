@@ -8,7 +8,7 @@ from sqlmodel import select
 from ezscale import clock as ezclock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.provisioning import JobAction, ProvisioningJob, ServiceHandle
-from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, ServiceStatus, Subscription
+from ezscale.models.tenant import CreditEntry, CreditKind, Invoice, InvoiceStatus, ServiceStatus, Subscription
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.billing import credits, orders, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
@@ -241,3 +241,28 @@ def test_no_plan_change_the_panel_cannot_make(make_tenant, central, monkeypatch)
         assert plan_changes.plan_options(session, user_id=user.id, service_id=service.id) == []
         with pytest.raises(NotFound, match="No such plan for this service"):
             plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps2.id)
+
+
+def test_a_change_from_a_stale_copy_does_not_credit_twice(make_tenant, clock):
+    """Two requests read the subscription on VPS 2; one downgrades to VPS 1 and commits. The
+    other, holding its stale copy, asks for the same downgrade: it is refused (the plan is
+    already VPS 1), so the unused time on VPS 2 is credited once, not twice."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as first, tenant_db(tenant) as second:
+        user, _ = _ordered(first, tenant, credit=10_000, code="vps-2")
+        clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))  # half the month left
+        vps1 = plan(first, "vps-1")
+        stale = second.exec(select(Subscription)).one()  # read before the first change commits
+        assert (
+            subscriptions.change_plan(
+                first, subscription=first.exec(select(Subscription)).one(), plan_id=vps1.id
+            )
+            is None
+        )
+        credited = credits.balance_minor(first, user_id=user.id, currency="USD")
+        with pytest.raises(DomainError, match="already the current plan"):
+            subscriptions.change_plan(second, subscription=stale, plan_id=vps1.id)
+        second.rollback()
+        assert credits.balance_minor(second, user_id=user.id, currency="USD") == credited
+        entries = second.exec(select(CreditEntry).where(CreditEntry.memo.startswith("Proration credit")))
+        assert [e.amount_minor for e in entries] == [750 - 300]  # VPS 2's unused half, less VPS 1's
