@@ -68,6 +68,7 @@ DEMO_PANELS: tuple[DemoPanel, ...] = (
         simulator="ezscale.simulators.synergycp",
         port=8396,
         credentials={"api_key": "scp-demo-key"},
+        options={"os_profiles": "ubuntu-24=Ubuntu 24.04;debian-12=Debian 12;rocky-9=Rocky Linux 9"},
         mappings=(
             (
                 "dedi-e3",

@@ -63,6 +63,14 @@ def _status() -> rx.Component:
             ),
         ),
         (
+            "terminated",
+            rx.callout(
+                rx.text("Terminated (", P.status_reason, "): the service is removed from its server."),
+                color_scheme="gray",
+                id="service-state-note",
+            ),
+        ),
+        (
             "failed",
             rx.callout(
                 rx.text("We could not build this service: ", P.status_reason, ". Support has been told."),
@@ -111,6 +119,15 @@ def _access() -> rx.Component:
                     "No password is kept here: the panel sent it to you by e-mail.",
                     size="2",
                     color_scheme="gray",
+                ),
+            ),
+            rx.cond(
+                S.login["sftp_user"] != "",
+                rx.vstack(
+                    rx.text("SFTP ", rx.code(S.login["sftp_address"], id="login-sftp-address")),
+                    rx.text("SFTP user ", rx.code(S.login["sftp_user"], id="login-sftp-user")),
+                    rx.text("Sign in to SFTP with the panel password.", size="2", color_scheme="gray"),
+                    spacing="2",
                 ),
             ),
             rx.button("Hide", size="1", variant="soft", on_click=S.hide, id="hide-login"),

@@ -68,6 +68,7 @@ class PterodactylSimulator(ServerRoutes, RestSimulator):
                 name=name,
                 location_id=location_id,
                 fqdn=f"{name}.nodes.example.net",
+                daemon_sftp=2022,
                 memory=memory,
                 memory_overallocate=0,
                 disk=disk,
@@ -122,6 +123,7 @@ class PterodactylSimulator(ServerRoutes, RestSimulator):
         return [
             route("GET", f"{app}/nodes", "list_nodes", self._list_nodes),
             route("GET", f"{app}/nodes/deployable", "deployable_nodes", self._deployable),
+            route("GET", rf"{app}/nodes/(?P<node_id>\d+)", "get_node", self._get_node),
             route(
                 "GET",
                 rf"{app}/nodes/(?P<node_id>\d+)/allocations",
@@ -188,6 +190,10 @@ class PterodactylSimulator(ServerRoutes, RestSimulator):
 
     def _list_nodes(self, query: Query, body: Any) -> Result:
         return 200, listing([item("node", self._node_attrs(n)) for n in self.nodes.values()])
+
+    def _get_node(self, query: Query, body: Any, node_id: str) -> Result:
+        node = self.nodes.get(int(node_id))
+        return (200, item("node", self._node_attrs(node))) if node else self.not_found()
 
     def _deployable(self, query: Query, body: Any) -> Result:
         try:

@@ -4,6 +4,7 @@ the service's status every two seconds so a finished build or a suspension shows
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import reflex as rx
@@ -152,7 +153,7 @@ class ServiceState(AuthState):
                 db, actor=u, service_id=sid, ip=self.router.session.client_ip
             )
         )
-        self.login = {"username": found.username, "password": found.password} if found else {}
+        self.login = asdict(found) if found else {}  # username, password, SFTP address and user
 
     @rx.event
     def hide(self):
@@ -184,7 +185,11 @@ class ServiceState(AuthState):
     async def reinstall(self):
         async with self:
             os_id = self.os_choice
+
+        def done(text: str) -> None:
+            self.message, self.login = text, {}  # a revealed password is stale: reveal the new one
+
         await self._panel(
             lambda db, t, u, sid, ip: self_service.reinstall(db, actor=u, service_id=sid, os_id=os_id, ip=ip),
-            self._said,
+            done,
         )

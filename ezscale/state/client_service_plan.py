@@ -63,7 +63,7 @@ class ServicePlanState(ServiceState):
                 db, actor=u, service_id=sid, immediately=immediately, ip=ip
             )
         )
-        if found:
-            self.message = found
         self._refresh()
+        terminated = self.page is not None and self.page.status == "terminated"
+        self.message = found if found and not terminated else ""  # the status note says it once
         self._load_plans()

@@ -85,7 +85,7 @@ def test_customer_orders_a_vps_paid_from_credit(live_app, page: Page):
     expect(service).to_have_count(1)
     expect(service).to_contain_text("VPS 1")
     # Paid: delivery is queued for the provisioning worker (the worker-backed journey to "active"
-    # is test_provisioning_virtfusion.py); the service is no longer waiting for payment.
+    # is test_provisioning_journeys.py); the service is no longer waiting for payment.
     expect(service.locator(".service-status")).to_have_text(re.compile(r"^(pending|provisioning|active)$"))
 
 

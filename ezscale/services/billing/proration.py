@@ -65,6 +65,36 @@ def prorate(amount_minor: int, currency: str, *, part_seconds: int, whole_second
     return round_minor(major * Decimal(part) / Decimal(whole_seconds), currency)
 
 
+def billed_span(start: datetime, end: datetime, interval: BillingInterval) -> int:
+    """The seconds a period's price is spread over (its rate), as `first_charge` billed it.
+
+    A full period (`start` on an anchor) is its own length. A customer's first period runs
+    from the order to the next anchor day and was charged the full price × its share of the
+    whole period it lies in; that whole period, not the shorter first one, sets its rate, or
+    the unused part of a first period would be credited above what was paid for it."""
+    whole_start = latest_anchor(start, end.astimezone(UTC).day)
+    return int((period_end(whole_start, interval) - whole_start).total_seconds())
+
+
+def unused_part(
+    amount_minor: int,
+    currency: str,
+    *,
+    start: datetime,
+    end: datetime,
+    at: datetime,
+    interval: BillingInterval,
+) -> int:
+    """The part of a period's price (`amount_minor` for a whole period) still unused at `at`:
+    `amount × (end − at) / billed_span`, to the second, rounded once."""
+    return prorate(
+        amount_minor,
+        currency,
+        part_seconds=int((end - at).total_seconds()),
+        whole_seconds=billed_span(start, end, interval),
+    )
+
+
 def split_period(
     amount_minor: int, currency: str, *, start: datetime, end: datetime, at: datetime
 ) -> tuple[int, int]:

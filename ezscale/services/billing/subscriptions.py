@@ -12,6 +12,7 @@ from ezscale.models.tenant import (
     BillingInterval,
     CreditKind,
     Invoice,
+    InvoiceStatus,
     Plan,
     Service,
     ServiceStatus,
@@ -20,7 +21,7 @@ from ezscale.models.tenant import (
     User,
 )
 from ezscale.models.types import existing, row_id
-from ezscale.services.billing import credits, invoices, renewal_changes, timeline
+from ezscale.services.billing import credits, invoices, locks, renewal_changes, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import (
     latest_anchor,
@@ -28,13 +29,14 @@ from ezscale.services.billing.proration import (
     period_end,
     period_line,
     prorate,
-    split_period,
+    unused_part,
 )
 from ezscale.services.fx.currencies import customer_currency
-from ezscale.services.fx.pricing import PlanPricing, plan_pricing
+from ezscale.services.fx.pricing import InvoiceRates, PlanPricing, plan_pricing
 from ezscale.services.fx.rates import RateTable, current_table
 
 ORDER_KEY_PREFIX = "order:"  # billing key of a subscription's first invoice: order:<subscription id>
+PLAN_CHANGE_KEY_PREFIX = "plan-change:"  # plan-change:<subscription id>:<n>, a plan change's invoice
 
 
 def orderable_plan(session: Session, plan_id: int) -> Plan:
@@ -193,9 +195,24 @@ def _end(session: Session, subscription: Subscription) -> None:
             )
 
 
-def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -> Invoice | None:
-    """Switch plan now: credit for the unused part of the old plan, charge for the new one, both
-    to the second. A net charge is invoiced; a net credit goes to the account credit ledger."""
+@dataclass(frozen=True, slots=True)
+class PlanChangeSplit:
+    """Moving a subscription to `new` now, before tax, in the customer's currency: the unused
+    part of the period on the old plan (credited) and on the new one (charged), to the second."""
+
+    old: Plan
+    new: Plan
+    currency: str
+    credit_minor: int
+    charge_minor: int
+    new_price_minor: int
+    rates: InvoiceRates
+
+
+def plan_change_split(session: Session, *, subscription: Subscription, plan_id: int) -> PlanChangeSplit:
+    """What switching to `plan_id` now credits and charges (nothing written); the one computation
+    behind both a quote and `change_plan`. Both parts use the rate the period was billed at
+    (`proration.billed_span`), so a first, shorter period is not credited above what was paid."""
     if subscription.status is not SubscriptionStatus.ACTIVE:
         raise DomainError("Only active subscriptions can change plan.")
     if subscription.trial_ends_at is not None and clock.now() < subscription.trial_ends_at:
@@ -213,8 +230,51 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     old_price = customer_pricing(session, user_id=subscription.user_id, plan=old, table=table)
     new_price = customer_pricing(session, user_id=subscription.user_id, plan=new, table=table)
     currency = new_price.currency
-    _, unused_old = split_period(old_price.price_minor, currency, start=start, end=end, at=now)
-    _, unused_new = split_period(new_price.price_minor, currency, start=start, end=end, at=now)
+
+    def unused(amount_minor: int) -> int:
+        interval = old.billing_interval
+        return unused_part(amount_minor, currency, start=start, end=end, at=now, interval=interval)
+
+    return PlanChangeSplit(
+        old=old,
+        new=new,
+        currency=currency,
+        credit_minor=unused(old_price.price_minor),
+        charge_minor=unused(new_price.price_minor),
+        new_price_minor=new_price.price_minor,
+        rates=new_price.rates,
+    )
+
+
+def _unpaid_plan_change(session: Session, subscription: Subscription) -> Invoice | None:
+    """An earlier plan change of this subscription still waiting for payment."""
+    return session.exec(
+        select(Invoice).where(
+            col(Invoice.billing_key).startswith(f"{PLAN_CHANGE_KEY_PREFIX}{subscription.id}:"),
+            col(Invoice.status) == InvoiceStatus.OPEN,
+        )
+    ).first()
+
+
+def _plan_change_key(session: Session, subscription: Subscription) -> str:
+    prefix = f"{PLAN_CHANGE_KEY_PREFIX}{subscription.id}:"
+    made = session.exec(select(Invoice.id).where(col(Invoice.billing_key).startswith(prefix))).all()
+    return f"{prefix}{len(made) + 1}"
+
+
+def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -> Invoice | None:
+    """Switch plan now: credit for the unused part of the old plan, charge for the new one, both
+    to the second (`plan_change_split`). A net charge is invoiced; a net credit goes to the
+    account credit ledger. Refused while an earlier change's invoice is unpaid: the time on the
+    plan it bought is not the customer's to be credited until it is paid. The subscription is
+    locked and read fresh first, so two changes at once (or one from a stale page) cannot both
+    credit the same unused time."""
+    subscription = locks.lock_held(session, Subscription, row_id(subscription))
+    split = plan_change_split(session, subscription=subscription, plan_id=plan_id)
+    unpaid = _unpaid_plan_change(session, subscription)
+    if unpaid is not None:
+        raise DomainError(f"Pay invoice {unpaid.number} for the last plan change first.")
+    old, new, currency = split.old, split.new, split.currency
     subscription.plan_id = row_id(new)
     session.add(subscription)
     if subscription.service_id:
@@ -228,25 +288,29 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
         message=f"Plan changed from {old.name} to {new.name}",
     )
     renewal_changes.follow_plan_change(
-        session, subscription=subscription, plan=new, price_minor=new_price.price_minor
+        session, subscription=subscription, plan=new, price_minor=split.new_price_minor
     )
     invoice = None
-    if unused_new >= unused_old:
+    if split.charge_minor >= split.credit_minor:
         invoice = invoices.create_draft(
-            session, user_id=subscription.user_id, currency=currency, rates=new_price.rates
+            session,
+            user_id=subscription.user_id,
+            currency=currency,
+            billing_key=_plan_change_key(session, subscription),
+            rates=split.rates,
         )
         invoices.add_line(
             session,
             invoice,
             description=f"Unused time on {old.name}",
-            unit_minor=-unused_old,
+            unit_minor=-split.credit_minor,
             service_id=subscription.service_id,
         )
         invoices.add_line(
             session,
             invoice,
             description=f"Remaining time on {new.name}",
-            unit_minor=unused_new,
+            unit_minor=split.charge_minor,
             service_id=subscription.service_id,
         )
         invoices.issue(session, invoice)
@@ -255,7 +319,7 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
             session,
             user_id=subscription.user_id,
             kind=CreditKind.ADJUSTMENT,
-            amount_minor=unused_old - unused_new,
+            amount_minor=split.credit_minor - split.charge_minor,
             currency=currency,
             memo=f"Proration credit: {old.name} → {new.name}",
         )

@@ -1,27 +1,29 @@
 """A customer's upgrade, downgrade or cancellation of a provisioned service.
 
 The price comes from the billing core (`subscriptions.change_plan`: unused time on the old plan
-credited, remaining time on the new one charged, both to the second), and the quote shown first
-is the same computation without writing. The panel's package changes only once the change is paid
-(`lifecycle.follow_plan`, run when its invoice is paid or a downgrade is credited). Cancellation
-uses `subscriptions.cancel`; the credit rule is `CANCEL_RULE`. Every step is audited and on the
-customer's timeline.
+credited, remaining time on the new one charged, both to the second, at the rate the period was
+billed), and the quote shown first is the same computation (`plan_change_split`) without
+writing. The panel's package changes only once the change is paid (`lifecycle.follow_plan`, run
+when its invoice is paid or a downgrade is credited). Cancellation uses `subscriptions.cancel`;
+the credit rule is `CANCEL_RULE`. Every step is audited and on the customer's timeline.
 """
 
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from ezscale import clock
+from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Service, Subscription, SubscriptionStatus
 from ezscale.money import Money
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing import credits, payments, subscriptions
-from ezscale.services.billing.proration import split_period
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
 from ezscale.services.catalogue.storefront import price_label
 from ezscale.services.core.audit import record_audit
+from ezscale.services.provisioning.handles import handle_of
+from ezscale.services.provisioning.module import Capability
+from ezscale.services.provisioning.registry import mapping_for_plan, module_class
 from ezscale.services.provisioning.view import owned_service
 from ezscale.services.tenancy.tenants import TenantInfo
 
@@ -88,6 +90,9 @@ def live_subscription(session: Session, *, service: Service) -> Subscription:
 def plan_options(session: Session, *, user_id: int, service_id: int) -> list[PlanOption]:
     """Active plans of the same kind, interval and currency the service can switch to."""
     service = owned_service(session, user_id=user_id, service_id=service_id)
+    handle = handle_of(session, service.id)
+    if handle is not None and not _changes_package(handle.module):
+        return []  # the module cannot move it: the page offers no plan change at all
     current = session.get(Plan, service.plan_id)
     plans = session.exec(
         select(Plan)
@@ -100,7 +105,20 @@ def plan_options(session: Session, *, user_id: int, service_id: int) -> list[Pla
         )
         .order_by(Plan.sort_order, Plan.price_minor, Plan.id)
     )
-    return [PlanOption(p.id, p.name, price_label(p)) for p in plans]
+    found = list(plans)
+    if handle is not None:  # only plans its own panel delivers (or billing-only ones)
+        with central_session() as central:
+            mapped = {p.id: mapping_for_plan(central, p.provisioning_code) for p in found}
+        found = [p for p in found if mapped[p.id] is None or mapped[p.id].panel_id == handle.panel_id]
+    return [PlanOption(p.id, p.name, price_label(p)) for p in found]
+
+
+def _changes_package(module: str) -> bool:
+    """Whether the module can move a service to another package."""
+    try:
+        return Capability.CHANGE_PACKAGE in module_class(module).capabilities
+    except DomainError:
+        return False
 
 
 def quote(session: Session, *, user_id: int, service_id: int, plan_id: int) -> PlanChangeQuote:
@@ -109,11 +127,10 @@ def quote(session: Session, *, user_id: int, service_id: int, plan_id: int) -> P
     sub = live_subscription(session, service=service)
     if plan_id not in {o.id for o in plan_options(session, user_id=user_id, service_id=service_id)}:
         raise NotFound("No such plan for this service.")
-    old, new = session.get(Plan, sub.plan_id), session.get(Plan, plan_id)
-    now, start, end = clock.now(), sub.current_period_start, sub.current_period_end
-    _, unused_old = split_period(old.price_minor, old.currency, start=start, end=end, at=now)
-    _, unused_new = split_period(new.price_minor, new.currency, start=start, end=end, at=now)
-    return PlanChangeQuote(plan_id, old.name, new.name, new.currency, unused_old, unused_new)
+    split = subscriptions.plan_change_split(session, subscription=sub, plan_id=plan_id)
+    return PlanChangeQuote(
+        plan_id, split.old.name, split.new.name, split.currency, split.credit_minor, split.charge_minor
+    )
 
 
 def change_plan(

@@ -15,9 +15,10 @@ service id (unique on the panel), so `find` and a repeated `create` adopt what a
 timed-out create made.
 """
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from ezscale.services.provisioning.module import (
@@ -198,26 +199,30 @@ class PterodactylModule:
             except GoneFromPanel:
                 return None
 
-    def _user(self, client: PterodactylClient, customer: Customer) -> PteroUser:
-        """Find-or-create the panel user by our customer id; link an existing e-mail."""
+    def _user(self, client: PterodactylClient, customer: Customer) -> tuple[PteroUser, str]:
+        """Find-or-create the panel user by our customer id; link an existing e-mail. Returns
+        the user and the password we gave it ("" for a user the panel already had)."""
         ext = str(customer.id)
         user = client.user_by_external_id(ext)
         if user is not None:
-            return user
+            return user, ""
         first, last = _names(customer)
+        password = secrets.token_urlsafe(15)
         try:
-            return client.create_user(
+            made = client.create_user(
                 email=customer.email,
                 username=f"ezs{customer.id}",
                 first_name=first,
                 last_name=last,
                 external_id=ext,
+                password=password,
             )
+            return made, password
         except PanelUnavailable:
             user = client.user_by_external_id(ext)  # the create may have happened
             if user is None:
                 raise
-            return user
+            return user, ""
         except PanelRefused as error:
             if error.status != 422:
                 raise
@@ -228,7 +233,7 @@ class PterodactylModule:
                 raise PanelRejected(
                     f"{PRODUCT} already has {customer.email} linked to another billing account."
                 ) from error
-            return user if user.external_id == ext else client.link_user(user, external_id=ext)
+            return (user if user.external_id == ext else client.link_user(user, external_id=ext)), ""
 
     def create(
         self, customer: Customer, service: ServiceRef, plan: PlanMapping, *, hostname: str
@@ -239,8 +244,8 @@ class PterodactylModule:
         with self._client() as client:
             existing = client.server_by_external_id(ext)
             if existing is not None:
-                return _details(existing)
-            user = self._user(client, customer)
+                return self._login(client, existing, client.user_by_external_id(str(customer.id)), "")
+            user, password = self._user(client, customer)
             egg = client.egg(spec.nest, spec.egg)
             body = dict(
                 name=hostname[:191] or f"Service {ext}",
@@ -256,14 +261,30 @@ class PterodactylModule:
                 start_on_completion=True,
             )
             try:
-                return _details(client.create_server(body))
+                return self._login(client, client.create_server(body), user, password)
             except (PanelUnavailable, PanelRefused) as error:
                 if isinstance(error, PanelRefused) and error.status != 422:
                     raise
                 adopted = client.server_by_external_id(ext)  # it went through, or a twin got there first
                 if adopted is None:
                     raise
-                return _details(adopted)
+                return self._login(client, adopted, user, password)
+
+    @staticmethod
+    def _login(
+        client: PterodactylClient, server: PteroServer, user: PteroUser | None, password: str
+    ) -> ServiceDetails:
+        """The server's details with how the customer signs in: the panel user (and the password
+        we set when we made it) and the SFTP address and user (`<panel user>.<server id>`, the
+        panel password) on the server's node."""
+        details = _details(server)
+        if user is None:
+            return details
+        node = client.node(server.node)
+        sftp = {"sftp_user": f"{user.username}.{server.identifier}"}
+        if node is not None and node.fqdn:
+            sftp["sftp_address"] = f"sftp://{node.fqdn}:{node.sftp_port}"
+        return replace(details, username=user.username, password=password, extra={**details.extra, **sftp})
 
     def status(self, service: ServiceRef) -> ServiceDetails:
         """The server's state (`installing` → building, null → ready, `install_failed` → failed)."""

@@ -56,6 +56,8 @@ class PteroNode:
     disk_overallocate: int
     allocated_memory: int
     allocated_disk: int
+    fqdn: str = ""
+    sftp_port: int = 2022  # Wings' `daemon_sftp` (its default when the panel omits it)
 
     def fits(self, *, memory: int, disk: int) -> int:
         """How many servers of `memory`/`disk` MiB the panel's formula still lets onto this node."""
@@ -169,6 +171,8 @@ def _node(a: dict[str, Any]) -> PteroNode:
         disk_overallocate=number(a.get("disk_overallocate"), "disk_overallocate"),
         allocated_memory=number(allocated.get("memory", a.get("sum_memory")), "allocated_resources.memory"),
         allocated_disk=number(allocated.get("disk", a.get("sum_disk")), "allocated_resources.disk"),
+        fqdn=str(a.get("fqdn") or ""),
+        sftp_port=number(a.get("daemon_sftp") or 2022, "daemon_sftp"),
     )
 
 
@@ -287,6 +291,11 @@ class PterodactylClient:
         total = ((body.get("meta") or {}).get("pagination") or {}).get("total")
         return as_int(total, product=PRODUCT, field="total") if total is not None else len(_items(reply))
 
+    def node(self, node_id: int) -> PteroNode | None:
+        """A node by id (for its SFTP address), or None."""
+        reply = self._get_or_none(f"/nodes/{node_id}")
+        return _node(_attrs(json_object(reply, product=PRODUCT), "node")) if reply else None
+
     def deployable_nodes(self, *, memory: int, disk: int, location_ids: list[int]) -> list[PteroNode]:
         """Nodes that can take `memory`/`disk` MiB now (none: an empty list, not an error)."""
         params: dict[str, Any] = {"memory": memory, "disk": disk}
@@ -326,9 +335,17 @@ class PterodactylClient:
         )
 
     def create_user(
-        self, *, email: str, username: str, first_name: str, last_name: str, external_id: str
+        self,
+        *,
+        email: str,
+        username: str,
+        first_name: str,
+        last_name: str,
+        external_id: str,
+        password: str = "",
     ) -> PteroUser:
-        """Create a user (no password: the panel mails a link); 422 when e-mail/id are taken."""
+        """Create a user (without a password the panel mails a link); 422 when e-mail/id are
+        taken."""
         body = dict(
             email=email,
             username=username,
@@ -336,6 +353,8 @@ class PterodactylClient:
             last_name=last_name,
             external_id=external_id,
         )
+        if password:
+            body["password"] = password
         reply = self._app.request("POST", "/users", body=body, safe=False, create=True)
         return _user(_attrs(json_object(reply, product=PRODUCT), "user"))
 

@@ -28,6 +28,7 @@ from ezscale.services.provisioning.module import (
     ServiceRef,
     UsageMetric,
 )
+from ezscale.services.provisioning.registry import loads
 from ezscale.services.provisioning.view import owned_service, power_label
 
 
@@ -102,6 +103,8 @@ class Credentials:
 
     username: str
     password: str
+    sftp_address: str = ""  # game servers: where files are uploaded (sftp://host:port)
+    sftp_user: str = ""
 
 
 def reveal_credentials(session: Session, *, actor: AuthUser, service_id: int, ip: str = "") -> Credentials:
@@ -114,14 +117,25 @@ def reveal_credentials(session: Session, *, actor: AuthUser, service_id: int, ip
     if service.status is ServiceStatus.TERMINATED:
         raise DomainError("This service is terminated.")
     _note(session, actor, service, "credentials_revealed", "login details shown", ip)
-    return Credentials(username=handle.username, password=handle.password or "")
+    extra = loads(handle.extra)
+    return Credentials(
+        username=handle.username,
+        password=handle.password or "",
+        sftp_address=str(extra.get("sftp_address") or ""),
+        sftp_user=str(extra.get("sftp_user") or ""),
+    )
 
 
 def os_choices(session: Session, *, user_id: int, service_id: int) -> list[OsChoice]:
     """What the service can be reinstalled with."""
     live = connect(session, user_id=user_id, service_id=service_id)
     live.require(Capability.REINSTALL)
-    return list(live.module.os_choices(live.ref))
+    choices = list(live.module.os_choices(live.ref))
+    if not choices:  # e.g. a SynergyCP panel with no OS profiles configured
+        raise DomainError(
+            "No operating system is offered for reinstalling this service; please contact support."
+        )
+    return choices
 
 
 def reinstall(session: Session, *, actor: AuthUser, service_id: int, os_id: str, ip: str = "") -> str:

@@ -288,14 +288,20 @@ def _amount(value: int, unit: str) -> str:
     return f"{value / 1_000_000_000:.2f} GB" if unit == "bytes" else f"{value} {unit}"
 
 
+def _used_of(m: UsageMetric) -> str:
+    """A used-of-limit figure: 12.00 GB of 1000.00 GB, 1 of 5 websites (a count names its unit once)."""
+    if m.unit == "bytes":
+        return f"{_amount(m.used, m.unit)} of {_amount(m.limit, m.unit)}"
+    return f"{m.used} of {_amount(m.limit, m.unit)}"
+
+
 def usage_rows(metrics: list[UsageMetric]) -> list[UsageRow]:
-    """Usage figures formatted: "12.00 GB of 1000.00 GB" (or "… (unlimited)") and a percentage."""
+    """Usage figures formatted: "12.00 GB of 1000.00 GB", "1 of 5 websites" (or "… (unlimited)")
+    and a percentage."""
     return [
         UsageRow(
             m.label,
-            f"{_amount(m.used, m.unit)} of {_amount(m.limit, m.unit)}"
-            if m.limit
-            else f"{_amount(m.used, m.unit)} (unlimited)",
+            _used_of(m) if m.limit else f"{_amount(m.used, m.unit)} (unlimited)",
             min(100, m.used * 100 // m.limit) if m.limit else 0,
         )
         for m in metrics

@@ -8,11 +8,13 @@ from sqlmodel import select
 from ezscale import clock as ezclock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.provisioning import JobAction, ProvisioningJob, ServiceHandle
-from ezscale.models.tenant import CreditKind, Invoice, InvoiceStatus, ServiceStatus, Subscription
+from ezscale.models.tenant import CreditEntry, CreditKind, Invoice, InvoiceStatus, ServiceStatus, Subscription
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
-from ezscale.services.billing import credits, orders
+from ezscale.services.billing import credits, orders, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
-from ezscale.services.provisioning import plan_changes
+from ezscale.services.core.audit import operator
+from ezscale.services.provisioning import panels, plan_changes
+from ezscale.services.provisioning.module import Capability
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.actors import audit_trail
 from tests.factories import add_customer, plan, tenant_db
@@ -75,7 +77,7 @@ def test_upgrade_charges_the_quote_from_credit(make_tenant, clock):
         )
 
         assert said == "Plan changed to VPS 2: your server is being moved to it."
-        invoice = session.exec(select(Invoice).where(Invoice.billing_key.is_(None))).one()
+        invoice = session.exec(select(Invoice).where(Invoice.billing_key.startswith("plan-change:"))).one()
         assert (invoice.subtotal_minor, invoice.status) == (offer.net_minor, InvoiceStatus.PAID)
         assert credits.balance_minor(session, user_id=user.id, currency="USD") == before - invoice.total_minor
         job = session.exec(select(ProvisioningJob).where(ProvisioningJob.service_id == service.id)).one()
@@ -87,6 +89,66 @@ def test_upgrade_charges_the_quote_from_credit(make_tenant, clock):
         "VPS 2",
         "1.2.3.4",
     )
+
+
+def test_a_first_partial_period_is_credited_at_the_rate_it_was_paid(make_tenant, clock):
+    """Ordered mid-period, upgraded, then downgraded, each to the second. The first period
+    (Dec 16 12:00 – Jan 1) was billed at the whole month's rate (31 days, 2 678 400 s), so every
+    credit and charge uses that rate, never the shorter first period's (which credited the
+    unused time of VPS 1 at twice its price)."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))
+        user, service = _ordered(session, tenant, credit=10_000)
+        _on_a_panel(session, service)
+        order = session.exec(select(Invoice).where(Invoice.billing_key.startswith("order:"))).one()
+        assert order.subtotal_minor == 300  # $6.00 × 15.5 / 31 days
+        vps1, vps2, actor = plan(session, "vps-1"), plan(session, "vps-2"), _actor(tenant, user)
+
+        # Upgrade on Dec 20 06:30:15: 11 d 17:29:45 = 1 013 385 s of 2 678 400 s left.
+        clock.set(datetime(2026, 12, 20, 6, 30, 15, tzinfo=UTC))
+        up = plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps2.id)
+        # VPS 1: 600 × 1013385 / 2678400 = 227.01 → 227; VPS 2: 1500 × … = 567.53 → 568.
+        assert (up.credit_minor, up.charge_minor, up.net_minor) == (227, 568, 341)
+        before = credits.balance_minor(session, user_id=user.id, currency="USD")
+        plan_changes.change_plan(session, tenant=tenant, actor=actor, service_id=service.id, plan_id=vps2.id)
+        invoice = session.exec(select(Invoice).where(Invoice.billing_key.startswith("plan-change:"))).one()
+        assert (invoice.subtotal_minor, invoice.status) == (341, InvoiceStatus.PAID)
+        paid = invoice.total_minor
+        assert credits.balance_minor(session, user_id=user.id, currency="USD") == before - paid
+
+        # Downgrade on Dec 27 18:00: 4 d 6 h = 367 200 s left.
+        clock.set(datetime(2026, 12, 27, 18, tzinfo=UTC))
+        down = plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps1.id)
+        # VPS 2: 1500 × 367200 / 2678400 = 205.65 → 206 back; VPS 1: 600 × … = 82.26 → 82.
+        assert (down.credit_minor, down.charge_minor, down.net_minor) == (206, 82, -124)
+        said = plan_changes.change_plan(
+            session, tenant=tenant, actor=actor, service_id=service.id, plan_id=vps1.id
+        )
+        assert said == "Plan changed to VPS 1: your server is being moved to it."
+        assert credits.balance_minor(session, user_id=user.id, currency="USD") == before - paid + 124
+        changes = session.exec(select(Invoice).where(Invoice.billing_key.startswith("plan-change:")))
+        assert len(changes.all()) == 1  # the downgrade went to credit, not to an invoice
+
+
+def test_no_credit_for_time_on_a_plan_change_not_yet_paid(make_tenant, clock):
+    """An upgrade left unpaid, then a downgrade: refused (the time on VPS 2 was never paid for,
+    so crediting it would hand out money); nothing changes until the invoice is paid."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _ordered(session, tenant, credit=600)  # exactly the order
+        clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))
+        vps1, vps2 = plan(session, "vps-1"), plan(session, "vps-2")
+        sub = session.exec(select(Subscription)).one()
+        unpaid = subscriptions.change_plan(session, subscription=sub, plan_id=vps2.id)
+        assert unpaid.status is InvoiceStatus.OPEN and unpaid.subtotal_minor == 750 - 300
+        with pytest.raises(DomainError, match=f"Pay invoice {unpaid.number} for the last plan change first"):
+            plan_changes.change_plan(
+                session, tenant=tenant, actor=_actor(tenant, user), service_id=service.id, plan_id=vps1.id
+            )
+        session.refresh(sub)
+        assert sub.plan_id == vps2.id
+        assert credits.balance_minor(session, user_id=user.id, currency="USD") == 0
 
 
 def test_upgrade_without_credit_or_card_changes_nothing(make_tenant):
@@ -137,3 +199,70 @@ def test_cancel_at_period_end_then_now(make_tenant):
         with pytest.raises(DomainError, match="no running subscription"):
             plan_changes.cancel(session, actor=actor, service_id=service.id, immediately=True)
     assert [a["when"] for *_, a, _ in audit_trail("service.cancel")] == ["period end 2027-01-01", "now"]
+
+
+def test_no_plan_change_the_panel_cannot_make(make_tenant, central, monkeypatch):
+    """Plans mapped to another panel are not offered (its module could not move the server
+    there); a module without package changes offers none, and a quote for one is refused."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _ordered(session, tenant, credit=10_000)  # bought before any panel was set up
+        vf = panels.create_panel(
+            central,
+            module="virtfusion",
+            label="VF",
+            base_url="http://127.0.0.1:9",
+            credentials={"token": "t"},
+            actor=operator("test"),
+        )
+        other = panels.create_panel(
+            central,
+            module="virtfusion",
+            label="VF 2",
+            base_url="http://127.0.0.1:9",
+            credentials={"token": "t"},
+            actor=operator("test"),
+        )
+        panels.set_mapping(central, plan_code="vps-1", panel_id=vf.id, package="1", actor=operator("test"))
+        panels.set_mapping(central, plan_code="vps-2", panel_id=other.id, package="2", actor=operator("test"))
+        _on_a_panel(session, service)  # on panel 1 (VF)
+        assert vf.id == 1
+        vps2 = plan(session, "vps-2")
+        assert plan_changes.plan_options(session, user_id=user.id, service_id=service.id) == []
+        panels.set_mapping(central, plan_code="vps-2", panel_id=vf.id, package="2", actor=operator("test"))
+        assert [
+            o.name for o in plan_changes.plan_options(session, user_id=user.id, service_id=service.id)
+        ] == ["VPS 2"]
+
+        class Fixed:  # a module that cannot change packages (the page then has no plan change)
+            capabilities = frozenset({Capability.SSO})
+
+        monkeypatch.setattr(plan_changes, "module_class", lambda name: Fixed)
+        assert plan_changes.plan_options(session, user_id=user.id, service_id=service.id) == []
+        with pytest.raises(NotFound, match="No such plan for this service"):
+            plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps2.id)
+
+
+def test_a_change_from_a_stale_copy_does_not_credit_twice(make_tenant, clock):
+    """Two requests read the subscription on VPS 2; one downgrades to VPS 1 and commits. The
+    other, holding its stale copy, asks for the same downgrade: it is refused (the plan is
+    already VPS 1), so the unused time on VPS 2 is credited once, not twice."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as first, tenant_db(tenant) as second:
+        user, _ = _ordered(first, tenant, credit=10_000, code="vps-2")
+        clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))  # half the month left
+        vps1 = plan(first, "vps-1")
+        stale = second.exec(select(Subscription)).one()  # read before the first change commits
+        assert (
+            subscriptions.change_plan(
+                first, subscription=first.exec(select(Subscription)).one(), plan_id=vps1.id
+            )
+            is None
+        )
+        credited = credits.balance_minor(first, user_id=user.id, currency="USD")
+        with pytest.raises(DomainError, match="already the current plan"):
+            subscriptions.change_plan(second, subscription=stale, plan_id=vps1.id)
+        second.rollback()
+        assert credits.balance_minor(second, user_id=user.id, currency="USD") == credited
+        entries = second.exec(select(CreditEntry).where(CreditEntry.memo.startswith("Proration credit")))
+        assert [e.amount_minor for e in entries] == [750 - 300]  # VPS 2's unused half, less VPS 1's

@@ -285,3 +285,25 @@ def test_user_create_timeout_is_adopted(sim):
     made = module.create(CUSTOMER, ServiceRef(service_id=21), PLAN, hostname="mc")
     assert sim.count("create_user") == 1 and len(sim.users) == 1
     assert made.customer_external_id == str(next(iter(sim.users)))
+
+
+def test_create_hands_back_the_panel_login_and_sftp_details(sim):
+    """A game server's customer signs into the panel as the user we made (with the password we
+    set) and uploads over SFTP as `<panel user>.<server id>` on the server's node; a customer the
+    panel already knew keeps their own password (none is handed back)."""
+    module = _module(sim)
+    made = module.create(CUSTOMER, ServiceRef(service_id=7), PLAN, hostname="mc.example.com")
+    [server] = sim.servers.values()
+    node = sim.nodes[server["node"]]
+    assert made.username == "ezs42" and len(made.password) >= 16
+    assert made.extra["sftp_user"] == f"ezs42.{made.extra['identifier']}"
+    assert made.extra["sftp_address"] == f"sftp://{node['fqdn']}:2022"
+
+    again = module.create(CUSTOMER, ServiceRef(service_id=7), PLAN, hostname="mc.example.com")  # a retry
+    assert (again.username, again.password, again.extra["sftp_user"]) == (
+        "ezs42",
+        "",
+        made.extra["sftp_user"],
+    )
+    second = module.create(CUSTOMER, ServiceRef(service_id=8), PLAN, hostname="mc2.example.com")
+    assert (second.username, second.password) == ("ezs42", "")  # the same panel user, no new password

@@ -195,3 +195,15 @@ def test_actions_wait_until_the_service_is_active(make_tenant, panel):
         with pytest.raises(DomainError, match="This service is suspended"):
             self_service.power(session, actor=_actor(tenant, user), service_id=service.id, action="reboot")
         assert view.service_page(session, user_id=user.id, service_id=service.id).power == []
+
+
+def test_no_systems_to_reinstall_is_said_clearly(make_tenant, panel, monkeypatch):
+    """A panel that offers no operating system (a SynergyCP panel without OS profiles): the
+    customer is told so instead of an empty chooser, and nothing is sent to the panel."""
+    monkeypatch.setattr(VirtFusionModule, "os_choices", lambda self, service: ())
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _delivered(session, tenant, panel)
+        with pytest.raises(DomainError, match="No operating system is offered for reinstalling"):
+            self_service.os_choices(session, user_id=user.id, service_id=service.id)
+    assert panel.count("POST /servers/{id}/build") == 1  # only the delivery's build

@@ -9,6 +9,7 @@ from ezscale.models.tenant import CreditKind
 from ezscale.services.billing import credits, orders, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.provisioning import view
+from ezscale.services.provisioning.module import UsageMetric
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.factories import add_customer, plan, tenant_db
 
@@ -76,3 +77,20 @@ def test_service_page_is_the_customers_own_only(make_tenant):
         for user_id, service_id in ((other.id, placed.service.id), (owner.id, 9999)):
             with pytest.raises(NotFound, match="No such service"):
                 view.service_page(session, user_id=user_id, service_id=service_id)
+
+
+def test_usage_figures_read_naturally():
+    rows = view.usage_rows(
+        [
+            UsageMetric("Traffic this month", 12_000_000_000, 1_000_000_000_000, "bytes"),
+            UsageMetric("Websites", 1, 5, "websites"),
+            UsageMetric("Memory", 512, 4096, "MiB"),
+            UsageMetric("Network in", 120_000_000, 0, "bytes"),
+        ]
+    )
+    assert [(r.text, r.percent) for r in rows] == [
+        ("12.00 GB of 1000.00 GB", 1),
+        ("1 of 5 websites", 20),
+        ("512 of 4096 MiB", 12),
+        ("0.12 GB (unlimited)", 0),
+    ]
