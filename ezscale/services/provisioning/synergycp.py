@@ -210,7 +210,8 @@ class SynergyCPModule:
             if plan.options.get(key):
                 body[key] = str(plan.options[key])
         with self._client() as client:
-            existing = client.server_by_billing_id(billing_id)
+            # A first attempt has nothing to adopt; a retry adopts what an earlier one assigned.
+            existing = None if service.fresh else client.server_by_billing_id(billing_id)
             if existing is not None and existing.access_id is not None:
                 return self._details(client, existing)
             body["client_id"] = self._customer(client, customer)
