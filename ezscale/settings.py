@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # an optional base URL the HTTP check connects to instead of the domain itself (like curl's
     # --resolve; the Host header is still the domain).
     wholesale_workers: int = Field(default=4, ge=1, le=32, alias="EZSCALE_WHOLESALE_WORKERS")
+    # Deliveries run at once by the provisioning worker (the `critical` queue; a threads pool, as
+    # a delivery mostly waits on the panel's replies).
+    provisioning_workers: int = Field(default=16, ge=1, le=256, alias="EZSCALE_PROVISIONING_WORKERS")
     # Collecting wholesale invoices: days to pay, the reminder that many days before the due date,
     # card retries that many days after it (comma-separated), and the grace after the due date
     # before the storefront is suspended.

@@ -8,11 +8,12 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from sqlmodel import select
 
-from ezscale.cli import _worker_command
+from ezscale.cli import _provisioning_worker_command, _worker_command
 from ezscale.models.provisioning import ProvisioningJob
 from ezscale.models.tenant import Service, ServiceStatus
 from ezscale.services.billing import orders
 from ezscale.services.tenancy.tenants import TenantInfo
+from ezscale.settings import get_settings
 from ezscale.tasks import celery_app
 from ezscale.tasks import provisioning as provisioning_tasks
 from ezscale.tasks.app import make_celery
@@ -31,10 +32,21 @@ def _status(tenant: TenantInfo, service_id: int, want: ServiceStatus, seconds: f
         time.sleep(0.2)
 
 
-def test_critical_queue_is_routed_and_consumed(platform):
+def test_critical_queue_is_routed_and_consumed(platform, monkeypatch):
     assert make_celery().conf.task_routes["ezscale.tasks.provisioning.run_job"] == {"queue": "critical"}
     command = _worker_command()
-    assert command[command.index("-Q") + 1].split(",") == ["celery", "critical"]
+    assert command[command.index("-Q") + 1] == "celery" and "-B" in command
+    # Deliveries are I/O bound: the critical queue's worker runs many at once, in threads.
+    monkeypatch.setenv("EZSCALE_PROVISIONING_WORKERS", "48")
+    get_settings.cache_clear()
+    try:
+        command = _provisioning_worker_command()
+    finally:
+        get_settings.cache_clear()
+    assert command[command.index("-Q") + 1] == "critical" and "-B" not in command
+    assert command[command.index("--pool") + 1] == "threads"
+    assert command[command.index("--concurrency") + 1] == "48"
+    assert command[command.index("-n") + 1] != _worker_command()[_worker_command().index("-n") + 1]
 
 
 @pytest.mark.slow
