@@ -191,9 +191,10 @@ def _order(tenant: TenantInfo, user_id: int, plan_code: str) -> int:
             with tenant_session(tenant) as db:
                 orders.place_order(db, tenant=tenant, user_id=user_id, plan_code=plan_code)
             return tries
-        except DomainError:
+        except DomainError as error:
             if tries == ORDER_TRIES:
                 raise
+            print(f"order of {plan_code} refused ({error}); placing it again")
             time.sleep(0.5)
     return ORDER_TRIES
 
