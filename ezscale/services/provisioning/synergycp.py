@@ -54,6 +54,7 @@ POWER = {
 DONE = frozenset({"complete", "completed", "done", "finished", "success", "succeeded"})
 FAILED = frozenset({"failed", "failure", "error", "errored", "cancelled", "canceled"})
 PICK_ATTEMPTS = 3
+PICK_SPREAD = 8  # free servers a create picks from at random
 
 
 def _filters(plan: PlanMapping) -> dict[str, Any]:
@@ -220,16 +221,19 @@ class SynergyCPModule:
             password = secrets.token_urlsafe(15)
             body["password"] = password
             for _ in range(PICK_ATTEMPTS):
-                candidates, _ = client.available_servers(filters)
+                # One of the first few free servers, not always the first: orders delivered at
+                # once would otherwise all race for the same one.
+                candidates, _ = client.available_servers(filters, per_page=PICK_SPREAD)
                 if not candidates:
                     break
+                pick = secrets.choice(candidates)
                 try:
-                    server = client.provision(body | {"server_id": candidates[0]})
+                    server = client.provision(body | {"server_id": pick})
                 except (PanelUnavailable, PanelRefused):
                     adopted = client.server_by_billing_id(billing_id)
                     if adopted is not None and adopted.access_id is not None:
                         return self._details(client, adopted, password=password)
-                    if candidates[0] in client.available_servers(filters, per_page=50)[0]:
+                    if pick in client.available_servers(filters, per_page=50)[0]:
                         raise  # the server is still free: a real refusal, not a race
                     continue  # someone took that server between our look and our provision
                 return self._details(client, server, password=password)
