@@ -70,3 +70,26 @@ def test_a_paid_order_is_delivered_by_the_worker(make_tenant, central, monkeypat
         assert _status(tenant, service_id, ServiceStatus.ACTIVE) is ServiceStatus.ACTIVE
     with tenant_db(tenant) as db:
         assert {j.status.value for j in db.exec(select(ProvisioningJob))} == {"done"}
+
+
+@pytest.mark.slow
+def test_the_threads_pool_delivers_several_orders_once_each(make_tenant, central):
+    """The critical queue's worker pool (threads, as `ezscale provisioning-worker` runs it)."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with (
+        virtfusion(central, build_seconds=0.5, latency=0.1) as (sim, _),
+        start_worker(
+            celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30
+        ),
+    ):
+        service_ids = []
+        with tenant_db(tenant) as db:
+            for n in range(4):
+                user = customer_with_credit(db, f"c{n}@example.test", 10_000)
+                placed = orders.place_order(db, tenant=tenant, user_id=user.id, plan_code="vps-1")
+                service_ids.append(placed.service.id)
+        for service_id in service_ids:
+            assert _status(tenant, service_id, ServiceStatus.ACTIVE) is ServiceStatus.ACTIVE
+        assert len(sim.live_servers()) == 4 and sim.count("POST /servers") == 4
+    with tenant_db(tenant) as db:
+        assert {j.status.value for j in db.exec(select(ProvisioningJob))} == {"done"}
