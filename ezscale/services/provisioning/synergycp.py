@@ -122,9 +122,13 @@ class SynergyCPModule:
         ) as client:
             yield client
 
-    def _details(self, client: SynergyCPClient, server: ScpServer, *, password: str = "") -> ServiceDetails:
-        addresses = client.addresses(server.id)
+    def _details(
+        self, client: SynergyCPClient, server: ScpServer, *, password: str = "", poll: bool = False
+    ) -> ServiceDetails:
+        """What the panel says of the server; a poll skips the addresses while it still builds
+        (the caller keeps those it had: one call less per poll)."""
         state = _state(client, server)
+        addresses = [] if poll and state is BuildState.BUILDING else client.addresses(server.id)
         return ServiceDetails(
             external_id=str(server.id),
             customer_external_id="" if server.client_id is None else str(server.client_id),
@@ -242,7 +246,7 @@ class SynergyCPModule:
     def status(self, service: ServiceRef) -> ServiceDetails:
         """Assigned and the last OS install done → ready; access off → suspended."""
         with self._client() as client:
-            return self._details(client, self._server(client, service))
+            return self._details(client, self._server(client, service), poll=True)
 
     def suspend(self, service: ServiceRef, *, reason: str) -> None:
         """Access off (switch port and controls off); VIP clients → NeedsStaff."""
