@@ -49,6 +49,22 @@ def test_critical_queue_is_routed_and_consumed(platform, monkeypatch):
     assert command[command.index("-n") + 1] != _worker_command()[_worker_command().index("-n") + 1]
 
 
+def test_the_embedded_sqlite_broker_is_polled_often(platform, monkeypatch):
+    """kombu polls its SQL transport once a second by default: a paid order would wait on it."""
+    from kombu.transport import sqlalchemy as sql_transport
+
+    from ezscale.tasks import app as tasks_app
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setattr(sql_transport.Transport, "polling_interval", 1.0)
+    get_settings.cache_clear()
+    try:
+        tasks_app._poll_sqlite_broker_often()
+    finally:
+        get_settings.cache_clear()
+    assert sql_transport.Transport.polling_interval == tasks_app.SQLITE_BROKER_POLL_SECONDS < 0.5
+
+
 @pytest.mark.slow
 def test_a_paid_order_is_delivered_by_the_worker(make_tenant, central, monkeypatch):
     tenant = TenantInfo.of(make_tenant("shop"))
