@@ -35,6 +35,7 @@ def bench_platform(backend: str) -> Iterator[str]:
     prefix = f"ezb_{run}_"
     os.environ["EZSCALE_DATA_DIR"] = tempfile.mkdtemp(prefix="ezscale-bench-")
     os.environ["EZSCALE_TENANT_DB_PREFIX"] = prefix
+    given = os.environ.get("DATABASE_URL")  # put back afterwards: a next run starts from it again
     base = postgres_url() if backend == "postgres" else None
     if backend == "postgres":
         if base is None:
@@ -49,6 +50,11 @@ def bench_platform(backend: str) -> Iterator[str]:
         yield prefix
     finally:
         dispose_engines()
+        if given is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = given
+        get_settings.cache_clear()
         if base:
             admin = make_url(normalise_url(base)).set(database="postgres")
             engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)

@@ -159,21 +159,52 @@ def demo_code() -> None:
 
 
 def _worker_command() -> list[str]:
+    """The worker with beat: billing runs, usage, dunning, reports (the `celery` queue)."""
     from ezscale.settings import get_settings
 
     settings = get_settings()
     command = [sys.executable, "-m", "celery", "-A", "ezscale.tasks", "worker", "-B", "-l", "info"]
-    command += ["-Q", "celery,critical"]  # critical: provisioning of paid orders
+    command += ["-Q", "celery", "-n", "ezscale@%h"]
     if not settings.redis_url:
         # The embedded SQLite broker has no fan-out and one writer: keep the worker simple.
         command += ["--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     return command
 
 
+def _provisioning_worker_command() -> list[str]:
+    """The worker of the `critical` queue: paid orders delivered on their panels, many at once
+    (a threads pool: a delivery mostly waits on the panel), `EZSCALE_PROVISIONING_WORKERS` of them."""
+    from ezscale.settings import get_settings
+
+    settings = get_settings()
+    command = [sys.executable, "-m", "celery", "-A", "ezscale.tasks", "worker", "-l", "info"]
+    command += ["-Q", "critical", "-n", "provisioning@%h", "--pool", "threads"]
+    command += ["--concurrency", str(settings.provisioning_workers)]
+    if not settings.redis_url:
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return command
+
+
 @main.command()
 def worker() -> None:
-    """Run a Celery worker with beat (the billing, usage and dunning schedule)."""
-    os.execv(sys.executable, _worker_command())
+    """Run the Celery workers: one with beat (billing, usage and dunning), one delivering orders."""
+    processes = [
+        subprocess.Popen(_worker_command(), cwd=PROJECT_ROOT),
+        subprocess.Popen(_provisioning_worker_command(), cwd=PROJECT_ROOT),
+    ]
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(processes)
+
+
+@main.command("provisioning-worker")
+def provisioning_worker() -> None:
+    """Run only the worker that delivers paid orders (the `critical` queue)."""
+    os.execv(sys.executable, _provisioning_worker_command())
 
 
 def _simulators(settings, env: dict[str, str]) -> list[subprocess.Popen]:
@@ -289,6 +320,7 @@ def run(port: int | None) -> None:
     processes += _ecb_simulator(settings, env)
     processes += [
         subprocess.Popen(_worker_command(), cwd=PROJECT_ROOT, env=env),
+        subprocess.Popen(_provisioning_worker_command(), cwd=PROJECT_ROOT, env=env),
         subprocess.Popen(
             [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(settings.port)],
             cwd=PROJECT_ROOT,
@@ -309,11 +341,16 @@ def run(port: int | None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _stop(processes)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """Interrupt the child processes and wait for them (killed after 20 s)."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     dunning_reminder_days_before: int = Field(default=3, alias="EZSCALE_DUNNING_REMINDER_DAYS_BEFORE")
     suspend_after_days: int = Field(default=7, alias="EZSCALE_SUSPEND_AFTER_DAYS")
     terminate_after_days: int = Field(default=30, alias="EZSCALE_TERMINATE_AFTER_DAYS")
+    # Deliveries run at once by the provisioning worker (the `critical` queue; a threads pool, as
+    # a delivery mostly waits on the panel's replies).
+    provisioning_workers: int = Field(default=16, ge=1, le=256, alias="EZSCALE_PROVISIONING_WORKERS")
     # Kasm Workspaces server (defaults: the simulator `ezscale run` starts on loopback).
     kasm_api_url: str = Field(default="http://127.0.0.1:8391", alias="KASM_API_URL")
     kasm_api_key: str = Field(default="demo-key", alias="KASM_API_KEY")

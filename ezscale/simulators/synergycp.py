@@ -281,8 +281,8 @@ class SynergyCPSimulator(RestSimulator):
             return _fail(422, "The billing id must be numeric.")
         if any(str(s["billing"]["id"]) == str(billing["id"]) for s in self.servers.values()):
             return _fail(422, "That billing id is already in use by another server.")
-        if not self._available(server):
-            return self.exhausted()
+        if not self._available(server):  # a concurrent order took it: only this server is gone
+            return _fail(422, "That server is no longer available for provisioning.")
         entity = self._free_entity(
             str(body.get("ips_billing") or ""), str(body.get("ip_group_billing") or "")
         )

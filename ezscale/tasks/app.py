@@ -68,4 +68,18 @@ def _announce_kasm_changes(**_: object) -> None:
     kasm_signal.install()
 
 
+# The embedded SQLite broker is polled (kombu's default: once a second, which a paid order would
+# wait on); its transport options go to `create_engine`, so the interval is set on the transport.
+SQLITE_BROKER_POLL_SECONDS = 0.1
+
+
+def _poll_sqlite_broker_often() -> None:
+    if get_settings().redis_url:
+        return
+    from kombu.transport import sqlalchemy as sql_transport
+
+    sql_transport.Transport.polling_interval = SQLITE_BROKER_POLL_SECONDS
+
+
+_poll_sqlite_broker_often()
 celery_app = make_celery()

@@ -209,10 +209,13 @@ class EnhanceModule:
                 return None
             return _details(org_id, sub, self._site(client, org_id, sub))
 
-    def _owner(self, client: EnhanceClient, org_id: str, customer: Customer) -> tuple[str, str]:
+    def _owner(
+        self, client: EnhanceClient, org_id: str, customer: Customer, *, new_org: bool = False
+    ) -> tuple[str, str]:
         """The org's Owner member, made from a new login (or the e-mail's existing one):
-        (member id, the new login's password or "")."""
-        owner = next((m for m in client.members(org_id) if "Owner" in m.roles), None)
+        (member id, the new login's password or ""). An org this call made has no members yet."""
+        members = [] if new_org else client.members(org_id)
+        owner = next((m for m in members if "Owner" in m.roles), None)
         if owner is not None:
             return owner.id, ""
         password = secrets.token_urlsafe(15)
@@ -239,30 +242,33 @@ class EnhanceModule:
                 raise
             return member.id, password
 
-    def _org(self, client: EnhanceClient, customer: Customer, service: ServiceRef) -> str:
+    def _org(self, client: EnhanceClient, customer: Customer, service: ServiceRef) -> tuple[str, bool]:
+        """The customer's org: (its id, whether this call made it)."""
         org_id = service.customer_external_id or service.extra.get("org_id", "")
         if org_id:
-            return org_id
+            return org_id, False
         org = self._find_org(client, customer)
         if org is not None:
-            return org.id
+            return org.id, False
         try:
-            return client.create_customer(self._reseller, name=f"{customer.name} {_tag(customer)}".strip())
+            name = f"{customer.name} {_tag(customer)}".strip()
+            return client.create_customer(self._reseller, name=name), True
         except PanelUnavailable:
             org = self._find_org(client, customer)  # made after all
             if org is None:
                 raise
-            return org.id
+            return org.id, False
 
     def _subscription(
         self, client: EnhanceClient, org_id: str, service: ServiceRef, plan_id: int
     ) -> tuple[EnhanceSubscription, bool]:
         """Find-or-create the service's subscription: (it, whether this call made it)."""
         ref = ServiceRef(service.service_id, service.external_id, org_id)
-        try:
-            return self._locate(client, ref)[1], False
-        except GoneFromPanel:
-            pass
+        if not service.fresh:  # a first attempt has made nothing to find
+            try:
+                return self._locate(client, ref)[1], False
+            except GoneFromPanel:
+                pass
         try:
             sub_id = client.create_subscription(
                 self._reseller, org_id, plan_id=plan_id, friendly_name=_friendly_name(service)
@@ -279,9 +285,16 @@ class EnhanceModule:
         return client.subscription(org_id, sub_id), True
 
     def _website(
-        self, client: EnhanceClient, org_id: str, sub: EnhanceSubscription, domain: str, group: str
+        self,
+        client: EnhanceClient,
+        org_id: str,
+        sub: EnhanceSubscription,
+        domain: str,
+        group: str,
+        *,
+        new_sub: bool = False,
     ) -> EnhanceWebsite:
-        site = self._site(client, org_id, sub)
+        site = None if new_sub else self._site(client, org_id, sub)  # a new subscription has none
         if site is not None:
             return site
         try:
@@ -308,16 +321,16 @@ class EnhanceModule:
             raise PanelRejected("A web hosting service needs a domain name.")
         with self._client() as client:
             plan_id = self._check_plan(client, plan)
-            org_id = self._org(client, customer, service)
+            org_id, new_org = self._org(client, customer, service)
             if client.domain_status(org_id, hostname.lower()) in DOMAIN_TAKEN:
                 raise PanelRejected(
                     f"The domain {hostname.lower()} cannot be hosted here: it is in use or not allowed."
                 )
-            member_id, password = self._owner(client, org_id, customer)
+            member_id, password = self._owner(client, org_id, customer, new_org=new_org)
             sub, made = self._subscription(client, org_id, service, plan_id)
             group = str(plan.options.get("server_group_id") or "")
             try:
-                site = self._website(client, org_id, sub, hostname.lower(), group)
+                site = self._website(client, org_id, sub, hostname.lower(), group, new_sub=made)
             except (OutOfStock, PanelRejected):
                 if made:  # no website will come: leave no subscription behind
                     client.delete_subscription(org_id, sub.id)

@@ -6,9 +6,11 @@ sweep runs any job whose message was lost. A run claims the job under a row lock
 `claimed_until`), so a redelivered or concurrent message finds it taken and does nothing.
 
 The service shows the state machine: pending → provisioning → active, or failed. Each step
-writes a `provisioning_logs` row. Retries back off for `PanelUnavailable` / `PanelBusy`; before
-every create the module looks for what an earlier (timed-out) attempt left and adopts it; the
-panel's id is saved the moment it is returned; readiness is polled by re-running the job later
+writes a `provisioning_logs` row. Retries back off for `PanelUnavailable` / `PanelBusy` (half a
+second first, then doubling: most faults are brief); before every retried create the module looks
+for what an earlier (timed-out) attempt left and adopts it, while a first attempt skips that look
+(`ServiceRef.fresh`) and reuses a stock check made seconds ago for the plan; the panel's id is
+saved the moment it is returned; readiness is polled by re-running the job later
 (never by sleeping in a worker). A final failure terminates whatever the panel has, returns the
 payment once (account credit with a reference unique per service, or a card refund, per the
 admin setting), tells the customer and alerts the admins.
@@ -16,7 +18,7 @@ admin setting), tells the customer and alerts the admins.
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -53,7 +55,7 @@ from ezscale.services.billing import credits, payments, renewal_changes, subscri
 from ezscale.services.billing.locks import lock_row
 from ezscale.services.core.alert_policy import AlertCategory, raise_alert
 from ezscale.services.core.mail import PendingMail, dispatch_pending, write_pending
-from ezscale.services.provisioning import logs
+from ezscale.services.provisioning import logs, stock
 from ezscale.services.provisioning.handles import customer_of, handle_of, save_details, service_ref
 from ezscale.services.provisioning.module import (
     BuildState,
@@ -74,7 +76,8 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
 SLACK = timedelta(milliseconds=250)  # a delayed message may arrive a moment before `next_run_at`
-BACKOFF_SECONDS = (2, 5, 15, 30, 60, 120, 300)
+# A short first back-off (a 5xx or a dropped reply is usually brief), then doubling: ~8.5 min in all.
+BACKOFF_SECONDS: tuple[float, ...] = (0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256)
 CREATE_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 30.0
@@ -359,13 +362,15 @@ def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> fl
     customer = customer_of(db, service.user_id)
     db.commit()  # no transaction (nor pooled connection) held while the panel works
     if job.phase == "create":
-        return _create(db, tenant, job, service, handle, module, mapping, customer)
+        return _create(db, tenant, job, service, handle, module, mapping, customer, plan.provisioning_code)
     return _wait(db, tenant, job, service, handle, module)
 
 
-def _create(db, tenant, job, service, handle, module, mapping, customer) -> float | None:  # noqa: ANN001
+def _create(db, tenant, job, service, handle, module, mapping, customer, plan_code) -> float | None:  # noqa: ANN001
     """Adopt what an earlier attempt left, else check stock and create."""
     attempt = job.attempts + 1
+    # Nothing can be on the panel yet: no earlier attempt ran (a dead worker's step counts as one).
+    fresh = not job.attempts and not handle.external_id and not handle.customer_external_id
     try:
         if not handle.external_id and job.attempts:  # only a retry can find an earlier attempt's work
             found = module.find(customer, service_ref(service.id, handle))
@@ -380,13 +385,12 @@ def _create(db, tenant, job, service, handle, module, mapping, customer) -> floa
                     message=f"Found server {found.external_id} left by an earlier attempt.",
                 )
                 db.commit()
-        if not handle.external_id:
-            stock = module.check_capacity(mapping)
-            if not stock.in_stock:
-                raise OutOfStock(stock.detail or "No capacity left for this plan on the panel.")
-        details = module.create(
-            customer, service_ref(service.id, handle), mapping, hostname=_hostname(service)
-        )
+        if not handle.external_id and not stock.recently_in_stock(plan_code):
+            found = stock.remember(plan_code, module.check_capacity(mapping))
+            if not found.in_stock:
+                raise OutOfStock(found.detail or "No capacity left for this plan on the panel.")
+        ref = replace(service_ref(service.id, handle), fresh=fresh)
+        details = module.create(customer, ref, mapping, hostname=_hostname(service))
     except (PanelUnavailable, PanelBusy) as error:
         if error.partial is not None:
             save_details(db, handle, error.partial)

@@ -111,12 +111,17 @@ class Customer:
 
 @dataclass(frozen=True, slots=True)
 class ServiceRef:
-    """Our service and the handles an earlier call stored for it on the panel."""
+    """Our service and the handles an earlier call stored for it on the panel.
+
+    `fresh` is set by the job on a create's first attempt, when no earlier call can have left
+    anything on the panel for this service: `create` may skip looking for it (one panel call
+    less per delivery). A retry, or a step re-run after a worker died, is never fresh."""
 
     service_id: int
     external_id: str | None = None
     customer_external_id: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    fresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)

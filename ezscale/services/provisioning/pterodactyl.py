@@ -242,7 +242,8 @@ class PterodactylModule:
         spec = _spec(plan)
         ext = str(service.service_id)
         with self._client() as client:
-            existing = client.server_by_external_id(ext)
+            # A first attempt has nothing to find; a retry adopts what an earlier one made.
+            existing = None if service.fresh else client.server_by_external_id(ext)
             if existing is not None:
                 return self._login(client, existing, client.user_by_external_id(str(customer.id)), "")
             user, password = self._user(client, customer)

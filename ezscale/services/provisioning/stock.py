@@ -1,8 +1,10 @@
 """Stock before money: whether a plan can be delivered now, asked of its panel.
 
 The order quote and `place_order` call `require_in_stock` before any invoice or charge; the
-provisioning job asks again before it creates. A plan with no panel mapping is not limited. The
-answer is kept for a few seconds per plan so a storefront page does not ask the panel per card.
+provisioning job asks again before it creates, unless a check seconds ago said yes (the panel's
+create still refuses what no longer fits: OutOfStock, refunded). A plan with no panel mapping is
+not limited. The answer is kept for a few seconds per plan so a storefront page does not ask the
+panel per card, nor a burst of deliveries per order.
 """
 
 import time
@@ -50,6 +52,23 @@ def check_plan(plan_code: str, *, fresh: bool = False) -> Stock | None:
         except ProvisioningError as error:
             raise DomainError("This product is temporarily unavailable.") from error
     _cache[plan_code] = (now, stock)
+    return stock
+
+
+def recently_in_stock(plan_code: str) -> bool:
+    """Whether a check of the last few seconds found the plan in stock (a "no" is never reused)."""
+    cached = _cache.get(plan_code)
+    return (
+        cached is not None
+        and time.monotonic() - cached[0] < CACHE_SECONDS
+        and cached[1] is not None
+        and cached[1].in_stock
+    )
+
+
+def remember(plan_code: str, stock: Stock) -> Stock:
+    """Keep a fresh answer of the plan's panel (the provisioning job's own check); returns it."""
+    _cache[plan_code] = (time.monotonic(), stock)
     return stock
 
 

@@ -54,6 +54,7 @@ POWER = {
 DONE = frozenset({"complete", "completed", "done", "finished", "success", "succeeded"})
 FAILED = frozenset({"failed", "failure", "error", "errored", "cancelled", "canceled"})
 PICK_ATTEMPTS = 3
+PICK_SPREAD = 8  # free servers a create picks from at random
 
 
 def _filters(plan: PlanMapping) -> dict[str, Any]:
@@ -121,9 +122,13 @@ class SynergyCPModule:
         ) as client:
             yield client
 
-    def _details(self, client: SynergyCPClient, server: ScpServer, *, password: str = "") -> ServiceDetails:
-        addresses = client.addresses(server.id)
+    def _details(
+        self, client: SynergyCPClient, server: ScpServer, *, password: str = "", poll: bool = False
+    ) -> ServiceDetails:
+        """What the panel says of the server; a poll skips the addresses while it still builds
+        (the caller keeps those it had: one call less per poll)."""
         state = _state(client, server)
+        addresses = [] if poll and state is BuildState.BUILDING else client.addresses(server.id)
         return ServiceDetails(
             external_id=str(server.id),
             customer_external_id="" if server.client_id is None else str(server.client_id),
@@ -210,7 +215,8 @@ class SynergyCPModule:
             if plan.options.get(key):
                 body[key] = str(plan.options[key])
         with self._client() as client:
-            existing = client.server_by_billing_id(billing_id)
+            # A first attempt has nothing to adopt; a retry adopts what an earlier one assigned.
+            existing = None if service.fresh else client.server_by_billing_id(billing_id)
             if existing is not None and existing.access_id is not None:
                 return self._details(client, existing)
             body["client_id"] = self._customer(client, customer)
@@ -219,16 +225,19 @@ class SynergyCPModule:
             password = secrets.token_urlsafe(15)
             body["password"] = password
             for _ in range(PICK_ATTEMPTS):
-                candidates, _ = client.available_servers(filters)
+                # One of the first few free servers, not always the first: orders delivered at
+                # once would otherwise all race for the same one.
+                candidates, _ = client.available_servers(filters, per_page=PICK_SPREAD)
                 if not candidates:
                     break
+                pick = secrets.choice(candidates)
                 try:
-                    server = client.provision(body | {"server_id": candidates[0]})
+                    server = client.provision(body | {"server_id": pick})
                 except (PanelUnavailable, PanelRefused):
                     adopted = client.server_by_billing_id(billing_id)
                     if adopted is not None and adopted.access_id is not None:
                         return self._details(client, adopted, password=password)
-                    if candidates[0] in client.available_servers(filters, per_page=50)[0]:
+                    if pick in client.available_servers(filters, per_page=50)[0]:
                         raise  # the server is still free: a real refusal, not a race
                     continue  # someone took that server between our look and our provision
                 return self._details(client, server, password=password)
@@ -237,7 +246,7 @@ class SynergyCPModule:
     def status(self, service: ServiceRef) -> ServiceDetails:
         """Assigned and the last OS install done → ready; access off → suspended."""
         with self._client() as client:
-            return self._details(client, self._server(client, service))
+            return self._details(client, self._server(client, service), poll=True)
 
     def suspend(self, service: ServiceRef, *, reason: str) -> None:
         """Access off (switch port and controls off); VIP clients → NeedsStaff."""

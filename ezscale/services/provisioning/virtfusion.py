@@ -9,7 +9,7 @@ Idempotency: the panel user is keyed by our customer id (`extRelationId`). Serve
 external key on VirtFusion, so the build names the server `ezscale-<service id>`, and a server the
 panel made for a create whose reply we lost (created, not yet built, not named by us) is adopted
 by the next attempt. Two orders of one customer timing out at once could adopt each other's
-server; both are still delivered, one each.
+server; both are still delivered, one each. A first attempt (`ServiceRef.fresh`) skips the look-up.
 """
 
 from collections.abc import Mapping
@@ -233,7 +233,8 @@ class VirtFusionModule:
                     server = client.server(_int(service.external_id))
                 except GoneFromPanel:
                     server = None
-            server = server or self._adoptable(client, user_id, service.service_id)
+            if server is None and not service.fresh:  # a first attempt has nothing to adopt
+                server = self._adoptable(client, user_id, service.service_id)
             if server is None:
                 server = client.create_server(
                     package_id=_int(plan.package),

@@ -73,6 +73,18 @@ def test_paid_order_is_delivered(make_tenant, central, clock):
         assert db.exec(select(TenantMail).where(TenantMail.kind == "provisioning_ready")).one()
 
 
+def test_a_first_attempt_makes_few_panel_calls(make_tenant, central, clock):
+    """Nothing to adopt on a first attempt, and the order's stock check of a moment ago is reused."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central, build_seconds=0) as (sim, _):
+        _order(tenant)
+        assert sim.count("GET /compute/hypervisors/groups/{id}/resources") == 1  # the order's check
+        assert drive(tenant, job_ids(tenant)[0], clock) == "done"
+        assert sim.count("GET /compute/hypervisors/groups/{id}/resources") == 1
+        assert sim.count("GET /servers/user/{id}") == 0
+        assert sim.count("POST /servers") == 1 and len(sim.live_servers()) == 1
+
+
 def test_out_of_stock_refuses_the_order_before_any_invoice(make_tenant, central, clock):
     tenant = TenantInfo.of(make_tenant("shop"))
     with virtfusion(central) as (sim, _):

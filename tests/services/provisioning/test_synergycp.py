@@ -173,6 +173,20 @@ def test_stock_gone_between_check_and_create_is_out_of_stock(sim):
     assert _assigned(sim) == [] and not module.check_capacity(PLAN).in_stock
 
 
+def test_orders_at_once_each_get_a_server(sim):
+    """Creates racing for the same free servers: a loser picks another, none is out of stock."""
+    module = _module(sim)
+
+    def order(n: int) -> str:
+        customer = Customer(id=100 + n, email=f"c{n}@example.com", name="C")
+        return module.create(customer, ServiceRef(service_id=20 + n), PLAN, hostname="h").external_id
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        made = list(pool.map(order, range(3)))
+    assert len(set(made)) == 3 and len(_assigned(sim)) == 3
+    assert module.check_capacity(PLAN).available == 0  # the three E3 servers, sold once each
+
+
 def test_no_free_ip_is_out_of_stock(sim):
     module = _module(sim)
     for entity in sim.entities.values():
