@@ -141,14 +141,24 @@ def redis_url():
 
 
 @pytest.fixture
-def make_tenant(central):
-    """Create a tenant in the current platform: make_tenant("acme", name="Acme", ...)."""
+def make_tenant(central, request):
+    """Create a tenant in the current platform: make_tenant("acme", name="Acme", ...).
+
+    In a test with the Stripe simulator a reseller connects its own Stripe account (its
+    customers pay into it), unless `connected=False`."""
     from ezscale.services.tenancy.tenants import create_tenant
 
-    def make(slug: str, **kwargs):
+    def make(slug: str, *, connected: bool = True, **kwargs):
         kwargs.setdefault("name", slug.title())
         kwargs.setdefault("owner_email", f"owner@{slug}.test")
-        return create_tenant(central, slug=slug, **kwargs)
+        tenant = create_tenant(central, slug=slug, **kwargs)
+        if connected and not tenant.is_house and "stripe_env" in request.fixturenames:
+            from tests.factories import connect_reseller
+
+            request.getfixturevalue("stripe_env")
+            connect_reseller(central, tenant)
+            central.refresh(tenant)
+        return tenant
 
     return make
 

@@ -149,10 +149,10 @@ def adapter(tenant: TenantInfo, gateway: str, *, require_enabled: bool = True) -
     """The tenant's gateway, built from its stored account (DomainError when not usable)."""
     name = gateway_name(gateway)
     if name is GatewayName.STRIPE:
-        from ezscale.services.billing.stripe_gateway import gateway as stripe_gateway
+        from ezscale.services.billing.payments import stripe_for
         from ezscale.services.payments.stripe import StripeAdapter
 
-        return StripeAdapter(stripe_gateway())
+        return StripeAdapter(stripe_for(tenant))
     with central_session() as session:
         row = _row(session, tenant.id, name)
         creds, api_base = _credentials(row), row.api_base if row else ""
