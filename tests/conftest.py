@@ -25,6 +25,8 @@ os.environ["EZSCALE_DATA_DIR"] = str(_SESSION_DIR / "default")
 os.environ.pop("DATABASE_URL", None)
 os.environ["EZSCALE_TEMPLATE_DIR"] = str(_SESSION_DIR / "templates")
 os.environ["EZSCALE_TEMPLATE_DB_PREFIX"] = f"ezt_{_RUN_ID}_template_"
+# The loopback gateway simulators are the only non-public hosts a reseller may name in tests.
+os.environ.setdefault("EZSCALE_GATEWAY_HOST_ALLOWLIST", "127.0.0.1,localhost")
 
 from ezscale import clock as clock_module  # noqa: E402
 from ezscale.db import central_session, clone_database, dispose_engines  # noqa: E402

@@ -56,6 +56,10 @@ def start(
     name = accounts.gateway_name(gateway)
     save_method = save_method and name is GatewayName.PAYPAL  # only a PayPal wallet is kept
     if name not in accounts.enabled_gateways(tenant.id):
+        if name is GatewayName.STRIPE:
+            from ezscale.services.payments.connect import account_for
+
+            account_for(tenant)  # a reseller not connected yet: "Payments are not available yet."
         raise DomainError(f"{LABELS[name]} is not available here.")
     gw = gw or accounts.adapter(tenant, name.value)
     invoice = locks.lock_invoice(session, invoice_id)
