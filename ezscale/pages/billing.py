@@ -123,7 +123,9 @@ def _pay_choices(invoice_id: int) -> rx.Component:
         rx.cond(
             BillingState.pay_choices.length() > 0,  # type: ignore[attr-defined]
             rx.text("Pay once with:", size="2", color_scheme="gray"),
-            rx.text("Payments are not available yet.", size="2", color_scheme="gray", id="payments-unavailable"),
+            rx.text(
+                "Payments are not available yet.", size="2", color_scheme="gray", id="payments-unavailable"
+            ),
         ),
         rx.flex(rx.foreach(BillingState.pay_choices, lambda c: _choice(invoice_id, c)), wrap="wrap", gap="2"),
         rx.cond(

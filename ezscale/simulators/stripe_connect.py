@@ -288,8 +288,10 @@ def _js_with_accounts(web) -> Any:
             "  const stripeAccount = (stripeOptions || {}).stripeAccount || '';",
         )
         text = text.replace("key: apiKey,", "key: apiKey, _stripe_account: stripeAccount,")
-        text = text.replace("body.push('key=' + apiKey);", "body.push('key=' + apiKey);"
-                            " if (stripeAccount) body.push('_stripe_account=' + stripeAccount);")
+        text = text.replace(
+            "body.push('key=' + apiKey);",
+            "body.push('key=' + apiKey); if (stripeAccount) body.push('_stripe_account=' + stripeAccount);",
+        )
         return web.Response(text=text, content_type=response.content_type)
 
     return patched

@@ -134,11 +134,15 @@ class StripeGateway:
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:
         """Read a SetupIntent back, to learn whether the card was saved."""
-        return _setup_info(self._call(lambda: self.client.v1.setup_intents.retrieve(setup_intent_id, None, self._opts())))
+        return _setup_info(
+            self._call(lambda: self.client.v1.setup_intents.retrieve(setup_intent_id, None, self._opts()))
+        )
 
     def card(self, payment_method_id: str) -> CardInfo:
         """Read a saved card's brand, last digits and expiry."""
-        return _card(self._call(lambda: self.client.v1.payment_methods.retrieve(payment_method_id, None, self._opts())))
+        return _card(
+            self._call(lambda: self.client.v1.payment_methods.retrieve(payment_method_id, None, self._opts()))
+        )
 
     def attach(self, *, payment_method_id: str, customer_id: str) -> CardInfo:
         """Attach a card to the customer; a card already attached to it is left as it is."""
@@ -230,7 +234,9 @@ class StripeGateway:
     def find_payment(self, *, customer_id: str, payment_key: str) -> ChargeResult | None:
         """A PaymentIntent this platform already confirmed for `payment_key` (crash recovery):
         through the customer's recent charges, since every confirmed attempt leaves one."""
-        charges = self._call(lambda: self.client.v1.charges.list({"customer": customer_id, "limit": 100}, self._opts()))
+        charges = self._call(
+            lambda: self.client.v1.charges.list({"customer": customer_id, "limit": 100}, self._opts())
+        )
         seen: set[str] = set()
         for charge in charges.data:
             intent = charge.payment_intent
@@ -238,7 +244,9 @@ class StripeGateway:
             if not intent_id or intent_id in seen:
                 continue
             seen.add(intent_id)
-            found = self._call(partial(self.client.v1.payment_intents.retrieve, intent_id, None, self._opts()))
+            found = self._call(
+                partial(self.client.v1.payment_intents.retrieve, intent_id, None, self._opts())
+            )
             if _metadata(found).get("payment_key") == payment_key:
                 return _charge_result(found)
         return None
@@ -324,4 +332,6 @@ def gateway(account: str | None = None) -> StripeGateway:
     """The gateway configured by STRIPE_SECRET_KEY and STRIPE_API_BASE, on the platform's
     account or (with `account`) on a reseller's connected account."""
     settings = get_settings()
-    return StripeGateway(_default_client(settings.stripe_secret_key, settings.stripe_api_base), account=account)
+    return StripeGateway(
+        _default_client(settings.stripe_secret_key, settings.stripe_api_base), account=account
+    )

@@ -8,10 +8,13 @@ reseller's customers cannot pay (`PaymentsUnavailable`): nothing of a reseller i
 the platform's account. The house tenant uses the platform account (`account_for` is None).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import stripe
 from sqlmodel import Session, col, select
 
 from ezscale import clock, routes
@@ -32,6 +35,8 @@ class PaymentsUnavailable(DomainError):
 
 
 class ConnectState(StrEnum):
+    """Where a tenant's Stripe account stands."""
+
     NOT_CONNECTED = "not_connected"
     PENDING = "pending"  # created, onboarding not finished
     CONNECTED = "connected"
@@ -47,6 +52,7 @@ class ConnectStatus:
 
     @property
     def can_charge(self) -> bool:
+        """Whether the tenant's customers can pay by card now."""
         return self.state in (ConnectState.CONNECTED, ConnectState.PLATFORM)
 
 
@@ -103,13 +109,34 @@ def return_url(tenant: TenantInfo) -> str:
     return f"{tenant_base_url(tenant)}{routes.RESELLER_GATEWAYS}"
 
 
+class _StripeRefused(DomainError):
+    """Stripe refused a Connect request (shown to the owner as it is)."""
+
+
+@contextmanager
+def _stripe_refusals() -> Iterator[None]:
+    """Stripe's refusals become a message for the owner (not a server error)."""
+    try:
+        yield
+    except stripe.StripeError as error:
+        raise _StripeRefused(f"Stripe refused: {error.user_message or 'try again later.'}") from error
+
+
 def start_onboarding(
     session: Session, *, tenant: TenantInfo, actor: AuthUser, ip: str = "", gw: StripeGateway | None = None
 ) -> str:
     """The onboarding link of the tenant's connected account (created on first use)."""
     if tenant.is_house:
         raise DomainError("The platform's own tenant uses the platform's Stripe account.")
-    gw = (gw or gateway()).on_account(None)
+    with _stripe_refusals():
+        return _onboarding_link(
+            session, tenant=tenant, actor=actor, ip=ip, gw=(gw or gateway()).on_account(None)
+        )
+
+
+def _onboarding_link(
+    session: Session, *, tenant: TenantInfo, actor: AuthUser, ip: str, gw: StripeGateway
+) -> str:
     back = return_url(tenant)
     row = _row(session, tenant.id)
     if row is None:
@@ -159,9 +186,10 @@ def refresh(session: Session, *, tenant: TenantInfo, gw: StripeGateway | None = 
     """Read the connected account back from Stripe (after onboarding) and store its status."""
     row = _row(session, tenant.id)
     if row is not None:
-        gw = (gw or gateway()).on_account(None)
+        platform = (gw or gateway()).on_account(None)
         account_id = row.account_id
-        account = gw._call(lambda: gw.client.v1.accounts.retrieve(account_id))
+        with _stripe_refusals():
+            account = platform._call(lambda: platform.client.v1.accounts.retrieve(account_id))
         if _apply(session, row, account.to_dict()):
             session.commit()
     return status(session, tenant=tenant)

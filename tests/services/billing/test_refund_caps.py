@@ -74,9 +74,11 @@ def _given_back(tenant, invoice_id: int, payment_id: int) -> tuple[int, int, int
             )
         ).one()
         assert session.get(Invoice, invoice_id).credited_minor == notes
-    at_stripe = gateway().client.v1.refunds.list(
-        {"payment_intent": payment.stripe_payment_intent_id}, on_account(tenant)
-    ).data
+    at_stripe = (
+        gateway()
+        .client.v1.refunds.list({"payment_intent": payment.stripe_payment_intent_id}, on_account(tenant))
+        .data
+    )
     return payment.refunded_minor, sum(r.amount for r in at_stripe), notes
 
 

@@ -21,7 +21,9 @@ from tests.services.payments.conftest import ACTOR, enable_btcpay, open_invoice
 
 def test_gateways_switch_on_only_with_credentials_kept_encrypted(make_tenant, clock, paypal):
     tenant = TenantInfo.of(make_tenant("acc"))
-    assert accounts.enabled_gateways(tenant.id) == [GatewayName.STRIPE]
+    assert accounts.enabled_gateways(tenant.id) == []  # a reseller's cards wait for its own Stripe
+    house = TenantInfo.of(make_tenant("house", is_house=True))
+    assert accounts.enabled_gateways(house.id) == [GatewayName.STRIPE]
     with central_session() as central:
         with pytest.raises(DomainError, match="needs client id, secret, webhook id"):
             accounts.configure(
@@ -65,7 +67,7 @@ def test_gateways_switch_on_only_with_credentials_kept_encrypted(make_tenant, cl
             actor=ACTOR,
         )
     assert accounts.test_connection(tenant, "paypal").startswith("PayPal answered")
-    assert accounts.enabled_gateways(tenant.id) == [GatewayName.STRIPE, GatewayName.PAYPAL]
+    assert accounts.enabled_gateways(tenant.id) == [GatewayName.PAYPAL]
     with central_session() as central:
         accounts.configure(
             central,

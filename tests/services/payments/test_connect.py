@@ -68,7 +68,9 @@ def _event(event_id: str, kind: str, obj: dict, account: str | None) -> dict:
 
 
 def _account_of(central, tenant: TenantInfo) -> str:
-    return central.exec(select(ConnectedAccount).where(ConnectedAccount.tenant_id == tenant.id)).one().account_id
+    return (
+        central.exec(select(ConnectedAccount).where(ConnectedAccount.tenant_id == tenant.id)).one().account_id
+    )
 
 
 def test_a_resellers_customer_pays_on_the_resellers_connected_account(
@@ -90,7 +92,11 @@ def test_a_resellers_customer_pays_on_the_resellers_connected_account(
 
     on_acme = {"Stripe-Account": account}
     intent = platform_api.get(f"/v1/payment_intents/{intent_id}", headers=on_acme).json()
-    assert (intent["status"], intent["amount"], intent.get("application_fee_amount")) == ("succeeded", 2400, None)
+    assert (intent["status"], intent["amount"], intent.get("application_fee_amount")) == (
+        "succeeded",
+        2400,
+        None,
+    )
     assert platform_api.get(f"/v1/payment_intents/{intent_id}").status_code == 404  # not the platform's
     assert platform_api.get(f"/v1/customers/{customer}").status_code == 404
     assert intent_id not in [i["id"] for i in platform_api.get("/v1/payment_intents").json()["data"]]
@@ -192,7 +198,9 @@ def test_a_forged_webhook_aimed_at_another_tenant_changes_nothing(central, pendi
                 assert response.json()["status"] == "ignored", event_id
         assert _untouched(acme, payment_id)
         # The same event from Acme's own account, signed for the Connect endpoint, is applied.
-        event = _event("evt_ok", "payment_intent.succeeded", {**intent, "latest_charge": "ch_1"}, acme_account)
+        event = _event(
+            "evt_ok", "payment_intent.succeeded", {**intent, "latest_charge": "ch_1"}, acme_account
+        )
         payload, headers = _signed(event, connect_secret)
         assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
     with tenant_db(acme) as session:
