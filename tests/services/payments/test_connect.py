@@ -8,6 +8,7 @@ import hmac
 import json
 import threading
 import time
+from functools import partial
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -18,15 +19,15 @@ from starlette.testclient import TestClient
 from ezscale.errors import DomainError
 from ezscale.http.app import api
 from ezscale.models.billing import BillingProfile, Payment, PaymentStatus, StripeEvent
-from ezscale.models.payments import ConnectedAccount
+from ezscale.models.payments import ConnectedAccount, GatewayAccount
 from ezscale.models.tenant import InvoiceStatus
 from ezscale.services.billing import invoices, payments
 from ezscale.services.core.audit import operator
 from ezscale.services.customers import actions
-from ezscale.services.payments import connect
+from ezscale.services.payments import accounts, connect
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
-from tests.actors import owner
+from tests.actors import owner, staff
 from tests.factories import add_card, add_customer, tenant_db
 
 
@@ -248,3 +249,40 @@ def test_a_refund_from_the_customer_record_is_made_once_on_the_resellers_account
     assert platform_api.get(f"/v1/payment_intents/{intent_id}").status_code == 404
     with tenant_session(tenant) as db:
         assert db.get(Payment, payment_id).refunded_minor == 3000
+
+
+def test_reseller_gateway_addresses_must_be_public_https(central, make_tenant, clock, setting):
+    """A reseller names its own PayPal/BTCPay address: never one that points the platform inward."""
+    tenant = TenantInfo.of(make_tenant("acme"))
+    setting("EZSCALE_GATEWAY_HOST_ALLOWLIST", "")
+    configure = partial(
+        accounts.configure_reseller,
+        central,
+        tenant=tenant,
+        gateway="btcpay",
+        enabled=False,
+        credentials={"api_key": "k", "store_id": "s", "webhook_secret": "w"},
+        actor=owner(tenant),
+    )
+    for url in (
+        "http://pay.example.com",  # not https
+        "https://127.0.0.1:8443",
+        "https://localhost",
+        "https://169.254.169.254/latest",  # cloud metadata
+        "https://10.0.0.5",
+        "https://[::1]:9000",
+        "https://user:pw@pay.example.com",
+        "file:///etc/passwd",
+    ):
+        with pytest.raises(DomainError):
+            configure(api_base=url)
+    assert central.exec(select(func.count()).select_from(GatewayAccount)).one() == 0
+    with pytest.raises(DomainError, match="owner"):
+        configure(api_base="https://93.184.216.34", actor=staff(tenant))
+    assert configure(api_base="https://93.184.216.34").api_base == "https://93.184.216.34"
+    # The loopback simulators are reachable only when the configuration allows their host.
+    setting("EZSCALE_GATEWAY_HOST_ALLOWLIST", "127.0.0.1")
+    assert configure(api_base="http://127.0.0.1:9").api_base == "http://127.0.0.1:9"
+    setting("EZSCALE_GATEWAY_HOST_ALLOWLIST", "")
+    with pytest.raises(DomainError, match="https"):
+        accounts.adapter(tenant, "btcpay", require_enabled=False)  # checked again when used
