@@ -286,3 +286,21 @@ def test_reseller_gateway_addresses_must_be_public_https(central, make_tenant, c
     setting("EZSCALE_GATEWAY_HOST_ALLOWLIST", "")
     with pytest.raises(DomainError, match="https"):
         accounts.adapter(tenant, "btcpay", require_enabled=False)  # checked again when used
+
+
+def test_the_demo_reseller_is_connected_at_start_and_again_if_the_simulator_forgot(
+    central, make_tenant, clock, stripe_env
+):
+    from ezscale.demo.gateways import connect_reseller_stripe
+
+    tenant = TenantInfo.of(make_tenant("acme", connected=False))
+    first = connect_reseller_stripe(stripe_env)
+    assert connect_reseller_stripe(stripe_env) == first  # a restart keeps the account
+    row = central.exec(select(ConnectedAccount)).one()
+    row.account_id = "acct_forgotten"
+    central.add(row)
+    central.commit()
+    again = connect_reseller_stripe(stripe_env)
+    assert again.startswith("acct_") and again != "acct_forgotten"
+    central.expire_all()
+    assert connect.status(central, tenant=tenant).state is connect.ConnectState.CONNECTED
