@@ -121,7 +121,7 @@ def _pay_choices(invoice_id: int) -> rx.Component:
             ),
         ),
         rx.cond(
-            BillingState.pay_choices.length() > 0,  # type: ignore[attr-defined]
+            BillingState.pay_choices.length() > 0,
             rx.text("Pay once with:", size="2", color_scheme="gray"),
             rx.text(
                 "Payments are not available yet.", size="2", color_scheme="gray", id="payments-unavailable"
