@@ -304,3 +304,66 @@ def test_the_demo_reseller_is_connected_at_start_and_again_if_the_simulator_forg
     assert again.startswith("acct_") and again != "acct_forgotten"
     central.expire_all()
     assert connect.status(central, tenant=tenant).state is connect.ConnectState.CONNECTED
+
+
+def _session_of(tenant: TenantInfo, email: str, role, clock) -> str:
+    from ezscale.models.tenant import User
+    from ezscale.services.accounts.sessions import create_user_session
+
+    with tenant_session(tenant) as db:
+        user = User(
+            email=email, password_hash="-", role=role, created_at=clock.now(), email_verified_at=clock.now()
+        )
+        db.add(user)
+        db.commit()
+        return create_user_session(db, user=user, method="password")
+
+
+def test_the_owner_connects_from_the_payments_page_and_only_its_people_see_the_banner(
+    central, make_tenant, clock, stripe_env
+):
+    from ezscale.models.tenant import Role
+    from ezscale.state.payments_notice import PaymentsNoticeState
+    from ezscale.state.reseller_gateways import ResellerGatewaysState
+    from tests.state_harness import call, page_state
+
+    tenant = TenantInfo.of(make_tenant("acme", connected=False))
+    host = f"acme.{get_settings().platform_domain}:3000"
+    sessions = {
+        role: _session_of(tenant, f"{role.value}@acme.test", role, clock)
+        for role in (Role.RESELLER_OWNER, Role.RESELLER_STAFF, Role.CUSTOMER)
+    }
+
+    def notice(role) -> bool:
+        state = page_state(PaymentsNoticeState, host=host, token=sessions[role], path="/")
+        call(state, "load")
+        return state.payments_off
+
+    assert notice(Role.RESELLER_OWNER) and notice(Role.RESELLER_STAFF)
+    assert not notice(Role.CUSTOMER)  # customers only ever see "Payments are not available yet"
+
+    staff_page = page_state(
+        ResellerGatewaysState, host=host, token=sessions[Role.RESELLER_STAFF], path="/reseller/gateways"
+    )
+    call(staff_page, "load")
+    assert staff_page.denied
+    call(staff_page, "connect_stripe")
+    assert "Only the reseller's owner" in staff_page.error
+    assert central.exec(select(func.count()).select_from(ConnectedAccount)).one() == 0
+
+    page = page_state(
+        ResellerGatewaysState, host=host, token=sessions[Role.RESELLER_OWNER], path="/reseller/gateways"
+    )
+    call(page, "load")
+    assert not page.denied and page.stripe_state == "not_connected"
+    redirect = call(page, "connect_stripe")
+    assert page.error == ""
+    link = str(redirect)
+    onboarding = link[link.index(stripe_env) :].split('"')[0].split("'")[0]
+    from ezscale.simulators.stripe_connect import complete_onboarding
+
+    back = complete_onboarding(onboarding)
+    assert back == f"http://{host}/reseller/gateways?connected=1"  # the configured domain
+    call(page, "load")  # the return: the status is read back from Stripe
+    assert page.stripe_state == "connected"
+    assert not notice(Role.RESELLER_OWNER)
