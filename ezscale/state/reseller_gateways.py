@@ -1,6 +1,8 @@
 """Reseller → Payments (owner only): connect the reseller's own Stripe account, and its own PayPal
 and BTCPay accounts (credentials stored encrypted, never shown back) with a connection test."""
 
+import json
+
 import reflex as rx
 
 from ezscale.db import central_session
@@ -78,7 +80,7 @@ class ResellerGatewaysState(ResellerState):
         url, self.error = attempt(run)
         if self.error:
             return None
-        return rx.redirect(url, is_external=True)
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")  # Stripe's onboarding
 
     def _configure(self, gateway: str, enabled: bool, form: dict | None) -> bool:
         owner = self._owner_only()

@@ -358,8 +358,8 @@ def test_the_owner_connects_from_the_payments_page_and_only_its_people_see_the_b
     assert not page.denied and page.stripe_state == "not_connected"
     redirect = call(page, "connect_stripe")
     assert page.error == ""
-    link = str(redirect)
-    onboarding = link[link.index(stripe_env) :].split('"')[0].split("'")[0]
+    script = str(redirect)
+    onboarding = script[script.index(stripe_env) :].split('\\"')[0].split('"')[0]
     from ezscale.simulators.stripe_connect import complete_onboarding
 
     back = complete_onboarding(onboarding)
