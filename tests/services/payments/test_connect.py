@@ -367,3 +367,20 @@ def test_the_owner_connects_from_the_payments_page_and_only_its_people_see_the_b
     call(page, "load")  # the return: the status is read back from Stripe
     assert page.stripe_state == "connected"
     assert not notice(Role.RESELLER_OWNER)
+
+
+def test_the_public_connect_secret_is_refused_outside_the_demo(central, pending_at_acme, setting):
+    acme, _beta, intent, payment_id = pending_at_acme
+    setting("EZSCALE_DEMO", "0")
+    setting("STRIPE_WEBHOOK_SECRET", "whsec_platform_real")
+    event = _event(
+        "evt_pub", "payment_intent.succeeded", {**intent, "latest_charge": "ch_1"}, _account_of(central, acme)
+    )
+    payload, headers = _signed(event, get_settings().stripe_connect_webhook_secret)
+    with TestClient(api) as http:
+        assert http.post("/webhooks/stripe", content=payload, headers=headers).status_code == 503
+    assert _untouched(acme, payment_id)
+    setting("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_connect_real")
+    payload, headers = _signed(event, "whsec_connect_real")
+    with TestClient(api) as http:
+        assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
