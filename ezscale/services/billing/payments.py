@@ -338,8 +338,8 @@ def _result(
     gw = stripe_for(tenant, gw)  # a reseller without a chargeable account is not charged
     if payment.stripe_account_id is None and gw.account is not None:
         _note_account(session, payment, gw.account)  # an attempt from before accounts were noted
-    elif payment.stripe_account_id != gw.account:
-        gw = gw.on_account(payment.stripe_account_id)  # an attempt stays on its account
+    elif payment.stripe_account_id != gw.account:  # the seller connected another account since
+        return ChargeResult("failed", None, None, "The seller's payment account changed; please pay again.")
     customer = stripe_customer_id(session, tenant=tenant, user_id=payment.user_id, gw=gw)
     if resumed and (found := gw.find_payment(customer_id=customer, payment_key=payment.idempotency_key)):
         return found
