@@ -384,3 +384,40 @@ def test_the_public_connect_secret_is_refused_outside_the_demo(central, pending_
     payload, headers = _signed(event, "whsec_connect_real")
     with TestClient(api) as http:
         assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
+
+
+def test_two_clicks_on_refund_in_the_customer_record_refund_once(
+    central, make_tenant, clock, stripe_env, platform_api
+):
+    """The record page's Refund pressed twice (the events of a tab run one after the other): the
+    first refunds at the reseller's account, the second finds the form spent and refunds nothing."""
+    from ezscale.models.tenant import Role
+    from ezscale.state.reseller_customers import ResellerCustomerState
+    from tests.state_harness import call, page_state
+
+    tenant = TenantInfo.of(make_tenant("acme"))
+    account = _account_of(central, tenant)
+    token = _session_of(tenant, "boss@acme.test", Role.RESELLER_OWNER, clock)
+    with tenant_session(tenant) as db:
+        user = add_customer(db)
+        add_card(db, tenant, user.id)
+        payment = payments.charge_invoice(db, tenant=tenant, invoice=_open_invoice(db, user.id, 5000))
+        user_id, payment_id, intent_id = user.id, payment.id, payment.stripe_payment_intent_id
+    host = f"acme.{get_settings().platform_domain}:3000"
+    page = page_state(
+        ResellerCustomerState, host=host, token=token, path="/reseller/customer", query=f"user={user_id}"
+    )
+    call(page, "load")
+    assert page.error == "" and "money" in page.can
+    call(page, "set_form", "refund_amount", "10.00")
+    call(page, "set_form", "refund_reason", "goodwill")
+    call(page, "refund", str(payment_id))
+    assert page.error == ""
+    call(page, "refund", str(payment_id))
+    assert page.error != ""  # nothing left to send: the amount was spent by the first click
+    refunds = platform_api.get(
+        "/v1/refunds", params={"payment_intent": intent_id}, headers={"Stripe-Account": account}
+    ).json()["data"]
+    assert [r["amount"] for r in refunds] == [1000]
+    with tenant_session(tenant) as db:
+        assert db.get(Payment, payment_id).refunded_minor == 1000
