@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from ezscale.simulators import ratelimit
 from ezscale.simulators.kasm import RunningServer
 
 DEMO_STORE = "SimStore1"
@@ -58,6 +59,7 @@ class BTCPaySimulator:
     pull_payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     outbox: list[Delivery] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    limiter: ratelimit.RateLimiter = field(default_factory=ratelimit.RateLimiter)
     clock: Callable[[], float] = time.time
     _faults: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -308,11 +310,15 @@ def _handler_for(sim: BTCPaySimulator) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def _send(self, status: int, data: bytes, content_type: str, location: str = "") -> None:
+        def _send(
+            self, status: int, data: bytes, content_type: str, location: str = "", extra: dict | None = None
+        ) -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (extra or {}).items():
+                    self.send_header(name, value)
                 if location:
                     self.send_header("Location", location)
                 self.end_headers()
@@ -335,10 +341,13 @@ def _handler_for(sim: BTCPaySimulator) -> type[BaseHTTPRequestHandler]:
                 ):
                     return self._send(404, b"Not found", "text/plain")
                 return self._send(303, b"", "text/plain", sim.pay(parts[1], parts[2]))
-            status, body = sim.handle(
-                method, url.path, parse_qs(url.query), self.headers.get("Authorization", ""), raw
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            verdict, early = ratelimit.gate(sim.limiter, method, url.path, raw, headers)
+            status, body = early or ratelimit.finish(
+                verdict,
+                sim.handle(method, url.path, parse_qs(url.query), self.headers.get("Authorization", ""), raw),
             )
-            self._send(status, json.dumps(body).encode(), "application/json")
+            self._send(status, json.dumps(body).encode(), "application/json", extra=verdict.headers())
 
         def do_GET(self) -> None:
             self._any("GET")
