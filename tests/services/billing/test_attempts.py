@@ -152,4 +152,4 @@ def test_run_goes_on_when_the_provider_is_down_and_the_next_run_resumes(
         attempts = session.exec(select(Payment)).all()
         assert [(a.attempt_no, a.status) for a in attempts] == [(1, PaymentStatus.SUCCEEDED)] * 3
     for customer in customers:
-        assert [c.amount for c in charges_of(customer) if c.status == "succeeded"] == [2500]
+        assert [c.amount for c in charges_of(customer, tenant) if c.status == "succeeded"] == [2500]
