@@ -400,7 +400,12 @@ def _result(
 ) -> ChargeResult:
     if payment.gateway != GatewayName.STRIPE:
         return _other_gateway_result(tenant=tenant, payment=payment)
-    gw = stripe_for(tenant, gw)  # a reseller without a chargeable account is not charged
+    from ezscale.services.payments.connect import PaymentsUnavailable
+
+    try:
+        gw = stripe_for(tenant, gw)
+    except PaymentsUnavailable as error:  # a reseller without a chargeable account: not charged
+        return ChargeResult("failed", None, None, str(error))
     if payment.stripe_account_id is None and gw.account is not None:
         _note_account(session, payment, gw.account)  # an attempt from before accounts were noted
     elif payment.stripe_account_id != gw.account:  # the seller connected another account since

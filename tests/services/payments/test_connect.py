@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from ezscale.errors import DomainError
 from ezscale.http.app import api
-from ezscale.models.billing import BillingProfile, Payment, PaymentStatus, StripeEvent
+from ezscale.models.billing import BillingProfile, Payment, PaymentMethod, PaymentStatus, StripeEvent
 from ezscale.models.payments import ConnectedAccount, GatewayAccount
 from ezscale.models.tenant import InvoiceStatus
 from ezscale.services.billing import invoices, payments
@@ -114,6 +114,18 @@ def test_a_reseller_without_a_connected_account_takes_no_payments(
             payments.start_card_setup(session, tenant=tenant, user_id=user.id)
         invoice = _open_invoice(session, user.id)
         assert payments.charge_invoice(session, tenant=tenant, invoice=invoice) is None  # no card
+        # A card saved before (on the platform's account): the attempt fails, nothing is sent.
+        session.add(
+            PaymentMethod(
+                user_id=user.id,
+                stripe_payment_method_id="pm_card_visa",
+                is_default=True,
+                created_at=clock.now(),
+            )
+        )
+        session.commit()
+        attempt = payments.charge_invoice(session, tenant=tenant, invoice=invoice)
+        assert attempt.status is PaymentStatus.FAILED and attempt.failure_message == connect.NOT_AVAILABLE
     # Onboarding started but not finished: still no payments.
     link = connect.start_onboarding(central, tenant=tenant, actor=operator("tests"))
     assert connect.refresh(central, tenant=tenant).state is connect.ConnectState.PENDING
