@@ -12,11 +12,12 @@ window.ezscaleCard = {
     });
   },
   // `target`: where the card field goes (the saved-card form, or a one-off payment's form).
-  async mount(url, publishableKey, clientSecret, target = "#card-element") {
+  // `account`: a reseller's connected Stripe account, where its customers' cards are saved.
+  async mount(url, publishableKey, clientSecret, target = "#card-element", account = "") {
     await this.load(url);
     if (this.element) this.element.unmount();
     this.secret = clientSecret;
-    this.stripe = window.Stripe(publishableKey);
+    this.stripe = account ? window.Stripe(publishableKey, { stripeAccount: account }) : window.Stripe(publishableKey);
     this.element = this.stripe.elements().create("card");
     this.element.mount(target);
     this.acceptFullYear(document.querySelector(target));

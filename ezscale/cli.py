@@ -245,6 +245,17 @@ def _stripe_simulator(settings, env: dict[str, str]) -> list[subprocess.Popen]:
         url=f"http://127.0.0.1:{settings.port}{routes.STRIPE_WEBHOOK}",
         secret=settings.stripe_webhook_secret,
     )
+    # The Connect endpoint: the same URL, signed with the Connect secret (events of connected
+    # accounts verify with it, the platform's with the other one).
+    stripe_simulator.register_webhook(
+        env["STRIPE_API_BASE"],
+        url=f"http://127.0.0.1:{settings.port}{routes.STRIPE_WEBHOOK}",
+        secret=settings.stripe_connect_webhook_secret,
+        name="ezscale-connect",
+    )
+    from ezscale.demo.gateways import connect_reseller_stripe
+
+    connect_reseller_stripe(env["STRIPE_API_BASE"])  # Acme's customers pay into Acme's own account
     return [process]
 
 
@@ -310,6 +321,7 @@ def run(port: int | None) -> None:
     settings = get_settings()
     env = node_environment()
     env.setdefault("EZSCALE_DEMO", "1")  # /dev/outbox, cookies without Secure (plain http)
+    env.setdefault("EZSCALE_GATEWAY_HOST_ALLOWLIST", "127.0.0.1,localhost")  # the loopback simulators
     _seed_demo()
     processes = [
         *_simulators(settings, env),

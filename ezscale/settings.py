@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     stripe_publishable_key: str = Field(default="pk_test_localstripe", alias="STRIPE_PUBLISHABLE_KEY")
     stripe_webhook_secret: str = Field(default="whsec_localstripe", alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(default=None, alias="STRIPE_API_BASE")
+    # The signing secret of the Connect endpoint (events from resellers' connected accounts).
+    stripe_connect_webhook_secret: str = Field(
+        default="whsec_localstripe_connect", alias="STRIPE_CONNECT_WEBHOOK_SECRET"
+    )
+    # Hosts a reseller may name for its gateways besides public https ones (comma-separated; the
+    # loopback simulators in the demo and tests).
+    gateway_host_allowlist: str = Field(default="", alias="EZSCALE_GATEWAY_HOST_ALLOWLIST")
     stripe_max_retries: int = Field(default=4, alias="EZSCALE_STRIPE_MAX_RETRIES")
     stripe_retry_base_seconds: float = Field(default=0.5, alias="EZSCALE_STRIPE_RETRY_BASE_SECONDS")
     seller_country: str = Field(default="US", alias="EZSCALE_SELLER_COUNTRY")

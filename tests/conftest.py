@@ -25,6 +25,8 @@ os.environ["EZSCALE_DATA_DIR"] = str(_SESSION_DIR / "default")
 os.environ.pop("DATABASE_URL", None)
 os.environ["EZSCALE_TEMPLATE_DIR"] = str(_SESSION_DIR / "templates")
 os.environ["EZSCALE_TEMPLATE_DB_PREFIX"] = f"ezt_{_RUN_ID}_template_"
+# The loopback gateway simulators are the only non-public hosts a reseller may name in tests.
+os.environ.setdefault("EZSCALE_GATEWAY_HOST_ALLOWLIST", "127.0.0.1,localhost")
 
 from ezscale import clock as clock_module  # noqa: E402
 from ezscale.db import central_session, clone_database, dispose_engines  # noqa: E402
@@ -141,14 +143,24 @@ def redis_url():
 
 
 @pytest.fixture
-def make_tenant(central):
-    """Create a tenant in the current platform: make_tenant("acme", name="Acme", ...)."""
+def make_tenant(central, request):
+    """Create a tenant in the current platform: make_tenant("acme", name="Acme", ...).
+
+    In a test with the Stripe simulator a reseller connects its own Stripe account (its
+    customers pay into it), unless `connected=False`."""
     from ezscale.services.tenancy.tenants import create_tenant
 
-    def make(slug: str, **kwargs):
+    def make(slug: str, *, connected: bool = True, **kwargs):
         kwargs.setdefault("name", slug.title())
         kwargs.setdefault("owner_email", f"owner@{slug}.test")
-        return create_tenant(central, slug=slug, **kwargs)
+        tenant = create_tenant(central, slug=slug, **kwargs)
+        if connected and not tenant.is_house and "stripe_env" in request.fixturenames:
+            from tests.factories import connect_reseller
+
+            request.getfixturevalue("stripe_env")
+            connect_reseller(central, tenant)
+            central.refresh(tenant)
+        return tenant
 
     return make
 

@@ -70,6 +70,7 @@ def add_card(session: Session, tenant: TenantInfo, user_id: int, number: str = "
                 "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"},
             }
         },
+        on_account(tenant),
     )
     return payments.save_card(session, tenant=tenant, user_id=user_id, setup_intent_id=intent_id)
 
@@ -122,19 +123,47 @@ def purge(central: Session, slug: str) -> None:
     purge_deleted(central)
 
 
-def charges_of(customer_id: str) -> list:
-    """Every charge the simulator made on a customer (succeeded or not), through the Stripe API."""
-    return list(gateway().client.v1.charges.list({"customer": customer_id, "limit": 100}).data)
+def connect_reseller(central: Session, tenant) -> str:
+    """Connect a reseller's own Stripe account the way its owner does: the onboarding link from
+    the gateways page, the simulator's onboarding page agreed to, the status read back."""
+    from ezscale.services.core.audit import operator
+    from ezscale.services.payments import connect
+    from ezscale.simulators.stripe_connect import complete_onboarding
+
+    info = TenantInfo.of(tenant) if not isinstance(tenant, TenantInfo) else tenant
+    link = connect.start_onboarding(central, tenant=info, actor=operator("tests"))
+    complete_onboarding(link)
+    status = connect.refresh(central, tenant=info)
+    assert status.can_charge
+    return status.account_id
 
 
-def card_charges_by_invoice(customer_ids: list[str]) -> Counter:
+def on_account(tenant) -> dict:
+    """The Stripe request options that read a tenant's objects at the simulator: its connected
+    account for a reseller (the platform sees none of them), nothing for the house tenant."""
+    from ezscale.services.payments import connect
+
+    info = TenantInfo.of(tenant) if not isinstance(tenant, TenantInfo) else tenant
+    account = connect.account_for(info)
+    return {"stripe_account": account} if account else {}
+
+
+def charges_of(customer_id: str, tenant=None) -> list:
+    """Every charge the simulator made on a customer (succeeded or not), through the Stripe API,
+    on the tenant's Stripe account."""
+    options = on_account(tenant) if tenant is not None else {}
+    return list(gateway().client.v1.charges.list({"customer": customer_id, "limit": 100}, options).data)
+
+
+def card_charges_by_invoice(customer_ids: list[str], tenant=None) -> Counter:
     """Succeeded charges at the simulator per invoice id (from their PaymentIntent's metadata)."""
     client = gateway().client
+    options = on_account(tenant) if tenant is not None else {}
     counted: Counter = Counter()
     for customer_id in customer_ids:
-        for charge in charges_of(customer_id):
+        for charge in charges_of(customer_id, tenant):
             if charge.status == "succeeded":
-                intent = client.v1.payment_intents.retrieve(charge.payment_intent)
+                intent = client.v1.payment_intents.retrieve(charge.payment_intent, None, options)
                 counted[int(intent.metadata["invoice_id"])] += 1
     return counted
 

@@ -4,6 +4,8 @@ runs at every `ezscale run`)."""
 
 import secrets
 
+from sqlmodel import select
+
 from ezscale import routes
 from ezscale.db import central_session
 from ezscale.services.core.audit import operator
@@ -56,3 +58,32 @@ def connect_house(*, paypal_base: str, btcpay_base: str, app_base: str) -> None:
             },
             actor=actor,
         )
+
+
+def connect_reseller_stripe(api_base: str, slug: str = "acme") -> str:
+    """The demo reseller's own Stripe account, connected and onboarded in the Stripe simulator
+    (again when the simulator's saved state no longer has it); returns its account id."""
+    from ezscale.errors import DomainError
+    from ezscale.models.payments import ConnectedAccount
+    from ezscale.services.billing.stripe_gateway import StripeGateway, _default_client
+    from ezscale.services.payments import connect
+    from ezscale.services.tenancy.tenants import TenantInfo
+    from ezscale.settings import get_settings
+    from ezscale.simulators.stripe_connect import complete_onboarding
+
+    gw = StripeGateway(_default_client(get_settings().stripe_secret_key, api_base))
+    with central_session() as central:
+        tenant = next(TenantInfo.of(t) for t, _ in list_tenants(central) if t.slug == slug)
+        try:
+            status = connect.refresh(central, tenant=tenant, gw=gw)
+        except DomainError:  # the simulator forgot the account: connect a new one
+            for row in central.exec(select(ConnectedAccount).where(ConnectedAccount.tenant_id == tenant.id)):
+                central.delete(row)
+            central.commit()
+            status = connect.status(central, tenant=tenant)
+        if status.can_charge:
+            return status.account_id
+        complete_onboarding(
+            connect.start_onboarding(central, tenant=tenant, actor=operator("cli:demo"), gw=gw)
+        )
+        return connect.refresh(central, tenant=tenant, gw=gw).account_id

@@ -6,13 +6,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ezscale.services.billing.webhooks import BadPayload, BadSignature, handle
+from ezscale.services.billing.webhooks import BadPayload, BadSignature, claimed_account, handle
 from ezscale.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 # The demo's secret is in the source: anyone could sign events with it.
 PUBLIC_WEBHOOK_SECRET = Settings.model_fields["stripe_webhook_secret"].default
+PUBLIC_CONNECT_SECRET = Settings.model_fields["stripe_connect_webhook_secret"].default
 
 
 def public_secret_refused(settings: Settings) -> bool:
@@ -36,6 +37,14 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     if not check_webhook_secret():
         return JSONResponse({"error": "webhook secret not configured"}, status_code=503)
     payload = await request.body()
+    settings = get_settings()
+    if (
+        claimed_account(payload)
+        and settings.stripe_connect_webhook_secret == PUBLIC_CONNECT_SECRET
+        and not settings.demo
+    ):
+        log.error("Connect webhooks are refused: set STRIPE_CONNECT_WEBHOOK_SECRET (the Connect endpoint's).")
+        return JSONResponse({"error": "webhook secret not configured"}, status_code=503)
     try:
         outcome = await run_in_threadpool(handle, payload, request.headers.get("stripe-signature"))
     except BadSignature:

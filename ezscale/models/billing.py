@@ -42,6 +42,8 @@ class BillingProfile(TenantModel, table=True):
     anchor_day: int = Field(default=1)
     stripe_customer_id: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = utc_field()
+    # The connected Stripe account the customer lives on (a reseller's), None for the platform's.
+    stripe_account_id: str | None = Field(default=None, max_length=64)
 
 
 class InvoiceSequence(TenantModel, table=True):
@@ -128,6 +130,9 @@ class Payment(TenantModel, table=True):
     # capture, a BTCPay invoice): what a refund is sent to.
     gateway: str = Field(default="stripe", max_length=20)
     gateway_ref: str | None = Field(default=None, max_length=120)
+    # The connected Stripe account the charge was made on (a reseller's), None for the platform's:
+    # a refund or a resumed attempt goes to the same account.
+    stripe_account_id: str | None = Field(default=None, max_length=64)
 
 
 class BillingLease(TenantModel, table=True):

@@ -28,6 +28,21 @@ class GatewayAccount(SQLModel, table=True):
     updated_at: datetime = utc_field()
 
 
+class ConnectedAccount(SQLModel, table=True):
+    """A reseller's own Stripe account (Stripe Connect, direct charges): its customers' cards,
+    payments and refunds live there. Charges are taken only once Stripe says it can charge."""
+
+    __tablename__ = "connected_accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", unique=True, ondelete="CASCADE")
+    account_id: str = Field(max_length=64, unique=True)
+    charges_enabled: bool = Field(default=False)
+    details_submitted: bool = Field(default=False)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+
+
 class CheckoutStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"

@@ -120,7 +120,13 @@ def _pay_choices(invoice_id: int) -> rx.Component:
                 "Pay now with ", BillingState.default_method, on_click=BillingState.pay_now(invoice_id)
             ),
         ),
-        rx.text("Pay once with:", size="2", color_scheme="gray"),
+        rx.cond(
+            BillingState.pay_choices.length() > 0,
+            rx.text("Pay once with:", size="2", color_scheme="gray"),
+            rx.text(
+                "Payments are not available yet.", size="2", color_scheme="gray", id="payments-unavailable"
+            ),
+        ),
         rx.flex(rx.foreach(BillingState.pay_choices, lambda c: _choice(invoice_id, c)), wrap="wrap", gap="2"),
         rx.cond(
             BillingState.wallet_choice,

@@ -5,7 +5,9 @@ import reflex as rx
 from ezscale import routes
 from ezscale.components.forms import error_callout
 from ezscale.components.layout import Area, area_page
+from ezscale.components.payments_notice import payments_notice
 from ezscale.components.stripe_card import CARD_JS
+from ezscale.state.payments_notice import PaymentsNoticeState
 from ezscale.state.reseller_overview import ResellerOverviewState
 
 
@@ -92,13 +94,14 @@ def _card_on_file() -> rx.Component:
     Area.RESELLER,
     route=routes.RESELLER,
     title="Reseller overview",
-    on_load=ResellerOverviewState.load,
+    on_load=[ResellerOverviewState.load, PaymentsNoticeState.load],
     denied=ResellerOverviewState.denied,
 )
 def overview() -> rx.Component:
     S = ResellerOverviewState
     return rx.vstack(
         error_callout(S.error, "reseller-error"),
+        payments_notice(),
         _getting_started(),
         rx.vstack(
             rx.grid(

@@ -4,8 +4,10 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, area_page
+from ezscale.components.payments_notice import payments_notice
 from ezscale.services.kasm.usage import RULE_TEXT
 from ezscale.state.brand import BrandState
+from ezscale.state.payments_notice import PaymentsNoticeState
 from ezscale.state.storefront import StorefrontState
 
 
@@ -32,9 +34,15 @@ def _plan_card(plan: dict[str, str]) -> rx.Component:
     )
 
 
-@area_page(Area.STOREFRONT, route=routes.HOME, title="Storefront", on_load=StorefrontState.load)
+@area_page(
+    Area.STOREFRONT,
+    route=routes.HOME,
+    title="Storefront",
+    on_load=[StorefrontState.load, PaymentsNoticeState.load],
+)
 def home() -> rx.Component:
     return rx.vstack(
+        payments_notice(),
         rx.heading(
             "Cloud workspaces, servers and hosting from ",
             rx.text.span(BrandState.company_name, color="var(--brand-primary)", id="hero-name"),

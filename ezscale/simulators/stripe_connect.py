@@ -236,7 +236,7 @@ def _partition(web, connect: Connect) -> Any:
             ("/v1/accounts", "/v1/account_links")
         ):
             return await handler(request)
-        account = request.headers.get("Stripe-Account", PLATFORM)
+        account = request.headers.get("Stripe-Account") or await _body_account(request) or PLATFORM
         refused = await _refusal(web, connect, request, account)
         if refused is not None:
             return refused
@@ -258,12 +258,75 @@ def _partition(web, connect: Connect) -> Any:
     return partition
 
 
+def complete_onboarding(link_url: str) -> str:
+    """Do what the owner does on the simulator's onboarding page: open the link and agree.
+    Returns where the page sends the browser back (the platform's return URL)."""
+    import httpx
+
+    page = httpx.get(link_url, timeout=10)
+    page.raise_for_status()
+    back = re.search(r'name="return_url" value="([^"]*)"', page.text)
+    done = httpx.post(
+        link_url.split("?")[0], data={"return_url": html.unescape(back[1]) if back else ""}, timeout=10
+    )
+    return done.headers.get("location", "")
+
+
+def _js_with_accounts(web) -> Any:
+    """localstripe's Stripe.js shim taking `Stripe(key, {stripeAccount})` as Stripe.js does: its
+    requests then carry `_stripe_account` (what Stripe.js sends), read by the partition."""
+
+    @web.middleware
+    async def patched(request, handler):
+        response = await handler(request)
+        if not request.path.startswith("/js.stripe.com/") or response.status != 200:
+            return response
+        text = response.body.decode() if isinstance(response.body, bytes) else response.text
+        text = text.replace(
+            "Stripe = (apiKey) => {",
+            "Stripe = (apiKey, stripeOptions) => {\n"
+            "  const stripeAccount = (stripeOptions || {}).stripeAccount || '';",
+        )
+        text = text.replace("key: apiKey,", "key: apiKey, _stripe_account: stripeAccount,")
+        text = text.replace(
+            "body.push('key=' + apiKey);",
+            "body.push('key=' + apiKey); if (stripeAccount) body.push('_stripe_account=' + stripeAccount);",
+        )
+        return web.Response(text=text, content_type=response.content_type)
+
+    return patched
+
+
+async def _body_account(request) -> str:
+    """The `_stripe_account` a browser request (Stripe.js, publishable key) names in its body."""
+    if request.method != "POST":
+        return ""
+    try:
+        data = await request.json()
+    except ValueError:
+        data = await _form(request)
+    value = data.get("_stripe_account") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 def install(web, app, store: dict, resources, *, base_url: str) -> Connect:
     """Add the Connect routes, the partition middleware and account-tagged events to `app`."""
     connect = Connect(store, base_url=base_url)
     _account_routes(web, app, connect)
     app.middlewares.insert(0, _partition(web, connect))
     app.middlewares.insert(0, _onboarding(web, connect))
+    app.middlewares.insert(0, _js_with_accounts(web))
+    from localstripe import server
+
+    read_body = server.get_post_data
+
+    async def get_post_data(request, remove_auth=True):
+        data = await read_body(request, remove_auth=remove_auth)
+        if data and remove_auth and "_stripe_account" in data:
+            del data["_stripe_account"]
+        return data
+
+    server.get_post_data = get_post_data
     original_init = resources.Event.__init__
 
     def event_init(self, type, data):

@@ -9,7 +9,7 @@ import reflex as rx
 from ezscale.errors import DomainError
 from ezscale.services.billing import invoices, payments, views
 from ezscale.services.fx.currencies import customer_minor
-from ezscale.services.payments import checkout
+from ezscale.services.payments import checkout, connect
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.settings import get_settings
 from ezscale.state.auth import AuthState
@@ -144,10 +144,10 @@ class BillingState(AuthState):
         if started.redirect_url:
             return rx.call_script(f"window.location.assign({json.dumps(started.redirect_url)})")
         self.paying_card, self.adding_card, self.message = True, False, ""
-        pk = get_settings().stripe_publishable_key
+        pk, account = get_settings().stripe_publishable_key, connect.account_for(tenant) or ""
         return rx.call_script(
             f"window.ezscaleCard.mount({views.stripe_js_url()!r}, {pk!r}, {started.client_secret!r}, "
-            "'#pay-card-element')"
+            f"'#pay-card-element', {account!r})"
         )
 
     @rx.event
@@ -221,8 +221,11 @@ class BillingState(AuthState):
         if self.error:
             return None
         self.adding_card = True
-        pk = get_settings().stripe_publishable_key
-        return rx.call_script(f"window.ezscaleCard.mount({views.stripe_js_url()!r}, {pk!r}, {secret!r})")
+        pk, account = get_settings().stripe_publishable_key, connect.account_for(tenant) or ""
+        return rx.call_script(
+            f"window.ezscaleCard.mount({views.stripe_js_url()!r}, {pk!r}, {secret!r}, "
+            f"'#card-element', {account!r})"
+        )
 
     @rx.event
     def confirm_card(self):

@@ -111,3 +111,29 @@ def test_events_about_a_connected_accounts_objects_name_it(api):
     assert len(mine) == 1 and mine[0]["account"] == acme
     platform = api.get("/v1/events", params=created).json()["data"]
     assert customer.json()["id"] not in [e["data"]["object"]["id"] for e in platform]
+
+
+def test_stripe_js_confirms_a_card_on_the_connected_account_it_names(api):
+    """In the browser, `Stripe(pk, {stripeAccount})` sends `_stripe_account`, as Stripe.js does."""
+    acme = _account(api, onboard=True)
+    script = httpx.get(f"{api.base_url}/js.stripe.com/v3/").text
+    assert "stripeOptions" in script and "_stripe_account: stripeAccount" in script
+    on_behalf = {"Stripe-Account": acme}
+    customer = api.post("/v1/customers", data={"email": "ann@example.com"}, headers=on_behalf).json()["id"]
+    intent = api.post(
+        "/v1/setup_intents",
+        data={"customer": customer, "usage": "off_session", "payment_method_types[]": "card"},
+        headers=on_behalf,
+    ).json()
+    body = {
+        "key": get_settings().stripe_publishable_key,
+        "client_secret": intent["client_secret"],
+        "payment_method_data": {
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": "12", "exp_year": "30", "cvc": "123"},
+        },
+    }
+    url = f"{api.base_url}/v1/setup_intents/{intent['id']}/confirm"
+    assert httpx.post(url, json=body).status_code == 404  # the platform has no such intent
+    confirmed = httpx.post(url, json={**body, "_stripe_account": acme})
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "succeeded"

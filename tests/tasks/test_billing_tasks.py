@@ -100,7 +100,7 @@ def test_killed_billing_run_restarts_without_double_billing(make_tenant, clock, 
     assert sorted(invoice_mails) == sorted(f"c{n}@example.test" for n in range(CUSTOMERS))
     assert {status for _, status, _ in mails} == {MailStatus.OUTBOX}
     for invoice in renewals:
-        charges = [c.amount for c in charges_of(customers[invoice.id]) if c.status == "succeeded"]
+        charges = [c.amount for c in charges_of(customers[invoice.id], tenant) if c.status == "succeeded"]
         assert charges == ([invoice.amount_paid_minor] if invoice.amount_paid_minor else []), invoice.number
 
 

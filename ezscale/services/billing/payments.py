@@ -38,15 +38,26 @@ log = logging.getLogger(__name__)
 ATTEMPT_LEASE = timedelta(minutes=10)
 
 
+def stripe_for(tenant: TenantInfo, gw: StripeGateway | None = None) -> StripeGateway:
+    """Stripe on the account the tenant's customers pay into: the platform's for the house
+    tenant, the reseller's connected account (direct charges) otherwise; PaymentsUnavailable
+    while a reseller has none that can charge, so nothing is charged to the platform for it."""
+    from ezscale.services.payments import connect
+
+    return (gw or gateway()).on_account(connect.account_for(tenant))
+
+
 def stripe_customer_id(
     session: Session, *, tenant: TenantInfo, user_id: int, gw: StripeGateway | None = None
 ) -> str:
-    """The customer's Stripe customer, created on first need and mapped to the tenant centrally."""
+    """The customer's Stripe customer on the tenant's account, created on first need (again if
+    the tenant's account changed) and mapped to the tenant centrally."""
+    gw = stripe_for(tenant, gw)
     profile = ensure_profile(session, user_id=user_id)
-    if profile.stripe_customer_id:
+    if profile.stripe_customer_id and profile.stripe_account_id == gw.account:
         return profile.stripe_customer_id
     user = existing(session, User, user_id)
-    customer_id = (gw or gateway()).create_customer(
+    customer_id = gw.create_customer(
         email=user.email,
         name=user.name or user.email,
         metadata={"tenant_id": str(tenant.id), "user_id": str(user_id)},
@@ -67,7 +78,7 @@ def stripe_customer_id(
                 )
             )
             central.commit()
-    profile.stripe_customer_id = customer_id
+    profile.stripe_customer_id, profile.stripe_account_id = customer_id, gw.account
     session.add(profile)
     session.commit()
     return customer_id
@@ -82,7 +93,7 @@ def start_card_setup(
     session: Session, *, tenant: TenantInfo, user_id: int, gw: StripeGateway | None = None
 ) -> str:
     """A SetupIntent for the card entry page; returns its client secret (for Stripe.js only)."""
-    gw = gw or gateway()
+    gw = stripe_for(tenant, gw)
     customer = stripe_customer_id(session, tenant=tenant, user_id=user_id, gw=gw)
     intent = gw.create_setup_intent(
         customer_id=customer, metadata={"tenant_id": str(tenant.id), "user_id": str(user_id)}
@@ -99,7 +110,7 @@ def save_card(
     gw: StripeGateway | None = None,
 ) -> PaymentMethod:
     """Store the card a succeeded SetupIntent collected (idempotent: page and webhook both call it)."""
-    gw = gw or gateway()
+    gw = stripe_for(tenant, gw)
     intent = gw.retrieve_setup_intent(setup_intent_id)
     customer = stripe_customer_id(session, tenant=tenant, user_id=user_id, gw=gw)
     if intent.status != "succeeded" or not intent.payment_method:
@@ -186,7 +197,7 @@ def set_default_card(
     """Make one of the customer's cards the default, at Stripe and here."""
     card = _own_card(session, user_id, card_id)
     if card.gateway == GatewayName.STRIPE:
-        gw = gw or gateway()
+        gw = stripe_for(tenant, gw)
         gw.set_default(
             customer_id=stripe_customer_id(session, tenant=tenant, user_id=user_id, gw=gw),
             payment_method_id=card.stripe_payment_method_id,
@@ -210,7 +221,8 @@ def remove_card(
     was the default, the next method takes over."""
     card = _own_card(session, user_id, card_id)
     if card.gateway == GatewayName.STRIPE:
-        (gw or gateway()).detach(card.stripe_payment_method_id)
+        profile = ensure_profile(session, user_id=user_id)  # the card lives where the customer does
+        (gw or gateway()).on_account(profile.stripe_account_id).detach(card.stripe_payment_method_id)
     elif tenant is not None:
         from ezscale.services.payments import accounts
 
@@ -317,6 +329,7 @@ def _claim(
         session.commit()
         return invoice
     payment = Payment(
+        stripe_account_id=_card_account(session, card),
         user_id=invoice.user_id,
         invoice_id=invoice.id,
         amount_minor=due,
@@ -387,6 +400,16 @@ def _result(
 ) -> ChargeResult:
     if payment.gateway != GatewayName.STRIPE:
         return _other_gateway_result(tenant=tenant, payment=payment)
+    from ezscale.services.payments.connect import PaymentsUnavailable
+
+    try:
+        gw = stripe_for(tenant, gw)
+    except PaymentsUnavailable as error:  # a reseller without a chargeable account: not charged
+        return ChargeResult("failed", None, None, str(error))
+    if payment.stripe_account_id is None and gw.account is not None:
+        _note_account(session, payment, gw.account)  # an attempt from before accounts were noted
+    elif payment.stripe_account_id != gw.account:  # the seller connected another account since
+        return ChargeResult("failed", None, None, "The seller's payment account changed; please pay again.")
     customer = stripe_customer_id(session, tenant=tenant, user_id=payment.user_id, gw=gw)
     if resumed and (found := gw.find_payment(customer_id=customer, payment_key=payment.idempotency_key)):
         return found
@@ -431,6 +454,21 @@ def _other_gateway_result(*, tenant: TenantInfo, payment: Payment) -> ChargeResu
             "custom_id": f"{tenant.id}:{payment.invoice_id or ''}:{payment.attempt_no or ''}",
         },
     )
+
+
+def _card_account(session: Session, card: PaymentMethod) -> str | None:
+    """The Stripe account a saved card lives on: its customer's (None for another gateway's)."""
+    if card.gateway != GatewayName.STRIPE:
+        return None
+    profile = ensure_profile(session, user_id=card.user_id)
+    return profile.stripe_account_id
+
+
+def _note_account(session: Session, payment: Payment, account: str | None) -> None:
+    """Record, before the charge is sent, the account an attempt is made on."""
+    payment.stripe_account_id = account
+    session.add(payment)
+    session.commit()
 
 
 def _release(session: Session, payment: Payment) -> None:
@@ -552,6 +590,7 @@ def top_up(
     if card is None:
         raise DomainError("Add a card first.")
     payment = Payment(
+        stripe_account_id=_card_account(session, card),
         user_id=user_id,
         amount_minor=amount_minor,
         currency=customer_currency(session, session.get(User, user_id)),
@@ -600,7 +639,7 @@ def refund(
         before = payment.refunded_minor
         key = None
         if stripe_paid:
-            (gw or gateway()).refund(
+            (gw or gateway()).on_account(payment.stripe_account_id).refund(
                 payment_intent_id=payment.stripe_payment_intent_id,
                 amount_minor=amount_minor,
                 idempotency_key=f"refund:{payment.stripe_payment_intent_id}:{before}:{amount_minor}",

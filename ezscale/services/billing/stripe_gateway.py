@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import stripe
 from stripe._base_address import BaseAddresses
+from stripe._request_options import RequestOptions
 from stripe.params import PaymentIntentCreateParams, SetupIntentCreateParams
 
 from ezscale.errors import DomainError
@@ -64,10 +65,32 @@ def _retryable(error: stripe.StripeError) -> bool:
 class StripeGateway:
     """Stripe calls used by billing, each retried with back-off while Stripe is unreachable."""
 
-    def __init__(self, client: stripe.StripeClient, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        """`sleep` is injectable so tests of the retry back-off do not wait."""
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        account: str | None = None,
+    ) -> None:
+        """`sleep` is injectable so tests of the retry back-off do not wait. With `account`
+        (a reseller's connected account) every call carries `Stripe-Account`: a direct charge."""
         self.client = client
         self._sleep = sleep
+        self.account = account
+
+    def on_account(self, account: str | None) -> "StripeGateway":
+        """The same gateway acting on `account` (a connected account), or on the platform (None)."""
+        if account == self.account:
+            return self
+        return StripeGateway(self.client, sleep=self._sleep, account=account)
+
+    def _opts(self, idempotency_key: str | None = None) -> RequestOptions:
+        options: RequestOptions = {}
+        if self.account:
+            options["stripe_account"] = self.account
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        return options
 
     def _call(self, fn: Callable[[], T]) -> T:
         settings = get_settings()
@@ -105,7 +128,9 @@ class StripeGateway:
     def create_customer(self, *, email: str, name: str, metadata: dict[str, str]) -> str:
         """Create a Stripe customer; returns its id."""
         customer = self._call(
-            lambda: self.client.v1.customers.create({"email": email, "name": name, "metadata": metadata})
+            lambda: self.client.v1.customers.create(
+                {"email": email, "name": name, "metadata": metadata}, self._opts()
+            )
         )
         return customer.id
 
@@ -118,16 +143,20 @@ class StripeGateway:
             "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
             "metadata": metadata,
         }
-        intent = self._call(lambda: self.client.v1.setup_intents.create(params))
+        intent = self._call(lambda: self.client.v1.setup_intents.create(params, self._opts()))
         return _setup_info(intent)
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:
         """Read a SetupIntent back, to learn whether the card was saved."""
-        return _setup_info(self._call(lambda: self.client.v1.setup_intents.retrieve(setup_intent_id)))
+        return _setup_info(
+            self._call(lambda: self.client.v1.setup_intents.retrieve(setup_intent_id, None, self._opts()))
+        )
 
     def card(self, payment_method_id: str) -> CardInfo:
         """Read a saved card's brand, last digits and expiry."""
-        return _card(self._call(lambda: self.client.v1.payment_methods.retrieve(payment_method_id)))
+        return _card(
+            self._call(lambda: self.client.v1.payment_methods.retrieve(payment_method_id, None, self._opts()))
+        )
 
     def attach(self, *, payment_method_id: str, customer_id: str) -> CardInfo:
         """Attach a card to the customer; a card already attached to it is left as it is."""
@@ -136,7 +165,9 @@ class StripeGateway:
             return current
         try:
             method = self._call(
-                lambda: self.client.v1.payment_methods.attach(payment_method_id, {"customer": customer_id})
+                lambda: self.client.v1.payment_methods.attach(
+                    payment_method_id, {"customer": customer_id}, self._opts()
+                )
             )
         except stripe.CardError as error:
             raise DomainError(error.user_message or "The card was declined.") from error
@@ -144,13 +175,13 @@ class StripeGateway:
 
     def detach(self, payment_method_id: str) -> None:
         """Detach a card from its customer, so it can no longer be charged."""
-        self._call(lambda: self.client.v1.payment_methods.detach(payment_method_id))
+        self._call(lambda: self.client.v1.payment_methods.detach(payment_method_id, None, self._opts()))
 
     def set_default(self, *, customer_id: str, payment_method_id: str) -> None:
         """Make the card the customer's default payment method at Stripe."""
         self._call(
             lambda: self.client.v1.customers.update(
-                customer_id, {"invoice_settings": {"default_payment_method": payment_method_id}}
+                customer_id, {"invoice_settings": {"default_payment_method": payment_method_id}}, self._opts()
             )
         )
 
@@ -176,7 +207,7 @@ class StripeGateway:
         }
         try:
             intent = self._call(
-                lambda: self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+                lambda: self.client.v1.payment_intents.create(params, self._opts(idempotency_key))
             )
         except stripe.CardError as error:
             body: dict[str, Any] = error.json_body if isinstance(error.json_body, dict) else {}
@@ -206,7 +237,7 @@ class StripeGateway:
         }
         try:
             intent = self._call(
-                lambda: self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+                lambda: self.client.v1.payment_intents.create(params, self._opts(idempotency_key))
             )
         except stripe.CardError as error:
             body: dict[str, Any] = error.json_body if isinstance(error.json_body, dict) else {}
@@ -217,7 +248,9 @@ class StripeGateway:
     def find_payment(self, *, customer_id: str, payment_key: str) -> ChargeResult | None:
         """A PaymentIntent this platform already confirmed for `payment_key` (crash recovery):
         through the customer's recent charges, since every confirmed attempt leaves one."""
-        charges = self._call(lambda: self.client.v1.charges.list({"customer": customer_id, "limit": 100}))
+        charges = self._call(
+            lambda: self.client.v1.charges.list({"customer": customer_id, "limit": 100}, self._opts())
+        )
         seen: set[str] = set()
         for charge in charges.data:
             intent = charge.payment_intent
@@ -225,14 +258,16 @@ class StripeGateway:
             if not intent_id or intent_id in seen:
                 continue
             seen.add(intent_id)
-            found = self._call(partial(self.client.v1.payment_intents.retrieve, intent_id))
+            found = self._call(
+                partial(self.client.v1.payment_intents.retrieve, intent_id, None, self._opts())
+            )
             if _metadata(found).get("payment_key") == payment_key:
                 return _charge_result(found)
         return None
 
     def charge_customer(self, charge_id: str) -> str | None:
         """The Stripe customer id a charge belongs to (webhooks use it to find the tenant)."""
-        charge = self._call(lambda: self.client.v1.charges.retrieve(charge_id))
+        charge = self._call(lambda: self.client.v1.charges.retrieve(charge_id, None, self._opts()))
         return (
             charge.customer
             if isinstance(charge.customer, str) or charge.customer is None
@@ -244,7 +279,7 @@ class StripeGateway:
         refund = self._call(
             lambda: self.client.v1.refunds.create(
                 {"payment_intent": payment_intent_id, "amount": amount_minor},
-                {"idempotency_key": idempotency_key},
+                self._opts(idempotency_key),
             )
         )
         return refund.id
@@ -307,7 +342,10 @@ def _default_client(api_key: str, api_base: str | None) -> stripe.StripeClient:
     )
 
 
-def gateway() -> StripeGateway:
-    """The gateway configured by STRIPE_SECRET_KEY and STRIPE_API_BASE."""
+def gateway(account: str | None = None) -> StripeGateway:
+    """The gateway configured by STRIPE_SECRET_KEY and STRIPE_API_BASE, on the platform's
+    account or (with `account`) on a reseller's connected account."""
     settings = get_settings()
-    return StripeGateway(_default_client(settings.stripe_secret_key, settings.stripe_api_base))
+    return StripeGateway(
+        _default_client(settings.stripe_secret_key, settings.stripe_api_base), account=account
+    )

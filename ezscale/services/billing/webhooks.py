@@ -47,7 +47,7 @@ class Outcome:
     event_id: str = ""
 
 
-def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
+def verify(payload: bytes, signature: str | None, *, secret: str | None = None) -> dict[str, Any]:
     """The event, if the Stripe-Signature header is valid for our secret and was signed within
     the tolerance of now, either way; else BadSignature.
 
@@ -57,7 +57,7 @@ def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"),
             signature or "",
-            get_settings().stripe_webhook_secret,
+            secret or get_settings().stripe_webhook_secret,
             tolerance=TOLERANCE_SECONDS,
         )
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
@@ -78,10 +78,25 @@ def _customer_of(obj: dict[str, Any]) -> str | None:
     return customer.get("id") if isinstance(customer, dict) else customer
 
 
-def _parse(payload: bytes, signature: str | None) -> tuple[str, str, dict[str, Any]]:
-    """The event's id, type and object, once its signature holds; BadPayload if it is malformed."""
+def claimed_account(payload: bytes) -> str | None:
+    """The connected account an event says it comes from (unverified: it only chooses which
+    secret must have signed it). None for the platform's own events."""
     try:
-        event = verify(payload, signature)
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    account = event.get("account") if isinstance(event, dict) else None
+    return account if isinstance(account, str) and account else None
+
+
+def _parse(payload: bytes, signature: str | None) -> tuple[str, str, dict[str, Any], str | None]:
+    """The event's id, type, object and connected account, once its signature holds with the
+    secret of its endpoint (the Connect one for a connected account's event); BadPayload if it
+    is malformed."""
+    account = claimed_account(payload)
+    secret = get_settings().stripe_connect_webhook_secret if account else None
+    try:
+        event = verify(payload, signature, secret=secret)
     except ValueError as error:
         raise BadPayload("the payload is not JSON") from error
     event = event if isinstance(event, dict) else {}
@@ -90,7 +105,7 @@ def _parse(payload: bytes, signature: str | None) -> tuple[str, str, dict[str, A
     event_id, kind = event.get("id"), event.get("type")
     if not (isinstance(event_id, str) and event_id and isinstance(kind, str) and isinstance(obj, dict)):
         raise BadPayload("an event needs an id, a type and data.object")
-    return event_id, kind, obj
+    return event_id, kind, obj, account
 
 
 def _tenant_for(obj: dict[str, Any], gw: StripeGateway | None) -> tuple[TenantInfo, int | None] | None:
@@ -117,11 +132,21 @@ def _tenant_for(obj: dict[str, Any], gw: StripeGateway | None) -> tuple[TenantIn
 
 
 def handle(payload: bytes, signature: str | None, *, gw: StripeGateway | None = None) -> Outcome:
-    """Apply one Stripe webhook event exactly once, in the tenant database of the customer it concerns."""
-    event_id, kind, obj = _parse(payload, signature)
+    """Apply one Stripe webhook event exactly once, in the tenant database of the customer it concerns.
+
+    A connected account's event (signed with the Connect secret) reaches only the reseller that
+    account belongs to, and the platform's events only tenants paid on the platform's account:
+    an event naming another tenant's customer writes nothing."""
+    event_id, kind, obj, account = _parse(payload, signature)
+    if kind == "account.updated" and account:
+        from ezscale.services.payments import connect
+
+        changed = connect.account_updated(account, obj)
+        return Outcome("processed" if changed else "ignored", event_id)
     handler = HANDLERS.get(kind)
+    gw = (gw or gateway()).on_account(account) if handler else gw
     found = _tenant_for(obj, gw) if handler else None
-    if handler is None or found is None:
+    if handler is None or found is None or not _routed(found[0], account):
         log.info("stripe event %s (%s) ignored", event_id, kind)
         return Outcome("ignored", event_id)
     tenant, user_id = found
@@ -144,6 +169,19 @@ def handle(payload: bytes, signature: str | None, *, gw: StripeGateway | None = 
             session.rollback()
             raise BadPayload(f"event {event_id} ({kind}) has malformed fields") from error
     return Outcome("processed", event_id)
+
+
+def _routed(tenant: TenantInfo, account: str | None) -> bool:
+    """Whether an event from `account` (None: the platform) may touch `tenant`."""
+    from ezscale.services.payments import connect
+
+    if account is None:
+        return tenant.is_house or not connect.has_connected_account(tenant.id)
+    owner = connect.tenant_for_account(account)
+    if owner is None or owner.id != tenant.id:
+        log.warning("stripe event from %s names tenant %s: not its account", account, tenant.id)
+        return False
+    return True
 
 
 def _payment_for(session: Session, obj: dict[str, Any], intent_id: str | None) -> Payment | None:

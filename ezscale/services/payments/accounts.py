@@ -5,7 +5,9 @@ Stripe is on unless switched off (its keys are the platform's, from the environm
 and BTCPay are off until configured and switched on.
 """
 
+import ipaddress
 import json
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,6 +27,7 @@ from ezscale.services.payments.paypal import PayPalGateway
 from ezscale.services.payments.paypal_client import Credentials as PayPalCredentials
 from ezscale.services.payments.paypal_client import PayPalClient
 from ezscale.services.tenancy.tenants import TenantInfo
+from ezscale.settings import get_settings
 
 # The credential fields of each gateway; the secret ones are never shown back.
 FIELDS = {
@@ -70,6 +73,34 @@ def _credentials(row: GatewayAccount | None) -> dict[str, str]:
     return json.loads(row.credentials) if row is not None and row.credentials else {}
 
 
+def _allowlist() -> set[str]:
+    return {h.strip().lower() for h in get_settings().gateway_host_allowlist.split(",") if h.strip()}
+
+
+def check_public_url(url: str, *, label: str = "gateway") -> str:
+    """A reseller-entered API address the platform may call (no SSRF): https to a host whose
+    every address is public, or a host on EZSCALE_GATEWAY_HOST_ALLOWLIST (the loopback
+    simulators of the demo and tests). DomainError saying what is wrong otherwise."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if host and host in _allowlist() and parts.scheme in ("http", "https"):
+        return url.strip()
+    if parts.scheme != "https" or not host:
+        raise DomainError(f"Enter the {label} address as https://…")
+    if parts.username or parts.password:
+        raise DomainError(f"The {label} address may not contain a user name or password.")
+    try:
+        port = parts.port or 443
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError):
+        raise DomainError(f"The {label} host {host!r} could not be found.") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise DomainError(f"The {label} host {host!r} is not a public address.")
+    return url.strip()
+
+
 def list_accounts(session: Session, *, tenant_id: int) -> list[AccountView]:
     """Every gateway with its state for the tenant, Stripe first."""
     views = []
@@ -99,10 +130,12 @@ def configure(
     credentials: dict[str, str] | None = None,
     actor: AuthUser,
     ip: str = "",
+    public_only: bool = False,
 ) -> AccountView:
     """Switch a gateway on or off and store its credentials; a blank secret keeps the stored one.
 
-    A gateway is switched on only with every credential set and an http(s) API base."""
+    A gateway is switched on only with every credential set and an http(s) API base; with
+    `public_only` (a reseller's entry) only an https address of a public host is taken."""
     name = gateway_name(gateway)
     row = _row(session, tenant_id, name)
     before = {"enabled": row.enabled, "api_base": row.api_base} if row else None
@@ -118,6 +151,8 @@ def configure(
         url = urlsplit(api_base)
         if url.scheme not in ("http", "https") or not url.netloc:
             raise DomainError(f"Enter the {LABELS[name]} API address, such as https://…")
+        if public_only:
+            check_public_url(api_base, label=LABELS[name])
         missing = [k.replace("_", " ") for k in FIELDS[name] if not creds.get(k)]
         if enabled and missing:
             raise DomainError(f"{LABELS[name]} needs {', '.join(missing)} before it can be switched on.")
@@ -139,26 +174,65 @@ def configure(
     return next(v for v in list_accounts(session, tenant_id=tenant_id) if v.gateway == name.value)
 
 
+def configure_reseller(
+    session: Session,
+    *,
+    tenant: TenantInfo,
+    gateway: str,
+    enabled: bool,
+    api_base: str = "",
+    credentials: dict[str, str] | None = None,
+    actor: AuthUser,
+    ip: str = "",
+) -> AccountView:
+    """A reseller owner's own PayPal or BTCPay account (Stripe is connected, not configured)."""
+    from ezscale.services.resellers.roles import require_owner
+
+    require_owner(actor, tenant.id, "set up payment accounts")
+    if gateway_name(gateway) is GatewayName.STRIPE:
+        raise DomainError("Connect your Stripe account with the Connect button.")
+    return configure(
+        session,
+        tenant_id=tenant.id,
+        gateway=gateway,
+        enabled=enabled,
+        api_base=api_base,
+        credentials=credentials,
+        actor=actor,
+        ip=ip,
+        public_only=True,
+    )
+
+
 def enabled_gateways(tenant_id: int) -> list[GatewayName]:
-    """The gateways the tenant's customers can pay with, Stripe first."""
+    """The gateways the tenant's customers can pay with, Stripe first (a reseller's Stripe only
+    once its own account is connected and can charge)."""
+    from ezscale.services.payments import connect
+    from ezscale.services.tenancy.tenants import tenant_info
+
     with central_session() as session:
-        return [GatewayName(v.gateway) for v in list_accounts(session, tenant_id=tenant_id) if v.enabled]
+        names = [GatewayName(v.gateway) for v in list_accounts(session, tenant_id=tenant_id) if v.enabled]
+    if GatewayName.STRIPE in names and not connect.can_take_payments(tenant_info(tenant_id)):
+        names.remove(GatewayName.STRIPE)
+    return names
 
 
 def adapter(tenant: TenantInfo, gateway: str, *, require_enabled: bool = True) -> Gateway:
     """The tenant's gateway, built from its stored account (DomainError when not usable)."""
     name = gateway_name(gateway)
     if name is GatewayName.STRIPE:
-        from ezscale.services.billing.stripe_gateway import gateway as stripe_gateway
+        from ezscale.services.billing.payments import stripe_for
         from ezscale.services.payments.stripe import StripeAdapter
 
-        return StripeAdapter(stripe_gateway())
+        return StripeAdapter(stripe_for(tenant))
     with central_session() as session:
         row = _row(session, tenant.id, name)
         creds, api_base = _credentials(row), row.api_base if row else ""
         enabled = bool(row and row.enabled)
     if row is None or (require_enabled and not enabled):
         raise DomainError(f"{LABELS[name]} is not available here.")
+    if not tenant.is_house:
+        check_public_url(api_base, label=LABELS[name])  # again at use: a name may now resolve inward
     if name is GatewayName.PAYPAL:
         client = PayPalClient(
             api_base,

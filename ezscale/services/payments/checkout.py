@@ -19,6 +19,7 @@ from ezscale.models.tenant import Invoice, InvoiceKind, InvoiceStatus
 from ezscale.money import Money
 from ezscale.services.billing import invoices, locks, timeline
 from ezscale.services.billing.payments import stripe_customer_id
+from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.core.mail import tenant_base_url
 from ezscale.services.payments import accounts
 from ezscale.services.payments.gateway import LABELS, Checkout, CheckoutState, Gateway, GatewayName
@@ -55,6 +56,10 @@ def start(
     name = accounts.gateway_name(gateway)
     save_method = save_method and name is GatewayName.PAYPAL  # only a PayPal wallet is kept
     if name not in accounts.enabled_gateways(tenant.id):
+        if name is GatewayName.STRIPE:
+            from ezscale.services.payments.connect import account_for
+
+            account_for(tenant)  # a reseller not connected yet: "Payments are not available yet."
         raise DomainError(f"{LABELS[name]} is not available here.")
     gw = gw or accounts.adapter(tenant, name.value)
     invoice = locks.lock_invoice(session, invoice_id)
@@ -206,6 +211,11 @@ def _record_payment(
         gateway=gateway.value,
         gateway_ref=None if gateway is GatewayName.STRIPE else state.payment_ref,
         stripe_payment_intent_id=state.payment_ref if gateway is GatewayName.STRIPE else None,
+        stripe_account_id=(
+            ensure_profile(session, user_id=checkout.user_id).stripe_account_id
+            if gateway is GatewayName.STRIPE
+            else None
+        ),
         created_at=clock.now(),
         updated_at=clock.now(),
     )

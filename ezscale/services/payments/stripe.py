@@ -36,7 +36,7 @@ class StripeAdapter:
 
     def test_connection(self) -> None:
         """List one charge: the key works."""
-        self.gw._call(lambda: self.gw.client.v1.charges.list({"limit": 1}))
+        self.gw._call(lambda: self.gw.client.v1.charges.list({"limit": 1}, self.gw._opts()))
 
     def charge_saved(
         self,

@@ -9,7 +9,7 @@ from sqlmodel import select
 from ezscale.models.billing import Payment, PaymentStatus
 from ezscale.models.tenant import CreditEntry, InvoiceStatus
 from ezscale.services.billing import invoices, payments
-from ezscale.services.billing.stripe_gateway import ChargeResult, PaymentProviderUnavailable, gateway
+from ezscale.services.billing.stripe_gateway import ChargeResult, PaymentProviderUnavailable
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 from tests.factories import add_card, add_customer, charges_of, tenant_db
@@ -82,7 +82,7 @@ def test_attempt_after_provider_outage_is_resumed_with_its_key(make_tenant, cloc
         resumed = payments.charge_invoice(session, tenant=tenant, invoice=invoice)
         assert resumed.id == attempt.id and resumed.status is PaymentStatus.SUCCEEDED
         assert invoice.status is InvoiceStatus.PAID and invoice.attempt_count == 1
-    assert [c.amount for c in charges_of(customer) if c.status == "succeeded"] == [2500]
+    assert [c.amount for c in charges_of(customer, tenant) if c.status == "succeeded"] == [2500]
 
 
 def test_an_outcome_reported_twice_counts_once(make_tenant, clock, stripe_env):
@@ -106,7 +106,7 @@ def test_an_outcome_reported_twice_counts_once(make_tenant, clock, stripe_env):
         )
         run.add(claimed)
         run.commit()
-        result = gateway().charge_off_session(
+        result = payments.stripe_for(tenant).charge_off_session(
             customer_id=payments.stripe_customer_id(run, tenant=tenant, user_id=user.id),
             payment_method_id=card.stripe_payment_method_id,
             amount_minor=2500,
@@ -152,4 +152,4 @@ def test_run_goes_on_when_the_provider_is_down_and_the_next_run_resumes(
         attempts = session.exec(select(Payment)).all()
         assert [(a.attempt_no, a.status) for a in attempts] == [(1, PaymentStatus.SUCCEEDED)] * 3
     for customer in customers:
-        assert [c.amount for c in charges_of(customer) if c.status == "succeeded"] == [2500]
+        assert [c.amount for c in charges_of(customer, tenant) if c.status == "succeeded"] == [2500]

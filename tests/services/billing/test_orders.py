@@ -125,13 +125,18 @@ def test_declined_card_leaves_the_order_to_dunning(make_tenant, clock, stripe_en
 
 
 class _UnreachableStripe:
+    account = None
+
+    def on_account(self, account):
+        return self
+
     def charge_off_session(self, **_):
         raise PaymentProviderUnavailable("The payment provider is unavailable; try again later.")
 
 
 def test_order_stands_when_the_card_cannot_be_reached(make_tenant, clock):
     """The order is made before the charge: a provider outage leaves a resumable attempt."""
-    tenant = TenantInfo.of(make_tenant("shop"))
+    tenant = TenantInfo.of(make_tenant("shop", is_house=True))  # on the platform's account
     with tenant_db(tenant) as session:
         user = _customer(session)
         ensure_profile(session, user_id=user.id).stripe_customer_id = "cus_order"

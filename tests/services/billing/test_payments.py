@@ -15,7 +15,7 @@ from ezscale.services.billing import credits, invoices, payments
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
-from tests.factories import add_card, add_customer, tenant_db
+from tests.factories import add_card, add_customer, on_account, tenant_db
 
 DECLINED_ON_CHARGE = "4000000000000341"
 
@@ -41,7 +41,9 @@ def test_saved_card_pays_invoice_after_credit(make_tenant, clock, stripe_env):
         payment = payments.charge_invoice(session, tenant=tenant, invoice=invoice)
         assert payment.status is PaymentStatus.SUCCEEDED and payment.amount_minor == 2000
         assert invoice.status is InvoiceStatus.PAID and invoice.credit_applied_minor == 500
-        intent = gateway().client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+        intent = gateway().client.v1.payment_intents.retrieve(
+            payment.stripe_payment_intent_id, None, on_account(tenant)
+        )
         assert intent.amount == 2000 and intent.status == "succeeded"
         assert intent.metadata["payment_key"] == payment.idempotency_key
         # Charging a paid invoice again does nothing.
@@ -89,7 +91,9 @@ def test_top_up_and_refund(make_tenant, clock, stripe_env):
         assert payment.refunded_minor == 1000
         with pytest.raises(DomainError):
             payments.refund(session, payment=payment, amount_minor=4001, reason="too much")
-        refunds = gateway().client.v1.refunds.list({"payment_intent": payment.stripe_payment_intent_id})
+        refunds = gateway().client.v1.refunds.list(
+            {"payment_intent": payment.stripe_payment_intent_id}, on_account(tenant)
+        )
         assert [r.amount for r in refunds.data] == [1000]
 
 
@@ -113,7 +117,7 @@ def test_interrupted_attempt_resumes_without_second_charge(make_tenant, clock, s
         session.add_all([invoice, pending])
         session.commit()
         customer = payments.stripe_customer_id(session, tenant=tenant, user_id=user.id)
-        gateway().charge_off_session(
+        payments.stripe_for(tenant).charge_off_session(
             customer_id=customer,
             payment_method_id=card.stripe_payment_method_id,
             amount_minor=2500,
@@ -126,7 +130,7 @@ def test_interrupted_attempt_resumes_without_second_charge(make_tenant, clock, s
         clock.advance(payments.ATTEMPT_LEASE)  # the process that made it died
         payments.charge_invoice(session, tenant=tenant, invoice=invoice)
         assert invoice.status is InvoiceStatus.PAID
-        charges = gateway().client.v1.charges.list({"customer": customer}).data
+        charges = gateway().client.v1.charges.list({"customer": customer}, on_account(tenant)).data
         assert len(charges) == 1
         assert session.exec(select(Payment)).one().status is PaymentStatus.SUCCEEDED
 

@@ -104,7 +104,7 @@ def _assert_charged_once(tenant: TenantInfo, stripe_ids: list[str], count: int) 
         assert succeeded == {invoice_id: 1 for invoice_id in by_card}
         subs = session.exec(select(Subscription)).all()
         assert {s.invoiced_through for s in subs} == {datetime(2027, 1, 1, tzinfo=UTC)}
-    assert card_charges_by_invoice(stripe_ids) == {invoice_id: 1 for invoice_id in by_card}
+    assert card_charges_by_invoice(stripe_ids, tenant) == {invoice_id: 1 for invoice_id in by_card}
     assert len(by_card) == sum(1 for n in range(count) if _credit(n) < 600)
 
 
@@ -171,7 +171,7 @@ def test_concurrent_pay_now_clicks_charge_once(make_tenant, clock, stripe_env, c
     with tenant_db(tenant) as session:
         attempts = session.exec(select(Payment).where(Payment.invoice_id == invoice_id)).all()
     assert [(p.attempt_no, p.status) for p in attempts] == [(1, PaymentStatus.SUCCEEDED)]
-    assert card_charges_by_invoice(stripe_ids) == {invoice_id: 1}
+    assert card_charges_by_invoice(stripe_ids, tenant) == {invoice_id: 1}
 
 
 def _payments_made(tenant: TenantInfo) -> int:

@@ -18,7 +18,7 @@ from ezscale.services.billing import invoices, payments
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, gateway
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
-from tests.factories import add_card, add_customer, tenant_db
+from tests.factories import add_card, add_customer, on_account, tenant_db
 
 PAID = 1500
 
@@ -74,7 +74,11 @@ def _given_back(tenant, invoice_id: int, payment_id: int) -> tuple[int, int, int
             )
         ).one()
         assert session.get(Invoice, invoice_id).credited_minor == notes
-    at_stripe = gateway().client.v1.refunds.list({"payment_intent": payment.stripe_payment_intent_id}).data
+    at_stripe = (
+        gateway()
+        .client.v1.refunds.list({"payment_intent": payment.stripe_payment_intent_id}, on_account(tenant))
+        .data
+    )
     return payment.refunded_minor, sum(r.amount for r in at_stripe), notes
 
 
@@ -229,4 +233,4 @@ def test_the_same_refund_sent_again_after_a_failed_call_is_refunded_once(paid_in
 def _refunds_at_stripe(tenant, payment_id: int) -> list:
     with tenant_db(tenant) as session:
         intent = session.get(Payment, payment_id).stripe_payment_intent_id
-    return gateway().client.v1.refunds.list({"payment_intent": intent}).data
+    return gateway().client.v1.refunds.list({"payment_intent": intent}, on_account(tenant)).data

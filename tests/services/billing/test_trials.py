@@ -109,7 +109,7 @@ def test_trial_order_charges_nothing_then_the_run_invoices_and_charges_at_trial_
             datetime(2026, 12, 30, 9, tzinfo=UTC),
         )
         assert runs.daily_run(db, tenant=shop).invoices == 0  # a re-run makes nothing
-        assert card_charges_by_invoice([_stripe_id(db, shop, user.id)]) == {invoice.id: 1}
+        assert card_charges_by_invoice([_stripe_id(db, shop, user.id)], shop) == {invoice.id: 1}
 
         clock.set(datetime(2026, 12, 23, 9, tzinfo=UTC))  # the next renewal: no setup fee again
         assert runs.daily_run(db, tenant=shop).invoices == 1
@@ -150,7 +150,7 @@ def test_cancelling_in_the_trial_charges_nothing(shop, clock, stripe_env, at_per
         db.refresh(service)
         assert sub.status is SubscriptionStatus.CANCELLED and service.status is ServiceStatus.TERMINATED
         assert (_count(db, Invoice), _count(db, Payment)) == (0, 0)
-        assert card_charges_by_invoice([_stripe_id(db, shop, user.id)]) == {}
+        assert card_charges_by_invoice([_stripe_id(db, shop, user.id)], shop) == {}
         messages = db.exec(select(BillingEvent.message).where(BillingEvent.kind == "cancelled")).all()
         assert "nothing charged" in messages[0]
 
@@ -249,4 +249,4 @@ def test_two_orders_at_once_get_one_trial(shop, stripe_env):
         assert len(subs) == 2 and sum(s.trial_plan_id is not None for s in subs) == 1
         (invoice,) = db.exec(select(Invoice)).all()
         assert invoice.status is InvoiceStatus.PAID and invoice.total_minor == 500 + 731
-        assert card_charges_by_invoice([_stripe_id(db, shop, user.id)]) == {invoice.id: 1}
+        assert card_charges_by_invoice([_stripe_id(db, shop, user.id)], shop) == {invoice.id: 1}

@@ -53,7 +53,7 @@ def demo(monkeypatch):
 @pytest.fixture
 def pending_payment(make_tenant, clock, stripe_env):
     """A customer with a Stripe customer and an invoice whose card payment is still pending."""
-    tenant = TenantInfo.of(make_tenant("hooks"))
+    tenant = TenantInfo.of(make_tenant("hooks", is_house=True))
     with tenant_db(tenant) as session:
         user = add_customer(session)
         add_card(session, tenant, user.id)
@@ -284,7 +284,7 @@ def test_localstripe_delivers_signed_events_to_the_endpoint(make_tenant, clock, 
             url=f"http://127.0.0.1:{port}/webhooks/stripe",
             secret=get_settings().stripe_webhook_secret,
         )
-        tenant = TenantInfo.of(make_tenant("live"))
+        tenant = TenantInfo.of(make_tenant("live", is_house=True))
         with tenant_db(tenant) as session:
             user = add_customer(session)
             add_card(session, tenant, user.id)
@@ -308,7 +308,7 @@ def test_localstripe_delivers_signed_events_to_the_endpoint(make_tenant, clock, 
 
 def test_setup_intent_succeeded_saves_the_card_once(make_tenant, clock, stripe_env):
     """The card is saved from the webhook when the page never reported back."""
-    tenant = TenantInfo.of(make_tenant("hooks"))
+    tenant = TenantInfo.of(make_tenant("hooks", is_house=True))
     with tenant_db(tenant) as session:
         user = add_customer(session)
         secret = payments.start_card_setup(session, tenant=tenant, user_id=user.id)

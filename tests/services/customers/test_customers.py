@@ -18,7 +18,7 @@ from ezscale.services.customers import actions
 from ezscale.services.customers.directory import customer_record, search_customers
 from ezscale.services.customers.view import record_view
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
-from tests.factories import add_card, add_customer
+from tests.factories import add_card, add_customer, on_account
 from tests.services.analytics.dataset import build
 
 ADMIN = AuthUser(id=1, tenant_id=1, email="admin@example.test", name="Admin", role="platform_admin")
@@ -182,7 +182,9 @@ def test_refunding_a_card_payment_is_checked_shown_and_audited(central, make_ten
         "$50.00",
         "$15.00",
     )
-    refunds = gateway().client.v1.refunds.list({"payment_intent": payment.stripe_payment_intent_id})
+    refunds = gateway().client.v1.refunds.list(
+        {"payment_intent": payment.stripe_payment_intent_id}, on_account(tenant)
+    )
     assert [r.amount for r in refunds.data] == [1500]
     [entry] = central.exec(select(AuditEntry).where(AuditEntry.action == "customer.refund")).all()
     assert json.loads(entry.after)["amount_minor"] == 1500

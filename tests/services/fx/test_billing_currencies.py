@@ -116,7 +116,7 @@ def test_jpy_end_to_end_in_whole_yen(shop, rates_stored, stripe_env):
             882,
             "JPY",
         )
-        [charge] = charges_of(_stripe_customer(db, user.id))
+        [charge] = charges_of(_stripe_customer(db, user.id), shop)
         assert (charge.amount, charge.currency) == (882, "jpy")  # Stripe: JPY is zero-decimal
         assert Money(invoice.total_minor, "JPY").format() == "882 JPY"
         assert db.get(Service, order.service.id).status.value == "active"
@@ -168,7 +168,7 @@ def test_a_rate_change_between_quote_and_payment_keeps_the_invoice(
             USD_TO_EUR,
             FEED_DAY,
         )
-        [charge] = charges_of(_stripe_customer(db, user.id))
+        [charge] = charges_of(_stripe_customer(db, user.id), shop)
         assert (charge.amount, charge.currency) == (515, "eur")
 
 

@@ -15,13 +15,15 @@ from ezscale.services.payments import accounts, checkout
 from ezscale.services.payments.gateway import GatewayName
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.simulators import paypal as paypal_sim
-from tests.factories import add_customer, tenant_db
+from tests.factories import add_customer, on_account, tenant_db
 from tests.services.payments.conftest import ACTOR, enable_btcpay, open_invoice
 
 
 def test_gateways_switch_on_only_with_credentials_kept_encrypted(make_tenant, clock, paypal):
     tenant = TenantInfo.of(make_tenant("acc"))
-    assert accounts.enabled_gateways(tenant.id) == [GatewayName.STRIPE]
+    assert accounts.enabled_gateways(tenant.id) == []  # a reseller's cards wait for its own Stripe
+    house = TenantInfo.of(make_tenant("house", is_house=True))
+    assert accounts.enabled_gateways(house.id) == [GatewayName.STRIPE]
     with central_session() as central:
         with pytest.raises(DomainError, match="needs client id, secret, webhook id"):
             accounts.configure(
@@ -65,7 +67,7 @@ def test_gateways_switch_on_only_with_credentials_kept_encrypted(make_tenant, cl
             actor=ACTOR,
         )
     assert accounts.test_connection(tenant, "paypal").startswith("PayPal answered")
-    assert accounts.enabled_gateways(tenant.id) == [GatewayName.STRIPE, GatewayName.PAYPAL]
+    assert accounts.enabled_gateways(tenant.id) == [GatewayName.PAYPAL]
     with central_session() as central:
         accounts.configure(
             central,
@@ -112,6 +114,7 @@ def test_one_off_card_pays_an_open_invoice_without_saving_it(make_tenant, clock,
                     "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
                 }
             },
+            on_account(tenant),
         )
         row = checkout.find(session, gateway="stripe", reference=started.reference)
         checkout.refresh(session, tenant=tenant, checkout=row)
@@ -120,7 +123,9 @@ def test_one_off_card_pays_an_open_invoice_without_saving_it(make_tenant, clock,
         assert invoice.status is InvoiceStatus.PAID
         [payment] = session.exec(select(Payment)).all()
         assert (payment.gateway, payment.amount_minor) == ("stripe", 2500)
-        intent = gateway().client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+        intent = gateway().client.v1.payment_intents.retrieve(
+            payment.stripe_payment_intent_id, None, on_account(tenant)
+        )
         assert intent.amount == 2500 and intent.status == "succeeded"
         assert session.exec(select(PaymentMethod)).all() == []
         assert views.default_method_label(session, user_id=user.id) == ""  # no "default card" wording
