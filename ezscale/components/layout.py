@@ -49,7 +49,7 @@ _NAV = {
         ("Plans", routes.RESELLER_PLANS),
         ("Workspaces", routes.RESELLER_WORKSPACES),
         ("Staff", routes.RESELLER_STAFF),
-        ("Payments", routes.RESELLER_GATEWAYS),
+        ("Payment accounts", routes.RESELLER_GATEWAYS),
         ("Storefront", routes.HOME),
     ],
     Area.ADMIN: [

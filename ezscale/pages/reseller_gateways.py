@@ -1,4 +1,4 @@
-"""Reseller area → Payments: the reseller's own Stripe (Connect), PayPal and BTCPay accounts."""
+"""Reseller area → Payment accounts: the reseller's own Stripe (Connect), PayPal and BTCPay accounts."""
 
 import reflex as rx
 
@@ -117,7 +117,9 @@ def _gateway(gateway: GatewayName) -> rx.Component:
     )
 
 
-@area_page(Area.RESELLER, route=routes.RESELLER_GATEWAYS, title="Payments", on_load=S.load, denied=S.denied)
+@area_page(
+    Area.RESELLER, route=routes.RESELLER_GATEWAYS, title="Payment accounts", on_load=S.load, denied=S.denied
+)
 def page() -> rx.Component:
     return rx.vstack(
         rx.text("Where your customers' money goes. Credentials are stored encrypted.", size="2"),

@@ -1,4 +1,4 @@
-"""Reseller → Payments (owner only): connect the reseller's own Stripe account, and its own PayPal
+"""Reseller → Payment accounts (owner only): connect the reseller's own Stripe account, and its own PayPal
 and BTCPay accounts (credentials stored encrypted, never shown back) with a connection test."""
 
 import json

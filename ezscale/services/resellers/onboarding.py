@@ -1,6 +1,6 @@
 """A new reseller's first-run checklist: what stands between a fresh storefront and a business —
-its brand, its own domain, a card for EZSCALE's wholesale invoices, its plans and prices, and its
-first customer. Each step is read from what the reseller has actually done."""
+its brand, its own domain, its own payment account (Stripe Connect) so its customers can pay it, a
+card for EZSCALE's wholesale invoices, its plans and prices, and its first customer. Each step is read from what the reseller has actually done."""
 
 from dataclasses import dataclass
 
@@ -10,6 +10,7 @@ from ezscale import routes
 from ezscale.models.auth import AuditEntry
 from ezscale.models.central import TenantBilling, TenantDomain, VerificationStatus
 from ezscale.models.tenant import Role, User
+from ezscale.services.payments import connect
 from ezscale.services.tenancy.tenants import TenantInfo, is_platform_host
 
 
@@ -53,6 +54,12 @@ def checklist(central: Session, db: Session, *, tenant: TenantInfo) -> list[Step
             routes.RESELLER_BRANDING,
         ),
         Step("domain", "Connect your own domain", own_domain, routes.RESELLER_DOMAINS),
+        Step(
+            "gateway",
+            "Connect your payment account so your customers can pay you",
+            connect.status(central, tenant=tenant).can_charge,
+            routes.RESELLER_GATEWAYS,
+        ),
         Step("payment", "Add the card EZSCALE charges for wholesale invoices", bool(card), routes.RESELLER),
         Step(
             "plans",
