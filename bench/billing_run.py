@@ -436,12 +436,15 @@ def run_gateways(backend: str, customers: int, args: argparse.Namespace) -> dict
     port = stripe_simulator.free_port()
     simulator = stripe_simulator.start(port)
     stripe_base = os.environ["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("EZSCALE_GATEWAY_HOST_ALLOWLIST", "127.0.0.1")  # the loopback simulators
     sims = g.start_sims()
     try:
         with bench_platform(backend):
             migrations.upgrade_central()
             with central_session() as session:
-                tenant = create_tenant(session, name="Bench", slug="bench", owner_email="o@bench.test")
+                tenant = create_tenant(  # the house tenant: its customers pay on the platform accounts
+                    session, name="Bench", slug="bench", owner_email="o@bench.test", is_house=True
+                )
             g.store_rates(RUN_AT.date())
             g.enable_accounts(tenant.id, sims)
             started = time.perf_counter()
