@@ -116,7 +116,7 @@ def _panel_cells(p: dict) -> list[rx.Component]:
                 rx.button(
                     "Test",
                     size="1",
-                    on_click=S.test(p["id"]),
+                    on_click=S.test(p["id"]),  # type: ignore[misc]  # background handler, see pyproject
                     loading=S.testing == p["id"],
                     id=f"test-panel-{p['id']}",
                 ),

@@ -139,7 +139,7 @@ class BillingState(AuthState):
                 )
 
         started, self.error = attempt(run)
-        if self.error:
+        if self.error or started is None:
             return None
         if started.redirect_url:
             return rx.call_script(f"window.location.assign({json.dumps(started.redirect_url)})")

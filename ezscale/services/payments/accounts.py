@@ -27,7 +27,7 @@ from ezscale.services.payments.paypal_client import PayPalClient
 from ezscale.services.tenancy.tenants import TenantInfo
 
 # The credential fields of each gateway; the secret ones are never shown back.
-FIELDS = {
+FIELDS: dict[str, tuple[str, ...]] = {
     GatewayName.STRIPE: (),
     GatewayName.PAYPAL: ("client_id", "secret", "webhook_id"),
     GatewayName.BTCPAY: ("api_key", "store_id", "webhook_secret"),

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Service, Subscription, SubscriptionStatus
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing import credits, payments, subscriptions
@@ -88,19 +89,19 @@ def live_subscription(session: Session, *, service: Service) -> Subscription:
 def plan_options(session: Session, *, user_id: int, service_id: int) -> list[PlanOption]:
     """Active plans of the same kind, interval and currency the service can switch to."""
     service = owned_service(session, user_id=user_id, service_id=service_id)
-    current = session.get(Plan, service.plan_id)
+    current = existing(session, Plan, service.plan_id)
     plans = session.exec(
         select(Plan)
         .where(
             Plan.active,
-            Plan.id != current.id,
+            col(Plan.id) != current.id,
             Plan.service_type == current.service_type,
             Plan.billing_interval == current.billing_interval,
             Plan.currency == current.currency,
         )
-        .order_by(Plan.sort_order, Plan.price_minor, Plan.id)
+        .order_by(col(Plan.sort_order), col(Plan.price_minor), col(Plan.id))
     )
-    return [PlanOption(p.id, p.name, price_label(p)) for p in plans]
+    return [PlanOption(row_id(p), p.name, price_label(p)) for p in plans]
 
 
 def quote(session: Session, *, user_id: int, service_id: int, plan_id: int) -> PlanChangeQuote:
@@ -109,7 +110,7 @@ def quote(session: Session, *, user_id: int, service_id: int, plan_id: int) -> P
     sub = live_subscription(session, service=service)
     if plan_id not in {o.id for o in plan_options(session, user_id=user_id, service_id=service_id)}:
         raise NotFound("No such plan for this service.")
-    old, new = session.get(Plan, sub.plan_id), session.get(Plan, plan_id)
+    old, new = existing(session, Plan, sub.plan_id), existing(session, Plan, plan_id)
     now, start, end = clock.now(), sub.current_period_start, sub.current_period_end
     _, unused_old = split_period(old.price_minor, old.currency, start=start, end=end, at=now)
     _, unused_new = split_period(new.price_minor, new.currency, start=start, end=end, at=now)

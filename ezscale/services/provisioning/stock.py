@@ -8,7 +8,7 @@ answer is kept for a few seconds per plan so a storefront page does not ask the 
 import time
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.db import central_session
 from ezscale.errors import DomainError
@@ -88,7 +88,7 @@ def capacity_view(central: Session) -> list[CapacityRow]:
     rows = []
     mappings = central.exec(
         select(PanelPlanMapping, ProvisioningPanel)
-        .join(ProvisioningPanel, ProvisioningPanel.id == PanelPlanMapping.panel_id)
+        .join(ProvisioningPanel, col(ProvisioningPanel.id) == PanelPlanMapping.panel_id)
         .order_by(ProvisioningPanel.label, PanelPlanMapping.plan_code)
     ).all()
     for mapping, panel in mappings:
