@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ezscale.simulators.kasm import RunningServer
+from ezscale.simulators.rest import RunningServer
 
 
 class DiscordSink:

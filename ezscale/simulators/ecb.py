@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from ezscale.simulators.kasm import RunningServer
+from ezscale.simulators.rest import RunningServer
 
 FEED_PATH = "/stats/eurofxref/eurofxref-daily.xml"
 FAULTS = ("500", "timeout", "malformed", "empty", "negative")
