@@ -9,6 +9,7 @@ is `panel_http`'s, as for the other panels; this module maps the panel's refusal
 409/423 busy, no room, bad token) to the contract's error classes with a message safe to show.
 """
 
+import logging
 from typing import Any
 
 from ezscale.services.provisioning.module import (
@@ -19,6 +20,8 @@ from ezscale.services.provisioning.module import (
     PanelUnavailable,
 )
 from ezscale.services.provisioning.panel_http import PanelHttp, PanelRefused, is_json
+
+log = logging.getLogger(__name__)
 
 PRODUCT = "The VirtFusion panel"
 
@@ -99,10 +102,15 @@ class VirtFusionClient:
     ) -> Any:  # noqa: ANN401 (JSON)
         """One call over `panel_http` (retried only when `safe`, or when it never left); returns
         the reply's `data` (or the whole body without one, None for 204)."""
-        try:
-            reply = self._http.request(method, path, body=json, params=params, safe=safe, create=create)
-        except PanelRefused as error:
-            raise _error(error.status, error.detail) from error
+        for attempt in range(1 + (SAFE_RETRIES if safe else 0)):  # a garbled reply to a read: ask again
+            if attempt:
+                log.info("virtfusion %s %s sent a malformed reply, retry %d", method, path, attempt)
+            try:
+                reply = self._http.request(method, path, body=json, params=params, safe=safe, create=create)
+            except PanelRefused as error:
+                raise _error(error.status, error.detail) from error
+            if is_json(reply.body):
+                break
         body = reply.body
         if not is_json(body):
             raise PanelUnavailable(f"{PRODUCT} sent a malformed reply.")
