@@ -11,8 +11,7 @@ from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import Plan, Role
 from ezscale.services.accounts.sessions import create_admin_session
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
-from tests.browser.conftest import open_site
-from tests.browser.test_reseller_area import _page_as, _session_for
+from tests.browser.conftest import member_session, open_site, page_as
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +90,7 @@ def test_admin_adds_a_plan_and_the_house_storefront_sells_it(live_app, browser: 
 
 
 def test_reseller_owner_reprices_a_plan_but_not_below_wholesale(live_app, browser: Browser):
-    page = _page_as(browser, live_app, _session_for(live_app, "owner@acme.test", Role.RESELLER_OWNER))
+    page = page_as(browser, live_app, member_session(live_app, "owner@acme.test", Role.RESELLER_OWNER))
     try:
         open_site(page, live_app.url("acme.localhost", "/reseller/plans"))
         row = page.locator("[data-plan-row='web-starter']")
