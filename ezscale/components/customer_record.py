@@ -22,6 +22,14 @@ def _field(C, label: str, field: str, **props) -> rx.Component:
     )
 
 
+def _amount_and_reason(C, label: str, prefix: str) -> rx.Component:
+    """The amount and reason of a money action on the table's rows (credit note, refund)."""
+    return rx.cond(
+        _can(C, "money"),
+        rx.hstack(_field(C, label, f"{prefix}_amount"), _field(C, "Reason", f"{prefix}_reason")),
+    )
+
+
 def _actions(C) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -191,10 +199,7 @@ def customer_record(C) -> rx.Component:
             "No services.",
         ),
         rx.heading("Invoices", size="4"),
-        rx.cond(
-            _can(C, "money"),
-            rx.hstack(_field(C, "Credit note amount", "cn_amount"), _field(C, "Reason", "cn_reason")),
-        ),
+        _amount_and_reason(C, "Credit note amount", "cn"),
         cell_table(
             ["Number", "Kind", "Status", "Total", "Issued", "Paid", ""],
             C.invoices,
@@ -203,10 +208,7 @@ def customer_record(C) -> rx.Component:
             "No invoices.",
         ),
         rx.heading("Card payments", size="4"),
-        rx.cond(
-            _can(C, "money"),
-            rx.hstack(_field(C, "Refund amount", "refund_amount"), _field(C, "Reason", "refund_reason")),
-        ),
+        _amount_and_reason(C, "Refund amount", "refund"),
         cell_table(
             ["When", "Invoice", "Status", "Via", "Amount", "Refunded", ""],
             C.payments,
