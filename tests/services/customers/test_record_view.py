@@ -43,8 +43,7 @@ def test_card_payment_and_refund_show_as_money_once_each(central, make_tenant, c
     assert messages == ["Refunded $1.00 of a card payment: asked"]
 
     texts = [
-        item["text"]
-        for item in record_view(customer_record(central, tenant=tenant, user_id=user_id))["timeline"]
+        item.text for item in record_view(customer_record(central, tenant=tenant, user_id=user_id)).timeline
     ]
     assert not any("548" in t or "USD" in t for t in texts), texts
     assert [t for t in texts if "$5.48" in t] == ["Card payment succeeded: $5.48"]  # not the event again
@@ -62,16 +61,16 @@ def test_a_stopped_workspace_shows_stopped_and_actions_follow_the_state(central,
         db.commit()
         user_id, service_id = ws.user_id, ws.service_id
     record = customer_record(central, tenant=house, user_id=user_id)
-    [row] = [s for s in record_view(record)["services"] if s["id"] == str(service_id)]
-    assert row["status"] == "stopped"
-    assert row["actions"].split() == ["suspend", "terminate"]
+    [row] = [s for s in record_view(record).services if s.id == service_id]
+    assert row.status == "stopped"
+    assert row.actions.split() == ["suspend", "terminate"]
 
     actions.change_service(
         actor=ADMIN, tenant=house, user_id=user_id, service_id=service_id, action="suspend"
     )
     record = customer_record(central, tenant=house, user_id=user_id)
-    [row] = [s for s in record_view(record)["services"] if s["id"] == str(service_id)]
-    assert (row["status"], row["actions"].split()) == ("suspended", ["unsuspend", "terminate"])
+    [row] = [s for s in record_view(record).services if s.id == service_id]
+    assert (row.status, row.actions.split()) == ("suspended", ["unsuspend", "terminate"])
     assert actions.allowed_actions(ServiceStatus.TERMINATED) == []
     assert actions.allowed_actions(ServiceStatus.PENDING) == ["terminate"]
 
