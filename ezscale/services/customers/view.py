@@ -1,5 +1,6 @@
 """A customer record as page data (text only; amounts formatted from exact minor units)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -27,7 +28,7 @@ def parse_amount(text: str, currency: str, *, signed: bool = False) -> int:
 
 @dataclass(frozen=True)
 class SearchResultRow:
-    """One line of the admin's customer search, as text, with the link to the record."""
+    """One line of a customer search (admin or reseller), as text, with the link to the record."""
 
     tenant: str
     tenant_name: str
@@ -40,8 +41,20 @@ class SearchResultRow:
     href: str
 
 
-def search_result_rows(rows: list[CustomerRow]) -> list[SearchResultRow]:
-    """The search page's lines for `search_customers` results."""
+def admin_record_link(row: CustomerRow) -> str:
+    """The admin's record page of a customer of any tenant."""
+    return f"{routes.ADMIN_CUSTOMER}?tenant={row.tenant_id}&user={row.user_id}"
+
+
+def reseller_record_link(row: CustomerRow) -> str:
+    """A reseller's record page of one of its own customers."""
+    return f"{routes.RESELLER_CUSTOMER}?user={row.user_id}"
+
+
+def search_result_rows(
+    rows: list[CustomerRow], *, link: Callable[[CustomerRow], str] = admin_record_link
+) -> list[SearchResultRow]:
+    """The search page's lines for `search_customers` results, each linked to its record."""
     return [
         SearchResultRow(
             tenant=r.tenant_slug,
@@ -52,7 +65,7 @@ def search_result_rows(rows: list[CustomerRow]) -> list[SearchResultRow]:
             country=r.country,
             joined=f"{r.joined:%Y-%m-%d}",
             status="active" if r.active else "disabled",
-            href=f"{routes.ADMIN_CUSTOMER}?tenant={r.tenant_id}&user={r.user_id}",
+            href=link(r),
         )
         for r in rows
     ]

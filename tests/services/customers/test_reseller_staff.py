@@ -126,7 +126,7 @@ def test_the_reseller_pages_only_ever_show_the_hosts_own_customers(tenants, cloc
         ResellerCustomersState, host=acme_host, token=acme_support, path="/reseller/customers"
     )
     call(listing, "load")
-    assert [r["email"] for r in listing.results] == ["ann@acme-customer.test"]
+    assert [r.email for r in listing.results] == ["ann@acme-customer.test"]
 
     record = page_state(ResellerCustomerState, host=acme_host, token=acme_support, query=f"user={ann}")
     call(record, "load")
