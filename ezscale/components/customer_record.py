@@ -150,38 +150,24 @@ def _service_cells(C, s: RecordServiceRow) -> list[rx.Component]:
     ]
 
 
-def _invoice_cells(C, i: RecordInvoiceRow) -> list[rx.Component]:
+def _money_cells(
+    C, row: RecordInvoiceRow | RecordPaymentRow, fields: tuple[str, ...], action: rx.Component
+) -> list[rx.Component]:
+    """A row's text cells, then its money action (shown only to staff allowed money actions)."""
     return [
-        rx.table.cell(i.number),
-        rx.table.cell(i.kind),
-        rx.table.cell(i.status),
-        rx.table.cell(i.total),
-        rx.table.cell(i.issued),
-        rx.table.cell(i.paid),
-        rx.table.cell(
-            rx.cond(
-                _can(C, "money"),
-                rx.button("Credit note", size="1", variant="soft", on_click=C.credit_note(i.id)),
-            )
-        ),
+        *(rx.table.cell(getattr(row, f)) for f in fields),
+        rx.table.cell(rx.cond(_can(C, "money"), action)),
     ]
+
+
+def _invoice_cells(C, i: RecordInvoiceRow) -> list[rx.Component]:
+    credit_note = rx.button("Credit note", size="1", variant="soft", on_click=C.credit_note(i.id))
+    return _money_cells(C, i, ("number", "kind", "status", "total", "issued", "paid"), credit_note)
 
 
 def _payment_cells(C, p: RecordPaymentRow) -> list[rx.Component]:
-    return [
-        rx.table.cell(p.at),
-        rx.table.cell(p.invoice),
-        rx.table.cell(p.status),
-        rx.table.cell(p.gateway),
-        rx.table.cell(p.amount),
-        rx.table.cell(p.refunded),
-        rx.table.cell(
-            rx.cond(
-                _can(C, "money"),
-                rx.button("Refund", size="1", variant="soft", color_scheme="red", on_click=C.refund(p.id)),
-            )
-        ),
-    ]
+    refund = rx.button("Refund", size="1", variant="soft", color_scheme="red", on_click=C.refund(p.id))
+    return _money_cells(C, p, ("at", "invoice", "status", "gateway", "amount", "refunded"), refund)
 
 
 def customer_record(C) -> rx.Component:
