@@ -10,17 +10,20 @@ from sqlmodel import select
 
 from ezscale.models.auth import AuditEntry
 from ezscale.models.billing import BillingEvent
+from ezscale.models.central import PlatformAdmin
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
-from ezscale.models.tenant import ServiceStatus
-from ezscale.services.accounts.sessions import AuthUser
+from ezscale.models.tenant import ServiceStatus, User
+from ezscale.services.accounts.sessions import AuthUser, create_admin_session
 from ezscale.services.billing import payments
 from ezscale.services.core.audit_view import audit_rows, changes_text, find_tenant_id, login_rows
 from ezscale.services.customers import actions
 from ezscale.services.customers.directory import customer_record
-from ezscale.services.customers.view import record_view
+from ezscale.services.customers.view import ProfileView, record_view
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
+from ezscale.state.admin_customer import AdminCustomerState
 from tests.factories import add_card, add_customer
 from tests.services.analytics.dataset import build
+from tests.state_harness import call, page_state
 
 ADMIN = AuthUser(id=1, tenant_id=None, email="admin@example.test", name="Admin", role="platform_admin")
 
@@ -141,3 +144,30 @@ def test_audit_filter_finds_a_tenant_by_name_slug_or_id(central, make_tenant):
     assert find_tenant_id(central, "ACME hosting") == acme.id
     assert find_tenant_id(central, str(acme.id)) == acme.id
     assert find_tenant_id(central, "nobody") == 0  # matches no audit row, rather than all of them
+
+
+def test_the_admin_record_page_shows_a_bad_tenant_or_customer_as_no_such_customer(
+    central, make_tenant, clock
+):
+    house, _ = build(central, make_tenant)
+    admin = PlatformAdmin(
+        email="admin@example.test", password_hash="-", created_at=clock.now(), totp_enabled_at=clock.now()
+    )
+    central.add(admin)
+    central.commit()
+    token = create_admin_session(central, admin=admin, method="password+totp")
+    with tenant_session(house) as db:
+        bob = db.exec(select(User).where(User.email == "bob@example.test")).one()
+
+    def opened(query: str) -> AdminCustomerState:
+        page = page_state(
+            AdminCustomerState, host="localhost:3000", token=token, path="/admin/customer", query=query
+        )
+        call(page, "load")
+        return page
+
+    shown = opened(f"tenant={house.id}&user={bob.id}")
+    assert (shown.profile.email, shown.error) == ("bob@example.test", "")
+    for query in ("tenant=abc&user=1", f"tenant={house.id}&user=999999", f"tenant={house.id}&user=x"):
+        page = opened(query)
+        assert (page.profile, page.services, page.error) == (ProfileView(), [], "No such customer."), query
