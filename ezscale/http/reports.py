@@ -10,10 +10,9 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.analytics import PLATFORM_SCOPE
-from ezscale.services.accounts.sessions import current_user
+from ezscale.services.accounts.sessions import SESSION_COOKIE, current_user
 from ezscale.services.analytics.reports import build_report, default_range
 from ezscale.services.tenancy.tenants import HostStatus, resolve_host
-from ezscale.state.auth import SESSION_COOKIE
 
 
 def _report(host: str, token: str, name: str, params) -> Response:
