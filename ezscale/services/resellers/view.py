@@ -1,12 +1,15 @@
-"""What the platform admin's Resellers page shows: every tenant with its domains, status, trial
-and wholesale billing day, as rows of text ready for the page."""
+"""What the reseller pages show, as rows of text ready for the page: the platform admin's list of
+resellers (domains, status, trial, wholesale billing day), and a reseller's overview (its figures
+and its wholesale invoices)."""
 
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from ezscale.models.types import row_id
-from ezscale.services.resellers.wholesale import billing_cycle_days
+from ezscale.money import Money
+from ezscale.services.resellers.dashboard import ResellerSummary
+from ezscale.services.resellers.wholesale import billing_cycle_days, list_wholesale_invoices
 from ezscale.services.tenancy.tenants import list_tenants
 
 
@@ -39,4 +42,52 @@ def reseller_rows(central: Session) -> list[ResellerRow]:
             cycle_day=str(cycle_days.get(row_id(t), "")),
         )
         for t, domains in list_tenants(central)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class StatCard:
+    """A figure on the reseller's overview."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class WholesaleInvoiceRow:
+    """A wholesale invoice as the reseller's overview lists it."""
+
+    id: int
+    number: str
+    period: str
+    total: str
+    status: str
+    due: str
+    problem: str  # why the last charge failed ("" when none did)
+
+
+def overview_cards(summary: ResellerSummary) -> list[StatCard]:
+    """The overview's figures: customers, MRR, margin, revenue and workspace hours this month."""
+    return [
+        StatCard("Customers", str(summary.customers)),
+        StatCard("MRR (retail)", summary.mrr.format()),
+        StatCard("Your margin / month", summary.margin.format()),
+        StatCard("Revenue this month", summary.revenue_this_month.format()),
+        StatCard("Workspace hours this month", f"{summary.usage_hours_this_month.normalize():f}"),
+    ]
+
+
+def wholesale_invoice_rows(central: Session, *, tenant_id: int) -> list[WholesaleInvoiceRow]:
+    """The reseller's wholesale invoices, as `list_wholesale_invoices` orders them."""
+    return [
+        WholesaleInvoiceRow(
+            id=row_id(inv),
+            number=inv.number,
+            period=f"{inv.period_start:%d %b %Y} – {inv.period_end:%d %b %Y}",
+            total=Money(inv.total_minor, inv.currency).format(),
+            status=inv.status.value,
+            due=f"{inv.due_on:%d %b %Y}" if inv.due_on else "",
+            problem=inv.failure_message,
+        )
+        for inv in list_wholesale_invoices(central, tenant_id=tenant_id)
     ]
