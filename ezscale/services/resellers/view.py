@@ -1,6 +1,6 @@
 """What the reseller pages show, as rows of text ready for the page: the platform admin's list of
-resellers (domains, status, trial, wholesale billing day), and a reseller's overview (its figures
-and its wholesale invoices)."""
+resellers (domains, status, trial, wholesale billing day), a reseller's overview (its figures and
+its wholesale invoices) and its monthly usage statistics."""
 
 from dataclasses import dataclass
 
@@ -9,6 +9,7 @@ from sqlmodel import Session
 from ezscale.models.types import row_id
 from ezscale.money import Money
 from ezscale.services.resellers.dashboard import ResellerSummary
+from ezscale.services.resellers.usage_stats import UsageLine, UsageMonth
 from ezscale.services.resellers.wholesale import billing_cycle_days, list_wholesale_invoices
 from ezscale.services.tenancy.tenants import list_tenants
 
@@ -91,3 +92,63 @@ def wholesale_invoice_rows(central: Session, *, tenant_id: int) -> list[Wholesal
         )
         for inv in list_wholesale_invoices(central, tenant_id=tenant_id)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """Hours and retail revenue of one customer or one workspace type."""
+
+    name: str
+    hours: str
+    revenue: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanMarginRow:
+    """A plan: its active services, prices per unit, and the margin (a month's, where it has one)."""
+
+    plan: str
+    active: str
+    retail: str
+    wholesale: str
+    margin: str
+    monthly: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageView:
+    """A month of the reseller's usage statistics, as the usage page shows it."""
+
+    hours: str
+    revenue: str
+    by_customer: list[UsageRow]
+    by_type: list[UsageRow]
+    plans: list[PlanMarginRow]
+
+
+def usage_view(report: UsageMonth) -> UsageView:
+    """The usage page's figures and tables for a month's report."""
+
+    def fmt(minor: int) -> str:
+        return Money(minor, report.currency).format()
+
+    def rows(lines: list[UsageLine]) -> list[UsageRow]:
+        return [UsageRow(u.label, f"{u.hours.normalize():f}", fmt(u.revenue_minor)) for u in lines]
+
+    return UsageView(
+        hours=f"{report.hours.normalize():f}",
+        revenue=fmt(report.revenue_minor),
+        by_customer=rows(report.by_customer),
+        by_type=rows(report.by_type),
+        plans=[
+            PlanMarginRow(
+                p.plan,
+                str(p.active),
+                p.retail,
+                p.wholesale,
+                p.margin,
+                "—" if p.monthly_margin_minor is None else fmt(p.monthly_margin_minor),
+            )
+            for p in report.plans
+        ],
+    )
