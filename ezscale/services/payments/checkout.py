@@ -9,6 +9,8 @@ again"), and applied once under the invoice's lock: the money becomes one `payme
 settles the invoice, and anything beyond what is due becomes account credit.
 """
 
+from dataclasses import dataclass
+
 from sqlmodel import Session, col, func, select
 
 from ezscale import clock, routes
@@ -268,10 +270,18 @@ def return_target(checkout: GatewayCheckout) -> str:
     return routes.invoice_path(checkout.invoice_id)
 
 
-def choices(tenant: TenantInfo) -> list[tuple[str, str]]:
-    """The ways a customer of the tenant can pay an open invoice: (gateway, label), card first."""
+@dataclass(frozen=True, slots=True)
+class PayChoice:
+    """A way to pay an open invoice, as its button reads."""
+
+    gateway: str
+    label: str
+
+
+def choices(tenant: TenantInfo) -> list[PayChoice]:
+    """The ways a customer of the tenant can pay an open invoice, card first."""
     return [
-        (name.value, "A card" if name is GatewayName.STRIPE else LABELS[name])
+        PayChoice(name.value, "A card" if name is GatewayName.STRIPE else LABELS[name])
         for name in accounts.enabled_gateways(tenant.id)
     ]
 
