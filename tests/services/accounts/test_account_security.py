@@ -363,4 +363,4 @@ def test_the_dev_outbox_shows_mail_only_in_the_demo(acme, setting):
     assert (closed.enabled, closed.mails) == (False, [])
     setting("EZSCALE_DEMO", "1")
     opened = _outbox_page("acme.localhost:3000")
-    assert opened.enabled and [m["to"] for m in opened.mails] == ["ann@example.com"]
+    assert opened.enabled and [m.to_address for m in opened.mails] == ["ann@example.com"]
