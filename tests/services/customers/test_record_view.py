@@ -10,10 +10,9 @@ from sqlmodel import select
 
 from ezscale.models.auth import AuditEntry
 from ezscale.models.billing import BillingEvent
-from ezscale.models.central import PlatformAdmin
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import ServiceStatus, User
-from ezscale.services.accounts.sessions import AuthUser, create_admin_session
+from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing import payments
 from ezscale.services.core.audit_view import audit_rows, changes_text, find_tenant_id, login_rows
 from ezscale.services.customers import actions
@@ -21,7 +20,7 @@ from ezscale.services.customers.directory import customer_record
 from ezscale.services.customers.view import ProfileView, record_view
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.admin_customer import AdminCustomerState
-from tests.factories import add_card, add_customer
+from tests.factories import add_card, add_customer, admin_token
 from tests.services.analytics.dataset import build
 from tests.state_harness import call, page_state
 
@@ -150,12 +149,7 @@ def test_the_admin_record_page_shows_a_bad_tenant_or_customer_as_no_such_custome
     central, make_tenant, clock
 ):
     house, _ = build(central, make_tenant)
-    admin = PlatformAdmin(
-        email="admin@example.test", password_hash="-", created_at=clock.now(), totp_enabled_at=clock.now()
-    )
-    central.add(admin)
-    central.commit()
-    token = create_admin_session(central, admin=admin, method="password+totp")
+    token = admin_token(central)
     with tenant_session(house) as db:
         bob = db.exec(select(User).where(User.email == "bob@example.test")).one()
 
