@@ -12,8 +12,7 @@ from ezscale.models.kasm import KasmTemplate, TemplateStatus
 from ezscale.models.tenant import Role, User
 from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
-from tests.browser.conftest import member_session, open_site, page_as
-from tests.browser.test_plan_editor import _admin_token
+from tests.browser.conftest import admin_session, member_session, open_site, page_as
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +42,9 @@ def _restore_house_templates(live_app) -> None:
 
 def test_admin_deprecates_a_template_and_adds_one_and_the_order_form_follows(live_app, browser: Browser):
     context = browser.new_context(viewport={"width": 1300, "height": 900})
-    context.add_cookies([{"name": "ezscale_session", "value": _admin_token(live_app), "url": live_app.url()}])
+    context.add_cookies(
+        [{"name": "ezscale_session", "value": admin_session(live_app), "url": live_app.url()}]
+    )
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
