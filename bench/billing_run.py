@@ -1,4 +1,23 @@
-"""Benchmark: one daily billing run over many customers (issue 5), or two at once (issue 11).
+"""Benchmark: one daily billing run over many customers (issue 5), or two at once (issue 11), or
+charging at the gateways' rate limits (issue 16).
+
+Issue 16's full figure (run it on an idle machine; ~15 min of set-up and charging per backend):
+
+    .venv/bin/python bench/billing_run.py --gateways stripe=80,paypal=15,btcpay=5 --customers 10000 \
+        --currencies USD,EUR,GBP --limits stripe=25,paypal=10,btcpay=10 --error-429 0.02 --error-5xx 0.02 \
+        --backend both
+
+`--gateways MIX`: each customer has one renewal (one invoice) in one of `--currencies` and pays
+by Stripe card, PayPal wallet or crypto (BTCPay: the renewal mails a pay link, crypto cannot be
+charged off-session) in the proportions of MIX. The simulators limit each gateway to `--limits`
+requests a second (Stripe's test mode allows 25) and inject `--error-429` (429 with
+Retry-After) and `--error-5xx` (a 500 after the request ran: the reply is lost) on that share of
+calls; `--burst` (5) requests may come at once. The run charges with `EZSCALE_CHARGE_WORKERS`
+workers (default 8, capped to the database pool). Prints per gateway: charges, charges/s and
+requests/s at the simulator (from its first to its last request let through) against the limit,
+429s and 5xx, and duplicate charges at the simulator (per customer / per invoice) and in the
+database; a second run must charge nothing.
+Target: the binding gateway (Stripe at 80 %) at >= 80 % of its limit, zero duplicates.
 
     .venv/bin/python bench/billing_run.py [--customers 10000] [--items 5] [--backend sqlite|postgres|both]
         [--concurrent 2 [--cards 1000]]
@@ -367,6 +386,152 @@ def run(backend: str, customers: int, items: int) -> dict:
     return {"backend": backend, "customers": customers, "items": customers * items, **figures}
 
 
+def _gw_child(tenant_id: int) -> None:
+    """Issue the renewals, then collect them (timed apart); print figures as JSON."""
+    from ezscale import clock
+    from ezscale.services.billing import charge_pool, runs
+    from ezscale.services.billing.subscriptions import roll_periods
+    from ezscale.services.tenancy.tenants import tenant_info, tenant_session
+
+    clock.set_clock(clock.FrozenClock(RUN_AT))
+    tenant = tenant_info(tenant_id)
+    with tenant_session(tenant) as session:
+        started = time.perf_counter()
+        roll_periods(session)
+        issued = runs.invoice_renewals(session)
+        issue_seconds = time.perf_counter() - started
+        bind = session.get_bind()
+        assert isinstance(bind, sa.Engine)
+        workers = charge_pool.worker_count(bind)
+        started = time.perf_counter()
+        paid, unpaid = runs.collect(session, tenant=tenant)
+        seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "invoices": len(issued),
+                "issue_seconds": issue_seconds,
+                "paid": paid,
+                "unpaid": unpaid,
+                "collect_seconds": seconds,
+                "workers": workers,
+            }
+        )
+    )
+
+
+def run_gateways(backend: str, customers: int, args: argparse.Namespace) -> dict:
+    """Set up customers on three gateways in several currencies, charge their renewals at the
+    simulators' rate limits with faults, count duplicates, run again (nothing more is charged)."""
+    from bench import _gateways as g
+    from ezscale.simulators import stripe as stripe_simulator
+
+    if _DATABASE_URL is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = _DATABASE_URL
+    shares = g.parse_shares(args.gateways, g.GATEWAYS)
+    limits = g.parse_limits(args.limits)
+    currencies = [c.strip().upper() for c in args.currencies.split(",") if c.strip()]
+    port = stripe_simulator.free_port()
+    simulator = stripe_simulator.start(port)
+    stripe_base = os.environ["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+    sims = g.start_sims()
+    try:
+        with bench_platform(backend):
+            migrations.upgrade_central()
+            with central_session() as session:
+                tenant = create_tenant(session, name="Bench", slug="bench", owner_email="o@bench.test")
+            g.store_rates(RUN_AT.date())
+            g.enable_accounts(tenant.id, sims)
+            started = time.perf_counter()
+            _populate(tenant.database_name, customers, 1)
+            by_gateway = g.prepare_customers(
+                tenant.database_name, g.assign(customers, shares), currencies, sims, START
+            )
+            print(
+                f"  {backend}: {customers} customers set up in {time.perf_counter() - started:.1f}s",
+                file=sys.stderr,
+            )
+            g.configure_all(stripe_base, sims, limits, args.error_429, args.error_5xx, args.burst)
+            child = [sys.executable, __file__, "--gw-child", str(tenant.id)]
+            out = subprocess.run(child, env=os.environ.copy(), capture_output=True, text=True)
+            assert out.returncode == 0, out.stderr[-3000:]
+            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            counted = g.limiter_counts(stripe_base, sims)
+            g.configure_all(stripe_base, sims, dict.fromkeys(g.GATEWAYS, 0.0), 0.0, 0.0)
+            with tenant_session_for_bench(tenant.database_name) as conn:
+                stripe_customers = [
+                    c
+                    for c in conn.execute(
+                        sa.text(
+                            "SELECT stripe_customer_id FROM billing_profiles "
+                            "WHERE stripe_customer_id IS NOT NULL"
+                        )
+                    ).scalars()
+                ]
+            dup = g.duplicates(tenant.database_name, stripe_customers, sims)
+            again = subprocess.run(child, env=os.environ.copy(), capture_output=True, text=True)
+            assert again.returncode == 0, again.stderr[-3000:]
+            rerun = json.loads(again.stdout.strip().splitlines()[-1])
+            dup_after = g.duplicates(tenant.database_name, stripe_customers, sims)
+            by_currency = g.invoices_by_currency(tenant.database_name)
+    finally:
+        for running in sims.stopper:
+            running.stop()
+        simulator.terminate()
+        simulator.wait(timeout=10)
+    assert figures["invoices"] == customers, figures
+    return {
+        "backend": backend,
+        "customers": customers,
+        "by_gateway": {name: len(ids) for name, ids in by_gateway.items()},
+        "limits": limits,
+        "figures": figures,
+        "counted": counted,
+        "duplicates": dup,
+        "rerun": rerun,
+        "currencies": by_currency,
+        "rerun_new_charges": sum(dup_after[n]["charges"] - dup[n]["charges"] for n in g.GATEWAYS),
+    }
+
+
+def tenant_session_for_bench(database_name: str):
+    return engine_for(tenant_database_url(database_name)).connect()
+
+
+def print_gateways(r: dict) -> None:
+    f = r["figures"]
+    currencies = ", ".join(f"{n:,} {c}" for c, n in r["currencies"].items())
+    print(
+        f"\n{r['backend']}: {r['customers']:,} invoices ({currencies}; "
+        f"issued in {f['issue_seconds']:.1f} s), "
+        f"collected in {f['collect_seconds']:.1f} s by {f['workers']} workers: {f['paid']:,} paid, "
+        f"{f['unpaid']:,} awaiting crypto or failed; re-run: {r['rerun']['invoices']} invoices, "
+        f"{r['rerun_new_charges']} new charges"
+    )
+    print(
+        "| gateway | invoices | charges | charges/s | limit (req/s) | % of limit (charges) | req/s at sim "
+        "| % of limit (req) | 429 limited / injected | 5xx injected | duplicates (sim / DB) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in ("stripe", "paypal", "btcpay"):
+        c, d, limit = r["counted"][name], r["duplicates"][name], r["limits"][name]
+        span = (c["last_at"] - c["first_at"]) if c.get("first_at") is not None else 0.0
+        span = span or f["collect_seconds"]
+        charges = d["charges"]
+        rate = charges / span if span else 0.0
+        req = c["admitted"] / span if span else 0.0
+        pct = f"{100 * rate / limit:.0f} %" if limit else "–"
+        pct_req = f"{100 * req / limit:.0f} %" if limit else "–"
+        print(
+            f"| {name} | {r['by_gateway'][name]:,} | {charges:,} | {rate:.1f} | {limit:g} | {pct} "
+            f"| {req:.1f} | {pct_req} | {c['limited']:,} / {c['injected_429']:,} | {c['injected_5xx']:,} "
+            f"| {d['sim_duplicates']} / {d['db_duplicates']} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=10_000)
@@ -376,6 +541,13 @@ def main() -> None:
     parser.add_argument(
         "--cards", type=int, default=None, help="customers paying by card (1000 with --concurrent > 1)"
     )
+    parser.add_argument("--gateways", default=None, help="gateway mix, e.g. stripe=80,paypal=15,btcpay=5")
+    parser.add_argument("--currencies", default="USD,EUR,GBP", help="customers' currencies (USD EUR GBP JPY)")
+    parser.add_argument("--limits", default="stripe=25,paypal=10,btcpay=10", help="requests/s per gateway")
+    parser.add_argument("--burst", type=float, default=5, help="requests a gateway lets through at once")
+    parser.add_argument("--error-429", type=float, default=0.02, help="share of calls answered 429")
+    parser.add_argument("--error-5xx", type=float, default=0.02, help="share of calls losing their reply")
+    parser.add_argument("--gw-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--racer", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -385,7 +557,14 @@ def main() -> None:
     if args.racer is not None:
         _racer(args.racer)
         return
+    if args.gw_child is not None:
+        _gw_child(args.gw_child)
+        return
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if args.gateways:
+        for backend in backends:
+            print_gateways(run_gateways(backend, args.customers, args))
+        return
     if args.concurrent > 1 or args.cards:
         cards = 1000 if args.cards is None else args.cards
         print(

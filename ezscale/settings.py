@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # an optional base URL the HTTP check connects to instead of the domain itself (like curl's
     # --resolve; the Host header is still the domain).
     wholesale_workers: int = Field(default=4, ge=1, le=32, alias="EZSCALE_WHOLESALE_WORKERS")
+    # invoices charged at once by a billing run (capped to the tenant database's connection pool)
+    charge_workers: int = Field(default=8, ge=1, le=64, alias="EZSCALE_CHARGE_WORKERS")
     # Collecting wholesale invoices: days to pay, the reminder that many days before the due date,
     # card retries that many days after it (comma-separated), and the grace after the due date
     # before the storefront is suspended.

@@ -43,6 +43,7 @@ _NAV = {
         ("Overview", routes.RESELLER),
         ("Customers", routes.RESELLER_CUSTOMERS),
         ("Usage", routes.RESELLER_USAGE),
+        ("Payments", routes.RESELLER_PAYMENT_REPORT),
         ("Branding", routes.RESELLER_BRANDING),
         ("Domains", routes.RESELLER_DOMAINS),
         ("Plans", routes.RESELLER_PLANS),

@@ -9,7 +9,7 @@ from ezscale import routes
 from ezscale.db import central_session
 from ezscale.http.impersonation import impersonate_end, impersonate_start
 from ezscale.http.payments import gateway_return, gateway_webhook
-from ezscale.http.reports import admin_report
+from ezscale.http.reports import admin_payments_csv, admin_report, reseller_payments_csv
 from ezscale.http.session_cookie import session_handoff, sign_out
 from ezscale.http.stripe_webhook import stripe_webhook
 from ezscale.services.tenancy.brand_assets import ASSET_ROUTE, CONTENT_TYPES, asset_file
@@ -89,6 +89,8 @@ api = Starlette(
         Route(routes.GATEWAY_WEBHOOK, gateway_webhook, methods=["POST"]),
         Route(routes.GATEWAY_RETURN, gateway_return),
         Route(routes.ADMIN_REPORTS + "/{name}.csv", admin_report),
+        Route(routes.ADMIN_PAYMENTS_CSV, admin_payments_csv),
+        Route(routes.RESELLER_PAYMENT_REPORT_CSV, reseller_payments_csv),
         Route(routes.IMPERSONATE, impersonate_start),
         Route(routes.IMPERSONATE + "/end", impersonate_end),
         Route(routes.SESSION_HANDOFF, session_handoff, methods=["GET", "POST"]),  # GET: a clear 403/405

@@ -4,6 +4,7 @@ tenant's currency settings and its plans' fixed prices per currency.
 Rates are kept as the exact decimal strings the ECB publishes (never floats)."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -59,3 +60,5 @@ class PlanPrice(TenantModel, table=True):
     currency: str = Field(max_length=3)
     price_minor: int
     setup_fee_minor: int = Field(default=0)
+    # An hourly plan's fixed rate in this currency, to 6 places like Plan.hourly_rate (price_minor 0).
+    hourly_rate: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 6))

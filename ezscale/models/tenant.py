@@ -87,6 +87,8 @@ class Plan(TenantModel, table=True):
     # A reseller's plan resells this house plan (its provisioning and wholesale source); None:
     # the plan's own code (house plans, and the default catalogue every reseller starts with).
     base_code: str | None = Field(default=None, max_length=60)
+    # Days of free trial a new customer of this plan gets (0: none); one trial per customer and plan.
+    trial_days: int = Field(default=0)
 
     @property
     def provisioning_code(self) -> str:
@@ -123,6 +125,8 @@ class SubscriptionStatus(StrEnum):
 
 class Subscription(TenantModel, table=True):
     __tablename__ = "subscriptions"
+    # One free trial per customer and plan, by the database (NULLs, the paid orders, never clash).
+    __table_args__ = (sa.UniqueConstraint("user_id", "trial_plan_id", name="uq_subscriptions_one_trial"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True)
@@ -136,6 +140,10 @@ class Subscription(TenantModel, table=True):
     created_at: datetime = utc_field()
     # End of the latest period already invoiced (renewals are invoiced ahead of it).
     invoiced_through: datetime | None = utc_field(nullable=True)
+    # A free trial: the plan it was granted for and when it ends (the first paid period starts
+    # then and is invoiced by the billing run at that moment, not ahead of it).
+    trial_plan_id: int | None = Field(default=None, foreign_key="plans.id")
+    trial_ends_at: datetime | None = utc_field(nullable=True)
 
 
 class InvoiceStatus(StrEnum):

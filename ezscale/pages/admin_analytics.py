@@ -239,6 +239,7 @@ def _reports() -> rx.Component:
             )
             for name, label in REPORTS
         ],
+        rx.link("Payments by gateway and currency", href=S.payments_href, id="payments-report-link"),
         wrap="wrap",
         spacing="3",
     )

@@ -51,6 +51,7 @@ def _form() -> rx.Component:
                 _input("Price (hourly: rate per hour)", "price"),
                 _input("Setup fee", "setup_fee"),
                 _input("Sort order", "sort_order"),
+                _input("Trial days (0–90, 0: none)", "trial_days"),
                 rx.checkbox(
                     "On sale", checked=S.form_active, on_change=S.set_form_active, id="plan-form-active"
                 ),
@@ -85,6 +86,7 @@ def _plan_row(p: dict) -> rx.Component:
         rx.table.cell(p["interval"]),
         rx.table.cell(p["price"], " ", p["currency"]),
         rx.table.cell(p["setup_fee"]),
+        rx.table.cell(rx.cond(p["trial_days"] != "0", p["trial_days"] + " days", "—")),
         rx.table.cell(
             rx.cond(p["active"] == "yes", rx.badge("on sale", color_scheme="green"), rx.badge("off"))
         ),
@@ -258,7 +260,7 @@ def page() -> rx.Component:
         ),
         _form(),
         _table(
-            ["Code", "Plan", "Type", "Interval", "Price", "Setup fee", "", "Order", ""],
+            ["Code", "Plan", "Type", "Interval", "Price", "Setup fee", "Trial", "", "Order", ""],
             S.plans,
             _plan_row,
             "plans-table",

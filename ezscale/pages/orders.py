@@ -20,6 +20,10 @@ def _quote() -> rx.Component:
             rx.heading(quote["name"], size="6", id="order-plan"),
             rx.text(quote["description"], color_scheme="gray"),
             rx.text(quote["interval"], " · ", quote["recurring"], id="order-recurring"),
+            rx.cond(
+                quote["trial"] != "",
+                rx.callout(quote["trial"], icon="gift", color_scheme="green", id="order-trial"),
+            ),
             rx.table.root(
                 rx.table.body(
                     _row("Setup fee", quote["setup"], "order-setup"),
@@ -31,22 +35,23 @@ def _quote() -> rx.Component:
                 ),
                 width="100%",
             ),
-            rx.text(
-                "The first period runs to your billing day and is prorated to the second; after "
-                "that you are billed ",
-                quote["recurring"],
-                rx.cond(
-                    quote["default_method"] != "",
-                    rx.fragment(
-                        ". Anything credit does not cover is charged to your default payment method (",
-                        quote["default_method"],
-                        ").",
+            rx.cond(
+                quote["trial_note"] != "",
+                rx.vstack(
+                    rx.text(quote["trial_note"], size="2", color_scheme="gray", id="order-trial-note"),
+                    rx.cond(
+                        quote["default_method"] == "",
+                        rx.text(
+                            "A free trial needs a saved card or PayPal account: ",
+                            rx.link("add one under Billing", href=routes.CLIENT_BILLING),
+                            ", then come back to order.",
+                            size="2",
+                            id="order-trial-needs-method",
+                        ),
                     ),
-                    ". Anything credit does not cover stays on the invoice: pay it from Billing "
-                    "with a card or any other way offered there.",
+                    spacing="1",
                 ),
-                size="2",
-                color_scheme="gray",
+                _terms(quote),
             ),
             rx.button("Place order", on_click=OrderState.place, id="place-order", size="3"),
             spacing="3",
@@ -55,6 +60,25 @@ def _quote() -> rx.Component:
         max_width="560px",
         width="100%",
         id="order-quote",
+    )
+
+
+def _terms(quote) -> rx.Component:
+    return rx.text(
+        "The first period runs to your billing day and is prorated to the second; after that you are billed ",
+        quote["recurring"],
+        rx.cond(
+            quote["default_method"] != "",
+            rx.fragment(
+                ". Anything credit does not cover is charged to your default payment method (",
+                quote["default_method"],
+                ").",
+            ),
+            ". Anything credit does not cover stays on the invoice: pay it from Billing "
+            "with a card or any other way offered there.",
+        ),
+        size="2",
+        color_scheme="gray",
     )
 
 

@@ -8,7 +8,12 @@ from ezscale.components.forms import error_callout
 from ezscale.components.layout import Area, area_page
 from ezscale.components.template_editor import template_editor
 from ezscale.services.tenancy.domains import DomainRow
-from ezscale.state.reseller import ResellerDomainsState, ResellerPlansState, ResellerTemplatesState
+from ezscale.state.reseller import (
+    ResellerCurrenciesState,
+    ResellerDomainsState,
+    ResellerPlansState,
+    ResellerTemplatesState,
+)
 
 
 def _token(value) -> rx.Component:
@@ -138,6 +143,8 @@ def _plan_row(p: dict) -> rx.Component:
         rx.table.cell(p["margin"]),
         rx.table.cell(_plan_input(p, "price", p["unit"], "100px")),
         rx.table.cell(_plan_input(p, "setup_fee", "none", "80px")),
+        rx.table.cell(_plan_input(p, "trial_days", "0", "60px")),
+        rx.table.cell(_plan_input(p, "sort_order", "", "60px")),
         rx.table.cell(
             rx.checkbox(
                 checked=p["active"] == "yes",
@@ -183,6 +190,8 @@ def _add_plan() -> rx.Component:
                 field("Name (optional)", "name", "200px"),
                 field("Price", "price"),
                 field("Setup fee", "setup_fee"),
+                field("Trial days (0–90)", "trial_days"),
+                field("Order", "sort_order", "80px"),
                 rx.button("Add plan", on_click=S.add_plan, id="add-plan"),
                 wrap="wrap",
             ),
@@ -195,11 +204,101 @@ def _add_plan() -> rx.Component:
     )
 
 
+def _currency_price_row(p: dict) -> rx.Component:
+    C = ResellerCurrenciesState
+    return rx.table.row(
+        rx.table.cell(p["plan"]),
+        rx.table.cell(p["currency"]),
+        rx.table.cell(
+            p["price"],
+            " ",
+            rx.cond(p["fixed"] == "yes", rx.badge("fixed"), rx.badge("converted", color_scheme="gray")),
+        ),
+        rx.table.cell(p["wholesale"]),
+        rx.table.cell(
+            rx.input(
+                value=p["draft"],
+                placeholder="blank: convert",
+                on_change=lambda v: C.set_draft(p["key"], v),
+                id="currency-price-" + p["key"],
+                size="1",
+                width="120px",
+            )
+        ),
+        rx.table.cell(
+            rx.button("Save", size="1", on_click=C.save_price(p["key"]), id="currency-price-save-" + p["key"])
+        ),
+        data_currency_price=p["key"],
+    )
+
+
+def _currencies() -> rx.Component:
+    C = ResellerCurrenciesState
+    return rx.card(
+        rx.vstack(
+            rx.heading("Currencies", size="3"),
+            rx.text(
+                "Customers choose one of your enabled currencies when they sign up. A plan without a "
+                "fixed price in a currency is converted from your price at the day's rate; a fixed "
+                "price must be at least the wholesale price at that rate.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.flex(
+                rx.input(
+                    value=C.enabled,
+                    on_change=C.set_enabled,
+                    placeholder="e.g. USD EUR GBP",
+                    id="currencies-enabled",
+                    width="240px",
+                ),
+                rx.el.select(
+                    rx.el.option("To the cent (half-up)", value="minor"),
+                    rx.el.option("Up to a whole unit", value="whole"),
+                    rx.el.option("Up to .99", value="ninety_nine"),
+                    value=C.rounding,
+                    on_change=C.set_rounding,
+                    id="currencies-rounding",
+                ),
+                rx.button("Save currencies", on_click=C.save_settings, id="currencies-save"),
+                wrap="wrap",
+                gap="3",
+                align="center",
+            ),
+            rx.cond(
+                C.prices.length() > 0,
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                *[
+                                    rx.table.column_header_cell(h)
+                                    for h in ("Plan", "Currency", "Price now", "Wholesale", "Fixed price", "")
+                                ]
+                            )
+                        ),
+                        rx.table.body(rx.foreach(C.prices, _currency_price_row)),
+                        size="1",
+                        width="100%",
+                        id="currency-prices-table",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        id="currencies-card",
+    )
+
+
 @area_page(
     Area.RESELLER,
     route=routes.RESELLER_PLANS,
     title="Plans & prices",
-    on_load=ResellerPlansState.load,
+    on_load=[ResellerPlansState.load, ResellerCurrenciesState.load],
     denied=ResellerPlansState.denied,
 )
 def plans() -> rx.Component:
@@ -209,7 +308,9 @@ def plans() -> rx.Component:
         rx.vstack(
             rx.text(
                 "Your plans come from EZSCALE's wholesale catalogue. Set what your customers pay "
-                "(never below wholesale); a new price applies from each customer's next renewal.",
+                "(never below wholesale); a new price applies from each customer's next renewal. "
+                "Trial days (0–90) give each new customer of a plan one free trial: a saved card "
+                "is required, the first invoice comes at the trial's end. Order sorts the storefront.",
                 size="2",
                 color_scheme="gray",
             ),
@@ -225,6 +326,8 @@ def plans() -> rx.Component:
                                 "Margin",
                                 "Price",
                                 "Setup fee",
+                                "Trial days",
+                                "Order",
                                 "On sale",
                                 "",
                             )
@@ -239,6 +342,7 @@ def plans() -> rx.Component:
             overflow_x="auto",
         ),
         _add_plan(),
+        _currencies(),
         width="100%",
         spacing="4",
     )

@@ -16,6 +16,10 @@ def _plan_card(plan: dict[str, str]) -> rx.Component:
             rx.heading(plan["name"], size="4"),
             rx.text(plan["description"], color_scheme="gray", size="2"),
             rx.heading(plan["price"], size="5", color="var(--brand-primary)"),
+            rx.cond(
+                plan["trial"] != "",
+                rx.badge(plan["trial"], color_scheme="green", variant="soft", id="trial-" + plan["code"]),
+            ),
             rx.link(
                 rx.button(plan["action"], width="100%"),
                 href=plan["href"],
@@ -42,6 +46,20 @@ def home() -> rx.Component:
             color_scheme="gray",
         ),
         rx.text(RULE_TEXT, size="2", color_scheme="gray", id="billing-rule"),
+        rx.cond(
+            StorefrontState.currencies.length() > 1,
+            rx.hstack(
+                rx.text("Prices in", size="2"),
+                rx.select(
+                    StorefrontState.currencies,
+                    value=StorefrontState.currency,
+                    on_change=StorefrontState.choose_currency,
+                    aria_label="Currency",
+                    id="currency-picker",
+                ),
+                align="center",
+            ),
+        ),
         rx.grid(
             rx.foreach(StorefrontState.plans, _plan_card),
             columns=rx.breakpoints(initial="1", sm="2", md="3"),

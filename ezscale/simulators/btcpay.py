@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from ezscale.simulators import ratelimit
 from ezscale.simulators.rest import RunningServer, SimHandler, start, wait_forever
 
 DEMO_STORE = "SimStore1"
@@ -58,6 +59,7 @@ class BTCPaySimulator:
     pull_payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     outbox: list[Delivery] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    limiter: ratelimit.RateLimiter = field(default_factory=ratelimit.RateLimiter)
     clock: Callable[[], float] = time.time
     _faults: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -317,10 +319,13 @@ def _handler_for(sim: BTCPaySimulator) -> type[BaseHTTPRequestHandler]:
                 ):
                     return self.send(404, b"Not found", "text/plain")
                 return self.send(303, b"", "text/plain", {"Location": sim.pay(parts[1], parts[2])})
-            status, body = sim.handle(
-                method, url.path, parse_qs(url.query), self.headers.get("Authorization", ""), raw
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            verdict, early = ratelimit.gate(sim.limiter, method, url.path, raw, headers)
+            status, body = early or ratelimit.finish(
+                verdict,
+                sim.handle(method, url.path, parse_qs(url.query), self.headers.get("Authorization", ""), raw),
             )
-            self.send(status, json.dumps(body).encode())
+            self.send(status, json.dumps(body).encode(), headers=verdict.headers())
 
         do_GET = do_POST = _any
 

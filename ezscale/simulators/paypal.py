@@ -7,7 +7,8 @@ with an approval page, captures, Vault v3 payment tokens (saved with a purchase,
 `PayPal-Request-Id` replays the first result (200 instead of 201). Faults are injected per call
 name (`token`, `create_order`, `capture`, `refund`, `verify`): `500`, `timeout` (the call is
 carried out, then the reply never comes in time: a lost response), `declined`
-(INSTRUMENT_DECLINED on capture, a DECLINED capture on a vault charge).
+(INSTRUMENT_DECLINED on capture, a DECLINED capture on a vault charge). Rate limits and random
+429/5xx: `limiter` (`ratelimit.py`, `POST /_config/limits`).
 
 Run alone: `python -m ezscale.simulators.paypal --port 8397`.
 """
@@ -32,6 +33,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from ezscale.simulators import ratelimit
 from ezscale.simulators.rest import RunningServer, SimHandler, start, wait_forever
 
 DEMO_CLIENT_ID = "sim-paypal-client"
@@ -49,6 +51,23 @@ def _id(prefix: str) -> str:
 def body_bytes(event: dict[str, Any]) -> bytes:
     """How the simulator serialises a webhook body (and re-serialises one sent back to verify)."""
     return json.dumps(event, separators=(",", ":")).encode()
+
+
+# Currencies PayPal takes without decimals; any other has two. A value with more decimals than
+# its currency has is refused (DECIMAL_PRECISION), as PayPal does.
+_ZERO_DECIMAL = frozenset({"HUF", "JPY", "TWD"})
+
+
+def _check_precision(amount: dict[str, Any]) -> None:
+    value = str(amount.get("value", ""))
+    places = len(value.split(".", 1)[1]) if "." in value else 0
+    if places > (0 if str(amount.get("currency_code", "")).upper() in _ZERO_DECIMAL else 2):
+        raise Reply(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "DECIMAL_PRECISION",
+            "The currency does not support this many decimals.",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +107,7 @@ class PayPalSimulator:
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     outbox: list[Delivery] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    limiter: ratelimit.RateLimiter = field(default_factory=ratelimit.RateLimiter)
     _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     _replays: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
     _faults: dict[str, list[str]] = field(default_factory=dict)
@@ -99,6 +119,19 @@ class PayPalSimulator:
         """Queue faults for the next calls named `call`."""
         with self._lock:
             self._faults.setdefault(call, []).extend(faults)
+
+    def save_wallet(self, *, client: str = DEMO_CLIENT_ID, email: str = "buyer@example.com") -> str:
+        """A vaulted wallet of `client` made directly (benchmarks, tests); returns its token id."""
+        token_id = _id("VT")[:12]
+        payer_id = _id("P")[:13]
+        view = {
+            "id": token_id,
+            "customer": {"id": "SIMCUST1"},
+            "payment_source": {"paypal": {"email_address": email, "payer_id": payer_id}},
+        }
+        with self._lock:
+            self.vault[token_id] = {"client": client, "email": email, "payer_id": payer_id, "view": view}
+        return token_id
 
     def _fault(self, call: str) -> str | None:
         with self._lock:
@@ -303,6 +336,7 @@ class PayPalSimulator:
         if body.get("intent") != "CAPTURE" or len(units) != 1 or "amount" not in units[0]:
             raise Reply(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER")
         unit = units[0]
+        _check_precision(unit["amount"])
         invoice_id = unit.get("invoice_id")
         if invoice_id and any(
             o["purchase_units"][0].get("invoice_id") == invoice_id and o["_client"] == client
@@ -433,6 +467,8 @@ class PayPalSimulator:
             raise Reply(422, "UNPROCESSABLE_ENTITY", "REFUND_NOT_ALLOWED")
         if done >= total:
             raise Reply(422, "UNPROCESSABLE_ENTITY", "CAPTURE_FULLY_REFUNDED")
+        if body.get("amount"):
+            _check_precision(body["amount"])
         amount = Decimal(str((body.get("amount") or {}).get("value") or (total - done)))
         if amount <= 0 or done + amount > total:
             raise Reply(422, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED")
@@ -501,8 +537,12 @@ def _page(
 
 def _handler_for(sim: PayPalSimulator) -> type[BaseHTTPRequestHandler]:
     class Handler(SimHandler):
-        def _send(self, status: int, data: bytes, content_type: str, location: str = "") -> None:
-            headers = {"Paypal-Debug-Id": secrets.token_hex(6)} | ({"Location": location} if location else {})
+        def _send(
+            self, status: int, data: bytes, content_type: str, location: str = "", extra: dict | None = None
+        ) -> None:
+            headers = {"Paypal-Debug-Id": secrets.token_hex(6), **(extra or {})}
+            if location:
+                headers["Location"] = location
             self.send(status, data, content_type, headers)
 
         def _api(self) -> None:
@@ -511,8 +551,12 @@ def _handler_for(sim: PayPalSimulator) -> type[BaseHTTPRequestHandler]:
             if url.path.startswith("/checkoutnow"):
                 return self._send(*_page(sim, self.command, url.path, url.query, raw))
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, body = sim.handle(self.command, url.path, headers, raw)
-            self._send(status, b"" if body is None else json.dumps(body).encode(), "application/json")
+            verdict, early = ratelimit.gate(sim.limiter, self.command, url.path, raw, headers)
+            status, body = early or ratelimit.finish(
+                verdict, sim.handle(self.command, url.path, headers, raw)
+            )
+            data = b"" if body is None else json.dumps(body).encode()
+            self._send(status, data, "application/json", extra=verdict.headers())
 
         do_GET = do_POST = do_DELETE = _api
 

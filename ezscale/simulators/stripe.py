@@ -12,6 +12,8 @@ Stripe, a restarted simulator (the demo's, with `--state`) has forgotten them.
 
 Stripe Connect (connected accounts, onboarding, data partitioned by `Stripe-Account`) is added by
 `stripe_connect.py`; the idempotency middleware runs first, so a replay is the first reply.
+Before both, `ratelimit.py` refuses calls over the configured rate (429 with `Retry-After`) and
+injects 429/5xx (`POST /_config/limits`, e.g. `{"rate": 25}` for test mode's 25 req/s).
 """
 
 import argparse
@@ -29,7 +31,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from ezscale.simulators import stripe_connect
+from ezscale.simulators import ratelimit, stripe_connect
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -58,6 +60,20 @@ def start(port: int, *, state: Path | None = None) -> subprocess.Popen:
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("the Stripe simulator did not start")
+
+
+def configure_limits(api_base: str, **limits: float) -> dict:
+    """Set the simulator's rate limit and fault rates (`ratelimit.FIELDS`); returns them."""
+    response = httpx.post(f"{api_base}{ratelimit.CONFIG_PATH}", json=limits, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def limits(api_base: str) -> dict:
+    """The simulator's limits and counters (admitted, limited, injected_429, injected_5xx)."""
+    response = httpx.get(f"{api_base}{ratelimit.CONFIG_PATH}", timeout=5)
+    response.raise_for_status()
+    return response.json()
 
 
 def register_webhook(api_base: str, *, url: str, secret: str, name: str = "ezscale") -> None:
@@ -146,6 +162,7 @@ def _serve(port: int, state: Path | None) -> None:
     resources.store.try_load_from_disk()
     stripe_connect.install(web, server.app, resources.store, resources, base_url=f"http://127.0.0.1:{port}")
     server.app.middlewares.insert(0, idempotency_middleware(web))
+    server.app.middlewares.insert(0, ratelimit.aiohttp_middleware(web, ratelimit.RateLimiter()))
     web.run_app(server.app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 

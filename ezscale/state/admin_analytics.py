@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import reflex as rx
 
-from ezscale import clock
+from ezscale import clock, routes
 from ezscale.db import central_session
 from ezscale.errors import DomainError
 from ezscale.models.analytics import PLATFORM_SCOPE
@@ -95,3 +95,9 @@ class AdminAnalyticsState(AdminState):
     @rx.var
     def report_query(self) -> str:
         return f"?scope={self.scope}"
+
+    @rx.var
+    def payments_href(self) -> str:
+        """The payments report of the scope's tenant (every tenant for a platform scope)."""
+        tenant = self.scope.removeprefix("tenant:")
+        return routes.ADMIN_PAYMENTS + (f"?tenant={tenant}" if tenant.isdigit() else "")

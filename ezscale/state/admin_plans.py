@@ -24,7 +24,17 @@ from ezscale.state.messages import attempt, parse_id
 
 SERVICE_TYPES = [t.value for t in ServiceType]
 INTERVALS = [i.value for i in BillingInterval]
-_TEXT_FIELDS = ("name", "code", "description", "service_type", "interval", "price", "setup_fee", "sort_order")
+_TEXT_FIELDS = (
+    "name",
+    "code",
+    "description",
+    "service_type",
+    "interval",
+    "price",
+    "setup_fee",
+    "sort_order",
+    "trial_days",
+)
 _NEW = {f: "" for f in _TEXT_FIELDS} | {"service_type": "vps", "interval": "monthly"}
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 import reflex as rx
 
 from ezscale.errors import DomainError
-from ezscale.money import round_minor
 from ezscale.services.billing import invoices, payments, views
+from ezscale.services.fx.currencies import customer_minor
 from ezscale.services.payments import checkout
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.settings import get_settings
@@ -199,9 +199,8 @@ class BillingState(AuthState):
             return
 
         def charge(db, tenant, user_id):
-            payment = payments.top_up(
-                db, tenant=tenant, user_id=user_id, amount_minor=round_minor(amount, tenant.currency)
-            )
+            minor = customer_minor(db, user_id=user_id, amount=amount)  # in the customer's currency
+            payment = payments.top_up(db, tenant=tenant, user_id=user_id, amount_minor=minor)
             if payment.status.value != "succeeded":
                 raise DomainError(payment.failure_message or "The card was declined.")
 

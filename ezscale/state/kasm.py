@@ -69,7 +69,7 @@ class KasmState(AuthState):
         self._user_id = user.id
         code = self.router.page.params.get("plan_code", "")
         with tenant_session(self._tenant()) as db:
-            types, templates = order_options(db)
+            types, templates = order_options(db, user_id=user.id)
             chosen = type_for_code(db, code) if isinstance(code, str) and code else ""
         self.type_options, self.template_options = types, templates
         self.plan_id = chosen or self.plan_id

@@ -13,6 +13,7 @@ class OrderState(AuthState):
     quote: dict[str, str] = {}
     error: str = ""
     _placed_invoice_id: int = 0
+    _placed_service_id: int = 0  # a free trial: nothing invoiced, the service page shows it
 
     def _plan_code(self) -> str:
         """The route's `[plan_code]` (Reflex adds a var of that name for the dynamic route)."""
@@ -20,7 +21,7 @@ class OrderState(AuthState):
 
     @rx.event
     def load(self):
-        self.quote, self.error, self._placed_invoice_id = {}, "", 0
+        self.quote, self.error, self._placed_invoice_id, self._placed_service_id = {}, "", 0, 0
         user = self._customer()
         if user is None:
             return
@@ -38,6 +39,8 @@ class OrderState(AuthState):
         """Order once per page load (a second click goes to the invoice already made)."""
         if self._placed_invoice_id:
             return rx.redirect(routes.invoice_path(self._placed_invoice_id))
+        if self._placed_service_id:
+            return rx.redirect(routes.service_path(self._placed_service_id))
         user = self._customer()
         if user is None:
             self.error = "Please sign in again."
@@ -51,6 +54,10 @@ class OrderState(AuthState):
         order, self.error = attempt(run)
         if order is None:
             return None
+        if order.invoice is None:
+            self._placed_service_id = order.service.id or 0
+            toast = rx.toast.success(f"Your free trial has started: {self.quote.get('trial', '')}.")
+            return [rx.redirect(routes.service_path(self._placed_service_id)), toast]
         self._placed_invoice_id = order.invoice.id
         number = order.invoice.number
         toast = (

@@ -5,8 +5,15 @@ import reflex as rx
 from ezscale.db import central_session
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.catalogue.offers import add_offer, list_offers
-from ezscale.services.catalogue.plans import PlanForm, list_plans, update_plan
+from ezscale.services.catalogue.plans import (
+    PlanForm,
+    currency_prices,
+    list_plans,
+    set_currency_price,
+    update_plan,
+)
 from ezscale.services.catalogue.retail_prices import pricing
+from ezscale.services.fx.currencies import tenant_currencies, update_currencies
 from ezscale.services.tenancy.domains import (
     DomainRow,
     add_domain,
@@ -20,7 +27,7 @@ from ezscale.state.admin_templates import TemplateEditor
 from ezscale.state.auth import AuthState
 from ezscale.state.messages import attempt, parse_id
 
-_PLAN_FIELDS = ("name", "description", "price", "setup_fee")
+_PLAN_FIELDS = ("name", "description", "price", "setup_fee", "trial_days", "sort_order")
 
 
 class ResellerState(AuthState):
@@ -115,8 +122,8 @@ class ResellerDomainsState(ResellerState):
 
 
 class ResellerPlansState(ResellerState):
-    """The owner edits each plan in its row (name, description, price, setup fee, on sale) and
-    adds plans of its own from EZSCALE's catalogue."""
+    """The owner edits each plan in its row (name, description, price, setup fee, trial days,
+    order, on sale) and adds plans of its own from EZSCALE's catalogue."""
 
     rows: list[dict[str, str]] = []
     offers: list[dict[str, str]] = []
@@ -143,6 +150,8 @@ class ResellerPlansState(ResellerState):
                 "description": p.description,
                 "price": p.price,
                 "setup_fee": p.setup_fee,
+                "trial_days": str(p.trial_days),
+                "sort_order": str(p.sort_order),
                 "active": "yes" if p.active else "",
                 "retail": labels[p.id].retail,
                 "wholesale": labels[p.id].wholesale,
@@ -187,6 +196,8 @@ class ResellerPlansState(ResellerState):
             description=new.get("description") or None,
             price=new.get("price", ""),
             setup_fee=new.get("setup_fee", ""),
+            trial_days=new.get("trial_days", ""),
+            sort_order=new.get("sort_order", ""),
             active=False,
         )
 
@@ -221,6 +232,8 @@ class ResellerPlansState(ResellerState):
             description=row["description"],
             price=row["price"],
             setup_fee=row["setup_fee"],
+            trial_days=row["trial_days"],
+            sort_order=row["sort_order"],
             active=row["active"] == "yes",
         )
 
@@ -238,6 +251,100 @@ class ResellerPlansState(ResellerState):
         self._refresh(tenant)
         self.rows = [unsaved.get(r["id"], r) for r in self.rows]
         return rx.toast.success(f"{name}: saved.")
+
+
+class ResellerCurrenciesState(ResellerState):
+    """The owner's currencies (enabled, rounding) and fixed prices of its plans in them, each
+    at least the wholesale price at today's rate."""
+
+    enabled: str = ""
+    rounding: str = "minor"
+    prices: list[dict[str, str]] = []  # one per plan and other currency, with a draft price
+
+    def _refresh(self, tenant: TenantInfo) -> None:
+        with tenant_session(tenant) as session:
+            settings = tenant_currencies(session)
+            self.enabled, self.rounding = " ".join(settings.enabled), settings.rounding.value
+            self.prices = [
+                {
+                    "key": f"{p.id}:{c.currency}",
+                    "plan": p.name,
+                    "currency": c.currency,
+                    "price": c.price,
+                    "fixed": "yes" if c.fixed else "",
+                    "wholesale": f"{p.wholesale} {p.currency}" if p.wholesale else "—",
+                    "draft": "",
+                }
+                for p in list_plans(session)
+                for c in currency_prices(session, plan_id=p.id)
+            ]
+
+    @rx.event
+    def load(self):
+        redirect, tenant = self._guard()
+        if tenant is not None:
+            self._refresh(tenant)
+        return redirect
+
+    @rx.event
+    def set_enabled(self, value: str):
+        self.enabled = value[:200]
+
+    @rx.event
+    def set_rounding(self, value: str):
+        self.rounding = value[:20]
+
+    @rx.event
+    def set_draft(self, key: str, value: str):
+        self.prices = [{**r, "draft": value[:20]} if r["key"] == key else r for r in self.prices]
+
+    @rx.event
+    def save_settings(self):
+        if (owner := self._owner()) is None:
+            return None
+        user, tenant = owner
+        enabled, rounding, ip = self.enabled, self.rounding, self._ip()
+
+        def run() -> None:
+            with tenant_session(tenant) as session:
+                update_currencies(
+                    session, actor=user, tenant=tenant, enabled=enabled, rounding=rounding, ip=ip
+                )
+
+        _, self.error = attempt(run)
+        if self.error:
+            return None
+        self._refresh(tenant)
+        return rx.toast.success("Currencies saved.")
+
+    @rx.event
+    def save_price(self, key: str):
+        if (owner := self._owner()) is None:
+            return None
+        user, tenant = owner
+        row = next((r for r in self.prices if r["key"] == key), None)
+        if row is None:
+            return None
+        plan_id, _, currency = key.partition(":")
+        ip = self._ip()
+
+        def run() -> None:
+            with tenant_session(tenant) as session:
+                set_currency_price(
+                    session,
+                    actor=user,
+                    tenant=tenant,
+                    plan_id=parse_id(plan_id, "plan"),
+                    currency=currency,
+                    price=row["draft"],
+                    ip=ip,
+                )
+
+        _, self.error = attempt(run)
+        if self.error:
+            return None
+        self._refresh(tenant)
+        return rx.toast.success(f"{row['plan']}: {currency} price saved.")
 
 
 class ResellerTemplatesState(TemplateEditor, ResellerState):

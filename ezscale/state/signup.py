@@ -6,7 +6,7 @@ import reflex as rx
 from ezscale.blocking import run_blocking
 from ezscale.errors import DomainError
 from ezscale.services.accounts import auth
-from ezscale.services.fx.currencies import tenant_currencies
+from ezscale.services.fx.currencies import tenant_currencies, visitor_currency
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 
@@ -44,6 +44,9 @@ class SignupState(AuthState):
         if tenant is not None:
             with tenant_session(tenant) as session:
                 self.currencies = list(tenant_currencies(session).enabled)
+                # The one the visitor picked on the storefront first, so it is preselected.
+                chosen = visitor_currency(session, self.visitor_currency)
+                self.currencies = [chosen, *(c for c in self.currencies if c != chosen)]
         self._user()
 
     @rx.event

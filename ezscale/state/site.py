@@ -15,6 +15,8 @@ class SiteState(rx.State):
     host: str = ""
     is_house: bool = False
     _tenant_id: int = 0
+    # The currency a visitor picked on the storefront (a year; sign-up preselects it).
+    visitor_currency: str = rx.Cookie("", name="ezscale_currency", same_site="lax", max_age=365 * 24 * 3600)
 
     def _resolve(self) -> TenantInfo | None:
         """Resolve the host again (never trust a cached tenant); branding lives in BrandState."""

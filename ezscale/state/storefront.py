@@ -1,15 +1,20 @@
-"""The public storefront: the tenant's own plan catalogue."""
+"""The public storefront: the tenant's own plan catalogue, priced in the currency the visitor
+picks among the tenant's (kept in a cookie)."""
 
 import reflex as rx
 
 from ezscale import routes
 from ezscale.services.catalogue.storefront import list_public_plans
+from ezscale.services.fx.currencies import tenant_currencies, visitor_currency
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.site import SiteState
 
 
 class StorefrontState(SiteState):
     plans: list[dict[str, str]] = []
+    # The tenant's currencies (the base first); one: no picker is shown.
+    currencies: list[str] = []
+    currency: str = ""
 
     @rx.event
     def load(self):
@@ -18,6 +23,8 @@ class StorefrontState(SiteState):
             self.plans = []
             return
         with tenant_session(tenant) as session:
+            self.currencies = list(tenant_currencies(session).enabled)
+            self.currency = visitor_currency(session, self.visitor_currency)
             self.plans = [
                 {
                     "code": p.code,
@@ -25,10 +32,18 @@ class StorefrontState(SiteState):
                     "description": p.description,
                     "price": p.price_label,
                     "kind": p.kind_label,
+                    "trial": p.trial,
                     # Workspaces are started (and billed by the hour) on the workspaces page,
                     # with the chosen type selected there.
                     "href": routes.workspaces_path(p.code) if p.hourly else routes.order_path(p.code),
                     "action": "Launch" if p.hourly else "Order",
                 }
-                for p in list_public_plans(session)
+                for p in list_public_plans(session, currency=self.currency)
             ]
+
+    @rx.event
+    def choose_currency(self, code: str):
+        """Show prices in `code` (kept for the next visit and preselected at sign-up)."""
+        if str(code).upper() in self.currencies:
+            self.visitor_currency = str(code).upper()
+        return StorefrontState.load

@@ -2,7 +2,8 @@
 
 Definitions (also shown on the admin analytics page, `DEFINITIONS`):
 
-- A subscription counts from `created_at` until `cancelled_at` (past-due ones still count), at
+- A subscription counts from `created_at` (a free trial: from `trial_ends_at`, so one
+  cancelled in its trial never counts) until `cancelled_at` (past-due ones still count), at
   the plan it had at that moment (plan switches are kept in `plan_changes`).
 - Its monthly value is the plan price ÷ months of the interval (monthly 1, quarterly 3,
   annual 12), kept to 6 decimal places of a minor unit, never rounded further until shown.
@@ -60,7 +61,8 @@ _PLACES = Decimal("0.000001")
 _ONE_DAY = timedelta(days=1)
 
 DEFINITIONS = [
-    "MRR: active subscriptions (from creation to cancellation, past-due included) at the plan "
+    "MRR: active subscriptions (from creation, or the end of a free trial, to cancellation, "
+    "past-due included) at the plan "
     "held at that time; quarterly plans count price ÷ 3 and annual plans price ÷ 12 per month, "
     "exact to 6 decimal places.",
     "Hourly usage (Kasm) counts in MRR as the usage revenue of the trailing 30 days.",
@@ -156,22 +158,29 @@ def _subscription_events(
             continue
         history = changes.get(row_id(sub), [])
         plan_id = history[0].from_plan_id if history else sub.plan_id
-        begin = sub.created_at
+        paid_from = sub.trial_ends_at or sub.created_at  # a free trial counts from its end
+        begin = max(sub.created_at, paid_from)
         segments: list[PlanChange | None] = [*history, None]
         for step in segments:
             seg_end = step.changed_at if step else end
+            if seg_end is not None and seg_end < paid_from:
+                seg_end = paid_from
             value = monthly_value(plans[plan_id])
             if seg_end is None or seg_end > begin:
                 yield _Event(begin, sub.user_id, value, plan_id=plan_id, count=1)
                 if seg_end is not None:
                     yield _Event(seg_end, sub.user_id, -value, plan_id=plan_id, count=-1)
             if step:
-                begin, plan_id = step.changed_at, step.to_plan_id
+                begin, plan_id = max(step.changed_at, paid_from), step.to_plan_id
 
 
 def _usage_rows(
     session: Session, since: datetime, until: datetime
 ) -> Sequence[tuple[int, datetime, int | None, int | None]]:
+    """Workspace sessions in the tenant's base currency. Those of customers billed in another
+    currency record no exchange rate, so they are not added in here (never mixing currencies);
+    their invoices count in the revenue, converted at the rate each recorded."""
+    base = tenant_currencies(session).base
     return session.exec(
         select(
             col(KasmUsageSession.user_id),
@@ -182,6 +191,7 @@ def _usage_rows(
             col(KasmUsageSession.started_at) < until,
             col(KasmUsageSession.stopped_at).is_not(None),
             col(KasmUsageSession.stopped_at) > since,
+            col(KasmUsageSession.currency) == base,
         )
     ).all()
 

@@ -2,10 +2,13 @@
 
 The quote and the order's first invoice come from the same computation
 (`subscriptions.first_charge`, then the customer's tax), so what the order page shows is what is
-invoiced. Hourly (workspace) plans are not ordered here: they are started on the workspaces page.
+invoiced. A plan with a free trial the customer has not had (`trials`) quotes nothing due today
+and starts its service at once; the billing run invoices it at the trial's end. Hourly
+(workspace) plans are not ordered here: they are started on the workspaces page.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,11 +27,11 @@ from ezscale.models.tenant import (
 )
 from ezscale.models.types import existing, row_id
 from ezscale.money import Money
-from ezscale.services.billing import credits, invoices, payments, subscriptions, timeline
+from ezscale.services.billing import credits, invoices, payments, subscriptions, timeline, trials
 from ezscale.services.billing.profiles import current_anchor_day
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
 from ezscale.services.billing.tax import tax_for, tax_minor
-from ezscale.services.catalogue.storefront import kind_label, price_label
+from ezscale.services.catalogue.storefront import kind_label, price_label, trial_label
 from ezscale.services.tenancy.tenants import TenantInfo
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,9 @@ class Quote:
     tax_minor: int
     total_minor: int
     credit_minor: int
+    trial_days: int = 0  # a free trial: nothing is due today, the first invoice comes at its end
+    trial: str = ""  # "14-day free trial, then €9.00/mo; card required"
+    setup_later_minor: int = 0  # a trial's setup fee, on the first invoice at the trial's end
 
     @property
     def due_now_minor(self) -> int:
@@ -80,20 +86,36 @@ class Quote:
             "total": fmt(self.total_minor),
             "credit": fmt(self.credit_minor),
             "due_now": fmt(self.due_now_minor),
+            "trial": self.trial,
+            "trial_note": self._trial_note(fmt),
         }
+
+    def _trial_note(self, fmt: Callable[[int], str]) -> str:
+        if not self.trial_days:
+            return ""
+        setup = f" plus the {fmt(self.setup_later_minor)} setup fee" if self.setup_later_minor else ""
+        return (
+            f"Nothing is charged today. Your saved payment method is charged {self.recurring}{setup} "
+            f"on {self.period_end:%Y-%m-%d} unless you cancel before then."
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class PlacedOrder:
-    """An order's invoice and the service it created."""
+    """An order's invoice (None for a free trial: nothing is invoiced yet) and its service."""
 
-    invoice: Invoice
+    invoice: Invoice | None
     service: Service
 
     @property
     def paid(self) -> bool:
-        """Whether the order's invoice is already paid (by credit or card)."""
-        return self.invoice.status is InvoiceStatus.PAID
+        """Whether nothing is left to pay: the invoice is paid (by credit or card), or a trial."""
+        return self.invoice is None or self.invoice.status is InvoiceStatus.PAID
+
+    @property
+    def trial(self) -> bool:
+        """Whether the order started a free trial."""
+        return self.invoice is None
 
 
 def _plan(session: Session, plan_code: str) -> Plan:
@@ -134,6 +156,29 @@ def quote(session: Session, *, user_id: int, plan_code: str) -> Quote:
         plan, price, anchor_day=current_anchor_day(session, user_id=user_id), now=clock.now()
     )
     decision = tax_for(session, user)
+    recurring = price_label(plan, price)
+    if trials.trial_available(session, user_id=user_id, plan=plan):
+        now = clock.now()
+        return Quote(
+            plan_code=plan.code,
+            plan_name=plan.name,
+            description=plan.description,
+            kind=kind_label(plan),
+            interval=plan.billing_interval.value.title(),
+            recurring=recurring,
+            currency=currency,
+            setup_minor=0,
+            period_start=now,
+            period_end=trials.trial_end(plan, now=now),
+            period_minor=0,
+            tax_label=decision.label,
+            tax_minor=0,
+            total_minor=0,
+            credit_minor=0,
+            trial_days=plan.trial_days,
+            trial=trial_label(plan, recurring),
+            setup_later_minor=price.setup_fee_minor,
+        )
     tax = tax_minor(first.subtotal_minor, decision.rate_percent, currency)
     total = first.subtotal_minor + tax
     balance = credits.balance_minor(session, user_id=user_id, currency=currency)
@@ -143,7 +188,7 @@ def quote(session: Session, *, user_id: int, plan_code: str) -> Quote:
         description=plan.description,
         kind=kind_label(plan),
         interval=plan.billing_interval.value.title(),
-        recurring=price_label(plan, price),
+        recurring=recurring,
         currency=currency,
         setup_minor=first.setup_minor,
         period_start=first.start,
@@ -170,6 +215,15 @@ def place_order(
     require_in_stock(_provisioning_code(session, plan_code))
     plan = _plan(session, plan_code)
     _customer(session, user_id)
+    if trials.trial_available(session, user_id=user_id, plan=plan):
+        trials.require_payment_method(session, user_id=user_id)
+        trial = trials.start_trial(session, user_id=user_id, plan=plan)
+        if trial is not None:
+            service = existing(session, Service, trial.service_id)
+            _start_service(session, service, invoice=None)
+            session.commit()
+            return PlacedOrder(invoice=None, service=service)
+        plan = _plan(session, plan_code)  # the trial went to a concurrent order: a paid order
     sub, invoice = subscriptions.subscribe(session, user_id=user_id, plan_id=row_id(plan))
     if invoice.status is InvoiceStatus.OPEN:
         invoices.apply_credit(session, invoice)
@@ -189,9 +243,7 @@ def activate_paid_services(session: Session, invoice: Invoice) -> None:
     A plan mapped to a panel gets a provisioning job (sent to the worker after the commit; the
     service goes provisioning → active or failed); any other plan is active at once. Either way
     the customer's timeline says so."""
-    from ezscale.services.provisioning.jobs import enqueue_provisioning
     from ezscale.services.provisioning.lifecycle import follow_plan
-    from ezscale.services.provisioning.registry import is_provisioned
 
     for service_id in {i.service_id for i in invoices.lines(session, invoice) if i.service_id}:
         follow_plan(session, service_id=service_id)  # a paid plan change reaches the panel
@@ -204,23 +256,36 @@ def activate_paid_services(session: Session, invoice: Invoice) -> None:
         .distinct()
     ).all()
     for service in pending:
-        plan = existing(session, Plan, service.plan_id)
-        if is_provisioned(plan.provisioning_code):
-            enqueue_provisioning(session, service=service)
-            timeline.record(
-                session,
-                user_id=service.user_id,
-                invoice_id=invoice.id,
-                kind="service_provisioning",
-                message=f"{service.label} (service #{service.id}) being set up: {invoice.number} paid",
-            )
-            continue
-        service.status, service.status_reason = ServiceStatus.ACTIVE, ""
-        session.add(service)
+        _start_service(session, service, invoice=invoice)
+
+
+def _start_service(session: Session, service: Service, *, invoice: Invoice | None) -> None:
+    """Start a pending service (not committed): a provisioning job for a plan mapped to a panel,
+    else active at once; paid by `invoice`, or a free trial (None)."""
+    from ezscale.services.provisioning.jobs import enqueue_provisioning
+    from ezscale.services.provisioning.registry import is_provisioned
+
+    paid = invoice.number if invoice is not None else ""
+    invoice_id = invoice.id if invoice is not None else None
+    plan = existing(session, Plan, service.plan_id)
+    if is_provisioned(plan.provisioning_code):
+        enqueue_provisioning(session, service=service)
         timeline.record(
             session,
             user_id=service.user_id,
-            invoice_id=invoice.id,
-            kind="service_activated",
-            message=f"{service.label} (service #{service.id}) active: invoice {invoice.number} paid",
+            invoice_id=invoice_id,
+            kind="service_provisioning",
+            message=f"{service.label} (service #{service.id}) being set up: "
+            + (f"{paid} paid" if paid else "free trial"),
         )
+        return
+    service.status, service.status_reason = ServiceStatus.ACTIVE, ""
+    session.add(service)
+    timeline.record(
+        session,
+        user_id=service.user_id,
+        invoice_id=invoice_id,
+        kind="service_activated",
+        message=f"{service.label} (service #{service.id}) active: "
+        + (f"invoice {paid} paid" if paid else "free trial"),
+    )

@@ -10,6 +10,7 @@ in between leaves the row pending: the next actor resumes it with the same key (
 PaymentIntent up first), so an invoice attempt is one charge whoever retries it.
 """
 
+import logging
 import secrets
 from datetime import timedelta
 
@@ -27,8 +28,10 @@ from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import ChargeResult, StripeGateway, gateway
 from ezscale.services.core.mail import PendingMail, tenant_base_url, write_pending
 from ezscale.services.fx.currencies import customer_currency
-from ezscale.services.payments.gateway import GatewayName
+from ezscale.services.payments.gateway import GatewayName, GatewayUnavailable
 from ezscale.services.tenancy.tenants import TenantInfo
+
+log = logging.getLogger(__name__)
 
 # An attempt pending for longer than this was interrupted (its process died): the next actor
 # resumes it with the same key. Younger, it is in flight and nobody else touches it.
@@ -147,6 +150,29 @@ def default_card(session: Session, *, user_id: int) -> PaymentMethod | None:
     return next((c for c in cards if c.is_default), cards[0] if cards else None)
 
 
+def renew_by_crypto(session: Session, *, user_id: int) -> PaymentMethod:
+    """Make crypto (BTCPay) the customer's way to pay renewals: each renewal then mails a BTCPay
+    pay link instead of charging a saved method. Idempotent; committed."""
+    token = f"btcpay:{user_id}"
+    method = session.exec(
+        select(PaymentMethod).where(PaymentMethod.stripe_payment_method_id == token)
+    ).first() or PaymentMethod(
+        user_id=user_id,
+        stripe_payment_method_id=token,
+        brand="crypto",
+        gateway=GatewayName.BTCPAY.value,
+        created_at=clock.now(),
+    )
+    method.removed_at = None
+    for other in list_cards(session, user_id=user_id):
+        other.is_default = False
+        session.add(other)
+    method.is_default = True
+    session.add(method)
+    session.commit()
+    return method
+
+
 def _own_card(session: Session, user_id: int, card_id: int) -> PaymentMethod:
     card = session.get(PaymentMethod, card_id)
     if card is None or card.user_id != user_id or card.removed_at is not None:
@@ -240,15 +266,19 @@ def charge_invoice(
     claim = _claim(session, tenant=tenant, invoice_id=row_id(invoice), attempts_seen=attempts_seen)
     if claim is None:
         return None
+    if isinstance(claim, Invoice):
+        _crypto_renewal(session, tenant=tenant, invoice=claim)
+        return None
     payment, resumed = claim
     return _send(session, tenant=tenant, payment=payment, gw=gw or gateway(), resumed=resumed)
 
 
 def _claim(
     session: Session, *, tenant: TenantInfo, invoice_id: int, attempts_seen: int | None
-) -> tuple[Payment, bool] | None:
+) -> tuple[Payment, bool] | Invoice | None:
     """Under the invoice's lock: resume an interrupted attempt, or apply credit and number a new
-    attempt (committed). Returns (attempt, resumed) or None when there is nothing to charge."""
+    attempt (committed). Returns (attempt, resumed), the invoice when its customer renews by
+    crypto (the attempt is counted, nothing is charged), or None when there is nothing to charge."""
     from ezscale.services.billing.dunning import on_payment_failed
 
     invoice = locks.lock_invoice(session, invoice_id)
@@ -283,6 +313,9 @@ def _claim(
         on_payment_failed(session, invoice, message="No saved card")
         session.commit()
         return None
+    if card.gateway == GatewayName.BTCPAY:  # crypto is pushed by the payer: a pay link instead
+        session.commit()
+        return invoice
     payment = Payment(
         user_id=invoice.user_id,
         invoice_id=invoice.id,
@@ -298,6 +331,38 @@ def _claim(
     session.add(payment)
     session.commit()
     return payment, False
+
+
+def _crypto_renewal(session: Session, *, tenant: TenantInfo, invoice: Invoice) -> None:
+    """A renewal attempt of a customer who pays by crypto (BTCPay), which cannot be charged
+    off-session: a BTCPay invoice for what is due (`checkout.start` keeps one open per invoice,
+    so a retried attempt is the same one) and a mail with its pay link. The payment arrives by
+    BTCPay's webhook, like any checkout."""
+    from ezscale.services.payments import checkout
+
+    try:
+        started = checkout.start(
+            session, tenant=tenant, user_id=invoice.user_id, invoice_id=row_id(invoice), gateway="btcpay"
+        )
+    except GatewayUnavailable:
+        raise
+    except DomainError as error:  # BTCPay switched off, or credit paid it meanwhile
+        log.info("invoice %s: no crypto pay link (%s)", invoice.number, error)
+        return
+    user = existing(session, User, invoice.user_id)
+    due = Money(invoices.amount_due(invoice), invoice.currency)
+    write_pending(
+        session,
+        [
+            PendingMail(
+                to=user.email,
+                subject=f"Invoice {invoice.number}: pay {due.format()} in crypto",
+                text=f"Your renewal invoice {invoice.number} is due. Pay it here: {started.redirect_url}",
+                kind="crypto_pay_link",
+            )
+        ],
+    )
+    session.commit()
 
 
 def _send(

@@ -4,7 +4,8 @@ Each invoice is made in the same transaction as the marks that say "this is invo
 subscription's `invoiced_through`, a usage charge's `invoice_id`), so a run that is repeated, or
 killed and restarted, bills everything exactly once. Renewals commit a batch of customers at a
 time, re-reading the batch's subscriptions under lock; charging claims each invoice attempt
-under the invoice's lock (`payments.charge_invoice`). A per-tenant lease (`leases`) keeps a
+under the invoice's lock (`payments.charge_invoice`), by a bounded pool of workers
+(`charge_pool`) so that a run keeps up with the gateways' rate. A per-tenant lease (`leases`) keeps a
 second run of a kind from starting while one runs. Work is read in keyset pages, so memory stays
 flat however many customers a tenant has.
 """
@@ -20,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from ezscale import clock
@@ -35,15 +36,25 @@ from ezscale.models.tenant import (
     User,
 )
 from ezscale.models.types import existing, row_id
-from ezscale.services.billing import credits, dunning, invoice_mail, invoices, leases, locks, payments
+from ezscale.services.billing import (
+    charge_pool,
+    credits,
+    dunning,
+    invoice_mail,
+    invoices,
+    leases,
+    locks,
+    payments,
+)
 from ezscale.services.billing.dunning import DunningReport
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import latest_anchor, period_end
-from ezscale.services.billing.stripe_gateway import StripeGateway
+from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
 from ezscale.services.billing.subscriptions import period_line, roll_periods
 from ezscale.services.billing.usage_charges import invoice_line
 from ezscale.services.fx.currencies import tenant_currencies
 from ezscale.services.fx.pricing import PlanPricing, plan_pricing
+from ezscale.services.payments.gateway import GatewayUnavailable
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 
@@ -87,11 +98,14 @@ def invoice_renewals(session: Session, *, beat: Callable[[], None] = lambda: Non
     Each batch re-reads its customers' due subscriptions under lock: a page read earlier may be
     stale (another run may have invoiced them meanwhile, and their objects would then show the
     next period as due), so nothing is issued from it directly. `beat` renews the run's lease."""
-    horizon = clock.now() + timedelta(days=get_settings().renewal_days_ahead)
+    now = clock.now()
+    horizon = now + timedelta(days=get_settings().renewal_days_ahead)
     due = (
         col(Subscription.status) != SubscriptionStatus.CANCELLED,
         col(Subscription.cancel_at_period_end).is_(False),
         col(Subscription.invoiced_through) <= horizon,
+        # A free trial is invoiced when it ends, not ahead of it (cancelling in it costs nothing).
+        or_(col(Subscription.trial_ends_at).is_(None), col(Subscription.trial_ends_at) <= now),
     )
     made: list[int] = []
     prices = _RunPrices(tenant_currencies(session).base)
@@ -213,6 +227,16 @@ def _renew_batch(
         lines = []
         for sub, plan, price in items:
             end = period_end(start, plan.billing_interval)
+            if sub.trial_ends_at == start and price.setup_fee_minor:  # the first invoice after a trial
+                lines.append(
+                    invoices.add_line(
+                        session,
+                        invoice,
+                        description=f"{plan.name} setup",
+                        unit_minor=price.setup_fee_minor,
+                        service_id=sub.service_id,
+                    )
+                )
             lines.append(
                 invoices.add_line(
                     session,
@@ -315,9 +339,9 @@ def collect(
         col(Payment.updated_at) <= now - payments.ATTEMPT_LEASE,
     )
     for ids in _pages(session, interrupted, col(Payment.invoice_id)):
-        for invoice_id in ids:
-            charged, failed = _tally(_charge(session, tenant, invoice_id, gw, None), charged, failed)
-            beat()
+        for status in charge_pool.charge_each(session, ids, partial(_charge_status, tenant=tenant, gw=gw)):
+            charged, failed = _tally(status, charged, failed)
+        beat()
     for ids in _pages(session, select(col(Invoice.id)).where(*due_first), col(Invoice.id)):
         for chunk in _batched(ids, BATCH):
             # Credit first for the whole batch in one transaction; cards one by one after it.
@@ -332,10 +356,19 @@ def collect(
                     session, invoice, available=balances.get(key, 0), flush=False
                 )
             session.commit()
+            # Cards in parallel (each worker its own session; the invoice lock keeps it once).
+            to_charge = [row_id(invoice) for invoice in batch if invoice.status is InvoiceStatus.OPEN]
+            statuses = dict(
+                zip(
+                    to_charge,
+                    charge_pool.charge_each(
+                        session, to_charge, partial(_charge_status, tenant=tenant, gw=gw, attempts_seen=0)
+                    ),
+                    strict=True,
+                )
+            )
             for invoice in batch:
-                if invoice.status is InvoiceStatus.OPEN:
-                    _charge(session, tenant, row_id(invoice), gw, 0)
-                charged, failed = _tally(invoice, charged, failed)
+                charged, failed = _tally(statuses.get(row_id(invoice), invoice.status), charged, failed)
             beat()
     return charged, failed
 
@@ -349,11 +382,26 @@ def _charge(
         payments.charge_invoice(session, tenant=tenant, invoice=invoice, gw=gw, attempts_seen=attempts_seen)
     except payments.PaymentInProgress:
         log.info("invoice %s: another actor's payment attempt is in flight", invoice.number)
+    except (PaymentProviderUnavailable, GatewayUnavailable):
+        # The attempt was released: the next run resumes it with its key. The others go on.
+        log.warning("invoice %s: the payment provider is unavailable; left for the next run", invoice.number)
     return invoice
 
 
-def _tally(invoice: Invoice, charged: int, failed: int) -> tuple[int, int]:
-    return (charged + 1, failed) if invoice.status is InvoiceStatus.PAID else (charged, failed + 1)
+def _charge_status(
+    session: Session,
+    invoice_id: int,
+    *,
+    tenant: TenantInfo,
+    gw: StripeGateway | None,
+    attempts_seen: int | None = None,
+) -> InvoiceStatus:
+    """`_charge` in a worker's session: the invoice's status after the attempt."""
+    return _charge(session, tenant, invoice_id, gw, attempts_seen).status
+
+
+def _tally(status: InvoiceStatus, charged: int, failed: int) -> tuple[int, int]:
+    return (charged + 1, failed) if status is InvoiceStatus.PAID else (charged, failed + 1)
 
 
 def run_dunning(

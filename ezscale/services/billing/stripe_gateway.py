@@ -17,6 +17,7 @@ from stripe._base_address import BaseAddresses
 from stripe.params import PaymentIntentCreateParams, SetupIntentCreateParams
 
 from ezscale.errors import DomainError
+from ezscale.services.payments import http_retry
 from ezscale.services.payments.gateway import ChargeResult
 from ezscale.settings import get_settings
 
@@ -70,10 +71,23 @@ class StripeGateway:
 
     def _call(self, fn: Callable[[], T]) -> T:
         settings = get_settings()
-        attempt = 0
+        attempt = limited = 0
+        waited = 0.0
         while True:
             try:
                 return fn()
+            except stripe.RateLimitError as error:
+                # Refused before it ran: wait what Retry-After asks, resend (same key), uncounted.
+                if waited < http_retry.RATE_LIMIT_WAIT_SECONDS:
+                    limited += 1
+                    default = settings.stripe_retry_base_seconds * 2 ** min(limited - 1, 5)
+                    delay = http_retry.rate_limit_wait(http_retry.retry_after_header(error.headers, default))
+                    self._sleep(delay)
+                    waited += max(delay, 0.001)
+                    continue
+                raise PaymentProviderUnavailable(
+                    "The payment provider is unavailable; try again later."
+                ) from error
             except stripe.StripeError as error:
                 if not _retryable(error) or attempt >= settings.stripe_max_retries:
                     if _retryable(error):

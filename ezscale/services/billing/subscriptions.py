@@ -155,13 +155,18 @@ def cancel(session: Session, *, subscription: Subscription, at_period_end: bool 
     Either way a renewal already issued for the next period is voided or credited."""
     if subscription.status is SubscriptionStatus.CANCELLED:
         raise DomainError("This subscription is already cancelled.")
+    trial = subscription.trial_ends_at is not None and clock.now() < subscription.trial_ends_at
     if at_period_end:
         subscription.cancel_at_period_end = True
         renewal_changes.follow_cancel(session, subscription=subscription)
         message = f"Cancels at period end {subscription.current_period_end:%Y-%m-%d}"
+        if trial:
+            message = (
+                f"Free trial cancelled: ends {subscription.current_period_end:%Y-%m-%d}, nothing charged"
+            )
     else:
         _end(session, subscription)
-        message = "Cancelled immediately"
+        message = "Free trial cancelled immediately, nothing charged" if trial else "Cancelled immediately"
     session.add(subscription)
     timeline.record(session, user_id=subscription.user_id, kind="cancelled", message=message)
     session.commit()
@@ -193,6 +198,10 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     to the second. A net charge is invoiced; a net credit goes to the account credit ledger."""
     if subscription.status is not SubscriptionStatus.ACTIVE:
         raise DomainError("Only active subscriptions can change plan.")
+    if subscription.trial_ends_at is not None and clock.now() < subscription.trial_ends_at:
+        raise DomainError(
+            "A plan cannot be changed during its free trial: cancel the trial and order the other plan."
+        )
     old, new = existing(session, Plan, subscription.plan_id), orderable_plan(session, plan_id)
     if new.id == old.id:
         raise DomainError("That is already the current plan.")
@@ -306,7 +315,8 @@ def roll_periods(session: Session) -> int:
 def upcoming(session: Session, *, user_id: int) -> list[tuple[Subscription, Plan]]:
     """Active subscriptions with their plan, next renewal first (the "upcoming charges" view).
 
-    An order whose first invoice is unpaid (its service still pending) renews nothing yet."""
+    An order whose first invoice is unpaid (its service still pending) renews nothing yet; a free
+    trial (nothing to pay first) shows while its service is being set up too."""
     return list(
         session.exec(
             select(Subscription, Plan)
@@ -315,7 +325,11 @@ def upcoming(session: Session, *, user_id: int) -> list[tuple[Subscription, Plan
             .where(
                 col(Subscription.user_id) == user_id,
                 col(Subscription.status) != SubscriptionStatus.CANCELLED,
-                or_(col(Service.id).is_(None), col(Service.status) != ServiceStatus.PENDING),
+                or_(
+                    col(Service.id).is_(None),
+                    col(Service.status) != ServiceStatus.PENDING,
+                    col(Subscription.trial_ends_at).is_not(None),
+                ),
             )
             .order_by(col(Subscription.invoiced_through))
         )

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.billing import PaymentMethod
-from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, User
+from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Subscription, User
 from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, payments, subscriptions
@@ -152,15 +152,15 @@ def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
         cards=[_card_row(c) for c in payments.list_cards(session, user_id=user_id)],
         upcoming=[
             UpcomingRow(
-                plan.name,
+                f"{plan.name} — first charge, when the free trial ends" if _trialing(sub) else plan.name,
                 f"{sub.invoiced_through:%Y-%m-%d}" if sub.invoiced_through else "",
-                _renewal_price(session, user_id=user_id, plan=plan),
+                _renewal_price(session, user_id=user_id, plan=plan, setup=_trialing(sub)),
             )
             for sub, plan in subscriptions.upcoming(session, user_id=user_id)
             if not sub.cancel_at_period_end
         ]
-        # Hourly usage is billed in the tenant's base currency, whatever the customer's.
-        + usage_rows(session, user_id=user_id, currency=tenant.currency),
+        # Hourly usage is billed in the customer's currency too (ezscale/services/kasm/ledger.py).
+        + usage_rows(session, user_id=user_id, currency=currency),
     )
 
 
@@ -176,14 +176,19 @@ def usage_rows(session: Session, *, user_id: int, currency: str) -> list[Upcomin
     return [UpcomingRow(label, f"{on:%Y-%m-%d}", _fmt(accrued.total_minor, currency), accrued.running)]
 
 
-def _renewal_price(session: Session, *, user_id: int, plan: Plan) -> str:
+def _trialing(sub: Subscription) -> bool:
+    return sub.trial_ends_at is not None and clock.now() < sub.trial_ends_at
+
+
+def _renewal_price(session: Session, *, user_id: int, plan: Plan, setup: bool = False) -> str:
     """What the next renewal costs in the customer's currency at today's rate (the plan's own
-    price while no rate is known)."""
+    price while no rate is known); with `setup`, the setup fee too (the first charge after a
+    free trial)."""
     try:
         price = subscriptions.customer_pricing(session, user_id=user_id, plan=plan)
     except RatesUnavailable:
-        return _fmt(plan.price_minor, plan.currency)
-    return _fmt(price.price_minor, price.currency)
+        return _fmt(plan.price_minor + (plan.setup_fee_minor if setup else 0), plan.currency)
+    return _fmt(price.price_minor + (price.setup_fee_minor if setup else 0), price.currency)
 
 
 def detail(session: Session, *, user_id: int, invoice_id: int) -> InvoiceDetail:

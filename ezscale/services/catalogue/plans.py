@@ -2,7 +2,7 @@
 
 A platform admin edits the house tenant's plans in full (and creates them) and sets what a
 reseller pays EZSCALE for each plan. A reseller's owner edits the name, description, retail price,
-setup fee, order and availability of the plans EZSCALE sells them, never below the wholesale
+setup fee, trial days, order and availability of the plans EZSCALE sells them, never below the wholesale
 price (`check_floor`, the one pricing rule). Every change is checked first (DomainError, nothing
 written), committed, then audited. A new price only reaches renewals from now on: issued
 invoices keep their own lines.
@@ -10,7 +10,7 @@ invoices keep their own lines.
 
 import re
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -24,10 +24,11 @@ from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, rate_te
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.core.audit import record_audit, record_change
 from ezscale.services.fx.currencies import tenant_currencies
-from ezscale.services.fx.pricing import plan_pricing, set_fixed_price
+from ezscale.services.fx.pricing import hourly_pricing, plan_pricing, set_fixed_price
 from ezscale.services.fx.rates import RatesUnavailable, current_table
 from ezscale.services.tenancy.tenants import TenantInfo
 
+MAX_TRIAL_DAYS = 90
 CODE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 # Prices and rates stay below a million (the hourly-rate column holds 6 + 6 digits).
 MAX_PRICE = Decimal(1_000_000)
@@ -48,6 +49,7 @@ class PlanForm:
     setup_fee: str | None = None  # blank is no setup fee
     active: bool | None = None
     sort_order: str | None = None  # blank keeps the order (new plans go last)
+    trial_days: str | None = None  # days of free trial, 0–90 (blank is none)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class PlanRow:
     wholesale: str  # "" for a plan the tenant does not buy wholesale
     active: bool
     sort_order: int
+    trial_days: int = 0
 
 
 def _rate_text(rate: Decimal | None) -> str:
@@ -94,6 +97,7 @@ def plan_row(plan: Plan) -> PlanRow:
         else _minor_text(plan.wholesale_price_minor, plan.currency),
         active=plan.active,
         sort_order=plan.sort_order,
+        trial_days=plan.trial_days,
     )
 
 
@@ -177,6 +181,18 @@ def _sort_order(text: str | None, current: int) -> int:
     return int(text)
 
 
+def _trial_days(text: str | None, current: int, interval: BillingInterval) -> int:
+    days = current
+    if text is not None:
+        text = text.strip()
+        if text and (not (text.isascii() and text.isdigit()) or int(text) > MAX_TRIAL_DAYS):
+            raise DomainError(f"Trial days must be a whole number from 0 to {MAX_TRIAL_DAYS} (0: no trial).")
+        days = int(text or 0)
+    if days and interval is BillingInterval.HOURLY:
+        raise DomainError("Hourly plans are paid by use and have no free trial: set trial days to 0.")
+    return days
+
+
 def _full_editor(actor: AuthUser, tenant: TenantInfo) -> bool:
     """True for a platform admin on the house catalogue, False for a reseller's owner on their
     own; anyone else is refused."""
@@ -238,6 +254,7 @@ def plan_values(session: Session, form: PlanForm, plan: Plan, *, full: bool) -> 
         "setup_fee_minor": setup_fee,
         "active": plan.active if form.active is None else form.active,
         "sort_order": _sort_order(form.sort_order, plan.sort_order),
+        "trial_days": _trial_days(form.trial_days, plan.trial_days, interval),
     }
 
 
@@ -295,7 +312,7 @@ def update_plan(
     session: Session, *, actor: AuthUser, tenant: TenantInfo, plan_id: int, form: PlanForm, ip: str = ""
 ) -> Plan:
     """Change a plan: everything for a platform admin on the house catalogue; name, description,
-    price, setup fee, availability and order for a reseller's owner."""
+    price, setup fee, trial days, availability and order for a reseller's owner."""
     full = _full_editor(actor, tenant)
     plan = _plan(session, plan_id)
     before = plan_row(plan)
@@ -354,20 +371,60 @@ def currency_prices(session: Session, *, plan_id: int) -> list[CurrencyPrice]:
     """The plan's price in each of the tenant's other currencies: fixed, or converted from the
     base price at today's rate ("no rate yet" when none is stored)."""
     plan = _plan(session, plan_id)
-    if plan.billing_interval is BillingInterval.HOURLY:
-        return []
     rows = []
     table = current_table()
     for code in tenant_currencies(session).enabled:
         if code == plan.currency.upper():
             continue
         try:
+            if plan.billing_interval is BillingInterval.HOURLY:
+                hourly = hourly_pricing(session, plan, currency=code, table=table)
+                rows.append(CurrencyPrice(code, rate_text(hourly.rate, code), not hourly.converted))
+                continue
             price = plan_pricing(session, plan, currency=code, table=table)
         except RatesUnavailable:
             rows.append(CurrencyPrice(code, "no rate yet", False))
             continue
         rows.append(CurrencyPrice(code, Money(price.price_minor, code).format(), not price.converted))
     return rows
+
+
+def _check_currency_floor(
+    plan: Plan, *, currency: str, price_minor: int, hourly_rate: Decimal | None = None
+) -> None:
+    """The pricing rule in another currency: a reseller's fixed price (hourly plans: rate) there
+    is at least the wholesale price converted at today's rate (rounded up to the minor unit, or
+    to the rate's 6 places)."""
+    hourly = plan.billing_interval is BillingInterval.HOURLY
+    wholesale = plan.wholesale_hourly_rate if hourly else plan.wholesale_price_minor
+    if wholesale is None or currency == plan.currency.upper() or (hourly and hourly_rate is None):
+        return
+    try:
+        rate = current_table().cross(plan.currency, currency)
+    except RatesUnavailable:
+        raise DomainError(
+            f"No exchange rate for {currency} is known yet, so the price cannot be checked against "
+            "the wholesale price; try again later."
+        ) from None
+    if hourly and hourly_rate is not None and plan.wholesale_hourly_rate is not None:
+        floor_rate = (plan.wholesale_hourly_rate * rate).quantize(_RATE_STEP, rounding=ROUND_CEILING)
+        if hourly_rate < floor_rate:
+            raise DomainError(
+                f"{plan.name}: {rate_text(hourly_rate, currency)} is below the wholesale rate "
+                f"{rate_text(plan.wholesale_hourly_rate, plan.currency)} "
+                f"({rate_text(floor_rate, currency)} at today's rate)."
+            )
+        return
+    if plan.wholesale_price_minor is None:
+        return
+    exact = Decimal(plan.wholesale_price_minor).scaleb(-minor_digits(plan.currency)) * rate
+    floor = int(exact.scaleb(minor_digits(currency)).to_integral_value(rounding=ROUND_CEILING))
+    if price_minor < floor:
+        raise DomainError(
+            f"{plan.name}: {Money(price_minor, currency).format()} is below the wholesale price "
+            f"{Money(plan.wholesale_price_minor, plan.currency).format()} "
+            f"({Money(floor, currency).format()} at today's rate)."
+        )
 
 
 def set_currency_price(
@@ -385,21 +442,31 @@ def set_currency_price(
     base price is converted at the day's rate again). Committed, audited."""
     _full_editor(actor, tenant)
     plan = _plan(session, plan_id)
-    if plan.billing_interval is BillingInterval.HOURLY:
-        raise DomainError("Hourly plans are billed in the base currency.")
     code = (currency or "").strip().upper()
     if not code:
         raise DomainError("Choose a currency.")
-    minor = setup = None
-    if (price or "").strip():
+    minor = setup = rate = None
+    hourly = plan.billing_interval is BillingInterval.HOURLY
+    if (price or "").strip() and hourly:  # an hourly rate per hour, to 6 places
+        minor, setup, rate = 0, 0, _amount(price, places=RATE_PLACES).quantize(_RATE_STEP)
+    elif (price or "").strip():
         minor = round_minor(parse_price(price, places=minor_digits(code)), code)
         setup = round_minor(parse_price(setup_fee or "0", places=minor_digits(code)), code)
-    set_fixed_price(session, plan, currency=code, price_minor=minor, setup_fee_minor=setup or 0)
+    set_fixed_price(
+        session, plan, currency=code, price_minor=minor, setup_fee_minor=setup or 0, hourly_rate=rate
+    )
+    if minor is not None:
+        try:
+            _check_currency_floor(plan, currency=code, price_minor=minor, hourly_rate=rate)
+        except DomainError:
+            session.rollback()
+            raise
     session.commit()
     record_audit(
         actor=actor,
         action="plan.currency_price",
         target=f"tenant:{tenant.slug}/plan:{plan.code}",
-        after={"currency": code, "price_minor": minor, "setup_fee_minor": setup},
+        after={"currency": code, "price_minor": minor, "setup_fee_minor": setup}
+        | ({"hourly_rate": rate} if hourly else {}),
         ip=ip,
     )

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from ezscale.errors import DomainError
 from ezscale.models.tenant import BillingInterval, Plan
 from ezscale.money import Money, rate_text
-from ezscale.services.fx.pricing import PlanPricing, plan_pricing
+from ezscale.services.fx.pricing import HourlyPricing, PlanPricing, hourly_pricing, plan_pricing
 from ezscale.services.fx.rates import current_table
 
 _INTERVAL_SUFFIX = {
@@ -33,11 +34,14 @@ class PublicPlan:
     price_label: str
     kind_label: str
     hourly: bool
+    trial: str = ""  # "14-day free trial, then $6.00/mo; card required", or ""
 
 
-def price_label(plan: Plan, price: PlanPricing | None = None) -> str:
+def price_label(plan: Plan, price: PlanPricing | HourlyPricing | None = None) -> str:
     """The plan's price as the storefront shows it, e.g. "$6.00/mo" or "$0.15/hour"; `price`
-    is the plan's price in another currency (else the plan's own)."""
+    is the plan's price (or hourly rate) in another currency (else the plan's own)."""
+    if isinstance(price, HourlyPricing):
+        return rate_text(price.rate, price.currency)
     if plan.billing_interval is BillingInterval.HOURLY and plan.hourly_rate is not None:
         return rate_text(plan.hourly_rate, plan.currency)
     money = Money(plan.price_minor, plan.currency)
@@ -59,19 +63,36 @@ def list_public_plans(session: Session, *, currency: str | None = None) -> list[
     ).all()
     table = current_table() if currency else None
 
-    def price(plan: Plan) -> PlanPricing | None:
-        if not currency or plan.billing_interval is BillingInterval.HOURLY:
+    def price(plan: Plan) -> PlanPricing | HourlyPricing | None:
+        if not currency:
             return None
-        return plan_pricing(session, plan, currency=currency, table=table)
+        try:
+            if plan.billing_interval is BillingInterval.HOURLY:
+                return hourly_pricing(session, plan, currency=currency, table=table)
+            return plan_pricing(session, plan, currency=currency, table=table)
+        except DomainError:  # no rate known yet (or not sold in it): the plan's own price
+            return None
 
-    return [
-        PublicPlan(
-            code=p.code,
-            name=p.name,
-            description=p.description,
-            price_label=price_label(p, price(p)),
-            kind_label=kind_label(p),
-            hourly=p.billing_interval is BillingInterval.HOURLY,
+    rows = []
+    for p in plans:
+        label = price_label(p, price(p))
+        rows.append(
+            PublicPlan(
+                code=p.code,
+                name=p.name,
+                description=p.description,
+                price_label=label,
+                kind_label=kind_label(p),
+                hourly=p.billing_interval is BillingInterval.HOURLY,
+                trial=trial_label(p, label),
+            )
         )
-        for p in plans
-    ]
+    return rows
+
+
+def trial_label(plan: Plan, recurring: str) -> str:
+    """How the storefront and the order page state a plan's free trial: "14-day free trial,
+    then €9.00/mo; card required" ("" for a plan without one). `recurring` is its price label."""
+    if plan.trial_days <= 0 or plan.billing_interval is BillingInterval.HOURLY:
+        return ""
+    return f"{plan.trial_days}-day free trial, then {recurring}; card required"

@@ -1,6 +1,7 @@
 """A tenant's currencies (base, enabled, rounding rule) and each customer's currency."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
@@ -8,6 +9,7 @@ from ezscale import clock
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.fx import CurrencySettings, RoundingRule
 from ezscale.models.tenant import Invoice, Plan, User
+from ezscale.money import round_minor
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.core.audit import record_change
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -116,3 +118,22 @@ def signup_currency(session: Session, currency: str) -> str | None:
     if code not in settings.enabled:
         raise DomainError(f"Choose one of: {', '.join(settings.enabled)}.")
     return code
+
+
+def visitor_currency(session: Session, requested: str) -> str:
+    """The currency a storefront visitor sees prices in: the one they picked when the tenant
+    sells in it, else the base currency."""
+    settings = tenant_currencies(session)
+    code = (requested or "").strip().upper()
+    return code if code in settings.enabled else settings.base
+
+
+def customer_minor(session: Session, *, user_id: int, amount: Decimal) -> int:
+    """An amount the customer typed (e.g. a top-up) in minor units of their own currency: "1000"
+    is ¥1000 for a yen customer, $1000.00 for a dollar one."""
+    if not amount.is_finite():
+        raise DomainError("Enter an amount such as 20.00.")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such customer.")
+    return round_minor(amount, customer_currency(session, user))

@@ -7,7 +7,7 @@ invoice says which rate made its amounts."""
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlmodel import Session, select
 
@@ -19,6 +19,8 @@ from ezscale.services.fx.conversion import convert_minor
 from ezscale.services.fx.currencies import Currencies, tenant_currencies
 from ezscale.services.fx.rates import RatesUnavailable, RateTable, current_table
 from ezscale.settings import get_settings
+
+RATE_STEP = Decimal("0.000001")  # hourly rates keep 6 places, like Plan.hourly_rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +131,59 @@ def plan_pricing(
     return PlanPricing(currency, convert(plan.price_minor), convert(plan.setup_fee_minor), True, rates)
 
 
+@dataclass(frozen=True, slots=True)
+class HourlyPricing:
+    """An hourly plan's rate per hour in `currency` (6 places); `converted` when it comes from
+    the base rate at `rates.rate` rather than a fixed rate in that currency."""
+
+    currency: str
+    rate: Decimal
+    converted: bool
+    rates: InvoiceRates
+
+
+def hourly_pricing(
+    session: Session, plan: Plan, *, currency: str, table: RateTable | None = None
+) -> HourlyPricing:
+    """The hourly plan's rate in `currency`: its fixed rate there, else its own rate converted
+    at the day's rate (or `table`'s). A rate keeps 6 places (half-up): the tenant's rounding
+    rule applies to what is charged, whole minor units of each usage charge, not to the rate —
+    rounding $0.015/h up to a whole euro would multiply the price."""
+    currency = currency.upper()
+    own = plan.hourly_rate if plan.hourly_rate is not None else Decimal(0)
+    if currency == plan.currency.upper():
+        same = InvoiceRates(currency, currency, Decimal(1), currency, None, None)
+        return HourlyPricing(currency, own, False, same)
+    settings = tenant_currencies(session)
+    if currency not in settings.enabled:
+        raise DomainError(f"{plan.name} is not sold in {currency}.")
+    fixed = session.exec(
+        select(PlanPrice).where(PlanPrice.plan_id == plan.id, PlanPrice.currency == currency)
+    ).first()
+    if fixed is not None and fixed.hourly_rate is not None:
+        rates = rates_for(session, currency=currency, table=table, settings=settings, required=False)
+        return HourlyPricing(currency, Decimal(fixed.hourly_rate), False, rates)
+    if plan.currency.upper() != settings.base:
+        raise DomainError(f"{plan.name} is priced in {plan.currency}, not the base {settings.base}.")
+    rates = rates_for(session, currency=currency, table=table, settings=settings)
+    if rates.rate is None:
+        raise RatesUnavailable(f"No exchange rate for {currency} is known yet; try again later.")
+    rate = (own * rates.rate).quantize(RATE_STEP, rounding=ROUND_HALF_UP)
+    return HourlyPricing(currency, rate, True, rates)
+
+
 def set_fixed_price(
-    session: Session, plan: Plan, *, currency: str, price_minor: int | None, setup_fee_minor: int = 0
+    session: Session,
+    plan: Plan,
+    *,
+    currency: str,
+    price_minor: int | None,
+    setup_fee_minor: int = 0,
+    hourly_rate: Decimal | None = None,
 ) -> None:
-    """Give the plan a fixed price in `currency` (None removes it: the price is converted
-    again). Not committed; the catalogue's editor audits it."""
+    """Give the plan a fixed price in `currency` (an hourly plan: `hourly_rate`, price_minor 0;
+    None removes it: the price is converted again). Not committed; the catalogue's editor
+    audits it."""
     currency = currency.upper()
     if currency == plan.currency.upper():
         raise DomainError("The base currency's price is the plan's own price.")
@@ -146,8 +196,8 @@ def set_fixed_price(
         if row is not None:
             session.delete(row)
         return
-    if price_minor < 0 or setup_fee_minor < 0:
+    if price_minor < 0 or setup_fee_minor < 0 or (hourly_rate is not None and hourly_rate < 0):
         raise DomainError("A price must be a number of zero or more.")
     row = row or PlanPrice(plan_id=row_id(plan), currency=currency, price_minor=0)
-    row.price_minor, row.setup_fee_minor = price_minor, setup_fee_minor
+    row.price_minor, row.setup_fee_minor, row.hourly_rate = price_minor, setup_fee_minor, hourly_rate
     session.add(row)

@@ -8,9 +8,11 @@ from decimal import Decimal
 from sqlmodel import Session, col, func, select
 
 from ezscale.models.kasm import KasmUsageSession, KasmWorkspace
-from ezscale.models.tenant import Plan
+from ezscale.models.tenant import Plan, User
 from ezscale.models.types import existing, row_id
 from ezscale.services.billing.usage_charges import record_usage_charge
+from ezscale.services.fx.currencies import customer_currency
+from ezscale.services.fx.pricing import HourlyPricing, hourly_pricing
 from ezscale.services.kasm.usage import (
     next_period_start,
     period_start,
@@ -32,6 +34,7 @@ def open_usage(
     if ws.kasm_id is None:
         raise RuntimeError(f"workspace {ws.id} is running without a Kasm session")
     plan = existing(db, Plan, ws.plan_id)
+    price = workspace_rate(db, plan=plan, user_id=ws.user_id)
     last = db.exec(
         select(func.max(KasmUsageSession.segment)).where(
             KasmUsageSession.kasm_id == ws.kasm_id, KasmUsageSession.kasm_start_date == kasm_start_date
@@ -45,11 +48,17 @@ def open_usage(
         segment=0 if last is None else last + 1,
         session_started_at=at,
         started_at=at,
-        rate=plan.hourly_rate or Decimal(0),
-        currency=plan.currency,
+        rate=price.rate,
+        currency=price.currency,
     )
     db.add(row)
     return row
+
+
+def workspace_rate(db: Session, *, plan: Plan, user_id: int) -> HourlyPricing:
+    """The hourly rate the customer pays for `plan`, in the customer's currency (a fixed rate in
+    it, else the plan's converted at today's rate)."""
+    return hourly_pricing(db, plan, currency=customer_currency(db, existing(db, User, user_id)))
 
 
 def current_usage(db: Session, *, workspace_id: int) -> KasmUsageSession | None:

@@ -296,15 +296,19 @@ def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
     now = clock.now()
     hours = get_settings().kasm_low_balance_hours
     burning: dict[int, Decimal] = {}
-    for user_id, rate in db.exec(
-        select(col(KasmUsageSession.user_id), col(KasmUsageSession.rate)).where(
-            col(KasmUsageSession.stopped_at).is_(None)
-        )
+    # Sessions run in the customer's currency (the one they are billed in).
+    currencies: dict[int, str] = {}
+    for user_id, rate, currency in db.exec(
+        select(
+            col(KasmUsageSession.user_id), col(KasmUsageSession.rate), col(KasmUsageSession.currency)
+        ).where(col(KasmUsageSession.stopped_at).is_(None))
     ):
         burning[user_id] = burning.get(user_id, Decimal(0)) + rate
+        currencies[user_id] = currency
     checks = []
     for user_id, rate in burning.items():
-        available = available_credit_minor(db, user_id=user_id, currency=tenant.currency, now=now)
+        currency = currencies[user_id]
+        available = available_credit_minor(db, user_id=user_id, currency=currency, now=now)
         stopped: list[int] = []
         warned = False
         if has_saved_payment_method(db, user_id=user_id):
@@ -329,8 +333,8 @@ def credit_guard(db: Session, *, tenant: TenantInfo) -> list[CreditCheck]:
                 message="Your account credit is used up, so your running workspaces were stopped. "
                 "Add credit or a payment method to start them again.",
             )
-        elif available < rate * hours * 10 ** minor_digits(tenant.currency):
-            left = Money(max(available, 0), tenant.currency).format()
+        elif available < rate * hours * 10 ** minor_digits(currency):
+            left = Money(max(available, 0), currency).format()
             warned = add_notice(
                 db,
                 tenant=tenant,

@@ -11,13 +11,15 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from ezscale import clock
+from ezscale.errors import DomainError
 from ezscale.models.kasm import KasmNotice, KasmTemplate, KasmUsageSession, KasmWorkspace, WorkspaceStatus
-from ezscale.models.tenant import Plan, Service, ServiceType
+from ezscale.models.tenant import Plan, Service, ServiceType, User
 from ezscale.models.types import existing, row_id
 from ezscale.money import SYMBOLS, Money, minor_digits, rate_text
 from ezscale.services.billing.credits import balance_minor
-from ezscale.services.kasm.catalogue import ensure_catalogue, templates, workspace_types
-from ezscale.services.kasm.ledger import history, live_usage, month_usage
+from ezscale.services.fx.currencies import customer_currency
+from ezscale.services.kasm.catalogue import TypeOption, ensure_catalogue, templates, workspace_types
+from ezscale.services.kasm.ledger import history, live_usage, month_usage, workspace_rate
 from ezscale.services.kasm.sync import active_notices
 from ezscale.services.kasm.usage import rate_micro
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
@@ -94,21 +96,32 @@ def _row(
 ) -> WorkspaceRow:
     live = live_usage(db, workspace_id=row_id(ws), now=now) if ws.status is WorkspaceStatus.RUNNING else None
     seconds = int((now - live.session_started_at).total_seconds()) if live else 0
+    # The rate it runs at (locked for a running session), else what it costs this customer now.
+    rate, currency = (live.rate, live.currency) if live else _customer_rate(db, plan, ws.user_id)
     return WorkspaceRow(
         id=row_id(ws),
         title=title,
         status=ws.status.value,
         reason=ws.status_reason,
         size=f"{ws.cores} vCPU · {ws.memory_mb // 1024} GB RAM",
-        rate=rate_text(plan.hourly_rate or Decimal(0), plan.currency),
+        rate=rate_text(rate, currency),
         started_ms=int(live.session_started_at.timestamp() * 1000) if live else 0,
         rate_micro=rate_micro(live.rate) if live else 0,
-        digits=minor_digits(plan.currency),
-        symbol=SYMBOLS.get(plan.currency, ""),
+        digits=minor_digits(currency),
+        symbol=SYMBOLS.get(currency, ""),
         running=running_text(seconds) if live else "",
         cost=_money(live.cost_minor_now, live.currency) if live else "",
         persistent=persistent,
     )
+
+
+def _customer_rate(db: Session, plan: Plan, user_id: int) -> tuple[Decimal, str]:
+    """The plan's hourly rate in the customer's currency (the plan's own while no rate is known)."""
+    try:
+        price = workspace_rate(db, plan=plan, user_id=user_id)
+    except DomainError:
+        return plan.hourly_rate or Decimal(0), plan.currency
+    return price.rate, price.currency
 
 
 def _history(db: Session, *, user_id: int) -> list[HistoryRow]:
@@ -236,13 +249,15 @@ def patched_rows(rows: list[WorkspaceRow], update: Patch) -> list[WorkspaceRow]:
 def load_view(tenant: TenantInfo, user_id: int) -> Dashboard:
     """The dashboard of one customer, now (its own session: callable from a thread)."""
     with tenant_session(tenant) as db:
-        return dashboard(db, user_id=user_id, now=clock.now(), currency=tenant.currency)
+        currency = customer_currency(db, existing(db, User, user_id))
+        return dashboard(db, user_id=user_id, now=clock.now(), currency=currency)
 
 
 def load_patch(tenant: TenantInfo, user_id: int, key: str) -> Patch:
     """`patch` for one customer, now (its own session: callable from a thread)."""
     with tenant_session(tenant) as db:
-        return patch(db, user_id=user_id, key=key, now=clock.now(), currency=tenant.currency)
+        currency = customer_currency(db, existing(db, User, user_id))
+        return patch(db, user_id=user_id, key=key, now=clock.now(), currency=currency)
 
 
 @dataclass(frozen=True)
@@ -253,18 +268,19 @@ class Option:
     label: str
 
 
-def order_options(db: Session) -> tuple[list[Option], list[Option]]:
-    """Workspace types (with their hourly price) and active templates, for the order form.
+def order_options(db: Session, *, user_id: int | None = None) -> tuple[list[Option], list[Option]]:
+    """Workspace types (with their hourly price, in the customer's currency when `user_id` is
+    given) and active templates, for the order form.
 
     Tenants created after this domain shipped get the default templates on first use."""
     ensure_catalogue(db)
-    types = [
-        Option(
-            str(t.plan_id),
-            f"{t.name} — {rate_text(t.rate, t.currency)} · {t.description}",
-        )
-        for t in workspace_types(db)
-    ]
+
+    def price(t: TypeOption) -> str:
+        if user_id is None:
+            return rate_text(t.rate, t.currency)
+        return rate_text(*_customer_rate(db, existing(db, Plan, t.plan_id), user_id))
+
+    types = [Option(str(t.plan_id), f"{t.name} — {price(t)} · {t.description}") for t in workspace_types(db)]
     tpls = [Option(str(t.id), f"{t.name} ({t.apps})" if t.apps else t.name) for t in templates(db)]
     return types, tpls
 

@@ -32,7 +32,7 @@ from ezscale.money import Money
 from ezscale.services.core.alert_policy import AlertCategory, raise_alert
 from ezscale.services.kasm.client import KasmClient, KasmError, KasmNotFound, KasmTransientError
 from ezscale.services.kasm.credit import available_credit_minor, has_saved_payment_method
-from ezscale.services.kasm.ledger import close_usage, open_usage
+from ezscale.services.kasm.ledger import close_usage, open_usage, workspace_rate
 from ezscale.services.kasm.mail import send_customer_mail
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
@@ -55,11 +55,13 @@ def order_workspace(db: Session, *, user_id: int, plan_id: int, template_id: int
     template = db.get(KasmTemplate, template_id)
     if template is None or template.status is not TemplateStatus.ACTIVE:
         raise DomainError("Please pick a workspace template.")
+    # Billed in the customer's currency: refused now (not when it starts) if no rate is known.
+    currency = workspace_rate(db, plan=plan, user_id=user_id).currency
     minimum = get_settings().kasm_min_credit_minor
-    available = available_credit_minor(db, user_id=user_id, currency=plan.currency, now=clock.now())
+    available = available_credit_minor(db, user_id=user_id, currency=currency, now=clock.now())
     if available < minimum and not has_saved_payment_method(db, user_id=user_id):
         raise DomainError(
-            f"Add at least {Money(minimum, plan.currency).format()} of credit or a payment method "
+            f"Add at least {Money(minimum, currency).format()} of credit or a payment method "
             "before ordering a workspace."
         )
     size = db.exec(select(KasmType).where(KasmType.plan_id == plan.id)).first()
@@ -132,7 +134,8 @@ def start_workspace(db: Session, *, user_id: int, workspace_id: int) -> KasmWork
     if service.status is ServiceStatus.SUSPENDED:
         raise DomainError("This workspace is suspended until its overdue invoice is paid.")
     plan = existing(db, Plan, ws.plan_id)
-    available = available_credit_minor(db, user_id=user_id, currency=plan.currency, now=clock.now())
+    currency = workspace_rate(db, plan=plan, user_id=user_id).currency
+    available = available_credit_minor(db, user_id=user_id, currency=currency, now=clock.now())
     if available <= 0 and not has_saved_payment_method(db, user_id=user_id):
         raise DomainError("Your account has no credit left: add credit or a payment method to start it.")
     _set_status(db, ws, WorkspaceStatus.STARTING)

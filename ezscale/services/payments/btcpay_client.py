@@ -2,7 +2,8 @@
 (create, read, find by our order id), refunds (a pull payment the customer claims) and webhooks.
 
 Greenfield has no idempotency header, so an invoice is created "find or create" by our own
-`orderId`: a retry after a lost response finds the invoice the first request made.
+`orderId`: a retry after a lost response finds the invoice the first request made. A 429 is
+resent after its `Retry-After` (it never ran); a write is not resent after a 5xx.
 """
 
 import time
@@ -81,6 +82,7 @@ class BTCPayClient:
             what=f"btcpay {method} {path}",
             sleep=self._sleep,
             retries=self._retries if retries is None else retries,
+            safe=method == "GET",  # no idempotency key: a write is never resent after a 5xx
         )
         data = response.json() if response.content else None
         if response.status_code >= 400:

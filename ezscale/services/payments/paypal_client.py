@@ -1,8 +1,10 @@
 """A small httpx client of PayPal's REST API: OAuth token (cached until shortly before it
 expires), Orders v2, Vault v3 payment tokens, refunds, webhook registration and verification.
 
-Every call that moves money carries `PayPal-Request-Id`; a retry after a lost response sends the
-same id, which PayPal answers with the first result. Errors are branched on `details[].issue`.
+Every call that moves money carries `PayPal-Request-Id`; a retry after a lost response or a 5xx
+sends the same id, which PayPal answers with the first result (calls without one are resent
+after a 5xx only when they read); a 429 waits its `Retry-After` and is resent. Errors are
+branched on `details[].issue`.
 """
 
 import threading
@@ -99,6 +101,8 @@ class PayPalClient:
                 what=f"paypal {method} {path}",
                 sleep=self._sleep,
                 retries=self._retries,
+                # a 5xx may come after the call ran: resent only with its key, or if it only reads
+                safe=bool(request_id) or method == "GET" or path.endswith("/verify-webhook-signature"),
             )
 
         response = once(self.token())

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from ezscale import routes
+from ezscale import clock, routes
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.provisioning import ProvisioningJob
@@ -80,6 +80,8 @@ def _next_due(sub: Subscription | None) -> str:
         return "—"
     if sub.cancel_at_period_end:
         return f"Ends {sub.current_period_end:%Y-%m-%d}"
+    if sub.trial_ends_at is not None and clock.now() < sub.trial_ends_at:
+        return f"Free trial to {sub.trial_ends_at:%Y-%m-%d}, then billed"
     due = sub.invoiced_through or sub.current_period_end
     return f"{due:%Y-%m-%d}"
 

@@ -46,21 +46,28 @@ def _month_start(now: datetime) -> datetime:
 
 
 def summary(session: Session, *, currency: str) -> ResellerSummary:
-    """MRR counts active subscriptions of recurring plans, normalised to a month (exact)."""
+    """MRR counts active subscriptions of recurring plans, normalised to a month (exact); one in
+    its free trial counts from the trial's end, while its wholesale cost counts already."""
     now = clock.now()
     customers = session.exec(select(func.count()).select_from(User).where(User.role == Role.CUSTOMER)).one()
     retail = wholesale = Decimal(0)
     rows = session.exec(
-        select(col(Plan.price_minor), col(Plan.wholesale_price_minor), col(Plan.billing_interval))
+        select(
+            col(Plan.price_minor),
+            col(Plan.wholesale_price_minor),
+            col(Plan.billing_interval),
+            col(Subscription.trial_ends_at),
+        )
         .join(Subscription, col(Subscription.plan_id) == col(Plan.id))
         .where(
             col(Subscription.status) == SubscriptionStatus.ACTIVE,
             col(Plan.billing_interval) != BillingInterval.HOURLY,
         )
     ).all()
-    for price, wholesale_price, interval in rows:
+    for price, wholesale_price, interval, trial_ends_at in rows:
         months = MONTHS_PER_INTERVAL[interval]
-        retail += Decimal(price) / months
+        if trial_ends_at is None or trial_ends_at <= now:
+            retail += Decimal(price) / months
         wholesale += Decimal(wholesale_price or 0) / months
     start = _month_start(now)
     revenue = session.exec(

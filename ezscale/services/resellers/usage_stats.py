@@ -85,14 +85,21 @@ def recent_months(today: date, count: int = 12) -> list[str]:
     return [f"{first - relativedelta(months=n):%Y-%m}" for n in range(count)]
 
 
-def _usage(session: Session, start: datetime, end: datetime, label_column: Mapped[str]) -> list[UsageLine]:
-    """Hours and revenue of the usage ending in [start, end), grouped by `label_column`."""
+def _usage(
+    session: Session, start: datetime, end: datetime, label_column: Mapped[str], currency: str
+) -> list[UsageLine]:
+    """Hours and revenue of the usage in `currency` ending in [start, end), grouped by
+    `label_column` (customers billed in another currency are not added in)."""
     rows = session.exec(
         select(label_column, func.sum(col(UsageCharge.quantity)), func.sum(col(UsageCharge.amount_minor)))
         .join(Service, col(Service.id) == col(UsageCharge.service_id))
         .join(Plan, col(Plan.id) == col(Service.plan_id))
         .join(User, col(User.id) == col(UsageCharge.user_id))
-        .where(col(UsageCharge.period_end) > start, col(UsageCharge.period_end) <= end)
+        .where(
+            col(UsageCharge.period_end) > start,
+            col(UsageCharge.period_end) <= end,
+            col(UsageCharge.currency) == currency.upper(),
+        )
         .group_by(label_column)
         .order_by(func.sum(col(UsageCharge.amount_minor)).desc(), label_column)
     ).all()
@@ -144,8 +151,8 @@ def usage_month(session: Session, *, month: date, currency: str) -> UsageMonth:
     return UsageMonth(
         month=month,
         currency=currency,
-        by_customer=_usage(session, start, end, col(User.email)),
-        by_type=_usage(session, start, end, col(Plan.name)),
+        by_customer=_usage(session, start, end, col(User.email), currency),
+        by_type=_usage(session, start, end, col(Plan.name), currency),
         plans=[_plan_line(plan, active.get(row_id(plan), 0)) for plan in plans],
     )
 

@@ -122,3 +122,34 @@ def test_an_outcome_reported_twice_counts_once(make_tenant, clock, stripe_env):
         run.refresh(invoice)
         assert invoice.status is InvoiceStatus.PAID and invoice.amount_paid_minor == 2500
         assert run.exec(select(CreditEntry)).all() == []
+
+
+def test_run_goes_on_when_the_provider_is_down_and_the_next_run_resumes(
+    make_tenant, clock, stripe_env, monkeypatch
+):
+    """Stripe unreachable during a run's parallel collection: the run does not stop, every
+    attempt is left pending and released; the next run resumes each with its key, once."""
+    from ezscale.services.billing import runs
+
+    monkeypatch.setenv("EZSCALE_STRIPE_MAX_RETRIES", "0")
+    tenant = TenantInfo.of(make_tenant("outage"))
+    with tenant_db(tenant) as session:
+        users = [add_customer(session, f"c{n}@example.test") for n in range(3)]
+        customers = []
+        for user in users:
+            add_card(session, tenant, user.id)
+            customers.append(payments.stripe_customer_id(session, tenant=tenant, user_id=user.id))
+            _open_invoice(session, user.id)
+        monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens there
+        get_settings.cache_clear()
+        assert runs.collect(session, tenant=tenant) == (0, 3)
+        attempts = session.exec(select(Payment)).all()
+        assert [a.status for a in attempts] == [PaymentStatus.PENDING] * 3
+        monkeypatch.setenv("STRIPE_API_BASE", stripe_env)
+        get_settings.cache_clear()
+        assert runs.collect(session, tenant=tenant) == (3, 0)
+        session.expire_all()
+        attempts = session.exec(select(Payment)).all()
+        assert [(a.attempt_no, a.status) for a in attempts] == [(1, PaymentStatus.SUCCEEDED)] * 3
+    for customer in customers:
+        assert [c.amount for c in charges_of(customer) if c.status == "succeeded"] == [2500]

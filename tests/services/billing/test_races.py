@@ -18,6 +18,7 @@ from ezscale.models.billing import Payment, PaymentStatus
 from ezscale.models.tenant import Invoice, InvoiceStatus, Subscription
 from ezscale.services.billing import credits, leases, payments, runs
 from ezscale.services.tenancy.tenants import TenantInfo
+from ezscale.simulators import stripe as stripe_simulator
 from tests.factories import (
     card_charges_by_invoice,
     plan,
@@ -115,6 +116,28 @@ def test_two_billing_runs_at_once_charge_each_card_once(make_tenant, clock, stri
     results = _race(_start("run", tenant), _start("run", tenant))
     assert sum(r["invoices"] for r in results) == 30
     _assert_charged_once(tenant, stripe_ids, 30)
+
+
+def test_parallel_runs_at_the_gateway_rate_limit_with_faults_charge_once(
+    make_tenant, clock, stripe_env, monkeypatch
+):
+    """Two runs at once, each charging by 4 workers, against a Stripe limited to 40 req/s that
+    also answers 10 % of calls 429 and loses 10 % of replies in a 500 after charging: every
+    invoice is charged once; a third run afterwards charges nothing."""
+    monkeypatch.setenv("EZSCALE_CHARGE_WORKERS", "4")
+    tenant = TenantInfo.of(make_tenant("race"))
+    stripe_ids = _customers(tenant, clock, 30)
+    stripe_simulator.configure_limits(stripe_env, rate=40, burst=5, error_429=0.1, error_5xx=0.1, seed=7)
+    try:
+        results = _race(_start("run", tenant), _start("run", tenant))
+        again = _race(_start("run", tenant))
+        counted = stripe_simulator.limits(stripe_env)
+    finally:
+        stripe_simulator.configure_limits(stripe_env, rate=0, error_429=0, error_5xx=0)
+    assert sum(r["invoices"] for r in results) == 30
+    assert again == [{"invoices": 0, "paid": 0, "unpaid": 0}]
+    _assert_charged_once(tenant, stripe_ids, 30)
+    assert counted["injected_429"] > 0 and counted["injected_5xx"] > 0  # the faults did happen
 
 
 def test_two_daily_tasks_at_once_run_once(make_tenant, clock, stripe_env):

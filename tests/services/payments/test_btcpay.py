@@ -166,3 +166,31 @@ def test_an_event_that_cannot_be_checked_now_is_kept_for_redelivery(make_tenant,
     assert webhooks.handle(tenant.id, "btcpay", settled.body, settled.headers).status == "processed"
     with tenant_db(tenant) as session:
         assert session.get(Invoice, invoice.id).status is InvoiceStatus.PAID
+
+
+def test_renewal_by_crypto_mails_one_pay_link_and_the_webhook_pays_it(make_tenant, clock, btcpay):
+    """Crypto cannot be charged off-session: the run's attempt is a BTCPay invoice and a mail with
+    its link, once (a second run, or a retried attempt, makes no second BTCPay invoice)."""
+    from ezscale.models.auth import TenantMail
+    from ezscale.services.billing import runs
+
+    tenant = TenantInfo.of(make_tenant("btc"))
+    enable_btcpay(tenant, btcpay)
+    with tenant_db(tenant) as session:
+        user = add_customer(session)
+        payments.renew_by_crypto(session, user_id=user.id)
+        invoice = open_invoice(session, user.id, amount=4200, currency="EUR")
+        assert runs.collect(session, tenant=tenant) == (0, 1)
+        assert runs.collect(session, tenant=tenant) == (0, 0)  # attempted already: nothing new
+        payments.charge_invoice(session, tenant=tenant, invoice=invoice)  # a later attempt
+        [ref] = list(btcpay.invoices)
+        assert btcpay.invoices[ref]["amount"] == "42.00" and btcpay.invoices[ref]["currency"] == "EUR"
+        mails = session.exec(select(TenantMail).where(TenantMail.kind == "crypto_pay_link")).all()
+        assert len(mails) == 2 and all(f"/i/{ref}" in m.text for m in mails)
+        assert session.exec(select(Payment)).all() == []
+        btcpay.outbox = []
+        btcpay.pay(ref, "full")
+        _deliver(tenant, btcpay)
+        session.expire_all()
+        assert session.get(Invoice, invoice.id).status is InvoiceStatus.PAID
+        assert [p.amount_minor for p in session.exec(select(Payment)).all()] == [4200]

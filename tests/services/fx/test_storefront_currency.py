@@ -1,0 +1,45 @@
+"""Storefront prices in the currency a visitor picks: only the tenant's currencies count (anything
+else shows the base), recurring prices converted (or fixed) and hourly rates converted to 6
+places; without rates yet, the plans' own prices rather than an error."""
+
+from ezscale.services.catalogue.storefront import list_public_plans
+from ezscale.services.fx import currencies
+from ezscale.services.tenancy.tenants import TenantInfo
+from tests.actors import admin
+from tests.factories import tenant_db
+
+
+def _shop(make_tenant) -> TenantInfo:
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as db:
+        currencies.update_currencies(
+            db, actor=admin(), tenant=tenant, enabled="USD EUR JPY", rounding="minor"
+        )
+    return tenant
+
+
+def test_the_visitor_currency_is_one_of_the_tenants(make_tenant, clock):
+    shop = _shop(make_tenant)
+    with tenant_db(shop) as db:
+        assert currencies.visitor_currency(db, "eur") == "EUR"
+        assert currencies.visitor_currency(db, "CHF") == "USD"  # not sold in it: the base
+        assert currencies.visitor_currency(db, "") == "USD"
+        assert currencies.visitor_currency(db, "<script>") == "USD"
+
+
+def test_prices_in_the_chosen_currency(make_tenant, rates_stored):
+    shop = _shop(make_tenant)
+    with tenant_db(shop) as db:
+        usd = {p.code: p.price_label for p in list_public_plans(db)}
+        eur = {p.code: p.price_label for p in list_public_plans(db, currency="EUR")}
+        yen = {p.code: p.price_label for p in list_public_plans(db, currency="JPY")}
+    assert (usd["vps-1"], eur["vps-1"], yen["vps-1"]) == ("$6.00/mo", "€5.15/mo", "882 JPY/mo")
+    # $0.15/h × 0.8583690987 → €0.128755/h; × 146.9785407725 → 22.046781 JPY/h
+    assert (usd["kasm-dev-basic"], eur["kasm-dev-basic"]) == ("$0.15/hour", "€0.128755/hour")
+    assert yen["kasm-dev-basic"] == "22.046781 JPY/hour"
+
+
+def test_without_rates_the_storefront_shows_the_plans_own_prices(make_tenant, clock):
+    shop = _shop(make_tenant)
+    with tenant_db(shop) as db:
+        assert {p.code: p.price_label for p in list_public_plans(db, currency="EUR")}["vps-1"] == "$6.00/mo"
