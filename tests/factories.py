@@ -12,7 +12,9 @@ from sqlmodel import Session, select
 
 from ezscale import clock
 from ezscale.db import drop_database, tenant_database_url
+from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import CreditEntry, CreditKind, Plan, Service, Subscription, User
+from ezscale.services.accounts.sessions import create_admin_session
 from ezscale.services.billing import credits, payments
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import gateway
@@ -182,3 +184,11 @@ def backdate(central: Session, tenant, created_at: datetime):
     central.commit()
     central.refresh(row)
     return row
+
+
+def admin_token(central: Session, email: str = "admin@example.test") -> str:
+    """A signed-in platform admin (password and TOTP done): the session token."""
+    admin = PlatformAdmin(email=email, password_hash="-", created_at=clock.now(), totp_enabled_at=clock.now())
+    central.add(admin)
+    central.commit()
+    return create_admin_session(central, admin=admin, method="password+totp")

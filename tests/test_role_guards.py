@@ -4,8 +4,6 @@ on_load, refuses a customer's session: no data in the state, no change in the da
 import inspect
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import func, select
 
 import ezscale.app
@@ -19,6 +17,7 @@ from ezscale.state.admin import AdminState
 from ezscale.state.auth import AuthState
 from ezscale.state.reseller import ResellerState
 from tests.loops import run_on_own_loop
+from tests.state_harness import page_state
 
 ALLOWED_CHANGES = ("denied", "error", "message", "notice", "status")
 # Pages of these areas that must work without a session.
@@ -107,18 +106,7 @@ def test_every_admin_and_reseller_handler_refuses_a_customer(make_tenant, clock,
     audit_before = _audit_rows()
     checked = []
     for cls in classes:
-        root = rx.State(_reflex_internal_init=True)
-        root.router = RouterData.from_router_data(
-            {
-                "headers": {
-                    "host": f"{host}:3000",
-                    "origin": f"http://{host}:3000",
-                    "cookie": f"ezscale_session={token}",
-                },
-                "pathname": "/admin",
-            }
-        )
-        state = root.get_substate(cls.get_full_name().split(".")[1:])
+        state = page_state(cls, host=f"{host}:3000", token=token, path="/admin")
         own_handlers = {n: h for n, h in cls.event_handlers.items() if n not in AuthState.event_handlers}
         for name, handler in own_handlers.items():
             if name.startswith("set_") and name not in ("set_status",):

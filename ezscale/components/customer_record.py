@@ -6,6 +6,7 @@ import reflex as rx
 
 from ezscale.components.confirm import confirm
 from ezscale.components.tables import cell_table
+from ezscale.services.customers.view import RecordInvoiceRow, RecordPaymentRow, RecordServiceRow
 
 
 def _can(C, permission: str):
@@ -19,6 +20,14 @@ def _field(C, label: str, field: str, **props) -> rx.Component:
         on_change=lambda v: C.set_form(field, v),
         id=f"form-{field}",
         **props,
+    )
+
+
+def _amount_and_reason(C, label: str, prefix: str) -> rx.Component:
+    """The amount and reason of a money action on the table's rows (credit note, refund)."""
+    return rx.cond(
+        _can(C, "money"),
+        rx.hstack(_field(C, label, f"{prefix}_amount"), _field(C, "Reason", f"{prefix}_reason")),
     )
 
 
@@ -54,7 +63,7 @@ def _actions(C) -> rx.Component:
                 rx.hstack(
                     rx.button("Reset 2FA", on_click=C.reset_two_factor, variant="soft", id="reset-2fa"),
                     rx.cond(
-                        C.profile.get("verified", "yes") == "no",
+                        C.profile.verified == "no",
                         rx.button(
                             "Resend verification",
                             on_click=C.resend_verification,
@@ -77,7 +86,7 @@ def _profile(C) -> rx.Component:
     return rx.card(
         rx.data_list.root(
             *[
-                rx.data_list.item(rx.data_list.label(label), rx.data_list.value(C.profile.get(key, "")))
+                rx.data_list.item(rx.data_list.label(label), rx.data_list.value(getattr(C.profile, key)))
                 for label, key in (
                     ("Tenant", "tenant"),
                     ("E-mail", "email"),
@@ -96,83 +105,69 @@ def _profile(C) -> rx.Component:
     )
 
 
-def _service_cells(C, s: dict) -> list[rx.Component]:
+def _service_cells(C, s: RecordServiceRow) -> list[rx.Component]:
     # The admin's record links each service to its provisioning page (jobs, log, retry, sync).
     base = getattr(C, "provisioning_base", None)
     label = (
-        s["label"]
+        s.label
         if base is None
-        else rx.link(s["label"], href=base + s["id"], class_name="service-provisioning")
+        else rx.link(s.label, href=base + s.id.to_string(), class_name="service-provisioning")
     )
     return [
         rx.table.cell(label),
-        rx.table.cell(s["plan"]),
-        rx.table.cell(rx.badge(s["status"])),
+        rx.table.cell(s.plan),
+        rx.table.cell(rx.badge(s.status)),
         rx.table.cell(
             rx.hstack(
                 rx.cond(
-                    _can(C, "services") & s["actions"].contains(" suspend "),
+                    _can(C, "services") & s.actions.contains(" suspend "),
                     rx.button(
-                        "Suspend", size="1", variant="soft", on_click=C.service_action(s["id"], "suspend")
+                        "Suspend", size="1", variant="soft", on_click=C.service_action(s.id, "suspend")
                     ),
                 ),
                 rx.cond(
-                    _can(C, "services") & s["actions"].contains(" unsuspend "),
+                    _can(C, "services") & s.actions.contains(" unsuspend "),
                     rx.button(
-                        "Unsuspend", size="1", variant="soft", on_click=C.service_action(s["id"], "unsuspend")
+                        "Unsuspend", size="1", variant="soft", on_click=C.service_action(s.id, "unsuspend")
                     ),
                 ),
                 rx.cond(
-                    _can(C, "services") & s["actions"].contains(" terminate "),
+                    _can(C, "services") & s.actions.contains(" terminate "),
                     confirm(
                         rx.button("Terminate", size="1", variant="soft", color_scheme="red"),
-                        title=rx.text.span("Terminate ", s["label"], "?"),
+                        title=rx.text.span("Terminate ", s.label, "?"),
                         warning="The service ends now: its subscription is cancelled without a refund of the "
                         "period and a workspace is deleted with its files. This cannot be undone.",
                         confirm_label="Terminate service",
-                        on_confirm=C.service_action(s["id"], "terminate"),
+                        on_confirm=C.service_action(s.id, "terminate"),
                     ),
                 ),
-                rx.cond((s["actions"] == "") | ~_can(C, "services"), rx.text("—", color_scheme="gray")),
+                rx.cond((s.actions == "") | ~_can(C, "services"), rx.text("—", color_scheme="gray")),
                 spacing="2",
             ),
-            custom_attrs={"data-actions": s["actions"]},
+            custom_attrs={"data-actions": s.actions},
         ),
     ]
 
 
-def _invoice_cells(C, i: dict) -> list[rx.Component]:
+def _money_cells(
+    C, row: RecordInvoiceRow | RecordPaymentRow, fields: tuple[str, ...], action: rx.Component
+) -> list[rx.Component]:
+    """A row's text cells, then its money action (shown only to staff allowed money actions)."""
     return [
-        rx.table.cell(i["number"]),
-        rx.table.cell(i["kind"]),
-        rx.table.cell(i["status"]),
-        rx.table.cell(i["total"]),
-        rx.table.cell(i["issued"]),
-        rx.table.cell(i["paid"]),
-        rx.table.cell(
-            rx.cond(
-                _can(C, "money"),
-                rx.button("Credit note", size="1", variant="soft", on_click=C.credit_note(i["id"])),
-            )
-        ),
+        *(rx.table.cell(getattr(row, f)) for f in fields),
+        rx.table.cell(rx.cond(_can(C, "money"), action)),
     ]
 
 
-def _payment_cells(C, p: dict) -> list[rx.Component]:
-    return [
-        rx.table.cell(p["at"]),
-        rx.table.cell(p["invoice"]),
-        rx.table.cell(p["status"]),
-        rx.table.cell(p["gateway"]),
-        rx.table.cell(p["amount"]),
-        rx.table.cell(p["refunded"]),
-        rx.table.cell(
-            rx.cond(
-                _can(C, "money"),
-                rx.button("Refund", size="1", variant="soft", color_scheme="red", on_click=C.refund(p["id"])),
-            )
-        ),
-    ]
+def _invoice_cells(C, i: RecordInvoiceRow) -> list[rx.Component]:
+    credit_note = rx.button("Credit note", size="1", variant="soft", on_click=C.credit_note(i.id))
+    return _money_cells(C, i, ("number", "kind", "status", "total", "issued", "paid"), credit_note)
+
+
+def _payment_cells(C, p: RecordPaymentRow) -> list[rx.Component]:
+    refund = rx.button("Refund", size="1", variant="soft", color_scheme="red", on_click=C.refund(p.id))
+    return _money_cells(C, p, ("at", "invoice", "status", "gateway", "amount", "refunded"), refund)
 
 
 def customer_record(C) -> rx.Component:
@@ -191,10 +186,7 @@ def customer_record(C) -> rx.Component:
             "No services.",
         ),
         rx.heading("Invoices", size="4"),
-        rx.cond(
-            _can(C, "money"),
-            rx.hstack(_field(C, "Credit note amount", "cn_amount"), _field(C, "Reason", "cn_reason")),
-        ),
+        _amount_and_reason(C, "Credit note amount", "cn"),
         cell_table(
             ["Number", "Kind", "Status", "Total", "Issued", "Paid", ""],
             C.invoices,
@@ -203,10 +195,7 @@ def customer_record(C) -> rx.Component:
             "No invoices.",
         ),
         rx.heading("Card payments", size="4"),
-        rx.cond(
-            _can(C, "money"),
-            rx.hstack(_field(C, "Refund amount", "refund_amount"), _field(C, "Reason", "refund_reason")),
-        ),
+        _amount_and_reason(C, "Refund amount", "refund"),
         cell_table(
             ["When", "Invoice", "Status", "Via", "Amount", "Refunded", ""],
             C.payments,
@@ -218,7 +207,7 @@ def customer_record(C) -> rx.Component:
         cell_table(
             ["When", "Kind", "Amount", "Memo"],
             C.credits,
-            lambda c: [rx.table.cell(c[k]) for k in ("at", "kind", "amount", "memo")],
+            lambda c: [rx.table.cell(getattr(c, k)) for k in ("at", "kind", "amount", "memo")],
             "customer-credits",
             "No credit entries.",
         ),
@@ -226,7 +215,7 @@ def customer_record(C) -> rx.Component:
         cell_table(
             ["When", "From", "Method", "Result"],
             C.logins,
-            lambda e: [rx.table.cell(e[k]) for k in ("at", "ip", "method", "result")],
+            lambda e: [rx.table.cell(getattr(e, k)) for k in ("at", "ip", "method", "result")],
             "customer-logins",
             "No sign-ins yet.",
         ),
@@ -234,7 +223,7 @@ def customer_record(C) -> rx.Component:
         cell_table(
             ["When", "By", "Note"],
             C.notes,
-            lambda n: [rx.table.cell(n[k]) for k in ("at", "author", "body")],
+            lambda n: [rx.table.cell(getattr(n, k)) for k in ("at", "author", "body")],
             "customer-notes",
             "No notes yet: add one under Actions.",
         ),
@@ -242,7 +231,7 @@ def customer_record(C) -> rx.Component:
         cell_table(
             ["When", "What", ""],
             C.timeline,
-            lambda t: [rx.table.cell(t[k]) for k in ("at", "kind", "text")],
+            lambda t: [rx.table.cell(getattr(t, k)) for k in ("at", "kind", "text")],
             "customer-timeline",
         ),
         width="100%",

@@ -3,7 +3,7 @@ reseller owner their own tenant's (each through its own TemplateEditor state).""
 
 import reflex as rx
 
-from ezscale.services.kasm.templates import CATEGORIES
+from ezscale.services.kasm.templates import CATEGORIES, TemplateRow
 from ezscale.state.admin_templates import STATUSES, TemplateEditor
 
 _SELECT_STYLE = {"padding": "6px", "border_radius": "6px", "border": "1px solid var(--gray-7)"}
@@ -83,27 +83,31 @@ def _form(S: type[TemplateEditor]) -> rx.Component:
     )
 
 
-def _row(S: type[TemplateEditor], t: dict) -> rx.Component:
+def _row(S: type[TemplateEditor], t: TemplateRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(t["name"], weight="medium"), rx.text(t["description"], size="1")),
-        rx.table.cell(rx.code(t["image_id"], size="1")),
-        rx.table.cell(t["cores"], " vCPU · ", t["memory_gb"], " GB"),
-        rx.table.cell(t["apps"]),
+        rx.table.cell(rx.text(t.name, weight="medium"), rx.text(t.description, size="1")),
+        rx.table.cell(rx.code(t.image_id, size="1")),
+        rx.table.cell(t.cores, " vCPU · ", t.memory_gb, " GB"),
+        rx.table.cell(t.apps),
         rx.table.cell(
             rx.cond(
-                t["status"] == "active",
+                t.status == "active",
                 rx.badge("active", color_scheme="green"),
                 rx.badge("deprecated", color_scheme="gray"),
             ),
-            rx.cond(t["persistent"] == "yes", rx.badge("persistent", color_scheme="blue")),
+            rx.cond(t.persistent, rx.badge("persistent", color_scheme="blue")),
         ),
-        rx.table.cell(t["sort_order"]),
+        rx.table.cell(t.sort_order),
         rx.table.cell(
             rx.button(
-                "Edit", size="1", variant="soft", on_click=S.edit(t["id"]), id="template-edit-" + t["id"]
+                "Edit",
+                size="1",
+                variant="soft",
+                on_click=S.edit(t.id),
+                id="template-edit-" + t.id.to_string(),
             )
         ),
-        data_template_row=t["name"],
+        data_template_row=t.name,
     )
 
 

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from ezscale import routes
 from ezscale.db import central_session
+from ezscale.models.types import row_id
 from ezscale.services.core.audit import operator
 from ezscale.services.payments import accounts
 from ezscale.services.payments.btcpay_client import BTCPayClient
@@ -22,7 +23,7 @@ from ezscale.simulators import btcpay, paypal
 def connect_house(*, paypal_base: str, btcpay_base: str, app_base: str) -> None:
     """Register the app's webhooks at both simulators and switch them on for the house site."""
     with central_session() as central:
-        house_id = next(t.id for t, _ in list_tenants(central) if t.is_house)
+        house_id = next(row_id(t) for t, _ in list_tenants(central) if t.is_house)
     client = PayPalClient(paypal_base, PayPalCredentials(paypal.DEMO_CLIENT_ID, paypal.DEMO_SECRET))
     paypal_hook = app_base + routes.gateway_webhook_path("paypal", house_id)
     webhook_id = client.create_webhook(paypal_hook, EVENT_TYPES)

@@ -5,20 +5,17 @@ session cookie (plus a visible marker the layout turns into a banner) and opens 
 
 from urllib.parse import quote, urlencode
 
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ezscale import routes
 from ezscale.http.session_cookie import delete_session_cookie, host_tenant, set_session_cookie
-from ezscale.models.auth import UserSession
 from ezscale.services.accounts import handoffs
-from ezscale.services.accounts.sessions import current_user, end_session, hash_token
+from ezscale.services.accounts.sessions import SESSION_COOKIE, current_user, end_session, session_method
 from ezscale.services.customers.directory import customer_site_url
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
-from ezscale.state.auth import SESSION_COOKIE
 
 MARKER_COOKIE = "ezscale_impersonating"
 PREVIOUS_COOKIE = "ezscale_session_before_impersonation"
@@ -34,8 +31,7 @@ def impersonation_link(tenant: TenantInfo, session_token: str) -> str:
 
 def _is_impersonation(tenant: TenantInfo, token: str) -> bool:
     with tenant_session(tenant) as db:
-        row = db.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
-    return row is not None and row.method == "impersonation"
+        return session_method(db, token=token) == "impersonation"
 
 
 def _start(host: str, code: str, previous: str) -> Response:

@@ -40,9 +40,9 @@ async def gateway_webhook(request: Request) -> JSONResponse:
 def _return(host: str, checkout_id: str, cancelled: bool) -> str:
     with central_session() as session:
         found = resolve_host(session, host)
-    if found.status is not HostStatus.OK or not checkout_id.isdigit():
-        return routes.CLIENT_BILLING
     tenant = found.tenant
+    if found.status is not HostStatus.OK or tenant is None or not checkout_id.isdigit():
+        return routes.CLIENT_BILLING
     with tenant_session(tenant) as db:
         try:
             row = checkout.get_checkout(db, checkout_id=int(checkout_id))

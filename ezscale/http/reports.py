@@ -12,11 +12,10 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.analytics import PLATFORM_SCOPE
-from ezscale.services.accounts.sessions import RESELLER_ROLES, current_user
+from ezscale.services.accounts.sessions import RESELLER_ROLES, SESSION_COOKIE, current_user
 from ezscale.services.analytics.reports import build_report, default_range
 from ezscale.services.payments import report as payment_report
 from ezscale.services.tenancy.tenants import HostStatus, resolve_host, tenant_session
-from ezscale.state.auth import SESSION_COOKIE
 
 
 def _report(host: str, token: str, name: str, params) -> Response:

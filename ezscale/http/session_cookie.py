@@ -17,9 +17,9 @@ from ezscale import routes
 from ezscale.db import central_session
 from ezscale.http.origin_guard import is_own_origin
 from ezscale.services.accounts import handoffs, login_guard
+from ezscale.services.accounts.sessions import DEVICE_COOKIE, SESSION_COOKIE
 from ezscale.services.tenancy.tenants import HostStatus, TenantInfo, resolve_host
 from ezscale.settings import get_settings
-from ezscale.state.auth import DEVICE_COOKIE, SESSION_COOKIE
 from ezscale.state.login import safe_next
 
 

@@ -95,7 +95,7 @@ def _sessions() -> rx.Component:
                 rx.foreach(
                     A.history,
                     lambda e: rx.table.row(
-                        *[rx.table.cell(e[k]) for k in ("at", "ip", "agent", "method", "result")]
+                        *[rx.table.cell(getattr(e, k)) for k in ("at", "ip", "agent", "method", "result")]
                     ),
                 )
             ),

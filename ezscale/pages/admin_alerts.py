@@ -45,7 +45,7 @@ def _settings() -> rx.Component:
             rx.vstack(
                 rx.heading("Channels", size="3"),
                 rx.text("Set by ALERT_DISCORD_WEBHOOK_URL and ALERT_EMAIL in the environment.", size="2"),
-                rx.foreach(S.channel_rows, lambda c: rx.text(rx.text.strong(c["kind"]), ": ", c["target"])),
+                rx.foreach(S.channel_rows, lambda c: rx.text(rx.text.strong(c.kind), ": ", c.target)),
                 rx.cond(
                     S.channel_rows.length() == 0, rx.callout("No channel configured: alerts are only logged.")
                 ),

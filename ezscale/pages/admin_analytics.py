@@ -199,7 +199,7 @@ def _currencies() -> rx.Component:
         rx.table.body(
             rx.foreach(
                 S.currency_rows,
-                lambda r: rx.table.row(*[rx.table.cell(r[k]) for _, k in _CURRENCY_COLUMNS]),
+                lambda r: rx.table.row(*[rx.table.cell(getattr(r, k)) for _, k in _CURRENCY_COLUMNS]),
             )
         ),
         size="1",
@@ -251,7 +251,7 @@ def _dashboard() -> rx.Component:
             rx.select.root(
                 rx.select.trigger(id="scope-select"),
                 rx.select.content(
-                    rx.foreach(S.scope_options, lambda o: rx.select.item(o["label"], value=o["key"]))
+                    rx.foreach(S.scope_options, lambda o: rx.select.item(o.label, value=o.key))
                 ),
                 value=S.scope,
                 on_change=S.set_scope,

@@ -8,6 +8,7 @@ from ezscale.components.confirm import confirm
 from ezscale.components.empty import empty_state
 from ezscale.components.layout import Area, area_page
 from ezscale.components.tables import cell_table
+from ezscale.services.provisioning.admin_view import MappingView, PanelView
 from ezscale.state.admin_panels import AdminPanelsState as S
 
 _SELECT_STYLE = {
@@ -40,7 +41,7 @@ def _panel_form() -> rx.Component:
         "Module",
         rx.el.select(
             rx.el.option("Choose…", value=""),
-            rx.foreach(S.modules, lambda m: rx.el.option(m["label"], value=m["name"])),
+            rx.foreach(S.modules, lambda m: rx.el.option(m.label, value=m.name)),
             value=S.panel_form["module"],
             on_change=lambda v: S.set_panel_field("module", v),
             disabled=S.editing != "",
@@ -99,39 +100,37 @@ def _panel_form() -> rx.Component:
     )
 
 
-def _panel_cells(p: dict) -> list[rx.Component]:
+def _panel_cells(p: PanelView) -> list[rx.Component]:
     return [
+        rx.table.cell(rx.text(p.label, weight="medium"), rx.text(p.module, size="1", color_scheme="gray")),
+        rx.table.cell(rx.text(p.base_url, size="2", word_break="break-all")),
+        rx.table.cell(p.credentials),
         rx.table.cell(
-            rx.text(p["label"], weight="medium"), rx.text(p["module"], size="1", color_scheme="gray")
-        ),
-        rx.table.cell(rx.text(p["base_url"], size="2", word_break="break-all")),
-        rx.table.cell(p["credentials"]),
-        rx.table.cell(
-            rx.cond(p["test_ok"] == "ok", rx.badge("ok", color_scheme="green")),
-            rx.cond(p["test_ok"] == "failed", rx.badge("failed", color_scheme="red")),
-            rx.text(p["last_test"], size="1", color_scheme="gray"),
+            rx.cond(p.test_ok == "ok", rx.badge("ok", color_scheme="green")),
+            rx.cond(p.test_ok == "failed", rx.badge("failed", color_scheme="red")),
+            rx.text(p.last_test, size="1", color_scheme="gray"),
         ),
         rx.table.cell(
             rx.flex(
                 rx.button(
                     "Test",
                     size="1",
-                    on_click=S.test(p["id"]),
-                    loading=S.testing == p["id"],
-                    id=f"test-panel-{p['id']}",
+                    on_click=S.test(p.id),  # type: ignore[misc]  # background handler, see pyproject
+                    loading=S.testing == p.id,
+                    id=f"test-panel-{p.id}",
                 ),
-                rx.button("Edit", size="1", variant="soft", on_click=S.edit(p["id"])),
+                rx.button("Edit", size="1", variant="soft", on_click=S.edit(p.id)),
                 rx.cond(
-                    p["enabled"] == "yes",
+                    p.enabled,
                     confirm(
                         rx.button("Disable", size="1", variant="soft", color_scheme="red"),
-                        title=rx.text.span("Disable ", p["label"], "?"),
+                        title=rx.text.span("Disable ", p.label, "?"),
                         warning="Plans mapped to this panel show as unavailable and cannot be ordered; "
                         "services on it are not touched.",
                         confirm_label="Disable panel",
-                        on_confirm=S.toggle(p["id"], False),
+                        on_confirm=S.toggle(p.id, False),
                     ),
-                    rx.button("Enable", size="1", variant="soft", on_click=S.toggle(p["id"], True)),
+                    rx.button("Enable", size="1", variant="soft", on_click=S.toggle(p.id, True)),
                 ),
                 spacing="2",
                 wrap="wrap",
@@ -157,7 +156,7 @@ def _mapping_form() -> rx.Component:
             "Panel",
             rx.el.select(
                 rx.el.option("Choose…", value=""),
-                rx.foreach(S.panels, lambda p: rx.el.option(p["label"], value=p["id"])),
+                rx.foreach(S.panels, lambda p: rx.el.option(p.label, value=p.id.to_string())),
                 value=S.mapping_form["panel_id"],
                 on_change=lambda v: S.set_mapping_field("panel_id", v),
                 id="mapping-panel",
@@ -191,19 +190,19 @@ def _mapping_form() -> rx.Component:
     )
 
 
-def _mapping_cells(m: dict) -> list[rx.Component]:
+def _mapping_cells(m: MappingView) -> list[rx.Component]:
     return [
-        rx.table.cell(m["plan_code"]),
-        rx.table.cell(m["panel"], " (", m["module"], ")"),
-        rx.table.cell(m["package"]),
+        rx.table.cell(m.plan_code),
+        rx.table.cell(m.panel, " (", m.module, ")"),
+        rx.table.cell(m.package),
         rx.table.cell(
             confirm(
                 rx.button("Remove", size="1", variant="soft", color_scheme="red"),
-                title=rx.text.span("Stop provisioning ", m["plan_code"], "?"),
+                title=rx.text.span("Stop provisioning ", m.plan_code, "?"),
                 warning="New orders of this plan are no longer delivered on a panel; services already "
                 "delivered keep running.",
                 confirm_label="Remove mapping",
-                on_confirm=S.remove_mapping(m["plan_code"]),
+                on_confirm=S.remove_mapping(m.plan_code),
             )
         ),
     ]

@@ -60,11 +60,11 @@ def _delete_dialog(t: dict) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(rx.button("Delete", size="1", color_scheme="red", variant="soft")),
         rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete ", t["name"], "?"),
+            rx.alert_dialog.title("Delete ", t.name, "?"),
             rx.alert_dialog.description(DELETE_WARNING),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Keep", variant="soft")),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.delete(t["slug"]))),
+                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.delete(t.slug))),
                 justify="end",
             ),
         ),
@@ -72,43 +72,41 @@ def _delete_dialog(t: dict) -> rx.Component:
 
 
 def _actions(t: dict) -> rx.Component:
-    status = t["status"]
+    status = t.status
     return rx.hstack(
-        rx.cond(status == "suspended", rx.button("Reactivate", size="1", on_click=S.reactivate(t["slug"]))),
+        rx.cond(status == "suspended", rx.button("Reactivate", size="1", on_click=S.reactivate(t.slug))),
         rx.cond(
             (status == "active") | (status == "trial"),
-            rx.button("Suspend", size="1", variant="soft", on_click=S.suspend(t["slug"])),
+            rx.button("Suspend", size="1", variant="soft", on_click=S.suspend(t.slug)),
         ),
-        rx.cond(
-            status == "deleting", rx.button("Cancel deletion", size="1", on_click=S.reactivate(t["slug"]))
-        ),
+        rx.cond(status == "deleting", rx.button("Cancel deletion", size="1", on_click=S.reactivate(t.slug))),
         rx.cond((status != "deleting") & (status != "deleted"), _delete_dialog(t)),
     )
 
 
 def _row(t: dict) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(t["name"], weight="medium"), rx.text(t["slug"], size="1", color_scheme="gray")),
+        rx.table.cell(rx.text(t.name, weight="medium"), rx.text(t.slug, size="1", color_scheme="gray")),
         rx.table.cell(
-            rx.badge(t["status"]),
-            rx.cond(t["trial_ends"] != "", rx.text("until ", t["trial_ends"], size="1")),
-            rx.cond(t["reason"] == "unpaid", rx.text("wholesale unpaid", size="1", color_scheme="red")),
+            rx.badge(t.status),
+            rx.cond(t.trial_ends != "", rx.text("until ", t.trial_ends, size="1")),
+            rx.cond(t.reason == "unpaid", rx.text("wholesale unpaid", size="1", color_scheme="red")),
         ),
-        rx.table.cell(t["domains"]),
+        rx.table.cell(t.domains),
         rx.table.cell(
             rx.cond(
-                t["house"] == "",
+                ~t.house,
                 rx.select(
                     [str(d) for d in range(1, 29)],
-                    value=t["cycle_day"],
-                    on_change=lambda day: S.set_cycle_day(t["slug"], day),
+                    value=t.cycle_day,
+                    on_change=lambda day: S.set_cycle_day(t.slug, day),
                     size="1",
                     aria_label="Billing day",
                 ),
             )
         ),
-        rx.table.cell(rx.cond(t["house"] == "", _actions(t))),
-        data_tenant=t["slug"],
+        rx.table.cell(rx.cond(~t.house, _actions(t))),
+        data_tenant=t.slug,
     )
 
 

@@ -45,7 +45,11 @@ def _job_cells(job: JobRow) -> list[rx.Component]:
             rx.cond(
                 job.retryable,
                 rx.button(
-                    "Retry", size="1", on_click=S.retry(job.id), loading=S.busy, class_name="retry-job"
+                    "Retry",
+                    size="1",
+                    on_click=S.retry(job.id),  # type: ignore[misc]  # background handler, see pyproject
+                    loading=S.busy,
+                    class_name="retry-job",
                 ),
             )
         ),

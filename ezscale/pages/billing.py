@@ -8,6 +8,7 @@ from ezscale.components.empty import empty_state, list_or_empty
 from ezscale.components.layout import Area, area_page
 from ezscale.components.stripe_card import CARD_JS
 from ezscale.services.billing.views import CardRow, CreditRow, InvoiceRow, LineRow, UpcomingRow
+from ezscale.services.payments.checkout import PayChoice
 from ezscale.state.auth import AuthState
 from ezscale.state.billing import BillingState
 
@@ -102,12 +103,12 @@ def _detail() -> rx.Component:
     )
 
 
-def _choice(invoice_id: int, choice: dict) -> rx.Component:
+def _choice(invoice_id: int, choice: PayChoice) -> rx.Component:
     return rx.button(
-        choice["label"],
+        choice.label,
         variant="soft",
-        on_click=BillingState.pay_with(invoice_id, choice["gateway"]),
-        id="pay-with-" + choice["gateway"],
+        on_click=BillingState.pay_with(invoice_id, choice.gateway),
+        id="pay-with-" + choice.gateway,
     )
 
 

@@ -161,7 +161,7 @@ def _power_button(button: PowerButton) -> rx.Component:
         title=rx.text.span(button.label, " ", P.label, "?"),
         warning=button.warning,
         confirm_label=button.label,
-        on_confirm=S.power(button.action),
+        on_confirm=S.power(button.action),  # type: ignore[misc]  # background handler, see pyproject
         dialog_id=f"power-dialog-{button.action}",
     )
 

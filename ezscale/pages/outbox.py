@@ -4,22 +4,21 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.layout import Area, area_page
+from ezscale.services.core.mail import OutboxRow
 from ezscale.state.outbox import OutboxState as O
 
 
-def _mail(mail: dict) -> rx.Component:
+def _mail(mail: OutboxRow) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.text(mail["subject"], weight="bold"), rx.spacer(), rx.text(mail["at"], size="1")),
-            rx.text("To ", rx.code(mail["to"]), " from ", mail["from"], size="2", color_scheme="gray"),
-            rx.text(mail["text"], white_space="pre-wrap", size="2"),
-            rx.foreach(
-                mail["links"].to(list[str]), lambda url: rx.link(url, href=url, class_name="outbox-link")
-            ),
+            rx.hstack(rx.text(mail.subject, weight="bold"), rx.spacer(), rx.text(mail.at, size="1")),
+            rx.text("To ", rx.code(mail.to_address), " from ", mail.sender, size="2", color_scheme="gray"),
+            rx.text(mail.text, white_space="pre-wrap", size="2"),
+            rx.foreach(mail.links, lambda url: rx.link(url, href=url, class_name="outbox-link")),
             spacing="2",
         ),
         class_name="outbox-mail",
-        data_to=mail["to"],
+        data_to=mail.to_address,
         width="100%",
     )
 

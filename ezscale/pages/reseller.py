@@ -7,6 +7,7 @@ from ezscale.components.confirm import confirm
 from ezscale.components.forms import error_callout
 from ezscale.components.layout import Area, area_page
 from ezscale.components.template_editor import template_editor
+from ezscale.services.tenancy.domains import DomainRow
 from ezscale.state.reseller import (
     ResellerCurrenciesState,
     ResellerDomainsState,
@@ -20,60 +21,54 @@ def _token(value) -> rx.Component:
     return rx.code(value, overflow_wrap="anywhere")
 
 
-def _domain_row(d: dict) -> rx.Component:
+def _domain_row(d: DomainRow) -> rx.Component:
     S = ResellerDomainsState
     return rx.table.row(
-        rx.table.cell(
-            rx.text(d["domain"], weight="medium"), rx.cond(d["type"] == "primary", rx.badge("primary"))
-        ),
+        rx.table.cell(rx.text(d.domain, weight="medium"), rx.cond(d.type == "primary", rx.badge("primary"))),
         rx.table.cell(
             rx.badge(
-                d["status"],
-                color_scheme=rx.match(d["status"], ("verified", "green"), ("failed", "red"), "amber"),
+                d.status,
+                color_scheme=rx.match(d.status, ("verified", "green"), ("failed", "red"), "amber"),
             ),
-            rx.cond(d["error"] != "", rx.text(d["error"], size="1", color_scheme="red")),
+            rx.cond(d.error != "", rx.text(d.error, size="1", color_scheme="red")),
             rx.cond(
-                d["status"] != "verified",
+                d.status != "verified",
                 rx.vstack(
-                    rx.text(
-                        "Point it here: ", _token(d["route_type"]), " ", _token(d["route_value"]), size="1"
-                    ),
-                    rx.text("DNS: TXT ", _token(d["dns_name"]), " = ", _token(d["dns_value"]), size="1"),
-                    rx.text(
-                        "or HTTP: ", _token(d["http_url"]), " answering ", _token(d["http_body"]), size="1"
-                    ),
+                    rx.text("Point it here: ", _token(d.route_type), " ", _token(d.route_value), size="1"),
+                    rx.text("DNS: TXT ", _token(d.dns_name), " = ", _token(d.dns_value), size="1"),
+                    rx.text("or HTTP: ", _token(d.http_url), " answering ", _token(d.http_body), size="1"),
                     spacing="1",
                 ),
             ),
         ),
         rx.table.cell(
-            rx.text(d["tls"]),
-            rx.cond(d["tls_error"] != "", rx.text(d["tls_error"], size="1", color_scheme="red")),
+            rx.text(d.tls),
+            rx.cond(d.tls_error != "", rx.text(d.tls_error, size="1", color_scheme="red")),
         ),
         rx.table.cell(
             rx.hstack(
                 rx.cond(
-                    d["status"] != "verified",
+                    d.status != "verified",
                     rx.hstack(
-                        rx.button("Check DNS", size="1", on_click=S.verify(d["id"], "dns")),
-                        rx.button("Check HTTP", size="1", variant="soft", on_click=S.verify(d["id"], "http")),
+                        rx.button("Check DNS", size="1", on_click=S.verify(d.id, "dns")),
+                        rx.button("Check HTTP", size="1", variant="soft", on_click=S.verify(d.id, "http")),
                     ),
                 ),
                 rx.cond(
-                    (d["status"] == "verified") & (d["type"] != "primary"),
-                    rx.button("Make primary", size="1", variant="soft", on_click=S.make_primary(d["id"])),
+                    (d.status == "verified") & (d.type != "primary"),
+                    rx.button("Make primary", size="1", variant="soft", on_click=S.make_primary(d.id)),
                 ),
                 rx.cond(
-                    d["type"] != "primary",
+                    d.type != "primary",
                     confirm(
                         rx.button("Remove", size="1", color_scheme="red", variant="soft"),
-                        title=rx.text.span("Remove ", d["domain"], "?"),
+                        title=rx.text.span("Remove ", d.domain, "?"),
                         warning=(
                             "Your storefront stops answering on this domain at once and its "
                             "certificate is dropped. To use it again you add and verify it anew."
                         ),
                         confirm_label="Remove domain",
-                        on_confirm=S.remove(d["id"]),
+                        on_confirm=S.remove(d.id),
                     ),
                 ),
                 spacing="2",

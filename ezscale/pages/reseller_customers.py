@@ -29,11 +29,11 @@ def customers_page() -> rx.Component:
         ["Customer", "Company", "Country", "Joined", "Status"],
         S.results,
         lambda r: [
-            rx.table.cell(rx.link(r["email"], href=r["href"]), rx.text(r["name"], size="1")),
-            rx.table.cell(r["company"]),
-            rx.table.cell(r["country"]),
-            rx.table.cell(r["joined"]),
-            rx.table.cell(rx.badge(r["status"])),
+            rx.table.cell(rx.link(r.email, href=r.href), rx.text(r.name, size="1")),
+            rx.table.cell(r.company),
+            rx.table.cell(r.country),
+            rx.table.cell(r.joined),
+            rx.table.cell(rx.badge(r.status)),
         ],
         "customer-results",
     )

@@ -7,48 +7,50 @@ from ezscale.components.forms import error_callout
 from ezscale.components.layout import Area, area_page
 from ezscale.components.payments_notice import payments_notice
 from ezscale.components.stripe_card import CARD_JS
+from ezscale.services.resellers.onboarding import Step
+from ezscale.services.resellers.view import StatCard, WholesaleInvoiceRow
 from ezscale.state.payments_notice import PaymentsNoticeState
 from ezscale.state.reseller_overview import ResellerOverviewState
 
 
-def _card(card: dict) -> rx.Component:
-    return rx.card(rx.text(card["label"], size="2", color_scheme="gray"), rx.heading(card["value"], size="6"))
+def _card(card: StatCard) -> rx.Component:
+    return rx.card(rx.text(card.label, size="2", color_scheme="gray"), rx.heading(card.value, size="6"))
 
 
-def _wholesale_row(i: dict) -> rx.Component:
+def _wholesale_row(i: WholesaleInvoiceRow) -> rx.Component:
     S = ResellerOverviewState
     return rx.table.row(
-        rx.table.cell(i["number"]),
-        rx.table.cell(i["period"]),
-        rx.table.cell(i["total"]),
-        rx.table.cell(i["due"]),
+        rx.table.cell(i.number),
+        rx.table.cell(i.period),
+        rx.table.cell(i.total),
+        rx.table.cell(i.due),
         rx.table.cell(
-            rx.badge(i["status"], color_scheme=rx.cond(i["status"] == "paid", "green", "amber")),
-            rx.cond(i["problem"] != "", rx.text(i["problem"], size="1", color_scheme="red")),
+            rx.badge(i.status, color_scheme=rx.cond(i.status == "paid", "green", "amber")),
+            rx.cond(i.problem != "", rx.text(i.problem, size="1", color_scheme="red")),
         ),
         rx.table.cell(
             rx.hstack(
-                rx.button("PDF", size="1", variant="soft", on_click=S.download(i["id"])),
-                rx.cond(i["status"] == "open", rx.button("Pay", size="1", on_click=S.pay(i["id"]))),
+                rx.button("PDF", size="1", variant="soft", on_click=S.download(i.id)),
+                rx.cond(i.status == "open", rx.button("Pay", size="1", on_click=S.pay(i.id))),
             )
         ),
-        data_invoice=i["number"],
+        data_invoice=i.number,
     )
 
 
-def _step(st: dict) -> rx.Component:
+def _step(st: Step) -> rx.Component:
     return rx.hstack(
         rx.cond(
-            st["done"] == "yes",
+            st.done,
             rx.icon("circle-check", color="green", size=18, flex_shrink="0"),
             rx.icon("circle", color="gray", size=18, flex_shrink="0"),
         ),
         rx.cond(
-            st["done"] == "yes",
-            rx.text(st["label"], color_scheme="gray"),
-            rx.link(st["label"], href=st["href"]),
+            st.done,
+            rx.text(st.label, color_scheme="gray"),
+            rx.link(st.label, href=st.href),
         ),
-        data_step=st["key"],
+        data_step=st.key,
         align="center",
     )
 

@@ -65,7 +65,7 @@ def staff() -> rx.Component:
             rx.vstack(
                 rx.foreach(
                     S.roles,
-                    lambda r: rx.text(rx.text.strong(r["label"]), ": ", r["can"], size="2"),
+                    lambda r: rx.text(rx.text.strong(r.label), ": ", r.can, size="2"),
                 ),
                 spacing="1",
                 id="role-permissions",

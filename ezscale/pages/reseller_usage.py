@@ -48,8 +48,8 @@ def usage_page() -> rx.Component:
             wrap="wrap",
         ),
         rx.hstack(
-            _figure("Workspace hours", S.totals.get("hours", "0")),
-            _figure("Workspace revenue", S.totals.get("revenue", "")),
+            _figure("Workspace hours", S.hours_total),
+            _figure("Workspace revenue", S.revenue_total),
             wrap="wrap",
         ),
         rx.heading("Hours by workspace type", size="4"),

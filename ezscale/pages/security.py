@@ -5,6 +5,7 @@ import reflex as rx
 from ezscale import routes
 from ezscale.components.forms import feedback, field, section
 from ezscale.components.layout import Area, area_page
+from ezscale.services.accounts.passkeys import PasskeyRow
 from ezscale.state.security import SecurityState as S
 
 
@@ -62,22 +63,22 @@ def _totp() -> rx.Component:
 
 
 def _passkeys() -> rx.Component:
-    def row(key: dict) -> rx.Component:
+    def row(key: PasskeyRow) -> rx.Component:
         return rx.table.row(
             rx.table.cell(
                 rx.form(
                     rx.hstack(
-                        rx.input(name="name", default_value=key["name"], size="1"),
-                        rx.input(name="id", type="hidden", value=key["id"]),
+                        rx.input(name="name", default_value=key.name, size="1"),
+                        rx.input(name="id", type="hidden", value=key.id.to_string()),
                         rx.button("Rename", size="1", variant="soft", type="submit"),
                     ),
                     on_submit=S.rename_passkey,
                     reset_on_submit=False,
                 )
             ),
-            rx.table.cell(key["added"]),
+            rx.table.cell(key.added),
             rx.table.cell(
-                rx.button("Remove", size="1", color_scheme="red", on_click=S.remove_passkey(key["id"]))
+                rx.button("Remove", size="1", color_scheme="red", on_click=S.remove_passkey(key.id))
             ),
             class_name="passkey-row",
         )

@@ -19,14 +19,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from ezscale.simulators import ratelimit
-from ezscale.simulators.kasm import RunningServer
+from ezscale.simulators.rest import RunningServer, SimHandler, start, wait_forever
 
 DEMO_STORE = "SimStore1"
 DEMO_API_KEY = "sim-btcpay-key"
@@ -242,7 +242,7 @@ class BTCPaySimulator:
         if not rest and method == "POST":
             return self._create_invoice(store, body)
         if not rest and method == "GET":
-            order = (query.get("orderId") or [None])[0]
+            order = query["orderId"][0] if query.get("orderId") else None
             found = [i for i in self.invoices.values() if i["storeId"] == store]
             return 200, [i for i in found if order is None or i["metadata"].get("orderId") == order]
         invoice = self.invoices.get(rest[0]) if rest else None
@@ -304,78 +304,47 @@ class BTCPaySimulator:
 
 
 def _handler_for(sim: BTCPaySimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(
-            self, status: int, data: bytes, content_type: str, location: str = "", extra: dict | None = None
-        ) -> None:
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (extra or {}).items():
-                    self.send_header(name, value)
-                if location:
-                    self.send_header("Location", location)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def _any(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+    class Handler(SimHandler):
+        def _any(self) -> None:
+            method, raw = self.command, self.body()
             url = urlsplit(self.path)
             parts = [p for p in url.path.split("/") if p]
             if parts[:1] == ["i"] and len(parts) >= 2:
                 if method == "GET":
-                    return self._send(200, sim.checkout_page(parts[1]).encode(), "text/html; charset=utf-8")
+                    return self.send(200, sim.checkout_page(parts[1]).encode(), "text/html; charset=utf-8")
                 if (
                     parts[1] not in sim.invoices
                     or len(parts) != 3
                     or parts[2] not in ("full", "partial", "over", "expire")
                 ):
-                    return self._send(404, b"Not found", "text/plain")
-                return self._send(303, b"", "text/plain", sim.pay(parts[1], parts[2]))
+                    return self.send(404, b"Not found", "text/plain")
+                return self.send(303, b"", "text/plain", {"Location": sim.pay(parts[1], parts[2])})
             headers = {k.lower(): v for k, v in self.headers.items()}
             verdict, early = ratelimit.gate(sim.limiter, method, url.path, raw, headers)
             status, body = early or ratelimit.finish(
                 verdict,
                 sim.handle(method, url.path, parse_qs(url.query), self.headers.get("Authorization", ""), raw),
             )
-            self._send(status, json.dumps(body).encode(), "application/json", extra=verdict.headers())
+            self.send(status, json.dumps(body).encode(), headers=verdict.headers())
 
-        def do_GET(self) -> None:
-            self._any("GET")
-
-        def do_POST(self) -> None:
-            self._any("POST")
+        do_GET = do_POST = _any
 
     return Handler
 
 
 def serve(sim: BTCPaySimulator, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve the simulator on a loopback port in a daemon thread."""
-    server = ThreadingHTTPServer((host, port), _handler_for(sim))
-    server.daemon_threads = True
-    running = RunningServer(server)
+    running = start(_handler_for(sim), host=host, port=port)
     sim.base_url = running.url
     return running
 
 
-def main(
-    argv: list[str] | None = None, *, wait: Callable[[], object] = lambda: threading.Event().wait()
-) -> None:
+def main(argv: list[str] | None = None, *, wait: Callable[[], object] | None = None) -> None:
     parser = argparse.ArgumentParser(description="BTCPay Server Greenfield API simulator")
     parser.add_argument("--port", type=int, default=8398)
     args = parser.parse_args(argv)
     running = serve(BTCPaySimulator(auto_deliver=True), port=args.port)
-    print(f"BTCPay simulator on {running.url} (store {DEMO_STORE}, key {DEMO_API_KEY})", flush=True)
-    wait()
+    wait_forever(f"BTCPay simulator on {running.url} (store {DEMO_STORE}, key {DEMO_API_KEY})", wait=wait)
 
 
 if __name__ == "__main__":

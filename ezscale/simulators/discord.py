@@ -3,10 +3,9 @@ messages (`GET /messages` lists them), so alerts can be seen in the demo and ass
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ezscale.simulators.kasm import RunningServer
+from ezscale.simulators.rest import RunningServer, SimHandler, start
 
 
 class DiscordSink:
@@ -20,21 +19,12 @@ class DiscordSink:
 
 
 def serve_discord(sink: DiscordSink, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(SimHandler):
         def _reply(self, status: int, body: bytes = b"") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send(status, body)
 
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            raw = self.body()
             if not self.path.startswith("/api/webhooks/"):
                 return self._reply(404)
             try:
@@ -51,6 +41,4 @@ def serve_discord(sink: DiscordSink, *, host: str = "127.0.0.1", port: int = 0) 
                 return self._reply(404)
             self._reply(200, json.dumps(sink.messages).encode())
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return RunningServer(server)
+    return start(Handler, host=host, port=port)

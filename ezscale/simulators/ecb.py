@@ -16,11 +16,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import quoteattr
 
-from ezscale.simulators.kasm import RunningServer
+from ezscale.simulators.rest import RunningServer, SimHandler, start, wait_forever
 
 FEED_PATH = "/stats/eurofxref/eurofxref-daily.xml"
 FAULTS = ("500", "timeout", "malformed", "empty", "negative")
@@ -109,18 +108,9 @@ class EcbSimulator:
 
 
 def _handler_for(sim: EcbSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(SimHandler):
         def _reply(self, status: int, body: bytes = b"", content_type: str = "text/xml") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send(status, body, content_type)
 
         def do_GET(self) -> None:
             if self.path.split("?")[0] != FEED_PATH:
@@ -133,9 +123,8 @@ def _handler_for(sim: EcbSimulator) -> type[BaseHTTPRequestHandler]:
             self._reply(200, sim.document())
 
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             try:
-                body = json.loads(raw or b"{}")
+                body = json.loads(self.body() or b"{}")
                 if self.path == "/sim/day":
                     sim.set_day(date.fromisoformat(body["date"]), body.get("rates"))
                 elif self.path == "/sim/fault":
@@ -151,9 +140,7 @@ def _handler_for(sim: EcbSimulator) -> type[BaseHTTPRequestHandler]:
 
 def serve(sim: EcbSimulator, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve the feed on a loopback port in a daemon thread."""
-    server = ThreadingHTTPServer((host, port), _handler_for(sim))
-    server.daemon_threads = True
-    return RunningServer(server)
+    return start(_handler_for(sim), host=host, port=port)
 
 
 def main() -> None:
@@ -162,8 +149,7 @@ def main() -> None:
     parser.add_argument("--date", type=date.fromisoformat, default=date.today())
     args = parser.parse_args()
     running = serve(EcbSimulator(day=args.date), port=args.port)
-    print(f"ECB rates feed on {running.url}{FEED_PATH}", flush=True)
-    threading.Event().wait()
+    wait_forever(f"ECB rates feed on {running.url}{FEED_PATH}")
 
 
 if __name__ == "__main__":

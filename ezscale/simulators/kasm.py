@@ -20,8 +20,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from ezscale.simulators.rest import RunningServer, SimHandler, start, wait_forever
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -326,68 +328,31 @@ class KasmSimulator:
 
 
 def _handler_for(sim: KasmSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _reply(self, status: int, body: Any) -> None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
+    class Handler(SimHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self.body()
             if self.path.startswith("/sim/stop/"):
                 sim.stop_outside(self.path.rsplit("/", 1)[-1])
-                return self._reply(200, {})
+                return self.send_json(200, {})
             if not self.path.startswith("/api/public/"):
-                return self._reply(404, {"error_message": "Not found"})
+                return self.send_json(404, {"error_message": "Not found"})
             try:
                 body = json.loads(raw or b"{}")
             except ValueError:
-                return self._reply(400, {"error_message": "Invalid JSON"})
+                return self.send_json(400, {"error_message": "Invalid JSON"})
             basic = None
             auth = self.headers.get("Authorization", "")
             if auth.startswith("Basic "):
                 key, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
                 basic = (key, secret)
-            self._reply(*sim.handle(self.path.removeprefix("/api/public/"), body, basic))
+            self.send_json(*sim.handle(self.path.removeprefix("/api/public/"), body, basic))
 
     return Handler
 
 
-class RunningServer:
-    """A simulator served on a loopback port in a daemon thread."""
-
-    def __init__(self, server: ThreadingHTTPServer) -> None:
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 def serve(sim: KasmSimulator, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    server = ThreadingHTTPServer((host, port), _handler_for(sim))
-    server.daemon_threads = True
-    server.request_queue_size = 256
-    return RunningServer(server)
+    """Serve `sim` on a loopback port (0 picks a free one)."""
+    return start(_handler_for(sim), host=host, port=port)
 
 
 def main() -> None:
@@ -405,8 +370,7 @@ def main() -> None:
     running = serve(
         KasmSimulator(provision_seconds=args.provision_seconds, latency=args.latency), port=args.port
     )
-    print(f"Kasm simulator on {running.url}", flush=True)
-    threading.Event().wait()
+    wait_forever(f"Kasm simulator on {running.url}")
 
 
 if __name__ == "__main__":

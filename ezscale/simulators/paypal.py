@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ezscale.simulators import ratelimit
-from ezscale.simulators.kasm import RunningServer
+from ezscale.simulators.rest import RunningServer, SimHandler, start, wait_forever
 
 DEMO_CLIENT_ID = "sim-paypal-client"
 DEMO_SECRET = "sim-paypal-secret"
@@ -204,6 +204,8 @@ class PayPalSimulator:
     def _verify(self, body: dict[str, Any]) -> dict[str, Any]:
         hook = self.webhooks.get(str(body.get("webhook_id", "")))
         event = body.get("webhook_event")
+        if not isinstance(event, dict):
+            return {"verification_status": "FAILURE"}
         message = (
             f"{body.get('transmission_id')}|{body.get('transmission_time')}|{body.get('webhook_id')}|"
             f"{zlib.crc32(body_bytes(event))}"
@@ -211,7 +213,7 @@ class PayPalSimulator:
         try:
             signature = base64.b64decode(str(body.get("transmission_sig", "")), validate=True)
             self._key.public_key().verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-            ok = hook is not None and isinstance(event, dict)
+            ok = hook is not None
         except Exception:
             ok = False
         return {"verification_status": "SUCCESS" if ok else "FAILURE"}
@@ -534,71 +536,46 @@ def _page(
 
 
 def _handler_for(sim: PayPalSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(SimHandler):
         def _send(
             self, status: int, data: bytes, content_type: str, location: str = "", extra: dict | None = None
         ) -> None:
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Paypal-Debug-Id", secrets.token_hex(6))
-                for name, value in (extra or {}).items():
-                    self.send_header(name, value)
-                if location:
-                    self.send_header("Location", location)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            headers = {"Paypal-Debug-Id": secrets.token_hex(6), **(extra or {})}
+            if location:
+                headers["Location"] = location
+            self.send(status, data, content_type, headers)
 
-        def _api(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+        def _api(self) -> None:
+            raw = self.body()
             url = urlsplit(self.path)
             if url.path.startswith("/checkoutnow"):
-                return self._send(*_page(sim, method, url.path, url.query, raw))
+                return self._send(*_page(sim, self.command, url.path, url.query, raw))
             headers = {k.lower(): v for k, v in self.headers.items()}
-            verdict, early = ratelimit.gate(sim.limiter, method, url.path, raw, headers)
-            status, body = early or ratelimit.finish(verdict, sim.handle(method, url.path, headers, raw))
+            verdict, early = ratelimit.gate(sim.limiter, self.command, url.path, raw, headers)
+            status, body = early or ratelimit.finish(
+                verdict, sim.handle(self.command, url.path, headers, raw)
+            )
             data = b"" if body is None else json.dumps(body).encode()
             self._send(status, data, "application/json", extra=verdict.headers())
 
-        def do_GET(self) -> None:
-            self._api("GET")
-
-        def do_POST(self) -> None:
-            self._api("POST")
-
-        def do_DELETE(self) -> None:
-            self._api("DELETE")
+        do_GET = do_POST = do_DELETE = _api
 
     return Handler
 
 
 def serve(sim: PayPalSimulator, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve the simulator on a loopback port in a daemon thread."""
-    server = ThreadingHTTPServer((host, port), _handler_for(sim))
-    server.daemon_threads = True
-    running = RunningServer(server)
+    running = start(_handler_for(sim), host=host, port=port)
     sim.base_url = running.url
     return running
 
 
-def main(
-    argv: list[str] | None = None, *, wait: Callable[[], object] = lambda: threading.Event().wait()
-) -> None:
+def main(argv: list[str] | None = None, *, wait: Callable[[], object] | None = None) -> None:
     parser = argparse.ArgumentParser(description="PayPal REST API simulator")
     parser.add_argument("--port", type=int, default=8397)
     args = parser.parse_args(argv)
     running = serve(PayPalSimulator(auto_deliver=True), port=args.port)
-    print(f"PayPal simulator on {running.url} (client {DEMO_CLIENT_ID} / {DEMO_SECRET})", flush=True)
-    wait()
+    wait_forever(f"PayPal simulator on {running.url} (client {DEMO_CLIENT_ID} / {DEMO_SECRET})", wait=wait)
 
 
 if __name__ == "__main__":

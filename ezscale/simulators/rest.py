@@ -1,5 +1,8 @@
-"""What the loopback REST panel simulators (Pterodactyl, Enhance, SynergyCP) share: routing by
-method and path pattern, auth, latency, and faults injected per call.
+"""What the loopback simulators share. Every one: a quiet HTTP/1.1 request handler with body
+reading and replies (`SimHandler`), a loopback server in a daemon thread (`RunningServer`, `start`)
+and the `python -m ezscale.simulators.<name>` entry point (`wait_forever`). The REST panel
+simulators (Pterodactyl, Enhance, SynergyCP) also share routing by method and path pattern, auth,
+latency, and faults injected per call (`RestSimulator`).
 
 Faults, one per injected entry, consumed by the next call of that name:
 `timeout` (do the work, then hang longer than the client waits — the reply is lost),
@@ -13,13 +16,86 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ezscale.simulators.kasm import RunningServer
+
+class RunningServer:
+    """A simulator served on a loopback port in a daemon thread."""
+
+    def __init__(self, server: ThreadingHTTPServer) -> None:
+        """Start serving at once."""
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """Where it answers: `http://host:port`."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class SimHandler(BaseHTTPRequestHandler):
+    """Base of a simulator's request handler: HTTP/1.1, no access log, and the body read and
+    the reply written the same way everywhere (a client that hung up is not an error)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet: tests and the demo read the simulators' state, not their access log."""
+
+    def body(self) -> bytes:
+        """The request body (empty when there is none)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def send(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str | None = "application/json",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Write a reply; `content_type=None` sends none."""
+        try:
+            self.send_response(status)
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def send_json(self, status: int, body: Any) -> None:
+        """Write a JSON reply (bytes are sent as they are: a malformed body on purpose)."""
+        self.send(status, body if isinstance(body, bytes) else json.dumps(body).encode())
+
+
+def start(handler: type[BaseHTTPRequestHandler], *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Serve `handler` on a loopback port (0 picks a free one) in a daemon thread."""
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    server.request_queue_size = 256
+    return RunningServer(server)
+
+
+def wait_forever(banner: str, *, wait: Callable[[], object] | None = None) -> None:
+    """Say where the simulator answers, then serve until killed (`wait` is injectable for tests)."""
+    print(banner, flush=True)
+    (wait or threading.Event().wait)()
+
 
 Query = dict[str, list[str]]
 Result = tuple[int, Any]
@@ -124,15 +200,9 @@ class RestSimulator:
 
 
 def _handler_for(sim: RestSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(SimHandler):
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self.body()
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, body = sim.handle(self.command, self.path, headers, raw)
             if body is None:
@@ -144,14 +214,7 @@ def _handler_for(sim: RestSimulator) -> type[BaseHTTPRequestHandler]:
                 data, kind = body.encode(), "text/html"
             else:
                 data, kind = json.dumps(body).encode(), "application/json"
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            self.send(status, data, kind)
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
@@ -160,10 +223,7 @@ def _handler_for(sim: RestSimulator) -> type[BaseHTTPRequestHandler]:
 
 def serve(sim: RestSimulator, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Put a simulator on a loopback port in a daemon thread."""
-    server = ThreadingHTTPServer((host, port), _handler_for(sim))
-    server.daemon_threads = True
-    server.request_queue_size = 256
-    running = RunningServer(server)
+    running = start(_handler_for(sim), host=host, port=port)
     sim.public_url = running.url
     return running
 
@@ -171,5 +231,4 @@ def serve(sim: RestSimulator, *, host: str = "127.0.0.1", port: int = 0) -> Runn
 def run_forever(sim: RestSimulator, *, port: int, label: str) -> None:
     """Serve until killed (the `python -m ezscale.simulators.<name>` entry point)."""
     running = serve(sim, port=port)
-    print(f"{label} simulator on {running.url}", flush=True)
-    threading.Event().wait()
+    wait_forever(f"{label} simulator on {running.url}")

@@ -28,9 +28,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from ezscale.simulators.rest import RunningServer, SimHandler, start, wait_forever
 
 DEFAULT_PACKAGES = (
     # id, name, memory MB, cores, storage GB, traffic GB
@@ -621,27 +623,13 @@ def _int(value: Any) -> int:
 
 
 def _handler_for(sim: VirtFusionSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(SimHandler):
         def _reply(self, status: int, body: Any) -> None:
             data = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                if data:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            self.send(status, data, "application/json" if data else None)
 
         def _any(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self.body()
             url = urlsplit(self.path)
             if not url.path.startswith("/api/v1/"):
                 return self._reply(404, {"msg": "not found"})
@@ -658,30 +646,9 @@ def _handler_for(sim: VirtFusionSimulator) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class RunningServer:
-    """A simulator served on a loopback port in a daemon thread."""
-
-    def __init__(self, server: ThreadingHTTPServer) -> None:
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 def serve(sim: VirtFusionSimulator, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve `sim` on a loopback port (0 picks a free one)."""
-    server = ThreadingHTTPServer((host, port), _handler_for(sim))
-    server.daemon_threads = True
-    server.request_queue_size = 256
-    return RunningServer(server)
+    return start(_handler_for(sim), host=host, port=port)
 
 
 def main() -> None:
@@ -696,8 +663,7 @@ def main() -> None:
         token=args.token, build_seconds=args.build_seconds, latency=args.latency, fault_rate=args.fault_rate
     )
     running = serve(sim, port=args.port)
-    print(f"VirtFusion simulator on {running.url}/api/v1", flush=True)
-    threading.Event().wait()
+    wait_forever(f"VirtFusion simulator on {running.url}/api/v1")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ import reflex as rx
 from ezscale import routes
 from ezscale.blocking import run_blocking
 from ezscale.errors import DomainError
-from ezscale.models.auth import LoginEvent
 from ezscale.services.accounts import auth, login_guard, sessions
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
@@ -14,7 +13,7 @@ from ezscale.state.messages import attempt
 
 class AccountState(AuthState):
     profile: dict[str, str] = {}
-    history: list[dict[str, str]] = []
+    history: list[login_guard.SignInRow] = []
     session_count: int = 0
     error: str = ""
     message: str = ""
@@ -28,16 +27,7 @@ class AccountState(AuthState):
         self.profile = {k: getattr(me, k) or "" for k in ("name", "company", "address", "country", "tax_id")}
         self.profile["email"] = me.email
         self.session_count = len(sessions.list_user_sessions(session, user_id=user_id))
-        self.history = [
-            {
-                "at": e.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                "ip": e.ip,
-                "agent": e.user_agent[:60],
-                "method": e.method,
-                "result": "success" if e.success else "failed",
-            }
-            for e in login_guard.history(session, LoginEvent, account_id=user_id, limit=20)
-        ]
+        self.history = login_guard.own_history(session, user_id=user_id)
 
     @rx.event
     def load(self):

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.services.core.alert_policy import channels, current_policy, save_policy, send_test_alert
+from ezscale.services.core.alert_policy import Channel, channels, current_policy, save_policy, send_test_alert
 from ezscale.state.admin import AdminState
 from ezscale.state.messages import attempt
 
@@ -13,7 +13,7 @@ _SWITCHES = ("provisioning_failures", "payment_failures", "billing_run_errors")
 class AdminAlertsState(AdminState):
     switches: dict[str, bool] = dict.fromkeys(_SWITCHES, True)
     threshold: str = "3"
-    channel_rows: list[dict[str, str]] = []
+    channel_rows: list[Channel] = []
     updated: str = ""
     error: str = ""
 
@@ -22,7 +22,7 @@ class AdminAlertsState(AdminState):
             policy = current_policy(central)
         self.switches = {name: getattr(policy, name) for name in _SWITCHES}
         self.threshold = str(policy.payment_failure_threshold)
-        self.channel_rows = [{"kind": c.kind, "target": c.target} for c in channels()]
+        self.channel_rows = channels()
         self.updated = (
             f"{policy.updated_at:%Y-%m-%d %H:%M} UTC by {policy.updated_by}" if policy.updated_by else ""
         )

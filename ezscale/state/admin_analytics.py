@@ -8,8 +8,8 @@ from ezscale import clock, routes
 from ezscale.db import central_session
 from ezscale.errors import DomainError
 from ezscale.models.analytics import PLATFORM_SCOPE
-from ezscale.services.analytics.converted import converted_revenue
-from ezscale.services.analytics.dashboard import load_dashboard, scopes
+from ezscale.services.analytics.converted import CurrencyRevenue, converted_revenue
+from ezscale.services.analytics.dashboard import Scope, load_dashboard, scopes
 from ezscale.services.analytics.view import (
     KeyFigure,
     MonthRow,
@@ -37,7 +37,7 @@ _CHARTS = (
 
 class AdminAnalyticsState(AdminState):
     scope: str = PLATFORM_SCOPE
-    scope_options: list[dict[str, str]] = []
+    scope_options: list[Scope] = []
     charts: dict[str, list[dict]] = {name: [] for name in _CHARTS}
     figures: list[KeyFigure] = []
     empty_charts: list[str] = []
@@ -45,7 +45,7 @@ class AdminAnalyticsState(AdminState):
     computed_at: str = ""
     error: str = ""
     # Paid revenue of the last 30 days per invoice currency, converted at each invoice's rate.
-    currency_rows: list[dict[str, str]] = []
+    currency_rows: list[CurrencyRevenue] = []
     currency_total: str = ""
     currency_note: str = ""
 
@@ -55,8 +55,8 @@ class AdminAnalyticsState(AdminState):
             return
         try:
             with central_session() as central:
-                self.scope_options = [{"key": s.key, "label": s.label} for s in scopes(central)]
-                keys = [s["key"] for s in self.scope_options]
+                self.scope_options = scopes(central)
+                keys = [s.key for s in self.scope_options]
                 if self.scope not in keys and keys:
                     self.scope = keys[0]
                 board = load_dashboard(central, scope_key=self.scope)
@@ -70,16 +70,7 @@ class AdminAnalyticsState(AdminState):
         self.empty_charts = charts_without_data(self.charts)
         self.figures = key_figures(board)
         self.months = month_table(board)
-        self.currency_rows = [
-            {
-                "currency": r.currency,
-                "invoices": str(r.invoices),
-                "revenue": r.revenue,
-                "converted": r.converted,
-                "unconverted": str(r.unconverted),
-            }
-            for r in revenue.rows
-        ]
+        self.currency_rows = revenue.rows
         self.currency_total = f"{revenue.total} ({revenue.platform})"
         self.currency_note = revenue.note
         self.computed_at = (

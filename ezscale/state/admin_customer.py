@@ -4,6 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.services.accounts.sessions import AuthUser
+from ezscale.services.customers.view import ProfileView
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_info
 from ezscale.state.admin import AdminState
 from ezscale.state.customer_record import CustomerRecordMixin
@@ -27,7 +28,7 @@ class AdminCustomerState(CustomerRecordMixin, AdminState):
             self._customer_tenant = int(params.get("tenant", ""))
             self.provisioning_base = f"{routes.ADMIN_SERVICE}?tenant={self._customer_tenant}&service="
         except ValueError:
-            self.profile, self.error = {}, "No such customer."
+            self.profile, self.error = ProfileView(), "No such customer."
             return None
         self._open(params.get("user", ""))
         return None

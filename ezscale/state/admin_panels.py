@@ -9,7 +9,8 @@ from ezscale.db import central_session
 from ezscale.errors import DomainError
 from ezscale.models.tenant import BillingInterval
 from ezscale.services.catalogue.plans import list_plans
-from ezscale.services.provisioning import panels, registry
+from ezscale.services.provisioning import admin_view, panels
+from ezscale.services.provisioning.admin_view import MappingView, ModuleChoice, PanelView
 from ezscale.services.tenancy.tenants import tenant_info, tenant_session
 from ezscale.state.admin import AdminState
 from ezscale.state.messages import attempt, parse_id
@@ -39,25 +40,10 @@ def _timeout(text: str) -> float:
         raise DomainError("The timeout must be a number of seconds.") from None
 
 
-def _panel_row(row: panels.PanelRow) -> dict[str, str]:
-    return {
-        "id": str(row.id),
-        "module": row.module,
-        "label": row.label,
-        "base_url": row.base_url,
-        "enabled": "yes" if row.enabled else "",
-        "credentials": ", ".join(row.credential_names) or "none",
-        "options": "\n".join(f"{k}={v}" for k, v in row.options.items()),
-        "timeout": f"{row.timeout_seconds:g}",
-        "last_test": row.last_test,
-        "test_ok": "" if row.last_test_ok is None else "ok" if row.last_test_ok else "failed",
-    }
-
-
 class AdminPanelsState(AdminState):
-    panels: list[dict[str, str]] = []
-    mappings: list[dict[str, str]] = []
-    modules: list[dict[str, str]] = []
+    panels: list[PanelView] = []
+    mappings: list[MappingView] = []
+    modules: list[ModuleChoice] = []
     plan_codes: list[str] = []
     failure_refund: str = "credit"
     panel_form: dict[str, str] = dict(_NEW_PANEL)
@@ -65,17 +51,14 @@ class AdminPanelsState(AdminState):
     mapping_form: dict[str, str] = dict.fromkeys(_MAPPING_FIELDS, "")
     message: str = ""
     error: str = ""
-    testing: str = ""  # id of the panel whose connection is being tested
+    testing: int = 0  # id of the panel whose connection is being tested
 
     def _refresh(self, house_id: int) -> None:
         with central_session() as central:
-            self.panels = [_panel_row(p) for p in panels.list_panels(central)]
-            self.mappings = [
-                {"plan_code": m.plan_code, "panel": m.panel_label, "module": m.module, "package": m.package}
-                for m in panels.list_mappings(central)
-            ]
+            self.panels = admin_view.panel_views(central)
+            self.mappings = admin_view.mapping_views(central)
             self.failure_refund = panels.current_settings(central).failure_refund.value
-        self.modules = [{"name": n, "label": label} for n, label in registry.available_modules()]
+        self.modules = admin_view.module_choices()
         with tenant_session(tenant_info(house_id)) as db:
             self.plan_codes = [p.code for p in list_plans(db) if p.interval != BillingInterval.HOURLY.value]
 
@@ -116,11 +99,11 @@ class AdminPanelsState(AdminState):
             self.mapping_form = {**self.mapping_form, field: value[:2000]}
 
     @rx.event
-    def edit(self, panel_id: str):
-        found = next((p for p in self.panels if p["id"] == panel_id), None)
+    def edit(self, panel_id: int):
+        found = next((p for p in self.panels if p.id == panel_id), None)
         if found:
-            self.editing = panel_id
-            self.panel_form = {f: found.get(f, "") for f in _PANEL_FIELDS} | {"credentials": ""}
+            self.editing = str(panel_id)
+            self.panel_form = {f: getattr(found, f) for f in _PANEL_FIELDS} | {"credentials": ""}
 
     @rx.event
     def new_panel(self):
@@ -147,7 +130,7 @@ class AdminPanelsState(AdminState):
             self.editing, self.panel_form = "", dict(_NEW_PANEL)
 
     @rx.event
-    def toggle(self, panel_id: str, enabled: bool):
+    def toggle(self, panel_id: int, enabled: bool):
         self._act(
             lambda c, a, ip: panels.update_panel(
                 c, panel_id=parse_id(panel_id, "panel"), enabled=enabled, actor=a, ip=ip
@@ -156,7 +139,7 @@ class AdminPanelsState(AdminState):
         )
 
     @rx.event(background=True)
-    async def test(self, panel_id: str):
+    async def test(self, panel_id: int):
         """Call the panel off the event loop (a dead panel takes its whole timeout to fail)."""
         async with self:
             admin, ip = self._admin(), self.router.session.client_ip
@@ -171,7 +154,7 @@ class AdminPanelsState(AdminState):
 
         _, error = await asyncio.to_thread(attempt, run)
         async with self:
-            self.error, self.message, self.testing = error, "" if error else "Connection works.", ""
+            self.error, self.message, self.testing = error, "" if error else "Connection works.", 0
             self._refresh(admin.tenant_id)
 
     @rx.event

@@ -3,10 +3,10 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.models.types import row_id
 from ezscale.services.resellers.lifecycle import create_reseller, request_deletion
-from ezscale.services.resellers.wholesale import billing_cycle_days, set_billing_cycle_day
-from ezscale.services.tenancy.tenants import list_tenants, reactivate_tenant, suspend_tenant
+from ezscale.services.resellers.view import ResellerRow, reseller_rows
+from ezscale.services.resellers.wholesale import set_billing_cycle_day
+from ezscale.services.tenancy.tenants import reactivate_tenant, suspend_tenant
 from ezscale.state.admin import AdminState
 from ezscale.state.messages import attempt, parse_id
 
@@ -14,27 +14,13 @@ _FORM = ("name", "slug", "owner_email", "owner_name", "domain", "tier", "trial_d
 
 
 class AdminResellersState(AdminState):
-    tenants: list[dict[str, str]] = []
+    tenants: list[ResellerRow] = []
     form: dict[str, str] = {"tier": "basic", "trial_days": "14"}
     error: str = ""
 
     def _refresh(self) -> None:
         with central_session() as session:
-            rows = list_tenants(session)
-            cycle_days = billing_cycle_days(session)
-        self.tenants = [
-            {
-                "slug": t.slug,
-                "name": t.name,
-                "status": t.status.value,
-                "house": "yes" if t.is_house else "",
-                "domains": ", ".join(domains),
-                "trial_ends": f"{t.trial_ends_at:%d %b %Y}" if t.trial_ends_at else "",
-                "reason": t.suspension_reason,
-                "cycle_day": str(cycle_days.get(row_id(t), "")),
-            }
-            for t, domains in rows
-        ]
+            self.tenants = reseller_rows(session)
 
     @rx.event
     def load(self):

@@ -42,19 +42,11 @@ _NEW = {f: "" for f in _TEXT_FIELDS} | {
 }
 
 
-def _row(template: TemplateRow) -> dict[str, str]:
-    return {
-        "id": str(template.id),
-        **{f: str(getattr(template, f)) for f in _TEXT_FIELDS},
-        "persistent": "yes" if template.persistent else "",
-    }
-
-
 class TemplateEditor(rx.State, mixin=True):
     """The tenant's templates in a table and one form, for a new template or the one being edited.
     The page state provides `error` and `_editor()`."""
 
-    templates: list[dict[str, str]] = []
+    templates: list[TemplateRow] = []
     form: dict[str, str] = dict(_NEW)
     form_persistent: bool = False
     editing: str = ""  # id of the template in the form; "" for a new one
@@ -65,7 +57,7 @@ class TemplateEditor(rx.State, mixin=True):
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as session:
-            self.templates = [_row(t) for t in list_templates(session)]
+            self.templates = list_templates(session)
 
     def _clear(self) -> None:
         self.form, self.form_persistent, self.editing, self.error = dict(_NEW), False, "", ""
@@ -80,13 +72,13 @@ class TemplateEditor(rx.State, mixin=True):
         self.form_persistent = value
 
     @rx.event
-    def edit(self, template_id: str):
+    def edit(self, template_id: int):
         if self._editor() is None:
             return
-        row = next((t for t in self.templates if t["id"] == template_id), None)
+        row = next((t for t in self.templates if t.id == template_id), None)
         if row is not None:
-            self.form = {f: row[f] for f in _TEXT_FIELDS}
-            self.form_persistent, self.editing, self.error = row["persistent"] == "yes", template_id, ""
+            self.form = {f: str(getattr(row, f)) for f in _TEXT_FIELDS}
+            self.form_persistent, self.editing, self.error = row.persistent, str(template_id), ""
 
     @rx.event
     def new_template(self):

@@ -22,12 +22,17 @@ from ezscale import routes
 from ezscale.services.accounts import handoffs
 from ezscale.services.accounts.auth import Client
 from ezscale.services.accounts.login_guard import client_ip
-from ezscale.services.accounts.sessions import RESELLER_ROLES, AuthRole, AuthUser, current_user, end_session
+from ezscale.services.accounts.sessions import (
+    DEVICE_COOKIE,
+    RESELLER_ROLES,
+    SESSION_COOKIE,
+    AuthRole,
+    AuthUser,
+    current_user,
+    end_session,
+)
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.state.site import SiteState
-
-SESSION_COOKIE = "ezscale_session"
-DEVICE_COOKIE = "ezscale_device"
 
 
 def read_cookie(header: str, name: str) -> str:

@@ -27,7 +27,7 @@ class BillingState(AuthState):
     adding_card: bool = False
     paying_card: bool = False
     # The gateways the tenant enabled, as {"gateway", "label"}, and whether to keep PayPal.
-    pay_choices: list[dict[str, str]] = []
+    pay_choices: list[checkout.PayChoice] = []
     save_wallet: bool = True
     message: str = ""
     error: str = ""
@@ -41,12 +41,12 @@ class BillingState(AuthState):
         self.balance = view.balance
         self.invoice_rows, self.credit_rows = view.invoices, view.credit_history
         self.card_rows, self.upcoming_rows = view.cards, view.upcoming
-        self.pay_choices = [{"gateway": g, "label": label} for g, label in checkout.choices(tenant)]
+        self.pay_choices = checkout.choices(tenant)
 
     @rx.var
     def wallet_choice(self) -> bool:
         """Whether PayPal is among the ways to pay (it can be kept for renewals)."""
-        return any(choice["gateway"] == "paypal" for choice in self.pay_choices)
+        return any(choice.gateway == "paypal" for choice in self.pay_choices)
 
     @rx.var
     def default_method(self) -> str:
@@ -122,10 +122,9 @@ class BillingState(AuthState):
     @rx.event
     def pay_with(self, invoice_id: int, gateway: str):
         """Pay an open invoice at a gateway: off to PayPal or BTCPay, or a one-off card here."""
-        user = self._customer()
-        if user is None:
+        user, tenant = self._customer(), self._tenant()
+        if user is None or tenant is None:
             return None
-        tenant = self._tenant()
 
         def run():
             with tenant_session(tenant) as db:
@@ -139,7 +138,7 @@ class BillingState(AuthState):
                 )
 
         started, self.error = attempt(run)
-        if self.error:
+        if self.error or started is None:
             return None
         if started.redirect_url:
             return rx.call_script(f"window.location.assign({json.dumps(started.redirect_url)})")

@@ -5,19 +5,22 @@ the service's status every two seconds so a finished build or a suspension shows
 import asyncio
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import TypeVar
 
 import reflex as rx
+from sqlmodel import Session
 
 from ezscale.errors import NotFound
+from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing.views import InvoiceRow
 from ezscale.services.provisioning import self_service, view
-from ezscale.services.tenancy.tenants import tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 from ezscale.state.messages import attempt, parse_id
 
 WATCH_SECONDS = 2.0
 WATCH_LIMIT = 900  # polls (half an hour) per page visit
+T = TypeVar("T")
 
 
 class ServiceState(AuthState):
@@ -33,15 +36,15 @@ class ServiceState(AuthState):
     _watching: bool = False
 
     def _id(self) -> int:
-        return parse_id(self.service_id, "service")
+        return parse_id(self.router.page.params.get("service_id", ""), "service")
 
-    def _in(self, fn: Callable[[Any, Any, int], Any]) -> Any:
+    def _in(self, fn: Callable[[Session, TenantInfo, AuthUser, int], T]) -> T | None:
         """Run `fn(db, tenant, user, service id)` for the signed-in customer's service; a
         DomainError's message lands in `error`."""
         user, tenant = self._customer(), self._tenant()
 
-        def run() -> Any:
-            if user is None:
+        def run() -> T:
+            if user is None or tenant is None:
                 raise NotFound("Please sign in again.")
             with tenant_session(tenant) as db:
                 return fn(db, tenant, user, self._id())
@@ -96,7 +99,9 @@ class ServiceState(AuthState):
             async with self:
                 self._watching = False
 
-    async def _panel(self, fn: Callable[[Any, Any, Any, int], Any], done: Callable[[Any], None]) -> None:
+    async def _panel(
+        self, fn: Callable[[Session, TenantInfo, AuthUser, int, str], T], done: Callable[[T], None]
+    ) -> None:
         """Run a panel call off the event loop; `done(result)` applies a success."""
         async with self:
             if self.busy:
@@ -109,20 +114,20 @@ class ServiceState(AuthState):
                 self.busy, self.error = False, str(error)
                 return
 
-        def run() -> Any:
-            if user is None:
+        def run() -> T:
+            if user is None or tenant is None:
                 raise NotFound("Please sign in again.")
             with tenant_session(tenant) as db:
                 return fn(db, tenant, user, service_id, ip)
 
         try:
-            result, error = await asyncio.to_thread(attempt, run)
+            result, refused = await asyncio.to_thread(attempt, run)
         finally:
             async with self:
                 self.busy = False
         async with self:
-            self.error = error
-            if not error:
+            self.error = refused
+            if result is not None:
                 done(result)
                 self._refresh()
 

@@ -12,7 +12,18 @@ from ezscale.http.impersonation import impersonation_link
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.customers import actions
 from ezscale.services.customers.directory import customer_record
-from ezscale.services.customers.view import parse_amount, record_view
+from ezscale.services.customers.view import (
+    ProfileView,
+    RecordCreditRow,
+    RecordInvoiceRow,
+    RecordLoginRow,
+    RecordNoteRow,
+    RecordPaymentRow,
+    RecordServiceRow,
+    RecordTimelineRow,
+    parse_amount,
+    record_view,
+)
 from ezscale.services.resellers.roles import permissions
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.state.messages import attempt, parse_id
@@ -32,14 +43,14 @@ _FORM = (
 
 class CustomerRecordMixin(rx.State, mixin=True):
     _customer_id: int = 0
-    profile: dict[str, str] = {}
-    services: list[dict[str, str]] = []
-    invoices: list[dict[str, str]] = []
-    payments: list[dict[str, str]] = []
-    credits: list[dict[str, str]] = []
-    logins: list[dict[str, str]] = []
-    notes: list[dict[str, str]] = []
-    timeline: list[dict[str, str]] = []
+    profile: ProfileView = ProfileView()
+    services: list[RecordServiceRow] = []
+    invoices: list[RecordInvoiceRow] = []
+    payments: list[RecordPaymentRow] = []
+    credits: list[RecordCreditRow] = []
+    logins: list[RecordLoginRow] = []
+    notes: list[RecordNoteRow] = []
+    timeline: list[RecordTimelineRow] = []
     form: dict[str, str] = {}
     can: list[str] = []
     error: str = ""
@@ -58,7 +69,7 @@ class CustomerRecordMixin(rx.State, mixin=True):
             self._refresh(who)
             self.error = ""
         except (ValueError, DomainError):
-            self.profile, self.can, self.error = {}, [], "No such customer."
+            self.profile, self.can, self.error = ProfileView(), [], "No such customer."
 
     def _refresh(self, who: tuple[AuthUser, TenantInfo]) -> None:
         actor, tenant = who
@@ -68,9 +79,9 @@ class CustomerRecordMixin(rx.State, mixin=True):
         with central_session() as central:
             record = customer_record(central, tenant=tenant, user_id=self._customer_id)
         view = record_view(record)
-        self.profile, self.services, self.invoices = view["profile"], view["services"], view["invoices"]
-        self.credits, self.logins, self.payments = view["credits"], view["logins"], view["payments"]
-        self.notes, self.timeline = view["notes"], view["timeline"]
+        self.profile, self.services, self.invoices = view.profile, view.services, view.invoices
+        self.credits, self.logins, self.payments = view.credits, view.logins, view.payments
+        self.notes, self.timeline = view.notes, view.timeline
 
     @rx.event
     def set_form(self, field: str, value: str):

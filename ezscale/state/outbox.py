@@ -3,14 +3,14 @@ own mail) when no SMTP server is configured."""
 
 import reflex as rx
 
-from ezscale.services.core.mail import host_outbox
+from ezscale.services.core.mail import OutboxRow, outbox_rows
 from ezscale.settings import get_settings
 from ezscale.state.site import SiteState
 
 
 class OutboxState(SiteState):
     enabled: bool = False
-    mails: list[dict] = []
+    mails: list[OutboxRow] = []
 
     @rx.event
     def load(self):
@@ -19,16 +19,4 @@ class OutboxState(SiteState):
         if not self.enabled or tenant is None:
             self.mails = []
             return
-        self.mails = [
-            {
-                "id": m.id,
-                "to": m.to,
-                "from": m.sender,
-                "subject": m.subject,
-                "text": m.text,
-                "links": list(m.links),
-                "at": m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                "status": m.status,
-            }
-            for m in host_outbox(tenant)
-        ]
+        self.mails = outbox_rows(tenant)

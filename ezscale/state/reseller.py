@@ -15,9 +15,9 @@ from ezscale.services.catalogue.plans import (
 from ezscale.services.catalogue.retail_prices import pricing
 from ezscale.services.fx.currencies import tenant_currencies, update_currencies
 from ezscale.services.tenancy.domains import (
+    DomainRow,
     add_domain,
-    instructions,
-    list_domains,
+    domain_rows,
     remove_domain,
     set_primary,
     verify_domain,
@@ -57,25 +57,12 @@ class ResellerState(AuthState):
 
 
 class ResellerDomainsState(ResellerState):
-    domains: list[dict[str, str]] = []
+    domains: list[DomainRow] = []
     new_domain: str = ""
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with central_session() as session:
-            rows = list_domains(session, tenant_id=tenant.id)
-        self.domains = [
-            {
-                "id": str(row.id),
-                "domain": row.domain,
-                "type": row.type.value,
-                "status": row.verification_status.value,
-                "error": row.verification_error,
-                "tls": row.ssl_status.value,
-                "tls_error": row.ssl_error,
-                **({} if not row.verification_token else instructions(row)),
-            }
-            for row in rows
-        ]
+            self.domains = domain_rows(session, tenant_id=tenant.id)
 
     @rx.event
     def load(self):

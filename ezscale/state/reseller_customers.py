@@ -4,10 +4,10 @@ own: an id from another tenant only ever names a customer of this one."""
 
 import reflex as rx
 
-from ezscale import routes
 from ezscale.db import central_session
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.customers.directory import search_customers
+from ezscale.services.customers.view import SearchResultRow, reseller_record_link, search_result_rows
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.state.customer_record import CustomerRecordMixin
 from ezscale.state.reseller import ResellerState
@@ -15,25 +15,14 @@ from ezscale.state.reseller import ResellerState
 
 class ResellerCustomersState(ResellerState):
     query: str = ""
-    results: list[dict[str, str]] = []
+    results: list[SearchResultRow] = []
     searched_for: str = ""
 
     def _search(self, tenant: TenantInfo) -> None:
         with central_session() as central:
             rows = search_customers(central, query=self.query, tenant_id=tenant.id)
         self.searched_for = self.query.strip()
-        self.results = [
-            {
-                "email": r.email,
-                "name": r.name,
-                "company": r.company,
-                "country": r.country,
-                "joined": f"{r.joined:%Y-%m-%d}",
-                "status": "active" if r.active else "disabled",
-                "href": f"{routes.RESELLER_CUSTOMER}?user={r.user_id}",
-            }
-            for r in rows
-        ]
+        self.results = search_result_rows(rows, link=reseller_record_link)
 
     @rx.event
     def load(self):

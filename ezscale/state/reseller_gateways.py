@@ -88,7 +88,7 @@ class ResellerGatewaysState(ResellerState):
             return False
         user, tenant = owner
         form = form or {}
-        fields = accounts.FIELDS.get(gateway, ())  # type: ignore[call-overload]
+        fields = accounts.FIELDS.get(gateway, ())
         credentials = {name: str(form.get(name, "")) for name in fields if name in form}
 
         def run() -> None:

@@ -3,11 +3,16 @@
 import reflex as rx
 
 from ezscale.db import central_session
-from ezscale.money import Money
 from ezscale.services.billing.views import stripe_js_url
 from ezscale.services.resellers.dashboard import summary
-from ezscale.services.resellers.onboarding import checklist
-from ezscale.services.resellers.wholesale import list_wholesale_invoices, wholesale_pdf
+from ezscale.services.resellers.onboarding import Step, checklist
+from ezscale.services.resellers.view import (
+    StatCard,
+    WholesaleInvoiceRow,
+    overview_cards,
+    wholesale_invoice_rows,
+)
+from ezscale.services.resellers.wholesale import wholesale_pdf
 from ezscale.services.resellers.wholesale_payments import card_label, pay_invoice, save_card, start_card_setup
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
@@ -16,44 +21,24 @@ from ezscale.state.reseller import ResellerState
 
 
 class ResellerOverviewState(ResellerState):
-    cards: list[dict[str, str]] = []
-    invoices: list[dict[str, str]] = []
+    cards: list[StatCard] = []
+    invoices: list[WholesaleInvoiceRow] = []
     card_label: str = ""
     adding_card: bool = False
-    steps: list[dict[str, str]] = []
+    steps: list[Step] = []
     steps_left: int = 0
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as session:
             s = summary(session, currency=tenant.currency)
-        self.cards = [
-            {"label": "Customers", "value": str(s.customers)},
-            {"label": "MRR (retail)", "value": s.mrr.format()},
-            {"label": "Your margin / month", "value": s.margin.format()},
-            {"label": "Revenue this month", "value": s.revenue_this_month.format()},
-            {"label": "Workspace hours this month", "value": f"{s.usage_hours_this_month.normalize():f}"},
-        ]
+        self.cards = overview_cards(s)
         with central_session() as session, tenant_session(tenant) as db:
             steps = checklist(session, db, tenant=tenant)
-        self.steps = [
-            {"key": st.key, "label": st.label, "done": "yes" if st.done else "", "href": st.href}
-            for st in steps
-        ]
+        self.steps = steps
         self.steps_left = sum(not st.done for st in steps)
         with central_session() as session:
             self.card_label = card_label(session, tenant_id=tenant.id)
-            self.invoices = [
-                {
-                    "id": str(inv.id),
-                    "number": inv.number,
-                    "period": f"{inv.period_start:%d %b %Y} – {inv.period_end:%d %b %Y}",
-                    "total": Money(inv.total_minor, inv.currency).format(),
-                    "status": inv.status.value,
-                    "due": f"{inv.due_on:%d %b %Y}" if inv.due_on else "",
-                    "problem": inv.failure_message,
-                }
-                for inv in list_wholesale_invoices(session, tenant_id=tenant.id)
-            ]
+            self.invoices = wholesale_invoice_rows(session, tenant_id=tenant.id)
 
     @rx.event
     def load(self):

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale.services.accounts.invitations import StaffRow, invite_staff, set_staff_active, staff_rows
-from ezscale.services.resellers.roles import ROLE_LABELS, ROLE_SUMMARY
+from ezscale.services.resellers.roles import RoleRow, role_rows
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.messages import attempt, parse_id
 from ezscale.state.reseller import ResellerState
@@ -14,9 +14,7 @@ class ResellerStaffState(ResellerState):
     invite_email: str = ""
     invite_name: str = ""
     invite_role: str = "reseller_staff"
-    roles: list[dict[str, str]] = [
-        {"role": role.value, "label": ROLE_LABELS[role], "can": text} for role, text in ROLE_SUMMARY.items()
-    ]
+    roles: list[RoleRow] = role_rows()
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as db:

@@ -3,8 +3,8 @@
 import reflex as rx
 
 from ezscale import clock
-from ezscale.money import Money
 from ezscale.services.resellers.usage_stats import month_start, recent_months, usage_csv, usage_month
+from ezscale.services.resellers.view import PlanMarginRow, UsageRow, usage_view
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.messages import attempt
 from ezscale.state.reseller import ResellerState
@@ -13,11 +13,12 @@ from ezscale.state.reseller import ResellerState
 class ResellerUsageState(ResellerState):
     month: str = ""
     months: list[str] = []
-    totals: dict[str, str] = {}
-    by_customer: list[dict[str, str]] = []
-    by_type: list[dict[str, str]] = []
-    type_chart: list[dict] = []
-    plans: list[dict[str, str]] = []
+    hours_total: str = "0"
+    revenue_total: str = ""
+    by_customer: list[UsageRow] = []
+    by_type: list[UsageRow] = []
+    type_chart: list[dict] = []  # the chart's data points, as recharts takes them
+    plans: list[PlanMarginRow] = []
 
     def _report(self, tenant: TenantInfo):
         today = clock.now().date()
@@ -32,30 +33,10 @@ class ResellerUsageState(ResellerState):
         self.months = recent_months(clock.now().date())
         self.month = f"{report.month:%Y-%m}"
 
-        def fmt(minor: int) -> str:
-            return Money(minor, report.currency).format()
-
-        self.totals = {"hours": f"{report.hours.normalize():f}", "revenue": fmt(report.revenue_minor)}
-        self.by_customer = [
-            {"name": u.label, "hours": f"{u.hours.normalize():f}", "revenue": fmt(u.revenue_minor)}
-            for u in report.by_customer
-        ]
-        self.by_type = [
-            {"name": u.label, "hours": f"{u.hours.normalize():f}", "revenue": fmt(u.revenue_minor)}
-            for u in report.by_type
-        ]
+        view = usage_view(report)
+        self.hours_total, self.revenue_total = view.hours, view.revenue
+        self.by_customer, self.by_type, self.plans = view.by_customer, view.by_type, view.plans
         self.type_chart = [{"name": u.label, "Hours": float(u.hours)} for u in report.by_type]
-        self.plans = [
-            {
-                "plan": p.plan,
-                "active": str(p.active),
-                "retail": p.retail,
-                "wholesale": p.wholesale,
-                "margin": p.margin,
-                "monthly": "—" if p.monthly_margin_minor is None else fmt(p.monthly_margin_minor),
-            }
-            for p in report.plans
-        ]
 
     @rx.event
     def load(self):

@@ -28,7 +28,7 @@ class SecurityState(AuthState):
     secret: str = ""
     recovery_codes: list[str] = []
     codes_left: int = 0
-    keys: list[dict[str, str]] = []
+    keys: list[passkeys.PasskeyRow] = []
     passkey_name: str = ""
     error: str = ""
     message: str = ""
@@ -42,10 +42,7 @@ class SecurityState(AuthState):
         me = auth.get_user(session, user_id=user_id)
         self.totp_on = me.totp_enabled_at is not None
         self.codes_left = two_factor.remaining_recovery_codes(session, user_id=user_id)
-        self.keys = [
-            {"id": str(k.id), "name": k.name, "added": k.created_at.strftime("%Y-%m-%d")}
-            for k in passkeys.list_passkeys(session, user_id=user_id)
-        ]
+        self.keys = passkeys.passkey_rows(session, user_id=user_id)
 
     def _run(self, action, success: str = ""):
         user, tenant = self._me()

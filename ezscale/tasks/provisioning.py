@@ -3,13 +3,11 @@ works, and a beat sweep that runs any job whose message was lost (or whose worke
 
 import logging
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ezscale.db import central_session
-from ezscale.models.central import Tenant
-from ezscale.models.types import pk
 from ezscale.services.provisioning import jobs
-from ezscale.services.tenancy.tenants import TenantInfo, active_tenants, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, active_tenants, tenant_id_of_database, tenant_session
 from ezscale.tasks.app import celery_app
 from ezscale.tasks.tenant_task import tenant_headers, tenant_task
 
@@ -20,7 +18,7 @@ QUEUE = "critical"
 
 def _tenant_id(database: str) -> int:
     with central_session() as central:
-        return central.exec(select(pk(Tenant.id)).where(Tenant.database_name == database)).one()
+        return tenant_id_of_database(central, database)
 
 
 def enqueue(database: str, job_id: int, *, countdown: float = 0.0) -> None:

@@ -6,6 +6,7 @@ a worker refuses a message whose header and argument disagree, so a task can nev
 against another tenant's database.
 """
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +14,12 @@ from celery import Task
 from celery.result import AsyncResult
 
 from ezscale.errors import DomainError
+from ezscale.models.central import TenantStatus
 from ezscale.services.tenancy.tenants import tenant_info, tenant_session
 from ezscale.tasks.app import celery_app
 from ezscale.tenant_context import current_tenant
+
+log = logging.getLogger(__name__)
 
 TENANT_HEADER = "ezscale_tenant_id"
 
@@ -48,6 +52,9 @@ def tenant_task(
             if stamped is not None and int(stamped) != int(tenant_id):
                 raise TenantMismatch(f"task {name} for tenant {tenant_id} carried header tenant {stamped}")
             tenant = tenant_info(int(tenant_id))
+            if tenant.status is TenantStatus.DELETED:  # purged after the message was sent
+                log.info("task %s skipped: tenant %s was purged", name, tenant.slug)
+                return None
             token = current_tenant.set(tenant)
             try:
                 with tenant_session(tenant) as session:

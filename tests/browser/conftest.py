@@ -19,9 +19,15 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlmodel import select
 
-from ezscale.db import dispose_engines
+from ezscale import clock
+from ezscale.db import central_session, dispose_engines
+from ezscale.models.central import PlatformAdmin
+from ezscale.models.tenant import Role, User
 from ezscale.node import node_environment
+from ezscale.services.accounts.sessions import create_admin_session, create_user_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.settings import get_settings, normalise_url
 from ezscale.simulators import stripe as stripe_simulator
 from tests.conftest import _BASE_DATABASE_URL, _RUN_ID, _drop_databases
@@ -224,3 +230,50 @@ def open_site(page: Page, url: str, status: str = "ok") -> None:
     """Go to a page and wait until the site (tenant) has been resolved."""
     page.goto(url)
     page.wait_for_selector(f"#site-root[data-site-status='{status}']")
+
+
+def member_session(
+    live_app: LiveApp, email: str, role: Role = Role.CUSTOMER, *, tenant: str = "acme", name: str = ""
+) -> str:
+    """A signed-in session token for `email` on `tenant`'s site, with `role` (the user is made,
+    with `name` and a verified address, the first time)."""
+    with live_app.platform(), central_session() as central:
+        info = TenantInfo.of(get_tenant(central, tenant))
+        with tenant_session(info) as db:
+            user = db.exec(select(User).where(User.email == email)).first()
+            if user is None:
+                now = clock.now()
+                user = User(
+                    email=email,
+                    name=name,
+                    password_hash="x",
+                    role=role,
+                    created_at=now,
+                    email_verified_at=now,
+                )
+                db.add(user)
+                db.commit()
+            return create_user_session(db, user=user, method="password")
+
+
+def admin_session(live_app: LiveApp) -> str:
+    """A signed-in session token of the demo platform admin (TOTP set up and passed)."""
+    with live_app.platform(), central_session() as central:
+        admin = central.exec(select(PlatformAdmin).where(PlatformAdmin.email == "admin@ezscale.test")).one()
+        admin.totp_enabled_at = admin.totp_enabled_at or clock.now()
+        central.add(admin)
+        central.commit()
+        return create_admin_session(central, admin=admin, method="password+totp")
+
+
+def page_as(
+    browser: Browser, live_app: LiveApp, token: str, *, width: int | None = None, host: str = "acme.localhost"
+) -> Page:
+    """A fresh browser page signed in with `token` on `host` (`width`: a viewport 900 px high)."""
+    context = (
+        browser.new_context(viewport={"width": width, "height": 900}) if width else browser.new_context()
+    )
+    context.add_cookies([{"name": "ezscale_session", "value": token, "url": live_app.url(host)}])
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page

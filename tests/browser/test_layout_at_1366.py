@@ -11,17 +11,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
-from sqlmodel import select
 
-from ezscale import clock
-from ezscale.db import central_session
-from ezscale.models.central import PlatformAdmin
-from ezscale.models.tenant import Role, User
-from ezscale.services.accounts.sessions import create_admin_session, create_user_session
+from ezscale.models.tenant import Role
 from ezscale.services.core.audit import operator, record_audit
-from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
-from ezscale.state.auth import SESSION_COOKIE
-from tests.browser.conftest import open_site
+from tests.browser.conftest import admin_session, member_session, open_site, page_as
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +23,6 @@ LONG_NAME = (
     "Bartholomew-Maximilian-Alexandrovich-Featherstonehaugh-Wolfeschlegelsteinhausenbergerdorff-Junior"
 )
 LONG_DOMAIN = "shop.a-rather-long-domain-name-for-the-layout-check.example.com"
-
-
-def _page(browser: Browser, live_app, host: str, token: str) -> Page:
-    context = browser.new_context(viewport={"width": WIDTH, "height": 900})
-    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_app.url(host)}])
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return page
 
 
 def _box(locator: Locator) -> dict[str, float]:
@@ -69,29 +54,8 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
     )
 
 
-def _user_token(live_app, slug: str, email: str, name: str, role: Role = Role.CUSTOMER) -> str:
-    with live_app.platform(), central_session() as central:
-        tenant = TenantInfo.of(get_tenant(central, slug))
-        with tenant_session(tenant) as db:
-            user = db.exec(select(User).where(User.email == email)).first()
-            if user is None:
-                user = User(email=email, password_hash="x", name=name, role=role, created_at=clock.now())
-                db.add(user)
-                db.commit()
-            return create_user_session(db, user=user, method="password")
-
-
-def _admin_token(live_app) -> str:
-    with live_app.platform(), central_session() as central:
-        admin = central.exec(select(PlatformAdmin).where(PlatformAdmin.email == "admin@ezscale.test")).one()
-        admin.totp_enabled_at = admin.totp_enabled_at or clock.now()
-        central.add(admin)
-        central.commit()
-        return create_admin_session(central, admin=admin, method="password+totp")
-
-
 def test_admin_tables_menu_and_long_names_stay_on_screen(live_app, browser: Browser):
-    _user_token(live_app, "ezscale", "long.name@ezscale.test", LONG_NAME)
+    member_session(live_app, "long.name@ezscale.test", tenant="ezscale", name=LONG_NAME)
     with live_app.platform():
         record_audit(
             actor=operator("cli:layout-check"),
@@ -100,7 +64,7 @@ def test_admin_tables_menu_and_long_names_stay_on_screen(live_app, browser: Brow
             before={"note": "x" * 300},
             after={"note": LONG_NAME * 3},
         )
-    page = _page(browser, live_app, "localhost", _admin_token(live_app))
+    page = page_as(browser, live_app, admin_session(live_app), width=WIDTH, host="localhost")
     try:
         open_site(page, live_app.url("localhost", "/admin/customers"))
         page.locator("#customer-query").fill("Bartholomew")
@@ -132,8 +96,8 @@ def test_admin_tables_menu_and_long_names_stay_on_screen(live_app, browser: Brow
 
 
 def test_domain_buttons_and_workspace_selects_fit(live_app, browser: Browser):
-    owner = _user_token(live_app, "acme", "owner@acme.test", "Ada Acme", Role.RESELLER_OWNER)
-    page = _page(browser, live_app, "acme.localhost", owner)
+    owner = member_session(live_app, "owner@acme.test", Role.RESELLER_OWNER, tenant="acme", name="Ada Acme")
+    page = page_as(browser, live_app, owner, width=WIDTH, host="acme.localhost")
     try:
         open_site(page, live_app.url("acme.localhost", "/reseller/domains"))
         tops = {round(_box(link)["y"]) for link in page.locator("#site-nav a").all()}
@@ -155,8 +119,8 @@ def test_domain_buttons_and_workspace_selects_fit(live_app, browser: Browser):
     finally:
         page.context.close()
 
-    customer = _user_token(live_app, "ezscale", "customer@ezscale.test", "Casey Customer")
-    page = _page(browser, live_app, "localhost", customer)
+    customer = member_session(live_app, "customer@ezscale.test", tenant="ezscale", name="Casey Customer")
+    page = page_as(browser, live_app, customer, width=WIDTH, host="localhost")
     try:
         open_site(page, live_app.url("localhost", "/client/workspaces"))
         card = page.locator(".rt-Card", has=page.locator("#kasm-type"))

@@ -5,25 +5,12 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlmodel import select
 
-from ezscale import clock
 from ezscale.db import central_session
-from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import Plan, Role
-from ezscale.services.accounts.sessions import create_admin_session
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
-from tests.browser.conftest import open_site
-from tests.browser.test_reseller_area import _page_as, _session_for
+from tests.browser.conftest import admin_session, member_session, open_site, page_as
 
 pytestmark = pytest.mark.browser
-
-
-def _admin_token(live_app) -> str:
-    with live_app.platform(), central_session() as central:
-        admin = central.exec(select(PlatformAdmin).where(PlatformAdmin.email == "admin@ezscale.test")).one()
-        admin.totp_enabled_at = admin.totp_enabled_at or clock.now()
-        central.add(admin)
-        central.commit()
-        return create_admin_session(central, admin=admin, method="password+totp")
 
 
 def _edit_plan(live_app, slug: str, code: str, change) -> None:
@@ -38,7 +25,9 @@ def _edit_plan(live_app, slug: str, code: str, change) -> None:
 
 def test_admin_adds_a_plan_and_the_house_storefront_sells_it(live_app, browser: Browser):
     context = browser.new_context(viewport={"width": 1300, "height": 900})
-    context.add_cookies([{"name": "ezscale_session", "value": _admin_token(live_app), "url": live_app.url()}])
+    context.add_cookies(
+        [{"name": "ezscale_session", "value": admin_session(live_app), "url": live_app.url()}]
+    )
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
@@ -91,7 +80,7 @@ def test_admin_adds_a_plan_and_the_house_storefront_sells_it(live_app, browser: 
 
 
 def test_reseller_owner_reprices_a_plan_but_not_below_wholesale(live_app, browser: Browser):
-    page = _page_as(browser, live_app, _session_for(live_app, "owner@acme.test", Role.RESELLER_OWNER))
+    page = page_as(browser, live_app, member_session(live_app, "owner@acme.test", Role.RESELLER_OWNER))
     try:
         open_site(page, live_app.url("acme.localhost", "/reseller/plans"))
         row = page.locator("[data-plan-row='web-starter']")

@@ -6,41 +6,19 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlmodel import select
 
-from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.central import TenantDomain
-from ezscale.models.tenant import Role, User
-from ezscale.services.accounts.sessions import create_user_session
+from ezscale.models.tenant import Role
 from ezscale.services.resellers.wholesale import bill_tenant
-from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
-from tests.browser.conftest import fill_card, open_site
+from ezscale.services.tenancy.tenants import get_tenant
+from tests.browser.conftest import fill_card, member_session, open_site, page_as
 from tests.factories import LONG_AGO, backdate
 
 pytestmark = pytest.mark.browser
 
 
-def _session_for(live_app, email: str, role: Role) -> str:
-    with live_app.platform(), central_session() as central:
-        acme = TenantInfo.of(get_tenant(central, "acme"))
-        with tenant_session(acme) as db:
-            user = db.exec(select(User).where(User.email == email)).first()
-            if user is None:
-                user = User(email=email, password_hash="x", role=role, created_at=clock.now())
-                db.add(user)
-                db.commit()
-            return create_user_session(db, user=user, method="password")
-
-
-def _page_as(browser: Browser, live_app, token: str):
-    context = browser.new_context()
-    context.add_cookies([{"name": "ezscale_session", "value": token, "url": live_app.url("acme.localhost")}])
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return page
-
-
 def test_owner_manages_domains_and_prices(live_app, browser: Browser):
-    page = _page_as(browser, live_app, _session_for(live_app, "owner@acme.test", Role.RESELLER_OWNER))
+    page = page_as(browser, live_app, member_session(live_app, "owner@acme.test", Role.RESELLER_OWNER))
     try:
         open_site(page, live_app.url("acme.localhost", "/reseller"))
         expect(page.locator("#reseller-cards")).to_contain_text("Customers")
@@ -80,7 +58,7 @@ def test_owner_manages_domains_and_prices(live_app, browser: Browser):
 
 
 def test_a_customer_of_the_same_tenant_is_not_allowed_in(live_app, browser: Browser):
-    page = _page_as(browser, live_app, _session_for(live_app, "shopper@acme.test", Role.CUSTOMER))
+    page = page_as(browser, live_app, member_session(live_app, "shopper@acme.test", Role.CUSTOMER))
     try:
         for path in ("/reseller", "/reseller/domains", "/reseller/plans", "/reseller/branding"):
             open_site(page, live_app.url("acme.localhost", path))
@@ -95,7 +73,7 @@ def test_owner_adds_a_card_pays_the_wholesale_invoice_and_gets_its_pdf(live_app,
         acme = get_tenant(central, "acme")
         backdate(central, acme, LONG_AGO)
         invoice, _ = bill_tenant(tenant_id=acme.id, start=date(2026, 1, 1), end=date(2026, 2, 1))
-    page = _page_as(browser, live_app, _session_for(live_app, "owner@acme.test", Role.RESELLER_OWNER))
+    page = page_as(browser, live_app, member_session(live_app, "owner@acme.test", Role.RESELLER_OWNER))
     try:
         open_site(page, live_app.url("acme.localhost", "/reseller"))
         row = page.locator(f"[data-invoice='{invoice.number}']")

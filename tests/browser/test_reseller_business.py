@@ -12,10 +12,9 @@ from sqlmodel import select
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.tenant import Plan, Role, Service, ServiceStatus, User
-from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.billing.usage_charges import record_usage_charge
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
-from tests.browser.conftest import open_site
+from tests.browser.conftest import member_session, open_site, page_as
 
 pytestmark = pytest.mark.browser
 
@@ -25,23 +24,6 @@ WIDTHS = (1366, 390)
 def _acme(live_app) -> TenantInfo:
     with live_app.platform(), central_session() as central:
         return TenantInfo.of(get_tenant(central, "acme"))
-
-
-def _member(live_app, email: str, role: Role) -> str:
-    acme = _acme(live_app)
-    with live_app.platform(), tenant_session(acme) as db:
-        user = db.exec(select(User).where(User.email == email)).first()
-        if user is None:
-            user = User(
-                email=email,
-                password_hash="x",
-                role=role,
-                created_at=clock.now(),
-                email_verified_at=clock.now(),
-            )
-            db.add(user)
-            db.commit()
-        return create_user_session(db, user=user, method="password")
 
 
 def _customer_with_usage(live_app) -> int:
@@ -78,14 +60,6 @@ def _customer_with_usage(live_app) -> int:
         return user.id
 
 
-def _page(browser: Browser, live_app, token: str, width: int, host: str = "acme.localhost") -> Page:
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.add_cookies([{"name": "ezscale_session", "value": token, "url": live_app.url(host)}])
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return page
-
-
 def _fits(page: Page, shots: Path, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -94,7 +68,9 @@ def _fits(page: Page, shots: Path, name: str) -> None:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_owner_walks_checklist_plans_usage_and_staff(live_app, browser: Browser, tmp_path, width):
-    page = _page(browser, live_app, _member(live_app, "owner@acme.test", Role.RESELLER_OWNER), width)
+    page = page_as(
+        browser, live_app, member_session(live_app, "owner@acme.test", Role.RESELLER_OWNER), width=width
+    )
     _customer_with_usage(live_app)
     try:
         open_site(page, live_app.url("acme.localhost", "/reseller"))
@@ -133,7 +109,9 @@ def test_owner_walks_checklist_plans_usage_and_staff(live_app, browser: Browser,
 @pytest.mark.parametrize("width", WIDTHS)
 def test_support_staff_see_and_note_but_not_money(live_app, browser: Browser, tmp_path, width):
     customer = _customer_with_usage(live_app)
-    page = _page(browser, live_app, _member(live_app, "support@acme.test", Role.RESELLER_STAFF), width)
+    page = page_as(
+        browser, live_app, member_session(live_app, "support@acme.test", Role.RESELLER_STAFF), width=width
+    )
     try:
         open_site(page, live_app.url("acme.localhost", "/reseller/customers"))
         page.get_by_role("link", name="walker@example.com").click()

@@ -12,9 +12,7 @@ from ezscale.models.kasm import KasmTemplate, TemplateStatus
 from ezscale.models.tenant import Role, User
 from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
-from tests.browser.conftest import open_site
-from tests.browser.test_plan_editor import _admin_token
-from tests.browser.test_reseller_area import _page_as, _session_for
+from tests.browser.conftest import admin_session, member_session, open_site, page_as
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +42,9 @@ def _restore_house_templates(live_app) -> None:
 
 def test_admin_deprecates_a_template_and_adds_one_and_the_order_form_follows(live_app, browser: Browser):
     context = browser.new_context(viewport={"width": 1300, "height": 900})
-    context.add_cookies([{"name": "ezscale_session", "value": _admin_token(live_app), "url": live_app.url()}])
+    context.add_cookies(
+        [{"name": "ezscale_session", "value": admin_session(live_app), "url": live_app.url()}]
+    )
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
@@ -90,7 +90,7 @@ def test_admin_deprecates_a_template_and_adds_one_and_the_order_form_follows(liv
 
 
 def test_reseller_owner_edits_their_own_templates(live_app, browser: Browser):
-    page = _page_as(browser, live_app, _session_for(live_app, "owner@acme.test", Role.RESELLER_OWNER))
+    page = page_as(browser, live_app, member_session(live_app, "owner@acme.test", Role.RESELLER_OWNER))
     try:
         open_site(page, live_app.url("acme.localhost", "/reseller/workspaces"))
         row = page.locator("#templates-table [data-template-row='Ubuntu Desktop']")

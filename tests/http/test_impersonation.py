@@ -8,11 +8,11 @@ from starlette.testclient import TestClient
 
 from ezscale.http.app import api
 from ezscale.http.impersonation import impersonation_link
-from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import User
-from ezscale.services.accounts.sessions import create_admin_session, create_user_session, current_user
+from ezscale.services.accounts.sessions import create_user_session, current_user
 from ezscale.services.customers import actions
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
+from tests.factories import admin_token
 
 
 def test_hand_off_sets_the_banner_and_ending_restores_the_admin(central, make_tenant, clock):
@@ -22,13 +22,8 @@ def test_hand_off_sets_the_banner_and_ending_restores_the_admin(central, make_te
         db.add(user)
         db.commit()
         own_token = create_user_session(db, user=user, method="password")
-    admin = PlatformAdmin(
-        email="admin@example.test", password_hash="-", created_at=clock.now(), totp_enabled_at=clock.now()
-    )
-    central.add(admin)
-    central.commit()
-    admin_token = create_admin_session(central, admin=admin, method="password+totp")
-    actor = current_user(tenant=house, token=admin_token)
+    admin_session = admin_token(central)
+    actor = current_user(tenant=house, token=admin_session)
     client = TestClient(api, base_url="http://localhost", follow_redirects=False)
 
     def get(path: str, cookies: dict[str, str], **params):
@@ -45,7 +40,7 @@ def test_hand_off_sets_the_banner_and_ending_restores_the_admin(central, make_te
     link = impersonation_link(house, token)
     assert token not in link
     code = parse_qs(urlsplit(link).query)["token"][0]
-    started, set_cookies = get("/impersonate", {"ezscale_session": admin_token}, token=code)
+    started, set_cookies = get("/impersonate", {"ezscale_session": admin_session}, token=code)
     assert (started.status_code, started.headers["location"]) == (303, "/client")
     assert set_cookies["ezscale_session"] == token
     session_cookie = next(
@@ -55,16 +50,16 @@ def test_hand_off_sets_the_banner_and_ending_restores_the_admin(central, make_te
     assert get("/impersonate", {}, token=code)[0].status_code == 403  # single use
     assert set_cookies["ezscale_impersonating"] == "pat%40example.test"
     previous = set_cookies["ezscale_session_before_impersonation"]
-    assert previous == admin_token
+    assert previous == admin_session
 
     ended, set_cookies = get(
         "/impersonate/end", {"ezscale_session": token, "ezscale_session_before_impersonation": previous}
     )
     assert (ended.status_code, ended.headers["location"]) == (303, "/admin/customers")
-    assert set_cookies["ezscale_session"] == admin_token
+    assert set_cookies["ezscale_session"] == admin_session
     assert set_cookies["ezscale_impersonating"] in ('""', "")  # deleted
     assert current_user(tenant=house, token=token) is None  # the impersonation session is over
-    assert current_user(tenant=house, token=admin_token).email == "admin@example.test"
+    assert current_user(tenant=house, token=admin_session).email == "admin@example.test"
 
 
 def test_an_impersonation_link_expires_after_a_minute(central, make_tenant, clock):
@@ -74,14 +69,7 @@ def test_an_impersonation_link_expires_after_a_minute(central, make_tenant, cloc
         db.add(user)
         db.commit()
         user_id = user.id
-    admin = PlatformAdmin(
-        email="admin@example.test", password_hash="-", created_at=clock.now(), totp_enabled_at=clock.now()
-    )
-    central.add(admin)
-    central.commit()
-    actor = current_user(
-        tenant=house, token=create_admin_session(central, admin=admin, method="password+totp")
-    )
+    actor = current_user(tenant=house, token=admin_token(central))
     link = impersonation_link(house, actions.impersonate(actor=actor, tenant=house, user_id=user_id))
     clock.advance(timedelta(seconds=61))
     client = TestClient(api, base_url="http://localhost", follow_redirects=False)

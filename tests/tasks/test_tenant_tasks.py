@@ -6,11 +6,13 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from sqlmodel import select
 
+from ezscale.db import central_session, database_exists, tenant_database_url
 from ezscale.models.tenant import Plan
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.tasks import celery_app
 from ezscale.tasks.tenant_task import TENANT_HEADER, enqueue_for_tenant, tenant_task
 from ezscale.tenant_context import TenantLogFilter
+from tests.factories import purge
 
 
 @tenant_task(name="tests.record_marker")
@@ -56,3 +58,12 @@ def test_an_unknown_tenant_id_is_refused(make_tenant, worker):
     make_tenant("alpha")
     with pytest.raises(Exception, match="No tenant with id 999"):
         enqueue_for_tenant(record_marker, 999, "marker-x").get(timeout=60)
+
+
+def test_a_task_for_a_tenant_purged_after_it_was_sent_does_nothing(make_tenant, platform):
+    alpha, gone = make_tenant("alpha"), make_tenant("gone")
+    with central_session() as central:
+        purge(central, "gone")
+    assert record_marker.apply(args=(gone.id, "marker-late")).get() is None  # never connects
+    assert not database_exists(tenant_database_url(gone.database_name))
+    assert record_marker.apply(args=(alpha.id, "marker-live")).get() == "alpha"

@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import math
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
@@ -194,6 +195,31 @@ def remember_device(*, email: str, token: str = "") -> str:
         session.add(device)
         session.commit()
     return token
+
+
+@dataclass(frozen=True, slots=True)
+class SignInRow:
+    """A sign-in attempt as the account page's history shows it."""
+
+    at: str
+    ip: str
+    agent: str
+    method: str
+    result: str  # "success" or "failed"
+
+
+def own_history(session: Session, *, user_id: int, limit: int = 20) -> list[SignInRow]:
+    """A customer's newest sign-in attempts, as their account page lists them."""
+    return [
+        SignInRow(
+            at=e.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            ip=e.ip,
+            agent=e.user_agent[:60],
+            method=e.method,
+            result="success" if e.success else "failed",
+        )
+        for e in history(session, LoginEvent, account_id=user_id, limit=limit)
+    ]
 
 
 def history(

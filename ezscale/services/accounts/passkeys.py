@@ -56,6 +56,22 @@ class PasskeyInfo:
     last_used_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class PasskeyRow:
+    """A saved passkey as the security page's table shows it."""
+
+    id: int
+    name: str
+    added: str
+
+
+def passkey_rows(session: Session, *, user_id: int) -> list[PasskeyRow]:
+    """The customer's passkeys as the security page lists them, oldest first."""
+    return [
+        PasskeyRow(k.id, k.name, f"{k.created_at:%Y-%m-%d}") for k in list_passkeys(session, user_id=user_id)
+    ]
+
+
 def check_origin(origin: str, rp_id: str) -> str:
     """The page origin must be on the relying party's host (the tenant's host)."""
     host = (urlsplit(origin).hostname or "").lower()

@@ -23,6 +23,9 @@ from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 
 TOUCH_EVERY = timedelta(minutes=5)
+# The browser cookies: the session token, and the device the login guard remembers (`remember_device`).
+SESSION_COOKIE = "ezscale_session"
+DEVICE_COOKIE = "ezscale_device"
 
 
 class AuthRole(StrEnum):
@@ -214,6 +217,12 @@ def revoke_admin_sessions(session: Session, *, admin_id: int, keep_token: str | 
             session.add(row)
     session.commit()
     return sum(1 for r in rows if r.token_hash != keep)
+
+
+def session_method(session: Session, *, token: str) -> str | None:
+    """How the customer session of `token` was opened ("password", "impersonation"…), or None."""
+    row = session.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
+    return row.method if row is not None else None
 
 
 def list_user_sessions(session: Session, *, user_id: int) -> list[UserSession]:

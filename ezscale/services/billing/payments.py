@@ -562,10 +562,12 @@ def _failure_mail(
     session: Session, tenant: TenantInfo | None, invoice: Invoice, payment: Payment
 ) -> PendingMail:
     """The mail of a failed charge: what failed, and a link to pay the invoice another way."""
-    user = session.get(User, invoice.user_id)
+    user = existing(session, User, invoice.user_id)
     due = Money(payment.amount_minor, payment.currency).format()
     try:
-        link = f"Pay it here: {tenant_base_url(tenant)}{routes.invoice_path(invoice.id)}" if tenant else ""
+        link = (
+            f"Pay it here: {tenant_base_url(tenant)}{routes.invoice_path(row_id(invoice))}" if tenant else ""
+        )
     except DomainError:
         link = ""
     return PendingMail(
@@ -593,7 +595,7 @@ def top_up(
         stripe_account_id=_card_account(session, card),
         user_id=user_id,
         amount_minor=amount_minor,
-        currency=customer_currency(session, session.get(User, user_id)),
+        currency=customer_currency(session, existing(session, User, user_id)),
         idempotency_key=_key(tenant, f"top-up:{user_id}"),
         stripe_payment_method_id=card.stripe_payment_method_id,
         created_at=clock.now(),
@@ -629,8 +631,8 @@ def refund(
         payment = locks.lock_held(session, Payment, row_id(payment))
         room = amount_minor
     try:
-        stripe_paid = payment.gateway == GatewayName.STRIPE and payment.stripe_payment_intent_id
-        if payment.status is not PaymentStatus.SUCCEEDED or not (stripe_paid or payment.gateway_ref):
+        intent = payment.stripe_payment_intent_id if payment.gateway == GatewayName.STRIPE else None
+        if payment.status is not PaymentStatus.SUCCEEDED or not (intent or payment.gateway_ref):
             raise DomainError("Only succeeded card payments can be refunded.")
         if amount_minor > payment.amount_minor - payment.refunded_minor:
             raise DomainError("Refund between 0 and what is left of the payment.")
@@ -638,11 +640,11 @@ def refund(
             raise DomainError("Credit notes and refunds on this invoice would exceed what was paid.")
         before = payment.refunded_minor
         key = None
-        if stripe_paid:
+        if intent:
             (gw or gateway()).on_account(payment.stripe_account_id).refund(
-                payment_intent_id=payment.stripe_payment_intent_id,
+                payment_intent_id=intent,
                 amount_minor=amount_minor,
-                idempotency_key=f"refund:{payment.stripe_payment_intent_id}:{before}:{amount_minor}",
+                idempotency_key=f"refund:{intent}:{before}:{amount_minor}",
             )
         else:
             key = _gateway_refund(tenant, payment=payment, amount_minor=amount_minor, before=before)
@@ -663,6 +665,8 @@ def _gateway_refund(tenant: TenantInfo | None, *, payment: Payment, amount_minor
 
     if tenant is None:
         raise DomainError("A refund at this gateway needs the tenant.")
+    if not payment.gateway_ref:
+        raise DomainError("Only succeeded card payments can be refunded.")
     refund_id = accounts.adapter(tenant, payment.gateway, require_enabled=False).refund(
         payment_ref=payment.gateway_ref,
         amount=Money(amount_minor, payment.currency),

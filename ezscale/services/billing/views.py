@@ -8,6 +8,7 @@ from ezscale import clock
 from ezscale.db import central_session
 from ezscale.models.billing import PaymentMethod
 from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Subscription, User
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, payments, subscriptions
 from ezscale.services.billing.pdf import render_invoice
@@ -108,7 +109,7 @@ def invoice_row(invoice: Invoice) -> InvoiceRow:
     """Format an invoice for the invoice list."""
     due = invoices.amount_due(invoice)
     return InvoiceRow(
-        id=invoice.id,
+        id=row_id(invoice),
         number=invoice.number or "",
         kind=invoice.kind.value.replace("_", " "),
         status=invoice.status.value,
@@ -122,9 +123,9 @@ def invoice_row(invoice: Invoice) -> InvoiceRow:
 
 def _card_row(method: PaymentMethod) -> CardRow:
     if method.gateway != "stripe":  # a saved wallet (PayPal): no number, no expiry
-        return CardRow(method.id, LABELS.get(method.gateway, method.gateway), "", method.is_default)
+        return CardRow(row_id(method), LABELS.get(method.gateway, method.gateway), "", method.is_default)
     label = f"{method.brand.title()} •••• {method.last4}"
-    return CardRow(method.id, label, f"{method.exp_month:02d}/{method.exp_year}", method.is_default)
+    return CardRow(row_id(method), label, f"{method.exp_month:02d}/{method.exp_year}", method.is_default)
 
 
 def default_method_label(session: Session, *, user_id: int) -> str:
@@ -135,7 +136,7 @@ def default_method_label(session: Session, *, user_id: int) -> str:
 
 def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:
     """The customer's billing page: balance, invoices, credit history, cards and upcoming renewals."""
-    currency = customer_currency(session, session.get(User, user_id))
+    currency = customer_currency(session, existing(session, User, user_id))
     return Overview(
         balance=_fmt(credits.balance_minor(session, user_id=user_id, currency=currency), currency),
         invoices=[invoice_row(i) for i in invoices.list_invoices(session, user_id=user_id)],

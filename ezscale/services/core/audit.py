@@ -72,10 +72,11 @@ def record_audit(
         return row_id(entry)
 
 
-def operator(name: str) -> AuthUser:
+def operator(name: str, *, tenant_id: int = 0) -> AuthUser:
     """An actor outside the web areas (the command line, a job) for the audit trail. Tenant 0 is
-    shown as "platform" and never appears in a reseller's own trail."""
-    return AuthUser(id=0, tenant_id=0, email=name, name=name, role="operator")
+    shown as "platform" and never appears in a reseller's own trail; a job acting for one
+    reseller (its wholesale billing) passes `tenant_id` so the change shows on that trail."""
+    return AuthUser(id=0, tenant_id=tenant_id, email=name, name=name, role="operator")
 
 
 def record_change(

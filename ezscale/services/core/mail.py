@@ -280,6 +280,37 @@ def host_outbox(tenant: TenantInfo, *, limit: int = 50) -> list[OutboxMail]:
     return sorted(mails, key=lambda m: m.created_at, reverse=True)[:limit]
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A mail as the demo outbox page shows it: text, its links and when it was queued."""
+
+    id: int
+    to_address: str  # not `to`: a page's row Var has a `.to()` of its own
+    sender: str
+    subject: str
+    text: str
+    links: list[str]
+    at: str
+    status: str
+
+
+def outbox_rows(tenant: TenantInfo) -> list[OutboxRow]:
+    """`host_outbox` as the outbox page shows it."""
+    return [
+        OutboxRow(
+            m.id,
+            m.to,
+            m.sender,
+            m.subject,
+            m.text,
+            list(m.links),
+            f"{m.created_at:%Y-%m-%d %H:%M:%S}",
+            m.status,
+        )
+        for m in host_outbox(tenant)
+    ]
+
+
 def build_message(mail: MailBase) -> EmailMessage:
     """The mail as an email message ready for SMTP."""
     message = EmailMessage()

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import socket
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, suppress
 from pathlib import Path
 
@@ -81,7 +81,7 @@ def _drain(
             return
 
 
-async def _datagrams(path: Path, ready: asyncio.Event) -> AsyncIterator[bytes]:
+async def _datagrams(path: Path, ready: asyncio.Event) -> AsyncGenerator[bytes, None]:
     warned = False
     while True:
         try:
@@ -116,7 +116,7 @@ async def _datagrams(path: Path, ready: asyncio.Event) -> AsyncIterator[bytes]:
                 pass
 
 
-async def _postgres(url: str, ready: asyncio.Event) -> AsyncIterator[str]:
+async def _postgres(url: str, ready: asyncio.Event) -> AsyncGenerator[str, None]:
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as conn:
@@ -129,7 +129,7 @@ async def _postgres(url: str, ready: asyncio.Event) -> AsyncIterator[str]:
             await asyncio.sleep(RETRY_SECONDS)
 
 
-async def _redis(url: str, ready: asyncio.Event) -> AsyncIterator[bytes]:
+async def _redis(url: str, ready: asyncio.Event) -> AsyncGenerator[bytes, None]:
     while True:
         client = aioredis.Redis.from_url(url)
         try:
@@ -153,6 +153,7 @@ async def changes(ready: asyncio.Event | None = None) -> AsyncIterator[Change]:
     """
     ready = ready or asyncio.Event()
     settings = get_settings()
+    messages: AsyncGenerator[str | bytes, None]
     if settings.redis_url:
         messages = _redis(settings.redis_url, ready)
     elif settings.is_postgres:

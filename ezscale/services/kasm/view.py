@@ -14,7 +14,7 @@ from ezscale import clock
 from ezscale.errors import DomainError
 from ezscale.models.kasm import KasmNotice, KasmTemplate, KasmUsageSession, KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import Plan, Service, ServiceType, User
-from ezscale.models.types import existing
+from ezscale.models.types import existing, row_id
 from ezscale.money import SYMBOLS, Money, minor_digits, rate_text
 from ezscale.services.billing.credits import balance_minor
 from ezscale.services.fx.currencies import customer_currency
@@ -94,12 +94,12 @@ def _money(minor: int, currency: str) -> str:
 def _row(
     db: Session, ws: KasmWorkspace, *, plan: Plan, title: str, persistent: bool, now: datetime
 ) -> WorkspaceRow:
-    live = live_usage(db, workspace_id=ws.id, now=now) if ws.status is WorkspaceStatus.RUNNING else None
+    live = live_usage(db, workspace_id=row_id(ws), now=now) if ws.status is WorkspaceStatus.RUNNING else None
     seconds = int((now - live.session_started_at).total_seconds()) if live else 0
     # The rate it runs at (locked for a running session), else what it costs this customer now.
     rate, currency = (live.rate, live.currency) if live else _customer_rate(db, plan, ws.user_id)
     return WorkspaceRow(
-        id=ws.id,
+        id=row_id(ws),
         title=title,
         status=ws.status.value,
         reason=ws.status_reason,
@@ -135,7 +135,7 @@ def _history(db: Session, *, user_id: int) -> list[HistoryRow]:
     }
     return [
         HistoryRow(
-            id=row.id,
+            id=row_id(row),
             workspace=names.get(row.workspace_id, ""),
             started=f"{row.started_at:%Y-%m-%d %H:%M}",
             duration=duration_text(_ran_seconds(row)),
@@ -219,13 +219,13 @@ def patch(db: Session, *, user_id: int, key: str, now: datetime, currency: str) 
     ).first()
     row = None
     if ws is not None and ws.status is not WorkspaceStatus.TERMINATED:
-        plan = db.get(Plan, ws.plan_id)
+        plan = existing(db, Plan, ws.plan_id)
         service = db.get(Service, ws.service_id)
         template = db.get(KasmTemplate, ws.template_id)
         title = service.label if service is not None and service.user_id == user_id else plan.name
         persistent = bool(template and template.persistent)
         row = _row(db, ws, plan=plan, title=title, persistent=persistent, now=now)
-    if row is not None and ws.status is WorkspaceStatus.RUNNING:
+    if row is not None and ws is not None and ws.status is WorkspaceStatus.RUNNING:
         return Patch(now_ms, workspace_id=workspace_id, row=row)
     return Patch(
         now_ms,

@@ -30,7 +30,7 @@ from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 
 # The credential fields of each gateway; the secret ones are never shown back.
-FIELDS = {
+FIELDS: dict[str, tuple[str, ...]] = {
     GatewayName.STRIPE: (),
     GatewayName.PAYPAL: ("client_id", "secret", "webhook_id"),
     GatewayName.BTCPAY: ("api_key", "store_id", "webhook_secret"),

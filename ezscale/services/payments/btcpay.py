@@ -135,6 +135,9 @@ class BTCPayGateway:
         )
         return str(pull.get("viewLink") or pull.get("id"))
 
+    def remove_method(self, method_token: str) -> None:
+        """Nothing to forget: BTCPay keeps no saved methods (each payment is a new invoice)."""
+
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> GatewayEvent:
         """Check `BTCPay-Sig` and the delivery's age, then read it."""
         lower = {k.lower(): v for k, v in headers.items()}
@@ -157,7 +160,8 @@ class BTCPayGateway:
             isinstance(event_id, str) and event_id and isinstance(kind, str) and isinstance(invoice_id, str)
         ):
             raise BadPayload("an event needs a delivery id, a type and an invoice id")
-        metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
+        found = event.get("metadata")
+        metadata: dict[str, object] = found if isinstance(found, dict) else {}
         return GatewayEvent(
             gateway=GatewayName.BTCPAY,
             event_id=event_id,

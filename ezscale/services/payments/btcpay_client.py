@@ -19,6 +19,13 @@ from ezscale.services.payments.gateway import GatewayDeclined, GatewayUnavailabl
 Json = dict[str, Any] | list[Any] | None
 
 
+def _object(data: Json) -> dict[str, Any]:
+    """A reply that must be a JSON object (GatewayUnavailable when BTCPay sent anything else)."""
+    if not isinstance(data, dict):
+        raise GatewayUnavailable("BTCPay sent a reply we could not read.")
+    return data
+
+
 class BTCPayError(GatewayDeclined):
     """BTCPay refused a request (bad key, unknown store, invalid field)."""
 
@@ -92,12 +99,12 @@ class BTCPayClient:
 
     def get_store(self) -> dict[str, Any]:
         """`GET /api/v1/stores/{storeId}`."""
-        return self._call("GET", self._store)
+        return _object(self._call("GET", self._store))
 
     def find_invoice(self, order_id: str) -> dict[str, Any] | None:
         """The invoice made for our `orderId`, if any."""
         found = self._call("GET", f"{self._store}/invoices", params={"orderId": order_id})
-        return found[0] if found else None
+        return _object(found[0]) if isinstance(found, list) and found else None
 
     def create_invoice(self, body: dict[str, Any]) -> dict[str, Any]:
         """Find or create the invoice of `body.metadata.orderId` (safe to retry): each POST is
@@ -108,7 +115,7 @@ class BTCPayClient:
             if existing is not None:
                 return existing
             try:
-                return self._call("POST", f"{self._store}/invoices", body=body, retries=0)
+                return _object(self._call("POST", f"{self._store}/invoices", body=body, retries=0))
             except GatewayUnavailable:
                 attempt += 1
                 if attempt > self._retries:
@@ -116,24 +123,28 @@ class BTCPayClient:
 
     def get_invoice(self, invoice_id: str) -> dict[str, Any]:
         """`GET …/invoices/{id}`."""
-        return self._call("GET", f"{self._store}/invoices/{invoice_id}")
+        return _object(self._call("GET", f"{self._store}/invoices/{invoice_id}"))
 
     def refund(self, invoice_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """`POST …/invoices/{id}/refund`: a pull payment whose link the customer claims. Sent
         once (Greenfield has no idempotency key: a resent refund would be a second claim)."""
-        return self._call("POST", f"{self._store}/invoices/{invoice_id}/refund", body=body, retries=0)
+        return _object(
+            self._call("POST", f"{self._store}/invoices/{invoice_id}/refund", body=body, retries=0)
+        )
 
     def create_webhook(self, url: str, secret: str) -> str:
         """Register our endpoint for every event, signed with `secret`; returns the webhook id."""
-        data = self._call(
-            "POST",
-            f"{self._store}/webhooks",
-            body={
-                "url": url,
-                "enabled": True,
-                "automaticRedelivery": True,
-                "authorizedEvents": {"everything": True},
-                "secret": secret,
-            },
+        data = _object(
+            self._call(
+                "POST",
+                f"{self._store}/webhooks",
+                body={
+                    "url": url,
+                    "enabled": True,
+                    "automaticRedelivery": True,
+                    "authorizedEvents": {"everything": True},
+                    "secret": secret,
+                },
+            )
         )
         return str(data["id"])

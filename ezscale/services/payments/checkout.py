@@ -9,13 +9,16 @@ again"), and applied once under the invoice's lock: the money becomes one `payme
 settles the invoice, and anything beyond what is due becomes account credit.
 """
 
-from sqlmodel import Session, func, select
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, func, select
 
 from ezscale import clock, routes
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus
 from ezscale.models.payments import CheckoutStatus, GatewayCheckout
 from ezscale.models.tenant import Invoice, InvoiceKind, InvoiceStatus
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.billing import invoices, locks, timeline
 from ezscale.services.billing.payments import stripe_customer_id
@@ -90,13 +93,13 @@ def start(
     else:
         number = (
             session.exec(
-                select(func.count(GatewayCheckout.id)).where(GatewayCheckout.invoice_id == invoice.id)
+                select(func.count(col(GatewayCheckout.id))).where(GatewayCheckout.invoice_id == invoice.id)
             ).one()
             + 1
         )
         checkout = GatewayCheckout(
             user_id=user_id,
-            invoice_id=invoice.id,
+            invoice_id=row_id(invoice),
             gateway=name.value,
             reference=f"pending:{checkout_key(tenant, invoice, number)}"[:120],
             number=number,
@@ -116,8 +119,8 @@ def start(
         amount=Money(checkout.amount_minor, checkout.currency),
         invoice_ref=f"{invoice.number}-{checkout.number}",
         description=f"Invoice {invoice.number}",
-        return_url=return_url(tenant, name, checkout.id),
-        cancel_url=return_url(tenant, name, checkout.id, cancel=True),
+        return_url=return_url(tenant, name, row_id(checkout)),
+        cancel_url=return_url(tenant, name, row_id(checkout), cancel=True),
         idempotency_key=checkout_key(tenant, invoice, checkout.number),
         save_method=checkout.save_method,
         metadata={
@@ -159,7 +162,7 @@ def refresh(
     if checkout.status is not CheckoutStatus.OPEN or checkout.reference.startswith("pending:"):
         return checkout
     gw = gw or accounts.adapter(tenant, checkout.gateway, require_enabled=False)
-    invoice = session.get(Invoice, checkout.invoice_id)
+    invoice = existing(session, Invoice, checkout.invoice_id)
     state = gw.checkout_state(
         checkout.reference, idempotency_key=f"{checkout_key(tenant, invoice, checkout.number)}:capture"
     )
@@ -170,7 +173,7 @@ def refresh(
 
 def apply_state(session: Session, *, checkout: GatewayCheckout, state: CheckoutState) -> None:
     """Apply a checkout's state at the gateway once, under the invoice's lock (not committed)."""
-    invoice = locks.lock_invoice(session, checkout.invoice_id)
+    invoice = locks.lock_held(session, Invoice, checkout.invoice_id)
     session.refresh(checkout)
     if checkout.status is not CheckoutStatus.OPEN or state.status in ("open", "approved", "pending"):
         return
@@ -178,7 +181,9 @@ def apply_state(session: Session, *, checkout: GatewayCheckout, state: CheckoutS
     if state.status in ("completed", "partial") and state.paid is not None and state.paid.minor > 0:
         if state.paid.currency != checkout.currency:
             raise DomainError(f"The {label} payment is in {state.paid.currency}, not {checkout.currency}.")
-        _record_payment(session, checkout=checkout, invoice=invoice, state=state, label=label)
+        _record_payment(
+            session, checkout=checkout, invoice=invoice, state=state, paid=state.paid, label=label
+        )
         checkout.status = CheckoutStatus.COMPLETED if state.status == "completed" else CheckoutStatus.EXPIRED
     else:
         checkout.status = CheckoutStatus.EXPIRED if state.status == "expired" else CheckoutStatus.FAILED
@@ -197,10 +202,15 @@ def apply_state(session: Session, *, checkout: GatewayCheckout, state: CheckoutS
 
 
 def _record_payment(
-    session: Session, *, checkout: GatewayCheckout, invoice: Invoice, state: CheckoutState, label: str
+    session: Session,
+    *,
+    checkout: GatewayCheckout,
+    invoice: Invoice,
+    state: CheckoutState,
+    paid: Money,
+    label: str,
 ) -> None:
     gateway = GatewayName(checkout.gateway)
-    paid = state.paid
     payment = Payment(
         user_id=checkout.user_id,
         invoice_id=checkout.invoice_id,
@@ -243,7 +253,7 @@ def _save_method(session: Session, *, checkout: GatewayCheckout, token: str, gat
         select(PaymentMethod.id).where(
             PaymentMethod.user_id == checkout.user_id,
             PaymentMethod.is_default,
-            PaymentMethod.removed_at.is_(None),
+            col(PaymentMethod.removed_at).is_(None),
         )
     ).first()
     session.add(
@@ -270,10 +280,18 @@ def return_target(checkout: GatewayCheckout) -> str:
     return routes.invoice_path(checkout.invoice_id)
 
 
-def choices(tenant: TenantInfo) -> list[tuple[str, str]]:
-    """The ways a customer of the tenant can pay an open invoice: (gateway, label), card first."""
+@dataclass(frozen=True, slots=True)
+class PayChoice:
+    """A way to pay an open invoice, as its button reads."""
+
+    gateway: str
+    label: str
+
+
+def choices(tenant: TenantInfo) -> list[PayChoice]:
+    """The ways a customer of the tenant can pay an open invoice, card first."""
     return [
-        (name.value, "A card" if name is GatewayName.STRIPE else LABELS[name])
+        PayChoice(name.value, "A card" if name is GatewayName.STRIPE else LABELS[name])
         for name in accounts.enabled_gateways(tenant.id)
     ]
 

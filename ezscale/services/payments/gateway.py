@@ -25,7 +25,11 @@ class GatewayName(StrEnum):
     BTCPAY = "btcpay"
 
 
-LABELS = {GatewayName.STRIPE: "Card", GatewayName.PAYPAL: "PayPal", GatewayName.BTCPAY: "Bitcoin (BTCPay)"}
+LABELS: dict[str, str] = {
+    GatewayName.STRIPE: "Card",
+    GatewayName.PAYPAL: "PayPal",
+    GatewayName.BTCPAY: "Bitcoin (BTCPay)",
+}
 
 
 class GatewayUnavailable(DomainError):
@@ -150,6 +154,9 @@ class Gateway(Protocol):
 
     def refund(self, *, payment_ref: str, amount: Money, idempotency_key: str) -> str:
         """Refund part or all of a payment; returns the gateway's refund id (or claim link)."""
+
+    def remove_method(self, method_token: str) -> None:
+        """Forget a saved payment method at the gateway, so it can no longer be charged."""
 
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> GatewayEvent:
         """Verify a webhook's signature and freshness, then read it; BadSignature or BadPayload."""

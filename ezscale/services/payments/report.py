@@ -182,12 +182,12 @@ class _Fold:
 
     def report(self, scope: str, start: date, end: date) -> PaymentReport:
         lines = [
-            ReportLine(tenant, month, gateway, currency, *figures)  # type: ignore[arg-type]
+            ReportLine(tenant, month, gateway, currency, *figures)
             for (tenant, month, gateway, currency), figures in self.lines.items()
         ]
         lines.sort(key=lambda r: (r.tenant, r.gateway, r.currency))
         lines.sort(key=lambda r: r.month, reverse=True)  # newest month first, stable within it
-        totals = [CurrencyTotal(code, *figures) for code, figures in sorted(self.totals.items())]  # type: ignore[arg-type]
+        totals = [CurrencyTotal(code, *figures) for code, figures in sorted(self.totals.items())]
         return PaymentReport(
             scope=scope,
             start=start,

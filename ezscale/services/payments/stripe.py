@@ -109,6 +109,10 @@ class StripeAdapter:
             payment_intent_id=payment_ref, amount_minor=amount.minor, idempotency_key=idempotency_key
         )
 
+    def remove_method(self, method_token: str) -> None:
+        """Detach the card from its Stripe customer."""
+        self.gw.detach(method_token)
+
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> GatewayEvent:
         """Verify a Stripe-Signature and read the event (billing.webhooks applies Stripe's)."""
         from ezscale.services.billing import webhooks

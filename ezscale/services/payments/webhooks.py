@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -166,7 +166,7 @@ def _method_removed(session: Session, event: GatewayEvent) -> bool:
         select(PaymentMethod).where(
             PaymentMethod.gateway == event.gateway.value,
             PaymentMethod.stripe_payment_method_id == event.payment_ref,
-            PaymentMethod.removed_at.is_(None),
+            col(PaymentMethod.removed_at).is_(None),
         )
     ).first()
     if method is None:

@@ -11,6 +11,7 @@ from ezscale.db import central_session
 from ezscale.errors import NotFound
 from ezscale.models.provisioning import ProvisioningPanel, ServiceHandle
 from ezscale.models.tenant import Service, User
+from ezscale.models.types import row_id
 from ezscale.services.provisioning.module import Customer, ProvisioningModule, ServiceDetails, ServiceRef
 from ezscale.services.provisioning.registry import build_module, loads
 
@@ -18,6 +19,14 @@ from ezscale.services.provisioning.registry import build_module, loads
 def handle_of(db: Session, service_id: int) -> ServiceHandle | None:
     """The service's handle row, if it was ever sent to a panel."""
     return db.exec(select(ServiceHandle).where(ServiceHandle.service_id == service_id)).first()
+
+
+def held_handle(db: Session, service_id: int) -> ServiceHandle:
+    """The handle of a service that is on a panel (NotFound when it never was)."""
+    handle = handle_of(db, service_id)
+    if handle is None:
+        raise NotFound("This service is not on a panel.")
+    return handle
 
 
 def service_ref(service_id: int, handle: ServiceHandle | None) -> ServiceRef:
@@ -32,7 +41,7 @@ def customer_of(db: Session, user_id: int) -> Customer:
     user = db.get(User, user_id)
     if user is None:
         raise NotFound("No such customer.")
-    return Customer(id=user.id, email=user.email, name=user.name or user.email)
+    return Customer(id=row_id(user), email=user.email, name=user.name or user.email)
 
 
 def save_details(db: Session, handle: ServiceHandle, details: ServiceDetails) -> None:

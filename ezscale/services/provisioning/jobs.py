@@ -23,7 +23,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session
@@ -50,9 +50,10 @@ from ezscale.models.tenant import (
     SubscriptionStatus,
     User,
 )
+from ezscale.models.types import existing, pk, row_id
 from ezscale.money import Money
 from ezscale.services.billing import credits, payments, renewal_changes, subscriptions, timeline
-from ezscale.services.billing.locks import lock_row
+from ezscale.services.billing.locks import lock_held, lock_row
 from ezscale.services.core.alert_policy import AlertCategory, raise_alert
 from ezscale.services.core.mail import PendingMail, dispatch_pending, write_pending
 from ezscale.services.provisioning import logs, stock
@@ -63,6 +64,7 @@ from ezscale.services.provisioning.module import (
     OutOfStock,
     PanelBusy,
     PanelUnavailable,
+    PlanMapping,
     ProvisioningError,
     ProvisioningModule,
     ServiceRef,
@@ -133,20 +135,20 @@ def schedule(
             select(ProvisioningJob.id).where(
                 ProvisioningJob.service_id == service_id,
                 ProvisioningJob.action == JobAction.TERMINATE,
-                ProvisioningJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+                col(ProvisioningJob.status).in_((JobStatus.QUEUED, JobStatus.RUNNING)),
             )
         ).first()
     ):
         return None  # one termination on its way is enough
     if action is not JobAction.PROVISION:
-        superseded = (JobAction.SUSPEND, JobAction.UNSUSPEND)
+        superseded: tuple[JobAction, ...] = (JobAction.SUSPEND, JobAction.UNSUSPEND)
         if action is JobAction.TERMINATE:
             superseded += (JobAction.CHANGE_PACKAGE,)
         for old in db.exec(
             select(ProvisioningJob).where(
                 ProvisioningJob.service_id == service_id,
                 ProvisioningJob.status == JobStatus.QUEUED,
-                ProvisioningJob.action.in_(superseded),
+                col(ProvisioningJob.action).in_(superseded),
             )
         ):
             old.status, old.last_error, old.updated_at = JobStatus.DONE, "superseded", now
@@ -162,7 +164,7 @@ def schedule(
     )
     db.add(job)
     db.flush()
-    send_after_commit(db, job.id)
+    send_after_commit(db, row_id(job))
     return job
 
 
@@ -181,7 +183,8 @@ def provision_key(service_id: int) -> str:
 
 def enqueue_provisioning(db: Session, *, service: Service) -> ProvisioningJob | None:
     """Queue delivery of a paid service (not committed); once per service."""
-    return schedule(db, service_id=service.id, action=JobAction.PROVISION, key=provision_key(service.id))
+    service_id = row_id(service)
+    return schedule(db, service_id=service_id, action=JobAction.PROVISION, key=provision_key(service_id))
 
 
 def due_job_ids(db: Session, *, limit: int = 200) -> list[int]:
@@ -189,16 +192,20 @@ def due_job_ids(db: Session, *, limit: int = 200) -> list[int]:
     now = clock.now()
     return list(
         db.exec(
-            select(ProvisioningJob.id)
+            select(pk(ProvisioningJob.id))
             .where(
                 sa.or_(
-                    sa.and_(ProvisioningJob.status == JobStatus.QUEUED, ProvisioningJob.next_run_at <= now),
                     sa.and_(
-                        ProvisioningJob.status == JobStatus.RUNNING, ProvisioningJob.claimed_until <= now
+                        col(ProvisioningJob.status) == JobStatus.QUEUED,
+                        col(ProvisioningJob.next_run_at) <= now,
+                    ),
+                    sa.and_(
+                        col(ProvisioningJob.status) == JobStatus.RUNNING,
+                        col(ProvisioningJob.claimed_until) <= now,
                     ),
                 )
             )
-            .order_by(ProvisioningJob.next_run_at, ProvisioningJob.id)
+            .order_by(col(ProvisioningJob.next_run_at), col(ProvisioningJob.id))
             .limit(limit)
         )
     )
@@ -215,7 +222,7 @@ def _claim(db: Session, job_id: int) -> ProvisioningJob | None:
         (job.status is JobStatus.QUEUED and job.next_run_at <= now + SLACK)
         or (job.status is JobStatus.RUNNING and job.claimed_until is not None and job.claimed_until <= now)
     )
-    if not runnable:
+    if job is None or not runnable:
         db.rollback()
         return None
     if job.status is JobStatus.RUNNING:
@@ -276,7 +283,7 @@ def _crashed(db: Session, tenant: TenantInfo, job_id: int, error: Exception) -> 
     """Put a crashed job back with back-off; after as many crashes as create attempts, stop it
     and alert (nothing is refunded automatically: staff look first)."""
     db.rollback()
-    job = lock_row(db, ProvisioningJob, job_id)
+    job = lock_held(db, ProvisioningJob, job_id)
     job.attempts += 1
     message = f"Internal error: {type(error).__name__}: {error}"[:500]
     if job.attempts < CREATE_ATTEMPTS:
@@ -314,7 +321,7 @@ def _crashed(db: Session, tenant: TenantInfo, job_id: int, error: Exception) -> 
 # --- provisioning -------------------------------------------------------------------------------
 
 
-def _panel_for(plan_code: str) -> tuple[ProvisioningModule, object, int, str] | None:
+def _panel_for(plan_code: str) -> tuple[ProvisioningModule, PlanMapping, int, str] | None:
     """(module, plan mapping, panel id, module name) for a plan code, or None when unmapped."""
     with central_session() as central:
         row = mapping_for_plan(central, plan_code)
@@ -323,7 +330,7 @@ def _panel_for(plan_code: str) -> tuple[ProvisioningModule, object, int, str] | 
         panel = central.get(ProvisioningPanel, row.panel_id)
         if panel is None:
             return None
-        return build_module(panel), plan_mapping(row), panel.id, panel.module
+        return build_module(panel), plan_mapping(row), row_id(panel), panel.module
 
 
 def _hostname(service: Service) -> str:
@@ -337,23 +344,25 @@ def _activate(db: Session, service: Service, message: str) -> None:
 
 
 def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> float | None:
-    service = db.get(Service, job.service_id)
-    plan = db.get(Plan, service.plan_id)
+    service = existing(db, Service, job.service_id)
+    plan = existing(db, Plan, service.plan_id)
     if service.status in (ServiceStatus.TERMINATED, ServiceStatus.FAILED):
         return _abandon(db, job, service, plan)
     target = _panel_for(plan.provisioning_code)
     if target is None:
         # Not delivered on a panel (no mapping): active at once, as before panels existed.
         _activate(db, service, f"{service.label} (service #{service.id}) active")
-        logs.record(db, service_id=service.id, job_id=job.id, step="activate", message="No panel mapping.")
+        logs.record(
+            db, service_id=row_id(service), job_id=job.id, step="activate", message="No panel mapping."
+        )
         _finish(db, job, JobStatus.DONE)
         db.commit()
         return None
     module, mapping, panel_id, module_name = target
-    handle = handle_of(db, service.id)
+    handle = handle_of(db, row_id(service))
     if handle is None:
         handle = ServiceHandle(
-            service_id=service.id, panel_id=panel_id, module=module_name, updated_at=clock.now()
+            service_id=row_id(service), panel_id=panel_id, module=module_name, updated_at=clock.now()
         )
         db.add(handle)
     if service.status is ServiceStatus.PENDING:
@@ -478,14 +487,14 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
     return _again(db, job, min(POLL_SECONDS * (1.15 ** (job.polls - 1)), MAX_POLL_SECONDS))
 
 
-def _ready(db, tenant, job, service, handle, details) -> None:  # noqa: ANN001
+def _ready(db, tenant, job, service, handle, details) -> float | None:  # noqa: ANN001
     save_details(db, handle, details)
-    set_plan_code(handle, db.get(Plan, service.plan_id).provisioning_code)
+    set_plan_code(handle, existing(db, Plan, service.plan_id).provisioning_code)
     if service.status is ServiceStatus.PROVISIONING:
         _activate(db, service, f"{service.label} (service #{service.id}) delivered and active")
     logs.record(db, service_id=service.id, job_id=job.id, step="ready", message="Ready on the panel.")
     _finish(db, job, JobStatus.DONE)
-    user = db.get(User, service.user_id)
+    user = existing(db, User, service.user_id)
     write_pending(
         db,
         [
@@ -520,15 +529,15 @@ def _ready_text(service: Service, handle: ServiceHandle) -> str:
 # --- final failure ------------------------------------------------------------------------------
 
 
-def _abandon(db: Session, job: ProvisioningJob, service: Service, plan: Plan) -> None:
+def _abandon(db: Session, job: ProvisioningJob, service: Service, plan: Plan) -> float | None:
     """The service was terminated (or failed) while its job waited: remove what the panel has."""
-    handle = handle_of(db, service.id)
+    handle = handle_of(db, row_id(service))
     target = _panel_for(plan.provisioning_code)
     if handle is not None and target is not None:
         _remove_from_panel(db, job, service, handle, target[0])
     logs.record(
         db,
-        service_id=service.id,
+        service_id=row_id(service),
         job_id=job.id,
         step="abandon",
         message=f"Service is {service.status.value}: provisioning stopped.",
@@ -548,50 +557,59 @@ def _remove_from_panel(
     """Terminate whatever the panel has for the service; a panel that cannot be reached gets a
     terminate job with retries (never an orphan left silently)."""
     try:
-        ref = service_ref(service.id, handle)
+        ref = service_ref(row_id(service), handle)
         if not ref.external_id:
             found = module.find(customer_of(db, service.user_id), ref)
             if found is None:
                 return
             if handle is not None:
                 save_details(db, handle, found)
-            ref = ServiceRef(service.id, found.external_id, found.customer_external_id, found.extra)
+            ref = ServiceRef(row_id(service), found.external_id, found.customer_external_id, found.extra)
         module.terminate(ref)
         logs.record(
-            db, service_id=service.id, job_id=job.id, step="cleanup", message="Removed from the panel."
+            db, service_id=row_id(service), job_id=job.id, step="cleanup", message="Removed from the panel."
         )
     except GoneFromPanel:
         logs.record(
-            db, service_id=service.id, job_id=job.id, step="cleanup", message="Nothing left on the panel."
+            db,
+            service_id=row_id(service),
+            job_id=job.id,
+            step="cleanup",
+            message="Nothing left on the panel.",
         )
     except ProvisioningError as error:
         logs.record(
             db,
-            service_id=service.id,
+            service_id=row_id(service),
             job_id=job.id,
             step="cleanup",
             outcome=LogOutcome.RETRY,
             message=f"{error} A terminate job will retry.",
         )
-        schedule(db, service_id=service.id, action=JobAction.TERMINATE, key=f"terminate:{service.id}:cleanup")
+        schedule(
+            db,
+            service_id=row_id(service),
+            action=JobAction.TERMINATE,
+            key=f"terminate:{row_id(service)}:cleanup",
+        )
 
 
 def _order_invoice(db: Session, service_id: int) -> Invoice | None:
     return db.exec(
         select(Invoice)
-        .join(InvoiceItem, InvoiceItem.invoice_id == Invoice.id)
+        .join(InvoiceItem, col(InvoiceItem.invoice_id) == Invoice.id)
         .where(
             InvoiceItem.service_id == service_id,
             Invoice.status == InvoiceStatus.PAID,
-            Invoice.billing_key.startswith(subscriptions.ORDER_KEY_PREFIX),
+            col(Invoice.billing_key).startswith(subscriptions.ORDER_KEY_PREFIX),
         )
-        .order_by(Invoice.id)
+        .order_by(col(Invoice.id))
     ).first()
 
 
 def _return_payment(db: Session, service: Service, job: ProvisioningJob, mode: FailureRefund) -> str:
     """Give the order's payment back once (the job row is locked): returns what was done."""
-    invoice = _order_invoice(db, service.id)
+    invoice = _order_invoice(db, row_id(service))
     if invoice is None:
         return "Nothing was paid."
     card_paid = 0
@@ -617,7 +635,7 @@ def _return_payment(db: Session, service: Service, job: ProvisioningJob, mode: F
             amount_minor=as_credit,
             currency=invoice.currency,
             memo=f"Returned: service #{service.id} could not be delivered (invoice {invoice.number})",
-            reference=refund_reference(service.id),
+            reference=refund_reference(row_id(service)),
         )
         done.append(f"{Money(as_credit, invoice.currency).format()} returned as account credit")
     db.add(job)
@@ -644,7 +662,7 @@ def _return_payment(db: Session, service: Service, job: ProvisioningJob, mode: F
     return "; ".join(done) or "Nothing was paid."
 
 
-def _fail(db, tenant, job, service, handle, module, message: str) -> None:  # noqa: ANN001
+def _fail(db, tenant, job, service, handle, module, message: str) -> float | None:  # noqa: ANN001
     """Final failure: clean the panel, return the payment once, tell the customer and admins."""
     job_id, service_id = job.id, service.id
     _remove_from_panel(db, job, service, handle, module)

@@ -9,18 +9,25 @@ silently); `GoneFromPanel` counts as done for suspend and terminate.
 import secrets
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.provisioning import JobAction, JobStatus, LogOutcome, ProvisioningJob
 from ezscale.models.tenant import Plan, Service
+from ezscale.models.types import existing, row_id
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.alert_policy import AlertCategory, raise_alert
 from ezscale.services.core.audit import record_audit
 from ezscale.services.provisioning import logs
-from ezscale.services.provisioning.handles import context_for, handle_of, save_details, service_ref
+from ezscale.services.provisioning.handles import (
+    context_for,
+    handle_of,
+    held_handle,
+    save_details,
+    service_ref,
+)
 from ezscale.services.provisioning.jobs import (
     BACKOFF_SECONDS,
     _again,
@@ -75,7 +82,7 @@ def follow_plan(db: Session, *, service_id: int) -> ProvisioningJob | None:
     service = db.get(Service, service_id)
     if handle is None or service is None or not handle.external_id:
         return None
-    code = db.get(Plan, service.plan_id).provisioning_code
+    code = existing(db, Plan, service.plan_id).provisioning_code
     if loads(handle.extra).get("plan_code", code) == code:
         return None
     return request(db, service_id=service_id, action=JobAction.CHANGE_PACKAGE, target_plan_code=code)
@@ -114,14 +121,14 @@ def _fail(
 
 def _call(db: Session, job: ProvisioningJob) -> str:
     """Make the panel call for the job; returns what to log."""
-    service = db.get(Service, job.service_id)
+    service = existing(db, Service, job.service_id)
     ctx = context_for(db, service_id=job.service_id)
     ref = ctx.ref
     if job.action is JobAction.TERMINATE and not ref.external_id:
         found = ctx.module.find(ctx.customer, ref)
         if found is None:
             return "Nothing on the panel."
-        save_details(db, handle_of(db, job.service_id), found)
+        save_details(db, held_handle(db, job.service_id), found)
         ref = service_ref(job.service_id, handle_of(db, job.service_id))
     match job.action:
         case JobAction.SUSPEND:
@@ -140,7 +147,7 @@ def _call(db: Session, job: ProvisioningJob) -> str:
                     raise NotFound("The new plan has no panel mapping.")
                 mapping = plan_mapping(row)
             ctx.module.change_package(ref, mapping)
-            set_plan_code(handle_of(db, job.service_id), job.target_plan_code)
+            set_plan_code(held_handle(db, job.service_id), job.target_plan_code)
             return f"Package changed to {mapping.package} ({job.target_plan_code})."
     raise DomainError("Unknown provisioning action.")
 
@@ -149,8 +156,8 @@ def run_lifecycle_step(db: Session, *, tenant: TenantInfo, job: ProvisioningJob)
     """Run a claimed lifecycle job once; returns the delay before the next try, or None."""
     earlier = select(ProvisioningJob.id).where(
         ProvisioningJob.service_id == job.service_id,
-        ProvisioningJob.id < job.id,
-        ProvisioningJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+        col(ProvisioningJob.id) < row_id(job),
+        col(ProvisioningJob.status).in_((JobStatus.QUEUED, JobStatus.RUNNING)),
     )
     if job.action is JobAction.TERMINATE:
         earlier = earlier.where(ProvisioningJob.action != JobAction.PROVISION)
@@ -221,7 +228,7 @@ def retry_now(db: Session, *, service_id: int, actor: AuthUser, ip: str = "") ->
     for job in waiting:
         job.next_run_at = clock.now()
         db.add(job)
-        send_after_commit(db, job.id)
+        send_after_commit(db, row_id(job))
     logs.record(db, service_id=service_id, step="retry", message=f"Retry now by {actor.email}.")
     db.commit()
     record_audit(
@@ -243,7 +250,7 @@ def sync(db: Session, *, service_id: int, actor: AuthUser, ip: str = "") -> Serv
         logs.record(db, service_id=service_id, step="sync", outcome=LogOutcome.FAILED, message=str(error))
         db.commit()
         raise
-    save_details(db, handle_of(db, service_id), details)
+    save_details(db, held_handle(db, service_id), details)
     logs.record(db, service_id=service_id, step="sync", message=f"Panel says {details.state.value}.")
     db.commit()
     record_audit(

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.models.provisioning import LogOutcome, ProvisioningLog
@@ -48,7 +48,7 @@ def service_log(db: Session, *, service_id: int, limit: int = 200) -> list[LogRo
     rows = db.exec(
         select(ProvisioningLog)
         .where(ProvisioningLog.service_id == service_id)
-        .order_by(ProvisioningLog.at.desc(), ProvisioningLog.id.desc())
+        .order_by(col(ProvisioningLog.at).desc(), col(ProvisioningLog.id).desc())
         .limit(limit)
     )
     return [LogRow(f"{r.at:%Y-%m-%d %H:%M:%S}", r.step, r.outcome.value, r.message, r.attempt) for r in rows]

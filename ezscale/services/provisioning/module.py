@@ -193,6 +193,9 @@ class ProvisioningModule(Protocol):
     capabilities: ClassVar[frozenset[Capability]]
     power_actions: ClassVar[tuple[PowerAction, ...]]
 
+    def __init__(self, config: PanelConfig) -> None:
+        """A module is built from its panel's plain configuration."""
+
     def test_connection(self) -> str:
         """A cheap authenticated call; returns a short description of what answered."""
         ...

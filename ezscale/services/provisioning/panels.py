@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
@@ -19,6 +19,7 @@ from ezscale.models.provisioning import (
     ProvisioningPanel,
     ProvisioningSettings,
 )
+from ezscale.models.types import row_id
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import record_audit
 from ezscale.services.provisioning.module import ProvisioningError
@@ -77,7 +78,7 @@ def _row(panel: ProvisioningPanel) -> PanelRow:
     if panel.last_test_at is not None:
         tested = f"{panel.last_test_at:%Y-%m-%d %H:%M} UTC: {panel.last_test_message}"
     return PanelRow(
-        id=panel.id,
+        id=row_id(panel),
         module=panel.module,
         label=panel.label,
         base_url=panel.base_url,
@@ -238,10 +239,12 @@ def list_mappings(central: Session) -> list[MappingRow]:
     """Every plan mapping, by plan code."""
     rows = central.exec(
         select(PanelPlanMapping, ProvisioningPanel)
-        .join(ProvisioningPanel, ProvisioningPanel.id == PanelPlanMapping.panel_id)
+        .join(ProvisioningPanel, col(ProvisioningPanel.id) == PanelPlanMapping.panel_id)
         .order_by(PanelPlanMapping.plan_code)
     )
-    return [MappingRow(m.plan_code, p.id, p.label, p.module, m.package, loads(m.options)) for m, p in rows]
+    return [
+        MappingRow(m.plan_code, row_id(p), p.label, p.module, m.package, loads(m.options)) for m, p in rows
+    ]
 
 
 def set_mapping(
@@ -264,8 +267,8 @@ def set_mapping(
     module_class(panel.module)  # refuses a panel whose module is not installed
     row = central.exec(select(PanelPlanMapping).where(PanelPlanMapping.plan_code == code)).first()
     before = None if row is None else {"panel_id": row.panel_id, "package": row.package}
-    row = row or PanelPlanMapping(plan_code=code, panel_id=panel.id, package=package)
-    row.panel_id, row.package, row.options = panel.id, package, json.dumps(_clean(options))
+    row = row or PanelPlanMapping(plan_code=code, panel_id=row_id(panel), package=package)
+    row.panel_id, row.package, row.options = row_id(panel), package, json.dumps(_clean(options))
     row.updated_at = clock.now()
     central.add(row)
     record_audit(
@@ -278,7 +281,7 @@ def set_mapping(
         ip=ip,
     )
     central.commit()
-    return MappingRow(code, panel.id, panel.label, panel.module, package, loads(row.options))
+    return MappingRow(code, row_id(panel), panel.label, panel.module, package, loads(row.options))
 
 
 def remove_mapping(central: Session, *, plan_code: str, actor: AuthUser, ip: str = "") -> None:
@@ -300,7 +303,7 @@ def remove_mapping(central: Session, *, plan_code: str, actor: AuthUser, ip: str
 
 def current_settings(central: Session) -> ProvisioningSettings:
     """The saved provisioning settings, or the defaults (refund as account credit)."""
-    saved = central.exec(select(ProvisioningSettings).order_by(ProvisioningSettings.id)).first()
+    saved = central.exec(select(ProvisioningSettings).order_by(col(ProvisioningSettings.id))).first()
     return saved or ProvisioningSettings(failure_refund=FailureRefund.CREDIT, updated_at=clock.now())
 
 
@@ -310,7 +313,7 @@ def set_failure_refund(central: Session, *, mode: str, actor: AuthUser, ip: str 
         choice = FailureRefund(mode)
     except ValueError as error:
         raise DomainError("Choose account credit or refund to card.") from error
-    saved = central.exec(select(ProvisioningSettings).order_by(ProvisioningSettings.id)).first()
+    saved = central.exec(select(ProvisioningSettings).order_by(col(ProvisioningSettings.id))).first()
     before = None if saved is None else {"failure_refund": saved.failure_refund.value}
     saved = saved or ProvisioningSettings()
     saved.failure_refund, saved.updated_by, saved.updated_at = choice, actor.email, clock.now()

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Service, Subscription, SubscriptionStatus
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing import credits, payments, subscriptions
@@ -90,27 +91,28 @@ def live_subscription(session: Session, *, service: Service) -> Subscription:
 def plan_options(session: Session, *, user_id: int, service_id: int) -> list[PlanOption]:
     """Active plans of the same kind, interval and currency the service can switch to."""
     service = owned_service(session, user_id=user_id, service_id=service_id)
-    handle = handle_of(session, service.id)
+    handle = handle_of(session, row_id(service))
     if handle is not None and not _changes_package(handle.module):
         return []  # the module cannot move it: the page offers no plan change at all
-    current = session.get(Plan, service.plan_id)
+    current = existing(session, Plan, service.plan_id)
     plans = session.exec(
         select(Plan)
         .where(
             Plan.active,
-            Plan.id != current.id,
+            col(Plan.id) != current.id,
             Plan.service_type == current.service_type,
             Plan.billing_interval == current.billing_interval,
             Plan.currency == current.currency,
         )
-        .order_by(Plan.sort_order, Plan.price_minor, Plan.id)
+        .order_by(col(Plan.sort_order), col(Plan.price_minor), col(Plan.id))
     )
     found = list(plans)
     if handle is not None:  # only plans its own panel delivers (or billing-only ones)
         with central_session() as central:
-            mapped = {p.id: mapping_for_plan(central, p.provisioning_code) for p in found}
-        found = [p for p in found if mapped[p.id] is None or mapped[p.id].panel_id == handle.panel_id]
-    return [PlanOption(p.id, p.name, price_label(p)) for p in found]
+            panel_of = {p.id: mapping_for_plan(central, p.provisioning_code) for p in found}
+        mapped = {plan: m.panel_id if m is not None else None for plan, m in panel_of.items()}
+        found = [p for p in found if mapped[p.id] in (None, handle.panel_id)]
+    return [PlanOption(row_id(p), p.name, price_label(p)) for p in found]
 
 
 def _changes_package(module: str) -> bool:

@@ -56,9 +56,9 @@ def connect(session: Session, *, user_id: int, service_id: int) -> Connected:
     service = owned_service(session, user_id=user_id, service_id=service_id)
     if service.status is not ServiceStatus.ACTIVE:
         raise DomainError(f"This service is {service.status.value}: actions are available once it is active.")
-    context = context_for(session, service_id=service.id, user_id=user_id)
-    handle = handle_of(session, service.id)
-    if not handle.external_id:
+    context = context_for(session, service_id=service_id, user_id=user_id)
+    handle = handle_of(session, service_id)
+    if handle is None or not handle.external_id:
         raise DomainError("This service is not on its panel yet.")
     return Connected(service, handle, context.module, context.ref, context.customer)
 
@@ -111,7 +111,7 @@ def reveal_credentials(session: Session, *, actor: AuthUser, service_id: int, ip
     """The service's login (stored encrypted), shown on demand; every reveal is audited and on
     the customer's timeline."""
     service = owned_service(session, user_id=actor.id, service_id=service_id)
-    handle = handle_of(session, service.id)
+    handle = handle_of(session, service_id)
     if handle is None or not (handle.username or handle.password):
         raise DomainError("This service has no login to show.")
     if service.status is ServiceStatus.TERMINATED:

@@ -15,6 +15,7 @@ from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.provisioning import JobAction, JobStatus, ProvisioningJob, ProvisioningPanel
 from ezscale.models.tenant import Plan, Service, User
+from ezscale.models.types import row_id
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import record_audit
 from ezscale.services.provisioning import lifecycle, logs
@@ -81,7 +82,7 @@ def service_view(db: Session, *, service_id: int) -> StaffServiceView:
         .order_by(col(ProvisioningJob.id).desc())
     )
     return StaffServiceView(
-        id=service.id,
+        id=row_id(service),
         label=service.label,
         customer=user.email if user else "",
         user_id=service.user_id,
@@ -94,7 +95,7 @@ def service_view(db: Session, *, service_id: int) -> StaffServiceView:
         ips=(handle.ips or "").replace(",", ", ") if handle else "",
         jobs=[
             JobRow(
-                j.id,
+                row_id(j),
                 j.action.value,
                 j.status.value,
                 j.attempts,

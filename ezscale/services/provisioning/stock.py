@@ -10,7 +10,7 @@ panel per card, nor a burst of deliveries per order.
 import time
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ezscale.db import central_session
 from ezscale.errors import DomainError
@@ -107,7 +107,7 @@ def capacity_view(central: Session) -> list[CapacityRow]:
     rows = []
     mappings = central.exec(
         select(PanelPlanMapping, ProvisioningPanel)
-        .join(ProvisioningPanel, ProvisioningPanel.id == PanelPlanMapping.panel_id)
+        .join(ProvisioningPanel, col(ProvisioningPanel.id) == PanelPlanMapping.panel_id)
         .order_by(ProvisioningPanel.label, PanelPlanMapping.plan_code)
     ).all()
     for mapping, panel in mappings:

@@ -21,6 +21,7 @@ from ezscale.models.tenant import (
     Subscription,
     SubscriptionStatus,
 )
+from ezscale.models.types import existing, row_id
 from ezscale.money import Money
 from ezscale.services.billing import credits, invoices, timeline
 from ezscale.services.billing.views import InvoiceRow, invoice_row
@@ -97,21 +98,21 @@ def service_rows(session: Session, *, user_id: int) -> list[ServiceSummaryRow]:
     """The customer's recurring services (servers, hosting), newest first, with price and due date."""
     rows = session.exec(
         select(Service, Plan, Subscription)
-        .join(Plan, Plan.id == Service.plan_id)
-        .join(Subscription, Subscription.service_id == Service.id, isouter=True)
+        .join(Plan, col(Plan.id) == Service.plan_id)
+        .join(Subscription, col(Subscription.service_id) == Service.id, isouter=True)
         .where(Service.user_id == user_id, Plan.billing_interval != BillingInterval.HOURLY)
         .order_by(col(Service.created_at).desc(), col(Service.id).desc())
     )
     return [
         ServiceSummaryRow(
-            id=service.id,
+            id=row_id(service),
             label=service.label,
             plan=plan.name,
             kind=kind_label(plan),
             status=service.status.value,
             price=price_label(plan),
             next_due=_next_due(sub),
-            href=routes.service_path(service.id),
+            href=routes.service_path(row_id(service)),
         )
         for service, plan, sub in rows
     ]
@@ -121,7 +122,7 @@ def client_dashboard(session: Session, *, tenant: TenantInfo, user_id: int) -> C
     """The client dashboard: services, workspaces, open invoices, credit and recent activity."""
     workspaces = session.exec(
         select(KasmWorkspace, Service.label)
-        .join(Service, Service.id == KasmWorkspace.service_id)
+        .join(Service, col(Service.id) == KasmWorkspace.service_id)
         .where(KasmWorkspace.user_id == user_id, KasmWorkspace.status != WorkspaceStatus.TERMINATED)
         .order_by(col(KasmWorkspace.id).desc())
     )
@@ -133,7 +134,7 @@ def client_dashboard(session: Session, *, tenant: TenantInfo, user_id: int) -> C
     balance = credits.balance_minor(session, user_id=user_id, currency=tenant.currency)
     return ClientDashboard(
         services=service_rows(session, user_id=user_id),
-        workspaces=[WorkspaceSummaryRow(ws.id, label, ws.status.value) for ws, label in workspaces],
+        workspaces=[WorkspaceSummaryRow(row_id(ws), label, ws.status.value) for ws, label in workspaces],
         open_invoices=open_invoices,
         balance=Money(balance, tenant.currency).format(),
         activity=[
@@ -156,7 +157,7 @@ def _module(session: Session, service: Service) -> ProvisioningModule | None:
     if service.status is not ServiceStatus.ACTIVE:
         return None
     try:
-        return context_for(session, service_id=service.id).module
+        return context_for(session, service_id=row_id(service)).module
     except DomainError:
         return None
 
@@ -234,15 +235,15 @@ def power_label(action: str) -> str:
 def service_page(session: Session, *, user_id: int, service_id: int) -> ServicePage:
     """One of the customer's services (NotFound for another customer's)."""
     service = owned_service(session, user_id=user_id, service_id=service_id)
-    plan = session.get(Plan, service.plan_id)
-    sub = _subscription_of(session, service.id)
-    handle = handle_of(session, service.id)
+    plan = existing(session, Plan, service.plan_id)
+    sub = _subscription_of(session, service_id)
+    handle = handle_of(session, service_id)
     module = _module(session, service)
     capabilities = sorted(c.value for c in module.capabilities) if module else []
     actions = [a.value for a in module.power_actions] if module and "power" in capabilities else []
     running = sub is not None and sub.status is not SubscriptionStatus.CANCELLED
     return ServicePage(
-        id=service.id,
+        id=service_id,
         label=service.label,
         plan=plan.name,
         kind=kind_label(plan),
@@ -257,12 +258,14 @@ def service_page(session: Session, *, user_id: int, service_id: int) -> ServiceP
         panel=module.label if module else "",
         capabilities=capabilities,
         power=[PowerButton(a, *_POWER[a]) for a in actions if a in _POWER],
-        cancellable=running and not sub.cancel_at_period_end,
-        cancels_at=f"{sub.current_period_end:%Y-%m-%d}" if running and sub.cancel_at_period_end else "",
+        cancellable=sub is not None and running and not sub.cancel_at_period_end,
+        cancels_at=f"{sub.current_period_end:%Y-%m-%d}"
+        if sub and running and sub.cancel_at_period_end
+        else "",
         period_end=f"{sub.current_period_end:%Y-%m-%d}" if sub else "",
         queued=service.status is ServiceStatus.PENDING
         and session.exec(
-            select(ProvisioningJob.id).where(ProvisioningJob.key == provision_key(service.id))
+            select(ProvisioningJob.id).where(ProvisioningJob.key == provision_key(service_id))
         ).first()
         is not None,
     )

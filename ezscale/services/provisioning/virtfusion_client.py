@@ -4,14 +4,13 @@ Tolerant by design (`virtfusion-api.md`): any 2xx is success (status codes drift
 versions: 200/201/204), error bodies are read as `{"errors": [...]}`, `{"errors": {field: [...]}}`,
 `{"msg": ...}` or `{"message": ...}`. Only calls that are safe to repeat (reads, suspend,
 unsuspend, delete) are retried here; a create is never repeated by the client: the job looks the
-server up before trying again. Every failure becomes one of the contract's error classes with a
-message safe to show.
+server up before trying again. The HTTP plumbing (timeouts, safe retries, 5xx/429 as unavailable)
+is `panel_http`'s, as for the other panels; this module maps the panel's refusals (404 gone,
+409/423 busy, no room, bad token) to the contract's error classes with a message safe to show.
 """
 
 import logging
 from typing import Any
-
-import httpx
 
 from ezscale.services.provisioning.module import (
     GoneFromPanel,
@@ -20,8 +19,11 @@ from ezscale.services.provisioning.module import (
     PanelRejected,
     PanelUnavailable,
 )
+from ezscale.services.provisioning.panel_http import PanelHttp, PanelRefused, is_json
 
 log = logging.getLogger(__name__)
+
+PRODUCT = "The VirtFusion panel"
 
 SAFE_RETRIES = 2
 # The panel answers this (422) when no hypervisor in the group has room; matched loosely
@@ -56,18 +58,21 @@ class VirtFusionClient:
         *,
         timeout: float = 30.0,
         create_timeout: float = 120.0,
-        transport: httpx.BaseTransport | None = None,
+        backoff: float = 0.0,
     ) -> None:
         """Connect lazily to `<base_url>/api/v1` (base_url may already end in /api/v1)."""
         root = base_url.rstrip("/")
         if not root.endswith("/api/v1"):
             root += "/api/v1"
-        self.create_timeout = create_timeout
-        self._http = httpx.Client(
+        self._http = PanelHttp(
+            product=PRODUCT,
             base_url=root,
+            headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
-            transport=transport,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            create_timeout=create_timeout,
+            retries=SAFE_RETRIES,
+            backoff=backoff,
+            error_text=lambda body, _text: ("", _messages(body)),
         )
 
     def close(self) -> None:
@@ -92,53 +97,28 @@ class VirtFusionClient:
         json: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         safe: bool = False,
-        timeout: float | None = None,
+        create: bool = False,
         want_body: bool = True,
     ) -> Any:  # noqa: ANN401 (JSON)
-        """One call; returns the reply's `data` (or the whole body without one, None for 204)."""
-        attempts = 1 + (SAFE_RETRIES if safe else 0)
-        for attempt in range(1, attempts + 1):
+        """One call over `panel_http` (retried only when `safe`, or when it never left); returns
+        the reply's `data` (or the whole body without one, None for 204)."""
+        for attempt in range(1 + (SAFE_RETRIES if safe else 0)):  # a garbled reply to a read: ask again
+            if attempt:
+                log.info("virtfusion %s %s sent a malformed reply, retry %d", method, path, attempt)
             try:
-                return self._once(
-                    method, path, json=json, params=params, timeout=timeout, want_body=want_body
-                )
-            except PanelUnavailable:
-                if attempt == attempts:
-                    raise
-                log.info("virtfusion %s %s unavailable, retry %d", method, path, attempt)
-        raise AssertionError("unreachable")
-
-    def _once(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: dict[str, Any] | None,
-        params: dict[str, Any] | None,
-        timeout: float | None,
-        want_body: bool,
-    ) -> Any:  # noqa: ANN401 (JSON)
-        extra = {} if timeout is None else {"timeout": timeout}
-        try:
-            response = self._http.request(method, path, json=json, params=params, **extra)
-        except httpx.TimeoutException as error:
-            raise PanelUnavailable("The VirtFusion panel did not answer in time.") from error
-        except httpx.HTTPError as error:
-            raise PanelUnavailable("The VirtFusion panel could not be reached.") from error
-        status = response.status_code
-        try:
-            body = response.json() if response.content else None
-        except ValueError:
-            body = ValueError
-        if 200 <= status < 300:
-            if body is ValueError:
-                raise PanelUnavailable("The VirtFusion panel sent a malformed reply.")
-            if want_body and not isinstance(body, dict):
-                raise PanelUnavailable("The VirtFusion panel sent an empty or malformed reply.")
-            if not isinstance(body, dict) or "current_page" in body:
-                return body  # None for 204; a paginator keeps its page fields
-            return body.get("data", body)
-        raise _error(status, _messages(body) if body is not ValueError else "")
+                reply = self._http.request(method, path, body=json, params=params, safe=safe, create=create)
+            except PanelRefused as error:
+                raise _error(error.status, error.detail) from error
+            if is_json(reply.body):
+                break
+        body = reply.body
+        if not is_json(body):
+            raise PanelUnavailable(f"{PRODUCT} sent a malformed reply.")
+        if want_body and not isinstance(body, dict):
+            raise PanelUnavailable(f"{PRODUCT} sent an empty or malformed reply.")
+        if not isinstance(body, dict) or "current_page" in body:
+            return body  # None for 204; a paginator keeps its page fields
+        return body.get("data", body)
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -189,14 +169,12 @@ class VirtFusionClient:
         """Create a server (not built yet); with `dry_run` only validates (capacity, ids)."""
         body = {"packageId": package_id, "userId": user_id, "hypervisorId": group_id, "ipv4": ipv4}
         params = {"dryRun": "true"} if dry_run else None
-        return _dict(self._request("POST", "/servers", json=body, params=params, timeout=self.create_timeout))
+        return _dict(self._request("POST", "/servers", json=body, params=params, create=True))
 
     def build_server(self, server_id: int, *, os_id: int, name: str, hostname: str) -> dict[str, Any]:
         """Install the OS (queued: follow with `server`). The panel mails the login to the owner."""
         body = {"operatingSystemId": os_id, "name": name, "hostname": hostname, "email": True}
-        return _dict(
-            self._request("POST", f"/servers/{server_id}/build", json=body, timeout=self.create_timeout)
-        )
+        return _dict(self._request("POST", f"/servers/{server_id}/build", json=body, create=True))
 
     def server(self, server_id: int) -> dict[str, Any]:
         """A server (GoneFromPanel if it is not there)."""
@@ -243,8 +221,8 @@ class VirtFusionClient:
     def server_login_tokens(self, ext_id: int, server_id: int) -> str:
         """A single-use login path (`endpoint_complete`) landing on the server."""
         data = _dict(self._request("POST", f"/users/{ext_id}/serverAuthenticationTokens/{server_id}"))
-        auth = data.get("authentication") if isinstance(data.get("authentication"), dict) else {}
-        path = auth.get("endpoint_complete")
+        auth = data.get("authentication")
+        path = auth.get("endpoint_complete") if isinstance(auth, dict) else None
         if not isinstance(path, str) or not path.startswith("/"):
             raise PanelUnavailable("The VirtFusion panel sent no login link.")
         return path

@@ -1,6 +1,7 @@
 """A new reseller's first-run checklist: what stands between a fresh storefront and a business —
 its brand, its own domain, its own payment account (Stripe Connect) so its customers can pay it, a
-card for EZSCALE's wholesale invoices, its plans and prices, and its first customer. Each step is read from what the reseller has actually done."""
+card for EZSCALE's wholesale invoices, its plans and prices, and its first customer. Each step is
+read from what the reseller has actually done."""
 
 from dataclasses import dataclass
 

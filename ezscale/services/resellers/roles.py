@@ -3,6 +3,7 @@ what is paid to EZSCALE, and may do everything to customers. Staff accounts have
 billing (customers' money: credit, charges, credit notes, refunds) or support (read and notes).
 Platform admins may do everything to any tenant's customers."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from ezscale.errors import DomainError, NotFound
@@ -37,6 +38,20 @@ ROLE_SUMMARY = {
     AuthRole.RESELLER_BILLING: "customers: view, notes, credit, charges, credit notes and refunds",
     AuthRole.RESELLER_STAFF: "customers: view and add notes",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRow:
+    """A staff role as the staff page explains it."""
+
+    role: str
+    label: str
+    can: str
+
+
+def role_rows() -> list[RoleRow]:
+    """Every reseller staff role with what it may do, owner first."""
+    return [RoleRow(role.value, ROLE_LABELS[role], text) for role, text in ROLE_SUMMARY.items()]
 
 
 def require_owner(actor: AuthUser, tenant_id: int, action: str) -> None:

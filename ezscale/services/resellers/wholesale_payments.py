@@ -20,7 +20,7 @@ from ezscale.models.types import existing, row_id
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing.locks import lock_held
 from ezscale.services.billing.stripe_gateway import StripeGateway, gateway
-from ezscale.services.core.audit import record_audit
+from ezscale.services.core.audit import operator, record_audit
 from ezscale.services.resellers.roles import require_owner
 from ezscale.settings import get_settings
 
@@ -189,9 +189,7 @@ def pay_invoice(
 
 def billing_actor(tenant: Tenant) -> AuthUser:
     """The billing run as the audit trail names it, on the reseller's own trail."""
-    return AuthUser(
-        id=0, tenant_id=row_id(tenant), email="wholesale-billing", name="Wholesale billing", role="system"
-    )
+    return operator("wholesale-billing", tenant_id=row_id(tenant))
 
 
 def reinstate(central: Session, *, tenant_id: int) -> bool:

@@ -14,6 +14,7 @@ for whoever claims it, so the HTTP proof has to come from a server the claimant 
 import ipaddress
 import socket
 import ssl
+from dataclasses import dataclass
 from enum import StrEnum
 
 import dns.exception
@@ -31,6 +32,7 @@ from ezscale.models.central import (
     TenantStatus,
     VerificationStatus,
 )
+from ezscale.models.types import row_id
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import record_audit
 from ezscale.services.resellers.roles import require_owner
@@ -88,6 +90,43 @@ def instructions(domain: TenantDomain) -> dict[str, str]:
         "http_url": f"http://{domain.domain}{WELL_KNOWN_PATH}",
         "http_body": domain.verification_token,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class DomainRow:
+    """A reseller's domain as its domains page shows it, with what to publish while it is not
+    verified (the `instructions`; all "" once there is no token to prove)."""
+
+    id: int
+    domain: str
+    type: str
+    status: str
+    error: str
+    tls: str
+    tls_error: str
+    route_type: str = ""
+    route_value: str = ""
+    dns_name: str = ""
+    dns_value: str = ""
+    http_url: str = ""
+    http_body: str = ""
+
+
+def domain_rows(session: Session, *, tenant_id: int) -> list[DomainRow]:
+    """The tenant's domains as its domains page lists them, in the order they were added."""
+    return [
+        DomainRow(
+            id=row_id(row),
+            domain=row.domain,
+            type=row.type.value,
+            status=row.verification_status.value,
+            error=row.verification_error,
+            tls=row.ssl_status.value,
+            tls_error=row.ssl_error,
+            **(instructions(row) if row.verification_token else {}),
+        )
+        for row in list_domains(session, tenant_id=tenant_id)
+    ]
 
 
 def list_domains(session: Session, *, tenant_id: int) -> list[TenantDomain]:

@@ -31,7 +31,7 @@ from ezscale.models.central import (
     TenantStatus,
     VerificationStatus,
 )
-from ezscale.models.types import row_id
+from ezscale.models.types import pk, row_id
 from ezscale.services.catalogue.defaults import seed_default_plans
 from ezscale.settings import get_settings
 
@@ -425,6 +425,14 @@ def reactivate_tenant(
     _audit_status(session, tenant, "reseller.reactivate", actor, ip)
     session.commit()
     return tenant
+
+
+def tenant_id_of_database(session: Session, database_name: str) -> int:
+    """The id of the tenant whose database is `database_name` (NotFound for none)."""
+    found = session.exec(select(pk(Tenant.id)).where(Tenant.database_name == database_name)).first()
+    if found is None:
+        raise NotFound(f"No tenant has the database {database_name}.")
+    return found
 
 
 def tenant_info(tenant_id: int) -> TenantInfo:

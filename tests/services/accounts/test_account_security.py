@@ -8,8 +8,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import select
 from starlette.testclient import TestClient
 
@@ -33,6 +31,7 @@ from ezscale.services.tenancy.tenants import (
 )
 from ezscale.settings import get_settings
 from ezscale.state.outbox import OutboxState
+from tests.state_harness import page_state
 
 PASSWORD = "correct horse battery"
 ATTACKER_PASSWORD = "attacker's own password"
@@ -349,9 +348,7 @@ def test_racing_sign_ups_never_leave_the_attackers_password(acme):
 
 
 def _outbox_page(host: str):
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"headers": {"host": host}, "pathname": "/dev/outbox"})
-    page = root.get_substate(OutboxState.get_full_name().split(".")[1:])
+    page = page_state(OutboxState, host=host, path="/dev/outbox")
     page.load()
     return page
 
@@ -366,4 +363,4 @@ def test_the_dev_outbox_shows_mail_only_in_the_demo(acme, setting):
     assert (closed.enabled, closed.mails) == (False, [])
     setting("EZSCALE_DEMO", "1")
     opened = _outbox_page("acme.localhost:3000")
-    assert opened.enabled and [m["to"] for m in opened.mails] == ["ann@example.com"]
+    assert opened.enabled and [m.to_address for m in opened.mails] == ["ann@example.com"]

@@ -10,7 +10,7 @@ from sqlmodel import select
 from ezscale.errors import DomainError
 from ezscale.models.auth import LoginEvent
 from ezscale.models.tenant import Role, User
-from ezscale.services.accounts import auth, sessions
+from ezscale.services.accounts import auth, login_guard, sessions
 from ezscale.services.accounts.auth import Client
 from ezscale.services.accounts.login_guard import LockedOut
 from ezscale.services.accounts.passwords import hash_password, verify_password
@@ -310,3 +310,27 @@ def test_failed_passkey_sign_ins_are_recorded_and_count_towards_the_ip_limit(acm
             )
         failures = db.exec(select(LoginEvent).where(LoginEvent.method == "passkey")).all()
         assert len(failures) == 20 and {f.reason for f in failures} == {"bad_passkey"}
+
+
+def test_own_sign_in_history_is_the_customers_own_newest_first(acme, clock):
+    with tenant_session(acme) as db:
+        ann, bob = (User(email=e, password_hash="x", created_at=clock.now()) for e in ("ann@x", "bob@x"))
+        db.add_all([ann, bob])
+        db.commit()
+        for user, ip, ok in ((ann, "10.0.0.1", True), (bob, "10.0.0.2", True), (ann, "10.0.0.3", False)):
+            login_guard.record_login(
+                db,
+                LoginEvent,
+                email=user.email,
+                success=ok,
+                method="password",
+                account_id=user.id,
+                ip=ip,
+                user_agent="A" * 80,
+            )
+            clock.advance(timedelta(minutes=1))
+        rows = login_guard.own_history(db, user_id=ann.id)
+    assert [(r.ip, r.result, len(r.agent)) for r in rows] == [
+        ("10.0.0.3", "failed", 60),
+        ("10.0.0.1", "success", 60),
+    ]

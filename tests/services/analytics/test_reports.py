@@ -8,13 +8,13 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from ezscale.http.app import api
-from ezscale.models.central import PlatformAdmin
 from ezscale.models.tenant import Invoice, User
-from ezscale.services.accounts.sessions import create_admin_session, create_user_session
+from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.analytics.reports import build_report
 from ezscale.services.analytics.snapshots import snapshot_days
 from ezscale.services.billing.invoices import create_credit_note
 from ezscale.services.tenancy.tenants import tenant_session
+from tests.factories import admin_token
 from tests.services.analytics.dataset import build
 
 OCT1, OCT31 = date(2026, 10, 1), date(2026, 10, 31)
@@ -76,12 +76,7 @@ def test_reports(central, make_tenant, clock):
 
 def test_csv_route_is_for_platform_admins_only(central, make_tenant, clock):
     house, _ = build(central, make_tenant)
-    admin = PlatformAdmin(
-        email="admin@example.test", password_hash="-", created_at=clock.now(), totp_enabled_at=clock.now()
-    )
-    central.add(admin)
-    central.commit()
-    admin_token = create_admin_session(central, admin=admin, method="password+totp")
+    admin_session = admin_token(central)
     with tenant_session(house) as db:
         customer = db.exec(select(User).where(User.email == "bob@example.test")).one()
         customer_token = create_user_session(db, user=customer, method="password")
@@ -90,7 +85,7 @@ def test_csv_route_is_for_platform_admins_only(central, make_tenant, clock):
 
     client.cookies.set("ezscale_session", customer_token)
     assert client.get(url).status_code == 403
-    client.cookies.set("ezscale_session", admin_token)
+    client.cookies.set("ezscale_session", admin_session)
     response = client.get(url)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")

@@ -60,9 +60,9 @@ def test_record_and_unified_timeline(central, make_tenant, clock):
         (item.at for item in record.timeline), reverse=True
     )
     view = record_view(record)
-    assert view["profile"]["balance"] == "$5.00" and view["profile"]["tenant"] == "House (house)"
-    assert view["invoices"][0]["total"] == "$15.00"
-    assert view["timeline"][0]["text"].startswith("admin@example.test: customer.credit")
+    assert view.profile.balance == "$5.00" and view.profile.tenant == "House (house)"
+    assert view.invoices[0].total == "$15.00"
+    assert view.timeline[0].text.startswith("admin@example.test: customer.credit")
     with pytest.raises(NotFound):
         customer_record(central, tenant=house, user_id=9999)
 
@@ -175,9 +175,9 @@ def test_refunding_a_card_payment_is_checked_shown_and_audited(central, make_ten
     refund(tenant=tenant, user_id=user_id, amount_minor=1500, reason="asked")
     with pytest.raises(DomainError):
         refund(tenant=tenant, user_id=user_id, amount_minor=3501, reason="again")  # only 3,500 left
-    [row] = record_view(customer_record(central, tenant=tenant, user_id=user_id))["payments"]
-    assert (row["id"], row["invoice"], row["amount"], row["refunded"]) == (
-        str(payment_id),
+    [row] = record_view(customer_record(central, tenant=tenant, user_id=user_id)).payments
+    assert (row.id, row.invoice, row.amount, row.refunded) == (
+        payment_id,
         "top-up",
         "$50.00",
         "$15.00",

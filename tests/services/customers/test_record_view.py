@@ -11,16 +11,18 @@ from sqlmodel import select
 from ezscale.models.auth import AuditEntry
 from ezscale.models.billing import BillingEvent
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
-from ezscale.models.tenant import ServiceStatus
+from ezscale.models.tenant import ServiceStatus, User
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing import payments
 from ezscale.services.core.audit_view import audit_rows, changes_text, find_tenant_id, login_rows
 from ezscale.services.customers import actions
 from ezscale.services.customers.directory import customer_record
-from ezscale.services.customers.view import record_view
+from ezscale.services.customers.view import ProfileView, record_view
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
-from tests.factories import add_card, add_customer
+from ezscale.state.admin_customer import AdminCustomerState
+from tests.factories import add_card, add_customer, admin_token
 from tests.services.analytics.dataset import build
+from tests.state_harness import call, page_state
 
 ADMIN = AuthUser(id=1, tenant_id=None, email="admin@example.test", name="Admin", role="platform_admin")
 
@@ -43,8 +45,7 @@ def test_card_payment_and_refund_show_as_money_once_each(central, make_tenant, c
     assert messages == ["Refunded $1.00 of a card payment: asked"]
 
     texts = [
-        item["text"]
-        for item in record_view(customer_record(central, tenant=tenant, user_id=user_id))["timeline"]
+        item.text for item in record_view(customer_record(central, tenant=tenant, user_id=user_id)).timeline
     ]
     assert not any("548" in t or "USD" in t for t in texts), texts
     assert [t for t in texts if "$5.48" in t] == ["Card payment succeeded: $5.48"]  # not the event again
@@ -62,16 +63,16 @@ def test_a_stopped_workspace_shows_stopped_and_actions_follow_the_state(central,
         db.commit()
         user_id, service_id = ws.user_id, ws.service_id
     record = customer_record(central, tenant=house, user_id=user_id)
-    [row] = [s for s in record_view(record)["services"] if s["id"] == str(service_id)]
-    assert row["status"] == "stopped"
-    assert row["actions"].split() == ["suspend", "terminate"]
+    [row] = [s for s in record_view(record).services if s.id == service_id]
+    assert row.status == "stopped"
+    assert row.actions.split() == ["suspend", "terminate"]
 
     actions.change_service(
         actor=ADMIN, tenant=house, user_id=user_id, service_id=service_id, action="suspend"
     )
     record = customer_record(central, tenant=house, user_id=user_id)
-    [row] = [s for s in record_view(record)["services"] if s["id"] == str(service_id)]
-    assert (row["status"], row["actions"].split()) == ("suspended", ["unsuspend", "terminate"])
+    [row] = [s for s in record_view(record).services if s.id == service_id]
+    assert (row.status, row.actions.split()) == ("suspended", ["unsuspend", "terminate"])
     assert actions.allowed_actions(ServiceStatus.TERMINATED) == []
     assert actions.allowed_actions(ServiceStatus.PENDING) == ["terminate"]
 
@@ -142,3 +143,25 @@ def test_audit_filter_finds_a_tenant_by_name_slug_or_id(central, make_tenant):
     assert find_tenant_id(central, "ACME hosting") == acme.id
     assert find_tenant_id(central, str(acme.id)) == acme.id
     assert find_tenant_id(central, "nobody") == 0  # matches no audit row, rather than all of them
+
+
+def test_the_admin_record_page_shows_a_bad_tenant_or_customer_as_no_such_customer(
+    central, make_tenant, clock
+):
+    house, _ = build(central, make_tenant)
+    token = admin_token(central)
+    with tenant_session(house) as db:
+        bob = db.exec(select(User).where(User.email == "bob@example.test")).one()
+
+    def opened(query: str) -> AdminCustomerState:
+        page = page_state(
+            AdminCustomerState, host="localhost:3000", token=token, path="/admin/customer", query=query
+        )
+        call(page, "load")
+        return page
+
+    shown = opened(f"tenant={house.id}&user={bob.id}")
+    assert (shown.profile.email, shown.error) == ("bob@example.test", "")
+    for query in ("tenant=abc&user=1", f"tenant={house.id}&user=999999", f"tenant={house.id}&user=x"):
+        page = opened(query)
+        assert (page.profile, page.services, page.error) == (ProfileView(), [], "No such customer."), query

@@ -12,6 +12,7 @@ from ezscale.services.accounts.passwords import hash_password
 from ezscale.services.accounts.sessions import AuthRole, AuthUser, create_user_session
 from ezscale.services.core.mail import list_outbox
 from ezscale.services.customers import actions
+from ezscale.services.customers.view import ProfileView
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 from ezscale.state.reseller_customers import ResellerCustomersState, ResellerCustomerState
@@ -125,23 +126,23 @@ def test_the_reseller_pages_only_ever_show_the_hosts_own_customers(tenants, cloc
         ResellerCustomersState, host=acme_host, token=acme_support, path="/reseller/customers"
     )
     call(listing, "load")
-    assert [r["email"] for r in listing.results] == ["ann@acme-customer.test"]
+    assert [r.email for r in listing.results] == ["ann@acme-customer.test"]
 
     record = page_state(ResellerCustomerState, host=acme_host, token=acme_support, query=f"user={ann}")
     call(record, "load")
-    assert record.profile["email"] == "ann@acme-customer.test" and record.can == ["note", "view"]
+    assert record.profile.email == "ann@acme-customer.test" and record.can == ["note", "view"]
     record.form = {"credit_amount": "5", "credit_memo": "Goodwill"}
     call(record, "add_credit")
     assert "staff role does not allow" in record.error and _credits(acme, ann) == 0
 
     guessed = page_state(ResellerCustomerState, host=acme_host, token=acme_support, query=f"user={bob + 3}")
     call(guessed, "load")
-    assert guessed.error == "No such customer." and guessed.profile == {}
+    assert guessed.error == "No such customer." and guessed.profile == ProfileView()
 
     # beta's owner on acme's host: the session is not acme's, so nothing loads or changes.
     intruder = page_state(ResellerCustomerState, host=acme_host, token=beta_owner, query=f"user={ann}")
     call(intruder, "load")
-    assert intruder.profile == {}
+    assert intruder.profile == ProfileView()
     intruder._customer_id = ann
     intruder.form = {"credit_amount": "5", "credit_memo": "x", "note": "x"}
     call(intruder, "add_credit")

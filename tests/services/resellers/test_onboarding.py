@@ -20,7 +20,9 @@ def _done(central, tenant: TenantInfo) -> dict[str, bool]:
 
 def test_each_step_is_done_by_doing_it(make_tenant, central, clock, stripe_env):
     acme = TenantInfo.of(make_tenant("acme", name="Acme", connected=False))
-    assert _done(central, acme) == dict.fromkeys(("brand", "domain", "gateway", "payment", "plans", "customer"), False)
+    assert _done(central, acme) == dict.fromkeys(
+        ("brand", "domain", "gateway", "payment", "plans", "customer"), False
+    )
 
     brand = BrandingUpdate(company_name="Acme Cloud", primary_color="#E11D48", secondary_color="#0F172A")
     update_branding(central, actor=owner(acme), tenant_id=acme.id, update=brand)
@@ -37,7 +39,9 @@ def test_each_step_is_done_by_doing_it(make_tenant, central, clock, stripe_env):
         plan = next(p for p in list_plans(db) if p.code == "vps-2")
         update_plan(db, actor=owner(acme), tenant=acme, plan_id=plan.id, form=PlanForm(price="19.00"))
         add_customer(db, "first@example.com")
-    assert _done(central, acme) == dict.fromkeys(("brand", "domain", "gateway", "payment", "plans", "customer"), True)
+    assert _done(central, acme) == dict.fromkeys(
+        ("brand", "domain", "gateway", "payment", "plans", "customer"), True
+    )
 
     beta = TenantInfo.of(make_tenant("beta", connected=False))
     assert not any(_done(central, beta).values())  # acme's progress is acme's only

@@ -10,6 +10,7 @@ from ezscale.errors import DomainError
 from ezscale.models.tenant import Plan, Service, ServiceStatus
 from ezscale.services.billing.usage_charges import record_usage_charge
 from ezscale.services.resellers.usage_stats import month_start, usage_csv, usage_month
+from ezscale.services.resellers.view import PlanMarginRow, UsageRow, usage_view
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from tests.factories import add_customer
 
@@ -85,6 +86,16 @@ def test_a_month_by_customer_type_and_plan(acme):
         "$0.045/hour",
         None,
     )
+
+    view = usage_view(report)  # what the usage page shows
+    assert (view.hours, view.revenue) == ("16.5", "$3.08")
+    assert view.by_customer == [
+        UsageRow("ann@example.com", "12.5", "$1.88"),
+        UsageRow("bob@example.com", "4", "$1.20"),
+    ]
+    shown = {p.plan: p for p in view.plans}
+    assert shown["VPS 2"] == PlanMarginRow("VPS 2", "2", "$15.00", "$10.50", "$4.50", "$9.00")
+    assert shown["Developer Basic"].monthly == "—"
 
     name, text = usage_csv(report)
     assert name == "usage-2026-11.csv"

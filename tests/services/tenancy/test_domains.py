@@ -48,6 +48,13 @@ def test_custom_domain_is_pending_until_its_txt_record_proves_ownership(acme, ce
     assert "expected 'ezscale-verification=" in failed.verification_error
 
     want = domains.instructions(row)
+    [shown] = [d for d in domains.domain_rows(central, tenant_id=acme.id) if d.id == row.id]
+    assert (shown.domain, shown.status, shown.dns_name, shown.dns_value) == (
+        "shop.acme-hosting.com",
+        "failed",
+        want["dns_name"],
+        want["dns_value"],
+    )
     nameserver[want["dns_name"]] = ["some-other=record", want["dns_value"]]
     verified = domains.verify_domain(
         central, actor=owner(acme), tenant_id=acme.id, domain_id=row.id, method="dns"
