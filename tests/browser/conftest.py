@@ -201,6 +201,16 @@ def stripe_server() -> Iterator[str]:
     process.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def acme_connected(live_app: LiveApp, stripe_server: str) -> str:
+    """The demo reseller Acme's own Stripe account, connected and onboarded in the simulator as
+    `ezscale run` does (its customers cannot pay by card before); returns the account id."""
+    from ezscale.demo.gateways import connect_reseller_stripe
+
+    with live_app.platform():
+        return connect_reseller_stripe(stripe_server)
+
+
 def fill_card(page: Page, number: str = "4242424242424242") -> None:
     """Type a card into localstripe's Stripe.js shim element (#card-element)."""
     card = page.locator("#card-element")

@@ -52,7 +52,9 @@ def _page(browser: Browser, live_app, token: str) -> Page:
     return page
 
 
-def test_owner_sets_trial_days_and_a_customer_orders_the_trial(live_app, stripe_server, browser: Browser):
+def test_owner_sets_trial_days_and_a_customer_orders_the_trial(
+    live_app, stripe_server, acme_connected, browser: Browser
+):
     _, owner_token = _user(live_app, "trial-owner@acme.test", Role.RESELLER_OWNER)
     owner = _page(browser, live_app, owner_token)
     try:
