@@ -1,5 +1,6 @@
-"""Form widgets shared by the sign-in, account and admin pages: a labelled field, the error and
-success callouts, the centred card a short form sits in, and a titled card section."""
+"""Form widgets shared by the sign-in, account and admin pages: a labelled field, the two kinds of
+select, the error and success callouts, the centred card a short form sits in, and a titled card
+section."""
 
 import reflex as rx
 
@@ -37,3 +38,17 @@ def section(title: str, *children: rx.Component, **props) -> rx.Component:
 def error_callout(error: rx.Var, callout_id: str) -> rx.Component:
     """A red callout showing `error` while it is not empty."""
     return rx.cond(error != "", rx.callout(error, color_scheme="red", id=callout_id))
+
+
+SELECT_STYLE = {"padding": "6px", "border_radius": "6px", "border": "1px solid var(--gray-7)"}
+
+
+def dropdown(*options: rx.Component, style: dict | None = None, **props) -> rx.Component:
+    """A native `<select>` drawn like the other fields; `options` are `rx.el.option`s or a foreach
+    of them, `style` adds to (or overrides) the common look."""
+    return rx.el.select(*options, style={**SELECT_STYLE, **(style or {})}, **props)
+
+
+def choice(items: list[str] | rx.Var, **props) -> rx.Component:
+    """A themed (Radix) select of plain string items, for short fixed lists."""
+    return rx.select(items, **props)

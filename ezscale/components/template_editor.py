@@ -3,10 +3,9 @@ reseller owner their own tenant's (each through its own TemplateEditor state).""
 
 import reflex as rx
 
+from ezscale.components.forms import dropdown
 from ezscale.services.kasm.templates import CATEGORIES, TemplateRow
 from ezscale.state.admin_templates import STATUSES, TemplateEditor
-
-_SELECT_STYLE = {"padding": "6px", "border_radius": "6px", "border": "1px solid var(--gray-7)"}
 
 
 def _label(label: str, field: rx.Component) -> rx.Component:
@@ -28,12 +27,11 @@ def _input(S: type[TemplateEditor], label: str, field: str, **props) -> rx.Compo
 def _choice(S: type[TemplateEditor], label: str, field: str, options: list[str]) -> rx.Component:
     return _label(
         label,
-        rx.el.select(
+        dropdown(
             *[rx.el.option(o, value=o) for o in options],
             value=S.form.get(field, ""),
             on_change=lambda v: S.set_field(field, v),
             id=f"template-form-{field}",
-            style=_SELECT_STYLE,
         ),
     )
 

@@ -6,17 +6,13 @@ import reflex as rx
 from ezscale import routes
 from ezscale.components.confirm import confirm
 from ezscale.components.empty import empty_state
+from ezscale.components.forms import dropdown
 from ezscale.components.layout import Area, area_page
 from ezscale.components.tables import cell_table
 from ezscale.services.provisioning.admin_view import MappingView, PanelView
 from ezscale.state.admin_panels import AdminPanelsState as S
 
-_SELECT_STYLE = {
-    "padding": "6px",
-    "border_radius": "6px",
-    "border": "1px solid var(--gray-7)",
-    "width": "100%",
-}
+_FULL_WIDTH = {"width": "100%"}
 
 
 def _labelled(label: str, control: rx.Component) -> rx.Component:
@@ -39,14 +35,14 @@ def _panel_input(label: str, field: str, **props) -> rx.Component:
 def _panel_form() -> rx.Component:
     module = _labelled(
         "Module",
-        rx.el.select(
+        dropdown(
             rx.el.option("Choose…", value=""),
             rx.foreach(S.modules, lambda m: rx.el.option(m.label, value=m.name)),
             value=S.panel_form["module"],
             on_change=lambda v: S.set_panel_field("module", v),
             disabled=S.editing != "",
             id="panel-form-module",
-            style=_SELECT_STYLE,
+            style=_FULL_WIDTH,
         ),
     )
     credentials = _labelled(
@@ -143,24 +139,24 @@ def _mapping_form() -> rx.Component:
     return rx.grid(
         _labelled(
             "Plan",
-            rx.el.select(
+            dropdown(
                 rx.el.option("Choose…", value=""),
                 rx.foreach(S.plan_codes, lambda c: rx.el.option(c, value=c)),
                 value=S.mapping_form["plan_code"],
                 on_change=lambda v: S.set_mapping_field("plan_code", v),
                 id="mapping-plan",
-                style=_SELECT_STYLE,
+                style=_FULL_WIDTH,
             ),
         ),
         _labelled(
             "Panel",
-            rx.el.select(
+            dropdown(
                 rx.el.option("Choose…", value=""),
                 rx.foreach(S.panels, lambda p: rx.el.option(p.label, value=p.id.to_string())),
                 value=S.mapping_form["panel_id"],
                 on_change=lambda v: S.set_mapping_field("panel_id", v),
                 id="mapping-panel",
-                style=_SELECT_STYLE,
+                style=_FULL_WIDTH,
             ),
         ),
         _labelled(
@@ -211,13 +207,13 @@ def _mapping_cells(m: MappingView) -> list[rx.Component]:
 def _refund_setting() -> rx.Component:
     return rx.hstack(
         rx.text("When provisioning fails for good, return the payment as", size="2"),
-        rx.el.select(
+        dropdown(
             rx.el.option("account credit", value="credit"),
             rx.el.option("a refund to the card", value="card"),
             value=S.failure_refund,
             on_change=S.set_failure_refund,
             id="failure-refund",
-            style={**_SELECT_STYLE, "width": "auto"},
+            style={"width": "auto"},
         ),
         align="center",
         wrap="wrap",

@@ -3,13 +3,12 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.forms import dropdown
 from ezscale.components.layout import Area, area_page
 from ezscale.state.admin_plans import INTERVALS, ROUNDING_RULES, SERVICE_TYPES
 from ezscale.state.admin_plans import AdminCurrenciesState as C
 from ezscale.state.admin_plans import AdminPlansState as S
 from ezscale.state.admin_plans import AdminWholesaleState as W
-
-_SELECT_STYLE = {"padding": "6px", "border_radius": "6px", "border": "1px solid var(--gray-7)"}
 
 
 def _input(label: str, field: str, **props) -> rx.Component:
@@ -28,12 +27,11 @@ def _input(label: str, field: str, **props) -> rx.Component:
 def _choice(label: str, field: str, options: list[str]) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="1", color_scheme="gray"),
-        rx.el.select(
+        dropdown(
             *[rx.el.option(o, value=o) for o in options],
             value=S.form.get(field, ""),
             on_change=lambda v: S.set_field(field, v),
             id=f"plan-form-{field}",
-            style=_SELECT_STYLE,
         ),
         spacing="1",
     )
@@ -133,13 +131,12 @@ def _wholesale() -> rx.Component:
     return rx.vstack(
         rx.heading("Reseller wholesale prices", size="5"),
         rx.cond(W.error != "", rx.callout(W.error, color_scheme="red", id="wholesale-error")),
-        rx.el.select(
+        dropdown(
             rx.el.option("Choose a reseller", value=""),
             rx.foreach(W.resellers, lambda t: rx.el.option(t["name"], value=t["slug"])),
             value=W.reseller,
             on_change=W.choose,
             id="wholesale-reseller",
-            style=_SELECT_STYLE,
         ),
         rx.cond(
             W.reseller != "",
@@ -209,12 +206,11 @@ def _currencies() -> rx.Component:
             ),
             rx.vstack(
                 rx.text("Rounding of converted prices", size="1", color_scheme="gray"),
-                rx.el.select(
+                dropdown(
                     *[rx.el.option(_ROUNDING_LABELS[r], value=r) for r in ROUNDING_RULES],
                     value=C.rounding,
                     on_change=C.set_rounding,
                     id="currencies-rounding",
-                    style=_SELECT_STYLE,
                 ),
                 spacing="1",
             ),

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.forms import choice
 from ezscale.components.layout import Area, area_page
 from ezscale.state.admin_resellers import AdminResellersState as S
 
@@ -32,7 +33,7 @@ def _form() -> rx.Component:
                 _input("Primary domain (optional)", "domain", placeholder="shop.example.com"),
                 rx.vstack(
                     rx.text("Tier", size="2", weight="medium"),
-                    rx.select(
+                    choice(
                         ["basic", "pro", "enterprise"],
                         value=S.form.get("tier", "basic"),
                         on_change=lambda v: S.set_form("tier", v),
@@ -96,7 +97,7 @@ def _row(t: dict) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 ~t.house,
-                rx.select(
+                choice(
                     [str(d) for d in range(1, 29)],
                     value=t.cycle_day,
                     on_change=lambda day: S.set_cycle_day(t.slug, day),

@@ -5,6 +5,7 @@ import reflex as rx
 from ezscale import routes
 from ezscale.components.confirm import confirm
 from ezscale.components.empty import empty_state, list_or_empty
+from ezscale.components.forms import dropdown
 from ezscale.components.layout import Area, area_page
 from ezscale.services.kasm.usage import RULE_TEXT
 from ezscale.services.kasm.view import HistoryRow, Option, WorkspaceRow
@@ -23,8 +24,6 @@ def _option(option: Option) -> rx.Component:
 def _order_form() -> rx.Component:
     select_style = {
         "padding": "8px",
-        "border_radius": "6px",
-        "border": "1px solid var(--gray-7)",
         "width": "100%",
         "max_width": "100%",
         "text_overflow": "ellipsis",
@@ -32,14 +31,14 @@ def _order_form() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Order a workspace", size="4"),
-            rx.el.select(
+            dropdown(
                 rx.foreach(KasmState.type_options, _option),
                 value=KasmState.plan_id,
                 on_change=KasmState.set_plan,
                 id="kasm-type",
                 style=select_style,
             ),
-            rx.el.select(
+            dropdown(
                 rx.foreach(KasmState.template_options, _option),
                 value=KasmState.template_id,
                 on_change=KasmState.set_template,

@@ -4,7 +4,7 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.confirm import confirm
-from ezscale.components.forms import error_callout
+from ezscale.components.forms import dropdown, error_callout
 from ezscale.components.layout import Area, area_page
 from ezscale.components.template_editor import template_editor
 from ezscale.services.tenancy.domains import DomainRow
@@ -252,7 +252,7 @@ def _currencies() -> rx.Component:
                     id="currencies-enabled",
                     width="240px",
                 ),
-                rx.el.select(
+                dropdown(
                     rx.el.option("To the cent (half-up)", value="minor"),
                     rx.el.option("Up to a whole unit", value="whole"),
                     rx.el.option("Up to .99", value="ninety_nine"),

@@ -4,7 +4,7 @@ tables), active services and margin per plan, and the month as CSV."""
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.forms import error_callout
+from ezscale.components.forms import choice, error_callout
 from ezscale.components.layout import Area, area_page
 from ezscale.components.tables import table
 from ezscale.state.reseller_usage import ResellerUsageState as S
@@ -41,9 +41,7 @@ def usage_page() -> rx.Component:
     return rx.vstack(
         error_callout(S.error, "reseller-error"),
         rx.hstack(
-            rx.select(
-                S.months, value=S.month, on_change=S.choose_month, aria_label="Month", id="usage-month"
-            ),
+            choice(S.months, value=S.month, on_change=S.choose_month, aria_label="Month", id="usage-month"),
             rx.button("Download CSV", on_click=S.download, variant="soft", id="usage-csv"),
             wrap="wrap",
         ),

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.forms import feedback, field, form_card
+from ezscale.components.forms import choice, feedback, field, form_card
 from ezscale.components.layout import Area, area_page
 from ezscale.state.signup import SignupState as S
 
@@ -20,7 +20,7 @@ def signup() -> rx.Component:
                 S.currencies.length() > 1,
                 rx.vstack(
                     rx.text("Currency (fixed once you have invoices)", size="2", weight="medium"),
-                    rx.select(
+                    choice(
                         S.currencies, name="currency", default_value=S.currencies[0], id="signup-currency"
                     ),
                     spacing="1",

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.forms import choice
 from ezscale.components.layout import Area, area_page
 from ezscale.components.payments_notice import payments_notice
 from ezscale.services.kasm.usage import RULE_TEXT
@@ -58,7 +59,7 @@ def home() -> rx.Component:
             StorefrontState.currencies.length() > 1,
             rx.hstack(
                 rx.text("Prices in", size="2"),
-                rx.select(
+                choice(
                     StorefrontState.currencies,
                     value=StorefrontState.currency,
                     on_change=StorefrontState.choose_currency,
