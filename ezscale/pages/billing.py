@@ -9,6 +9,7 @@ from ezscale.components.layout import Area, area_page
 from ezscale.components.stripe_card import CARD_JS
 from ezscale.services.billing.views import CardRow, CreditRow, InvoiceRow, LineRow, UpcomingRow
 from ezscale.services.payments.checkout import PayChoice
+from ezscale.services.payments.gateway import LABELS
 from ezscale.state.auth import AuthState
 from ezscale.state.billing import BillingState
 
@@ -198,7 +199,13 @@ def _cards() -> rx.Component:
             rx.heading("Payment methods", size="4"),
             rx.cond(
                 BillingState.default_method != "",
-                rx.text("Renewals are charged to your default: ", BillingState.default_method, size="2"),
+                rx.cond(
+                    BillingState.default_method == LABELS["btcpay"],
+                    rx.text(
+                        "Renewals are mailed to you as crypto pay links.", size="2", id="renew-by-crypto"
+                    ),
+                    rx.text("Renewals are charged to your default: ", BillingState.default_method, size="2"),
+                ),
                 rx.text(
                     "No saved payment method: renewals wait for you to pay them here.",
                     size="2",
@@ -207,6 +214,16 @@ def _cards() -> rx.Component:
                 ),
             ),
             rx.foreach(BillingState.card_rows, _card_row),
+            rx.cond(
+                BillingState.crypto_choice & (BillingState.default_method != LABELS["btcpay"]),
+                rx.button(
+                    "Pay renewals in crypto instead (a pay link by mail)",
+                    size="1",
+                    variant="soft",
+                    on_click=BillingState.renew_with_crypto,
+                    id="renew-crypto",
+                ),
+            ),
             rx.el.div(id="card-element", style={"width": "100%"}),
             rx.cond(
                 BillingState.adding_card,

@@ -49,6 +49,11 @@ class BillingState(AuthState):
         return any(choice.gateway == "paypal" for choice in self.pay_choices)
 
     @rx.var
+    def crypto_choice(self) -> bool:
+        """Whether BTCPay is among the ways to pay (renewals can then come as crypto pay links)."""
+        return any(choice.gateway == "btcpay" for choice in self.pay_choices)
+
+    @rx.var
     def default_method(self) -> str:
         """The saved method renewals are charged to ("" when there is none)."""
         return next((row.label for row in self.card_rows if row.is_default), "")
@@ -251,6 +256,16 @@ class BillingState(AuthState):
                 db, tenant=tenant, user_id=user_id, card_id=int(card_id)
             ),
             "Default payment method changed.",
+        )
+
+    @rx.event
+    def renew_with_crypto(self):
+        if not self.crypto_choice:
+            self.error = "Crypto payments are not offered here."
+            return
+        self._act(
+            lambda db, tenant, user_id: payments.renew_by_crypto(db, user_id=user_id),
+            "Renewals will now be mailed to you as crypto pay links.",
         )
 
     @rx.event

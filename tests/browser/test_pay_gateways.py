@@ -13,7 +13,7 @@ from ezscale.db import central_session
 from ezscale.demo.gateways import connect_house
 from ezscale.models.tenant import User
 from ezscale.services.accounts.sessions import create_user_session
-from ezscale.services.billing import invoices
+from ezscale.services.billing import invoices, payments
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.simulators import btcpay, paypal
 from ezscale.state.auth import SESSION_COOKIE
@@ -90,3 +90,19 @@ def test_pay_with_a_one_off_card(live_app, gateways, stripe_server, page: Page):
     page.locator("#pay-card").click()
     expect(page.locator("#billing-message")).to_have_text("Thank you: the invoice is paid.")
     expect(page.locator(f"[data-invoice='{number}'] .invoice-status")).to_have_text("paid")
+
+
+def test_renewals_by_crypto_are_chosen_on_the_billing_page(live_app, gateways, stripe_server, page: Page):
+    _open_invoice(live_app, page, 440_000)  # signs the demo customer in
+    open_site(page, live_app.url("localhost", "/client/billing"))
+    page.locator("#renew-crypto").click()
+    expect(page.locator("#renew-by-crypto")).to_be_visible()
+    expect(page.locator("#renew-crypto")).to_have_count(0)
+    with live_app.platform():
+        with central_session() as central:
+            tenant = TenantInfo.of(get_tenant(central, "ezscale"))
+        with tenant_session(tenant) as db:
+            user = db.exec(select(User).where(User.email == "customer@ezscale.test")).one()
+            default = payments.default_card(db, user_id=user.id)
+            assert default is not None and default.gateway == "btcpay"
+            payments.remove_card(db, user_id=user.id, card_id=default.id, tenant=tenant)  # for other tests
