@@ -92,7 +92,10 @@ class StripeGateway:
             options["idempotency_key"] = idempotency_key
         return options
 
-    def _call(self, fn: Callable[[], T]) -> T:
+    def _call(self, fn: Callable[[], T], *, resend: bool = True) -> T:
+        """Run one Stripe call: a 429 is waited and resent (it never ran); a 5xx or a lost reply
+        is resent only when `resend` (the call carries an idempotency key, or repeating it is
+        harmless), since Stripe may have carried out the first request."""
         settings = get_settings()
         attempt = limited = 0
         waited = 0.0
@@ -112,7 +115,7 @@ class StripeGateway:
                     "The payment provider is unavailable; try again later."
                 ) from error
             except stripe.StripeError as error:
-                if not _retryable(error) or attempt >= settings.stripe_max_retries:
+                if not _retryable(error) or not resend or attempt >= settings.stripe_max_retries:
                     if _retryable(error):
                         raise PaymentProviderUnavailable(
                             "The payment provider is unavailable; try again later."
@@ -130,7 +133,8 @@ class StripeGateway:
         customer = self._call(
             lambda: self.client.v1.customers.create(
                 {"email": email, "name": name, "metadata": metadata}, self._opts()
-            )
+            ),
+            resend=False,  # no key: a resend after a lost reply would make a second customer
         )
         return customer.id
 
@@ -143,7 +147,7 @@ class StripeGateway:
             "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
             "metadata": metadata,
         }
-        intent = self._call(lambda: self.client.v1.setup_intents.create(params, self._opts()))
+        intent = self._call(lambda: self.client.v1.setup_intents.create(params, self._opts()), resend=False)
         return _setup_info(intent)
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:

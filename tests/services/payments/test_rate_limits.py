@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from ezscale.money import Money
-from ezscale.services.billing.stripe_gateway import StripeGateway, gateway
+from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway, gateway
 from ezscale.services.payments.btcpay import BTCPayGateway
 from ezscale.services.payments.btcpay_client import BTCPayClient
 from ezscale.services.payments.btcpay_client import Credentials as BTCPayCredentials
@@ -172,3 +172,18 @@ def test_btcpay_429_is_waited_and_a_lost_create_is_found_not_repeated():
         running.stop()
     assert 0.2 <= sleeper.slept[0] <= 0.3
     assert list(sim.invoices) == [checkout.reference]
+
+
+def test_a_stripe_create_without_a_key_is_not_resent_after_a_lost_reply(stripe_env):
+    client = gateway().client
+    sleeper = Sleeper()
+    stripe_simulator.configure_limits(stripe_env, error_5xx=1)  # carried out, reply lost
+    try:
+        with pytest.raises(PaymentProviderUnavailable):
+            StripeGateway(client, sleep=sleeper).create_customer(
+                email="lost@example.test", name="Lost Reply", metadata={}
+            )
+    finally:
+        stripe_simulator.configure_limits(stripe_env, error_5xx=0)
+    made = [c for c in client.v1.customers.list({"limit": 100}).data if c.email == "lost@example.test"]
+    assert len(made) == 1 and sleeper.slept == []  # the one the simulator made; no second one
