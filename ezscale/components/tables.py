@@ -1,5 +1,6 @@
-"""Read-only tables: `table` shows named columns of dict rows, `cell_table` lets the caller build
-each row's cells (links, badges, buttons). Both scroll sideways inside their box on a phone."""
+"""Read-only tables: `table` shows named columns of rows (typed dataclass rows or dicts),
+`cell_table` lets the caller build each row's cells (links, badges, buttons). Both scroll sideways
+inside their box on a phone."""
 
 import reflex as rx
 

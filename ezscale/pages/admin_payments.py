@@ -23,7 +23,7 @@ def page() -> rx.Component:
             rx.select.trigger(id="report-tenant", aria_label="Tenant"),
             rx.select.content(
                 rx.select.item("All tenants", value=ALL),
-                rx.foreach(S.tenants, lambda t: rx.select.item(t["label"], value=t["id"])),
+                rx.foreach(S.tenants, lambda t: rx.select.item(t.label, value=t.id.to_string())),
             ),
             value=S.tenant,
             on_change=S.choose_tenant,

@@ -5,6 +5,8 @@ import reflex as rx
 from ezscale import routes
 from ezscale.components.forms import dropdown
 from ezscale.components.layout import Area, area_page
+from ezscale.services.catalogue.plans import PlanRow
+from ezscale.services.catalogue.view import CurrencyPriceRow
 from ezscale.state.admin_plans import INTERVALS, ROUNDING_RULES, SERVICE_TYPES
 from ezscale.state.admin_plans import AdminCurrenciesState as C
 from ezscale.state.admin_plans import AdminPlansState as S
@@ -76,23 +78,21 @@ def _form() -> rx.Component:
     )
 
 
-def _plan_row(p: dict) -> rx.Component:
+def _plan_row(p: PlanRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(p["code"]),
-        rx.table.cell(rx.text(p["name"], weight="medium"), rx.text(p["description"], size="1")),
-        rx.table.cell(p["service_type"]),
-        rx.table.cell(p["interval"]),
-        rx.table.cell(p["price"], " ", p["currency"]),
-        rx.table.cell(p["setup_fee"]),
-        rx.table.cell(rx.cond(p["trial_days"] != "0", p["trial_days"] + " days", "—")),
+        rx.table.cell(p.code),
+        rx.table.cell(rx.text(p.name, weight="medium"), rx.text(p.description, size="1")),
+        rx.table.cell(p.service_type),
+        rx.table.cell(p.interval),
+        rx.table.cell(p.price, " ", p.currency),
+        rx.table.cell(p.setup_fee),
+        rx.table.cell(rx.cond(p.trial_days != 0, p.trial_days.to_string() + " days", "—")),
+        rx.table.cell(rx.cond(p.active, rx.badge("on sale", color_scheme="green"), rx.badge("off"))),
+        rx.table.cell(p.sort_order.to_string()),
         rx.table.cell(
-            rx.cond(p["active"] == "yes", rx.badge("on sale", color_scheme="green"), rx.badge("off"))
+            rx.button("Edit", size="1", variant="soft", on_click=S.edit(p.id), id="plan-edit-" + p.code)
         ),
-        rx.table.cell(p["sort_order"]),
-        rx.table.cell(
-            rx.button("Edit", size="1", variant="soft", on_click=S.edit(p["id"]), id="plan-edit-" + p["code"])
-        ),
-        data_plan_row=p["code"],
+        data_plan_row=p.code,
     )
 
 
@@ -106,24 +106,22 @@ def _table(headers: list[str], rows, row, table_id: str) -> rx.Component:
     )
 
 
-def _wholesale_row(p: dict) -> rx.Component:
+def _wholesale_row(p: PlanRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(p["name"], rx.text(p["code"], size="1", color_scheme="gray")),
-        rx.table.cell(p["interval"]),
-        rx.table.cell(p["price"], " ", p["currency"]),
+        rx.table.cell(p.name, rx.text(p.code, size="1", color_scheme="gray")),
+        rx.table.cell(p.interval),
+        rx.table.cell(p.price, " ", p.currency),
         rx.table.cell(
             rx.input(
-                value=p["wholesale"],
-                on_change=lambda v: W.set_draft(p["id"], v),
-                id="wholesale-" + p["code"],
+                value=p.wholesale,
+                on_change=lambda v: W.set_draft(p.id, v),
+                id="wholesale-" + p.code,
                 size="1",
                 width="110px",
             )
         ),
-        rx.table.cell(
-            rx.button("Save", size="1", on_click=W.save(p["id"]), id="wholesale-save-" + p["code"])
-        ),
-        data_wholesale_row=p["code"],
+        rx.table.cell(rx.button("Save", size="1", on_click=W.save(p.id), id="wholesale-save-" + p.code)),
+        data_wholesale_row=p.code,
     )
 
 
@@ -133,7 +131,7 @@ def _wholesale() -> rx.Component:
         rx.cond(W.error != "", rx.callout(W.error, color_scheme="red", id="wholesale-error")),
         dropdown(
             rx.el.option("Choose a reseller", value=""),
-            rx.foreach(W.resellers, lambda t: rx.el.option(t["name"], value=t["slug"])),
+            rx.foreach(W.resellers, lambda t: rx.el.option(t.name, value=t.slug)),
             value=W.reseller,
             on_change=W.choose,
             id="wholesale-reseller",
@@ -159,29 +157,29 @@ _ROUNDING_LABELS = {
 }
 
 
-def _currency_price_row(p: dict) -> rx.Component:
+def _currency_price_row(p: CurrencyPriceRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(p["plan"], rx.text(p["code"], size="1", color_scheme="gray")),
-        rx.table.cell(p["currency"]),
+        rx.table.cell(p.plan, rx.text(p.code, size="1", color_scheme="gray")),
+        rx.table.cell(p.currency),
         rx.table.cell(
-            p["price"],
+            p.price,
             " ",
-            rx.cond(p["fixed"] == "yes", rx.badge("fixed"), rx.badge("converted", color_scheme="gray")),
+            rx.cond(p.fixed, rx.badge("fixed"), rx.badge("converted", color_scheme="gray")),
         ),
         rx.table.cell(
             rx.input(
-                value=p["draft"],
+                value=p.draft,
                 placeholder="blank: convert",
-                on_change=lambda v: C.set_price_draft(p["key"], v),
-                id="currency-price-" + p["key"],
+                on_change=lambda v: C.set_price_draft(p.key, v),
+                id="currency-price-" + p.key,
                 size="1",
                 width="120px",
             )
         ),
         rx.table.cell(
-            rx.button("Save", size="1", on_click=C.save_price(p["key"]), id="currency-price-save-" + p["key"])
+            rx.button("Save", size="1", on_click=C.save_price(p.key), id="currency-price-save-" + p.key)
         ),
-        data_currency_price=p["key"],
+        data_currency_price=p.key,
     )
 
 

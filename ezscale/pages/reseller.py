@@ -7,6 +7,7 @@ from ezscale.components.confirm import confirm
 from ezscale.components.forms import dropdown, error_callout
 from ezscale.components.layout import Area, area_page
 from ezscale.components.template_editor import template_editor
+from ezscale.services.catalogue.view import CurrencyPriceRow, ResellerPlanRow
 from ezscale.services.tenancy.domains import DomainRow
 from ezscale.state.reseller import (
     ResellerCurrenciesState,
@@ -115,45 +116,45 @@ def domains() -> rx.Component:
     )
 
 
-def _plan_input(p: dict, field: str, placeholder, width: str) -> rx.Component:
+def _plan_input(p: ResellerPlanRow, field: str, placeholder, width: str) -> rx.Component:
     S = ResellerPlansState
     return rx.input(
-        value=p[field],
+        value=getattr(p, field),
         placeholder=placeholder,
-        on_change=lambda v: S.set_field(p["id"], field, v),
-        id=f"plan-{field}-" + p["code"],
+        on_change=lambda v: S.set_field(p.id, field, v),
+        id=f"plan-{field}-" + p.code,
         size="1",
         width=width,
     )
 
 
-def _plan_row(p: dict) -> rx.Component:
+def _plan_row(p: ResellerPlanRow) -> rx.Component:
     S = ResellerPlansState
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
                 _plan_input(p, "name", "Name", "190px"),
                 _plan_input(p, "description", "Description", "190px"),
-                rx.text(p["code"], size="1", color_scheme="gray"),
+                rx.text(p.code, size="1", color_scheme="gray"),
                 spacing="1",
             )
         ),
-        rx.table.cell(p["retail"]),
-        rx.table.cell(p["wholesale"]),
-        rx.table.cell(p["margin"]),
-        rx.table.cell(_plan_input(p, "price", p["unit"], "100px")),
+        rx.table.cell(p.retail),
+        rx.table.cell(p.wholesale),
+        rx.table.cell(p.margin),
+        rx.table.cell(_plan_input(p, "price", p.unit, "100px")),
         rx.table.cell(_plan_input(p, "setup_fee", "none", "80px")),
         rx.table.cell(_plan_input(p, "trial_days", "0", "60px")),
         rx.table.cell(_plan_input(p, "sort_order", "", "60px")),
         rx.table.cell(
             rx.checkbox(
-                checked=p["active"] == "yes",
-                on_change=lambda v: S.set_active(p["id"], v),
-                id="plan-active-" + p["code"],
+                checked=p.active,
+                on_change=lambda v: S.set_active(p.id, v),
+                id="plan-active-" + p.code,
             )
         ),
-        rx.table.cell(rx.button("Save", size="1", on_click=S.save(p["id"]), id="plan-save-" + p["code"])),
-        data_plan_row=p["code"],
+        rx.table.cell(rx.button("Save", size="1", on_click=S.save(p.id), id="plan-save-" + p.code)),
+        data_plan_row=p.code,
     )
 
 
@@ -180,9 +181,7 @@ def _add_plan() -> rx.Component:
             ),
             rx.select.root(
                 rx.select.trigger(placeholder="Choose a product", width="100%"),
-                rx.select.content(
-                    rx.foreach(S.offers, lambda o: rx.select.item(o["label"], value=o["code"]))
-                ),
+                rx.select.content(rx.foreach(S.offers, lambda o: rx.select.item(o.label, value=o.code))),
                 value=S.new_plan.get("offer", ""),
                 on_change=lambda v: S.set_new_plan("offer", v),
             ),
@@ -204,31 +203,31 @@ def _add_plan() -> rx.Component:
     )
 
 
-def _currency_price_row(p: dict) -> rx.Component:
+def _currency_price_row(p: CurrencyPriceRow) -> rx.Component:
     C = ResellerCurrenciesState
     return rx.table.row(
-        rx.table.cell(p["plan"]),
-        rx.table.cell(p["currency"]),
+        rx.table.cell(p.plan),
+        rx.table.cell(p.currency),
         rx.table.cell(
-            p["price"],
+            p.price,
             " ",
-            rx.cond(p["fixed"] == "yes", rx.badge("fixed"), rx.badge("converted", color_scheme="gray")),
+            rx.cond(p.fixed, rx.badge("fixed"), rx.badge("converted", color_scheme="gray")),
         ),
-        rx.table.cell(p["wholesale"]),
+        rx.table.cell(p.wholesale),
         rx.table.cell(
             rx.input(
-                value=p["draft"],
+                value=p.draft,
                 placeholder="blank: convert",
-                on_change=lambda v: C.set_draft(p["key"], v),
-                id="currency-price-" + p["key"],
+                on_change=lambda v: C.set_draft(p.key, v),
+                id="currency-price-" + p.key,
                 size="1",
                 width="120px",
             )
         ),
         rx.table.cell(
-            rx.button("Save", size="1", on_click=C.save_price(p["key"]), id="currency-price-save-" + p["key"])
+            rx.button("Save", size="1", on_click=C.save_price(p.key), id="currency-price-save-" + p.key)
         ),
-        data_currency_price=p["key"],
+        data_currency_price=p.key,
     )
 
 

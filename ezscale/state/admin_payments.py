@@ -5,7 +5,8 @@ import reflex as rx
 
 from ezscale import clock, routes
 from ezscale.db import central_session
-from ezscale.services.payments.report import parse_period, platform_report, tenant_choices
+from ezscale.services.payments.report import parse_period, platform_report
+from ezscale.services.payments.report_view import TenantChoice, tenant_choices
 from ezscale.state.admin import AdminState
 from ezscale.state.messages import attempt, parse_id
 from ezscale.state.payment_report_view import PaymentReportView
@@ -15,7 +16,7 @@ ALL = "all"
 
 class AdminPaymentsState(PaymentReportView, AdminState):
     tenant: str = ALL
-    tenants: list[dict[str, str]] = []
+    tenants: list[TenantChoice] = []
     error: str = ""
 
     def _refresh(self, start: str, end: str, tenant: str | None = None) -> None:

@@ -1,5 +1,7 @@
 """Platform admin → Plans: the house catalogue (create, edit) and what resellers pay wholesale."""
 
+from dataclasses import replace
+
 import reflex as rx
 
 from ezscale.db import central_session
@@ -11,14 +13,19 @@ from ezscale.services.catalogue.plans import (
     PlanForm,
     PlanRow,
     create_plan,
-    currency_prices,
     list_plans,
     set_currency_price,
     set_wholesale_price,
     update_plan,
 )
+from ezscale.services.catalogue.view import (
+    CurrencyPriceRow,
+    ResellerOption,
+    currency_price_rows,
+    reseller_options,
+)
 from ezscale.services.fx.currencies import tenant_currencies, update_currencies
-from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, list_tenants, tenant_info, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_info, tenant_session
 from ezscale.state.admin import AdminState
 from ezscale.state.messages import attempt, parse_id
 
@@ -38,20 +45,10 @@ _TEXT_FIELDS = (
 _NEW = {f: "" for f in _TEXT_FIELDS} | {"service_type": "vps", "interval": "monthly"}
 
 
-def _row(plan: PlanRow) -> dict[str, str]:
-    return {
-        "id": str(plan.id),
-        **{f: str(getattr(plan, f)) for f in _TEXT_FIELDS},
-        "currency": plan.currency,
-        "wholesale": plan.wholesale,
-        "active": "yes" if plan.active else "",
-    }
-
-
 class AdminPlansState(AdminState):
     """The house tenant's plans: a table and one form, for a new plan or the one being edited."""
 
-    plans: list[dict[str, str]] = []
+    plans: list[PlanRow] = []
     form: dict[str, str] = dict(_NEW)
     form_active: bool = True
     editing: str = ""  # id of the plan in the form; "" for a new plan
@@ -66,7 +63,7 @@ class AdminPlansState(AdminState):
 
     def _refresh(self, house: TenantInfo) -> None:
         with tenant_session(house) as session:
-            self.plans = [_row(p) for p in list_plans(session)]
+            self.plans = list_plans(session)
 
     @rx.event
     def load(self):
@@ -85,13 +82,13 @@ class AdminPlansState(AdminState):
         self.form_active = value
 
     @rx.event
-    def edit(self, plan_id: str):
+    def edit(self, plan_id: int):
         if self._house() is None:
             return
-        row = next((p for p in self.plans if p["id"] == plan_id), None)
+        row = next((p for p in self.plans if p.id == plan_id), None)
         if row is not None:
-            self.form = {f: row[f] for f in _TEXT_FIELDS}
-            self.form_active, self.editing, self.error = row["active"] == "yes", plan_id, ""
+            self.form = {f: str(getattr(row, f)) for f in _TEXT_FIELDS}
+            self.form_active, self.editing, self.error = row.active, str(plan_id), ""
 
     @rx.event
     def new_plan(self):
@@ -128,9 +125,9 @@ class AdminPlansState(AdminState):
 class AdminWholesaleState(AdminState):
     """What one reseller pays EZSCALE per plan; never above that reseller's own price."""
 
-    resellers: list[dict[str, str]] = []
+    resellers: list[ResellerOption] = []
     reseller: str = ""  # slug of the reseller shown
-    rows: list[dict[str, str]] = []
+    rows: list[PlanRow] = []  # the reseller's plans, `wholesale` as typed
     error: str = ""
 
     def _reseller_info(self) -> TenantInfo | None:
@@ -145,16 +142,14 @@ class AdminWholesaleState(AdminState):
             self.rows = []
             return
         with tenant_session(tenant) as session:
-            self.rows = [_row(p) for p in list_plans(session)]
+            self.rows = list_plans(session)
 
     @rx.event
     def load(self):
         redirect, allowed = self._admin_guard()
         if allowed:
             with central_session() as central:
-                self.resellers = [
-                    {"slug": t.slug, "name": t.name} for t, _ in list_tenants(central) if not t.is_house
-                ]
+                self.resellers = reseller_options(central)
             self._refresh()
         return redirect
 
@@ -170,15 +165,15 @@ class AdminWholesaleState(AdminState):
             self.reseller, self.rows, self.error = "", [], str(error)
 
     @rx.event
-    def set_draft(self, plan_id: str, value: str):
-        self.rows = [{**r, "wholesale": value} if r["id"] == plan_id else r for r in self.rows]
+    def set_draft(self, plan_id: int, value: str):
+        self.rows = [replace(r, wholesale=value) if r.id == plan_id else r for r in self.rows]
 
     @rx.event
-    def save(self, plan_id: str):
+    def save(self, plan_id: int):
         if (admin := self._admin()) is None:
             self.error = "Not allowed."
             return None
-        row = next((r for r in self.rows if r["id"] == plan_id), None)
+        row = next((r for r in self.rows if r.id == plan_id), None)
         if row is None:
             return None
         ip = self.router.session.client_ip or ""
@@ -192,8 +187,8 @@ class AdminWholesaleState(AdminState):
                     session,
                     actor=admin,
                     tenant=tenant,
-                    plan_id=parse_id(plan_id, "plan"),
-                    price=row["wholesale"],
+                    plan_id=plan_id,
+                    price=row.wholesale,
                     ip=ip,
                 ).name
 
@@ -214,7 +209,7 @@ class AdminCurrenciesState(AdminState):
     enabled: str = ""
     rounding: str = RoundingRule.MINOR.value
     # One row per plan and other currency: its price now, and a draft fixed price.
-    prices: list[dict[str, str]] = []
+    prices: list[CurrencyPriceRow] = []
     error: str = ""
 
     def _house(self) -> tuple[AuthUser, TenantInfo] | None:
@@ -229,19 +224,7 @@ class AdminCurrenciesState(AdminState):
             settings = tenant_currencies(session)
             self.base, self.enabled = settings.base, " ".join(settings.enabled)
             self.rounding = settings.rounding.value
-            self.prices = [
-                {
-                    "key": f"{p.id}:{c.currency}",
-                    "plan": p.name,
-                    "code": p.code,
-                    "currency": c.currency,
-                    "price": c.price,
-                    "fixed": "yes" if c.fixed else "",
-                    "draft": "",
-                }
-                for p in list_plans(session)
-                for c in currency_prices(session, plan_id=p.id)
-            ]
+            self.prices = currency_price_rows(session)
 
     @rx.event
     def load(self):
@@ -260,7 +243,7 @@ class AdminCurrenciesState(AdminState):
 
     @rx.event
     def set_price_draft(self, key: str, value: str):
-        self.prices = [{**r, "draft": value} if r["key"] == key else r for r in self.prices]
+        self.prices = [replace(r, draft=value) if r.key == key else r for r in self.prices]
 
     @rx.event
     def save_settings(self):
@@ -288,7 +271,7 @@ class AdminCurrenciesState(AdminState):
         if (found := self._house()) is None:
             return None
         admin, house = found
-        row = next((r for r in self.prices if r["key"] == key), None)
+        row = next((r for r in self.prices if r.key == key), None)
         if row is None:
             return None
         ip = self.router.session.client_ip or ""
@@ -302,7 +285,7 @@ class AdminCurrenciesState(AdminState):
                     tenant=house,
                     plan_id=parse_id(plan_id, "plan"),
                     currency=currency,
-                    price=row["draft"],
+                    price=row.draft,
                     ip=ip,
                 )
 
@@ -310,4 +293,4 @@ class AdminCurrenciesState(AdminState):
         if self.error:
             return None
         self._refresh(house)
-        return rx.toast.success(f"{row['plan']}: {currency} price saved.")
+        return rx.toast.success(f"{row.plan}: {currency} price saved.")

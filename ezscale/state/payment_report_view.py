@@ -4,7 +4,8 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from ezscale.services.payments.report import PaymentReport, report_view
+from ezscale.services.payments.report import PaymentReport
+from ezscale.services.payments.report_view import ReportLineRow, ReportTotalRow, report_view
 
 
 class PaymentReportView(rx.State, mixin=True):
@@ -12,8 +13,8 @@ class PaymentReportView(rx.State, mixin=True):
 
     start: str = ""
     end: str = ""
-    lines: list[dict[str, str]] = []
-    totals: list[dict[str, str]] = []
+    lines: list[ReportLineRow] = []
+    totals: list[ReportTotalRow] = []
     platform_total: str = ""
     platform_note: str = ""
     loaded: bool = False

@@ -1,18 +1,22 @@
 """Reseller area state: the reseller's own tenant only (host and session must agree)."""
 
+from dataclasses import replace
+from typing import Any
+
 import reflex as rx
 
 from ezscale.db import central_session
 from ezscale.services.accounts.sessions import AuthUser
-from ezscale.services.catalogue.offers import add_offer, list_offers
-from ezscale.services.catalogue.plans import (
-    PlanForm,
-    currency_prices,
-    list_plans,
-    set_currency_price,
-    update_plan,
+from ezscale.services.catalogue.offers import add_offer
+from ezscale.services.catalogue.plans import PlanForm, set_currency_price, update_plan
+from ezscale.services.catalogue.view import (
+    CurrencyPriceRow,
+    OfferRow,
+    ResellerPlanRow,
+    currency_price_rows,
+    offer_rows,
+    reseller_plan_rows,
 )
-from ezscale.services.catalogue.retail_prices import pricing
 from ezscale.services.fx.currencies import tenant_currencies, update_currencies
 from ezscale.services.tenancy.domains import (
     DomainRow,
@@ -125,41 +129,14 @@ class ResellerPlansState(ResellerState):
     """The owner edits each plan in its row (name, description, price, setup fee, trial days,
     order, on sale) and adds plans of its own from EZSCALE's catalogue."""
 
-    rows: list[dict[str, str]] = []
-    offers: list[dict[str, str]] = []
-    new_plan: dict[str, str] = {}
+    rows: list[ResellerPlanRow] = []
+    offers: list[OfferRow] = []
+    new_plan: dict[str, str] = {}  # the add-a-plan form, as typed
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as session:
-            labels = {r.plan_id: r for r in pricing(session)}
-            plans = list_plans(session)
-            offers = list_offers(session, tenant=tenant)
-        self.offers = [
-            {
-                "code": o.code,
-                "label": f"{o.name} — wholesale {o.wholesale}"
-                + (f" (you sell it {o.added}×)" if o.added else ""),
-            }
-            for o in offers
-        ]
-        self.rows = [
-            {
-                "id": str(p.id),
-                "code": p.code,
-                "name": p.name,
-                "description": p.description,
-                "price": p.price,
-                "setup_fee": p.setup_fee,
-                "trial_days": str(p.trial_days),
-                "sort_order": str(p.sort_order),
-                "active": "yes" if p.active else "",
-                "retail": labels[p.id].retail,
-                "wholesale": labels[p.id].wholesale,
-                "margin": labels[p.id].margin,
-                "unit": "per hour" if labels[p.id].hourly else "per period",
-            }
-            for p in plans
-        ]
+            self.rows = reseller_plan_rows(session)
+            self.offers = offer_rows(session, tenant=tenant)
 
     @rx.event
     def load(self):
@@ -168,17 +145,18 @@ class ResellerPlansState(ResellerState):
             self._refresh(tenant)
         return redirect
 
-    def _edit_row(self, plan_id: str, field: str, value: str) -> None:
-        self.rows = [{**r, field: value} if r["id"] == plan_id else r for r in self.rows]
+    def _edit_row(self, plan_id: int, **change: Any) -> None:
+        """Change fields of a row as typed (`set_field` lets only `_PLAN_FIELDS` through)."""
+        self.rows = [replace(r, **change) if r.id == plan_id else r for r in self.rows]
 
     @rx.event
-    def set_field(self, plan_id: str, field: str, value: str):
+    def set_field(self, plan_id: int, field: str, value: str):
         if field in _PLAN_FIELDS:
-            self._edit_row(plan_id, field, value)
+            self._edit_row(plan_id, **{field: value})
 
     @rx.event
-    def set_active(self, plan_id: str, value: bool):
-        self._edit_row(plan_id, "active", "yes" if value else "")
+    def set_active(self, plan_id: int, value: bool):
+        self._edit_row(plan_id, active=value)
 
     @rx.event
     def set_new_plan(self, field: str, value: str):
@@ -220,36 +198,35 @@ class ResellerPlansState(ResellerState):
         return rx.toast.success(f"{name} added, not on sale yet: check it, then tick On sale and save.")
 
     @rx.event
-    def save(self, plan_id: str):
+    def save(self, plan_id: int):
         if (owner := self._owner()) is None:
             return None
         user, tenant = owner
-        row = next((r for r in self.rows if r["id"] == plan_id), None)
+        row = next((r for r in self.rows if r.id == plan_id), None)
         if row is None:
             return None
         form = PlanForm(
-            name=row["name"],
-            description=row["description"],
-            price=row["price"],
-            setup_fee=row["setup_fee"],
-            trial_days=row["trial_days"],
-            sort_order=row["sort_order"],
-            active=row["active"] == "yes",
+            name=row.name,
+            description=row.description,
+            price=row.price,
+            setup_fee=row.setup_fee,
+            trial_days=row.trial_days,
+            sort_order=row.sort_order,
+            active=row.active,
         )
 
         def run() -> str:
             with tenant_session(tenant) as session:
-                plan_ = parse_id(plan_id, "plan")
                 return update_plan(
-                    session, actor=user, tenant=tenant, plan_id=plan_, form=form, ip=self._ip()
+                    session, actor=user, tenant=tenant, plan_id=row.id, form=form, ip=self._ip()
                 ).name
 
         name, self.error = attempt(run)
         if self.error:
             return None
-        unsaved = {r["id"]: r for r in self.rows if r["id"] != plan_id}
+        unsaved = {r.id: r for r in self.rows if r.id != plan_id}
         self._refresh(tenant)
-        self.rows = [unsaved.get(r["id"], r) for r in self.rows]
+        self.rows = [unsaved.get(r.id, r) for r in self.rows]
         return rx.toast.success(f"{name}: saved.")
 
 
@@ -259,25 +236,13 @@ class ResellerCurrenciesState(ResellerState):
 
     enabled: str = ""
     rounding: str = "minor"
-    prices: list[dict[str, str]] = []  # one per plan and other currency, with a draft price
+    prices: list[CurrencyPriceRow] = []  # one per plan and other currency, with a draft price
 
     def _refresh(self, tenant: TenantInfo) -> None:
         with tenant_session(tenant) as session:
             settings = tenant_currencies(session)
             self.enabled, self.rounding = " ".join(settings.enabled), settings.rounding.value
-            self.prices = [
-                {
-                    "key": f"{p.id}:{c.currency}",
-                    "plan": p.name,
-                    "currency": c.currency,
-                    "price": c.price,
-                    "fixed": "yes" if c.fixed else "",
-                    "wholesale": f"{p.wholesale} {p.currency}" if p.wholesale else "—",
-                    "draft": "",
-                }
-                for p in list_plans(session)
-                for c in currency_prices(session, plan_id=p.id)
-            ]
+            self.prices = currency_price_rows(session)
 
     @rx.event
     def load(self):
@@ -296,7 +261,7 @@ class ResellerCurrenciesState(ResellerState):
 
     @rx.event
     def set_draft(self, key: str, value: str):
-        self.prices = [{**r, "draft": value[:20]} if r["key"] == key else r for r in self.prices]
+        self.prices = [replace(r, draft=value[:20]) if r.key == key else r for r in self.prices]
 
     @rx.event
     def save_settings(self):
@@ -322,7 +287,7 @@ class ResellerCurrenciesState(ResellerState):
         if (owner := self._owner()) is None:
             return None
         user, tenant = owner
-        row = next((r for r in self.prices if r["key"] == key), None)
+        row = next((r for r in self.prices if r.key == key), None)
         if row is None:
             return None
         plan_id, _, currency = key.partition(":")
@@ -336,7 +301,7 @@ class ResellerCurrenciesState(ResellerState):
                     tenant=tenant,
                     plan_id=parse_id(plan_id, "plan"),
                     currency=currency,
-                    price=row["draft"],
+                    price=row.draft,
                     ip=ip,
                 )
 
@@ -344,7 +309,7 @@ class ResellerCurrenciesState(ResellerState):
         if self.error:
             return None
         self._refresh(tenant)
-        return rx.toast.success(f"{row['plan']}: {currency} price saved.")
+        return rx.toast.success(f"{row.plan}: {currency} price saved.")
 
 
 class ResellerTemplatesState(TemplateEditor, ResellerState):

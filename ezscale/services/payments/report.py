@@ -300,53 +300,6 @@ def default_period(today: date) -> tuple[date, date]:
     return first, today
 
 
-@dataclass(frozen=True, slots=True)
-class ReportView:
-    """What the report pages show: formatted lines and totals, the platform net and its note."""
-
-    lines: list[dict[str, str]]
-    totals: list[dict[str, str]]
-    platform_total: str
-    platform_note: str
-
-
-def report_view(report: PaymentReport) -> ReportView:
-    """The report as rows of display strings, each amount in its own currency."""
-
-    def fmt(minor: int, currency: str) -> str:
-        return Money(minor, currency).format()
-
-    lines = [
-        {
-            "tenant": line.tenant,
-            "month": f"{line.month:%Y-%m}",
-            "gateway": gateway_label(line.gateway),
-            "currency": line.currency,
-            "succeeded": f"{line.succeeded} · {fmt(line.succeeded_minor, line.currency)}",
-            "refunded": f"{line.refunded} · {fmt(line.refunded_minor, line.currency)}",
-            "failed": f"{line.failed} · {fmt(line.failed_minor, line.currency)}",
-            "net": fmt(line.net_minor, line.currency),
-        }
-        for line in report.lines
-    ]
-    totals = [
-        {
-            "currency": total.currency,
-            "succeeded": f"{total.succeeded} · {fmt(total.succeeded_minor, total.currency)}",
-            "refunded": fmt(total.refunded_minor, total.currency),
-            "failed": f"{total.failed} · {fmt(total.failed_minor, total.currency)}",
-            "net": fmt(total.net_minor, total.currency),
-        }
-        for total in report.totals
-    ]
-    return ReportView(
-        lines=lines,
-        totals=totals,
-        platform_total=fmt(report.platform_net_minor, report.platform),
-        platform_note=report.platform_note,
-    )
-
-
 def parse_period(start: str, end: str, *, today: date) -> tuple[date, date]:
     """The period a page or link asks for ("YYYY-MM-DD" each; blank: the default)."""
     default_start, default_end = default_period(today)
@@ -357,8 +310,3 @@ def parse_period(start: str, end: str, *, today: date) -> tuple[date, date]:
         )
     except ValueError:
         raise DomainError("Dates are YYYY-MM-DD.") from None
-
-
-def tenant_choices(central: Session) -> list[dict[str, str]]:
-    """The tenants an admin can narrow the report to: {"id", "label"}."""
-    return [{"id": str(t.id), "label": f"{t.name} ({t.slug})"} for t in reporting_tenants(central)]

@@ -16,6 +16,7 @@ from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.billing import invoices
 from ezscale.services.fx.pricing import InvoiceRates
 from ezscale.services.payments import report
+from ezscale.services.payments.report_view import ReportLineRow, ReportTotalRow, report_view, tenant_choices
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.actors import admin, owner, staff
 from tests.factories import add_customer, tenant_db
@@ -137,6 +138,20 @@ def test_totals_per_month_gateway_and_currency(shops):
     assert ["total", "all", "EUR", "3", "18.15", "", "10.00", "0", "0.00", "8.15"] in rows
     assert rows[-1][0] == "net in USD at recorded rates" and rows[-1][-1] == "39.50"
 
+    view = report_view(result)  # what the pages show: typed rows of text, same order as the report
+    assert view.lines[2] == ReportLineRow(
+        tenant="shop",
+        month="2026-11",
+        gateway="Card",
+        currency="USD",
+        succeeded="2 · $31.00",
+        refunded="1 · $10.00",
+        failed="1 · $6.00",
+        net="$21.00",
+    )
+    assert view.totals[0] == ReportTotalRow("EUR", "3 · €18.15", "€10.00", "0 · €0.00", "€8.15")
+    assert view.platform_total == "$39.50" and view.platform_note == result.platform_note
+
 
 def test_the_platform_report_covers_all_tenants_or_one(shops, central):
     shop, other = shops
@@ -145,6 +160,10 @@ def test_the_platform_report_covers_all_tenants_or_one(shops, central):
     usd = next(t for t in everyone.totals if t.currency == "USD")
     assert (usd.succeeded_minor, usd.net_minor) == (4350 + 4200, 3350 + 4200)
     assert everyone.platform_net_minor == 3950 + 4200
+    assert [(c.id, c.label) for c in tenant_choices(central)][-2:] == [
+        (shop.id, "Shop (shop)"),
+        (other.id, "Other (other)"),
+    ]
     one = report.platform_report(central, actor=admin(), tenant_id=other.id, start=START, end=END)
     assert [_figures(line) for line in one.lines] == [("2026-11", "stripe", "USD", 1, 4200, 0, 0, 0, 0, 4200)]
     _, text = report.report_csv(everyone, with_tenant=True)
