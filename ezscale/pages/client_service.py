@@ -10,6 +10,7 @@ from ezscale.components.confirm import confirm
 from ezscale.components.layout import Area, area_page
 from ezscale.components.tables import cell_table
 from ezscale.services.billing.views import InvoiceRow
+from ezscale.services.provisioning.plan_change_view import PlanChoiceRow
 from ezscale.services.provisioning.view import PowerButton, UsageRow
 from ezscale.state.auth import AuthState
 from ezscale.state.client_service import ServiceState as S
@@ -241,16 +242,20 @@ def _usage() -> rx.Component:
     )
 
 
+def _plan_item(plan: PlanChoiceRow) -> rx.Component:
+    return rx.select.item(plan.label, value=plan.id.to_string())
+
+
 def _plan_change() -> rx.Component:
     quote = rx.vstack(
-        rx.text(PS.quote["credit"], size="2"),
-        rx.text(PS.quote["charge"], size="2"),
-        rx.text(PS.quote["outcome"], weight="bold", id="quote-outcome"),
+        rx.text(PS.quote.credit, size="2"),
+        rx.text(PS.quote.charge, size="2"),
+        rx.text(PS.quote.outcome, weight="bold", id="quote-outcome"),
         confirm(
             rx.button("Change plan", id="change-plan"),
-            title=rx.text.span("Move to ", PS.quote["to_plan"], "?"),
+            title=rx.text.span("Move to ", PS.quote.to_plan, "?"),
             warning=rx.text.span(
-                PS.quote["outcome"],
+                PS.quote.outcome,
                 ". Credit pays first, then your default card; the server moves to the "
                 "new plan once it is paid.",
             ),
@@ -266,11 +271,11 @@ def _plan_change() -> rx.Component:
             rx.heading("Change plan", size="4"),
             rx.select.root(
                 rx.select.trigger(placeholder="Choose a plan", id="plan-select"),
-                rx.select.content(rx.foreach(PS.plans, lambda p: rx.select.item(p["label"], value=p["id"]))),
+                rx.select.content(rx.foreach(PS.plans, _plan_item)),
                 value=PS.plan_choice,
                 on_change=PS.choose_plan,
             ),
-            rx.cond(PS.quote.contains("outcome"), quote),
+            rx.cond(PS.quote, quote),
             spacing="3",
         ),
         width="100%",
