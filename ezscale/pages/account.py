@@ -13,7 +13,7 @@ def _profile() -> rx.Component:
     def prefilled(label: str, name: str) -> rx.Component:
         return rx.vstack(
             rx.text(label, size="2", weight="medium"),
-            rx.input(name=name, default_value=A.profile[name], id=f"profile-{name}", width="100%"),
+            rx.input(name=name, default_value=getattr(A.profile, name), id=f"profile-{name}", width="100%"),
             spacing="1",
             width="100%",
         )
@@ -39,7 +39,7 @@ def _profile() -> rx.Component:
 def _credentials() -> rx.Component:
     return section(
         "Email and password",
-        rx.text("Signed in as ", rx.code(A.profile["email"])),
+        rx.text("Signed in as ", rx.code(A.profile.email)),
         rx.form(
             rx.vstack(
                 field("Current password", "current", "password"),

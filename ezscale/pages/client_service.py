@@ -10,6 +10,8 @@ from ezscale.components.confirm import confirm
 from ezscale.components.layout import Area, area_page
 from ezscale.components.tables import cell_table
 from ezscale.services.billing.views import InvoiceRow
+from ezscale.services.provisioning.module import OsChoice
+from ezscale.services.provisioning.plan_change_view import PlanChoiceRow
 from ezscale.services.provisioning.view import PowerButton, UsageRow
 from ezscale.state.auth import AuthState
 from ezscale.state.client_service import ServiceState as S
@@ -109,12 +111,12 @@ def _details() -> rx.Component:
 
 def _access() -> rx.Component:
     login = rx.cond(
-        S.login.contains("username"),
+        S.login,
         rx.vstack(
-            rx.text("Username ", rx.code(S.login["username"], id="login-username")),
+            rx.text("Username ", rx.code(S.login.username, id="login-username")),
             rx.cond(
-                S.login["password"] != "",
-                rx.text("Password ", rx.code(S.login["password"], id="login-password")),
+                S.login.password != "",
+                rx.text("Password ", rx.code(S.login.password, id="login-password")),
                 rx.text(
                     "No password is kept here: the panel sent it to you by e-mail.",
                     size="2",
@@ -122,10 +124,10 @@ def _access() -> rx.Component:
                 ),
             ),
             rx.cond(
-                S.login["sftp_user"] != "",
+                S.login.sftp_user != "",
                 rx.vstack(
-                    rx.text("SFTP ", rx.code(S.login["sftp_address"], id="login-sftp-address")),
-                    rx.text("SFTP user ", rx.code(S.login["sftp_user"], id="login-sftp-user")),
+                    rx.text("SFTP ", rx.code(S.login.sftp_address, id="login-sftp-address")),
+                    rx.text("SFTP user ", rx.code(S.login.sftp_user, id="login-sftp-user")),
                     rx.text("Sign in to SFTP with the panel password.", size="2", color_scheme="gray"),
                     spacing="2",
                 ),
@@ -178,11 +180,15 @@ def _power() -> rx.Component:
     )
 
 
+def _os_item(choice: OsChoice) -> rx.Component:
+    return rx.select.item(choice.name, value=choice.id)
+
+
 def _reinstall() -> rx.Component:
     chooser = rx.vstack(
         rx.select.root(
             rx.select.trigger(placeholder="Operating system", id="os-select"),
-            rx.select.content(rx.foreach(S.os_options, lambda o: rx.select.item(o["name"], value=o["id"]))),
+            rx.select.content(rx.foreach(S.os_options, _os_item)),
             value=S.os_choice,
             on_change=S.set_os_choice,
         ),
@@ -241,16 +247,20 @@ def _usage() -> rx.Component:
     )
 
 
+def _plan_item(plan: PlanChoiceRow) -> rx.Component:
+    return rx.select.item(plan.label, value=plan.id.to_string())
+
+
 def _plan_change() -> rx.Component:
     quote = rx.vstack(
-        rx.text(PS.quote["credit"], size="2"),
-        rx.text(PS.quote["charge"], size="2"),
-        rx.text(PS.quote["outcome"], weight="bold", id="quote-outcome"),
+        rx.text(PS.quote.credit, size="2"),
+        rx.text(PS.quote.charge, size="2"),
+        rx.text(PS.quote.outcome, weight="bold", id="quote-outcome"),
         confirm(
             rx.button("Change plan", id="change-plan"),
-            title=rx.text.span("Move to ", PS.quote["to_plan"], "?"),
+            title=rx.text.span("Move to ", PS.quote.to_plan, "?"),
             warning=rx.text.span(
-                PS.quote["outcome"],
+                PS.quote.outcome,
                 ". Credit pays first, then your default card; the server moves to the "
                 "new plan once it is paid.",
             ),
@@ -266,11 +276,11 @@ def _plan_change() -> rx.Component:
             rx.heading("Change plan", size="4"),
             rx.select.root(
                 rx.select.trigger(placeholder="Choose a plan", id="plan-select"),
-                rx.select.content(rx.foreach(PS.plans, lambda p: rx.select.item(p["label"], value=p["id"]))),
+                rx.select.content(rx.foreach(PS.plans, _plan_item)),
                 value=PS.plan_choice,
                 on_change=PS.choose_plan,
             ),
-            rx.cond(PS.quote.contains("outcome"), quote),
+            rx.cond(PS.quote, quote),
             spacing="3",
         ),
         width="100%",

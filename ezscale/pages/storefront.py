@@ -6,32 +6,33 @@ from ezscale import routes
 from ezscale.components.forms import choice
 from ezscale.components.layout import Area, area_page
 from ezscale.components.payments_notice import payments_notice
+from ezscale.services.catalogue.storefront_view import PlanCard
 from ezscale.services.kasm.usage import RULE_TEXT
 from ezscale.state.brand import BrandState
 from ezscale.state.payments_notice import PaymentsNoticeState
 from ezscale.state.storefront import StorefrontState
 
 
-def _plan_card(plan: dict[str, str]) -> rx.Component:
+def _plan_card(plan: PlanCard) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.badge(plan["kind"], variant="soft"),
-            rx.heading(plan["name"], size="4"),
-            rx.text(plan["description"], color_scheme="gray", size="2"),
-            rx.heading(plan["price"], size="5", color="var(--brand-primary)"),
+            rx.badge(plan.kind, variant="soft"),
+            rx.heading(plan.name, size="4"),
+            rx.text(plan.description, color_scheme="gray", size="2"),
+            rx.heading(plan.price, size="5", color="var(--brand-primary)"),
             rx.cond(
-                plan["trial"] != "",
-                rx.badge(plan["trial"], color_scheme="green", variant="soft", id="trial-" + plan["code"]),
+                plan.trial != "",
+                rx.badge(plan.trial, color_scheme="green", variant="soft", id="trial-" + plan.code),
             ),
             rx.link(
-                rx.button(plan["action"], width="100%"),
-                href=plan["href"],
-                id="order-" + plan["code"],
+                rx.button(plan.action, width="100%"),
+                href=plan.href,
+                id="order-" + plan.code,
                 width="100%",
             ),
             spacing="2",
         ),
-        data_plan=plan["code"],
+        data_plan=plan.code,
     )
 
 

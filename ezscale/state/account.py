@@ -6,13 +6,14 @@ from ezscale import routes
 from ezscale.blocking import run_blocking
 from ezscale.errors import DomainError
 from ezscale.services.accounts import auth, login_guard, sessions
+from ezscale.services.accounts.view import AccountProfile, account_profile
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.auth import AuthState
 from ezscale.state.messages import attempt
 
 
 class AccountState(AuthState):
-    profile: dict[str, str] = {}
+    profile: AccountProfile = AccountProfile()
     history: list[login_guard.SignInRow] = []
     session_count: int = 0
     error: str = ""
@@ -23,9 +24,7 @@ class AccountState(AuthState):
         return (user, self._tenant()) if user and not user.is_admin else (None, None)
 
     def _refresh(self, session, user_id: int) -> None:
-        me = auth.get_user(session, user_id=user_id)
-        self.profile = {k: getattr(me, k) or "" for k in ("name", "company", "address", "country", "tax_id")}
-        self.profile["email"] = me.email
+        self.profile = account_profile(session, user_id=user_id)
         self.session_count = len(sessions.list_user_sessions(session, user_id=user_id))
         self.history = login_guard.own_history(session, user_id=user_id)
 

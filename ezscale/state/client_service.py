@@ -4,7 +4,6 @@ the service's status every two seconds so a finished build or a suspension shows
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import TypeVar
 
 import reflex as rx
@@ -14,6 +13,8 @@ from ezscale.errors import NotFound
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing.views import InvoiceRow
 from ezscale.services.provisioning import self_service, view
+from ezscale.services.provisioning.module import OsChoice
+from ezscale.services.provisioning.self_service import Credentials
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.auth import AuthState
 from ezscale.state.messages import attempt, parse_id
@@ -27,9 +28,9 @@ class ServiceState(AuthState):
     page: view.ServicePage | None = None
     invoices: list[InvoiceRow] = []
     usage: list[view.UsageRow] = []
-    os_options: list[dict[str, str]] = []
+    os_options: list[OsChoice] = []
     os_choice: str = ""
-    login: dict[str, str] = {}
+    login: Credentials | None = None  # shown on demand (None: hidden)
     busy: bool = False
     message: str = ""
     error: str = ""
@@ -63,7 +64,7 @@ class ServiceState(AuthState):
 
     @rx.event
     def load(self):
-        self.page, self.usage, self.os_options, self.login = None, [], [], {}
+        self.page, self.usage, self.os_options, self.login = None, [], [], None
         self.os_choice, self.message, self.error = "", "", ""
         if self._customer() is None:
             return None
@@ -153,16 +154,15 @@ class ServiceState(AuthState):
 
     @rx.event
     def reveal(self):
-        found = self._in(
+        self.login = self._in(  # username, password, SFTP address and user
             lambda db, t, u, sid: self_service.reveal_credentials(
                 db, actor=u, service_id=sid, ip=self.router.session.client_ip
             )
         )
-        self.login = asdict(found) if found else {}  # username, password, SFTP address and user
 
     @rx.event
     def hide(self):
-        self.login = {}
+        self.login = None
 
     @rx.event(background=True)
     async def load_usage(self):
@@ -175,8 +175,8 @@ class ServiceState(AuthState):
 
     @rx.event(background=True)
     async def load_os(self):
-        def show(choices) -> None:
-            self.os_options = [{"id": c.id, "name": c.name} for c in choices]
+        def show(choices: list[OsChoice]) -> None:
+            self.os_options = choices
 
         await self._panel(
             lambda db, t, u, sid, ip: self_service.os_choices(db, user_id=u.id, service_id=sid), show
@@ -192,7 +192,7 @@ class ServiceState(AuthState):
             os_id = self.os_choice
 
         def done(text: str) -> None:
-            self.message, self.login = text, {}  # a revealed password is stale: reveal the new one
+            self.message, self.login = text, None  # a revealed password is stale: reveal the new one
 
         await self._panel(
             lambda db, t, u, sid, ip: self_service.reinstall(db, actor=u, service_id=sid, os_id=os_id, ip=ip),

@@ -10,7 +10,7 @@ from ezscale.state.messages import attempt
 
 
 class OrderState(AuthState):
-    quote: dict[str, str] = {}
+    quote: views.OrderQuoteRow | None = None
     error: str = ""
     _placed_invoice_id: int = 0
     _placed_service_id: int = 0  # a free trial: nothing invoiced, the service page shows it
@@ -21,18 +21,16 @@ class OrderState(AuthState):
 
     @rx.event
     def load(self):
-        self.quote, self.error, self._placed_invoice_id, self._placed_service_id = {}, "", 0, 0
+        self.quote, self.error, self._placed_invoice_id, self._placed_service_id = None, "", 0, 0
         user = self._customer()
         if user is None:
             return
 
-        def run() -> dict[str, str]:
+        def run() -> views.OrderQuoteRow:
             with tenant_session(self._site_tenant()) as db:
-                shown = orders.quote(db, user_id=user.id, plan_code=self._plan_code()).display()
-                return {**shown, "default_method": views.default_method_label(db, user_id=user.id)}
+                return views.order_quote(db, user_id=user.id, plan_code=self._plan_code())
 
-        quote, self.error = attempt(run)
-        self.quote = quote or {}
+        self.quote, self.error = attempt(run)
 
     @rx.event
     def place(self):
@@ -56,7 +54,8 @@ class OrderState(AuthState):
             return None
         if order.invoice is None:
             self._placed_service_id = order.service.id or 0
-            toast = rx.toast.success(f"Your free trial has started: {self.quote.get('trial', '')}.")
+            trial = self.quote.trial if self.quote is not None else ""
+            toast = rx.toast.success(f"Your free trial has started: {trial}.")
             return [rx.redirect(routes.service_path(self._placed_service_id)), toast]
         self._placed_invoice_id = order.invoice.id
         number = order.invoice.number

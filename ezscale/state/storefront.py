@@ -3,15 +3,14 @@ picks among the tenant's (kept in a cookie)."""
 
 import reflex as rx
 
-from ezscale import routes
-from ezscale.services.catalogue.storefront import list_public_plans
+from ezscale.services.catalogue.storefront_view import PlanCard, plan_cards
 from ezscale.services.fx.currencies import tenant_currencies, visitor_currency
 from ezscale.services.tenancy.tenants import tenant_session
 from ezscale.state.site import SiteState
 
 
 class StorefrontState(SiteState):
-    plans: list[dict[str, str]] = []
+    plans: list[PlanCard] = []
     # The tenant's currencies (the base first); one: no picker is shown.
     currencies: list[str] = []
     currency: str = ""
@@ -25,21 +24,7 @@ class StorefrontState(SiteState):
         with tenant_session(tenant) as session:
             self.currencies = list(tenant_currencies(session).enabled)
             self.currency = visitor_currency(session, self.visitor_currency)
-            self.plans = [
-                {
-                    "code": p.code,
-                    "name": p.name,
-                    "description": p.description,
-                    "price": p.price_label,
-                    "kind": p.kind_label,
-                    "trial": p.trial,
-                    # Workspaces are started (and billed by the hour) on the workspaces page,
-                    # with the chosen type selected there.
-                    "href": routes.workspaces_path(p.code) if p.hourly else routes.order_path(p.code),
-                    "action": "Launch" if p.hourly else "Order",
-                }
-                for p in list_public_plans(session, currency=self.currency)
-            ]
+            self.plans = plan_cards(session, currency=self.currency)
 
     @rx.event
     def choose_currency(self, code: str):

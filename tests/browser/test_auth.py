@@ -93,6 +93,7 @@ def test_sign_up_verify_sign_in_enrol_totp_and_sign_in_with_it(live_app, page: P
 
     open_site(page, live_app.url("localhost", "/account"))
     expect(page.locator("#login-history")).to_contain_text("password+totp")
+    expect(page.locator("#profile-name")).to_have_value("New Customer")  # the profile prefills its form
 
 
 def _acme_customer(live_app, email: str) -> None:

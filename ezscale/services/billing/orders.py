@@ -8,7 +8,6 @@ and starts its service at once; the billing run invoices it at the trial's end. 
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,35 +64,12 @@ class Quote:
         """What is left for the card after account credit."""
         return self.total_minor - self.credit_minor
 
-    def display(self) -> dict[str, str]:
-        """The quote as the order page shows it."""
-
-        def fmt(minor: int) -> str:
-            return Money(minor, self.currency).format()
-
-        return {
-            "code": self.plan_code,
-            "name": self.plan_name,
-            "description": self.description,
-            "kind": self.kind,
-            "interval": self.interval,
-            "recurring": self.recurring,
-            "setup": fmt(self.setup_minor),
-            "period": f"{self.period_start:%Y-%m-%d} – {self.period_end:%Y-%m-%d}",
-            "first": fmt(self.period_minor),
-            "tax_label": self.tax_label or "Tax",
-            "tax": fmt(self.tax_minor),
-            "total": fmt(self.total_minor),
-            "credit": fmt(self.credit_minor),
-            "due_now": fmt(self.due_now_minor),
-            "trial": self.trial,
-            "trial_note": self._trial_note(fmt),
-        }
-
-    def _trial_note(self, fmt: Callable[[int], str]) -> str:
+    def trial_note(self) -> str:
+        """What a free trial charges, and when ("" without one)."""
         if not self.trial_days:
             return ""
-        setup = f" plus the {fmt(self.setup_later_minor)} setup fee" if self.setup_later_minor else ""
+        setup_fee = Money(self.setup_later_minor, self.currency).format()
+        setup = f" plus the {setup_fee} setup fee" if self.setup_later_minor else ""
         return (
             f"Nothing is charged today. Your saved payment method is charged {self.recurring}{setup} "
             f"on {self.period_end:%Y-%m-%d} unless you cancel before then."

@@ -10,7 +10,7 @@ from ezscale.models.billing import PaymentMethod
 from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Subscription, User
 from ezscale.models.types import existing, row_id
 from ezscale.money import Money
-from ezscale.services.billing import credits, invoices, payments, subscriptions
+from ezscale.services.billing import credits, invoices, orders, payments, subscriptions
 from ezscale.services.billing.pdf import render_invoice
 from ezscale.services.billing.profiles import current_anchor_day
 from ezscale.services.fx.currencies import customer_currency
@@ -132,6 +132,59 @@ def default_method_label(session: Session, *, user_id: int) -> str:
     """The customer's default payment method as pages name it ("" when there is none)."""
     method = payments.default_card(session, user_id=user_id)
     return _card_row(method).label if method is not None else ""
+
+
+@dataclass(frozen=True)
+class OrderQuoteRow:
+    """A plan's order quote as the order page shows it (formatted text)."""
+
+    code: str
+    name: str
+    description: str
+    kind: str
+    interval: str
+    recurring: str
+    setup: str
+    period: str
+    first: str
+    tax_label: str
+    tax: str
+    total: str
+    credit: str
+    due_now: str
+    trial: str  # "14-day free trial, then €9.00/mo; card required", or ""
+    trial_note: str  # what the trial charges, and when ("" without one)
+    default_method: str  # the card (or wallet) charged, "" when none is saved
+
+
+def order_quote_row(quote: orders.Quote, *, default_method: str = "") -> OrderQuoteRow:
+    """Format an order quote for the order page."""
+    currency = quote.currency
+    return OrderQuoteRow(
+        code=quote.plan_code,
+        name=quote.plan_name,
+        description=quote.description,
+        kind=quote.kind,
+        interval=quote.interval,
+        recurring=quote.recurring,
+        setup=_fmt(quote.setup_minor, currency),
+        period=f"{quote.period_start:%Y-%m-%d} – {quote.period_end:%Y-%m-%d}",
+        first=_fmt(quote.period_minor, currency),
+        tax_label=quote.tax_label or "Tax",
+        tax=_fmt(quote.tax_minor, currency),
+        total=_fmt(quote.total_minor, currency),
+        credit=_fmt(quote.credit_minor, currency),
+        due_now=_fmt(quote.due_now_minor, currency),
+        trial=quote.trial,
+        trial_note=quote.trial_note(),
+        default_method=default_method,
+    )
+
+
+def order_quote(session: Session, *, user_id: int, plan_code: str) -> OrderQuoteRow:
+    """What ordering `plan_code` now costs the customer, and the payment method it would charge."""
+    quote = orders.quote(session, user_id=user_id, plan_code=plan_code)
+    return order_quote_row(quote, default_method=default_method_label(session, user_id=user_id))
 
 
 def overview(session: Session, *, tenant: TenantInfo, user_id: int) -> Overview:

@@ -16,7 +16,6 @@ from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import Invoice, InvoiceStatus, Plan, Service, Subscription, SubscriptionStatus
 from ezscale.models.types import existing, row_id
-from ezscale.money import Money
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.billing import credits, payments, subscriptions
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, StripeGateway
@@ -59,21 +58,6 @@ class PlanChangeQuote:
     def net_minor(self) -> int:
         """Positive: to pay now (before tax); negative: added to account credit."""
         return self.charge_minor - self.credit_minor
-
-    def display(self) -> dict[str, str]:
-        """The quote as the service page shows it."""
-        fmt = lambda minor: Money(minor, self.currency).format()  # noqa: E731
-        if self.net_minor >= 0:
-            outcome = f"To pay now: {fmt(self.net_minor)} plus tax"
-        else:
-            outcome = f"Added to your account credit: {fmt(-self.net_minor)}"
-        return {
-            "plan_id": str(self.plan_id),
-            "to_plan": self.to_plan,
-            "credit": f"Unused time on {self.from_plan}: −{fmt(self.credit_minor)}",
-            "charge": f"Remaining time on {self.to_plan}: {fmt(self.charge_minor)}",
-            "outcome": outcome,
-        }
 
 
 def live_subscription(session: Session, *, service: Service) -> Subscription:

@@ -14,6 +14,7 @@ from ezscale.services.accounts import auth, login_guard, sessions
 from ezscale.services.accounts.auth import Client
 from ezscale.services.accounts.login_guard import LockedOut
 from ezscale.services.accounts.passwords import hash_password, verify_password
+from ezscale.services.accounts.view import AccountProfile, account_profile
 from ezscale.services.core.mail import list_outbox
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 
@@ -247,6 +248,8 @@ def test_profile_update_validates(acme):
         assert (db.get(User, user.id).country, db.get(User, user.id).company) == ("DE", "Ann Co")
         with pytest.raises(DomainError, match="two-letter"):
             auth.update_profile(db, user_id=user.id, country="D1")
+        shown = account_profile(db, user_id=user.id)  # what the account page prefills
+    assert shown == AccountProfile("ann@example.com", "Ann A", "Ann Co", "", "DE", "DE123")
 
 
 def test_sessions_expire_and_log_out_everywhere(acme, clock):

@@ -71,9 +71,10 @@ def test_quote_is_the_first_invoice_with_setup_fee_and_tax(make_tenant, clock):
         assert (quote.setup_minor, quote.period_minor) == (1000, 600)
         assert quote.period_end == datetime(2026, 12, 16, tzinfo=UTC)
         assert (quote.tax_minor, quote.total_minor, quote.due_now_minor) == (304, 1904, 1904)
-        shown = quote.display()
-        assert shown["recurring"] == "$6.00/mo" and shown["tax_label"] == "VAT 19%"
-        assert (shown["total"], shown["period"]) == ("$19.04", "2026-11-16 – 2026-12-16")
+        shown = views.order_quote_row(quote)
+        assert shown.recurring == "$6.00/mo" and shown.tax_label == "VAT 19%"
+        assert (shown.total, shown.period) == ("$19.04", "2026-11-16 – 2026-12-16")
+        assert views.order_quote(session, user_id=user.id, plan_code="vps-1") == shown  # no saved card
         assert _counts(session) == before  # a quote writes nothing
 
         order = orders.place_order(session, tenant=tenant, user_id=user.id, plan_code="vps-1")

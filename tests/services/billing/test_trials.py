@@ -72,10 +72,10 @@ def test_trial_order_charges_nothing_then_the_run_invoices_and_charges_at_trial_
     with tenant_db(shop) as db:
         user = _buyer(db, shop)
         quote = orders.quote(db, user_id=user.id, plan_code="vps-2")
-        shown = quote.display()
-        assert shown["trial"] == "14-day free trial, then $15.00/mo; card required"
-        assert (shown["due_now"], shown["total"], shown["setup"]) == ("$0.00", "$0.00", "$0.00")
-        assert "charged $15.00/mo plus the $5.00 setup fee on 2026-11-30" in shown["trial_note"]
+        shown = views.order_quote_row(quote)
+        assert shown.trial == "14-day free trial, then $15.00/mo; card required"
+        assert (shown.due_now, shown.total, shown.setup) == ("$0.00", "$0.00", "$0.00")
+        assert "charged $15.00/mo plus the $5.00 setup fee on 2026-11-30" in shown.trial_note
 
         order = orders.place_order(db, tenant=shop, user_id=user.id, plan_code="vps-2")
         assert order.trial and order.paid and order.invoice is None

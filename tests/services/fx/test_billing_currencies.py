@@ -14,7 +14,7 @@ from ezscale.models.tenant import CreditKind, Invoice, InvoiceItem, InvoiceStatu
 from ezscale.money import Money
 from ezscale.services.accounts import auth
 from ezscale.services.analytics.converted import converted_revenue
-from ezscale.services.billing import credits, orders, payments
+from ezscale.services.billing import credits, orders, payments, views
 from ezscale.services.fx import currencies, pricing, rates, refresh
 from ezscale.services.fx.rates import RatesUnavailable
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -96,7 +96,8 @@ def test_jpy_end_to_end_in_whole_yen(shop, rates_stored, stripe_env):
         quote = orders.quote(db, user_id=user.id, plan_code="vps-1")
         # $6.00 × 146.9785407725 = ¥881.87… → ¥882 (a new customer's first month is whole).
         assert (quote.currency, quote.period_minor, quote.total_minor) == ("JPY", 882, 882)
-        assert quote.display()["recurring"] == "882 JPY/mo" and quote.display()["total"] == "882 JPY"
+        shown = views.order_quote_row(quote)
+        assert (shown.recurring, shown.total) == ("882 JPY/mo", "882 JPY")
 
         order = orders.place_order(db, tenant=shop, user_id=user.id, plan_code="vps-1")
         invoice = db.get(Invoice, order.invoice.id)

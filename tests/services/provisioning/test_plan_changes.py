@@ -15,6 +15,7 @@ from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.core.audit import operator
 from ezscale.services.provisioning import panels, plan_changes
 from ezscale.services.provisioning.module import Capability
+from ezscale.services.provisioning.plan_change_view import PlanChoiceRow, plan_change_row, plan_choice_rows
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.actors import audit_trail
 from tests.factories import add_customer, plan, tenant_db
@@ -64,7 +65,12 @@ def test_upgrade_charges_the_quote_from_credit(make_tenant, clock):
         offer = plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps2.id)
         # Half the month is left: $3.00 back on VPS 1, $7.50 for VPS 2.
         assert (offer.credit_minor, offer.charge_minor, offer.net_minor) == (300, 750, 450)
-        assert offer.display()["outcome"] == "To pay now: $4.50 plus tax"
+        shown = plan_change_row(offer)
+        assert (shown.plan_id, shown.outcome) == (vps2.id, "To pay now: $4.50 plus tax")
+        assert (shown.credit, shown.charge) == (
+            "Unused time on VPS 1: −$3.00",
+            "Remaining time on VPS 2: $7.50",
+        )
         before = credits.balance_minor(session, user_id=user.id, currency="USD")
 
         said = plan_changes.change_plan(
@@ -122,6 +128,7 @@ def test_a_first_partial_period_is_credited_at_the_rate_it_was_paid(make_tenant,
         down = plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=vps1.id)
         # VPS 2: 1500 × 367200 / 2678400 = 205.65 → 206 back; VPS 1: 600 × … = 82.26 → 82.
         assert (down.credit_minor, down.charge_minor, down.net_minor) == (206, 82, -124)
+        assert plan_change_row(down).outcome == "Added to your account credit: $1.24"
         said = plan_changes.change_plan(
             session, tenant=tenant, actor=actor, service_id=service.id, plan_id=vps1.id
         )
@@ -175,9 +182,8 @@ def test_another_customers_service_or_a_foreign_plan_is_not_found(make_tenant):
             plan_changes.quote(session, user_id=other.id, service_id=service.id, plan_id=vps2.id)
         with pytest.raises(NotFound, match="No such plan"):
             plan_changes.quote(session, user_id=user.id, service_id=service.id, plan_id=game.id)
-        assert [
-            o.name for o in plan_changes.plan_options(session, user_id=user.id, service_id=service.id)
-        ] == ["VPS 2"]
+        options = plan_changes.plan_options(session, user_id=user.id, service_id=service.id)
+        assert plan_choice_rows(options) == [PlanChoiceRow(vps2.id, "VPS 2 · $15.00/mo")]
 
 
 def test_cancel_at_period_end_then_now(make_tenant):
@@ -230,9 +236,8 @@ def test_no_plan_change_the_panel_cannot_make(make_tenant, central, monkeypatch)
         vps2 = plan(session, "vps-2")
         assert plan_changes.plan_options(session, user_id=user.id, service_id=service.id) == []
         panels.set_mapping(central, plan_code="vps-2", panel_id=vf.id, package="2", actor=operator("test"))
-        assert [
-            o.name for o in plan_changes.plan_options(session, user_id=user.id, service_id=service.id)
-        ] == ["VPS 2"]
+        options = plan_changes.plan_options(session, user_id=user.id, service_id=service.id)
+        assert plan_choice_rows(options) == [PlanChoiceRow(vps2.id, "VPS 2 · $15.00/mo")]
 
         class Fixed:  # a module that cannot change packages (the page then has no plan change)
             capabilities = frozenset({Capability.SSO})
