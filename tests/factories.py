@@ -1,6 +1,10 @@
 """Set-ups many tests share: customers (with credit, with a card), plans, tenant sessions, and
 tenants whose database is broken or purged."""
 
+import hashlib
+import hmac
+import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +24,7 @@ from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.resellers.lifecycle import purge_deleted, request_deletion
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
+from ezscale.settings import get_settings
 
 
 def add_customer(session: Session, email: str = "customer@example.test", **fields) -> User:
@@ -192,3 +197,18 @@ def admin_token(central: Session, email: str = "admin@example.test") -> str:
     central.add(admin)
     central.commit()
     return create_admin_session(central, admin=admin, method="password+totp")
+
+
+def stripe_headers(payload: bytes, secret: str | None = None, skew: int = 0) -> dict:
+    """The headers Stripe sends with a webhook `payload`, signed now (+ `skew` seconds) with `secret`
+    (by default the configured webhook secret)."""
+    stamp = int(time.time()) + skew
+    key = (secret or get_settings().stripe_webhook_secret).encode()
+    signature = hmac.new(key, f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return {"Stripe-Signature": f"t={stamp},v1={signature}", "Content-Type": "application/json"}
+
+
+def stripe_signed(event: dict, secret: str | None = None, skew: int = 0) -> tuple[bytes, dict]:
+    """A webhook event as Stripe posts it: the JSON body and its signed headers."""
+    payload = json.dumps(event).encode()
+    return payload, stripe_headers(payload, secret, skew)

@@ -1,7 +1,5 @@
 """The Stripe webhook endpoint: signatures, exactly-once, order independence, real delivery."""
 
-import hashlib
-import hmac
 import json
 import subprocess
 import sys
@@ -20,15 +18,7 @@ from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 from ezscale.simulators import stripe as stripe_simulator
-from tests.factories import add_card, add_customer, tenant_db
-
-
-def _signed(event: dict, secret: str | None = None, skew: int = 0) -> tuple[bytes, dict]:
-    payload = json.dumps(event).encode()
-    stamp = int(time.time()) + skew
-    secret = secret or get_settings().stripe_webhook_secret
-    signature = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    return payload, {"Stripe-Signature": f"t={stamp},v1={signature}", "Content-Type": "application/json"}
+from tests.factories import add_card, add_customer, stripe_headers, stripe_signed, tenant_db
 
 
 def _event(event_id: str, kind: str, obj: dict) -> dict:
@@ -93,13 +83,13 @@ def _state(tenant, invoice_id, payment_id):
 
 def test_bad_signature_is_rejected_and_changes_nothing(pending_payment):
     tenant, customer, invoice_id, payment_id = pending_payment
-    payload, headers = _signed(
+    payload, headers = stripe_signed(
         _event("evt_1", "payment_intent.succeeded", _intent(customer, "ok")), secret="whsec_wrong"
     )
     with TestClient(api) as client:
         assert client.post("/webhooks/stripe", content=payload, headers=headers).status_code == 400
         tampered = payload.replace(b"1500", b"9999")
-        _, good_headers = _signed(_event("evt_1", "payment_intent.succeeded", _intent(customer, "ok")))
+        _, good_headers = stripe_signed(_event("evt_1", "payment_intent.succeeded", _intent(customer, "ok")))
         assert client.post("/webhooks/stripe", content=tampered, headers=good_headers).status_code == 400
         assert client.post("/webhooks/stripe", content=payload).status_code == 400
     payment, invoice, events = _state(tenant, invoice_id, payment_id)
@@ -110,7 +100,7 @@ def test_bad_signature_is_rejected_and_changes_nothing(pending_payment):
 def test_signature_outside_the_tolerance_either_way_is_refused(pending_payment, skew):
     """A correctly signed event dated far in the future (or past) is a replay risk: 400, no writes."""
     tenant, customer, invoice_id, payment_id = pending_payment
-    payload, headers = _signed(
+    payload, headers = stripe_signed(
         _event("evt_t", "payment_intent.succeeded", _intent(customer, "ok")), skew=skew
     )
     with TestClient(api) as client:
@@ -121,7 +111,9 @@ def test_signature_outside_the_tolerance_either_way_is_refused(pending_payment, 
 
 def test_signature_inside_the_tolerance_is_accepted(pending_payment):
     tenant, customer, invoice_id, payment_id = pending_payment
-    payload, headers = _signed(_event("evt_s", "payment_intent.succeeded", _intent(customer, "ok")), skew=60)
+    payload, headers = stripe_signed(
+        _event("evt_s", "payment_intent.succeeded", _intent(customer, "ok")), skew=60
+    )
     with TestClient(api) as client:
         assert (
             client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
@@ -132,7 +124,7 @@ def test_signature_inside_the_tolerance_is_accepted(pending_payment):
 
 def test_same_event_twice_is_processed_once(pending_payment):
     tenant, customer, invoice_id, payment_id = pending_payment
-    payload, headers = _signed(_event("evt_2", "payment_intent.succeeded", _intent(customer, "ok")))
+    payload, headers = stripe_signed(_event("evt_2", "payment_intent.succeeded", _intent(customer, "ok")))
     with TestClient(api) as client:
         first = client.post("/webhooks/stripe", content=payload, headers=headers).json()
         second = client.post("/webhooks/stripe", content=payload, headers=headers).json()
@@ -167,7 +159,7 @@ def test_out_of_order_events(pending_payment):
             _event("evt_f", "payment_intent.payment_failed", _intent(customer, "failed")),
             _event("evt_d", "charge.dispute.created", dispute),
         ):
-            payload, headers = _signed(event)
+            payload, headers = stripe_signed(event)
             assert client.post("/webhooks/stripe", content=payload, headers=headers).status_code == 200
     payment, invoice, events = _state(tenant, invoice_id, payment_id)
     assert payment.status is PaymentStatus.SUCCEEDED and payment.refunded_minor == 500 and payment.disputed
@@ -178,16 +170,11 @@ def test_out_of_order_events(pending_payment):
 
 
 def test_unknown_events_are_acknowledged(pending_payment):
-    payload, headers = _signed(_event("evt_x", "customer.created", {"id": "cus_x", "object": "customer"}))
+    payload, headers = stripe_signed(
+        _event("evt_x", "customer.created", {"id": "cus_x", "object": "customer"})
+    )
     with TestClient(api) as client:
         assert client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "ignored"
-
-
-def _raw_signed(payload: bytes) -> dict:
-    stamp = int(time.time())
-    secret = get_settings().stripe_webhook_secret.encode()
-    signature = hmac.new(secret, f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    return {"Stripe-Signature": f"t={stamp},v1={signature}"}
 
 
 def test_malformed_or_unroutable_signed_payloads_get_400_and_change_nothing(pending_payment):
@@ -211,7 +198,7 @@ def test_malformed_or_unroutable_signed_payloads_get_400_and_change_nothing(pend
     ]
     with TestClient(api, raise_server_exceptions=False) as client:
         for payload in payloads:
-            response = client.post("/webhooks/stripe", content=payload, headers=_raw_signed(payload))
+            response = client.post("/webhooks/stripe", content=payload, headers=stripe_headers(payload))
             assert response.status_code == 400, (payload, response.text)
     payment, _, events = _state(tenant, invoice_id, payment_id)
     assert payment.status is PaymentStatus.PENDING and payment.refunded_minor == 0 and events == 0
@@ -230,7 +217,7 @@ def test_malformed_or_unroutable_signed_payloads_get_400_and_change_nothing(pend
 def test_the_public_default_secret_is_refused_outside_the_demo(pending_payment, monkeypatch, caplog, env):
     tenant, customer, invoice_id, payment_id = pending_payment
     event = _event("evt_p", "payment_intent.succeeded", _intent(customer, "ok"))
-    payload, headers = _signed(event)  # signed with the published demo secret
+    payload, headers = stripe_signed(event)  # signed with the published demo secret
     for key, value in env.items():
         if value is None:
             monkeypatch.delenv(key, raising=False)
@@ -244,7 +231,7 @@ def test_the_public_default_secret_is_refused_outside_the_demo(pending_payment, 
     assert _state(tenant, invoice_id, payment_id)[0].status is PaymentStatus.PENDING
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_configured")
     get_settings.cache_clear()
-    payload, headers = _signed(event)
+    payload, headers = stripe_signed(event)
     with TestClient(api) as client:
         assert (
             client.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
@@ -318,7 +305,7 @@ def test_setup_intent_succeeded_saves_the_card_once(make_tenant, clock, stripe_e
     intent = client.v1.setup_intents.confirm(
         intent_id, {"payment_method_data": {"type": "card", "card": card}}
     )
-    payload, headers = _signed(_event("evt_seti", "setup_intent.succeeded", intent.to_dict()))
+    payload, headers = stripe_signed(_event("evt_seti", "setup_intent.succeeded", intent.to_dict()))
     with TestClient(api) as http:
         assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
         assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "duplicate"

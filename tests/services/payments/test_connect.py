@@ -3,9 +3,6 @@ charges, checked at the simulator), webhooks reach only the tenant of the accoun
 an unconnected reseller takes no payments, and a refund from the customer record is made once on
 the reseller's account."""
 
-import hashlib
-import hmac
-import json
 import threading
 import time
 from functools import partial
@@ -28,7 +25,7 @@ from ezscale.services.payments import accounts, connect
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 from tests.actors import owner, staff
-from tests.factories import add_card, add_customer, tenant_db
+from tests.factories import add_card, add_customer, stripe_signed, tenant_db
 
 
 @pytest.fixture(autouse=True)
@@ -51,13 +48,6 @@ def _open_invoice(session, user_id: int, amount: int = 2400):
     invoices.add_line(session, invoice, description="VPS", unit_minor=amount)
     invoices.issue(session, invoice)
     return invoice
-
-
-def _signed(event: dict, secret: str) -> tuple[bytes, dict]:
-    payload = json.dumps(event).encode()
-    stamp = int(time.time())
-    signature = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    return payload, {"Stripe-Signature": f"t={stamp},v1={signature}", "Content-Type": "application/json"}
 
 
 def _event(event_id: str, kind: str, obj: dict, account: str | None) -> dict:
@@ -147,14 +137,16 @@ def test_account_updated_webhook_flips_the_status(central, make_tenant, clock, s
     enabled = {"id": account, "object": "account", "charges_enabled": True, "details_submitted": True}
     with TestClient(api) as http:
         # Signed with the platform's secret, or about another account: nothing changes.
-        payload, headers = _signed(_event("evt_a1", "account.updated", enabled, account), "whsec_localstripe")
+        payload, headers = stripe_signed(
+            _event("evt_a1", "account.updated", enabled, account), "whsec_localstripe"
+        )
         assert http.post("/webhooks/stripe", content=payload, headers=headers).status_code == 400
         other_account = _account_of(central, other)
-        payload, headers = _signed(_event("evt_a2", "account.updated", enabled, other_account), secret)
+        payload, headers = stripe_signed(_event("evt_a2", "account.updated", enabled, other_account), secret)
         assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "ignored"
         central.expire_all()
         assert connect.status(central, tenant=tenant).state is connect.ConnectState.PENDING
-        payload, headers = _signed(_event("evt_a3", "account.updated", enabled, account), secret)
+        payload, headers = stripe_signed(_event("evt_a3", "account.updated", enabled, account), secret)
         assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
     central.expire_all()
     assert connect.status(central, tenant=tenant).state is connect.ConnectState.CONNECTED
@@ -204,7 +196,7 @@ def test_a_forged_webhook_aimed_at_another_tenant_changes_nothing(central, pendi
             ("evt_f5", "acct_unknown", connect_secret, 200),
         ):
             event = _event(event_id, "payment_intent.succeeded", {**intent, "latest_charge": "ch_1"}, account)
-            payload, headers = _signed(event, secret)
+            payload, headers = stripe_signed(event, secret)
             response = http.post("/webhooks/stripe", content=payload, headers=headers)
             assert response.status_code == status, event_id
             if status == 200:
@@ -214,7 +206,7 @@ def test_a_forged_webhook_aimed_at_another_tenant_changes_nothing(central, pendi
         event = _event(
             "evt_ok", "payment_intent.succeeded", {**intent, "latest_charge": "ch_1"}, acme_account
         )
-        payload, headers = _signed(event, connect_secret)
+        payload, headers = stripe_signed(event, connect_secret)
         assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
     with tenant_db(acme) as session:
         assert session.get(Payment, payment_id).status is PaymentStatus.SUCCEEDED
@@ -388,12 +380,12 @@ def test_the_public_connect_secret_is_refused_outside_the_demo(central, pending_
     event = _event(
         "evt_pub", "payment_intent.succeeded", {**intent, "latest_charge": "ch_1"}, _account_of(central, acme)
     )
-    payload, headers = _signed(event, get_settings().stripe_connect_webhook_secret)
+    payload, headers = stripe_signed(event, get_settings().stripe_connect_webhook_secret)
     with TestClient(api) as http:
         assert http.post("/webhooks/stripe", content=payload, headers=headers).status_code == 503
     assert _untouched(acme, payment_id)
     setting("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_connect_real")
-    payload, headers = _signed(event, "whsec_connect_real")
+    payload, headers = stripe_signed(event, "whsec_connect_real")
     with TestClient(api) as http:
         assert http.post("/webhooks/stripe", content=payload, headers=headers).json()["status"] == "processed"
 
