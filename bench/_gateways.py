@@ -75,36 +75,16 @@ def start_sims() -> Sims:
 
 def enable_accounts(tenant_id: int, sims: Sims) -> None:
     """PayPal and BTCPay switched on for the tenant, at the simulators."""
-    from ezscale.services.payments import accounts
+    from ezscale.demo.gateways import switch_on
 
-    actor = operator("bench")
-    with central_session() as central:
-        accounts.configure(
-            central,
-            tenant_id=tenant_id,
-            gateway="paypal",
-            enabled=True,
-            api_base=sims.paypal.base_url,
-            credentials={
-                "client_id": paypal_sim.DEMO_CLIENT_ID,
-                "secret": paypal_sim.DEMO_SECRET,
-                "webhook_id": "WH-BENCH",
-            },
-            actor=actor,
-        )
-        accounts.configure(
-            central,
-            tenant_id=tenant_id,
-            gateway="btcpay",
-            enabled=True,
-            api_base=sims.btcpay.base_url,
-            credentials={
-                "api_key": btcpay_sim.DEMO_API_KEY,
-                "store_id": btcpay_sim.DEMO_STORE,
-                "webhook_secret": "bench",
-            },
-            actor=actor,
-        )
+    switch_on(
+        tenant_id,
+        paypal_base=sims.paypal.base_url,
+        paypal_webhook_id="WH-BENCH",
+        btcpay_base=sims.btcpay.base_url,
+        btcpay_webhook_secret="bench",
+        actor=operator("bench"),
+    )
 
 
 def store_rates(day: date) -> None:

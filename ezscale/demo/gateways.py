@@ -9,6 +9,7 @@ from sqlmodel import select
 from ezscale import routes
 from ezscale.db import central_session
 from ezscale.models.types import row_id
+from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import operator
 from ezscale.services.payments import accounts
 from ezscale.services.payments.btcpay_client import BTCPayClient
@@ -31,31 +32,50 @@ def connect_house(*, paypal_base: str, btcpay_base: str, app_base: str) -> None:
     BTCPayClient(btcpay_base, BTCPayCredentials(btcpay.DEMO_API_KEY, btcpay.DEMO_STORE)).create_webhook(
         app_base + routes.gateway_webhook_path("btcpay", house_id), secret
     )
-    actor = operator("cli:demo")
+    switch_on(
+        house_id,
+        paypal_base=paypal_base,
+        paypal_webhook_id=webhook_id,
+        btcpay_base=btcpay_base,
+        btcpay_webhook_secret=secret,
+        actor=operator("cli:demo"),
+    )
+
+
+def switch_on(
+    tenant_id: int,
+    *,
+    paypal_base: str,
+    paypal_webhook_id: str,
+    btcpay_base: str,
+    btcpay_webhook_secret: str,
+    actor: AuthUser,
+) -> None:
+    """Switch PayPal and BTCPay on for the tenant, with the simulators' demo credentials."""
     with central_session() as central:
         accounts.configure(
             central,
-            tenant_id=house_id,
+            tenant_id=tenant_id,
             gateway="paypal",
             enabled=True,
             api_base=paypal_base,
             credentials={
                 "client_id": paypal.DEMO_CLIENT_ID,
                 "secret": paypal.DEMO_SECRET,
-                "webhook_id": webhook_id,
+                "webhook_id": paypal_webhook_id,
             },
             actor=actor,
         )
         accounts.configure(
             central,
-            tenant_id=house_id,
+            tenant_id=tenant_id,
             gateway="btcpay",
             enabled=True,
             api_base=btcpay_base,
             credentials={
                 "api_key": btcpay.DEMO_API_KEY,
                 "store_id": btcpay.DEMO_STORE,
-                "webhook_secret": secret,
+                "webhook_secret": btcpay_webhook_secret,
             },
             actor=actor,
         )
