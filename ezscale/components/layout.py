@@ -19,7 +19,7 @@ from ezscale.components.account_menu import account_menu
 from ezscale.components.impersonation import impersonation_banner
 from ezscale.services.accounts.sessions import AuthRole
 from ezscale.services.tenancy.branding import brand_variables
-from ezscale.state.auth import AuthState
+from ezscale.state.auth import PAGE_RULES, AuthState
 from ezscale.state.brand import BrandState
 from ezscale.state.site import SiteState
 
@@ -111,13 +111,20 @@ def _for_admins(area: Area, component: rx.Component) -> rx.Component:
     )
 
 
+def _links(area: Area, **style: Any) -> list[rx.Component]:
+    """The area's links, less those to pages the signed-in user's role may not open."""
+    links = []
+    for label, href in _NAV[area]:
+        link = rx.link(label, href=href, **style)
+        closed = AuthState.closed.contains(href)
+        links.append(rx.cond(closed, rx.fragment(), link) if href in PAGE_RULES else link)
+    return links
+
+
 def _nav(area: Area) -> rx.Component:
     """The area's links in a row, shown where they fit."""
     links = rx.hstack(
-        *[
-            rx.link(label, href=href, color="white", weight="medium", underline="hover", white_space="nowrap")
-            for label, href in _NAV[area]
-        ],
+        *_links(area, color="white", weight="medium", underline="hover", white_space="nowrap"),
         spacing="4",
         align="center",
         id="site-nav",
@@ -130,7 +137,7 @@ def _nav_menu(area: Area) -> rx.Component:
     """On a narrow screen: one menu button that opens the area's links and the account links."""
     links = _for_admins(
         area,
-        rx.fragment(*[rx.link(label, href=href, size="3", weight="medium") for label, href in _NAV[area]]),
+        rx.fragment(*_links(area, size="3", weight="medium")),
     )
     return rx.box(
         rx.popover.root(

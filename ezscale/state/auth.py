@@ -31,8 +31,16 @@ from ezscale.services.accounts.sessions import (
     current_user,
     end_session,
 )
+from ezscale.services.resellers.roles import is_owner, may_see_payments
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.state.site import SiteState
+
+# The area pages not every role of the area may open: each one's rule, the one its service applies
+# (the menus leave out those the signed-in user's role may not open).
+PAGE_RULES = {
+    routes.RESELLER_PAYMENT_REPORT: may_see_payments,
+    routes.RESELLER_GATEWAYS: is_owner,
+}
 
 
 def read_cookie(header: str, name: str) -> str:
@@ -59,6 +67,7 @@ class AuthState(SiteState):
     user_name: str = ""
     user_email: str = ""
     role: str = ""
+    closed: list[str] = []  # the routes of PAGE_RULES the signed-in user may not open
     # Set by the require_* guards: the page shows "Not allowed" and no data.
     denied: bool = False
 
@@ -73,7 +82,12 @@ class AuthState(SiteState):
         self.user_name = user.name if user else ""
         self.user_email = user.email if user else ""
         self.role = user.role if user else ""
+        self.closed = [route for route, may in PAGE_RULES.items() if user and not may(user, user.tenant_id)]
         return user
+
+    def _ip(self) -> str:
+        """The client's address, for the audit log."""
+        return self.router.session.client_ip or ""
 
     def _customer(self) -> AuthUser | None:
         user = self._user()

@@ -21,11 +21,12 @@ from ezscale.errors import DomainError, NotFound
 from ezscale.models.tenant import BillingInterval, Plan, ServiceType
 from ezscale.models.types import row_id
 from ezscale.money import RATE_PLACES, Money, minor_digits, parse_price, rate_text, round_minor
-from ezscale.services.accounts.sessions import AuthRole, AuthUser
+from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import record_audit, record_change
 from ezscale.services.fx.currencies import tenant_currencies
 from ezscale.services.fx.pricing import hourly_pricing, plan_pricing, set_fixed_price
 from ezscale.services.fx.rates import RatesUnavailable, current_table
+from ezscale.services.resellers.roles import is_owner
 from ezscale.services.tenancy.tenants import TenantInfo
 
 MAX_TRIAL_DAYS = 90
@@ -198,7 +199,7 @@ def _full_editor(actor: AuthUser, tenant: TenantInfo) -> bool:
     own; anyone else is refused."""
     if actor.is_admin and tenant.is_house:
         return True
-    if actor.role == AuthRole.RESELLER_OWNER and actor.tenant_id == tenant.id and not tenant.is_house:
+    if is_owner(actor, tenant.id) and not tenant.is_house:
         return False
     raise DomainError("Only a platform admin or the reseller's owner can edit these plans.")
 

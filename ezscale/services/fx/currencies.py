@@ -10,8 +10,9 @@ from ezscale.errors import DomainError, NotFound
 from ezscale.models.fx import CurrencySettings, RoundingRule
 from ezscale.models.tenant import Invoice, Plan, User
 from ezscale.money import round_minor
-from ezscale.services.accounts.sessions import AuthRole, AuthUser
+from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import record_change
+from ezscale.services.resellers.roles import is_owner
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 
@@ -48,7 +49,7 @@ def update_currencies(
     """Set the enabled currencies ("USD EUR GBP JPY"; the base is always among them) and the
     rounding rule (a platform admin, or the tenant's reseller owner). A currency customers
     already use cannot be disabled. Committed, audited."""
-    own_reseller = actor.role == AuthRole.RESELLER_OWNER and actor.tenant_id == tenant.id
+    own_reseller = is_owner(actor, tenant.id)
     if not (actor.is_admin or own_reseller):
         raise DomainError("Only a platform admin or the reseller's owner can change currencies.")
     current = tenant_currencies(session)

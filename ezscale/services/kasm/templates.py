@@ -17,9 +17,10 @@ from sqlmodel import Session, col, func, select
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.kasm import KasmTemplate, KasmWorkspace, TemplateStatus, WorkspaceStatus
 from ezscale.models.types import row_id
-from ezscale.services.accounts.sessions import AuthRole, AuthUser
+from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.core.audit import record_change
 from ezscale.services.kasm.catalogue import TYPE_SIZES, ensure_catalogue
+from ezscale.services.resellers.roles import is_owner
 from ezscale.services.tenancy.tenants import TenantInfo
 
 CATEGORIES = list(dict.fromkeys(category for category, _, _ in TYPE_SIZES.values()))
@@ -92,7 +93,7 @@ def list_templates(session: Session) -> list[TemplateRow]:
 def _check_editor(actor: AuthUser, tenant: TenantInfo) -> None:
     if actor.is_admin and tenant.is_house:
         return
-    if actor.role == AuthRole.RESELLER_OWNER and actor.tenant_id == tenant.id and not tenant.is_house:
+    if is_owner(actor, tenant.id) and not tenant.is_house:
         return
     raise DomainError("Only a platform admin or the reseller's owner can edit these workspace templates.")
 

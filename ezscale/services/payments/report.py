@@ -26,7 +26,7 @@ from ezscale.services.analytics.metrics import day_start
 from ezscale.services.analytics.snapshots import reporting_tenants
 from ezscale.services.fx.conversion import convert_back_minor
 from ezscale.services.payments.gateway import LABELS, GatewayName
-from ezscale.services.resellers.roles import Permission, permissions
+from ezscale.services.resellers.roles import may_see_payments
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.settings import get_settings
 
@@ -212,7 +212,7 @@ def reseller_report(
     db: Session, *, actor: AuthUser, tenant: TenantInfo, start: date, end: date
 ) -> PaymentReport:
     """A reseller's own payments, for its owner and billing staff (and platform admins)."""
-    if Permission.MONEY not in permissions(actor, tenant.id):
+    if not may_see_payments(actor, tenant.id):
         raise DomainError("Only the owner and billing staff can see the payments report.")
     return tenant_report(db, tenant=tenant, start=start, end=end)
 

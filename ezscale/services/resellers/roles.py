@@ -54,9 +54,14 @@ def role_rows() -> list[RoleRow]:
     return [RoleRow(role.value, ROLE_LABELS[role], text) for role, text in ROLE_SUMMARY.items()]
 
 
+def is_owner(actor: AuthUser, tenant_id: int) -> bool:
+    """Whether `actor` is the owner of this very tenant."""
+    return actor.role == AuthRole.RESELLER_OWNER and actor.tenant_id == tenant_id
+
+
 def require_owner(actor: AuthUser, tenant_id: int, action: str) -> None:
     """Refuse unless `actor` is the owner of this very tenant."""
-    if actor.role != AuthRole.RESELLER_OWNER or actor.tenant_id != tenant_id:
+    if not is_owner(actor, tenant_id):
         raise DomainError(f"Only the reseller's owner can {action}.")
 
 
@@ -65,6 +70,11 @@ def permissions(actor: AuthUser, tenant_id: int) -> frozenset[Permission]:
     if actor.role != AuthRole.PLATFORM_ADMIN and actor.tenant_id != tenant_id:
         return frozenset()
     return ROLE_PERMISSIONS.get(actor.role, frozenset())  # type: ignore[call-overload]  # str keys match
+
+
+def may_see_payments(actor: AuthUser, tenant_id: int) -> bool:
+    """Whether `actor` may see the payments report of tenant `tenant_id` (owner, billing staff, admins)."""
+    return Permission.MONEY in permissions(actor, tenant_id)
 
 
 def require_permission(actor: AuthUser, tenant_id: int, permission: Permission) -> None:

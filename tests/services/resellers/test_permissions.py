@@ -1,6 +1,7 @@
 """Reseller staff serve customers; only the owner manages staff, domains, branding and what is
 paid to EZSCALE (issue 12, finding 8). Checked in the services and through every such handler
-of the reseller area from a staff session; a suspended reseller's brand assets are not served."""
+of the reseller area from a staff session; the menu leaves out the pages a role may not open;
+a suspended reseller's brand assets are not served."""
 
 import base64
 import io
@@ -28,7 +29,9 @@ from ezscale.services.tenancy.tenants import TenantInfo, suspend_tenant, tenant_
 from ezscale.settings import get_settings
 from ezscale.state.reseller import ResellerDomainsState
 from ezscale.state.reseller_branding import BrandingEditorState
+from ezscale.state.reseller_gateways import ResellerGatewaysState
 from ezscale.state.reseller_overview import ResellerOverviewState
+from ezscale.state.reseller_payment_report import ResellerPaymentReportState
 from ezscale.state.reseller_staff import ResellerStaffState
 from tests.actors import owner, staff
 from tests.factories import LONG_AGO, backdate
@@ -150,6 +153,36 @@ def test_every_owner_handler_refuses_a_staff_session(acme, central, clock):
     with tenant_session(acme) as db:
         assert db.get(User, other_id).is_active
         assert db.exec(select(User).where(User.email == "new@acme.test")).first() is None
+
+
+@pytest.mark.parametrize("role", [Role.RESELLER_OWNER, Role.RESELLER_BILLING, Role.RESELLER_STAFF])
+def test_the_menu_leaves_out_exactly_the_pages_the_role_may_not_open(acme, clock, role):
+    with tenant_session(acme) as db:
+        user = User(email=f"{role.value}@acme.test", password_hash="x", role=role, created_at=clock.now())
+        db.add(user)
+        db.commit()
+        token = create_user_session(db, user=user, method="password")
+    host = f"acme.{get_settings().platform_domain}:3000"
+    report = page_state(
+        ResellerPaymentReportState, host=host, token=token, path=routes.RESELLER_PAYMENT_REPORT
+    )
+    call(report, "load")
+    gateways = page_state(ResellerGatewaysState, host=host, token=token, path=routes.RESELLER_GATEWAYS)
+    call(gateways, "load")
+    refused = {
+        routes.RESELLER_PAYMENT_REPORT: "Only the owner and billing staff" in report.error,
+        routes.RESELLER_GATEWAYS: gateways.denied,
+    }
+    overview = page_state(ResellerOverviewState, host=host, token=token, path=routes.RESELLER)
+    call(overview, "load")
+    assert overview.role == role.value
+    assert set(overview.closed) == {route for route, no in refused.items() if no}
+    expected = {
+        Role.RESELLER_OWNER: set(),
+        Role.RESELLER_BILLING: {routes.RESELLER_GATEWAYS},
+        Role.RESELLER_STAFF: {routes.RESELLER_GATEWAYS, routes.RESELLER_PAYMENT_REPORT},  # support
+    }
+    assert set(overview.closed) == expected[role]
 
 
 def test_a_suspended_resellers_brand_assets_are_not_served(acme, central):
