@@ -425,3 +425,21 @@ def test_two_clicks_on_refund_in_the_customer_record_refund_once(
     assert [r["amount"] for r in refunds] == [1000]
     with tenant_session(tenant) as db:
         assert db.get(Payment, payment_id).refunded_minor == 1000
+
+
+def test_a_refused_payment_account_setting_says_why_and_saves_nothing(central, make_tenant, clock):
+    from ezscale.models.tenant import Role
+    from ezscale.state.reseller_gateways import ResellerGatewaysState
+    from tests.state_harness import call, page_state
+
+    tenant = TenantInfo.of(make_tenant("acme"))
+    host = f"acme.{get_settings().platform_domain}:3000"
+    token = _session_of(tenant, "owner@acme.test", Role.RESELLER_OWNER, clock)
+    page = page_state(ResellerGatewaysState, host=host, token=token, path="/reseller/gateways")
+    call(page, "load")
+    form = {"gateway": "btcpay", "api_base": "https://10.0.0.5", "api_key": "k", "store_id": "s"}
+    assert call(page, "save", form) is None  # no "Saved."
+    assert "BTCPay" in page.error
+    assert call(page, "switch", "btcpay", True) is None
+    assert "Enter the Bitcoin (BTCPay) API address" in page.error
+    assert central.exec(select(func.count()).select_from(GatewayAccount)).one() == 0
