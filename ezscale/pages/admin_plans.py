@@ -3,11 +3,11 @@
 import reflex as rx
 
 from ezscale import routes
+from ezscale.components.currency_prices import price_table, rounding_dropdown
 from ezscale.components.forms import dropdown
 from ezscale.components.layout import Area, area_page
 from ezscale.services.catalogue.plans import PlanRow
-from ezscale.services.catalogue.view import CurrencyPriceRow
-from ezscale.state.admin_plans import INTERVALS, ROUNDING_RULES, SERVICE_TYPES
+from ezscale.state.admin_plans import INTERVALS, SERVICE_TYPES
 from ezscale.state.admin_plans import AdminCurrenciesState as C
 from ezscale.state.admin_plans import AdminPlansState as S
 from ezscale.state.admin_plans import AdminWholesaleState as W
@@ -150,39 +150,6 @@ def _wholesale() -> rx.Component:
     )
 
 
-_ROUNDING_LABELS = {
-    "minor": "To the cent (half-up)",
-    "whole": "Up to a whole unit",
-    "ninety_nine": "Up to .99",
-}
-
-
-def _currency_price_row(p: CurrencyPriceRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(p.plan, rx.text(p.code, size="1", color_scheme="gray")),
-        rx.table.cell(p.currency),
-        rx.table.cell(
-            p.price,
-            " ",
-            rx.cond(p.fixed, rx.badge("fixed"), rx.badge("converted", color_scheme="gray")),
-        ),
-        rx.table.cell(
-            rx.input(
-                value=p.draft,
-                placeholder="blank: convert",
-                on_change=lambda v: C.set_price_draft(p.key, v),
-                id="currency-price-" + p.key,
-                size="1",
-                width="120px",
-            )
-        ),
-        rx.table.cell(
-            rx.button("Save", size="1", on_click=C.save_price(p.key), id="currency-price-save-" + p.key)
-        ),
-        data_currency_price=p.key,
-    )
-
-
 def _currencies() -> rx.Component:
     return rx.vstack(
         rx.heading("Currencies", size="5"),
@@ -204,12 +171,7 @@ def _currencies() -> rx.Component:
             ),
             rx.vstack(
                 rx.text("Rounding of converted prices", size="1", color_scheme="gray"),
-                dropdown(
-                    *[rx.el.option(_ROUNDING_LABELS[r], value=r) for r in ROUNDING_RULES],
-                    value=C.rounding,
-                    on_change=C.set_rounding,
-                    id="currencies-rounding",
-                ),
+                rounding_dropdown(C),
                 spacing="1",
             ),
             rx.button("Save currencies", on_click=C.save_settings, id="currencies-save"),
@@ -217,23 +179,8 @@ def _currencies() -> rx.Component:
             gap="3",
             align="end",
         ),
-        rx.cond(
-            C.prices.length() > 0,
-            rx.box(
-                _table(
-                    ["Plan", "Currency", "Price now", "Fixed price", ""],
-                    C.prices,
-                    _currency_price_row,
-                    "currency-prices-table",
-                ),
-                overflow_x="auto",
-                width="100%",
-            ),
-            rx.text(
-                "No plan is sold in another currency yet: enable one above to sell in it.",
-                size="2",
-                id="currency-prices-empty",
-            ),
+        price_table(
+            C, codes=True, empty="No plan is sold in another currency yet: enable one above to sell in it."
         ),
         width="100%",
         spacing="3",

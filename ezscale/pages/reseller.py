@@ -4,10 +4,11 @@ import reflex as rx
 
 from ezscale import routes
 from ezscale.components.confirm import confirm
-from ezscale.components.forms import dropdown, error_callout
+from ezscale.components.currency_prices import price_table, rounding_dropdown
+from ezscale.components.forms import error_callout
 from ezscale.components.layout import Area, area_page
 from ezscale.components.template_editor import template_editor
-from ezscale.services.catalogue.view import CurrencyPriceRow, ResellerPlanRow
+from ezscale.services.catalogue.view import ResellerPlanRow
 from ezscale.services.tenancy.domains import DomainRow
 from ezscale.state.reseller import (
     ResellerCurrenciesState,
@@ -203,34 +204,6 @@ def _add_plan() -> rx.Component:
     )
 
 
-def _currency_price_row(p: CurrencyPriceRow) -> rx.Component:
-    C = ResellerCurrenciesState
-    return rx.table.row(
-        rx.table.cell(p.plan),
-        rx.table.cell(p.currency),
-        rx.table.cell(
-            p.price,
-            " ",
-            rx.cond(p.fixed, rx.badge("fixed"), rx.badge("converted", color_scheme="gray")),
-        ),
-        rx.table.cell(p.wholesale),
-        rx.table.cell(
-            rx.input(
-                value=p.draft,
-                placeholder="blank: convert",
-                on_change=lambda v: C.set_draft(p.key, v),
-                id="currency-price-" + p.key,
-                size="1",
-                width="120px",
-            )
-        ),
-        rx.table.cell(
-            rx.button("Save", size="1", on_click=C.save_price(p.key), id="currency-price-save-" + p.key)
-        ),
-        data_currency_price=p.key,
-    )
-
-
 def _currencies() -> rx.Component:
     C = ResellerCurrenciesState
     return rx.card(
@@ -251,40 +224,13 @@ def _currencies() -> rx.Component:
                     id="currencies-enabled",
                     width="240px",
                 ),
-                dropdown(
-                    rx.el.option("To the cent (half-up)", value="minor"),
-                    rx.el.option("Up to a whole unit", value="whole"),
-                    rx.el.option("Up to .99", value="ninety_nine"),
-                    value=C.rounding,
-                    on_change=C.set_rounding,
-                    id="currencies-rounding",
-                ),
+                rounding_dropdown(C),
                 rx.button("Save currencies", on_click=C.save_settings, id="currencies-save"),
                 wrap="wrap",
                 gap="3",
                 align="center",
             ),
-            rx.cond(
-                C.prices.length() > 0,
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                *[
-                                    rx.table.column_header_cell(h)
-                                    for h in ("Plan", "Currency", "Price now", "Wholesale", "Fixed price", "")
-                                ]
-                            )
-                        ),
-                        rx.table.body(rx.foreach(C.prices, _currency_price_row)),
-                        size="1",
-                        width="100%",
-                        id="currency-prices-table",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
-                ),
-            ),
+            price_table(C, wholesale=True),
             spacing="2",
             width="100%",
         ),

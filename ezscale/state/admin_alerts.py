@@ -55,7 +55,7 @@ class AdminAlertsState(AdminState):
             self.error = "The threshold is a whole number."
             return None
         switches = {name: bool(self.switches.get(name)) for name in _SWITCHES}
-        ip = self.router.session.client_ip or ""
+        ip = self._ip()
 
         def run() -> None:
             with central_session() as central:

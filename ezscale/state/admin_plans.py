@@ -6,7 +6,6 @@ import reflex as rx
 
 from ezscale.db import central_session
 from ezscale.errors import DomainError
-from ezscale.models.fx import RoundingRule
 from ezscale.models.tenant import BillingInterval, ServiceType
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.catalogue.plans import (
@@ -14,19 +13,16 @@ from ezscale.services.catalogue.plans import (
     PlanRow,
     create_plan,
     list_plans,
-    set_currency_price,
     set_wholesale_price,
     update_plan,
 )
 from ezscale.services.catalogue.view import (
-    CurrencyPriceRow,
     ResellerOption,
-    currency_price_rows,
     reseller_options,
 )
-from ezscale.services.fx.currencies import tenant_currencies, update_currencies
-from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_info, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.state.admin import AdminState
+from ezscale.state.currency_prices import CurrencyPricesMixin
 from ezscale.state.messages import attempt, parse_id
 
 SERVICE_TYPES = [t.value for t in ServiceType]
@@ -53,13 +49,6 @@ class AdminPlansState(AdminState):
     form_active: bool = True
     editing: str = ""  # id of the plan in the form; "" for a new plan
     error: str = ""
-
-    def _house(self) -> tuple[AuthUser, TenantInfo] | None:
-        admin = self._admin()
-        if admin is None:
-            self.error = "Not allowed."
-            return None
-        return admin, tenant_info(admin.tenant_id)
 
     def _refresh(self, house: TenantInfo) -> None:
         with tenant_session(house) as session:
@@ -102,7 +91,7 @@ class AdminPlansState(AdminState):
             return None
         admin, house = found
         form = PlanForm(**{f: self.form.get(f, "") for f in _TEXT_FIELDS}, active=self.form_active)
-        ip = self.router.session.client_ip or ""
+        ip = self._ip()
         editing = self.editing
 
         def run() -> str:
@@ -176,7 +165,7 @@ class AdminWholesaleState(AdminState):
         row = next((r for r in self.rows if r.id == plan_id), None)
         if row is None:
             return None
-        ip = self.router.session.client_ip or ""
+        ip = self._ip()
 
         def run() -> str:
             tenant = self._reseller_info()
@@ -199,32 +188,11 @@ class AdminWholesaleState(AdminState):
         return rx.toast.success(f"{name}: wholesale price saved.")
 
 
-ROUNDING_RULES = [r.value for r in RoundingRule]
-
-
-class AdminCurrenciesState(AdminState):
+class AdminCurrenciesState(CurrencyPricesMixin, AdminState):
     """The house storefront's currencies (enabled, rounding rule) and plans' prices in them."""
 
-    base: str = ""
-    enabled: str = ""
-    rounding: str = RoundingRule.MINOR.value
-    # One row per plan and other currency: its price now, and a draft fixed price.
-    prices: list[CurrencyPriceRow] = []
-    error: str = ""
-
-    def _house(self) -> tuple[AuthUser, TenantInfo] | None:
-        admin = self._admin()
-        if admin is None:
-            self.error = "Not allowed."
-            return None
-        return admin, tenant_info(admin.tenant_id)
-
-    def _refresh(self, house: TenantInfo) -> None:
-        with tenant_session(house) as session:
-            settings = tenant_currencies(session)
-            self.base, self.enabled = settings.base, " ".join(settings.enabled)
-            self.rounding = settings.rounding.value
-            self.prices = currency_price_rows(session)
+    def _who(self) -> tuple[AuthUser, TenantInfo] | None:
+        return self._house()
 
     @rx.event
     def load(self):
@@ -232,65 +200,3 @@ class AdminCurrenciesState(AdminState):
         if allowed and (found := self._house()):
             self._refresh(found[1])
         return redirect
-
-    @rx.event
-    def set_enabled(self, value: str):
-        self.enabled = value
-
-    @rx.event
-    def set_rounding(self, value: str):
-        self.rounding = value
-
-    @rx.event
-    def set_price_draft(self, key: str, value: str):
-        self.prices = [replace(r, draft=value) if r.key == key else r for r in self.prices]
-
-    @rx.event
-    def save_settings(self):
-        if (found := self._house()) is None:
-            return None
-        admin, house = found
-        ip = self.router.session.client_ip or ""
-
-        enabled, rounding = self.enabled, self.rounding
-
-        def run() -> None:
-            with tenant_session(house) as session:
-                update_currencies(
-                    session, actor=admin, tenant=house, enabled=enabled, rounding=rounding, ip=ip
-                )
-
-        _, self.error = attempt(run)
-        if self.error:
-            return None
-        self._refresh(house)
-        return rx.toast.success("Currencies saved.")
-
-    @rx.event
-    def save_price(self, key: str):
-        if (found := self._house()) is None:
-            return None
-        admin, house = found
-        row = next((r for r in self.prices if r.key == key), None)
-        if row is None:
-            return None
-        ip = self.router.session.client_ip or ""
-        plan_id, _, currency = key.partition(":")
-
-        def run() -> None:
-            with tenant_session(house) as session:
-                set_currency_price(
-                    session,
-                    actor=admin,
-                    tenant=house,
-                    plan_id=parse_id(plan_id, "plan"),
-                    currency=currency,
-                    price=row.draft,
-                    ip=ip,
-                )
-
-        _, self.error = attempt(run)
-        if self.error:
-            return None
-        self._refresh(house)
-        return rx.toast.success(f"{row.plan}: {currency} price saved.")

@@ -40,7 +40,7 @@ class AdminResellersState(AdminState):
         if admin is None:
             self.error = "Not allowed."
             return False
-        ip = self.router.session.client_ip or ""
+        ip = self._ip()
 
         def run() -> None:
             with central_session() as session:

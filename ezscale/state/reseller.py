@@ -8,16 +8,13 @@ import reflex as rx
 from ezscale.db import central_session
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.catalogue.offers import add_offer
-from ezscale.services.catalogue.plans import PlanForm, set_currency_price, update_plan
+from ezscale.services.catalogue.plans import PlanForm, update_plan
 from ezscale.services.catalogue.view import (
-    CurrencyPriceRow,
     OfferRow,
     ResellerPlanRow,
-    currency_price_rows,
     offer_rows,
     reseller_plan_rows,
 )
-from ezscale.services.fx.currencies import tenant_currencies, update_currencies
 from ezscale.services.tenancy.domains import (
     DomainRow,
     add_domain,
@@ -29,6 +26,7 @@ from ezscale.services.tenancy.domains import (
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.admin_templates import TemplateEditor
 from ezscale.state.auth import AuthState
+from ezscale.state.currency_prices import CurrencyPricesMixin
 from ezscale.state.messages import attempt, parse_id
 
 _PLAN_FIELDS = ("name", "description", "price", "setup_fee", "trial_days", "sort_order")
@@ -55,9 +53,6 @@ class ResellerState(AuthState):
             return redirect, None
         owner = self._owner()
         return None, owner[1] if owner else None
-
-    def _ip(self) -> str:
-        return self.router.session.client_ip or ""
 
 
 class ResellerDomainsState(ResellerState):
@@ -230,19 +225,12 @@ class ResellerPlansState(ResellerState):
         return rx.toast.success(f"{name}: saved.")
 
 
-class ResellerCurrenciesState(ResellerState):
+class ResellerCurrenciesState(CurrencyPricesMixin, ResellerState):
     """The owner's currencies (enabled, rounding) and fixed prices of its plans in them, each
     at least the wholesale price at today's rate."""
 
-    enabled: str = ""
-    rounding: str = "minor"
-    prices: list[CurrencyPriceRow] = []  # one per plan and other currency, with a draft price
-
-    def _refresh(self, tenant: TenantInfo) -> None:
-        with tenant_session(tenant) as session:
-            settings = tenant_currencies(session)
-            self.enabled, self.rounding = " ".join(settings.enabled), settings.rounding.value
-            self.prices = currency_price_rows(session)
+    def _who(self) -> tuple[AuthUser, TenantInfo] | None:
+        return self._owner()
 
     @rx.event
     def load(self):
@@ -250,66 +238,6 @@ class ResellerCurrenciesState(ResellerState):
         if tenant is not None:
             self._refresh(tenant)
         return redirect
-
-    @rx.event
-    def set_enabled(self, value: str):
-        self.enabled = value[:200]
-
-    @rx.event
-    def set_rounding(self, value: str):
-        self.rounding = value[:20]
-
-    @rx.event
-    def set_draft(self, key: str, value: str):
-        self.prices = [replace(r, draft=value[:20]) if r.key == key else r for r in self.prices]
-
-    @rx.event
-    def save_settings(self):
-        if (owner := self._owner()) is None:
-            return None
-        user, tenant = owner
-        enabled, rounding, ip = self.enabled, self.rounding, self._ip()
-
-        def run() -> None:
-            with tenant_session(tenant) as session:
-                update_currencies(
-                    session, actor=user, tenant=tenant, enabled=enabled, rounding=rounding, ip=ip
-                )
-
-        _, self.error = attempt(run)
-        if self.error:
-            return None
-        self._refresh(tenant)
-        return rx.toast.success("Currencies saved.")
-
-    @rx.event
-    def save_price(self, key: str):
-        if (owner := self._owner()) is None:
-            return None
-        user, tenant = owner
-        row = next((r for r in self.prices if r.key == key), None)
-        if row is None:
-            return None
-        plan_id, _, currency = key.partition(":")
-        ip = self._ip()
-
-        def run() -> None:
-            with tenant_session(tenant) as session:
-                set_currency_price(
-                    session,
-                    actor=user,
-                    tenant=tenant,
-                    plan_id=parse_id(plan_id, "plan"),
-                    currency=currency,
-                    price=row.draft,
-                    ip=ip,
-                )
-
-        _, self.error = attempt(run)
-        if self.error:
-            return None
-        self._refresh(tenant)
-        return rx.toast.success(f"{row.plan}: {currency} price saved.")
 
 
 class ResellerTemplatesState(TemplateEditor, ResellerState):

@@ -49,7 +49,7 @@ def test_plans_wholesale_and_currency_rows(central, make_tenant, clock, rates_st
     prices = page_state(AdminCurrenciesState, host="localhost", token=token, path="/admin/plans")
     call(prices, "load")
     key = next(r.key for r in prices.prices if r.code == "vps-2")
-    call(prices, "set_price_draft", key, "14.00")
+    call(prices, "set_draft", key, "14.00")
     call(prices, "save_price", key)
     assert prices.error == ""
     fixed = next(r for r in prices.prices if r.key == key)
