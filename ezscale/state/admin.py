@@ -1,5 +1,7 @@
 """Admin area state: the shared guard of every platform admin page."""
 
+from typing import TYPE_CHECKING
+
 from ezscale.services.accounts.sessions import AuthUser
 from ezscale.services.tenancy.tenants import TenantInfo, tenant_info
 from ezscale.state.auth import AuthState
@@ -8,7 +10,8 @@ from ezscale.state.auth import AuthState
 class AdminState(AuthState):
     """Base of every admin state; the role-guard test finds admin states by this base."""
 
-    error: str = ""
+    if TYPE_CHECKING:
+        error: str  # each admin state has its own (a var here would be one for them all)
 
     def _admin_guard(self) -> tuple[object, bool]:
         """For on_load: the redirect to return (if any), and whether the page may load its data."""

@@ -12,6 +12,8 @@ from ezscale.state.gateway_accounts import GatewayAccountsMixin
 
 
 class AdminGatewaysState(GatewayAccountsMixin, AdminState):
+    error: str = ""
+
     def _who(self) -> tuple[AuthUser, TenantInfo] | None:
         return self._house()
 

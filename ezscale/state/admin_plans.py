@@ -191,6 +191,8 @@ class AdminWholesaleState(AdminState):
 class AdminCurrenciesState(CurrencyPricesMixin, AdminState):
     """The house storefront's currencies (enabled, rounding rule) and plans' prices in them."""
 
+    error: str = ""
+
     def _who(self) -> tuple[AuthUser, TenantInfo] | None:
         return self._house()
 

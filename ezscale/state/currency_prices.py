@@ -4,6 +4,7 @@ mixin: each area's state says who changes which tenant's currencies (`_who`); th
 what that actor may do."""
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import reflex as rx
 
@@ -24,7 +25,8 @@ class CurrencyPricesMixin(rx.State, mixin=True):
     rounding: str = RoundingRule.MINOR.value
     # One row per plan and other currency: its price now, and a draft fixed price.
     prices: list[CurrencyPriceRow] = []
-    error: str = ""
+    if TYPE_CHECKING:
+        error: str  # the area state's (the reseller area's one message, shown on the page)
 
     def _who(self) -> tuple[AuthUser, TenantInfo] | None:
         """Who changes which tenant's currencies (None, with `error` saying why: not allowed)."""

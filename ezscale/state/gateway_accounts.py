@@ -3,6 +3,8 @@ back), shared by the admin area (the house site) and the reseller area (the owne
 as a Reflex state mixin: each area's state says who sets up which tenant's accounts (`_who`) and
 through which service (`_store`)."""
 
+from typing import TYPE_CHECKING
+
 import reflex as rx
 from sqlmodel import Session
 
@@ -18,7 +20,8 @@ class GatewayAccountsMixin(rx.State, mixin=True):
     values: dict[str, str] = {}
     enabled: dict[str, bool] = {}
     secrets_set: dict[str, bool] = {}
-    error: str = ""
+    if TYPE_CHECKING:
+        error: str  # the area state's (the reseller area's one message, shown on the page)
 
     def _who(self) -> tuple[AuthUser, TenantInfo] | None:
         """Who sets up which tenant's accounts (None, with `error` saying why: not allowed)."""

@@ -124,6 +124,10 @@ def test_the_plans_page_edits_typed_rows_and_saves_one_keeping_the_others_drafts
     call(prices, "set_enabled", "USD EUR")
     call(prices, "save_settings")
     key = next(r.key for r in prices.prices if r.code == "vps-2")
+    call(prices, "set_draft", key, "0.01")  # below the wholesale price at today's rate
+    assert call(prices, "save_price", key) is None
+    assert "wholesale" in prices.error
+    assert prices.parent_state.error == prices.error  # the area's one message, shown over the page
     call(prices, "set_draft", key, "20.00")
     assert next(r for r in prices.prices if r.key == key).draft == "20.00"
     call(prices, "save_price", key)
