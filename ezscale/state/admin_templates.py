@@ -16,7 +16,7 @@ from ezscale.services.kasm.templates import (
     list_templates,
     update_template,
 )
-from ezscale.services.tenancy.tenants import TenantInfo, tenant_info, tenant_session
+from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from ezscale.state.admin import AdminState
 from ezscale.state.messages import attempt, parse_id
 
@@ -119,11 +119,7 @@ class AdminTemplatesState(TemplateEditor, AdminState):
     error: str = ""
 
     def _editor(self) -> tuple[AuthUser, TenantInfo] | None:
-        admin = self._admin()
-        if admin is None:
-            self.error = "Not allowed."
-            return None
-        return admin, tenant_info(admin.tenant_id)
+        return self._house()
 
     @rx.event
     def load(self):
