@@ -3,45 +3,15 @@
 import reflex as rx
 
 from ezscale import routes
-from ezscale.components.empty import empty_state, list_or_empty
+from ezscale.components.customer_search import customer_search
 from ezscale.components.layout import Area, area_page
-from ezscale.components.tables import cell_table
 from ezscale.state.admin_customers import AdminCustomersState as S
 
 
 @area_page(Area.ADMIN, route=routes.ADMIN_CUSTOMERS, title="Customers", on_load=S.load, denied=S.denied)
 def search_page() -> rx.Component:
-    form = rx.form(
-        rx.hstack(
-            rx.input(
-                value=S.query,
-                on_change=S.set_query,
-                placeholder="E-mail, name or company",
-                id="customer-query",
-            ),
-            rx.button("Search", type="submit", id="customer-search"),
-        ),
-        on_submit=lambda _: S.search(),
+    return customer_search(
+        S,
+        tenant_column=True,
+        nobody_yet="No customers yet: they appear here once they sign up on any storefront.",
     )
-    results = cell_table(
-        ["Tenant", "Customer", "Company", "Country", "Joined", "Status"],
-        S.results,
-        lambda r: [
-            rx.table.cell(r.tenant),
-            rx.table.cell(rx.link(r.email, href=r.href), rx.text(r.name, size="1")),
-            rx.table.cell(r.company),
-            rx.table.cell(r.country),
-            rx.table.cell(r.joined),
-            rx.table.cell(rx.badge(r.status)),
-        ],
-        "customer-results",
-    )
-    empty = empty_state(
-        rx.cond(
-            S.searched_for != "",
-            "No customer matches “" + S.searched_for + "”. Try part of an e-mail, a name or a company.",
-            "No customers yet: they appear here once they sign up on any storefront.",
-        ),
-        empty_id="no-customers",
-    )
-    return rx.vstack(form, list_or_empty(S.results, results, empty), width="100%")
