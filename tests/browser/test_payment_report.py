@@ -1,7 +1,7 @@
 """Browser: the payments report as a reseller's owner and as a platform admin (lines per gateway
-and currency, totals, the CSV link, the empty state), and a storefront visitor picking a
-currency (prices change, sign-up preselects it) — at 390 px and 1366 px, without sideways
-scrolling."""
+and currency, totals, the CSV link, the empty state; support staff get no link to it), and a
+storefront visitor picking a currency (prices change, sign-up preselects it) — at 390 px and
+1366 px, without sideways scrolling."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
-from ezscale import clock
+from ezscale import clock, routes
 from ezscale.db import central_session
 from ezscale.models.billing import Payment, PaymentStatus
 from ezscale.models.central import PlatformAdmin
@@ -23,7 +23,7 @@ from ezscale.services.fx.feed import Published
 from ezscale.services.tenancy.tenants import TenantInfo, create_tenant, find_tenant, tenant_session
 from ezscale.state.auth import SESSION_COOKIE
 from tests.actors import admin
-from tests.browser.conftest import open_site
+from tests.browser.conftest import member_session, open_site, page_as
 
 pytestmark = pytest.mark.browser
 
@@ -96,10 +96,21 @@ def _fits(page: Page, width: int) -> None:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_payment_reports_and_the_currency_picker(live_app, browser: Browser, width):
     owner_token, admin_token, tenant_id = _seed(live_app)
+    support_token = member_session(live_app, "support@pr.test", Role.RESELLER_STAFF, tenant=SLUG)
+    report_link = f'#site-nav a[href="{routes.RESELLER_PAYMENT_REPORT}"]'
+
+    page = page_as(browser, live_app, support_token, width=width, host=HOST)
+    try:  # support staff may not see payments: no link to the report in the menu
+        open_site(page, live_app.url(HOST, routes.RESELLER_CUSTOMERS))
+        expect(page.locator(f'#site-nav a[href="{routes.RESELLER_CUSTOMERS}"]')).to_have_count(1)
+        expect(page.locator(report_link)).to_have_count(0)
+    finally:
+        page.context.close()
 
     page = _page(browser, live_app, width, [(HOST, owner_token)])
     try:
         open_site(page, live_app.url(HOST, "/reseller/payment-report"))
+        expect(page.locator(report_link)).to_have_count(1)
         lines = page.locator("#report-lines")
         expect(lines).to_contain_text("PayPal")
         expect(lines).to_contain_text("$12.34")
