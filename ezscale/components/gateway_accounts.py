@@ -6,7 +6,7 @@ import reflex as rx
 
 from ezscale.components.confirm import confirm
 from ezscale.components.forms import error_callout
-from ezscale.services.payments.accounts import FIELDS, SECRET_FIELDS
+from ezscale.services.payments.accounts import FIELD_LABELS, FIELDS, SECRET_FIELDS
 from ezscale.services.payments.gateway import LABELS, GatewayName
 
 
@@ -51,7 +51,7 @@ def gateway_card(
         rx.vstack(
             rx.el.input(type="hidden", name="gateway", value=gateway.value),
             _field(S, gateway, "api_base", api_label),
-            *[_field(S, gateway, name, name.replace("_", " ").capitalize()) for name in FIELDS[gateway]],
+            *[_field(S, gateway, name, FIELD_LABELS[name]) for name in FIELDS[gateway]],
             rx.button("Save", type="submit", id=f"{gateway.value}-save"),
             spacing="2",
             width="100%",
@@ -68,6 +68,15 @@ def gateway_card(
                 align="center",
             ),
             rx.text(note, size="2", color_scheme="gray"),
+            rx.text(
+                "Webhook address: ",
+                rx.code(S.webhook_urls[gateway.value], id=f"{gateway.value}-webhook-url"),
+                size="2",
+                color_scheme="gray",
+                word_break="break-all",
+            )
+            if FIELDS[gateway]
+            else rx.fragment(),
             form if FIELDS[gateway] else rx.fragment(),
             rx.flex(
                 rx.cond(
@@ -81,7 +90,7 @@ def gateway_card(
                     on_click=S.test(gateway.value),
                     id=f"{gateway.value}-test",
                 ),
-                gap="2",
+                spacing="2",
                 wrap="wrap",
             ),
             spacing="3",

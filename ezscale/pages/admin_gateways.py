@@ -10,10 +10,11 @@ from ezscale.state.admin_gateways import AdminGatewaysState as S
 
 _NOTES = {
     GatewayName.STRIPE: "Cards, with the platform's Stripe keys from the environment.",
-    GatewayName.PAYPAL: "PayPal checkout and saved PayPal for renewals (REST app credentials; the webhook id "
-    "of this site's webhook, /webhooks/paypal/<site id>).",
+    GatewayName.PAYPAL: "PayPal checkout and saved PayPal for renewals (REST app credentials; the id of "
+    "the webhook to the address below).",
     GatewayName.BTCPAY: "Bitcoin through your BTCPay Server store (Greenfield API key with invoice "
-    "permissions; the webhook secret of /webhooks/btcpay/<site id>).",
+    "permissions; the secret of its webhook "
+    "to the address below).",
 }
 _OFF = "Customers can no longer choose it; saved PayPal wallets are not charged while it is off."
 

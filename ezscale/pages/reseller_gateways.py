@@ -10,9 +10,10 @@ from ezscale.state.reseller_gateways import ResellerGatewaysState as S
 
 _NOTES = {
     GatewayName.PAYPAL: "Your PayPal REST app (client id and secret) and the id of your webhook to "
-    "/webhooks/paypal/<site id>.",
+    "the address below.",
     GatewayName.BTCPAY: "Your BTCPay Server store: its https address, a Greenfield API key with invoice "
-    "permissions and the webhook secret of /webhooks/btcpay/<site id>.",
+    "permissions and the secret of its webhook "
+    "to the address below.",
 }
 
 
@@ -21,7 +22,15 @@ def _stripe() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading("Card payments (Stripe)", size="4"),
-                rx.badge(S.stripe_state, id="stripe-connect-state"),
+                rx.badge(
+                    rx.match(
+                        S.stripe_state, ("connected", "Connected"), ("pending", "Onboarding"), "Not connected"
+                    ),
+                    color_scheme=rx.match(
+                        S.stripe_state, ("connected", "green"), ("pending", "amber"), "gray"
+                    ),
+                    id="stripe-connect-state",
+                ),
                 align="center",
             ),
             rx.text(S.stripe_text, size="2", id="stripe-connect-text"),

@@ -20,6 +20,7 @@ class GatewayAccountsMixin(rx.State, mixin=True):
     values: dict[str, str] = {}
     enabled: dict[str, bool] = {}
     secrets_set: dict[str, bool] = {}
+    webhook_urls: dict[str, str] = {}  # gateway → where it must send this tenant's webhooks
     if TYPE_CHECKING:
         error: str  # the area state's (the reseller area's one message, shown on the page)
 
@@ -44,6 +45,7 @@ class GatewayAccountsMixin(rx.State, mixin=True):
             values.update({f"{view.gateway}.{k}": v for k, v in view.public.items()})
             secrets.update({f"{view.gateway}.{k}": True for k in view.secrets_set})
         self.values, self.secrets_set = values, secrets
+        self.webhook_urls = {name: accounts.webhook_url(name, tenant.id) for name in accounts.FIELDS}
         self.enabled = {view.gateway: view.enabled for view in views}
 
     def _configure(self, gateway: str, enabled: bool, form: dict | None) -> bool:

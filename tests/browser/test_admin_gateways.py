@@ -1,5 +1,5 @@
 """Browser: the admin sets up BTCPay for the house site on a phone-wide screen: credentials
-saved (the secret never shown back), switched on, connection tested, switched off after
+saved (the secret never shown back), its webhook address shown, switched on, connection tested, switched off after
 confirming."""
 
 import pytest
@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from ezscale import clock
 from ezscale.db import central_session
-from ezscale.models.central import PlatformAdmin
+from ezscale.models.central import PlatformAdmin, Tenant
 from ezscale.services.accounts.sessions import create_admin_session
 from ezscale.simulators import btcpay
 from tests.browser.conftest import open_site
@@ -24,11 +24,15 @@ def test_admin_switches_btcpay_on_and_off(live_app, browser: Browser):
         central.add(admin)
         central.commit()
         token = create_admin_session(central, admin=admin, method="password+totp")
+        house_id = central.exec(select(Tenant.id).where(Tenant.is_house)).one()
     context = browser.new_context(viewport={"width": 390, "height": 844})
     context.add_cookies([{"name": "ezscale_session", "value": token, "url": live_app.url("localhost")}])
     page = context.new_page()
     try:
         open_site(page, live_app.url("localhost", "/admin/gateways"))
+        # The webhook address to give BTCPay: the house site's own, from configuration.
+        hook = live_app.url("localhost", f"/webhooks/btcpay/{house_id}")
+        expect(page.locator("#btcpay-webhook-url")).to_have_text(hook)
         card = page.locator("#gateway-btcpay")
         page.locator("#btcpay-on").click()  # no credentials yet: refused, says what is missing
         expect(page.locator("#gateways-error")).to_contain_text("Enter the Bitcoin (BTCPay) API address")

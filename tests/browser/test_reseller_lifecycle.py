@@ -158,12 +158,12 @@ def test_reseller_launch_from_invitation_to_a_partly_refunded_customer(
         open_site(owner, live_app.url(host, "/reseller"))
         expect(owner.locator("#payments-notice")).to_be_visible()
         open_site(owner, live_app.url(host, "/reseller/gateways"))
-        expect(owner.locator("#stripe-connect-state")).to_have_text("not_connected")
+        expect(owner.locator("#stripe-connect-state")).to_have_text("Not connected")
         owner.locator("#connect-stripe").click()
         owner.wait_for_url(re.compile(r"/connect/onboarding/acct_"))
         owner.locator("#agree").click()  # Stripe's onboarding (the simulator's page)
         owner.wait_for_url(re.compile(rf"^http://{re.escape(host)}:\d+/reseller/gateways/?\?connected=1$"))
-        expect(owner.locator("#stripe-connect-state")).to_have_text("connected")
+        expect(owner.locator("#stripe-connect-state")).to_have_text("Connected")
 
         # A plan of its own, put on sale.
         open_site(owner, live_app.url(host, "/reseller/plans"))

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
-from ezscale import clock
+from ezscale import clock, routes
 from ezscale.db import central_session
 from ezscale.errors import DomainError
 from ezscale.models.payments import GatewayAccount
@@ -26,7 +26,7 @@ from ezscale.services.payments.gateway import LABELS, Gateway, GatewayName
 from ezscale.services.payments.paypal import PayPalGateway
 from ezscale.services.payments.paypal_client import Credentials as PayPalCredentials
 from ezscale.services.payments.paypal_client import PayPalClient
-from ezscale.services.tenancy.tenants import TenantInfo
+from ezscale.services.tenancy.tenants import TenantInfo, site_url
 from ezscale.settings import get_settings
 
 # The credential fields of each gateway; the secret ones are never shown back.
@@ -36,8 +36,23 @@ FIELDS: dict[str, tuple[str, ...]] = {
     GatewayName.BTCPAY: ("api_key", "store_id", "webhook_secret"),
 }
 SECRET_FIELDS = {"secret", "api_key", "webhook_secret"}
+FIELD_LABELS = {
+    "client_id": "Client ID",
+    "secret": "Secret",
+    "webhook_id": "Webhook ID",
+    "api_key": "API key",
+    "store_id": "Store ID",
+    "webhook_secret": "Webhook secret",
+}
 # How long a gateway call may take before it counts as lost (and is retried with its key).
 TIMEOUT_SECONDS = 10.0
+
+
+def webhook_url(gateway: str, tenant_id: int) -> str:
+    """The address to give the gateway for this tenant's webhooks (on the platform's own host)."""
+    return site_url(get_settings().platform_domain) + routes.gateway_webhook_path(gateway, tenant_id)
+
+
 DEFAULT_BASES = {GatewayName.PAYPAL: "https://api-m.sandbox.paypal.com", GatewayName.BTCPAY: ""}
 
 
