@@ -1,6 +1,7 @@
 """Refund caps: card refunds and credit notes on one invoice never give back more than was paid,
-in either order and when they race (real processes, on SQLite and on PostgreSQL); a refund sent
-again after its reply was lost is refunded once at Stripe."""
+in either order and when they race (real processes, on SQLite and on PostgreSQL); one refund
+form sent twice at once is one refund; a refund sent again after its reply was lost is refunded
+once at Stripe."""
 
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from sqlmodel import func, select
 
 from ezscale.errors import DomainError
-from ezscale.models.billing import Payment, PaymentStatus
+from ezscale.models.billing import Payment, PaymentStatus, RefundRequest
 from ezscale.models.tenant import CreditEntry, Invoice, InvoiceKind, InvoiceStatus
 from ezscale.services.billing import invoices, payments
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, gateway
@@ -32,17 +33,21 @@ from ezscale.services.billing import invoices, payments
 from ezscale.errors import DomainError
 from ezscale.services.tenancy.tenants import tenant_info, tenant_session
 
-what, tenant_id, invoice_id, payment_id, amount = sys.argv[1], *map(int, sys.argv[2:])
+what, tenant_id, invoice_id, payment_id, amount = sys.argv[1], *map(int, sys.argv[2:6])
+form = sys.argv[6] if len(sys.argv) > 6 else None  # a refund form's one-time key
 with tenant_session(tenant_info(tenant_id)) as session:
     invoice, payment = session.get(Invoice, invoice_id), session.get(Payment, payment_id)
     print("ready", flush=True)
     sys.stdin.readline()
     try:
+        done = True
         if what == "refund":
-            payments.refund(session, payment=payment, amount_minor=amount, reason="race")
+            done = payments.refund(
+                session, payment=payment, amount_minor=amount, reason="race", request_key=form
+            )
         else:
             invoices.create_credit_note(session, invoice=invoice, amount_minor=amount, reason="race")
-        print("ok", flush=True)
+        print("ok" if done else "done before", flush=True)
     except DomainError:
         print("refused", flush=True)
 """
@@ -107,18 +112,9 @@ def test_credit_note_then_refund_is_capped(paid_invoice):
     assert _given_back(tenant, invoice_id, payment_id) == (0, 0, PAID)
 
 
-@pytest.mark.parametrize(
-    "race",
-    [
-        (("refund", PAID), ("note", PAID)),
-        (("note", PAID), ("refund", PAID)),
-        (("refund", 1000), ("refund", 1000)),
-        (("note", 1000), ("note", 1000)),
-        (("refund", 1000), ("note", 1000), ("refund", 1000), ("note", 1000)),
-    ],
-    ids=["refund-vs-note", "note-vs-refund", "two-refunds", "two-notes", "four-mixed"],
-)
-def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_invoice, race):
+def _race(paid_invoice, race, *, form: tuple[str, ...] = ()) -> list[str]:
+    """Run the corrections in `race` (what, amount) in their own processes, all released at
+    once; `form` adds a refund form's key to each. Returns each one's outcome."""
     tenant, invoice_id, payment_id = paid_invoice
     workers = [
         subprocess.Popen(
@@ -131,6 +127,7 @@ def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_inv
                 str(invoice_id),
                 str(payment_id),
                 str(amount),
+                *form,
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -145,10 +142,41 @@ def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_inv
         worker.stdin.flush()
     outcomes = [worker.communicate(timeout=120)[0].strip() for worker in workers]
     assert all(w.returncode == 0 for w in workers), outcomes
+    return outcomes
+
+
+@pytest.mark.parametrize(
+    "race",
+    [
+        (("refund", PAID), ("note", PAID)),
+        (("note", PAID), ("refund", PAID)),
+        (("refund", 1000), ("refund", 1000)),
+        (("note", 1000), ("note", 1000)),
+        (("refund", 1000), ("note", 1000), ("refund", 1000), ("note", 1000)),
+    ],
+    ids=["refund-vs-note", "note-vs-refund", "two-refunds", "two-notes", "four-mixed"],
+)
+def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_invoice, race):
+    tenant, invoice_id, payment_id = paid_invoice
+    outcomes = _race(paid_invoice, race)
     refunded, at_stripe, noted = _given_back(tenant, invoice_id, payment_id)
     done = [amount for (what, amount), outcome in zip(race, outcomes, strict=True) if outcome == "ok"]
     assert outcomes.count("ok") == 1 and len(done) == 1, outcomes
     assert refunded == at_stripe and refunded + noted == done[0] <= PAID
+
+
+def test_one_refund_form_sent_twice_at_once_is_one_refund(paid_invoice):
+    """Two processes send the same refund form (one key) at once, and both refunds would fit:
+    one refund at Stripe and one record; the other finds it done. A new form refunds again."""
+    tenant, invoice_id, payment_id = paid_invoice
+    outcomes = _race(paid_invoice, (("refund", 500), ("refund", 500)), form=("form-key-one-0001",))
+    assert sorted(outcomes) == ["done before", "ok"]
+    assert _given_back(tenant, invoice_id, payment_id) == (500, 500, 0)
+    with tenant_db(tenant) as session:
+        [form] = session.exec(select(RefundRequest)).all()
+        assert (form.key, form.payment_id, form.amount_minor) == ("form-key-one-0001", payment_id, 500)
+    assert _race(paid_invoice, (("refund", 500),), form=("form-key-two-0002",)) == ["ok"]
+    assert _given_back(tenant, invoice_id, payment_id) == (1000, 1000, 0)
 
 
 class _LosesRefundReplies(BaseHTTPRequestHandler):
