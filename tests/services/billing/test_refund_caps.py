@@ -5,10 +5,8 @@ once at Stripe."""
 
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-import httpx
 import pytest
 from sqlmodel import func, select
 
@@ -20,6 +18,7 @@ from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, 
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 from tests.factories import add_card, add_customer, on_account, tenant_db
+from tests.services.billing.support import answer, relay, stripe_proxy
 
 PAID = 1500
 
@@ -188,9 +187,7 @@ class _LosesRefundReplies(BaseHTTPRequestHandler):
     seen: list[tuple[str, str]] = []  # (Idempotency-Key, Idempotent-Replayed) of each refund
 
     def _forward(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        reply = httpx.request(self.command, self.upstream + self.path, headers=headers, content=body)
+        reply = relay(self, self.upstream)
         if self.command == "POST" and self.path == "/v1/refunds":
             self.seen.append(
                 (self.headers.get("Idempotency-Key", ""), reply.headers.get("Idempotent-Replayed", ""))
@@ -199,11 +196,7 @@ class _LosesRefundReplies(BaseHTTPRequestHandler):
                 type(self).lose -= 1
                 self.close_connection = True  # refunded at Stripe; the reply is lost
                 return
-        self.send_response(reply.status_code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply.content)))
-        self.end_headers()
-        self.wfile.write(reply.content)
+        answer(self, reply.status_code, reply.content)
 
     do_GET = do_POST = do_DELETE = _forward
 
@@ -215,15 +208,8 @@ class _LosesRefundReplies(BaseHTTPRequestHandler):
 def lossy_stripe(stripe_env, monkeypatch):
     """Point the billing services at the lossy proxy; yields its handler class (set `lose`)."""
     _LosesRefundReplies.upstream, _LosesRefundReplies.lose, _LosesRefundReplies.seen = stripe_env, 0, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _LosesRefundReplies)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{server.server_port}")
-    get_settings.cache_clear()
-    yield _LosesRefundReplies
-    server.shutdown()
-    server.server_close()
-    monkeypatch.setenv("STRIPE_API_BASE", stripe_env)
-    get_settings.cache_clear()
+    with stripe_proxy(_LosesRefundReplies, monkeypatch):
+        yield _LosesRefundReplies
 
 
 def test_a_refund_whose_reply_was_lost_is_retried_and_refunded_once(paid_invoice, lossy_stripe):
