@@ -232,13 +232,14 @@ def removal(session: Session, service: Service) -> Removal:
     if service.status is not ServiceStatus.TERMINATED:
         return Removal.NONE
     job = session.exec(
-        select(ProvisioningJob.status)
+        select(ProvisioningJob)
         .where(ProvisioningJob.service_id == service.id, ProvisioningJob.action == JobAction.TERMINATE)
         .order_by(col(ProvisioningJob.id).desc())
     ).first()
     if job is None:
         return Removal.NONE
-    return {JobStatus.DONE: Removal.REMOVED, JobStatus.FAILED: Removal.FAILED}.get(job, Removal.REMOVING)
+    done = {JobStatus.DONE: Removal.REMOVED, JobStatus.FAILED: Removal.FAILED}
+    return done.get(job.status, Removal.REMOVING)
 
 
 _POWER = {
