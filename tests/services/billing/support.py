@@ -49,6 +49,25 @@ def answer(handler: BaseHTTPRequestHandler, status: int, content: bytes) -> None
     handler.wfile.write(content)
 
 
+class StripeProxy(BaseHTTPRequestHandler):
+    """A loopback proxy to the Stripe simulator at `upstream`; a test's subclass changes what
+    `forward` does to some requests (serve it with `stripe_proxy`)."""
+
+    upstream = ""
+
+    def forward(self) -> None:
+        reply = relay(self, self.upstream)
+        answer(self, reply.status_code, reply.content)
+
+    def do_GET(self) -> None:
+        self.forward()
+
+    do_POST = do_DELETE = do_GET
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
 @contextmanager
 def stripe_proxy(handler: type[BaseHTTPRequestHandler], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Serve `handler` on loopback and point the billing services at it, for the block."""

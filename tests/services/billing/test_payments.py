@@ -1,7 +1,6 @@
 """Payments against localstripe: cards by SetupIntent, off-session charges, declines, refunds."""
 
 import json
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from sqlmodel import select
@@ -13,7 +12,7 @@ from ezscale.services.billing import credits, invoices, payments
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.factories import add_card, add_customer, on_account, tenant_db
-from tests.services.billing.support import answer, relay, stripe_proxy
+from tests.services.billing.support import StripeProxy, answer, stripe_proxy
 
 DECLINED_ON_CHARGE = "4000000000000341"
 
@@ -133,15 +132,14 @@ def test_interrupted_attempt_resumes_without_second_charge(make_tenant, clock, s
         assert session.exec(select(Payment)).one().status is PaymentStatus.SUCCEEDED
 
 
-class _FlakyStripe(BaseHTTPRequestHandler):
+class _FlakyStripe(StripeProxy):
     """A loopback proxy to localstripe that answers the first charge attempts with 429 and 500,
     then forwards; it records the idempotency key of every charge request it sees."""
 
-    upstream = ""
     failures: list[int] = []
     keys: list[str] = []
 
-    def _forward(self) -> None:
+    def forward(self) -> None:
         if self.command == "POST" and self.path == "/v1/payment_intents":
             self.keys.append(self.headers.get("Idempotency-Key", ""))
             if self.failures:
@@ -149,13 +147,7 @@ class _FlakyStripe(BaseHTTPRequestHandler):
                 error = {"error": {"message": "slow down", "type": "api_error"}}
                 answer(self, self.failures.pop(0), json.dumps(error).encode())
                 return
-        reply = relay(self, self.upstream)
-        answer(self, reply.status_code, reply.content)
-
-    do_GET = do_POST = do_DELETE = _forward
-
-    def log_message(self, *_args) -> None:
-        pass
+        super().forward()
 
 
 def test_rate_limits_and_server_errors_are_retried_with_the_same_key(

@@ -5,7 +5,6 @@ once at Stripe."""
 
 import subprocess
 import sys
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from sqlmodel import func, select
@@ -18,7 +17,7 @@ from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, 
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 from tests.factories import add_card, add_customer, on_account, tenant_db
-from tests.services.billing.support import answer, relay, stripe_proxy
+from tests.services.billing.support import StripeProxy, answer, relay, stripe_proxy
 
 PAID = 1500
 
@@ -178,15 +177,14 @@ def test_one_refund_form_sent_twice_at_once_is_one_refund(paid_invoice):
     assert _given_back(tenant, invoice_id, payment_id) == (1000, 1000, 0)
 
 
-class _LosesRefundReplies(BaseHTTPRequestHandler):
+class _LosesRefundReplies(StripeProxy):
     """A loopback proxy to the Stripe simulator: every refund request reaches it, but the first
     `lose` replies never come back (the connection drops, as after a network failure)."""
 
-    upstream = ""
     lose = 0
     seen: list[tuple[str, str]] = []  # (Idempotency-Key, Idempotent-Replayed) of each refund
 
-    def _forward(self) -> None:
+    def forward(self) -> None:
         reply = relay(self, self.upstream)
         if self.command == "POST" and self.path == "/v1/refunds":
             self.seen.append(
@@ -197,11 +195,6 @@ class _LosesRefundReplies(BaseHTTPRequestHandler):
                 self.close_connection = True  # refunded at Stripe; the reply is lost
                 return
         answer(self, reply.status_code, reply.content)
-
-    do_GET = do_POST = do_DELETE = _forward
-
-    def log_message(self, *_args) -> None:
-        pass
 
 
 @pytest.fixture

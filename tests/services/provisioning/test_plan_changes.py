@@ -4,7 +4,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from sqlmodel import select
@@ -23,7 +22,7 @@ from ezscale.services.provisioning.plan_change_view import PlanChoiceRow, plan_c
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.actors import audit_trail
 from tests.factories import add_card, add_customer, plan, tenant_db
-from tests.services.billing.support import answer, relay, stripe_proxy
+from tests.services.billing.support import StripeProxy, stripe_proxy
 
 
 @pytest.fixture(autouse=True)
@@ -279,25 +278,18 @@ def test_a_change_from_a_stale_copy_does_not_credit_twice(make_tenant, clock):
         assert [e.amount_minor for e in entries] == [750 - 300]  # VPS 2's unused half, less VPS 1's
 
 
-class _HoldsCharges(BaseHTTPRequestHandler):
+class _HoldsCharges(StripeProxy):
     """A loopback proxy to the Stripe simulator that holds each card charge until `go` is set:
     meanwhile the plan change that sent it is in progress."""
 
-    upstream = ""
     charging = threading.Event()
     go = threading.Event()
 
-    def _forward(self) -> None:
+    def forward(self) -> None:
         if self.command == "POST" and self.path == "/v1/payment_intents":
             self.charging.set()
             self.go.wait(timeout=60)
-        reply = relay(self, self.upstream)
-        answer(self, reply.status_code, reply.content)
-
-    do_GET = do_POST = do_DELETE = _forward
-
-    def log_message(self, *_args) -> None:
-        pass
+        super().forward()
 
 
 def test_a_second_plan_change_while_the_first_is_being_paid_is_refused_plainly(
