@@ -135,6 +135,19 @@ class Payment(TenantModel, table=True):
     stripe_account_id: str | None = Field(default=None, max_length=64)
 
 
+class RefundRequest(TenantModel, table=True):
+    """One refund form sent by staff: its one-time key (unique) makes the same form sent twice,
+    from two tabs or a double click, one refund."""
+
+    __tablename__ = "refund_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)
+    payment_id: int = Field(foreign_key="payments.id", index=True)
+    amount_minor: int
+    created_at: datetime = utc_field()
+
+
 class BillingLease(TenantModel, table=True):
     """Who runs a tenant's billing run of a kind now, until when (renewed while it works)."""
 

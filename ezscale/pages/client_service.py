@@ -24,6 +24,20 @@ def _has(capability: str) -> rx.Var:
     return P.capabilities.contains(capability)
 
 
+def _removal() -> rx.Component:
+    """How far a terminated service's removal from its panel got, updated live."""
+    return rx.match(
+        P.removal,
+        (
+            "removing",
+            rx.hstack(rx.spinner(size="1"), rx.text("Removing from the panel…"), id="service-removal"),
+        ),
+        ("removed", rx.text("Removed from the panel.", id="service-removal")),
+        ("failed", rx.text("Removal is being retried; our team has been alerted.", id="service-removal")),
+        rx.fragment(),
+    )
+
+
 def _status() -> rx.Component:
     return rx.match(
         P.status,
@@ -67,8 +81,8 @@ def _status() -> rx.Component:
         (
             "terminated",
             rx.callout(
-                rx.text("Terminated (", P.status_reason, "): the service is removed from its server."),
-                color_scheme="gray",
+                rx.vstack(rx.text("Terminated (", P.status_reason, ")."), _removal(), spacing="1"),
+                color_scheme=rx.cond(P.removal == "failed", "orange", "gray"),
                 id="service-state-note",
             ),
         ),

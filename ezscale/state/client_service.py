@@ -1,6 +1,7 @@
 """The customer's page of one service: details, access, power, reinstall, usage, plan change and
 cancellation. Panel calls run off the event loop (background events); a background watch re-reads
-the service's status every two seconds so a finished build or a suspension shows without reload."""
+the service's status every two seconds so a finished build, a suspension or a cancelled service's
+removal from its panel shows without reload."""
 
 import asyncio
 from collections.abc import Callable
@@ -94,7 +95,8 @@ class ServiceState(AuthState):
                     status = self._in(
                         lambda db, t, u, sid: view.service_status(db, user_id=u.id, service_id=sid)
                     )
-                    if status and (status[0], status[1]) != (self.page.status, self.page.status_reason):
+                    shown_status = (self.page.status, self.page.status_reason, self.page.removal)
+                    if status and status != shown_status:
                         self._refresh()
         finally:
             async with self:

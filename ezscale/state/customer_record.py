@@ -2,6 +2,7 @@
 customer) and the reseller area (its own customers only) as a Reflex state mixin: each area's
 state says who acts on which tenant (`_who`), the services check what that role may do."""
 
+import secrets
 from functools import partial
 
 import reflex as rx
@@ -43,6 +44,7 @@ _FORM = (
 
 class CustomerRecordMixin(rx.State, mixin=True):
     _customer_id: int = 0
+    _refund_key: str = ""  # the refund form's one-time key: new each time the form is shown empty
     profile: ProfileView = ProfileView()
     services: list[RecordServiceRow] = []
     invoices: list[RecordInvoiceRow] = []
@@ -67,7 +69,7 @@ class CustomerRecordMixin(rx.State, mixin=True):
                 raise DomainError("Not allowed.")
             self._customer_id = int(user_id)
             self._refresh(who)
-            self.error = ""
+            self.error, self._refund_key = "", secrets.token_urlsafe(16)
         except (ValueError, DomainError):
             self.profile, self.can, self.error = ProfileView(), [], "No such customer."
 
@@ -106,7 +108,7 @@ class CustomerRecordMixin(rx.State, mixin=True):
         outcome, self.error = attempt(act)
         if self.error or outcome is None:
             return None
-        self.form = {}
+        self.form, self._refund_key = {}, secrets.token_urlsafe(16)
         result, tenant = outcome
         if run is actions.impersonate:
             return rx.redirect(impersonation_link(tenant, str(result)))
@@ -146,6 +148,7 @@ class CustomerRecordMixin(rx.State, mixin=True):
             payment_id=lambda _currency: parse_id(payment_id, "payment"),
             amount_minor=amount,
             reason=reason,
+            request_key=self._refund_key,
         )
 
     @rx.event

@@ -1,6 +1,6 @@
 """Browser: the admin sets up BTCPay for the house site on a phone-wide screen: credentials
-saved (the secret never shown back), its webhook address shown, switched on, connection tested, switched off after
-confirming."""
+saved (the secret never shown back), its webhook address shown, switched on, connection tested,
+switched off after confirming."""
 
 import pytest
 from playwright.sync_api import Browser, expect

@@ -2,12 +2,13 @@
 hosting on Enhance, dedicated server on SynergyCP): order on the storefront → paid from credit →
 provisioning → active without a reload → power actions with their confirmation → OS reinstall
 (where the module has it) → a suspension that reaches the panel and is lifted → an upgrade whose
-prorated quote matches a hand computation → cancel at period end, then now.
+prorated quote matches a hand computation → cancel at period end, then now, the page following
+the removal from the panel (retried for the VPS) without a reload.
 
 One app, one frontend build and one Celery worker serve all four cases; each product's
 simulator runs in this process (the demo's panel is pointed at it) so the test reads the
-panel's own state. Screenshots of each active service page at 1366 and 390 px go to
-$EZSCALE_SCREENSHOTS (default: the test's tmp dir)."""
+panel's own state. Screenshots of each active service page, and of the cancelled one while and
+after it is removed, at 1366 and 390 px go to $EZSCALE_SCREENSHOTS (default: the test's tmp dir)."""
 
 import os
 import re
@@ -449,11 +450,24 @@ def test_order_to_cancel(
     confirm_with(page, "#cancel-at-end")
     expect(page.locator("#cancels-at")).to_be_visible()
     assert line.record(sim, service_id) is not None, "cancelling at period end keeps it on the panel"
+    if product == "vps":  # the panel refuses the first two removals: the page says it is under way
+        sim.inject("DELETE /servers/{id}", *["500"] * 6)  # three calls per attempt
     confirm_with(page, "#cancel-now")
     expect(page.locator("#service-status")).to_have_text("terminated")
     expect(page.locator("#service-state-note")).to_have_count(1)
-    expect(page.locator("#service-state-note")).to_have_text(
-        "Terminated (cancelled): the service is removed from its server."
-    )
+    expect(page.locator("#service-state-note")).to_contain_text("Terminated (cancelled).")
     expect(page.locator("#service-message")).to_have_count(0)  # said once, by the note
+    removal = page.locator("#service-removal")
+    if product == "vps":
+        expect(removal).to_have_text("Removing from the panel…")
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            fits(page)
+            page.screenshot(path=shots(tmp_path) / f"service-{product}-removing-{width}.png", full_page=True)
+        page.set_viewport_size({"width": 1366, "height": 900})
     eventually(lambda: line.record(sim, service_id) is None, "removed from the panel")
+    expect(removal).to_have_text("Removed from the panel.")  # pushed by the page's watch, no reload
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        fits(page)
+        page.screenshot(path=shots(tmp_path) / f"service-{product}-removed-{width}.png", full_page=True)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select, update
 from ezscale import clock, routes
 from ezscale.db import central_session
 from ezscale.errors import DomainError, NotFound
-from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, StripeCustomer
+from ezscale.models.billing import Payment, PaymentMethod, PaymentStatus, RefundRequest, StripeCustomer
 from ezscale.models.tenant import CreditKind, Invoice, InvoiceKind, InvoiceStatus, User
 from ezscale.models.types import existing, row_id
 from ezscale.money import Money
@@ -614,13 +614,16 @@ def refund(
     reason: str,
     gw: StripeGateway | None = None,
     tenant: TenantInfo | None = None,
-) -> Payment:
+    request_key: str | None = None,
+) -> bool:
     """Refund (part of) a card payment at Stripe (invoice corrections themselves are credit notes).
 
     Under a lock on the invoice (or on the payment, for a top-up), read fresh: a refund never
     takes the payment, nor the invoice's refunds and credit notes together, past what was paid.
-    The Stripe key names the payment intent and the refunded total before this refund, so a
-    retry after a lost reply is the same refund at Stripe."""
+    The gateway's key names the payment and either the refund form's one-time `request_key` or
+    the refunded total before this refund, so a retry after a lost reply is the same refund at
+    the gateway. With `request_key`, the form is recorded (`RefundRequest`, unique): the same
+    form sent again, even at the same time, changes nothing. Returns whether this call refunded."""
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise DomainError("Refund between 0 and what is left of the payment.")
     if payment.invoice_id is not None:
@@ -631,6 +634,9 @@ def refund(
         payment = locks.lock_held(session, Payment, row_id(payment))
         room = amount_minor
     try:
+        if request_key is not None and _form_refunded(session, request_key, payment, amount_minor):
+            session.commit()
+            return False
         intent = payment.stripe_payment_intent_id if payment.gateway == GatewayName.STRIPE else None
         if payment.status is not PaymentStatus.SUCCEEDED or not (intent or payment.gateway_ref):
             raise DomainError("Only succeeded card payments can be refunded.")
@@ -639,28 +645,47 @@ def refund(
         if amount_minor > room:
             raise DomainError("Credit notes and refunds on this invoice would exceed what was paid.")
         before = payment.refunded_minor
+        nth = request_key or str(before)
         key = None
         if intent:
             (gw or gateway()).on_account(payment.stripe_account_id).refund(
                 payment_intent_id=intent,
                 amount_minor=amount_minor,
-                idempotency_key=f"refund:{intent}:{before}:{amount_minor}",
+                idempotency_key=f"refund:{intent}:{nth}:{amount_minor}",
             )
         else:
-            key = _gateway_refund(tenant, payment=payment, amount_minor=amount_minor, before=before)
+            key = _gateway_refund(tenant, payment=payment, amount_minor=amount_minor, nth=nth)
     except BaseException:
         session.rollback()
         raise
+    if request_key is not None:
+        session.add(
+            RefundRequest(
+                key=request_key, payment_id=row_id(payment), amount_minor=amount_minor, created_at=clock.now()
+            )
+        )
     record_refund(
         session, payment=payment, refunded_total_minor=before + amount_minor, reason=reason, key=key
     )
     session.commit()
-    return payment
+    return True
 
 
-def _gateway_refund(tenant: TenantInfo | None, *, payment: Payment, amount_minor: int, before: int) -> str:
-    """Refund at the payment's own gateway (PayPal, BTCPay); returns the key that marks this
-    refund done, so the gateway's webhook about it changes nothing more."""
+def _form_refunded(session: Session, request_key: str, payment: Payment, amount_minor: int) -> bool:
+    """Whether the refund form with this key was already carried out (for this payment and
+    amount; the key of another refund is refused)."""
+    done = session.exec(select(RefundRequest).where(RefundRequest.key == request_key)).first()
+    if done is None:
+        return False
+    if (done.payment_id, done.amount_minor) != (payment.id, amount_minor):
+        raise DomainError("This refund form was already used: reload the page to refund again.")
+    return True
+
+
+def _gateway_refund(tenant: TenantInfo | None, *, payment: Payment, amount_minor: int, nth: str) -> str:
+    """Refund at the payment's own gateway (PayPal, BTCPay); `nth` tells this refund of the
+    payment from others (see `refund`). Returns the key that marks this refund done, so the
+    gateway's webhook about it changes nothing more."""
     from ezscale.services.payments import accounts
 
     if tenant is None:
@@ -670,7 +695,7 @@ def _gateway_refund(tenant: TenantInfo | None, *, payment: Payment, amount_minor
     refund_id = accounts.adapter(tenant, payment.gateway, require_enabled=False).refund(
         payment_ref=payment.gateway_ref,
         amount=Money(amount_minor, payment.currency),
-        idempotency_key=f"refund:{payment.gateway}:{payment.gateway_ref}:{before}:{amount_minor}",
+        idempotency_key=f"refund:{payment.gateway}:{payment.gateway_ref}:{nth}:{amount_minor}",
     )
     return refund_key(payment.gateway, refund_id)
 

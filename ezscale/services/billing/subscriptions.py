@@ -8,6 +8,7 @@ from sqlmodel import Session, col, or_, select, update
 
 from ezscale import clock
 from ezscale.errors import DomainError, NotFound
+from ezscale.models.billing import Payment, PaymentStatus
 from ezscale.models.tenant import (
     BillingInterval,
     CreditKind,
@@ -21,7 +22,7 @@ from ezscale.models.tenant import (
     User,
 )
 from ezscale.models.types import existing, row_id
-from ezscale.services.billing import credits, invoices, locks, renewal_changes, timeline
+from ezscale.services.billing import credits, invoices, locks, payments, renewal_changes, timeline
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.proration import (
     latest_anchor,
@@ -37,6 +38,7 @@ from ezscale.services.fx.rates import RateTable, current_table
 
 ORDER_KEY_PREFIX = "order:"  # billing key of a subscription's first invoice: order:<subscription id>
 PLAN_CHANGE_KEY_PREFIX = "plan-change:"  # plan-change:<subscription id>:<n>, a plan change's invoice
+PLAN_CHANGE_IN_PROGRESS = "A plan change for this service is already in progress; try again in a minute."
 
 
 def orderable_plan(session: Session, plan_id: int) -> Plan:
@@ -256,6 +258,24 @@ def _unpaid_plan_change(session: Session, subscription: Subscription) -> Invoice
     ).first()
 
 
+def refuse_while_changing(session: Session, *, subscription: Subscription) -> None:
+    """Refuse (DomainError, nothing changed) while an earlier plan change of the subscription is
+    still collecting its invoice: not yet tried, or a charge of it running (both within a charge
+    attempt's lease, so a change whose request died is not "in progress" for ever)."""
+    unpaid = _unpaid_plan_change(session, subscription)
+    if unpaid is None:
+        return
+    recent = clock.now() - payments.ATTEMPT_LEASE
+    running = select(Payment.id).where(
+        Payment.invoice_id == unpaid.id,
+        Payment.status == PaymentStatus.PENDING,
+        col(Payment.updated_at) > recent,
+    )
+    untried = unpaid.attempt_count == 0 and unpaid.issued_at is not None and unpaid.issued_at > recent
+    if untried or session.exec(running).first() is not None:
+        raise DomainError(PLAN_CHANGE_IN_PROGRESS)
+
+
 def _plan_change_key(session: Session, subscription: Subscription) -> str:
     prefix = f"{PLAN_CHANGE_KEY_PREFIX}{subscription.id}:"
     made = session.exec(select(Invoice.id).where(col(Invoice.billing_key).startswith(prefix))).all()
@@ -266,10 +286,12 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     """Switch plan now: credit for the unused part of the old plan, charge for the new one, both
     to the second (`plan_change_split`). A net charge is invoiced; a net credit goes to the
     account credit ledger. Refused while an earlier change's invoice is unpaid: the time on the
-    plan it bought is not the customer's to be credited until it is paid. The subscription is
-    locked and read fresh first, so two changes at once (or one from a stale page) cannot both
-    credit the same unused time."""
+    plan it bought is not the customer's to be credited until it is paid; while that change is
+    still collecting its invoice, the refusal says it is in progress. The subscription is locked
+    and read fresh first, so two changes at once (or one from a stale page) cannot both credit the
+    same unused time."""
     subscription = locks.lock_held(session, Subscription, row_id(subscription))
+    refuse_while_changing(session, subscription=subscription)
     split = plan_change_split(session, subscription=subscription, plan_id=plan_id)
     unpaid = _unpaid_plan_change(session, subscription)
     if unpaid is not None:

@@ -137,19 +137,32 @@ def refund(
     payment_id: int,
     amount_minor: int,
     reason: str,
+    request_key: str,
     ip: str = "",
 ) -> None:
     """Refund (part of) a payment at the gateway that took it (Stripe, PayPal, BTCPay); an
-    invoice correction is a credit note instead."""
+    invoice correction is a credit note instead. `request_key` is the refund form's one-time
+    key: the same form sent twice (two tabs, a double click) refunds once."""
     require_permission(actor, tenant.id, Permission.MONEY)
     if not reason.strip():
         raise DomainError("Say why the payment is refunded.")
+    if not 16 <= len(request_key) <= 64:
+        raise DomainError("Reload the page to refund.")
     with tenant_session(tenant) as db:
         payment = db.get(Payment, payment_id)
         if payment is None or payment.user_id != user_id:
             raise NotFound("No such payment for this customer.")
-        payments.refund(db, payment=payment, amount_minor=amount_minor, reason=reason.strip(), tenant=tenant)
+        refunded = payments.refund(
+            db,
+            payment=payment,
+            amount_minor=amount_minor,
+            reason=reason.strip(),
+            tenant=tenant,
+            request_key=request_key,
+        )
         gateway = payment.gateway
+    if not refunded:
+        return  # the same form sent again: refunded and audited once
     after = {
         "payment": payment_id,
         "gateway": gateway,

@@ -131,14 +131,16 @@ def change_plan(
 ) -> str:
     """Switch the service's plan now and collect the difference (credit first, then the default
     card); returns what happened, for the page. Refused, changing nothing, when a charge is due
-    and neither credit nor a card can pay it. The panel follows once the change is paid."""
+    and neither credit nor a card can pay it, or while an earlier change is still being paid
+    (whatever plan this one asks for). The panel follows once the change is paid."""
     service = owned_service(session, user_id=actor.id, service_id=service_id)
+    sub = live_subscription(session, service=service)
+    subscriptions.refuse_while_changing(session, subscription=sub)
     offer = quote(session, user_id=actor.id, service_id=service_id, plan_id=plan_id)
     if offer.net_minor > 0:
         balance = credits.balance_minor(session, user_id=actor.id, currency=offer.currency)
         if balance < offer.net_minor and payments.default_card(session, user_id=actor.id) is None:
             raise DomainError("Add a card or account credit first: this change is paid when it is made.")
-    sub = live_subscription(session, service=service)
     invoice = subscriptions.change_plan(session, subscription=sub, plan_id=plan_id)
     record_audit(
         actor=actor,

@@ -3,13 +3,14 @@ the customer's service page (the admin's capacity rows are `stock.capacity_view`
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
 from ezscale import clock, routes
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
-from ezscale.models.provisioning import ProvisioningJob
+from ezscale.models.provisioning import JobAction, JobStatus, ProvisioningJob
 from ezscale.models.tenant import (
     BillingInterval,
     Invoice,
@@ -213,6 +214,32 @@ class ServicePage:
     cancels_at: str
     period_end: str
     queued: bool
+    removal: str  # a `Removal`: how far removing a terminated service from its panel got
+
+
+class Removal(StrEnum):
+    """How far a terminated service's removal from its panel got, from its last termination job
+    (NONE: nothing to remove, it never reached a panel)."""
+
+    NONE = ""
+    REMOVING = "removing"  # queued, running or waiting to retry after the panel did not answer
+    REMOVED = "removed"
+    FAILED = "failed"  # given up: the admins were alerted, staff retry it
+
+
+def removal(session: Session, service: Service) -> Removal:
+    """How far the removal of the service from its panel got (NONE unless it is terminated)."""
+    if service.status is not ServiceStatus.TERMINATED:
+        return Removal.NONE
+    job = session.exec(
+        select(ProvisioningJob)
+        .where(ProvisioningJob.service_id == service.id, ProvisioningJob.action == JobAction.TERMINATE)
+        .order_by(col(ProvisioningJob.id).desc())
+    ).first()
+    if job is None:
+        return Removal.NONE
+    done = {JobStatus.DONE: Removal.REMOVED, JobStatus.FAILED: Removal.FAILED}
+    return done.get(job.status, Removal.REMOVING)
 
 
 _POWER = {
@@ -268,13 +295,15 @@ def service_page(session: Session, *, user_id: int, service_id: int) -> ServiceP
             select(ProvisioningJob.id).where(ProvisioningJob.key == provision_key(service_id))
         ).first()
         is not None,
+        removal=removal(session, service).value,
     )
 
 
-def service_status(session: Session, *, user_id: int, service_id: int) -> tuple[str, str]:
-    """(status, reason) of one of the customer's services: the cheap read the live page polls."""
+def service_status(session: Session, *, user_id: int, service_id: int) -> tuple[str, str, str]:
+    """(status, reason, removal) of one of the customer's services: the cheap read the live page
+    polls."""
     service = owned_service(session, user_id=user_id, service_id=service_id)
-    return service.status.value, service.status_reason
+    return service.status.value, service.status_reason, removal(session, service).value
 
 
 @dataclass(frozen=True)

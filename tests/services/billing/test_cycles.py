@@ -15,7 +15,7 @@ from ezscale.models.tenant import (
     InvoiceStatus,
     SubscriptionStatus,
 )
-from ezscale.services.billing import credits, invoices, runs, subscriptions
+from ezscale.services.billing import credits, invoices, payments, runs, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.billing.usage_charges import record_usage_charge
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -79,6 +79,9 @@ def test_upgrade_and_downgrade_prorate(make_tenant, clock):
         clock.set(datetime(2026, 11, 16, 0, 0, tzinfo=UTC))  # half of the Nov 1 – Dec 1 period left
         up = subscriptions.change_plan(session, subscription=sub, plan_id=plan(session, "vps-2").id)
         assert up.total_minor == 750 - 300  # remaining half of 15.00 minus unused half of 6.00
+        with pytest.raises(DomainError, match="already in progress"):  # its collection is under way
+            subscriptions.change_plan(session, subscription=sub, plan_id=plan(session, "vps-1").id)
+        clock.advance(payments.ATTEMPT_LEASE)  # that change is long over
         with pytest.raises(DomainError, match="for the last plan change first"):  # not paid yet
             subscriptions.change_plan(session, subscription=sub, plan_id=plan(session, "vps-1").id)
         credits.add_entry(

@@ -1,10 +1,7 @@
 """Payments against localstripe: cards by SetupIntent, off-session charges, declines, refunds."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from sqlmodel import select
 
@@ -14,8 +11,8 @@ from ezscale.models.tenant import CreditKind, InvoiceStatus
 from ezscale.services.billing import credits, invoices, payments
 from ezscale.services.billing.stripe_gateway import gateway
 from ezscale.services.tenancy.tenants import TenantInfo
-from ezscale.settings import get_settings
 from tests.factories import add_card, add_customer, on_account, tenant_db
+from tests.services.billing.support import StripeProxy, answer, stripe_proxy
 
 DECLINED_ON_CHARGE = "4000000000000341"
 
@@ -135,38 +132,22 @@ def test_interrupted_attempt_resumes_without_second_charge(make_tenant, clock, s
         assert session.exec(select(Payment)).one().status is PaymentStatus.SUCCEEDED
 
 
-class _FlakyStripe(BaseHTTPRequestHandler):
+class _FlakyStripe(StripeProxy):
     """A loopback proxy to localstripe that answers the first charge attempts with 429 and 500,
     then forwards; it records the idempotency key of every charge request it sees."""
 
-    upstream = ""
     failures: list[int] = []
     keys: list[str] = []
 
-    def _forward(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    def forward(self) -> None:
         if self.command == "POST" and self.path == "/v1/payment_intents":
             self.keys.append(self.headers.get("Idempotency-Key", ""))
             if self.failures:
-                status = self.failures.pop(0)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(
-                    json.dumps({"error": {"message": "slow down", "type": "api_error"}}).encode()
-                )
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                error = {"error": {"message": "slow down", "type": "api_error"}}
+                answer(self, self.failures.pop(0), json.dumps(error).encode())
                 return
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        reply = httpx.request(self.command, self.upstream + self.path, headers=headers, content=body)
-        self.send_response(reply.status_code)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(reply.content)
-
-    do_GET = do_POST = do_DELETE = _forward
-
-    def log_message(self, *_args) -> None:
-        pass
+        super().forward()
 
 
 def test_rate_limits_and_server_errors_are_retried_with_the_same_key(
@@ -178,14 +159,7 @@ def test_rate_limits_and_server_errors_are_retried_with_the_same_key(
         add_card(session, tenant, user.id)
         invoice = _open_invoice(session, user.id)
         _FlakyStripe.upstream, _FlakyStripe.failures, _FlakyStripe.keys = stripe_env, [429, 500, 429], []
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _FlakyStripe)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{server.server_port}")
-            get_settings.cache_clear()
+        with stripe_proxy(_FlakyStripe, monkeypatch):
             payment = payments.charge_invoice(session, tenant=tenant, invoice=invoice)
-        finally:
-            server.shutdown()
         assert payment.status is PaymentStatus.SUCCEEDED and invoice.status is InvoiceStatus.PAID
         assert len(_FlakyStripe.keys) == 4 and set(_FlakyStripe.keys) == {payment.idempotency_key}

@@ -1,24 +1,23 @@
 """Refund caps: card refunds and credit notes on one invoice never give back more than was paid,
-in either order and when they race (real processes, on SQLite and on PostgreSQL); a refund sent
-again after its reply was lost is refunded once at Stripe."""
+in either order and when they race (real processes, on SQLite and on PostgreSQL); one refund
+form sent twice at once is one refund; a refund sent again after its reply was lost is refunded
+once at Stripe."""
 
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from sqlmodel import func, select
 
 from ezscale.errors import DomainError
-from ezscale.models.billing import Payment, PaymentStatus
+from ezscale.models.billing import Payment, PaymentStatus, RefundRequest
 from ezscale.models.tenant import CreditEntry, Invoice, InvoiceKind, InvoiceStatus
 from ezscale.services.billing import invoices, payments
 from ezscale.services.billing.stripe_gateway import PaymentProviderUnavailable, gateway
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 from tests.factories import add_card, add_customer, on_account, tenant_db
+from tests.services.billing.support import StripeProxy, answer, relay, stripe_proxy
 
 PAID = 1500
 
@@ -32,17 +31,21 @@ from ezscale.services.billing import invoices, payments
 from ezscale.errors import DomainError
 from ezscale.services.tenancy.tenants import tenant_info, tenant_session
 
-what, tenant_id, invoice_id, payment_id, amount = sys.argv[1], *map(int, sys.argv[2:])
+what, tenant_id, invoice_id, payment_id, amount = sys.argv[1], *map(int, sys.argv[2:6])
+form = sys.argv[6] if len(sys.argv) > 6 else None  # a refund form's one-time key
 with tenant_session(tenant_info(tenant_id)) as session:
     invoice, payment = session.get(Invoice, invoice_id), session.get(Payment, payment_id)
     print("ready", flush=True)
     sys.stdin.readline()
     try:
+        done = True
         if what == "refund":
-            payments.refund(session, payment=payment, amount_minor=amount, reason="race")
+            done = payments.refund(
+                session, payment=payment, amount_minor=amount, reason="race", request_key=form
+            )
         else:
             invoices.create_credit_note(session, invoice=invoice, amount_minor=amount, reason="race")
-        print("ok", flush=True)
+        print("ok" if done else "done before", flush=True)
     except DomainError:
         print("refused", flush=True)
 """
@@ -107,18 +110,9 @@ def test_credit_note_then_refund_is_capped(paid_invoice):
     assert _given_back(tenant, invoice_id, payment_id) == (0, 0, PAID)
 
 
-@pytest.mark.parametrize(
-    "race",
-    [
-        (("refund", PAID), ("note", PAID)),
-        (("note", PAID), ("refund", PAID)),
-        (("refund", 1000), ("refund", 1000)),
-        (("note", 1000), ("note", 1000)),
-        (("refund", 1000), ("note", 1000), ("refund", 1000), ("note", 1000)),
-    ],
-    ids=["refund-vs-note", "note-vs-refund", "two-refunds", "two-notes", "four-mixed"],
-)
-def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_invoice, race):
+def _race(paid_invoice, race, *, form: tuple[str, ...] = ()) -> list[str]:
+    """Run the corrections in `race` (what, amount) in their own processes, all released at
+    once; `form` adds a refund form's key to each. Returns each one's outcome."""
     tenant, invoice_id, payment_id = paid_invoice
     workers = [
         subprocess.Popen(
@@ -131,6 +125,7 @@ def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_inv
                 str(invoice_id),
                 str(payment_id),
                 str(amount),
+                *form,
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -145,24 +140,52 @@ def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_inv
         worker.stdin.flush()
     outcomes = [worker.communicate(timeout=120)[0].strip() for worker in workers]
     assert all(w.returncode == 0 for w in workers), outcomes
+    return outcomes
+
+
+@pytest.mark.parametrize(
+    "race",
+    [
+        (("refund", PAID), ("note", PAID)),
+        (("note", PAID), ("refund", PAID)),
+        (("refund", 1000), ("refund", 1000)),
+        (("note", 1000), ("note", 1000)),
+        (("refund", 1000), ("note", 1000), ("refund", 1000), ("note", 1000)),
+    ],
+    ids=["refund-vs-note", "note-vs-refund", "two-refunds", "two-notes", "four-mixed"],
+)
+def test_concurrent_refunds_and_credit_notes_never_exceed_what_was_paid(paid_invoice, race):
+    tenant, invoice_id, payment_id = paid_invoice
+    outcomes = _race(paid_invoice, race)
     refunded, at_stripe, noted = _given_back(tenant, invoice_id, payment_id)
     done = [amount for (what, amount), outcome in zip(race, outcomes, strict=True) if outcome == "ok"]
     assert outcomes.count("ok") == 1 and len(done) == 1, outcomes
     assert refunded == at_stripe and refunded + noted == done[0] <= PAID
 
 
-class _LosesRefundReplies(BaseHTTPRequestHandler):
+def test_one_refund_form_sent_twice_at_once_is_one_refund(paid_invoice):
+    """Two processes send the same refund form (one key) at once, and both refunds would fit:
+    one refund at Stripe and one record; the other finds it done. A new form refunds again."""
+    tenant, invoice_id, payment_id = paid_invoice
+    outcomes = _race(paid_invoice, (("refund", 500), ("refund", 500)), form=("form-key-one-0001",))
+    assert sorted(outcomes) == ["done before", "ok"]
+    assert _given_back(tenant, invoice_id, payment_id) == (500, 500, 0)
+    with tenant_db(tenant) as session:
+        [form] = session.exec(select(RefundRequest)).all()
+        assert (form.key, form.payment_id, form.amount_minor) == ("form-key-one-0001", payment_id, 500)
+    assert _race(paid_invoice, (("refund", 500),), form=("form-key-two-0002",)) == ["ok"]
+    assert _given_back(tenant, invoice_id, payment_id) == (1000, 1000, 0)
+
+
+class _LosesRefundReplies(StripeProxy):
     """A loopback proxy to the Stripe simulator: every refund request reaches it, but the first
     `lose` replies never come back (the connection drops, as after a network failure)."""
 
-    upstream = ""
     lose = 0
     seen: list[tuple[str, str]] = []  # (Idempotency-Key, Idempotent-Replayed) of each refund
 
-    def _forward(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        reply = httpx.request(self.command, self.upstream + self.path, headers=headers, content=body)
+    def forward(self) -> None:
+        reply = relay(self, self.upstream)
         if self.command == "POST" and self.path == "/v1/refunds":
             self.seen.append(
                 (self.headers.get("Idempotency-Key", ""), reply.headers.get("Idempotent-Replayed", ""))
@@ -171,31 +194,15 @@ class _LosesRefundReplies(BaseHTTPRequestHandler):
                 type(self).lose -= 1
                 self.close_connection = True  # refunded at Stripe; the reply is lost
                 return
-        self.send_response(reply.status_code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply.content)))
-        self.end_headers()
-        self.wfile.write(reply.content)
-
-    do_GET = do_POST = do_DELETE = _forward
-
-    def log_message(self, *_args) -> None:
-        pass
+        answer(self, reply.status_code, reply.content)
 
 
 @pytest.fixture
 def lossy_stripe(stripe_env, monkeypatch):
     """Point the billing services at the lossy proxy; yields its handler class (set `lose`)."""
     _LosesRefundReplies.upstream, _LosesRefundReplies.lose, _LosesRefundReplies.seen = stripe_env, 0, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _LosesRefundReplies)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{server.server_port}")
-    get_settings.cache_clear()
-    yield _LosesRefundReplies
-    server.shutdown()
-    server.server_close()
-    monkeypatch.setenv("STRIPE_API_BASE", stripe_env)
-    get_settings.cache_clear()
+    with stripe_proxy(_LosesRefundReplies, monkeypatch):
+        yield _LosesRefundReplies
 
 
 def test_a_refund_whose_reply_was_lost_is_retried_and_refunded_once(paid_invoice, lossy_stripe):

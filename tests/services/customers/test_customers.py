@@ -1,6 +1,8 @@
 """Admin customer management across tenants: search, record and timeline, audited actions."""
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 
@@ -9,6 +11,7 @@ from sqlmodel import select
 
 from ezscale.errors import DomainError, NotFound
 from ezscale.models.auth import AuditEntry
+from ezscale.models.billing import BillingEvent, Payment, RefundRequest
 from ezscale.models.kasm import KasmWorkspace, WorkspaceStatus
 from ezscale.models.tenant import CreditEntry, Invoice, ServiceStatus, User
 from ezscale.services.accounts.sessions import AuthUser, current_user
@@ -21,6 +24,7 @@ from ezscale.services.tenancy.tenants import TenantInfo, tenant_session
 from tests.factories import add_card, add_customer, on_account
 from tests.services.analytics.dataset import build
 
+FORM_A, FORM_B = "refund-form-aaaa", "refund-form-bbbb"  # refund forms' one-time keys
 ADMIN = AuthUser(id=1, tenant_id=1, email="admin@example.test", name="Admin", role="platform_admin")
 
 
@@ -163,18 +167,21 @@ def test_refunding_a_card_payment_is_checked_shown_and_audited(central, make_ten
     with tenant_session(other) as db:
         stranger = add_customer(db).id
     refund = partial(actions.refund, actor=ADMIN, payment_id=payment_id)
-    for tenant_, customer, amount, reason, error in (
-        (tenant, user_id, 1000, "  ", DomainError),  # no reason given
-        (tenant, user_id, 5001, "asked", DomainError),  # more than was paid
-        (tenant, user_id, 0, "asked", DomainError),
-        (tenant, user_id + 1, 1000, "asked", NotFound),  # not this customer's payment
-        (other, stranger, 1000, "asked", NotFound),  # the same id in another tenant
+    for tenant_, customer, amount, reason, key, error in (
+        (tenant, user_id, 1000, "  ", FORM_A, DomainError),  # no reason given
+        (tenant, user_id, 5001, "asked", FORM_A, DomainError),  # more than was paid
+        (tenant, user_id, 0, "asked", FORM_A, DomainError),
+        (tenant, user_id, 1000, "asked", "", DomainError),  # no form key (not sent from the form)
+        (tenant, user_id + 1, 1000, "asked", FORM_A, NotFound),  # not this customer's payment
+        (other, stranger, 1000, "asked", FORM_A, NotFound),  # the same id in another tenant
     ):
         with pytest.raises(error):
-            refund(tenant=tenant_, user_id=customer, amount_minor=amount, reason=reason)
-    refund(tenant=tenant, user_id=user_id, amount_minor=1500, reason="asked")
-    with pytest.raises(DomainError):
-        refund(tenant=tenant, user_id=user_id, amount_minor=3501, reason="again")  # only 3,500 left
+            refund(tenant=tenant_, user_id=customer, amount_minor=amount, reason=reason, request_key=key)
+    refund(tenant=tenant, user_id=user_id, amount_minor=1500, reason="asked", request_key=FORM_A)
+    with pytest.raises(DomainError, match="between 0 and what is left"):  # only 3,500 left
+        refund(tenant=tenant, user_id=user_id, amount_minor=3501, reason="again", request_key=FORM_B)
+    with pytest.raises(DomainError, match="already used"):  # a used form's key, for another refund
+        refund(tenant=tenant, user_id=user_id, amount_minor=1000, reason="again", request_key=FORM_A)
     [row] = record_view(customer_record(central, tenant=tenant, user_id=user_id)).payments
     assert (row.id, row.invoice, row.amount, row.refunded) == (
         payment_id,
@@ -188,3 +195,44 @@ def test_refunding_a_card_payment_is_checked_shown_and_audited(central, make_ten
     assert [r.amount for r in refunds.data] == [1500]
     [entry] = central.exec(select(AuditEntry).where(AuditEntry.action == "customer.refund")).all()
     assert json.loads(entry.after)["amount_minor"] == 1500
+
+
+def test_the_same_refund_form_sent_twice_at_once_refunds_once(central, make_tenant, clock, stripe_env):
+    """Two tabs (or a double click) send one refund form at the same moment, both refunds
+    fitting what was paid: one refund at Stripe, one record, one audit row. A new form (its own
+    key) refunds again."""
+    tenant = TenantInfo.of(make_tenant("twice"))
+    with tenant_session(tenant) as db:
+        user = add_customer(db)
+        add_card(db, tenant, user.id)
+        payment = payments.top_up(db, tenant=tenant, user_id=user.id, amount_minor=5000)
+        user_id, payment_id, intent = user.id, payment.id, payment.stripe_payment_intent_id
+    send = partial(
+        actions.refund, actor=ADMIN, tenant=tenant, user_id=user_id, payment_id=payment_id, reason="asked"
+    )
+    start = threading.Barrier(2)
+
+    def click() -> None:
+        start.wait()
+        send(amount_minor=1000, request_key=FORM_A)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for done in [pool.submit(click) for _ in range(2)]:
+            done.result(timeout=60)  # neither is refused: the second finds the form carried out
+
+    def at_stripe() -> list[int]:
+        refunds = gateway().client.v1.refunds.list({"payment_intent": intent}, on_account(tenant))
+        return [r.amount for r in refunds.data]
+
+    def recorded() -> tuple[int, int, int]:
+        with tenant_session(tenant) as db:
+            forms = len(db.exec(select(RefundRequest)).all())
+            timeline = len(db.exec(select(BillingEvent).where(BillingEvent.kind == "refund")).all())
+            return db.get(Payment, payment_id).refunded_minor, forms, timeline
+
+    def audited() -> int:
+        return len(central.exec(select(AuditEntry).where(AuditEntry.action == "customer.refund")).all())
+
+    assert (at_stripe(), recorded(), audited()) == ([1000], (1000, 1, 1), 1)
+    send(amount_minor=1000, request_key=FORM_B)
+    assert (at_stripe(), recorded(), audited()) == ([1000, 1000], (2000, 2, 2), 2)

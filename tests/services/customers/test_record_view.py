@@ -38,7 +38,13 @@ def test_card_payment_and_refund_show_as_money_once_each(central, make_tenant, c
     assert "Card payment of $5.48 succeeded" in events
     clock.advance(timedelta(minutes=5))
     actions.refund(
-        actor=ADMIN, tenant=tenant, user_id=user_id, payment_id=payment_id, amount_minor=100, reason="asked"
+        actor=ADMIN,
+        tenant=tenant,
+        user_id=user_id,
+        payment_id=payment_id,
+        amount_minor=100,
+        reason="asked",
+        request_key="refund-form-0001",
     )
     with tenant_session(tenant) as db:
         messages = db.exec(select(BillingEvent.message).where(BillingEvent.kind == "refund")).all()

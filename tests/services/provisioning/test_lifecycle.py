@@ -16,9 +16,10 @@ from ezscale.models.tenant import (
     ServiceStatus,
     Subscription,
 )
+from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.billing import credits, invoices, orders, runs, subscriptions
 from ezscale.services.customers import actions
-from ezscale.services.provisioning import lifecycle, logs
+from ezscale.services.provisioning import jobs, lifecycle, logs, plan_changes, view
 from ezscale.services.provisioning.module import BuildState
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.actors import admin
@@ -140,6 +141,51 @@ def test_panel_down_is_retried_then_alerted(make_tenant, central, clock, monkeyp
             rows = logs.service_log(db, service_id=service_id)
             assert rows[0].outcome == "failed" and rows[0].step == "suspend"
             assert [r.outcome for r in rows].count("retry") == lifecycle.LIFECYCLE_ATTEMPTS - 1
+
+
+@pytest.mark.parametrize("panel", ["answers", "stays down"])
+def test_the_service_page_follows_a_cancelled_services_removal_from_the_panel(
+    make_tenant, central, clock, monkeypatch, panel
+):
+    """Cancel now: the page's status read (what the live page polls) says the removal is under
+    way, also while the panel does not answer and the job waits to retry; then removed, or, when
+    the panel stays down, retried by staff who were alerted."""
+    alerts = []
+    monkeypatch.setattr(lifecycle, "raise_alert", lambda *a, **k: alerts.append(k["title"]))
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, _):
+        user_id, service_id = _delivered(tenant, clock)
+        clock.advance(timedelta(seconds=10))  # built
+
+        def shown() -> tuple[str, str, str]:
+            with tenant_db(tenant) as db:
+                status = view.service_status(db, user_id=user_id, service_id=service_id)
+                assert view.service_page(db, user_id=user_id, service_id=service_id).removal == status[2]
+                return status
+
+        assert shown() == ("active", "", "")
+        if panel == "stays down":
+            sim.inject("DELETE /servers/{id}", *["500"] * 3 * lifecycle.LIFECYCLE_ATTEMPTS)
+        customer = AuthUser(
+            id=user_id, tenant_id=tenant.id, email="pat@example.test", name="Pat", role=AuthRole.CUSTOMER
+        )
+        with tenant_db(tenant) as db:
+            plan_changes.cancel(db, actor=customer, service_id=service_id, immediately=True)
+            [job_id] = db.exec(
+                select(ProvisioningJob.id).where(ProvisioningJob.status == JobStatus.QUEUED)
+            ).all()
+        assert shown() == ("terminated", "cancelled", "removing")
+        with tenant_db(tenant) as db:
+            first = jobs.run_job(db, tenant=tenant, job_id=job_id)
+        if panel == "answers":
+            assert first.status == "done" and shown() == ("terminated", "cancelled", "removed")
+            assert sim.live_servers() == [] and alerts == []
+            return
+        assert first.again_in is not None and shown()[2] == "removing"  # waits to retry
+        clock.advance(timedelta(seconds=first.again_in))
+        assert drive(tenant, job_id, clock) == "failed"
+        assert shown() == ("terminated", "cancelled", "failed") and alerts == ["Panel action failed"]
+        assert len(sim.live_servers()) == 1
 
 
 def test_terminate_of_a_server_already_gone_counts_as_done(make_tenant, central, clock):

@@ -1,6 +1,9 @@
 """A customer's plan change (quote = what is charged, to the second) and cancellation."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from sqlmodel import select
@@ -10,7 +13,7 @@ from ezscale.errors import DomainError, NotFound
 from ezscale.models.provisioning import JobAction, ProvisioningJob, ServiceHandle
 from ezscale.models.tenant import CreditEntry, CreditKind, Invoice, InvoiceStatus, ServiceStatus, Subscription
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
-from ezscale.services.billing import credits, orders, subscriptions
+from ezscale.services.billing import credits, orders, payments, subscriptions
 from ezscale.services.billing.profiles import ensure_profile
 from ezscale.services.core.audit import operator
 from ezscale.services.provisioning import panels, plan_changes
@@ -18,7 +21,8 @@ from ezscale.services.provisioning.module import Capability
 from ezscale.services.provisioning.plan_change_view import PlanChoiceRow, plan_change_row, plan_choice_rows
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.actors import audit_trail
-from tests.factories import add_customer, plan, tenant_db
+from tests.factories import add_card, add_customer, plan, tenant_db
+from tests.services.billing.support import StripeProxy, stripe_proxy
 
 
 @pytest.fixture(autouse=True)
@@ -149,6 +153,7 @@ def test_no_credit_for_time_on_a_plan_change_not_yet_paid(make_tenant, clock):
         sub = session.exec(select(Subscription)).one()
         unpaid = subscriptions.change_plan(session, subscription=sub, plan_id=vps2.id)
         assert unpaid.status is InvoiceStatus.OPEN and unpaid.subtotal_minor == 750 - 300
+        clock.advance(payments.ATTEMPT_LEASE)  # long after the change: left unpaid, not in progress
         with pytest.raises(DomainError, match=f"Pay invoice {unpaid.number} for the last plan change first"):
             plan_changes.change_plan(
                 session, tenant=tenant, actor=_actor(tenant, user), service_id=service.id, plan_id=vps1.id
@@ -271,3 +276,71 @@ def test_a_change_from_a_stale_copy_does_not_credit_twice(make_tenant, clock):
         assert credits.balance_minor(second, user_id=user.id, currency="USD") == credited
         entries = second.exec(select(CreditEntry).where(CreditEntry.memo.startswith("Proration credit")))
         assert [e.amount_minor for e in entries] == [750 - 300]  # VPS 2's unused half, less VPS 1's
+
+
+class _HoldsCharges(StripeProxy):
+    """A loopback proxy to the Stripe simulator that holds each card charge until `go` is set:
+    meanwhile the plan change that sent it is in progress."""
+
+    charging = threading.Event()
+    go = threading.Event()
+
+    def forward(self) -> None:
+        if self.command == "POST" and self.path == "/v1/payment_intents":
+            self.charging.set()
+            self.go.wait(timeout=60)
+        super().forward()
+
+
+def test_a_second_plan_change_while_the_first_is_being_paid_is_refused_plainly(
+    make_tenant, clock, stripe_env, monkeypatch
+):
+    """An upgrade paid by card; while the card is being charged (held at the proxy, in another
+    thread), the customer asks again from a second tab, for the same plan or back: told the
+    change is in progress, and nothing changes. The first change then completes, once."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with tenant_db(tenant) as session:
+        user, service = _ordered(session, tenant, credit=600)  # exactly the order: the card pays
+        add_card(session, tenant, user.id)
+        clock.set(datetime(2026, 12, 16, 12, tzinfo=UTC))
+        vps1, vps2 = plan(session, "vps-1").id, plan(session, "vps-2").id
+    change = partial(
+        plan_changes.change_plan, tenant=tenant, actor=_actor(tenant, user), service_id=service.id
+    )
+
+    def first() -> str:
+        with tenant_db(tenant) as db:
+            return change(db, plan_id=vps2)
+
+    def state(db) -> tuple:
+        sub = db.exec(select(Subscription)).one()
+        return (
+            sub.plan_id,
+            [(i.number, i.status, i.total_minor) for i in db.exec(select(Invoice).order_by(Invoice.id))],
+            credits.balance_minor(db, user_id=user.id, currency="USD"),
+            len(db.exec(select(ProvisioningJob)).all()),
+        )
+
+    _HoldsCharges.upstream = stripe_env
+    _HoldsCharges.charging.clear()
+    _HoldsCharges.go.clear()
+    with stripe_proxy(_HoldsCharges, monkeypatch), ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(first)
+        assert _HoldsCharges.charging.wait(timeout=60), "the first change charges the card"
+        with tenant_db(tenant) as db:
+            before = state(db)
+            assert before[0] == vps2 and before[1][-1][1] is InvoiceStatus.OPEN
+            for plan_id in (vps2, vps1):
+                with pytest.raises(DomainError) as refused:
+                    change(db, plan_id=plan_id)
+                assert str(refused.value) == (
+                    "A plan change for this service is already in progress; try again in a minute."
+                )
+                db.rollback()
+                assert state(db) == before
+        _HoldsCharges.go.set()
+        assert running.result(timeout=60) == "Plan changed to VPS 2: your server is being moved to it."
+    with tenant_db(tenant) as db:
+        after = state(db)
+        assert after[0] == vps2 and after[1][:-1] == before[1][:-1]
+        assert after[1][-1][1] is InvoiceStatus.PAID  # the change's invoice, paid once by card
