@@ -360,7 +360,7 @@ def _body() -> rx.Component:
         rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", id="service-error")),
         _details(),
         rx.grid(
-            _access(),
+            rx.cond(P.status != "terminated", _access()),
             rx.cond(active & _has("power"), _power()),
             rx.cond(active & _has("usage"), _usage()),
             rx.cond(active & _has("reinstall"), _reinstall()),

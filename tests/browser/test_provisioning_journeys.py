@@ -445,6 +445,7 @@ def test_order_to_cancel(
         f"Plan changed to {line.upgrade.name}: your server is being moved to it."
     )
     expect(page.locator("#service-plan")).to_have_text(line.upgrade.name)
+    expect(page.locator("#service-label")).to_have_text(line.upgrade.name)  # named after its plan
     eventually(lambda: line.moved(sim, line.record(sim, service_id)), "the panel moved it to the new package")
 
     confirm_with(page, "#cancel-at-end")
@@ -457,6 +458,7 @@ def test_order_to_cancel(
     expect(page.locator("#service-state-note")).to_have_count(1)
     expect(page.locator("#service-state-note")).to_contain_text("Terminated (cancelled).")
     expect(page.locator("#service-message")).to_have_count(0)  # said once, by the note
+    expect(page.locator("#reveal-login")).to_have_count(0)  # nothing left to log in to
     removal = page.locator("#service-removal")
     if product == "vps":
         expect(removal).to_have_text("Removing from the panel…")

@@ -302,6 +302,8 @@ def change_plan(session: Session, *, subscription: Subscription, plan_id: int) -
     if subscription.service_id:
         service = existing(session, Service, subscription.service_id)
         service.plan_id = row_id(new)
+        if service.label == old.name:  # named after its plan (not by the customer): follows it
+            service.label = new.name
         session.add(service)
     timeline.record(
         session,

@@ -281,7 +281,8 @@ def service_page(session: Session, *, user_id: int, service_id: int) -> ServiceP
         hostname=handle.hostname if handle else "",
         ips=", ".join(i for i in (handle.ips if handle else "").split(",") if i),
         ports=", ".join(p for p in (handle.ports if handle else "").split(",") if p),
-        has_login=bool(handle and (handle.username or handle.password)),
+        has_login=bool(handle and (handle.username or handle.password))
+        and service.status is not ServiceStatus.TERMINATED,
         panel=module.label if module else "",
         capabilities=capabilities,
         power=[PowerButton(a, *_POWER[a]) for a in actions if a in _POWER],

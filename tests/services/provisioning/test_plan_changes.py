@@ -92,6 +92,8 @@ def test_upgrade_charges_the_quote_from_credit(make_tenant, clock):
         assert credits.balance_minor(session, user_id=user.id, currency="USD") == before - invoice.total_minor
         job = session.exec(select(ProvisioningJob).where(ProvisioningJob.service_id == service.id)).one()
         assert (job.action, job.target_plan_code) == (JobAction.CHANGE_PACKAGE, "vps-2")
+        session.refresh(service)
+        assert service.label == "VPS 2"  # named after its plan, the service follows the change
     [(actor, _, target, after, ip)] = audit_trail("service.plan_change")
     assert (actor, target, after["plan"], ip) == (
         "buyer@example.test",
