@@ -209,14 +209,16 @@ class PterodactylModule:
         first, last = _names(customer)
         password = secrets.token_urlsafe(15)
         try:
-            made = client.create_user(
-                email=customer.email,
-                username=f"ezs{customer.id}",
-                first_name=first,
-                last_name=last,
-                external_id=ext,
-                password=password,
-            )
+            made = client.create_once(
+                lambda: client.create_user(
+                    email=customer.email,
+                    username=f"ezs{customer.id}",
+                    first_name=first,
+                    last_name=last,
+                    external_id=ext,
+                    password=password,
+                ),
+            )  # not adopted while late: a twin's user (found by our id) would not have our password
             return made, password
         except PanelUnavailable:
             user = client.user_by_external_id(ext)  # the create may have happened
@@ -262,7 +264,10 @@ class PterodactylModule:
                 start_on_completion=True,
             )
             try:
-                return self._login(client, client.create_server(body), user, password)
+                server = client.create_once(
+                    lambda: client.create_server(body), lambda: client.server_by_external_id(ext)
+                )
+                return self._login(client, server, user, password)
             except (PanelUnavailable, PanelRefused) as error:
                 if isinstance(error, PanelRefused) and error.status != 422:
                     raise

@@ -196,7 +196,7 @@ def test_no_viable_node_at_create_is_out_of_stock(sim):
         module.create(CUSTOMER, ServiceRef(service_id=13), PLAN, hostname="mc")
 
 
-def test_5xx_is_retried_on_reads_but_not_on_create(sim):
+def test_5xx_is_retried_on_reads_and_a_create_only_after_a_500_that_made_nothing(sim):
     module = _module(sim)
     made = module.create(CUSTOMER, ServiceRef(service_id=14), PLAN, hostname="mc")
     sim.inject("get_server", "500", "502")
@@ -205,10 +205,15 @@ def test_5xx_is_retried_on_reads_but_not_on_create(sim):
     )
     assert sim.count("get_server") == 3
 
+    # A 500 is the panel's own answer: the look-up finds nothing made, so it is sent once more.
     sim.inject("create_server", "500")
-    with pytest.raises(PanelUnavailable, match="HTTP 500"):
-        module.create(CUSTOMER, ServiceRef(service_id=15), PLAN, hostname="mc")
-    assert sim.count("create_server") == 2 and len(sim.servers) == 1
+    module.create(CUSTOMER, ServiceRef(service_id=15), PLAN, hostname="mc")
+    assert sim.count("create_server") == 3 and len(sim.servers) == 2
+    # A gateway's 502: the panel may still be working on it, so it is never sent again.
+    sim.inject("create_server", "502")
+    with pytest.raises(PanelUnavailable, match="HTTP 502"):
+        module.create(CUSTOMER, ServiceRef(service_id=17), PLAN, hostname="mc")
+    assert sim.count("create_server") == 4 and len(sim.servers) == 2
 
 
 def test_malformed_reply_is_refused_clearly(sim):
@@ -247,7 +252,7 @@ def test_creates_wait_at_least_a_minute_and_bad_options_are_rejected():
         module="pterodactyl", base_url="http://127.0.0.1:1", credentials={}, timeout_seconds=10
     )
     assert client_options(config, "Pterodactyl") == dict(
-        timeout=10, create_timeout=60, retries=2, backoff=0.5
+        timeout=10, create_timeout=60, retries=2, backoff=0.2
     )
     slow = PanelConfig(module="pterodactyl", base_url="http://x", credentials={}, timeout_seconds=90)
     assert client_options(slow, "Pterodactyl")["create_timeout"] == 90
