@@ -19,7 +19,7 @@ admin setting), tells the customer and alerts the admins.
 import json
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -443,7 +443,7 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
     """Poll the panel once; ready → active, failed → final failure, else poll again later (a
     failed poll too: soon, on the schedule timed to the panel's expected build time)."""
     job.polls += 1
-    started, expected = clock.now(), BUILD_TIMES.expected(handle.panel_id)
+    expected = BUILD_TIMES.expected(handle.panel_id)
     try:
         details = module.status(service_ref(service.id, handle))
     except (PanelUnavailable, PanelBusy) as error:
@@ -477,7 +477,7 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
     except ProvisioningError as error:
         return _fail(db, tenant, job, service, handle, module, str(error))
     if details.state in (BuildState.READY, BuildState.SUSPENDED):
-        _learn_build_time(db, job, handle, started)
+        _learn_build_time(db, job, handle)
         return _ready(db, tenant, job, service, handle, details)
     if details.state is BuildState.FAILED:
         return _fail(
@@ -490,8 +490,9 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
     return _again(db, job, next_poll(job.polls, expected))
 
 
-def _learn_build_time(db: Session, job: ProvisioningJob, handle: ServiceHandle, started: datetime) -> None:
-    """Teach the panel's expected build time: from the create's reply to this poll's start."""
+def _learn_build_time(db: Session, job: ProvisioningJob, handle: ServiceHandle) -> None:
+    """Teach the panel's expected build time: from the create's reply to the time this poll was
+    due (not when a busy worker got to it: the schedule, not the queue's delay, is learned)."""
     created = db.exec(
         select(sa.func.max(ProvisioningLog.at)).where(
             ProvisioningLog.job_id == job.id,
@@ -501,11 +502,7 @@ def _learn_build_time(db: Session, job: ProvisioningJob, handle: ServiceHandle, 
     ).one()
     if created is None:
         return
-    BUILD_TIMES.observe(
-        handle.panel_id,
-        ready_after=(started - created).total_seconds(),
-        last_interval=(job.next_run_at - job.updated_at).total_seconds(),
-    )
+    BUILD_TIMES.observe(handle.panel_id, ready_after=(job.next_run_at - created).total_seconds())
 
 
 def _ready(db, tenant, job, service, handle, details) -> float | None:  # noqa: ANN001

@@ -1,13 +1,15 @@
 """When to poll a service the panel is building: timed to the panel's expected build time.
 
-Each worker process learns how long its panels take to build (a moving average per panel of the
-time from the create's reply to the first poll that found it ready, less half the last poll
-interval: the build ended between the last "building" and the "ready"). The first poll is
-scheduled just before the build is expected to be done, then the service is polled at short
-intervals (a tenth of the build time, at least `NEAR_MIN_SECONDS`) for `NEAR_POLLS` polls, and
-only then less and less often. A poll that fails (timeout, 5xx) keeps the same schedule: it is
-tried again soon, never after the longest interval. Until a panel's first build is seen, polls
-start after `POLL_SECONDS` and grow 15 % each (as before the schedule was learned).
+Each worker process learns how long its panels take to build: a moving average per panel of the
+time from the create's reply to when the first poll that found it ready was due, less half the
+interval between polls near the end (the build ended between the last "building" and the
+"ready"). A first poll that finds it ready lowers the expectation, so it never drifts up with
+the workers' queueing delay. The first poll is scheduled just before the build is expected to
+be done, then the service is polled at short intervals (a tenth of the build time, at least
+`NEAR_MIN_SECONDS`) for `NEAR_POLLS` polls, and only then less and less often. A poll that fails
+(timeout, 5xx) keeps the same schedule: it is tried again soon, never after the longest
+interval. Until a panel's first build is seen, polls start after `POLL_SECONDS` and grow 15 %
+each (as before the schedule was learned).
 """
 
 import threading
@@ -35,10 +37,10 @@ class BuildTimes:
         with self._lock:
             return self._expected.get(panel_id)
 
-    def observe(self, panel_id: int, *, ready_after: float, last_interval: float) -> None:
-        """A build found ready by a poll started `ready_after` seconds after the create's reply,
-        `last_interval` after the poll (or create) before it."""
-        seconds = max(ready_after - min(last_interval, near_interval(self.expected(panel_id))) / 2, 0.0)
+    def observe(self, panel_id: int, *, ready_after: float) -> None:
+        """A build found ready by a poll due `ready_after` seconds after the create's reply: it
+        ended some time since the poll before, taken as half the interval near the end."""
+        seconds = max(ready_after - near_interval(self.expected(panel_id)) / 2, 0.0)
         with self._lock:
             old = self._expected.get(panel_id)
             self._expected[panel_id] = seconds if old is None else old + WEIGHT * (seconds - old)

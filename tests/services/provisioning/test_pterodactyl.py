@@ -1,6 +1,7 @@
 """The Pterodactyl module and client against the loopback panel: lifecycle, adoption after a
 duplicate or a lost reply, capacity gone between check and create, retries, bad replies."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -312,3 +313,51 @@ def test_create_hands_back_the_panel_login_and_sftp_details(sim):
     )
     second = module.create(CUSTOMER, ServiceRef(service_id=8), PLAN, hostname="mc2.example.com")
     assert (second.username, second.password) == ("ezs42", "")  # the same panel user, no new password
+
+
+@pytest.fixture
+def slow(clock):
+    """A panel whose faults hang 20 s (longer than any test should wait)."""
+    simulator = PterodactylSimulator(build_seconds=30, hang_seconds=20.0, clock=clock)
+    server = serve(simulator)
+    simulator.url = server.url
+    yield simulator
+    server.stop()
+
+
+def _patient_module(sim) -> PterodactylModule:
+    """A module with production-like waits: 30 s for a read, 60 s for a create."""
+    creds = {"application_key": "ptla_demo", "client_key": "ptlc_demo"}
+    return PterodactylModule(
+        PanelConfig(module="pterodactyl", base_url=sim.url, credentials=creds, timeout_seconds=30)
+    )
+
+
+def test_hung_create_is_adopted_while_in_flight_never_sent_twice(slow):
+    """The panel made the server, then hangs: a look-up while the create is still open finds it
+    by our service id and adopts it; the create is neither sent again nor waited for."""
+    module = _patient_module(slow)
+    for _ in range(5):  # the panel's typical answer (milliseconds) is learned
+        module.check_capacity(PLAN)
+    slow.inject("create_server", "timeout")
+    started = time.monotonic()
+    made = module.create(CUSTOMER, ServiceRef(service_id=30), PLAN, hostname="mc")
+    assert time.monotonic() - started < 10  # adopted, not the 20 s answer
+    assert slow.count("create_server") == 1 and len(slow.servers) == 1
+    assert made.external_id == str(next(iter(slow.servers)))
+
+
+def test_a_read_waits_a_few_typical_answers_then_asks_again(slow):
+    """Once the panel's typical answer is known, a read that hangs is abandoned after a few of
+    them (not the panel's 30 s timeout) and asked again."""
+    module = _patient_module(slow)
+    made = module.create(CUSTOMER, ServiceRef(service_id=31), PLAN, hostname="mc")
+    ref = ServiceRef(service_id=31, external_id=made.external_id)
+    for _ in range(5):
+        module.status(ref)
+    slow.inject("get_server", "hang")
+    before = slow.count("get_server")
+    started = time.monotonic()
+    assert module.status(ref).external_id == made.external_id
+    assert time.monotonic() - started < 10  # the first wait was 0.5 s, not 30 s
+    assert slow.count("get_server") == before + 2
