@@ -237,13 +237,17 @@ class EnhanceModule:
         owner = next((m for m in members if "Owner" in m.roles), None)
         if owner is not None:
             return owner.id, ""
-        password = secrets.token_urlsafe(15)
+        made_password = secrets.token_urlsafe(15)
         try:
-            # Not adopted while late: a login found by e-mail may not have our password.
-            login_id = client.create_once(
-                lambda: client.create_login(
-                    org_id, email=customer.email, name=customer.name, password=password
-                )
+            # Adopted while late: no password handed back (a login with the e-mail may be older).
+            login_id, password = client.create_once(
+                lambda: (
+                    client.create_login(
+                        org_id, email=customer.email, name=customer.name, password=made_password
+                    ),
+                    made_password,
+                ),
+                lambda: None if (found := self._login_of(client, customer)) is None else (found.id, ""),
             )
         except (PanelRefused, PanelUnavailable) as error:
             if isinstance(error, PanelRefused) and error.status != 409:

@@ -139,6 +139,10 @@ def _names(customer: Customer) -> tuple[str, str]:
     return first or "Customer", last or str(customer.id)
 
 
+def _without_password(user: PteroUser | None) -> tuple[PteroUser, str] | None:
+    return None if user is None else (user, "")
+
+
 class PterodactylModule:
     """Game servers on one Pterodactyl panel."""
 
@@ -209,17 +213,21 @@ class PterodactylModule:
         first, last = _names(customer)
         password = secrets.token_urlsafe(15)
         try:
-            made = client.create_once(
-                lambda: client.create_user(
-                    email=customer.email,
-                    username=f"ezs{customer.id}",
-                    first_name=first,
-                    last_name=last,
-                    external_id=ext,
-                    password=password,
+            # Adopted while late: no password handed back (a twin delivery may have made the user).
+            return client.create_once(
+                lambda: (
+                    client.create_user(
+                        email=customer.email,
+                        username=f"ezs{customer.id}",
+                        first_name=first,
+                        last_name=last,
+                        external_id=ext,
+                        password=password,
+                    ),
+                    password,
                 ),
-            )  # not adopted while late: a twin's user (found by our id) would not have our password
-            return made, password
+                lambda: _without_password(client.user_by_external_id(ext)),
+            )
         except PanelUnavailable:
             user = client.user_by_external_id(ext)  # the create may have happened
             if user is None:
