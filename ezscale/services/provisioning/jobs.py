@@ -6,14 +6,15 @@ sweep runs any job whose message was lost. A run claims the job under a row lock
 `claimed_until`), so a redelivered or concurrent message finds it taken and does nothing.
 
 The service shows the state machine: pending → provisioning → active, or failed. Each step
-writes a `provisioning_logs` row. Retries back off for `PanelUnavailable` / `PanelBusy` (half a
-second first, then doubling: most faults are brief); before every retried create the module looks
+writes a `provisioning_logs` row. Retries back off for `PanelUnavailable` / `PanelBusy` (0.2 s
+first, then 1 s doubling: most faults are brief); before every retried create the module looks
 for what an earlier (timed-out) attempt left and adopts it, while a first attempt skips that look
 (`ServiceRef.fresh`) and reuses a stock check made seconds ago for the plan; the panel's id is
-saved the moment it is returned; readiness is polled by re-running the job later
-(never by sleeping in a worker). A final failure terminates whatever the panel has, returns the
-payment once (account credit with a reference unique per service, or a card refund, per the
-admin setting), tells the customer and alerts the admins.
+saved the moment it is returned; readiness is polled by re-running the job later (never by
+sleeping in a worker), timed to the panel's learned build time (`polling`). A final failure
+terminates whatever the panel has, returns the payment once (account credit with a reference
+unique per service, or a card refund, per the admin setting), tells the customer and alerts
+the admins.
 """
 
 import json
@@ -81,7 +82,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 SLACK = timedelta(milliseconds=250)  # a delayed message may arrive a moment before `next_run_at`
 # A short first back-off (a 5xx or a dropped reply is usually brief), then doubling: ~8.5 min in all.
-BACKOFF_SECONDS: tuple[float, ...] = (0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256)
+BACKOFF_SECONDS: tuple[float, ...] = (0.2, 1, 2, 4, 8, 16, 32, 64, 128, 256)
 CREATE_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 MAX_POLLS = 300  # about 2 h of building before the job gives up
 _PENDING_ENQUEUE = "provisioning_jobs_to_enqueue"
