@@ -3,6 +3,7 @@ duplicate or a lost reply, capacity gone between check and create, retries, bad 
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -48,13 +49,21 @@ def clock():
     return Clock()
 
 
-@pytest.fixture
-def sim(clock):
-    simulator = PterodactylSimulator(build_seconds=30, hang_seconds=1.0, clock=clock)
+@contextmanager
+def _running(clock, hang_seconds: float):
+    simulator = PterodactylSimulator(build_seconds=30, hang_seconds=hang_seconds, clock=clock)
     server = serve(simulator)
     simulator.url = server.url
-    yield simulator
-    server.stop()
+    try:
+        yield simulator
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sim(clock):
+    with _running(clock, 1.0) as simulator:
+        yield simulator
 
 
 def _module(sim, **credentials) -> PterodactylModule:
@@ -318,11 +327,8 @@ def test_create_hands_back_the_panel_login_and_sftp_details(sim):
 @pytest.fixture
 def slow(clock):
     """A panel whose faults hang 20 s (longer than any test should wait)."""
-    simulator = PterodactylSimulator(build_seconds=30, hang_seconds=20.0, clock=clock)
-    server = serve(simulator)
-    simulator.url = server.url
-    yield simulator
-    server.stop()
+    with _running(clock, 20.0) as simulator:
+        yield simulator
 
 
 def _patient_module(sim) -> PterodactylModule:
