@@ -36,7 +36,7 @@ from ezscale.models.provisioning import JobStatus, ProvisioningJob, Provisioning
 from ezscale.models.tenant import CreditEntry, Invoice, InvoiceStatus, Service, ServiceStatus, User
 from ezscale.services.billing import credits, orders
 from ezscale.services.core.audit import operator
-from ezscale.services.provisioning import jobs, panels, stock
+from ezscale.services.provisioning import jobs, panel_http, panels, polling, stock
 from ezscale.services.tenancy.tenants import TenantInfo, create_tenant, tenant_session
 
 ADMIN = operator("bench")
@@ -163,7 +163,9 @@ def _configure(latency: float, faults: float, build: float) -> list[tuple[BenchP
                     central, plan_code=code, panel_id=row.id, package=package, options=options, actor=ADMIN
                 )
             started.append((spec, sim, row.id))
-    stock.forget()
+    stock.forget()  # every run starts cold: nothing cached nor learned from the run before
+    polling.BUILD_TIMES.forget()
+    panel_http.LATENCY.forget()
     return started
 
 

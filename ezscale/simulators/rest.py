@@ -14,6 +14,7 @@ broken JSON), `exhausted` (the panel's own "no capacity" answer; each panel defi
 import json
 import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -83,9 +84,16 @@ class SimHandler(BaseHTTPRequestHandler):
         self.send(status, body if isinstance(body, bytes) else json.dumps(body).encode())
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet when a client hung up (a late answer it no longer waits for), else as usual."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def start(handler: type[BaseHTTPRequestHandler], *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve `handler` on a loopback port (0 picks a free one) in a daemon thread."""
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     server.daemon_threads = True
     server.request_queue_size = 256
     return RunningServer(server)

@@ -22,6 +22,7 @@ from typing import ClassVar
 from ezscale.services.provisioning.enhance_client import (
     PRODUCT,
     EnhanceClient,
+    EnhanceLogin,
     EnhanceOrg,
     EnhanceSubscription,
     EnhanceWebsite,
@@ -139,10 +140,15 @@ class EnhanceModule:
             raise PanelRejected(f"{PRODUCT} has no plan {plan_id} for the configured reseller org.")
         return plan_id
 
-    def _find_org(self, client: EnhanceClient, customer: Customer) -> EnhanceOrg | None:
+    def _find_org(
+        self, client: EnhanceClient, customer: Customer, *, tagged: bool = False
+    ) -> EnhanceOrg | None:
+        """The customer's org: tagged with our id, else (unless `tagged`) owned by their e-mail."""
         orgs = [o for o in client.customers(self._reseller) if o.status != "deleted"]
-        tagged = next((o for o in orgs if _tag(customer) in o.name), None)
-        return tagged or next((o for o in orgs if o.owner_email.lower() == customer.email.lower()), None)
+        found = next((o for o in orgs if _tag(customer) in o.name), None)
+        if found is not None or tagged:
+            return found
+        return next((o for o in orgs if o.owner_email.lower() == customer.email.lower()), None)
 
     def _locate(
         self, client: EnhanceClient, service: ServiceRef, customer: Customer | None = None
@@ -181,6 +187,13 @@ class EnhanceModule:
                     return org.id
         return ""
 
+    def _located_id(self, client: EnhanceClient, service: ServiceRef) -> int | None:
+        """The id of the service's live subscription, or None."""
+        try:
+            return self._locate(client, service)[1].id
+        except GoneFromPanel:
+            return None
+
     def _site(self, client: EnhanceClient, org_id: str, sub: EnhanceSubscription) -> EnhanceWebsite | None:
         sites = client.websites(org_id, subscription_id=sub.id)
         return next((s for s in sites if s.status != "deleted"), None)
@@ -209,6 +222,12 @@ class EnhanceModule:
                 return None
             return _details(org_id, sub, self._site(client, org_id, sub))
 
+    def _login_of(self, client: EnhanceClient, customer: Customer) -> EnhanceLogin | None:
+        """The login with the customer's e-mail, or None."""
+        return next(
+            (x for x in client.logins(self._reseller) if x.email.lower() == customer.email.lower()), None
+        )
+
     def _owner(
         self, client: EnhanceClient, org_id: str, customer: Customer, *, new_org: bool = False
     ) -> tuple[str, str]:
@@ -218,22 +237,31 @@ class EnhanceModule:
         owner = next((m for m in members if "Owner" in m.roles), None)
         if owner is not None:
             return owner.id, ""
-        password = secrets.token_urlsafe(15)
+        made_password = secrets.token_urlsafe(15)
         try:
-            login_id = client.create_login(
-                org_id, email=customer.email, name=customer.name, password=password
+            # Adopted while late: no password handed back (a login with the e-mail may be older).
+            login_id, password = client.create_once(
+                lambda: (
+                    client.create_login(
+                        org_id, email=customer.email, name=customer.name, password=made_password
+                    ),
+                    made_password,
+                ),
+                lambda: None if (found := self._login_of(client, customer)) is None else (found.id, ""),
             )
         except (PanelRefused, PanelUnavailable) as error:
             if isinstance(error, PanelRefused) and error.status != 409:
                 raise
-            login = next(
-                (x for x in client.logins(self._reseller) if x.email.lower() == customer.email.lower()), None
-            )
+            login = self._login_of(client, customer)
             if login is None:
                 raise
             login_id, password = login.id, ""
         try:
-            return client.add_member(org_id, login_id=login_id, roles=["Owner"]), password
+            member_id = client.create_once(
+                lambda: client.add_member(org_id, login_id=login_id, roles=["Owner"]),
+                lambda: next((m.id for m in client.members(org_id) if m.login_id == login_id), None),
+            )
+            return member_id, password
         except (PanelRefused, PanelUnavailable) as error:
             if isinstance(error, PanelRefused) and error.status != 409:
                 raise
@@ -252,7 +280,11 @@ class EnhanceModule:
             return org.id, False
         try:
             name = f"{customer.name} {_tag(customer)}".strip()
-            return client.create_customer(self._reseller, name=name), True
+            made = client.create_once(
+                lambda: client.create_customer(self._reseller, name=name),
+                lambda: getattr(self._find_org(client, customer, tagged=True), "id", None),
+            )
+            return made, True
         except PanelUnavailable:
             org = self._find_org(client, customer)  # made after all
             if org is None:
@@ -269,20 +301,25 @@ class EnhanceModule:
                 return self._locate(client, ref)[1], False
             except GoneFromPanel:
                 pass
+        unsaved = ServiceRef(service.service_id, None, org_id)
         try:
-            sub_id = client.create_subscription(
-                self._reseller, org_id, plan_id=plan_id, friendly_name=_friendly_name(service)
+            sub_id = client.create_once(
+                lambda: client.create_subscription(
+                    self._reseller, org_id, plan_id=plan_id, friendly_name=_friendly_name(service)
+                ),
+                lambda: self._located_id(client, unsaved),
             )
         except PanelUnavailable:
             try:  # the create may have happened: adopt it by its friendly name
-                return self._locate(client, ServiceRef(service.service_id, None, org_id))[1], True
+                return self._locate(client, unsaved)[1], True
             except GoneFromPanel:
                 raise PanelUnavailable(f"{PRODUCT} did not confirm the subscription; try again.") from None
         except PanelRefused as error:
             if _no_resources(error):
                 raise OutOfStock(f"{PRODUCT} has no resources left for this plan.") from error
             raise
-        return client.subscription(org_id, sub_id), True
+        # Just made: active, not suspended, nothing used yet (no need to read it back).
+        return EnhanceSubscription(sub_id, plan_id, "active", "", _friendly_name(service), ()), True
 
     def _website(
         self,
@@ -298,7 +335,14 @@ class EnhanceModule:
         if site is not None:
             return site
         try:
-            client.create_website(org_id, domain=domain, subscription_id=sub.id, server_group_id=group)
+            site_id = client.create_once(
+                lambda: client.create_website(
+                    org_id, domain=domain, subscription_id=sub.id, server_group_id=group
+                ),
+                lambda: getattr(self._site(client, org_id, sub), "id", None),
+            )
+            # Just made: no server address yet (building), so no need to read it back.
+            return EnhanceWebsite(site_id, domain, "active", sub.id, ())
         except PanelUnavailable:
             pass  # looked up below: made after all, or left for the next attempt
         except PanelRefused as error:

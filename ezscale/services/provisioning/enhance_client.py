@@ -12,6 +12,8 @@ from typing import Any
 
 from ezscale.services.provisioning.module import GoneFromPanel, PanelUnavailable
 from ezscale.services.provisioning.panel_http import (
+    DEFAULT_BACKOFF,
+    CreatesOnce,
     PanelHttp,
     PanelRefused,
     Reply,
@@ -153,7 +155,7 @@ def _website(row: Mapping[str, Any]) -> EnhanceWebsite:
     )
 
 
-class EnhanceClient:
+class EnhanceClient(CreatesOnce):
     """One Enhance installation. Use as a context manager, or call `close()`."""
 
     def __init__(
@@ -164,7 +166,7 @@ class EnhanceClient:
         timeout: float = 30.0,
         create_timeout: float = 120.0,
         retries: int = 2,
-        backoff: float = 0.5,
+        backoff: float = DEFAULT_BACKOFF,
     ) -> None:
         """`base_url` is the panel (`https://<panel>`) or its API root (`…/api`)."""
         root = base_url.strip().rstrip("/")

@@ -6,14 +6,15 @@ sweep runs any job whose message was lost. A run claims the job under a row lock
 `claimed_until`), so a redelivered or concurrent message finds it taken and does nothing.
 
 The service shows the state machine: pending → provisioning → active, or failed. Each step
-writes a `provisioning_logs` row. Retries back off for `PanelUnavailable` / `PanelBusy` (half a
-second first, then doubling: most faults are brief); before every retried create the module looks
+writes a `provisioning_logs` row. Retries back off for `PanelUnavailable` / `PanelBusy` (0.2 s
+first, then 1 s doubling: most faults are brief); before every retried create the module looks
 for what an earlier (timed-out) attempt left and adopts it, while a first attempt skips that look
 (`ServiceRef.fresh`) and reuses a stock check made seconds ago for the plan; the panel's id is
-saved the moment it is returned; readiness is polled by re-running the job later
-(never by sleeping in a worker). A final failure terminates whatever the panel has, returns the
-payment once (account credit with a reference unique per service, or a card refund, per the
-admin setting), tells the customer and alerts the admins.
+saved the moment it is returned; readiness is polled by re-running the job later (never by
+sleeping in a worker), timed to the panel's learned build time (`polling`). A final failure
+terminates whatever the panel has, returns the payment once (account credit with a reference
+unique per service, or a card refund, per the admin setting), tells the customer and alerts
+the admins.
 """
 
 import json
@@ -35,6 +36,7 @@ from ezscale.models.provisioning import (
     JobStatus,
     LogOutcome,
     ProvisioningJob,
+    ProvisioningLog,
     ProvisioningPanel,
     ServiceHandle,
 )
@@ -70,6 +72,7 @@ from ezscale.services.provisioning.module import (
     ServiceRef,
 )
 from ezscale.services.provisioning.panels import current_settings
+from ezscale.services.provisioning.polling import BUILD_TIMES, POLL_SECONDS, first_poll, next_poll
 from ezscale.services.provisioning.registry import build_module, loads, mapping_for_plan, plan_mapping
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
@@ -79,10 +82,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 SLACK = timedelta(milliseconds=250)  # a delayed message may arrive a moment before `next_run_at`
 # A short first back-off (a 5xx or a dropped reply is usually brief), then doubling: ~8.5 min in all.
-BACKOFF_SECONDS: tuple[float, ...] = (0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256)
+BACKOFF_SECONDS: tuple[float, ...] = (0.2, 1, 2, 4, 8, 16, 32, 64, 128, 256)
 CREATE_ATTEMPTS = len(BACKOFF_SECONDS) + 1
-POLL_SECONDS = 1.0
-MAX_POLL_SECONDS = 30.0
 MAX_POLLS = 300  # about 2 h of building before the job gives up
 _PENDING_ENQUEUE = "provisioning_jobs_to_enqueue"
 
@@ -436,12 +437,14 @@ def _create(db, tenant, job, service, handle, module, mapping, customer, plan_co
     )
     if details.state is BuildState.READY:
         return _ready(db, tenant, job, service, handle, details)
-    return _again(db, job, POLL_SECONDS)
+    return _again(db, job, first_poll(BUILD_TIMES.expected(handle.panel_id)))
 
 
 def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: ANN001
-    """Poll the panel once; ready → active, failed → final failure, else poll again later."""
+    """Poll the panel once; ready → active, failed → final failure, else poll again later (a
+    failed poll too: soon, on the schedule timed to the panel's expected build time)."""
     job.polls += 1
+    expected = BUILD_TIMES.expected(handle.panel_id)
     try:
         details = module.status(service_ref(service.id, handle))
     except (PanelUnavailable, PanelBusy) as error:
@@ -456,7 +459,7 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
             attempt=job.polls,
             message=str(error),
         )
-        return _again(db, job, MAX_POLL_SECONDS, str(error))
+        return _again(db, job, next_poll(job.polls, expected), str(error))
     except GoneFromPanel:
         # Deleted on the panel while building: create again (the job's attempts still count).
         handle.external_id = None
@@ -475,6 +478,7 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
     except ProvisioningError as error:
         return _fail(db, tenant, job, service, handle, module, str(error))
     if details.state in (BuildState.READY, BuildState.SUSPENDED):
+        _learn_build_time(db, job, handle)
         return _ready(db, tenant, job, service, handle, details)
     if details.state is BuildState.FAILED:
         return _fail(
@@ -484,7 +488,22 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
         return _fail(db, tenant, job, service, handle, module, "The panel did not finish building in time.")
     if job.polls == 1:
         logs.record(db, service_id=service.id, job_id=job.id, step="poll", message="Building on the panel.")
-    return _again(db, job, min(POLL_SECONDS * (1.15 ** (job.polls - 1)), MAX_POLL_SECONDS))
+    return _again(db, job, next_poll(job.polls, expected))
+
+
+def _learn_build_time(db: Session, job: ProvisioningJob, handle: ServiceHandle) -> None:
+    """Teach the panel's expected build time: from the create's reply to the time this poll was
+    due (not when a busy worker got to it: the schedule, not the queue's delay, is learned)."""
+    created = db.exec(
+        select(sa.func.max(ProvisioningLog.at)).where(
+            ProvisioningLog.job_id == job.id,
+            ProvisioningLog.step == "create",
+            ProvisioningLog.outcome == LogOutcome.OK,
+        )
+    ).one()
+    if created is None:
+        return
+    BUILD_TIMES.observe(handle.panel_id, ready_after=(job.next_run_at - created).total_seconds())
 
 
 def _ready(db, tenant, job, service, handle, details) -> float | None:  # noqa: ANN001

@@ -5,24 +5,89 @@ A call is `safe` when repeating it cannot do the work twice (GETs, idempotent PA
 only safe calls are retried after the request may have reached the panel. Unsafe calls (creates)
 are retried only when the connection was never made, so a lost reply cannot create a second
 server; the module looks the service up instead and adopts it.
+
+Faults cost little: a safe call's first attempt waits a few times the panel's typical answer
+time (`Latency`, learned per panel in this process), not the full timeout, and its retries follow
+at once or after a short back-off. A create keyed by our id (`create_once`) is looked up while
+its answer is late and what it made is adopted (never sent twice while it may be in flight), and
+it is sent once more only when the panel answered 500/429 and the look-up found nothing.
 """
 
+import functools
 import json
 import logging
+import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from ezscale.services.provisioning.module import PanelConfig, PanelRejected, PanelUnavailable
+from ezscale.services.provisioning.module import (
+    PanelConfig,
+    PanelRejected,
+    PanelUnavailable,
+    ProvisioningError,
+)
 
 log = logging.getLogger(__name__)
 
 # Long enough for a real create (peers broke with 5 s): the panel may talk to a node first.
 CREATE_TIMEOUT_SECONDS = 120.0
 MIN_CREATE_TIMEOUT = 60.0
+DEFAULT_BACKOFF = 0.2  # before a safe call's first retry (doubled per retry): a 5xx is usually brief
+# A safe call's first attempt waits this many times the panel's typical answer (at least the floor).
+READ_TIMEOUT_FACTOR, READ_TIMEOUT_FLOOR = 4.0, 0.5
+# A late create is looked up after this many times the typical answer (at least the floor).
+HEDGE_FACTOR, HEDGE_FLOOR, HEDGE_UNKNOWN = 3.0, 0.25, 1.0
+# Answers that say the panel did not do the work (not a gateway's 502/503/504, behind which the
+# panel may still be working).
+NOT_DONE_STATUSES = frozenset({429, 500})
+T = TypeVar("T")
+
+
+class PanelFailed(PanelUnavailable):
+    """A 5xx or 429 answer: the panel answered, so the request is no longer in flight."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        """Keep the status beside the message."""
+        super().__init__(message)
+        self.status = status
+
+
+class Latency:
+    """How long each panel takes to answer an ordinary call: a moving average per panel of the
+    calls answered in this process (None until `MIN_SAMPLES` were seen)."""
+
+    MIN_SAMPLES = 5
+    WEIGHT = 0.1
+
+    def __init__(self) -> None:
+        """Nothing seen yet."""
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[int, float]] = {}
+
+    def observe(self, panel: str, seconds: float) -> None:
+        """One answered call of `panel` took `seconds`."""
+        with self._lock:
+            count, average = self._seen.get(panel, (0, seconds))
+            self._seen[panel] = (count + 1, average + self.WEIGHT * (seconds - average))
+
+    def typical(self, panel: str) -> float | None:
+        """The panel's typical answer time, or None while too few calls were seen."""
+        with self._lock:
+            count, average = self._seen.get(panel, (0, 0.0))
+        return average if count >= self.MIN_SAMPLES else None
+
+    def forget(self) -> None:
+        """Drop what was seen (tests, benchmarks)."""
+        with self._lock:
+            self._seen.clear()
+
+
+LATENCY = Latency()
 
 
 class PanelRefused(PanelRejected):
@@ -84,10 +149,10 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 def client_options(config: PanelConfig, product: str) -> dict[str, Any]:
     """Timeouts and retries from a panel config: a create waits `timeout_seconds` but never less
     than 60 s (peers broke with 5 s) unless option `create_timeout_seconds` says otherwise (tests);
-    other calls wait at most 30 s; options `retries` (2) and `backoff` (0.5 s, doubled per retry)."""
+    other calls wait at most 30 s; options `retries` (2) and `backoff` (0.2 s, doubled per retry)."""
     options = config.options
     try:
-        retries, backoff = int(options.get("retries", 2)), float(options.get("backoff", 0.5))
+        retries, backoff = int(options.get("retries", 2)), float(options.get("backoff", DEFAULT_BACKOFF))
         create = float(
             options.get("create_timeout_seconds") or max(config.timeout_seconds, MIN_CREATE_TIMEOUT)
         )
@@ -115,21 +180,38 @@ class PanelHttp:
         timeout: float = 30.0,
         create_timeout: float = CREATE_TIMEOUT_SECONDS,
         retries: int = 2,
-        backoff: float = 0.5,
+        backoff: float = DEFAULT_BACKOFF,
         error_text: Callable[[Any, str], tuple[str, str]],
         sleep: Callable[[float], None] = time.sleep,
+        latency: Latency = LATENCY,
     ) -> None:
         """`error_text(body, text)` returns the panel's (code, detail) of an error reply."""
         self.product = product
         self._params = dict(params or {})
+        self._timeout = timeout
         self._create_timeout = max(create_timeout, timeout)
         self._retries, self._backoff, self._sleep = retries, backoff, sleep
         self._error_text = error_text
+        self._latency = latency
         self._http = httpx.Client(
             base_url=_checked_url(product, base_url),
             headers={"Accept": "application/json", **(headers or {})},
             timeout=timeout,
+            verify=_tls(),
         )
+        self._panel = f"{product} {self._http.base_url}"
+
+    def read_timeout(self) -> float:
+        """How long a safe call's first attempt waits: a few times the panel's typical answer."""
+        typical = self._latency.typical(self._panel)
+        if typical is None:
+            return self._timeout
+        return min(self._timeout, max(READ_TIMEOUT_FLOOR, READ_TIMEOUT_FACTOR * typical))
+
+    def hedge_delay(self) -> float:
+        """How long a create may stay unanswered before what it made is looked up."""
+        typical = self._latency.typical(self._panel)
+        return HEDGE_UNKNOWN if typical is None else max(HEDGE_FLOOR, HEDGE_FACTOR * typical)
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -148,8 +230,12 @@ class PanelHttp:
         """One call; `safe` allows retries after the request went out, `create` the long timeout."""
         attempt = 0
         while True:
+            if create:
+                timeout = self._create_timeout
+            else:
+                timeout = self.read_timeout() if safe and not attempt else self._timeout
             try:
-                return self._once(method, path, body, params, create)
+                return self._once(method, path, body, params, timeout, observe=not create)
             except PanelUnavailable as error:
                 reached = not isinstance(error.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
                 attempt += 1
@@ -158,36 +244,92 @@ class PanelHttp:
                 log.info("%s %s %s failed (%s), retry %d", self.product, method, path, error, attempt)
                 self._sleep(self._backoff * 2 ** (attempt - 1))
 
+    def create_once(
+        self, send: Callable[[], T], look: Callable[[], T | None] | None = None, *, hedge: bool = True
+    ) -> T:
+        """A create: `send` makes it, `look` finds what it made (None: nothing).
+
+        With `hedge` (a create keyed by our id, so what `look` finds is this create's work),
+        while the answer is late `look` runs (after `hedge_delay`, then twice as long each time)
+        and what it finds is adopted, the late answer dropped; when it finds nothing the create is
+        waited for, never sent again while it may be in flight. Sent once more only when the
+        panel answered 500/429 (it is no longer working on it) and `look` (if any) finds nothing."""
+        finder = look if hedge else None
+
+        def attempt() -> T:
+            return send() if finder is None else self._hedged(send, finder)
+
+        try:
+            return attempt()
+        except PanelFailed as error:
+            if error.status not in NOT_DONE_STATUSES:
+                raise
+            found = None if look is None else look()
+            if found is not None:
+                return found
+            log.info(
+                "%s create answered HTTP %d and made nothing: sent once more", self.product, error.status
+            )
+        return attempt()
+
+    def _hedged(self, send: Callable[[], T], look: Callable[[], T | None]) -> T:
+        outcome: list[tuple[bool, Any]] = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome.append((True, send()))
+            except BaseException as error:  # handed to the caller (or dropped once adopted)
+                outcome.append((False, error))
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name=f"{self.product} create", daemon=True).start()
+        wait = self.hedge_delay()
+        while not done.wait(wait):
+            try:
+                found = look()
+            except ProvisioningError as error:
+                log.info("%s look-up beside a late create failed: %s", self.product, error)
+                found = None
+            if found is not None:
+                log.info("%s create answered late: adopted what it made", self.product)
+                return found
+            wait *= 2
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
     def _once(
         self,
         method: str,
         path: str,
         body: Any,  # noqa: ANN401 (a JSON body)
         params: Mapping[str, Any] | None,
-        create: bool,
+        timeout: float,
+        *,
+        observe: bool,
     ) -> Reply:
         query = {**self._params, **(params or {})}
+        sent = time.monotonic()
         try:
-            response = self._http.request(
-                method,
-                path,
-                json=body,
-                params=query or None,
-                timeout=self._create_timeout if create else httpx.USE_CLIENT_DEFAULT,
-            )
+            response = self._http.request(method, path, json=body, params=query or None, timeout=timeout)
         except httpx.TimeoutException as error:
             raise PanelUnavailable(f"{self.product} did not answer in time.") from error
         except httpx.ConnectError as error:
             raise PanelUnavailable(f"{self.product} could not be reached.") from error
         except httpx.HTTPError as error:
             raise PanelUnavailable(f"{self.product} connection failed ({type(error).__name__}).") from error
+        if observe:
+            self._latency.observe(self._panel, time.monotonic() - sent)
         text = response.text
         parsed = _parse(text)
         if response.is_success:
             return Reply(response.status_code, parsed, text)
         status = response.status_code
         if status == 429 or status >= 500:
-            raise PanelUnavailable(f"{self.product} is unavailable right now (HTTP {status}).")
+            raise PanelFailed(f"{self.product} is unavailable right now (HTTP {status}).", status=status)
         code, detail = self._error_text(parsed, text)
         if status in (401, 403):
             message = f"{self.product} refused our credentials (HTTP {status}){_tail(detail)}"
@@ -196,6 +338,25 @@ class PanelHttp:
         raise PanelRefused(
             message, status=status, code=code, detail=detail, body=parsed if is_json(parsed) else None
         )
+
+
+class CreatesOnce:
+    """Base of a panel client whose creates go through `PanelHttp.create_once` on `_http`."""
+
+    _http: PanelHttp
+
+    def create_once(
+        self, send: Callable[[], T], look: Callable[[], T | None] | None = None, *, hedge: bool = True
+    ) -> T:
+        """A create looked up while late, sent again only after a 500/429 (`PanelHttp.create_once`)."""
+        return self._http.create_once(send, look, hedge=hedge)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every panel client: building one loads the CA bundle, ~0.1 s of CPU
+    per client (and a module opens a client per call)."""
+    return httpx.create_ssl_context()
 
 
 def _checked_url(product: str, base_url: str) -> str:

@@ -139,6 +139,10 @@ def _names(customer: Customer) -> tuple[str, str]:
     return first or "Customer", last or str(customer.id)
 
 
+def _without_password(user: PteroUser | None) -> tuple[PteroUser, str] | None:
+    return None if user is None else (user, "")
+
+
 class PterodactylModule:
     """Game servers on one Pterodactyl panel."""
 
@@ -209,15 +213,21 @@ class PterodactylModule:
         first, last = _names(customer)
         password = secrets.token_urlsafe(15)
         try:
-            made = client.create_user(
-                email=customer.email,
-                username=f"ezs{customer.id}",
-                first_name=first,
-                last_name=last,
-                external_id=ext,
-                password=password,
+            # Adopted while late: no password handed back (a twin delivery may have made the user).
+            return client.create_once(
+                lambda: (
+                    client.create_user(
+                        email=customer.email,
+                        username=f"ezs{customer.id}",
+                        first_name=first,
+                        last_name=last,
+                        external_id=ext,
+                        password=password,
+                    ),
+                    password,
+                ),
+                lambda: _without_password(client.user_by_external_id(ext)),
             )
-            return made, password
         except PanelUnavailable:
             user = client.user_by_external_id(ext)  # the create may have happened
             if user is None:
@@ -262,7 +272,10 @@ class PterodactylModule:
                 start_on_completion=True,
             )
             try:
-                return self._login(client, client.create_server(body), user, password)
+                server = client.create_once(
+                    lambda: client.create_server(body), lambda: client.server_by_external_id(ext)
+                )
+                return self._login(client, server, user, password)
             except (PanelUnavailable, PanelRefused) as error:
                 if isinstance(error, PanelRefused) and error.status != 422:
                     raise

@@ -18,6 +18,8 @@ from ezscale.services.provisioning.module import (
     PanelUnavailable,
 )
 from ezscale.services.provisioning.panel_http import (
+    DEFAULT_BACKOFF,
+    CreatesOnce,
     PanelHttp,
     PanelRefused,
     Reply,
@@ -215,7 +217,7 @@ def _server(a: dict[str, Any]) -> PteroServer:
     )
 
 
-class PterodactylClient:
+class PterodactylClient(CreatesOnce):
     """One panel. Use as a context manager, or call `close()`."""
 
     def __init__(
@@ -227,7 +229,7 @@ class PterodactylClient:
         timeout: float = 30.0,
         create_timeout: float = 120.0,
         retries: int = 2,
-        backoff: float = 0.5,
+        backoff: float = DEFAULT_BACKOFF,
     ) -> None:
         """`base_url` is the panel's root (the API lives under /api)."""
         self.panel_url = base_url.rstrip("/")
@@ -244,6 +246,7 @@ class PterodactylClient:
             base_url=f"{self.panel_url}/api/application",
             **options | {"headers": options["headers"] | {"Authorization": f"Bearer {application_key}"}},
         )
+        self._http = self._app  # where the creates go (`CreatesOnce`)
         self._client_key = client_key
         self._client = PanelHttp(
             base_url=f"{self.panel_url}/api/client",

@@ -20,6 +20,7 @@ moves the bandwidth cap and asks staff when the server lacks the new plan's part
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -94,6 +95,11 @@ def _state(client: SynergyCPClient, server: ScpServer) -> BuildState:
     if status in FAILED:
         return BuildState.FAILED
     return BuildState.READY if status in DONE else BuildState.BUILDING
+
+
+def _assigned(server: ScpServer | None) -> ScpServer | None:
+    """The server if it is assigned (has an access), else None."""
+    return server if server is not None and server.access_id is not None else None
 
 
 class SynergyCPModule:
@@ -190,8 +196,11 @@ class SynergyCPModule:
             return client.link_client(by_email.id, billing_id=billing_id).id
         first, _, last = customer.name.strip().partition(" ")
         try:
-            return client.create_client(
-                email=customer.email, first=first or "Customer", last=last, billing_id=billing_id
+            return client.create_once(
+                lambda: client.create_client(
+                    email=customer.email, first=first or "Customer", last=last, billing_id=billing_id
+                ),
+                lambda: client.find_client(billing_id=billing_id),
             ).id
         except (PanelUnavailable, PanelRefused):
             found = client.find_client(billing_id=billing_id)  # made after all, or by a twin
@@ -232,7 +241,10 @@ class SynergyCPModule:
                     break
                 pick = secrets.choice(candidates)
                 try:
-                    server = client.provision(body | {"server_id": pick})
+                    server = client.create_once(
+                        partial(client.provision, body | {"server_id": pick}),
+                        lambda: _assigned(client.server_by_billing_id(billing_id)),
+                    )
                 except (PanelUnavailable, PanelRefused):
                     adopted = client.server_by_billing_id(billing_id)
                     if adopted is not None and adopted.access_id is not None:

@@ -20,6 +20,8 @@ from ezscale.services.provisioning.module import (
     PanelUnavailable,
 )
 from ezscale.services.provisioning.panel_http import (
+    DEFAULT_BACKOFF,
+    CreatesOnce,
     PanelHttp,
     PanelRefused,
     as_int,
@@ -120,7 +122,7 @@ def _server(data: Any) -> ScpServer:  # noqa: ANN401 (a JSON value)
     )
 
 
-class SynergyCPClient:
+class SynergyCPClient(CreatesOnce):
     """One SynergyCP API host. Use as a context manager, or call `close()`."""
 
     def __init__(
@@ -131,7 +133,7 @@ class SynergyCPClient:
         timeout: float = 30.0,
         create_timeout: float = 120.0,
         retries: int = 2,
-        backoff: float = 0.5,
+        backoff: float = DEFAULT_BACKOFF,
     ) -> None:
         """`base_url` is the API host (normally `https://api.<panel domain>`)."""
         self._http = PanelHttp(

@@ -64,6 +64,11 @@ def _fits(resource: Mapping[str, Any], need: int, buffer_percent: int) -> int | 
     return max(free, 0) // need if need > 0 else None
 
 
+def _named(server: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The server if our build already named it (the build went through), else None."""
+    return server if server.get("name") == name else None
+
+
 class VirtFusionModule:
     """A VirtFusion panel."""
 
@@ -179,8 +184,11 @@ class VirtFusionModule:
         if user is not None:
             return user
         try:
-            return client.create_user(
-                ext_id=customer.id, name=customer.name or customer.email, email=customer.email
+            return client.create_once(
+                lambda: client.create_user(
+                    ext_id=customer.id, name=customer.name or customer.email, email=customer.email
+                ),
+                lambda: client.user_by_ext(customer.id),
             )
         except PanelRejected as error:
             if "taken" in str(error).lower():
@@ -236,20 +244,26 @@ class VirtFusionModule:
             if server is None and not service.fresh:  # a first attempt has nothing to adopt
                 server = self._adoptable(client, user_id, service.service_id)
             if server is None:
-                server = client.create_server(
-                    package_id=_int(plan.package),
-                    user_id=user_id,
-                    group_id=self._option(plan, "group", 1),
-                    ipv4=self._option(plan, "ipv4", 1),
+                # Not keyed by our id: never looked up while it may be in flight (only after a 500).
+                server = client.create_once(
+                    lambda: client.create_server(
+                        package_id=_int(plan.package),
+                        user_id=user_id,
+                        group_id=self._option(plan, "group", 1),
+                        ipv4=self._option(plan, "ipv4", 1),
+                    ),
+                    lambda: self._adoptable(client, user_id, service.service_id),
+                    hedge=False,
                 )
             made = self._details(server, str(customer.id))
-            if server.get("name") != server_name(service.service_id) and not server.get("built"):
+            server_id, name = _int(server.get("id")), server_name(service.service_id)
+            if server.get("name") != name and not server.get("built"):
                 try:
-                    server = client.build_server(
-                        _int(server.get("id")),
-                        os_id=self._option(plan, "os", 1),
-                        name=server_name(service.service_id),
-                        hostname=hostname,
+                    server = client.create_once(
+                        lambda: client.build_server(
+                            server_id, os_id=self._option(plan, "os", 1), name=name, hostname=hostname
+                        ),
+                        lambda: _named(client.server(server_id), name),
                     )
                 except ProvisioningError as error:
                     error.partial = made

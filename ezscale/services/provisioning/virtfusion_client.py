@@ -19,7 +19,7 @@ from ezscale.services.provisioning.module import (
     PanelRejected,
     PanelUnavailable,
 )
-from ezscale.services.provisioning.panel_http import PanelHttp, PanelRefused, is_json
+from ezscale.services.provisioning.panel_http import CreatesOnce, PanelHttp, PanelRefused, is_json
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def _messages(body: Any) -> str:  # noqa: ANN401 (JSON of unknown shape)
     return "; ".join(m.strip() for m in found if m and m.strip())[:300]
 
 
-class VirtFusionClient:
+class VirtFusionClient(CreatesOnce):
     """One panel's API. `timeout` is for ordinary calls, `create_timeout` for server creates."""
 
     def __init__(

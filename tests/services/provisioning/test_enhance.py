@@ -183,7 +183,7 @@ def test_website_refused_leaves_no_subscription_and_lost_ids_are_found(sim):
         module.create(CUSTOMER, ServiceRef(service_id=30), STARTER, hostname="none.example.org")
     assert [s["status"] for s in sim.subscriptions.values()] == ["deleted"]
     # A create that fails for good part-way leaves the caller without ids: terminate still finds it.
-    sim.inject("create_website", "500")
+    sim.inject("create_website", "500", "500")  # the 500 made nothing: sent once more, and refused again
     with pytest.raises(PanelUnavailable):
         module.create(CUSTOMER, ServiceRef(service_id=31), STARTER, hostname="half.example.org")
     module.terminate(ServiceRef(service_id=31))
@@ -199,7 +199,7 @@ def test_domain_hosted_elsewhere_is_rejected(sim):
     assert len(sim.subscriptions) == 1  # nothing made for the refused one
 
 
-def test_5xx_is_retried_on_reads_but_not_on_create(sim):
+def test_5xx_is_retried_on_reads_and_a_create_only_after_a_500_that_made_nothing(sim):
     module = _module(sim)
     made = module.create(CUSTOMER, ServiceRef(service_id=16), STARTER, hostname="r.example.org")
     ref = ServiceRef(
@@ -209,10 +209,15 @@ def test_5xx_is_retried_on_reads_but_not_on_create(sim):
     sim.inject("get_subscription", "500", "502")
     assert module.status(ref).external_id == made.external_id
     assert sim.count("get_subscription") == before + 3
+    # A 500 is the panel's own answer: the look-up finds nothing made, so it is sent once more.
     sim.inject("create_subscription", "500")
+    module.create(CUSTOMER, ServiceRef(service_id=17), STARTER, hostname="r2.example.org")
+    assert sim.count("create_subscription") == 3 and len(sim.subscriptions) == 2
+    # A gateway's 502: the panel may still be working on it, so it is never sent again.
+    sim.inject("create_subscription", "502")
     with pytest.raises(PanelUnavailable):
-        module.create(CUSTOMER, ServiceRef(service_id=17), STARTER, hostname="r2.example.org")
-    assert sim.count("create_subscription") == 2 and len(sim.subscriptions) == 1
+        module.create(CUSTOMER, ServiceRef(service_id=19), STARTER, hostname="r3.example.org")
+    assert sim.count("create_subscription") == 4 and len(sim.subscriptions) == 2
 
 
 def test_malformed_reply_is_refused_clearly(sim):

@@ -19,6 +19,7 @@ from ezscale.models.tenant import (
 from ezscale.services.billing import credits, orders
 from ezscale.services.provisioning import jobs, logs, panels
 from ezscale.services.provisioning.module import OutOfStock
+from ezscale.services.provisioning.polling import BUILD_TIMES
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.factories import customer_with_credit, tenant_db
 from tests.services.provisioning.support import ADMIN, drive, job_ids, virtfusion
@@ -112,10 +113,11 @@ def test_lost_create_reply_is_adopted_and_5xx_retried(make_tenant, central, cloc
         sim.inject("POST /servers/{id}/build", "500")
         assert drive(tenant, job_ids(tenant)[0], clock) == "done"
         assert sim.count("POST /servers") == 1 and len(sim.live_servers()) == 1
+        # The build's 500 made nothing (the server is not named ours): sent again at once.
         assert sim.count("POST /servers/{id}/build") == 2
     with tenant_db(tenant) as db:
         rows = logs.service_log(db, service_id=service_id)
-        assert [r.outcome for r in rows].count("retry") == 2
+        assert [r.outcome for r in rows].count("retry") == 1  # the create's lost reply
         assert "adopt" in [r.step for r in rows]
     assert _service(tenant, service_id).status is ServiceStatus.ACTIVE
 
@@ -161,9 +163,10 @@ def test_panel_down_gives_up_after_retries_and_refunds(make_tenant, central, clo
     tenant = TenantInfo.of(make_tenant("shop"))
     with virtfusion(central) as (sim, _):
         service_id = _order(tenant)
-        sim.inject("POST /servers", *["500"] * jobs.CREATE_ATTEMPTS)
+        # Each attempt sends twice: a 500 that made nothing is sent once more at once.
+        sim.inject("POST /servers", *["500"] * (2 * jobs.CREATE_ATTEMPTS))
         assert drive(tenant, job_ids(tenant)[0], clock) == "failed"
-        assert sim.count("POST /servers") == jobs.CREATE_ATTEMPTS
+        assert sim.count("POST /servers") == 2 * jobs.CREATE_ATTEMPTS
     _assert_failed_and_refunded_once(tenant, service_id)
 
 
@@ -221,3 +224,48 @@ def test_a_broken_panel_configuration_is_retried_then_alerted(make_tenant, centr
         rows = logs.service_log(db, service_id=service_id)
         assert rows[0].outcome == "failed" and "no API token" in rows[0].message
         assert [r.outcome for r in rows].count("retry") == jobs.CREATE_ATTEMPTS - 1
+
+
+def _run(tenant: TenantInfo, job_id: int, clock) -> jobs.RunResult:
+    with tenant_db(tenant) as db:
+        result = jobs.run_job(db, tenant=tenant, job_id=job_id)
+    if result.again_in is not None:
+        clock.advance(timedelta(seconds=result.again_in))
+    return result
+
+
+def test_polls_are_timed_to_the_learned_build_time(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central, build_seconds=3) as (_, panel_id):
+        first_id = _order(tenant, "a@example.test")
+        (first,) = job_ids(tenant)
+        # Nothing learned yet: polls after 1 s, 1 s, 1.15 s; ready at the third (3.15 s).
+        assert [_run(tenant, first, clock).again_in for _ in range(3)] == [1.0, 1.0, pytest.approx(1.15)]
+        assert _run(tenant, first, clock).again_in is None
+        assert _service(tenant, first_id).status is ServiceStatus.ACTIVE
+        # The build ended between the last two polls: 3.15 s less half the near interval (1 s).
+        assert BUILD_TIMES.expected(panel_id) == pytest.approx(2.65)
+
+        second_id = _order(tenant, "b@example.test")
+        second = job_ids(tenant)[1]
+        # The first poll just before the expected end (2.65 - 0.25 s), then every 0.265 s.
+        assert _run(tenant, second, clock).again_in == pytest.approx(2.40)
+        assert [_run(tenant, second, clock).again_in for _ in range(3)] == [pytest.approx(0.265)] * 3
+        assert _run(tenant, second, clock).again_in is None  # ready 0.2 s after the build ended
+        assert _service(tenant, second_id).status is ServiceStatus.ACTIVE
+        assert BUILD_TIMES.expected(panel_id) == pytest.approx(2.65 + 0.3 * (3.195 - 0.1325 - 2.65))
+
+
+def test_a_failed_poll_is_tried_again_soon(make_tenant, central, clock):
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central, build_seconds=3) as (sim, _):
+        service_id = _order(tenant)
+        (job_id,) = job_ids(tenant)
+        assert _run(tenant, job_id, clock).again_in == 1.0  # created; building
+        sim.inject("GET /servers/{id}", "500", "500", "500")  # the poll and both its retries
+        failed = _run(tenant, job_id, clock)
+        assert failed.status == "queued" and failed.again_in == 1.0  # not the longest interval (30 s)
+        assert drive(tenant, job_id, clock) == "done"
+    with tenant_db(tenant) as db:
+        rows = logs.service_log(db, service_id=service_id)
+        assert [(r.step, r.outcome) for r in rows].count(("poll", "retry")) == 1

@@ -1,7 +1,9 @@
 """The Pterodactyl module and client against the loopback panel: lifecycle, adoption after a
 duplicate or a lost reply, capacity gone between check and create, retries, bad replies."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -47,13 +49,21 @@ def clock():
     return Clock()
 
 
-@pytest.fixture
-def sim(clock):
-    simulator = PterodactylSimulator(build_seconds=30, hang_seconds=1.0, clock=clock)
+@contextmanager
+def _running(clock, hang_seconds: float):
+    simulator = PterodactylSimulator(build_seconds=30, hang_seconds=hang_seconds, clock=clock)
     server = serve(simulator)
     simulator.url = server.url
-    yield simulator
-    server.stop()
+    try:
+        yield simulator
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sim(clock):
+    with _running(clock, 1.0) as simulator:
+        yield simulator
 
 
 def _module(sim, **credentials) -> PterodactylModule:
@@ -196,7 +206,7 @@ def test_no_viable_node_at_create_is_out_of_stock(sim):
         module.create(CUSTOMER, ServiceRef(service_id=13), PLAN, hostname="mc")
 
 
-def test_5xx_is_retried_on_reads_but_not_on_create(sim):
+def test_5xx_is_retried_on_reads_and_a_create_only_after_a_500_that_made_nothing(sim):
     module = _module(sim)
     made = module.create(CUSTOMER, ServiceRef(service_id=14), PLAN, hostname="mc")
     sim.inject("get_server", "500", "502")
@@ -205,10 +215,15 @@ def test_5xx_is_retried_on_reads_but_not_on_create(sim):
     )
     assert sim.count("get_server") == 3
 
+    # A 500 is the panel's own answer: the look-up finds nothing made, so it is sent once more.
     sim.inject("create_server", "500")
-    with pytest.raises(PanelUnavailable, match="HTTP 500"):
-        module.create(CUSTOMER, ServiceRef(service_id=15), PLAN, hostname="mc")
-    assert sim.count("create_server") == 2 and len(sim.servers) == 1
+    module.create(CUSTOMER, ServiceRef(service_id=15), PLAN, hostname="mc")
+    assert sim.count("create_server") == 3 and len(sim.servers) == 2
+    # A gateway's 502: the panel may still be working on it, so it is never sent again.
+    sim.inject("create_server", "502")
+    with pytest.raises(PanelUnavailable, match="HTTP 502"):
+        module.create(CUSTOMER, ServiceRef(service_id=17), PLAN, hostname="mc")
+    assert sim.count("create_server") == 4 and len(sim.servers) == 2
 
 
 def test_malformed_reply_is_refused_clearly(sim):
@@ -247,7 +262,7 @@ def test_creates_wait_at_least_a_minute_and_bad_options_are_rejected():
         module="pterodactyl", base_url="http://127.0.0.1:1", credentials={}, timeout_seconds=10
     )
     assert client_options(config, "Pterodactyl") == dict(
-        timeout=10, create_timeout=60, retries=2, backoff=0.5
+        timeout=10, create_timeout=60, retries=2, backoff=0.2
     )
     slow = PanelConfig(module="pterodactyl", base_url="http://x", credentials={}, timeout_seconds=90)
     assert client_options(slow, "Pterodactyl")["create_timeout"] == 90
@@ -307,3 +322,48 @@ def test_create_hands_back_the_panel_login_and_sftp_details(sim):
     )
     second = module.create(CUSTOMER, ServiceRef(service_id=8), PLAN, hostname="mc2.example.com")
     assert (second.username, second.password) == ("ezs42", "")  # the same panel user, no new password
+
+
+@pytest.fixture
+def slow(clock):
+    """A panel whose faults hang 20 s (longer than any test should wait)."""
+    with _running(clock, 20.0) as simulator:
+        yield simulator
+
+
+def _patient_module(sim) -> PterodactylModule:
+    """A module with production-like waits: 30 s for a read, 60 s for a create."""
+    creds = {"application_key": "ptla_demo", "client_key": "ptlc_demo"}
+    return PterodactylModule(
+        PanelConfig(module="pterodactyl", base_url=sim.url, credentials=creds, timeout_seconds=30)
+    )
+
+
+def test_hung_create_is_adopted_while_in_flight_never_sent_twice(slow):
+    """The panel made the server, then hangs: a look-up while the create is still open finds it
+    by our service id and adopts it; the create is neither sent again nor waited for."""
+    module = _patient_module(slow)
+    for _ in range(5):  # the panel's typical answer (milliseconds) is learned
+        module.check_capacity(PLAN)
+    slow.inject("create_server", "timeout")
+    started = time.monotonic()
+    made = module.create(CUSTOMER, ServiceRef(service_id=30), PLAN, hostname="mc")
+    assert time.monotonic() - started < 10  # adopted, not the 20 s answer
+    assert slow.count("create_server") == 1 and len(slow.servers) == 1
+    assert made.external_id == str(next(iter(slow.servers)))
+
+
+def test_a_read_waits_a_few_typical_answers_then_asks_again(slow):
+    """Once the panel's typical answer is known, a read that hangs is abandoned after a few of
+    them (not the panel's 30 s timeout) and asked again."""
+    module = _patient_module(slow)
+    made = module.create(CUSTOMER, ServiceRef(service_id=31), PLAN, hostname="mc")
+    ref = ServiceRef(service_id=31, external_id=made.external_id)
+    for _ in range(5):
+        module.status(ref)
+    slow.inject("get_server", "hang")
+    before = slow.count("get_server")
+    started = time.monotonic()
+    assert module.status(ref).external_id == made.external_id
+    assert time.monotonic() - started < 10  # the first wait was 0.5 s, not 30 s
+    assert slow.count("get_server") == before + 2

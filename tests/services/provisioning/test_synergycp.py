@@ -208,7 +208,7 @@ def test_vip_client_suspend_and_wipe_need_staff(sim):
     assert len(_assigned(sim)) == 1 and _assigned(sim)[0]["access"]["is_active"]
 
 
-def test_5xx_is_retried_on_reads_but_not_on_provision(sim):
+def test_5xx_is_retried_on_reads_and_provision_only_after_a_500_that_made_nothing(sim):
     module = _module(sim)
     made = module.create(CUSTOMER, ServiceRef(service_id=14), PLAN, hostname="h")
     sim.inject("get_server", "500", "502")
@@ -216,10 +216,15 @@ def test_5xx_is_retried_on_reads_but_not_on_provision(sim):
         module.status(ServiceRef(service_id=14, external_id=made.external_id)).external_id == made.external_id
     )
     assert sim.count("get_server") == 3
+    # A 500 is the panel's own answer: the look-up finds nothing assigned, so it is sent once more.
     sim.inject("provision", "500")
-    with pytest.raises(PanelUnavailable, match="HTTP 500"):
-        module.create(CUSTOMER, ServiceRef(service_id=15), PLAN, hostname="h")
-    assert sim.count("provision") == 2 and len(_assigned(sim)) == 1
+    module.create(CUSTOMER, ServiceRef(service_id=15), PLAN, hostname="h")
+    assert sim.count("provision") == 3 and len(_assigned(sim)) == 2
+    # A gateway's 502: the panel may still be working on it, so it is never sent again.
+    sim.inject("provision", "502")
+    with pytest.raises(PanelUnavailable, match="HTTP 502"):
+        module.create(CUSTOMER, ServiceRef(service_id=17), PLAN, hostname="h")
+    assert sim.count("provision") == 4 and len(_assigned(sim)) == 2
 
 
 def test_malformed_reply_is_refused_clearly(sim):

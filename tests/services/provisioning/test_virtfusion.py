@@ -106,12 +106,22 @@ def test_timeout_after_success_is_adopted(sim):
 
 def test_build_timeout_hands_back_the_server_made(sim):
     module = _module(sim)
-    sim.inject("POST /servers/{id}/build", "timeout_after_success")
+    sim.inject("POST /servers/{id}/build", "timeout")  # hangs before building: nothing to adopt
     with pytest.raises(PanelUnavailable) as caught:
         module.create(CUSTOMER, ServiceRef(13), PLAN, hostname="c")
     assert caught.value.partial is not None
     ref = ServiceRef(13, caught.value.partial.external_id)
     assert module.create(CUSTOMER, ref, PLAN, hostname="c").external_id == ref.external_id
+    assert sim.count("POST /servers/{id}/build") == 2 and len(sim.live_servers()) == 1
+
+
+def test_hung_build_is_adopted_by_a_look_up_while_it_hangs(sim):
+    module = _module(sim)
+    for _ in range(5):  # the panel's typical answer is learned: a late create is looked up soon
+        module.check_capacity(PLAN)
+    sim.inject("POST /servers/{id}/build", "timeout_after_success")
+    made = module.create(CUSTOMER, ServiceRef(16), PLAN, hostname="h")  # no timeout: adopted
+    assert made.state is BuildState.BUILDING and made.extra["name"] == "ezscale-16"
     assert sim.count("POST /servers/{id}/build") == 1 and len(sim.live_servers()) == 1
 
 

@@ -1,0 +1,78 @@
+"""When to poll a service the panel is building: timed to the panel's expected build time.
+
+Each worker process learns how long its panels take to build: a moving average per panel of the
+time from the create's reply to when the first poll that found it ready was due, less half the
+interval between polls near the end (the build ended between the last "building" and the
+"ready"). A first poll that finds it ready lowers the expectation, so it never drifts up with
+the workers' queueing delay. The first poll is scheduled just before the build is expected to
+be done, then the service is polled at short intervals (a tenth of the build time, at least
+`NEAR_MIN_SECONDS`) for `NEAR_POLLS` polls, and only then less and less often. A poll that fails
+(timeout, 5xx) keeps the same schedule: it is tried again soon, never after the longest
+interval. Until a panel's first build is seen, polls start after `POLL_SECONDS` and grow 15 %
+each (as before the schedule was learned).
+"""
+
+import threading
+
+POLL_SECONDS = 1.0
+GROWTH = 1.15
+MAX_POLL_SECONDS = 30.0
+NEAR_POLLS = 8
+NEAR_MIN_SECONDS = 0.25
+NEAR_SHARE = 0.1
+LEAD_SECONDS = 0.25  # the first poll goes out this much before the build is expected done
+WEIGHT = 0.3  # of a new observation in the moving average
+
+
+class BuildTimes:
+    """The expected build time of each panel (seconds), learned in this process."""
+
+    def __init__(self) -> None:
+        """Nothing learned yet."""
+        self._lock = threading.Lock()
+        self._expected: dict[int, float] = {}
+
+    def expected(self, panel_id: int) -> float | None:
+        """The panel's expected build time, or None before its first observed build."""
+        with self._lock:
+            return self._expected.get(panel_id)
+
+    def observe(self, panel_id: int, *, ready_after: float) -> None:
+        """A build found ready by a poll due `ready_after` seconds after the create's reply: it
+        ended some time since the poll before, taken as half the interval near the end."""
+        seconds = max(ready_after - near_interval(self.expected(panel_id)) / 2, 0.0)
+        with self._lock:
+            old = self._expected.get(panel_id)
+            self._expected[panel_id] = seconds if old is None else old + WEIGHT * (seconds - old)
+
+    def forget(self) -> None:
+        """Drop what was learned (tests, benchmarks)."""
+        with self._lock:
+            self._expected.clear()
+
+
+BUILD_TIMES = BuildTimes()
+
+
+def near_interval(expected: float | None) -> float:
+    """The interval between polls around the expected end of the build."""
+    if expected is None:
+        return POLL_SECONDS
+    return max(NEAR_MIN_SECONDS, NEAR_SHARE * expected)
+
+
+def first_poll(expected: float | None) -> float:
+    """Seconds from the create's reply to the first poll."""
+    if expected is None:
+        return POLL_SECONDS
+    return max(expected - LEAD_SECONDS, NEAR_MIN_SECONDS)
+
+
+def next_poll(polls: int, expected: float | None) -> float:
+    """Seconds to the next poll after `polls` polls that did not find the build done (or failed)."""
+    if expected is None:
+        return min(POLL_SECONDS * GROWTH ** (polls - 1), MAX_POLL_SECONDS)
+    near = near_interval(expected)
+    if polls < NEAR_POLLS:
+        return near
+    return min(near * GROWTH ** (polls - NEAR_POLLS + 1), MAX_POLL_SECONDS)
