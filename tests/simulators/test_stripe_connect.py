@@ -167,11 +167,14 @@ def test_lists_filtered_per_customer_return_exactly_its_objects_in_order(api):
     everything = api.get("/v1/charges", params={"limit": 100}).json()["data"]
     assert [c["id"] for c in everything if c["customer"] == ann] == anns  # what a scan would keep
 
-    # a charge given a customer afterwards (Stripe allows it when it had none) is found under it
-    later = _pay(api, None)
-    assert api.post(f"/v1/charges/{later}", data={"customer": bob}).status_code == 200
-    assert _ids_of(api, "/v1/charges", customer=bob)[-1] == later
-    assert later not in _ids_of(api, "/v1/charges", customer=ann)
+    # a charge given a customer afterwards (Stripe allows it when it had none) is found under it,
+    # and one moved to another customer through the API (localstripe allows it) follows
+    later, moved = _pay(api, None), _pay(api, ann)
+    assert _ids_of(api, "/v1/charges", customer=ann) == [*anns, moved]
+    for charge in (later, moved):
+        assert api.post(f"/v1/charges/{charge}", data={"customer": bob}).status_code == 200
+    assert _ids_of(api, "/v1/charges", customer=bob)[-2:] == [later, moved]
+    assert _ids_of(api, "/v1/charges", customer=ann) == anns
 
     # refunds per charge: the charge's own only, and what it says it refunded
     refund = api.post("/v1/refunds", data={"charge": anns[0], "amount": 400}).json()
@@ -181,7 +184,7 @@ def test_lists_filtered_per_customer_return_exactly_its_objects_in_order(api):
     assert shown["amount_refunded"] == 400 and [r["id"] for r in shown["refunds"]["data"]] == [refund["id"]]
 
     counts = succeeded_charges(str(api.base_url))
-    assert counts[ann] == 2 and counts[bob] == 2
+    assert counts[ann] == 2 and counts[bob] == 3
 
 
 def test_lists_per_connected_account_page_through_its_own_objects_only(api):
