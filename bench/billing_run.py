@@ -1,7 +1,7 @@
 """Benchmark: one daily billing run over many customers (issue 5), or two at once (issue 11), or
 charging at the gateways' rate limits (issue 16).
 
-Issue 16's full figure (run it on an idle machine; ~15 min of set-up and charging per backend):
+Issue 16's full figure (run it on an idle machine; ~8 min of set-up and charging per backend):
 
     .venv/bin/python bench/billing_run.py --gateways stripe=80,paypal=15,btcpay=5 --customers 10000 \
         --currencies USD,EUR,GBP --limits stripe=25,paypal=10,btcpay=10 --error-429 0.02 --error-5xx 0.02 \
