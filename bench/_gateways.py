@@ -179,22 +179,13 @@ def prepare_customers(
     return by_gateway
 
 
-def duplicates(database_name: str, stripe_customers: list[str], sims: Sims) -> dict:
-    """Charges and duplicates per gateway, at the simulators (per customer / per invoice) and in
-    the database (succeeded payments per invoice, BTCPay checkouts per invoice)."""
-    from ezscale.services.billing.stripe_gateway import gateway
+def duplicates(database_name: str, stripe_base: str, sims: Sims) -> dict:
+    """Charges and duplicates per gateway, at the simulators (succeeded Stripe charges per
+    customer, each of whom has one invoice; PayPal captures and BTCPay invoices per invoice) and
+    in the database (succeeded payments per invoice, BTCPay checkouts per invoice)."""
+    from ezscale.simulators import stripe as stripe_simulator
 
-    client = gateway().client
-
-    def stripe_succeeded(customer: str) -> int:
-        return sum(
-            1
-            for c in client.v1.charges.list({"customer": customer, "limit": 100}).data
-            if c.status == "succeeded"
-        )
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        per_customer = list(pool.map(stripe_succeeded, stripe_customers))
+    per_customer = list(stripe_simulator.succeeded_charges(stripe_base).values())
     paypal = Counter(
         (c.get("custom_id") or "").split(":")[1]
         for c in sims.paypal.captures.values()

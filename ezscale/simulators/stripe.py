@@ -14,6 +14,8 @@ Stripe Connect (connected accounts, onboarding, data partitioned by `Stripe-Acco
 `stripe_connect.py`; the idempotency middleware runs first, so a replay is the first reply.
 Before both, `ratelimit.py` refuses calls over the configured rate (429 with `Retry-After`) and
 injects 429/5xx (`POST /_config/limits`, e.g. `{"rate": 25}` for test mode's 25 req/s).
+`stripe_store.py` indexes localstripe's store, so a request costs the same however many objects
+it holds; `GET /_config/charges` counts the succeeded charges per customer.
 """
 
 import argparse
@@ -23,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +34,10 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from ezscale.simulators import ratelimit, stripe_connect
+from ezscale.simulators import ratelimit, stripe_connect, stripe_store
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+CHARGES_PATH = "/_config/charges"
 
 
 def free_port() -> int:
@@ -76,6 +80,14 @@ def limits(api_base: str) -> dict:
     return response.json()
 
 
+def succeeded_charges(api_base: str) -> dict[str, int]:
+    """Succeeded charges per customer id at the simulator (`GET /_config/charges`), in one
+    request however many there are (the benchmark's duplicate count)."""
+    response = httpx.get(f"{api_base}{CHARGES_PATH}", timeout=30)
+    response.raise_for_status()
+    return response.json()["succeeded_per_customer"]
+
+
 def register_webhook(api_base: str, *, url: str, secret: str, name: str = "ezscale") -> None:
     """Make localstripe send signed events to `url` (its /_config/webhooks API)."""
     httpx.post(
@@ -110,8 +122,11 @@ def idempotency_middleware(web: Any, *, now: Callable[[], float] = time.monotoni
         body = await request.read()  # cached: the handler reads it again
         params = sorted(parse_qsl(body.decode(), keep_blank_values=True) + list(request.query.items()))
         fingerprint = hashlib.sha256(repr((request.path, params)).encode()).hexdigest()
-        for old in [k for k, v in saved.items() if now() - v.at > IDEMPOTENCY_TTL_SECONDS]:
-            del saved[old]
+        while saved:  # saved in the order they were made: the expired ones come first
+            oldest = next(iter(saved))
+            if now() - saved[oldest].at <= IDEMPOTENCY_TTL_SECONDS:
+                break
+            del saved[oldest]
         first = saved.get(scope)
         if first is not None:
             if first.fingerprint != fingerprint:
@@ -159,7 +174,16 @@ def _serve(port: int, state: Path | None) -> None:
 
     resources.Store.try_load_from_disk = load
     resources.Store.dump_to_disk = dump
+    index = stripe_store.install(resources)
     resources.store.try_load_from_disk()
+
+    async def charges(request):
+        succeeded = Counter(
+            c.customer for c in index.objects("charge") if c.status == "succeeded" and c.customer
+        )
+        return web.json_response({"succeeded_per_customer": succeeded})
+
+    server.app.router.add_get(CHARGES_PATH, charges)
     stripe_connect.install(web, server.app, resources.store, resources, base_url=f"http://127.0.0.1:{port}")
     server.app.middlewares.insert(0, idempotency_middleware(web))
     server.app.middlewares.insert(0, ratelimit.aiohttp_middleware(web, ratelimit.RateLimiter()))

@@ -31,6 +31,8 @@ _ID_PATH = re.compile(r"^/v1/(?P<kind>[a-z_]+)/(?P<id>[A-Za-z0-9_]+)")
 # The account a request runs on behalf of, for the events it causes.
 _ON_BEHALF: contextvars.ContextVar[str] = contextvars.ContextVar("on_behalf", default=PLATFORM)
 _LIST_PATH = re.compile(r"^/v1/[a-z_]+$")
+# The account a list request runs on behalf of, until localstripe's list for it takes it.
+_LISTING: contextvars.ContextVar[str | None] = contextvars.ContextVar("listing", default=None)
 _CHARGING = re.compile(r"^/v1/(payment_intents|charges|setup_intents)(/|$)")
 
 
@@ -209,22 +211,39 @@ async def _refusal(web, connect: Connect, request, account: str) -> Any:
     return None
 
 
-async def _list(web, connect: Connect, handler, request, account: str) -> Any:
-    """A list as `account` sees it: every page read from localstripe and filtered, then cut to
-    the asked size (else other accounts' objects would fill the page and hide this one's)."""
-    limit = int(request.query.get("limit", "10") or 10)
-    query, items = {**request.query, "limit": "100"}, []
-    while True:
-        response = await handler(request.clone(rel_url=request.rel_url.with_query(query)))
-        if response.status >= 400:
-            return response
-        page = json.loads(response.body)
-        items += page.get("data", [])
-        if not page.get("has_more") or not page.get("data"):
-            break
-        query["starting_after"] = page["data"][-1]["id"]
-    mine = connect.visible({**page, "data": items}, account)["data"]
-    return web.json_response({**page, "data": mine[:limit], "has_more": len(mine) > limit})
+async def _list(handler, request, account: str) -> Any:
+    """A list as `account` sees it: the request's list keeps only the account's objects before
+    localstripe cuts it to the asked page (see `_owned_lists`)."""
+    token = _LISTING.set(account)
+    try:
+        return await handler(request)
+    finally:
+        _LISTING.reset(token)
+
+
+def _owned_lists(resources, connect: Connect) -> None:
+    """Make localstripe's lists keep only the objects of the account a list request runs on
+    behalf of (`_LISTING`): the list the request asked for, not the lists nested in the objects
+    it returns. The objects after `starting_after` are taken before the others are left out, so a
+    page is the account's next `limit` objects (others' objects cannot fill it and hide them)."""
+
+    def owned(original):
+        def list_all(cls, *args, **kwargs):
+            account = _LISTING.get()
+            _LISTING.set(None)  # nested lists (a charge's refunds) are not the request's
+            listed = original.__get__(None, cls)(*args, **kwargs)
+            if account is not None:
+                listed._compute_starting_pos()
+                rest = listed._list[listed._starting_pos :]
+                listed._list = [o for o in rest if connect.owner(getattr(o, "id", "")) == account]
+                listed._starting_pos = 0
+            return listed
+
+        return classmethod(list_all)
+
+    for cls in (resources.StripeObject, *resources.StripeObject.__subclasses__()):
+        if "_api_list_all" in vars(cls):
+            cls._api_list_all = owned(vars(cls)["_api_list_all"])
 
 
 def _partition(web, connect: Connect) -> Any:
@@ -241,7 +260,7 @@ def _partition(web, connect: Connect) -> Any:
         if refused is not None:
             return refused
         if request.method == "GET" and _LIST_PATH.match(request.path):
-            return await _list(web, connect, handler, request, account)
+            return await _list(handler, request, account)
         token = _ON_BEHALF.set(account)
         try:
             response = await handler(request)
@@ -337,4 +356,5 @@ def install(web, app, store: dict, resources, *, base_url: str) -> Connect:
             connect.store[_OWNER + self.id] = owner
 
     resources.Event.__init__ = event_init
+    _owned_lists(resources, connect)
     return connect

@@ -1,6 +1,8 @@
 """The Stripe simulator's Connect: accounts onboard through their link, a direct charge lands on
 the connected account (invisible to the platform and to other accounts), an account that has not
-finished onboarding cannot charge, and events about its objects name it."""
+finished onboarding cannot charge, and events about its objects name it. Lists filtered per
+customer and per account return exactly the right objects in store order (the simulator answers
+them from indexes, `ezscale/simulators/stripe_store.py`)."""
 
 import re
 
@@ -8,6 +10,7 @@ import httpx
 import pytest
 
 from ezscale.settings import get_settings
+from ezscale.simulators.stripe import succeeded_charges
 
 
 @pytest.fixture
@@ -137,3 +140,78 @@ def test_stripe_js_confirms_a_card_on_the_connected_account_it_names(api):
     assert httpx.post(url, json=body).status_code == 404  # the platform has no such intent
     confirmed = httpx.post(url, json={**body, "_stripe_account": acme})
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "succeeded"
+
+
+def _pay(api: httpx.Client, customer: str | None, headers: dict | None = None) -> str:
+    """A confirmed PaymentIntent (for `customer`, if given); its charge's id."""
+    data = {"amount": 1500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"}
+    intent = api.post(
+        "/v1/payment_intents", data={**data, **({"customer": customer} if customer else {})}, headers=headers
+    )
+    assert intent.status_code == 200 and intent.json()["status"] == "succeeded", intent.text
+    charge = intent.json()["latest_charge"]
+    return charge if isinstance(charge, str) else charge["id"]
+
+
+def _ids_of(api: httpx.Client, path: str, headers: dict | None = None, **params) -> list[str]:
+    return [o["id"] for o in api.get(path, params={"limit": 100, **params}, headers=headers).json()["data"]]
+
+
+def test_lists_filtered_per_customer_return_exactly_its_objects_in_order(api):
+    ann, bob = (
+        api.post("/v1/customers", data={"email": e}).json()["id"] for e in ("ann@x.test", "bob@x.test")
+    )
+    anns = [_pay(api, ann), _pay(api, bob), _pay(api, ann), _pay(api, None)]
+    del anns[1], anns[-1]
+    assert _ids_of(api, "/v1/charges", customer=ann) == anns
+    everything = api.get("/v1/charges", params={"limit": 100}).json()["data"]
+    assert [c["id"] for c in everything if c["customer"] == ann] == anns  # what a scan would keep
+
+    # a charge given a customer afterwards (Stripe allows it when it had none) is found under it,
+    # and one moved to another customer through the API (localstripe allows it) follows
+    later, moved = _pay(api, None), _pay(api, ann)
+    assert _ids_of(api, "/v1/charges", customer=ann) == [*anns, moved]
+    for charge in (later, moved):
+        assert api.post(f"/v1/charges/{charge}", data={"customer": bob}).status_code == 200
+    assert _ids_of(api, "/v1/charges", customer=bob)[-2:] == [later, moved]
+    assert _ids_of(api, "/v1/charges", customer=ann) == anns
+
+    # refunds per charge: the charge's own only, and what it says it refunded
+    refund = api.post("/v1/refunds", data={"charge": anns[0], "amount": 400}).json()
+    assert _ids_of(api, "/v1/refunds", charge=anns[0]) == [refund["id"]]
+    assert _ids_of(api, "/v1/refunds", charge=anns[1]) == []
+    shown = api.get(f"/v1/charges/{anns[0]}").json()
+    assert shown["amount_refunded"] == 400 and [r["id"] for r in shown["refunds"]["data"]] == [refund["id"]]
+
+    counts = succeeded_charges(str(api.base_url))
+    assert counts[ann] == 2 and counts[bob] == 3
+
+
+def test_lists_per_connected_account_page_through_its_own_objects_only(api):
+    acme, beta = _account(api, onboard=True), _account(api, onboard=True)
+    on_acme, on_beta = {"Stripe-Account": acme}, {"Stripe-Account": beta}
+    ann = api.post("/v1/customers", data={"email": "ann@acme.test"}, headers=on_acme).json()["id"]
+    own = []
+    for _ in range(3):  # the account's charges between the platform's and another account's
+        _pay(api, None)
+        own.append(_pay(api, ann, on_acme))
+        _pay(api, None, on_beta)
+    assert _ids_of(api, "/v1/charges", on_acme) == own
+    assert _ids_of(api, "/v1/charges", on_acme, customer=ann) == own
+    assert not set(own) & set(_ids_of(api, "/v1/charges")) and not set(own) & set(
+        _ids_of(api, "/v1/charges", on_beta)
+    )
+    assert _ids_of(api, "/v1/charges", customer=ann) == []  # the platform does not see them
+
+    pages, after = [], None
+    while True:
+        page = api.get(
+            "/v1/charges",
+            params={"limit": 1, **({"starting_after": after} if after else {})},
+            headers=on_acme,
+        ).json()
+        pages += [c["id"] for c in page["data"]]
+        if not page["has_more"]:
+            break
+        after = page["data"][-1]["id"]
+    assert pages == own
