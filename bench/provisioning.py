@@ -10,6 +10,11 @@ Every order must end active or refunded, none charged twice (one paid order invo
 credit ledger exact), none orphaned (each panel holds exactly its active services' servers).
 Reports orders/s and the p95 time from payment to active, per product and overall.
 
+Each panel simulator runs in its own process (`python -m ezscale.simulators.<module>` on a free
+port, as `ezscale run` starts them; the panels are other machines in production), so its work
+does not compete with the workers for this process's GIL; the orphan check reads what each holds
+from its `GET /_state/live`. They are stopped when the run ends, however it ends.
+
 The worker pool is what the `critical` queue's Celery worker is (`ezscale provisioning-worker`,
 a threads pool of `EZSCALE_PROVISIONING_WORKERS`): one dispatcher hands due jobs (as the broker
 does) to `--workers` threads, each running `jobs.run_job` one step at a time.
