@@ -10,6 +10,11 @@ Every order must end active or refunded, none charged twice (one paid order invo
 credit ledger exact), none orphaned (each panel holds exactly its active services' servers).
 Reports orders/s and the p95 time from payment to active, per product and overall.
 
+Each panel simulator runs in its own process (`python -m ezscale.simulators.<module>` on a free
+port, as `ezscale run` starts them; the panels are other machines in production), so its work
+does not compete with the workers for this process's GIL; the orphan check reads what each holds
+from its `GET /_state/live`. They are stopped when the run ends, however it ends.
+
 The worker pool is what the `critical` queue's Celery worker is (`ezscale provisioning-worker`,
 a threads pool of `EZSCALE_PROVISIONING_WORKERS`): one dispatcher hands due jobs (as the broker
 does) to `--workers` threads, each running `jobs.run_job` one step at a time.
@@ -18,14 +23,14 @@ does) to `--workers` threads, each running `jobs.run_job` one step at a time.
 import argparse
 import queue
 import statistics
+import subprocess
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
+import httpx
 from sqlmodel import select
 
 from bench._platform import bench_platform
@@ -38,6 +43,8 @@ from ezscale.services.billing import credits, orders
 from ezscale.services.core.audit import operator
 from ezscale.services.provisioning import jobs, panel_http, panels, polling, stock
 from ezscale.services.tenancy.tenants import TenantInfo, create_tenant, tenant_session
+from ezscale.simulators import launch
+from ezscale.simulators.rest import STATE_PATH
 
 ADMIN = operator("bench")
 START_CREDIT = 100_000
@@ -46,87 +53,56 @@ ORDER_TRIES = 5  # a refused order (stock unconfirmed: the check hit a fault) is
 
 @dataclass(frozen=True)
 class BenchPanel:
-    """A product's simulator, how to count what it holds, and the plans sold on it."""
+    """A product's simulator (its CLI options beyond latency, faults and builds), the credentials
+    it is started with, and the plans sold on it."""
 
     module: str
-    start: Callable[[float, float, float], tuple[Any, str, dict[str, str]]]  # (sim, url, credentials)
-    live: Callable[[Any], set[str]]  # external ids of what the panel holds
+    args: tuple[str, ...]
+    credentials: dict[str, str]
     plans: tuple[tuple[str, str, dict[str, str]], ...]  # (plan code, package, plan options)
     options: dict[str, str]
 
 
-def _virtfusion(latency: float, faults: float, build: float) -> tuple[Any, str, dict[str, str]]:
-    from ezscale.simulators.virtfusion import VirtFusionSimulator, serve
+@dataclass
+class Started:
+    """A simulator running in its own process, configured as a panel."""
 
-    sim = VirtFusionSimulator(latency=latency, fault_rate=faults, build_seconds=build, hang_seconds=5.0)
-    sim.groups.clear()
-    sim.add_group(1, "Bench", hypervisors=20, memory_mb=65536, cores=128, storage_gb=8000, ipv4=1000)
-    running = serve(sim)
-    sim.running = running
-    return sim, running.url, {"token": sim.token}
+    spec: BenchPanel
+    process: subprocess.Popen
+    url: str
+    panel_id: int = 0
 
-
-def _pterodactyl(latency: float, faults: float, build: float) -> tuple[Any, str, dict[str, str]]:
-    from ezscale.simulators.pterodactyl import PterodactylSimulator
-    from ezscale.simulators.rest import serve
-
-    sim = PterodactylSimulator(latency=latency, fault_rate=faults, build_seconds=build, hang_seconds=5.0)
-    for n in range(12):  # 16 servers of 4 GB per node, 100 ports each: room for 192 more
-        sim.add_node(f"bench-{n}", memory=65536, disk=1048576, ports=range(25565, 25665))
-    running = serve(sim)
-    sim.running = running
-    return sim, running.url, {"application_key": sim.application_key, "client_key": sim.client_key}
-
-
-def _enhance(latency: float, faults: float, build: float) -> tuple[Any, str, dict[str, str]]:
-    from ezscale.simulators.enhance import EnhanceSimulator
-    from ezscale.simulators.rest import serve
-
-    sim = EnhanceSimulator(latency=latency, fault_rate=faults, build_seconds=build, hang_seconds=5.0)
-    running = serve(sim)
-    sim.running = running
-    return sim, running.url, {"access_token": sim.access_token}
-
-
-def _synergycp(latency: float, faults: float, build: float) -> tuple[Any, str, dict[str, str]]:
-    from ezscale.simulators.rest import serve
-    from ezscale.simulators.synergycp import SynergyCPSimulator
-
-    sim = SynergyCPSimulator(latency=latency, fault_rate=faults, build_seconds=build, hang_seconds=5.0)
-    for n in range(200):  # inventory and /29 blocks for 200 more dedicated servers
-        sim.add_server(cpu="e-2388g", mem="64gb", disks=("nvme-1tb", "nvme-1tb"))
-        sim.add_ip_block(f"198.18.{n // 32}.{8 * (n % 32)}", ips_billing="ipv4-29", location="fra")
-    running = serve(sim)
-    sim.running = running
-    return sim, running.url, {"api_key": sim.api_key}
+    def live(self) -> set[str]:
+        """The external ids of what the panel holds (read over HTTP from the other process)."""
+        return set(httpx.get(self.url + STATE_PATH, timeout=10).json())
 
 
 PANELS: tuple[BenchPanel, ...] = (
-    BenchPanel(
+    BenchPanel(  # 20 hypervisors of 32 GiB and 16 cores, 1000 IPv4 addresses: room for 200 VPS
         "virtfusion",
-        _virtfusion,
-        lambda sim: {str(s.id) for s in sim.live_servers()},
+        ("--hypervisors", "20", "--ipv4", "1000", "--token", "bench-vf"),
+        {"token": "bench-vf"},
         (("vps-1", "1", {}), ("vps-2", "2", {})),
         {"group": "1", "ipv4": "1", "os": "1"},
     ),
-    BenchPanel(
+    BenchPanel(  # 16 servers of 4 GB per node, 100 ports each: room for 192 more
         "pterodactyl",
-        _pterodactyl,
-        lambda sim: {str(i) for i in sim.servers},
+        ("--extra-nodes", "12", "--application-key", "ptla_bench", "--client-key", "ptlc_bench"),
+        {"application_key": "ptla_bench", "client_key": "ptlc_bench"},
         (("game-minecraft", "1/1", {"memory": "4096", "disk": "20480", "cpu": "200"}),),
         {},
     ),
     BenchPanel(
         "enhance",
-        _enhance,
-        lambda sim: {str(i) for i, sub in sim.subscriptions.items() if sub.get("status") != "deleted"},
+        ("--access-token", "bench-enhance"),
+        {"access_token": "bench-enhance"},
         (("web-starter", "1", {}),),
         {"reseller_org_id": "00000000-0000-4000-8000-000000000001"},
     ),
-    BenchPanel(
+    BenchPanel(  # inventory of every kind and /29 blocks for 200 more dedicated servers
         "synergycp",
-        _synergycp,
-        lambda sim: {str(i) for i, srv in sim.servers.items() if srv["billing"]["id"] is not None},
+        ("--extra-stock", "200", "--api-key", "bench-scp"),
+        {"api_key": "bench-scp"},
         (
             (
                 "dedi-e3",
@@ -139,18 +115,40 @@ PANELS: tuple[BenchPanel, ...] = (
 )
 
 
-def _configure(latency: float, faults: float, build: float) -> list[tuple[BenchPanel, Any, int]]:
-    """Start each product's simulator and configure it as a panel: (spec, simulator, panel id)."""
-    started = []
+def _start(latency: float, faults: float, build: float, started: list[Started]) -> None:
+    """Start each product's simulator in its own process (as the panels are other machines in
+    production), appending to `started` as they come up so the caller stops every one."""
+    common = ["--latency", str(latency), "--fault-rate", str(faults), "--build-seconds", str(build)]
+    for spec in PANELS:
+        port = launch.free_port()
+        process = launch.start(
+            spec.module, port, probe=STATE_PATH, args=[*common, "--hang-seconds", "5", *spec.args]
+        )
+        started.append(Started(spec, process, f"http://127.0.0.1:{port}"))
+
+
+def _stop(started: list[Started]) -> None:
+    for sim in started:
+        sim.process.terminate()
+    for sim in started:
+        try:
+            sim.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sim.process.kill()
+            sim.process.wait()
+
+
+def _configure(started: list[Started]) -> None:
+    """Configure each running simulator as a panel, with its plans."""
     with central_session() as central:
-        for spec in PANELS:
-            sim, url, creds = spec.start(latency, faults, build)
+        for sim in started:
+            spec = sim.spec
             row = panels.create_panel(
                 central,
                 module=spec.module,
                 label=spec.module,
-                base_url=url,
-                credentials=creds,
+                base_url=sim.url,
+                credentials=spec.credentials,
                 options=spec.options,
                 actor=ADMIN,
             )
@@ -162,11 +160,10 @@ def _configure(latency: float, faults: float, build: float) -> list[tuple[BenchP
                 panels.set_mapping(
                     central, plan_code=code, panel_id=row.id, package=package, options=options, actor=ADMIN
                 )
-            started.append((spec, sim, row.id))
+            sim.panel_id = row.id
     stock.forget()  # every run starts cold: nothing cached nor learned from the run before
     polling.BUILD_TIMES.forget()
     panel_http.LATENCY.forget()
-    return started
 
 
 def _customers(tenant: TenantInfo, count: int) -> list[int]:
@@ -250,9 +247,9 @@ def _unfinished(tenant: TenantInfo) -> int:
         )
 
 
-def _check(tenant: TenantInfo, started: list[tuple[BenchPanel, Any, int]]) -> dict[str, list[float]]:
+def _check(tenant: TenantInfo, started: list[Started]) -> dict[str, list[float]]:
     """Assert the invariants; the payment-to-active seconds of the active services, per product."""
-    module_of = {panel_id: spec.module for spec, _, panel_id in started}
+    module_of = {sim.panel_id: sim.spec.module for sim in started}
     with tenant_session(tenant) as db:
         services = db.exec(select(Service)).all()
         statuses = {s.status for s in services}
@@ -265,11 +262,11 @@ def _check(tenant: TenantInfo, started: list[tuple[BenchPanel, Any, int]]) -> di
             assert credits.balance_minor(db, user_id=service.user_id, currency="USD") == left
         active = {s.id for s in services if s.status is ServiceStatus.ACTIVE}
         handles = list(db.exec(select(ServiceHandle)))
-        for spec, sim, panel_id in started:  # each panel holds exactly its active services
-            held = {h.external_id for h in handles if h.panel_id == panel_id and h.service_id in active}
-            on_panel = spec.live(sim)
+        for sim in started:  # each panel holds exactly its active services
+            held = {h.external_id for h in handles if h.panel_id == sim.panel_id and h.service_id in active}
+            on_panel = sim.live()
             assert on_panel == held, (
-                f"{spec.module}: orphans {sorted(on_panel - held)}, lost {sorted(held - on_panel)}"
+                f"{sim.spec.module}: orphans {sorted(on_panel - held)}, lost {sorted(held - on_panel)}"
             )
         done = {
             j.service_id: j.updated_at for j in db.exec(select(ProvisioningJob)) if j.status is JobStatus.DONE
@@ -293,52 +290,65 @@ def _p95(values: list[float]) -> float:
 
 
 def run(backend: str, count: int, workers: int, latency: float, faults: float, build: float) -> None:
-    with bench_platform(backend):
-        migrations.upgrade_central()
-        clock.set_clock(clock.SystemClock())
-        with central_session() as central:
-            tenant = TenantInfo.of(
-                create_tenant(central, name="Bench", slug="bench", owner_email="o@bench.test")
-            )
-        started = _configure(latency, faults, build)
-        user_ids = _customers(tenant, count)
-        # Round robin over the products (then over a product's plans): a quarter of the orders each.
-        codes = [
-            PANELS[n % len(PANELS)].plans[(n // len(PANELS)) % len(PANELS[n % len(PANELS)].plans)][0]
-            for n in range(count)
-        ]
-        stop = threading.Event()
-        threads = _workers(tenant, workers, stop)
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            tries = list(pool.map(lambda n: _order(tenant, user_ids[n], codes[n]), range(count)))
-        placed = time.perf_counter() - t0
-        while _unfinished(tenant):
-            time.sleep(0.2)
-        total = time.perf_counter() - t0
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-        per_product = _check(tenant, started)
-        seconds = [s for values in per_product.values() for s in values]
-        failed = count - len(seconds)
+    started: list[Started] = []
+    try:  # the simulators are stopped whatever happens (a failed check, Ctrl-C)
+        _start(latency, faults, build, started)
+        with bench_platform(backend):
+            _measure(backend, count, workers, started, latency, faults, build)
+    finally:
+        _stop(started)
+
+
+def _measure(
+    backend: str,
+    count: int,
+    workers: int,
+    started: list[Started],
+    latency: float,
+    faults: float,
+    build: float,
+) -> None:
+    migrations.upgrade_central()
+    clock.set_clock(clock.SystemClock())
+    with central_session() as central:
+        tenant = TenantInfo.of(create_tenant(central, name="Bench", slug="bench", owner_email="o@bench.test"))
+    _configure(started)
+    user_ids = _customers(tenant, count)
+    # Round robin over the products (then over a product's plans): a quarter of the orders each.
+    codes = [
+        PANELS[n % len(PANELS)].plans[(n // len(PANELS)) % len(PANELS[n % len(PANELS)].plans)][0]
+        for n in range(count)
+    ]
+    stop = threading.Event()
+    threads = _workers(tenant, workers, stop)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        tries = list(pool.map(lambda n: _order(tenant, user_ids[n], codes[n]), range(count)))
+    placed = time.perf_counter() - t0
+    while _unfinished(tenant):
+        time.sleep(0.2)
+    total = time.perf_counter() - t0
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    per_product = _check(tenant, started)
+    seconds = [s for values in per_product.values() for s in values]
+    failed = count - len(seconds)
+    print(
+        f"[{backend}] {count} orders, {workers} workers ({latency * 1000:.0f} ms latency, "
+        f"{faults:.0%} faults, {build:.0f} s builds): placed in {placed:.1f}s "
+        f"({sum(tries) - count} placed again after a refusal), all settled in {total:.1f}s = "
+        f"{count / total:.1f} orders/s; {len(seconds)} active, {failed} refunded; payment→active "
+        f"median {statistics.median(seconds) if seconds else 0:.1f}s, p95 {_p95(seconds):.1f}s "
+        f"(target {build + 2:.0f}s); none charged twice, none orphaned"
+    )
+    for sim in started:
+        values = per_product.get(sim.spec.module, [])
+        median = statistics.median(values) if values else float("nan")
         print(
-            f"[{backend}] {count} orders, {workers} workers ({latency * 1000:.0f} ms latency, "
-            f"{faults:.0%} faults, {build:.0f} s builds): placed in {placed:.1f}s "
-            f"({sum(tries) - count} placed again after a refusal), all settled in {total:.1f}s = "
-            f"{count / total:.1f} orders/s; {len(seconds)} active, {failed} refunded; payment→active "
-            f"median {statistics.median(seconds) if seconds else 0:.1f}s, p95 {_p95(seconds):.1f}s "
-            f"(target {build + 2:.0f}s); none charged twice, none orphaned"
+            f"    {sim.spec.module:<12} {len(values):>4} active  "
+            f"median {median:5.1f}s  p95 {_p95(values):5.1f}s"
         )
-        for spec, _, _ in started:
-            values = per_product.get(spec.module, [])
-            median = statistics.median(values) if values else float("nan")
-            print(
-                f"    {spec.module:<12} {len(values):>4} active  "
-                f"median {median:5.1f}s  p95 {_p95(values):5.1f}s"
-            )
-        for _, sim, _ in started:
-            sim.running.stop()
 
 
 def main() -> None:

@@ -89,6 +89,9 @@ class EnhanceSimulator(RestSimulator):
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         return None if token == self.access_token else _error(401, "no_session_token", "Invalid session")
 
+    def live_ids(self) -> list[str]:
+        return [str(i) for i, sub in self.subscriptions.items() if sub.get("status") != "deleted"]
+
     def exhausted(self) -> Result:
         return _error(400, "insufficient_resources", "The reseller subscription has no resources left")
 

@@ -108,6 +108,9 @@ class PterodactylSimulator(ServerRoutes, RestSimulator):
             ok = token == self.application_key
         return None if ok else error_reply(401, "AuthenticationException", "Unauthenticated.")
 
+    def live_ids(self) -> list[str]:
+        return [str(i) for i in self.servers]
+
     def exhausted(self) -> Result:
         return error_reply(
             400,

@@ -9,6 +9,9 @@ Faults, one per injected entry, consumed by the next call of that name:
 `hang` (hang before doing anything), `500`, `502`, `429`, `malformed` (do the work, reply with
 broken JSON), `exhausted` (the panel's own "no capacity" answer; each panel defines it).
 `fault_rate` adds a random `500` or `timeout` to that share of calls (benchmarks).
+
+`GET /_state/live` (no auth, latency or faults) lists the ids of what the panel holds now, so a
+benchmark can check a simulator in another process for orphans.
 """
 
 import json
@@ -108,6 +111,7 @@ def wait_forever(banner: str, *, wait: Callable[[], object] | None = None) -> No
 Query = dict[str, list[str]]
 Result = tuple[int, Any]
 Route = tuple[str, re.Pattern[str], str, Callable[..., Result]]
+STATE_PATH = "/_state/live"
 
 
 def route(method: str, pattern: str, name: str, handler: Callable[..., Result]) -> Route:
@@ -151,6 +155,10 @@ class RestSimulator:
 
     def exhausted(self) -> Result:
         """The panel's answer when capacity ran out between the check and the create."""
+        raise NotImplementedError
+
+    def live_ids(self) -> list[str]:
+        """The external ids of what the panel holds now (`GET /_state/live`)."""
         raise NotImplementedError
 
     def not_found(self) -> Result:
@@ -211,6 +219,9 @@ def _handler_for(sim: RestSimulator) -> type[BaseHTTPRequestHandler]:
     class Handler(SimHandler):
         def _serve(self) -> None:
             raw = self.body()
+            if self.command == "GET" and self.path == STATE_PATH:
+                with sim._lock:
+                    return self.send_json(200, sim.live_ids())
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, body = sim.handle(self.command, self.path, headers, raw)
             if body is None:

@@ -132,6 +132,10 @@ class SynergyCPSimulator(RestSimulator):
             return None
         return _fail(401, "Unauthorized: invalid or expired API key.")
 
+    def live_ids(self) -> list[str]:
+        """The servers billed to a client (an unassigned one is stock, not a service)."""
+        return [str(i) for i, srv in self.servers.items() if srv["billing"]["id"] is not None]
+
     def exhausted(self) -> Result:
         self.take_inventory()  # another order took the last matching servers first
         return _fail(422, "That server is no longer available for provisioning.")

@@ -12,7 +12,8 @@ Faults are injected per call (`"POST /servers"`, `"GET /servers/{id}"`, ...), on
 than the client waits), `500`, `malformed` (broken JSON with 200), `busy` (423), `exhaust` (every
 hypervisor's free memory is used up just before the call: capacity gone between check and
 create). `latency` delays every reply; `fault_rate` injects a random 500 or timeout-after-success
-into that share of mutating calls (benchmarks).
+into that share of mutating calls (benchmarks). `GET /_state/live` (outside the API: no auth,
+latency or faults) lists the ids of the servers that exist, for a benchmark's orphan check.
 
 Run alone: `python -m ezscale.simulators.virtfusion --port 8393`.
 """
@@ -32,7 +33,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ezscale.simulators.rest import RunningServer, SimHandler, start, wait_forever
+from ezscale.simulators.rest import STATE_PATH, RunningServer, SimHandler, start, wait_forever
 
 DEFAULT_PACKAGES = (
     # id, name, memory MB, cores, storage GB, traffic GB
@@ -134,7 +135,7 @@ class VirtFusionSimulator:
                 backupPlanId=0,
             )
         if not self.groups:
-            self.add_group(1, "Default", hypervisors=2, memory_mb=32768, cores=16, storage_gb=1600, ipv4=24)
+            self.add_default_group()
 
     # --- test and demo controls -------------------------------------------------------------
 
@@ -158,6 +159,12 @@ class VirtFusionSimulator:
             pool = [f"203.0.{group_id}.{n}" for n in range(10, 10 + ipv4)]
             self.groups[group_id] = Group(group_id, name, hvs, pool)
             return self.groups[group_id]
+
+    def add_default_group(self, *, hypervisors: int = 2, ipv4: int = 24) -> Group:
+        """Group 1 (replaced if it exists): hypervisors of 32 GiB, 16 cores and 1.6 TB each."""
+        return self.add_group(
+            1, "Default", hypervisors=hypervisors, memory_mb=32768, cores=16, storage_gb=1600, ipv4=ipv4
+        )
 
     def inject(self, call: str, *faults: str) -> None:
         """Make the next requests of `call` (e.g. "POST /servers") fail, one fault each."""
@@ -631,6 +638,8 @@ def _handler_for(sim: VirtFusionSimulator) -> type[BaseHTTPRequestHandler]:
         def _any(self) -> None:
             raw = self.body()
             url = urlsplit(self.path)
+            if self.command == "GET" and url.path == STATE_PATH:
+                return self._reply(200, [str(s.id) for s in sim.live_servers()])
             if not url.path.startswith("/api/v1/"):
                 return self._reply(404, {"msg": "not found"})
             try:
@@ -658,10 +667,20 @@ def main() -> None:
     parser.add_argument("--build-seconds", type=float, default=4.0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--hang-seconds", type=float, default=5.0, help="How long a timeout fault hangs.")
+    parser.add_argument(
+        "--hypervisors", type=int, default=2, help="Hypervisors (32 GiB, 16 cores) in the default group."
+    )
+    parser.add_argument("--ipv4", type=int, default=24, help="IPv4 addresses in the default group's pool.")
     args = parser.parse_args()
     sim = VirtFusionSimulator(
-        token=args.token, build_seconds=args.build_seconds, latency=args.latency, fault_rate=args.fault_rate
+        token=args.token,
+        build_seconds=args.build_seconds,
+        latency=args.latency,
+        fault_rate=args.fault_rate,
+        hang_seconds=args.hang_seconds,
     )
+    sim.add_default_group(hypervisors=args.hypervisors, ipv4=args.ipv4)
     running = serve(sim, port=args.port)
     wait_forever(f"VirtFusion simulator on {running.url}/api/v1")
 

@@ -97,6 +97,18 @@ def test_timeout_fault_does_the_work_before_hanging(ptero):
     assert again.json()["errors"][0]["detail"] == "The email has already been taken."
 
 
+def test_state_lists_what_the_panel_holds_without_auth_or_faults():
+    sim = SynergyCPSimulator(fault_rate=1.0, hang_seconds=0)
+    server = serve(sim)
+    try:
+        assert httpx.get(f"{server.url}/_state/live").json() == []  # stock is not a service
+        sid = next(iter(sim.servers))
+        sim.servers[sid]["billing"]["id"] = "7"
+        assert httpx.get(f"{server.url}/_state/live").json() == [str(sid)]
+    finally:
+        server.stop()
+
+
 def test_application_key_is_refused_on_the_client_api(ptero):
     reply = httpx.get(f"{ptero.url}/api/client/servers/abcdef12/resources", headers=PTERO)
     assert reply.status_code == 403 and "client API key" in reply.json()["errors"][0]["detail"]

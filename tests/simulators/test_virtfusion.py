@@ -68,13 +68,25 @@ def test_build_runs_on_the_clock_and_delete_gives_resources_back(panel):
     assert after["free"] == free
 
 
+def test_state_lists_the_servers_outside_the_api(panel):
+    sim, client, _ = panel
+    root = str(client.base_url).removesuffix("/").removesuffix("/api/v1")
+    user = client.post("/users", json={"name": "A", "email": "a@example.test", "extRelationId": 5}).json()
+    body = {"packageId": 1, "userId": user["data"]["id"], "hypervisorId": 1, "ipv4": 1}
+    server = client.post("/servers", json=body).json()["data"]
+    sim.inject("GET /_state/live", "500")  # no auth, no faults: a benchmark's orphan check
+    assert httpx.get(f"{root}/_state/live").json() == [str(server["id"])]
+    assert client.delete(f"/servers/{server['id']}", params={"delay": 0}).status_code == 204
+    assert httpx.get(f"{root}/_state/live").json() == []
+
+
 @pytest.mark.slow
 def test_runs_as_a_process():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "ezscale.simulators.virtfusion", "--port", str(port)],
+        [sys.executable, "-m", "ezscale.simulators.virtfusion", "--port", str(port), "--hypervisors", "3"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -91,6 +103,11 @@ def test_runs_as_a_process():
             except httpx.ConnectError:
                 assert time.monotonic() < deadline
         assert reply.status_code == 200
+        resources = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/compute/hypervisors/groups/1/resources",
+            headers={"Authorization": "Bearer demo-virtfusion-token"},
+        )
+        assert len(resources.json()["data"]) == 3  # --hypervisors sized the default group
     finally:
         process.terminate()
         process.wait(timeout=10)
