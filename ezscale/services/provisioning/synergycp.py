@@ -253,6 +253,8 @@ class SynergyCPModule:
                         raise  # the server is still free: a real refusal, not a race
                     continue  # someone took that server between our look and our provision
                 return self._details(client, server, password=password)
+            else:  # every pick lost its race while stock was left: try again later, not a refund
+                raise PanelUnavailable(f"{PRODUCT}: the free servers picked were taken by other orders.")
         raise OutOfStock(f"No {PRODUCT} server matching this plan is free right now.")
 
     def status(self, service: ServiceRef) -> ServiceDetails:

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from ezscale.services.provisioning import synergycp
 from ezscale.services.provisioning.module import (
     BuildState,
     Customer,
@@ -19,7 +20,7 @@ from ezscale.services.provisioning.module import (
     PowerAction,
     ServiceRef,
 )
-from ezscale.services.provisioning.synergycp import SynergyCPModule
+from ezscale.services.provisioning.synergycp import PICK_ATTEMPTS, SynergyCPModule
 from ezscale.simulators.rest import serve
 from ezscale.simulators.synergycp import SynergyCPSimulator
 from tests.services.provisioning.panel_contract import assert_meets_contract
@@ -185,6 +186,30 @@ def test_orders_at_once_each_get_a_server(sim):
         made = list(pool.map(order, range(3)))
     assert len(set(made)) == 3 and len(_assigned(sim)) == 3
     assert module.check_capacity(PLAN).available == 0  # the three E3 servers, sold once each
+
+
+def test_picks_all_lost_to_other_orders_with_stock_left_are_retried_not_out_of_stock(sim, monkeypatch):
+    """Each free server picked is sold to another order just before ours: with stock left that is
+    a busy panel (retry later), not out of stock (which would refund the customer)."""
+    for _ in range(PICK_ATTEMPTS + 2):
+        sim.add_server(cpu="e-2388g", mem="64gb", disks=("nvme-1tb", "nvme-1tb"))
+    module = _module(sim)
+    taken = []
+
+    def pick_lost_to_another_order(candidates):
+        server = sim.servers[int(candidates[0])]
+        server["access"] = {"id": 9000 + len(taken), "is_active": True, "client": {"id": 0}}
+        taken.append(server["id"])
+        return candidates[0]
+
+    monkeypatch.setattr(synergycp.secrets, "choice", pick_lost_to_another_order)
+    with pytest.raises(PanelUnavailable):
+        module.create(CUSTOMER, ServiceRef(service_id=30), PLAN, hostname="h")
+    assert len(taken) == PICK_ATTEMPTS and _assigned(sim) == []
+    monkeypatch.undo()  # the next attempt meets no rival: it gets one of the servers left
+    made = module.create(CUSTOMER, ServiceRef(service_id=30, fresh=False), PLAN, hostname="h")
+    assert [str(s["id"]) for s in _assigned(sim)] == [made.external_id]
+    assert int(made.external_id) not in taken
 
 
 def test_no_free_ip_is_out_of_stock(sim):
