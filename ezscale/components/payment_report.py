@@ -50,7 +50,7 @@ def period_form(state) -> rx.Component:
                 custom_attrs={"reloadDocument": True},
                 style={"color": "var(--accent-11)"},
             ),
-            gap="3",
+            spacing="3",
             align="end",
             wrap="wrap",
         ),

@@ -262,7 +262,7 @@ def _dashboard() -> rx.Component:
             wrap="wrap",
         ),
         rx.cond(S.error != "", rx.callout(S.error, color_scheme="red")),
-        rx.flex(rx.foreach(S.figures, _figure), wrap="wrap", gap="3"),
+        rx.flex(rx.foreach(S.figures, _figure), wrap="wrap", spacing="3"),
         _charts(),
         rx.heading("Monthly figures", size="4"),
         rx.box(_month_table(), overflow_x="auto", width="100%"),

@@ -176,7 +176,7 @@ def _currencies() -> rx.Component:
             ),
             rx.button("Save currencies", on_click=C.save_settings, id="currencies-save"),
             wrap="wrap",
-            gap="3",
+            spacing="3",
             align="end",
         ),
         price_table(

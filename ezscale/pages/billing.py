@@ -129,7 +129,9 @@ def _pay_choices(invoice_id: int) -> rx.Component:
                 "Payments are not available yet.", size="2", color_scheme="gray", id="payments-unavailable"
             ),
         ),
-        rx.flex(rx.foreach(BillingState.pay_choices, lambda c: _choice(invoice_id, c)), wrap="wrap", gap="2"),
+        rx.flex(
+            rx.foreach(BillingState.pay_choices, lambda c: _choice(invoice_id, c)), wrap="wrap", spacing="2"
+        ),
         rx.cond(
             BillingState.wallet_choice,
             rx.checkbox(

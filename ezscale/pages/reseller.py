@@ -227,7 +227,7 @@ def _currencies() -> rx.Component:
                 rounding_dropdown(C),
                 rx.button("Save currencies", on_click=C.save_settings, id="currencies-save"),
                 wrap="wrap",
-                gap="3",
+                spacing="3",
                 align="center",
             ),
             price_table(C, wholesale=True),
