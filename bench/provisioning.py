@@ -17,10 +17,13 @@ from its `GET /_state/live`. They are stopped when the run ends, however it ends
 
 The worker pool is what the `critical` queue's Celery worker is (`ezscale provisioning-worker`,
 a threads pool of `EZSCALE_PROVISIONING_WORKERS`): one dispatcher hands due jobs (as the broker
-does) to `--workers` threads, each running `jobs.run_job` one step at a time.
+does) to `--workers` threads, each running `jobs.run_job` one step at a time. The orders are
+placed by another process (16 threads), as customers' orders reach the web app's processes, not
+the worker's.
 """
 
 import argparse
+import multiprocessing
 import queue
 import statistics
 import subprocess
@@ -198,6 +201,21 @@ def _order(tenant: TenantInfo, user_id: int, plan_code: str) -> int:
     return ORDER_TRIES
 
 
+def _place_all(
+    tenant: TenantInfo,
+    user_ids: list[int],
+    codes: list[str],
+    go: "multiprocessing.synchronize.Event",
+    done: "multiprocessing.Queue[list[int]]",
+) -> None:
+    """In the placing process: wait for `go`, place every order at once (16 at a time), then put
+    each order's tries on `done`."""
+    clock.set_clock(clock.SystemClock())
+    go.wait()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        done.put(list(pool.map(lambda n: _order(tenant, user_ids[n], codes[n]), range(len(codes)))))
+
+
 def _workers(tenant: TenantInfo, count: int, stop: threading.Event) -> list[threading.Thread]:
     """A dispatcher handing due jobs (as the broker does) to `count` worker threads (the
     critical queue's threads pool), each running one step of a job at a time."""
@@ -321,9 +339,14 @@ def _measure(
     ]
     stop = threading.Event()
     threads = _workers(tenant, workers, stop)
+    context = multiprocessing.get_context("spawn")  # a fresh process, as a web app's is
+    go, done = context.Event(), context.Queue()
+    placer = context.Process(target=_place_all, args=(tenant, user_ids, codes, go, done))
+    placer.start()
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        tries = list(pool.map(lambda n: _order(tenant, user_ids[n], codes[n]), range(count)))
+    go.set()
+    tries: list[int] = done.get()
+    placer.join()
     placed = time.perf_counter() - t0
     while _unfinished(tenant):
         time.sleep(0.2)

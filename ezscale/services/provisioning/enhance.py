@@ -44,7 +44,7 @@ from ezscale.services.provisioning.module import (
     Stock,
     UsageMetric,
 )
-from ezscale.services.provisioning.panel_http import PanelRefused, client_options
+from ezscale.services.provisioning.panel_http import PanelRefused, client_options, together
 
 # Checked before anything is made for a new website, so a refused domain leaves no subscription behind.
 DOMAIN_TAKEN = frozenset({"inUseAnotherOrg", "prohibited"})
@@ -70,6 +70,10 @@ def _plan_id(plan: PlanMapping) -> int:
 def _no_resources(error: PanelRefused) -> bool:
     text = f"{error.code} {error.detail}".lower()
     return error.status in (400, 403, 422) and any(word in text for word in NO_RESOURCES_WORDS)
+
+
+def _live_site(sites: list[EnhanceWebsite]) -> EnhanceWebsite | None:
+    return next((s for s in sites if s.status != "deleted"), None)
 
 
 def _details(
@@ -195,8 +199,7 @@ class EnhanceModule:
             return None
 
     def _site(self, client: EnhanceClient, org_id: str, sub: EnhanceSubscription) -> EnhanceWebsite | None:
-        sites = client.websites(org_id, subscription_id=sub.id)
-        return next((s for s in sites if s.status != "deleted"), None)
+        return _live_site(client.websites(org_id, subscription_id=sub.id))
 
     def test_connection(self) -> str:
         """Read the reseller org."""
@@ -270,14 +273,10 @@ class EnhanceModule:
                 raise
             return member.id, password
 
-    def _org(self, client: EnhanceClient, customer: Customer, service: ServiceRef) -> tuple[str, bool]:
-        """The customer's org: (its id, whether this call made it)."""
-        org_id = service.customer_external_id or service.extra.get("org_id", "")
-        if org_id:
-            return org_id, False
-        org = self._find_org(client, customer)
-        if org is not None:
-            return org.id, False
+    def _org(self, client: EnhanceClient, customer: Customer, found: EnhanceOrg | None) -> tuple[str, bool]:
+        """The customer's org (`found` by `_find_org`, else made now): (its id, whether made now)."""
+        if found is not None:
+            return found.id, False
         try:
             name = f"{customer.name} {_tag(customer)}".strip()
             made = client.create_once(
@@ -360,32 +359,60 @@ class EnhanceModule:
     def create(
         self, customer: Customer, service: ServiceRef, plan: PlanMapping, *, hostname: str
     ) -> ServiceDetails:
-        """Find-or-create the customer org (with an Owner login), the subscription and the website."""
+        """Find-or-create the customer org, then at once its Owner login and, after a domain
+        check, the subscription and the website (independent calls go out together)."""
         if not hostname:
             raise PanelRejected("A web hosting service needs a domain name.")
+        domain, group = hostname.lower(), str(plan.options.get("server_group_id") or "")
         with self._client() as client:
-            plan_id = self._check_plan(client, plan)
-            org_id, new_org = self._org(client, customer, service)
-            if client.domain_status(org_id, hostname.lower()) in DOMAIN_TAKEN:
-                raise PanelRejected(
-                    f"The domain {hostname.lower()} cannot be hosted here: it is in use or not allowed."
-                )
-            member_id, password = self._owner(client, org_id, customer, new_org=new_org)
-            sub, made = self._subscription(client, org_id, service, plan_id)
-            group = str(plan.options.get("server_group_id") or "")
-            try:
-                site = self._website(client, org_id, sub, hostname.lower(), group, new_sub=made)
-            except (OutOfStock, PanelRejected):
-                if made:  # no website will come: leave no subscription behind
-                    client.delete_subscription(org_id, sub.id)
-                raise
+            stored = service.customer_external_id or service.extra.get("org_id", "")
+            plan_id, found = together(
+                lambda: self._check_plan(client, plan),
+                lambda: None if stored else self._find_org(client, customer),
+            )
+            org_id, new_org = (stored, False) if stored else self._org(client, customer, found)
+            (sub, site), (member_id, password) = together(
+                lambda: self._hosting(client, org_id, service, plan_id, domain, group),
+                lambda: self._owner(client, org_id, customer, new_org=new_org),
+            )
             return _details(org_id, sub, site, member_id=member_id, login=customer.email, password=password)
 
+    def _hosting(
+        self, client: EnhanceClient, org_id: str, service: ServiceRef, plan_id: int, domain: str, group: str
+    ) -> tuple[EnhanceSubscription, EnhanceWebsite]:
+        """The subscription (made while the domain is checked) and its website; a domain that
+        cannot be hosted leaves no subscription this call made behind."""
+        status, (sub, made) = together(
+            lambda: client.domain_status(org_id, domain),
+            lambda: self._subscription(client, org_id, service, plan_id),
+        )
+        try:
+            if status in DOMAIN_TAKEN:
+                raise PanelRejected(
+                    f"The domain {domain} cannot be hosted here: it is in use or not allowed."
+                )
+            return sub, self._website(client, org_id, sub, domain, group, new_sub=made)
+        except (OutOfStock, PanelRejected):
+            if made:  # no website will come: leave no subscription behind
+                client.delete_subscription(org_id, sub.id)
+            raise
+
     def status(self, service: ServiceRef) -> ServiceDetails:
-        """Subscription and website: suspended, building (no server IP yet) or ready."""
+        """Subscription and website: suspended, building (no server IP yet) or ready. With the
+        stored ids both are read at once."""
+        org_id = service.customer_external_id or service.extra.get("org_id", "")
         with self._client() as client:
-            org_id, sub = self._locate(client, service)
-            return _details(org_id, sub, self._site(client, org_id, sub))
+            if not (org_id and service.external_id and service.external_id.isdigit()):
+                org_id, sub = self._locate(client, service)
+                return _details(org_id, sub, self._site(client, org_id, sub))
+            sub_id = int(service.external_id)
+            sub, sites = together(
+                lambda: client.subscription(org_id, sub_id),
+                lambda: client.websites(org_id, subscription_id=sub_id),
+            )
+            if sub.status == "deleted":
+                raise GoneFromPanel(f"The hosting subscription was deleted on {PRODUCT}.")
+            return _details(org_id, sub, _live_site(sites))
 
     def suspend(self, service: ServiceRef, *, reason: str) -> None:
         """Suspend the subscription (its websites go with it)."""

@@ -395,9 +395,9 @@ def _create(db, tenant, job, service, handle, module, mapping, customer, plan_co
                     message=f"Found server {found.external_id} left by an earlier attempt.",
                 )
                 db.commit()
-        if not handle.external_id and not stock.recently_in_stock(plan_code):
-            found = stock.remember(plan_code, module.check_capacity(mapping))
-            if not found.in_stock:
+        if not handle.external_id:
+            found = stock.confirm(plan_code, lambda: module.check_capacity(mapping))
+            if found is not None and not found.in_stock:
                 raise OutOfStock(found.detail or "No capacity left for this plan on the panel.")
         ref = replace(service_ref(service.id, handle), fresh=fresh)
         details = module.create(customer, ref, mapping, hostname=_hostname(service))

@@ -7,8 +7,9 @@ are retried only when the connection was never made, so a lost reply cannot crea
 server; the module looks the service up instead and adopts it.
 
 Faults cost little: a safe call's first attempt waits a few times the panel's typical answer
-time (`Latency`, learned per panel in this process), not the full timeout, and its retries follow
-at once or after a short back-off. A create keyed by our id (`create_once`) is looked up while
+time (`Latency`, learned per panel in this process), not the full timeout; its first retry
+follows at once, the next after a short back-off. Calls that do not depend on each other are
+made at once (`together`). A create keyed by our id (`create_once`) is looked up while
 its answer is late and what it made is adopted (never sent twice while it may be in flight), and
 it is sent once more only when the panel answered 500/429 and the look-up found nothing.
 """
@@ -19,9 +20,10 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import httpx
 
@@ -37,15 +39,18 @@ log = logging.getLogger(__name__)
 # Long enough for a real create (peers broke with 5 s): the panel may talk to a node first.
 CREATE_TIMEOUT_SECONDS = 120.0
 MIN_CREATE_TIMEOUT = 60.0
-DEFAULT_BACKOFF = 0.2  # before a safe call's first retry (doubled per retry): a 5xx is usually brief
+DEFAULT_BACKOFF = 0.2  # before a safe call's second retry (doubled per retry): a 5xx is usually brief
 # A safe call's first attempt waits this many times the panel's typical answer (at least the floor).
-READ_TIMEOUT_FACTOR, READ_TIMEOUT_FLOOR = 4.0, 0.5
+READ_TIMEOUT_FACTOR, READ_TIMEOUT_FLOOR = 2.5, 0.5
 # A late create is looked up after this many times the typical answer (at least the floor).
 HEDGE_FACTOR, HEDGE_FLOOR, HEDGE_UNKNOWN = 3.0, 0.25, 1.0
 # Answers that say the panel did not do the work (not a gateway's 502/503/504, behind which the
 # panel may still be working).
 NOT_DONE_STATUSES = frozenset({429, 500})
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
 
 
 class PanelFailed(PanelUnavailable):
@@ -149,7 +154,8 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 def client_options(config: PanelConfig, product: str) -> dict[str, Any]:
     """Timeouts and retries from a panel config: a create waits `timeout_seconds` but never less
     than 60 s (peers broke with 5 s) unless option `create_timeout_seconds` says otherwise (tests);
-    other calls wait at most 30 s; options `retries` (2) and `backoff` (0.2 s, doubled per retry)."""
+    other calls wait at most 30 s; options `retries` (2) and `backoff` (0.2 s before the second
+    retry, doubled after; the first goes at once)."""
     options = config.options
     try:
         retries, backoff = int(options.get("retries", 2)), float(options.get("backoff", DEFAULT_BACKOFF))
@@ -242,7 +248,8 @@ class PanelHttp:
                 if attempt > self._retries or (reached and not safe):
                     raise
                 log.info("%s %s %s failed (%s), retry %d", self.product, method, path, error, attempt)
-                self._sleep(self._backoff * 2 ** (attempt - 1))
+                if attempt > 1:  # the first retry goes at once: most faults are one lost call
+                    self._sleep(self._backoff * 2 ** (attempt - 2))
 
     def create_once(
         self, send: Callable[[], T], look: Callable[[], T | None] | None = None, *, hedge: bool = True
@@ -338,6 +345,47 @@ class PanelHttp:
         raise PanelRefused(
             message, status=status, code=code, detail=detail, body=parsed if is_json(parsed) else None
         )
+
+
+@overload
+def together(first: Callable[[], A], second: Callable[[], B], /) -> tuple[A, B]: ...
+@overload
+def together(
+    first: Callable[[], A], second: Callable[[], B], third: Callable[[], C], /
+) -> tuple[A, B, C]: ...
+def together(*calls: Callable[[], Any]) -> tuple[Any, ...]:
+    """Independent panel calls made at once (each mostly waits on the network): their results in
+    order. Every call ends before this returns; then the first error, in the calls' order, is
+    raised (so a caller lists the call whose refusal matters most first)."""
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except BaseException as error:  # handed to the caller below
+            errors[index] = error
+
+    others = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, len(calls))]
+    for thread in others:
+        thread.start()
+    run(0)
+    for thread in others:
+        thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
+    return tuple(results)
+
+
+def each(call: Callable[[A], B], items: Iterable[A], *, width: int = 8) -> list[B]:
+    """`call(item)` for every item, up to `width` at once (reads of many nodes, say): the results
+    in order; the first error, in order, is raised."""
+    items = list(items)
+    if len(items) <= 1:
+        return [call(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(width, len(items))) as pool:
+        return list(pool.map(call, items))
 
 
 class CreatesOnce:

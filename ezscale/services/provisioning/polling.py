@@ -4,7 +4,7 @@ Each worker process learns how long its panels take to build: a moving average p
 time from the create's reply to when the first poll that found it ready was due, less half the
 interval between polls near the end (the build ended between the last "building" and the
 "ready"). A first poll that finds it ready lowers the expectation, so it never drifts up with
-the workers' queueing delay. The first poll is scheduled just before the build is expected to
+the workers' queueing delay. The first poll is scheduled just after the build is expected to
 be done, then the service is polled at short intervals (a tenth of the build time, at least
 `NEAR_MIN_SECONDS`) for `NEAR_POLLS` polls, and only then less and less often. A poll that fails
 (timeout, 5xx) keeps the same schedule: it is tried again soon, never after the longest
@@ -20,7 +20,9 @@ MAX_POLL_SECONDS = 30.0
 NEAR_POLLS = 8
 NEAR_MIN_SECONDS = 0.25
 NEAR_SHARE = 0.1
-LEAD_SECONDS = 0.25  # the first poll goes out this much before the build is expected done
+# The first poll goes out this much after the build is expected done: early, it finds the build
+# still running and costs a second poll (an interval and a round trip) more often than it saves.
+LAG_SECONDS = 0.1
 WEIGHT = 0.3  # of a new observation in the moving average
 
 
@@ -65,7 +67,7 @@ def first_poll(expected: float | None) -> float:
     """Seconds from the create's reply to the first poll."""
     if expected is None:
         return POLL_SECONDS
-    return max(expected - LEAD_SECONDS, NEAR_MIN_SECONDS)
+    return max(expected + LAG_SECONDS, NEAR_MIN_SECONDS)
 
 
 def next_poll(polls: int, expected: float | None) -> float:

@@ -16,6 +16,7 @@ timed-out create made.
 """
 
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -37,10 +38,11 @@ from ezscale.services.provisioning.module import (
     Stock,
     UsageMetric,
 )
-from ezscale.services.provisioning.panel_http import PanelRefused, client_options
+from ezscale.services.provisioning.panel_http import PanelRefused, client_options, each, together
 from ezscale.services.provisioning.pterodactyl_client import (
     PRODUCT,
     PterodactylClient,
+    PteroNode,
     PteroServer,
     PteroUser,
 )
@@ -59,6 +61,10 @@ SIGNALS = {
     PowerAction.KILL: "kill",
 }
 MIB = 1024 * 1024
+NODE_SECONDS = 300.0  # a node's SFTP address is read again after this long
+# Nodes by (panel URL, node id): (read at, node). A delivery shows the SFTP address of its node;
+# nodes are few and rarely change, so most deliveries need no call for it.
+_nodes: dict[tuple[str, int], tuple[float, PteroNode]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +195,9 @@ class PterodactylModule:
         memory, disk = spec.limits["memory"], spec.limits["disk"]
         with self._client() as client:
             nodes = client.deployable_nodes(memory=memory, disk=disk, location_ids=spec.locations)
-            available = sum(
-                min(n.fits(memory=memory, disk=disk), client.free_allocations(n.id)) for n in nodes
-            )
+            free = each(client.free_allocations, [n.id for n in nodes], width=16)  # read at once
+            fits = (min(n.fits(memory=memory, disk=disk), f) for n, f in zip(nodes, free, strict=True))
+            available = sum(fits)
         detail = f"{len(nodes)} node(s) with room" if nodes else "no node with room for this plan"
         return Stock(available=available, detail=detail)
 
@@ -256,8 +262,9 @@ class PterodactylModule:
             existing = None if service.fresh else client.server_by_external_id(ext)
             if existing is not None:
                 return self._login(client, existing, client.user_by_external_id(str(customer.id)), "")
-            user, password = self._user(client, customer)
-            egg = client.egg(spec.nest, spec.egg)
+            (user, password), egg = together(
+                lambda: self._user(client, customer), lambda: client.egg(spec.nest, spec.egg)
+            )
             body = dict(
                 name=hostname[:191] or f"Service {ext}",
                 user=user.id,
@@ -284,9 +291,19 @@ class PterodactylModule:
                     raise
                 return self._login(client, adopted, user, password)
 
-    @staticmethod
+    def _node(self, client: PterodactylClient, node_id: int) -> PteroNode | None:
+        """The node, read at most every `NODE_SECONDS` per panel."""
+        key = (self.config.base_url, node_id)
+        seen = _nodes.get(key)
+        if seen is not None and time.monotonic() - seen[0] < NODE_SECONDS:
+            return seen[1]
+        node = client.node(node_id)
+        if node is not None:
+            _nodes[key] = (time.monotonic(), node)
+        return node
+
     def _login(
-        client: PterodactylClient, server: PteroServer, user: PteroUser | None, password: str
+        self, client: PterodactylClient, server: PteroServer, user: PteroUser | None, password: str
     ) -> ServiceDetails:
         """The server's details with how the customer signs in: the panel user (and the password
         we set when we made it) and the SFTP address and user (`<panel user>.<server id>`, the
@@ -294,7 +311,7 @@ class PterodactylModule:
         details = _details(server)
         if user is None:
             return details
-        node = client.node(server.node)
+        node = self._node(client, server.node)
         sftp = {"sftp_user": f"{user.username}.{server.identifier}"}
         if node is not None and node.fqdn:
             sftp["sftp_address"] = f"sftp://{node.fqdn}:{node.sftp_port}"

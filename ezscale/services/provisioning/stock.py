@@ -1,13 +1,16 @@
 """Stock before money: whether a plan can be delivered now, asked of its panel.
 
 The order quote and `place_order` call `require_in_stock` before any invoice or charge; the
-provisioning job asks again before it creates, unless a check seconds ago said yes (the panel's
-create still refuses what no longer fits: OutOfStock, refunded). A plan with no panel mapping is
-not limited. The answer is kept for a few seconds per plan so a storefront page does not ask the
-panel per card, nor a burst of deliveries per order.
+provisioning job asks again before it creates (`confirm`), unless a check seconds ago said yes
+(the panel's create still refuses what no longer fits: OutOfStock, refunded). A plan with no
+panel mapping is not limited. The answer is kept for a few seconds per plan so a storefront page
+does not ask the panel per card, nor a burst of deliveries per order.
 """
 
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -26,6 +29,8 @@ from ezscale.services.provisioning.registry import build_module, module_for_plan
 
 CACHE_SECONDS = 10.0
 _cache: dict[str, tuple[float, Stock | None]] = {}
+_in_flight: dict[str, "Future[Stock | None]"] = {}  # per plan: the check `confirm` callers share
+_guard = threading.Lock()
 
 
 def check_plan(plan_code: str, *, fresh: bool = False) -> Stock | None:
@@ -55,21 +60,34 @@ def check_plan(plan_code: str, *, fresh: bool = False) -> Stock | None:
     return stock
 
 
-def recently_in_stock(plan_code: str) -> bool:
-    """Whether a check of the last few seconds found the plan in stock (a "no" is never reused)."""
-    cached = _cache.get(plan_code)
-    return (
-        cached is not None
-        and time.monotonic() - cached[0] < CACHE_SECONDS
-        and cached[1] is not None
-        and cached[1].in_stock
-    )
-
-
-def remember(plan_code: str, stock: Stock) -> Stock:
-    """Keep a fresh answer of the plan's panel (the provisioning job's own check); returns it."""
-    _cache[plan_code] = (time.monotonic(), stock)
-    return stock
+def confirm(plan_code: str, check: Callable[[], Stock]) -> Stock | None:
+    """The provisioning job's check before a create: one that found the plan in stock in the last
+    few seconds, else `check()` (the panel's answer, kept); None when the panel could not answer
+    (the create then asks it: every module's create refuses what does not fit). Deliveries of a
+    plan that start together share one check in flight instead of each asking the panel."""
+    with _guard:
+        at, stock = _cache.get(plan_code, (0.0, None))
+        if stock is not None and stock.in_stock and time.monotonic() - at < CACHE_SECONDS:
+            return stock  # a "no" is never reused: the panel is asked again
+        flight = _in_flight.get(plan_code)
+        leader = flight is None
+        if flight is None:
+            flight = _in_flight[plan_code] = Future()
+    if not leader:
+        return flight.result()
+    try:
+        fresh: Stock | None = check()
+        _cache[plan_code] = (time.monotonic(), fresh)
+    except (PanelUnavailable, PanelBusy):
+        fresh = None
+    except BaseException as error:
+        flight.set_exception(error)
+        raise
+    finally:
+        with _guard:
+            _in_flight.pop(plan_code, None)
+    flight.set_result(fresh)
+    return fresh
 
 
 def require_in_stock(plan_code: str) -> None:

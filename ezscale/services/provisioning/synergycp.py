@@ -42,8 +42,14 @@ from ezscale.services.provisioning.module import (
     Stock,
     UsageMetric,
 )
-from ezscale.services.provisioning.panel_http import PanelRefused, client_options
-from ezscale.services.provisioning.synergycp_client import PRODUCT, ScpServer, SynergyCPClient
+from ezscale.services.provisioning.panel_http import PanelRefused, client_options, together
+from ezscale.services.provisioning.synergycp_client import (
+    PRODUCT,
+    ScpAddress,
+    ScpInstall,
+    ScpServer,
+    SynergyCPClient,
+)
 
 POWER = {
     PowerAction.BOOT: "on",
@@ -85,16 +91,31 @@ def _locations(plan: PlanMapping) -> list[str]:
     return [x.strip() for x in str(plan.options.get("ip_group_billing") or "").split(",") if x.strip()]
 
 
-def _state(client: SynergyCPClient, server: ScpServer) -> BuildState:
+def _state(server: ScpServer, installs: list[ScpInstall]) -> BuildState:
     if not server.access_active:
         return BuildState.SUSPENDED
-    installs = client.installs(server.id)
     if not installs:
         return BuildState.READY
     status = installs[-1].status.strip().lower()
     if status in FAILED:
         return BuildState.FAILED
     return BuildState.READY if status in DONE else BuildState.BUILDING
+
+
+def _details(
+    server: ScpServer, state: BuildState, addresses: list[ScpAddress], *, password: str = ""
+) -> ServiceDetails:
+    return ServiceDetails(
+        external_id=str(server.id),
+        customer_external_id="" if server.client_id is None else str(server.client_id),
+        state=state,
+        hostname=server.nickname,
+        ips=tuple(a.address for a in addresses if a.address),
+        username="root" if password else "",
+        password=password,
+        extra={"srv_id": server.srv_id},
+        message="The operating system install failed." if state is BuildState.FAILED else "",
+    )
 
 
 def _assigned(server: ScpServer | None) -> ScpServer | None:
@@ -128,24 +149,12 @@ class SynergyCPModule:
         ) as client:
             yield client
 
-    def _details(
-        self, client: SynergyCPClient, server: ScpServer, *, password: str = "", poll: bool = False
-    ) -> ServiceDetails:
-        """What the panel says of the server; a poll skips the addresses while it still builds
-        (the caller keeps those it had: one call less per poll)."""
-        state = _state(client, server)
-        addresses = [] if poll and state is BuildState.BUILDING else client.addresses(server.id)
-        return ServiceDetails(
-            external_id=str(server.id),
-            customer_external_id="" if server.client_id is None else str(server.client_id),
-            state=state,
-            hostname=server.nickname,
-            ips=tuple(a.address for a in addresses if a.address),
-            username="root" if password else "",
-            password=password,
-            extra={"srv_id": server.srv_id},
-            message="The operating system install failed." if state is BuildState.FAILED else "",
+    def _read(self, client: SynergyCPClient, server: ScpServer, *, password: str = "") -> ServiceDetails:
+        """What the panel says of the server: its installs and addresses, read at once."""
+        installs, addresses = together(
+            lambda: client.installs(server.id), lambda: client.addresses(server.id)
         )
+        return _details(server, _state(server, installs), addresses, password=password)
 
     def _server(self, client: SynergyCPClient, service: ServiceRef) -> ScpServer:
         """Our service's server; GoneFromPanel once it was wiped (billing id cleared)."""
@@ -171,23 +180,27 @@ class SynergyCPModule:
         filters = _filters(plan)
         ips_billing = _required(plan, "ips_billing")
         with self._client() as client:
-            _, servers = client.available_servers(filters)
-            ips = client.free_ips(ips_billing=ips_billing, locations=_locations(plan))
+            (_, servers), ips = together(
+                lambda: client.available_servers(filters),
+                lambda: client.free_ips(ips_billing=ips_billing, locations=_locations(plan)),
+            )
         return Stock(available=min(servers, ips), detail=f"{servers} server(s), {ips} free IP block(s)")
 
     def find(self, customer: Customer, service: ServiceRef) -> ServiceDetails | None:
         """The server whose billing id is our service id, or None."""
         with self._client() as client:
             server = client.server_by_billing_id(str(service.service_id))
-            return self._details(client, server) if server and server.access_id is not None else None
+            return self._read(client, server) if server and server.access_id is not None else None
 
     def _customer(self, client: SynergyCPClient, customer: Customer) -> int:
-        """Find-or-create the client by billing id; link an existing e-mail."""
+        """Find-or-create the client by billing id; link an existing e-mail (both looked up at once)."""
         billing_id = str(customer.id)
-        found = client.find_client(billing_id=billing_id)
+        found, by_email = together(
+            lambda: client.find_client(billing_id=billing_id),
+            lambda: client.find_client(email=customer.email),
+        )
         if found is not None:
             return found.id
-        by_email = client.find_client(email=customer.email)
         if by_email is not None:
             if by_email.billing_id not in ("", billing_id):
                 raise PanelRejected(
@@ -227,16 +240,21 @@ class SynergyCPModule:
             # A first attempt has nothing to adopt; a retry adopts what an earlier one assigned.
             existing = None if service.fresh else client.server_by_billing_id(billing_id)
             if existing is not None and existing.access_id is not None:
-                return self._details(client, existing)
-            body["client_id"] = self._customer(client, customer)
-            if client.free_ips(ips_billing=body["ips_billing"], locations=_locations(plan)) == 0:
+                return self._read(client, existing)
+            body["client_id"], free_ips, (candidates, _) = together(
+                lambda: self._customer(client, customer),
+                lambda: client.free_ips(ips_billing=body["ips_billing"], locations=_locations(plan)),
+                # One of the first few free servers, not always the first: orders delivered at
+                # once would otherwise all race for the same one.
+                lambda: client.available_servers(filters, per_page=PICK_SPREAD),
+            )
+            if free_ips == 0:
                 raise OutOfStock(f"{PRODUCT} has no free IP block for this plan.")
             password = secrets.token_urlsafe(15)
             body["password"] = password
-            for _ in range(PICK_ATTEMPTS):
-                # One of the first few free servers, not always the first: orders delivered at
-                # once would otherwise all race for the same one.
-                candidates, _ = client.available_servers(filters, per_page=PICK_SPREAD)
+            for attempt in range(PICK_ATTEMPTS):
+                if attempt:
+                    candidates, _ = client.available_servers(filters, per_page=PICK_SPREAD)
                 if not candidates:
                     break
                 pick = secrets.choice(candidates)
@@ -248,11 +266,13 @@ class SynergyCPModule:
                 except (PanelUnavailable, PanelRefused):
                     adopted = client.server_by_billing_id(billing_id)
                     if adopted is not None and adopted.access_id is not None:
-                        return self._details(client, adopted, password=password)
+                        return self._read(client, adopted, password=password)
                     if pick in client.available_servers(filters, per_page=50)[0]:
                         raise  # the server is still free: a real refusal, not a race
                     continue  # someone took that server between our look and our provision
-                return self._details(client, server, password=password)
+                # Just provisioned with an OS install queued: building (its addresses are read
+                # when a poll finds it ready).
+                return _details(server, BuildState.BUILDING, [], password=password)
             else:  # every pick lost its race while stock was left: try again later, not a refund
                 raise PanelUnavailable(f"{PRODUCT}: the free servers picked were taken by other orders.")
         raise OutOfStock(f"No {PRODUCT} server matching this plan is free right now.")
@@ -260,7 +280,15 @@ class SynergyCPModule:
     def status(self, service: ServiceRef) -> ServiceDetails:
         """Assigned and the last OS install done → ready; access off → suspended."""
         with self._client() as client:
-            return self._details(client, self._server(client, service), poll=True)
+            if not (service.external_id and service.external_id.isdigit()):
+                return self._read(client, self._server(client, service))
+            server_id = int(service.external_id)
+            server, installs, addresses = together(
+                lambda: self._server(client, service),
+                lambda: client.installs(server_id),
+                lambda: client.addresses(server_id),
+            )
+            return _details(server, _state(server, installs), addresses)
 
     def suspend(self, service: ServiceRef, *, reason: str) -> None:
         """Access off (switch port and controls off); VIP clients → NeedsStaff."""
@@ -330,4 +358,4 @@ class SynergyCPModule:
         with self._client() as client:
             server = self._server(client, service)
             client.install(server.id, profile_billing=os_id, password=password)
-            return self._details(client, server, password=password)
+            return self._read(client, server, password=password)

@@ -32,6 +32,7 @@ from ezscale.services.provisioning.module import (
     Stock,
     UsageMetric,
 )
+from ezscale.services.provisioning.panel_http import together
 from ezscale.services.provisioning.virtfusion_client import VirtFusionClient
 
 _POWER = {
@@ -113,13 +114,18 @@ class VirtFusionModule:
         ipv4 = self._option(plan, "ipv4", 1)
         buffer_percent = self._option(plan, "buffer_percent", 0)
         with self._client() as client:
-            try:
-                package = client.package(_int(plan.package))
-            except GoneFromPanel:
-                return Stock(0, "The package no longer exists on the panel.")
-            if not package.get("enabled", True):
-                return Stock(0, "The package is disabled on the panel.")
-            rows = client.group_resources(group)
+
+            def package_or_none() -> dict[str, Any] | None:
+                try:
+                    return client.package(_int(plan.package))
+                except GoneFromPanel:
+                    return None
+
+            package, rows = together(package_or_none, lambda: client.group_resources(group))
+        if package is None:
+            return Stock(0, "The package no longer exists on the panel.")
+        if not package.get("enabled", True):
+            return Stock(0, "The package is disabled on the panel.")
         total, unlimited, free_ipv4 = 0, False, None
         for row in rows:
             hv, res = row.get("hypervisor") or {}, row.get("resources") or {}

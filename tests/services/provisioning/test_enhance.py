@@ -196,7 +196,9 @@ def test_domain_hosted_elsewhere_is_rejected(sim):
     other = Customer(id=43, email="else@example.com", name="Someone Else")
     with pytest.raises(PanelRejected, match="in use or not allowed"):
         module.create(other, ServiceRef(service_id=15), STARTER, hostname="taken.example.org")
-    assert len(sim.subscriptions) == 1  # nothing made for the refused one
+    # The subscription made while the domain was checked is removed: only the first one is live.
+    assert [s["id"] for s in sim.subscriptions.values() if s["status"] != "deleted"] == [1]
+    assert len(sim.websites) == 1
 
 
 def test_5xx_is_retried_on_reads_and_a_create_only_after_a_500_that_made_nothing(sim):

@@ -85,7 +85,7 @@ def test_full_lifecycle(sim, clock):
 
     made = module.create(CUSTOMER, ServiceRef(service_id=7), PLAN, hostname="db1.example.com")
     assert made.state is BuildState.BUILDING and made.password and made.username == "root"
-    assert made.ips and made.hostname == "db1.example.com"
+    assert made.hostname == "db1.example.com" and not made.ips  # the addresses come with "ready"
     [server] = _assigned(sim)
     assert server["billing"]["id"] == 7 and server["parts"]["cpu_billing"] == "e-2388g"
     [client] = sim.clients.values()
@@ -93,8 +93,10 @@ def test_full_lifecycle(sim, clock):
     assert module.check_capacity(PLAN).available == 2
 
     ref = ServiceRef(service_id=7, external_id=made.external_id, extra=made.extra)
+    assert module.status(ref).state is BuildState.BUILDING
     clock.now = 61
-    assert module.status(ref).state is BuildState.READY
+    ready = module.status(ref)
+    assert ready.state is BuildState.READY and ready.ips
 
     module.power(ref, PowerAction.POWER_OFF)
     assert server["power"] == "off"
