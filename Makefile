@@ -11,7 +11,7 @@ test:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check ezscale tests bench
 	.venv/bin/mypy
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n 2
 
 lint:
 	@scripts/bootstrap.sh

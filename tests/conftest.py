@@ -20,7 +20,10 @@ from sqlalchemy.engine import make_url
 
 _RUN_ID = secrets.token_hex(3)
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix=f"ezscale-tests-{_RUN_ID}-"))
-_BASE_DATABASE_URL = os.environ.get("DATABASE_URL") or None
+# The server the run was pointed at; handed on to `pytest -n` workers, which start after the pop.
+_BASE_DATABASE_URL = os.environ.get("DATABASE_URL") or os.environ.get("EZSCALE_TEST_SERVER_URL") or None
+if _BASE_DATABASE_URL:
+    os.environ["EZSCALE_TEST_SERVER_URL"] = _BASE_DATABASE_URL
 os.environ["EZSCALE_DATA_DIR"] = str(_SESSION_DIR / "default")
 os.environ.pop("DATABASE_URL", None)
 os.environ["EZSCALE_TEMPLATE_DIR"] = str(_SESSION_DIR / "templates")
@@ -170,6 +173,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under `pytest -n N`: the browser tests share one live app (its build directory is one), so
+    they all go to one worker as one unit; every other test goes to whichever worker is free.
+    (xdist's `loadgroup` does not group under pytest 9.2, whose node ids ignore its suffix.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "browser" if nodeid.startswith("tests/browser/") else nodeid
+
+    return BrowserTestsTogether(config, log)
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

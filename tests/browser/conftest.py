@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlmodel import select
 
 from ezscale import clock
@@ -38,6 +38,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # environment before the app starts (tests that charge cards use the `stripe_server` fixture).
 _STRIPE_PORT = stripe_simulator.free_port()
 os.environ["STRIPE_API_BASE"] = f"http://127.0.0.1:{_STRIPE_PORT}"
+# A step waits up to 15 s for the page to show its outcome (playwright's 5 s is too short when the
+# app, its worker and the other tests share two busy cores); a passing step waits no longer.
+expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -415,6 +415,9 @@ def test_order_to_cancel(
     # suspends it on the panel, and the customer's page shows it without a reload.
     open_site(admin_page, live_app.url("localhost", f"/admin/customer?tenant={tenant.id}&user={user_id}"))
     staff_services = admin_page.locator("#customer-services")
+    # The page opens on the record this admin saw last (the previous product's customer) until
+    # its loader has read this one: click only once this customer's service is listed.
+    expect(staff_services.locator(f"a.service-provisioning[href$='service={service_id}']")).to_have_count(1)
     staff_services.get_by_role("button", name="Suspend", exact=True).click()
     expect(staff_services.get_by_role("button", name="Unsuspend")).to_have_count(1)
     expect(page.locator("#service-status")).to_have_text("suspended")
