@@ -503,7 +503,9 @@ def _learn_build_time(db: Session, job: ProvisioningJob, handle: ServiceHandle) 
     ).one()
     if created is None:
         return
-    BUILD_TIMES.observe(handle.panel_id, ready_after=(job.next_run_at - created).total_seconds())
+    BUILD_TIMES.observe(
+        handle.panel_id, ready_after=(job.next_run_at - created).total_seconds(), first_poll=job.polls == 1
+    )
 
 
 def _ready(db, tenant, job, service, handle, details) -> float | None:  # noqa: ANN001

@@ -1,11 +1,13 @@
 """When to poll a service the panel is building: timed to the panel's expected build time.
 
-Each worker process learns how long its panels take to build: a moving average per panel of the
-time from the create's reply to when the first poll that found it ready was due, less half the
-interval between polls near the end (the build ended between the last "building" and the
-"ready"). A first poll that finds it ready lowers the expectation, so it never drifts up with
-the workers' queueing delay. The first poll is scheduled just after the build is expected to
-be done, then the service is polled at short intervals (a tenth of the build time, at least
+Each worker process learns how long its panels take to build, per panel, from when the poll that
+found a build ready was due (counted from the create's reply; the schedule, not the queue's
+delay). A first poll that finds it ready lowers the expectation by a fifth of the interval
+between polls near the end; a later one raises it most of the way to what it saw (its due time
+less half that interval: the build ended between the last "building" and the "ready"). So about
+one first poll in five finds the build still running, and a panel whose builds got faster or
+slower is learned within a few deliveries. The first poll is scheduled just after the build is
+expected to be done, then the service is polled at short intervals (a tenth of the build time, at least
 `NEAR_MIN_SECONDS`) for `NEAR_POLLS` polls, and only then less and less often. A poll that fails
 (timeout, 5xx) keeps the same schedule: it is tried again soon, never after the longest
 interval. Until a panel's first build is seen, polls start after `POLL_SECONDS` and grow 15 %
@@ -23,7 +25,8 @@ NEAR_SHARE = 0.1
 # The first poll goes out this much after the build is expected done: early, it finds the build
 # still running and costs a second poll (an interval and a round trip) more often than it saves.
 LAG_SECONDS = 0.1
-WEIGHT = 0.3  # of a new observation in the moving average
+DOWN_SHARE = 0.2  # of the near interval: how much a first poll that found the build done lowers
+UP_WEIGHT = 0.8  # how far a later poll's finding moves the expectation towards itself
 
 
 class BuildTimes:
@@ -39,13 +42,21 @@ class BuildTimes:
         with self._lock:
             return self._expected.get(panel_id)
 
-    def observe(self, panel_id: int, *, ready_after: float) -> None:
-        """A build found ready by a poll due `ready_after` seconds after the create's reply: it
-        ended some time since the poll before, taken as half the interval near the end."""
-        seconds = max(ready_after - near_interval(self.expected(panel_id)) / 2, 0.0)
+    def observe(self, panel_id: int, *, ready_after: float, first_poll: bool) -> None:
+        """A build found ready by a poll due `ready_after` seconds after the create's reply (the
+        job's first poll, or a later one: the build ended some time since the poll before, taken
+        as half the interval near the end)."""
         with self._lock:
             old = self._expected.get(panel_id)
-            self._expected[panel_id] = seconds if old is None else old + WEIGHT * (seconds - old)
+            near = near_interval(old)
+            seen = max(ready_after - near / 2, 0.0)
+            if old is None:
+                new = seen
+            elif first_poll:
+                new = max(old - DOWN_SHARE * near, 0.0)
+            else:
+                new = old + UP_WEIGHT * (seen - old)
+            self._expected[panel_id] = new
 
     def forget(self) -> None:
         """Drop what was learned (tests, benchmarks)."""

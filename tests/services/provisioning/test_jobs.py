@@ -19,7 +19,7 @@ from ezscale.models.tenant import (
 from ezscale.services.billing import credits, orders
 from ezscale.services.provisioning import jobs, logs, panels, stock
 from ezscale.services.provisioning.module import OutOfStock
-from ezscale.services.provisioning.polling import BUILD_TIMES
+from ezscale.services.provisioning.polling import BUILD_TIMES, DOWN_SHARE, LAG_SECONDS, UP_WEIGHT
 from ezscale.services.tenancy.tenants import TenantInfo
 from tests.factories import customer_with_credit, tenant_db
 from tests.services.provisioning.support import ADMIN, drive, job_ids, virtfusion
@@ -266,7 +266,28 @@ def test_polls_are_timed_to_the_learned_build_time(make_tenant, central, clock):
         assert _run(tenant, second, clock).again_in == pytest.approx(0.265)  # still building
         assert _run(tenant, second, clock).again_in is None  # ready 0.015 s after the build ended
         assert _service(tenant, second_id).status is ServiceStatus.ACTIVE
-        assert BUILD_TIMES.expected(panel_id) == pytest.approx(2.65 + 0.3 * (3.015 - 0.1325 - 2.65))
+        # Found by the second poll: most of the way to what it saw (due 3.015 s, less half 0.265 s).
+        learned = 2.65 + UP_WEIGHT * (3.015 - 0.265 / 2 - 2.65)
+        assert BUILD_TIMES.expected(panel_id) == pytest.approx(learned)
+
+        # Each later delivery follows the same rule until a first poll, due late enough, finds
+        # the build done: that lowers the expectation by a fifth of the near interval.
+        expected = learned
+        for n in range(1, 4):
+            _order(tenant, f"c{n}@example.test")
+            job = job_ids(tenant)[-1]
+            near = expected / 10
+            assert _run(tenant, job, clock).again_in == pytest.approx(expected + LAG_SECONDS)
+            after_first = _run(tenant, job, clock).again_in
+            if after_first is None:  # done at the first poll
+                assert expected + LAG_SECONDS >= 3
+                assert BUILD_TIMES.expected(panel_id) == pytest.approx(expected - DOWN_SHARE * near)
+                break
+            assert after_first == pytest.approx(near)  # still building; the next poll finds it done
+            assert _run(tenant, job, clock).again_in is None
+            expected += UP_WEIGHT * (expected + LAG_SECONDS + near / 2 - expected)
+            assert BUILD_TIMES.expected(panel_id) == pytest.approx(expected)
+        assert n == 2, "the second delivery after the first learned enough to poll once"
 
 
 def test_a_failed_poll_is_tried_again_soon(make_tenant, central, clock):
