@@ -19,7 +19,8 @@ The worker pool is what the `critical` queue's Celery worker is (`ezscale provis
 a threads pool of `EZSCALE_PROVISIONING_WORKERS`): one dispatcher hands due jobs (as the broker
 does) to `--workers` threads, each running `jobs.run_job` one step at a time. The orders are
 placed by another process (16 threads), as customers' orders reach the web app's processes, not
-the worker's.
+the worker's. The worker first delivers `--warm-up` orders (8) that are not measured, as a
+running worker has delivered before and learned its panels' answer and build times.
 """
 
 import argparse
