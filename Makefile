@@ -11,7 +11,8 @@ test:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check ezscale tests bench
 	.venv/bin/mypy
-	.venv/bin/python -m pytest -n 2
+	.venv/bin/python -m pytest -n 2 -m "not browser"
+	.venv/bin/python -m pytest -m browser
 
 lint:
 	@scripts/bootstrap.sh

@@ -39,7 +39,11 @@ class AdminLoginState(AuthState):
 
     @rx.event
     def load_login(self):
-        self.error, self.step, self.qr, self.secret, self._pending_admin_id = "", "password", "", "", 0
+        # As on the sign-in page: a second step still pending (the load event can reach the
+        # server after a quick first submit) is kept, not reset under the admin.
+        self.error = ""
+        if not self._pending():
+            self.qr, self.secret = "", ""
         if self._admin() is not None:
             return rx.redirect(routes.ADMIN)
         self._platform_host()

@@ -64,7 +64,11 @@ class LoginState(AuthState):
 
     @rx.event
     def load_login(self):
-        self.error, self.step, self._pending_user_id = "", "password", 0
+        # The page's load event can reach the server after a quick first submit (its password
+        # step done): a second-factor step still pending is kept, not reset under the visitor.
+        self.error = ""
+        if not self._pending_user_id or clock.now().timestamp() > self._pending_until:
+            self.step, self._pending_user_id = "password", 0
         user = self._user()
         if user is not None and not user.is_admin:
             # A signed-in visitor goes on to where the sign-in would have gone.
