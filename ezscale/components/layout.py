@@ -239,13 +239,25 @@ def suspended_site() -> rx.Component:
     )
 
 
+def _loading() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), padding_top="120px")
+
+
 def shell(area: Area, content: rx.Component) -> rx.Component:
-    """Wrap a page's content in its area's branded layout; unknown and suspended hosts see a notice."""
+    """Wrap a page's content in its area's branded layout; unknown and suspended hosts see a notice.
+
+    The content is hidden until the page's load handlers have run: before, the tab still holds the
+    previous page's state (another customer's record, a form the load resets), and a click on it
+    would be undone by the load that follows.
+    """
     known = rx.box(
         impersonation_banner(),
         _header(area),
         rx.box(
-            content,
+            # Hidden, not unmounted: a page's on_mount/on_unmount handlers must not fire again
+            # each time a navigation's load handlers run.
+            rx.cond(~rx.State.is_hydrated, _loading()),
+            rx.box(content, display=rx.cond(rx.State.is_hydrated, "block", "none")),
             max_width="1100px",
             margin="0 auto",
             padding=rx.breakpoints(initial="20px 12px", sm="32px 24px"),
@@ -258,7 +270,7 @@ def shell(area: Area, content: rx.Component) -> rx.Component:
             ("unknown", unknown_site()),
             ("suspended", rx.box(_header(Area.STOREFRONT), suspended_site())),
             ("ok", known),
-            rx.center(rx.spinner(size="3"), padding_top="120px"),
+            _loading(),
         ),
         rx.el.style(BrandState.custom_css),
         style=brand_variables(BrandState.primary_color, BrandState.secondary_color),
@@ -266,6 +278,7 @@ def shell(area: Area, content: rx.Component) -> rx.Component:
         on_mount=BrandState.link_site,
         id="site-root",
         data_site_status=SiteState.status,
+        data_hydrated=rx.State.is_hydrated,
     )
 
 

@@ -67,13 +67,19 @@ class LoginState(AuthState):
         # The page's load event can reach the server after a quick first submit (its password
         # step done): a second-factor step still pending is kept, not reset under the visitor.
         self.error = ""
-        if not self._pending_user_id or clock.now().timestamp() > self._pending_until:
-            self.step, self._pending_user_id = "password", 0
+        self._code_pending()
         user = self._user()
         if user is not None and not user.is_admin:
             # A signed-in visitor goes on to where the sign-in would have gone.
             return rx.redirect(safe_next(self.router.url.query_parameters.get("next", ""), user.role))
         return None
+
+    def _code_pending(self) -> bool:
+        """Whether a second-factor step waits and has not expired (an expired one is reset)."""
+        if self._pending_user_id and clock.now().timestamp() <= self._pending_until:
+            return True
+        self.step, self._pending_user_id = "password", 0
+        return False
 
     def _signed_in(self, user: User, method: str, tenant: TenantInfo, *, recorded: bool = False):
         client = self._client()
@@ -112,8 +118,8 @@ class LoginState(AuthState):
         if tenant is None or not pending or tenant.id != self._pending_tenant_id:
             self.step = "password"
             return None
-        if clock.now().timestamp() > self._pending_until:
-            self.step, self._pending_user_id, self.error = "password", 0, "That took too long; sign in again."
+        if not self._code_pending():
+            self.error = "That took too long; sign in again."
             return None
         try:
             user, method = await run_blocking(

@@ -240,9 +240,10 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def open_site(page: Page, url: str, status: str = "ok") -> None:
-    """Go to a page and wait until the site (tenant) has been resolved."""
+    """Go to a page and wait until the site (tenant) has been resolved and the page's load handlers
+    have run (before that the tab shows the state of the page it was on)."""
     page.goto(url)
-    page.wait_for_selector(f"#site-root[data-site-status='{status}']")
+    page.wait_for_selector(f"#site-root[data-site-status='{status}'][data-hydrated='true']")
 
 
 def member_session(
