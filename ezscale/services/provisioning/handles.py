@@ -1,5 +1,11 @@
 """A service's handles on its panel: reading them as the contract's values, saving what the panel
-returned (the moment it returns it), and building the module that serves the service."""
+returned (the moment it returns it), and building the module that serves the service.
+
+The panels are shared by every tenant (a reseller's plans are delivered on the house's panels),
+while customer and service ids are each tenant's own: a panel knows them by `panel_key`, unique
+across tenants, or a reseller's customer #5 would sign in to the house's customer #5's panel user
+and its service #12 adopt the house's server #12.
+"""
 
 import json
 from dataclasses import dataclass
@@ -9,10 +15,17 @@ from sqlmodel import Session, select
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import NotFound
+from ezscale.models.central import Tenant
 from ezscale.models.provisioning import ProvisioningPanel, ServiceHandle
 from ezscale.models.tenant import Service, User
 from ezscale.models.types import row_id
-from ezscale.services.provisioning.module import Customer, ProvisioningModule, ServiceDetails, ServiceRef
+from ezscale.services.provisioning.module import (
+    Customer,
+    ProvisioningError,
+    ProvisioningModule,
+    ServiceDetails,
+    ServiceRef,
+)
 from ezscale.services.provisioning.registry import build_module, loads
 
 
@@ -29,11 +42,37 @@ def held_handle(db: Session, service_id: int) -> ServiceHandle:
     return handle
 
 
-def service_ref(service_id: int, handle: ServiceHandle | None) -> ServiceRef:
+# Panel keys are numbers (VirtFusion's extRelationId, SynergyCP's billing ids) below 2^31 (a
+# panel may keep them in a 32-bit column). The house keeps its own ids (below KEY_SPAN: its
+# earlier deliveries and WHMCS imports are keyed by them); tenant t's id n is t × KEY_SPAN + n.
+KEY_SPAN = 1_000_000
+KEY_LIMIT = 2**31 - 1
+
+
+def _key_base(db: Session) -> int:
+    """Where the keys of the tenant whose database `db` is on start (0 for the house)."""
+    database = db.info.get("tenant_database")
+    with central_session() as central:
+        tenant = central.exec(select(Tenant).where(Tenant.database_name == database)).first()
+    if tenant is None:
+        raise ProvisioningError("This database belongs to no tenant: nothing is sent to a panel.")
+    return 0 if tenant.is_house else row_id(tenant) * KEY_SPAN
+
+
+def panel_key(db: Session, local_id: int) -> int:
+    """The number the panels know this tenant's customer or service `local_id` by."""
+    key = _key_base(db) + local_id
+    if local_id >= KEY_SPAN or key > KEY_LIMIT:
+        raise ProvisioningError(f"Record #{local_id} has no panel key (ids run out): staff must act.")
+    return key
+
+
+def service_ref(db: Session, service_id: int, handle: ServiceHandle | None) -> ServiceRef:
     """The contract's reference to a service (with whatever handles are stored)."""
+    key = panel_key(db, service_id)
     if handle is None:
-        return ServiceRef(service_id)
-    return ServiceRef(service_id, handle.external_id, handle.customer_external_id, loads(handle.extra))
+        return ServiceRef(key)
+    return ServiceRef(key, handle.external_id, handle.customer_external_id, loads(handle.extra))
 
 
 def customer_of(db: Session, user_id: int) -> Customer:
@@ -41,7 +80,7 @@ def customer_of(db: Session, user_id: int) -> Customer:
     user = db.get(User, user_id)
     if user is None:
         raise NotFound("No such customer.")
-    return Customer(id=row_id(user), email=user.email, name=user.name or user.email)
+    return Customer(id=panel_key(db, row_id(user)), email=user.email, name=user.name or user.email)
 
 
 def save_details(db: Session, handle: ServiceHandle, details: ServiceDetails) -> None:
@@ -84,4 +123,6 @@ def context_for(db: Session, *, service_id: int, user_id: int | None = None) -> 
         if panel is None:
             raise NotFound("This service's panel is no longer configured.")
         module, label = build_module(panel), panel.label
-    return ServiceContext(module, customer_of(db, service.user_id), service_ref(service_id, handle), label)
+    return ServiceContext(
+        module, customer_of(db, service.user_id), service_ref(db, service_id, handle), label
+    )

@@ -69,7 +69,6 @@ from ezscale.services.provisioning.module import (
     PlanMapping,
     ProvisioningError,
     ProvisioningModule,
-    ServiceRef,
 )
 from ezscale.services.provisioning.panels import current_settings
 from ezscale.services.provisioning.polling import BUILD_TIMES, POLL_SECONDS, first_poll, next_poll
@@ -370,10 +369,26 @@ def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> fl
         service.status, service.status_reason = ServiceStatus.PROVISIONING, ""
         db.add(service)
     customer = customer_of(db, service.user_id)
+    if job.phase == "create" and not job.attempts and _first_on_panel(db, service, panel_id):
+        customer = replace(customer, fresh=True)
     db.commit()  # no transaction (nor pooled connection) held while the panel works
     if job.phase == "create":
         return _create(db, tenant, job, service, handle, module, mapping, customer, plan.provisioning_code)
     return _wait(db, tenant, job, service, handle, module)
+
+
+def _first_on_panel(db: Session, service: Service, panel_id: int) -> bool:
+    """No other service of the customer was ever sent to this panel (nor is on its way there)."""
+    others = (
+        select(ServiceHandle.id)
+        .join(Service, col(Service.id) == col(ServiceHandle.service_id))
+        .where(
+            Service.user_id == service.user_id,
+            ServiceHandle.panel_id == panel_id,
+            ServiceHandle.service_id != service.id,
+        )
+    )
+    return db.exec(others).first() is None
 
 
 def _create(db, tenant, job, service, handle, module, mapping, customer, plan_code) -> float | None:  # noqa: ANN001
@@ -383,7 +398,7 @@ def _create(db, tenant, job, service, handle, module, mapping, customer, plan_co
     fresh = not job.attempts and not handle.external_id and not handle.customer_external_id
     try:
         if not handle.external_id and job.attempts:  # only a retry can find an earlier attempt's work
-            found = module.find(customer, service_ref(service.id, handle))
+            found = module.find(customer, service_ref(db, service.id, handle))
             if found is not None:
                 save_details(db, handle, found)
                 logs.record(
@@ -399,7 +414,7 @@ def _create(db, tenant, job, service, handle, module, mapping, customer, plan_co
             found = stock.confirm(plan_code, lambda: module.check_capacity(mapping))
             if found is not None and not found.in_stock:
                 raise OutOfStock(found.detail or "No capacity left for this plan on the panel.")
-        ref = replace(service_ref(service.id, handle), fresh=fresh)
+        ref = replace(service_ref(db, service.id, handle), fresh=fresh)
         details = module.create(customer, ref, mapping, hostname=_hostname(service))
     except (PanelUnavailable, PanelBusy) as error:
         if error.partial is not None:
@@ -446,7 +461,7 @@ def _wait(db, tenant, job, service, handle, module) -> float | None:  # noqa: AN
     job.polls += 1
     expected = BUILD_TIMES.expected(handle.panel_id)
     try:
-        details = module.status(service_ref(service.id, handle))
+        details = module.status(service_ref(db, service.id, handle))
     except (PanelUnavailable, PanelBusy) as error:
         if job.polls >= MAX_POLLS:
             return _fail(db, tenant, job, service, handle, module, str(error))
@@ -578,14 +593,19 @@ def _remove_from_panel(
     """Terminate whatever the panel has for the service; a panel that cannot be reached gets a
     terminate job with retries (never an orphan left silently)."""
     try:
-        ref = service_ref(row_id(service), handle)
+        ref = service_ref(db, row_id(service), handle)
         if not ref.external_id:
             found = module.find(customer_of(db, service.user_id), ref)
             if found is None:
                 return
             if handle is not None:
                 save_details(db, handle, found)
-            ref = ServiceRef(row_id(service), found.external_id, found.customer_external_id, found.extra)
+            ref = replace(
+                ref,
+                external_id=found.external_id,
+                customer_external_id=found.customer_external_id,
+                extra=found.extra,
+            )
         module.terminate(ref)
         logs.record(
             db, service_id=row_id(service), job_id=job.id, step="cleanup", message="Removed from the panel."

@@ -129,7 +129,7 @@ def _call(db: Session, job: ProvisioningJob) -> str:
         if found is None:
             return "Nothing on the panel."
         save_details(db, held_handle(db, job.service_id), found)
-        ref = service_ref(job.service_id, handle_of(db, job.service_id))
+        ref = service_ref(db, job.service_id, handle_of(db, job.service_id))
     match job.action:
         case JobAction.SUSPEND:
             ctx.module.suspend(ref, reason=service.status_reason or "suspended")

@@ -102,16 +102,22 @@ class PlanMapping:
 
 @dataclass(frozen=True, slots=True)
 class Customer:
-    """Our customer as the panel user is keyed: `id` is our user id (the panel's external id)."""
+    """Our customer as the panel user is keyed: `id` is the customer's panel key (its external
+    id there: `handles.panel_key`, unique across tenants)."""
 
     id: int
     email: str
     name: str
+    # Set by the job when no service of this customer was ever sent to this panel: `create` may
+    # make the panel user without looking for it first (the panel refuses a duplicate, which is
+    # then looked up: one call less for a new customer).
+    fresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceRef:
-    """Our service and the handles an earlier call stored for it on the panel.
+    """Our service and the handles an earlier call stored for it on the panel; `service_id` is
+    the service's panel key (`handles.panel_key`, unique across tenants).
 
     `fresh` is set by the job on a create's first attempt, when no earlier call can have left
     anything on the panel for this service: `create` may skip looking for it (one panel call

@@ -213,9 +213,10 @@ class PterodactylModule:
         """Find-or-create the panel user by our customer id; link an existing e-mail. Returns
         the user and the password we gave it ("" for a user the panel already had)."""
         ext = str(customer.id)
-        user = client.user_by_external_id(ext)
-        if user is not None:
-            return user, ""
+        if not customer.fresh:
+            user = client.user_by_external_id(ext)
+            if user is not None:
+                return user, ""
         first, last = _names(customer)
         password = secrets.token_urlsafe(15)
         try:

@@ -186,9 +186,10 @@ class VirtFusionModule:
         )
 
     def _user(self, client: VirtFusionClient, customer: Customer) -> dict[str, Any]:
-        user = client.user_by_ext(customer.id)
-        if user is not None:
-            return user
+        if not customer.fresh:
+            user = client.user_by_ext(customer.id)
+            if user is not None:
+                return user
         try:
             return client.create_once(
                 lambda: client.create_user(
@@ -198,6 +199,8 @@ class VirtFusionModule:
             )
         except PanelRejected as error:
             if "taken" in str(error).lower():
+                if customer.fresh and (user := client.user_by_ext(customer.id)) is not None:
+                    return user  # made by staff, or by a delivery of another order at once
                 raise NeedsStaff(
                     "A VirtFusion user with this e-mail exists but is not linked to the customer: "
                     "staff must link it (set its external relation id)."

@@ -18,6 +18,7 @@ from ezscale.models.tenant import (
 )
 from ezscale.services.billing import credits, orders
 from ezscale.services.provisioning import jobs, logs, panels, stock
+from ezscale.services.provisioning.handles import panel_key
 from ezscale.services.provisioning.module import OutOfStock
 from ezscale.services.provisioning.polling import BUILD_TIMES, DOWN_SHARE, LAG_SECONDS, UP_WEIGHT
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -84,6 +85,48 @@ def test_a_first_attempt_makes_few_panel_calls(make_tenant, central, clock):
         assert sim.count("GET /compute/hypervisors/groups/{id}/resources") == 1
         assert sim.count("GET /servers/user/{id}") == 0
         assert sim.count("POST /servers") == 1 and len(sim.live_servers()) == 1
+
+
+def test_a_new_customers_panel_user_is_made_without_a_look_up(make_tenant, central, clock):
+    """No service of the customer was on the panel: the user is created straight away. Their
+    second service there looks the user up and makes no second one."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central, build_seconds=0) as (sim, _):
+        first = _order(tenant)
+        assert drive(tenant, job_ids(tenant)[0], clock) == "done"
+        assert sim.count("GET /users/{id}/byExtRelation") == 0 and sim.count("POST /users") == 1
+        with tenant_db(tenant) as db:
+            user_id = db.get(Service, first).user_id
+            assert orders.place_order(db, tenant=tenant, user_id=user_id, plan_code="vps-1").paid
+        assert drive(tenant, job_ids(tenant)[-1], clock) == "done"
+        assert sim.count("GET /users/{id}/byExtRelation") == 1 and sim.count("POST /users") == 1
+        assert len({server.owner_id for server in sim.live_servers()}) == 1
+        assert len(sim.live_servers()) == 2
+
+
+def test_a_panel_user_made_before_the_first_delivery_is_found_when_the_create_is_refused(
+    make_tenant, central, clock
+):
+    """Staff (or a delivery of another order at once) made the customer's panel user: the
+    panel refuses the duplicate, and the delivery uses the one it finds."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central, build_seconds=0) as (sim, _):
+        with tenant_db(tenant) as db:
+            user = customer_with_credit(db, "pat@example.test", 10_000)
+            key = panel_key(db, user.id)
+        status, made = sim.handle(
+            "POST",
+            "/users",
+            {},
+            {"name": "Pat", "email": "pat@example.test", "extRelationId": key},
+            f"Bearer {sim.token}",
+        )
+        assert status == 201
+        with tenant_db(tenant) as db:
+            assert orders.place_order(db, tenant=tenant, user_id=user.id, plan_code="vps-1").paid
+        assert drive(tenant, job_ids(tenant)[0], clock) == "done"
+        assert sim.count("POST /users") == 2 and sim.count("GET /users/{id}/byExtRelation") == 1
+        assert [server.owner_id for server in sim.live_servers()] == [made["data"]["id"]]
 
 
 def test_a_stock_check_the_panel_cannot_answer_leaves_it_to_the_create(make_tenant, central, clock):

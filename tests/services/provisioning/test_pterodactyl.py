@@ -4,6 +4,7 @@ duplicate or a lost reply, capacity gone between check and create, retries, bad 
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -139,29 +140,41 @@ def test_install_failure_is_reported(sim, clock):
     assert failed.state is BuildState.FAILED and failed.message
 
 
-def test_duplicate_create_is_adopted_and_existing_email_linked(sim):
+@pytest.mark.parametrize("fresh", [False, True], ids=["looked-up-first", "new-to-the-panel"])
+def test_duplicate_create_is_adopted_and_existing_email_linked(sim, fresh):
+    """Also when the job believed the customer new to the panel (the create is refused, then
+    the user looked up)."""
     module = _module(sim)
     # The customer already has a panel account made by hand: same e-mail, no external id.
     sim.users[99] = dict(
         id=99, external_id=None, uuid="u", username="ada", email="gamer@example.com", first_name="Ada",
         last_name="L", language="en", root_admin=False,
     )  # fmt: skip
-    first = module.create(CUSTOMER, ServiceRef(service_id=9), PLAN, hostname="mc")
+    first = module.create(replace(CUSTOMER, fresh=fresh), ServiceRef(service_id=9), PLAN, hostname="mc")
     second = module.create(CUSTOMER, ServiceRef(service_id=9), PLAN, hostname="mc")
     assert first.external_id == second.external_id and len(sim.servers) == 1
     assert first.customer_external_id == "99" and sim.users[99]["external_id"] == "42"
     assert len(sim.users) == 1
 
 
-def test_email_linked_to_another_account_is_refused(sim):
+@pytest.mark.parametrize("fresh", [False, True], ids=["looked-up-first", "new-to-the-panel"])
+def test_email_linked_to_another_account_is_refused(sim, fresh):
     module = _module(sim)
     sim.users[99] = dict(
         id=99, external_id="7777", uuid="u", username="ada", email="gamer@example.com", first_name="Ada",
         last_name="L", language="en", root_admin=False,
     )  # fmt: skip
     with pytest.raises(PanelRejected, match="another billing account"):
-        module.create(CUSTOMER, ServiceRef(service_id=9), PLAN, hostname="mc")
+        module.create(replace(CUSTOMER, fresh=fresh), ServiceRef(service_id=9), PLAN, hostname="mc")
     assert sim.servers == {}
+
+
+def test_a_customer_new_to_the_panel_is_created_without_a_look_up(sim):
+    details = _module(sim).create(
+        replace(CUSTOMER, fresh=True), ServiceRef(9, fresh=True), PLAN, hostname="mc"
+    )
+    assert sim.count("user_by_external") == 0 and sim.count("create_user") == 1
+    assert details.password and len(sim.users) == 1 and len(sim.servers) == 1
 
 
 def test_timeout_after_success_is_adopted_not_repeated(sim):

@@ -16,6 +16,7 @@ from ezscale.models.provisioning import ServiceHandle
 from ezscale.models.tenant import Service, ServiceStatus
 from ezscale.services.accounts.sessions import AuthRole, AuthUser
 from ezscale.services.provisioning import panels, registry, self_service, view
+from ezscale.services.provisioning.handles import panel_key
 from ezscale.services.provisioning.module import Capability, Customer, PlanMapping, PowerAction, ServiceRef
 from ezscale.services.provisioning.virtfusion import VirtFusionModule
 from ezscale.services.tenancy.tenants import TenantInfo
@@ -68,8 +69,8 @@ def _delivered(session, tenant, sim, *, module: str = "virtfusion", email="owner
             actor=admin(),
         )
         built = registry.panel_module(central, row.id).create(
-            Customer(user.id, user.email, user.name),
-            ServiceRef(service.id),
+            Customer(panel_key(session, user.id), user.email, user.name),
+            ServiceRef(panel_key(session, service.id)),
             PlanMapping("1"),
             hostname="vps.test",
         )
