@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 from ezscale import clock
 from ezscale.db import central_session
 from ezscale.errors import NotFound
-from ezscale.models.central import Tenant
 from ezscale.models.provisioning import ProvisioningPanel, ServiceHandle
 from ezscale.models.tenant import Service, User
 from ezscale.models.types import row_id
@@ -27,6 +26,7 @@ from ezscale.services.provisioning.module import (
     ServiceRef,
 )
 from ezscale.services.provisioning.registry import build_module, loads
+from ezscale.services.tenancy.tenants import TenantInfo
 
 
 def handle_of(db: Session, service_id: int) -> ServiceHandle | None:
@@ -51,12 +51,10 @@ KEY_LIMIT = 2**31 - 1
 
 def _key_base(db: Session) -> int:
     """Where the keys of the tenant whose database `db` is on start (0 for the house)."""
-    database = db.info.get("tenant_database")
-    with central_session() as central:
-        tenant = central.exec(select(Tenant).where(Tenant.database_name == database)).first()
-    if tenant is None:
-        raise ProvisioningError("This database belongs to no tenant: nothing is sent to a panel.")
-    return 0 if tenant.is_house else row_id(tenant) * KEY_SPAN
+    tenant = db.info.get("tenant")
+    if not isinstance(tenant, TenantInfo):
+        raise ProvisioningError("This session is on no tenant's database: nothing is sent to a panel.")
+    return 0 if tenant.is_house else tenant.id * KEY_SPAN
 
 
 def panel_key(db: Session, local_id: int) -> int:

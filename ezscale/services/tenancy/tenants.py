@@ -446,8 +446,10 @@ def tenant_info(tenant_id: int) -> TenantInfo:
 
 @contextmanager
 def tenant_session(tenant: TenantInfo) -> Iterator[Session]:
-    """A session on this tenant's own database, and on no other."""
+    """A session on this tenant's own database, and on no other; `session.info["tenant"]` is
+    the tenant (what a service that keys records for systems shared by tenants reads)."""
     with tenant_session_for(tenant.database_name) as session:
+        session.info["tenant"] = tenant
         yield session
 
 
