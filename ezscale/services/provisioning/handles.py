@@ -43,8 +43,8 @@ def held_handle(db: Session, service_id: int) -> ServiceHandle:
 
 
 # Panel keys are numbers (VirtFusion's extRelationId, SynergyCP's billing ids) below 2^31 (a
-# panel may keep them in a 32-bit column). The house keeps its own ids (below KEY_SPAN: its
-# earlier deliveries and WHMCS imports are keyed by them); tenant t's id n is t × KEY_SPAN + n.
+# panel may keep them in a 32-bit column). The house keeps its own ids (below KEY_SPAN: what it
+# delivered before is keyed by them); tenant t's id n is t × KEY_SPAN + n.
 KEY_SPAN = 1_000_000
 KEY_LIMIT = 2**31 - 1
 
