@@ -279,6 +279,8 @@ def shell(area: Area, content: rx.Component) -> rx.Component:
         id="site-root",
         data_site_status=SiteState.status,
         data_hydrated=rx.State.is_hydrated,
+        # The page the state was loaded for (after a link, the tab briefly holds the last one's).
+        data_path=rx.State.router.page.raw_path,
     )
 
 

@@ -239,11 +239,27 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+# The page's load handlers have run for the page the browser is on (after a page load or a link,
+# the tab holds the state of the page it was on until they have).
+LOADED_JS = """() => {
+    const root = document.querySelector('#site-root');
+    const path = p => p.split('?')[0].replace(/\\/+$/, '') || '/';
+    return !!root && root.dataset.hydrated === 'true'
+        && path(root.dataset.path || '') === path(location.pathname);
+}"""
+
+
+def wait_loaded(page: Page) -> None:
+    """Wait until the page the browser is on has been loaded (after a click on a link)."""
+    page.wait_for_function(LOADED_JS)
+
+
 def open_site(page: Page, url: str, status: str = "ok") -> None:
     """Go to a page and wait until the site (tenant) has been resolved and the page's load handlers
-    have run (before that the tab shows the state of the page it was on)."""
+    have run."""
     page.goto(url)
-    page.wait_for_selector(f"#site-root[data-site-status='{status}'][data-hydrated='true']")
+    page.wait_for_selector(f"#site-root[data-site-status='{status}']")
+    wait_loaded(page)
 
 
 def member_session(

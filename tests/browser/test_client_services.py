@@ -18,7 +18,7 @@ from ezscale.services.accounts.sessions import create_user_session
 from ezscale.services.billing import credits, orders
 from ezscale.services.tenancy.tenants import TenantInfo, get_tenant, tenant_session
 from ezscale.state.auth import SESSION_COOKIE
-from tests.browser.conftest import open_site
+from tests.browser.conftest import open_site, wait_loaded
 
 pytestmark = pytest.mark.browser
 
@@ -126,6 +126,7 @@ def test_dashboard_row_opens_the_service_page_at_both_widths(live_app, page: Pag
 
         row.locator(".service-link").click()
         expect(page).to_have_url(re.compile(r"/client/services/\d+$"))
+        wait_loaded(page)  # the tab held this very service's page from the first width
         expect(page.locator("#service-label")).to_have_text("Backup Space")
         expect(page.locator("#service-price")).to_have_text("$4.00/mo")
         expect(page.locator("#service-invoices tbody tr")).to_have_count(1)
