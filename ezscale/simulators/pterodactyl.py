@@ -37,6 +37,7 @@ class PterodactylSimulator(ServerRoutes, RestSimulator):
     application_key: str = "ptla_demo"
     client_key: str = "ptlc_demo"
     fail_installs: bool = False
+    include_allocations: bool = True  # False: a panel that ignores `include` on deployable nodes
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     nodes: dict[int, dict[str, Any]] = field(default_factory=dict)
     allocations: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -209,7 +210,15 @@ class PterodactylSimulator(ServerRoutes, RestSimulator):
         nodes = self._viable(memory, disk, locations)
         if not nodes:
             return self.exhausted()
-        return 200, listing([item("node", self._node_attrs(n)) for n in nodes])
+        rows = [item("node", self._node_attrs(n)) for n in nodes]
+        if "allocations" in first(query, "include") and self.include_allocations:
+            by_node: dict[int, list[dict[str, Any]]] = {}
+            for alloc in self.allocations.values():
+                by_node.setdefault(alloc["node"], []).append(item("allocation", self._allocation(alloc)))
+            for row in rows:
+                attrs = row["attributes"]
+                attrs["relationships"] = {"allocations": listing(by_node.get(attrs["id"], []))}
+        return 200, listing(rows)
 
     def _node_allocations(self, query: Query, body: Any, node_id: str) -> Result:
         if int(node_id) not in self.nodes:

@@ -368,13 +368,14 @@ def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> fl
     if service.status is ServiceStatus.PENDING:
         service.status, service.status_reason = ServiceStatus.PROVISIONING, ""
         db.add(service)
+    if job.phase != "create":
+        db.commit()  # no transaction (nor pooled connection) held while the panel works
+        return _wait(db, tenant, job, service, handle, module)
     customer = customer_of(db, service.user_id)
-    if job.phase == "create" and not job.attempts and _first_on_panel(db, service, panel_id):
+    if not job.attempts and _first_on_panel(db, service, panel_id):
         customer = replace(customer, fresh=True)
-    db.commit()  # no transaction (nor pooled connection) held while the panel works
-    if job.phase == "create":
-        return _create(db, tenant, job, service, handle, module, mapping, customer, plan.provisioning_code)
-    return _wait(db, tenant, job, service, handle, module)
+    db.commit()
+    return _create(db, tenant, job, service, handle, module, mapping, customer, plan.provisioning_code)
 
 
 def _first_on_panel(db: Session, service: Service, panel_id: int) -> bool:

@@ -195,9 +195,15 @@ class PterodactylModule:
         memory, disk = spec.limits["memory"], spec.limits["disk"]
         with self._client() as client:
             nodes = client.deployable_nodes(memory=memory, disk=disk, location_ids=spec.locations)
-            free = each(client.free_allocations, [n.id for n in nodes], width=16)  # read at once
-            fits = (min(n.fits(memory=memory, disk=disk), f) for n, f in zip(nodes, free, strict=True))
-            available = sum(fits)
+            unknown = [n.id for n in nodes if n.free_allocations is None]  # not included: read
+            read = dict(zip(unknown, each(client.free_allocations, unknown, width=16), strict=True))
+            available = sum(
+                min(
+                    n.fits(memory=memory, disk=disk),
+                    read[n.id] if n.free_allocations is None else n.free_allocations,
+                )
+                for n in nodes
+            )
         detail = f"{len(nodes)} node(s) with room" if nodes else "no node with room for this plan"
         return Stock(available=available, detail=detail)
 

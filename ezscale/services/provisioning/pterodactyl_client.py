@@ -60,6 +60,7 @@ class PteroNode:
     allocated_disk: int
     fqdn: str = ""
     sftp_port: int = 2022  # Wings' `daemon_sftp` (its default when the panel omits it)
+    free_allocations: int | None = None  # unassigned ports, when the reply included them
 
     def fits(self, *, memory: int, disk: int) -> int:
         """How many servers of `memory`/`disk` MiB the panel's formula still lets onto this node."""
@@ -175,7 +176,18 @@ def _node(a: dict[str, Any]) -> PteroNode:
         allocated_disk=number(allocated.get("disk", a.get("sum_disk")), "allocated_resources.disk"),
         fqdn=str(a.get("fqdn") or ""),
         sftp_port=number(a.get("daemon_sftp") or 2022, "daemon_sftp"),
+        free_allocations=_free_included(a),
     )
+
+
+def _free_included(a: dict[str, Any]) -> int | None:
+    """Unassigned ports among a node's included allocations; None when they were not included."""
+    relationships = a.get("relationships")
+    included = relationships.get("allocations") if isinstance(relationships, dict) else None
+    rows = included.get("data") if isinstance(included, dict) else None
+    if not isinstance(rows, list):
+        return None
+    return sum(1 for row in rows if not _attrs(row, "allocation").get("assigned"))
 
 
 def _server(a: dict[str, Any]) -> PteroServer:
@@ -300,8 +312,9 @@ class PterodactylClient(CreatesOnce):
         return _node(_attrs(json_object(reply, product=PRODUCT), "node")) if reply else None
 
     def deployable_nodes(self, *, memory: int, disk: int, location_ids: list[int]) -> list[PteroNode]:
-        """Nodes that can take `memory`/`disk` MiB now (none: an empty list, not an error)."""
-        params: dict[str, Any] = {"memory": memory, "disk": disk}
+        """Nodes that can take `memory`/`disk` MiB now (none: an empty list, not an error), with
+        their allocations included ([PAY] asks so; a panel that leaves them out: None free)."""
+        params: dict[str, Any] = {"memory": memory, "disk": disk, "include": "allocations"}
         if location_ids:
             params["location_ids[]"] = location_ids
         try:

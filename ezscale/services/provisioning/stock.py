@@ -29,35 +29,36 @@ from ezscale.services.provisioning.registry import build_module, module_for_plan
 
 CACHE_SECONDS = 10.0
 _cache: dict[str, tuple[float, Stock | None]] = {}
-_in_flight: dict[str, "Future[Stock | None]"] = {}  # per plan: the check `confirm` callers share
+_in_flight: dict[str, "Future[Stock | None]"] = {}  # per plan: the check its callers share
 _guard = threading.Lock()
 
 
 def check_plan(plan_code: str, *, fresh: bool = False) -> Stock | None:
     """The plan's stock on its panel, or None when the plan is not delivered on a panel.
 
-    DomainError (clear, safe to show) when the panel cannot answer now: we do not sell what we
-    cannot confirm."""
-    now = time.monotonic()
+    `fresh` skips the kept answer, not a check already in flight for the plan (orders placed
+    together share it: its answer is as new as one of their own). DomainError (clear, safe to
+    show) when the panel cannot answer now: we do not sell what we cannot confirm."""
     cached = _cache.get(plan_code)
-    if not fresh and cached is not None and now - cached[0] < CACHE_SECONDS:
+    if not fresh and cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    with central_session() as central:
-        resolved = module_for_plan(central, plan_code)
-    if resolved is None:
-        stock = None
-    else:
+
+    def ask() -> Stock | None:
+        with central_session() as central:
+            resolved = module_for_plan(central, plan_code)
+        if resolved is None:
+            return None
         module, mapping = resolved
-        try:
-            stock = module.check_capacity(mapping)
-        except (PanelUnavailable, PanelBusy) as error:
-            raise DomainError(
-                "We cannot confirm stock for this product right now; please try again in a few minutes."
-            ) from error
-        except ProvisioningError as error:
-            raise DomainError("This product is temporarily unavailable.") from error
-    _cache[plan_code] = (now, stock)
-    return stock
+        return module.check_capacity(mapping)
+
+    try:
+        return _shared(plan_code, ask)
+    except (PanelUnavailable, PanelBusy) as error:
+        raise DomainError(
+            "We cannot confirm stock for this product right now; please try again in a few minutes."
+        ) from error
+    except ProvisioningError as error:
+        raise DomainError("This product is temporarily unavailable.") from error
 
 
 def confirm(plan_code: str, check: Callable[[], Stock]) -> Stock | None:
@@ -65,10 +66,18 @@ def confirm(plan_code: str, check: Callable[[], Stock]) -> Stock | None:
     few seconds, else `check()` (the panel's answer, kept); None when the panel could not answer
     (the create then asks it: every module's create refuses what does not fit). Deliveries of a
     plan that start together share one check in flight instead of each asking the panel."""
+    at, stock = _cache.get(plan_code, (0.0, None))
+    if stock is not None and stock.in_stock and time.monotonic() - at < CACHE_SECONDS:
+        return stock  # a "no" is never reused: the panel is asked again
+    try:
+        return _shared(plan_code, check)
+    except (PanelUnavailable, PanelBusy):
+        return None
+
+
+def _shared(plan_code: str, check: Callable[[], Stock | None]) -> Stock | None:
+    """`check()`'s answer (kept), or that of the check of this plan already in flight."""
     with _guard:
-        at, stock = _cache.get(plan_code, (0.0, None))
-        if stock is not None and stock.in_stock and time.monotonic() - at < CACHE_SECONDS:
-            return stock  # a "no" is never reused: the panel is asked again
         flight = _in_flight.get(plan_code)
         leader = flight is None
         if flight is None:
@@ -76,18 +85,17 @@ def confirm(plan_code: str, check: Callable[[], Stock]) -> Stock | None:
     if not leader:
         return flight.result()
     try:
-        fresh: Stock | None = check()
-        _cache[plan_code] = (time.monotonic(), fresh)
-    except (PanelUnavailable, PanelBusy):
-        fresh = None
+        stock = check()
+        _cache[plan_code] = (time.monotonic(), stock)
     except BaseException as error:
         flight.set_exception(error)
         raise
+    else:
+        flight.set_result(stock)
+        return stock
     finally:
         with _guard:
             _in_flight.pop(plan_code, None)
-    flight.set_result(fresh)
-    return fresh
 
 
 def require_in_stock(plan_code: str) -> None:

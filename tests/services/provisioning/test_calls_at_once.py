@@ -1,4 +1,5 @@
-"""Panel calls made at once (`together`, `each`) and the stock check deliveries share (`confirm`)."""
+"""Panel calls made at once (`together`, `each`) and the stock checks shared while in flight
+(`confirm` for deliveries, `check_plan` for orders)."""
 
 import sys
 import threading
@@ -6,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from ezscale.errors import DomainError
 from ezscale.services.provisioning import stock
 from ezscale.services.provisioning.module import PanelRejected, PanelUnavailable, Stock
 from ezscale.services.provisioning.panel_http import each, together
@@ -74,7 +76,9 @@ def _waiting_on_the_shared_check(thread: threading.Thread) -> bool:
     return False
 
 
-def test_deliveries_starting_together_share_one_check():
+def _six_at_once(ask: Callable[[Callable[[], Stock]], object], answer: Stock | Exception) -> list[object]:
+    """`ask(check)` from six threads, the five others starting while the first one's check is
+    held at the panel; what each got (an answer or the error raised), and the checks made."""
     release, started = threading.Event(), threading.Event()
     checks: list[str] = []
 
@@ -82,15 +86,22 @@ def test_deliveries_starting_together_share_one_check():
         checks.append("panel")
         started.set()
         release.wait(WAIT)
-        return Stock(available=3)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
-    answers: list[Stock | None] = []
-    leader = threading.Thread(target=lambda: answers.append(stock.confirm("vps-1", check)))
+    got: list[object] = []
+
+    def one() -> None:
+        try:
+            got.append(ask(check))
+        except Exception as error:
+            got.append(type(error))
+
+    leader = threading.Thread(target=one)
     leader.start()
     assert started.wait(WAIT)
-    others = [
-        threading.Thread(target=lambda: answers.append(stock.confirm("vps-1", check))) for _ in range(5)
-    ]
+    others = [threading.Thread(target=one) for _ in range(5)]
     for thread in others:
         thread.start()
     while not all(_waiting_on_the_shared_check(t) for t in others):
@@ -99,8 +110,45 @@ def test_deliveries_starting_together_share_one_check():
     release.set()
     for thread in [leader, *others]:
         thread.join(WAIT)
-    assert checks == ["panel"] and answers == [Stock(available=3)] * 6
-    assert stock.confirm("vps-1", check) == Stock(available=3) and checks == ["panel"]  # kept
+    assert checks == ["panel"]
+    return got
+
+
+def test_deliveries_starting_together_share_one_check():
+    assert (
+        _six_at_once(lambda check: stock.confirm("vps-1", check), Stock(available=3))
+        == [Stock(available=3)] * 6
+    )
+    kept = stock.confirm("vps-1", lambda: pytest.fail("asked the panel again"))
+    assert kept == Stock(available=3)
+
+
+class _HeldPanel:
+    """The plan's module, its capacity check given by the test."""
+
+    check: Callable[[], Stock]
+
+    def check_capacity(self, _mapping: object) -> Stock:
+        return self.check()
+
+
+@pytest.mark.parametrize(
+    ("answer", "each_gets"),
+    [(Stock(available=0), Stock(available=0)), (PanelUnavailable("down"), DomainError)],
+)
+def test_orders_placed_together_share_the_check_in_flight(central, monkeypatch, answer, each_gets):
+    """An order's check is fresh (nothing kept is reused) but joins one already asking the panel;
+    a panel that cannot answer refuses each of them clearly."""
+    panel = _HeldPanel()
+    monkeypatch.setattr(stock, "module_for_plan", lambda _central, _code: (panel, None))
+
+    def order(check: Callable[[], Stock]) -> Stock | None:
+        panel.check = check
+        return stock.check_plan("vps-1", fresh=True)
+
+    assert _six_at_once(order, answer) == [each_gets] * 6
+    panel.check = lambda: Stock(available=5)
+    assert stock.check_plan("vps-1", fresh=True) == Stock(available=5)  # not the kept answer
 
 
 def test_a_check_the_panel_cannot_answer_leaves_it_to_the_create():

@@ -212,6 +212,17 @@ def test_capacity_gone_between_check_and_create_is_out_of_stock(sim):
     assert module.check_capacity(huge).available == 0
 
 
+def test_capacity_counts_free_ports_with_or_without_included_allocations(sim):
+    module = _module(sim)
+    sim.take_all_allocations()
+    sim.add_node("de-fra-3", memory=16384, disk=204800, ports=range(25565, 25568))  # 3 free ports
+    assert module.check_capacity(PLAN).available == 3
+    assert sim.count("node_allocations") == 0  # one request: the ports came with the nodes
+    sim.include_allocations = False  # a panel that leaves them out: each node's are read
+    assert module.check_capacity(PLAN).available == 3
+    assert sim.count("node_allocations") == len(sim.nodes)
+
+
 def test_no_viable_node_at_create_is_out_of_stock(sim):
     module = _module(sim)
     sim.inject("create_server", "exhausted")
