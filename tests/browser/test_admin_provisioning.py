@@ -63,14 +63,15 @@ def test_panels_capacity_and_service_log(live_app, page: Page, tmp_path):
         page.locator("#mapping-panel").select_option(label="VF test")
         page.locator("#mapping-package").fill("3")
         page.locator("#save-mapping").click()
-        expect(page.locator("#mappings tbody tr", has_text="dedi-e3")).to_contain_text("VF test")
+        dedi = page.get_by_role("cell", name="dedi-e3", exact=True)  # not another dedi-e3-… plan
+        expect(page.locator("#mappings tbody tr", has=dedi)).to_contain_text("VF test")
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=shots(tmp_path) / f"admin-panels-{width}.png", full_page=True)
             fits(page)
 
         open_site(page, live_app.url("localhost", "/admin/capacity"))
-        vf = page.locator("#capacity tbody tr", has_text="dedi-e3")
+        vf = page.locator("#capacity tbody tr", has=page.get_by_role("cell", name="dedi-e3", exact=True))
         expect(vf).to_contain_text(re.compile(r"\d+ more fit in hypervisor group 1"))
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
