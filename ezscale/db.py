@@ -41,9 +41,9 @@ def create_engine(url: str, **options) -> Engine:
         return engine
     options.setdefault("pool_pre_ping", True)
     if options.get("poolclass") is None:
-        # At most 10 at once per engine, 6 of them kept between bursts: a connection closed after
-        # each burst and opened again at the next cost PostgreSQL a backend each time (with 2 kept,
-        # 700 connections per provisioning benchmark run and a p95 1.4 s longer).
+        # At most 10 at once per engine, 6 of them kept between bursts. A connection closed after
+        # a burst and opened at the next costs PostgreSQL a new backend; with 2 kept, the
+        # provisioning benchmark opened 700 connections a run.
         options.setdefault("pool_size", 6)
         options.setdefault("max_overflow", 4)
     return sa.create_engine(url, **options)
