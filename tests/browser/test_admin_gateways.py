@@ -48,6 +48,8 @@ def test_admin_switches_btcpay_on_and_off(live_app, browser: Browser):
         expect(card).to_contain_text("on")
         page.locator("#btcpay-test").click()
         expect(page.get_by_text("Bitcoin (BTCPay) answered: the credentials work.")).to_be_visible()
+        # Mid-screen: at the bottom, the toasts sliding in (saved, switched on, answered) cover it.
+        page.locator("#btcpay-off").evaluate("e => e.scrollIntoView({block: 'center'})")
         page.locator("#btcpay-off").click()
         page.locator(".confirm-dialog .confirm-ok").click()
         expect(page.locator("#btcpay-on")).to_be_visible()
