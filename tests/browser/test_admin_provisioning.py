@@ -71,7 +71,7 @@ def test_panels_capacity_and_service_log(live_app, page: Page, tmp_path):
             fits(page)
 
         open_site(page, live_app.url("localhost", "/admin/capacity"))
-        vf = page.locator("#capacity tbody tr", has=page.get_by_role("cell", name="dedi-e3", exact=True))
+        vf = page.locator("#capacity tbody tr", has=dedi)
         expect(vf).to_contain_text(re.compile(r"\d+ more fit in hypervisor group 1"))
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})

@@ -78,7 +78,8 @@ def _waiting_on_the_shared_check(thread: threading.Thread) -> bool:
 
 def _six_at_once(ask: Callable[[Callable[[], Stock]], object], answer: Stock | Exception) -> list[object]:
     """`ask(check)` from six threads, the five others starting while the first one's check is
-    held at the panel; what each got (an answer or the error raised), and the checks made."""
+    held at the panel; asserts the panel was asked once, and returns what each got (an answer,
+    or the type of the error raised)."""
     release, started = threading.Event(), threading.Event()
     checks: list[str] = []
 
