@@ -101,11 +101,15 @@ def _enqueue_after_commit(db: Session) -> None:
     database = db.info.get("tenant_database")
     if not jobs or not database:
         return
+    tenant = db.info.get("tenant")  # set by tenant_session: no central look-up of the tenant's id
     try:
-        from ezscale.tasks.provisioning import enqueue
+        from ezscale.tasks.provisioning import enqueue, schedule_run
 
         for job_id in dict.fromkeys(jobs):
-            enqueue(database, job_id)
+            if isinstance(tenant, TenantInfo):
+                schedule_run(tenant.id, job_id)
+            else:
+                enqueue(database, job_id)
     except Exception:  # the beat sweep runs it instead; the decision is committed either way
         log.exception("provisioning jobs %s not enqueued; the sweep will run them", jobs)
 
@@ -343,11 +347,25 @@ def _activate(db: Session, service: Service, message: str) -> None:
     timeline.record(db, user_id=service.user_id, kind="service_activated", message=message)
 
 
+def _panel_module(panel_id: int) -> ProvisioningModule | None:
+    """The module of the panel a service was sent to, or None when that panel is gone."""
+    with central_session() as central:
+        panel = central.get(ProvisioningPanel, panel_id)
+        return None if panel is None else build_module(panel)
+
+
 def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> float | None:
     service = existing(db, Service, job.service_id)
-    plan = existing(db, Plan, service.plan_id)
     if service.status in (ServiceStatus.TERMINATED, ServiceStatus.FAILED):
-        return _abandon(db, job, service, plan)
+        return _abandon(db, job, service, existing(db, Plan, service.plan_id))
+    if job.phase != "create":
+        # A poll asks the panel the service was created on: neither the plan nor its mapping.
+        polled = handle_of(db, row_id(service))
+        module = None if polled is None else _panel_module(polled.panel_id)
+        if polled is not None and module is not None:
+            db.commit()  # no transaction (nor pooled connection) held while the panel works
+            return _wait(db, tenant, job, service, polled, module)
+    plan = existing(db, Plan, service.plan_id)
     target = _panel_for(plan.provisioning_code)
     if target is None:
         # Not delivered on a panel (no mapping): active at once, as before panels existed.
