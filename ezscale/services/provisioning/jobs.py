@@ -101,15 +101,13 @@ def _enqueue_after_commit(db: Session) -> None:
     database = db.info.get("tenant_database")
     if not jobs or not database:
         return
-    tenant = db.info.get("tenant")  # set by tenant_session: no central look-up of the tenant's id
+    tenant = db.info.get("tenant")  # set by tenant_session: its id needs no central look-up
+    tenant_id = tenant.id if isinstance(tenant, TenantInfo) else None
     try:
-        from ezscale.tasks.provisioning import enqueue, schedule_run
+        from ezscale.tasks.provisioning import enqueue
 
         for job_id in dict.fromkeys(jobs):
-            if isinstance(tenant, TenantInfo):
-                schedule_run(tenant.id, job_id)
-            else:
-                enqueue(database, job_id)
+            enqueue(database, job_id, tenant_id=tenant_id)
     except Exception:  # the beat sweep runs it instead; the decision is committed either way
         log.exception("provisioning jobs %s not enqueued; the sweep will run them", jobs)
 
@@ -231,7 +229,8 @@ def _claim(db: Session, job_id: int) -> ProvisioningJob | None:
         return None
     if job.status is JobStatus.RUNNING:
         job.attempts += 1  # its worker died mid-step: that step counts, and the next looks first
-    job.status, job.claimed_until, job.updated_at = JobStatus.RUNNING, now + LEASE, now
+    # `updated_at` stays when the job was put back: a poll learns how long it waited (`_wait`).
+    job.status, job.claimed_until = JobStatus.RUNNING, now + LEASE
     db.add(job)
     db.commit()
     return job
@@ -538,7 +537,10 @@ def _learn_build_time(db: Session, job: ProvisioningJob, handle: ServiceHandle) 
     if created is None:
         return
     BUILD_TIMES.observe(
-        handle.panel_id, ready_after=(job.next_run_at - created).total_seconds(), first_poll=job.polls == 1
+        handle.panel_id,
+        ready_after=(job.next_run_at - created).total_seconds(),
+        first_poll=job.polls == 1,
+        waited=(job.next_run_at - job.updated_at).total_seconds(),
     )
 
 

@@ -3,8 +3,9 @@
 Each worker process learns how long its panels take to build, per panel, from when the poll that
 found a build ready was due (counted from the create's reply; the schedule, not the queue's
 delay). A first poll that finds it ready lowers the expectation by a fifth of the interval
-between polls near the end; a later one raises it most of the way to what it saw (its due time
-less half that interval: the build ended between the last "building" and the "ready"). So about
+between polls near the end; a later one moves it most of the way to what it saw (its due time
+less half the interval before it: the build ended between the last "building" and the "ready",
+and polls scheduled before anything was learned are a second or more apart). So about
 one first poll in five finds the build still running, and a panel whose builds got faster or
 slower is learned within a few deliveries. The first poll is scheduled just after the build is
 expected to be done, then the service is polled at short intervals (a tenth of the build time, at least
@@ -42,14 +43,14 @@ class BuildTimes:
         with self._lock:
             return self._expected.get(panel_id)
 
-    def observe(self, panel_id: int, *, ready_after: float, first_poll: bool) -> None:
-        """A build found ready by a poll due `ready_after` seconds after the create's reply (the
-        job's first poll, or a later one: the build ended some time since the poll before, taken
-        as half the interval near the end)."""
+    def observe(self, panel_id: int, *, ready_after: float, first_poll: bool, waited: float) -> None:
+        """A build found ready by a poll due `ready_after` seconds after the create's reply, and
+        `waited` seconds after the poll (or the create) before it: the job's first poll, or a later
+        one (the build ended in that interval, taken as its middle)."""
         with self._lock:
             old = self._expected.get(panel_id)
             near = near_interval(old)
-            seen = max(ready_after - near / 2, 0.0)
+            seen = max(ready_after - waited / 2, 0.0)
             if old is None:
                 new = seen
             elif first_poll:

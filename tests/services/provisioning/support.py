@@ -19,8 +19,10 @@ TIMEOUT = 0.5  # the panel's timeout in tests (creates wait twice as long); the 
 
 
 @contextmanager
-def virtfusion(central: Session, **sim_options: object) -> Iterator[tuple[VirtFusionSimulator, int]]:
-    """A simulator on the frozen clock, configured as a panel; vps-1 → package 1, vps-2 → 2."""
+def virtfusion(
+    central: Session, *, label: str = "VF", **sim_options: object
+) -> Iterator[tuple[VirtFusionSimulator, int]]:
+    """A simulator on the frozen clock, configured as panel `label`; vps-1 → package 1, vps-2 → 2."""
     sim_options.setdefault("hang_seconds", 1.5)
     sim = VirtFusionSimulator(clock=clock.now, **sim_options)
     running = serve(sim)
@@ -28,7 +30,7 @@ def virtfusion(central: Session, **sim_options: object) -> Iterator[tuple[VirtFu
         panel = panels.create_panel(
             central,
             module="virtfusion",
-            label="VF",
+            label=label,
             base_url=running.url,
             credentials={"token": sim.token},
             options={"group": "1", "ipv4": "1", "os": "1"},

@@ -75,6 +75,26 @@ def test_paid_order_is_delivered(make_tenant, central, clock):
         assert db.exec(select(TenantMail).where(TenantMail.kind == "provisioning_ready")).one()
 
 
+def test_a_build_is_polled_on_its_own_panel_after_the_plan_moves(make_tenant, central, clock):
+    """Staff move the plan to another panel while a server builds: the build is still followed on
+    the panel it was created on (the new panel never heard of it)."""
+    tenant = TenantInfo.of(make_tenant("shop"))
+    with virtfusion(central) as (sim, _):
+        service_id = _order(tenant)
+        (job_id,) = job_ids(tenant)
+        with tenant_db(tenant) as db:
+            first = jobs.run_job(db, tenant=tenant, job_id=job_id)
+        assert first.again_in and _service(tenant, service_id).status is ServiceStatus.PROVISIONING
+        with virtfusion(central, label="VF 2") as (other, other_id):  # vps-1 now sold on VF 2
+            clock.advance(timedelta(seconds=first.again_in))
+            assert drive(tenant, job_id, clock) == "done"
+            assert other.count("GET /servers/{id}") == 0 and not other.live_servers()
+        assert sim.count("GET /servers/{id}") >= 1 and len(sim.live_servers()) == 1
+    assert _service(tenant, service_id).status is ServiceStatus.ACTIVE
+    with tenant_db(tenant) as db:
+        assert db.exec(select(ServiceHandle)).one().panel_id != other_id
+
+
 def test_a_first_attempt_makes_few_panel_calls(make_tenant, central, clock):
     """Nothing to adopt on a first attempt, and the order's stock check of a moment ago is reused."""
     tenant = TenantInfo.of(make_tenant("shop"))
@@ -299,18 +319,19 @@ def test_polls_are_timed_to_the_learned_build_time(make_tenant, central, clock):
         assert [_run(tenant, first, clock).again_in for _ in range(3)] == [1.0, 1.0, pytest.approx(1.15)]
         assert _run(tenant, first, clock).again_in is None
         assert _service(tenant, first_id).status is ServiceStatus.ACTIVE
-        # The build ended between the last two polls: 3.15 s less half the near interval (1 s).
-        assert BUILD_TIMES.expected(panel_id) == pytest.approx(2.65)
+        # The build ended between the last two polls: 3.15 s less half the 1.15 s between them.
+        assert BUILD_TIMES.expected(panel_id) == pytest.approx(2.575)
 
         second_id = _order(tenant, "b@example.test")
         second = job_ids(tenant)[1]
-        # The first poll just after the expected end (2.65 + 0.1 s), then every 0.265 s.
-        assert _run(tenant, second, clock).again_in == pytest.approx(2.75)
-        assert _run(tenant, second, clock).again_in == pytest.approx(0.265)  # still building
-        assert _run(tenant, second, clock).again_in is None  # ready 0.015 s after the build ended
+        # The first poll just after the expected end (2.575 + 0.1 s), then every 0.2575 s.
+        assert _run(tenant, second, clock).again_in == pytest.approx(2.675)
+        assert _run(tenant, second, clock).again_in == pytest.approx(0.2575)  # still building
+        assert _run(tenant, second, clock).again_in == pytest.approx(0.2575)  # due 2.9325 s: building
+        assert _run(tenant, second, clock).again_in is None  # ready 0.19 s after the build ended
         assert _service(tenant, second_id).status is ServiceStatus.ACTIVE
-        # Found by the second poll: most of the way to what it saw (due 3.015 s, less half 0.265 s).
-        learned = 2.65 + UP_WEIGHT * (3.015 - 0.265 / 2 - 2.65)
+        # Found by the third poll: most of the way to what it saw (due 3.19 s, less half 0.2575 s).
+        learned = 2.575 + UP_WEIGHT * (3.19 - 0.2575 / 2 - 2.575)
         assert BUILD_TIMES.expected(panel_id) == pytest.approx(learned)
 
         # Each later delivery follows the same rule until a first poll, due late enough, finds
@@ -330,7 +351,7 @@ def test_polls_are_timed_to_the_learned_build_time(make_tenant, central, clock):
             assert _run(tenant, job, clock).again_in is None
             expected += UP_WEIGHT * (expected + LAG_SECONDS + near / 2 - expected)
             assert BUILD_TIMES.expected(panel_id) == pytest.approx(expected)
-        assert n == 2, "the second delivery after the first learned enough to poll once"
+        assert n == 1, "the first delivery after the second learned enough to poll once"
 
 
 def test_a_failed_poll_is_tried_again_soon(make_tenant, central, clock):
