@@ -6,6 +6,10 @@ shows whether the worker pool or the database is the limit):
 
     python -m bench.provisioning --orders 200 --workers 16 64 --latency 0.2 --faults 0.1 --backend both
 
+One run's p95 moves by a second or two between runs of the same code (the machine's speed varies
+too: the same run's CPU seconds differ by 15 %); compare code with `--repeat 5`, which prints the
+median of the runs' p95s.
+
 Every order must end active or refunded, none charged twice (one paid order invoice each, the
 credit ledger exact), none orphaned (each panel holds exactly its active services' servers).
 Reports orders/s and the p95 time from payment to active, per product and overall.
@@ -311,12 +315,13 @@ def _p95(values: list[float]) -> float:
 
 def run(
     backend: str, count: int, workers: int, latency: float, faults: float, build: float, warm: int
-) -> None:
+) -> float:
+    """One run on fresh simulators and a fresh platform; its payment→active p95."""
     started: list[Started] = []
     try:  # the simulators are stopped whatever happens (a failed check, Ctrl-C)
         _start(latency, faults, build, started)
         with bench_platform(backend):
-            _measure(backend, count, workers, started, latency, faults, build, warm)
+            return _measure(backend, count, workers, started, latency, faults, build, warm)
     finally:
         _stop(started)
 
@@ -330,7 +335,7 @@ def _measure(
     faults: float,
     build: float,
     warm: int,
-) -> None:
+) -> float:
     migrations.upgrade_central()
     clock.set_clock(clock.SystemClock())
     with central_session() as central:
@@ -386,6 +391,7 @@ def _measure(
             f"    {sim.spec.module:<12} {len(values):>4} active  "
             f"median {median:5.1f}s  p95 {_p95(values):5.1f}s"
         )
+    return _p95(seconds)
 
 
 def main() -> None:
@@ -404,10 +410,22 @@ def main() -> None:
         default=8,
         help="orders delivered (not measured) before the batch, as a running worker has; 0: cold",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each configuration (one run's p95 moves by a second or two on a busy machine)",
+    )
     args = parser.parse_args()
     for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
         for workers in args.workers:
-            run(backend, args.orders, workers, args.latency, args.faults, args.build_seconds, args.warm_up)
+            config = (args.orders, workers, args.latency, args.faults, args.build_seconds, args.warm_up)
+            p95s = [run(backend, *config) for _ in range(args.repeat)]
+            if args.repeat > 1:
+                print(
+                    f"[{backend}] {workers} workers, {args.repeat} runs: p95 median "
+                    f"{statistics.median(p95s):.1f}s (from {min(p95s):.1f}s to {max(p95s):.1f}s)"
+                )
 
 
 if __name__ == "__main__":
