@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from ezscale import clock
 from ezscale.db import central_session
-from ezscale.errors import DomainError
+from ezscale.errors import DomainError, NotFound
 from ezscale.models.billing import Payment, PaymentStatus
 from ezscale.models.provisioning import (
     FailureRefund,
@@ -72,7 +72,13 @@ from ezscale.services.provisioning.module import (
 )
 from ezscale.services.provisioning.panels import current_settings
 from ezscale.services.provisioning.polling import BUILD_TIMES, POLL_SECONDS, first_poll, next_poll
-from ezscale.services.provisioning.registry import build_module, loads, mapping_for_plan, plan_mapping
+from ezscale.services.provisioning.registry import (
+    build_module,
+    loads,
+    mapping_for_plan,
+    panel_module,
+    plan_mapping,
+)
 from ezscale.services.tenancy.tenants import TenantInfo
 from ezscale.settings import get_settings
 
@@ -349,8 +355,10 @@ def _activate(db: Session, service: Service, message: str) -> None:
 def _panel_module(panel_id: int) -> ProvisioningModule | None:
     """The module of the panel a service was sent to, or None when that panel is gone."""
     with central_session() as central:
-        panel = central.get(ProvisioningPanel, panel_id)
-        return None if panel is None else build_module(panel)
+        try:
+            return panel_module(central, panel_id)
+        except NotFound:
+            return None
 
 
 def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> float | None:
