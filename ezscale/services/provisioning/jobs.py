@@ -365,13 +365,13 @@ def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> fl
     service = existing(db, Service, job.service_id)
     if service.status in (ServiceStatus.TERMINATED, ServiceStatus.FAILED):
         return _abandon(db, job, service, existing(db, Plan, service.plan_id))
-    if job.phase != "create":
+    handle = handle_of(db, row_id(service))
+    if job.phase != "create" and handle is not None:
         # A poll asks the panel the service was created on: neither the plan nor its mapping.
-        polled = handle_of(db, row_id(service))
-        module = None if polled is None else _panel_module(polled.panel_id)
-        if polled is not None and module is not None:
+        polled = _panel_module(handle.panel_id)
+        if polled is not None:
             db.commit()  # no transaction (nor pooled connection) held while the panel works
-            return _wait(db, tenant, job, service, polled, module)
+            return _wait(db, tenant, job, service, handle, polled)
     plan = existing(db, Plan, service.plan_id)
     target = _panel_for(plan.provisioning_code)
     if target is None:
@@ -384,7 +384,6 @@ def _provision_step(db: Session, tenant: TenantInfo, job: ProvisioningJob) -> fl
         db.commit()
         return None
     module, mapping, panel_id, module_name = target
-    handle = handle_of(db, row_id(service))
     if handle is None:
         handle = ServiceHandle(
             service_id=row_id(service), panel_id=panel_id, module=module_name, updated_at=clock.now()
